@@ -73,4 +73,11 @@ export interface Host {
   setSettings(patch: Partial<Settings>): Promise<Settings>;
   /** Models opened from outside the window (file association, argv, second instance). Returns an unsubscribe. */
   onOpenModel(listener: (entry: ModelEntry) => void): () => void;
+  /** Lets the user save bytes (an exported model); resolves to false when cancelled. Optional: the web can download instead. */
+  saveFile?(suggestedName: string, bytes: ArrayBuffer): Promise<boolean>;
+  /** Commands from the native application menu (Electron only). Returns an unsubscribe. */
+  onMenuCommand?(listener: (command: HostMenuCommand) => void): () => void;
 }
+
+/** What the native menu asks the UI to do; the rest of the menu (Open…, Open Recent) is handled by the host. */
+export type HostMenuCommand = 'export' | 'presentation';

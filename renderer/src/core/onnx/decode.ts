@@ -1,0 +1,220 @@
+import { type AttrValue, type Dim, type Graph, type Model, ModelError, type Node, type Tensor, type ValueInfo } from './model';
+import { onnx } from './onnxProto.js';
+
+/** Returns the bytes of an external data file named by a tensor, or null when it does not exist. */
+export type ExternalDataResolver = (location: string) => Uint8Array | null;
+
+export interface DecodeOptions {
+  /** Display name used in messages (file name). */
+  name?: string;
+  /** Needed only for models that keep weights in separate files; without it such models are refused. */
+  resolveExternal?: ExternalDataResolver;
+}
+
+const AttrType = onnx.AttributeProto.AttributeType;
+const MAX_IR_VERSION = 20;
+
+/**
+ * Decodes ONNX ModelProto bytes into Skipscope's typed Model.
+ * Weight bytes are zero-copy subarrays of `bytes`; throws ModelError with a one-line reason on bad input.
+ */
+export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Model {
+  const name = options.name ?? 'model';
+  if (bytes.byteLength === 0) throw new ModelError(`${name} is not an ONNX model (the file is empty)`);
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new ModelError(`${name} is not an ONNX model (${describeProtobufError(error, bytes.byteLength)})`);
+  }
+  checkModelProto(proto, name);
+  const externals = new Map<string, Uint8Array>();
+  const graph = convertGraph(proto.graph!, name, (location) => {
+    let data = externals.get(location);
+    if (!data) {
+      const found = safeLocation(location) ? options.resolveExternal?.(location) : null;
+      if (!found) {
+        throw new ModelError(`${name} keeps its weights in an external data file "${location}" that was not found`);
+      }
+      data = found;
+      externals.set(location, data);
+    }
+    return data;
+  });
+  const opsets = new Map<string, number>();
+  for (const entry of proto.opsetImport) opsets.set(entry.domain ?? '', toNumber(entry.version));
+  const opset = opsets.get('') ?? opsets.get('ai.onnx') ?? 0;
+  return {
+    name,
+    irVersion: toNumber(proto.irVersion),
+    opset,
+    opsets,
+    producer: proto.producerName ?? '',
+    producerVersion: proto.producerVersion ?? '',
+    graph,
+    byteLength: bytes.byteLength,
+  };
+}
+
+function describeProtobufError(error: unknown, length: number): string {
+  if (error instanceof RangeError) {
+    const match = /index out of range: (\d+)/.exec(error.message);
+    if (match) return `the data ends early: truncated at byte ${length}, needed more at byte ${match[1]}`;
+    if (/call stack/i.test(error.message)) return 'nesting too deep';
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const wire = /invalid wire type (\d+) at offset (\d+)/.exec(message);
+  if (wire) return `bad protobuf at byte ${wire[2]}`;
+  return `bad protobuf: ${message.split('\n')[0]}`;
+}
+
+/** Random bytes often decode as a "valid" protobuf with nonsense fields; these checks catch that. */
+function checkModelProto(proto: onnx.ModelProto, name: string): void {
+  const ir = toNumber(proto.irVersion);
+  if (!proto.graph || ir < 1 || ir > MAX_IR_VERSION || proto.opsetImport.length === 0) {
+    const why = !proto.graph ? 'no graph' : ir < 1 || ir > MAX_IR_VERSION ? `IR version ${ir}` : 'no opset';
+    throw new ModelError(`${name} is not an ONNX model (${why})`);
+  }
+  if (!proto.graph.node?.length) throw new ModelError(`${name} is an ONNX model with an empty graph`);
+}
+
+type ExternalReader = (location: string) => Uint8Array;
+
+function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalReader): Graph {
+  const constants = new Map<string, Tensor>();
+  for (const t of g.initializer ?? []) {
+    const tensor = convertTensor(t, readExternal);
+    constants.set(tensor.name, tensor);
+  }
+  const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, name, readExternal));
+  for (const node of nodes) {
+    const value = node.attrs.get('value');
+    if (node.opType === 'Constant' && node.domain === '' && value && isTensor(value) && node.outputs[0]) {
+      constants.set(node.outputs[0], { ...value, name: node.outputs[0] });
+    }
+  }
+  const valueInfo = new Map<string, ValueInfo>();
+  for (const v of g.valueInfo ?? []) valueInfo.set(v.name ?? '', convertValueInfo(v));
+  return {
+    name: g.name ?? '',
+    nodes,
+    // IR < 4 lists initializers as inputs too; they are weights, not things a user feeds.
+    inputs: (g.input ?? []).map(convertValueInfo).filter((v) => !constants.has(v.name)),
+    outputs: (g.output ?? []).map(convertValueInfo),
+    constants,
+    valueInfo,
+  };
+}
+
+function convertNode(n: onnx.INodeProto, index: number, name: string, readExternal: ExternalReader): Node {
+  const attrs = new Map<string, AttrValue>();
+  for (const a of n.attribute ?? []) attrs.set(a.name ?? '', convertAttr(a, name, readExternal));
+  return {
+    index,
+    name: n.name ?? '',
+    opType: n.opType ?? '',
+    domain: n.domain === 'ai.onnx' ? '' : (n.domain ?? ''),
+    inputs: n.input ?? [],
+    outputs: n.output ?? [],
+    attrs,
+  };
+}
+
+const utf8 = new TextDecoder();
+
+function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: ExternalReader): AttrValue {
+  // Old exporters (IR < 2) leave `type` unset; infer it from the field that holds data.
+  const type = a.type || inferAttrType(a);
+  switch (type) {
+    case AttrType.FLOAT:
+      return a.f ?? 0;
+    case AttrType.INT:
+      return toNumber(a.i);
+    case AttrType.STRING:
+      return a.s ? utf8.decode(a.s) : '';
+    case AttrType.TENSOR:
+      return a.t ? convertTensor(a.t, readExternal) : null;
+    case AttrType.GRAPH:
+      return a.g ? convertGraph(a.g, name, readExternal) : null;
+    case AttrType.FLOATS:
+      return a.floats ?? [];
+    case AttrType.INTS:
+      return (a.ints ?? []).map(toNumber);
+    case AttrType.STRINGS:
+      return (a.strings ?? []).map((s) => utf8.decode(s));
+    case AttrType.TENSORS:
+      return (a.tensors ?? []).map((t) => convertTensor(t, readExternal));
+    default:
+      return null;
+  }
+}
+
+function inferAttrType(a: onnx.IAttributeProto): number {
+  if (a.ints?.length) return AttrType.INTS;
+  if (a.floats?.length) return AttrType.FLOATS;
+  if (a.strings?.length) return AttrType.STRINGS;
+  if (a.t) return AttrType.TENSOR;
+  if (a.g) return AttrType.GRAPH;
+  if (a.s?.length) return AttrType.STRING;
+  if (a.i !== undefined && toNumber(a.i) !== 0) return AttrType.INT;
+  if (a.f) return AttrType.FLOAT;
+  return AttrType.UNDEFINED;
+}
+
+function convertTensor(t: onnx.ITensorProto, readExternal: ExternalReader): Tensor {
+  const dims = (t.dims ?? []).map(toNumber);
+  const size = dims.reduce((a, b) => a * b, 1);
+  let raw: Uint8Array | null = t.rawData && t.rawData.byteLength > 0 ? t.rawData : null;
+  let external: Tensor['external'] = null;
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    const info = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = info.get('location') ?? '';
+    const offset = Number(info.get('offset') ?? 0);
+    const length = info.has('length') ? Number(info.get('length')) : null;
+    external = { location, offset, length };
+    const file = readExternal(location);
+    const end = length === null ? file.byteLength : offset + length;
+    if (!(offset >= 0 && end <= file.byteLength && end >= offset)) {
+      throw new ModelError(`external data file "${location}" is too short for tensor ${t.name ?? ''}`);
+    }
+    raw = file.subarray(offset, end);
+  }
+  const floatData = t.floatData?.length ? t.floatData : t.doubleData?.length ? t.doubleData : null;
+  const ints = t.int64Data?.length ? t.int64Data : t.int32Data?.length ? t.int32Data : t.uint64Data;
+  return {
+    name: t.name ?? '',
+    dataType: t.dataType ?? 0,
+    dims,
+    size,
+    raw,
+    floatData,
+    intData: ints?.length ? ints.map(toNumber) : null,
+    external,
+  };
+}
+
+function convertValueInfo(v: onnx.IValueInfoProto): ValueInfo {
+  const tensorType = v.type?.tensorType;
+  const dims = tensorType?.shape?.dim;
+  const shape: Dim[] | null = dims
+    ? dims.map((d) => (d.dimValue != null ? toNumber(d.dimValue) : d.dimParam || null))
+    : null;
+  return { name: v.name ?? '', elemType: tensorType?.elemType ?? 0, shape };
+}
+
+function isTensor(value: AttrValue): value is Tensor {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'dims' in value;
+}
+
+/** External data must sit beside the model: no absolute paths, no climbing out of the folder. */
+function safeLocation(location: string): boolean {
+  return location.length > 0 && !location.startsWith('/') && !/^[a-zA-Z]:/.test(location) && !/(^|[\\/])\.\.([\\/]|$)/.test(location);
+}
+
+/** protobufjs gives int64 as number (or {low, high} when Long is present); ONNX values fit in 2^53. */
+function toNumber(value: number | { low: number; high: number; toNumber?: () => number } | null | undefined): number {
+  if (value == null) return 0;
+  if (typeof value === 'number') return value;
+  if (typeof value.toNumber === 'function') return value.toNumber();
+  return value.high * 4294967296 + (value.low >>> 0);
+}

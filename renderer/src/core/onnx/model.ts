@@ -1,0 +1,92 @@
+/**
+ * Skipscope's own typed view of an ONNX model. Decoded once from protobuf by `decodeModel`;
+ * weight bytes stay zero-copy views into the file, numbers are read lazily (see tensor.ts).
+ */
+
+/** TensorProto.DataType values we name (others are kept as plain numbers). */
+export const DataType = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  BFLOAT16: 16,
+} as const;
+
+/** A constant tensor: an initializer, a Constant node's value, or a tensor attribute. */
+export interface Tensor {
+  name: string;
+  dataType: number;
+  /** Shape; [] for a scalar. */
+  dims: number[];
+  /** Element count (product of dims). */
+  size: number;
+  /** Little-endian element bytes: a zero-copy view into the file (or the external data), when stored raw. */
+  raw: Uint8Array | null;
+  /** Values stored in typed protobuf fields instead of raw bytes (small tensors, old exporters). */
+  floatData: number[] | null;
+  intData: number[] | null;
+  /** Where the bytes live when the model keeps them in a separate file. */
+  external: { location: string; offset: number; length: number | null } | null;
+}
+
+export type AttrValue = number | string | number[] | string[] | Tensor | Tensor[] | Graph | null;
+
+export interface Node {
+  /** Position in the graph's node list (topological in valid models). */
+  index: number;
+  name: string;
+  opType: string;
+  /** '' for the default ai.onnx domain. */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Map<string, AttrValue>;
+}
+
+/** Symbolic dimensions are strings ("N", "batch"); unknown ones are null. */
+export type Dim = number | string | null;
+
+export interface ValueInfo {
+  name: string;
+  elemType: number;
+  /** null when the model does not say. */
+  shape: Dim[] | null;
+}
+
+export interface Graph {
+  name: string;
+  nodes: Node[];
+  /** Real inputs (initializers that are also listed as inputs are removed). */
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Initializers and Constant-node outputs, by tensor name. */
+  constants: Map<string, Tensor>;
+  valueInfo: Map<string, ValueInfo>;
+}
+
+export interface Model {
+  /** Display name, usually the file name. */
+  name: string;
+  irVersion: number;
+  /** Version of the default ai.onnx opset. */
+  opset: number;
+  opsets: Map<string, number>;
+  producer: string;
+  producerVersion: string;
+  graph: Graph;
+  byteLength: number;
+}
+
+/** A failure a user can read: one line, names the file, says what is wrong. */
+export class ModelError extends Error {
+  override name = 'ModelError';
+}

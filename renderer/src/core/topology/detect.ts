@@ -1,0 +1,326 @@
+import { type Model, ModelError, type Node } from '../onnx/model';
+import { inferShapes, product, type Shape } from '../onnx/shapes';
+import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
+import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
+
+const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
+const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Clip', 'Sigmoid', 'HardSwish', 'Tanh', 'Mish']);
+const NORMS = new Set(['BatchNormalization', 'InstanceNormalization']);
+const PASSIVE = new Set(['Identity', 'Dropout']);
+
+/**
+ * Finds the residual structure of a CNN from graph structure alone (never node names):
+ * a residual Add is one whose two operands both flow from the image and meet at their dominator,
+ * the block entry; the operand path holding more weighted layers is the branch F(x), the other the shortcut.
+ */
+export function detectTopology(model: Model): Topology {
+  const { graph } = model;
+  if (!graph.nodes.some((n) => n.opType === 'Conv' && n.domain === '')) {
+    const ops = [...new Set(graph.nodes.map((n) => n.opType))].slice(0, 4).join(', ');
+    throw new ModelError(`${model.name} has no convolutions (ops: ${ops}…): Skipscope explores convolutional networks`);
+  }
+  const index = indexGraph(graph, model.name);
+  const shapes = inferShapes(graph);
+  const layerOf = new Map<number, Layer>();
+  for (const n of index.order) {
+    const layer = describeLayer(graph.nodes[n]!, index, shapes);
+    if (layer) layerOf.set(n, layer);
+  }
+  const layers = index.order.filter((n) => layerOf.has(n)).map((n) => layerOf.get(n)!);
+  const blocks = findBlocks(index, shapes, layerOf);
+  const stages = groupStages(blocks);
+  const outputName = graph.outputs[0]?.name ?? '';
+  const last = blocks[blocks.length - 1];
+  const stem = blocks.length ? collectBack(index, blocks[0]!.entry, ROOT) : [];
+  const head = last ? collectForward(index, last.output) : [];
+  const inShape = shapes.get(index.input) ?? null;
+  const depth = blocks.length
+    ? countWeighted(stem, layerOf) + blocks.reduce((s, b) => s + b.branchLayers.length, 0) + countWeighted(head, layerOf)
+    : layers.length;
+  return {
+    kind: blocks.length ? 'residual' : 'plain',
+    input: { name: index.input, shape: inShape },
+    output: { name: outputName, shape: shapes.get(outputName) ?? null },
+    stem,
+    blocks,
+    stages,
+    head,
+    layers,
+    params: countParams(model),
+    macs: layers.reduce((s, l) => s + l.macs, 0),
+    depth,
+    batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
+    unknownOps: [...new Set(graph.nodes.filter((n) => !KNOWN_OPS.has(n.opType)).map((n) => n.opType))],
+  };
+}
+
+function countWeighted(nodes: number[], layerOf: Map<number, Layer>): number {
+  return nodes.filter((n) => layerOf.has(n)).length;
+}
+
+function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<number, Layer>): ResidualBlock[] {
+  const { graph } = index;
+  const blocks: ResidualBlock[] = [];
+  for (const n of index.order) {
+    const node = graph.nodes[n]!;
+    if (!(node.opType === 'Add' || node.opType === 'Sum') || node.domain !== '' || node.inputs.length !== 2) continue;
+    if (!node.inputs.every((t) => isActive(index, t))) continue;
+    const fork = index.idom[n]!;
+    const sides = node.inputs.map((t) => collectBack(index, t, fork));
+    const weights = sides.map((s) => countWeighted(s, layerOf));
+    if (weights[0] === 0 && weights[1] === 0) continue;
+    // The branch carries more weighted layers; ties (a 1-conv branch beside a projection) go to the longer path.
+    const b = weights[0]! > weights[1]! || (weights[0] === weights[1] && sides[0]!.length >= sides[1]!.length) ? 0 : 1;
+    const branchNodes = sides[b]!;
+    const shortcutNodes = sides[1 - b]!;
+    // Nested residual structure (a block inside a branch) is not a plain ResNet block: keep the inner ones only.
+    if (branchNodes.some((m) => blocks.some((blk) => blk.addNode === m))) continue;
+    let entry = forkTensor(index, fork, branchNodes, shortcutNodes, node.inputs[1 - b]!);
+    const pre: number[] = [];
+    // Pre-activation blocks with a projection fork after the shared BN→ReLU; the block starts before them.
+    entry = extendPreActivation(index, fork, entry, pre, blocks);
+    const branch = [...pre, ...branchNodes];
+    const { post, output } = collectPost(index, node);
+    const branchLayers = branch.filter((m) => layerOf.has(m)).map((m) => layerOf.get(m)!);
+    const shortcutLayers = shortcutNodes.filter((m) => layerOf.has(m)).map((m) => layerOf.get(m)!);
+    const inShape = perImage(shapes.get(entry));
+    const outShape = perImage(shapes.get(output) ?? shapes.get(node.outputs[0]!));
+    const startOp = graph.nodes[branch[0]!]?.opType ?? '';
+    const afterAdd = post.length ? graph.nodes[post[0]!]!.opType : null;
+    blocks.push({
+      index: blocks.length,
+      stage: 0,
+      entry,
+      sum: node.outputs[0]!,
+      output,
+      addNode: n,
+      branch,
+      shortcutNodes,
+      post,
+      shortcut: classifyShortcut(index, shortcutNodes, layerOf),
+      kind: classifyBlock(branchLayers),
+      activation: classifyActivation(startOp, afterAdd),
+      branchStart: startOp,
+      afterAdd,
+      downsample: !!inShape && !!outShape && inShape.length === 3 && outShape[1]! < inShape[1]!,
+      inShape,
+      outShape,
+      branchLayers,
+      shortcutLayers,
+      params: [...branchLayers, ...shortcutLayers].reduce((s, l) => s + l.params, 0),
+      macs: [...branchLayers, ...shortcutLayers].reduce((s, l) => s + l.macs, 0),
+      groups: Math.max(1, ...branchLayers.map((l) => l.groups)),
+    });
+  }
+  return blocks;
+}
+
+function isActive(index: GraphIndex, tensor: string): boolean {
+  if (tensor === index.input) return true;
+  const p = index.producer.get(tensor);
+  return p !== undefined && index.active[p] === 1;
+}
+
+/** The fork's output tensor that both paths start from. */
+function forkTensor(index: GraphIndex, fork: number, branch: number[], shortcut: number[], shortcutInput: string): string {
+  if (fork === ROOT) return index.input;
+  const outs = index.graph.nodes[fork]!.outputs;
+  if (outs.length === 1) return outs[0]!;
+  const region = new Set([...branch, ...shortcut]);
+  const used = outs.find((t) => t === shortcutInput || (index.consumers.get(t) ?? []).some((c) => region.has(c)));
+  return used ?? outs[0]!;
+}
+
+/**
+ * In pre-activation ("v2") ResNets a downsampling block normalises and activates x once and feeds that to both
+ * its branch and its projection shortcut, so the fork sits after BN→ReLU. Walk back over such single-input
+ * elementwise nodes to the previous block's sum (or the stem output) and count them as part of the branch.
+ */
+function extendPreActivation(index: GraphIndex, fork: number, entry: string, pre: number[], blocks: ResidualBlock[]): string {
+  if (fork === ROOT) return entry;
+  const chain: number[] = [];
+  let n = fork;
+  for (let steps = 0; steps < 3; steps++) {
+    const node = index.graph.nodes[n]!;
+    if (!(NORMS.has(node.opType) || ACTIVATIONS.has(node.opType))) break;
+    chain.unshift(n);
+    const source = node.inputs[0]!;
+    const p = index.producer.get(source);
+    const previous = blocks[blocks.length - 1];
+    const isBlockSum = previous && (previous.sum === source || previous.output === source);
+    if (isBlockSum && chain.some((m) => NORMS.has(index.graph.nodes[m]!.opType))) {
+      pre.push(...chain);
+      return source;
+    }
+    if (p === undefined) break;
+    n = p;
+  }
+  return entry;
+}
+
+/** Activation ops applied to the sum alone (post-activation ReLU) belong to the block. */
+function collectPost(index: GraphIndex, add: Node): { post: number[]; output: string } {
+  const post: number[] = [];
+  let output = add.outputs[0]!;
+  for (;;) {
+    const users = index.consumers.get(output) ?? [];
+    if (users.length !== 1) break;
+    const next = index.graph.nodes[users[0]!]!;
+    if (!ACTIVATIONS.has(next.opType) && !PASSIVE.has(next.opType)) break;
+    post.push(next.index);
+    output = next.outputs[0]!;
+  }
+  return { post, output };
+}
+
+function classifyShortcut(index: GraphIndex, nodes: number[], layerOf: Map<number, Layer>): ShortcutKind {
+  const ops = nodes.map((n) => index.graph.nodes[n]!.opType).filter((op) => !PASSIVE.has(op));
+  if (ops.length === 0) return 'identity';
+  const hasConv = nodes.some((n) => layerOf.has(n));
+  if (hasConv && ops.some((op) => op === 'AveragePool' || op === 'MaxPool')) return 'pooled';
+  if (hasConv) return 'projection';
+  return 'optionA';
+}
+
+function classifyBlock(branchLayers: Layer[]): BlockKind {
+  const convs = branchLayers.filter((l) => l.op === 'Conv');
+  const kernels = convs.map((l) => (l.weightShape[2] ?? 1) * (l.weightShape[3] ?? 1));
+  if (convs.length === 2 && kernels.every((k) => k > 1)) return 'basic';
+  if (convs.length === 3 && kernels[0] === 1 && kernels[1]! > 1 && kernels[2] === 1) return 'bottleneck';
+  return 'other';
+}
+
+function classifyActivation(startOp: string, afterAdd: string | null): Activation {
+  if (afterAdd && ACTIVATIONS.has(afterAdd)) return 'post';
+  return NORMS.has(startOp) || ACTIVATIONS.has(startOp) ? 'pre' : 'post';
+}
+
+/** A new stage starts wherever the feature-map shape changes. */
+function groupStages(blocks: ResidualBlock[]): Stage[] {
+  const stages: Stage[] = [];
+  for (const block of blocks) {
+    const current = stages[stages.length - 1];
+    const same = current && sameShape(current.outShape, block.outShape) && !block.downsample;
+    if (current && same) {
+      current.last = block.index;
+    } else {
+      stages.push({ index: stages.length, first: block.index, last: block.index, outShape: block.outShape });
+    }
+    block.stage = stages.length - 1;
+  }
+  return stages;
+}
+
+function sameShape(a: number[] | null, b: number[] | null): boolean {
+  return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function perImage(shape: Shape | undefined): number[] | null {
+  return shape && shape.length >= 2 ? shape.slice(1) : null;
+}
+
+/** Active nodes downstream of a tensor (the head after the last block). */
+function collectForward(index: GraphIndex, tensor: string): number[] {
+  const seen = new Set<number>();
+  const stack = [tensor];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    for (const c of index.consumers.get(t) ?? []) {
+      if (seen.has(c) || !index.active[c]) continue;
+      seen.add(c);
+      stack.push(...index.graph.nodes[c]!.outputs);
+    }
+  }
+  return [...seen].sort((a, b) => index.rank[a]! - index.rank[b]!);
+}
+
+function describeLayer(node: Node, index: GraphIndex, shapes: Map<string, Shape>): Layer | null {
+  if (!WEIGHTED.has(node.opType) || node.domain !== '') return null;
+  const weightName = node.inputs[1] ?? '';
+  const weight = index.graph.constants.get(weightName);
+  const weightShape = weight?.dims ?? shapes.get(weightName);
+  if (!weightShape || !index.active[node.index]) return null;
+  const bias = node.inputs[2] ? index.graph.constants.get(node.inputs[2]) : undefined;
+  const params = product(weightShape) + (bias ? bias.size : 0);
+  const out = shapes.get(node.outputs[0]!);
+  const groupsAttr = node.attrs.get('group');
+  const groups = typeof groupsAttr === 'number' ? groupsAttr : 1;
+  const stridesAttr = node.attrs.get('strides');
+  const stride = Array.isArray(stridesAttr) && typeof stridesAttr[0] === 'number' ? stridesAttr[0] : 1;
+  let macs = 0;
+  if (out) {
+    if (node.opType === 'Conv' || node.opType === 'ConvTranspose') {
+      macs = product(out.slice(1)) * product(weightShape.slice(1));
+    } else {
+      // Gemm/MatMul: every output element needs K multiply–accumulates, K = the weight's shared dimension.
+      const transB = node.attrs.get('transB') === 1;
+      const k = transB ? weightShape[weightShape.length - 1]! : weightShape[0]!;
+      macs = (product(out) / (out[0] ?? 1)) * k;
+    }
+  }
+  return { node: node.index, op: node.opType, weightShape, groups, stride, params, macs, outShape: perImage(out) };
+}
+
+/**
+ * Learnable parameters as stored in the file: weights and biases of Conv/Gemm/MatMul and the scale and
+ * shift of normalisation layers (running statistics are not learned). Each tensor counts once.
+ */
+export function countParams(model: Model): number {
+  const counted = new Set<string>();
+  let total = 0;
+  const add = (name: string | undefined): void => {
+    if (!name || counted.has(name)) return;
+    const t = model.graph.constants.get(name);
+    if (!t) return;
+    counted.add(name);
+    total += t.size;
+  };
+  for (const node of model.graph.nodes) {
+    if (WEIGHTED.has(node.opType)) {
+      add(node.inputs[1]);
+      add(node.inputs[2]);
+      if (node.opType === 'MatMul') add(node.inputs[0]);
+    } else if (NORMS.has(node.opType)) {
+      add(node.inputs[1]);
+      add(node.inputs[2]);
+    }
+  }
+  return total;
+}
+
+/** Ops whose shapes Skipscope infers and whose role in a ResNet it understands. */
+const KNOWN_OPS = new Set([
+  ...WEIGHTED,
+  ...ACTIVATIONS,
+  ...NORMS,
+  ...PASSIVE,
+  'Add',
+  'Sum',
+  'Sub',
+  'Mul',
+  'Div',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Flatten',
+  'Reshape',
+  'Pad',
+  'Slice',
+  'Concat',
+  'Transpose',
+  'Constant',
+  'ConstantOfShape',
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Cast',
+  'ReduceMean',
+  'Softmax',
+  'LogSoftmax',
+  'Range',
+  'Split',
+  'Size',
+  'LRN',
+]);

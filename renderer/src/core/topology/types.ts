@@ -1,0 +1,87 @@
+import type { Shape } from '../onnx/shapes';
+
+export type ShortcutKind = 'identity' | 'projection' | 'optionA' | 'pooled';
+export type BlockKind = 'basic' | 'bottleneck' | 'other';
+export type Activation = 'post' | 'pre';
+
+/** One weighted layer (Conv, Gemm or MatMul with a constant weight). */
+export interface Layer {
+  node: number;
+  op: string;
+  /** [out, in/groups, kH, kW] for Conv; [in, out] for Gemm/MatMul as stored. */
+  weightShape: number[];
+  groups: number;
+  stride: number;
+  /** Elements of the weight and bias tensors. */
+  params: number;
+  /** Multiply–accumulates for one image. */
+  macs: number;
+  /** Output shape [C, H, W] (or [features]) for one image, when known. */
+  outShape: number[] | null;
+}
+
+export interface ResidualBlock {
+  /** 0-based position along the network. */
+  index: number;
+  stage: number;
+  /** Tensor the block starts from (feeds both the branch and the shortcut). */
+  entry: string;
+  /** The Add's output. */
+  sum: string;
+  /** Tensor leaving the block (after the post-Add activation, when there is one). */
+  output: string;
+  addNode: number;
+  /** Nodes of the residual branch F(x), topological order. */
+  branch: number[];
+  /** Nodes of the shortcut path (empty for identity). */
+  shortcutNodes: number[];
+  /** Nodes right after the Add that belong to the block (e.g. the ReLU of a post-activation block). */
+  post: number[];
+  shortcut: ShortcutKind;
+  kind: BlockKind;
+  activation: Activation;
+  /** First op of the branch, e.g. "Conv" (post-act) or "BatchNormalization" (pre-act). */
+  branchStart: string;
+  /** Op applied to the sum, or null when the sum flows on untouched (pre-activation). */
+  afterAdd: string | null;
+  downsample: boolean;
+  /** [C, H, W] for one image. */
+  inShape: number[] | null;
+  outShape: number[] | null;
+  /** Weighted layers in the branch, and in the shortcut. */
+  branchLayers: Layer[];
+  shortcutLayers: Layer[];
+  params: number;
+  macs: number;
+  /** Largest group count of the branch convolutions (ResNeXt > 1). */
+  groups: number;
+}
+
+export interface Stage {
+  index: number;
+  /** Block indices [first, last]. */
+  first: number;
+  last: number;
+  /** Output [C, H, W]. */
+  outShape: number[] | null;
+}
+
+export interface Topology {
+  kind: 'residual' | 'plain';
+  input: { name: string; shape: Shape | null };
+  output: { name: string; shape: Shape | null };
+  stem: number[];
+  blocks: ResidualBlock[];
+  stages: Stage[];
+  head: number[];
+  /** All weighted layers in topological order. */
+  layers: Layer[];
+  params: number;
+  macs: number;
+  /** Weighted layers on the longest path (stem + branches + head): the "56" in ResNet-56. */
+  depth: number;
+  /** Number of BatchNormalization nodes left in the graph (0 when folded into the convolutions). */
+  batchNorms: number;
+  /** Ops present that Skipscope's shape inference does not know (they still run in onnxruntime). */
+  unknownOps: string[];
+}

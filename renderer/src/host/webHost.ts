@@ -1,0 +1,116 @@
+import { defaultSettings, type Host, type ModelEntry, type Settings } from './host';
+
+interface ManifestModel {
+  id: string;
+  name: string;
+  file: string;
+  labels?: string;
+  dataset?: string;
+  bytes: number;
+  sha256: string;
+  default?: boolean;
+  preprocessing: { scale: number; mean: [number, number, number]; std: [number, number, number]; resize: number | null };
+  referenceTop1?: { value: number; set: string };
+}
+
+const SETTINGS_KEY = 'skipscope.settings';
+
+/**
+ * The browser build's host: bundled models and assets are fetched from the same origin;
+ * files the user opens stay in memory for the session (the web has no library folder).
+ */
+export function createWebHost(base: string = document.baseURI): Host {
+  const sessionFiles = new Map<string, { entry: ModelEntry; bytes: ArrayBuffer }>();
+  const listeners = new Set<(entry: ModelEntry) => void>();
+  let bundled: Promise<{ entry: ModelEntry; file: string }[]> | null = null;
+
+  const fetchBytes = async (path: string): Promise<ArrayBuffer> => {
+    const response = await fetch(new URL(path, base));
+    if (!response.ok) throw new Error(`could not load ${path} (HTTP ${response.status})`);
+    return response.arrayBuffer();
+  };
+  const loadManifest = () => {
+    bundled ??= fetch(new URL('models/manifest.json', base))
+      .then((r) => {
+        if (!r.ok) throw new Error(`could not load the model manifest (HTTP ${r.status})`);
+        return r.json() as Promise<{ models: ManifestModel[] }>;
+      })
+      .then((m) => m.models.map((model) => ({ entry: toEntry(model), file: model.file })));
+    return bundled;
+  };
+  const addSessionFile = async (file: File): Promise<ModelEntry> => {
+    const bytes = await file.arrayBuffer();
+    const entry: ModelEntry = { id: `session-${sessionFiles.size + 1}`, name: file.name, source: 'session', bytes: bytes.byteLength, openedAt: Date.now() };
+    sessionFiles.set(entry.id, { entry, bytes });
+    return entry;
+  };
+
+  return {
+    kind: 'web',
+    async listModels() {
+      const models = (await loadManifest()).map((m) => m.entry);
+      return [...models, ...[...sessionFiles.values()].map((s) => s.entry)];
+    },
+    async readModel(id) {
+      const session = sessionFiles.get(id);
+      if (session) return session.bytes;
+      const model = (await loadManifest()).find((m) => m.entry.id === id);
+      if (!model) throw new Error(`no model with id ${id}`);
+      return fetchBytes(`models/${model.file}`);
+    },
+    readAsset: (path) => fetchBytes(`assets/${path}`),
+    openModel: () =>
+      new Promise((resolve, reject) => {
+        const input = document.createElement('input');
+        input.type = 'file';
+        input.accept = '.onnx';
+        input.addEventListener('change', () => {
+          const file = input.files?.[0];
+          if (!file) resolve(null);
+          else addSessionFile(file).then(resolve, reject);
+        });
+        input.addEventListener('cancel', () => resolve(null));
+        input.click();
+      }),
+    importDropped: addSessionFile,
+    async removeModel(id) {
+      sessionFiles.delete(id);
+    },
+    async revealModel() {},
+    async getSettings() {
+      return readSettings();
+    },
+    async setSettings(patch) {
+      const next = { ...readSettings(), ...patch };
+      localStorage.setItem(SETTINGS_KEY, JSON.stringify(next));
+      return next;
+    },
+    onOpenModel(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function readSettings(): Settings {
+  try {
+    const stored = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Partial<Settings>;
+    return { ...defaultSettings, ...stored };
+  } catch {
+    return { ...defaultSettings };
+  }
+}
+
+function toEntry(m: ManifestModel): ModelEntry {
+  return {
+    id: m.id,
+    name: m.name,
+    source: 'bundled',
+    bytes: m.bytes,
+    sha256: m.sha256,
+    ...(m.labels ? { labels: m.labels } : {}),
+    ...(m.referenceTop1 ? { dataset: m.referenceTop1.set, referenceTop1: m.referenceTop1.value } : {}),
+    preprocessing: m.preprocessing,
+    isDefault: m.default === true,
+  };
+}

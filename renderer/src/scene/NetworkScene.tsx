@@ -1,0 +1,82 @@
+import { Canvas } from '@react-three/fiber';
+import { useMemo, useState } from 'react';
+import type { NetworkLayout } from '../core/layout/layout';
+import type { ShortcutKind } from '../core/topology/types';
+import { Blocks } from './Blocks';
+import { Controls } from './Controls';
+import { SkipArcs } from './SkipArcs';
+import type { Theme } from './theme';
+
+interface Props {
+  layout: NetworkLayout;
+  shortcuts: ShortcutKind[];
+  theme: Theme;
+  selected: number | null;
+  hovered: number | null;
+  onHover(index: number | null): void;
+  onSelect(index: number | null): void;
+}
+
+/** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
+export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHover, onSelect }: Props) {
+  const [drawn, setDrawn] = useState(false);
+  const b = layout.bounds;
+  const center: [number, number, number] = useMemo(() => [(b[0]! + b[3]!) / 2, (b[1]! + b[4]!) / 3, 0], [b]);
+  const span = Math.max(b[3]! - b[0]!, 4);
+  const camera = useMemo(
+    () => ({ position: [center[0] - span * 0.18, span * 0.32, span * 0.62] as [number, number, number], fov: 45, near: 0.1, far: span * 10 }),
+    [center, span],
+  );
+  return (
+    <div className="scene" data-testid="scene" data-drawn={drawn ? 'true' : 'false'} data-blocks={layout.blockCount}>
+      <Canvas
+        key={`${span}`}
+        frameloop="demand"
+        camera={camera}
+        gl={{ antialias: true, preserveDrawingBuffer: true }}
+        onCreated={(state) => {
+          state.gl.setClearColor(theme.background);
+          requestAnimationFrame(() => setDrawn(true));
+        }}
+        onPointerMissed={() => onSelect(null)}
+      >
+        <color attach="background" args={[theme.background]} />
+        <ambientLight intensity={0.55} />
+        <directionalLight position={[5, 12, 8]} intensity={1.4} />
+        <directionalLight position={[-6, 4, -5]} intensity={0.35} />
+        <Controls target={center} />
+        <Box values={layout.stem} color={theme.stem} />
+        <Box values={layout.head} color={theme.head} />
+        <StagePlates layout={layout} theme={theme} />
+        <Blocks layout={layout} theme={theme} selected={selected} hovered={hovered} onHover={onHover} onSelect={onSelect} />
+        <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} />
+      </Canvas>
+    </div>
+  );
+}
+
+function Box({ values, color }: { values: Float32Array; color: string }) {
+  return (
+    <mesh position={[values[0]!, values[1]!, values[2]!]} scale={[values[3]!, values[4]!, values[5]!]}>
+      <boxGeometry />
+      <meshStandardMaterial color={color} roughness={0.6} />
+    </mesh>
+  );
+}
+
+/** A floor plate under each stage makes stage boundaries visible from any angle. */
+function StagePlates({ layout, theme }: { layout: NetworkLayout; theme: Theme }) {
+  const plates = [];
+  for (let s = 0; 2 * s < layout.stageBounds.length; s++) {
+    const x0 = layout.stageBounds[2 * s]!;
+    const x1 = layout.stageBounds[2 * s + 1]!;
+    const color = theme.stages[s % theme.stages.length]!;
+    plates.push(
+      <mesh key={s} position={[(x0 + x1) / 2, -0.03, 0]} scale={[x1 - x0, 0.05, 2.6]}>
+        <boxGeometry />
+        <meshStandardMaterial color={color} transparent opacity={0.28} />
+      </mesh>,
+    );
+  }
+  return <>{plates}</>;
+}

@@ -1,0 +1,101 @@
+import type { StateCreator } from 'zustand';
+import { layoutNetwork } from '../core/layout/layout';
+import { analyzeModel } from '../core/summary';
+import { parseLabels } from '../data/labels';
+import type { ModelEntry } from '../host/host';
+import { ModelRunner } from '../runtime/session';
+import { registry, requireHost } from './registry';
+import type { AppState } from './store';
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface ModelSlice {
+  entries: ModelEntry[];
+  currentId: string | null;
+  status: LoadStatus;
+  /** One-line, user-readable reason when status is 'error'. */
+  error: string | null;
+  /** Bumped whenever registry.loaded changes, so components re-read it. */
+  version: number;
+  refreshModels(): Promise<void>;
+  openModel(id: string): Promise<void>;
+  openFromDialog(): Promise<void>;
+  openDropped(file: File): Promise<void>;
+}
+
+export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
+  entries: [],
+  currentId: null,
+  status: 'idle',
+  error: null,
+  version: 0,
+  async refreshModels() {
+    set({ entries: await requireHost().listModels() });
+  },
+  async openModel(id) {
+    const host = requireHost();
+    const entry = get().entries.find((e) => e.id === id);
+    const name = entry?.name ?? id;
+    set({ currentId: id, status: 'loading', error: null, selectedBlock: null });
+    get().resetRun();
+    try {
+      const bytes = new Uint8Array(await host.readModel(id));
+      const analysis = analyzeModel(bytes, name);
+      const layout = layoutNetwork(analysis.topology);
+      const labels = await loadLabels(entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]));
+      void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
+      const provider = get().providerPreference;
+      const runner = ModelRunner.create(bytes, provider);
+      registry.loaded = { modelId: id, analysis, layout, labels, runner };
+      if (get().currentId !== id) return;
+      set((s) => ({ status: 'ready', version: s.version + 1 }));
+      void host.setSettings({ lastModelId: id });
+      get().watchRunner(runner);
+    } catch (error) {
+      if (get().currentId !== id) return;
+      registry.loaded = null;
+      set((s) => ({ status: 'error', error: oneLine(error), version: s.version + 1 }));
+    }
+  },
+  async openFromDialog() {
+    const entry = await requireHost().openModel();
+    if (!entry) return;
+    await get().refreshModels();
+    await get().openModel(entry.id);
+  },
+  async openDropped(file) {
+    try {
+      const entry = await requireHost().importDropped(file);
+      await get().refreshModels();
+      await get().openModel(entry.id);
+    } catch (error) {
+      set({ status: 'error', error: oneLine(error) });
+    }
+  },
+});
+
+function guessLabelSet(classes: number | undefined): string | undefined {
+  if (classes === 10) return 'cifar10';
+  if (classes === 1000) return 'imagenet';
+  return undefined;
+}
+
+const LABEL_FILES: Record<string, string> = { cifar10: 'labels/cifar10.txt', imagenet: 'labels/imagenet.tsv' };
+
+async function loadLabels(set: string | undefined): Promise<string[]> {
+  const file = set ? LABEL_FILES[set] : undefined;
+  if (!file) return [];
+  let labels = registry.labelSets.get(file);
+  if (!labels) {
+    labels = requireHost()
+      .readAsset(file)
+      .then((b) => parseLabels(new TextDecoder().decode(b)));
+    registry.labelSets.set(file, labels);
+  }
+  return labels;
+}
+
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]!;
+}

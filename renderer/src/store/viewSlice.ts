@@ -1,0 +1,25 @@
+import type { StateCreator } from 'zustand';
+import type { Settings } from '../host/host';
+import type { AppState } from './store';
+
+export interface ViewSlice {
+  theme: Settings['theme'];
+  selectedBlock: number | null;
+  hoveredBlock: number | null;
+  presentation: boolean;
+  setTheme(theme: Settings['theme']): void;
+  selectBlock(index: number | null): void;
+  hoverBlock(index: number | null): void;
+  togglePresentation(): void;
+}
+
+export const createViewSlice: StateCreator<AppState, [], [], ViewSlice> = (set) => ({
+  theme: 'dark',
+  selectedBlock: null,
+  hoveredBlock: null,
+  presentation: false,
+  setTheme: (theme) => set({ theme }),
+  selectBlock: (selectedBlock) => set({ selectedBlock }),
+  hoverBlock: (hoveredBlock) => set({ hoveredBlock }),
+  togglePresentation: () => set((s) => ({ presentation: !s.presentation })),
+});

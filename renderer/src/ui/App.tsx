@@ -1,0 +1,97 @@
+import { useEffect } from 'react';
+import { NetworkScene } from '../scene/NetworkScene';
+import { themes } from '../scene/theme';
+import { registry } from '../store/registry';
+import { useApp } from '../store/store';
+import { BlockList } from './BlockList';
+import { ModelList } from './ModelList';
+import { RunPanel } from './RunPanel';
+import { SummaryPanel } from './SummaryPanel';
+
+export function App() {
+  const status = useApp((s) => s.status);
+  const error = useApp((s) => s.error);
+  const version = useApp((s) => s.version);
+  const themeName = useApp((s) => s.theme);
+  const presentation = useApp((s) => s.presentation);
+  const selected = useApp((s) => s.selectedBlock);
+  const hovered = useApp((s) => s.hoveredBlock);
+  const selectBlock = useApp((s) => s.selectBlock);
+  const hoverBlock = useApp((s) => s.hoverBlock);
+  const openDropped = useApp((s) => s.openDropped);
+  const theme = themes[themeName];
+  const loaded = status === 'ready' ? registry.loaded : null;
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) useApp.getState().togglePresentation();
+      if (e.key === 'Escape') useApp.getState().selectBlock(null);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <div
+      className={`app theme-${theme.name}${presentation ? ' presentation' : ''}`}
+      data-testid="app"
+      data-state={status}
+      data-version={version}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        const file = e.dataTransfer.files[0];
+        if (file) void openDropped(file);
+      }}
+    >
+      <header className="topbar">
+        <span className="brand">Skipscope</span>
+        <span className="subtitle">{loaded ? loaded.analysis.architecture : status === 'loading' ? 'Loading…' : ''}</span>
+        <ThemePicker />
+      </header>
+      <aside className="sidebar left">
+        <ModelList />
+      </aside>
+      <main className="stage">
+        {status === 'error' && (
+          <div className="error-panel" role="alert" data-testid="model-error">
+            <strong>Could not open this model.</strong>
+            <p>{error}</p>
+          </div>
+        )}
+        {status === 'loading' && <div className="loading">Reading the graph…</div>}
+        {loaded && (
+          <NetworkScene
+            layout={loaded.layout}
+            shortcuts={loaded.analysis.topology.blocks.map((b) => b.shortcut)}
+            theme={theme}
+            selected={selected}
+            hovered={hovered}
+            onHover={hoverBlock}
+            onSelect={selectBlock}
+          />
+        )}
+      </main>
+      <aside className="sidebar right">
+        {loaded && <SummaryPanel />}
+        {loaded && <RunPanel />}
+        {loaded && <BlockList />}
+      </aside>
+    </div>
+  );
+}
+
+function ThemePicker() {
+  const theme = useApp((s) => s.theme);
+  const setTheme = useApp((s) => s.setTheme);
+  return (
+    <label className="theme-picker">
+      Theme{' '}
+      <select value={theme} onChange={(e) => setTheme(e.target.value as typeof theme)} data-testid="theme">
+        <option value="dark">Dark</option>
+        <option value="light">Light</option>
+        <option value="projector">Projector (high contrast)</option>
+      </select>
+    </label>
+  );
+}

@@ -1,0 +1,37 @@
+import { useApp } from '../store/store';
+import { formatBytes } from './format';
+
+/** Bundled models and the user's own, with Open… (file dialog) and drag-and-drop onto the window. */
+export function ModelList() {
+  const entries = useApp((s) => s.entries);
+  const currentId = useApp((s) => s.currentId);
+  const openModel = useApp((s) => s.openModel);
+  const openFromDialog = useApp((s) => s.openFromDialog);
+  return (
+    <section className="panel" aria-label="Models">
+      <h2>Models</h2>
+      <ul className="model-list" data-testid="model-list">
+        {entries.map((e) => (
+          <li key={e.id}>
+            <button
+              type="button"
+              className={e.id === currentId ? 'model active' : 'model'}
+              onClick={() => void openModel(e.id)}
+              data-testid="model-item"
+              data-model-id={e.id}
+            >
+              <span className="model-name">{e.name}</span>
+              <span className="model-meta">
+                {e.source === 'bundled' ? 'bundled' : e.source} · {formatBytes(e.bytes)}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="open" onClick={() => void openFromDialog()} data-testid="open-model">
+        Open .onnx…
+      </button>
+      <p className="hint">or drop an .onnx file on the window</p>
+    </section>
+  );
+}

@@ -1,0 +1,38 @@
+import { formatPathCount } from '../core/summary';
+import { registry } from '../store/registry';
+import { useApp } from '../store/store';
+import { formatCount, formatShape } from './format';
+
+/** What the model is: the architecture guess and the numbers behind it. */
+export function SummaryPanel() {
+  useApp((s) => s.version);
+  const loaded = registry.loaded;
+  if (!loaded) return null;
+  const { model, topology: t, architecture } = loaded.analysis;
+  const rows: [string, string][] = [
+    ['Architecture', architecture],
+    ['Parameters', `${formatCount(t.params)} (${t.params.toLocaleString('en-US')})`],
+    ['MACs / image', formatCount(t.macs)],
+    ['Depth (weighted layers)', String(t.depth)],
+    ['Residual blocks', String(t.blocks.length)],
+    ['Stages', String(t.stages.length)],
+    ['Paths through the blocks', t.kind === 'residual' ? formatPathCount(t.blocks.length) : '1 (plain)'],
+    ['Input', `${t.input.name} ${formatShape(t.input.shape)}`],
+    ['Output', `${t.output.name} ${formatShape(t.output.shape)}`],
+    ['BatchNorm', t.batchNorms ? `${t.batchNorms} separate layers` : 'folded into convolutions'],
+    ['ONNX', `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`],
+  ];
+  return (
+    <section className="panel" aria-label="Model summary" data-testid="summary">
+      <h2>Summary</h2>
+      <dl className="facts">
+        {rows.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import type { Plugin } from 'vite';
+
+const root = resolve(import.meta.dirname, '..');
+
+/** URL prefix → folder on disk. Models and assets ship beside the app; ORT's wasm binary beside them. */
+export const STATIC_DIRS: Record<string, string> = {
+  models: join(root, 'models'),
+  assets: join(root, 'assets'),
+  ort: join(root, 'node_modules/onnxruntime-web/dist'),
+};
+
+/** Only the ORT files the default (JSEP: WebGPU + WASM) bundle loads; the rest of dist/ is not shipped. */
+const ORT_FILES = /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/;
+
+export const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.tsv': 'text/tab-separated-values; charset=utf-8',
+  '.png': 'image/png',
+  '.jpeg': 'image/jpeg',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
+
+/** Cross-origin isolation (SharedArrayBuffer → WASM threads) needs these on every response. */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function shipped(prefix: string, file: string): boolean {
+  return prefix !== 'ort' || ORT_FILES.test(file);
+}
+
+function copyTree(from: string, to: string, prefix: string): void {
+  for (const name of readdirSync(from)) {
+    const source = join(from, name);
+    if (statSync(source).isDirectory()) copyTree(source, join(to, name), prefix);
+    else if (shipped(prefix, name)) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, join(to, name));
+    }
+  }
+}
+
+/** Serves models/, assets/ and ORT's wasm in dev with COOP/COEP, and copies them into the build output. */
+export function staticFiles(): Plugin {
+  let outDir = '';
+  return {
+    name: 'skipscope-static-files',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        const url = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+        const [, prefix, ...rest] = url.split('/');
+        const dir = prefix ? STATIC_DIRS[prefix] : undefined;
+        if (!dir) return next();
+        const file = normalize(join(dir, ...rest));
+        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+        res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
+        createReadStream(file).pipe(res);
+      });
+    },
+    writeBundle() {
+      for (const [prefix, dir] of Object.entries(STATIC_DIRS)) copyTree(dir, join(outDir, prefix), prefix);
+      mkdirSync(dirname(outDir), { recursive: true });
+    },
+  };
+}
