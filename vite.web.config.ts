@@ -7,7 +7,9 @@ export default defineConfig({
   root: 'renderer',
   base: './',
   plugins: [react(), staticFiles()],
-  build: { outDir: '../dist/web', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
+  // ORT's build without the embedded glue/wasm: it loads them from ./ort/ (see scripts/viteStaticFiles.ts).
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
+  build: { outDir: '../dist/web', assetsDir: 'app', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
   server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   worker: { format: 'es' },

@@ -7,8 +7,21 @@ const dir = 'renderer/src/core/onnx';
 const bin = 'node_modules/.bin';
 execFileSync(
   `${bin}/pbjs`,
-  ['-t', 'static-module', '-w', 'es6', '--no-create', '--no-verify', '--no-convert', '--no-delimited', '--no-service',
-   '--no-typeurl', '-o', `${dir}/onnxProto.js`, `${dir}/onnx.proto`],
+  [
+    '-t',
+    'static-module',
+    '-w',
+    'es6',
+    '--no-create',
+    '--no-verify',
+    '--no-convert',
+    '--no-delimited',
+    '--no-service',
+    '--no-typeurl',
+    '-o',
+    `${dir}/onnxProto.js`,
+    `${dir}/onnx.proto`,
+  ],
   { stdio: 'inherit' },
 );
 // protobufjs/minimal is CommonJS; a default import is what both Vite and Node's ESM loader agree on.

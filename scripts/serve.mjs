@@ -49,7 +49,8 @@ export const HEADERS = {
 /** Starts the static server; resolves with its URL. Port 0 picks a free port. */
 export function startServer({ root = 'dist/web', port = 0, host = '127.0.0.1' } = {}) {
   const base = resolve(root);
-  if (!existsSync(join(base, 'index.html'))) throw new Error(`${root}/index.html not found: run "npm run build:web" first`);
+  if (!existsSync(join(base, 'index.html')))
+    throw new Error(`${root}/index.html not found: run "npm run build:web" first`);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = normalize(join(base, path));
@@ -63,7 +64,12 @@ export function startServer({ root = 'dist/web', port = 0, host = '127.0.0.1' } 
       return;
     }
     const size = statSync(file).size;
-    res.writeHead(200, { ...HEADERS, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache' });
+    res.writeHead(200, {
+      ...HEADERS,
+      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': size,
+      'Cache-Control': 'no-cache',
+    });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });

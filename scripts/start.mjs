@@ -46,7 +46,8 @@ if (binary && !process.argv.includes('--web')) {
       : 'Skipscope: no Electron binary is installed (offline install?), so serving the browser build instead.',
   );
   const index = 'dist/web/index.html';
-  if (!existsSync(index) || statSync(index).mtimeMs < newest('renderer')) run('npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
+  if (!existsSync(index) || statSync(index).mtimeMs < newest('renderer'))
+    run('npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
   const port = Number(process.env.PORT ?? 5199);
   const { url } = await startServer({ port }).catch(() => startServer({ port: 0 }));
   console.log(`Skipscope is running at ${url}  (Ctrl+C to stop)`);

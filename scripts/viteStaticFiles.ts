@@ -1,18 +1,26 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Plugin } from 'vite';
 
 const root = resolve(import.meta.dirname, '..');
 
-/** URL prefix → folder on disk. Models and assets ship beside the app; ORT's wasm binary beside them. */
+/**
+ * URL prefix → folder on disk: models and assets ship beside the app, and so do ORT's WebAssembly runtime
+ * files. ORT must load its .mjs glue from a real URL (not from inside our bundle): its WASM threads start
+ * workers from that URL, and a worker started from the app bundle would run the whole UI and hang.
+ */
 export const STATIC_DIRS: Record<string, string> = {
   models: join(root, 'models'),
   assets: join(root, 'assets'),
   ort: join(root, 'node_modules/onnxruntime-web/dist'),
 };
 
-/** Only the ORT files the default (JSEP: WebGPU + WASM) bundle loads; the rest of dist/ is not shipped. */
+/** Only the ORT files the JSEP (WebGPU + WASM) build loads are shipped. */
 const ORT_FILES = /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/;
+
+function shipped(prefix: string, file: string): boolean {
+  return prefix !== 'ort' || ORT_FILES.test(file);
+}
 
 export const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -38,10 +46,6 @@ export const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-
-function shipped(prefix: string, file: string): boolean {
-  return prefix !== 'ort' || ORT_FILES.test(file);
-}
 
 function copyTree(from: string, to: string, prefix: string): void {
   for (const name of readdirSync(from)) {
@@ -70,14 +74,19 @@ export function staticFiles(): Plugin {
         const dir = prefix ? STATIC_DIRS[prefix] : undefined;
         if (!dir) return next();
         const file = normalize(join(dir, ...rest));
-        if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+        if (
+          !file.startsWith(dir + sep) ||
+          !shipped(prefix, file.split(sep).pop()!) ||
+          !existsSync(file) ||
+          !statSync(file).isFile()
+        )
+          return next();
         res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
         createReadStream(file).pipe(res);
       });
     },
     writeBundle() {
       for (const [prefix, dir] of Object.entries(STATIC_DIRS)) copyTree(dir, join(outDir, prefix), prefix);
-      mkdirSync(dirname(outDir), { recursive: true });
     },
   };
 }

@@ -10,7 +10,7 @@ import './ui/styles.css';
 async function start(): Promise<void> {
   const host = createHost();
   registry.host = host;
-  // ORT's .wasm files are copied next to the app at build time (see vite.web.config.ts).
+  // ORT's glue and .wasm are served from ./ort/ beside the app (scripts/viteStaticFiles.ts).
   configureRuntime({ wasmBase: new URL('ort/', document.baseURI).href });
   const settings = await host.getSettings();
   const params = new URLSearchParams(location.search);
@@ -26,7 +26,10 @@ async function start(): Promise<void> {
   );
   await useApp.getState().refreshModels();
   host.onOpenModel((entry) => {
-    void useApp.getState().refreshModels().then(() => useApp.getState().openModel(entry.id));
+    void useApp
+      .getState()
+      .refreshModels()
+      .then(() => useApp.getState().openModel(entry.id));
   });
   const entries = useApp.getState().entries;
   const requested = params.get('model');

@@ -9,7 +9,12 @@ export interface ManifestModel {
   id: string;
   file: string;
   referenceTop1: { value: number };
-  preprocessing: { scale: number; mean: [number, number, number]; std: [number, number, number]; resize: number | null };
+  preprocessing: {
+    scale: number;
+    mean: [number, number, number];
+    std: [number, number, number];
+    resize: number | null;
+  };
 }
 
 export function readManifest(): ManifestModel[] {

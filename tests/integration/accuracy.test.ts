@@ -11,7 +11,11 @@ const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof imp
 
 const BATCH = 64;
 
-async function predictAll(run: (x: Float32Array, n: number) => Promise<Float32Array>, set: LabelledImages, prep: Parameters<typeof normalizePlanar>[4]) {
+async function predictAll(
+  run: (x: Float32Array, n: number) => Promise<Float32Array>,
+  set: LabelledImages,
+  prep: Parameters<typeof normalizePlanar>[4],
+) {
   const predictions = new Int32Array(set.count);
   for (let start = 0; start < set.count; start += BATCH) {
     const n = Math.min(BATCH, set.count - start);
@@ -46,7 +50,8 @@ describe('accuracy on the shipped 932-image CIFAR-10 subset, through the app pre
     it(`${m.id}: onnxruntime-node top-1 equals the manifest's ${m.referenceTop1.value} %`, async () => {
       const session = await ortNode.InferenceSession.create(bundledModel(m.file.replace(/^cifar10\/|\.onnx$/g, '')));
       const predictions = await predictAll(
-        async (x, n) => (await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!.data as Float32Array,
+        async (x, n) =>
+          (await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!.data as Float32Array,
         set,
         m.preprocessing,
       );
@@ -65,7 +70,8 @@ describe('accuracy on the shipped 932-image CIFAR-10 subset, through the app pre
     const nodeLogits: Float32Array[] = [];
     const fromNode = await predictAll(
       async (x, n) => {
-        const out = (await node.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!.data as Float32Array;
+        const out = (await node.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!
+          .data as Float32Array;
         nodeLogits.push(out);
         return out;
       },

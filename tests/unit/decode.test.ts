@@ -55,11 +55,15 @@ describe('decodeModel on bad input', () => {
     expectModelError(random, /is not an ONNX model/);
   });
 
-  it('refuses a text file', () => expectModelError(new TextEncoder().encode('hello, this is not a model\n'), /is not an ONNX model/));
+  it('refuses a text file', () =>
+    expectModelError(new TextEncoder().encode('hello, this is not a model\n'), /is not an ONNX model/));
 
   it('refuses a truncated model wherever it is cut inside the weights', () => {
     for (const fraction of [0.1, 0.5, 0.9, 0.999]) {
-      expectModelError(good.subarray(0, Math.floor(good.byteLength * fraction)), /not an ONNX model|damaged or truncated/);
+      expectModelError(
+        good.subarray(0, Math.floor(good.byteLength * fraction)),
+        /not an ONNX model|damaged or truncated/,
+      );
     }
   });
 });

@@ -30,7 +30,7 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
   };
 }
 
-const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
+export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
   identity: 'identity',
   projection: 'projection',
   optionA: 'option-A',
@@ -44,16 +44,18 @@ export function describeArchitecture(t: Topology): string {
   const kinds = new Set(blocks.map((b) => b.kind));
   const kind = kinds.size === 1 ? [...kinds][0]! : 'mixed';
   const groups = Math.max(...blocks.map((b) => b.groups));
-  const family = groups > 1 ? `ResNeXt-${t.depth} (${groups} groups)` : isWide(t) ? `Wide ResNet-${t.depth}-2` : `ResNet-${t.depth}`;
-  const side = t.input.shape?.[2] ?? 0;
-  const style = side > 0 && side <= 64 ? 'CIFAR-style' : 'ImageNet-style';
+  const family =
+    groups > 1 ? `ResNeXt-${t.depth} (${groups} groups)` : isWide(t) ? `Wide ResNet-${t.depth}-2` : `ResNet-${t.depth}`;
+  const style = t.stemDownsamples ? 'ImageNet-style' : 'CIFAR-style';
   const activation = blocks.every((b) => b.activation === 'pre')
     ? 'pre-activation'
     : blocks.every((b) => b.activation === 'post')
       ? 'post-activation'
       : 'mixed activation order';
   const nonIdentity = [...new Set(blocks.map((b) => b.shortcut).filter((s) => s !== 'identity'))];
-  const shortcuts = (nonIdentity.length ? nonIdentity : ['identity' as const]).map((s) => SHORTCUT_NAMES[s]).join(' + ');
+  const shortcuts = (nonIdentity.length ? nonIdentity : ['identity' as const])
+    .map((s) => SHORTCUT_NAMES[s])
+    .join(' + ');
   const blockWord = kind === 'mixed' || kind === 'other' ? 'residual' : kind;
   const stageWord = t.stages.length === 1 ? 'stage' : 'stages';
   return `${family}, ${style}, ${activation}, ${blocks.length} ${blockWord} blocks in ${t.stages.length} ${stageWord}, ${shortcuts} shortcuts`;

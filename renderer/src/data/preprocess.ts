@@ -12,7 +12,13 @@ export const IMAGENET_NORMALIZATION: Preprocessing = {
  * Planar RGB bytes (N × 3 × H × W) → float32 NCHW input: x = (pixel · scale − mean[c]) / std[c].
  * The one preprocessing path used by the app, the CLI, the tests and the benchmark.
  */
-export function normalizePlanar(pixels: Uint8Array, count: number, height: number, width: number, p: Preprocessing): Float32Array {
+export function normalizePlanar(
+  pixels: Uint8Array,
+  count: number,
+  height: number,
+  width: number,
+  p: Preprocessing,
+): Float32Array {
   const plane = height * width;
   const out = new Float32Array(count * 3 * plane);
   for (let n = 0; n < count; n++) {

@@ -9,7 +9,12 @@ interface ManifestModel {
   bytes: number;
   sha256: string;
   default?: boolean;
-  preprocessing: { scale: number; mean: [number, number, number]; std: [number, number, number]; resize: number | null };
+  preprocessing: {
+    scale: number;
+    mean: [number, number, number];
+    std: [number, number, number];
+    resize: number | null;
+  };
   referenceTop1?: { value: number; set: string };
 }
 
@@ -40,7 +45,13 @@ export function createWebHost(base: string = document.baseURI): Host {
   };
   const addSessionFile = async (file: File): Promise<ModelEntry> => {
     const bytes = await file.arrayBuffer();
-    const entry: ModelEntry = { id: `session-${sessionFiles.size + 1}`, name: file.name, source: 'session', bytes: bytes.byteLength, openedAt: Date.now() };
+    const entry: ModelEntry = {
+      id: `session-${sessionFiles.size + 1}`,
+      name: file.name,
+      source: 'session',
+      bytes: bytes.byteLength,
+      openedAt: Date.now(),
+    };
     sessionFiles.set(entry.id, { entry, bytes });
     return entry;
   };

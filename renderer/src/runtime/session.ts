@@ -54,7 +54,10 @@ export class ModelRunner {
     if (preference !== 'wasm') {
       if (await hasWebGpuAdapter()) {
         try {
-          const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+          const session = await ort.InferenceSession.create(bytes, {
+            executionProviders: ['webgpu'],
+            graphOptimizationLevel: 'all',
+          });
           return ModelRunner.wrap(session, { provider: 'webgpu', reason: 'WebGPU adapter found' });
         } catch (error) {
           fallbackReason = `WebGPU failed (${firstLine(error)}); using WASM`;
@@ -64,9 +67,15 @@ export class ModelRunner {
       }
     }
     try {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(bytes, {
+        executionProviders: ['wasm'],
+        graphOptimizationLevel: 'all',
+      });
       const threads = ort.env.wasm.numThreads ?? 1;
-      return ModelRunner.wrap(session, { provider: 'wasm', reason: `${fallbackReason} (${threads} thread${threads === 1 ? '' : 's'})` });
+      return ModelRunner.wrap(session, {
+        provider: 'wasm',
+        reason: `${fallbackReason} (${threads} thread${threads === 1 ? '' : 's'})`,
+      });
     } catch (error) {
       throw new Error(`onnxruntime could not load this model: ${firstLine(error)}`);
     }

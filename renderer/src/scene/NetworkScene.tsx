@@ -1,5 +1,5 @@
 import { Canvas } from '@react-three/fiber';
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import type { NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
 import { Blocks } from './Blocks';
@@ -20,19 +20,11 @@ interface Props {
 /** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
 export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHover, onSelect }: Props) {
   const [drawn, setDrawn] = useState(false);
-  const b = layout.bounds;
-  const center: [number, number, number] = useMemo(() => [(b[0]! + b[3]!) / 2, (b[1]! + b[4]!) / 3, 0], [b]);
-  const span = Math.max(b[3]! - b[0]!, 4);
-  const camera = useMemo(
-    () => ({ position: [center[0] - span * 0.18, span * 0.32, span * 0.62] as [number, number, number], fov: 45, near: 0.1, far: span * 10 }),
-    [center, span],
-  );
   return (
     <div className="scene" data-testid="scene" data-drawn={drawn ? 'true' : 'false'} data-blocks={layout.blockCount}>
       <Canvas
-        key={`${span}`}
         frameloop="demand"
-        camera={camera}
+        camera={{ fov: 40 }}
         gl={{ antialias: true, preserveDrawingBuffer: true }}
         onCreated={(state) => {
           state.gl.setClearColor(theme.background);
@@ -44,11 +36,18 @@ export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHo
         <ambientLight intensity={0.55} />
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
-        <Controls target={center} />
+        <Controls bounds={layout.bounds} />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />
         <StagePlates layout={layout} theme={theme} />
-        <Blocks layout={layout} theme={theme} selected={selected} hovered={hovered} onHover={onHover} onSelect={onSelect} />
+        <Blocks
+          layout={layout}
+          theme={theme}
+          selected={selected}
+          hovered={hovered}
+          onHover={onHover}
+          onSelect={onSelect}
+        />
         <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} />
       </Canvas>
     </div>

@@ -29,7 +29,7 @@ export const themes: Record<Theme['name'], Theme> = {
     selected: '#ffffff',
     hovered: '#ffd166',
     text: '#e6e9ef',
-    skipRadius: 0.035,
+    skipRadius: 0.05,
   },
   light: {
     name: 'light',
@@ -43,7 +43,7 @@ export const themes: Record<Theme['name'], Theme> = {
     selected: '#000000',
     hovered: '#e07a00',
     text: '#1d2430',
-    skipRadius: 0.035,
+    skipRadius: 0.05,
   },
   projector: {
     name: 'projector',

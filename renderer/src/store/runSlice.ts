@@ -44,19 +44,32 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   runError: null,
   runMs: null,
   resetRun() {
-    set({ runtime: 'idle', provider: null, providerReason: null, predictions: null, logits: null, trueLabel: null, runError: null, runMs: null });
+    set({
+      runtime: 'idle',
+      provider: null,
+      providerReason: null,
+      predictions: null,
+      logits: null,
+      trueLabel: null,
+      runError: null,
+      runMs: null,
+    });
   },
   watchRunner(runner) {
     set({ runtime: 'starting' });
     runner.then(
       (r) => {
-        if (registry.loaded?.runner === runner) set({ runtime: 'ready', provider: r.choice.provider, providerReason: r.choice.reason });
+        if (registry.loaded?.runner === runner)
+          set({ runtime: 'ready', provider: r.choice.provider, providerReason: r.choice.reason });
       },
       (error) => {
         if (registry.loaded?.runner === runner) set({ runtime: 'error', runError: oneLine(error) });
       },
     );
-    void loadEvalSet().then((s) => set({ imageCount: s.count }), () => {});
+    void loadEvalSet().then(
+      (s) => set({ imageCount: s.count }),
+      () => {},
+    );
   },
   setImageIndex(i) {
     set({ imageIndex: Math.max(0, Math.min(i, Math.max(0, get().imageCount - 1))) });
@@ -71,15 +84,28 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       const index = get().imageIndex;
       const inputShape = loaded.analysis.topology.input.shape;
       if (!inputShape || inputShape[2] !== images.height || inputShape[3] !== images.width) {
-        throw new Error(`this model expects ${inputShape?.slice(1).join('×') ?? 'an unknown'} input; the bundled test set is 3×32×32`);
+        throw new Error(
+          `this model expects ${inputShape?.slice(1).join('×') ?? 'an unknown'} input; the bundled test set is 3×32×32`,
+        );
       }
       const entry = get().entries.find((e) => e.id === loaded.modelId);
-      const input = normalizePlanar(imagePixels(images, index), 1, images.height, images.width, entry?.preprocessing ?? IMAGENET_NORMALIZATION);
+      const input = normalizePlanar(
+        imagePixels(images, index),
+        1,
+        images.height,
+        images.width,
+        entry?.preprocessing ?? IMAGENET_NORMALIZATION,
+      );
       const started = performance.now();
       const { values } = await runner.run(input, [1, 3, images.height, images.width]);
       const runMs = performance.now() - started;
       if (registry.loaded !== loaded) return;
-      set({ predictions: topK(values, loaded.labels, 5), logits: Array.from(values), trueLabel: images.labels[index]!, runMs });
+      set({
+        predictions: topK(values, loaded.labels, 5),
+        logits: Array.from(values),
+        trueLabel: images.labels[index]!,
+        runMs,
+      });
     } catch (error) {
       set({ runError: oneLine(error) });
     } finally {

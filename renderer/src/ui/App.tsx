@@ -6,6 +6,7 @@ import { useApp } from '../store/store';
 import { BlockList } from './BlockList';
 import { ModelList } from './ModelList';
 import { RunPanel } from './RunPanel';
+import { SceneLegend } from './SceneLegend';
 import { SummaryPanel } from './SummaryPanel';
 
 export function App() {
@@ -34,6 +35,8 @@ export function App() {
   return (
     <div
       className={`app theme-${theme.name}${presentation ? ' presentation' : ''}`}
+      role="application"
+      aria-label="Skipscope"
       data-testid="app"
       data-state={status}
       data-version={version}
@@ -46,7 +49,9 @@ export function App() {
     >
       <header className="topbar">
         <span className="brand">Skipscope</span>
-        <span className="subtitle">{loaded ? loaded.analysis.architecture : status === 'loading' ? 'Loading…' : ''}</span>
+        <span className="subtitle">
+          {loaded ? loaded.analysis.architecture : status === 'loading' ? 'Loading…' : ''}
+        </span>
         <ThemePicker />
       </header>
       <aside className="sidebar left">
@@ -71,6 +76,7 @@ export function App() {
             onSelect={selectBlock}
           />
         )}
+        {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
       </main>
       <aside className="sidebar right">
         {loaded && <SummaryPanel />}

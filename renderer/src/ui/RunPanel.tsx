@@ -27,7 +27,11 @@ export function RunPanel() {
     <section className="panel" aria-label="Run">
       <h2>Run</h2>
       <p className="provider" data-testid="provider" data-provider={provider ?? ''} title={reason ?? ''}>
-        {runtime === 'ready' && provider ? `Runs on ${PROVIDER_NAME[provider]}` : runtime === 'error' ? 'Runtime failed' : 'Starting runtime…'}
+        {runtime === 'ready' && provider
+          ? `Runs on ${PROVIDER_NAME[provider]}`
+          : runtime === 'error'
+            ? 'Runtime failed'
+            : 'Starting runtime…'}
         {reason && <span className="reason"> — {reason}</span>}
       </p>
       <div className="run-row">
@@ -45,7 +49,12 @@ export function RunPanel() {
             />
             <span className="muted"> of {imageCount}</span>
           </label>
-          <button type="button" disabled={runtime !== 'ready' || running} onClick={() => void runImage()} data-testid="run">
+          <button
+            type="button"
+            disabled={runtime !== 'ready' || running}
+            onClick={() => void runImage()}
+            data-testid="run"
+          >
             {running ? 'Running…' : 'Run'}
           </button>
         </div>

@@ -20,7 +20,10 @@ export function SummaryPanel() {
     ['Input', `${t.input.name} ${formatShape(t.input.shape)}`],
     ['Output', `${t.output.name} ${formatShape(t.output.shape)}`],
     ['BatchNorm', t.batchNorms ? `${t.batchNorms} separate layers` : 'folded into convolutions'],
-    ['ONNX', `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`],
+    [
+      'ONNX',
+      `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`,
+    ],
   ];
   return (
     <section className="panel" aria-label="Model summary" data-testid="summary">

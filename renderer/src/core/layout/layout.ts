@@ -68,7 +68,14 @@ export function layoutNetwork(t: Topology): NetworkLayout {
   }
   if (stage >= 0) stageBounds[2 * stage + 1] = x - GAP / 2;
   const headChannels = t.output.shape?.[1] ?? 10;
-  const head = new Float32Array([x + 0.6 + (n ? STAGE_GAP / 2 : 0), 0.5, 0, 1.2, 1, Math.min(2, 0.4 + Math.log10(headChannels + 1) / 2)]);
+  const head = new Float32Array([
+    x + 0.6 + (n ? STAGE_GAP / 2 : 0),
+    0.5,
+    0,
+    1.2,
+    1,
+    Math.min(2, 0.4 + Math.log10(headChannels + 1) / 2),
+  ]);
   const maxHeight = Math.max(stem[4]!, ...Array.from({ length: n }, (_, i) => blockSizes[3 * i + 1]! * 1.9));
   const bounds = new Float32Array([-0.6, 0, -1.2, head[0]! + 0.6, maxHeight, 1.2]);
   return { blockCount: n, blockCenters, blockSizes, blockStages, stem, head, arcs, stageBounds, bounds };

@@ -1,4 +1,13 @@
-import { type AttrValue, type Dim, type Graph, type Model, ModelError, type Node, type Tensor, type ValueInfo } from './model';
+import {
+  type AttrValue,
+  type Dim,
+  type Graph,
+  type Model,
+  ModelError,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from './model';
 import { onnx } from './onnxProto.js';
 
 /** Returns the bytes of an external data file named by a tensor, or null when it does not exist. */
@@ -208,7 +217,12 @@ function isTensor(value: AttrValue): value is Tensor {
 
 /** External data must sit beside the model: no absolute paths, no climbing out of the folder. */
 function safeLocation(location: string): boolean {
-  return location.length > 0 && !location.startsWith('/') && !/^[a-zA-Z]:/.test(location) && !/(^|[\\/])\.\.([\\/]|$)/.test(location);
+  return (
+    location.length > 0 &&
+    !location.startsWith('/') &&
+    !/^[a-zA-Z]:/.test(location) &&
+    !/(^|[\\/])\.\.([\\/]|$)/.test(location)
+  );
 }
 
 /** protobufjs gives int64 as number (or {low, high} when Long is present); ONNX values fit in 2^53. */

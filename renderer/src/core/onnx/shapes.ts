@@ -21,7 +21,11 @@ export function inferShapes(graph: Graph, batch = 1): Map<string, Shape> {
   const shapes = new Map<string, Shape>();
   const folded = new Map<string, Folded>();
   for (const input of graph.inputs) {
-    if (input.shape) shapes.set(input.name, input.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : 1)));
+    if (input.shape)
+      shapes.set(
+        input.name,
+        input.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? batch : 1)),
+      );
   }
   for (const [name, t] of graph.constants) {
     shapes.set(name, t.dims);
@@ -72,7 +76,15 @@ function normalizeAxis(axis: number, rank: number): number {
 }
 
 /** Output size of a sliding window (Conv/Pool) along one spatial axis. */
-function windowOut(size: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number, ceil: boolean): number {
+function windowOut(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padBegin: number,
+  padEnd: number,
+  ceil: boolean,
+): number {
   const span = (kernel - 1) * dilation + 1;
   const raw = (size + padBegin + padEnd - span) / stride;
   return (ceil ? Math.ceil(raw) : Math.floor(raw)) + 1;
@@ -174,7 +186,8 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
       else if (known.length > 0) set(known.reduce((a, b) => (a.length >= b.length ? a : b)));
       const a = value(0);
       const b = value(1);
-      if (a && b && node.inputs.length === 2) fold(foldArithmetic(node.opType, a.values, b.values), broadcast(a.dims, b.dims));
+      if (a && b && node.inputs.length === 2)
+        fold(foldArithmetic(node.opType, a.values, b.values), broadcast(a.dims, b.dims));
       return;
     }
     case 'Flatten': {
@@ -237,7 +250,9 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
       const starts = value(1)?.values ?? attrInts(node, 'starts');
       const ends = value(2)?.values ?? attrInts(node, 'ends');
       if (!starts || !ends) return;
-      const axes = (value(3)?.values ?? attrInts(node, 'axes') ?? starts.map((_, i) => i)).map((a) => normalizeAxis(a, x.length));
+      const axes = (value(3)?.values ?? attrInts(node, 'axes') ?? starts.map((_, i) => i)).map((a) =>
+        normalizeAxis(a, x.length),
+      );
       const steps = value(4)?.values ?? starts.map(() => 1);
       const out = [...x];
       const v = value(0);
@@ -266,7 +281,11 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
       out[axis] = all.reduce((sum, s) => sum + s![axis]!, 0);
       set(out);
       const values = node.inputs.map((_, i) => value(i));
-      if (rank === 1 && values.every((v) => v)) fold(values.flatMap((v) => v!.values), out);
+      if (rank === 1 && values.every((v) => v))
+        fold(
+          values.flatMap((v) => v!.values),
+          out,
+        );
       return;
     }
     case 'Shape':
@@ -281,7 +300,11 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
       const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
       set([...x.slice(0, axis), ...indices.dims, ...x.slice(axis + 1)]);
       const v = value(0);
-      if (v && v.dims.length === 1) fold(indices.values.map((i) => v.values[i < 0 ? i + v.values.length : i]!), indices.dims);
+      if (v && v.dims.length === 1)
+        fold(
+          indices.values.map((i) => v.values[i < 0 ? i + v.values.length : i]!),
+          indices.dims,
+        );
       return;
     }
     case 'Unsqueeze': {
@@ -324,7 +347,9 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
     case 'ReduceMax':
     case 'ReduceSum': {
       if (!x) return;
-      const axes = (value(1)?.values ?? attrInts(node, 'axes') ?? x.map((_, i) => i)).map((a) => normalizeAxis(a, x.length));
+      const axes = (value(1)?.values ?? attrInts(node, 'axes') ?? x.map((_, i) => i)).map((a) =>
+        normalizeAxis(a, x.length),
+      );
       const keep = attrInt(node, 'keepdims', 1) === 1;
       set(keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i)));
       return;
@@ -332,7 +357,8 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
     case 'Split': {
       if (!x) return;
       const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
-      const sizes = value(1)?.values ?? attrInts(node, 'split') ?? node.outputs.map(() => x[axis]! / node.outputs.length);
+      const sizes =
+        value(1)?.values ?? attrInts(node, 'split') ?? node.outputs.map(() => x[axis]! / node.outputs.length);
       sizes.forEach((size, i) => {
         const out = [...x];
         out[axis] = size;

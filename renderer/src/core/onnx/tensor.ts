@@ -9,7 +9,8 @@ export function readFloats(t: Tensor): Float32Array {
   const out = new Float32Array(t.size);
   switch (t.dataType) {
     case DataType.FLOAT:
-      if (t.raw.byteOffset % 4 === 0) return new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.size * 4));
+      if (t.raw.byteOffset % 4 === 0)
+        return new Float32Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.size * 4));
       for (let i = 0; i < t.size; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     case DataType.DOUBLE:

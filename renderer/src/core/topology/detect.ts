@@ -4,7 +4,18 @@ import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
 const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
-const ACTIVATIONS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Clip', 'Sigmoid', 'HardSwish', 'Tanh', 'Mish']);
+const ACTIVATIONS = new Set([
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Elu',
+  'Selu',
+  'Clip',
+  'Sigmoid',
+  'HardSwish',
+  'Tanh',
+  'Mish',
+]);
 const NORMS = new Set(['BatchNormalization', 'InstanceNormalization']);
 const PASSIVE = new Set(['Identity', 'Dropout']);
 
@@ -35,7 +46,9 @@ export function detectTopology(model: Model): Topology {
   const head = last ? collectForward(index, last.output) : [];
   const inShape = shapes.get(index.input) ?? null;
   const depth = blocks.length
-    ? countWeighted(stem, layerOf) + blocks.reduce((s, b) => s + b.branchLayers.length, 0) + countWeighted(head, layerOf)
+    ? countWeighted(stem, layerOf) +
+      blocks.reduce((s, b) => s + b.branchLayers.length, 0) +
+      countWeighted(head, layerOf)
     : layers.length;
   return {
     kind: blocks.length ? 'residual' : 'plain',
@@ -49,9 +62,18 @@ export function detectTopology(model: Model): Topology {
     params: countParams(model),
     macs: layers.reduce((s, l) => s + l.macs, 0),
     depth,
+    stemDownsamples: stemShrinks(stem, index, shapes),
     batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
     unknownOps: [...new Set(graph.nodes.filter((n) => !KNOWN_OPS.has(n.opType)).map((n) => n.opType))],
   };
+}
+
+/** True when the stem's output feature map is smaller than the input image. */
+function stemShrinks(stem: number[], index: GraphIndex, shapes: Map<string, Shape>): boolean {
+  const input = shapes.get(index.input);
+  const last = stem[stem.length - 1];
+  const out = last === undefined ? undefined : shapes.get(index.graph.nodes[last]!.outputs[0]!);
+  return !!input && !!out && out.length === 4 && input.length === 4 && out[2]! < input[2]!;
 }
 
 function countWeighted(nodes: number[], layerOf: Map<number, Layer>): number {
@@ -122,7 +144,13 @@ function isActive(index: GraphIndex, tensor: string): boolean {
 }
 
 /** The fork's output tensor that both paths start from. */
-function forkTensor(index: GraphIndex, fork: number, branch: number[], shortcut: number[], shortcutInput: string): string {
+function forkTensor(
+  index: GraphIndex,
+  fork: number,
+  branch: number[],
+  shortcut: number[],
+  shortcutInput: string,
+): string {
   if (fork === ROOT) return index.input;
   const outs = index.graph.nodes[fork]!.outputs;
   if (outs.length === 1) return outs[0]!;
@@ -136,7 +164,13 @@ function forkTensor(index: GraphIndex, fork: number, branch: number[], shortcut:
  * its branch and its projection shortcut, so the fork sits after BN→ReLU. Walk back over such single-input
  * elementwise nodes to the previous block's sum (or the stem output) and count them as part of the branch.
  */
-function extendPreActivation(index: GraphIndex, fork: number, entry: string, pre: number[], blocks: ResidualBlock[]): string {
+function extendPreActivation(
+  index: GraphIndex,
+  fork: number,
+  entry: string,
+  pre: number[],
+  blocks: ResidualBlock[],
+): string {
   if (fork === ROOT) return entry;
   const chain: number[] = [];
   let n = fork;

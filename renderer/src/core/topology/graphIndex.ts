@@ -39,15 +39,18 @@ export function indexGraph(graph: Graph, name: string): GraphIndex {
     for (const inp of node.inputs) {
       if (!inp) continue;
       if (!defined(inp)) {
-        throw new ModelError(`${name} is damaged or truncated: tensor "${inp}" used by ${node.opType} is never defined`);
+        throw new ModelError(
+          `${name} is damaged or truncated: tensor "${inp}" used by ${node.opType} is never defined`,
+        );
       }
-      let list = consumers.get(inp);
-      if (!list) consumers.set(inp, (list = []));
-      list.push(node.index);
+      const list = consumers.get(inp);
+      if (list) list.push(node.index);
+      else consumers.set(inp, [node.index]);
     }
   }
   for (const out of graph.outputs) {
-    if (!defined(out.name)) throw new ModelError(`${name} is damaged or truncated: output "${out.name}" is never computed`);
+    if (!defined(out.name))
+      throw new ModelError(`${name} is damaged or truncated: output "${out.name}" is never computed`);
   }
   const order = sortTopologically(nodes, producer, name);
   const rank = new Int32Array(nodes.length);

@@ -80,6 +80,8 @@ export interface Topology {
   macs: number;
   /** Weighted layers on the longest path (stem + branches + head): the "56" in ResNet-56. */
   depth: number;
+  /** The stem shrinks the image (strided conv or pooling, ImageNet recipe) rather than keeping it (CIFAR recipe). */
+  stemDownsamples: boolean;
   /** Number of BatchNormalization nodes left in the graph (0 when folded into the convolutions). */
   batchNorms: number;
   /** Ops present that Skipscope's shape inference does not know (they still run in onnxruntime). */

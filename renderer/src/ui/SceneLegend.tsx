@@ -1,0 +1,34 @@
+import { SHORTCUT_NAMES } from '../core/summary';
+import type { Topology } from '../core/topology/types';
+import type { Theme } from '../scene/theme';
+import { formatShape } from './format';
+
+/** Names what the colours in the 3D view mean: stages, stem/head, and the two kinds of skip arc. */
+export function SceneLegend({ topology, theme }: { topology: Topology; theme: Theme }) {
+  const transformed = [...new Set(topology.blocks.map((b) => b.shortcut).filter((s) => s !== 'identity'))];
+  return (
+    <div className="legend" data-testid="legend">
+      <span className="chip">
+        <i style={{ background: theme.stem }} /> stem
+      </span>
+      {topology.stages.map((s) => (
+        <span className="chip" key={s.index}>
+          <i style={{ background: theme.stages[s.index % theme.stages.length] }} /> stage {s.index + 1}:{' '}
+          {s.last - s.first + 1} blocks, {formatShape(s.outShape)}
+        </span>
+      ))}
+      <span className="chip">
+        <i style={{ background: theme.head }} /> head
+      </span>
+      <span className="chip">
+        <i className="arc" style={{ borderColor: theme.skip }} /> identity skip
+      </span>
+      {transformed.length > 0 && (
+        <span className="chip">
+          <i className="arc" style={{ borderColor: theme.skipProjection }} />{' '}
+          {transformed.map((k) => SHORTCUT_NAMES[k]).join(' / ')} shortcut
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+import { createRequire } from 'node:module';
+import { expect, test } from '@playwright/test';
+import { imagePixels, parseCifarBinary } from '../../renderer/src/data/cifar';
+import { argmaxRow } from '../../renderer/src/data/labels';
+import { normalizePlanar } from '../../renderer/src/data/preprocess';
+import { bundledModel, readBytes, readManifest } from '../helpers/files';
+
+const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+
+test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees with onnxruntime-node', async ({
+  page,
+}) => {
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto('/');
+  const app = page.getByTestId('app');
+  await expect(app).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('block-item')).toHaveCount(9);
+  await expect(page.getByTestId('block-count')).toHaveText('9');
+  await expect(page.getByTestId('summary')).toContainText(
+    'ResNet-20, CIFAR-style, post-activation, 9 basic blocks in 3 stages',
+  );
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+  const index = 7;
+  await page.getByTestId('image-index').fill(String(index));
+  const provider = page.getByTestId('provider');
+  await expect(provider).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
+  const hasAdapter = await page.evaluate(async () => {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    return !!gpu && (await gpu.requestAdapter()) !== null;
+  });
+  // The UI must name the provider that really ran: WebGPU exactly when an adapter exists.
+  await expect(provider).toHaveAttribute('data-provider', hasAdapter ? 'webgpu' : 'wasm');
+  await page.getByTestId('run').click();
+  const top = page.getByTestId('prediction');
+  await expect(top).toBeVisible();
+
+  // Reference: the same image, the same preprocessing code, onnxruntime-node.
+  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
+  const prep = readManifest().find((m) => m.id === 'cifar10-resnet20')!.preprocessing;
+  const session = await ortNode.InferenceSession.create(bundledModel('resnet20'));
+  const x = normalizePlanar(imagePixels(set, index), 1, 32, 32, prep);
+  const reference = (await session.run({ input: new ortNode.Tensor('float32', x, [1, 3, 32, 32]) })).logits!
+    .data as Float32Array;
+  const expected = argmaxRow(reference, 10, 0);
+  await expect(top).toHaveAttribute('data-class-index', String(expected));
+  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
+  expect(shown).toHaveLength(10);
+  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
+
+  await page.screenshot({ path: 'docs/screenshots/main.png' });
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a file that is not an ONNX model gets a one-line message and the app keeps working', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('open-model').click();
+  await (await chooser).setFiles({
+    name: 'notes.onnx',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('definitely not protobuf\n'),
+  });
+  const message = page.getByTestId('model-error');
+  await expect(message).toContainText('notes.onnx is not an ONNX model');
+  // Back to a good model: nothing was lost.
+  await page.locator('[data-model-id="cifar10-resnet56"]').click();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('block-item')).toHaveCount(27);
+});
