@@ -1,14 +1,13 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { ISOLATION_HEADERS, staticFiles } from './scripts/viteStaticFiles';
+import { ISOLATION_HEADERS, ORT_CONDITIONS, staticFiles } from './scripts/viteStaticFiles';
 
 /** The browser build: a real product mode (lecture room, no install) and what the e2e tests drive. */
 export default defineConfig({
   root: 'renderer',
   base: './',
   plugins: [react(), staticFiles()],
-  // ORT's build without the embedded glue/wasm: it loads them from ./ort/ (see scripts/viteStaticFiles.ts).
-  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'] },
+  resolve: { conditions: ORT_CONDITIONS },
   build: { outDir: '../dist/web', assetsDir: 'app', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
   server: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },

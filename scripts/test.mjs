@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
-const results = 'test-results';
+// Not test-results/: Playwright empties its output folder when it starts.
+const results = '.cache/test-reports';
 mkdirSync(results, { recursive: true });
 const failures = [];
 
@@ -31,12 +32,33 @@ step('lint (biome)', 'npx', ['biome', 'lint', '--error-on-warnings', '.']);
 step('format check (biome)', 'npx', ['biome', 'format', '.']);
 
 // Large torchvision models are generated once with Debian's python3-torch and cached in .cache/models.
-if (hasTorch()) step('large test models (cached in .cache/models)', '/usr/bin/python3', ['tests/fixtures/make_models.py', '--large', '--no-table']);
-else console.log('\nskip: /usr/bin/python3 has no torch/torchvision/onnx, so the large torchvision models are not generated and their rows in tests/models.json are skipped');
+if (hasTorch())
+  step('large test models (cached in .cache/models)', '/usr/bin/python3', [
+    'tests/fixtures/make_models.py',
+    '--large',
+    '--no-table',
+  ]);
+else
+  console.log(
+    '\nskip: /usr/bin/python3 has no torch/torchvision/onnx, so the large torchvision models are not generated and their rows in tests/models.json are skipped',
+  );
 
 rmSync(`${results}/vitest.json`, { force: true });
-step('unit + integration tests (vitest)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`]);
-const built = step('browser build (vite)', 'npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
+step('unit + integration tests (vitest)', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${results}/vitest.json`,
+]);
+const built = step('browser build (vite)', 'npx', [
+  'vite',
+  'build',
+  '--config',
+  'vite.web.config.ts',
+  '--logLevel',
+  'warn',
+]);
 step('desktop build (electron-vite)', 'npx', ['electron-vite', 'build', '--logLevel', 'warn']);
 rmSync(`${results}/playwright.json`, { force: true });
 if (built) {

@@ -1,8 +1,10 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 
-const root = resolve(import.meta.dirname, '..');
+// import.meta.url (not .dirname): Vite rewrites it to this file's real location when it bundles a config.
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * URL prefix → folder on disk: models and assets ship beside the app, and so do ORT's WebAssembly runtime
@@ -58,8 +60,18 @@ function copyTree(from: string, to: string, prefix: string): void {
   }
 }
 
-/** Serves models/, assets/ and ORT's wasm in dev with COOP/COEP, and copies them into the build output. */
-export function staticFiles(): Plugin {
+/**
+ * Resolve onnxruntime-web to its build without the embedded glue/wasm, so it loads them from ./ort/
+ * (a bundled glue would start WASM thread workers from the app bundle itself).
+ */
+export const ORT_CONDITIONS = ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'development|production'];
+
+/**
+ * Serves models/, assets/ and ORT's wasm in dev with COOP/COEP, and copies the folders named in `copy`
+ * (default: all) into the build output. The Electron build copies only ort/: it ships models and assets
+ * as extraResources read by the main process.
+ */
+export function staticFiles({ copy = Object.keys(STATIC_DIRS) }: { copy?: string[] } = {}): Plugin {
   let outDir = '';
   return {
     name: 'skipscope-static-files',
@@ -86,7 +98,7 @@ export function staticFiles(): Plugin {
       });
     },
     writeBundle() {
-      for (const [prefix, dir] of Object.entries(STATIC_DIRS)) copyTree(dir, join(outDir, prefix), prefix);
+      for (const prefix of copy) copyTree(STATIC_DIRS[prefix]!, join(outDir, prefix), prefix);
     },
   };
 }

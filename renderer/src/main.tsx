@@ -5,6 +5,7 @@ import { configureRuntime } from './runtime/session';
 import { registry } from './store/registry';
 import { useApp } from './store/store';
 import { App } from './ui/App';
+import { exportReport } from './ui/exportReport';
 import './ui/styles.css';
 
 async function start(): Promise<void> {
@@ -25,6 +26,10 @@ async function start(): Promise<void> {
     </StrictMode>,
   );
   await useApp.getState().refreshModels();
+  host.onMenuCommand?.((command) => {
+    if (command === 'presentation') useApp.getState().togglePresentation();
+    else void exportReport();
+  });
   host.onOpenModel((entry) => {
     void useApp
       .getState()

@@ -1,6 +1,7 @@
 import { formatPathCount } from '../core/summary';
 import { registry } from '../store/registry';
 import { useApp } from '../store/store';
+import { exportReport } from './exportReport';
 import { formatCount, formatShape } from './format';
 
 /** What the model is: the architecture guess and the numbers behind it. */
@@ -36,6 +37,9 @@ export function SummaryPanel() {
           </div>
         ))}
       </dl>
+      <button type="button" className="export" onClick={() => void exportReport()} data-testid="export-report">
+        Export report (JSON)
+      </button>
     </section>
   );
 }

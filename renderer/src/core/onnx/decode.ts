@@ -5,6 +5,7 @@ import {
   type Model,
   ModelError,
   type Node,
+  oneLine,
   type Tensor,
   type ValueInfo,
 } from './model';
@@ -38,18 +39,21 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   }
   checkModelProto(proto, name);
   const externals = new Map<string, Uint8Array>();
-  const graph = convertGraph(proto.graph!, name, (location) => {
+  const readExternal = (location: string): Uint8Array => {
     let data = externals.get(location);
     if (!data) {
       const found = safeLocation(location) ? options.resolveExternal?.(location) : null;
       if (!found) {
-        throw new ModelError(`${name} keeps its weights in an external data file "${location}" that was not found`);
+        throw new ModelError(
+          `${name} keeps its weights in an external data file "${oneLine(location)}" that was not found`,
+        );
       }
       data = found;
       externals.set(location, data);
     }
     return data;
-  });
+  };
+  const graph = convertGraph(proto.graph!, name, Object.assign(readExternal, { modelName: name }));
   const opsets = new Map<string, number>();
   for (const entry of proto.opsetImport) opsets.set(entry.domain ?? '', toNumber(entry.version));
   const opset = opsets.get('') ?? opsets.get('ai.onnx') ?? 0;
@@ -87,7 +91,8 @@ function checkModelProto(proto: onnx.ModelProto, name: string): void {
   if (!proto.graph.node?.length) throw new ModelError(`${name} is an ONNX model with an empty graph`);
 }
 
-type ExternalReader = (location: string) => Uint8Array;
+/** Returns the bytes of an external data file (throws ModelError when missing); `name` is the model's. */
+type ExternalReader = ((location: string) => Uint8Array) & { modelName: string };
 
 function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalReader): Graph {
   const constants = new Map<string, Tensor>();
@@ -184,7 +189,9 @@ function convertTensor(t: onnx.ITensorProto, readExternal: ExternalReader): Tens
     const file = readExternal(location);
     const end = length === null ? file.byteLength : offset + length;
     if (!(offset >= 0 && end <= file.byteLength && end >= offset)) {
-      throw new ModelError(`external data file "${location}" is too short for tensor ${t.name ?? ''}`);
+      throw new ModelError(
+        `external data file "${oneLine(location)}" is too short for tensor ${oneLine(t.name ?? '')}`,
+      );
     }
     raw = file.subarray(offset, end);
   }

@@ -89,4 +89,15 @@ export interface Model {
 /** A failure a user can read: one line, names the file, says what is wrong. */
 export class ModelError extends Error {
   override name = 'ModelError';
+  constructor(message: string) {
+    // Names quoted from a damaged file can hold control characters; a message stays one readable line.
+    super(oneLine(message, 300));
+  }
+}
+
+/** Text from a file made safe to show: control characters become spaces, long text is cut with an ellipsis. */
+export function oneLine(text: string, max = 80): string {
+  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs.
+  const flat = text.replace(/\p{Cc}+/gu, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -1,4 +1,4 @@
-import { type Model, ModelError, type Node } from '../onnx/model';
+import { type Model, ModelError, type Node, oneLine } from '../onnx/model';
 import { inferShapes, product, type Shape } from '../onnx/shapes';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
@@ -27,7 +27,7 @@ const PASSIVE = new Set(['Identity', 'Dropout']);
 export function detectTopology(model: Model): Topology {
   const { graph } = model;
   if (!graph.nodes.some((n) => n.opType === 'Conv' && n.domain === '')) {
-    const ops = [...new Set(graph.nodes.map((n) => n.opType))].slice(0, 4).join(', ');
+    const ops = oneLine([...new Set(graph.nodes.map((n) => n.opType))].slice(0, 4).join(', '));
     throw new ModelError(`${model.name} has no convolutions (ops: ${ops}…): Skipscope explores convolutional networks`);
   }
   const index = indexGraph(graph, model.name);

@@ -1,4 +1,4 @@
-import { type Graph, ModelError, type Node } from '../onnx/model';
+import { type Graph, ModelError, type Node, oneLine } from '../onnx/model';
 
 /**
  * Producer/consumer indices over a graph, the set of "activation" nodes (those that depend on the
@@ -40,7 +40,7 @@ export function indexGraph(graph: Graph, name: string): GraphIndex {
       if (!inp) continue;
       if (!defined(inp)) {
         throw new ModelError(
-          `${name} is damaged or truncated: tensor "${inp}" used by ${node.opType} is never defined`,
+          `${name} is damaged or truncated: tensor "${oneLine(inp)}" used by ${oneLine(node.opType, 30)} is never defined`,
         );
       }
       const list = consumers.get(inp);
@@ -50,7 +50,7 @@ export function indexGraph(graph: Graph, name: string): GraphIndex {
   }
   for (const out of graph.outputs) {
     if (!defined(out.name))
-      throw new ModelError(`${name} is damaged or truncated: output "${out.name}" is never computed`);
+      throw new ModelError(`${name} is damaged or truncated: output "${oneLine(out.name)}" is never computed`);
   }
   const order = sortTopologically(nodes, producer, name);
   const rank = new Int32Array(nodes.length);
@@ -82,7 +82,8 @@ function sortTopologically(nodes: Node[], producer: Map<string, number>, name: s
     for (const t of node.inputs) {
       const p = producer.get(t);
       if (p !== undefined && p !== node.index) deps.add(p);
-      else if (p === node.index) throw new ModelError(`${name} is damaged: ${node.opType} consumes its own output`);
+      else if (p === node.index)
+        throw new ModelError(`${name} is damaged: ${oneLine(node.opType, 30)} consumes its own output`);
     }
     pending[node.index] = deps.size;
     for (const d of deps) users[d]!.push(node.index);

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Suffix of every temp file we create; `cleanTempFiles`-style sweeps look for it. */
+export const TEMP_SUFFIX = '.tmp';
+
+/** A unique temp path beside `target`, so the final rename stays on one file system (and is atomic). */
+export function makeTempPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+/**
+ * Writes `data` to `target` so that readers see either the old or the new content, never half of it:
+ * write a temp file, fsync it, rename it over the target, then fsync the directory (where supported).
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const temp = makeTempPath(target);
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(target));
+}
+
+/** Makes a rename durable. Windows cannot open directories; there the rename is already journaled by NTFS. */
+export async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems (network mounts) refuse fsync on directories; the data itself is already synced.
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * What the renderer may ask for by id or by listed asset path: the bundled models (models/manifest.json),
+ * the user's library, and the shipped assets (assets/manifest.json). Every lookup goes through a map
+ * built here, so nothing the renderer sends is ever joined onto a path.
+ * Plain Node (no Electron import); main/index.ts passes the directories in.
+ */
+import { readFile, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ModelEntry, Preprocessing } from '../../renderer/src/host/host';
+import { isModelId } from '../contract';
+import { isLibraryId, type Library, type LibraryEntry } from './library';
+
+export interface Catalog {
+  /** Bundled models first, then the library, as Host.listModels promises. */
+  list(): ModelEntry[];
+  isBundled(id: string): boolean;
+  /** Absolute path of a model file, or null for an unknown or malformed id. Main process only. */
+  modelPath(id: unknown): string | null;
+  /** Absolute path of an asset listed in assets/manifest.json, or null. Main process only. */
+  assetPath(path: unknown): string | null;
+}
+
+interface Bundled {
+  entry: ModelEntry;
+  path: string;
+}
+
+/** Reads both manifests once; a broken manifest yields an empty list plus a warning, not a crash. */
+export async function createCatalog(options: {
+  modelsDir: string;
+  assetsDir: string;
+  library: Library;
+}): Promise<Catalog> {
+  const bundled = await loadBundledModels(options.modelsDir);
+  const assets = await loadAssetList(options.assetsDir);
+  const { library } = options;
+  return {
+    list: () => [...[...bundled.values()].map((b) => b.entry), ...library.list().map(toModelEntry)],
+    isBundled: (id) => bundled.has(id),
+    modelPath(id) {
+      if (!isModelId(id)) return null;
+      const found = bundled.get(id);
+      if (found) return found.path;
+      return isLibraryId(id) && library.get(id) ? library.pathOf(id) : null;
+    },
+    assetPath: (path) => (typeof path === 'string' ? (assets.get(path) ?? null) : null),
+  };
+}
+
+/** The renderer's view of a library entry (no paths). */
+export function toModelEntry(entry: LibraryEntry): ModelEntry {
+  return {
+    id: entry.id,
+    name: entry.name,
+    source: 'library',
+    bytes: entry.bytes,
+    sha256: entry.sha256,
+    meta: entry.meta,
+    ...(entry.openedAt !== null ? { openedAt: entry.openedAt } : {}),
+  };
+}
+
+/** True when `path` is `root` itself or below it (after resolving `..`). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** Like isInside, but follows symlinks, so a link inside a served folder cannot point out of it. */
+export async function isReallyInside(root: string, path: string): Promise<boolean> {
+  try {
+    return isInside(await realpath(root), await realpath(path));
+  } catch {
+    return false;
+  }
+}
+
+interface ManifestModel {
+  id?: unknown;
+  name?: unknown;
+  file?: unknown;
+  bytes?: unknown;
+  sha256?: unknown;
+  labels?: unknown;
+  default?: unknown;
+  preprocessing?: { scale?: unknown; mean?: unknown; std?: unknown; resize?: unknown };
+  referenceTop1?: { value?: unknown; set?: unknown };
+}
+
+async function loadBundledModels(modelsDir: string): Promise<Map<string, Bundled>> {
+  const models = new Map<string, Bundled>();
+  const manifest = (await readManifest(join(modelsDir, 'manifest.json'))) as { models?: ManifestModel[] } | null;
+  for (const m of Array.isArray(manifest?.models) ? manifest.models : []) {
+    const path = typeof m.file === 'string' ? resolve(modelsDir, m.file) : '';
+    if (!isModelId(m.id) || typeof m.name !== 'string' || !path || !isInside(modelsDir, path)) {
+      console.warn(`models/manifest.json: skipping a malformed entry (${String(m.id)})`);
+      continue;
+    }
+    // Same mapping as the web host (renderer/src/host/webHost.ts), so both builds list the same entries.
+    const entry: ModelEntry = {
+      id: m.id,
+      name: m.name,
+      source: 'bundled',
+      bytes: typeof m.bytes === 'number' ? m.bytes : 0,
+      isDefault: m.default === true,
+      ...(typeof m.sha256 === 'string' ? { sha256: m.sha256 } : {}),
+      ...(typeof m.labels === 'string' ? { labels: m.labels } : {}),
+      ...(typeof m.referenceTop1?.value === 'number' && typeof m.referenceTop1.set === 'string'
+        ? { dataset: m.referenceTop1.set, referenceTop1: m.referenceTop1.value }
+        : {}),
+      ...(readPreprocessing(m.preprocessing) ?? {}),
+    };
+    models.set(m.id, { entry, path });
+  }
+  return models;
+}
+
+function readPreprocessing(raw: ManifestModel['preprocessing']): { preprocessing: Preprocessing } | null {
+  if (!raw || typeof raw.scale !== 'number' || !isTriple(raw.mean) || !isTriple(raw.std)) return null;
+  const resize = typeof raw.resize === 'number' ? raw.resize : null;
+  return { preprocessing: { scale: raw.scale, mean: raw.mean, std: raw.std, resize } };
+}
+
+function isTriple(value: unknown): value is [number, number, number] {
+  return Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number');
+}
+
+/** Every file assets/manifest.json names (label sets, evaluation sets, samples), plus the manifest itself. */
+async function loadAssetList(assetsDir: string): Promise<Map<string, string>> {
+  const manifest = (await readManifest(join(assetsDir, 'manifest.json'))) as Record<string, unknown> | null;
+  const listed = ['manifest.json'];
+  const sections = (key: string) => Object.values((manifest?.[key] ?? {}) as Record<string, Record<string, unknown>>);
+  for (const set of [...sections('labelSets'), ...sections('evalSets')]) {
+    if (typeof set.file === 'string') listed.push(set.file);
+  }
+  for (const sample of sections('samples')) {
+    if (typeof sample.dir !== 'string' || !Array.isArray(sample.files)) continue;
+    for (const file of sample.files) if (typeof file === 'string') listed.push(`${sample.dir}/${file}`);
+  }
+  const assets = new Map<string, string>();
+  for (const path of listed) {
+    const full = resolve(assetsDir, path);
+    if (isInside(assetsDir, full)) assets.set(path, full);
+  }
+  return assets;
+}
+
+async function readManifest(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    console.warn(`Could not read ${path}: ${(error as Error).message}`);
+    return null;
+  }
+}

@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ModelMeta } from '../../renderer/src/host/host';
+import { type InspectModel, type Library, type LibraryOptions, openLibrary } from './library';
+
+const modelsDir = fileURLToPath(new URL('../../models/cifar10/', import.meta.url));
+const model = (name: string) => join(modelsDir, name);
+const manifest = JSON.parse(
+  await readFile(fileURLToPath(new URL('../../models/manifest.json', import.meta.url)), 'utf8'),
+);
+const shaOf = (file: string): string =>
+  manifest.models.find((m: { file: string }) => m.file === `cifar10/${file}`).sha256;
+
+/** Stand-in used only while renderer/src/core/summary.ts does not exist yet: checks the ONNX protobuf start. */
+const checkOnnxMagic: InspectModel = (bytes, fileName) => {
+  // ModelProto starts with field 1 (ir_version, varint): tag byte 0x08.
+  if (bytes.byteLength < 16 || bytes[0] !== 0x08) throw new Error(`${fileName} is not an ONNX model (bad header)`);
+  return { architecture: 'ONNX model', parameters: 0, opset: 0, irVersion: bytes[1]!, producer: '', blocks: 0 };
+};
+
+const summaryModule = '../../renderer/src/core/summary.ts';
+const realInspect = existsSync(fileURLToPath(new URL(summaryModule, import.meta.url)))
+  ? ((await import(/* @vite-ignore */ summaryModule)) as { summarizeModel?: InspectModel }).summarizeModel
+  : undefined;
+const inspector = realInspect ? 'summarizeModel' : 'ONNX magic check (summary.ts missing)';
+
+let dataDir: string;
+let inspectCalls: number;
+const inspect: InspectModel = (bytes, fileName): ModelMeta => {
+  inspectCalls += 1;
+  return (realInspect ?? checkOnnxMagic)(bytes, fileName);
+};
+let clock: number;
+const open = (extra: Partial<LibraryOptions> = {}): Promise<Library> =>
+  openLibrary({ dataDir, inspect, now: () => ++clock, ...extra });
+const libraryFiles = async (library: Library) => (await readdir(library.dir)).sort();
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'skipscope-library-'));
+  inspectCalls = 0;
+  clock = 1_000;
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe(`library (inspector: ${inspector})`, () => {
+  it('imports a model into a content-addressed file and lists it with cached metadata', async () => {
+    const library = await open();
+    expect(library.dir).toBe(join(dataDir, 'library'));
+    const entry = await library.importFile(model('resnet20.onnx'));
+    const sha = shaOf('resnet20.onnx');
+    expect(entry).toMatchObject({ id: sha, sha256: sha, name: 'resnet20', fileName: 'resnet20.onnx', openedAt: null });
+    expect(entry.bytes).toBe((await stat(model('resnet20.onnx'))).size);
+    expect(entry.meta.irVersion).toBeGreaterThan(0);
+    if (realInspect) expect(entry.meta.blocks).toBe(9);
+    expect(await libraryFiles(library)).toEqual([`${sha}.onnx`, 'index.json']);
+    expect((await readFile(library.pathOf(sha))).equals(await readFile(model('resnet20.onnx')))).toBe(true);
+    expect(library.list()).toEqual([entry]);
+
+    const index = JSON.parse(await readFile(join(library.dir, 'index.json'), 'utf8'));
+    expect(index.entries[0]).toMatchObject({ id: sha, meta: entry.meta });
+  });
+
+  it('computes metadata once: listing and reopening never re-inspect', async () => {
+    const library = await open();
+    await library.importFile(model('resnet20.onnx'));
+    await library.importFile(model('resnet32.onnx'));
+    expect(inspectCalls).toBe(2);
+    library.list();
+    library.list();
+    const reopened = await open();
+    expect(reopened.report).toMatchObject({ index: 'ok', adopted: [], dropped: [], rejected: [] });
+    expect(reopened.list().map((e) => e.name)).toEqual(['resnet20', 'resnet32']);
+    expect(inspectCalls).toBe(2);
+  });
+
+  it('dedupes by content: the same bytes under any name return the existing entry', async () => {
+    const library = await open();
+    const first = await library.importFile(model('resnet20.onnx'));
+    const copy = join(dataDir, 'renamed copy.onnx');
+    await copyFile(model('resnet20.onnx'), copy);
+    const second = await library.importFile(copy);
+    const third = await library.importBytes(await readFile(model('resnet20.onnx')), 'dropped.onnx');
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+    expect(library.list()).toHaveLength(1);
+    expect(await libraryFiles(library)).toEqual([`${first.id}.onnx`, 'index.json']);
+  });
+
+  it('imports bytes (drag and drop) with a sanitised name', async () => {
+    const library = await open();
+    const bytes = await readFile(model('resnet32.onnx'));
+    const entry = await library.importBytes(bytes, '../../evil\u0007/resnet32.onnx');
+    expect(entry).toMatchObject({ id: shaOf('resnet32.onnx'), fileName: 'resnet32.onnx', name: 'resnet32' });
+    expect(
+      createHash('sha256')
+        .update(await readFile(library.pathOf(entry.id)))
+        .digest('hex'),
+    ).toBe(entry.id);
+  });
+
+  it('removes a model: file and entry go, and stay gone after reopening', async () => {
+    const library = await open();
+    const a = await library.importFile(model('resnet20.onnx'));
+    const b = await library.importFile(model('resnet32.onnx'));
+    await library.remove(a.id);
+    expect(library.list().map((e) => e.id)).toEqual([b.id]);
+    expect(await libraryFiles(library)).toEqual([`${b.id}.onnx`, 'index.json']);
+    await expect(library.remove(a.id)).rejects.toThrow('That model is no longer in the library');
+    expect((await open()).list().map((e) => e.id)).toEqual([b.id]);
+  });
+
+  it('orders recent models by last open, newest first, and persists it', async () => {
+    const library = await open();
+    const a = await library.importFile(model('resnet20.onnx'));
+    const b = await library.importFile(model('resnet32.onnx'));
+    const c = await library.importFile(model('resnet44.onnx'));
+    expect(library.recent(5)).toEqual([]);
+    await library.touch(b.id);
+    await library.touch(a.id);
+    await library.touch(c.id);
+    await library.touch(a.id);
+    expect(library.recent(5).map((e) => e.id)).toEqual([a.id, c.id, b.id]);
+    expect(library.recent(2).map((e) => e.id)).toEqual([a.id, c.id]);
+    expect((await open()).recent(3).map((e) => e.id)).toEqual([a.id, c.id, b.id]);
+  });
+
+  it('rebuilds a corrupt index from the files present (re-hash + re-inspect)', async () => {
+    const library = await open();
+    const a = await library.importFile(model('resnet20.onnx'));
+    const b = await library.importFile(model('resnet56.onnx'));
+    await writeFile(join(library.dir, 'index.json'), '{"version":1,"entries":[{"id":"garb\u0000age');
+    inspectCalls = 0;
+    const reopened = await open();
+    expect(reopened.report.index).toBe('corrupt');
+    expect(reopened.report.adopted.sort()).toEqual([a.id, b.id].sort());
+    expect(inspectCalls).toBe(2);
+    const byId = new Map(reopened.list().map((e) => [e.id, e]));
+    for (const original of [a, b]) {
+      expect(byId.get(original.id)).toMatchObject({
+        bytes: original.bytes,
+        sha256: original.sha256,
+        meta: original.meta,
+      });
+      expect(byId.get(original.id)!.name).toMatch(/\(recovered\)$/);
+    }
+    // The rebuilt index is valid again and the bad one is kept aside for a bug report.
+    expect((await open()).report.index).toBe('ok');
+    expect(await libraryFiles(reopened)).toContain('index.json.corrupt');
+  });
+
+  it('rebuilds a missing index and drops entries whose file was deleted behind its back', async () => {
+    const library = await open();
+    const a = await library.importFile(model('resnet20.onnx'));
+    const b = await library.importFile(model('resnet32.onnx'));
+    await rm(join(library.dir, `${b.id}.onnx`));
+    const afterDelete = await open();
+    expect(afterDelete.report.dropped).toEqual([b.id]);
+    expect(afterDelete.list().map((e) => e.id)).toEqual([a.id]);
+    await rm(join(library.dir, 'index.json'));
+    const rebuilt = await open();
+    expect(rebuilt.report.index).toBe('missing');
+    expect(rebuilt.list().map((e) => e.id)).toEqual([a.id]);
+  });
+
+  it('survives a kill between temp write and rename: old index intact, temp files cleaned', async () => {
+    const library = await open();
+    const a = await library.importFile(model('resnet20.onnx'));
+    const indexBefore = await readFile(join(library.dir, 'index.json'), 'utf8');
+    // What a killed import leaves: a fully or partly written temp copy, plus a torn index temp file.
+    const bytes = await readFile(model('resnet32.onnx'));
+    await writeFile(join(library.dir, '.import-0123456789abcdef.tmp'), bytes);
+    await writeFile(join(library.dir, '.import-fedcba9876543210.tmp'), bytes.subarray(0, 1000));
+    await writeFile(join(library.dir, '.index.json.a1b2c3d4e5f6.tmp'), '{"version":1,"entr');
+
+    const reopened = await open();
+    expect(reopened.report.cleaned).toHaveLength(3);
+    expect(reopened.list().map((e) => e.id)).toEqual([a.id]);
+    expect(await libraryFiles(reopened)).toEqual([`${a.id}.onnx`, 'index.json']);
+    expect(await readFile(join(library.dir, 'index.json'), 'utf8')).toBe(indexBefore);
+  });
+
+  it('adopts a file that was renamed into place just before a kill (index not yet written)', async () => {
+    const library = await open();
+    await library.importFile(model('resnet20.onnx'));
+    const sha = shaOf('resnet32.onnx');
+    await copyFile(model('resnet32.onnx'), join(library.dir, `${sha}.onnx`));
+    const reopened = await open();
+    expect(reopened.report.adopted).toEqual([sha]);
+    expect(reopened.list()).toHaveLength(2);
+  });
+
+  it('sets aside a file whose content does not match its name instead of listing it', async () => {
+    const library = await open();
+    const fake = 'a'.repeat(64);
+    await copyFile(model('resnet20.onnx'), join(library.dir, `${fake}.onnx`));
+    const reopened = await open();
+    expect(reopened.report.rejected).toEqual([fake]);
+    expect(reopened.list()).toEqual([]);
+    expect(await libraryFiles(reopened)).toEqual([`${fake}.onnx.rejected`, 'index.json']);
+  });
+
+  describe('refuses bad files with a one-line message and leaves nothing behind', () => {
+    const expectRefused = async (library: Library, attempt: Promise<unknown>, message: RegExp) => {
+      const error = await attempt.then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error!.message).toMatch(message);
+      expect(error!.message).not.toContain('\n');
+      expect(await libraryFiles(library)).toEqual(['index.json']);
+      expect(library.list()).toEqual([]);
+    };
+
+    it('a zero-byte file', async () => {
+      const library = await open();
+      const empty = join(dataDir, 'empty.onnx');
+      await writeFile(empty, '');
+      await expectRefused(library, library.importFile(empty), /^empty\.onnx is empty \(0 bytes\)$/);
+      await expectRefused(library, library.importBytes(new Uint8Array(0), 'drop.onnx'), /drop\.onnx is empty/);
+    });
+
+    it('random bytes', async () => {
+      const library = await open();
+      const noise = new Uint8Array(4096);
+      let seed = 12345;
+      for (let i = 0; i < noise.length; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        noise[i] = seed >>> 24;
+      }
+      noise[0] = 0x9b;
+      const file = join(dataDir, 'noise.onnx');
+      await writeFile(file, noise);
+      await expectRefused(library, library.importFile(file), /noise\.onnx/);
+      await expectRefused(library, library.importBytes(noise, 'noise2.onnx'), /noise2\.onnx/);
+    });
+
+    it('a file over the size limit, a directory and a missing file', async () => {
+      const library = await open({ maxBytes: 1024 * 1024 });
+      await expectRefused(
+        library,
+        library.importFile(model('resnet20.onnx')),
+        /^resnet20\.onnx is 1\.0 MB; the library accepts models up to 1\.0 MB$/,
+      );
+      await expectRefused(library, library.importFile(dataDir), /is not a file$/);
+      await expectRefused(
+        library,
+        library.importFile(join(dataDir, 'nope.onnx')),
+        /^nope\.onnx could not be read \(ENOENT\)$/,
+      );
+    });
+  });
+
+  it('rejects ids that are not sha256 digests before touching any path', async () => {
+    const library = await open();
+    const entry = await library.importFile(model('resnet20.onnx'));
+    const bad = [
+      '../../etc/passwd',
+      '/etc/passwd',
+      'C:\\Windows\\system.ini',
+      `${entry.id}/../index.json`,
+      `../${entry.id}`,
+      'a/b',
+      '..\\..\\secret',
+      entry.id.toUpperCase(),
+      `${entry.id}.onnx`,
+      '',
+      42 as unknown as string,
+    ];
+    for (const id of bad) {
+      expect(() => library.pathOf(id), String(id)).toThrow(/^Invalid model id/);
+      await expect(library.remove(id)).rejects.toThrow(/^Invalid model id/);
+      await expect(library.touch(id)).rejects.toThrow(/^Invalid model id/);
+      expect(library.get(id)).toBeUndefined();
+    }
+    expect(() => library.pathOf('b'.repeat(64))).toThrow('That model is no longer in the library');
+    expect(library.list()).toHaveLength(1);
+  });
+
+  it('serialises concurrent imports so the index keeps every entry', async () => {
+    const library = await open();
+    const names = ['resnet20.onnx', 'resnet32.onnx', 'resnet44.onnx', 'resnet56.onnx'];
+    await Promise.all([...names, ...names].map((name) => library.importFile(model(name))));
+    expect(library.list()).toHaveLength(4);
+    expect(
+      (await open())
+        .list()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(names.map(shaOf).sort());
+  });
+});

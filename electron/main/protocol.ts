@@ -1,0 +1,163 @@
+/**
+ * `skipscope://app/` — the one origin the window ever loads. It serves
+ *   /…                the built renderer (out/renderer),
+ *   /@model/<id>      model bytes by id, streamed from disk (no base64, no JSON, no IPC copy),
+ *   /@asset/<path>    shipped assets listed in assets/manifest.json,
+ * all same-origin, so neither CORS nor `corsEnabled` is needed, and all with COOP/COEP so the page is
+ * cross-origin isolated (SharedArrayBuffer → onnxruntime's WASM threads). Nothing in a URL is joined
+ * onto a path without a check: ids are looked up in the catalog, asset paths in the manifest's list,
+ * renderer files are resolved and must stay (after symlinks) inside the renderer folder.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { protocol } from 'electron';
+import { APP_ORIGIN, isModelId } from '../contract';
+import type { Catalog } from './catalog';
+import { isReallyInside } from './catalog';
+import { contentSecurityPolicy } from './security';
+
+export const SCHEME = 'skipscope';
+const APP_HOST = new URL(APP_ORIGIN).host;
+
+/** Must run before `app.ready`. `corsEnabled` only in dev, where the page comes from the Vite server's http origin. */
+export function registerAppScheme(options: { dev: boolean }): void {
+  protocol.registerSchemesAsPrivileged([
+    {
+      scheme: SCHEME,
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        stream: true,
+        corsEnabled: options.dev,
+        codeCache: true,
+      },
+    },
+  ]);
+}
+
+export interface ProtocolOptions {
+  rendererDir: string;
+  catalog: Catalog;
+  /** Called after a model's bytes were requested (marks it opened for the recent list). */
+  onModelRead?: (id: string) => void;
+  /** Extra origins allowed to fetch models and assets (the dev server); empty when packaged. */
+  devOrigins?: string[];
+}
+
+export function serveAppProtocol(options: ProtocolOptions): void {
+  protocol.handle(SCHEME, createProtocolHandler(options));
+}
+
+/** The request → response function, separate from Electron so tests can call it with plain Requests. */
+export function createProtocolHandler(options: ProtocolOptions): (request: Request) => Promise<Response> {
+  const { rendererDir, catalog } = options;
+  const devOrigins = new Set(options.devOrigins ?? []);
+  return async (request) => {
+    const url = new URL(request.url);
+    const origin = request.headers.get('Origin');
+    const cors: Record<string, string> =
+      origin && devOrigins.has(origin) ? { 'Access-Control-Allow-Origin': origin } : {};
+    if (request.method !== 'GET' && request.method !== 'HEAD') return reply(405, 'Only GET is supported', cors);
+    if (url.host !== APP_HOST) return reply(404, 'Not found', cors);
+
+    const [, first = '', ...rest] = url.pathname.split('/');
+    if (first === '@model') {
+      const id = decodeSegment(rest.join('/'));
+      if (!isModelId(id)) return reply(400, 'Invalid model id', cors);
+      const path = catalog.modelPath(id);
+      if (!path) return reply(404, `No model with id ${id}`, cors);
+      const response = await sendFile(request, path, 'application/octet-stream', cors);
+      if (response.ok) options.onModelRead?.(id);
+      return response;
+    }
+    if (first === '@asset') {
+      const path = catalog.assetPath(decodeSegment(rest.join('/')));
+      if (!path) return reply(404, 'Not a shipped asset', cors);
+      return sendFile(request, path, mimeOf(path), cors);
+    }
+    const file = await resolveRendererFile(rendererDir, url.pathname);
+    if (!file) return reply(404, 'Not found', cors);
+    return sendFile(request, file, mimeOf(file), cors);
+  };
+}
+
+/** Maps a URL path to a file inside `root`, or null when it would escape it (`..`, encoded slashes, symlinks). */
+export async function resolveRendererFile(root: string, pathname: string): Promise<string | null> {
+  const decoded = decodeSegment(pathname);
+  if (decoded === null || decoded.includes('\0')) return null;
+  const relativePath = decoded === '/' ? 'index.html' : decoded.replace(/^[/\\]+/, '');
+  const file = resolve(root, relativePath);
+  return (await isReallyInside(root, file)) ? file : null;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.tsv': 'text/tab-separated-values; charset=utf-8',
+};
+
+function mimeOf(path: string): string {
+  return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Headers on every response: isolation for WASM threads, the CSP, and no MIME sniffing. */
+function baseHeaders(extra: Record<string, string>): Record<string, string> {
+  return {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Content-Security-Policy': contentSecurityPolicy(),
+    'X-Content-Type-Options': 'nosniff',
+    ...extra,
+  };
+}
+
+/** Streams a file with its length; the body is a stream, so a 1 GB model is never held twice in memory. */
+async function sendFile(
+  request: Request,
+  path: string,
+  type: string,
+  extra: Record<string, string>,
+): Promise<Response> {
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) return reply(404, 'Not found', extra);
+  const headers = baseHeaders({
+    ...extra,
+    'Content-Type': type,
+    'Content-Length': String(info.size),
+    'Cache-Control': 'no-cache',
+  });
+  if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
+  const body = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+  return new Response(body, { status: 200, headers });
+}
+
+/** Errors are one line of text the renderer can show as is. */
+function reply(status: number, message: string, extra: Record<string, string>): Response {
+  return new Response(message, {
+    status,
+    headers: baseHeaders({ ...extra, 'Content-Type': 'text/plain; charset=utf-8' }),
+  });
+}
+
+function decodeSegment(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}

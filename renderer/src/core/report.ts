@@ -1,0 +1,164 @@
+import type { Model } from './onnx/model';
+import type { Analysis } from './summary';
+import type { Layer, ResidualBlock } from './topology/types';
+
+/**
+ * The stable JSON of `skipscope inspect --json` (schema "skipscope.inspect/1", documented in docs/cli.md).
+ * Fields are only ever added within a schema version; shapes are per image ([C, H, W]).
+ */
+export interface InspectJson {
+  schema: 'skipscope.inspect/1';
+  file: string;
+  bytes: number;
+  onnx: { irVersion: number; opset: number; producer: string; producerVersion: string };
+  kind: 'residual' | 'plain';
+  architecture: string;
+  input: { name: string; shape: (number | string | null)[] | null };
+  output: { name: string; shape: (number | string | null)[] | null };
+  parameters: number;
+  macs: number;
+  depth: number;
+  paths: { log2: number; count: string };
+  batchNorm: 'folded' | 'separate';
+  stem: string[];
+  head: string[];
+  stages: { index: number; firstBlock: number; lastBlock: number; outShape: number[] | null }[];
+  blocks: InspectBlock[];
+  layers: {
+    op: string;
+    weightShape: number[];
+    groups: number;
+    stride: number;
+    params: number;
+    macs: number;
+    outShape: number[] | null;
+  }[];
+  unknownOps: string[];
+}
+
+export interface InspectBlock {
+  index: number;
+  stage: number;
+  kind: ResidualBlock['kind'];
+  shortcut: ResidualBlock['shortcut'];
+  activation: ResidualBlock['activation'];
+  branchStart: string;
+  afterAdd: string | null;
+  downsample: boolean;
+  inShape: number[] | null;
+  outShape: number[] | null;
+  branchLayers: number;
+  shortcutLayers: number;
+  groups: number;
+  params: number;
+  macs: number;
+  entry: string;
+  output: string;
+}
+
+/** Builds the inspect JSON from an analysis. Pure: no I/O. */
+export function toInspectJson(file: string, analysis: Analysis): InspectJson {
+  const { model, topology: t, architecture } = analysis;
+  const ops = (nodes: number[]) => nodes.map((n) => model.graph.nodes[n]!.opType);
+  return {
+    schema: 'skipscope.inspect/1',
+    file,
+    bytes: model.byteLength,
+    onnx: {
+      irVersion: model.irVersion,
+      opset: model.opset,
+      producer: model.producer,
+      producerVersion: model.producerVersion,
+    },
+    kind: t.kind,
+    architecture,
+    input: { name: t.input.name, shape: declaredShape(model, t.input.name) },
+    output: { name: t.output.name, shape: declaredShape(model, t.output.name) },
+    parameters: t.params,
+    macs: t.macs,
+    depth: t.depth,
+    paths: { log2: t.blocks.length, count: (2n ** BigInt(t.blocks.length)).toString() },
+    batchNorm: t.batchNorms > 0 ? 'separate' : 'folded',
+    stem: ops(t.stem),
+    head: ops(t.head),
+    stages: t.stages.map((s) => ({ index: s.index, firstBlock: s.first, lastBlock: s.last, outShape: s.outShape })),
+    blocks: t.blocks.map((b) => ({
+      index: b.index,
+      stage: b.stage,
+      kind: b.kind,
+      shortcut: b.shortcut,
+      activation: b.activation,
+      branchStart: b.branchStart,
+      afterAdd: b.afterAdd,
+      downsample: b.downsample,
+      inShape: b.inShape,
+      outShape: b.outShape,
+      branchLayers: b.branchLayers.length,
+      shortcutLayers: b.shortcutLayers.length,
+      groups: b.groups,
+      params: b.params,
+      macs: b.macs,
+      entry: b.entry,
+      output: b.output,
+    })),
+    layers: t.layers.map((l: Layer) => ({
+      op: l.op,
+      weightShape: l.weightShape,
+      groups: l.groups,
+      stride: l.stride,
+      params: l.params,
+      macs: l.macs,
+      outShape: l.outShape,
+    })),
+    unknownOps: t.unknownOps,
+  };
+}
+
+/** The shape as the file declares it (symbolic batch kept as its name, e.g. "N"). */
+function declaredShape(model: Model, name: string): (number | string | null)[] | null {
+  const info = [...model.graph.inputs, ...model.graph.outputs].find((v) => v.name === name);
+  return info?.shape ?? null;
+}
+
+const SHORTCUT_TEXT = {
+  identity: 'identity',
+  projection: 'projection',
+  optionA: 'option A',
+  pooled: 'pooled',
+} as const;
+
+/** Human-readable report for the terminal. */
+export function formatInspect(j: InspectJson): string {
+  const shape = (s: readonly (number | string | null)[] | null) => (s ? `[${s.map((d) => d ?? '?').join(',')}]` : '?');
+  const chw = (s: number[] | null) => (s ? s.join('×') : '?');
+  const lines = [
+    `${j.file} — ${j.architecture}`,
+    `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${j.onnx.producer} ${j.onnx.producerVersion}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
+    `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
+    `  parameters ${j.parameters.toLocaleString('en-US')}, MACs/image ${j.macs.toLocaleString('en-US')}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,
+  ];
+  if (j.kind === 'plain') {
+    lines.push(`  plain network: ${j.layers.length} weighted layers, no residual blocks (1 path)`);
+    for (const [i, l] of j.layers.entries())
+      lines.push(
+        `  ${String(i + 1).padStart(3)}  ${l.op.padEnd(7)} ${l.weightShape.join('×').padEnd(16)} → ${chw(l.outShape)}`,
+      );
+  } else {
+    lines.push(
+      `  ${j.blocks.length} residual blocks in ${j.stages.length} stages: 2^${j.paths.log2} = ${BigInt(j.paths.count).toLocaleString('en-US')} paths`,
+    );
+    lines.push(`  stem: ${j.stem.join(' → ') || '(none)'}`);
+    lines.push('    #  stage  in → out                    block       shortcut    act   convs  params');
+    for (const b of j.blocks) {
+      const io = `${chw(b.inShape)} → ${chw(b.outShape)}`;
+      const convs = `${b.branchLayers}${b.shortcutLayers ? `+${b.shortcutLayers}` : ''}`;
+      lines.push(
+        `  ${String(b.index + 1).padStart(3)}  ${String(b.stage + 1).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_TEXT[b.shortcut].padEnd(10)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
+      );
+    }
+    lines.push(`  head: ${j.head.join(' → ') || '(none)'}`);
+  }
+  if (j.unknownOps.length)
+    lines.push(`  note: ops outside the ResNet op set (shapes not inferred): ${j.unknownOps.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { InspectJson } from '../../renderer/src/core/report';
+import { ROOT } from '../helpers/files';
+
+/** Runs the real `skipscope` bin (bundle built on first use) as a child process. */
+function skipscope(...args: string[]) {
+  const run = spawnSync(process.execPath, ['bin/skipscope.mjs', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('skipscope CLI', () => {
+  it('inspect --json: stable schema with blocks, stages and totals', () => {
+    const { code, stdout, stderr } = skipscope('inspect', 'models/cifar10/resnet56.onnx', '--json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const j = JSON.parse(stdout) as InspectJson;
+    expect(j.schema).toBe('skipscope.inspect/1');
+    expect(j.architecture).toBe(
+      'ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts',
+    );
+    expect(j.blocks).toHaveLength(27);
+    expect(j.stages.map((s) => [s.firstBlock, s.lastBlock])).toEqual([
+      [0, 8],
+      [9, 17],
+      [18, 26],
+    ]);
+    expect(j.paths).toEqual({ log2: 27, count: '134217728' });
+    expect(j.input).toEqual({ name: 'input', shape: ['N', 3, 32, 32] });
+    expect(j.depth).toBe(56);
+    expect(j.blocks.reduce((s, b) => s + b.params, 0) + j.layers[0]!.params + j.layers.at(-1)!.params).toBe(
+      j.parameters,
+    );
+  });
+
+  it('inspect: a readable report', () => {
+    const { code, stdout } = skipscope('inspect', 'tests/fixtures/models/cifar_preact_resnet14_op9_bn.onnx');
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'ResNet-14, CIFAR-style, pre-activation, 6 basic blocks in 3 stages, projection shortcuts',
+    );
+    expect(stdout).toContain('2^6 = 64 paths');
+  });
+
+  it('plain networks are reported as plain with their layers', () => {
+    const j = JSON.parse(
+      skipscope('inspect', 'tests/fixtures/models/cifar_plain8_op13.onnx', '--json').stdout,
+    ) as InspectJson;
+    expect(j.kind).toBe('plain');
+    expect(j.blocks).toEqual([]);
+    expect(j.layers).toHaveLength(8);
+  });
+
+  for (const [file, text] of [
+    ['tests/fixtures/bad/random.onnx', 'random.onnx is not an ONNX model'],
+    ['tests/fixtures/bad/zero.onnx', 'zero.onnx is not an ONNX model (the file is empty)'],
+    ['tests/fixtures/bad/truncated.onnx', 'truncated.onnx is not an ONNX model'],
+    ['tests/fixtures/bad/mlp.onnx', 'mlp.onnx has no convolutions'],
+    ['tests/fixtures/bad/transformer.onnx', 'transformer.onnx has no convolutions'],
+    ['tests/fixtures/bad/external_missing.onnx', 'external data file "external_missing.onnx.data" that was not found'],
+    ['tests/fixtures/nothing-here.onnx', 'nothing-here.onnx: no such file'],
+    ['tests/fixtures', 'fixtures is a folder'],
+  ] as const) {
+    it(`bad input ${file}: one line on stderr, exit code 2`, () => {
+      const { code, stdout, stderr } = skipscope('inspect', file);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(text);
+    });
+  }
+
+  it('external data beside the model is read', () => {
+    const j = JSON.parse(skipscope('inspect', 'tests/fixtures/bad/external.onnx', '--json').stdout) as InspectJson;
+    expect(j.kind).toBe('residual');
+  });
+
+  it('usage errors exit 2', () => {
+    expect(skipscope().code).toBe(2);
+    expect(skipscope('frobnicate').stderr).toContain('unknown command');
+    expect(skipscope('inspect').code).toBe(2);
+    expect(skipscope('--help').code).toBe(0);
+  });
+});
