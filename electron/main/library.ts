@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { checkModelSize } from '../../renderer/src/core/onnx/model';
 import type { ModelMeta } from '../../renderer/src/host/host';
 import { syncDirectory, TEMP_SUFFIX } from './atomic';
 import {
@@ -223,6 +224,11 @@ export function formatBytes(bytes: number): string {
 
 function checkSize(size: number, maxBytes: number, fileName: string): void {
   if (size === 0) throw new LibraryError(`${fileName} is empty (0 bytes)`);
+  try {
+    checkModelSize(fileName, size);
+  } catch (error) {
+    throw new LibraryError((error as Error).message);
+  }
   if (size > maxBytes) {
     throw new LibraryError(
       `${fileName} is ${formatBytes(size)}; the library accepts models up to ${formatBytes(maxBytes)}`,

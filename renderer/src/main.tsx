@@ -17,6 +17,7 @@ async function start(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const provider = params.get('provider');
   useApp.setState({
+    hostKind: host.kind,
     theme: settings.theme,
     providerPreference: provider === 'wasm' || provider === 'webgpu' ? provider : settings.provider,
   });

@@ -1,14 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ModelError } from '../core/onnx/model';
+import { checkModelSize, ModelError } from '../core/onnx/model';
 import { analyzeModel } from '../core/summary';
 import { formatInspect, toInspectJson } from '../core/report';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
 export const EXIT = { ok: 0, internal: 1, input: 2 } as const;
-
-/** Protobuf cannot address more; bigger models must keep weights in external data. */
-const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 const USAGE = `usage: skipscope inspect <model.onnx> [--json]
 
@@ -30,11 +27,7 @@ export function readModelFile(path: string): {
   if (!existsSync(path)) throw new ModelError(`${name}: no such file`);
   const stat = statSync(path);
   if (stat.isDirectory()) throw new ModelError(`${name} is a folder, not an ONNX file`);
-  if (stat.size > MAX_MODEL_BYTES) {
-    throw new ModelError(
-      `${name} is ${(stat.size / 2 ** 30).toFixed(1)} GiB: an ONNX file over 2 GiB must keep its weights in external data`,
-    );
-  }
+  checkModelSize(name, stat.size);
   const buffer = readFileSync(path);
   return {
     bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),

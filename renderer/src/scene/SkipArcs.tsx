@@ -15,7 +15,7 @@ interface Props {
 export function SkipArcs({ layout, shortcuts, theme }: Props) {
   const [identity, transformed] = useMemo(() => {
     const groups: THREE.BufferGeometry[][] = [[], []];
-    for (let i = 0; i < layout.blockCount; i++) {
+    for (let i = 0; i < layout.arcs.length / (3 * ARC_POINTS); i++) {
       const points: THREE.Vector3[] = [];
       for (let k = 0; k < ARC_POINTS; k++) {
         const o = 3 * (i * ARC_POINTS + k);

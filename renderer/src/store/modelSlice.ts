@@ -21,6 +21,9 @@ export interface ModelSlice {
   openModel(id: string): Promise<void>;
   openFromDialog(): Promise<void>;
   openDropped(file: File): Promise<void>;
+  removeModel(id: string): Promise<void>;
+  revealModel(id: string): Promise<void>;
+  hostKind: 'web' | 'electron';
 }
 
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
@@ -29,6 +32,18 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   status: 'idle',
   error: null,
   version: 0,
+  hostKind: 'web',
+  async removeModel(id) {
+    await requireHost().removeModel(id);
+    await get().refreshModels();
+    if (get().currentId === id) {
+      const fallback = get().entries.find((e) => e.isDefault) ?? get().entries[0];
+      if (fallback) await get().openModel(fallback.id);
+    }
+  },
+  async revealModel(id) {
+    await requireHost().revealModel(id);
+  },
   async refreshModels() {
     set({ entries: await requireHost().listModels() });
   },

@@ -27,6 +27,8 @@ export interface RunSlice {
   resetRun(): void;
   watchRunner(runner: Promise<ModelRunner>): void;
   setImageIndex(i: number): void;
+  /** Persists the preference and restarts the runtime of the open model on it. */
+  setProviderPreference(preference: ProviderPreference): Promise<void>;
   runImage(): Promise<void>;
 }
 
@@ -70,6 +72,12 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       (s) => set({ imageCount: s.count }),
       () => {},
     );
+  },
+  async setProviderPreference(preference) {
+    set({ providerPreference: preference });
+    await requireHost().setSettings({ provider: preference });
+    const id = get().currentId;
+    if (id && get().status === 'ready') await get().openModel(id);
   },
   setImageIndex(i) {
     set({ imageIndex: Math.max(0, Math.min(i, Math.max(0, get().imageCount - 1))) });

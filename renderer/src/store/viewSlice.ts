@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Settings } from '../host/host';
+import { registry } from './registry';
 import type { AppState } from './store';
 
 export interface ViewSlice {
@@ -18,7 +19,10 @@ export const createViewSlice: StateCreator<AppState, [], [], ViewSlice> = (set) 
   selectedBlock: null,
   hoveredBlock: null,
   presentation: false,
-  setTheme: (theme) => set({ theme }),
+  setTheme: (theme) => {
+    set({ theme });
+    void registry.host?.setSettings({ theme });
+  },
   selectBlock: (selectedBlock) => set({ selectedBlock }),
   hoverBlock: (hoveredBlock) => set({ hoveredBlock }),
   togglePresentation: () => set((s) => ({ presentation: !s.presentation })),

@@ -15,7 +15,9 @@ export function BlockList() {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
   const hoverBlock = useApp((s) => s.hoverBlock);
-  const blocks = registry.loaded?.analysis.topology.blocks ?? [];
+  const topology = registry.loaded?.analysis.topology;
+  const blocks = topology?.blocks ?? [];
+  if (topology?.kind === 'plain') return <LayerList />;
   return (
     <section className="panel" aria-label="Residual blocks">
       <h2>
@@ -52,6 +54,37 @@ export function BlockList() {
                 {formatCount(b.params)} params, {formatCount(b.macs)} MACs{b.downsample ? ', downsamples' : ''}
               </p>
             )}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+/** A plain network has no blocks: its weighted layers are the units drawn in the scene. */
+function LayerList() {
+  const selected = useApp((s) => s.selectedBlock);
+  const selectBlock = useApp((s) => s.selectBlock);
+  const layers = registry.loaded?.analysis.topology.layers ?? [];
+  return (
+    <section className="panel" aria-label="Layers">
+      <h2>
+        Plain network: weighted layers{' '}
+        <span className="count" data-testid="layer-count">
+          {layers.length}
+        </span>
+      </h2>
+      <p className="muted">No residual connections: every signal and gradient passes through every layer.</p>
+      <ol className="block-list" data-testid="layer-list">
+        {layers.map((l, i) => (
+          <li key={l.node} className={i === selected ? 'selected' : ''}>
+            <button type="button" className="block-row" onClick={() => selectBlock(i === selected ? null : i)}>
+              <span className="block-name">L{i + 1}</span>
+              <span className="block-shape">
+                {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)}
+              </span>
+              <span className="tag">{formatCount(l.params)}</span>
+            </button>
           </li>
         ))}
       </ol>

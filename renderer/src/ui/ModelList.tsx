@@ -7,6 +7,9 @@ export function ModelList() {
   const currentId = useApp((s) => s.currentId);
   const openModel = useApp((s) => s.openModel);
   const openFromDialog = useApp((s) => s.openFromDialog);
+  const removeModel = useApp((s) => s.removeModel);
+  const revealModel = useApp((s) => s.revealModel);
+  const desktop = useApp((s) => s.hostKind === 'electron');
   return (
     <section className="panel" aria-label="Models">
       <h2>Models</h2>
@@ -25,6 +28,23 @@ export function ModelList() {
                 {e.source === 'bundled' ? 'bundled' : e.source} · {formatBytes(e.bytes)}
               </span>
             </button>
+            {e.source !== 'bundled' && (
+              <span className="model-actions">
+                {desktop && (
+                  <button type="button" onClick={() => void revealModel(e.id)} title="Show the file in its folder">
+                    Reveal
+                  </button>
+                )}
+                <button
+                  type="button"
+                  onClick={() => void removeModel(e.id)}
+                  title="Remove from the library"
+                  data-testid="remove-model"
+                >
+                  Remove
+                </button>
+              </span>
+            )}
           </li>
         ))}
       </ul>

@@ -21,6 +21,8 @@ export function RunPanel() {
   const runMs = useApp((s) => s.runMs);
   const setImageIndex = useApp((s) => s.setImageIndex);
   const runImage = useApp((s) => s.runImage);
+  const preference = useApp((s) => s.providerPreference);
+  const setPreference = useApp((s) => s.setProviderPreference);
   const labels = registry.loaded?.labels ?? [];
 
   return (
@@ -34,6 +36,18 @@ export function RunPanel() {
             : 'Starting runtime…'}
         {reason && <span className="reason"> — {reason}</span>}
       </p>
+      <label className="provider-choice">
+        Execution provider{' '}
+        <select
+          value={preference}
+          onChange={(e) => void setPreference(e.target.value as typeof preference)}
+          data-testid="provider-preference"
+        >
+          <option value="auto">Auto (WebGPU if available)</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="wasm">WASM (CPU)</option>
+        </select>
+      </label>
       <div className="run-row">
         <Thumbnail index={imageIndex} />
         <div className="run-controls">

@@ -11,6 +11,9 @@ export function SceneLegend({ topology, theme }: { topology: Topology; theme: Th
       <span className="chip">
         <i style={{ background: theme.stem }} /> stem
       </span>
+      {topology.kind === 'plain' && (
+        <span className="chip">plain network: {topology.layers.length} weighted layers, no skips</span>
+      )}
       {topology.stages.map((s) => (
         <span className="chip" key={s.index}>
           <i style={{ background: theme.stages[s.index % theme.stages.length] }} /> stage {s.index + 1}:{' '}

@@ -28,27 +28,59 @@ const GAP = 0.35;
 const STAGE_GAP = 1.2;
 const BLOCK_LENGTH = 1;
 
+/** What the scene draws as one box: a residual block, or in a plain network one weighted layer. */
+interface Unit {
+  stage: number;
+  outShape: number[] | null;
+  inShape: number[] | null;
+  long: boolean;
+  skip: boolean;
+}
+
+/** Residual blocks, or for a plain network its weighted layers grouped into stages by output shape. */
+function unitsOf(t: Topology): Unit[] {
+  if (t.kind === 'residual') {
+    return t.blocks.map((b) => ({
+      stage: b.stage,
+      outShape: b.outShape,
+      inShape: b.inShape,
+      long: b.kind === 'bottleneck',
+      skip: true,
+    }));
+  }
+  let stage = -1;
+  let previous = '';
+  return t.layers.map((l) => {
+    const key = l.outShape?.join('x') ?? '';
+    if (key !== previous) stage++;
+    previous = key;
+    return { stage, outShape: l.outShape, inShape: null, long: false, skip: false };
+  });
+}
+
 /** Turns a detected topology into positions and sizes. Pure; deterministic; O(blocks). */
 export function layoutNetwork(t: Topology): NetworkLayout {
-  const n = t.blocks.length;
+  const units = unitsOf(t);
+  const n = units.length;
   const blockCenters = new Float32Array(3 * n);
   const blockSizes = new Float32Array(3 * n);
   const blockStages = new Uint16Array(n);
-  const arcs = new Float32Array(3 * ARC_POINTS * n);
-  const stageBounds = new Float32Array(2 * Math.max(t.stages.length, 0));
-  const maxChannels = Math.max(1, ...t.blocks.map((b) => b.outShape?.[0] ?? 1));
-  const maxSide = Math.max(1, ...t.blocks.map((b) => b.outShape?.[1] ?? 1));
+  /** Empty for a plain network: it has no skips to draw. */
+  const arcs = new Float32Array(t.kind === 'residual' ? 3 * ARC_POINTS * n : 0);
+  const stageBounds = new Float32Array(2 * (n ? units[n - 1]!.stage + 1 : 0));
+  const maxChannels = Math.max(1, ...units.map((b) => b.outShape?.[0] ?? 1));
+  const maxSide = Math.max(1, ...units.map((b) => b.outShape?.[1] ?? 1));
   // Height grows with log2(channels), depth with the feature map side: both stay readable from 16 to 2048 channels.
   const height = (c: number): number => 0.6 + 1.6 * (Math.log2(Math.max(c, 1)) / Math.log2(Math.max(maxChannels, 2)));
   const depth = (s: number): number => 0.6 + 1.4 * Math.sqrt(Math.max(s, 1) / maxSide);
 
-  const stemChannels = t.blocks[0]?.inShape?.[0] ?? 3;
-  const stemSide = t.blocks[0]?.inShape?.[1] ?? maxSide;
+  const stemChannels = units[0]?.inShape?.[0] ?? 3;
+  const stemSide = units[0]?.inShape?.[1] ?? maxSide;
   const stem = new Float32Array([0, height(stemChannels) / 2, 0, 1.2, height(stemChannels), depth(stemSide)]);
   let x = 0.6 + GAP + (n ? STAGE_GAP / 2 : 0);
   let stage = -1;
   for (let i = 0; i < n; i++) {
-    const b = t.blocks[i]!;
+    const b = units[i]!;
     if (b.stage !== stage) {
       if (stage >= 0) {
         stageBounds[2 * stage + 1] = x - GAP / 2;
@@ -59,11 +91,11 @@ export function layoutNetwork(t: Topology): NetworkLayout {
     }
     const h = height(b.outShape?.[0] ?? 1);
     const d = depth(b.outShape?.[1] ?? 1);
-    const length = b.kind === 'bottleneck' ? BLOCK_LENGTH * 1.3 : BLOCK_LENGTH;
+    const length = b.long ? BLOCK_LENGTH * 1.3 : b.skip ? BLOCK_LENGTH : BLOCK_LENGTH * 0.6;
     blockCenters.set([x + length / 2, h / 2, 0], 3 * i);
     blockSizes.set([length, h, d], 3 * i);
     blockStages[i] = b.stage;
-    writeArc(arcs, i, x - GAP / 2, x + length + GAP / 2, h);
+    if (b.skip) writeArc(arcs, i, x - GAP / 2, x + length + GAP / 2, h);
     x += length + GAP;
   }
   if (stage >= 0) stageBounds[2 * stage + 1] = x - GAP / 2;

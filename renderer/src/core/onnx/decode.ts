@@ -3,6 +3,7 @@ import {
   type Dim,
   type Graph,
   type Model,
+  checkModelSize,
   ModelError,
   type Node,
   oneLine,
@@ -30,7 +31,7 @@ const MAX_IR_VERSION = 20;
  */
 export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Model {
   const name = options.name ?? 'model';
-  if (bytes.byteLength === 0) throw new ModelError(`${name} is not an ONNX model (the file is empty)`);
+  checkModelSize(name, bytes.byteLength);
   let proto: onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);

@@ -101,3 +101,15 @@ export function oneLine(text: string, max = 80): string {
   const flat = text.replace(/\p{Cc}+/gu, ' ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
+
+/** Protobuf messages cannot exceed 2 GiB; bigger models keep their weights in external data files. */
+export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
+/** Refuses sizes no ONNX file can have, before anything reads the bytes. */
+export function checkModelSize(name: string, size: number): void {
+  if (size === 0) throw new ModelError(`${name} is not an ONNX model (the file is empty)`);
+  if (size > MAX_MODEL_BYTES) {
+    const gib = (size / 2 ** 30).toFixed(1);
+    throw new ModelError(`${name} is ${gib} GiB: an ONNX file over 2 GiB must keep its weights in external data`);
+  }
+}
