@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect, test } from '@playwright/test';
 import { imagePixels, parseCifarBinary } from '../../renderer/src/data/cifar';
@@ -95,8 +96,39 @@ test('opens other exporters’ models from disk: a plain CNN as layers, a torchv
   );
   await expect(page.getByTestId('block-item')).toHaveCount(8);
   await expect(page.getByTestId('legend')).toContainText('projection shortcut');
-  // The shipped test set is 32×32; this model wants 64×64: a clear message, no crash.
+  // Not a 32×32 model: the Run panel switches to the ImageNet samples, resized and centre-cropped to 64×64.
+  await expect(page.getByTestId('image-source')).toHaveValue('imagenet');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
   await page.getByTestId('run').click();
+  await expect(page.getByTestId('predictions').locator('li')).toHaveCount(5);
+  await expect(page.getByTestId('thumbnail')).toHaveAttribute('title', 'n01667114_mud_turtle.JPEG');
+  // A 10-class model: an ImageNet label would mean nothing, so none is claimed.
+  await expect(page.getByTestId('true-label')).toHaveCount(0);
+  // The CIFAR-10 set is 32×32: asking for it gives a clear message, no crash.
+  await page.getByTestId('image-source').selectOption('cifar10');
+  await page.getByTestId('run').click();
   await expect(page.getByTestId('run-error')).toContainText('expects 3×64×64 input');
+});
+
+test('an ImageNet-size torchvision ResNet-18 (generated, 45 MB) runs on the ImageNet samples with their true labels', async ({
+  page,
+}) => {
+  const file = '.cache/models/resnet18_op13.onnx';
+  test.skip(!existsSync(file), 'large test models not generated (npm run fixtures -- --large)');
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('open-model').click();
+  await (await chooser).setFiles(file);
+  await expect(page.getByTestId('summary')).toContainText(
+    'ResNet-18, ImageNet-style, post-activation, 8 basic blocks in 4 stages',
+  );
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('image-source')).toHaveValue('imagenet');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
+  await page.getByTestId('image-index').fill('7');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('predictions').locator('li')).toHaveCount(5);
+  // Sample 7 is n02085620_Chihuahua.JPEG: class 151 of ImageNet.
+  await expect(page.getByTestId('true-label')).toContainText('True label: Chihuahua');
 });

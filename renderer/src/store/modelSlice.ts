@@ -57,11 +57,12 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       const bytes = new Uint8Array(await host.readModel(id));
       const analysis = analyzeModel(bytes, name);
       const layout = layoutNetwork(analysis.topology);
-      const labels = await loadLabels(entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]));
+      const labelSet = entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]);
+      const labels = await loadLabels(labelSet);
       void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
       const provider = get().providerPreference;
       const runner = ModelRunner.create(bytes, provider);
-      registry.loaded = { modelId: id, analysis, layout, labels, runner };
+      registry.loaded = { modelId: id, analysis, layout, labels, labelSet, runner };
       if (get().currentId !== id) return;
       set((s) => ({ status: 'ready', version: s.version + 1 }));
       void host.setSettings({ lastModelId: id });

@@ -1,6 +1,5 @@
 import type { NetworkLayout } from '../core/layout/layout';
 import type { Analysis } from '../core/summary';
-import type { LabelledImages } from '../data/cifar';
 import type { Host } from '../host/host';
 import type { ModelRunner } from '../runtime/session';
 
@@ -13,19 +12,22 @@ export interface Loaded {
   analysis: Analysis;
   layout: NetworkLayout;
   labels: string[];
+  /** Name of the label set the labels come from ('cifar10', 'imagenet'), when known. */
+  labelSet: string | undefined;
   runner: Promise<ModelRunner> | null;
 }
 
 export const registry: {
   host: Host | null;
   loaded: Loaded | null;
-  evalSets: Map<string, Promise<LabelledImages>>;
   labelSets: Map<string, Promise<string[]>>;
+  /** The user's own image for the Run panel (kept as the file, decoded per model resolution). */
+  customImage: File | null;
 } = {
   host: null,
   loaded: null,
-  evalSets: new Map(),
   labelSets: new Map(),
+  customImage: null,
 };
 
 export function requireHost(): Host {

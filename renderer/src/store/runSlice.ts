@@ -1,21 +1,22 @@
 import type { StateCreator } from 'zustand';
-import { type LabelledImages, imagePixels, parseCifarBinary } from '../data/cifar';
 import { type Prediction, topK } from '../data/labels';
 import { IMAGENET_NORMALIZATION, normalizePlanar } from '../data/preprocess';
 import type { ModelRunner, Provider, ProviderPreference } from '../runtime/session';
+import { countImages, type ImageSource, prepareImage } from './inputs';
 import { oneLine } from './modelSlice';
 import { registry, requireHost } from './registry';
 import type { AppState } from './store';
-
-export const CIFAR_EVAL_SET = 'data/cifar10/test_first932.bin';
 
 export interface RunSlice {
   providerPreference: ProviderPreference;
   runtime: 'idle' | 'starting' | 'ready' | 'error';
   provider: Provider | null;
   providerReason: string | null;
+  imageSource: ImageSource;
   imageIndex: number;
   imageCount: number;
+  /** Bumped when the user picks a new image of their own. */
+  customVersion: number;
   running: boolean;
   predictions: Prediction[] | null;
   /** Raw logits of the last run, kept for checks (small: one row). */
@@ -26,6 +27,8 @@ export interface RunSlice {
   runMs: number | null;
   resetRun(): void;
   watchRunner(runner: Promise<ModelRunner>): void;
+  setImageSource(source: ImageSource): Promise<void>;
+  setCustomImage(file: File): Promise<void>;
   setImageIndex(i: number): void;
   /** Persists the preference and restarts the runtime of the open model on it. */
   setProviderPreference(preference: ProviderPreference): Promise<void>;
@@ -37,8 +40,10 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   runtime: 'idle',
   provider: null,
   providerReason: null,
+  imageSource: 'cifar10',
   imageIndex: 0,
   imageCount: 0,
+  customVersion: 0,
   running: false,
   predictions: null,
   logits: null,
@@ -68,10 +73,20 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         if (registry.loaded?.runner === runner) set({ runtime: 'error', runError: oneLine(error) });
       },
     );
-    void loadEvalSet().then(
-      (s) => set({ imageCount: s.count }),
-      () => {},
-    );
+    // 32×32 models get the CIFAR-10 test set; others the ImageNet samples (the user's image stays chosen).
+    const side = registry.loaded?.analysis.topology.input.shape?.[3];
+    if (get().imageSource !== 'custom') void get().setImageSource(side === 32 ? 'cifar10' : 'imagenet');
+  },
+  async setImageSource(source) {
+    set({ imageSource: source, predictions: null, runError: null });
+    const count = await countImages(source).catch(() => 0);
+    if (get().imageSource === source)
+      set({ imageCount: count, imageIndex: Math.min(get().imageIndex, Math.max(0, count - 1)) });
+  },
+  async setCustomImage(file) {
+    registry.customImage = file;
+    set((s) => ({ customVersion: s.customVersion + 1 }));
+    await get().setImageSource('custom');
   },
   async setProviderPreference(preference) {
     set({ providerPreference: preference });
@@ -88,32 +103,23 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     set({ running: true, runError: null });
     try {
       const runner = await loaded.runner;
-      const images = await loadEvalSet();
-      const index = get().imageIndex;
-      const inputShape = loaded.analysis.topology.input.shape;
-      if (!inputShape || inputShape[2] !== images.height || inputShape[3] !== images.width) {
+      const shape = loaded.analysis.topology.input.shape;
+      if (shape?.length !== 4 || shape[1] !== 3 || shape[2] !== shape[3]) {
         throw new Error(
-          `this model expects ${inputShape?.slice(1).join('×') ?? 'an unknown'} input; the bundled test set is 3×32×32`,
+          `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S)`,
         );
       }
       const entry = get().entries.find((e) => e.id === loaded.modelId);
-      const input = normalizePlanar(
-        imagePixels(images, index),
-        1,
-        images.height,
-        images.width,
-        entry?.preprocessing ?? IMAGENET_NORMALIZATION,
-      );
+      const prep = entry?.preprocessing ?? IMAGENET_NORMALIZATION;
+      const image = await prepareImage(get().imageSource, get().imageIndex, shape[2]!, prep.resize);
+      const input = normalizePlanar(image.pixels, 1, image.side, image.side, prep);
       const started = performance.now();
-      const { values } = await runner.run(input, [1, 3, images.height, images.width]);
+      const { values } = await runner.run(input, [1, 3, image.side, image.side]);
       const runMs = performance.now() - started;
       if (registry.loaded !== loaded) return;
-      set({
-        predictions: topK(values, loaded.labels, 5),
-        logits: Array.from(values),
-        trueLabel: images.labels[index]!,
-        runMs,
-      });
+      // A true label only means something in the label set the model predicts.
+      const trueLabel = image.labelSet !== null && image.labelSet === loaded.labelSet ? image.label : null;
+      set({ predictions: topK(values, loaded.labels, 5), logits: Array.from(values), trueLabel, runMs });
     } catch (error) {
       set({ runError: oneLine(error) });
     } finally {
@@ -121,15 +127,3 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     }
   },
 });
-
-/** The shipped CIFAR-10 evaluation subset, decoded once. */
-export function loadEvalSet(): Promise<LabelledImages> {
-  let images = registry.evalSets.get(CIFAR_EVAL_SET);
-  if (!images) {
-    images = requireHost()
-      .readAsset(CIFAR_EVAL_SET)
-      .then((b) => parseCifarBinary(new Uint8Array(b)));
-    registry.evalSets.set(CIFAR_EVAL_SET, images);
-  }
-  return images;
-}

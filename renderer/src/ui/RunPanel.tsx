@@ -1,8 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { imagePixels, type LabelledImages } from '../data/cifar';
 import { planarToRgba } from '../data/preprocess';
+import { type ImageSource, prepareImage } from '../store/inputs';
 import { registry } from '../store/registry';
-import { loadEvalSet } from '../store/runSlice';
 import { useApp } from '../store/store';
 
 const PROVIDER_NAME = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' } as const;
@@ -23,6 +22,9 @@ export function RunPanel() {
   const runImage = useApp((s) => s.runImage);
   const preference = useApp((s) => s.providerPreference);
   const setPreference = useApp((s) => s.setProviderPreference);
+  const source = useApp((s) => s.imageSource);
+  const setSource = useApp((s) => s.setImageSource);
+  const setCustomImage = useApp((s) => s.setCustomImage);
   const labels = registry.loaded?.labels ?? [];
 
   return (
@@ -48,11 +50,37 @@ export function RunPanel() {
           <option value="wasm">WASM (CPU)</option>
         </select>
       </label>
+      <label className="provider-choice">
+        Images{' '}
+        <select
+          value={source}
+          onChange={(e) => void setSource(e.target.value as ImageSource)}
+          data-testid="image-source"
+        >
+          <option value="cifar10">CIFAR-10 test set (932)</option>
+          <option value="imagenet">ImageNet samples (23)</option>
+          <option value="custom" disabled={!registry.customImage}>
+            Your image{registry.customImage ? `: ${registry.customImage.name}` : ''}
+          </option>
+        </select>{' '}
+        <label className="file-button">
+          Your image…
+          <input
+            type="file"
+            accept="image/*"
+            data-testid="custom-image"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) void setCustomImage(file);
+            }}
+          />
+        </label>
+      </label>
       <div className="run-row">
-        <Thumbnail index={imageIndex} />
+        <Thumbnail />
         <div className="run-controls">
           <label>
-            Test image{' '}
+            Image{' '}
             <input
               type="number"
               min={0}
@@ -99,17 +127,55 @@ export function RunPanel() {
   );
 }
 
-function Thumbnail({ index }: { index: number }) {
+/** The exact pixels the model will see (after resize and crop), drawn at the model's resolution. */
+function Thumbnail() {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [images, setImages] = useState<LabelledImages | null>(null);
+  const source = useApp((s) => s.imageSource);
+  const index = useApp((s) => s.imageIndex);
+  const version = useApp((s) => s.version);
+  const customVersion = useApp((s) => s.customVersion);
+  const [title, setTitle] = useState('');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version and customVersion signal changes in the non-reactive registry (the open model, the user's image).
   useEffect(() => {
-    void loadEvalSet().then(setImages, () => {});
-  }, []);
-  useEffect(() => {
-    const ctx = canvas.current?.getContext('2d');
-    if (!ctx || !images || index >= images.count) return;
-    const rgba = planarToRgba(imagePixels(images, index), images.height, images.width);
-    ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba), images.width, images.height), 0, 0);
-  }, [images, index]);
-  return <canvas ref={canvas} width={32} height={32} className="thumb" aria-label={`test image ${index}`} />;
+    const shape = registry.loaded?.analysis.topology.input.shape;
+    const side = shape?.[3];
+    if (!side || shape?.[2] !== side) return;
+    const resize =
+      useApp.getState().entries.find((e) => e.id === registry.loaded?.modelId)?.preprocessing?.resize ?? null;
+    let live = true;
+    prepareImage(source, index, side, resize).then(
+      (image) => {
+        const c = canvas.current;
+        const ctx = c?.getContext('2d');
+        if (!live || !c || !ctx) return;
+        c.width = image.side;
+        c.height = image.side;
+        ctx.putImageData(
+          new ImageData(
+            new Uint8ClampedArray(planarToRgba(image.pixels, image.side, image.side)),
+            image.side,
+            image.side,
+          ),
+          0,
+          0,
+        );
+        setTitle(image.title);
+      },
+      () => setTitle(''),
+    );
+    return () => {
+      live = false;
+    };
+  }, [source, index, version, customVersion]);
+  return (
+    <canvas
+      ref={canvas}
+      width={32}
+      height={32}
+      className="thumb"
+      title={title}
+      aria-label={title || 'input image'}
+      data-testid="thumbnail"
+    />
+  );
 }
