@@ -2,9 +2,9 @@
 // `npm start`: the desktop app when an Electron binary is installed; otherwise, in one line, why not,
 // and the same app as a browser build served on 127.0.0.1 (so the main job works offline too).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
 
 const require = createRequire(import.meta.url);
@@ -16,17 +16,6 @@ function electronBinary() {
   } catch {
     return null;
   }
-}
-
-/** Newest modification time under a folder (to rebuild only when sources changed). */
-function newest(dir) {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return t;
 }
 
 function run(command, args) {
@@ -46,8 +35,7 @@ if (binary && !process.argv.includes('--web')) {
       : 'Skipscope: no Electron binary is installed (offline install?), so serving the browser build instead.',
   );
   const index = 'dist/web/index.html';
-  if (!existsSync(index) || statSync(index).mtimeMs < newest('renderer'))
-    run('npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
+  if (isStale(index, 'renderer')) run('npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn']);
   const port = Number(process.env.PORT ?? 5199);
   const { url } = await startServer({ port }).catch(() => startServer({ port: 0 }));
   console.log(`Skipscope is running at ${url}  (Ctrl+C to stop)`);

@@ -1,7 +1,8 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
+import { ISOLATION_HEADERS, mimeOf } from './http.mjs';
 
 // import.meta.url (not .dirname): Vite rewrites it to this file's real location when it bundles a config.
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,30 +25,7 @@ function shipped(prefix: string, file: string): boolean {
   return prefix !== 'ort' || ORT_FILES.test(file);
 }
 
-export const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-  '.bin': 'application/octet-stream',
-  '.txt': 'text/plain; charset=utf-8',
-  '.tsv': 'text/tab-separated-values; charset=utf-8',
-  '.png': 'image/png',
-  '.jpeg': 'image/jpeg',
-  '.jpg': 'image/jpeg',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-};
-
-/** Cross-origin isolation (SharedArrayBuffer → WASM threads) needs these on every response. */
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+export { ISOLATION_HEADERS } from './http.mjs';
 
 function copyTree(from: string, to: string, prefix: string): void {
   for (const name of readdirSync(from)) {
@@ -93,7 +71,7 @@ export function staticFiles({ copy = Object.keys(STATIC_DIRS) }: { copy?: string
           !statSync(file).isFile()
         )
           return next();
-        res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
+        res.setHeader('Content-Type', mimeOf(file));
         createReadStream(file).pipe(res);
       });
     },

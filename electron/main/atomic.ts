@@ -17,13 +17,7 @@ export function makeTempPath(target: string): string {
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const temp = makeTempPath(target);
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temp, data);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
@@ -40,6 +34,17 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } catch {
     // Some file systems (network mounts) refuse fsync on directories; the data itself is already synced.
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `path` (it must not exist), writes `data` and flushes it to disk before returning. */
+export async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
   } finally {
     await handle.close();
   }

@@ -11,7 +11,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { checkModelSize } from '../../renderer/src/core/onnx/model';
 import type { ModelMeta } from '../../renderer/src/host/host';
-import { syncDirectory, TEMP_SUFFIX } from './atomic';
+import { syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
   type IndexStatus,
   isLibraryId,
@@ -266,16 +266,6 @@ async function copyAndHash(src: string, temp: string, maxBytes: number, fileName
     await handle.close();
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Reads a whole file into one buffer (fs.readFile stops at 2 GiB; models can be larger). */

@@ -10,12 +10,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
 import { APP_ORIGIN, isModelId } from '../contract';
 import type { Catalog } from './catalog';
 import { isReallyInside } from './catalog';
+import { ISOLATION_HEADERS, mimeOf } from '../../scripts/http.mjs';
 import { contentSecurityPolicy } from './security';
 
 export const SCHEME = 'skipscope';
@@ -93,33 +94,10 @@ export async function resolveRendererFile(root: string, pathname: string): Promi
   return (await isReallyInside(root, file)) ? file : null;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.tsv': 'text/tab-separated-values; charset=utf-8',
-};
-
-function mimeOf(path: string): string {
-  return MIME[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
-
 /** Headers on every response: isolation for WASM threads, the CSP, and no MIME sniffing. */
 function baseHeaders(extra: Record<string, string>): Record<string, string> {
   return {
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Embedder-Policy': 'require-corp',
-    'Cross-Origin-Resource-Policy': 'same-origin',
+    ...ISOLATION_HEADERS,
     'Content-Security-Policy': contentSecurityPolicy(),
     'X-Content-Type-Options': 'nosniff',
     ...extra,

@@ -2,6 +2,7 @@
  * Locked-down windows: the renderer is sandboxed web content that reaches the system only through the
  * preload bridge. Everything here denies by default and names the few things allowed, with the reason.
  */
+import { contentSecurityPolicy as sharedCsp } from '../../scripts/http.mjs';
 import { type Session, shell, type WebContents, type WebPreferences } from 'electron';
 import { APP_ORIGIN } from '../contract';
 
@@ -31,28 +32,13 @@ export function secureWebPreferences(preload: string): WebPreferences {
  * `devServer` (dev only) adds the Vite server, its HMR socket and React Refresh's inline preamble.
  */
 export function contentSecurityPolicy(devServer: string | null = null): string {
-  const dev = devServer ? new URL(devServer) : null;
-  const devScript = dev ? ` ${dev.origin} 'unsafe-inline'` : '';
-  const devConnect = dev ? ` ${dev.origin} ws://${dev.host} ${APP_ORIGIN}` : '';
-  const directives: Record<string, string> = {
-    'default-src': "'none'",
-    'script-src': `'self' 'wasm-unsafe-eval'${devScript}`,
-    'worker-src': "'self' blob:",
-    'child-src': "'self' blob:",
-    'connect-src': `'self' blob: data:${devConnect}`,
-    'img-src': "'self' blob: data:",
-    'style-src': "'self' 'unsafe-inline'",
-    'font-src': "'self' data:",
-    'media-src': "'none'",
-    'object-src': "'none'",
-    'frame-src': "'none'",
-    'base-uri': "'none'",
-    'form-action': "'none'",
-    'frame-ancestors': "'none'",
-  };
-  return Object.entries(directives)
-    .map(([name, value]) => `${name} ${value}`)
-    .join('; ');
+  if (!devServer) return sharedCsp();
+  // Dev only: Vite's server serves the page and hot-reloads it (inline preamble, websocket).
+  const dev = new URL(devServer);
+  return sharedCsp({
+    'script-src': `${dev.origin} 'unsafe-inline'`,
+    'connect-src': `${dev.origin} ws://${dev.host} ${APP_ORIGIN}`,
+  });
 }
 
 /** True for URLs of our own page: the app origin, or the dev server in development. */

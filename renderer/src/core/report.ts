@@ -24,15 +24,8 @@ export interface InspectJson {
   head: string[];
   stages: { index: number; firstBlock: number; lastBlock: number; outShape: number[] | null }[];
   blocks: InspectBlock[];
-  layers: {
-    op: string;
-    weightShape: number[];
-    groups: number;
-    stride: number;
-    params: number;
-    macs: number;
-    outShape: number[] | null;
-  }[];
+  /** Every weighted layer (Layer without its node index). */
+  layers: Omit<Layer, 'node'>[];
   unknownOps: string[];
 }
 
@@ -101,15 +94,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
       entry: b.entry,
       output: b.output,
     })),
-    layers: t.layers.map((l: Layer) => ({
-      op: l.op,
-      weightShape: l.weightShape,
-      groups: l.groups,
-      stride: l.stride,
-      params: l.params,
-      macs: l.macs,
-      outShape: l.outShape,
-    })),
+    layers: t.layers.map(({ node: _node, ...layer }) => layer),
     unknownOps: t.unknownOps,
   };
 }

@@ -1,0 +1,4 @@
+export declare const MIME: Record<string, string>;
+export declare function mimeOf(path: string): string;
+export declare const ISOLATION_HEADERS: Record<string, string>;
+export declare function contentSecurityPolicy(extra?: Record<string, string>): string;
