@@ -1,3 +1,4 @@
+import { checkModelSize } from '../core/onnx/model';
 import { defaultSettings, type Host, type ModelEntry, type Settings } from './host';
 
 interface ManifestModel {
@@ -44,6 +45,8 @@ export function createWebHost(base: string = document.baseURI): Host {
     return bundled;
   };
   const addSessionFile = async (file: File): Promise<ModelEntry> => {
+    // Refuse impossible sizes before reading gigabytes into memory.
+    checkModelSize(file.name, file.size);
     const bytes = await file.arrayBuffer();
     const entry: ModelEntry = {
       id: `session-${sessionFiles.size + 1}`,

@@ -28,7 +28,12 @@ export function BlockList() {
       </h2>
       <ol className="block-list" data-testid="block-list">
         {blocks.map((b) => (
-          <li key={b.index} data-testid="block-item" className={b.index === selected ? 'selected' : ''}>
+          <li
+            key={b.index}
+            data-testid="block-item"
+            className={b.index === selected ? 'selected' : ''}
+            ref={b.index === selected ? scrollIntoView : undefined}
+          >
             <button
               type="button"
               className="block-row"
@@ -90,4 +95,9 @@ function LayerList() {
       </ol>
     </section>
   );
+}
+
+/** Brings the row of a block picked in the 3D view into sight. */
+function scrollIntoView(element: HTMLElement | null): void {
+  element?.scrollIntoView({ block: 'nearest' });
 }

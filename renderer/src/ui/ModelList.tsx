@@ -1,5 +1,5 @@
 import { useApp } from '../store/store';
-import { formatBytes } from './format';
+import { formatBytes, formatCount } from './format';
 
 /** Bundled models and the user's own, with Open… (file dialog) and drag-and-drop onto the window. */
 export function ModelList() {
@@ -22,11 +22,16 @@ export function ModelList() {
               onClick={() => void openModel(e.id)}
               data-testid="model-item"
               data-model-id={e.id}
+              title={[e.sha256 && `sha256 ${e.sha256}`, e.meta?.producer && `from ${e.meta.producer}`]
+                .filter(Boolean)
+                .join('\n')}
             >
               <span className="model-name">{e.name}</span>
               <span className="model-meta">
                 {e.source === 'bundled' ? 'bundled' : e.source} · {formatBytes(e.bytes)}
+                {e.meta && ` · ${formatCount(e.meta.parameters)} params · opset ${e.meta.opset}`}
               </span>
+              {e.meta && <span className="model-meta">{e.meta.architecture}</span>}
             </button>
             {e.source !== 'bundled' && (
               <span className="model-actions">

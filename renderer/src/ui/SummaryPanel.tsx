@@ -26,6 +26,7 @@ export function SummaryPanel() {
       `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`,
     ],
   ];
+  if (t.unknownOps.length) rows.push(['Other ops', `${t.unknownOps.join(', ')} (run by onnxruntime; not analysed)`]);
   return (
     <section className="panel" aria-label="Model summary" data-testid="summary">
       <h2>Summary</h2>
