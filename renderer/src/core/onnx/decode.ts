@@ -4,6 +4,7 @@ import {
   type Graph,
   type Model,
   checkModelSize,
+  DataType,
   ModelError,
   type Node,
   oneLine,
@@ -103,10 +104,10 @@ function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalR
   }
   const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, name, readExternal));
   for (const node of nodes) {
-    const value = node.attrs.get('value');
-    if (node.opType === 'Constant' && node.domain === '' && value && isTensor(value) && node.outputs[0]) {
-      constants.set(node.outputs[0], { ...value, name: node.outputs[0] });
-    }
+    const out = node.outputs[0];
+    if (node.opType !== 'Constant' || node.domain !== '' || !out) continue;
+    const tensor = constantValue(node, out);
+    if (tensor) constants.set(out, tensor);
   }
   const valueInfo = new Map<string, ValueInfo>();
   for (const v of g.valueInfo ?? []) valueInfo.set(v.name ?? '', convertValueInfo(v));
@@ -217,6 +218,31 @@ function convertValueInfo(v: onnx.IValueInfoProto): ValueInfo {
     ? dims.map((d) => (d.dimValue != null ? toNumber(d.dimValue) : d.dimParam || null))
     : null;
   return { name: v.name ?? '', elemType: tensorType?.elemType ?? 0, shape };
+}
+
+/** A Constant node's value: `value` (a tensor) or, since opset 12, `value_float(s)` / `value_int(s)`. */
+function constantValue(node: Node, name: string): Tensor | null {
+  const value = node.attrs.get('value');
+  if (value && isTensor(value)) return { ...value, name };
+  const plain = (dataType: number, values: number[], dims: number[], float: boolean): Tensor => ({
+    name,
+    dataType,
+    dims,
+    size: values.length,
+    raw: null,
+    floatData: float ? values : null,
+    intData: float ? null : values,
+    external: null,
+  });
+  const f = node.attrs.get('value_float');
+  if (typeof f === 'number') return plain(DataType.FLOAT, [f], [], true);
+  const fs = node.attrs.get('value_floats');
+  if (Array.isArray(fs)) return plain(DataType.FLOAT, fs as number[], [fs.length], true);
+  const i = node.attrs.get('value_int');
+  if (typeof i === 'number') return plain(DataType.INT64, [i], [], false);
+  const is = node.attrs.get('value_ints');
+  if (Array.isArray(is)) return plain(DataType.INT64, is as number[], [is.length], false);
+  return null;
 }
 
 function isTensor(value: AttrValue): value is Tensor {

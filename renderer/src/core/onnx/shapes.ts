@@ -216,8 +216,9 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
       if (!x || !target) return;
       const out = target.values.map((d, i) => (d === 0 ? x[i]! : d));
       const known = product(out.filter((d) => d !== -1));
-      set(out.map((d) => (d === -1 ? product(x) / known : d)));
-      if (value(0)) fold(value(0)!.values, out);
+      const resolved = out.map((d) => (d === -1 ? product(x) / known : d));
+      set(resolved);
+      if (value(0)) fold(value(0)!.values, resolved);
       return;
     }
     case 'Transpose': {
@@ -263,10 +264,12 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
         const start = step > 0 ? clamp(starts[i]!, 0, size) : clamp(starts[i]!, -1, size - 1);
         const end = step > 0 ? clamp(ends[i]!, 0, size) : clamp(ends[i]!, -1, size - 1);
         out[axis] = Math.max(0, Math.ceil((end - start) / step));
-        if (v && v.dims.length === 1 && axis === 0) {
+        // Folded values sliced along their first axis (the pads arithmetic torch emits reverses rows this way).
+        if (v && axes.length === 1 && axis === 0 && v.dims.length >= 1) {
+          const row = product(v.dims.slice(1));
           const picked: number[] = [];
-          for (let p = start; step > 0 ? p < end : p > end; p += step) picked.push(v.values[p]!);
-          fold(picked, [picked.length]);
+          for (let p = start; step > 0 ? p < end : p > end; p += step) picked.push(...v.values.slice(p * row, (p + 1) * row));
+          fold(picked, [picked.length / Math.max(row, 1), ...v.dims.slice(1)]);
         }
       });
       set(out);
