@@ -132,3 +132,29 @@ test('an ImageNet-size torchvision ResNet-18 (generated, 45 MB) runs on the Imag
   // Sample 7 is n02085620_Chihuahua.JPEG: class 151 of ImageNet.
   await expect(page.getByTestId('true-label')).toContainText('True label: Chihuahua');
 });
+
+test('lecture-hall controls: arrow keys step through blocks, P toggles presentation mode, the theme persists', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await page.getByTestId('scene').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('block-card')).toContainText('Block 1 of 9');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('block-card')).toContainText('Block 4 of 9');
+  await expect(page.getByTestId('block-card')).toContainText('option-A');
+  await expect(page.locator('[data-testid="block-item"].selected')).toContainText('S2·B4');
+  await page.keyboard.press('p');
+  await expect(page.locator('.sidebar.right')).toBeHidden();
+  await page.keyboard.press('p');
+  await expect(page.locator('.sidebar.right')).toBeVisible();
+  await page.getByTestId('theme').selectOption('projector');
+  await expect(page.getByTestId('app')).toHaveClass(/theme-projector/);
+  await page.reload();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('app')).toHaveClass(/theme-projector/);
+  await page.screenshot({ path: 'docs/screenshots/projector.png' });
+});

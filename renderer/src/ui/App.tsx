@@ -3,6 +3,7 @@ import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
 import { registry } from '../store/registry';
 import { useApp } from '../store/store';
+import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { ModelList } from './ModelList';
 import { RunPanel } from './RunPanel';
@@ -27,6 +28,12 @@ export function App() {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) useApp.getState().togglePresentation();
       if (e.key === 'Escape') useApp.getState().selectBlock(null);
+      if (
+        (e.key === 'ArrowRight' || e.key === 'ArrowLeft') &&
+        !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement)
+      ) {
+        stepSelection(e.key === 'ArrowRight' ? 1 : -1);
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -77,6 +84,7 @@ export function App() {
           />
         )}
         {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
+        {loaded && <BlockCard />}
       </main>
       <aside className="sidebar right">
         {loaded && <SummaryPanel />}
@@ -100,4 +108,14 @@ function ThemePicker() {
       </select>
     </label>
   );
+}
+
+/** ← / → walk through the blocks (or layers), so a lecturer can step along the network. */
+function stepSelection(delta: number): void {
+  const t = registry.loaded?.analysis.topology;
+  const count = t ? (t.kind === 'plain' ? t.layers.length : t.blocks.length) : 0;
+  if (count === 0) return;
+  const current = useApp.getState().selectedBlock;
+  const next = current === null ? (delta > 0 ? 0 : count - 1) : Math.min(count - 1, Math.max(0, current + delta));
+  useApp.getState().selectBlock(next);
 }

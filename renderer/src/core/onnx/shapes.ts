@@ -268,7 +268,8 @@ function inferNode(node: Node, shapes: Map<string, Shape>, folded: Map<string, F
         if (v && axes.length === 1 && axis === 0 && v.dims.length >= 1) {
           const row = product(v.dims.slice(1));
           const picked: number[] = [];
-          for (let p = start; step > 0 ? p < end : p > end; p += step) picked.push(...v.values.slice(p * row, (p + 1) * row));
+          for (let p = start; step > 0 ? p < end : p > end; p += step)
+            picked.push(...v.values.slice(p * row, (p + 1) * row));
           fold(picked, [picked.length / Math.max(row, 1), ...v.dims.slice(1)]);
         }
       });

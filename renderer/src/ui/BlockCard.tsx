@@ -1,0 +1,37 @@
+import { SHORTCUT_NAMES } from '../core/summary';
+import { registry } from '../store/registry';
+import { useApp } from '../store/store';
+import { formatCount, formatShape } from './format';
+
+/** The hovered (else selected) block, described in one card over the 3D view: readable from the back row. */
+export function BlockCard() {
+  useApp((s) => s.version);
+  const hovered = useApp((s) => s.hoveredBlock);
+  const selected = useApp((s) => s.selectedBlock);
+  const t = registry.loaded?.analysis.topology;
+  const index = hovered ?? selected;
+  if (!t || index === null) return null;
+  if (t.kind === 'plain') {
+    const l = t.layers[index];
+    if (!l) return null;
+    return (
+      <div className="block-card" data-testid="block-card">
+        <strong>Layer {index + 1}</strong> · {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)} ·{' '}
+        {formatCount(l.params)} params
+      </div>
+    );
+  }
+  const b = t.blocks[index];
+  if (!b) return null;
+  return (
+    <div className="block-card" data-testid="block-card">
+      <strong>
+        Block {b.index + 1} of {t.blocks.length}
+      </strong>{' '}
+      (stage {b.stage + 1}) · {b.kind}, {b.activation}-activation · {formatShape(b.inShape)} → {formatShape(b.outShape)}
+      <br />y = F(x) + {b.shortcut === 'identity' ? 'x' : `shortcut(x)`} · F: {b.branchLayers.length} convs · shortcut:{' '}
+      {SHORTCUT_NAMES[b.shortcut]}
+      {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatCount(b.params)} params · {formatCount(b.macs)} MACs
+    </div>
+  );
+}
