@@ -138,7 +138,8 @@ function expectBytes(value: unknown): Uint8Array {
         ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
         : null;
   if (!bytes) throw new Error('Expected the file contents as bytes');
-  if (bytes.byteLength > DEFAULT_MAX_BYTES) throw new Error('The file is larger than 4 GiB');
+  if (bytes.byteLength > DEFAULT_MAX_BYTES)
+    throw new Error('The file is larger than 2 GiB, the most an ONNX file can hold without external data');
   return bytes;
 }
 

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { checkModelSize } from '../../renderer/src/core/onnx/model';
+import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
 import type { ModelMeta } from '../../renderer/src/host/host';
 import { syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
@@ -31,7 +31,7 @@ export interface LibraryOptions {
   /** The app's data directory (Electron's userData); the library lives in `<dataDir>/library/`. */
   dataDir: string;
   inspect: InspectModel;
-  /** Largest accepted file in bytes; default 4 GiB. */
+  /** Largest accepted file in bytes; default (and ceiling) the 2 GiB an ONNX protobuf can hold. */
   maxBytes?: number;
   /** Clock in ms since epoch; injected by tests to get a deterministic recent order. */
   now?: () => number;
@@ -69,7 +69,7 @@ export class LibraryError extends Error {
   override name = 'LibraryError';
 }
 
-export const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
+export const DEFAULT_MAX_BYTES = MAX_MODEL_BYTES;
 const INDEX_FILE = 'index.json';
 const MODEL_FILE = /^([0-9a-f]{64})\.onnx$/;
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
