@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { expect, test } from '@playwright/test';
 import { imagePixels, parseCifarBinary } from '../../renderer/src/data/cifar';
 import { argmaxRow } from '../../renderer/src/data/labels';
-import { normalizePlanar } from '../../renderer/src/data/preprocess';
+import { IMAGENET_NORMALIZATION, nchwToNhwc, normalizePlanar } from '../../renderer/src/data/preprocess';
 import { bundledModel, readBytes, readManifest } from '../helpers/files';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -157,4 +157,31 @@ test('lecture-hall controls: arrow keys step through blocks, P toggles presentat
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
   await expect(page.getByTestId('app')).toHaveClass(/theme-projector/);
   await page.screenshot({ path: 'docs/screenshots/projector.png' });
+});
+
+test('a channels-last (NHWC) model runs on the same images and matches onnxruntime-node', async ({ page }) => {
+  const file = 'tests/fixtures/models/cifar_resnet8_a_op13_nhwc.onnx';
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('open-model').click();
+  await (await chooser).setFiles(file);
+  await expect(page.getByTestId('summary')).toContainText(
+    'ResNet-8, CIFAR-style, post-activation, 3 basic blocks in 3 stages',
+  );
+  await expect(page.getByTestId('summary')).toContainText('input_nhwc 1×32×32×3');
+  await expect(page.getByTestId('image-source')).toHaveValue('cifar10');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
+  await page.getByTestId('image-index').fill('3');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('prediction')).toBeVisible();
+
+  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
+  const x = nchwToNhwc(normalizePlanar(imagePixels(set, 3), 1, 32, 32, IMAGENET_NORMALIZATION), 3, 32, 32);
+  const session = await ortNode.InferenceSession.create(readBytes(file));
+  const reference = (await session.run({ input_nhwc: new ortNode.Tensor('float32', x, [1, 32, 32, 3]) })).logits!
+    .data as Float32Array;
+  await expect(page.getByTestId('prediction')).toHaveAttribute('data-class-index', String(argmaxRow(reference, 10, 0)));
+  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
+  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseCifarBinary } from '../../renderer/src/data/cifar';
 import { centerCropRect, defaultResize, wnidOf } from '../../renderer/src/data/crop';
 import { argmaxRow, parseLabels, topK } from '../../renderer/src/data/labels';
-import { normalizePlanar, planarToRgba, rgbaToPlanar } from '../../renderer/src/data/preprocess';
+import {
+  imageInputOf,
+  nchwToNhwc,
+  normalizePlanar,
+  planarToRgba,
+  rgbaToPlanar,
+} from '../../renderer/src/data/preprocess';
 import { readBytes } from '../helpers/files';
 
 describe('data', () => {
@@ -63,5 +69,19 @@ describe('data', () => {
     expect(r.y).toBeCloseTo((375 - 224 / scale) / 2, 9);
     expect(wnidOf("n02966687_carpenter's_kit.JPEG")).toBe('n02966687');
     expect(wnidOf('photo.jpg')).toBeNull();
+  });
+});
+
+describe('image input layouts', () => {
+  it('recognises channels-first and channels-last square RGB inputs', () => {
+    expect(imageInputOf([1, 3, 224, 224])).toEqual({ layout: 'NCHW', side: 224 });
+    expect(imageInputOf([1, 224, 224, 3])).toEqual({ layout: 'NHWC', side: 224 });
+    expect(imageInputOf([1, 1, 28, 28])).toBeNull();
+    expect(imageInputOf([1, 3072])).toBeNull();
+  });
+
+  it('interleaves channels for NHWC models', () => {
+    const nchw = Float32Array.from([1, 2, 10, 20, 100, 200]); // 3 channels of 1×2
+    expect(Array.from(nchwToNhwc(nchw, 3, 1, 2))).toEqual([1, 10, 100, 2, 20, 200]);
   });
 });

@@ -56,3 +56,26 @@ export function planarToRgba(planar: Uint8Array, height: number, width: number):
   }
   return out;
 }
+
+/** How a model takes one square RGB image: channels first (PyTorch) or last (TensorFlow/Keras exports). */
+export interface ImageInput {
+  layout: 'NCHW' | 'NHWC';
+  side: number;
+}
+
+/** Reads the layout from a [1, 3, S, S] or [1, S, S, 3] input shape; null for anything else. */
+export function imageInputOf(shape: readonly number[] | null): ImageInput | null {
+  if (shape?.length !== 4) return null;
+  const [, a, b, c] = shape as [number, number, number, number];
+  if (a === 3 && b === c) return { layout: 'NCHW', side: b };
+  if (c === 3 && a === b) return { layout: 'NHWC', side: a };
+  return null;
+}
+
+/** NCHW float data of one image → NHWC (channels interleaved). */
+export function nchwToNhwc(data: Float32Array, channels: number, height: number, width: number): Float32Array {
+  const out = new Float32Array(data.length);
+  const plane = height * width;
+  for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[i * channels + c] = data[c * plane + i]!;
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { type Prediction, topK } from '../data/labels';
-import { IMAGENET_NORMALIZATION, normalizePlanar } from '../data/preprocess';
+import { IMAGENET_NORMALIZATION, imageInputOf, nchwToNhwc, normalizePlanar } from '../data/preprocess';
 import type { ModelRunner, Provider, ProviderPreference } from '../runtime/session';
 import { countImages, type ImageSource, prepareImage } from './inputs';
 import { oneLine } from './modelSlice';
@@ -74,8 +74,8 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       },
     );
     // 32×32 models get the CIFAR-10 test set; others the ImageNet samples (the user's image stays chosen).
-    const side = registry.loaded?.analysis.topology.input.shape?.[3];
-    if (get().imageSource !== 'custom') void get().setImageSource(side === 32 ? 'cifar10' : 'imagenet');
+    const input = imageInputOf(registry.loaded?.analysis.topology.input.shape ?? null);
+    if (get().imageSource !== 'custom') void get().setImageSource(input?.side === 32 ? 'cifar10' : 'imagenet');
   },
   async setImageSource(source) {
     set({ imageSource: source, predictions: null, runError: null });
@@ -104,17 +104,21 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     try {
       const runner = await loaded.runner;
       const shape = loaded.analysis.topology.input.shape;
-      if (shape?.length !== 4 || shape[1] !== 3 || shape[2] !== shape[3]) {
+      const layout = imageInputOf(shape);
+      if (!layout) {
         throw new Error(
-          `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S)`,
+          `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
         );
       }
       const entry = get().entries.find((e) => e.id === loaded.modelId);
       const prep = entry?.preprocessing ?? IMAGENET_NORMALIZATION;
-      const image = await prepareImage(get().imageSource, get().imageIndex, shape[2]!, prep.resize);
-      const input = normalizePlanar(image.pixels, 1, image.side, image.side, prep);
+      const image = await prepareImage(get().imageSource, get().imageIndex, layout.side, prep.resize);
+      const planar = normalizePlanar(image.pixels, 1, image.side, image.side, prep);
+      const nhwc = layout.layout === 'NHWC';
+      const input = nhwc ? nchwToNhwc(planar, 3, image.side, image.side) : planar;
+      const dims = nhwc ? [1, image.side, image.side, 3] : [1, 3, image.side, image.side];
       const started = performance.now();
-      const { values } = await runner.run(input, [1, 3, image.side, image.side]);
+      const { values } = await runner.run(input, dims);
       const runMs = performance.now() - started;
       if (registry.loaded !== loaded) return;
       // A true label only means something in the label set the model predicts.

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { planarToRgba } from '../data/preprocess';
+import { imageInputOf, planarToRgba } from '../data/preprocess';
 import { type ImageSource, prepareImage } from '../store/inputs';
 import { registry } from '../store/registry';
 import { useApp } from '../store/store';
@@ -137,9 +137,8 @@ function Thumbnail() {
   const [title, setTitle] = useState('');
   // biome-ignore lint/correctness/useExhaustiveDependencies: version and customVersion signal changes in the non-reactive registry (the open model, the user's image).
   useEffect(() => {
-    const shape = registry.loaded?.analysis.topology.input.shape;
-    const side = shape?.[3];
-    if (!side || shape?.[2] !== side) return;
+    const side = imageInputOf(registry.loaded?.analysis.topology.input.shape ?? null)?.side;
+    if (!side) return;
     const resize =
       useApp.getState().entries.find((e) => e.id === registry.loaded?.modelId)?.preprocessing?.resize ?? null;
     let live = true;
