@@ -1,12 +1,28 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { imagePixels, parseCifarBinary } from '../../renderer/src/data/cifar';
 import { argmaxRow } from '../../renderer/src/data/labels';
 import { IMAGENET_NORMALIZATION, nchwToNhwc, normalizePlanar } from '../../renderer/src/data/preprocess';
 import { bundledModel, readBytes, readManifest } from '../helpers/files';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+
+/** Loads the app and waits until the default model is drawn. */
+async function openApp(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+}
+
+/** Opens a file through the Open .onnx… button, as a user would. */
+async function chooseModel(
+  page: Page,
+  file: string | { name: string; mimeType: string; buffer: Buffer },
+): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('open-model').click();
+  await (await chooser).setFiles(file);
+}
 
 test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees with onnxruntime-node', async ({
   page,
@@ -56,11 +72,8 @@ test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees wi
 });
 
 test('a file that is not an ONNX model gets a one-line message and the app keeps working', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByTestId('open-model').click();
-  await (await chooser).setFiles({
+  await openApp(page);
+  await chooseModel(page, {
     name: 'notes.onnx',
     mimeType: 'application/octet-stream',
     buffer: Buffer.from('definitely not protobuf\n'),
@@ -76,12 +89,9 @@ test('a file that is not an ONNX model gets a one-line message and the app keeps
 test('opens other exporters’ models from disk: a plain CNN as layers, a torchvision-style net with projection shortcuts', async ({
   page,
 }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await openApp(page);
   const open = async (file: string) => {
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByTestId('open-model').click();
-    await (await chooser).setFiles(file);
+    await chooseModel(page, file);
     await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
     await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
   };
@@ -115,11 +125,8 @@ test('an ImageNet-size torchvision ResNet-18 (generated, 45 MB) runs on the Imag
 }) => {
   const file = '.cache/models/resnet18_op13.onnx';
   test.skip(!existsSync(file), 'large test models not generated (npm run fixtures -- --large)');
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByTestId('open-model').click();
-  await (await chooser).setFiles(file);
+  await openApp(page);
+  await chooseModel(page, file);
   await expect(page.getByTestId('summary')).toContainText(
     'ResNet-18, ImageNet-style, post-activation, 8 basic blocks in 4 stages',
   );
@@ -136,8 +143,7 @@ test('an ImageNet-size torchvision ResNet-18 (generated, 45 MB) runs on the Imag
 test('lecture-hall controls: arrow keys step through blocks, P toggles presentation mode, the theme persists', async ({
   page,
 }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await openApp(page);
   await page.getByTestId('scene').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('ArrowRight');
   await expect(page.getByTestId('block-card')).toContainText('Block 1 of 9');
@@ -161,11 +167,8 @@ test('lecture-hall controls: arrow keys step through blocks, P toggles presentat
 
 test('a channels-last (NHWC) model runs on the same images and matches onnxruntime-node', async ({ page }) => {
   const file = 'tests/fixtures/models/cifar_resnet8_a_op13_nhwc.onnx';
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByTestId('open-model').click();
-  await (await chooser).setFiles(file);
+  await openApp(page);
+  await chooseModel(page, file);
   await expect(page.getByTestId('summary')).toContainText(
     'ResNet-8, CIFAR-style, post-activation, 3 basic blocks in 3 stages',
   );
