@@ -17,6 +17,7 @@ import { type InvokeHandlers, type IpcReply, invokeChannels, isModelId } from '.
 import { writeFileAtomic } from './atomic';
 import type { Catalog } from './catalog';
 import { toModelEntry } from './catalog';
+import { errorLine } from '../../renderer/src/core/text';
 import { DEFAULT_MAX_BYTES, type Library } from './library';
 import type { Opener } from './opener';
 import { isAppUrl } from './security';
@@ -108,7 +109,7 @@ export function registerIpc(handlers: InvokeHandlers, devServer: string | null):
       try {
         return { ok: true, value: await handler(...args) };
       } catch (error) {
-        return { ok: false, error: firstLine(error) };
+        return { ok: false, error: errorLine(error) || 'Something went wrong' };
       }
     });
   }
@@ -150,9 +151,4 @@ function expectFileName(value: unknown): string {
     throw new Error('Invalid file name');
   }
   return basename(value.replaceAll('\\', '/')) || 'model.onnx';
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split(/\r?\n/, 1)[0]!.trim() || 'Something went wrong';
 }

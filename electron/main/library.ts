@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
+import { errorLine } from '../../renderer/src/core/text';
 import type { ModelMeta } from '../../renderer/src/host/host';
 import { syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
@@ -241,8 +242,7 @@ function inspectOrRefuse(inspect: InspectModel, bytes: Uint8Array, fileName: str
   try {
     raw = inspect(bytes, fileName);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new LibraryError(firstLine(reason) || `${fileName} is not a model Skipscope can open`);
+    throw new LibraryError(errorLine(error) || `${fileName} is not a model Skipscope can open`);
   }
   const meta = parseMeta(raw);
   if (!meta) throw new LibraryError(`${fileName} could not be summarised (the inspector returned incomplete metadata)`);
@@ -348,7 +348,7 @@ async function adoptFile(dir: string, id: string, inspect: InspectModel, now: ()
     if ((await hashFile(path)) !== id) throw new LibraryError(`${fileName} does not match its checksum`);
     const meta = inspectOrRefuse(inspect, await readWhole(path, info.size, fileName), fileName);
     // The original file name lived only in the lost index; the architecture is the next best name.
-    const name = `${firstLine(meta.architecture).split(',')[0] || 'Model'} (recovered)`;
+    const name = `${errorLine(meta.architecture).split(',')[0] || 'Model'} (recovered)`;
     const addedAt = Math.round(info.mtimeMs) || now();
     return { id, name, fileName, bytes: info.size, sha256: id, addedAt, openedAt: null, meta } satisfies LibraryEntry;
   } catch {
@@ -373,10 +373,6 @@ function cleanFileName(raw: string): string {
 function stripExtension(fileName: string): string {
   const ext = extname(fileName);
   return (ext && fileName.length > ext.length ? fileName.slice(0, -ext.length) : fileName).slice(0, 255);
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0]!.trim();
 }
 
 /** Callers get copies: the map is the only source of truth and is changed only inside `exclusive`. */

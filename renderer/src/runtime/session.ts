@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-web';
+import { errorLine } from '../core/text';
 
 /** The only module that imports onnxruntime-web. WebGPU first, WASM fallback, and it says which one ran. */
 export type Provider = 'webgpu' | 'wasm';
@@ -60,7 +61,7 @@ export class ModelRunner {
           });
           return ModelRunner.wrap(session, { provider: 'webgpu', reason: 'WebGPU adapter found' });
         } catch (error) {
-          fallbackReason = `WebGPU failed (${firstLine(error)}); using WASM`;
+          fallbackReason = `WebGPU failed (${errorLine(error, 200)}); using WASM`;
         }
       } else {
         fallbackReason = 'no WebGPU adapter in this browser; using WASM';
@@ -77,7 +78,7 @@ export class ModelRunner {
         reason: `${fallbackReason} (${threads} thread${threads === 1 ? '' : 's'})`,
       });
     } catch (error) {
-      throw new Error(`onnxruntime could not load this model: ${firstLine(error)}`);
+      throw new Error(`onnxruntime could not load this model: ${errorLine(error, 200)}`);
     }
   }
 
@@ -104,9 +105,4 @@ export class ModelRunner {
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]!.slice(0, 200);
 }

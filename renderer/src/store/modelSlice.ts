@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { layoutNetwork } from '../core/layout/layout';
 import { analyzeModel } from '../core/summary';
+import { errorLine } from '../core/text';
 import { parseLabels } from '../data/labels';
 import type { ModelEntry } from '../host/host';
 import { ModelRunner } from '../runtime/session';
@@ -70,7 +71,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     } catch (error) {
       if (get().currentId !== id) return;
       registry.loaded = null;
-      set((s) => ({ status: 'error', error: oneLine(error), version: s.version + 1 }));
+      set((s) => ({ status: 'error', error: errorLine(error), version: s.version + 1 }));
     }
   },
   async openFromDialog() {
@@ -85,7 +86,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       await get().refreshModels();
       await get().openModel(entry.id);
     } catch (error) {
-      set({ status: 'error', error: oneLine(error) });
+      set({ status: 'error', error: errorLine(error) });
     }
   },
 });
@@ -109,9 +110,4 @@ async function loadLabels(set: string | undefined): Promise<string[]> {
     registry.labelSets.set(file, labels);
   }
   return labels;
-}
-
-export function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]!;
 }

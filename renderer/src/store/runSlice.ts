@@ -1,9 +1,9 @@
 import type { StateCreator } from 'zustand';
+import { errorLine } from '../core/text';
 import { type Prediction, topK } from '../data/labels';
 import { IMAGENET_NORMALIZATION, imageInputOf, nchwToNhwc, normalizePlanar } from '../data/preprocess';
 import type { ModelRunner, Provider, ProviderPreference } from '../runtime/session';
 import { countImages, type ImageSource, prepareImage } from './inputs';
-import { oneLine } from './modelSlice';
 import { registry, requireHost } from './registry';
 import type { AppState } from './store';
 
@@ -70,7 +70,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
           set({ runtime: 'ready', provider: r.choice.provider, providerReason: r.choice.reason });
       },
       (error) => {
-        if (registry.loaded?.runner === runner) set({ runtime: 'error', runError: oneLine(error) });
+        if (registry.loaded?.runner === runner) set({ runtime: 'error', runError: errorLine(error) });
       },
     );
     // 32×32 models get the CIFAR-10 test set; others the ImageNet samples (the user's image stays chosen).
@@ -125,7 +125,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       const trueLabel = image.labelSet !== null && image.labelSet === loaded.labelSet ? image.label : null;
       set({ predictions: topK(values, loaded.labels, 5), logits: Array.from(values), trueLabel, runMs });
     } catch (error) {
-      set({ runError: oneLine(error) });
+      set({ runError: errorLine(error) });
     } finally {
       set({ running: false });
     }

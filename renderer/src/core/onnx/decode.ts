@@ -7,10 +7,10 @@ import {
   DataType,
   ModelError,
   type Node,
-  oneLine,
   type Tensor,
   type ValueInfo,
 } from './model';
+import { oneLine } from '../text';
 import { onnx } from './onnxProto.js';
 
 /** Returns the bytes of an external data file named by a tensor, or null when it does not exist. */

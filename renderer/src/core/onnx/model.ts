@@ -3,6 +3,8 @@
  * weight bytes stay zero-copy views into the file, numbers are read lazily (see tensor.ts).
  */
 
+import { oneLine } from '../text';
+
 /** TensorProto.DataType values we name (others are kept as plain numbers). */
 export const DataType = {
   FLOAT: 1,
@@ -93,13 +95,6 @@ export class ModelError extends Error {
     // Names quoted from a damaged file can hold control characters; a message stays one readable line.
     super(oneLine(message, 300));
   }
-}
-
-/** Text from a file made safe to show: control characters become spaces, long text is cut with an ellipsis. */
-export function oneLine(text: string, max = 80): string {
-  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs.
-  const flat = text.replace(/\p{Cc}+/gu, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 /** Protobuf messages cannot exceed 2 GiB; bigger models keep their weights in external data files. */

@@ -1,5 +1,6 @@
-import { type Model, ModelError, type Node, oneLine } from '../onnx/model';
+import { type Model, ModelError, type Node } from '../onnx/model';
 import { inferShapes, product, type Shape } from '../onnx/shapes';
+import { oneLine } from '../text';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 

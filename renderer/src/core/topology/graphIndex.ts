@@ -1,4 +1,5 @@
-import { type Graph, ModelError, type Node, oneLine } from '../onnx/model';
+import { type Graph, ModelError, type Node } from '../onnx/model';
+import { oneLine } from '../text';
 
 /**
  * Producer/consumer indices over a graph, the set of "activation" nodes (those that depend on the
