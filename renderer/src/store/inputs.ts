@@ -1,6 +1,7 @@
 import { imagePixels, type LabelledImages, parseCifarBinary } from '../data/cifar';
 import { defaultResize, wnidOf } from '../data/crop';
 import { decodeImageToPlanar } from '../data/images';
+import { parseLabels } from '../data/labels';
 import { registry, requireHost } from './registry';
 
 /** Where the image to run comes from. */
@@ -59,6 +60,15 @@ function loadWnids(): Promise<Map<string, number>> {
     }
     return map;
   });
+}
+
+const LABEL_FILES: Record<string, string> = { cifar10: 'labels/cifar10.txt', imagenet: 'labels/imagenet.tsv' };
+
+/** Class names of a shipped label set ('cifar10', 'imagenet'); [] for an unknown or absent set. */
+export function loadLabelSet(set: string | undefined): Promise<string[]> {
+  const file = set ? LABEL_FILES[set] : undefined;
+  if (!file) return Promise.resolve([]);
+  return once(file, async () => parseLabels(new TextDecoder().decode(await requireHost().readAsset(file))));
 }
 
 /** How many images a source offers. */

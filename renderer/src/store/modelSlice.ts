@@ -2,9 +2,9 @@ import type { StateCreator } from 'zustand';
 import { layoutNetwork } from '../core/layout/layout';
 import { analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
-import { parseLabels } from '../data/labels';
 import type { ModelEntry } from '../host/host';
 import { ModelRunner } from '../runtime/session';
+import { loadLabelSet } from './inputs';
 import { registry, requireHost } from './registry';
 import type { AppState } from './store';
 
@@ -59,7 +59,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       const analysis = analyzeModel(bytes, name);
       const layout = layoutNetwork(analysis.topology);
       const labelSet = entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]);
-      const labels = await loadLabels(labelSet);
+      const labels = await loadLabelSet(labelSet);
       void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
       const provider = get().providerPreference;
       const runner = ModelRunner.create(bytes, provider);
@@ -95,19 +95,4 @@ function guessLabelSet(classes: number | undefined): string | undefined {
   if (classes === 10) return 'cifar10';
   if (classes === 1000) return 'imagenet';
   return undefined;
-}
-
-const LABEL_FILES: Record<string, string> = { cifar10: 'labels/cifar10.txt', imagenet: 'labels/imagenet.tsv' };
-
-async function loadLabels(set: string | undefined): Promise<string[]> {
-  const file = set ? LABEL_FILES[set] : undefined;
-  if (!file) return [];
-  let labels = registry.labelSets.get(file);
-  if (!labels) {
-    labels = requireHost()
-      .readAsset(file)
-      .then((b) => parseLabels(new TextDecoder().decode(b)));
-    registry.labelSets.set(file, labels);
-  }
-  return labels;
 }

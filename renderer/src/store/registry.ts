@@ -20,13 +20,11 @@ export interface Loaded {
 export const registry: {
   host: Host | null;
   loaded: Loaded | null;
-  labelSets: Map<string, Promise<string[]>>;
   /** The user's own image for the Run panel (kept as the file, decoded per model resolution). */
   customImage: File | null;
 } = {
   host: null,
   loaded: null,
-  labelSets: new Map(),
   customImage: null,
 };
 
