@@ -188,3 +188,15 @@ test('a channels-last (NHWC) model runs on the same images and matches onnxrunti
   const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
   for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
 });
+
+test('quick clicks on two models: the last one clicked is the one shown', async ({ page }) => {
+  await openApp(page);
+  await page.locator('[data-model-id="cifar10-resnet56"]').click();
+  await page.locator('[data-model-id="cifar10-resnet32"]').click();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('block-count')).toHaveText('15');
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-blocks', '15');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('prediction')).toBeVisible();
+});

@@ -27,6 +27,9 @@ export interface ModelSlice {
   hostKind: 'web' | 'electron';
 }
 
+/** Increases with every openModel call; a finished open that is not the latest is dropped. */
+let openTicket = 0;
+
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
   entries: [],
   currentId: null,
@@ -52,6 +55,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     const host = requireHost();
     const entry = get().entries.find((e) => e.id === id);
     const name = entry?.name ?? id;
+    // Opens can overlap (a slow file, then a quick one): only the latest may touch the shared state.
+    const ticket = ++openTicket;
     set({ currentId: id, status: 'loading', error: null, selectedBlock: null });
     get().resetRun();
     try {
@@ -60,16 +65,16 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       const layout = layoutNetwork(analysis.topology);
       const labelSet = entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]);
       const labels = await loadLabelSet(labelSet);
+      if (ticket !== openTicket) return;
       void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
-      const provider = get().providerPreference;
-      const runner = ModelRunner.create(bytes, provider);
+      const runner = ModelRunner.create(bytes, get().providerPreference);
       registry.loaded = { modelId: id, analysis, layout, labels, labelSet, runner };
-      if (get().currentId !== id) return;
       set((s) => ({ status: 'ready', version: s.version + 1 }));
       void host.setSettings({ lastModelId: id });
       get().watchRunner(runner);
     } catch (error) {
-      if (get().currentId !== id) return;
+      if (ticket !== openTicket) return;
+      void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
       registry.loaded = null;
       set((s) => ({ status: 'error', error: errorLine(error), version: s.version + 1 }));
     }
