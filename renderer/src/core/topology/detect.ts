@@ -98,12 +98,14 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
     const shortcutNodes = sides[1 - b]!;
     // Nested residual structure (a block inside a branch) is not a plain ResNet block: keep the inner ones only.
     if (branchNodes.some((m) => blocks.some((blk) => blk.addNode === m))) continue;
-    let entry = forkTensor(index, fork, branchNodes, shortcutNodes, node.inputs[1 - b]!);
-    const pre: number[] = [];
-    // Pre-activation blocks with a projection fork after the shared BN→ReLU; the block starts before them.
-    entry = extendPreActivation(index, fork, entry, pre, blocks);
-    const branch = [...pre, ...branchNodes];
     const { post, output } = collectPost(index, node);
+    const pre: number[] = [];
+    // Pre-activation blocks (nothing activates the sum) with a projection fork after the shared BN→ReLU:
+    // the block starts before them.
+    const preActivated = !post.some((m) => ACTIVATIONS.has(graph.nodes[m]!.opType));
+    const forked = forkTensor(index, fork, branchNodes, shortcutNodes, node.inputs[1 - b]!);
+    const entry = preActivated ? extendPreActivation(index, fork, forked, pre, blocks) : forked;
+    const branch = [...pre, ...branchNodes];
     const branchLayers = branch.filter((m) => layerOf.has(m)).map((m) => layerOf.get(m)!);
     const shortcutLayers = shortcutNodes.filter((m) => layerOf.has(m)).map((m) => layerOf.get(m)!);
     const inShape = perImage(shapes.get(entry));
@@ -161,9 +163,9 @@ function forkTensor(
 }
 
 /**
- * In pre-activation ("v2") ResNets a downsampling block normalises and activates x once and feeds that to both
- * its branch and its projection shortcut, so the fork sits after BN→ReLU. Walk back over such single-input
- * elementwise nodes to the previous block's sum (or the stem output) and count them as part of the branch.
+ * In pre-activation ("v2") ResNets a block with a projection normalises and activates x once and feeds that to
+ * both its branch and its shortcut, so the fork sits after BN→ReLU. Walk back over such single-input nodes to
+ * the previous block's sum (or, for the first block, the stem's output) and count them as part of the branch.
  */
 function extendPreActivation(
   index: GraphIndex,
@@ -182,8 +184,9 @@ function extendPreActivation(
     const source = node.inputs[0]!;
     const p = index.producer.get(source);
     const previous = blocks[blocks.length - 1];
-    const isBlockSum = previous && (previous.sum === source || previous.output === source);
-    if (isBlockSum && chain.some((m) => NORMS.has(index.graph.nodes[m]!.opType))) {
+    // The chain starts at the previous block's sum, or (first block) at the stem's output.
+    const startsHere = previous ? previous.sum === source || previous.output === source : !isNormOrActivation(p, index);
+    if (startsHere && chain.some((m) => NORMS.has(index.graph.nodes[m]!.opType))) {
       pre.push(...chain);
       return source;
     }
@@ -191,6 +194,11 @@ function extendPreActivation(
     n = p;
   }
   return entry;
+}
+
+function isNormOrActivation(n: number | undefined, index: GraphIndex): boolean {
+  const op = n === undefined ? '' : index.graph.nodes[n]!.opType;
+  return NORMS.has(op) || ACTIVATIONS.has(op);
 }
 
 /** Activation ops applied to the sum alone (post-activation ReLU) belong to the block. */
