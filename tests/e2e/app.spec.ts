@@ -200,3 +200,28 @@ test('quick clicks on two models: the last one clicked is the one shown', async 
   await page.getByTestId('run').click();
   await expect(page.getByTestId('prediction')).toBeVisible();
 });
+
+test('without WebGPU the app says so and runs on WASM threads, with the same answer', async ({ page }) => {
+  // A browser with no WebGPU at all (older Chromium, Firefox, Safari without the flag).
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
+  });
+  await openApp(page);
+  const provider = page.getByTestId('provider');
+  await expect(provider).toHaveAttribute('data-provider', 'wasm');
+  await expect(provider).toContainText(/no WebGPU adapter in this browser; using WASM \(\d+ threads?\)/);
+  // Cross-origin isolation lets WASM use threads wherever the machine has more than one core.
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const threads = Number(/(\d+) thread/.exec((await provider.textContent()) ?? '')?.[1]);
+  expect(threads).toBe(Math.max(1, Math.min(4, cores)));
+  await page.getByTestId('image-index').fill('11');
+  await page.getByTestId('run').click();
+  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
+  const x = normalizePlanar(imagePixels(set, 11), 1, 32, 32, IMAGENET_NORMALIZATION);
+  const session = await ortNode.InferenceSession.create(bundledModel('resnet20'));
+  const reference = (await session.run({ input: new ortNode.Tensor('float32', x, [1, 3, 32, 32]) })).logits!
+    .data as Float32Array;
+  await expect(page.getByTestId('prediction')).toHaveAttribute('data-class-index', String(argmaxRow(reference, 10, 0)));
+  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
+  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
+});
