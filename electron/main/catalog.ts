@@ -6,7 +6,8 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ModelEntry, Preprocessing } from '../../renderer/src/host/host';
+import type { ModelEntry } from '../../renderer/src/host/host';
+import { parseManifestModels } from '../../renderer/src/host/manifest';
 import { isModelId } from '../contract';
 import { isLibraryId, type Library, type LibraryEntry } from './library';
 
@@ -75,54 +76,16 @@ export async function isReallyInside(root: string, path: string): Promise<boolea
   }
 }
 
-interface ManifestModel {
-  id?: unknown;
-  name?: unknown;
-  file?: unknown;
-  bytes?: unknown;
-  sha256?: unknown;
-  labels?: unknown;
-  default?: unknown;
-  preprocessing?: { scale?: unknown; mean?: unknown; std?: unknown; resize?: unknown };
-  referenceTop1?: { value?: unknown; set?: unknown };
-}
-
 async function loadBundledModels(modelsDir: string): Promise<Map<string, Bundled>> {
-  const models = new Map<string, Bundled>();
-  const manifest = (await readManifest(join(modelsDir, 'manifest.json'))) as { models?: ManifestModel[] } | null;
-  for (const m of Array.isArray(manifest?.models) ? manifest.models : []) {
-    const path = typeof m.file === 'string' ? resolve(modelsDir, m.file) : '';
-    if (!isModelId(m.id) || typeof m.name !== 'string' || !path || !isInside(modelsDir, path)) {
-      console.warn(`models/manifest.json: skipping a malformed entry (${String(m.id)})`);
-      continue;
-    }
-    // Same mapping as the web host (renderer/src/host/webHost.ts), so both builds list the same entries.
-    const entry: ModelEntry = {
-      id: m.id,
-      name: m.name,
-      source: 'bundled',
-      bytes: typeof m.bytes === 'number' ? m.bytes : 0,
-      isDefault: m.default === true,
-      ...(typeof m.sha256 === 'string' ? { sha256: m.sha256 } : {}),
-      ...(typeof m.labels === 'string' ? { labels: m.labels } : {}),
-      ...(typeof m.referenceTop1?.value === 'number' && typeof m.referenceTop1.set === 'string'
-        ? { dataset: m.referenceTop1.set, referenceTop1: m.referenceTop1.value }
-        : {}),
-      ...(readPreprocessing(m.preprocessing) ?? {}),
-    };
-    models.set(m.id, { entry, path });
+  const bundled = new Map<string, Bundled>();
+  const { models, skipped } = parseManifestModels(await readManifest(join(modelsDir, 'manifest.json')), isModelId);
+  for (const { entry, file } of models) {
+    const path = resolve(modelsDir, file);
+    if (isInside(modelsDir, path)) bundled.set(entry.id, { entry, path });
+    else skipped.push(entry.id);
   }
-  return models;
-}
-
-function readPreprocessing(raw: ManifestModel['preprocessing']): { preprocessing: Preprocessing } | null {
-  if (!raw || typeof raw.scale !== 'number' || !isTriple(raw.mean) || !isTriple(raw.std)) return null;
-  const resize = typeof raw.resize === 'number' ? raw.resize : null;
-  return { preprocessing: { scale: raw.scale, mean: raw.mean, std: raw.std, resize } };
-}
-
-function isTriple(value: unknown): value is [number, number, number] {
-  return Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number');
+  for (const id of skipped) console.warn(`models/manifest.json: skipping a malformed entry (${id})`);
+  return bundled;
 }
 
 /** Every file assets/manifest.json names (label sets, evaluation sets, samples), plus the manifest itself. */

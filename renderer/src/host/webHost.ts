@@ -1,23 +1,6 @@
 import { checkModelSize } from '../core/onnx/model';
 import { defaultSettings, type Host, type ModelEntry, type Settings } from './host';
-
-interface ManifestModel {
-  id: string;
-  name: string;
-  file: string;
-  labels?: string;
-  dataset?: string;
-  bytes: number;
-  sha256: string;
-  default?: boolean;
-  preprocessing: {
-    scale: number;
-    mean: [number, number, number];
-    std: [number, number, number];
-    resize: number | null;
-  };
-  referenceTop1?: { value: number; set: string };
-}
+import { type BundledModel, parseManifestModels } from './manifest';
 
 const SETTINGS_KEY = 'skipscope.settings';
 
@@ -28,7 +11,7 @@ const SETTINGS_KEY = 'skipscope.settings';
 export function createWebHost(base: string = document.baseURI): Host {
   const sessionFiles = new Map<string, { entry: ModelEntry; bytes: ArrayBuffer }>();
   const listeners = new Set<(entry: ModelEntry) => void>();
-  let bundled: Promise<{ entry: ModelEntry; file: string }[]> | null = null;
+  let bundled: Promise<BundledModel[]> | null = null;
 
   const fetchBytes = async (path: string): Promise<ArrayBuffer> => {
     const response = await fetch(new URL(path, base));
@@ -39,9 +22,9 @@ export function createWebHost(base: string = document.baseURI): Host {
     bundled ??= fetch(new URL('models/manifest.json', base))
       .then((r) => {
         if (!r.ok) throw new Error(`could not load the model manifest (HTTP ${r.status})`);
-        return r.json() as Promise<{ models: ManifestModel[] }>;
+        return r.json() as Promise<unknown>;
       })
-      .then((m) => m.models.map((model) => ({ entry: toEntry(model), file: model.file })));
+      .then((json) => parseManifestModels(json).models);
     return bundled;
   };
   const addSessionFile = async (file: File): Promise<ModelEntry> => {
@@ -113,18 +96,4 @@ function readSettings(): Settings {
   } catch {
     return { ...defaultSettings };
   }
-}
-
-function toEntry(m: ManifestModel): ModelEntry {
-  return {
-    id: m.id,
-    name: m.name,
-    source: 'bundled',
-    bytes: m.bytes,
-    sha256: m.sha256,
-    ...(m.labels ? { labels: m.labels } : {}),
-    ...(m.referenceTop1 ? { dataset: m.referenceTop1.set, referenceTop1: m.referenceTop1.value } : {}),
-    preprocessing: m.preprocessing,
-    isDefault: m.default === true,
-  };
 }
