@@ -27,6 +27,15 @@ function hasTorch() {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' }).status === 0;
 }
 
+// `npm ci` refuses a lock file that lacks any platform's optional packages: catch that drift where it is made.
+step('lock file in sync with package.json (npm ci --dry-run)', 'npm', [
+  'ci',
+  '--dry-run',
+  '--ignore-scripts',
+  '--no-audit',
+  '--no-fund',
+  '--loglevel=error',
+]);
 step('type-check (tsc)', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 step('lint (biome)', 'npx', ['biome', 'lint', '--error-on-warnings', '.']);
 step('format check (biome)', 'npx', ['biome', 'format', '.']);

@@ -1,23 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron as electron, expect, test } from '@playwright/test';
+import { findElectronBinary } from '../../scripts/electron.mjs';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const SKIP_MESSAGE = 'Electron binary not installed (offline machine): skipping the Electron end-to-end test';
-
-/** The `electron` package exports the binary's path, and throws when the download never happened. */
-function findElectronBinary(): string | null {
-  try {
-    const path: unknown = createRequire(import.meta.url)('electron');
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
-}
+const SKIP_MESSAGE =
+  'Electron binary not downloaded (Electron fetches it on first use; `npx install-electron`): skipping the Electron end-to-end test';
 
 const sha256Of = async (file: string) => {
   const manifest = JSON.parse(await readFile(join(repo, 'models/manifest.json'), 'utf8'));
