@@ -1,10 +1,10 @@
+import { DataType } from './dtypes';
 import {
-  type AttrValue,
+  type Attribute,
   type Dim,
   type Graph,
   type Model,
   checkModelSize,
-  DataType,
   ModelError,
   type Node,
   type Tensor,
@@ -68,6 +68,10 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     producerVersion: proto.producerVersion ?? '',
     graph,
     byteLength: bytes.byteLength,
+    domain: proto.domain ?? '',
+    modelVersion: toNumber(proto.modelVersion),
+    docString: proto.docString ?? '',
+    metadata: (proto.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? ''] as [string, string]),
   };
 }
 
@@ -98,8 +102,10 @@ type ExternalReader = ((location: string) => Uint8Array) & { modelName: string }
 
 function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalReader): Graph {
   const constants = new Map<string, Tensor>();
+  const initializers: string[] = [];
   for (const t of g.initializer ?? []) {
     const tensor = convertTensor(t, readExternal);
+    if (!constants.has(tensor.name)) initializers.push(tensor.name);
     constants.set(tensor.name, tensor);
   }
   const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, name, readExternal));
@@ -118,13 +124,17 @@ function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalR
     inputs: (g.input ?? []).map(convertValueInfo).filter((v) => !constants.has(v.name)),
     outputs: (g.output ?? []).map(convertValueInfo),
     constants,
+    initializers,
     valueInfo,
   };
 }
 
 function convertNode(n: onnx.INodeProto, index: number, name: string, readExternal: ExternalReader): Node {
-  const attrs = new Map<string, AttrValue>();
-  for (const a of n.attribute ?? []) attrs.set(a.name ?? '', convertAttr(a, name, readExternal));
+  const attrs = new Map<string, Attribute>();
+  for (const a of n.attribute ?? []) {
+    const attr = convertAttr(a, name, readExternal);
+    if (attr) attrs.set(a.name ?? '', attr);
+  }
   return {
     index,
     name: n.name ?? '',
@@ -138,28 +148,29 @@ function convertNode(n: onnx.INodeProto, index: number, name: string, readExtern
 
 const utf8 = new TextDecoder();
 
-function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: ExternalReader): AttrValue {
+/** An attribute with its type; null for one whose type is unknown (it carries nothing we can use or write). */
+function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: ExternalReader): Attribute | null {
   // Old exporters (IR < 2) leave `type` unset; infer it from the field that holds data.
   const type = a.type || inferAttrType(a);
   switch (type) {
     case AttrType.FLOAT:
-      return a.f ?? 0;
+      return { type: 'float', value: a.f ?? 0 };
     case AttrType.INT:
-      return toNumber(a.i);
+      return { type: 'int', value: toNumber(a.i) };
     case AttrType.STRING:
-      return a.s ? utf8.decode(a.s) : '';
+      return { type: 'string', value: a.s ? utf8.decode(a.s) : '' };
     case AttrType.TENSOR:
-      return a.t ? convertTensor(a.t, readExternal) : null;
+      return a.t ? { type: 'tensor', value: convertTensor(a.t, readExternal) } : null;
     case AttrType.GRAPH:
-      return a.g ? convertGraph(a.g, name, readExternal) : null;
+      return a.g ? { type: 'graph', value: convertGraph(a.g, name, readExternal) } : null;
     case AttrType.FLOATS:
-      return a.floats ?? [];
+      return { type: 'floats', value: a.floats ?? [] };
     case AttrType.INTS:
-      return (a.ints ?? []).map(toNumber);
+      return { type: 'ints', value: (a.ints ?? []).map(toNumber) };
     case AttrType.STRINGS:
-      return (a.strings ?? []).map((s) => utf8.decode(s));
+      return { type: 'strings', value: (a.strings ?? []).map((s) => utf8.decode(s)) };
     case AttrType.TENSORS:
-      return (a.tensors ?? []).map((t) => convertTensor(t, readExternal));
+      return { type: 'tensors', value: (a.tensors ?? []).map((t) => convertTensor(t, readExternal)) };
     default:
       return null;
   }
@@ -222,8 +233,6 @@ function convertValueInfo(v: onnx.IValueInfoProto): ValueInfo {
 
 /** A Constant node's value: `value` (a tensor) or, since opset 12, `value_float(s)` / `value_int(s)`. */
 function constantValue(node: Node, name: string): Tensor | null {
-  const value = node.attrs.get('value');
-  if (value && isTensor(value)) return { ...value, name };
   const plain = (dataType: number, values: number[], dims: number[], float: boolean): Tensor => ({
     name,
     dataType,
@@ -234,19 +243,16 @@ function constantValue(node: Node, name: string): Tensor | null {
     intData: float ? null : values,
     external: null,
   });
-  const f = node.attrs.get('value_float');
-  if (typeof f === 'number') return plain(DataType.FLOAT, [f], [], true);
-  const fs = node.attrs.get('value_floats');
-  if (Array.isArray(fs)) return plain(DataType.FLOAT, fs as number[], [fs.length], true);
-  const i = node.attrs.get('value_int');
-  if (typeof i === 'number') return plain(DataType.INT64, [i], [], false);
-  const is = node.attrs.get('value_ints');
-  if (Array.isArray(is)) return plain(DataType.INT64, is as number[], [is.length], false);
+  for (const [key, attr] of node.attrs) {
+    if (key === 'value' && attr.type === 'tensor') return { ...attr.value, name };
+    if (key === 'value_float' && attr.type === 'float') return plain(DataType.FLOAT, [attr.value], [], true);
+    if (key === 'value_floats' && attr.type === 'floats')
+      return plain(DataType.FLOAT, attr.value, [attr.value.length], true);
+    if (key === 'value_int' && attr.type === 'int') return plain(DataType.INT64, [attr.value], [], false);
+    if (key === 'value_ints' && attr.type === 'ints')
+      return plain(DataType.INT64, attr.value, [attr.value.length], false);
+  }
   return null;
-}
-
-function isTensor(value: AttrValue): value is Tensor {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'dims' in value;
 }
 
 /** External data must sit beside the model: no absolute paths, no climbing out of the folder. */

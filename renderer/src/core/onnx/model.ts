@@ -5,24 +5,6 @@
 
 import { oneLine } from '../text';
 
-/** TensorProto.DataType values we name (others are kept as plain numbers). */
-export const DataType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  UINT16: 4,
-  INT16: 5,
-  INT32: 6,
-  INT64: 7,
-  STRING: 8,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-  BFLOAT16: 16,
-} as const;
-
 /** A constant tensor: an initializer, a Constant node's value, or a tensor attribute. */
 export interface Tensor {
   name: string;
@@ -40,7 +22,20 @@ export interface Tensor {
   external: { location: string; offset: number; length: number | null } | null;
 }
 
-export type AttrValue = number | string | number[] | string[] | Tensor | Tensor[] | Graph | null;
+/**
+ * A node attribute with its ONNX type kept: INT 1 and FLOAT 1 are different attributes, and an edited graph
+ * must write each back with the type it was read with (see attrs.ts for accessors and constructors).
+ */
+export type Attribute =
+  | { type: 'float'; value: number }
+  | { type: 'int'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'tensor'; value: Tensor }
+  | { type: 'graph'; value: Graph }
+  | { type: 'floats'; value: number[] }
+  | { type: 'ints'; value: number[] }
+  | { type: 'strings'; value: string[] }
+  | { type: 'tensors'; value: Tensor[] };
 
 export interface Node {
   /** Position in the graph's node list (topological in valid models). */
@@ -51,7 +46,7 @@ export interface Node {
   domain: string;
   inputs: string[];
   outputs: string[];
-  attrs: Map<string, AttrValue>;
+  attrs: Map<string, Attribute>;
 }
 
 /** Symbolic dimensions are strings ("N", "batch"); unknown ones are null. */
@@ -72,6 +67,8 @@ export interface Graph {
   outputs: ValueInfo[];
   /** Initializers and Constant-node outputs, by tensor name. */
   constants: Map<string, Tensor>;
+  /** Names of the tensors stored as initializers (the rest of `constants` are Constant-node outputs), in file order. */
+  initializers: string[];
   valueInfo: Map<string, ValueInfo>;
 }
 
@@ -86,6 +83,11 @@ export interface Model {
   producerVersion: string;
   graph: Graph;
   byteLength: number;
+  /** ModelProto fields kept so an edited model is written back with them. */
+  domain: string;
+  modelVersion: number;
+  docString: string;
+  metadata: [string, string][];
 }
 
 /** A failure a user can read: one line, names the file, says what is wrong. */

@@ -1,4 +1,5 @@
-import { DataType, type Tensor } from './model';
+import { DataType } from './dtypes';
+import type { Tensor } from './model';
 
 /** Reads a tensor's values as float32, decoding on demand (never at model load). */
 export function readFloats(t: Tensor): Float32Array {

@@ -1,24 +1,13 @@
+import { attrInt, attrInts } from '../onnx/attrs';
 import { type Model, ModelError, type Node } from '../onnx/model';
-import { inferShapes, product, type Shape } from '../onnx/shapes';
+import { inferShapes } from '../onnx/shapes';
+import { opDef, type OpRole, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
-const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
-const ACTIVATIONS = new Set([
-  'Relu',
-  'LeakyRelu',
-  'PRelu',
-  'Elu',
-  'Selu',
-  'Clip',
-  'Sigmoid',
-  'HardSwish',
-  'Tanh',
-  'Mish',
-]);
-const NORMS = new Set(['BatchNormalization', 'InstanceNormalization']);
-const PASSIVE = new Set(['Identity', 'Dropout']);
+const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRole(node.opType, node.domain) === role;
+const isWeighted = (node: Node) => node.domain === '' && isRole(node, 'weighted');
 
 /**
  * Finds the residual structure of a CNN from graph structure alone (never node names):
@@ -65,7 +54,7 @@ export function detectTopology(model: Model): Topology {
     depth,
     stemDownsamples: stemShrinks(stem, index, shapes),
     batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
-    unknownOps: [...new Set(graph.nodes.filter((n) => !KNOWN_OPS.has(n.opType)).map((n) => n.opType))],
+    unknownOps: [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))],
   };
 }
 
@@ -86,7 +75,7 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
   const blocks: ResidualBlock[] = [];
   for (const n of index.order) {
     const node = graph.nodes[n]!;
-    if (!(node.opType === 'Add' || node.opType === 'Sum') || node.domain !== '' || node.inputs.length !== 2) continue;
+    if (!isRole(node, 'join') || node.domain !== '' || node.inputs.length !== 2) continue;
     if (!node.inputs.every((t) => isActive(index, t))) continue;
     const fork = index.idom[n]!;
     const sides = node.inputs.map((t) => collectBack(index, t, fork));
@@ -102,7 +91,7 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
     const pre: number[] = [];
     // Pre-activation blocks (nothing activates the sum) with a projection fork after the shared BN→ReLU:
     // the block starts before them.
-    const preActivated = !post.some((m) => ACTIVATIONS.has(graph.nodes[m]!.opType));
+    const preActivated = !post.some((m) => isRole(graph.nodes[m], 'activation'));
     const forked = forkTensor(index, fork, branchNodes, shortcutNodes, node.inputs[1 - b]!);
     const entry = preActivated ? extendPreActivation(index, fork, forked, pre, blocks) : forked;
     const branch = [...pre, ...branchNodes];
@@ -119,6 +108,9 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
       sum: node.outputs[0]!,
       output,
       addNode: n,
+      branchOperand: b as 0 | 1,
+      branchOutput: node.inputs[b]!,
+      shortcutOutput: node.inputs[1 - b]!,
       branch,
       shortcutNodes,
       post,
@@ -179,14 +171,14 @@ function extendPreActivation(
   let n = fork;
   for (let steps = 0; steps < 3; steps++) {
     const node = index.graph.nodes[n]!;
-    if (!(NORMS.has(node.opType) || ACTIVATIONS.has(node.opType))) break;
+    if (!(isRole(node, 'norm') || isRole(node, 'activation'))) break;
     chain.unshift(n);
     const source = node.inputs[0]!;
     const p = index.producer.get(source);
     const previous = blocks[blocks.length - 1];
     // The chain starts at the previous block's sum, or (first block) at the stem's output.
     const startsHere = previous ? previous.sum === source || previous.output === source : !isNormOrActivation(p, index);
-    if (startsHere && chain.some((m) => NORMS.has(index.graph.nodes[m]!.opType))) {
+    if (startsHere && chain.some((m) => isRole(index.graph.nodes[m], 'norm'))) {
       pre.push(...chain);
       return source;
     }
@@ -197,8 +189,8 @@ function extendPreActivation(
 }
 
 function isNormOrActivation(n: number | undefined, index: GraphIndex): boolean {
-  const op = n === undefined ? '' : index.graph.nodes[n]!.opType;
-  return NORMS.has(op) || ACTIVATIONS.has(op);
+  const node = n === undefined ? undefined : index.graph.nodes[n];
+  return isRole(node, 'norm') || isRole(node, 'activation');
 }
 
 /** Activation ops applied to the sum alone (post-activation ReLU) belong to the block. */
@@ -209,7 +201,7 @@ function collectPost(index: GraphIndex, add: Node): { post: number[]; output: st
     const users = index.consumers.get(output) ?? [];
     if (users.length !== 1) break;
     const next = index.graph.nodes[users[0]!]!;
-    if (!ACTIVATIONS.has(next.opType) && !PASSIVE.has(next.opType)) break;
+    if (!isRole(next, 'activation') && !isRole(next, 'passive')) break;
     post.push(next.index);
     output = next.outputs[0]!;
   }
@@ -217,10 +209,10 @@ function collectPost(index: GraphIndex, add: Node): { post: number[]; output: st
 }
 
 function classifyShortcut(index: GraphIndex, nodes: number[], layerOf: Map<number, Layer>): ShortcutKind {
-  const ops = nodes.map((n) => index.graph.nodes[n]!.opType).filter((op) => !PASSIVE.has(op));
-  if (ops.length === 0) return 'identity';
+  const acting = nodes.map((n) => index.graph.nodes[n]!).filter((node) => !isRole(node, 'passive'));
+  if (acting.length === 0) return 'identity';
   const hasConv = nodes.some((n) => layerOf.has(n));
-  if (hasConv && ops.some((op) => op === 'AveragePool' || op === 'MaxPool')) return 'pooled';
+  if (hasConv && acting.some((node) => isRole(node, 'pool'))) return 'pooled';
   if (hasConv) return 'projection';
   return 'optionA';
 }
@@ -234,8 +226,9 @@ function classifyBlock(branchLayers: Layer[]): BlockKind {
 }
 
 function classifyActivation(startOp: string, afterAdd: string | null): Activation {
-  if (afterAdd && ACTIVATIONS.has(afterAdd)) return 'post';
-  return NORMS.has(startOp) || ACTIVATIONS.has(startOp) ? 'pre' : 'post';
+  if (afterAdd && opRole(afterAdd) === 'activation') return 'post';
+  const start = opRole(startOp);
+  return start === 'norm' || start === 'activation' ? 'pre' : 'post';
 }
 
 /** A new stage starts wherever the feature-map shape changes. */
@@ -278,7 +271,7 @@ function collectForward(index: GraphIndex, tensor: string): number[] {
 }
 
 function describeLayer(node: Node, index: GraphIndex, shapes: Map<string, Shape>): Layer | null {
-  if (!WEIGHTED.has(node.opType) || node.domain !== '') return null;
+  if (!isWeighted(node)) return null;
   const weightName = node.inputs[1] ?? '';
   const weight = index.graph.constants.get(weightName);
   const weightShape = weight?.dims ?? shapes.get(weightName);
@@ -286,22 +279,17 @@ function describeLayer(node: Node, index: GraphIndex, shapes: Map<string, Shape>
   const bias = node.inputs[2] ? index.graph.constants.get(node.inputs[2]) : undefined;
   const params = product(weightShape) + (bias ? bias.size : 0);
   const out = shapes.get(node.outputs[0]!);
-  const groupsAttr = node.attrs.get('group');
-  const groups = typeof groupsAttr === 'number' ? groupsAttr : 1;
-  const stridesAttr = node.attrs.get('strides');
-  const stride = Array.isArray(stridesAttr) && typeof stridesAttr[0] === 'number' ? stridesAttr[0] : 1;
-  let macs = 0;
-  if (out) {
-    if (node.opType === 'Conv' || node.opType === 'ConvTranspose') {
-      macs = product(out.slice(1)) * product(weightShape.slice(1));
-    } else {
-      // Gemm/MatMul: every output element needs K multiply–accumulates, K = the weight's shared dimension.
-      const transB = node.attrs.get('transB') === 1;
-      const k = transB ? weightShape[weightShape.length - 1]! : weightShape[0]!;
-      macs = (product(out) / (out[0] ?? 1)) * k;
-    }
-  }
-  return { node: node.index, op: node.opType, weightShape, groups, stride, params, macs, outShape: perImage(out) };
+  const macs = out ? (opDef(node.opType)?.macs?.(node, weightShape, out) ?? 0) : 0;
+  return {
+    node: node.index,
+    op: node.opType,
+    weightShape,
+    groups: attrInt(node, 'group', 1),
+    stride: attrInts(node, 'strides')?.[0] ?? 1,
+    params,
+    macs,
+    outShape: perImage(out),
+  };
 }
 
 /**
@@ -319,51 +307,7 @@ export function countParams(model: Model): number {
     total += t.size;
   };
   for (const node of model.graph.nodes) {
-    if (WEIGHTED.has(node.opType)) {
-      add(node.inputs[1]);
-      add(node.inputs[2]);
-      if (node.opType === 'MatMul') add(node.inputs[0]);
-    } else if (NORMS.has(node.opType)) {
-      add(node.inputs[1]);
-      add(node.inputs[2]);
-    }
+    for (const i of opDef(node.opType, node.domain)?.paramInputs ?? []) add(node.inputs[i]);
   }
   return total;
 }
-
-/** Ops whose shapes Skipscope infers and whose role in a ResNet it understands. */
-const KNOWN_OPS = new Set([
-  ...WEIGHTED,
-  ...ACTIVATIONS,
-  ...NORMS,
-  ...PASSIVE,
-  'Add',
-  'Sum',
-  'Sub',
-  'Mul',
-  'Div',
-  'MaxPool',
-  'AveragePool',
-  'GlobalAveragePool',
-  'GlobalMaxPool',
-  'Flatten',
-  'Reshape',
-  'Pad',
-  'Slice',
-  'Concat',
-  'Transpose',
-  'Constant',
-  'ConstantOfShape',
-  'Shape',
-  'Gather',
-  'Unsqueeze',
-  'Squeeze',
-  'Cast',
-  'ReduceMean',
-  'Softmax',
-  'LogSoftmax',
-  'Range',
-  'Split',
-  'Size',
-  'LRN',
-]);

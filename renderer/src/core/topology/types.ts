@@ -1,4 +1,4 @@
-import type { Shape } from '../onnx/shapes';
+import type { Shape } from '../ops';
 
 export type ShortcutKind = 'identity' | 'projection' | 'optionA' | 'pooled';
 export type BlockKind = 'basic' | 'bottleneck' | 'other';
@@ -31,6 +31,12 @@ export interface ResidualBlock {
   /** Tensor leaving the block (after the post-Add activation, when there is one). */
   output: string;
   addNode: number;
+  /** Which of the Add's two inputs is the branch F(x): 0 or 1 (the other is the shortcut). */
+  branchOperand: 0 | 1;
+  /** The Add's branch operand: the tensor F(x). */
+  branchOutput: string;
+  /** The Add's shortcut operand: x itself (identity) or the shortcut's output. */
+  shortcutOutput: string;
   /** Nodes of the residual branch F(x), topological order. */
   branch: number[];
   /** Nodes of the shortcut path (empty for identity). */
