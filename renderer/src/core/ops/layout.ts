@@ -244,9 +244,8 @@ export const layoutOps: Record<string, OpDef> = {
       // Opset 10 has only X and scales; from opset 11 scales is input 2 (after roi).
       const scales = ctx.floats(ctx.node.inputs.length <= 2 ? 1 : 2);
       const out = [...x];
-      if (sizes?.length) axes.forEach((a, i) => (out[a] = sizes[i]!));
-      else if (scales?.length) axes.forEach((a, i) => (out[a] = Math.floor(x[a]! * scales[i]!)));
-      else return;
+      if (!sizes?.length && !scales?.length) return;
+      for (const [i, a] of axes.entries()) out[a] = sizes?.length ? sizes[i]! : Math.floor(x[a]! * scales![i]!);
       ctx.set(out);
     },
   },
