@@ -6,6 +6,7 @@ export default defineConfig({
     include: [
       'renderer/src/**/*.test.ts',
       'electron/**/*.test.ts',
+      'cli/**/*.test.ts',
       'tests/unit/**/*.test.ts',
       'tests/integration/**/*.test.ts',
     ],

@@ -9,8 +9,8 @@ import { isStale } from '../scripts/freshness.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist-cli/skipscope.cjs');
 
-const sources = join(root, 'renderer/src');
-if (existsSync(sources) && isStale(bundle, sources)) {
+const sources = [join(root, 'renderer/src'), join(root, 'cli')];
+if (existsSync(sources[1]) && isStale(bundle, sources)) {
   const cwd = process.cwd();
   process.chdir(root);
   const { buildCli } = await import('../scripts/build-cli.mjs');

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Bundles the headless CLI (renderer/src/cli + the shared core) into dist-cli/skipscope.cjs with esbuild.
+// Bundles the headless CLI (cli/ + the shared core and lab) into dist-cli/skipscope.cjs with esbuild.
 import { build } from 'esbuild';
 
 export async function buildCli() {
   await build({
-    entryPoints: ['renderer/src/cli/main.ts'],
+    entryPoints: ['cli/main.ts'],
     outfile: 'dist-cli/skipscope.cjs',
     bundle: true,
     platform: 'node',

@@ -1,2 +1,2 @@
 export declare function newestMtime(dir: string): number;
-export declare function isStale(output: string, sourceDir: string): boolean;
+export declare function isStale(output: string, sourceDirs: string | string[]): boolean;

@@ -13,7 +13,8 @@ export function newestMtime(dir) {
   return t;
 }
 
-/** True when `output` is missing or older than any file under `sourceDir`. */
-export function isStale(output, sourceDir) {
-  return !existsSync(output) || statSync(output).mtimeMs < newestMtime(sourceDir);
+/** True when `output` is missing or older than any file under the source folder(s). */
+export function isStale(output, sourceDirs) {
+  const dirs = (Array.isArray(sourceDirs) ? sourceDirs : [sourceDirs]).filter((d) => existsSync(d));
+  return !existsSync(output) || dirs.some((d) => statSync(output).mtimeMs < newestMtime(d));
 }

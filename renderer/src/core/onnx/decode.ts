@@ -232,7 +232,7 @@ function convertValueInfo(v: onnx.IValueInfoProto): ValueInfo {
 }
 
 /** A Constant node's value: `value` (a tensor) or, since opset 12, `value_float(s)` / `value_int(s)`. */
-function constantValue(node: Node, name: string): Tensor | null {
+export function constantValue(node: Node, name: string): Tensor | null {
   const plain = (dataType: number, values: number[], dims: number[], float: boolean): Tensor => ({
     name,
     dataType,

@@ -1,4 +1,5 @@
 import { type Graph, ModelError, type Node } from '../onnx/model';
+import { sortTopologically } from '../onnx/order';
 import { oneLine } from '../text';
 
 /**
@@ -73,36 +74,6 @@ function pickPrimaryInput(graph: Graph, name: string): string {
   const candidates = graph.inputs;
   if (candidates.length === 0) throw new ModelError(`${name} has no inputs`);
   return (candidates.find((i) => i.shape?.length === 4) ?? candidates[0]!).name;
-}
-
-function sortTopologically(nodes: Node[], producer: Map<string, number>, name: string): number[] {
-  const pending = new Int32Array(nodes.length);
-  const users: number[][] = nodes.map(() => []);
-  for (const node of nodes) {
-    const deps = new Set<number>();
-    for (const t of node.inputs) {
-      const p = producer.get(t);
-      if (p !== undefined && p !== node.index) deps.add(p);
-      else if (p === node.index)
-        throw new ModelError(`${name} is damaged: ${oneLine(node.opType, 30)} consumes its own output`);
-    }
-    pending[node.index] = deps.size;
-    for (const d of deps) users[d]!.push(node.index);
-  }
-  const order: number[] = [];
-  const ready = nodes.filter((n) => pending[n.index] === 0).map((n) => n.index);
-  // Process in file order where possible so the result is stable and matches the exporter's order.
-  ready.reverse();
-  while (ready.length > 0) {
-    const n = ready.pop()!;
-    order.push(n);
-    const next: number[] = [];
-    for (const u of users[n]!) if (--pending[u]! === 0) next.push(u);
-    next.sort((a, b) => b - a);
-    ready.push(...next);
-  }
-  if (order.length !== nodes.length) throw new ModelError(`${name} is damaged: its graph has a cycle`);
-  return order;
 }
 
 /** Cooper–Harvey–Kennedy style dominators on a DAG: idom(n) = common dominator of all active predecessors. */

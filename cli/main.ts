@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { checkModelSize, ModelError } from '../core/onnx/model';
-import { analyzeModel } from '../core/summary';
-import { formatInspect, toInspectJson } from '../core/report';
+import { basename } from 'node:path';
+import { ModelError } from '../renderer/src/core/onnx/model';
+import { formatInspect, toInspectJson } from '../renderer/src/core/report';
+import { analyzeModel } from '../renderer/src/core/summary';
+import { readModelFile } from './files';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
 export const EXIT = { ok: 0, internal: 1, input: 2 } as const;
@@ -17,28 +17,6 @@ Options:
   --help    show this help`;
 
 class UsageError extends Error {}
-
-/** Reads a model file and the external data files beside it; throws ModelError with a one-line reason. */
-export function readModelFile(path: string): {
-  bytes: Uint8Array;
-  resolveExternal: (location: string) => Uint8Array | null;
-} {
-  const name = basename(path);
-  if (!existsSync(path)) throw new ModelError(`${name}: no such file`);
-  const stat = statSync(path);
-  if (stat.isDirectory()) throw new ModelError(`${name} is a folder, not an ONNX file`);
-  checkModelSize(name, stat.size);
-  const buffer = readFileSync(path);
-  return {
-    bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength),
-    resolveExternal: (location) => {
-      const file = join(dirname(path), location);
-      if (!existsSync(file) || !statSync(file).isFile()) return null;
-      const b = readFileSync(file);
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    },
-  };
-}
 
 function inspect(args: string[], out: (s: string) => void): number {
   const json = args.includes('--json');
