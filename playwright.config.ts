@@ -1,11 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS, WEBGPU_FLAG } from './tests/e2e/chromium';
 
-/**
- * End-to-end tests drive the browser build in Debian's Chromium (no Playwright browser download works offline).
- * CHROMIUM_PATH overrides the executable. WebGPU comes from SwiftShader here: right answers, not real speed.
- */
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const port = Number(process.env.E2E_PORT ?? 4319);
+/** End-to-end tests drive the browser build in Debian's Chromium (flags in tests/e2e/chromium.ts). */ const port =
+  Number(process.env.E2E_PORT ?? 4319);
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -18,19 +15,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}/`,
     viewport: { width: 1440, height: 860 },
     launchOptions: {
-      executablePath,
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--enable-unsafe-webgpu',
-        '--use-gl=angle',
-        '--use-angle=gl-egl',
-        '--ignore-gpu-blocklist',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: [...QUIET_FLAGS, WEBGPU_FLAG, ...SOFTWARE_GL_FLAGS],
     },
   },
   webServer: {

@@ -18,4 +18,4 @@ if (existsSync(sources[1]) && isStale(bundle, sources)) {
   process.chdir(cwd);
 }
 const { main } = createRequire(import.meta.url)(bundle);
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

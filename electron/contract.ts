@@ -3,7 +3,7 @@
  * renderer's electron host all derive their types from here; import the types with `import type`.
  * Model bytes and assets do not travel over IPC: they stream through the `skipscope://` protocol.
  */
-import type { HostMenuCommand, ModelEntry, Settings } from '../renderer/src/host/host';
+import type { HostMenuCommand, ModelEntry, Settings } from '../renderer/src/core/catalog';
 
 /** Request/response of every renderer → main call. `args` are what the renderer sends, unvalidated until main checks them. */
 export interface InvokeContract {

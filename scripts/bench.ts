@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { analyzeModel } from '../renderer/src/core/summary';
 import { parseCifarBinary } from '../renderer/src/data/cifar';
 import { normalizePlanar } from '../renderer/src/data/preprocess';
-import { ModelRunner } from '../renderer/src/runtime/session';
+import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 const root = resolve(import.meta.dirname, '..');
@@ -79,7 +79,7 @@ const prep = {
   std: [0.229, 0.224, 0.225] as [number, number, number],
   resize: null,
 };
-const web = await ModelRunner.create(model, 'wasm');
+const web = await createWebRuntime('wasm').createSession(model);
 const node = await ortNode.InferenceSession.create(model);
 for (const batch of [1, 32]) {
   const x = normalizePlanar(set.pixels.subarray(0, batch * 3072), batch, 32, 32, prep);
@@ -91,7 +91,7 @@ for (const batch of [1, 32]) {
     for (let i = 0; i < runs; i++) await run();
     return (runs * batch) / ((performance.now() - t) / 1000);
   };
-  const webIps = await throughput(() => web.run(x, dims));
+  const webIps = await throughput(() => web.run({ input: { type: 'float32', data: x, dims } }));
   const nodeIps = await throughput(() => node.run({ input: new ortNode.Tensor('float32', x, dims) }));
   rows.push([
     `resnet56 images/s, batch ${batch}: ORT-web WASM vs onnxruntime-node`,
@@ -101,7 +101,7 @@ for (const batch of [1, 32]) {
     '',
   ]);
 }
-await web.dispose();
+await web.release();
 await node.release();
 
 const header = ['measure', 'result', 'target', 'reference', 'status'];

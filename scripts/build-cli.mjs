@@ -10,6 +10,11 @@ export async function buildCli() {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // Native and WASM packages load from node_modules at run time.
+    external: ['onnxruntime-node', 'onnxruntime-web', 'sharp'],
+    // import.meta.url (used to find assets/) in a CommonJS bundle.
+    banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__import_meta_url' },
     logLevel: 'warning',
   });
 }

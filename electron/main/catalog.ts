@@ -6,8 +6,8 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ModelEntry } from '../../renderer/src/host/host';
-import { parseManifestModels } from '../../renderer/src/host/manifest';
+import type { ModelEntry } from '../../renderer/src/core/catalog';
+import { parseManifestModels } from '../../renderer/src/core/catalog';
 import { isModelId } from '../contract';
 import { isLibraryId, type Library, type LibraryEntry } from './library';
 

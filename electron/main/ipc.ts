@@ -12,7 +12,7 @@ import {
   type SaveDialogOptions,
   shell,
 } from 'electron';
-import type { Settings } from '../../renderer/src/host/host';
+import type { Settings } from '../../renderer/src/core/catalog';
 import { type InvokeHandlers, type IpcReply, invokeChannels, isModelId } from '../contract';
 import { writeFileAtomic } from './atomic';
 import type { Catalog } from './catalog';

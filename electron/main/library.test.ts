@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ModelMeta } from '../../renderer/src/host/host';
+import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { type InspectModel, type Library, type LibraryOptions, openLibrary } from './library';
 
 const modelsDir = fileURLToPath(new URL('../../models/cifar10/', import.meta.url));

@@ -11,7 +11,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
 import { errorLine } from '../../renderer/src/core/text';
-import type { ModelMeta } from '../../renderer/src/host/host';
+import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
   type IndexStatus,

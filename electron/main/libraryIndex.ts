@@ -1,5 +1,5 @@
 import { readFile, rename } from 'node:fs/promises';
-import type { ModelMeta } from '../../renderer/src/host/host';
+import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { writeFileAtomic } from './atomic';
 
 /** One model in the user's library, as stored in `index.json`. */

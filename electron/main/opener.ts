@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { type BrowserWindow, dialog, type OpenDialogOptions } from 'electron';
-import type { ModelEntry } from '../../renderer/src/host/host';
+import type { ModelEntry } from '../../renderer/src/core/catalog';
 import type { EventChannel, EventContract } from '../contract';
 import { toModelEntry } from './catalog';
 import type { Library } from './library';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultSettings } from '../../renderer/src/host/host';
+import { defaultSettings } from '../../renderer/src/core/catalog';
 import { normalizeSettings, openSettings, validateSettingsPatch } from './settings';
 
 let dir: string;

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultSettings, type Settings } from '../../renderer/src/host/host';
+import { defaultSettings, type Settings } from '../../renderer/src/core/catalog';
 import { isModelId } from '../contract';
 import { writeFileAtomic } from './atomic';
 

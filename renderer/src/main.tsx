@@ -1,50 +1,53 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createHost } from './host';
-import { configureRuntime } from './runtime/session';
-import { registry } from './store/registry';
-import { useApp } from './store/store';
+import { ResultCache } from './lab/cache';
+import { createAssets } from './store/assets';
+import { createAppStore, StoreContext } from './store/store';
 import { App } from './ui/App';
 import { exportReport } from './ui/exportReport';
+import { ortBase, startLabWorker } from './worker/client';
 import './ui/styles.css';
 
 async function start(): Promise<void> {
   const host = createHost();
-  registry.host = host;
-  // ORT's glue and .wasm are served from ./ort/ beside the app (scripts/viteStaticFiles.ts).
-  configureRuntime({ wasmBase: new URL('ort/', document.baseURI).href });
+  const lab = startLabWorker();
+  const services = { host, assets: createAssets(host), lab, cache: new ResultCache() };
+  const store = createAppStore(services);
   const settings = await host.getSettings();
   const params = new URLSearchParams(location.search);
-  const provider = params.get('provider');
-  useApp.setState({
-    hostKind: host.kind,
-    theme: settings.theme,
-    providerPreference: provider === 'wasm' || provider === 'webgpu' ? provider : settings.provider,
-  });
+  const requested = params.get('provider');
+  const preference = requested === 'wasm' || requested === 'webgpu' ? requested : settings.provider;
+  store.setState({ theme: settings.theme, providerPreference: preference });
+  await lab.call('configure', { wasmBase: ortBase(), preference });
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
-      <App />
+      <StoreContext.Provider value={{ store, services }}>
+        <App />
+      </StoreContext.Provider>
     </StrictMode>,
   );
-  await useApp.getState().refreshModels();
+  const state = store.getState;
+  await state().refreshModels();
   host.onMenuCommand?.((command) => {
-    if (command === 'presentation') useApp.getState().togglePresentation();
-    else void exportReport();
+    if (command === 'presentation') state().togglePresentation();
+    else {
+      const model = state().model;
+      if (model) void exportReport(model.analysis, host);
+    }
   });
   host.onOpenModel((entry) => {
-    void useApp
-      .getState()
+    void state()
       .refreshModels()
-      .then(() => useApp.getState().openModel(entry.id));
+      .then(() => state().openModel(entry.id));
   });
-  const entries = useApp.getState().entries;
-  const requested = params.get('model');
+  const entries = state().entries;
   const initial =
-    entries.find((e) => e.id === requested) ??
+    entries.find((e) => e.id === params.get('model')) ??
     entries.find((e) => e.id === settings.lastModelId) ??
     entries.find((e) => e.isDefault) ??
     entries[0];
-  if (initial) await useApp.getState().openModel(initial.id);
+  if (initial) await state().openModel(initial.id);
 }
 
 void start();

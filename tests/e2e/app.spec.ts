@@ -1,28 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { expect, type Page, test } from '@playwright/test';
-import { imagePixels, parseCifarBinary } from '../../renderer/src/data/cifar';
-import { argmaxRow } from '../../renderer/src/data/labels';
-import { IMAGENET_NORMALIZATION, nchwToNhwc, normalizePlanar } from '../../renderer/src/data/preprocess';
-import { bundledModel, readBytes, readManifest } from '../helpers/files';
-
-const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-
-/** Loads the app and waits until the default model is drawn. */
-async function openApp(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-}
-
-/** Opens a file through the Open .onnx… button, as a user would. */
-async function chooseModel(
-  page: Page,
-  file: string | { name: string; mimeType: string; buffer: Buffer },
-): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByTestId('open-model').click();
-  await (await chooser).setFiles(file);
-}
+import { expect, test } from '@playwright/test';
+import { chooseModel, expectReference, openApp, referenceLogits } from './helpers';
 
 test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees with onnxruntime-node', async ({
   page,
@@ -54,18 +32,8 @@ test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees wi
   const top = page.getByTestId('prediction');
   await expect(top).toBeVisible();
 
-  // Reference: the same image, the same preprocessing code, onnxruntime-node.
-  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
-  const prep = readManifest().find((m) => m.id === 'cifar10-resnet20')!.preprocessing;
-  const session = await ortNode.InferenceSession.create(bundledModel('resnet20'));
-  const x = normalizePlanar(imagePixels(set, index), 1, 32, 32, prep);
-  const reference = (await session.run({ input: new ortNode.Tensor('float32', x, [1, 3, 32, 32]) })).logits!
-    .data as Float32Array;
-  const expected = argmaxRow(reference, 10, 0);
-  await expect(top).toHaveAttribute('data-class-index', String(expected));
-  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
-  expect(shown).toHaveLength(10);
-  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
+  // Reference: the same image through this test's own preprocessing and onnxruntime-node.
+  await expectReference(page, await referenceLogits('models/cifar10/resnet20.onnx', index));
 
   await page.screenshot({ path: 'docs/screenshots/main.png' });
   expect(consoleErrors).toEqual([]);
@@ -179,14 +147,7 @@ test('a channels-last (NHWC) model runs on the same images and matches onnxrunti
   await page.getByTestId('run').click();
   await expect(page.getByTestId('prediction')).toBeVisible();
 
-  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
-  const x = nchwToNhwc(normalizePlanar(imagePixels(set, 3), 1, 32, 32, IMAGENET_NORMALIZATION), 3, 32, 32);
-  const session = await ortNode.InferenceSession.create(readBytes(file));
-  const reference = (await session.run({ input_nhwc: new ortNode.Tensor('float32', x, [1, 32, 32, 3]) })).logits!
-    .data as Float32Array;
-  await expect(page.getByTestId('prediction')).toHaveAttribute('data-class-index', String(argmaxRow(reference, 10, 0)));
-  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
-  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
+  await expectReference(page, await referenceLogits(file, 3, { layout: 'NHWC' }));
 });
 
 test('quick clicks on two models: the last one clicked is the one shown', async ({ page }) => {
@@ -199,29 +160,4 @@ test('quick clicks on two models: the last one clicked is the one shown', async 
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
   await page.getByTestId('run').click();
   await expect(page.getByTestId('prediction')).toBeVisible();
-});
-
-test('without WebGPU the app says so and runs on WASM threads, with the same answer', async ({ page }) => {
-  // A browser with no WebGPU at all (older Chromium, Firefox, Safari without the flag).
-  await page.addInitScript(() => {
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
-  });
-  await openApp(page);
-  const provider = page.getByTestId('provider');
-  await expect(provider).toHaveAttribute('data-provider', 'wasm');
-  await expect(provider).toContainText(/no WebGPU adapter in this browser; using WASM \(\d+ threads?\)/);
-  // Cross-origin isolation lets WASM use threads wherever the machine has more than one core.
-  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  const threads = Number(/(\d+) thread/.exec((await provider.textContent()) ?? '')?.[1]);
-  expect(threads).toBe(Math.max(1, Math.min(4, cores)));
-  await page.getByTestId('image-index').fill('11');
-  await page.getByTestId('run').click();
-  const set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
-  const x = normalizePlanar(imagePixels(set, 11), 1, 32, 32, IMAGENET_NORMALIZATION);
-  const session = await ortNode.InferenceSession.create(bundledModel('resnet20'));
-  const reference = (await session.run({ input: new ortNode.Tensor('float32', x, [1, 3, 32, 32]) })).logits!
-    .data as Float32Array;
-  await expect(page.getByTestId('prediction')).toHaveAttribute('data-class-index', String(argmaxRow(reference, 10, 0)));
-  const shown = JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
-  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference[i]!)).toBeLessThan(1e-3);
 });

@@ -1,98 +1,124 @@
 import { createRequire } from 'node:module';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCifarBinary, type LabelledImages } from '../../renderer/src/data/cifar';
-import { argmaxRow } from '../../renderer/src/data/labels';
-import { normalizePlanar } from '../../renderer/src/data/preprocess';
-import { ModelRunner } from '../../renderer/src/runtime/session';
+import { describe, expect, it } from 'vitest';
+import { createNodeRuntime } from '../../cli/ortNode';
+import { cifarImageSet } from '../../renderer/src/data/imageSets';
+import { evaluate } from '../../renderer/src/lab/evaluate';
+import { describeInput } from '../../renderer/src/lab/inputs';
+import { quietJob } from '../../renderer/src/lab/job';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { bundledModel, readBytes, readManifest } from '../helpers/files';
 
 // onnxruntime-node is the reference runtime; it is CommonJS.
 const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const CIFAR = readBytes('assets/data/cifar10/test_first932.bin');
+const RECORD = 3073;
+const COUNT = CIFAR.length / RECORD;
 
-const BATCH = 64;
-
-async function predictAll(
-  run: (x: Float32Array, n: number) => Promise<Float32Array>,
-  set: LabelledImages,
-  prep: Parameters<typeof normalizePlanar>[4],
-) {
-  const predictions = new Int32Array(set.count);
-  for (let start = 0; start < set.count; start += BATCH) {
-    const n = Math.min(BATCH, set.count - start);
-    const pixels = set.pixels.subarray(start * 3072, (start + n) * 3072);
-    const logits = await run(normalizePlanar(pixels, n, 32, 32, prep), n);
-    for (let i = 0; i < n; i++) predictions[start + i] = argmaxRow(logits, 10, i);
+/**
+ * The reference: its own reading of the CIFAR binary and its own normalisation (no Skipscope code), batches of
+ * 100 through a plain onnxruntime-node session. Returns the top-1 class per image.
+ */
+async function referencePredictions(model: Uint8Array, mean: number[], std: number[]): Promise<Int32Array> {
+  const session = await ortNode.InferenceSession.create(model);
+  const predictions = new Int32Array(COUNT);
+  for (let start = 0; start < COUNT; start += 100) {
+    const n = Math.min(100, COUNT - start);
+    const x = new Float32Array(n * 3072);
+    for (let k = 0; k < n; k++)
+      for (let c = 0; c < 3; c++)
+        for (let p = 0; p < 1024; p++)
+          x[k * 3072 + c * 1024 + p] = (CIFAR[(start + k) * RECORD + 1 + c * 1024 + p]! / 255 - mean[c]!) / std[c]!;
+    const out = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
+    const logits = out.logits!.data as Float32Array;
+    for (let k = 0; k < n; k++) {
+      let best = 0;
+      for (let j = 1; j < 10; j++) if (logits[k * 10 + j]! > logits[k * 10 + best]!) best = j;
+      predictions[start + k] = best;
+    }
   }
+  await session.release();
   return predictions;
 }
 
-function top1(predictions: Int32Array, labels: Uint8Array): number {
-  let correct = 0;
-  predictions.forEach((p, i) => {
-    if (p === labels[i]) correct++;
-  });
-  return (100 * correct) / labels.length;
-}
+const labels = Array.from({ length: COUNT }, (_, i) => CIFAR[i * RECORD]!);
+const set = cifarImageSet({ id: 'cifar10-test-first932', title: 'CIFAR-10', bytes: CIFAR });
 
-describe('accuracy on the shipped 932-image CIFAR-10 subset, through the app preprocessing', () => {
-  let set: LabelledImages;
-  const manifest = readManifest();
-  beforeAll(() => {
-    set = parseCifarBinary(readBytes('assets/data/cifar10/test_first932.bin'));
-  });
+describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
+  for (const m of readManifest()) {
+    const name = m.file.replace(/^cifar10\/|\.onnx$/g, '');
+    it(`${m.id}: onnxruntime-node through the lab = the reference loop = the manifest's ${m.referenceTop1.value} %`, async () => {
+      const bytes = bundledModel(name);
+      const expected = await referencePredictions(bytes, m.preprocessing.mean, m.preprocessing.std);
+      const correct = Array.from(expected).filter((p, i) => p === labels[i]).length;
+      expect(((100 * correct) / COUNT).toFixed(2)).toBe(m.referenceTop1.value.toFixed(2));
 
-  it('parses the whole evaluation set', () => {
-    expect(set.count).toBe(932);
-    expect(Math.max(...set.labels)).toBe(9);
-  });
-
-  for (const m of manifest) {
-    it(`${m.id}: onnxruntime-node top-1 equals the manifest's ${m.referenceTop1.value} %`, async () => {
-      const session = await ortNode.InferenceSession.create(bundledModel(m.file.replace(/^cifar10\/|\.onnx$/g, '')));
-      const predictions = await predictAll(
-        async (x, n) =>
-          (await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!.data as Float32Array,
+      const analysis = analyzeModel(bytes, name);
+      const session = await createNodeRuntime().createSession(bytes);
+      const result = await evaluate(
+        session,
+        describeInput(analysis.model, analysis.topology),
         set,
-        m.preprocessing,
+        { preprocessing: m.preprocessing, batchSize: 64 },
+        quietJob(),
       );
-      expect(top1(predictions, set.labels).toFixed(2)).toBe(m.referenceTop1.value.toFixed(2));
+      expect(result.predictions).toEqual(Array.from(expected));
+      expect(result.top1.successes).toBe(correct);
+      expect(result.top1.n).toBe(COUNT);
+      expect(result.perClass.reduce((s, c) => s + c.count, 0)).toBe(COUNT);
       await session.release();
     });
   }
 
-  it('resnet20: onnxruntime-web (WASM) predicts exactly what onnxruntime-node predicts, and its logits agree', async () => {
+  it('resnet20 on onnxruntime-web (WASM): the same predictions as onnxruntime-node', async () => {
     const bytes = bundledModel('resnet20');
-    const prep = manifest.find((m) => m.id === 'cifar10-resnet20')!.preprocessing;
-    const web = await ModelRunner.create(bytes, 'wasm');
-    expect(web.choice.provider).toBe('wasm');
-    const node = await ortNode.InferenceSession.create(bytes);
-    let maxDiff = 0;
-    const nodeLogits: Float32Array[] = [];
-    const fromNode = await predictAll(
-      async (x, n) => {
-        const out = (await node.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) })).logits!
-          .data as Float32Array;
-        nodeLogits.push(out);
-        return out;
-      },
+    const m = readManifest().find((x) => x.id === 'cifar10-resnet20')!;
+    const analysis = analyzeModel(bytes, 'resnet20');
+    const session = await createWebRuntime('wasm').createSession(bytes);
+    expect(session.provider).toBe('wasm');
+    const input = describeInput(analysis.model, analysis.topology);
+    const partials: number[] = [];
+    const result = await evaluate(
+      session,
+      input,
       set,
-      prep,
-    );
-    let batch = 0;
-    const fromWeb = await predictAll(
-      async (x, n) => {
-        const { values } = await web.run(x, [n, 3, 32, 32]);
-        const reference = nodeLogits[batch++]!;
-        for (let i = 0; i < values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(values[i]! - reference[i]!));
-        return values;
+      { preprocessing: m.preprocessing, batchSize: 50 },
+      {
+        signal: new AbortController().signal,
+        progress: (_done, _total, partial) => partial && partials.push(partial.top1.high - partial.top1.low),
       },
-      set,
-      prep,
     );
-    expect(Array.from(fromWeb)).toEqual(Array.from(fromNode));
-    expect(top1(fromWeb, set.labels).toFixed(2)).toBe('91.63');
-    expect(maxDiff).toBeLessThan(1e-3);
-    await web.dispose();
-    await node.release();
+    expect(result.predictions).toEqual(
+      Array.from(await referencePredictions(bytes, m.preprocessing.mean, m.preprocessing.std)),
+    );
+    expect((100 * result.top1.rate).toFixed(2)).toBe('91.63');
+    // The running estimate's interval tightens as batches finish.
+    expect(partials.length).toBe(Math.ceil(COUNT / 50));
+    expect(partials.at(-1)!).toBeLessThan(partials[0]!);
+    await session.release();
+  });
+
+  it('stops at once when cancelled, with a CancelledError', async () => {
+    const bytes = bundledModel('resnet20');
+    const analysis = analyzeModel(bytes, 'resnet20');
+    const session = await createNodeRuntime().createSession(bytes);
+    const controller = new AbortController();
+    let batchesRun = 0;
+    const running = evaluate(
+      session,
+      describeInput(analysis.model, analysis.topology),
+      set,
+      { preprocessing: readManifest()[0]!.preprocessing, batchSize: 32 },
+      {
+        signal: controller.signal,
+        progress: (done) => {
+          if (done > 0) batchesRun++;
+          if (done >= 64) controller.abort();
+        },
+      },
+    );
+    await expect(running).rejects.toMatchObject({ name: 'CancelledError' });
+    expect(batchesRun).toBe(2);
+    await session.release();
   });
 });

@@ -1,6 +1,6 @@
 import type { Model } from './onnx/model';
 import type { Analysis } from './summary';
-import type { Layer, ResidualBlock } from './topology/types';
+import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
  * The stable JSON of `skipscope inspect --json` (schema "skipscope.inspect/1", documented in docs/cli.md).
@@ -105,13 +105,6 @@ function declaredShape(model: Model, name: string): (number | string | null)[] |
   return info?.shape ?? null;
 }
 
-const SHORTCUT_TEXT = {
-  identity: 'identity',
-  projection: 'projection',
-  optionA: 'option A',
-  pooled: 'pooled',
-} as const;
-
 /** Human-readable report for the terminal. */
 export function formatInspect(j: InspectJson): string {
   const shape = (s: readonly (number | string | null)[] | null) => (s ? `[${s.map((d) => d ?? '?').join(',')}]` : '?');
@@ -133,12 +126,12 @@ export function formatInspect(j: InspectJson): string {
       `  ${j.blocks.length} residual blocks in ${j.stages.length} stages: 2^${j.paths.log2} = ${BigInt(j.paths.count).toLocaleString('en-US')} paths`,
     );
     lines.push(`  stem: ${j.stem.join(' → ') || '(none)'}`);
-    lines.push('    #  stage  in → out                    block       shortcut    act   convs  params');
+    lines.push('    #  stage  in → out                    block       shortcut           act   convs  params');
     for (const b of j.blocks) {
       const io = `${chw(b.inShape)} → ${chw(b.outShape)}`;
       const convs = `${b.branchLayers}${b.shortcutLayers ? `+${b.shortcutLayers}` : ''}`;
       lines.push(
-        `  ${String(b.index + 1).padStart(3)}  ${String(b.stage + 1).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_TEXT[b.shortcut].padEnd(10)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
+        `  ${String(b.index + 1).padStart(3)}  ${String(b.stage + 1).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
       );
     }
     lines.push(`  head: ${j.head.join(' → ') || '(none)'}`);

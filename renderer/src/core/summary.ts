@@ -1,8 +1,8 @@
-import type { ModelMeta } from '../host/host';
+import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { detectTopology } from './topology/detect';
-import type { ShortcutKind, Topology } from './topology/types';
+import { SHORTCUT_NAMES, type Topology } from './topology/types';
 
 export interface Analysis {
   model: Model;
@@ -29,13 +29,6 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
     blocks: topology.blocks.length,
   };
 }
-
-export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
-  identity: 'identity',
-  projection: 'projection',
-  optionA: 'option-A',
-  pooled: 'pooled (ResNet-D)',
-};
 
 /** A one-line guess such as "ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts". */
 export function describeArchitecture(t: Topology): string {

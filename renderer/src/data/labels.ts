@@ -1,12 +1,56 @@
-/** Parses a label file: one name per line, or a TSV whose last column is the name (header line skipped). */
-export function parseLabels(text: string): string[] {
+import type { LabelSetName } from './imageSets';
+
+/** A label set: class names by index and, for ImageNet, the WordNet ids. */
+export interface LabelSet {
+  name: LabelSetName;
+  classes: string[];
+  /** WordNet id per class (ImageNet), else empty. */
+  wnids: string[];
+}
+
+/** Parses a label file: one name per line, or a TSV (index, wnid, name; a header line is skipped). */
+export function parseLabelSet(name: LabelSetName, text: string): LabelSet {
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   if (lines[0]?.includes('\t')) {
     const rows = lines.map((l) => l.split('\t'));
     const body = /^\d+$/.test(rows[0]![0]!) ? rows : rows.slice(1);
-    return body.map((r) => r[r.length - 1]!.trim());
+    return {
+      name,
+      classes: body.map((r) => r[r.length - 1]!.trim()),
+      wnids: body.map((r) => (r.length >= 3 ? r[1]!.trim() : '')),
+    };
   }
-  return lines.map((l) => l.trim());
+  return { name, classes: lines.map((l) => l.trim()), wnids: [] };
+}
+
+/** The label set a model with `classes` outputs presumably predicts: 10 → CIFAR-10, 1000 → ImageNet. */
+export function guessLabelSet(classes: number | null | undefined): LabelSetName | null {
+  if (classes === 10) return 'cifar10';
+  if (classes === 1000) return 'imagenet';
+  return null;
+}
+
+const normalise = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
+
+/**
+ * The class a folder (or a file-name prefix) names: an ImageNet WordNet id ("n01440764"), or a class name
+ * compared without case, spaces, underscores or hyphens ("golden_retriever", "Golden Retriever"). Names that
+ * two classes share (ImageNet has a few) are ambiguous: null, like an unknown name.
+ */
+export function classIndexOf(label: string, set: LabelSet): number | null {
+  const wnid = /^(n\d{8})(?!\d)/.exec(label)?.[1];
+  if (wnid) {
+    const i = set.wnids.indexOf(wnid);
+    if (i >= 0) return i;
+  }
+  const key = normalise(label);
+  const first = set.classes.findIndex((c) => normalise(c) === key);
+  if (first < 0) return null;
+  return set.classes.findIndex((c, i) => i > first && normalise(c) === key) < 0 ? first : null;
 }
 
 export interface Prediction {
@@ -32,4 +76,12 @@ export function argmaxRow(logits: ArrayLike<number>, classes: number, row: numbe
   let best = 0;
   for (let c = 1; c < classes; c++) if (logits[row * classes + c]! > logits[row * classes + best]!) best = c;
   return best;
+}
+
+/** Whether `label` is among the `k` largest logits of row `row` (ties counted against it). */
+export function inTopK(logits: ArrayLike<number>, classes: number, row: number, label: number, k: number): boolean {
+  const target = logits[row * classes + label]!;
+  let above = 0;
+  for (let c = 0; c < classes; c++) if (c !== label && logits[row * classes + c]! >= target) above++;
+  return above < k;
 }

@@ -1,4 +1,6 @@
-import type { Preprocessing } from '../host/host';
+import type { Preprocessing } from '../core/catalog';
+
+export type { Preprocessing } from '../core/catalog';
 
 /** The normalisation torchvision's ImageNet models and the bundled CIFAR ResNets were trained with. */
 export const IMAGENET_NORMALIZATION: Preprocessing = {
@@ -7,6 +9,19 @@ export const IMAGENET_NORMALIZATION: Preprocessing = {
   std: [0.229, 0.224, 0.225],
   resize: null,
 };
+
+/** The resize side torchvision pairs with a crop (256 for 224): the same 0.875 crop ratio at any input size. */
+export function defaultResize(side: number): number {
+  return Math.round(side / 0.875);
+}
+
+/**
+ * The preprocessing to use when the model's manifest names none, chosen from the input side: 32×32 models get
+ * the CIFAR recipe (no resize; the mean/std of the bundled models), larger ones ImageNet's resize → centre crop.
+ */
+export function presetFor(side: number): Preprocessing {
+  return { ...IMAGENET_NORMALIZATION, resize: side <= 32 ? null : defaultResize(side) };
+}
 
 /**
  * Planar RGB bytes (N × 3 × H × W) → float32 NCHW input: x = (pixel · scale − mean[c]) / std[c].
@@ -32,18 +47,6 @@ export function normalizePlanar(
   return out;
 }
 
-/** Interleaved RGBA (canvas ImageData) → planar RGB bytes, dropping alpha. */
-export function rgbaToPlanar(rgba: Uint8ClampedArray | Uint8Array, height: number, width: number): Uint8Array {
-  const plane = height * width;
-  const out = new Uint8Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    out[i] = rgba[i * 4]!;
-    out[plane + i] = rgba[i * 4 + 1]!;
-    out[2 * plane + i] = rgba[i * 4 + 2]!;
-  }
-  return out;
-}
-
 /** Planar RGB bytes → RGBA for drawing a thumbnail. */
 export function planarToRgba(planar: Uint8Array, height: number, width: number): Uint8ClampedArray {
   const plane = height * width;
@@ -55,21 +58,6 @@ export function planarToRgba(planar: Uint8Array, height: number, width: number):
     out[i * 4 + 3] = 255;
   }
   return out;
-}
-
-/** How a model takes one square RGB image: channels first (PyTorch) or last (TensorFlow/Keras exports). */
-export interface ImageInput {
-  layout: 'NCHW' | 'NHWC';
-  side: number;
-}
-
-/** Reads the layout from a [1, 3, S, S] or [1, S, S, 3] input shape; null for anything else. */
-export function imageInputOf(shape: readonly number[] | null): ImageInput | null {
-  if (shape?.length !== 4) return null;
-  const [, a, b, c] = shape as [number, number, number, number];
-  if (a === 3 && b === c) return { layout: 'NCHW', side: b };
-  if (c === 3 && a === b) return { layout: 'NHWC', side: a };
-  return null;
 }
 
 /** NCHW float data of one image → NHWC (channels interleaved). */

@@ -1,103 +1,175 @@
 import type { StateCreator } from 'zustand';
-import { layoutNetwork } from '../core/layout/layout';
-import { analyzeModel } from '../core/summary';
+import type { ModelEntry } from '../core/catalog';
+import { layoutNetwork, type NetworkLayout } from '../core/layout/layout';
+import { type Analysis, analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
-import type { ModelEntry } from '../host/host';
-import { ModelRunner } from '../runtime/session';
-import { loadLabelSet } from './inputs';
-import { registry, requireHost } from './registry';
-import type { AppState } from './store';
+import { guessLabelSet, type LabelSet } from '../data/labels';
+import { type Preprocessing, presetFor } from '../data/preprocess';
+import { describeInput, type ModelInput } from '../lab/inputs';
+import type { ProviderPreference } from '../runtime/ortWeb';
+import { ortBase } from '../worker/client';
+import type { AppState, Services } from './store';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
+/** Everything derived from the open model's bytes; immutable, replaced as a whole when another model opens. */
+export interface OpenModel {
+  /** The host's id for the file. */
+  id: string;
+  /** The lab worker's handle for this opening of the model. */
+  key: string;
+  name: string;
+  entry: ModelEntry | undefined;
+  analysis: Analysis;
+  layout: NetworkLayout;
+  labelSet: LabelSet | null;
+  /** The image input, or (inputError) why the model takes no images Skipscope can feed. */
+  input: ModelInput | null;
+  inputError: string | null;
+  preprocessing: Preprocessing;
+}
+
 export interface ModelSlice {
+  hostKind: 'web' | 'electron';
   entries: ModelEntry[];
   currentId: string | null;
   status: LoadStatus;
   /** One-line, user-readable reason when status is 'error'. */
   error: string | null;
-  /** Bumped whenever registry.loaded changes, so components re-read it. */
-  version: number;
+  model: OpenModel | null;
+  providerPreference: ProviderPreference;
+  /** The lab's session for the open model. */
+  runtime: 'idle' | 'starting' | 'ready' | 'error';
+  provider: string | null;
+  providerReason: string | null;
+  runtimeError: string | null;
+  /** SHA-256 of the open model's bytes (result cache keys); null until the lab has read them. */
+  sha256: string | null;
   refreshModels(): Promise<void>;
   openModel(id: string): Promise<void>;
   openFromDialog(): Promise<void>;
   openDropped(file: File): Promise<void>;
   removeModel(id: string): Promise<void>;
   revealModel(id: string): Promise<void>;
-  hostKind: 'web' | 'electron';
+  /** Persists the preference and reopens the model on it. */
+  setProviderPreference(preference: ProviderPreference): Promise<void>;
 }
 
-/** Increases with every openModel call; a finished open that is not the latest is dropped. */
-let openTicket = 0;
-
-export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
-  entries: [],
-  currentId: null,
-  status: 'idle',
-  error: null,
-  version: 0,
-  hostKind: 'web',
-  async removeModel(id) {
-    await requireHost().removeModel(id);
-    await get().refreshModels();
-    if (get().currentId === id) {
-      const fallback = get().entries.find((e) => e.isDefault) ?? get().entries[0];
-      if (fallback) await get().openModel(fallback.id);
-    }
-  },
-  async revealModel(id) {
-    await requireHost().revealModel(id);
-  },
-  async refreshModels() {
-    set({ entries: await requireHost().listModels() });
-  },
-  async openModel(id) {
-    const host = requireHost();
-    const entry = get().entries.find((e) => e.id === id);
-    const name = entry?.name ?? id;
-    // Opens can overlap (a slow file, then a quick one): only the latest may touch the shared state.
-    const ticket = ++openTicket;
-    set({ currentId: id, status: 'loading', error: null, selectedBlock: null });
-    get().resetRun();
-    try {
-      const bytes = new Uint8Array(await host.readModel(id));
-      const analysis = analyzeModel(bytes, name);
-      const layout = layoutNetwork(analysis.topology);
-      const labelSet = entry?.labels ?? guessLabelSet(analysis.topology.output.shape?.[1]);
-      const labels = await loadLabelSet(labelSet);
-      if (ticket !== openTicket) return;
-      void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
-      const runner = ModelRunner.create(bytes, get().providerPreference);
-      registry.loaded = { modelId: id, analysis, layout, labels, labelSet, runner };
-      set((s) => ({ status: 'ready', version: s.version + 1 }));
-      void host.setSettings({ lastModelId: id });
-      get().watchRunner(runner);
-    } catch (error) {
-      if (ticket !== openTicket) return;
-      void registry.loaded?.runner?.then((r) => r.dispose()).catch(() => {});
-      registry.loaded = null;
-      set((s) => ({ status: 'error', error: errorLine(error), version: s.version + 1 }));
-    }
-  },
-  async openFromDialog() {
-    const entry = await requireHost().openModel();
-    if (!entry) return;
-    await get().refreshModels();
-    await get().openModel(entry.id);
-  },
-  async openDropped(file) {
-    try {
-      const entry = await requireHost().importDropped(file);
-      await get().refreshModels();
-      await get().openModel(entry.id);
-    } catch (error) {
-      set({ status: 'error', error: errorLine(error) });
-    }
-  },
-});
-
-function guessLabelSet(classes: number | undefined): string | undefined {
-  if (classes === 10) return 'cifar10';
-  if (classes === 1000) return 'imagenet';
-  return undefined;
-}
+export const createModelSlice =
+  ({ host, assets, lab }: Services): StateCreator<AppState, [], [], ModelSlice> =>
+  (set, get) => {
+    /** Increases with every open; a finished open that is not the latest is dropped. */
+    let ticket = 0;
+    return {
+      hostKind: host.kind,
+      entries: [],
+      currentId: null,
+      status: 'idle',
+      error: null,
+      model: null,
+      providerPreference: 'auto',
+      runtime: 'idle',
+      provider: null,
+      providerReason: null,
+      runtimeError: null,
+      sha256: null,
+      async refreshModels() {
+        set({ entries: await host.listModels() });
+      },
+      async openModel(id) {
+        const entry = get().entries.find((e) => e.id === id);
+        const name = entry?.name ?? id;
+        const mine = ++ticket;
+        const previous = get().model;
+        set({ currentId: id, status: 'loading', error: null, selectedBlock: null, runtime: 'idle', sha256: null });
+        get().resetRun();
+        try {
+          const bytes = new Uint8Array(await host.readModel(id));
+          const analysis = analyzeModel(bytes, name);
+          const layout = layoutNetwork(analysis.topology);
+          const labelSetName =
+            entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
+              ? entry.labels
+              : guessLabelSet(analysis.topology.output.shape?.[1]);
+          const labelSet = labelSetName ? await assets.labelSet(labelSetName) : null;
+          let input: ModelInput | null = null;
+          let inputError: string | null = null;
+          try {
+            input = describeInput(analysis.model, analysis.topology);
+          } catch (error) {
+            inputError = errorLine(error);
+          }
+          if (mine !== ticket) return;
+          const model: OpenModel = {
+            id,
+            key: `${id}#${mine}`,
+            name,
+            entry,
+            analysis,
+            layout,
+            labelSet,
+            input,
+            inputError,
+            preprocessing: entry?.preprocessing ?? presetFor(input?.side ?? 32),
+          };
+          set({
+            model,
+            status: 'ready',
+            runtime: 'starting',
+            provider: null,
+            providerReason: null,
+            runtimeError: null,
+          });
+          if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
+          void host.setSettings({ lastModelId: id });
+          void get().chooseDefaultImages();
+          // The lab gets its own copy: the analysis keeps zero-copy views into `bytes`.
+          const copy = bytes.slice().buffer;
+          try {
+            const opened = await lab.call('openModel', { key: model.key, name, bytes: copy }, { transfer: [copy] });
+            if (get().model !== model) return;
+            set({ runtime: 'ready', provider: opened.provider, providerReason: opened.reason, sha256: opened.sha256 });
+          } catch (error) {
+            if (get().model === model) set({ runtime: 'error', runtimeError: errorLine(error) });
+          }
+        } catch (error) {
+          if (mine !== ticket) return;
+          if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
+          set({ status: 'error', error: errorLine(error), model: null, runtime: 'idle' });
+        }
+      },
+      async openFromDialog() {
+        const entry = await host.openModel();
+        if (!entry) return;
+        await get().refreshModels();
+        await get().openModel(entry.id);
+      },
+      async openDropped(file) {
+        try {
+          const entry = await host.importDropped(file);
+          await get().refreshModels();
+          await get().openModel(entry.id);
+        } catch (error) {
+          set({ status: 'error', error: errorLine(error) });
+        }
+      },
+      async removeModel(id) {
+        await host.removeModel(id);
+        await get().refreshModels();
+        if (get().currentId === id) {
+          const fallback = get().entries.find((e) => e.isDefault) ?? get().entries[0];
+          if (fallback) await get().openModel(fallback.id);
+        }
+      },
+      async revealModel(id) {
+        await host.revealModel(id);
+      },
+      async setProviderPreference(preference) {
+        set({ providerPreference: preference });
+        await host.setSettings({ provider: preference });
+        await lab.call('configure', { wasmBase: ortBase(), preference });
+        const id = get().currentId;
+        if (id && get().status === 'ready') await get().openModel(id);
+      },
+    };
+  };

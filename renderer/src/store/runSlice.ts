@@ -1,133 +1,146 @@
 import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
+import { fingerprint } from '../data/imageSets';
 import { type Prediction, topK } from '../data/labels';
-import { IMAGENET_NORMALIZATION, imageInputOf, nchwToNhwc, normalizePlanar } from '../data/preprocess';
-import type { ModelRunner, Provider, ProviderPreference } from '../runtime/session';
-import { countImages, type ImageSource, prepareImage } from './inputs';
-import { registry, requireHost } from './registry';
-import type { AppState } from './store';
+import type { ImageSetSource } from '../worker/protocol';
+import type { AppState, Services } from './store';
+
+/** Where the image to run comes from. */
+export type ImageSource = 'cifar10' | 'imagenet' | 'custom';
+
+/** An image set registered with the lab worker. */
+export interface RegisteredSet {
+  id: string;
+  title: string;
+  count: number;
+  labelSet: ImageSetSource['labelSet'];
+}
+
+export interface RunResult {
+  predictions: Prediction[];
+  /** Raw logits (one row, small), kept for checks. */
+  logits: number[];
+  /** The true class, only when the image's label set is the one the model predicts. */
+  trueLabel: number | null;
+  ms: number;
+  name: string;
+}
 
 export interface RunSlice {
-  providerPreference: ProviderPreference;
-  runtime: 'idle' | 'starting' | 'ready' | 'error';
-  provider: Provider | null;
-  providerReason: string | null;
   imageSource: ImageSource;
   imageIndex: number;
-  imageCount: number;
-  /** Bumped when the user picks a new image of their own. */
-  customVersion: number;
+  /** The set behind `imageSource`, once the lab has it. */
+  imageSet: RegisteredSet | null;
+  customImage: File | null;
   running: boolean;
-  predictions: Prediction[] | null;
-  /** Raw logits of the last run, kept for checks (small: one row). */
-  logits: number[] | null;
-  trueLabel: number | null;
+  run: RunResult | null;
   runError: string | null;
-  /** Milliseconds of the last session.run, for the status bar. */
-  runMs: number | null;
   resetRun(): void;
-  watchRunner(runner: Promise<ModelRunner>): void;
+  /** 32×32 models get the CIFAR-10 test set, others the ImageNet samples (the user's own image stays chosen). */
+  chooseDefaultImages(): Promise<void>;
   setImageSource(source: ImageSource): Promise<void>;
   setCustomImage(file: File): Promise<void>;
   setImageIndex(i: number): void;
-  /** Persists the preference and restarts the runtime of the open model on it. */
-  setProviderPreference(preference: ProviderPreference): Promise<void>;
   runImage(): Promise<void>;
 }
 
-export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => ({
-  providerPreference: 'auto',
-  runtime: 'idle',
-  provider: null,
-  providerReason: null,
-  imageSource: 'cifar10',
-  imageIndex: 0,
-  imageCount: 0,
-  customVersion: 0,
-  running: false,
-  predictions: null,
-  logits: null,
-  trueLabel: null,
-  runError: null,
-  runMs: null,
-  resetRun() {
-    set({
-      runtime: 'idle',
-      provider: null,
-      providerReason: null,
-      predictions: null,
-      logits: null,
-      trueLabel: null,
-      runError: null,
-      runMs: null,
-    });
-  },
-  watchRunner(runner) {
-    set({ runtime: 'starting' });
-    runner.then(
-      (r) => {
-        if (registry.loaded?.runner === runner)
-          set({ runtime: 'ready', provider: r.choice.provider, providerReason: r.choice.reason });
-      },
-      (error) => {
-        if (registry.loaded?.runner === runner) set({ runtime: 'error', runError: errorLine(error) });
-      },
-    );
-    // 32×32 models get the CIFAR-10 test set; others the ImageNet samples (the user's image stays chosen).
-    const input = imageInputOf(registry.loaded?.analysis.topology.input.shape ?? null);
-    if (get().imageSource !== 'custom') void get().setImageSource(input?.side === 32 ? 'cifar10' : 'imagenet');
-  },
-  async setImageSource(source) {
-    set({ imageSource: source, predictions: null, runError: null });
-    const count = await countImages(source).catch(() => 0);
-    if (get().imageSource === source)
-      set({ imageCount: count, imageIndex: Math.min(get().imageIndex, Math.max(0, count - 1)) });
-  },
-  async setCustomImage(file) {
-    registry.customImage = file;
-    set((s) => ({ customVersion: s.customVersion + 1 }));
-    await get().setImageSource('custom');
-  },
-  async setProviderPreference(preference) {
-    set({ providerPreference: preference });
-    await requireHost().setSettings({ provider: preference });
-    const id = get().currentId;
-    if (id && get().status === 'ready') await get().openModel(id);
-  },
-  setImageIndex(i) {
-    set({ imageIndex: Math.max(0, Math.min(i, Math.max(0, get().imageCount - 1))) });
-  },
-  async runImage() {
-    const loaded = registry.loaded;
-    if (!loaded?.runner) return;
-    set({ running: true, runError: null });
-    try {
-      const runner = await loaded.runner;
-      const shape = loaded.analysis.topology.input.shape;
-      const layout = imageInputOf(shape);
-      if (!layout) {
-        throw new Error(
-          `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
-        );
+export const createRunSlice =
+  ({ assets, lab }: Services): StateCreator<AppState, [], [], RunSlice> =>
+  (set, get) => {
+    const registered = new Map<string, Promise<RegisteredSet>>();
+    /** Hands a set to the lab once (by id) and remembers what it holds. */
+    const register = (source: ImageSetSource): Promise<RegisteredSet> => {
+      let found = registered.get(source.id);
+      if (!found) {
+        found = lab
+          .call('addImageSet', source)
+          .then(({ id, count }) => ({ id, count, title: source.title, labelSet: source.labelSet }));
+        registered.set(source.id, found);
+        found.catch(() => registered.delete(source.id));
       }
-      const entry = get().entries.find((e) => e.id === loaded.modelId);
-      const prep = entry?.preprocessing ?? IMAGENET_NORMALIZATION;
-      const image = await prepareImage(get().imageSource, get().imageIndex, layout.side, prep.resize);
-      const planar = normalizePlanar(image.pixels, 1, image.side, image.side, prep);
-      const nhwc = layout.layout === 'NHWC';
-      const input = nhwc ? nchwToNhwc(planar, 3, image.side, image.side) : planar;
-      const dims = nhwc ? [1, image.side, image.side, 3] : [1, 3, image.side, image.side];
-      const started = performance.now();
-      const { values } = await runner.run(input, dims);
-      const runMs = performance.now() - started;
-      if (registry.loaded !== loaded) return;
-      // A true label only means something in the label set the model predicts.
-      const trueLabel = image.labelSet !== null && image.labelSet === loaded.labelSet ? image.label : null;
-      set({ predictions: topK(values, loaded.labels, 5), logits: Array.from(values), trueLabel, runMs });
-    } catch (error) {
-      set({ runError: errorLine(error) });
-    } finally {
-      set({ running: false });
-    }
-  },
-});
+      return found;
+    };
+    const sourceFor = async (source: ImageSource): Promise<ImageSetSource> => {
+      if (source === 'cifar10') return assets.cifarTestSet();
+      if (source === 'imagenet') return assets.imagenetSamples();
+      const file = get().customImage;
+      if (!file) throw new Error('choose an image first');
+      return {
+        kind: 'files',
+        id: `custom-${fingerprint([file.name, file.size, file.lastModified])}`,
+        title: file.name,
+        labelSet: null,
+        files: [{ name: file.name, label: null, blob: file }],
+      };
+    };
+    return {
+      imageSource: 'cifar10',
+      imageIndex: 0,
+      imageSet: null,
+      customImage: null,
+      running: false,
+      run: null,
+      runError: null,
+      resetRun() {
+        set({ run: null, runError: null });
+      },
+      async chooseDefaultImages() {
+        if (get().imageSource === 'custom' && get().customImage) return;
+        await get().setImageSource(get().model?.input?.side === 32 ? 'cifar10' : 'imagenet');
+      },
+      async setImageSource(source) {
+        set({ imageSource: source, run: null, runError: null });
+        try {
+          const registeredSet = await register(await sourceFor(source));
+          if (get().imageSource !== source) return;
+          set({
+            imageSet: registeredSet,
+            imageIndex: Math.min(get().imageIndex, Math.max(0, registeredSet.count - 1)),
+          });
+        } catch (error) {
+          if (get().imageSource === source) set({ imageSet: null, runError: errorLine(error) });
+        }
+      },
+      async setCustomImage(file) {
+        set({ customImage: file, imageIndex: 0 });
+        await get().setImageSource('custom');
+      },
+      setImageIndex(i) {
+        const count = get().imageSet?.count ?? 1;
+        set({ imageIndex: Math.max(0, Math.min(Number.isFinite(i) ? Math.trunc(i) : 0, count - 1)), run: null });
+      },
+      async runImage() {
+        const model = get().model;
+        const imageSet = get().imageSet;
+        if (!model || !imageSet) return;
+        set({ running: true, runError: null });
+        try {
+          if (!model.input) throw new Error(model.inputError ?? 'this model takes no image input');
+          const index = get().imageIndex;
+          const prediction = await lab.call('predict', {
+            model: model.key,
+            set: imageSet.id,
+            index,
+            preprocessing: model.preprocessing,
+          });
+          if (get().model !== model) return;
+          const labels = model.labelSet?.classes ?? [];
+          // A true label only means something in the label set the model predicts.
+          const sameSet = imageSet.labelSet !== null && imageSet.labelSet === model.labelSet?.name;
+          set({
+            run: {
+              predictions: topK(prediction.logits, labels, 5),
+              logits: Array.from(prediction.logits),
+              trueLabel: sameSet ? prediction.label : null,
+              ms: prediction.ms,
+              name: prediction.name,
+            },
+          });
+        } catch (error) {
+          set({ runError: errorLine(error) });
+        } finally {
+          set({ running: false });
+        }
+      },
+    };
+  };

@@ -1,13 +1,54 @@
-import { create } from 'zustand';
+import { createContext, useContext } from 'react';
+import { createStore, type StoreApi, useStore } from 'zustand';
+import type { ResultCache } from '../lab/cache';
+import type { Host } from '../host/host';
+import type { LabClient } from '../worker/client';
+import type { Assets } from './assets';
+import { createLabSlice, type LabSlice } from './labSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createRunSlice, type RunSlice } from './runSlice';
 import { createViewSlice, type ViewSlice } from './viewSlice';
 
-/** One store, typed slices (zustand slices pattern). Tensors and models stay in `registry`. */
-export type AppState = ModelSlice & RunSlice & ViewSlice;
+/** What the store's actions work through: the platform, its shipped data, the lab worker, the result cache. */
+export interface Services {
+  host: Host;
+  assets: Assets;
+  lab: LabClient;
+  cache: ResultCache;
+}
 
-export const useApp = create<AppState>()((...a) => ({
-  ...createModelSlice(...a),
-  ...createRunSlice(...a),
-  ...createViewSlice(...a),
-}));
+/** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
+export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice;
+export type AppStore = StoreApi<AppState>;
+
+/** Creates the app's store; the slices' actions close over `services`. */
+export function createAppStore(services: Services): AppStore {
+  return createStore<AppState>()((...a) => ({
+    ...createModelSlice(services)(...a),
+    ...createRunSlice(services)(...a),
+    ...createViewSlice(services)(...a),
+    ...createLabSlice(services)(...a),
+  }));
+}
+
+export const StoreContext = createContext<{ store: AppStore; services: Services } | null>(null);
+
+function useContextValue() {
+  const value = useContext(StoreContext);
+  if (!value) throw new Error('the app store is not provided');
+  return value;
+}
+
+/** Selects one piece of the app state; re-renders when it changes. */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return useStore(useContextValue().store, selector);
+}
+
+/** The store itself, for event handlers that read the state without subscribing. */
+export function useAppStore(): AppStore {
+  return useContextValue().store;
+}
+
+export function useServices(): Services {
+  return useContextValue().services;
+}

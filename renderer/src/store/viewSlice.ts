@@ -1,7 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { Settings } from '../host/host';
-import { registry } from './registry';
-import type { AppState } from './store';
+import type { Settings } from '../core/catalog';
+import type { AppState, Services } from './store';
 
 export interface ViewSlice {
   theme: Settings['theme'];
@@ -14,16 +13,18 @@ export interface ViewSlice {
   togglePresentation(): void;
 }
 
-export const createViewSlice: StateCreator<AppState, [], [], ViewSlice> = (set) => ({
-  theme: 'dark',
-  selectedBlock: null,
-  hoveredBlock: null,
-  presentation: false,
-  setTheme: (theme) => {
-    set({ theme });
-    void registry.host?.setSettings({ theme });
-  },
-  selectBlock: (selectedBlock) => set({ selectedBlock }),
-  hoverBlock: (hoveredBlock) => set({ hoveredBlock }),
-  togglePresentation: () => set((s) => ({ presentation: !s.presentation })),
-});
+export const createViewSlice =
+  ({ host }: Services): StateCreator<AppState, [], [], ViewSlice> =>
+  (set) => ({
+    theme: 'dark',
+    selectedBlock: null,
+    hoveredBlock: null,
+    presentation: false,
+    setTheme: (theme) => {
+      set({ theme });
+      void host.setSettings({ theme });
+    },
+    selectBlock: (selectedBlock) => set({ selectedBlock }),
+    hoverBlock: (hoveredBlock) => set({ hoveredBlock }),
+    togglePresentation: () => set((s) => ({ presentation: !s.presentation })),
+  });

@@ -1,10 +1,11 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
-import { registry } from '../store/registry';
-import { useApp } from '../store/store';
+import type { AppStore } from '../store/store';
+import { useApp, useAppStore } from '../store/store';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
+import { EvaluatePanel } from './EvaluatePanel';
 import { ModelList } from './ModelList';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
@@ -13,7 +14,8 @@ import { SummaryPanel } from './SummaryPanel';
 export function App() {
   const status = useApp((s) => s.status);
   const error = useApp((s) => s.error);
-  const version = useApp((s) => s.version);
+  const model = useApp((s) => s.model);
+  const store = useAppStore();
   const themeName = useApp((s) => s.theme);
   const presentation = useApp((s) => s.presentation);
   const selected = useApp((s) => s.selectedBlock);
@@ -22,22 +24,24 @@ export function App() {
   const hoverBlock = useApp((s) => s.hoverBlock);
   const openDropped = useApp((s) => s.openDropped);
   const theme = themes[themeName];
-  const loaded = status === 'ready' ? registry.loaded : null;
+  const loaded = status === 'ready' ? model : null;
+  const shortcuts = useMemo(() => loaded?.analysis.topology.blocks.map((b) => b.shortcut) ?? [], [loaded]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) useApp.getState().togglePresentation();
-      if (e.key === 'Escape') useApp.getState().selectBlock(null);
+      const state = store.getState();
+      if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) state.togglePresentation();
+      if (e.key === 'Escape') state.selectBlock(null);
       if (
         (e.key === 'ArrowRight' || e.key === 'ArrowLeft') &&
         !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement)
       ) {
-        stepSelection(e.key === 'ArrowRight' ? 1 : -1);
+        stepSelection(store, e.key === 'ArrowRight' ? 1 : -1);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [store]);
 
   return (
     <div
@@ -46,7 +50,6 @@ export function App() {
       aria-label="Skipscope"
       data-testid="app"
       data-state={status}
-      data-version={version}
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
@@ -75,7 +78,7 @@ export function App() {
         {loaded && (
           <NetworkScene
             layout={loaded.layout}
-            shortcuts={loaded.analysis.topology.blocks.map((b) => b.shortcut)}
+            shortcuts={shortcuts}
             theme={theme}
             selected={selected}
             hovered={hovered}
@@ -84,12 +87,13 @@ export function App() {
           />
         )}
         {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
-        {loaded && <BlockCard />}
+        {loaded && <BlockCard model={loaded} />}
       </main>
       <aside className="sidebar right">
-        {loaded && <SummaryPanel />}
-        {loaded && <RunPanel />}
-        {loaded && <BlockList />}
+        {loaded && <SummaryPanel model={loaded} />}
+        {loaded && <RunPanel model={loaded} />}
+        {loaded && <EvaluatePanel model={loaded} />}
+        {loaded && <BlockList model={loaded} />}
       </aside>
     </div>
   );
@@ -111,11 +115,12 @@ function ThemePicker() {
 }
 
 /** ← / → walk through the blocks (or layers), so a lecturer can step along the network. */
-function stepSelection(delta: number): void {
-  const t = registry.loaded?.analysis.topology;
+function stepSelection(store: AppStore, delta: number): void {
+  const state = store.getState();
+  const t = state.model?.analysis.topology;
   const count = t ? (t.kind === 'plain' ? t.layers.length : t.blocks.length) : 0;
   if (count === 0) return;
-  const current = useApp.getState().selectedBlock;
+  const current = state.selectedBlock;
   const next = current === null ? (delta > 0 ? 0 : count - 1) : Math.min(count - 1, Math.max(0, current + delta));
-  useApp.getState().selectBlock(next);
+  state.selectBlock(next);
 }

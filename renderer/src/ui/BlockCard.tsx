@@ -1,16 +1,15 @@
-import { SHORTCUT_NAMES } from '../core/summary';
-import { registry } from '../store/registry';
+import { SHORTCUT_NAMES } from '../core/topology/types';
+import type { OpenModel } from '../store/modelSlice';
 import { useApp } from '../store/store';
 import { formatCount, formatShape } from './format';
 
 /** The hovered (else selected) block, described in one card over the 3D view: readable from the back row. */
-export function BlockCard() {
-  useApp((s) => s.version);
+export function BlockCard({ model }: { model: OpenModel }) {
   const hovered = useApp((s) => s.hoveredBlock);
   const selected = useApp((s) => s.selectedBlock);
-  const t = registry.loaded?.analysis.topology;
+  const t = model.analysis.topology;
   const index = hovered ?? selected;
-  if (!t || index === null) return null;
+  if (index === null) return null;
   if (t.kind === 'plain') {
     const l = t.layers[index];
     if (!l) return null;

@@ -1,23 +1,16 @@
-import { registry } from '../store/registry';
+import { SHORTCUT_NAMES } from '../core/topology/types';
+import type { OpenModel } from '../store/modelSlice';
 import { useApp } from '../store/store';
 import { formatCount, formatShape } from './format';
 
-const SHORTCUT_LABEL = {
-  identity: 'identity',
-  projection: 'projection',
-  optionA: 'option A',
-  pooled: 'pooled',
-} as const;
-
 /** Residual blocks as units: stage, shapes, shortcut kind; hovering or clicking links to the 3D view. */
-export function BlockList() {
-  useApp((s) => s.version);
+export function BlockList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
   const hoverBlock = useApp((s) => s.hoverBlock);
-  const topology = registry.loaded?.analysis.topology;
-  const blocks = topology?.blocks ?? [];
-  if (topology?.kind === 'plain') return <LayerList />;
+  const topology = model.analysis.topology;
+  const blocks = topology.blocks;
+  if (topology.kind === 'plain') return <LayerList model={model} />;
   return (
     <section className="panel" aria-label="Residual blocks">
       <h2>
@@ -50,7 +43,7 @@ export function BlockList() {
               <span className="block-shape">
                 {formatShape(b.inShape)} → {formatShape(b.outShape)}
               </span>
-              <span className={`tag shortcut-${b.shortcut}`}>{SHORTCUT_LABEL[b.shortcut]}</span>
+              <span className={`tag shortcut-${b.shortcut}`}>{SHORTCUT_NAMES[b.shortcut]}</span>
             </button>
             {b.index === selected && (
               <p className="block-detail">
@@ -67,10 +60,10 @@ export function BlockList() {
 }
 
 /** A plain network has no blocks: its weighted layers are the units drawn in the scene. */
-function LayerList() {
+function LayerList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
-  const layers = registry.loaded?.analysis.topology.layers ?? [];
+  const layers = model.analysis.topology.layers;
   return (
     <section className="panel" aria-label="Layers">
       <h2>

@@ -1,42 +1,49 @@
 import { useEffect, useRef, useState } from 'react';
-import { imageInputOf, planarToRgba } from '../data/preprocess';
-import { type ImageSource, prepareImage } from '../store/inputs';
-import { registry } from '../store/registry';
-import { useApp } from '../store/store';
+import { errorLine } from '../core/text';
+import { planarToRgba } from '../data/preprocess';
+import type { OpenModel } from '../store/modelSlice';
+import type { ImageSource } from '../store/runSlice';
+import { useApp, useServices } from '../store/store';
 
-const PROVIDER_NAME = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' } as const;
+const PROVIDER_NAME: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
 
-/** Runs the model on one test image and shows the top-5 classes and the execution provider that really ran. */
-export function RunPanel() {
+/** Runs the model on one image and shows the top-5 classes and the execution provider that really ran. */
+export function RunPanel({ model }: { model: OpenModel }) {
   const runtime = useApp((s) => s.runtime);
   const provider = useApp((s) => s.provider);
   const reason = useApp((s) => s.providerReason);
+  const runtimeError = useApp((s) => s.runtimeError);
   const imageIndex = useApp((s) => s.imageIndex);
-  const imageCount = useApp((s) => s.imageCount);
+  const imageSet = useApp((s) => s.imageSet);
   const running = useApp((s) => s.running);
-  const predictions = useApp((s) => s.predictions);
-  const trueLabel = useApp((s) => s.trueLabel);
+  const run = useApp((s) => s.run);
   const runError = useApp((s) => s.runError);
-  const runMs = useApp((s) => s.runMs);
   const setImageIndex = useApp((s) => s.setImageIndex);
   const runImage = useApp((s) => s.runImage);
   const preference = useApp((s) => s.providerPreference);
   const setPreference = useApp((s) => s.setProviderPreference);
   const source = useApp((s) => s.imageSource);
   const setSource = useApp((s) => s.setImageSource);
+  const customImage = useApp((s) => s.customImage);
   const setCustomImage = useApp((s) => s.setCustomImage);
-  const labels = registry.loaded?.labels ?? [];
+  const labels = model.labelSet?.classes ?? [];
+  const count = imageSet?.count ?? 0;
 
   return (
     <section className="panel" aria-label="Run">
       <h2>Run</h2>
-      <p className="provider" data-testid="provider" data-provider={provider ?? ''} title={reason ?? ''}>
+      <p
+        className="provider"
+        data-testid="provider"
+        data-provider={runtime === 'ready' ? (provider ?? '') : ''}
+        title={reason ?? ''}
+      >
         {runtime === 'ready' && provider
-          ? `Runs on ${PROVIDER_NAME[provider]}`
+          ? `Runs on ${PROVIDER_NAME[provider] ?? provider}`
           : runtime === 'error'
-            ? 'Runtime failed'
+            ? `Runtime failed: ${runtimeError}`
             : 'Starting runtime…'}
-        {reason && <span className="reason"> — {reason}</span>}
+        {runtime === 'ready' && reason && <span className="reason"> — {reason}</span>}
       </p>
       <label className="provider-choice">
         Execution provider{' '}
@@ -59,15 +66,15 @@ export function RunPanel() {
         >
           <option value="cifar10">CIFAR-10 test set (932)</option>
           <option value="imagenet">ImageNet samples (23)</option>
-          <option value="custom" disabled={!registry.customImage}>
-            Your image{registry.customImage ? `: ${registry.customImage.name}` : ''}
+          <option value="custom" disabled={!customImage}>
+            Your image{customImage ? `: ${customImage.name}` : ''}
           </option>
         </select>{' '}
         <label className="file-button">
           Your image…
           <input
             type="file"
-            accept="image/*"
+            accept="image/jpeg,image/png,image/webp"
             data-testid="custom-image"
             onChange={(e) => {
               const file = e.target.files?.[0];
@@ -77,23 +84,23 @@ export function RunPanel() {
         </label>
       </label>
       <div className="run-row">
-        <Thumbnail />
+        <Thumbnail model={model} />
         <div className="run-controls">
           <label>
             Image{' '}
             <input
               type="number"
               min={0}
-              max={Math.max(0, imageCount - 1)}
+              max={Math.max(0, count - 1)}
               value={imageIndex}
               onChange={(e) => setImageIndex(Number(e.target.value))}
               data-testid="image-index"
             />
-            <span className="muted"> of {imageCount}</span>
+            <span className="muted"> of {count}</span>
           </label>
           <button
             type="button"
-            disabled={runtime !== 'ready' || running}
+            disabled={runtime !== 'ready' || running || !imageSet}
             onClick={() => void runImage()}
             data-testid="run"
           >
@@ -106,9 +113,9 @@ export function RunPanel() {
           {runError}
         </p>
       )}
-      {predictions && (
-        <ol className="predictions" data-testid="predictions" data-logits={JSON.stringify(useApp.getState().logits)}>
-          {predictions.map((p, i) => (
+      {run && (
+        <ol className="predictions" data-testid="predictions" data-logits={JSON.stringify(run.logits)}>
+          {run.predictions.map((p, i) => (
             <li key={p.index} data-testid={i === 0 ? 'prediction' : undefined} data-class-index={p.index}>
               <span className="label">{p.label}</span>
               <span className="bar" style={{ width: `${Math.max(2, p.probability * 100)}%` }} />
@@ -117,10 +124,16 @@ export function RunPanel() {
           ))}
         </ol>
       )}
-      {predictions && trueLabel !== null && (
-        <p className="muted" data-testid="true-label">
-          True label: {labels[trueLabel] ?? trueLabel} {predictions[0]?.index === trueLabel ? '✓' : '✗'}
-          {runMs !== null && ` · ${runMs.toFixed(1)} ms`}
+      {run && (
+        <p className="muted" data-testid="run-facts">
+          {run.trueLabel !== null && (
+            <span data-testid="true-label">
+              True label: {labels[run.trueLabel] ?? run.trueLabel}{' '}
+              {run.predictions[0]?.index === run.trueLabel ? '✓' : '✗'}
+              {' · '}
+            </span>
+          )}
+          {run.ms.toFixed(1)} ms on {PROVIDER_NAME[provider ?? ''] ?? provider}
         </p>
       )}
     </section>
@@ -128,44 +141,32 @@ export function RunPanel() {
 }
 
 /** The exact pixels the model will see (after resize and crop), drawn at the model's resolution. */
-function Thumbnail() {
+function Thumbnail({ model }: { model: OpenModel }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const source = useApp((s) => s.imageSource);
+  const { lab } = useServices();
+  const imageSet = useApp((s) => s.imageSet);
   const index = useApp((s) => s.imageIndex);
-  const version = useApp((s) => s.version);
-  const customVersion = useApp((s) => s.customVersion);
   const [title, setTitle] = useState('');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: version and customVersion signal changes in the non-reactive registry (the open model, the user's image).
   useEffect(() => {
-    const side = imageInputOf(registry.loaded?.analysis.topology.input.shape ?? null)?.side;
-    if (!side) return;
-    const resize =
-      useApp.getState().entries.find((e) => e.id === registry.loaded?.modelId)?.preprocessing?.resize ?? null;
+    const side = model.input?.side;
+    if (!side || !imageSet || index >= imageSet.count) return;
     let live = true;
-    prepareImage(source, index, side, resize).then(
-      (image) => {
+    lab.call('pixels', { set: imageSet.id, index, side, resize: model.preprocessing.resize }).then(
+      ({ pixels, name }) => {
         const c = canvas.current;
         const ctx = c?.getContext('2d');
         if (!live || !c || !ctx) return;
-        c.width = image.side;
-        c.height = image.side;
-        ctx.putImageData(
-          new ImageData(
-            new Uint8ClampedArray(planarToRgba(image.pixels, image.side, image.side)),
-            image.side,
-            image.side,
-          ),
-          0,
-          0,
-        );
-        setTitle(image.title);
+        c.width = side;
+        c.height = side;
+        ctx.putImageData(new ImageData(new Uint8ClampedArray(planarToRgba(pixels, side, side)), side, side), 0, 0);
+        setTitle(name);
       },
-      () => setTitle(''),
+      (error) => live && setTitle(errorLine(error)),
     );
     return () => {
       live = false;
     };
-  }, [source, index, version, customVersion]);
+  }, [lab, model, imageSet, index]);
   return (
     <canvas
       ref={canvas}

@@ -1,5 +1,4 @@
-import { SHORTCUT_NAMES } from '../core/summary';
-import type { Topology } from '../core/topology/types';
+import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
 import type { Theme } from '../scene/theme';
 import { formatShape } from './format';
 

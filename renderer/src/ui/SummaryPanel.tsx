@@ -1,15 +1,13 @@
 import { formatPathCount } from '../core/summary';
-import { registry } from '../store/registry';
-import { useApp } from '../store/store';
+import type { OpenModel } from '../store/modelSlice';
+import { useServices } from '../store/store';
 import { exportReport } from './exportReport';
 import { formatCount, formatShape } from './format';
 
 /** What the model is: the architecture guess and the numbers behind it. */
-export function SummaryPanel() {
-  useApp((s) => s.version);
-  const loaded = registry.loaded;
-  if (!loaded) return null;
-  const { model, topology: t, architecture } = loaded.analysis;
+export function SummaryPanel({ model: open }: { model: OpenModel }) {
+  const { host } = useServices();
+  const { model, topology: t, architecture } = open.analysis;
   const rows: [string, string][] = [
     ['Architecture', architecture],
     ['Parameters', `${formatCount(t.params)} (${t.params.toLocaleString('en-US')})`],
@@ -38,7 +36,12 @@ export function SummaryPanel() {
           </div>
         ))}
       </dl>
-      <button type="button" className="export" onClick={() => void exportReport()} data-testid="export-report">
+      <button
+        type="button"
+        className="export"
+        onClick={() => void exportReport(open.analysis, host)}
+        data-testid="export-report"
+      >
         Export report (JSON)
       </button>
     </section>

@@ -23,3 +23,12 @@ export function formatCount(n: number): string {
 export function formatShape(shape: readonly number[] | null): string {
   return shape ? shape.join('×') : '?';
 }
+
+/** 1234 → "1.2 s", 95000 → "1 min 35 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - 60 * m)} s`;
+}

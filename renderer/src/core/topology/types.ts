@@ -1,6 +1,14 @@
 import type { Shape } from '../ops';
 
 export type ShortcutKind = 'identity' | 'projection' | 'optionA' | 'pooled';
+
+/** How every view (summary, report, block list, legend, CLI) names a shortcut kind. */
+export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
+  identity: 'identity',
+  projection: 'projection',
+  optionA: 'option-A',
+  pooled: 'pooled (ResNet-D)',
+};
 export type BlockKind = 'basic' | 'bottleneck' | 'other';
 export type Activation = 'post' | 'pre';
 

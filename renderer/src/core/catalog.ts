@@ -1,4 +1,60 @@
-import type { ModelEntry, Preprocessing } from './host';
+/**
+ * What the app knows about model files before opening them: the entries the hosts list (bundled models from
+ * models/manifest.json, the desktop library, files opened in a browser session) and the user's settings.
+ * Shared by the renderer, the Electron main process and its IPC contract; pure data, no I/O.
+ */
+
+/** x = (pixel · scale − mean[c]) / std[c], per channel in RGB order; images resized first (data/resize.ts). */
+export interface Preprocessing {
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** The shorter side is resized to this before the centre crop; null: images must already have the model's side. */
+  resize: number | null;
+}
+
+/** What the native menu asks the UI to do; the rest of the menu (Open…, Open Recent) is handled by the host. */
+export type HostMenuCommand = 'export' | 'presentation';
+
+/** Cached, derived facts about a model file (computed once, kept in the library index). */
+export interface ModelMeta {
+  /** e.g. "ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts" */
+  architecture: string;
+  parameters: number;
+  opset: number;
+  irVersion: number;
+  producer: string;
+  blocks: number;
+}
+
+export interface ModelEntry {
+  /** Opaque id; the only handle the renderer ever passes back to the host. */
+  id: string;
+  name: string;
+  source: 'bundled' | 'library' | 'session';
+  bytes: number;
+  sha256?: string;
+  /** Label set name from assets/manifest.json (e.g. "cifar10", "imagenet"), when known. */
+  labels?: string;
+  /** Evaluation set id from assets/manifest.json, when the model was trained on one we ship. */
+  dataset?: string;
+  preprocessing?: Preprocessing;
+  /** Top-1 in % measured with onnxruntime-node on `dataset`, when shipped with the model. */
+  referenceTop1?: number;
+  isDefault?: boolean;
+  meta?: ModelMeta;
+  /** Last time the user opened it (ms since epoch), for the recent list. */
+  openedAt?: number;
+}
+
+export interface Settings {
+  theme: 'dark' | 'light' | 'projector';
+  provider: 'auto' | 'webgpu' | 'wasm';
+  batchSize: number;
+  lastModelId: string | null;
+}
+
+export const defaultSettings: Settings = { theme: 'dark', provider: 'auto', batchSize: 32, lastModelId: null };
 
 /** One bundled model as models/manifest.json lists it: the entry the UI sees and its file (relative to models/). */
 export interface BundledModel {

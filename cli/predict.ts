@@ -1,0 +1,198 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Preprocessing } from '../renderer/src/core/catalog';
+import { analyzeModel } from '../renderer/src/core/summary';
+import { guessLabelSet, type LabelSet, topK } from '../renderer/src/data/labels';
+import { presetFor } from '../renderer/src/data/preprocess';
+import { evaluate, type EvaluateResult } from '../renderer/src/lab/evaluate';
+import { describeInput } from '../renderer/src/lab/inputs';
+import { trackProgress } from '../renderer/src/lab/job';
+import { predictOne } from '../renderer/src/lab/predict';
+import { sha256Hex } from '../renderer/src/worker/handlers';
+import { loadLabelSet } from './assets';
+import { readModelFile } from './files';
+import { cifarBinSet, type DiskSet, folderSet, singleImageSet } from './imageSets';
+import { createNodeRuntime, type NodeProvider } from './ortNode';
+import { stderrProgress } from './progress';
+
+export interface PredictOptions {
+  model: string;
+  data?: string;
+  cifarBin?: string[];
+  image?: string;
+  batch?: number;
+  provider?: NodeProvider;
+  json: boolean;
+}
+
+/** The stable JSON of `skipscope predict --json` (schema "skipscope.predict/1", documented in docs/cli.md). */
+export interface PredictJson {
+  schema: 'skipscope.predict/1';
+  model: { file: string; sha256: string };
+  data: { kind: DiskSet['kind']; title: string; id: string; count: number; labelSet: string | null };
+  preprocessing: Preprocessing;
+  runtime: { name: string; provider: string };
+  /** --image: the top-5 classes. */
+  image?: { name: string; top5: { index: number; label: string; probability: number }[] };
+  /** --data / --cifar-bin: accuracy with 95 % Wilson intervals, per class, and what was skipped. */
+  top1?: Accuracy;
+  top5?: Accuracy;
+  perClass?: { index: number; label: string; count: number; correct: number }[];
+  predictions?: number[];
+  skipped?: { name: string; reason: string }[];
+  unlabelled?: number;
+  unknownFolders?: string[];
+  ignoredFiles?: number;
+  ms: number;
+}
+
+interface Accuracy {
+  correct: number;
+  n: number;
+  rate: number | null;
+  low: number;
+  high: number;
+}
+
+/** `skipscope predict`: one image's top-5, or accuracy on a labelled set, on onnxruntime-node. */
+export async function predict(options: PredictOptions, out: (s: string) => void): Promise<void> {
+  const { bytes, resolveExternal } = readModelFile(options.model);
+  const file = basename(options.model);
+  const analysis = analyzeModel(bytes, file, resolveExternal);
+  const input = describeInput(analysis.model, analysis.topology);
+  const labelSetName = guessLabelSet(input.classes);
+  const labels: LabelSet | null = labelSetName ? loadLabelSet(labelSetName) : null;
+  const source = openData(options, labels);
+  const preprocessing = presetFor(input.side);
+  const runtime = createNodeRuntime({
+    provider: options.provider ?? 'cpu',
+    ...(options.batch ? { batchSize: options.batch } : {}),
+  });
+  const session = await runtime.createSession(bytes);
+  const base = {
+    schema: 'skipscope.predict/1' as const,
+    model: { file, sha256: await sha256Hex(bytes) },
+    data: {
+      kind: source.kind,
+      title: source.set.title,
+      id: source.set.id,
+      count: source.set.count,
+      labelSet: source.set.labelSet,
+    },
+    preprocessing,
+    runtime: { name: runtime.name, provider: session.provider },
+  };
+  try {
+    if (source.kind === 'image') {
+      const p = await predictOne(session, input, source.set, 0, preprocessing);
+      const report: PredictJson = {
+        ...base,
+        image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5) },
+        ms: p.ms,
+      };
+      out(options.json ? JSON.stringify(report, null, 2) : formatImage(report));
+      return;
+    }
+    const bar = stderrProgress(`evaluating ${source.set.title}`);
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    let result: EvaluateResult;
+    try {
+      result = await evaluate(
+        session,
+        input,
+        source.set,
+        { preprocessing, batchSize: runtime.batchSize },
+        trackProgress(controller.signal, (p) => bar.report(p)),
+      );
+    } finally {
+      process.off('SIGINT', stop);
+      bar.finish();
+    }
+    const accuracy = (p: EvaluateResult['top1']): Accuracy => ({
+      correct: p.successes,
+      n: p.n,
+      rate: p.n ? p.rate : null,
+      low: p.low,
+      high: p.high,
+    });
+    const report: PredictJson = {
+      ...base,
+      top1: accuracy(result.top1),
+      top5: accuracy(result.top5),
+      perClass: result.perClass.map((c, index) => ({ index, label: labels?.classes[index] ?? `class ${index}`, ...c })),
+      predictions: result.predictions,
+      skipped: result.skipped.map(({ name, reason }) => ({ name, reason })),
+      unlabelled: result.unlabelled,
+      unknownFolders: source.unknownFolders,
+      ignoredFiles: source.ignored,
+      ms: result.ms,
+    };
+    out(options.json ? JSON.stringify(report, null, 2) : formatSet(report));
+  } finally {
+    await session.release();
+  }
+}
+
+function openData(options: PredictOptions, labels: LabelSet | null): DiskSet {
+  const given = [options.data, options.cifarBin?.length ? 'x' : undefined, options.image].filter(Boolean).length;
+  if (given !== 1) throw new InputError('predict needs exactly one of --data DIR, --cifar-bin FILE or --image FILE');
+  const check = (path: string, folder: boolean) => {
+    if (!existsSync(path)) throw new InputError(`${basename(path)}: no such ${folder ? 'folder' : 'file'}`);
+    if (statSync(path).isDirectory() !== folder)
+      throw new InputError(`${basename(path)} is ${folder ? 'a file, not a folder' : 'a folder, not a file'}`);
+  };
+  try {
+    if (options.data) {
+      check(options.data, true);
+      return folderSet(options.data, labels);
+    }
+    if (options.image) {
+      check(options.image, false);
+      return singleImageSet(options.image);
+    }
+    for (const p of options.cifarBin!) check(p, false);
+    return cifarBinSet(options.cifarBin!);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError((error as Error).message);
+  }
+}
+
+/** Bad input from the user (exit code 2 with this one line). */
+export class InputError extends Error {}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);
+
+function formatImage(r: PredictJson): string {
+  return [
+    `${r.image!.name} → ${r.model.file} (${r.runtime.provider}, ${r.ms.toFixed(1)} ms)`,
+    ...r.image!.top5.map((p, i) => `  ${i + 1}. ${p.label.padEnd(28)} ${pct(p.probability).padStart(8)}`),
+  ].join('\n');
+}
+
+function formatSet(r: PredictJson): string {
+  const acc = (a: Accuracy) => `${pct(a.rate)} (${a.correct}/${a.n}; 95 % Wilson ${pct(a.low)}–${pct(a.high)})`;
+  const lines = [
+    `${r.model.file} on ${r.data.title}: ${r.data.count} images, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
+    `  top-1 ${acc(r.top1!)}`,
+    `  top-5 ${acc(r.top5!)}`,
+  ];
+  if (r.unlabelled)
+    lines.push(`  ${r.unlabelled} images without a label of the model's classes (predicted, not scored)`);
+  if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
+  if (r.skipped?.length) {
+    lines.push(`  ${r.skipped.length} unreadable images skipped:`);
+    for (const s of r.skipped.slice(0, 10)) lines.push(`    ${s.reason}`);
+  }
+  const classes = r.perClass!.filter((c) => c.count > 0);
+  if (classes.length && classes.length <= 20) {
+    lines.push('  per class:');
+    for (const c of classes)
+      lines.push(
+        `    ${c.label.padEnd(24)} ${String(c.correct).padStart(5)}/${String(c.count).padEnd(5)} ${pct(c.correct / c.count)}`,
+      );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,99 @@
+import { imagePixels, parseCifarBinary } from './cifar';
+import { type RgbImage, toModelPixels } from './resize';
+
+/** Label sets Skipscope ships (assets/labels). */
+export type LabelSetName = 'cifar10' | 'imagenet';
+
+/** Turns image file bytes into RGB: the browser's decoders in the app, sharp in the CLI. */
+export type ImageDecoder = (bytes: Uint8Array, name: string) => Promise<RgbImage>;
+
+/**
+ * A labelled (or unlabelled) set of images an experiment can iterate over, the same in the page, the lab
+ * worker and Node. `id` names the data in cache keys, so equal ids must mean equal images.
+ */
+export interface ImageSet {
+  readonly id: string;
+  readonly title: string;
+  readonly count: number;
+  /** The label set `label()` indexes into, or null when the images carry no labels. */
+  readonly labelSet: LabelSetName | null;
+  /** The side of every image when they all share one (CIFAR binaries: 32), else null. */
+  readonly nativeSide: number | null;
+  label(i: number): number | null;
+  name(i: number): string;
+  /** Planar RGB bytes (3 × side × side) for image i, resized and centre-cropped as torchvision does. */
+  pixels(i: number, side: number, resize: number | null): Promise<Uint8Array>;
+}
+
+/** A set from CIFAR binary batch bytes (1 label byte + 3072 pixel bytes per image). */
+export function cifarImageSet(options: {
+  id: string;
+  title: string;
+  bytes: Uint8Array;
+  labelSet?: LabelSetName | null;
+}): ImageSet {
+  const set = parseCifarBinary(options.bytes);
+  return {
+    id: options.id,
+    title: options.title,
+    count: set.count,
+    labelSet: options.labelSet === undefined ? 'cifar10' : options.labelSet,
+    nativeSide: set.width,
+    label: (i) => set.labels[i] ?? null,
+    name: (i) => `${options.title} #${i}`,
+    async pixels(i, side) {
+      if (side !== set.width)
+        throw new Error(
+          `this model expects 3×${side}×${side} input; ${options.title} is 3×${set.width}×${set.height} (pick ImageNet samples or your own images)`,
+        );
+      return imagePixels(set, i);
+    },
+  };
+}
+
+/** One image file of a set: its name (for messages), its label, and how to read its bytes. */
+export interface ImageFile {
+  name: string;
+  label: number | null;
+  read(): Promise<Uint8Array>;
+}
+
+/** A set of image files (JPEG, PNG, WebP), decoded on demand with `decode`. */
+export function fileImageSet(options: {
+  id: string;
+  title: string;
+  files: readonly ImageFile[];
+  labelSet: LabelSetName | null;
+  decode: ImageDecoder;
+}): ImageSet {
+  const { files, decode } = options;
+  return {
+    id: options.id,
+    title: options.title,
+    count: files.length,
+    labelSet: options.labelSet,
+    nativeSide: null,
+    label: (i) => files[i]?.label ?? null,
+    name: (i) => files[i]?.name ?? `#${i}`,
+    async pixels(i, side, resize) {
+      const file = files[i];
+      if (!file) throw new Error(`no image ${i} in ${options.title}`);
+      return toModelPixels(await decode(await file.read(), file.name), side, resize);
+    },
+  };
+}
+
+/** Image file names Skipscope reads (by extension, case-insensitive). */
+export function isImageFileName(name: string): boolean {
+  return /\.(jpe?g|png|webp)$/i.test(name);
+}
+
+/** A short, stable fingerprint of a list of files (names and sizes) for set ids: FNV-1a, hex. */
+export function fingerprint(parts: readonly (string | number)[]): string {
+  let h = 0x811c9dc5;
+  for (const ch of parts.join('\u0000')) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

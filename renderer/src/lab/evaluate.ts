@@ -1,0 +1,104 @@
+import type { ImageSet } from '../data/imageSets';
+import { argmaxRow, inTopK } from '../data/labels';
+import type { Preprocessing } from '../data/preprocess';
+import { batches, loadBatch, type ModelInput, type Skipped } from './inputs';
+import { checkCancelled, checkpoint, type JobContext } from './job';
+import type { Session } from './runtime';
+import { permutation, type Proportion, wilson } from './stats';
+
+export interface EvaluateOptions {
+  preprocessing: Preprocessing;
+  batchSize: number;
+  /** Order in which images are visited: a seeded random order makes every running estimate a fair sample. */
+  seed?: number;
+}
+
+/** The running estimate after each batch: accuracy so far with its interval. */
+export interface EvaluatePartial {
+  top1: Proportion;
+  top5: Proportion;
+}
+
+export interface EvaluateResult {
+  set: { id: string; title: string; count: number };
+  /** Labelled images that were read and scored. */
+  top1: Proportion;
+  top5: Proportion;
+  /** Per class index: labelled images and how many were top-1 correct. */
+  perClass: { count: number; correct: number }[];
+  /** Top-1 class per image of the set (−1 where the image was skipped). */
+  predictions: number[];
+  skipped: Skipped[];
+  /** Images without a label in the model's label set (predicted, not scored). */
+  unlabelled: number;
+  provider: string;
+  ms: number;
+}
+
+/**
+ * Top-1 / top-5 and per-class accuracy of a model on an image set. Images are visited in a seeded random order
+ * so that the partial results after each batch are an unbiased estimate with a Wilson 95 % interval; the final
+ * figures cover every image and do not depend on the order.
+ */
+export async function evaluate(
+  session: Session,
+  input: ModelInput,
+  set: ImageSet,
+  options: EvaluateOptions,
+  job: JobContext<EvaluatePartial>,
+): Promise<EvaluateResult> {
+  const started = performance.now();
+  const batchSize = input.fixedBatch ?? Math.max(1, options.batchSize);
+  const predictions = new Array<number>(set.count).fill(-1);
+  const skipped: Skipped[] = [];
+  let classes = input.classes ?? 0;
+  let perClass: { count: number; correct: number }[] = [];
+  let scored = 0;
+  let correct1 = 0;
+  let correct5 = 0;
+  let unlabelled = 0;
+  let done = 0;
+  job.progress(0, set.count);
+  for (const indices of batches(set.count, batchSize, permutation(set.count, options.seed ?? 1))) {
+    await checkpoint(job.signal);
+    const batch = await loadBatch(set, indices, input, options.preprocessing);
+    skipped.push(...batch.skipped);
+    if (batch.tensor) {
+      const out = await session.run({ [input.name]: batch.tensor }, [input.output]);
+      checkCancelled(job.signal);
+      const logits = out[input.output]!;
+      classes = logits.dims[logits.dims.length - 1] ?? classes;
+      if (perClass.length !== classes) perClass = Array.from({ length: classes }, () => ({ count: 0, correct: 0 }));
+      const values = logits.data as Float32Array;
+      batch.indices.forEach((index, row) => {
+        const top = argmaxRow(values, classes, row);
+        predictions[index] = top;
+        const label = set.label(index);
+        if (label === null || label >= classes) {
+          unlabelled++;
+          return;
+        }
+        scored++;
+        perClass[label]!.count++;
+        if (top === label) {
+          correct1++;
+          perClass[label]!.correct++;
+        }
+        if (inTopK(values, classes, row, label, Math.min(5, classes))) correct5++;
+      });
+    }
+    done += indices.length;
+    job.progress(done, set.count, { top1: wilson(correct1, scored), top5: wilson(correct5, scored) });
+  }
+  return {
+    set: { id: set.id, title: set.title, count: set.count },
+    top1: wilson(correct1, scored),
+    top5: wilson(correct5, scored),
+    perClass,
+    predictions,
+    skipped,
+    unlabelled,
+    provider: session.provider,
+    ms: performance.now() - started,
+  };
+}

@@ -1,0 +1,98 @@
+import type { Model } from '../core/onnx/model';
+import type { Topology } from '../core/topology/types';
+import type { ImageSet } from '../data/imageSets';
+import { nchwToNhwc, normalizePlanar, type Preprocessing } from '../data/preprocess';
+import { float32, type HostTensor } from './runtime';
+
+/** How a model takes images: which input, channels first or last, the side, and whether its batch is fixed. */
+export interface ModelInput {
+  name: string;
+  layout: 'NCHW' | 'NHWC';
+  side: number;
+  /** A batch size the graph insists on (e.g. exported with batch 1), or null when the batch axis is dynamic. */
+  fixedBatch: number | null;
+  /** The output experiments read (logits), and its class count when known. */
+  output: string;
+  classes: number | null;
+}
+
+/** Reads the image input of a model; throws a one-line message when it does not take square RGB images. */
+export function describeInput(model: Model, topology: Topology): ModelInput {
+  const declared = model.graph.inputs.find((i) => i.name === topology.input.name);
+  const shape = topology.input.shape;
+  const [, a, b, c] = (shape ?? []) as number[];
+  const layout = shape?.length === 4 ? (a === 3 && b === c ? 'NCHW' : c === 3 && a === b ? 'NHWC' : null) : null;
+  if (!layout)
+    throw new Error(
+      `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
+    );
+  const batch = declared?.shape?.[0];
+  return {
+    name: topology.input.name,
+    layout,
+    side: layout === 'NCHW' ? b! : a!,
+    fixedBatch: typeof batch === 'number' ? batch : null,
+    output: topology.output.name,
+    classes: topology.output.shape?.[1] ?? null,
+  };
+}
+
+/** Images that could not be read: listed and skipped, never fatal. */
+export interface Skipped {
+  index: number;
+  name: string;
+  reason: string;
+}
+
+export interface Batch {
+  /** Set indices of the images in the tensor, in order. */
+  indices: number[];
+  /** Null when none of the images could be read. */
+  tensor: HostTensor | null;
+  /** The images as read: planar RGB bytes, side × side each, in `indices` order. */
+  pixels: Uint8Array;
+  skipped: Skipped[];
+}
+
+/**
+ * Reads, resizes and normalises the images `indices` of `set` into one input tensor for `input`.
+ * Unreadable images are left out and reported in `skipped` (the tensor is null when none could be read).
+ */
+export async function loadBatch(
+  set: ImageSet,
+  indices: readonly number[],
+  input: ModelInput,
+  prep: Preprocessing,
+): Promise<Batch> {
+  const plane = 3 * input.side * input.side;
+  const pixels = new Uint8Array(indices.length * plane);
+  const used: number[] = [];
+  const skipped: Skipped[] = [];
+  for (const i of indices) {
+    try {
+      pixels.set(await set.pixels(i, input.side, prep.resize), used.length * plane);
+      used.push(i);
+    } catch (error) {
+      if (set.nativeSide !== null) throw error;
+      skipped.push({ index: i, name: set.name(i), reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  if (used.length === 0) return { indices: [], tensor: null, pixels: new Uint8Array(0), skipped };
+  const n = used.length;
+  const read = pixels.subarray(0, n * plane);
+  const planar = normalizePlanar(read, n, input.side, input.side, prep);
+  if (input.layout === 'NCHW')
+    return { indices: used, tensor: float32(planar, [n, 3, input.side, input.side]), pixels: read, skipped };
+  const nhwc = new Float32Array(planar.length);
+  for (let k = 0; k < n; k++)
+    nhwc.set(nchwToNhwc(planar.subarray(k * plane, (k + 1) * plane), 3, input.side, input.side), k * plane);
+  return { indices: used, tensor: float32(nhwc, [n, input.side, input.side, 3]), pixels: read, skipped };
+}
+
+/** Splits 0…count−1 (in `order` when given) into batches of at most `size`. */
+export function batches(count: number, size: number, order?: Int32Array): number[][] {
+  const all = order ? Array.from(order) : Array.from({ length: count }, (_, i) => i);
+  const out: number[][] = [];
+  for (let s = 0; s < all.length; s += size) out.push(all.slice(s, s + size));
+  return out;
+}

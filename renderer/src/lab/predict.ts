@@ -1,0 +1,40 @@
+import type { ImageSet } from '../data/imageSets';
+import type { Preprocessing } from '../data/preprocess';
+import { loadBatch, type ModelInput } from './inputs';
+import type { Session } from './runtime';
+
+export interface Prediction {
+  /** The image as the model sees it: planar RGB, side × side. */
+  pixels: Uint8Array;
+  name: string;
+  label: number | null;
+  /** Logits (or whatever the output holds) for the image. */
+  logits: Float32Array;
+  /** Milliseconds of the session run alone. */
+  ms: number;
+  provider: string;
+}
+
+/** Runs one image of a set through the model. */
+export async function predictOne(
+  session: Session,
+  input: ModelInput,
+  set: ImageSet,
+  index: number,
+  prep: Preprocessing,
+): Promise<Prediction> {
+  if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
+  const batch = await loadBatch(set, [index], input, prep);
+  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
+  const started = performance.now();
+  const out = await session.run({ [input.name]: batch.tensor }, [input.output]);
+  const ms = performance.now() - started;
+  return {
+    pixels: batch.pixels,
+    name: set.name(index),
+    label: set.label(index),
+    logits: Float32Array.from(out[input.output]!.data as Float32Array),
+    ms,
+    provider: session.provider,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The one interface every experiment runs on. Implementations: onnxruntime-web inside the lab worker
+ * (runtime/ortWeb.ts: WebGPU, else WASM threads) and onnxruntime-node for the CLI and tests (cli/ortNode.ts).
+ * Feeds and fetches are named, any number of each; tensors cross the interface as host (CPU) arrays.
+ */
+import type { RuntimeType } from '../core/onnx/dtypes';
+
+export type TensorArray =
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | Int32Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array;
+
+export interface HostTensor {
+  type: RuntimeType;
+  data: TensorArray;
+  dims: readonly number[];
+}
+
+export interface SessionInfo {
+  /** The execution provider that really runs this session, e.g. 'webgpu', 'wasm', 'cpu', 'cuda'. */
+  provider: string;
+  /** Why this provider (shown next to its name). */
+  reason: string;
+}
+
+export interface Session extends SessionInfo {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the graph; returns the requested outputs (all when `fetches` is omitted), copied to host memory. */
+  run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+export interface Runtime {
+  /** e.g. 'onnxruntime-web 1.30.0' or 'onnxruntime-node 1.30.0'. */
+  readonly name: string;
+  /** Creates a session for ONNX model bytes on the runtime's preferred provider (falling back as it can). */
+  createSession(model: Uint8Array): Promise<Session>;
+  /** A good batch size for image experiments on this runtime. */
+  readonly batchSize: number;
+}
+
+/** A float32 host tensor. */
+export function float32(data: Float32Array, dims: readonly number[]): HostTensor {
+  return { type: 'float32', data, dims };
+}

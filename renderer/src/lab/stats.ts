@@ -1,0 +1,43 @@
+/** A proportion with its 95 % Wilson score interval (good at small n and near 0 or 1, unlike the normal one). */
+export interface Proportion {
+  successes: number;
+  n: number;
+  /** successes / n (NaN when n = 0). */
+  rate: number;
+  low: number;
+  high: number;
+}
+
+const Z95 = 1.959963984540054;
+
+export function wilson(successes: number, n: number, z = Z95): Proportion {
+  if (n === 0) return { successes, n, rate: Number.NaN, low: 0, high: 1 };
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return { successes, n, rate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** A seeded PRNG (mulberry32): experiments that sample are reproducible from their seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 0…n−1 in a seeded random order (Fisher–Yates). */
+export function permutation(n: number, seed: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const random = seededRandom(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}

@@ -1,0 +1,168 @@
+import { useSyncExternalStore } from 'react';
+import type { EvaluatePartial, EvaluateResult } from '../lab/evaluate';
+import type { Progress } from '../lab/job';
+import type { Proportion } from '../lab/stats';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { formatDuration } from './format';
+
+/** Accuracy of the open model on the current image set, computed in the lab worker. */
+export function EvaluatePanel({ model }: { model: OpenModel }) {
+  const { cache } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const imageSet = useApp((s) => s.imageSet);
+  const runtime = useApp((s) => s.runtime);
+  const key = useApp((s) => s.evaluationKey());
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const evaluate = useApp((s) => s.evaluate);
+  const cancel = useApp((s) => s.cancelJob);
+  const result = cache.get<EvaluateResult>(key);
+  const running = job?.status === 'running';
+  const labels = model.labelSet?.classes ?? [];
+  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
+  if (!model.input) return null;
+  return (
+    <section className="panel" aria-label="Evaluate" data-testid="evaluate-panel">
+      <h2>Evaluate</h2>
+      <p className="muted">
+        Top-1 and top-5 accuracy on {imageSet ? `${imageSet.title} (${imageSet.count} images)` : 'the current images'}
+        {!scorable && imageSet && ' — these images carry no labels of the model’s classes: predictions only'}.
+      </p>
+      <div className="row">
+        {!running && (
+          <button
+            type="button"
+            data-testid="evaluate"
+            disabled={runtime !== 'ready' || !key || !!result}
+            onClick={() => void evaluate()}
+          >
+            {result ? 'Evaluated' : 'Evaluate'}
+          </button>
+        )}
+        {running && key && (
+          <button type="button" data-testid="evaluate-cancel" onClick={() => cancel(key)}>
+            Cancel
+          </button>
+        )}
+      </div>
+      {running && <JobProgress progress={job.progress} />}
+      {job?.status === 'cancelled' && !result && (
+        <p className="muted" data-testid="evaluate-cancelled">
+          Cancelled.
+        </p>
+      )}
+      {job?.status === 'error' && (
+        <p className="error" role="alert" data-testid="evaluate-error">
+          {job.error}
+        </p>
+      )}
+      {result && <EvaluateResultView result={result} labels={labels} reference={model.entry?.referenceTop1} />}
+    </section>
+  );
+}
+
+/** A progress bar with counts and the time left; running estimates when the job gives them. */
+export function JobProgress({ progress }: { progress: Progress | null }) {
+  const done = progress?.done ?? 0;
+  const total = progress?.total ?? 0;
+  const partial = progress?.partial as EvaluatePartial | undefined;
+  return (
+    <div className="job-progress" data-testid="job-progress" data-done={done} data-total={total}>
+      <progress max={Math.max(total, 1)} value={done} />
+      <span className="muted">
+        {done} / {total}
+        {progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
+      </span>
+      {partial && partial.top1.n > 0 && (
+        <span data-testid="running-estimate">
+          {' '}
+          running estimate {percent(partial.top1.rate)} (95 % CI {percent(partial.top1.low)}–
+          {percent(partial.top1.high)}, n = {partial.top1.n})
+        </span>
+      )}
+    </div>
+  );
+}
+
+function EvaluateResultView({
+  result,
+  labels,
+  reference,
+}: {
+  result: EvaluateResult;
+  labels: string[];
+  reference: number | undefined;
+}) {
+  return (
+    <div data-testid="evaluate-result" data-top1={result.top1.rate} data-n={result.top1.n}>
+      <dl className="facts">
+        <div>
+          <dt>Top-1</dt>
+          <dd data-testid="top1">{describe(result.top1)}</dd>
+        </div>
+        <div>
+          <dt>Top-5</dt>
+          <dd>{describe(result.top5)}</dd>
+        </div>
+        {reference !== undefined && (
+          <div>
+            <dt>Reference</dt>
+            <dd>{reference.toFixed(2)} % (onnxruntime-node, shipped with the model)</dd>
+          </div>
+        )}
+        <div>
+          <dt>Ran on</dt>
+          <dd>
+            {result.provider} in {formatDuration(result.ms)}
+          </dd>
+        </div>
+      </dl>
+      {result.skipped.length > 0 && (
+        <details data-testid="skipped">
+          <summary>{result.skipped.length} unreadable images skipped</summary>
+          <ul>
+            {result.skipped.slice(0, 50).map((s) => (
+              <li key={s.index}>{s.reason}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {result.top1.n > 0 && (
+        <details>
+          <summary>Per class</summary>
+          <table className="table" data-testid="per-class">
+            <thead>
+              <tr>
+                <th>class</th>
+                <th>images</th>
+                <th>top-1</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.perClass.map((c, i) =>
+                c.count ? (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the class index is the identity of the row
+                  <tr key={i}>
+                    <td>{labels[i] ?? `class ${i}`}</td>
+                    <td>{c.count}</td>
+                    <td>{percent(c.correct / c.count)}</td>
+                  </tr>
+                ) : null,
+              )}
+            </tbody>
+          </table>
+        </details>
+      )}
+    </div>
+  );
+}
+
+const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
+
+function describe(p: Proportion): string {
+  if (p.n === 0) return '— (no labelled images)';
+  return `${percent(p.rate)} (${p.successes}/${p.n}; 95 % Wilson ${percent(p.low)}–${percent(p.high)})`;
+}

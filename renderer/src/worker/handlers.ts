@@ -1,0 +1,146 @@
+import { decodeModel } from '../core/onnx/decode';
+import { detectTopology } from '../core/topology/detect';
+import { errorLine } from '../core/text';
+import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
+import { evaluate } from '../lab/evaluate';
+import { describeInput, type ModelInput } from '../lab/inputs';
+import type { JobContext } from '../lab/job';
+import { predictOne } from '../lab/predict';
+import type { Runtime, Session } from '../lab/runtime';
+import type { ImageSetSource, LabMethods, LabParams, OpenedModel } from './protocol';
+
+interface LoadedModel {
+  session: Session;
+  input: ModelInput | null;
+  /** Why `input` is null: the model takes no square RGB images. */
+  inputError: string | null;
+}
+
+/** Each method as the worker runs it: with a job context for progress and cancellation. */
+export type LabHandlers = {
+  [M in keyof LabMethods]: (params: LabParams<M>, job: JobContext) => Promise<ReturnType<LabMethods[M]>>;
+};
+
+/**
+ * The lab worker's state and methods, free of any messaging: the worker glue (labWorker.ts) calls these, and
+ * tests call them in Node with onnxruntime-node. Models are kept by the page's key, image sets by id.
+ */
+export function createLabHandlers(options: {
+  createRuntime: (preference: LabParams<'configure'>['preference']) => Runtime;
+  decodeImage: ImageDecoder;
+  configure?: (wasmBase: string) => void;
+}): LabHandlers {
+  let runtime: Runtime | null = null;
+  const models = new Map<string, Promise<LoadedModel>>();
+  const sets = new Map<string, ImageSet>();
+
+  const requireRuntime = (): Runtime => {
+    runtime ??= options.createRuntime('auto');
+    return runtime;
+  };
+  const model = async (key: string): Promise<LoadedModel> => {
+    const found = models.get(key);
+    if (!found) throw new Error('the model is not open in the lab (open it again)');
+    return found;
+  };
+  const set = (id: string): ImageSet => {
+    const found = sets.get(id);
+    if (!found) throw new Error(`no image set "${id}" in the lab`);
+    return found;
+  };
+  const imageInput = (loaded: LoadedModel): ModelInput => {
+    if (!loaded.input) throw new Error(loaded.inputError ?? 'this model takes no square RGB image input');
+    return loaded.input;
+  };
+
+  return {
+    async configure({ wasmBase, preference }) {
+      options.configure?.(wasmBase);
+      for (const m of models.values()) void m.then((x) => x.session.release()).catch(() => {});
+      models.clear();
+      runtime = options.createRuntime(preference);
+      return { runtime: runtime.name };
+    },
+    async openModel({ key, name, bytes }) {
+      const data = new Uint8Array(bytes);
+      const sha256 = await sha256Hex(data);
+      const loading = (async (): Promise<LoadedModel> => {
+        const decoded = decodeModel(data, { name });
+        let input: ModelInput | null = null;
+        let inputError: string | null = null;
+        try {
+          input = describeInput(decoded, detectTopology(decoded));
+        } catch (error) {
+          inputError = errorLine(error);
+        }
+        return { session: await requireRuntime().createSession(data), input, inputError };
+      })();
+      const previous = models.get(key);
+      models.set(key, loading);
+      void previous?.then((m) => m.session.release()).catch(() => {});
+      const loaded = await loading.catch((error: unknown) => {
+        if (models.get(key) === loading) models.delete(key);
+        throw error;
+      });
+      const opened: OpenedModel = {
+        key,
+        sha256,
+        provider: loaded.session.provider,
+        reason: loaded.session.reason,
+        input: loaded.input,
+        inputError: loaded.inputError,
+      };
+      return opened;
+    },
+    async closeModel({ key }) {
+      const m = models.get(key);
+      models.delete(key);
+      await m?.then((x) => x.session.release()).catch(() => {});
+      return null;
+    },
+    async addImageSet(source) {
+      const created = toImageSet(source, options.decodeImage);
+      sets.set(created.id, created);
+      return { id: created.id, count: created.count };
+    },
+    async pixels({ set: id, index, side, resize }) {
+      const images = set(id);
+      return { pixels: await images.pixels(index, side, resize), name: images.name(index) };
+    },
+    async predict({ model: key, set: id, index, preprocessing }) {
+      const loaded = await model(key);
+      return predictOne(loaded.session, imageInput(loaded), set(id), index, preprocessing);
+    },
+    async evaluate({ model: key, set: id, options: evaluateOptions }, job) {
+      const loaded = await model(key);
+      return evaluate(loaded.session, imageInput(loaded), set(id), evaluateOptions, job as JobContext<never>);
+    },
+  };
+}
+
+function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
+  if (source.kind === 'cifar-binary')
+    return cifarImageSet({
+      id: source.id,
+      title: source.title,
+      bytes: new Uint8Array(source.data),
+      labelSet: source.labelSet,
+    });
+  return fileImageSet({
+    id: source.id,
+    title: source.title,
+    labelSet: source.labelSet,
+    decode,
+    files: source.files.map((f) => ({
+      name: f.name,
+      label: f.label,
+      read: async () => new Uint8Array(await f.blob.arrayBuffer()),
+    })),
+  });
+}
+
+/** Hex SHA-256 of the model bytes: the model's identity in result cache keys. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,58 @@
+import type { LabelSetName } from '../data/imageSets';
+import type { Preprocessing } from '../data/preprocess';
+import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/evaluate';
+import type { ModelInput } from '../lab/inputs';
+import type { Progress } from '../lab/job';
+import type { Prediction } from '../lab/predict';
+import type { ProviderPreference } from '../runtime/ortWeb';
+
+/** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
+export type ImageSetSource =
+  | { kind: 'cifar-binary'; id: string; title: string; data: ArrayBuffer; labelSet: LabelSetName | null }
+  | {
+      kind: 'files';
+      id: string;
+      title: string;
+      labelSet: LabelSetName | null;
+      files: { name: string; label: number | null; blob: Blob }[];
+    };
+
+export interface OpenedModel {
+  key: string;
+  sha256: string;
+  provider: string;
+  reason: string;
+  /** The image input, or why the model takes no images Skipscope can feed. */
+  input: ModelInput | null;
+  inputError: string | null;
+}
+
+/** The lab worker's methods: params in, result out; long ones report progress (their partial type). */
+export interface LabMethods {
+  configure(p: { wasmBase: string; preference: ProviderPreference }): { runtime: string };
+  openModel(p: { key: string; name: string; bytes: ArrayBuffer }): OpenedModel;
+  closeModel(p: { key: string }): null;
+  addImageSet(p: ImageSetSource): { id: string; count: number };
+  /** Image `index` as the model sees it (planar RGB, side × side) and its name. */
+  pixels(p: { set: string; index: number; side: number; resize: number | null }): { pixels: Uint8Array; name: string };
+  predict(p: { model: string; set: string; index: number; preprocessing: Preprocessing }): Prediction;
+  evaluate(p: { model: string; set: string; options: EvaluateOptions }): EvaluateResult;
+}
+
+export type LabMethod = keyof LabMethods;
+export type LabParams<M extends LabMethod> = Parameters<LabMethods[M]>[0];
+export type LabResult<M extends LabMethod> = ReturnType<LabMethods[M]>;
+/** What a method's progress reports carry as `partial`. */
+export interface LabPartials {
+  evaluate: EvaluatePartial;
+}
+export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
+
+export type LabRequest =
+  | { kind: 'call'; id: number; method: LabMethod; params: unknown }
+  | { kind: 'cancel'; id: number };
+
+export type LabReply =
+  | { kind: 'progress'; id: number; progress: Progress }
+  | { kind: 'done'; id: number; value: unknown }
+  | { kind: 'failed'; id: number; message: string; cancelled: boolean };

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { expect, type Page } from '@playwright/test';
+import { ROOT } from '../helpers/files';
+
+const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+
+/** Loads the app and waits until the default model is open. */
+export async function openApp(page: Page, query = ''): Promise<void> {
+  await page.goto(`/${query}`);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+}
+
+/** Opens a file through the Open .onnx… button, as a user would. */
+export async function chooseModel(
+  page: Page,
+  file: string | { name: string; mimeType: string; buffer: Buffer },
+): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('open-model').click();
+  await (await chooser).setFiles(file);
+}
+
+/** The logits the app shows for its last run. */
+export async function shownLogits(page: Page): Promise<number[]> {
+  return JSON.parse((await page.getByTestId('predictions').getAttribute('data-logits')) ?? '[]') as number[];
+}
+
+/**
+ * The reference for "the app ran image i of the CIFAR-10 subset": this test's own reading of the CIFAR binary
+ * and its own normalisation (no Skipscope code), run by a plain onnxruntime-node session.
+ */
+export async function referenceLogits(
+  modelFile: string,
+  index: number,
+  options: { layout?: 'NCHW' | 'NHWC'; inputName?: string } = {},
+): Promise<{ logits: Float32Array; top1: number }> {
+  const cifar = readFileSync(resolve(ROOT, 'assets/data/cifar10/test_first932.bin'));
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const nhwc = options.layout === 'NHWC';
+  const x = new Float32Array(3072);
+  for (let c = 0; c < 3; c++)
+    for (let p = 0; p < 1024; p++) {
+      const value = (cifar[index * 3073 + 1 + c * 1024 + p]! / 255 - mean[c]!) / std[c]!;
+      x[nhwc ? p * 3 + c : c * 1024 + p] = value;
+    }
+  const session = await ortNode.InferenceSession.create(resolve(ROOT, modelFile));
+  const input = options.inputName ?? session.inputNames[0]!;
+  const out = await session.run({ [input]: new ortNode.Tensor('float32', x, nhwc ? [1, 32, 32, 3] : [1, 3, 32, 32]) });
+  const logits = out[session.outputNames[0]!]!.data as Float32Array;
+  await session.release();
+  let top1 = 0;
+  for (let j = 1; j < logits.length; j++) if (logits[j]! > logits[top1]!) top1 = j;
+  return { logits, top1 };
+}
+
+/** Expects the shown prediction and logits to be the reference's (float32 on another runtime: 1e-3). */
+export async function expectReference(page: Page, reference: { logits: Float32Array; top1: number }): Promise<void> {
+  await expect(page.getByTestId('prediction')).toHaveAttribute('data-class-index', String(reference.top1));
+  const shown = await shownLogits(page);
+  expect(shown).toHaveLength(reference.logits.length);
+  for (const [i, v] of shown.entries()) expect(Math.abs(v - reference.logits[i]!)).toBeLessThan(1e-3);
+}

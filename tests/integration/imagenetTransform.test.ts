@@ -1,0 +1,61 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../cli/decode';
+import { readBytes } from '../../cli/files';
+import { toModelPixels } from '../../renderer/src/data/resize';
+import { ROOT } from '../helpers/files';
+import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
+
+const DIR = join(ROOT, 'assets/samples/imagenet');
+
+/**
+ * Our ImageNet evaluation transform (decode → Resize(256) → CenterCrop(224)) against torchvision 0.14 on PIL,
+ * independently computed in Python. Tolerance: at most 1 grey level per pixel and no more than 0.5 % of pixels
+ * off at all. Why not zero: the two sides decode JPEG with different builds of libjpeg-turbo (sharp's bundled
+ * libvips vs Debian's libjpeg62-turbo under PIL); the resampling itself is Pillow's algorithm bit for bit, so
+ * any larger difference means the transform is wrong, not the decoder.
+ */
+describe.skipIf(!hasTorch())(
+  `ImageNet resize + centre crop equals torchvision's${hasTorch() ? '' : ` (skipped: ${NO_TORCH})`}`,
+  () => {
+    it('on every bundled sample (23 JPEGs, two of them with ICC profiles)', async () => {
+      const files = readdirSync(DIR).sort();
+      const reference = JSON.parse(
+        runPython(
+          `
+import json, os, sys, base64
+import numpy as np
+from PIL import Image
+import torchvision.transforms as T
+t = T.Compose([T.Resize(256), T.CenterCrop(224)])
+out = {}
+for f in json.loads(sys.argv[2]):
+    img = Image.open(os.path.join(sys.argv[1], f)).convert('RGB')
+    out[f] = base64.b64encode(np.ascontiguousarray(np.asarray(t(img)).transpose(2, 0, 1)).tobytes()).decode()
+print(json.dumps(out))
+`,
+          [DIR, JSON.stringify(files)],
+        ),
+      ) as Record<string, string>;
+      const report: { file: string; max: number; off: number }[] = [];
+      for (const file of files) {
+        const ours = toModelPixels(await decodeImage(readBytes(join(DIR, file)), file), 224, 256);
+        const theirs = Buffer.from(reference[file]!, 'base64');
+        expect(ours.length).toBe(theirs.length);
+        let max = 0;
+        let off = 0;
+        for (let i = 0; i < ours.length; i++) {
+          const d = Math.abs(ours[i]! - theirs[i]!);
+          max = Math.max(max, d);
+          if (d) off++;
+        }
+        report.push({ file, max, off: off / ours.length });
+      }
+      expect(report.filter((r) => r.max > 1 || r.off > 0.005)).toEqual([]);
+      console.log(
+        `torchvision transform: ${report.filter((r) => r.max === 0).length}/${files.length} samples bit-identical`,
+      );
+    });
+  },
+);

@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PredictJson } from '../../cli/predict';
+import { ROOT, readBytes } from '../helpers/files';
+
+/** Runs the real `skipscope` bin as a child process. */
+function skipscope(...args: string[]) {
+  const run = spawnSync(process.execPath, ['bin/skipscope.mjs', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const CIFAR = readBytes('assets/data/cifar10/test_first932.bin');
+const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+const work = mkdtempSync(join(tmpdir(), 'skipscope-predict-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** CIFAR image i as interleaved RGB (this test's own reading of the binary). */
+function rgb(i: number): Buffer {
+  const out = Buffer.alloc(3072);
+  for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) out[p * 3 + c] = CIFAR[i * 3073 + 1 + c * 1024 + p]!;
+  return out;
+}
+
+describe('skipscope predict', () => {
+  const folder = join(work, 'cifar-folder');
+  const first = 40;
+  beforeAll(async () => {
+    // The first 40 test images as lossless PNG and WebP, one folder per class (names as a user would type them),
+    // plus a broken JPEG, a text file and a folder that names no class.
+    for (let i = 0; i < first; i++) {
+      const label = CIFAR[i * 3073]!;
+      const dir = join(folder, label === 1 ? 'Automobile' : CLASSES[label]!);
+      mkdirSync(dir, { recursive: true });
+      const image = sharp(rgb(i), { raw: { width: 32, height: 32, channels: 3 } });
+      if (i % 2) await image.webp({ lossless: true }).toFile(join(dir, `${i}.webp`));
+      else await image.png().toFile(join(dir, `${i}.png`));
+    }
+    writeFileSync(join(folder, 'cat', 'broken.jpg'), 'not really a jpeg');
+    writeFileSync(join(folder, 'cat', 'notes.txt'), 'hello');
+    mkdirSync(join(folder, 'spaceships'));
+    await sharp(rgb(0), { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(folder, 'spaceships', 'x.png'));
+  });
+
+  it('--cifar-bin --json: top-1 on the 932 images is the reference 91.63 %, with its interval and per-class counts', () => {
+    const { code, stdout, stderr } = skipscope(
+      'predict',
+      'models/cifar10/resnet20.onnx',
+      '--cifar-bin',
+      'assets/data/cifar10/test_first932.bin',
+      '--json',
+    );
+    expect(code, stderr).toBe(0);
+    const j = JSON.parse(stdout) as PredictJson;
+    expect(j.schema).toBe('skipscope.predict/1');
+    expect(j.top1).toMatchObject({ correct: 854, n: 932 });
+    expect(j.top1!.low).toBeLessThan(0.9163);
+    expect(j.top1!.high).toBeGreaterThan(0.9163);
+    expect(j.perClass!.map((c) => c.label)).toEqual(CLASSES);
+    expect(j.perClass!.reduce((s, c) => s + c.correct, 0)).toBe(854);
+    expect(j.predictions).toHaveLength(932);
+    expect(j.model.sha256).toBe('d1947940fd99943aac06ef310d46f529c38d48b218c5883e6f99166c30e45db3');
+    // Progress went to stderr, never into the JSON.
+    expect(stderr).toContain('932/932');
+  });
+
+  it('--data DIR: class folders by name, bad files listed and skipped, the same predictions as the binary', () => {
+    const { code, stdout, stderr } = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder, '--json');
+    expect(code, stderr).toBe(0);
+    const j = JSON.parse(stdout) as PredictJson;
+    expect(j.data).toMatchObject({ kind: 'folder', count: first + 2, labelSet: 'cifar10' });
+    expect(j.skipped!.map((s) => s.name)).toEqual(['cat/broken.jpg']);
+    expect(j.skipped![0]!.reason).toMatch(/^cat\/broken\.jpg is not an image Skipscope can read/);
+    expect(j.ignoredFiles).toBe(1);
+    expect(j.unknownFolders).toEqual(['spaceships']);
+    expect(j.unlabelled).toBe(1);
+    expect(j.top1!.n).toBe(first);
+    // Lossless copies of the same images: the same per-image answers as reading the CIFAR binary.
+    const binary = JSON.parse(
+      skipscope(
+        'predict',
+        'models/cifar10/resnet20.onnx',
+        '--cifar-bin',
+        'assets/data/cifar10/test_first932.bin',
+        '--json',
+      ).stdout,
+    ) as PredictJson;
+    const expected = Array.from({ length: first }, (_, i) => binary.predictions![i]! === CIFAR[i * 3073]!).filter(
+      Boolean,
+    ).length;
+    expect(j.top1!.correct).toBe(expected);
+  });
+
+  it('--image: the top-5 classes of one image, readable or as JSON', () => {
+    const image = join(folder, 'cat', '0.png');
+    const text = skipscope('predict', 'models/cifar10/resnet20.onnx', '--image', image);
+    expect(text.code).toBe(0);
+    expect(text.stdout.trim().split('\n')).toHaveLength(6);
+    const j = JSON.parse(
+      skipscope('predict', 'models/cifar10/resnet20.onnx', '--image', image, '--json').stdout,
+    ) as PredictJson;
+    expect(j.image!.top5).toHaveLength(5);
+    expect(j.image!.top5[0]!.label).toBe('cat');
+  });
+
+  for (const [args, text] of [
+    [['--data', 'assets/nowhere'], 'nowhere: no such folder'],
+    [['--image', 'assets'], 'assets is a folder, not a file'],
+    [['--cifar-bin', 'assets/labels/cifar10.txt'], 'cifar10.txt is not a CIFAR binary batch'],
+    [['--data', 'assets/labels'], 'labels holds no JPEG, PNG or WebP images'],
+    [['--data', 'assets', '--image', 'x.png'], 'exactly one of --data DIR, --cifar-bin FILE or --image FILE'],
+    [['--batch', 'zero', '--image', 'x.png'], '--batch takes a positive integer'],
+    [['--provider', 'quantum', '--image', 'x.png'], 'unknown provider "quantum"'],
+    [['--frobnicate'], "Unknown option '--frobnicate'"],
+  ] as const) {
+    it(`bad input (${args.join(' ')}): one line on stderr, exit code 2`, () => {
+      const { code, stdout, stderr } = skipscope('predict', 'models/cifar10/resnet20.onnx', ...args);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toContain(text);
+      expect(code).toBe(2);
+    });
+  }
+});
