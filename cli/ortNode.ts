@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { HostTensor, Runtime, Session } from '../renderer/src/lab/runtime';
+import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
 
 /** Execution providers onnxruntime-node can be asked for by name. */
 export type NodeProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';
@@ -21,10 +21,11 @@ export function createNodeRuntime(
   return {
     name: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(),
     batchSize: options.batchSize ?? (provider === 'cpu' ? 64 : 256),
-    async createSession(model) {
+    async createSession(model, sessionSettings = {}) {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
+        ...(sessionSettings.freeDimensions ? { freeDimensionOverrides: sessionSettings.freeDimensions } : {}),
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
       };
       let session: ort.InferenceSession;
@@ -47,8 +48,7 @@ function wrap(session: ort.InferenceSession, provider: string): Session {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, fetches) {
-      const inputs: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const inputs = mapTensors(feeds, (t) => new ort.Tensor(t.type, t.data, t.dims));
       const results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(results))

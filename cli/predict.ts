@@ -1,14 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Preprocessing } from '../renderer/src/core/catalog';
+import { sha256Hex } from '../renderer/src/core/hash';
 import { analyzeModel } from '../renderer/src/core/summary';
 import { guessLabelSet, type LabelSet, topK } from '../renderer/src/data/labels';
 import { presetFor } from '../renderer/src/data/preprocess';
-import { evaluate, type EvaluateResult } from '../renderer/src/lab/evaluate';
+import { type EvaluateResult, evaluate } from '../renderer/src/lab/evaluate';
 import { describeInput } from '../renderer/src/lab/inputs';
 import { trackProgress } from '../renderer/src/lab/job';
 import { predictOne } from '../renderer/src/lab/predict';
-import { sha256Hex } from '../renderer/src/worker/handlers';
+import { modelSessions } from '../renderer/src/lab/sessions';
 import { loadLabelSet } from './assets';
 import { readModelFile } from './files';
 import { cifarBinSet, type DiskSet, folderSet, singleImageSet } from './imageSets';
@@ -68,7 +69,8 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
     provider: options.provider ?? 'cpu',
     ...(options.batch ? { batchSize: options.batch } : {}),
   });
-  const session = await runtime.createSession(bytes);
+  const sessions = modelSessions(runtime, bytes, input);
+  const session = await sessions.forBatch(1);
   const base = {
     schema: 'skipscope.predict/1' as const,
     model: { file, sha256: await sha256Hex(bytes) },
@@ -84,7 +86,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
   };
   try {
     if (source.kind === 'image') {
-      const p = await predictOne(session, input, source.set, 0, preprocessing);
+      const p = await predictOne(sessions, input, source.set, 0, preprocessing);
       const report: PredictJson = {
         ...base,
         image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5) },
@@ -100,7 +102,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
     let result: EvaluateResult;
     try {
       result = await evaluate(
-        session,
+        sessions,
         input,
         source.set,
         { preprocessing, batchSize: runtime.batchSize },
@@ -131,7 +133,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
     };
     out(options.json ? JSON.stringify(report, null, 2) : formatSet(report));
   } finally {
-    await session.release();
+    await sessions.release();
   }
 }
 

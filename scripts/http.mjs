@@ -1,3 +1,5 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+
 // HTTP facts shared by every server of the app: the browser build's server (serve.mjs), Vite's dev middleware
 // (viteStaticFiles.ts) and the Electron skipscope:// protocol (electron/main/protocol.ts). Plain JS so that
 // `node scripts/serve.mjs` needs no build; types in http.d.mts.
@@ -59,4 +61,27 @@ export function contentSecurityPolicy(extra = {}) {
   return Object.entries(directives)
     .map(([name, value]) => `${name} ${value}${extra[name] ? ` ${extra[name]}` : ''}`)
     .join('; ');
+}
+
+/** True when `path` is `root` itself or below it (after resolving `..`). */
+export function isInside(root, path) {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * The file a URL path names inside `root` ('/' → index.html), or null when it would escape it (`..`, encoded
+ * separators, NUL) or is not valid percent-encoding. The one path guard of the three servers: serve.mjs, Vite's
+ * dev middleware and the Electron protocol (which also resolves symlinks before trusting the answer).
+ */
+export function fileInside(root, urlPath) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const file = resolve(root, decoded === '/' || decoded === '' ? 'index.html' : decoded.replace(/^[/\\]+/, ''));
+  return isInside(root, file) ? file : null;
 }

@@ -4,9 +4,9 @@
 // and the Playwright end-to-end tests.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { contentSecurityPolicy, ISOLATION_HEADERS, mimeOf } from './http.mjs';
+import { contentSecurityPolicy, fileInside, ISOLATION_HEADERS, mimeOf } from './http.mjs';
 
 export const HEADERS = {
   ...ISOLATION_HEADERS,
@@ -20,9 +20,8 @@ export function startServer({ root = 'dist/web', port = 0, host = '127.0.0.1' } 
   if (!existsSync(join(base, 'index.html')))
     throw new Error(`${root}/index.html not found: run "npm run build:web" first`);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(base, path));
-    if (file !== base && !file.startsWith(base + sep)) {
+    let file = fileInside(base, new URL(req.url ?? '/', 'http://x').pathname);
+    if (file === null) {
       res.writeHead(403).end('forbidden');
       return;
     }

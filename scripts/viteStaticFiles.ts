@@ -1,8 +1,8 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, normalize, resolve, sep } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
-import { ISOLATION_HEADERS, mimeOf } from './http.mjs';
+import { fileInside, ISOLATION_HEADERS, mimeOf } from './http.mjs';
 
 // import.meta.url (not .dirname): Vite rewrites it to this file's real location when it bundles a config.
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,8 +18,8 @@ export const STATIC_DIRS: Record<string, string> = {
   ort: join(root, 'node_modules/onnxruntime-web/dist'),
 };
 
-/** Only the ORT files the JSEP (WebGPU + WASM) build loads are shipped. */
-const ORT_FILES = /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/;
+/** Only the ORT files the app loads are shipped: the plain WASM build and the JSEP (WebGPU) build. */
+const ORT_FILES = /^ort-wasm-simd-threaded(\.jsep)?\.(wasm|mjs)$/;
 
 function shipped(prefix: string, file: string): boolean {
   return prefix !== 'ort' || ORT_FILES.test(file);
@@ -59,18 +59,12 @@ export function staticFiles({ copy = Object.keys(STATIC_DIRS) }: { copy?: string
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
-        const url = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+        const url = (req.url ?? '').split('?')[0] ?? '';
         const [, prefix, ...rest] = url.split('/');
         const dir = prefix ? STATIC_DIRS[prefix] : undefined;
         if (!dir) return next();
-        const file = normalize(join(dir, ...rest));
-        if (
-          !file.startsWith(dir + sep) ||
-          !shipped(prefix, file.split(sep).pop()!) ||
-          !existsSync(file) ||
-          !statSync(file).isFile()
-        )
-          return next();
+        const file = fileInside(dir, `/${rest.join('/')}`);
+        if (!file || !shipped(prefix!, basename(file)) || !existsSync(file) || !statSync(file).isFile()) return next();
         res.setHeader('Content-Type', mimeOf(file));
         createReadStream(file).pipe(res);
       });

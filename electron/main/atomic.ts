@@ -49,3 +49,16 @@ export async function writeSynced(path: string, data: string | Uint8Array): Prom
     await handle.close();
   }
 }
+
+/**
+ * Runs tasks one at a time, in call order, even when an earlier one fails: the write queue of the library and
+ * the settings, so a slow earlier write never lands after a later one.
+ */
+export function serialize(): <T>(task: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+}

@@ -5,7 +5,8 @@
  * Plain Node (no Electron import); main/index.ts passes the directories in.
  */
 import { readFile, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { isInside } from '../../scripts/http.mjs';
 import type { ModelEntry } from '../../renderer/src/core/catalog';
 import { parseManifestModels } from '../../renderer/src/core/catalog';
 import { isModelId } from '../contract';
@@ -59,12 +60,6 @@ export function toModelEntry(entry: LibraryEntry): ModelEntry {
     meta: entry.meta,
     ...(entry.openedAt !== null ? { openedAt: entry.openedAt } : {}),
   };
-}
-
-/** True when `path` is `root` itself or below it (after resolving `..`). */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 /** Like isInside, but follows symlinks, so a link inside a served folder cannot point out of it. */

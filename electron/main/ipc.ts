@@ -13,11 +13,11 @@ import {
   shell,
 } from 'electron';
 import type { Settings } from '../../renderer/src/core/catalog';
+import { errorLine } from '../../renderer/src/core/text';
 import { type InvokeHandlers, type IpcReply, invokeChannels, isModelId } from '../contract';
 import { writeFileAtomic } from './atomic';
 import type { Catalog } from './catalog';
 import { toModelEntry } from './catalog';
-import { errorLine } from '../../renderer/src/core/text';
 import { DEFAULT_MAX_BYTES, type Library } from './library';
 import type { Opener } from './opener';
 import { isAppUrl } from './security';

@@ -247,7 +247,7 @@ describe(`library (inspector: ${inspector})`, () => {
       await expectRefused(
         library,
         library.importFile(model('resnet20.onnx')),
-        /^resnet20\.onnx is 1\.0 MB; the library accepts models up to 1\.0 MB$/,
+        /^resnet20\.onnx is 1\.0 MiB; the library accepts models up to 1\.0 MiB$/,
       );
       await expectRefused(library, library.importFile(dataDir), /is not a file$/);
       await expectRefused(

@@ -9,10 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
-import { errorLine } from '../../renderer/src/core/text';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
-import { syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
+import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
+import { errorLine, formatBytes } from '../../renderer/src/core/text';
+import { serialize, syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
   type IndexStatus,
   isLibraryId,
@@ -100,12 +100,7 @@ export async function openLibrary(options: LibraryOptions): Promise<Library> {
   if (changed) await writeIndex(indexPath, entries.values());
 
   // Mutations run one at a time so two imports never write the index concurrently.
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = queue.then(task, task);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const exclusive = serialize();
   const save = () => writeIndex(indexPath, entries.values());
   const find = (id: string): LibraryEntry => {
     assertLibraryId(id);
@@ -209,18 +204,6 @@ export async function openLibrary(options: LibraryOptions): Promise<Library> {
 /** Throws a readable error unless `id` is a library id; the check happens before any path is built. */
 export function assertLibraryId(id: unknown): asserts id is string {
   if (!isLibraryId(id)) throw new LibraryError(`Invalid model id ${JSON.stringify(String(id).slice(0, 80))}`);
-}
-
-/** "1.2 GB" style sizes for messages. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function checkSize(size: number, maxBytes: number, fileName: string): void {

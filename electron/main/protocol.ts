@@ -10,13 +10,12 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
+import { fileInside, ISOLATION_HEADERS, mimeOf } from '../../scripts/http.mjs';
 import { APP_ORIGIN, isModelId } from '../contract';
 import type { Catalog } from './catalog';
 import { isReallyInside } from './catalog';
-import { ISOLATION_HEADERS, mimeOf } from '../../scripts/http.mjs';
 import { contentSecurityPolicy } from './security';
 
 export const SCHEME = 'skipscope';
@@ -87,11 +86,8 @@ export function createProtocolHandler(options: ProtocolOptions): (request: Reque
 
 /** Maps a URL path to a file inside `root`, or null when it would escape it (`..`, encoded slashes, symlinks). */
 export async function resolveRendererFile(root: string, pathname: string): Promise<string | null> {
-  const decoded = decodeSegment(pathname);
-  if (decoded === null || decoded.includes('\0')) return null;
-  const relativePath = decoded === '/' ? 'index.html' : decoded.replace(/^[/\\]+/, '');
-  const file = resolve(root, relativePath);
-  return (await isReallyInside(root, file)) ? file : null;
+  const file = fileInside(root, pathname);
+  return file !== null && (await isReallyInside(root, file)) ? file : null;
 }
 
 /** Headers on every response: isolation for WASM threads, the CSP, and no MIME sniffing. */

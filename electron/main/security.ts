@@ -2,8 +2,9 @@
  * Locked-down windows: the renderer is sandboxed web content that reaches the system only through the
  * preload bridge. Everything here denies by default and names the few things allowed, with the reason.
  */
-import { contentSecurityPolicy as sharedCsp } from '../../scripts/http.mjs';
+
 import { type Session, shell, type WebContents, type WebPreferences } from 'electron';
+import { contentSecurityPolicy as sharedCsp } from '../../scripts/http.mjs';
 import { APP_ORIGIN } from '../contract';
 
 /** webPreferences for every window; the values Electron defaults to are spelled out so a change is deliberate. */

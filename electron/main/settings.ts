@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultSettings, type Settings } from '../../renderer/src/core/catalog';
 import { isModelId } from '../contract';
-import { writeFileAtomic } from './atomic';
+import { serialize, writeFileAtomic } from './atomic';
 
 type Rule<K extends keyof Settings> = { accepts: (value: unknown) => value is Settings[K]; reason: string };
 
@@ -45,20 +45,16 @@ export interface SettingsStore {
 export async function openSettings(dir: string): Promise<SettingsStore> {
   const path = join(dir, 'settings.json');
   let current = normalizeSettings(await readJson(path));
-  // Writes are chained so a slow earlier write never lands after a later one.
-  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = serialize();
   return {
     get: () => ({ ...current }),
-    update(patch) {
-      const run = queue.then(async () => {
+    update: (patch) =>
+      exclusive(async () => {
         const next = { ...current, ...validateSettingsPatch(patch) };
         await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);
         current = next;
         return { ...current };
-      });
-      queue = run.catch(() => undefined);
-      return run;
-    },
+      }),
   };
 }
 

@@ -14,6 +14,8 @@ async function start(): Promise<void> {
   const lab = startLabWorker();
   const services = { host, assets: createAssets(host), lab, cache: new ResultCache() };
   const store = createAppStore(services);
+  // For the benchmark and for diagnosing a user's session from the devtools console; nothing in the app reads it.
+  Object.assign(window, { skipscope_debug: { store, services } });
   const settings = await host.getSettings();
   const params = new URLSearchParams(location.search);
   const requested = params.get('provider');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { chooseModel, expectReference, openApp, referenceLogits } from './helpers';
+import { chooseModel, expectReference, expectSceneDrawn, openApp, referenceLogits } from './helpers';
 
 test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees with onnxruntime-node', async ({
   page,
@@ -10,7 +10,7 @@ test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees wi
   await page.goto('/');
   const app = page.getByTestId('app');
   await expect(app).toHaveAttribute('data-state', 'ready');
-  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  await expectSceneDrawn(page);
   await expect(page.getByTestId('block-item')).toHaveCount(9);
   await expect(page.getByTestId('block-count')).toHaveText('9');
   await expect(page.getByTestId('summary')).toContainText(
@@ -61,7 +61,7 @@ test('opens other exporters’ models from disk: a plain CNN as layers, a torchv
   const open = async (file: string) => {
     await chooseModel(page, file);
     await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-    await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+    await expectSceneDrawn(page);
   };
   await open('tests/fixtures/models/cifar_plain8_op13.onnx');
   await expect(page.getByTestId('summary')).toContainText('Plain CNN, 8 weighted layers');
@@ -98,7 +98,7 @@ test('an ImageNet-size torchvision ResNet-18 (generated, 45 MB) runs on the Imag
   await expect(page.getByTestId('summary')).toContainText(
     'ResNet-18, ImageNet-style, post-activation, 8 basic blocks in 4 stages',
   );
-  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  await expectSceneDrawn(page);
   await expect(page.getByTestId('image-source')).toHaveValue('imagenet');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
   await page.getByTestId('image-index').fill('7');

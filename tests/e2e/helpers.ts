@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { expect, type Page } from '@playwright/test';
+import sharp from 'sharp';
 import { ROOT } from '../helpers/files';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -62,4 +63,17 @@ export async function expectReference(page: Page, reference: { logits: Float32Ar
   const shown = await shownLogits(page);
   expect(shown).toHaveLength(reference.logits.length);
   for (const [i, v] of shown.entries()) expect(Math.abs(v - reference.logits[i]!)).toBeLessThan(1e-3);
+}
+
+/**
+ * Waits until the scene reports a frame with blocks drawn, then checks the pixels: a canvas that stayed blank
+ * (or one flat colour) fails. Returns the standard deviation of the canvas's grey levels.
+ */
+export async function expectSceneDrawn(page: Page): Promise<number> {
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  const png = await page.getByTestId('scene').locator('canvas').screenshot();
+  const stats = await sharp(png).greyscale().stats();
+  const deviation = stats.channels[0]!.stdev;
+  expect(deviation, 'the 3D view is blank').toBeGreaterThan(8);
+  return deviation;
 }

@@ -17,6 +17,15 @@ export function modelRows(): ModelRow[] {
   return (JSON.parse(readFileSync(join(ROOT, 'tests/models.json'), 'utf8')) as { models: ModelRow[] }).models;
 }
 
+/** The rows of tests/fixtures/models/opsets.json: hand-built residual nets in opsets 18–21. */
+export function opsetRows(): (ModelRow & { expect: { ops: string[] } })[] {
+  return (
+    JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/models/opsets.json'), 'utf8')) as {
+      models: (ModelRow & { expect: { ops: string[] } })[];
+    }
+  ).models;
+}
+
 /**
  * Every valid test model (tests/models.json rows that decode, plus the bundled ones), split into those present
  * and those absent (the large torchvision models exist only after `npm run fixtures -- --large`), so a test can
@@ -27,6 +36,7 @@ export function validModels(): { present: string[]; absent: string[] } {
     ...modelRows()
       .filter((r) => !r.expect.error)
       .map((r) => r.file),
+    ...opsetRows().map((r) => r.file),
     ...['resnet20', 'resnet32', 'resnet44', 'resnet56'].map((m) => `models/cifar10/${m}.onnx`),
   ];
   return {

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
+import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { evaluate } from '../../renderer/src/lab/evaluate';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
-import { analyzeModel } from '../../renderer/src/core/summary';
+import { modelSessions } from '../../renderer/src/lab/sessions';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { bundledModel, readBytes, readManifest } from '../helpers/files';
 
@@ -54,10 +55,11 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
       expect(((100 * correct) / COUNT).toFixed(2)).toBe(m.referenceTop1.value.toFixed(2));
 
       const analysis = analyzeModel(bytes, name);
-      const session = await createNodeRuntime().createSession(bytes);
+      const input = describeInput(analysis.model, analysis.topology);
+      const sessions = modelSessions(createNodeRuntime(), bytes, input);
       const result = await evaluate(
-        session,
-        describeInput(analysis.model, analysis.topology),
+        sessions,
+        input,
         set,
         { preprocessing: m.preprocessing, batchSize: 64 },
         quietJob(),
@@ -66,7 +68,7 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
       expect(result.top1.successes).toBe(correct);
       expect(result.top1.n).toBe(COUNT);
       expect(result.perClass.reduce((s, c) => s + c.count, 0)).toBe(COUNT);
-      await session.release();
+      await sessions.release();
     });
   }
 
@@ -74,12 +76,12 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
     const bytes = bundledModel('resnet20');
     const m = readManifest().find((x) => x.id === 'cifar10-resnet20')!;
     const analysis = analyzeModel(bytes, 'resnet20');
-    const session = await createWebRuntime('wasm').createSession(bytes);
-    expect(session.provider).toBe('wasm');
     const input = describeInput(analysis.model, analysis.topology);
+    const sessions = modelSessions(createWebRuntime('wasm'), bytes, input);
+    expect((await sessions.forBatch(50)).provider).toBe('wasm');
     const partials: number[] = [];
     const result = await evaluate(
-      session,
+      sessions,
       input,
       set,
       { preprocessing: m.preprocessing, batchSize: 50 },
@@ -95,18 +97,19 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
     // The running estimate's interval tightens as batches finish.
     expect(partials.length).toBe(Math.ceil(COUNT / 50));
     expect(partials.at(-1)!).toBeLessThan(partials[0]!);
-    await session.release();
+    await sessions.release();
   });
 
   it('stops at once when cancelled, with a CancelledError', async () => {
     const bytes = bundledModel('resnet20');
     const analysis = analyzeModel(bytes, 'resnet20');
-    const session = await createNodeRuntime().createSession(bytes);
+    const input = describeInput(analysis.model, analysis.topology);
+    const sessions = modelSessions(createNodeRuntime(), bytes, input);
     const controller = new AbortController();
     let batchesRun = 0;
     const running = evaluate(
-      session,
-      describeInput(analysis.model, analysis.topology),
+      sessions,
+      input,
       set,
       { preprocessing: readManifest()[0]!.preprocessing, batchSize: 32 },
       {
@@ -119,6 +122,6 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
     );
     await expect(running).rejects.toMatchObject({ name: 'CancelledError' });
     expect(batchesRun).toBe(2);
-    await session.release();
+    await sessions.release();
   });
 });

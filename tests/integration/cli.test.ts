@@ -1,17 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { InspectJson } from '../../renderer/src/core/report';
-import { ROOT } from '../helpers/files';
-
-/** Runs the real `skipscope` bin (bundle built on first use) as a child process. */
-function skipscope(...args: string[]) {
-  const run = spawnSync(process.execPath, ['bin/skipscope.mjs', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+import { skipscope } from '../helpers/cli';
 
 describe('skipscope CLI', () => {
   it('inspect --json: stable schema with blocks, stages and totals', () => {

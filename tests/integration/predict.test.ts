@@ -1,21 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PredictJson } from '../../cli/predict';
-import { ROOT, readBytes } from '../helpers/files';
-
-/** Runs the real `skipscope` bin as a child process. */
-function skipscope(...args: string[]) {
-  const run = spawnSync(process.execPath, ['bin/skipscope.mjs', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+import { skipscope } from '../helpers/cli';
+import { readBytes } from '../helpers/files';
 
 const CIFAR = readBytes('assets/data/cifar10/test_first932.bin');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

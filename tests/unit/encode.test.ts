@@ -84,9 +84,13 @@ describe('written models run in onnxruntime-node with identical logits', () => {
 });
 
 describe.skipIf(!hasTorch())('the ONNX checker (python3-onnx, full_check) accepts every written model', () => {
-  it(`accepts what it accepts of the originals (${present.length} models)${hasTorch() ? '' : ` — skipped: ${NO_TORCH}`}`, () => {
+  it(`accepts what it accepts of the originals, in every opset the installed onnx knows${hasTorch() ? '' : ` — skipped: ${NO_TORCH}`}`, () => {
     mkdirSync(work, { recursive: true });
-    const pairs = present.map((file, i) => {
+    const known = Number(runPython('import onnx.defs; print(onnx.defs.onnx_opset_version())'));
+    const checked = present.filter((file) => decodeFile(file).opset <= known);
+    // Newer opsets (18–21 with Debian's onnx 1.12) are refereed by onnxruntime in opsets.test.ts.
+    expect(present.length - checked.length).toBe(present.filter((f) => /_op(1[89]|2\d)\.onnx$/.test(f)).length);
+    const pairs = checked.map((file, i) => {
       const out = join(work, `m${i}.onnx`);
       writeFileSync(out, encodeModel(decodeFile(file)));
       return [join(ROOT, file), out];
@@ -108,10 +112,10 @@ print(json.dumps([[check(a), check(b)] for a, b in pairs]))
       ),
     ) as [string, string][];
     const problems = verdicts
-      .map(([original, written], i) => ({ file: present[i], original, written }))
+      .map(([original, written], i) => ({ file: checked[i], original, written }))
       .filter((v) => v.original === 'ok' && v.written !== 'ok');
     expect(problems).toEqual([]);
     // The originals themselves must pass, or the comparison says nothing.
-    expect(present.filter((_, i) => verdicts[i]![0] !== 'ok')).toEqual([]);
+    expect(checked.filter((_, i) => verdicts[i]![0] !== 'ok')).toEqual([]);
   });
 });

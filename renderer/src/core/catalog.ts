@@ -47,9 +47,12 @@ export interface ModelEntry {
   openedAt?: number;
 }
 
+/** Which execution provider the app should use in the browser: WebGPU when possible, or one of the two. */
+export type ProviderPreference = 'auto' | 'webgpu' | 'wasm';
+
 export interface Settings {
   theme: 'dark' | 'light' | 'projector';
-  provider: 'auto' | 'webgpu' | 'wasm';
+  provider: ProviderPreference;
   batchSize: number;
   lastModelId: string | null;
 }

@@ -111,7 +111,7 @@ export function formatInspect(j: InspectJson): string {
   const chw = (s: number[] | null) => (s ? s.join('×') : '?');
   const lines = [
     `${j.file} — ${j.architecture}`,
-    `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${j.onnx.producer} ${j.onnx.producerVersion}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
+    `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${[j.onnx.producer, j.onnx.producerVersion].filter(Boolean).join(' ')}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
     `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
     `  parameters ${j.parameters.toLocaleString('en-US')}, MACs/image ${j.macs.toLocaleString('en-US')}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,
   ];

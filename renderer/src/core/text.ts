@@ -10,3 +10,16 @@ export function errorLine(error: unknown, max = 300): string {
   const text = error instanceof Error ? error.message : String(error);
   return oneLine(text.split(/\r?\n/, 1)[0]!.trim(), max);
 }
+
+/** Byte counts in binary units, as every message and view shows them: "932 bytes", "1.0 MiB", "44.6 MiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (bytes < 1024) return `${bytes} bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

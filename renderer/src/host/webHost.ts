@@ -1,6 +1,6 @@
+import { type BundledModel, parseManifestModels } from '../core/catalog';
 import { checkModelSize } from '../core/onnx/model';
 import { defaultSettings, type Host, type ModelEntry, type Settings } from './host';
-import { type BundledModel, parseManifestModels } from '../core/catalog';
 
 const SETTINGS_KEY = 'skipscope.settings';
 

@@ -1,10 +1,10 @@
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow, inTopK } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
-import { batches, loadBatch, type ModelInput, type Skipped } from './inputs';
+import { batches, loadBatch, type ModelInput, padBatch, sessionBatch, type Skipped } from './inputs';
 import { checkCancelled, checkpoint, type JobContext } from './job';
-import type { Session } from './runtime';
-import { permutation, type Proportion, wilson } from './stats';
+import type { ModelSessions } from './sessions';
+import { type Proportion, permutation, wilson } from './stats';
 
 export interface EvaluateOptions {
   preprocessing: Preprocessing;
@@ -41,14 +41,15 @@ export interface EvaluateResult {
  * figures cover every image and do not depend on the order.
  */
 export async function evaluate(
-  session: Session,
+  sessions: ModelSessions,
   input: ModelInput,
   set: ImageSet,
   options: EvaluateOptions,
   job: JobContext<EvaluatePartial>,
 ): Promise<EvaluateResult> {
   const started = performance.now();
-  const batchSize = input.fixedBatch ?? Math.max(1, options.batchSize);
+  const batchSize = sessionBatch(input, Math.max(1, Math.min(options.batchSize, set.count)));
+  const session = await sessions.forBatch(batchSize);
   const predictions = new Array<number>(set.count).fill(-1);
   const skipped: Skipped[] = [];
   let classes = input.classes ?? 0;
@@ -64,7 +65,8 @@ export async function evaluate(
     const batch = await loadBatch(set, indices, input, options.preprocessing);
     skipped.push(...batch.skipped);
     if (batch.tensor) {
-      const out = await session.run({ [input.name]: batch.tensor }, [input.output]);
+      const feed = sessions.fixed ? padBatch(batch.tensor, batchSize) : batch.tensor;
+      const out = await session.run({ [input.name]: feed }, [input.output]);
       checkCancelled(job.signal);
       const logits = out[input.output]!;
       classes = logits.dims[logits.dims.length - 1] ?? classes;

@@ -2,7 +2,7 @@ import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { nchwToNhwc, normalizePlanar, type Preprocessing } from '../data/preprocess';
-import { float32, type HostTensor } from './runtime';
+import { float32, type HostTensor, type SessionOptions } from './runtime';
 
 /** How a model takes images: which input, channels first or last, the side, and whether its batch is fixed. */
 export interface ModelInput {
@@ -11,6 +11,8 @@ export interface ModelInput {
   side: number;
   /** A batch size the graph insists on (e.g. exported with batch 1), or null when the batch axis is dynamic. */
   fixedBatch: number | null;
+  /** The symbolic name of a dynamic batch axis ("N", "batch_size"), to fix it per session; null when none. */
+  batchDim: string | null;
   /** The output experiments read (logits), and its class count when known. */
   output: string;
   classes: number | null;
@@ -32,6 +34,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     layout,
     side: layout === 'NCHW' ? b! : a!,
     fixedBatch: typeof batch === 'number' ? batch : null,
+    batchDim: typeof batch === 'string' ? batch : null,
     output: topology.output.name,
     classes: topology.output.shape?.[1] ?? null,
   };
@@ -95,4 +98,23 @@ export function batches(count: number, size: number, order?: Int32Array): number
   const out: number[][] = [];
   for (let s = 0; s < all.length; s += size) out.push(all.slice(s, s + size));
   return out;
+}
+
+/** The session options that fix the batch axis to `batch` (static shapes run faster), when it is symbolic. */
+export function batchSessionOptions(input: ModelInput, batch: number): SessionOptions {
+  return input.batchDim ? { freeDimensions: { [input.batchDim]: batch } } : {};
+}
+
+/** The batch size a session must be fed: the graph's own fixed batch, else the one it was created for. */
+export function sessionBatch(input: ModelInput, wanted: number): number {
+  return input.fixedBatch ?? wanted;
+}
+
+/** Pads a batch tensor with zero images up to `size` (a session with a fixed batch axis needs full batches). */
+export function padBatch(tensor: HostTensor, size: number): HostTensor {
+  const n = tensor.dims[0]!;
+  if (n >= size) return tensor;
+  const data = new Float32Array((tensor.data.length / n) * size);
+  data.set(tensor.data as Float32Array);
+  return float32(data, [size, ...tensor.dims.slice(1)]);
 }

@@ -1,7 +1,7 @@
 import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import { loadBatch, type ModelInput } from './inputs';
-import type { Session } from './runtime';
+import type { ModelSessions } from './sessions';
 
 export interface Prediction {
   /** The image as the model sees it: planar RGB, side × side. */
@@ -17,7 +17,7 @@ export interface Prediction {
 
 /** Runs one image of a set through the model. */
 export async function predictOne(
-  session: Session,
+  sessions: ModelSessions,
   input: ModelInput,
   set: ImageSet,
   index: number,
@@ -26,6 +26,7 @@ export async function predictOne(
   if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
   const batch = await loadBatch(set, [index], input, prep);
   if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
+  const session = await sessions.forBatch(1);
   const started = performance.now();
   const out = await session.run({ [input.name]: batch.tensor }, [input.output]);
   const ms = performance.now() - started;

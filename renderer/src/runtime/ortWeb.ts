@@ -1,27 +1,44 @@
-import * as ort from 'onnxruntime-web';
+import type { ProviderPreference } from '../core/catalog';
 import { errorLine } from '../core/text';
-import type { HostTensor, Runtime, Session } from '../lab/runtime';
+import { type HostTensor, mapTensors, type Runtime, type Session, type SessionOptions } from '../lab/runtime';
 
 /**
- * The lab's Runtime over onnxruntime-web, the only module that imports it. WebGPU first when the browser has an
- * adapter, WASM (threads when cross-origin isolated) otherwise or when WebGPU cannot run a graph; every session
- * says which provider really runs it and why. Runs inside the lab worker in the app, and in Node for tests.
+ * The lab's Runtime over onnxruntime-web, the only module that imports it. WebGPU when the browser has an
+ * adapter (and the user allows it), WASM threads otherwise or when WebGPU cannot run a graph; every session says
+ * which provider really runs it and why. Runs in the lab worker in the app, and in Node for tests.
+ *
+ * Two builds of ORT, loaded on demand: WASM sessions use the plain build, WebGPU sessions the JSEP build. The
+ * JSEP build's WebAssembly is compiled with Asyncify, which slows every CPU kernel: measured in Chromium on
+ * resnet56 with 2 threads, 24 vs 51 images/s at batch 1 and 113 vs 147 at batch 32 (plain build faster).
  */
 export type Provider = 'webgpu' | 'wasm';
-export type ProviderPreference = 'auto' | Provider;
+type Ort = typeof import('onnxruntime-web');
 
-let configured = false;
+/** Node (the tests) has no WebGPU and gets onnxruntime-web's own Node build from the main export. */
+const inNode = typeof process !== 'undefined' && !!process.versions?.node;
+const loaders: Record<Provider, () => Promise<Ort>> = {
+  wasm: () => (inNode ? import('onnxruntime-web') : import('onnxruntime-web/wasm')),
+  webgpu: () => import('onnxruntime-web'),
+};
+const loaded: Partial<Record<Provider, Promise<Ort>>> = {};
+let settings: { wasmBase?: string; threads?: number } = {};
 
-/** Points ORT at its .wasm files (served next to the app) and sizes the thread pool. Idempotent. */
+/** Where ORT's .wasm files are served and how many threads WASM may use; applies to builds loaded later. */
 export function configureOrt(options: { wasmBase?: string; threads?: number } = {}): void {
-  if (configured) return;
-  configured = true;
-  if (options.wasmBase) ort.env.wasm.wasmPaths = options.wasmBase;
-  const isolated = typeof globalThis.crossOriginIsolated === 'boolean' ? globalThis.crossOriginIsolated : true;
-  const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-  // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP).
-  ort.env.wasm.numThreads = isolated ? Math.max(1, Math.min(options.threads ?? 4, cores)) : 1;
-  ort.env.logLevel = 'error';
+  settings = { ...settings, ...options };
+}
+
+function ortFor(provider: Provider): Promise<Ort> {
+  loaded[provider] ??= loaders[provider]().then((ort) => {
+    if (settings.wasmBase) ort.env.wasm.wasmPaths = settings.wasmBase;
+    const isolated = typeof globalThis.crossOriginIsolated === 'boolean' ? globalThis.crossOriginIsolated : true;
+    const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
+    // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP).
+    ort.env.wasm.numThreads = isolated ? Math.max(1, Math.min(settings.threads ?? 4, cores)) : 1;
+    ort.env.logLevel = 'error';
+    return ort;
+  });
+  return loaded[provider];
 }
 
 interface GpuNavigator {
@@ -40,34 +57,36 @@ export async function hasWebGpuAdapter(): Promise<boolean> {
 }
 
 export function createWebRuntime(preference: ProviderPreference = 'auto'): Runtime {
-  configureOrt();
   let adapter: Promise<boolean> | null = null;
   return {
-    name: `onnxruntime-web ${ort.env.versions?.web ?? ''}`.trim(),
+    name: 'onnxruntime-web',
     batchSize: 32,
-    async createSession(model) {
+    async createSession(model, options: SessionOptions = {}) {
+      const sessionOptions = {
+        graphOptimizationLevel: 'all' as const,
+        ...(options.freeDimensions ? { freeDimensionOverrides: options.freeDimensions } : {}),
+      };
       let fallback = 'WebGPU not requested';
       if (preference !== 'wasm') {
         adapter ??= hasWebGpuAdapter();
         if (await adapter) {
+          const ort = await ortFor('webgpu');
           try {
             const session = await ort.InferenceSession.create(model, {
+              ...sessionOptions,
               executionProviders: ['webgpu'],
-              graphOptimizationLevel: 'all',
             });
-            return wrap(session, 'webgpu', 'WebGPU adapter found');
+            return wrap(ort, session, 'webgpu', 'WebGPU adapter found');
           } catch (error) {
             fallback = `WebGPU failed (${errorLine(error, 200)}); using WASM`;
           }
         } else fallback = 'no WebGPU adapter in this browser; using WASM';
       }
+      const ort = await ortFor('wasm');
       try {
-        const session = await ort.InferenceSession.create(model, {
-          executionProviders: ['wasm'],
-          graphOptimizationLevel: 'all',
-        });
+        const session = await ort.InferenceSession.create(model, { ...sessionOptions, executionProviders: ['wasm'] });
         const threads = ort.env.wasm.numThreads ?? 1;
-        return wrap(session, 'wasm', `${fallback} (${threads} thread${threads === 1 ? '' : 's'})`);
+        return wrap(ort, session, 'wasm', `${fallback} (${threads} thread${threads === 1 ? '' : 's'})`);
       } catch (error) {
         throw new Error(`onnxruntime could not load this model: ${errorLine(error, 200)}`);
       }
@@ -75,15 +94,19 @@ export function createWebRuntime(preference: ProviderPreference = 'auto'): Runti
   };
 }
 
-function wrap(session: ort.InferenceSession, provider: Provider, reason: string): Session {
+function wrap(
+  ort: Ort,
+  session: import('onnxruntime-web').InferenceSession,
+  provider: Provider,
+  reason: string,
+): Session {
   return {
     provider,
     reason,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, fetches) {
-      const inputs: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const inputs = mapTensors(feeds, (t) => new ort.Tensor(t.type, t.data, t.dims));
       const results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
       try {
         const out: Record<string, HostTensor> = {};

@@ -12,10 +12,12 @@ interface Props {
   hovered: number | null;
   onHover(index: number | null): void;
   onSelect(index: number | null): void;
+  /** Called after the first frame that drew at least one block. */
+  onDrawn?(): void;
 }
 
 /** All residual blocks as one instanced mesh; colours by stage, highlighted when hovered or selected. */
-export function Blocks({ layout, theme, selected, hovered, onHover, onSelect }: Props) {
+export function Blocks({ layout, theme, selected, hovered, onHover, onSelect, onDrawn }: Props) {
   const mesh = useRef<THREE.InstancedMesh>(null);
   const invalidate = useThree((s) => s.invalidate);
   const geometry = useMemo(() => new THREE.BoxGeometry(1, 1, 1), []);
@@ -40,8 +42,15 @@ export function Blocks({ layout, theme, selected, hovered, onHover, onSelect }: 
     m.instanceMatrix.needsUpdate = true;
     if (m.instanceColor) m.instanceColor.needsUpdate = true;
     m.computeBoundingSphere();
+    // three calls onAfterRender only when the mesh was actually drawn in a render pass.
+    m.onAfterRender = () => {
+      if (m.count > 0) {
+        m.onAfterRender = () => {};
+        onDrawn?.();
+      }
+    };
     invalidate();
-  }, [layout, theme, selected, hovered, invalidate]);
+  }, [layout, theme, selected, hovered, invalidate, onDrawn]);
 
   return (
     <instancedMesh

@@ -1,5 +1,5 @@
 import { Canvas } from '@react-three/fiber';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
 import { Blocks } from './Blocks';
@@ -19,17 +19,16 @@ interface Props {
 
 /** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
 export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHover, onSelect }: Props) {
+  // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
   const [drawn, setDrawn] = useState(false);
+  const markDrawn = useCallback(() => setDrawn(true), []);
   return (
     <div className="scene" data-testid="scene" data-drawn={drawn ? 'true' : 'false'} data-blocks={layout.blockCount}>
       <Canvas
         frameloop="demand"
         camera={{ fov: 40 }}
         gl={{ antialias: true, preserveDrawingBuffer: true }}
-        onCreated={(state) => {
-          state.gl.setClearColor(theme.background);
-          requestAnimationFrame(() => setDrawn(true));
-        }}
+        onCreated={(state) => state.gl.setClearColor(theme.background)}
         onPointerMissed={() => onSelect(null)}
       >
         <color attach="background" args={[theme.background]} />
@@ -47,6 +46,7 @@ export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHo
           hovered={hovered}
           onHover={onHover}
           onSelect={onSelect}
+          onDrawn={markDrawn}
         />
         <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} />
       </Canvas>

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import * as THREE from 'three';
 import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
 import { ARC_POINTS, type NetworkLayout } from '../core/layout/layout';
@@ -25,8 +25,18 @@ export function SkipArcs({ layout, shortcuts, theme }: Props) {
       const radius = shortcuts[i] === 'identity' ? theme.skipRadius : theme.skipRadius * 1.6;
       groups[shortcuts[i] === 'identity' ? 0 : 1]!.push(new THREE.TubeGeometry(curve, 48, radius, 8, false));
     }
-    return groups.map((g) => (g.length ? mergeGeometries(g) : null));
+    const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
+    for (const g of groups.flat()) g.dispose();
+    return merged;
   }, [layout, shortcuts, theme.skipRadius]);
+  // GPU buffers of the previous tubes are freed when new ones replace them or the scene goes away.
+  useEffect(
+    () => () => {
+      identity?.dispose();
+      transformed?.dispose();
+    },
+    [identity, transformed],
+  );
 
   return (
     <>

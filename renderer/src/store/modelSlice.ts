@@ -1,12 +1,11 @@
 import type { StateCreator } from 'zustand';
-import type { ModelEntry } from '../core/catalog';
+import type { ModelEntry, ProviderPreference } from '../core/catalog';
 import { layoutNetwork, type NetworkLayout } from '../core/layout/layout';
 import { type Analysis, analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
 import { guessLabelSet, type LabelSet } from '../data/labels';
 import { type Preprocessing, presetFor } from '../data/preprocess';
 import { describeInput, type ModelInput } from '../lab/inputs';
-import type { ProviderPreference } from '../runtime/ortWeb';
 import { ortBase } from '../worker/client';
 import type { AppState, Services } from './store';
 

@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 import { createStore, type StoreApi, useStore } from 'zustand';
-import type { ResultCache } from '../lab/cache';
 import type { Host } from '../host/host';
+import type { ResultCache } from '../lab/cache';
 import type { LabClient } from '../worker/client';
 import type { Assets } from './assets';
 import { createLabSlice, type LabSlice } from './labSlice';

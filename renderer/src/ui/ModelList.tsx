@@ -1,5 +1,6 @@
 import { useApp } from '../store/store';
-import { formatBytes, formatCount } from './format';
+import { formatBytes } from '../core/text';
+import { formatCount } from './format';
 
 /** Bundled models and the user's own, with Open… (file dialog) and drag-and-drop onto the window. */
 export function ModelList() {

@@ -1,15 +1,20 @@
+import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
-import { detectTopology } from '../core/topology/detect';
 import { errorLine } from '../core/text';
+import { detectTopology } from '../core/topology/detect';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
+import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { describeInput, type ModelInput } from '../lab/inputs';
 import type { JobContext } from '../lab/job';
 import { predictOne } from '../lab/predict';
 import type { Runtime, Session } from '../lab/runtime';
+import { type ModelSessions, modelSessions } from '../lab/sessions';
 import type { ImageSetSource, LabMethods, LabParams, OpenedModel } from './protocol';
 
 interface LoadedModel {
+  sessions: ModelSessions;
+  /** The batch-1 session, opened at once: it says which provider runs the model. */
   session: Session;
   input: ModelInput | null;
   /** Why `input` is null: the model takes no square RGB images. */
@@ -56,7 +61,7 @@ export function createLabHandlers(options: {
   return {
     async configure({ wasmBase, preference }) {
       options.configure?.(wasmBase);
-      for (const m of models.values()) void m.then((x) => x.session.release()).catch(() => {});
+      for (const m of models.values()) void m.then((x) => x.sessions.release()).catch(() => {});
       models.clear();
       runtime = options.createRuntime(preference);
       return { runtime: runtime.name };
@@ -73,11 +78,12 @@ export function createLabHandlers(options: {
         } catch (error) {
           inputError = errorLine(error);
         }
-        return { session: await requireRuntime().createSession(data), input, inputError };
+        const sessions = modelSessions(requireRuntime(), data, input);
+        return { sessions, session: await sessions.forBatch(1), input, inputError };
       })();
       const previous = models.get(key);
       models.set(key, loading);
-      void previous?.then((m) => m.session.release()).catch(() => {});
+      void previous?.then((m) => m.sessions.release()).catch(() => {});
       const loaded = await loading.catch((error: unknown) => {
         if (models.get(key) === loading) models.delete(key);
         throw error;
@@ -95,7 +101,7 @@ export function createLabHandlers(options: {
     async closeModel({ key }) {
       const m = models.get(key);
       models.delete(key);
-      await m?.then((x) => x.session.release()).catch(() => {});
+      await m?.then((x) => x.sessions.release()).catch(() => {});
       return null;
     },
     async addImageSet(source) {
@@ -109,11 +115,18 @@ export function createLabHandlers(options: {
     },
     async predict({ model: key, set: id, index, preprocessing }) {
       const loaded = await model(key);
-      return predictOne(loaded.session, imageInput(loaded), set(id), index, preprocessing);
+      return predictOne(loaded.sessions, imageInput(loaded), set(id), index, preprocessing);
     },
     async evaluate({ model: key, set: id, options: evaluateOptions }, job) {
       const loaded = await model(key);
-      return evaluate(loaded.session, imageInput(loaded), set(id), evaluateOptions, job as JobContext<never>);
+      return evaluate(loaded.sessions, imageInput(loaded), set(id), evaluateOptions, job as JobContext<never>);
+    },
+    async benchmark({ model: key, batch, runs }, job) {
+      const loaded = await model(key);
+      return benchmark(loaded.sessions, imageInput(loaded), batch, runs, job);
+    },
+    async echo({ payload }) {
+      return payload;
     },
   };
 }
@@ -137,10 +150,4 @@ function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
       read: async () => new Uint8Array(await f.blob.arrayBuffer()),
     })),
   });
-}
-
-/** Hex SHA-256 of the model bytes: the model's identity in result cache keys. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }

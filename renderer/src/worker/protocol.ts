@@ -1,10 +1,11 @@
+import type { ProviderPreference } from '../core/catalog';
 import type { LabelSetName } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
+import type { BenchmarkResult } from '../lab/benchmark';
 import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/evaluate';
 import type { ModelInput } from '../lab/inputs';
 import type { Progress } from '../lab/job';
 import type { Prediction } from '../lab/predict';
-import type { ProviderPreference } from '../runtime/ortWeb';
 
 /** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
 export type ImageSetSource =
@@ -37,6 +38,10 @@ export interface LabMethods {
   pixels(p: { set: string; index: number; side: number; resize: number | null }): { pixels: Uint8Array; name: string };
   predict(p: { model: string; set: string; index: number; preprocessing: Preprocessing }): Prediction;
   evaluate(p: { model: string; set: string; options: EvaluateOptions }): EvaluateResult;
+  /** Images per second of the open model at a batch size (median of `runs` timed runs). */
+  benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
+  /** Returns the payload: measures the page ↔ worker round trip (bench). */
+  echo(p: { payload: Float32Array }): Float32Array;
 }
 
 export type LabMethod = keyof LabMethods;

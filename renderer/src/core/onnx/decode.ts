@@ -1,16 +1,16 @@
+import { oneLine } from '../text';
 import { DataType } from './dtypes';
 import {
   type Attribute,
+  checkModelSize,
   type Dim,
   type Graph,
   type Model,
-  checkModelSize,
   ModelError,
   type Node,
   type Tensor,
   type ValueInfo,
 } from './model';
-import { oneLine } from '../text';
 import { onnx } from './onnxProto.js';
 
 /** Returns the bytes of an external data file named by a tensor, or null when it does not exist. */
@@ -76,12 +76,16 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
 }
 
 function describeProtobufError(error: unknown, length: number): string {
-  if (error instanceof RangeError) {
-    const match = /index out of range: (\d+)/.exec(error.message);
-    if (match) return `the data ends early: truncated at byte ${length}, needed more at byte ${match[1]}`;
-    if (/call stack/i.test(error.message)) return 'nesting too deep';
-  }
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof RangeError) {
+    // protobufjs: "index out of range: <pos> + <needed> > <length>", or the bare form from packed fields.
+    const range = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(message);
+    if (range)
+      return `the data ends early: at byte ${range[1]} a field needs ${range[2]} more bytes, but the file ends at byte ${length}`;
+    if (/index out of range/.test(message))
+      return `the data ends early: a field runs past the end at byte ${length} (cut short or damaged)`;
+    if (/call stack/i.test(message)) return 'nesting too deep';
+  }
   const wire = /invalid wire type (\d+) at offset (\d+)/.exec(message);
   if (wire) return `bad protobuf at byte ${wire[2]}`;
   return `bad protobuf: ${message.split('\n')[0]}`;

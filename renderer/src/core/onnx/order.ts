@@ -1,5 +1,5 @@
-import { ModelError, type Node } from './model';
 import { oneLine } from '../text';
+import { ModelError, type Node } from './model';
 
 /**
  * Node indices in a valid topological order, keeping the file's order wherever the data flow allows

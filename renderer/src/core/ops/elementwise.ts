@@ -1,4 +1,4 @@
-import { broadcast, each, type OpDef, type ShapeContext, type Shape, sameAsInput } from './types';
+import { broadcast, each, type OpDef, type Shape, type ShapeContext, sameAsInput } from './types';
 
 /** Broadcast shape of all inputs; folds two small integer operands (shape arithmetic). */
 function inferBroadcast(ctx: ShapeContext): void {

@@ -1,7 +1,7 @@
 import { attrInt, attrInts } from '../onnx/attrs';
 import { type Model, ModelError, type Node } from '../onnx/model';
 import { inferShapes } from '../onnx/shapes';
-import { opDef, type OpRole, opRole, product, type Shape } from '../ops';
+import { type OpRole, opDef, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
