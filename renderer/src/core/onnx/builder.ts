@@ -206,7 +206,7 @@ export class GraphBuilder {
     this.nodes = this.nodes.filter((n) => !drop(n));
   }
 
-  /** Makes every consumer of `from` (except the nodes in `except`) read `to` instead; graph outputs too. */
+  /** Makes every consumer node of `from` (except the nodes in `except`) read `to` instead. */
   rewire(from: string, to: string, except: ReadonlySet<Node> = new Set()): void {
     for (const n of this.nodes) {
       if (except.has(n)) continue;
@@ -221,7 +221,7 @@ export class GraphBuilder {
 
   /**
    * The finished model: nodes in topological order and re-indexed; with `prune`, nodes whose outputs nobody
-   * uses and initializers no node reads are dropped. Throws when a tensor is used but never defined.
+   * uses, and initializers and inputs no node reads, are dropped. Throws when a tensor is used but never defined.
    */
   build(options: { prune?: boolean; name?: string } = {}): Model {
     const prune = options.prune ?? true;
@@ -238,7 +238,8 @@ export class GraphBuilder {
         if (t) constants.set(out, t);
       }
     }
-    const inputs = this.inputs.filter((i) => !prune || used.has(i.name) || this.base.graph.inputs.includes(i));
+    // Pruning drops inputs nothing reads too: a cut-out tail tells this way whether it still needs the image.
+    const inputs = this.inputs.filter((i) => !prune || used.has(i.name));
     const producer = new Map<string, number>();
     nodes.forEach((n, i) => {
       for (const o of n.outputs) if (o) producer.set(o, i);
