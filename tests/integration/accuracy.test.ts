@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
 import { analyzeModel } from '../../renderer/src/core/summary';
@@ -8,41 +7,9 @@ import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { modelSessions } from '../../renderer/src/lab/sessions';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
-import { bundledModel, readBytes, readManifest } from '../helpers/files';
+import { bundledModel, readManifest } from '../helpers/files';
+import { CIFAR, CIFAR_COUNT as COUNT, CIFAR_LABELS as labels, referencePredictions } from '../helpers/reference';
 
-// onnxruntime-node is the reference runtime; it is CommonJS.
-const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-const CIFAR = readBytes('assets/data/cifar10/test_first932.bin');
-const RECORD = 3073;
-const COUNT = CIFAR.length / RECORD;
-
-/**
- * The reference: its own reading of the CIFAR binary and its own normalisation (no Skipscope code), batches of
- * 100 through a plain onnxruntime-node session. Returns the top-1 class per image.
- */
-async function referencePredictions(model: Uint8Array, mean: number[], std: number[]): Promise<Int32Array> {
-  const session = await ortNode.InferenceSession.create(model);
-  const predictions = new Int32Array(COUNT);
-  for (let start = 0; start < COUNT; start += 100) {
-    const n = Math.min(100, COUNT - start);
-    const x = new Float32Array(n * 3072);
-    for (let k = 0; k < n; k++)
-      for (let c = 0; c < 3; c++)
-        for (let p = 0; p < 1024; p++)
-          x[k * 3072 + c * 1024 + p] = (CIFAR[(start + k) * RECORD + 1 + c * 1024 + p]! / 255 - mean[c]!) / std[c]!;
-    const out = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
-    const logits = out.logits!.data as Float32Array;
-    for (let k = 0; k < n; k++) {
-      let best = 0;
-      for (let j = 1; j < 10; j++) if (logits[k * 10 + j]! > logits[k * 10 + best]!) best = j;
-      predictions[start + k] = best;
-    }
-  }
-  await session.release();
-  return predictions;
-}
-
-const labels = Array.from({ length: COUNT }, (_, i) => CIFAR[i * RECORD]!);
 const set = cifarImageSet({ id: 'cifar10-test-first932', title: 'CIFAR-10', bytes: CIFAR });
 
 describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
@@ -50,7 +17,7 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
     const name = m.file.replace(/^cifar10\/|\.onnx$/g, '');
     it(`${m.id}: onnxruntime-node through the lab = the reference loop = the manifest's ${m.referenceTop1.value} %`, async () => {
       const bytes = bundledModel(name);
-      const expected = await referencePredictions(bytes, m.preprocessing.mean, m.preprocessing.std);
+      const expected = await referencePredictions(bytes);
       const correct = Array.from(expected).filter((p, i) => p === labels[i]).length;
       expect(((100 * correct) / COUNT).toFixed(2)).toBe(m.referenceTop1.value.toFixed(2));
 
@@ -90,9 +57,7 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
         progress: (_done, _total, partial) => partial && partials.push(partial.top1.high - partial.top1.low),
       },
     );
-    expect(result.predictions).toEqual(
-      Array.from(await referencePredictions(bytes, m.preprocessing.mean, m.preprocessing.std)),
-    );
+    expect(result.predictions).toEqual(Array.from(await referencePredictions(bytes)));
     expect((100 * result.top1.rate).toFixed(2)).toBe('91.63');
     // The running estimate's interval tightens as batches finish.
     expect(partials.length).toBe(Math.ceil(COUNT / 50));

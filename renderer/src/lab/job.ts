@@ -41,9 +41,27 @@ export function checkCancelled(signal: AbortSignal): void {
  * then throws CancelledError when the job was cancelled.
  */
 export async function checkpoint(signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  await yieldToEvents();
   checkCancelled(signal);
 }
+
+/**
+ * One trip through the event loop without timer clamping (setTimeout(0) costs ≥ 1 ms in Node and 4 ms when nested
+ * in browsers, which adds up over a sweep's thousands of steps): setImmediate in Node, a MessageChannel elsewhere.
+ */
+const yieldToEvents: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : (() => {
+        const channel = new MessageChannel();
+        const waiting: (() => void)[] = [];
+        channel.port1.onmessage = () => waiting.shift()?.();
+        return () =>
+          new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            channel.port2.postMessage(null);
+          });
+      })();
 
 /** A JobContext that turns done/total into progress reports with elapsed time and an estimate of time left. */
 export function trackProgress<P>(

@@ -64,6 +64,8 @@ export function createWebRuntime(preference: ProviderPreference = 'auto'): Runti
     async createSession(model, options: SessionOptions = {}) {
       const sessionOptions = {
         graphOptimizationLevel: 'all' as const,
+        // Idle intra-op threads must not spin: the lab keeps several sessions (tails, batch sizes) side by side.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
         ...(options.freeDimensions ? { freeDimensionOverrides: options.freeDimensions } : {}),
       };
       let fallback = 'WebGPU not requested';

@@ -1,3 +1,4 @@
+import { int } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
@@ -16,16 +17,24 @@ export interface TailModel {
 }
 
 /**
- * Cuts a gated model at the input of block `start`: that tensor becomes the tail's input and everything that only
- * fed it is pruned. Returns null when what follows still reads the image itself (e.g. shape arithmetic on it), so
+ * Cuts a gated model at the input of block `start`: that tensor becomes the tail's input (float32, or float16 cast
+ * back inside) and everything that only fed it is pruned. Returns null when what follows still reads the image itself (e.g. shape arithmetic on it), so
  * no cut there is possible.
  */
-export function tailFrom(gated: GatedModel, topology: Topology, start: number): TailModel | null {
+export function tailFrom(
+  gated: GatedModel,
+  topology: Topology,
+  start: number,
+  inputType: 'float32' | 'float16' = 'float32',
+): TailModel | null {
   const block = topology.blocks[start];
   if (!block?.inShape) return null;
   const g = new GraphBuilder(gated.model);
-  const input = g.input(`skipscope_block_${start}_input`, DataType.FLOAT, [gated.batch, ...block.inShape] as Dim[]);
-  g.rewire(block.entry, input);
+  const half = inputType === 'float16';
+  const shape = [gated.batch, ...block.inShape] as Dim[];
+  const input = g.input(`skipscope_block_${start}_input`, half ? DataType.FLOAT16 : DataType.FLOAT, shape);
+  // A float16 input (half the cache memory) is widened inside the graph, where onnxruntime does it natively.
+  g.rewire(block.entry, half ? g.op('Cast', [input], { to: int(DataType.FLOAT) }) : input);
   g.setOutputs(gated.model.graph.outputs.filter((o) => o.name === topology.output.name));
   const model = g.build({ prune: true });
   const names = new Set(model.graph.inputs.map((i) => i.name));
