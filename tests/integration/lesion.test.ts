@@ -8,6 +8,7 @@ import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
+import { reorderSweep } from '../../renderer/src/lab/reorder';
 import {
   randomBlockSets,
   randomSweep,
@@ -96,6 +97,28 @@ describe.skipIf(!hasTorch())(
       );
       expect(sweep.ks.flatMap((k) => k.sets.map((s) => s.score.top1.successes))).toEqual(expected.map(correctCount));
       await engine.release();
+    });
+
+    it('resnet20: random reorderings (k = 1…2 swaps, two samples each, seed 5) equal the reference, sample for sample', async () => {
+      const bytes = bundledModel('resnet20');
+      const a = analyzeModel(bytes, 'resnet20.onnx');
+      const input = describeInput(a.model, a.topology);
+      const options = { preprocessing: PREP, batchSize: 64, maxK: 2, samples: 2, seed: 5 };
+      const sweep = await reorderSweep(createNodeRuntime(), a.model, a.topology, input, set, options, quietJob());
+      // ResNet-20 (0-based): blocks 3 and 6 downsample (option-A shortcuts); the others have identity shortcuts,
+      // and each stage's form one group.
+      expect(sweep.groups).toEqual([
+        [0, 1, 2],
+        [4, 5],
+        [7, 8],
+      ]);
+      const samples = sweep.ks.flatMap((k) => k.sets);
+      const expected = await reference(
+        'resnet20',
+        samples.map((s) => ({ swap: s.swaps })),
+      );
+      expect(samples.map((s) => s.score.top1.successes)).toEqual(expected.map(correctCount));
+      expect(sweep.intact.successes).toBe(854);
     });
 
     it('resnet20: stochastic depth gives each image its own random blocks, as the reference does', async () => {

@@ -41,3 +41,10 @@ export function permutation(n: number, seed: number): Int32Array {
   }
   return order;
 }
+
+/** Mean, sample standard deviation, minimum and maximum. */
+export function summarize(values: readonly number[]): { mean: number; sd: number; min: number; max: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values) };
+}

@@ -3,7 +3,7 @@ import type { Topology } from '../core/topology/types';
 import type { Skipped } from './inputs';
 import type { JobContext } from './job';
 import type { LesionEngine, LesionScore, LesionSpec } from './lesion';
-import { type Proportion, seededRandom, wilson } from './stats';
+import { type Proportion, seededRandom, summarize, wilson } from './stats';
 
 /** What every sweep reports as it goes: the running score of each of its lesions. */
 export interface SweepPartial {
@@ -116,10 +116,7 @@ export async function randomSweep(
   let at = 0;
   const ks = perK.map((sets, i) => {
     const scored = sets.map((blocks) => ({ blocks, score: scores[at++]! }));
-    const errors = scored.map((s) => 1 - s.score.top1.rate);
-    const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
-    const sd = Math.sqrt(errors.reduce((a, e) => a + (e - mean) ** 2, 0) / Math.max(1, errors.length - 1));
-    return { k: i + 1, sets: scored, error: { mean, sd, min: Math.min(...errors), max: Math.max(...errors) } };
+    return { k: i + 1, sets: scored, error: summarize(scored.map((s) => 1 - s.score.top1.rate)) };
   });
   return {
     kind: 'random',
