@@ -1,7 +1,7 @@
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow, inTopK } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
-import { batches, loadBatch, type ModelInput, padBatch, sessionBatch, type Skipped } from './inputs';
+import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
 import { checkCancelled, checkpoint, type JobContext } from './job';
 import type { ModelSessions } from './sessions';
 import { type Proportion, permutation, wilson } from './stats';

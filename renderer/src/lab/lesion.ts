@@ -8,10 +8,10 @@ import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
 import { planCache } from './cachePlan';
 import { toHalf } from './float16';
-import { batchSessionOptions, batches, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
+import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
 import { checkpoint, type JobContext } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
-import { permutation, type Proportion, wilson } from './stats';
+import { type Proportion, permutation, wilson } from './stats';
 
 export interface LesionEngineOptions {
   preprocessing: Preprocessing;

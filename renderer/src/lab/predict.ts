@@ -1,6 +1,7 @@
 import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import { loadBatch, type ModelInput } from './inputs';
+import type { HostTensor } from './runtime';
 import type { ModelSessions } from './sessions';
 
 export interface Prediction {
@@ -22,13 +23,15 @@ export async function predictOne(
   set: ImageSet,
   index: number,
   prep: Preprocessing,
+  /** More feeds for the run (e.g. lesion gates for a gated model). */
+  extra: Record<string, HostTensor> = {},
 ): Promise<Prediction> {
   if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
   const batch = await loadBatch(set, [index], input, prep);
   if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
   const session = await sessions.forBatch(1);
   const started = performance.now();
-  const out = await session.run({ [input.name]: batch.tensor }, [input.output]);
+  const out = await session.run({ [input.name]: batch.tensor, ...extra }, [input.output]);
   const ms = performance.now() - started;
   return {
     pixels: batch.pixels,

@@ -7,12 +7,12 @@ import { paramsAsInputs, swappableBlocks } from '../core/rewrite/params';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
-import { batches, loadBatch, type ModelInput, padBatch, sessionBatch, type Skipped } from './inputs';
+import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
 import { checkpoint, type JobContext } from './job';
 import type { LesionScore } from './lesion';
 import type { HostTensor, Runtime } from './runtime';
 import { modelSessions } from './sessions';
-import { permutation, type Proportion, seededRandom, summarize, wilson } from './stats';
+import { type Proportion, permutation, seededRandom, summarize, wilson } from './stats';
 import type { SweepPartial } from './sweeps';
 
 export interface ReorderSweepResult {

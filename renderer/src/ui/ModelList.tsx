@@ -1,5 +1,5 @@
-import { useApp } from '../store/store';
 import { formatBytes } from '../core/text';
+import { useApp } from '../store/store';
 import { formatCount } from './format';
 
 /** Bundled models and the user's own, with Open… (file dialog) and drag-and-drop onto the window. */

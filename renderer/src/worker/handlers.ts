@@ -1,19 +1,31 @@
+import type { Preprocessing } from '../core/catalog';
 import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
+import { encodeModel } from '../core/onnx/encode';
+import type { Model } from '../core/onnx/model';
+import { type GatedModel, gateBlocks, gateFeeds } from '../core/rewrite/gates';
 import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
+import type { Topology } from '../core/topology/types';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { describeInput, type ModelInput } from '../lab/inputs';
 import type { JobContext } from '../lab/job';
+import { LesionEngine } from '../lab/lesion';
+import { runSweep } from '../lab/lesionLab';
 import { predictOne } from '../lab/predict';
-import type { Runtime, Session } from '../lab/runtime';
+import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
 import type { ImageSetSource, LabMethods, LabParams, OpenedModel } from './protocol';
 
 interface LoadedModel {
+  analysis: { model: Model; topology: Topology };
   sessions: ModelSessions;
+  /** Sessions of the gated model (lesioned single-image predictions), made on first use. */
+  gated: { model: GatedModel; sessions: ModelSessions } | null;
+  /** The lesion engine of the last (image set, preprocessing) asked for; its cache is that set's. */
+  engine: { key: string; engine: LesionEngine } | null;
   /** The batch-1 session, opened at once: it says which provider runs the model. */
   session: Session;
   input: ModelInput | null;
@@ -58,10 +70,30 @@ export function createLabHandlers(options: {
     return loaded.input;
   };
 
+  /** The model's lesion engine for this set and preprocessing; one per model, its cache that set's. */
+  const engineFor = (
+    loaded: LoadedModel,
+    images: ImageSet,
+    preprocessing: Preprocessing,
+    batchSize: number,
+  ): LesionEngine => {
+    const key = JSON.stringify([images.id, preprocessing, batchSize]);
+    if (loaded.engine?.key !== key) {
+      void loaded.engine?.engine.release();
+      const { model, topology } = loaded.analysis;
+      const engine = LesionEngine.create(requireRuntime(), model, topology, imageInput(loaded), images, {
+        preprocessing,
+        batchSize,
+      });
+      loaded.engine = { key, engine };
+    }
+    return loaded.engine.engine;
+  };
+
   return {
     async configure({ wasmBase, preference }) {
       options.configure?.(wasmBase);
-      for (const m of models.values()) void m.then((x) => x.sessions.release()).catch(() => {});
+      for (const m of models.values()) void m.then((x) => releaseModel(x)).catch(() => {});
       models.clear();
       runtime = options.createRuntime(preference);
       return { runtime: runtime.name };
@@ -71,19 +103,28 @@ export function createLabHandlers(options: {
       const sha256 = await sha256Hex(data);
       const loading = (async (): Promise<LoadedModel> => {
         const decoded = decodeModel(data, { name });
+        const topology = detectTopology(decoded);
         let input: ModelInput | null = null;
         let inputError: string | null = null;
         try {
-          input = describeInput(decoded, detectTopology(decoded));
+          input = describeInput(decoded, topology);
         } catch (error) {
           inputError = errorLine(error);
         }
         const sessions = modelSessions(requireRuntime(), data, input);
-        return { sessions, session: await sessions.forBatch(1), input, inputError };
+        return {
+          analysis: { model: decoded, topology },
+          sessions,
+          gated: null,
+          engine: null,
+          session: await sessions.forBatch(1),
+          input,
+          inputError,
+        };
       })();
       const previous = models.get(key);
       models.set(key, loading);
-      void previous?.then((m) => m.sessions.release()).catch(() => {});
+      void previous?.then((m) => releaseModel(m)).catch(() => {});
       const loaded = await loading.catch((error: unknown) => {
         if (models.get(key) === loading) models.delete(key);
         throw error;
@@ -101,7 +142,7 @@ export function createLabHandlers(options: {
     async closeModel({ key }) {
       const m = models.get(key);
       models.delete(key);
-      await m?.then((x) => x.sessions.release()).catch(() => {});
+      await m?.then((x) => releaseModel(x)).catch(() => {});
       return null;
     },
     async addImageSet(source) {
@@ -113,9 +154,39 @@ export function createLabHandlers(options: {
       const images = set(id);
       return { pixels: await images.pixels(index, side, resize), name: images.name(index) };
     },
-    async predict({ model: key, set: id, index, preprocessing }) {
+    async predict({ model: key, set: id, index, preprocessing, lesion }) {
       const loaded = await model(key);
-      return predictOne(loaded.sessions, imageInput(loaded), set(id), index, preprocessing);
+      const input = imageInput(loaded);
+      if (!lesion || (lesion.dropped.length === 0 && !lesion.cutSkips?.length))
+        return predictOne(loaded.sessions, input, set(id), index, preprocessing);
+      loaded.gated ??= gatedSessions(requireRuntime(), loaded.analysis, input);
+      const gates = gateFeeds(loaded.gated.model, lesion, 1);
+      const rank = 1 + (loaded.analysis.topology.blocks[0]?.outShape?.length ?? 3);
+      const extra = Object.fromEntries(
+        Object.entries(gates).map(([name, data]) => [name, float32(data, [1, ...new Array<number>(rank - 1).fill(1)])]),
+      );
+      return predictOne(loaded.gated.sessions, input, set(id), index, preprocessing, extra);
+    },
+    async lesionEvaluate({ model: key, set: id, preprocessing, batchSize, lesion }, job) {
+      const loaded = await model(key);
+      return engineFor(loaded, set(id), preprocessing, batchSize).evaluate(lesion, job as JobContext<never>);
+    },
+    async lesionSweep({ model: key, set: id, preprocessing, batchSize, sweep }, job) {
+      const loaded = await model(key);
+      const images = set(id);
+      return runSweep(
+        {
+          runtime: requireRuntime(),
+          ...loaded.analysis,
+          input: imageInput(loaded),
+          set: images,
+          preprocessing,
+          batchSize,
+          engine: () => engineFor(loaded, images, preprocessing, batchSize),
+        },
+        sweep,
+        job as JobContext<never>,
+      );
     },
     async evaluate({ model: key, set: id, options: evaluateOptions }, job) {
       const loaded = await model(key);
@@ -150,4 +221,15 @@ function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
       read: async () => new Uint8Array(await f.blob.arrayBuffer()),
     })),
   });
+}
+
+function gatedSessions(runtime: Runtime, analysis: { model: Model; topology: Topology }, input: ModelInput) {
+  const model = gateBlocks(analysis.model, analysis.topology);
+  return { model, sessions: modelSessions(runtime, encodeModel(model.model), input) };
+}
+
+async function releaseModel(m: LoadedModel): Promise<void> {
+  await m.sessions.release();
+  await m.gated?.sessions.release();
+  await m.engine?.engine.release();
 }

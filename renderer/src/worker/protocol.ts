@@ -1,11 +1,15 @@
 import type { ProviderPreference } from '../core/catalog';
+import type { Lesion } from '../core/rewrite/gates';
 import type { LabelSetName } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import type { BenchmarkResult } from '../lab/benchmark';
 import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/evaluate';
 import type { ModelInput } from '../lab/inputs';
 import type { Progress } from '../lab/job';
+import type { LesionEvaluation, LesionScore } from '../lab/lesion';
+import type { SweepRequest, SweepResult } from '../lab/lesionLab';
 import type { Prediction } from '../lab/predict';
+import type { SweepPartial } from '../lab/sweeps';
 
 /** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
 export type ImageSetSource =
@@ -36,8 +40,25 @@ export interface LabMethods {
   addImageSet(p: ImageSetSource): { id: string; count: number };
   /** Image `index` as the model sees it (planar RGB, side × side) and its name. */
   pixels(p: { set: string; index: number; side: number; resize: number | null }): { pixels: Uint8Array; name: string };
-  predict(p: { model: string; set: string; index: number; preprocessing: Preprocessing }): Prediction;
+  /** One image through the model, or through the lesioned model when `lesion` removes anything. */
+  predict(p: { model: string; set: string; index: number; preprocessing: Preprocessing; lesion?: Lesion }): Prediction;
   evaluate(p: { model: string; set: string; options: EvaluateOptions }): EvaluateResult;
+  /** Accuracy of the lesioned model on a set, beside the intact model's (running estimates as it goes). */
+  lesionEvaluate(p: {
+    model: string;
+    set: string;
+    preprocessing: Preprocessing;
+    batchSize: number;
+    lesion: Lesion;
+  }): LesionEvaluation;
+  /** One of the lesion studies (single-block, k-block, reorder, stochastic depth) on a set. */
+  lesionSweep(p: {
+    model: string;
+    set: string;
+    preprocessing: Preprocessing;
+    batchSize: number;
+    sweep: SweepRequest;
+  }): SweepResult;
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
@@ -50,6 +71,8 @@ export type LabResult<M extends LabMethod> = ReturnType<LabMethods[M]>;
 /** What a method's progress reports carry as `partial`. */
 export interface LabPartials {
   evaluate: EvaluatePartial;
+  lesionEvaluate: LesionScore;
+  lesionSweep: SweepPartial;
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 
