@@ -3,9 +3,12 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { analyzeModel } from '../renderer/src/core/summary';
+import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import { readModelFile } from './files';
+import { lesion } from './lesion';
 import type { NodeProvider } from './ortNode';
-import { InputError, predict } from './predict';
+import { predict } from './predict';
+import { InputError } from './work';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
 export const EXIT = { ok: 0, internal: 1, input: 2 } as const;
@@ -18,6 +21,11 @@ Commands:
   predict MODEL (--data DIR | --cifar-bin FILE… | --image FILE) [--batch N] [--provider cpu|cuda] [--json]
       top-5 classes of one image, or top-1/top-5 and per-class accuracy on a labelled set
       (DIR: one subfolder per class, named by CIFAR-10 class, ImageNet WordNet id or ImageNet name)
+  lesion MODEL (--data DIR | --cifar-bin FILE…) STUDY [--seed S] [--batch N] [--provider cpu|cuda] [--json]
+      STUDY: --single [--drop-skip]             every block's branch removed (or its skip cut)
+             --k 1..K [--samples S] [--include-downsampling]   random sets of k removed blocks
+             --reorder K [--samples S]          k random swaps of interchangeable blocks
+             --stochastic P[,P…] [--rule uniform|linear] [--passes N]   test-time stochastic depth
 
 Options:
   --json    print the stable JSON report (schemas in docs/cli.md)
@@ -48,32 +56,89 @@ async function inspect(args: string[], out: (s: string) => void): Promise<number
 }
 
 async function predictCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parse(args, {
-    json: { type: 'boolean' },
-    data: { type: 'string' },
-    'cifar-bin': { type: 'string', multiple: true },
-    image: { type: 'string' },
-    batch: { type: 'string' },
-    provider: { type: 'string' },
-  });
+  const { values, positionals } = parse(args, { ...DATA_OPTIONS, image: { type: 'string' } });
+  await predict({ ...workOptions(values, positionals, 'predict'), json: !!values.json }, out);
+  return EXIT.ok;
+}
+
+const DATA_OPTIONS = {
+  json: { type: 'boolean' },
+  data: { type: 'string' },
+  'cifar-bin': { type: 'string', multiple: true },
+  batch: { type: 'string' },
+  provider: { type: 'string' },
+} as const;
+
+/** The options predict and lesion share: the data, the batch, the provider. */
+function workOptions(values: Record<string, unknown>, positionals: string[], command: string) {
   const batch = values.batch === undefined ? undefined : Number(values.batch);
   if (batch !== undefined && !(Number.isInteger(batch) && batch > 0))
     throw new UsageError('--batch takes a positive integer');
   const provider = values.provider as string | undefined;
   if (provider !== undefined && !['cpu', 'cuda', 'tensorrt', 'webgpu'].includes(provider))
     throw new UsageError(`unknown provider "${provider}" (cpu, cuda, tensorrt or webgpu)`);
-  await predict(
-    {
-      model: oneModel(positionals, 'predict'),
-      json: !!values.json,
-      ...(values.data ? { data: values.data as string } : {}),
-      ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] as string[] } : {}),
-      ...(values.image ? { image: values.image as string } : {}),
-      ...(batch ? { batch } : {}),
-      ...(provider ? { provider: provider as NodeProvider } : {}),
-    },
-    out,
-  );
+  return {
+    model: oneModel(positionals, command),
+    ...(values.data ? { data: values.data as string } : {}),
+    ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] as string[] } : {}),
+    ...(values.image ? { image: values.image as string } : {}),
+    ...(batch ? { batch } : {}),
+    ...(provider ? { provider: provider as NodeProvider } : {}),
+  };
+}
+
+function positiveInt(value: unknown, flag: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer`);
+  return n;
+}
+
+async function lesionCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...DATA_OPTIONS,
+    single: { type: 'boolean' },
+    'drop-skip': { type: 'boolean' },
+    k: { type: 'string' },
+    'include-downsampling': { type: 'boolean' },
+    reorder: { type: 'string' },
+    stochastic: { type: 'string', multiple: true },
+    rule: { type: 'string' },
+    passes: { type: 'string' },
+    samples: { type: 'string' },
+    seed: { type: 'string' },
+  });
+  const studies = ['single', 'k', 'reorder', 'stochastic'].filter((s) => values[s] !== undefined);
+  if (studies.length !== 1)
+    throw new UsageError('lesion needs exactly one of --single, --k, --reorder or --stochastic');
+  if (values['drop-skip'] && !values.single) throw new UsageError('--drop-skip goes with --single');
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError('--seed takes an integer');
+  const samples = positiveInt(values.samples, '--samples', 10);
+  let sweep: SweepRequest;
+  if (values.single) sweep = { kind: 'single', remove: values['drop-skip'] ? 'skip' : 'branch' };
+  else if (values.k !== undefined) {
+    const range = /^(?:1\.\.)?(\d+)$/.exec(String(values.k));
+    if (!range) throw new UsageError('--k takes 1..K (or K)');
+    sweep = {
+      kind: 'random',
+      maxK: positiveInt(range[1], '--k'),
+      samples,
+      seed,
+      includeDownsampling: !!values['include-downsampling'],
+    };
+  } else if (values.reorder !== undefined)
+    sweep = { kind: 'reorder', maxK: positiveInt(values.reorder, '--reorder'), samples, seed };
+  else {
+    const ps = (values.stochastic as string[]).flatMap((v) => v.split(',')).map(Number);
+    if (ps.some((p) => !(p >= 0 && p <= 1)))
+      throw new UsageError('--stochastic takes survival probabilities between 0 and 1');
+    const rule = (values.rule as string | undefined) ?? 'linear';
+    if (rule !== 'uniform' && rule !== 'linear') throw new UsageError('--rule is uniform or linear');
+    sweep = { kind: 'stochastic', ps, rule, passes: positiveInt(values.passes, '--passes', 3), seed };
+  }
+  if (values.image) throw new UsageError('lesion needs a labelled set (--data or --cifar-bin), not one image');
+  await lesion({ ...workOptions(values, positionals, 'lesion'), sweep, json: !!values.json }, out);
   return EXIT.ok;
 }
 
@@ -91,6 +156,7 @@ export async function main(
     }
     if (command === 'inspect') return await inspect(rest, out);
     if (command === 'predict') return await predictCommand(rest, out);
+    if (command === 'lesion') return await lesionCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,28 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { Preprocessing } from '../renderer/src/core/catalog';
-import { sha256Hex } from '../renderer/src/core/hash';
-import { analyzeModel } from '../renderer/src/core/summary';
-import { guessLabelSet, type LabelSet, topK } from '../renderer/src/data/labels';
-import { presetFor } from '../renderer/src/data/preprocess';
-import { type EvaluateResult, evaluate } from '../renderer/src/lab/evaluate';
-import { describeInput } from '../renderer/src/lab/inputs';
-import { trackProgress } from '../renderer/src/lab/job';
+import { topK } from '../renderer/src/data/labels';
+import { evaluate } from '../renderer/src/lab/evaluate';
 import { predictOne } from '../renderer/src/lab/predict';
 import { modelSessions } from '../renderer/src/lab/sessions';
-import { loadLabelSet } from './assets';
-import { readModelFile } from './files';
-import { cifarBinSet, type DiskSet, folderSet, singleImageSet } from './imageSets';
-import { createNodeRuntime, type NodeProvider } from './ortNode';
-import { stderrProgress } from './progress';
+import type { Proportion } from '../renderer/src/lab/stats';
+import { openWork, type Work, type WorkOptions, withProgress } from './work';
 
-export interface PredictOptions {
-  model: string;
-  data?: string;
-  cifarBin?: string[];
-  image?: string;
-  batch?: number;
-  provider?: NodeProvider;
+export interface PredictOptions extends WorkOptions {
   json: boolean;
 }
 
@@ -30,7 +14,7 @@ export interface PredictOptions {
 export interface PredictJson {
   schema: 'skipscope.predict/1';
   model: { file: string; sha256: string };
-  data: { kind: DiskSet['kind']; title: string; id: string; count: number; labelSet: string | null };
+  data: Work['header']['data'];
   preprocessing: Preprocessing;
   runtime: { name: string; provider: string };
   /** --image: the top-5 classes. */
@@ -47,7 +31,7 @@ export interface PredictJson {
   ms: number;
 }
 
-interface Accuracy {
+export interface Accuracy {
   correct: number;
   n: number;
   rate: number | null;
@@ -57,31 +41,13 @@ interface Accuracy {
 
 /** `skipscope predict`: one image's top-5, or accuracy on a labelled set, on onnxruntime-node. */
 export async function predict(options: PredictOptions, out: (s: string) => void): Promise<void> {
-  const { bytes, resolveExternal } = readModelFile(options.model);
-  const file = basename(options.model);
-  const analysis = analyzeModel(bytes, file, resolveExternal);
-  const input = describeInput(analysis.model, analysis.topology);
-  const labelSetName = guessLabelSet(input.classes);
-  const labels: LabelSet | null = labelSetName ? loadLabelSet(labelSetName) : null;
-  const source = openData(options, labels);
-  const preprocessing = presetFor(input.side);
-  const runtime = createNodeRuntime({
-    provider: options.provider ?? 'cpu',
-    ...(options.batch ? { batchSize: options.batch } : {}),
-  });
-  const sessions = modelSessions(runtime, bytes, input);
+  const work = await openWork(options, 'predict');
+  const { input, source, preprocessing, runtime, labels } = work;
+  const sessions = modelSessions(runtime, work.bytes, input);
   const session = await sessions.forBatch(1);
   const base = {
     schema: 'skipscope.predict/1' as const,
-    model: { file, sha256: await sha256Hex(bytes) },
-    data: {
-      kind: source.kind,
-      title: source.set.title,
-      id: source.set.id,
-      count: source.set.count,
-      labelSet: source.set.labelSet,
-    },
-    preprocessing,
+    ...work.header,
     runtime: { name: runtime.name, provider: session.provider },
   };
   try {
@@ -95,30 +61,9 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
       out(options.json ? JSON.stringify(report, null, 2) : formatImage(report));
       return;
     }
-    const bar = stderrProgress(`evaluating ${source.set.title}`);
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once('SIGINT', stop);
-    let result: EvaluateResult;
-    try {
-      result = await evaluate(
-        sessions,
-        input,
-        source.set,
-        { preprocessing, batchSize: runtime.batchSize },
-        trackProgress(controller.signal, (p) => bar.report(p)),
-      );
-    } finally {
-      process.off('SIGINT', stop);
-      bar.finish();
-    }
-    const accuracy = (p: EvaluateResult['top1']): Accuracy => ({
-      correct: p.successes,
-      n: p.n,
-      rate: p.n ? p.rate : null,
-      low: p.low,
-      high: p.high,
-    });
+    const result = await withProgress(`evaluating ${source.set.title}`, (job) =>
+      evaluate(sessions, input, source.set, { preprocessing, batchSize: runtime.batchSize }, job),
+    );
     const report: PredictJson = {
       ...base,
       top1: accuracy(result.top1),
@@ -137,33 +82,10 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
   }
 }
 
-function openData(options: PredictOptions, labels: LabelSet | null): DiskSet {
-  const given = [options.data, options.cifarBin?.length ? 'x' : undefined, options.image].filter(Boolean).length;
-  if (given !== 1) throw new InputError('predict needs exactly one of --data DIR, --cifar-bin FILE or --image FILE');
-  const check = (path: string, folder: boolean) => {
-    if (!existsSync(path)) throw new InputError(`${basename(path)}: no such ${folder ? 'folder' : 'file'}`);
-    if (statSync(path).isDirectory() !== folder)
-      throw new InputError(`${basename(path)} is ${folder ? 'a file, not a folder' : 'a folder, not a file'}`);
-  };
-  try {
-    if (options.data) {
-      check(options.data, true);
-      return folderSet(options.data, labels);
-    }
-    if (options.image) {
-      check(options.image, false);
-      return singleImageSet(options.image);
-    }
-    for (const p of options.cifarBin!) check(p, false);
-    return cifarBinSet(options.cifarBin!);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError((error as Error).message);
-  }
+/** A proportion as the JSON reports carry it. */
+export function accuracy(p: Proportion): Accuracy {
+  return { correct: p.successes, n: p.n, rate: p.n ? p.rate : null, low: p.low, high: p.high };
 }
-
-/** Bad input from the user (exit code 2 with this one line). */
-export class InputError extends Error {}
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);
 

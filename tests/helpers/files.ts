@@ -8,6 +8,7 @@ export const SHARED = resolve(ROOT, '../shared');
 export interface ManifestModel {
   id: string;
   file: string;
+  sha256: string;
   referenceTop1: { value: number };
   preprocessing: {
     scale: number;

@@ -1,0 +1,114 @@
+import { LesionEngine } from '../renderer/src/lab/lesion';
+import { runSweep, type SweepRequest, type SweepResult } from '../renderer/src/lab/lesionLab';
+import { accuracy } from './predict';
+import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
+
+export interface LesionOptions extends WorkOptions {
+  sweep: SweepRequest;
+  json: boolean;
+}
+
+/** The stable JSON of `skipscope lesion --json` (schema "skipscope.lesion/1", documented in docs/cli.md). */
+export type LesionJson = Work['header'] & {
+  schema: 'skipscope.lesion/1';
+  runtime: { name: string };
+  sweep: SweepRequest;
+  /** The study's result; accuracies as {correct, n, rate, low, high} with 95 % Wilson intervals. */
+  result: unknown;
+  ms: number;
+};
+
+/** `skipscope lesion`: a lesion study of a model on a labelled set, on onnxruntime-node. */
+export async function lesion(options: LesionOptions, out: (s: string) => void): Promise<void> {
+  const work = await openWork(options, 'lesion');
+  const { analysis, input, source, preprocessing, runtime } = work;
+  if (analysis.topology.blocks.length === 0) throw new InputError(`${work.file} has no residual blocks to lesion`);
+  let engine: LesionEngine | null = null;
+  const batchSize = options.batch ?? runtime.batchSize;
+  const started = performance.now();
+  try {
+    const result = await withProgress(`lesion study on ${source.set.title}`, (job) =>
+      runSweep(
+        {
+          runtime,
+          model: analysis.model,
+          topology: analysis.topology,
+          input,
+          set: source.set,
+          preprocessing,
+          batchSize,
+          engine: () => {
+            engine ??= LesionEngine.create(runtime, analysis.model, analysis.topology, input, source.set, {
+              preprocessing,
+              batchSize,
+            });
+            return engine;
+          },
+        },
+        options.sweep,
+        job,
+      ),
+    );
+    const report: LesionJson = {
+      schema: 'skipscope.lesion/1',
+      ...work.header,
+      runtime: { name: runtime.name },
+      sweep: options.sweep,
+      result: toJson(result),
+      ms: performance.now() - started,
+    };
+    out(options.json ? JSON.stringify(report, null, 2) : format(work, result));
+  } finally {
+    await (engine as LesionEngine | null)?.release();
+  }
+}
+
+/** Proportions as {correct, n, rate, low, high}; typed arrays as plain arrays. */
+function toJson(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if ('successes' in o && 'n' in o && 'low' in o) return accuracy(o as never);
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toJson(v)]));
+  }
+  return value;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+
+function format(work: Work, r: SweepResult): string {
+  const lines = [
+    `${work.file} on ${work.source.set.title} (${work.source.set.count} images): intact top-1 ${pct(r.intact.rate)}`,
+  ];
+  switch (r.kind) {
+    case 'single':
+      lines.push(
+        `  each block's ${r.remove === 'branch' ? 'branch F(x) removed (skip kept)' : 'skip cut (branch kept)'}:`,
+      );
+      for (const b of r.blocks)
+        lines.push(
+          `  ${String(b.index + 1).padStart(4)}  stage ${b.stage + 1}  ${pct(b.score.top1.rate).padStart(8)}  (${pct(b.score.top1.low)}–${pct(b.score.top1.high)})${b.downsample ? '  downsampling' : ''}`,
+        );
+      break;
+    case 'random':
+    case 'reorder':
+      lines.push(
+        `  ${r.kind === 'random' ? 'k blocks removed at random' : 'k random swaps'} (${r.samples} samples per k, seed ${r.seed}): error mean ± sd [min, max]`,
+      );
+      for (const k of r.ks)
+        lines.push(
+          `  k = ${String(k.k).padStart(3)}  ${pct(k.error.mean).padStart(8)} ± ${pct(k.error.sd)}  [${pct(k.error.min)}, ${pct(k.error.max)}]`,
+        );
+      break;
+    case 'stochastic':
+      lines.push(`  test-time stochastic depth, ${r.rule} survival, ${r.passes} passes, seed ${r.seed}:`);
+      for (const p of r.points)
+        lines.push(
+          `  p = ${p.p.toFixed(2)}  ${pct(p.score.rate).padStart(8)}  (${pct(p.score.low)}–${pct(p.score.high)}), ${p.meanRemoved.toFixed(1)} blocks removed on average`,
+        );
+      break;
+  }
+  if (r.skipped.length) lines.push(`  ${r.skipped.length} unreadable images skipped`);
+  return lines.join('\n');
+}
