@@ -1,6 +1,6 @@
+import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
 import { runSweep, type SweepRequest, type SweepResult } from '../renderer/src/lab/lesionLab';
-import { accuracy } from './predict';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LesionOptions extends WorkOptions {
@@ -9,14 +9,7 @@ export interface LesionOptions extends WorkOptions {
 }
 
 /** The stable JSON of `skipscope lesion --json` (schema "skipscope.lesion/1", documented in docs/cli.md). */
-export type LesionJson = Work['header'] & {
-  schema: 'skipscope.lesion/1';
-  runtime: { name: string };
-  sweep: SweepRequest;
-  /** The study's result; accuracies as {correct, n, rate, low, high} with 95 % Wilson intervals. */
-  result: unknown;
-  ms: number;
-};
+export type LesionJson = ReturnType<typeof lesionReport> & Work['header'];
 
 /** `skipscope lesion`: a lesion study of a model on a labelled set, on onnxruntime-node. */
 export async function lesion(options: LesionOptions, out: (s: string) => void): Promise<void> {
@@ -50,29 +43,14 @@ export async function lesion(options: LesionOptions, out: (s: string) => void): 
       ),
     );
     const report: LesionJson = {
-      schema: 'skipscope.lesion/1',
-      ...work.header,
-      runtime: { name: runtime.name },
-      sweep: options.sweep,
-      result: toJson(result),
+      ...lesionReport({ ...work.header, runtime: { name: runtime.name } }, options.sweep, result),
+      data: work.header.data,
       ms: performance.now() - started,
     };
     out(options.json ? JSON.stringify(report, null, 2) : format(work, result));
   } finally {
     await (engine as LesionEngine | null)?.release();
   }
-}
-
-/** Proportions as {correct, n, rate, low, high}; typed arrays as plain arrays. */
-function toJson(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    if ('successes' in o && 'n' in o && 'low' in o) return accuracy(o as never);
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toJson(v)]));
-  }
-  return value;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;

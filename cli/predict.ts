@@ -1,9 +1,9 @@
 import type { Preprocessing } from '../renderer/src/core/catalog';
 import { topK } from '../renderer/src/data/labels';
 import { evaluate } from '../renderer/src/lab/evaluate';
+import { type AccuracyJson as Accuracy, accuracyJson } from '../renderer/src/lab/export';
 import { predictOne } from '../renderer/src/lab/predict';
 import { modelSessions } from '../renderer/src/lab/sessions';
-import type { Proportion } from '../renderer/src/lab/stats';
 import { openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface PredictOptions extends WorkOptions {
@@ -31,13 +31,6 @@ export interface PredictJson {
   ms: number;
 }
 
-export interface Accuracy {
-  correct: number;
-  n: number;
-  rate: number | null;
-  low: number;
-  high: number;
-}
 
 /** `skipscope predict`: one image's top-5, or accuracy on a labelled set, on onnxruntime-node. */
 export async function predict(options: PredictOptions, out: (s: string) => void): Promise<void> {
@@ -66,8 +59,8 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
     );
     const report: PredictJson = {
       ...base,
-      top1: accuracy(result.top1),
-      top5: accuracy(result.top5),
+      top1: accuracyJson(result.top1),
+      top5: accuracyJson(result.top5),
       perClass: result.perClass.map((c, index) => ({ index, label: labels?.classes[index] ?? `class ${index}`, ...c })),
       predictions: result.predictions,
       skipped: result.skipped.map(({ name, reason }) => ({ name, reason })),
@@ -80,11 +73,6 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
   } finally {
     await sessions.release();
   }
-}
-
-/** A proportion as the JSON reports carry it. */
-export function accuracy(p: Proportion): Accuracy {
-  return { correct: p.successes, n: p.n, rate: p.n ? p.rate : null, low: p.low, high: p.high };
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)} %`);

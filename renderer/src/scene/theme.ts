@@ -14,6 +14,11 @@ export interface Theme {
   text: string;
   /** Tube radius of skip arcs (world units). */
   skipRadius: number;
+  /** A dropped block, drawn as a ghost; the skip of a dropped block, glowing (it is the only path left). */
+  ghost: string;
+  glow: string;
+  /** Charts: text and axes, grid lines, the series colours in order, the intact reference level. */
+  chart: { text: string; grid: string; series: string[]; reference: string };
 }
 
 export const themes: Record<Theme['name'], Theme> = {
@@ -30,6 +35,9 @@ export const themes: Record<Theme['name'], Theme> = {
     hovered: '#ffd166',
     text: '#e6e9ef',
     skipRadius: 0.05,
+    ghost: '#3a4150',
+    glow: '#7ef9ff',
+    chart: { text: '#c9d1dc', grid: '#2a303b', series: ['#4e9be6', '#f28e2b', '#59a14f', '#e15759', '#b07aa1'], reference: '#e6e9ef' },
   },
   light: {
     name: 'light',
@@ -44,6 +52,9 @@ export const themes: Record<Theme['name'], Theme> = {
     hovered: '#e07a00',
     text: '#1d2430',
     skipRadius: 0.05,
+    ghost: '#c5cad3',
+    glow: '#0077cc',
+    chart: { text: '#1d2430', grid: '#d5d9e0', series: ['#2f5d8a', '#c2600a', '#3d7a35', '#b0303a', '#7b4f73'], reference: '#1d2430' },
   },
   projector: {
     name: 'projector',
@@ -58,5 +69,8 @@ export const themes: Record<Theme['name'], Theme> = {
     hovered: '#ffff00',
     text: '#ffffff',
     skipRadius: 0.06,
+    ghost: '#333333',
+    glow: '#00ffff',
+    chart: { text: '#ffffff', grid: '#444444', series: ['#00a2ff', '#ffb000', '#00e05a', '#ff3b3b', '#ff6bff'], reference: '#ffffff' },
   },
 };

@@ -67,24 +67,15 @@ export const createLabSlice =
         controllers.get(key)?.abort();
       },
       evaluationKey() {
-        const { model, sha256, imageSet } = get();
-        if (!model?.input || !sha256 || !imageSet) return null;
-        return cacheKey({
-          model: sha256,
-          experiment: 'evaluate',
-          params: { preprocessing: model.preprocessing },
-          data: imageSet.id,
-        });
+        const { model, sha256, imageSet, preprocessing } = get();
+        if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
+        return cacheKey({ model: sha256, experiment: 'evaluate', params: { preprocessing }, data: imageSet.id });
       },
       async evaluate() {
         const key = get().evaluationKey();
-        const { model, imageSet } = get();
-        if (!key || !model || !imageSet) return;
-        await get().startJob(key, 'evaluate', {
-          model: model.key,
-          set: imageSet.id,
-          options: { preprocessing: model.preprocessing, batchSize: 32 },
-        });
+        const { model, imageSet, preprocessing } = get();
+        if (!key || !model || !imageSet || !preprocessing) return;
+        await get().startJob(key, 'evaluate', { model: model.key, set: imageSet.id, options: { preprocessing, batchSize: 32 } });
       },
     };
   };

@@ -25,6 +25,7 @@ export interface OpenModel {
   /** The image input, or (inputError) why the model takes no images Skipscope can feed. */
   input: ModelInput | null;
   inputError: string | null;
+  /** The model's own preprocessing: from its manifest entry, else a preset for its input size. */
   preprocessing: Preprocessing;
 }
 

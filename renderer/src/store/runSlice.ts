@@ -97,6 +97,7 @@ export const createRunSlice =
             imageSet: registeredSet,
             imageIndex: Math.min(get().imageIndex, Math.max(0, registeredSet.count - 1)),
           });
+          get().refreshLesion();
         } catch (error) {
           if (get().imageSource === source) set({ imageSet: null, runError: errorLine(error) });
         }
@@ -117,11 +118,13 @@ export const createRunSlice =
         try {
           if (!model.input) throw new Error(model.inputError ?? 'this model takes no image input');
           const index = get().imageIndex;
+          const { preprocessing, dropped, cutSkips } = get();
           const prediction = await lab.call('predict', {
             model: model.key,
             set: imageSet.id,
             index,
-            preprocessing: model.preprocessing,
+            preprocessing: preprocessing ?? model.preprocessing,
+            lesion: { dropped, cutSkips },
           });
           if (get().model !== model) return;
           const labels = model.labelSet?.classes ?? [];

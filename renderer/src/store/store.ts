@@ -5,6 +5,7 @@ import type { ResultCache } from '../lab/cache';
 import type { LabClient } from '../worker/client';
 import type { Assets } from './assets';
 import { createLabSlice, type LabSlice } from './labSlice';
+import { createLesionSlice, type LesionSlice } from './lesionSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createRunSlice, type RunSlice } from './runSlice';
 import { createViewSlice, type ViewSlice } from './viewSlice';
@@ -18,7 +19,7 @@ export interface Services {
 }
 
 /** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice;
+export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** Creates the app's store; the slices' actions close over `services`. */
@@ -28,6 +29,7 @@ export function createAppStore(services: Services): AppStore {
     ...createRunSlice(services)(...a),
     ...createViewSlice(services)(...a),
     ...createLabSlice(services)(...a),
+    ...createLesionSlice(services)(...a),
   }));
 }
 

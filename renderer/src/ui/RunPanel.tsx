@@ -146,12 +146,13 @@ function Thumbnail({ model }: { model: OpenModel }) {
   const { lab } = useServices();
   const imageSet = useApp((s) => s.imageSet);
   const index = useApp((s) => s.imageIndex);
+  const resize = useApp((s) => s.preprocessing?.resize ?? null);
   const [title, setTitle] = useState('');
   useEffect(() => {
     const side = model.input?.side;
     if (!side || !imageSet || index >= imageSet.count) return;
     let live = true;
-    lab.call('pixels', { set: imageSet.id, index, side, resize: model.preprocessing.resize }).then(
+    lab.call('pixels', { set: imageSet.id, index, side, resize }).then(
       ({ pixels, name }) => {
         const c = canvas.current;
         const ctx = c?.getContext('2d');
@@ -166,7 +167,7 @@ function Thumbnail({ model }: { model: OpenModel }) {
     return () => {
       live = false;
     };
-  }, [lab, model, imageSet, index]);
+  }, [lab, model, imageSet, index, resize]);
   return (
     <canvas
       ref={canvas}

@@ -1,0 +1,85 @@
+import type { Preprocessing } from '../core/catalog';
+import type { SweepRequest, SweepResult } from './lesionLab';
+import type { Proportion } from './stats';
+
+/** Where a result came from: written into every exported file. */
+export interface ResultMeta {
+  model: { file: string; sha256: string };
+  data: { title: string; id: string; count: number };
+  preprocessing: Preprocessing;
+  runtime: { name: string; provider?: string };
+}
+
+/** An accuracy as files carry it: counts, rate and its 95 % Wilson interval. */
+export interface AccuracyJson {
+  correct: number;
+  n: number;
+  rate: number | null;
+  low: number;
+  high: number;
+}
+
+export function accuracyJson(p: Proportion): AccuracyJson {
+  return { correct: p.successes, n: p.n, rate: p.n ? p.rate : null, low: p.low, high: p.high };
+}
+
+/** Proportions become AccuracyJson, typed arrays plain arrays; everything else as it is. */
+export function toJsonValue(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if ('successes' in o && 'n' in o && 'low' in o && 'high' in o) return accuracyJson(o as unknown as Proportion);
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toJsonValue(v)]));
+  }
+  return value;
+}
+
+/** The report of a lesion study (schema skipscope.lesion/1, the same as `skipscope lesion --json`). */
+export function lesionReport(meta: ResultMeta, sweep: SweepRequest, result: SweepResult) {
+  return { schema: 'skipscope.lesion/1' as const, ...meta, sweep, result: toJsonValue(result), ms: result.ms };
+}
+
+const pct = (p: Proportion) => [p.n ? (100 * p.rate).toFixed(4) : '', (100 * p.low).toFixed(4), (100 * p.high).toFixed(4)];
+
+/** A lesion study as CSV: one row per lesion, the settings in # comment lines at the top. */
+export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult): string {
+  const head = [
+    `# skipscope lesion study: ${JSON.stringify(sweep)}`,
+    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
+    `# data ${meta.data.title} (${meta.data.count} images, id ${meta.data.id})`,
+    `# preprocessing ${JSON.stringify(meta.preprocessing)}`,
+    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    `# intact top-1 ${pct(r.intact)[0]} % of ${r.intact.n}; intervals are 95 % Wilson`,
+  ];
+  const rows: (string | number)[][] = [];
+  switch (r.kind) {
+    case 'single':
+      rows.push(['block', 'stage', 'downsampling', 'removed', 'top1_percent', 'low', 'high', 'correct', 'n', 'changed_predictions']);
+      for (const b of r.blocks)
+        rows.push([b.index + 1, b.stage + 1, b.downsample ? 1 : 0, r.remove, ...pct(b.score.top1), b.score.top1.successes, b.score.top1.n, b.score.changed]);
+      break;
+    case 'random':
+      rows.push(['k', 'sample', 'removed_blocks', 'top1_percent', 'low', 'high', 'correct', 'n']);
+      for (const k of r.ks)
+        k.sets.forEach((s, i) => rows.push([k.k, i + 1, s.blocks.map((b) => b + 1).join(' '), ...pct(s.score.top1), s.score.top1.successes, s.score.top1.n]));
+      break;
+    case 'reorder':
+      rows.push(['k', 'sample', 'swaps', 'top1_percent', 'low', 'high', 'correct', 'n']);
+      for (const k of r.ks)
+        k.sets.forEach((s, i) =>
+          rows.push([k.k, i + 1, s.swaps.map(([a, b]) => `${a + 1}<>${b + 1}`).join(' '), ...pct(s.score.top1), s.score.top1.successes, s.score.top1.n]),
+        );
+      break;
+    case 'stochastic':
+      rows.push(['survival_p', 'rule', 'passes', 'mean_blocks_removed', 'top1_percent', 'low', 'high', 'correct', 'trials']);
+      for (const p of r.points) rows.push([p.p, r.rule, r.passes, p.meanRemoved.toFixed(3), ...pct(p.score), p.score.successes, p.score.n]);
+      break;
+  }
+  return `${[...head, ...rows.map((row) => row.map(csvCell).join(','))].join('\n')}\n`;
+}
+
+function csvCell(value: string | number): string {
+  const s = String(value);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
