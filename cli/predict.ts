@@ -31,7 +31,6 @@ export interface PredictJson {
   ms: number;
 }
 
-
 /** `skipscope predict`: one image's top-5, or accuracy on a labelled set, on onnxruntime-node. */
 export async function predict(options: PredictOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'predict');

@@ -40,7 +40,11 @@ export function lesionReport(meta: ResultMeta, sweep: SweepRequest, result: Swee
   return { schema: 'skipscope.lesion/1' as const, ...meta, sweep, result: toJsonValue(result), ms: result.ms };
 }
 
-const pct = (p: Proportion) => [p.n ? (100 * p.rate).toFixed(4) : '', (100 * p.low).toFixed(4), (100 * p.high).toFixed(4)];
+const pct = (p: Proportion) => [
+  p.n ? (100 * p.rate).toFixed(4) : '',
+  (100 * p.low).toFixed(4),
+  (100 * p.high).toFixed(4),
+];
 
 /** A lesion study as CSV: one row per lesion, the settings in # comment lines at the top. */
 export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult): string {
@@ -55,25 +59,70 @@ export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult)
   const rows: (string | number)[][] = [];
   switch (r.kind) {
     case 'single':
-      rows.push(['block', 'stage', 'downsampling', 'removed', 'top1_percent', 'low', 'high', 'correct', 'n', 'changed_predictions']);
+      rows.push([
+        'block',
+        'stage',
+        'downsampling',
+        'removed',
+        'top1_percent',
+        'low',
+        'high',
+        'correct',
+        'n',
+        'changed_predictions',
+      ]);
       for (const b of r.blocks)
-        rows.push([b.index + 1, b.stage + 1, b.downsample ? 1 : 0, r.remove, ...pct(b.score.top1), b.score.top1.successes, b.score.top1.n, b.score.changed]);
+        rows.push([
+          b.index + 1,
+          b.stage + 1,
+          b.downsample ? 1 : 0,
+          r.remove,
+          ...pct(b.score.top1),
+          b.score.top1.successes,
+          b.score.top1.n,
+          b.score.changed,
+        ]);
       break;
     case 'random':
       rows.push(['k', 'sample', 'removed_blocks', 'top1_percent', 'low', 'high', 'correct', 'n']);
       for (const k of r.ks)
-        k.sets.forEach((s, i) => rows.push([k.k, i + 1, s.blocks.map((b) => b + 1).join(' '), ...pct(s.score.top1), s.score.top1.successes, s.score.top1.n]));
+        for (const [i, s] of k.sets.entries())
+          rows.push([
+            k.k,
+            i + 1,
+            s.blocks.map((b) => b + 1).join(' '),
+            ...pct(s.score.top1),
+            s.score.top1.successes,
+            s.score.top1.n,
+          ]);
       break;
     case 'reorder':
       rows.push(['k', 'sample', 'swaps', 'top1_percent', 'low', 'high', 'correct', 'n']);
       for (const k of r.ks)
-        k.sets.forEach((s, i) =>
-          rows.push([k.k, i + 1, s.swaps.map(([a, b]) => `${a + 1}<>${b + 1}`).join(' '), ...pct(s.score.top1), s.score.top1.successes, s.score.top1.n]),
-        );
+        for (const [i, s] of k.sets.entries())
+          rows.push([
+            k.k,
+            i + 1,
+            s.swaps.map(([a, b]) => `${a + 1}<>${b + 1}`).join(' '),
+            ...pct(s.score.top1),
+            s.score.top1.successes,
+            s.score.top1.n,
+          ]);
       break;
     case 'stochastic':
-      rows.push(['survival_p', 'rule', 'passes', 'mean_blocks_removed', 'top1_percent', 'low', 'high', 'correct', 'trials']);
-      for (const p of r.points) rows.push([p.p, r.rule, r.passes, p.meanRemoved.toFixed(3), ...pct(p.score), p.score.successes, p.score.n]);
+      rows.push([
+        'survival_p',
+        'rule',
+        'passes',
+        'mean_blocks_removed',
+        'top1_percent',
+        'low',
+        'high',
+        'correct',
+        'trials',
+      ]);
+      for (const p of r.points)
+        rows.push([p.p, r.rule, r.passes, p.meanRemoved.toFixed(3), ...pct(p.score), p.score.successes, p.score.n]);
       break;
   }
   return `${[...head, ...rows.map((row) => row.map(csvCell).join(','))].join('\n')}\n`;

@@ -48,7 +48,14 @@ export function randomSwaps(
       for (let i = 0; i < k; i++) {
         // A group weighted by its number of pairs, then two distinct blocks of it.
         let pick = random() * pairs;
-        const group = groups.find((g) => (pick -= (g.length * (g.length - 1)) / 2) < 0) ?? groups.at(-1)!;
+        let group = groups.at(-1)!;
+        for (const g of groups) {
+          pick -= (g.length * (g.length - 1)) / 2;
+          if (pick < 0) {
+            group = g;
+            break;
+          }
+        }
         const a = Math.floor(random() * group.length);
         const b = (a + 1 + Math.floor(random() * (group.length - 1))) % group.length;
         swaps.push([group[a]!, group[b]!]);
@@ -93,7 +100,8 @@ export async function reorderSweep(
     const order = topology.blocks.map((b) => b.index);
     for (const [a, b] of swaps) [order[a], order[b]] = [order[b]!, order[a]!];
     const feeds: Record<string, HostTensor> = {};
-    for (const k of swappable) params[k]!.forEach((name, i) => (feeds[name] = values.get(params[order[k]!]![i]!)!));
+    for (const k of swappable)
+      for (const [i, name] of params[k]!.entries()) feeds[name] = values.get(params[order[k]!]![i]!)!;
     return feeds;
   };
   const correct = samples.map(() => 0);

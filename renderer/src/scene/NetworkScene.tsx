@@ -11,6 +11,8 @@ interface Props {
   layout: NetworkLayout;
   shortcuts: ShortcutKind[];
   theme: Theme;
+  dropped: readonly number[];
+  cutSkips: readonly number[];
   selected: number | null;
   hovered: number | null;
   onHover(index: number | null): void;
@@ -18,7 +20,17 @@ interface Props {
 }
 
 /** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
-export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHover, onSelect }: Props) {
+export function NetworkScene({
+  layout,
+  shortcuts,
+  theme,
+  dropped,
+  cutSkips,
+  selected,
+  hovered,
+  onHover,
+  onSelect,
+}: Props) {
   // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
   const [drawn, setDrawn] = useState(false);
   const markDrawn = useCallback(() => setDrawn(true), []);
@@ -42,13 +54,14 @@ export function NetworkScene({ layout, shortcuts, theme, selected, hovered, onHo
         <Blocks
           layout={layout}
           theme={theme}
+          dropped={dropped}
           selected={selected}
           hovered={hovered}
           onHover={onHover}
           onSelect={onSelect}
           onDrawn={markDrawn}
         />
-        <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} />
+        <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} dropped={dropped} cutSkips={cutSkips} />
       </Canvas>
     </div>
   );

@@ -37,7 +37,12 @@ export const themes: Record<Theme['name'], Theme> = {
     skipRadius: 0.05,
     ghost: '#3a4150',
     glow: '#7ef9ff',
-    chart: { text: '#c9d1dc', grid: '#2a303b', series: ['#4e9be6', '#f28e2b', '#59a14f', '#e15759', '#b07aa1'], reference: '#e6e9ef' },
+    chart: {
+      text: '#c9d1dc',
+      grid: '#2a303b',
+      series: ['#4e9be6', '#f28e2b', '#59a14f', '#e15759', '#b07aa1'],
+      reference: '#e6e9ef',
+    },
   },
   light: {
     name: 'light',
@@ -54,7 +59,12 @@ export const themes: Record<Theme['name'], Theme> = {
     skipRadius: 0.05,
     ghost: '#c5cad3',
     glow: '#0077cc',
-    chart: { text: '#1d2430', grid: '#d5d9e0', series: ['#2f5d8a', '#c2600a', '#3d7a35', '#b0303a', '#7b4f73'], reference: '#1d2430' },
+    chart: {
+      text: '#1d2430',
+      grid: '#d5d9e0',
+      series: ['#2f5d8a', '#c2600a', '#3d7a35', '#b0303a', '#7b4f73'],
+      reference: '#1d2430',
+    },
   },
   projector: {
     name: 'projector',
@@ -71,6 +81,11 @@ export const themes: Record<Theme['name'], Theme> = {
     skipRadius: 0.06,
     ghost: '#333333',
     glow: '#00ffff',
-    chart: { text: '#ffffff', grid: '#444444', series: ['#00a2ff', '#ffb000', '#00e05a', '#ff3b3b', '#ff6bff'], reference: '#ffffff' },
+    chart: {
+      text: '#ffffff',
+      grid: '#444444',
+      series: ['#00a2ff', '#ffb000', '#00e05a', '#ff3b3b', '#ff6bff'],
+      reference: '#ffffff',
+    },
   },
 };

@@ -75,7 +75,11 @@ export const createLabSlice =
         const key = get().evaluationKey();
         const { model, imageSet, preprocessing } = get();
         if (!key || !model || !imageSet || !preprocessing) return;
-        await get().startJob(key, 'evaluate', { model: model.key, set: imageSet.id, options: { preprocessing, batchSize: 32 } });
+        await get().startJob(key, 'evaluate', {
+          model: model.key,
+          set: imageSet.id,
+          options: { preprocessing, batchSize: 32 },
+        });
       },
     };
   };

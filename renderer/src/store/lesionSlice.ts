@@ -81,7 +81,12 @@ export const createLesionSlice =
         const { model, sha256, imageSet, preprocessing } = get();
         if (!model?.input || !sha256 || !imageSet || !preprocessing || model.analysis.topology.blocks.length === 0)
           return null;
-        return cacheKey({ model: sha256, experiment: 'lesion', params: { lesion: lesion(), preprocessing }, data: imageSet.id });
+        return cacheKey({
+          model: sha256,
+          experiment: 'lesion',
+          params: { lesion: lesion(), preprocessing },
+          data: imageSet.id,
+        });
       },
       sweepKey(request) {
         const { model, sha256, imageSet, preprocessing } = get();

@@ -119,6 +119,9 @@ export const createModelSlice =
             provider: null,
             providerReason: null,
             runtimeError: null,
+            preprocessing: model.preprocessing,
+            dropped: [],
+            cutSkips: [],
           });
           if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
           void host.setSettings({ lastModelId: id });

@@ -6,6 +6,8 @@ import { useApp, useAppStore } from '../store/store';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { EvaluatePanel } from './EvaluatePanel';
+import { LesionPanel } from './LesionPanel';
+import { SweepPanel } from './SweepPanel';
 import { ModelList } from './ModelList';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
@@ -22,6 +24,9 @@ export function App() {
   const hovered = useApp((s) => s.hoveredBlock);
   const selectBlock = useApp((s) => s.selectBlock);
   const hoverBlock = useApp((s) => s.hoverBlock);
+  const dropped = useApp((s) => s.dropped);
+  const cutSkips = useApp((s) => s.cutSkips);
+  const toggleDrop = useApp((s) => s.toggleDrop);
   const openDropped = useApp((s) => s.openDropped);
   const theme = themes[themeName];
   const loaded = status === 'ready' ? model : null;
@@ -32,6 +37,21 @@ export function App() {
       const state = store.getState();
       if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) state.togglePresentation();
       if (e.key === 'Escape') state.selectBlock(null);
+      // Space removes (or restores) the selected block's branch, unless a control has the focus.
+      const typing =
+        e.target instanceof HTMLInputElement ||
+        e.target instanceof HTMLSelectElement ||
+        e.target instanceof HTMLButtonElement ||
+        e.target instanceof HTMLTextAreaElement;
+      if (
+        e.key === ' ' &&
+        !typing &&
+        state.selectedBlock !== null &&
+        state.model?.analysis.topology.kind === 'residual'
+      ) {
+        e.preventDefault();
+        state.toggleDrop(state.selectedBlock);
+      }
       if (
         (e.key === 'ArrowRight' || e.key === 'ArrowLeft') &&
         !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement)
@@ -80,10 +100,17 @@ export function App() {
             layout={loaded.layout}
             shortcuts={shortcuts}
             theme={theme}
+            dropped={dropped}
+            cutSkips={cutSkips}
             selected={selected}
             hovered={hovered}
             onHover={hoverBlock}
-            onSelect={selectBlock}
+            onSelect={(block) => {
+              // Clicking a block selects it; clicking the selected block removes (or restores) its branch.
+              if (block !== null && block === selected && loaded?.analysis.topology.kind === 'residual')
+                toggleDrop(block);
+              else selectBlock(block);
+            }}
           />
         )}
         {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
@@ -93,6 +120,8 @@ export function App() {
         {loaded && <SummaryPanel model={loaded} />}
         {loaded && <RunPanel model={loaded} />}
         {loaded && <EvaluatePanel model={loaded} />}
+        {loaded && loaded.analysis.topology.blocks.length > 0 && <LesionPanel model={loaded} />}
+        {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
         {loaded && <BlockList model={loaded} />}
       </aside>
     </div>

@@ -8,6 +8,10 @@ export function BlockList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
   const hoverBlock = useApp((s) => s.hoverBlock);
+  const dropped = useApp((s) => s.dropped);
+  const cutSkips = useApp((s) => s.cutSkips);
+  const toggleDrop = useApp((s) => s.toggleDrop);
+  const toggleSkip = useApp((s) => s.toggleSkip);
   const topology = model.analysis.topology;
   const blocks = topology.blocks;
   if (topology.kind === 'plain') return <LayerList model={model} />;
@@ -24,7 +28,9 @@ export function BlockList({ model }: { model: OpenModel }) {
           <li
             key={b.index}
             data-testid="block-item"
-            className={b.index === selected ? 'selected' : ''}
+            data-block={b.index}
+            data-dropped={dropped.includes(b.index) ? 'true' : 'false'}
+            className={`${b.index === selected ? 'selected' : ''}${dropped.includes(b.index) ? ' dropped' : ''}`}
             ref={b.index === selected ? scrollIntoView : undefined}
           >
             <button
@@ -36,6 +42,14 @@ export function BlockList({ model }: { model: OpenModel }) {
               onFocus={() => hoverBlock(b.index)}
               onBlur={() => hoverBlock(null)}
               onClick={() => selectBlock(b.index === selected ? null : b.index)}
+              onKeyDown={(e) => {
+                // Space on a focused block removes or restores its branch; Enter selects it.
+                if (e.key === ' ') {
+                  e.preventDefault();
+                  toggleDrop(b.index);
+                }
+              }}
+              aria-label={`Block ${b.index + 1}, stage ${b.stage + 1}${dropped.includes(b.index) ? ', branch removed' : ''}`}
             >
               <span className="block-name">
                 S{b.stage + 1}·B{b.index + 1}
@@ -45,6 +59,30 @@ export function BlockList({ model }: { model: OpenModel }) {
               </span>
               <span className={`tag shortcut-${b.shortcut}`}>{SHORTCUT_NAMES[b.shortcut]}</span>
             </button>
+            <span className="lesion-toggles">
+              <button
+                type="button"
+                className="toggle"
+                aria-pressed={dropped.includes(b.index)}
+                aria-label={`Remove the branch F(x) of block ${b.index + 1}`}
+                title="Remove this block's branch F(x); its skip carries the signal (Space on the selected block)"
+                data-testid="drop-block"
+                onClick={() => toggleDrop(b.index)}
+              >
+                −F
+              </button>
+              <button
+                type="button"
+                className="toggle"
+                aria-pressed={cutSkips.includes(b.index)}
+                aria-label={`Cut the skip of block ${b.index + 1}`}
+                title="Cut this block's skip instead: y = F(x), the plain-network case"
+                data-testid="cut-skip"
+                onClick={() => toggleSkip(b.index)}
+              >
+                −skip
+              </button>
+            </span>
             {b.index === selected && (
               <p className="block-detail">
                 {b.kind} block, {b.activation}-activation, branch {b.branchLayers.length} convs

@@ -48,7 +48,9 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
           </button>
         )}
       </div>
-      {running && <JobProgress progress={job.progress} />}
+      {running && (
+        <JobProgress progress={job.progress} estimate={(job.progress?.partial as EvaluatePartial | undefined)?.top1} />
+      )}
       {job?.status === 'cancelled' && !result && (
         <p className="muted" data-testid="evaluate-cancelled">
           Cancelled.
@@ -64,11 +66,10 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
   );
 }
 
-/** A progress bar with counts and the time left; running estimates when the job gives them. */
-export function JobProgress({ progress }: { progress: Progress | null }) {
+/** A progress bar with counts and the time left, and a running estimate when there is one. */
+export function JobProgress({ progress, estimate }: { progress: Progress | null; estimate?: Proportion | undefined }) {
   const done = progress?.done ?? 0;
   const total = progress?.total ?? 0;
-  const partial = progress?.partial as EvaluatePartial | undefined;
   return (
     <div className="job-progress" data-testid="job-progress" data-done={done} data-total={total}>
       <progress max={Math.max(total, 1)} value={done} />
@@ -76,11 +77,11 @@ export function JobProgress({ progress }: { progress: Progress | null }) {
         {done} / {total}
         {progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
       </span>
-      {partial && partial.top1.n > 0 && (
+      {estimate && estimate.n > 0 && (
         <span data-testid="running-estimate">
           {' '}
-          running estimate {percent(partial.top1.rate)} (95 % CI {percent(partial.top1.low)}–
-          {percent(partial.top1.high)}, n = {partial.top1.n})
+          running estimate {percent(estimate.rate)} (95 % CI {percent(estimate.low)}–{percent(estimate.high)}, n ={' '}
+          {estimate.n})
         </span>
       )}
     </div>

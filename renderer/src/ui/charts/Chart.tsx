@@ -50,20 +50,27 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
   const noteHeight = props.note ? 18 : 0;
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
-  const xMin = Math.min(...xs, 0);
-  const xMax = Math.max(...xs, 1);
+  const bars = series.some((s) => s.kind === 'bars');
+  const xMin = xs.length ? Math.min(...xs) : 0;
+  const xMax = xs.length ? Math.max(...xs) : 1;
   const ys = [...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), ...(props.references ?? []).map((r) => r.y)];
   const [yMin, yMax] = props.yRange ?? [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom - noteHeight;
-  const barSlots = Math.max(1, new Set(xs).size);
-  const X = (x: number) => PAD.left + (xMax === xMin ? plotW / 2 : ((x - xMin) / (xMax - xMin)) * plotW * (1 - 1 / (2 * barSlots)) + plotW / (4 * barSlots));
+  // Bars sit in slots centred on their x; lines and points span the width with a small margin.
+  const slots = xMax - xMin + 1;
+  const X = (x: number) =>
+    bars
+      ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
+      : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
   const Y = (y: number) => PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
   const yFormat = props.yFormat ?? ((y: number) => y.toFixed(2));
   const yTicks = Array.from({ length: 6 }, (_, i) => yMin + ((yMax - yMin) * i) / 5);
-  const xTicks = props.xTicks ?? niceTicks(xMin, xMax).map((x) => ({ x, label: String(x) }));
+  const xTicks =
+    props.xTicks ??
+    (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
   const font = { fontFamily: 'system-ui, sans-serif', fill: colors.text };
-  const barWidth = Math.max(2, (plotW / barSlots) * 0.6 / Math.max(1, series.filter((s) => s.kind === 'bars').length));
+  const barWidth = Math.max(2, ((plotW / slots) * 0.7) / Math.max(1, series.filter((s) => s.kind === 'bars').length));
   return (
     <svg
       ref={ref}
@@ -96,12 +103,27 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       <text x={PAD.left + plotW / 2} y={PAD.top + plotH + 34} fontSize={12} textAnchor="middle" {...font}>
         {props.xLabel}
       </text>
-      <text x={14} y={PAD.top + plotH / 2} fontSize={12} textAnchor="middle" transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} {...font}>
+      <text
+        x={14}
+        y={PAD.top + plotH / 2}
+        fontSize={12}
+        textAnchor="middle"
+        transform={`rotate(-90 14 ${PAD.top + plotH / 2})`}
+        {...font}
+      >
         {props.yLabel}
       </text>
       {(props.references ?? []).map((r) => (
         <g key={`r${r.label}`}>
-          <line x1={PAD.left} x2={PAD.left + plotW} y1={Y(r.y)} y2={Y(r.y)} stroke={colors.reference} strokeDasharray="6 4" strokeWidth={1.5} />
+          <line
+            x1={PAD.left}
+            x2={PAD.left + plotW}
+            y1={Y(r.y)}
+            y2={Y(r.y)}
+            stroke={colors.reference}
+            strokeDasharray="6 4"
+            strokeWidth={1.5}
+          />
           <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={11} textAnchor="end" {...font}>
             {r.label}
           </text>
@@ -121,9 +143,6 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
             )}
             {s.points.map((p) => (
               <g key={p.x}>
-                {p.low !== undefined && p.high !== undefined && (
-                  <line x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)} x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)} y1={Y(p.low)} y2={Y(p.high)} stroke={s.kind === 'bars' ? colors.text : s.color} strokeWidth={1.5} />
-                )}
                 {s.kind === 'bars' ? (
                   <rect
                     x={X(p.x) + barOffset - barWidth / 2}
@@ -137,9 +156,26 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
                     {p.label && <title>{p.label}</title>}
                   </rect>
                 ) : (
-                  <circle cx={X(p.x)} cy={Y(p.y)} r={p.marked ? 5 : 3} fill={s.color} stroke={p.marked ? colors.text : 'none'} strokeWidth={2}>
+                  <circle
+                    cx={X(p.x)}
+                    cy={Y(p.y)}
+                    r={p.marked ? 5 : 3}
+                    fill={s.color}
+                    stroke={p.marked ? colors.text : 'none'}
+                    strokeWidth={2}
+                  >
                     {p.label && <title>{p.label}</title>}
                   </circle>
+                )}
+                {p.low !== undefined && p.high !== undefined && (
+                  <line
+                    x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                    x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                    y1={Y(p.low)}
+                    y2={Y(p.high)}
+                    stroke={s.kind === 'bars' ? colors.text : s.color}
+                    strokeWidth={1.5}
+                  />
                 )}
               </g>
             ))}
@@ -164,12 +200,15 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
   );
 });
 
-/** Up to ~8 round tick values across [min, max]. */
-function niceTicks(min: number, max: number): number[] {
+/** Up to ~10 round tick values across [min, max] (whole numbers only, for bars). */
+function niceTicks(min: number, max: number, whole: boolean): number[] {
   const span = max - min || 1;
-  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500].find((s) => span / s <= 8) ?? Math.ceil(span / 8);
+  const steps = whole
+    ? [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    : [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100];
+  const step = steps.find((s) => span / s <= 10) ?? Math.ceil(span / 10);
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step) out.push(v);
+  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + 1e-9; v += step) out.push(Number(v.toFixed(6)));
   return out;
 }
 

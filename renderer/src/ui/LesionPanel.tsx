@@ -1,0 +1,117 @@
+import { useSyncExternalStore } from 'react';
+import { encodeModel } from '../core/onnx/encode';
+import { removeBlocks } from '../core/rewrite/remove';
+import type { LesionEvaluation, LesionScore } from '../lab/lesion';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { saveBytes } from './exportReport';
+import { formatDuration } from './format';
+
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+
+/** The lesion in force: which blocks lost their branch or their skip, and what it does to accuracy. */
+export function LesionPanel({ model }: { model: OpenModel }) {
+  const { cache, host } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const dropped = useApp((s) => s.dropped);
+  const cutSkips = useApp((s) => s.cutSkips);
+  const reset = useApp((s) => s.resetLesion);
+  const toggleDrop = useApp((s) => s.toggleDrop);
+  const toggleSkip = useApp((s) => s.toggleSkip);
+  const imageSet = useApp((s) => s.imageSet);
+  const key = useApp((s) => s.lesionKey());
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const result = cache.get<LesionEvaluation>(key);
+  const live = job?.status === 'running' ? (job.progress?.partial as LesionScore | undefined) : undefined;
+  const empty = dropped.length === 0 && cutSkips.length === 0;
+  const score: LesionScore | undefined = result ?? live;
+  const exportOnnx = () => {
+    const lesioned = removeBlocks(model.analysis.model, model.analysis.topology, { dropped, cutSkips });
+    void saveBytes(host, `${lesioned.name}.onnx`, encodeModel(lesioned), 'application/octet-stream');
+  };
+  return (
+    <section className="panel" aria-label="Lesion" data-testid="lesion-panel">
+      <h2>Lesion</h2>
+      {empty ? (
+        <p className="muted">
+          Remove a block’s branch F(x) with <kbd>−F</kbd> in the block list, by clicking it in the 3D view, or with{' '}
+          <kbd>Space</kbd> on the selected block: its skip then carries the signal alone. <kbd>−skip</kbd> cuts the skip
+          instead (y = F(x)), as in a plain network.
+        </p>
+      ) : (
+        <ul className="chips" data-testid="lesion-list">
+          {[...dropped]
+            .sort((a, b) => a - b)
+            .map((b) => (
+              <li key={`d${b}`}>
+                <button type="button" className="chip" onClick={() => toggleDrop(b)} title="Restore">
+                  B{b + 1} without F ×
+                </button>
+              </li>
+            ))}
+          {[...cutSkips]
+            .sort((a, b) => a - b)
+            .map((b) => (
+              <li key={`s${b}`}>
+                <button type="button" className="chip" onClick={() => toggleSkip(b)} title="Restore">
+                  B{b + 1} without skip ×
+                </button>
+              </li>
+            ))}
+        </ul>
+      )}
+      <div
+        className="readout"
+        data-testid="lesion-readout"
+        data-status={empty ? 'intact' : result ? 'done' : live ? 'running' : (job?.status ?? 'waiting')}
+        data-top1={score?.top1.rate ?? ''}
+        data-intact={score?.intact.rate ?? ''}
+        data-n={score?.top1.n ?? ''}
+      >
+        {!empty && !score && job?.status !== 'error' && <span className="muted">Evaluating…</span>}
+        {!empty && score && score.top1.n > 0 && (
+          <>
+            <span className="big">
+              {pct(score.intact.rate)} → <strong>{pct(score.top1.rate)}</strong>{' '}
+              <span className={score.top1.rate < score.intact.rate ? 'down' : 'up'}>
+                ({score.top1.rate >= score.intact.rate ? '+' : '−'}
+                {Math.abs(100 * (score.top1.rate - score.intact.rate)).toFixed(2)} points)
+              </span>
+            </span>
+            <span className="muted">
+              {result ? 'exact' : 'running estimate'} on {score.top1.n}
+              {imageSet ? ` of ${imageSet.count}` : ''} images of {imageSet?.title}; 95 % CI {pct(score.top1.low)}–
+              {pct(score.top1.high)}; {score.changed} predictions changed
+              {result ? ` · ${formatDuration(result.ms)} on ${result.provider}` : ''}
+            </span>
+          </>
+        )}
+        {!empty && score && score.top1.n === 0 && result && (
+          <span className="muted">These images carry no labels of the model’s classes.</span>
+        )}
+        {job?.status === 'error' && (
+          <span className="error" role="alert">
+            {job.error}
+          </span>
+        )}
+      </div>
+      <div className="row">
+        <button type="button" onClick={reset} disabled={empty} data-testid="lesion-reset">
+          Reset
+        </button>
+        <button
+          type="button"
+          onClick={exportOnnx}
+          disabled={empty}
+          data-testid="export-lesioned"
+          title="The network with these blocks physically removed, as a standalone ONNX file"
+        >
+          Export lesioned ONNX
+        </button>
+      </div>
+    </section>
+  );
+}

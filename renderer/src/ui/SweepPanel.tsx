@@ -1,0 +1,510 @@
+import { useRef, useState, useSyncExternalStore } from 'react';
+import type { Topology } from '../core/topology/types';
+import { lesionCsv, lesionReport, type ResultMeta } from '../lab/export';
+import type { LesionScore } from '../lab/lesion';
+import { describeSweep, type SweepRequest, type SweepResult } from '../lab/lesionLab';
+import type { SweepPartial } from '../lab/sweeps';
+import { themes } from '../scene/theme';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { JobProgress } from './EvaluatePanel';
+import { saveBytes } from './exportReport';
+import { formatDuration } from './format';
+
+type Kind = SweepRequest['kind'];
+
+const TITLES: Record<Kind, string> = {
+  single: 'One block at a time',
+  random: 'k random blocks',
+  reorder: 'k random swaps',
+  stochastic: 'Stochastic depth',
+};
+
+/** The four lesion studies of Veit et al. 2016 (and test-time stochastic depth), run in the lab worker. */
+export function SweepPanel({ model }: { model: OpenModel }) {
+  const { cache, host } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const [kind, setKind] = useState<Kind>('single');
+  const [remove, setRemove] = useState<'branch' | 'skip'>('branch');
+  const [maxK, setMaxK] = useState(Math.min(10, Math.max(1, model.analysis.topology.blocks.length - 2)));
+  const [samples, setSamples] = useState(5);
+  const [seed, setSeed] = useState(1);
+  const [includeDownsampling, setIncludeDownsampling] = useState(false);
+  const [ps, setPs] = useState('1, 0.9, 0.8, 0.7, 0.6, 0.5');
+  const [rule, setRule] = useState<'uniform' | 'linear'>('linear');
+  const [passes, setPasses] = useState(2);
+  const [expanded, setExpanded] = useState(false);
+  const request: SweepRequest =
+    kind === 'single'
+      ? { kind, remove }
+      : kind === 'random'
+        ? { kind, maxK, samples, seed, includeDownsampling }
+        : kind === 'reorder'
+          ? { kind, maxK, samples, seed }
+          : { kind, ps: parseList(ps), rule, passes, seed };
+  const key = useApp((s) => s.sweepKey(request));
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const start = useApp((s) => s.startSweep);
+  const cancel = useApp((s) => s.cancelJob);
+  const runtime = useApp((s) => s.runtime);
+  const provider = useApp((s) => s.provider);
+  const sha256 = useApp((s) => s.sha256);
+  const imageSet = useApp((s) => s.imageSet);
+  const preprocessing = useApp((s) => s.preprocessing);
+  const themeName = useApp((s) => s.theme);
+  const theme = themes[themeName];
+  const result = cache.get<SweepResult>(key);
+  const running = job?.status === 'running';
+  const partial = running ? (job.progress?.partial as SweepPartial | undefined) : undefined;
+  const chart = useRef<SVGSVGElement>(null);
+  const invalid =
+    kind === 'stochastic' &&
+    request.kind === 'stochastic' &&
+    (request.ps.length === 0 || request.ps.some((p) => !(p >= 0 && p <= 1)));
+  const base = `${model.name.replace(/\.onnx$/i, '')}.${describeSweep(request)}`;
+  const meta: ResultMeta | null =
+    sha256 && imageSet && preprocessing
+      ? {
+          model: { file: model.name, sha256 },
+          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
+          preprocessing,
+          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
+        }
+      : null;
+
+  return (
+    <section className={`panel${expanded ? ' expanded' : ''}`} aria-label="Lesion studies" data-testid="sweep-panel">
+      <h2>
+        Lesion studies{' '}
+        <button
+          type="button"
+          className="toggle"
+          aria-pressed={expanded}
+          onClick={() => setExpanded(!expanded)}
+          data-testid="sweep-expand"
+        >
+          {expanded ? 'Close' : 'Expand'}
+        </button>
+      </h2>
+      <div className="tabs" role="tablist">
+        {(Object.keys(TITLES) as Kind[]).map((k) => (
+          <button
+            key={k}
+            type="button"
+            role="tab"
+            aria-selected={k === kind}
+            onClick={() => setKind(k)}
+            data-testid={`sweep-kind-${k}`}
+          >
+            {TITLES[k]}
+          </button>
+        ))}
+      </div>
+      <div className="settings">
+        {kind === 'single' && (
+          <label>
+            Remove{' '}
+            <select
+              value={remove}
+              onChange={(e) => setRemove(e.target.value as 'branch' | 'skip')}
+              data-testid="sweep-remove"
+            >
+              <option value="branch">the branch F(x) (skip kept)</option>
+              <option value="skip">the skip (y = F(x))</option>
+            </select>
+          </label>
+        )}
+        {(kind === 'random' || kind === 'reorder') && (
+          <>
+            <NumberField
+              label="k up to"
+              value={maxK}
+              min={1}
+              max={model.analysis.topology.blocks.length}
+              onChange={setMaxK}
+              testId="sweep-k"
+            />
+            <NumberField
+              label="samples per k"
+              value={samples}
+              min={1}
+              max={100}
+              onChange={setSamples}
+              testId="sweep-samples"
+            />
+          </>
+        )}
+        {kind === 'random' && (
+          <label>
+            <input
+              type="checkbox"
+              checked={includeDownsampling}
+              onChange={(e) => setIncludeDownsampling(e.target.checked)}
+            />{' '}
+            include downsampling blocks
+          </label>
+        )}
+        {kind === 'stochastic' && (
+          <>
+            <label>
+              survival p{' '}
+              <input
+                value={ps}
+                onChange={(e) => setPs(e.target.value)}
+                size={24}
+                data-testid="sweep-ps"
+                aria-invalid={invalid}
+              />
+            </label>
+            <label>
+              rule{' '}
+              <select value={rule} onChange={(e) => setRule(e.target.value as 'uniform' | 'linear')}>
+                <option value="linear">linear decay (Huang et al.)</option>
+                <option value="uniform">uniform</option>
+              </select>
+            </label>
+            <NumberField label="passes" value={passes} min={1} max={20} onChange={setPasses} />
+          </>
+        )}
+        {kind !== 'single' && <NumberField label="seed" value={seed} min={0} max={2 ** 31 - 1} onChange={setSeed} />}
+      </div>
+      <div className="row">
+        {!running && (
+          <button
+            type="button"
+            disabled={runtime !== 'ready' || !key || !!result || invalid}
+            onClick={() => void start(request)}
+            data-testid="sweep-run"
+          >
+            {result ? 'Done' : 'Run'}
+          </button>
+        )}
+        {running && key && (
+          <button type="button" onClick={() => cancel(key)} data-testid="sweep-cancel">
+            Cancel
+          </button>
+        )}
+        {job?.status === 'cancelled' && !result && (
+          <span className="muted" data-testid="sweep-cancelled">
+            Cancelled.
+          </span>
+        )}
+      </div>
+      {running && <JobProgress progress={job.progress} />}
+      {job?.status === 'error' && (
+        <p className="error" role="alert">
+          {job.error}
+        </p>
+      )}
+      {(result || partial) && (
+        <SweepChart
+          ref={chart}
+          request={request}
+          topology={model.analysis.topology}
+          result={result}
+          partial={partial}
+          colors={theme.chart}
+          width={expanded ? 920 : 560}
+          height={expanded ? 440 : 300}
+          note={`${imageSet?.title ?? ''}${result ? `, ${formatDuration(result.ms)}` : ', running'} · intervals: 95 % Wilson`}
+        />
+      )}
+      {result && meta && (
+        <>
+          <SweepTable result={result} />
+          <div className="row exports">
+            <button
+              type="button"
+              data-testid="sweep-csv"
+              onClick={() =>
+                void saveBytes(
+                  host,
+                  `${base}.csv`,
+                  new TextEncoder().encode(lesionCsv(meta, request, result)),
+                  'text/csv',
+                )
+              }
+            >
+              CSV
+            </button>
+            <button
+              type="button"
+              data-testid="sweep-json"
+              onClick={() =>
+                void saveBytes(
+                  host,
+                  `${base}.json`,
+                  new TextEncoder().encode(JSON.stringify(lesionReport(meta, request, result), null, 2)),
+                  'application/json',
+                )
+              }
+            >
+              JSON
+            </button>
+            <button
+              type="button"
+              data-testid="sweep-svg"
+              onClick={() =>
+                chart.current &&
+                void saveBytes(host, `${base}.svg`, new TextEncoder().encode(svgText(chart.current)), 'image/svg+xml')
+              }
+            >
+              SVG
+            </button>
+            <button
+              type="button"
+              data-testid="sweep-png"
+              onClick={() =>
+                chart.current &&
+                void svgToPng(chart.current, 2, theme.background).then((png) =>
+                  saveBytes(host, `${base}.png`, png, 'image/png'),
+                )
+              }
+            >
+              PNG
+            </button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+function NumberField(props: {
+  label: string;
+  value: number;
+  min: number;
+  max: number;
+  onChange(v: number): void;
+  testId?: string;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        type="number"
+        value={props.value}
+        min={props.min}
+        max={props.max}
+        data-testid={props.testId}
+        onChange={(e) => {
+          const v = Math.trunc(Number(e.target.value));
+          if (Number.isFinite(v)) props.onChange(Math.max(props.min, Math.min(props.max, v)));
+        }}
+      />
+    </label>
+  );
+}
+
+function parseList(text: string): number[] {
+  return text
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+const percent = (y: number) => `${(100 * y).toFixed(0)} %`;
+
+interface SweepChartProps {
+  width: number;
+  height: number;
+  request: SweepRequest;
+  topology: Topology;
+  result: SweepResult | undefined;
+  partial: SweepPartial | undefined;
+  colors: { text: string; grid: string; series: string[]; reference: string };
+  note: string;
+}
+
+/** The study's chart, drawn from the final result or, while it runs, from the running scores. */
+const SweepChart = ({
+  ref,
+  request,
+  topology,
+  result,
+  partial,
+  colors,
+  note,
+  width,
+  height,
+}: SweepChartProps & { ref: React.Ref<SVGSVGElement> }) => {
+  const common = { colors, ref, note, width, height, testId: 'sweep-chart' } as const;
+  const intact = result?.intact.rate ?? partial?.scores[0]?.intact.rate;
+  const references = intact !== undefined ? [{ y: intact, label: `intact ${(100 * intact).toFixed(2)} %` }] : [];
+  if (request.kind === 'single') {
+    const scores: LesionScore[] =
+      result?.kind === 'single' ? result.blocks.map((b) => b.score) : (partial?.scores ?? []);
+    const series: ChartSeries[] = [
+      {
+        name: 'top-1 accuracy',
+        color: colors.series[0]!,
+        kind: 'bars',
+        points: scores.map((s, i) => ({
+          x: i + 1,
+          y: s.top1.rate,
+          low: s.top1.low,
+          high: s.top1.high,
+          marked: topology.blocks[i]?.downsample,
+          label: `block ${i + 1}${topology.blocks[i]?.downsample ? ' (downsampling)' : ''}: ${(100 * s.top1.rate).toFixed(2)} %`,
+        })),
+      },
+    ];
+    return (
+      <Chart
+        {...common}
+        title={`Top-1 with one block's ${request.remove === 'branch' ? 'branch F(x) removed' : 'skip cut'} (outlined: downsampling)`}
+        xLabel="block"
+        yLabel="top-1 accuracy"
+        series={series}
+        yRange={[0, 1]}
+        yFormat={percent}
+        references={references}
+      />
+    );
+  }
+  if (request.kind === 'stochastic') {
+    const points =
+      result?.kind === 'stochastic'
+        ? result.points.map((p) => ({ x: p.p, y: p.score.rate, low: p.score.low, high: p.score.high }))
+        : request.ps.flatMap((p, i) => {
+            const mine = (partial?.scores ?? []).slice(i * request.passes, (i + 1) * request.passes);
+            if (mine.length < request.passes) return [];
+            const successes = mine.reduce((a, s) => a + s.top1.successes, 0);
+            const n = mine.reduce((a, s) => a + s.top1.n, 0);
+            return n ? [{ x: p, y: successes / n }] : [];
+          });
+    return (
+      <Chart
+        {...common}
+        title={`Test-time stochastic depth, ${request.rule} survival rule`}
+        xLabel="survival probability p (of the last block, for the linear rule)"
+        yLabel="top-1 accuracy"
+        series={[
+          { name: 'accuracy', color: colors.series[0]!, kind: 'line', points: [...points].sort((a, b) => a.x - b.x) },
+        ]}
+        yRange={[0, 1]}
+        yFormat={percent}
+        references={references}
+      />
+    );
+  }
+  const ks =
+    result && (result.kind === 'random' || result.kind === 'reorder')
+      ? result.ks.map((k) => ({
+          x: k.k,
+          y: k.error.mean,
+          low: Math.max(0, k.error.mean - k.error.sd),
+          high: Math.min(1, k.error.mean + k.error.sd),
+        }))
+      : [];
+  return (
+    <Chart
+      {...common}
+      title={
+        request.kind === 'random'
+          ? 'Error as blocks are removed at random (mean ± sd over samples)'
+          : 'Error after k random swaps of blocks (mean ± sd over samples)'
+      }
+      xLabel={request.kind === 'random' ? 'blocks removed (k)' : 'swaps (k)'}
+      yLabel="top-1 error"
+      series={[{ name: 'error', color: colors.series[1]!, kind: 'line', points: ks }]}
+      yRange={[0, 1]}
+      yFormat={percent}
+      references={
+        intact !== undefined ? [{ y: 1 - intact, label: `intact ${(100 * (1 - intact)).toFixed(2)} % error` }] : []
+      }
+    />
+  );
+};
+
+function SweepTable({ result }: { result: SweepResult }) {
+  const p = (x: number) => `${(100 * x).toFixed(2)} %`;
+  if (result.kind === 'single')
+    return (
+      <details open>
+        <summary>
+          Table ({result.blocks.length} blocks; cache {(result.cacheBytes / 2 ** 20).toFixed(0)} MiB)
+        </summary>
+        <table className="table" data-testid="sweep-table">
+          <thead>
+            <tr>
+              <th>block</th>
+              <th>stage</th>
+              <th>top-1</th>
+              <th>95 % CI</th>
+              <th>changed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.blocks.map((b) => (
+              <tr key={b.index} className={b.downsample ? 'marked' : ''}>
+                <td>
+                  {b.index + 1}
+                  {b.downsample ? ' ↓' : ''}
+                </td>
+                <td>{b.stage + 1}</td>
+                <td>{p(b.score.top1.rate)}</td>
+                <td>
+                  {p(b.score.top1.low)}–{p(b.score.top1.high)}
+                </td>
+                <td>{b.score.changed}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    );
+  if (result.kind === 'stochastic')
+    return (
+      <table className="table" data-testid="sweep-table">
+        <thead>
+          <tr>
+            <th>p</th>
+            <th>blocks removed (mean)</th>
+            <th>top-1</th>
+            <th>95 % CI</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.points.map((pt) => (
+            <tr key={pt.p}>
+              <td>{pt.p}</td>
+              <td>{pt.meanRemoved.toFixed(1)}</td>
+              <td>{p(pt.score.rate)}</td>
+              <td>
+                {p(pt.score.low)}–{p(pt.score.high)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    );
+  return (
+    <table className="table" data-testid="sweep-table">
+      <thead>
+        <tr>
+          <th>k</th>
+          <th>mean error</th>
+          <th>sd</th>
+          <th>min</th>
+          <th>max</th>
+        </tr>
+      </thead>
+      <tbody>
+        {result.ks.map((k) => (
+          <tr key={k.k}>
+            <td>{k.k}</td>
+            <td>{p(k.error.mean)}</td>
+            <td>{p(k.error.sd)}</td>
+            <td>{p(k.error.min)}</td>
+            <td>{p(k.error.max)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
