@@ -1,14 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { labelFolder } from '../renderer/src/data/folders';
 import {
   cifarImageSet,
   fileImageSet,
   fingerprint,
   type ImageFile,
   type ImageSet,
-  isImageFileName,
 } from '../renderer/src/data/imageSets';
-import { classIndexOf, type LabelSet } from '../renderer/src/data/labels';
+import type { LabelSet } from '../renderer/src/data/labels';
 import { decodeImage } from './decode';
 import { readBytes } from './files';
 
@@ -22,40 +22,19 @@ export interface DiskSet {
   ignored: number;
 }
 
-/**
- * A folder of images: one subfolder per class (named by CIFAR-10 class, ImageNet WordNet id or ImageNet name),
- * or images directly in it (labelled when their names start with a WordNet id, like the ImageNet samples).
- */
+/** A folder of images, labelled by data/folders.ts: one subfolder per class, or WordNet-id file names. */
 export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
-  const files: ImageFile[] = [];
-  const unknownFolders: string[] = [];
-  let ignored = 0;
-  const parts: (string | number)[] = [];
-  const add = (path: string, label: number | null) => {
-    const size = statSync(path).size;
-    parts.push(relative(dir, path), size);
-    files.push({ name: relative(dir, path), label, read: async () => readBytes(path) });
-  };
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const label = labels ? classIndexOf(entry.name, labels) : null;
-      if (label === null) unknownFolders.push(entry.name);
-      for (const file of walk(path)) {
-        if (isImageFileName(file)) add(file, label);
-        else ignored++;
-      }
-    } else if (entry.isFile()) {
-      if (isImageFileName(entry.name))
-        add(path, labels && /^n\d{8}/.test(entry.name) ? classIndexOf(entry.name, labels) : null);
-      else ignored++;
-    }
-  }
-  if (files.length === 0) throw new Error(`${basename(dir)} holds no JPEG, PNG or WebP images`);
+  const found = walk(dir).map((full) => ({ path: relative(dir, full), full }));
+  const { images, unknownFolders, ignored } = labelFolder(found, labels);
+  if (images.length === 0) throw new Error(`${basename(dir)} holds no JPEG, PNG or WebP images`);
+  const files: ImageFile[] = images.map(({ file, label }) => ({
+    name: file.path,
+    label,
+    read: async () => readBytes(file.full),
+  }));
   return {
     set: fileImageSet({
-      id: `folder-${fingerprint(parts)}`,
+      id: `folder-${fingerprint(images.flatMap(({ file }) => [file.path, statSync(file.full).size]))}`,
       title: basename(dir),
       files,
       labelSet: labels?.name ?? null,

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
+import { labelFolder } from '../data/folders';
 import { fingerprint } from '../data/imageSets';
 import { type Prediction, topK } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
@@ -26,12 +27,22 @@ export interface RunResult {
   name: string;
 }
 
+/** Images the user brought: one image, a folder (one subfolder per class), CIFAR binaries, or a drop. */
+export interface CustomImages {
+  origin: 'image' | 'folder' | 'cifar-binary' | 'drop';
+  files: File[];
+  /** What the user chose, e.g. "dogs/ (120 images)". */
+  title: string;
+}
+
 export interface RunSlice {
   imageSource: ImageSource;
   imageIndex: number;
   /** The set behind `imageSource`, once the lab has it. */
   imageSet: RegisteredSet | null;
-  customImage: File | null;
+  custom: CustomImages | null;
+  /** What reading the user's images left out (non-image files, folders naming no class), one line. */
+  customNotice: string | null;
   running: boolean;
   run: RunResult | null;
   runError: string | null;
@@ -39,7 +50,8 @@ export interface RunSlice {
   /** 32×32 models get the CIFAR-10 test set, others the ImageNet samples (the user's own image stays chosen). */
   chooseDefaultImages(): Promise<void>;
   setImageSource(source: ImageSource): Promise<void>;
-  setCustomImage(file: File): Promise<void>;
+  /** Uses the user's images: an image, a folder's files, CIFAR binary batches, or files dropped on the window. */
+  setCustomImages(custom: CustomImages): Promise<void>;
   setImageIndex(i: number): void;
   runImage(): Promise<void>;
 }
@@ -63,21 +75,59 @@ export const createRunSlice =
     const sourceFor = async (source: ImageSource): Promise<ImageSetSource> => {
       if (source === 'cifar10') return assets.cifarTestSet();
       if (source === 'imagenet') return assets.imagenetSamples();
-      const file = get().customImage;
-      if (!file) throw new Error('choose an image first');
+      const custom = get().custom;
+      if (!custom) throw new Error('choose images first');
+      return customSource(custom);
+    };
+    /** The user's images as a set, labelled against the open model's classes (ids change with those). */
+    const customSource = async (custom: CustomImages): Promise<ImageSetSource> => {
+      const stamp = custom.files.flatMap((f) => [pathOf(f), f.size, f.lastModified]);
+      if (custom.origin === 'cifar-binary') {
+        const parts = await Promise.all(custom.files.map((f) => f.arrayBuffer()));
+        const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+        let at = 0;
+        for (const p of parts) {
+          data.set(new Uint8Array(p), at);
+          at += p.byteLength;
+        }
+        if (data.byteLength === 0 || data.byteLength % 3073 !== 0)
+          throw new Error(
+            `${custom.title} is not a CIFAR binary batch (${data.byteLength} bytes is not a multiple of 3073)`,
+          );
+        set({ customNotice: null });
+        return {
+          kind: 'cifar-binary',
+          id: `cifar-${fingerprint(stamp)}`,
+          title: custom.title,
+          data: data.buffer,
+          labelSet: 'cifar10',
+        };
+      }
+      const labels = get().model?.labelSet ?? null;
+      const { images, unknownFolders, ignored } = labelFolder(
+        custom.files.map((file) => ({ path: custom.origin === 'folder' ? pathOf(file) : file.name, file })),
+        labels,
+      );
+      if (images.length === 0) throw new Error(`${custom.title} holds no JPEG, PNG or WebP images`);
+      const notes = [
+        ignored ? `${ignored} other files ignored` : '',
+        unknownFolders.length ? `folders naming no class of the model: ${unknownFolders.slice(0, 5).join(', ')}` : '',
+      ].filter(Boolean);
+      set({ customNotice: notes.length ? notes.join('; ') : null });
       return {
         kind: 'files',
-        id: `custom-${fingerprint([file.name, file.size, file.lastModified])}`,
-        title: file.name,
-        labelSet: null,
-        files: [{ name: file.name, label: null, blob: file }],
+        id: `custom-${labels?.name ?? 'none'}-${fingerprint(stamp)}`,
+        title: custom.title,
+        labelSet: labels?.name ?? null,
+        files: images.map(({ file, label }) => ({ name: file.path, label, blob: file.file })),
       };
     };
     return {
       imageSource: 'cifar10',
       imageIndex: 0,
       imageSet: null,
-      customImage: null,
+      custom: null,
+      customNotice: null,
       running: false,
       run: null,
       runError: null,
@@ -85,7 +135,11 @@ export const createRunSlice =
         set({ run: null, runError: null });
       },
       async chooseDefaultImages() {
-        if (get().imageSource === 'custom' && get().customImage) return;
+        if (get().imageSource === 'custom' && get().custom) {
+          // The user's images stay chosen; their labels follow the new model's classes.
+          await get().setImageSource('custom');
+          return;
+        }
         await get().setImageSource(get().model?.input?.side === 32 ? 'cifar10' : 'imagenet');
       },
       async setImageSource(source) {
@@ -102,8 +156,8 @@ export const createRunSlice =
           if (get().imageSource === source) set({ imageSet: null, runError: errorLine(error) });
         }
       },
-      async setCustomImage(file) {
-        set({ customImage: file, imageIndex: 0 });
+      async setCustomImages(custom) {
+        set({ custom, imageIndex: 0 });
         await get().setImageSource('custom');
       },
       setImageIndex(i) {
@@ -147,3 +201,9 @@ export const createRunSlice =
       },
     };
   };
+
+/** A file's path below the folder the user picked ("cat/001.png"), else its name. */
+function pathOf(file: File): string {
+  const relative = (file as File & { webkitRelativePath?: string }).webkitRelativePath;
+  return relative ? relative.split('/').slice(1).join('/') : file.name;
+}

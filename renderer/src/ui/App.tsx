@@ -73,8 +73,27 @@ export function App() {
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
-        const file = e.dataTransfer.files[0];
-        if (file) void openDropped(file);
+        // An .onnx file opens as a model; images become the current image set; CIFAR .bin files too.
+        const files = [...e.dataTransfer.files];
+        const model = files.find((f) => /\.onnx$/i.test(f.name));
+        const binaries = files.filter((f) => /\.bin$/i.test(f.name));
+        if (model) void openDropped(model);
+        else if (binaries.length)
+          void store
+            .getState()
+            .setCustomImages({
+              origin: 'cifar-binary',
+              files: binaries,
+              title: binaries.map((f) => f.name).join(' + '),
+            });
+        else if (files.length)
+          void store
+            .getState()
+            .setCustomImages({
+              origin: 'drop',
+              files,
+              title: files.length === 1 ? files[0]!.name : `${files.length} dropped files`,
+            });
       }}
     >
       <header className="topbar">

@@ -57,7 +57,7 @@ export function ModelList() {
       <button type="button" className="open" onClick={() => void openFromDialog()} data-testid="open-model">
         Open .onnx…
       </button>
-      <p className="hint">or drop an .onnx file on the window</p>
+      <p className="hint">or drop an .onnx file, images or CIFAR .bin files on the window</p>
     </section>
   );
 }

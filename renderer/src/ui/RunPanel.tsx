@@ -24,8 +24,9 @@ export function RunPanel({ model }: { model: OpenModel }) {
   const setPreference = useApp((s) => s.setProviderPreference);
   const source = useApp((s) => s.imageSource);
   const setSource = useApp((s) => s.setImageSource);
-  const customImage = useApp((s) => s.customImage);
-  const setCustomImage = useApp((s) => s.setCustomImage);
+  const custom = useApp((s) => s.custom);
+  const customNotice = useApp((s) => s.customNotice);
+  const setCustomImages = useApp((s) => s.setCustomImages);
   const labels = model.labelSet?.classes ?? [];
   const count = imageSet?.count ?? 0;
 
@@ -66,23 +67,44 @@ export function RunPanel({ model }: { model: OpenModel }) {
         >
           <option value="cifar10">CIFAR-10 test set (932)</option>
           <option value="imagenet">ImageNet samples (23)</option>
-          <option value="custom" disabled={!customImage}>
-            Your image{customImage ? `: ${customImage.name}` : ''}
+          <option value="custom" disabled={!custom}>
+            {custom ? `Yours: ${custom.title}` : 'Your images'}
           </option>
-        </select>{' '}
-        <label className="file-button">
-          Your image…
-          <input
-            type="file"
-            accept="image/jpeg,image/png,image/webp"
-            data-testid="custom-image"
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              if (file) void setCustomImage(file);
-            }}
-          />
-        </label>
+        </select>
       </label>
+      <div className="row file-buttons">
+        <FileButton
+          label="Image…"
+          accept="image/jpeg,image/png,image/webp"
+          testId="custom-image"
+          onFiles={(files) => setCustomImages({ origin: 'image', files, title: files[0]!.name })}
+        />
+        <FileButton
+          label="Folder…"
+          folder
+          testId="custom-folder"
+          title="A folder with one subfolder per class (CIFAR-10 class, ImageNet WordNet id or name)"
+          onFiles={(files) =>
+            setCustomImages({ origin: 'folder', files, title: `${topFolder(files[0]!)}/ (${files.length} files)` })
+          }
+        />
+        <FileButton
+          label="CIFAR binary…"
+          accept=".bin"
+          multiple
+          testId="custom-cifar"
+          title="CIFAR-10 binary batches: 1 label byte + 3072 pixel bytes per image"
+          onFiles={(files) =>
+            setCustomImages({ origin: 'cifar-binary', files, title: files.map((f) => f.name).join(' + ') })
+          }
+        />
+      </div>
+      {customNotice && source === 'custom' && (
+        <p className="muted" data-testid="custom-notice">
+          {customNotice}
+        </p>
+      )}
+      <PreprocessingEditor model={model} />
       <div className="run-row">
         <Thumbnail model={model} />
         <div className="run-controls">
@@ -178,5 +200,100 @@ function Thumbnail({ model }: { model: OpenModel }) {
       aria-label={title || 'input image'}
       data-testid="thumbnail"
     />
+  );
+}
+
+function FileButton(props: {
+  label: string;
+  accept?: string;
+  multiple?: boolean;
+  folder?: boolean;
+  title?: string;
+  testId: string;
+  onFiles(files: File[]): void;
+}) {
+  return (
+    <label className="file-button" title={props.title}>
+      {props.label}
+      <input
+        type="file"
+        accept={props.accept}
+        multiple={props.multiple || props.folder}
+        data-testid={props.testId}
+        {...(props.folder ? { webkitdirectory: '' } : {})}
+        onChange={(e) => {
+          const files = [...(e.target.files ?? [])];
+          e.target.value = '';
+          if (files.length) props.onFiles(files);
+        }}
+      />
+    </label>
+  );
+}
+
+function topFolder(file: File): string {
+  return ((file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name).split('/')[0]!;
+}
+
+/** The preprocessing every experiment uses: shown, editable, and where it came from. */
+function PreprocessingEditor({ model }: { model: OpenModel }) {
+  const preprocessing = useApp((s) => s.preprocessing);
+  const setPreprocessing = useApp((s) => s.setPreprocessing);
+  if (!preprocessing) return null;
+  const origin = model.entry?.preprocessing
+    ? "from the model's manifest"
+    : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} input`;
+  const triple = (key: 'mean' | 'std', i: number, value: number) => {
+    const next = [...preprocessing[key]] as [number, number, number];
+    next[i] = value;
+    setPreprocessing({ ...preprocessing, [key]: next });
+  };
+  return (
+    <details className="preprocessing" data-testid="preprocessing">
+      <summary>
+        Preprocessing <span className="muted">({origin})</span>
+      </summary>
+      <p className="muted">
+        x = (pixel / 255 − mean) / std per RGB channel; larger images: shorter side to “resize”, then the centred
+        square.
+      </p>
+      {(['mean', 'std'] as const).map((key) => (
+        <div className="row" key={key}>
+          {key}
+          {preprocessing[key].map((v, i) => (
+            <input
+              // biome-ignore lint/suspicious/noArrayIndexKey: the channel index is the identity
+              key={i}
+              type="number"
+              step="0.001"
+              value={v}
+              aria-label={`${key} ${'RGB'[i]}`}
+              onChange={(e) => {
+                const value = Number(e.target.value);
+                if (Number.isFinite(value) && (key === 'mean' || value > 0)) triple(key, i, value);
+              }}
+            />
+          ))}
+        </div>
+      ))}
+      <div className="row">
+        resize{' '}
+        <input
+          type="number"
+          min={model.input?.side ?? 1}
+          value={preprocessing.resize ?? ''}
+          placeholder="none"
+          aria-label="resize"
+          onChange={(e) => {
+            const value = e.target.value === '' ? null : Math.trunc(Number(e.target.value));
+            if (value === null || (Number.isFinite(value) && value >= (model.input?.side ?? 1)))
+              setPreprocessing({ ...preprocessing, resize: value });
+          }}
+        />
+        <button type="button" onClick={() => setPreprocessing(model.preprocessing)}>
+          Reset
+        </button>
+      </div>
+    </details>
   );
 }
