@@ -6,9 +6,9 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isInside } from '../../scripts/http.mjs';
 import type { ModelEntry } from '../../renderer/src/core/catalog';
 import { parseManifestModels } from '../../renderer/src/core/catalog';
+import { isInside } from '../../scripts/http.mjs';
 import { isModelId } from '../contract';
 import { isLibraryId, type Library, type LibraryEntry } from './library';
 

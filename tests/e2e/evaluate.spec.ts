@@ -29,7 +29,7 @@ test('Evaluate runs in the lab worker with progress, can be cancelled, keeps the
   await evaluate.click();
   await expect(progress).toBeVisible();
   const started = Date.now();
-  await page.getByTestId('block-item').nth(4).locator('button').click();
+  await page.getByTestId('block-item').nth(4).locator('.block-row').click();
   await expect(page.getByTestId('block-item').nth(4)).toHaveClass(/selected/);
   expect(Date.now() - started).toBeLessThan(5_000);
   const result = page.getByTestId('evaluate-result');

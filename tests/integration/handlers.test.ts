@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../cli/decode';
 import { createNodeRuntime } from '../../cli/ortNode';
-import type { LesionScore } from '../../renderer/src/lab/lesion';
 import { trackProgress } from '../../renderer/src/lab/job';
+import type { LesionScore } from '../../renderer/src/lab/lesion';
 import type { SingleSweepResult } from '../../renderer/src/lab/sweeps';
 import { createLabHandlers } from '../../renderer/src/worker/handlers';
 import { bundledModel, readManifest } from '../helpers/files';

@@ -157,13 +157,18 @@ describe('float16 block-input cache', () => {
     await full.engine.release();
   });
 
-  it('cutting one skip collapses a ResNet far more than removing one branch (the plain-network case)', async () => {
+  it('cutting a skip in the first stage hurts far more than removing that block\'s branch (the plain-network case)', async () => {
     const { engine, topology } = engineFor('resnet20');
     const branches = await singleSweep(engine, topology, { remove: 'branch' }, quietJob());
     const skips = await singleSweep(engine, topology, { remove: 'skip' }, quietJob());
-    const mean = (r: typeof branches) => r.blocks.reduce((s, b) => s + b.score.top1.rate, 0) / r.blocks.length;
-    // Measured on ResNet-20: removing a branch keeps ~80 % on average, cutting a skip falls towards chance (10 %).
-    expect(mean(skips)).toBeLessThan(mean(branches) - 0.3);
+    // Measured on ResNet-20 (932 images): in stage 1 a cut skip leaves 17–36 %, a removed branch 63–79 %. Late
+    // blocks differ (cutting block 9's skip keeps 91 %), so only the first stage's non-downsampling blocks are asserted.
+    const early = topology.blocks.filter((b) => b.stage === topology.blocks[0]!.stage && !b.downsample);
+    expect(early.length).toBeGreaterThan(1);
+    for (const b of early) {
+      const i = topology.blocks.indexOf(b);
+      expect(skips.blocks[i]!.score.top1.rate).toBeLessThan(branches.blocks[i]!.score.top1.rate - 0.25);
+    }
     await engine.release();
   });
 });

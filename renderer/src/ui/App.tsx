@@ -7,11 +7,11 @@ import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { EvaluatePanel } from './EvaluatePanel';
 import { LesionPanel } from './LesionPanel';
-import { SweepPanel } from './SweepPanel';
 import { ModelList } from './ModelList';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
 import { SummaryPanel } from './SummaryPanel';
+import { SweepPanel } from './SweepPanel';
 
 export function App() {
   const status = useApp((s) => s.status);
@@ -79,21 +79,17 @@ export function App() {
         const binaries = files.filter((f) => /\.bin$/i.test(f.name));
         if (model) void openDropped(model);
         else if (binaries.length)
-          void store
-            .getState()
-            .setCustomImages({
-              origin: 'cifar-binary',
-              files: binaries,
-              title: binaries.map((f) => f.name).join(' + '),
-            });
+          void store.getState().setCustomImages({
+            origin: 'cifar-binary',
+            files: binaries,
+            title: binaries.map((f) => f.name).join(' + '),
+          });
         else if (files.length)
-          void store
-            .getState()
-            .setCustomImages({
-              origin: 'drop',
-              files,
-              title: files.length === 1 ? files[0]!.name : `${files.length} dropped files`,
-            });
+          void store.getState().setCustomImages({
+            origin: 'drop',
+            files,
+            title: files.length === 1 ? files[0]!.name : `${files.length} dropped files`,
+          });
       }}
     >
       <header className="topbar">
