@@ -157,7 +157,7 @@ describe('float16 block-input cache', () => {
     await full.engine.release();
   });
 
-  it('cutting a skip in the first stage hurts far more than removing that block\'s branch (the plain-network case)', async () => {
+  it("cutting a skip in the first stage hurts far more than removing that block's branch (the plain-network case)", async () => {
     const { engine, topology } = engineFor('resnet20');
     const branches = await singleSweep(engine, topology, { remove: 'branch' }, quietJob());
     const skips = await singleSweep(engine, topology, { remove: 'skip' }, quietJob());

@@ -14,6 +14,11 @@ export { product } from '../ops';
  * Symbolic dimensions become `batch` (first axis) or 1.
  */
 export function inferShapes(graph: Graph, batch = 1): Map<string, Shape> {
+  return inferGraph(graph, batch).shapes;
+}
+
+/** Shapes, and the values of the small integer tensors folded on the way (pads, axes, reshape targets). */
+export function inferGraph(graph: Graph, batch = 1): { shapes: Map<string, Shape>; folded: Map<string, Folded> } {
   const shapes = new Map<string, Shape>();
   const folded = new Map<string, Folded>();
   for (const input of graph.inputs) {
@@ -36,7 +41,7 @@ export function inferShapes(graph: Graph, batch = 1): Map<string, Shape> {
       // Leave the outputs unknown: topology falls back to neighbours' shapes.
     }
   }
-  return shapes;
+  return { shapes, folded };
 }
 
 function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded: Map<string, Folded>): ShapeContext {

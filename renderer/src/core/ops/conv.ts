@@ -1,6 +1,7 @@
-import { attrInt, attrInts, attrString } from '../onnx/attrs';
+import { attrInt, attrInts, attrString, int, ints as intsAttr } from '../onnx/attrs';
 import type { Node } from '../onnx/model';
-import { type OpDef, product, type Shape } from './types';
+import type { BackwardContext, Emitter, OpDef, Shape } from './types';
+import { product } from './types';
 
 /** Output size of a sliding window (Conv/Pool) along one spatial axis. */
 function windowOut(
@@ -42,11 +43,133 @@ export function inferWindow(node: Node, x: Shape, kernel: number[], channels: nu
 const convMacs = (_node: Node, weightShape: Shape, outShape: Shape): number =>
   product(outShape.slice(1)) * product(weightShape.slice(1));
 
+/** A sliding window's geometry along every spatial axis, with auto_pad resolved to explicit pads. */
+export interface Window {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Begins, then ends. */
+  pads: number[];
+}
+
+export function windowOf(node: Node, x: Shape, y: Shape, kernel: number[]): Window {
+  const spatial = x.length - 2;
+  const strides = attrInts(node, 'strides') ?? new Array(spatial).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array(spatial).fill(1);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  let pads = attrInts(node, 'pads') ?? new Array(spatial * 2).fill(0);
+  if (autoPad === 'VALID') pads = new Array(spatial * 2).fill(0);
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array(spatial * 2).fill(0);
+    for (let i = 0; i < spatial; i++) {
+      const total = Math.max(0, (y[i + 2]! - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - x[i + 2]!);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + spatial] = total - pads[i]!;
+    }
+  }
+  return { kernel, strides, dilations, pads };
+}
+
+/**
+ * The transpose of a windowed op: ConvTranspose of `g` with `weight`, sized back to `x`'s spatial extent
+ * (output_padding where the forward window left input rows unread; a crop where ceil_mode read past the end).
+ */
+export function windowTranspose(
+  e: Emitter,
+  g: string,
+  weight: string,
+  w: Window,
+  x: Shape,
+  y: Shape,
+  group: number,
+): string {
+  const spatial = x.length - 2;
+  const outputPadding: number[] = [];
+  const crop: number[] = [];
+  for (let i = 0; i < spatial; i++) {
+    const full =
+      w.strides[i]! * (y[i + 2]! - 1) + (w.kernel[i]! - 1) * w.dilations[i]! + 1 - w.pads[i]! - w.pads[i + spatial]!;
+    const missing = x[i + 2]! - full;
+    outputPadding.push(Math.max(0, missing));
+    crop.push(Math.max(0, -missing));
+  }
+  // output_padding must stay below the stride (or dilation); a larger gap is padded on afterwards.
+  const limit = (i: number) => Math.max(w.strides[i]!, w.dilations[i]!) - 1;
+  const extra = outputPadding.map((p, i) => Math.max(0, p - limit(i)));
+  const out = e.op('ConvTranspose', [g, weight], {
+    kernel_shape: intsAttr(w.kernel),
+    strides: intsAttr(w.strides),
+    dilations: intsAttr(w.dilations),
+    pads: intsAttr(w.pads),
+    output_padding: intsAttr(outputPadding.map((p, i) => p - extra[i]!)),
+    group: int(group),
+  });
+  let result = out;
+  if (extra.some((p) => p > 0)) result = e.pad(result, [0, 0, ...extra.map(() => 0), 0, 0, ...extra]);
+  if (crop.some((c) => c > 0))
+    result = e.slice(
+      result,
+      crop.map(() => 0),
+      crop.map((_, i) => x[i + 2]!),
+      crop.map((_, i) => i + 2),
+    );
+  return result;
+}
+
+/** ∂L/∂W of a convolution: a convolution of the transposed input with the transposed output gradient. */
+function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, win: Window, group: number): string {
+  const { e, node } = ctx;
+  const spatial = x.length - 2;
+  const sp = Array.from({ length: spatial }, (_, i) => i + 2);
+  const c = x[1]!;
+  // Batch becomes channels: X → [C/G, G·N, …], dY → [M, N, …]; strides and dilations trade places.
+  let xt: string;
+  if (group === 1) xt = e.transpose(node.inputs[0]!, [1, 0, ...sp]);
+  else {
+    const split = e.reshape(node.inputs[0]!, [-1, group, c / group, ...x.slice(2)]);
+    const moved = e.transpose(split, [2, 1, 0, ...sp.map((a) => a + 1)]);
+    xt = e.reshape(moved, [c / group, -1, ...x.slice(2)]);
+  }
+  const gt = e.transpose(g, [1, 0, ...sp]);
+  const r = e.op('Conv', [xt, gt], {
+    strides: intsAttr(win.dilations),
+    dilations: intsAttr(win.strides),
+    pads: intsAttr(win.pads),
+    group: int(group),
+  });
+  // The correlation can run past the kernel when the stride skipped the last input rows: keep the kernel.
+  const cut = e.slice(
+    r,
+    sp.map(() => 0),
+    win.kernel,
+    sp,
+  );
+  return e.transpose(cut, [1, 0, ...sp]);
+}
+
+function convBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const g = ctx.grad()!;
+  const x = ctx.shape(node.inputs[0]!);
+  const w = ctx.shape(node.inputs[1]!);
+  const y = ctx.shape(node.outputs[0]!);
+  if (!x || !w || !y) ctx.fail('its shapes are unknown');
+  const group = attrInt(node, 'group', 1);
+  const win = windowOf(node, x, y, attrInts(node, 'kernel_shape') ?? w.slice(2));
+  const out: (string | undefined)[] = [];
+  if (ctx.needs(0)) out[0] = windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
+  if (ctx.needs(1)) out[1] = convWeightGrad(ctx, g, x, win, group);
+  if (node.inputs[2] && ctx.needs(2)) out[2] = e.reduceSum(g, [0, ...x.slice(2).map((_, i) => i + 2)], false);
+  return out;
+}
+
 export const convOps: Record<string, OpDef> = {
   Conv: {
     role: 'weighted',
     paramInputs: [1, 2],
     macs: convMacs,
+    backward: convBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
       const w = ctx.input(1);

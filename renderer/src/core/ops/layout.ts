@@ -1,12 +1,139 @@
 import { attrInt, attrInts, attrTensor } from '../onnx/attrs';
 import { readInts } from '../onnx/tensor';
-import { broadcast, type Folded, normalizeAxis, type OpDef, product, type Shape } from './types';
+import { type BackwardContext, broadcast, type Folded, normalizeAxis, type OpDef, product, type Shape } from './types';
+
+/** Reshapes the gradient back to the input's shape (Flatten, Reshape, Squeeze, Unsqueeze). */
+function reshapeBack(ctx: BackwardContext): (string | undefined)[] {
+  const x = ctx.shape(ctx.node.inputs[0]!);
+  if (!x) ctx.fail('its input shape is unknown');
+  return [ctx.e.reshape(ctx.grad()!, batchTarget(ctx, x))];
+}
+
+/** A Reshape target for a static shape whose batch axis reads −1: copy the batch (0) where it stays first. */
+function batchTarget(ctx: BackwardContext, dims: Shape): number[] {
+  const batchAxes = dims.flatMap((d, i) => (d === -1 ? [i] : []));
+  if (batchAxes.length > 1 || (batchAxes.length === 1 && batchAxes[0] !== 0))
+    ctx.fail('the batch axis moves through it');
+  return dims.map((d) => (d === -1 ? 0 : d));
+}
+
+const MAX_INT64 = 2 ** 62;
+
+/** Constant-mode Pad is undone by slicing the padding off (and negative pads, crops, by padding back zeros). */
+function padBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const x = ctx.shape(node.inputs[0]!);
+  if (!x) ctx.fail('its input shape is unknown');
+  const mode = node.attrs.get('mode');
+  if (mode && mode.type === 'string' && mode.value !== 'constant') ctx.fail(`its mode is ${mode.value}`);
+  const listed = node.inputs[1] ? ctx.ints(node.inputs[1]) : (attrInts(node, 'pads') ?? undefined);
+  if (!listed) ctx.fail('its pads are not constant');
+  const rank = x.length;
+  const axesInput = node.inputs[3] ? ctx.ints(node.inputs[3]) : undefined;
+  const axes = axesInput?.map((a) => normalizeAxis(a, rank)) ?? x.map((_, i) => i);
+  const begin = new Array<number>(rank).fill(0);
+  const end = new Array<number>(rank).fill(0);
+  axes.forEach((a, i) => {
+    begin[a] = listed[i]!;
+    end[a] = listed[i + axes.length]!;
+  });
+  let g = ctx.grad()!;
+  const cut = x.map((_, i) => i).filter((i) => begin[i]! > 0 || end[i]! > 0);
+  if (cut.length)
+    g = e.slice(
+      g,
+      cut.map((i) => Math.max(0, begin[i]!)),
+      cut.map((i) => (end[i]! > 0 ? -end[i]! : MAX_INT64)),
+      cut,
+    );
+  if (begin.some((p) => p < 0) || end.some((p) => p < 0))
+    g = e.pad(g, [...begin.map((p) => Math.max(0, -p)), ...end.map((p) => Math.max(0, -p))]);
+  return [g];
+}
+
+/**
+ * Slice is undone by placing the gradient back where the slice read: strided slices interleave zeros (pad a new
+ * axis, merge it), then a Pad puts the window at its start.
+ */
+function sliceBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const x = ctx.shape(node.inputs[0]!);
+  const y = ctx.shape(node.outputs[0]!);
+  if (!x || !y) ctx.fail('its shapes are unknown');
+  const read = (i: number, attr: string): number[] | undefined =>
+    node.inputs[i] ? ctx.ints(node.inputs[i]) : (attrInts(node, attr) ?? undefined);
+  const starts = read(1, 'starts');
+  const ends = read(2, 'ends');
+  if (!starts || !ends) ctx.fail('its bounds are not constant');
+  const axes = (read(3, 'axes') ?? starts.map((_, i) => i)).map((a) => normalizeAxis(a, x.length));
+  const steps = read(4, 'steps') ?? starts.map(() => 1);
+  let g = ctx.grad()!;
+  let shape = [...y];
+  const begin = new Array<number>(x.length).fill(0);
+  const end = new Array<number>(x.length).fill(0);
+  for (const [i, axis] of axes.entries()) {
+    const size = x[axis]!;
+    const step = steps[i]!;
+    if (step < 1) ctx.fail('it slices backwards');
+    const count = y[axis]!;
+    if (size === -1) {
+      if (count !== -1) ctx.fail('it slices the batch axis');
+      continue;
+    }
+    const raw = starts[i]!;
+    const start = Math.min(Math.max(raw < 0 ? raw + size : raw, 0), size);
+    if (step > 1 && count > 0) {
+      // [.., count, ..] → [.., count, 1, ..] padded to [.., count, step, ..] → [.., count·step, ..].
+      const opened = [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)];
+      const withAxis = e.reshape(g, batchTarget(ctx, opened));
+      const pads = new Array<number>(opened.length * 2).fill(0);
+      pads[opened.length + axis + 1] = step - 1;
+      const spread = e.pad(withAxis, pads);
+      shape = [...shape];
+      shape[axis] = count * step;
+      g = e.reshape(spread, batchTarget(ctx, shape));
+    }
+    begin[axis] = start;
+    end[axis] = size - start - shape[axis]!;
+  }
+  if (end.some((p) => p < 0)) {
+    const over = x.map((_, i) => i).filter((i) => end[i]! < 0);
+    g = e.slice(
+      g,
+      over.map(() => 0),
+      over.map((i) => shape[i]! + end[i]!),
+      over,
+    );
+    for (const i of over) end[i] = 0;
+  }
+  if (begin.some((p) => p > 0) || end.some((p) => p > 0)) g = e.pad(g, [...begin, ...end]);
+  return [g];
+}
+
+/** Concat's gradient is the matching slice of the output gradient for each input. */
+function concatBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const shapes = node.inputs.map((t) => ctx.shape(t));
+  if (shapes.some((s) => !s)) ctx.fail('its input shapes are unknown');
+  const axis = normalizeAxis(attrInt(node, 'axis', 0), shapes[0]!.length);
+  let offset = 0;
+  return node.inputs.map((_, i) => {
+    const size = shapes[i]![axis]!;
+    if (size < 0) ctx.fail('it concatenates along the batch axis');
+    const from = offset;
+    offset += size;
+    return ctx.needs(i) ? e.slice(ctx.grad()!, [from], [from + size], [axis]) : undefined;
+  });
+}
 
 /** Ops that move, reshape, cut or compute shapes of tensors; small integer results are folded. */
+
 export const layoutOps: Record<string, OpDef> = {
-  Constant: { role: 'layout', inferShapes() {} },
+  Constant: { role: 'layout', gradInputs: [], inferShapes() {} },
   Flatten: {
     role: 'layout',
+    gradInputs: [0],
+    backward: reshapeBack,
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -16,6 +143,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Reshape: {
     role: 'layout',
+    gradInputs: [0],
+    backward: reshapeBack,
     inferShapes(ctx) {
       const x = ctx.input(0);
       const fromAttr = attrInts(ctx.node, 'shape');
@@ -32,6 +161,14 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Transpose: {
     role: 'layout',
+    backward(ctx) {
+      const perm =
+        attrInts(ctx.node, 'perm') ??
+        ctx.shape(ctx.node.inputs[0]!)?.map((_, i, a) => a.length - 1 - i) ??
+        ctx.fail('its rank is unknown');
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return [ctx.e.transpose(ctx.grad()!, inverse)];
+    },
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -48,6 +185,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Pad: {
     role: 'layout',
+    gradInputs: [0],
+    backward: padBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
       const pads = ctx.value(1)?.values ?? attrInts(ctx.node, 'pads');
@@ -64,6 +203,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Slice: {
     role: 'layout',
+    gradInputs: [0],
+    backward: sliceBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -97,6 +238,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Concat: {
     role: 'layout',
+    backward: concatBackward,
     inferShapes(ctx) {
       const all = ctx.node.inputs.map((_, i) => ctx.input(i));
       if (all.some((s) => !s) || all.length === 0) return;
@@ -115,6 +257,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Shape: {
     role: 'layout',
+    gradInputs: [],
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -127,6 +270,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Size: {
     role: 'layout',
+    gradInputs: [],
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (x) ctx.fold([product(x)], []);
@@ -134,6 +278,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Gather: {
     role: 'layout',
+    gradInputs: [0],
     inferShapes(ctx) {
       const x = ctx.input(0);
       const indices = ctx.value(1);
@@ -150,6 +295,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Unsqueeze: {
     role: 'layout',
+    gradInputs: [0],
+    backward: reshapeBack,
     inferShapes(ctx) {
       const x = ctx.input(0);
       const axes = ctx.value(1)?.values ?? attrInts(ctx.node, 'axes');
@@ -165,6 +312,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Squeeze: {
     role: 'layout',
+    gradInputs: [0],
+    backward: reshapeBack,
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -177,6 +326,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   ConstantOfShape: {
     role: 'layout',
+    gradInputs: [],
     inferShapes(ctx) {
       const dims = ctx.value(0)?.values;
       if (!dims) return;
@@ -188,6 +338,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Range: {
     role: 'layout',
+    gradInputs: [],
     inferShapes(ctx) {
       const [s, l, d] = [ctx.value(0)?.values[0], ctx.value(1)?.values[0], ctx.value(2)?.values[0]];
       if (s === undefined || l === undefined || !d) return;
@@ -198,6 +349,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Split: {
     role: 'layout',
+    gradInputs: [0],
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
@@ -219,6 +371,8 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Expand: {
     role: 'layout',
+    gradInputs: [0],
+    backward: (ctx) => [ctx.unbroadcast(ctx.grad()!, 0)],
     inferShapes(ctx) {
       const x = ctx.input(0);
       const shape = ctx.value(1);
@@ -227,6 +381,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Tile: {
     role: 'layout',
+    gradInputs: [0],
     inferShapes(ctx) {
       const x = ctx.input(0);
       const repeats = ctx.value(1)?.values;
@@ -235,6 +390,7 @@ export const layoutOps: Record<string, OpDef> = {
   },
   Resize: {
     role: 'layout',
+    gradInputs: [0],
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;

@@ -1,4 +1,4 @@
-import type { Node } from '../onnx/model';
+import type { Attribute, Node } from '../onnx/model';
 
 /** A concrete shape; symbolic batch dimensions are resolved to the batch size shape inference was given. */
 export type Shape = number[];
@@ -23,8 +23,63 @@ export interface ShapeContext {
 }
 
 /**
+ * Emits gradient nodes into the graph being differentiated, in the model's own opset (axes, pads and slice
+ * bounds moved from attributes to inputs across opsets; the emitter writes whichever form the opset wants).
+ */
+export interface Emitter {
+  readonly opset: number;
+  op(opType: string, inputs: readonly string[], attrs?: Record<string, Attribute | undefined>): string;
+  /** A 1-D int64 constant. */
+  ints(values: readonly number[]): string;
+  /** A float32 constant. */
+  floats(dims: readonly number[], values: ArrayLike<number>): string;
+  scalar(value: number): string;
+  reduceSum(x: string, axes: readonly number[], keepdims: boolean): string;
+  slice(
+    x: string,
+    starts: readonly number[],
+    ends: readonly number[],
+    axes: readonly number[],
+    steps?: readonly number[],
+  ): string;
+  /** Constant-mode Pad; `pads` lists every axis' begins, then every axis' ends. */
+  pad(x: string, pads: readonly number[], value?: number): string;
+  /** Reshape to `dims` (0 copies, −1 infers, as in ONNX). */
+  reshape(x: string, dims: readonly number[]): string;
+  transpose(x: string, perm: readonly number[]): string;
+  /** Broadcasts x to `dims` (numpy rules both ways). */
+  expand(x: string, dims: readonly number[]): string;
+  /** A float mask (1 where true) from a boolean tensor: float masks, since bool tensors next to Convs fall back to CPU on WebGPU. */
+  mask(bool: string): string;
+  /** Float mask of a == b. */
+  equal(a: string, b: string): string;
+  /** Sum of several tensors as a chain of Adds (onnxruntime's WebGPU backend has no Sum). */
+  sum(terms: readonly string[]): string;
+}
+
+/** What an op's backward rule sees: its forward node, the gradients of its outputs, static facts, an emitter. */
+export interface BackwardContext {
+  readonly node: Node;
+  readonly e: Emitter;
+  /** Gradient of output `i` (default 0), or undefined when nothing downstream needs it. */
+  grad(i?: number): string | undefined;
+  /** True when input `i` needs a gradient. */
+  needs(i: number): boolean;
+  /** Static shape of a forward tensor; the batch axis (whatever size it runs with) reads −1. */
+  shape(tensor: string): Shape | undefined;
+  /** Values of a small integer tensor: a constant, or folded from shape arithmetic. */
+  ints(tensor: string): number[] | undefined;
+  /** Values of a constant float tensor. */
+  floats(tensor: string): Float32Array | undefined;
+  /** `grad` (shaped like the node's output) summed down to input `i`'s shape, undoing broadcasting. */
+  unbroadcast(grad: string, i: number): string;
+  /** A clear failure: the op or this use of it cannot be differentiated. */
+  fail(why: string): never;
+}
+
+/**
  * What an op is to Skipscope: topology detection reads `role`, parameter counts read `paramInputs`,
- * the summary reads `macs`; backward rules join these definitions as autodiff lands.
+ * the summary reads `macs`, autodiff reads `backward` and `gradInputs`.
  */
 export type OpRole =
   /** Conv, Gemm, MatMul: carries weights, counts as a layer of depth. */
@@ -48,6 +103,13 @@ export interface OpDef {
   readonly paramInputs?: readonly number[];
   /** Multiply–accumulates for one image, from the weight's and the output's shapes (batch dimension included). */
   macs?(node: Node, weightShape: Shape, outShape: Shape): number;
+  /**
+   * Inputs a gradient flows to (default: every input when `backward` is defined, none otherwise). Shape,
+   * index and mask inputs are not differentiable.
+   */
+  readonly gradInputs?: readonly number[];
+  /** Reverse-mode rule: gradients for the node's inputs (undefined where none is needed or defined). */
+  backward?(ctx: BackwardContext): readonly (string | undefined)[];
 }
 
 /** Product of dimensions (1 for a scalar). */

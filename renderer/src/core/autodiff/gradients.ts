@@ -1,0 +1,169 @@
+import { int } from '../onnx/attrs';
+import { GraphBuilder } from '../onnx/builder';
+import { DataType } from '../onnx/dtypes';
+import type { Dim, Model } from '../onnx/model';
+import { ModelError } from '../onnx/model';
+import type { Emitter } from '../ops/types';
+import type { ResidualBlock, Topology } from '../topology/types';
+import { batchAgnosticShapes, type Contribution, differentiate } from './differentiate';
+import { createEmitter, normPerImage } from './emit';
+
+/** The tensor cross-entropy reads: the graph's first output, or the input of a final (Log)Softmax. */
+export function logitsOf(model: Model): string {
+  const out = model.graph.outputs[0]?.name;
+  if (!out) throw new ModelError(`${model.name} has no output to take a loss of`);
+  const last = model.graph.nodes.find((n) => n.outputs.includes(out));
+  if (last && (last.opType === 'Softmax' || last.opType === 'LogSoftmax') && last.domain === '') return last.inputs[0]!;
+  return out;
+}
+
+/** Feeds every loss graph takes besides the image. */
+export interface LossFeeds {
+  /** One-hot targets [N, classes], float. */
+  target: string;
+  /** Per-image loss weights [N, 1]: 1/N gives PyTorch's mean loss, 1 gives every image its own gradient. */
+  weight: string;
+}
+
+/**
+ * Cross-entropy on the logits: per-image losses [N] = −Σ t · log softmax(z), and the seed gradient
+ * ∂L/∂z = (softmax(z) − t) · w, with L = Σᵢ wᵢ · lossᵢ.
+ */
+export function crossEntropy(
+  b: GraphBuilder,
+  e: Emitter,
+  logits: string,
+  batch: Dim,
+  classes: number,
+): { feeds: LossFeeds; loss: string; seed: string } {
+  const target = b.input('skipscope_target', DataType.FLOAT, [batch, classes]);
+  const weight = b.input('skipscope_loss_weight', DataType.FLOAT, [batch, 1]);
+  const axis = { axis: int(1) };
+  const logProbs = e.op('LogSoftmax', [logits], axis);
+  const loss = e.op('Neg', [e.reduceSum(e.op('Mul', [target, logProbs]), [1], false)]);
+  const seed = e.op('Mul', [e.op('Sub', [e.op('Softmax', [logits], axis), target]), weight]);
+  return { feeds: { target, weight }, loss, seed };
+}
+
+/** Which terms of a block input's gradient came through the skip, and which through the branch F. */
+export function splitAtEntry(
+  block: ResidualBlock,
+  parts: readonly Contribution[],
+): { skip: string[]; branch: string[]; other: string[] } {
+  const skipNodes = new Set([block.addNode, ...block.shortcutNodes]);
+  const branchNodes = new Set(block.branch);
+  const out = { skip: [] as string[], branch: [] as string[], other: [] as string[] };
+  for (const p of parts) {
+    if (p.node && skipNodes.has(p.node.index)) out.skip.push(p.grad);
+    else if (p.node && branchNodes.has(p.node.index)) out.branch.push(p.grad);
+    else out.other.push(p.grad);
+  }
+  return out;
+}
+
+export interface BlockGradientOutputs {
+  /** ‖∂L/∂(block output)‖ per image. */
+  output: string;
+  /** ‖part of ∂L/∂(block input) that came through the skip‖ per image (null when it cannot be split). */
+  skip: string | null;
+  /** ‖part that came through the branch F‖ per image. */
+  branch: string | null;
+}
+
+export interface GradientGraph {
+  model: Model;
+  image: string;
+  feeds: LossFeeds;
+  logits: string;
+  /** Per-image cross-entropy [N]. */
+  loss: string;
+  /** ∂L/∂image, full [N, C, H, W] (the saliency map). */
+  inputGrad: string;
+  /** ‖∂L/∂image‖ per image. */
+  inputNorm: string;
+  /** ‖∂L/∂(stem output)‖ per image (the first block's input); null for a plain net. */
+  stemNorm: string | null;
+  blocks: BlockGradientOutputs[];
+  /** ‖∂L/∂W‖ per weighted layer (summed over the batch, as the loss is). */
+  weights: { layer: number; param: string; norm: string }[];
+  /** Full gradients of extra tensors, by tensor name (tests compare them against PyTorch). */
+  full: Map<string, string>;
+}
+
+/**
+ * A model that runs the forward pass, the cross-entropy loss and the whole backward pass in one session:
+ * per-image gradient norms at the input, the stem and every block output, the skip / branch split of the
+ * gradient entering every block (∂y/∂x = I + ∂F/∂x, term by term), the weight-gradient norms of every
+ * layer and the input gradient itself. Only scalars and the saliency map leave the device.
+ */
+export function gradientGraph(
+  model: Model,
+  topology: Topology,
+  options: { weights?: boolean; full?: readonly string[] } = {},
+): GradientGraph {
+  const b = new GraphBuilder(model);
+  const image = topology.input.name;
+  const batch: Dim = model.graph.inputs.find((i) => i.name === image)?.shape?.[0] ?? 'N';
+  const logits = logitsOf(model);
+  const { shapes } = batchAgnosticShapes(model);
+  const classes = shapes.get(logits)?.at(-1);
+  if (!classes || classes < 1) throw new ModelError(`${model.name}: the number of classes is unknown`);
+  const params =
+    (options.weights ?? true)
+      ? topology.layers.flatMap((l) => {
+          const node = model.graph.nodes[l.node]!;
+          const w = node.inputs[1];
+          return w && model.graph.constants.has(w) ? [{ layer: l.node, param: w }] : [];
+        })
+      : [];
+  const blockTensors = topology.blocks.flatMap((bl) => [bl.output, bl.entry]);
+  const wrt = [image, ...blockTensors, ...params.map((p) => p.param), ...(options.full ?? [])];
+  const pre = createEmitter(b, 'loss');
+  const ce = crossEntropy(b, pre, logits, batch, classes);
+  const d = differentiate(b, model, { seeds: new Map([[logits, ce.seed]]), wrt });
+  const e = d.e;
+  const gradOf = (t: string): string => {
+    const g = d.grads.get(t);
+    if (!g) throw new ModelError(`${model.name}: the loss does not depend on "${t}"`);
+    return g;
+  };
+  const rank = (t: string) => shapes.get(t)?.length ?? 4;
+  const norm = (t: string) => normPerImage(e, gradOf(t), rank(t));
+  const outputs: string[] = [ce.loss, logits];
+  const inputGrad = gradOf(image);
+  const inputNorm = norm(image);
+  const stemNorm = topology.blocks.length ? norm(topology.blocks[0]!.entry) : null;
+  const blocks = topology.blocks.map((bl) => {
+    const split = splitAtEntry(bl, d.parts.get(bl.entry) ?? []);
+    const ok = split.skip.length > 0 && split.branch.length > 0 && split.other.length === 0;
+    const r = rank(bl.entry);
+    return {
+      output: norm(bl.output),
+      skip: ok ? normPerImage(e, e.sum(split.skip), r) : null,
+      branch: ok ? normPerImage(e, e.sum(split.branch), r) : null,
+    };
+  });
+  const weights = params.map((p) => {
+    const g = gradOf(p.param);
+    const all = Array.from({ length: rank(p.param) }, (_, i) => i);
+    return { ...p, norm: e.op('Sqrt', [e.reduceSum(e.op('Mul', [g, g]), all, false)]) };
+  });
+  const full = new Map((options.full ?? []).map((t) => [t, gradOf(t)]));
+  outputs.push(inputGrad, inputNorm, ...(stemNorm ? [stemNorm] : []));
+  for (const bl of blocks) outputs.push(bl.output, ...(bl.skip ? [bl.skip, bl.branch!] : []));
+  outputs.push(...weights.map((w) => w.norm), ...full.values());
+  b.setOutputs([...new Set(outputs)].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
+  return {
+    model: b.build({ prune: true, name: `${model.name} (gradients)` }),
+    image,
+    feeds: ce.feeds,
+    logits,
+    loss: ce.loss,
+    inputGrad,
+    inputNorm,
+    stemNorm,
+    blocks,
+    weights,
+    full,
+  };
+}

@@ -1,0 +1,120 @@
+import { type GradientGraph, gradientGraph } from '../core/autodiff/gradients';
+import { encodeModel } from '../core/onnx/encode';
+import type { Model } from '../core/onnx/model';
+import type { Topology } from '../core/topology/types';
+import { float32, type HostTensor, type Runtime, type Session } from './runtime';
+
+/** What one backward pass measured for one image (norms are L2 over the whole tensor of that image). */
+export interface GradientResult {
+  /** Cross-entropy of the image against `target`. */
+  loss: number;
+  /** The class the loss was taken against, and why (the image's label, else the model's top-1). */
+  target: number;
+  targetSource: 'label' | 'top1' | 'chosen';
+  logits: Float32Array;
+  /** ‖∂L/∂image‖, ‖∂L/∂(first block input)‖ (null for a plain net). */
+  input: number;
+  stem: number | null;
+  /** Per block: ‖∂L/∂output‖ and the skip / branch split of ‖∂L/∂input‖ (null when the block cannot be split). */
+  blocks: { output: number; skip: number | null; branch: number | null }[];
+  /** ‖∂L/∂W‖ per weighted layer, in topological order; `layer` is the node index. */
+  weights: { layer: number; norm: number }[];
+  /** ∂L/∂image for the saliency map, in the model's input layout. */
+  saliency: Float32Array;
+  saliencyDims: number[];
+  provider: string;
+  ms: number;
+}
+
+/** The gradient graph of a model and its session, built once and reused for every image. */
+export class GradientEngine {
+  private constructor(
+    readonly graph: GradientGraph,
+    private readonly session: Session,
+  ) {}
+
+  static async create(runtime: Runtime, model: Model, topology: Topology): Promise<GradientEngine> {
+    const graph = gradientGraph(model, topology);
+    const batchDim = model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
+    const session = await runtime.createSession(
+      encodeModel(graph.model),
+      typeof batchDim === 'string' ? { freeDimensions: { [batchDim]: 1 } } : {},
+    );
+    return new GradientEngine(graph, session);
+  }
+
+  /**
+   * Gradients for one image tensor [1, …]: the loss against `target` when given, else the model's top-1
+   * (a first run finds it; the label is the caller's to pass).
+   */
+  async run(image: HostTensor, target: number | null, source: 'label' | 'chosen' = 'label'): Promise<GradientResult> {
+    if (target !== null) return { ...(await this.runWith(image, target)), targetSource: source };
+    const first = await this.runWith(image, 0);
+    const top = argmax(first.logits);
+    const result = top === 0 ? first : await this.runWith(image, top);
+    return { ...result, targetSource: 'top1' };
+  }
+
+  private async runWith(image: HostTensor, target: number): Promise<GradientResult> {
+    const g = this.graph;
+    const classes = this.classes;
+    if (target < 0 || target >= classes) throw new Error(`class ${target} is outside 0–${classes - 1}`);
+    const onehot = new Float32Array(classes);
+    onehot[target] = 1;
+    const started = performance.now();
+    const out = await this.session.run({
+      [g.image]: image,
+      [g.feeds.target]: float32(onehot, [1, classes]),
+      [g.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
+    });
+    const ms = performance.now() - started;
+    const value = (name: string) => Number((out[name]!.data as Float32Array)[0]);
+    return {
+      loss: value(g.loss),
+      target,
+      targetSource: 'chosen',
+      logits: Float32Array.from(out[g.logits]!.data as Float32Array),
+      input: value(g.inputNorm),
+      stem: g.stemNorm ? value(g.stemNorm) : null,
+      blocks: g.blocks.map((b) => ({
+        output: value(b.output),
+        skip: b.skip ? value(b.skip) : null,
+        branch: b.branch ? value(b.branch) : null,
+      })),
+      weights: g.weights.map((w) => ({ layer: w.layer, norm: value(w.norm) })),
+      saliency: Float32Array.from(out[g.inputGrad]!.data as Float32Array),
+      saliencyDims: [...out[g.inputGrad]!.dims],
+      provider: this.session.provider,
+      ms,
+    };
+  }
+
+  get classes(): number {
+    return this.graph.model.graph.inputs.find((i) => i.name === this.graph.feeds.target)!.shape![1] as number;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
+/** A saliency map: per pixel, the largest |∂L/∂x| over the channels, scaled to 0…1 (layout NCHW or NHWC). */
+export function saliencyMap(grad: Float32Array, side: number, layout: 'NCHW' | 'NHWC'): Float32Array {
+  const plane = side * side;
+  const out = new Float32Array(plane);
+  for (let p = 0; p < plane; p++) {
+    let m = 0;
+    for (let c = 0; c < 3; c++) m = Math.max(m, Math.abs(grad[layout === 'NCHW' ? c * plane + p : p * 3 + c]!));
+    out[p] = m;
+  }
+  let max = 0;
+  for (const v of out) max = Math.max(max, v);
+  if (max > 0) for (let p = 0; p < plane; p++) out[p]! /= max;
+  return out;
+}

@@ -1,0 +1,185 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeRuntime } from '../../cli/ortNode';
+import { gradientGraph } from '../../renderer/src/core/autodiff/gradients';
+import { encodeModel } from '../../renderer/src/core/onnx/encode';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import type { HostTensor, Runtime } from '../../renderer/src/lab/runtime';
+import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
+import { ROOT } from '../helpers/files';
+import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
+
+/**
+ * Skipscope's backward graphs against PyTorch autograd in float64 (tests/fixtures/grad_reference.py evaluates
+ * the ONNX graph with torch ops; it shares no code with core/autodiff). Mean cross-entropy over a batch of two.
+ */
+const work = mkdtempSync(join(tmpdir(), 'skipscope-grad-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const REFERENCE = readFileSync(join(ROOT, 'tests/fixtures/grad_reference.py'), 'utf8');
+
+interface Reference {
+  loss: number;
+  grads: Map<string, Float64Array>;
+}
+
+function reference(
+  model: string,
+  input: Float32Array,
+  shape: number[],
+  targets: number[],
+  tensors: string[],
+): Reference {
+  const dir = join(work, Math.random().toString(36).slice(2));
+  const inputFile = `${dir}.f32`;
+  writeFileSync(inputFile, input);
+  const spec = `${dir}.json`;
+  writeFileSync(spec, JSON.stringify({ input: inputFile, shape, targets, tensors, weights: true }));
+  runPython(REFERENCE, [model, spec, dir]);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    loss: number;
+    grads: Record<string, { file: string }>;
+  };
+  const grads = new Map<string, Float64Array>();
+  for (const [name, { file }] of Object.entries(manifest.grads)) {
+    const b = readFileSync(join(dir, file));
+    grads.set(name, new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+  }
+  return { loss: manifest.loss, grads };
+}
+
+/** ‖a − b‖∞ / ‖b‖∞ */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let max = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    max = Math.max(max, Math.abs(b[i]!));
+  }
+  return max === 0 ? diff : diff / max;
+}
+
+function inputFor(shape: number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 4 - 2;
+  }
+  return x;
+}
+
+async function ours(runtime: Runtime, file: string, batch: number, targets: number[], input: Float32Array) {
+  const a = analyzeModel(readFileSync(file), file);
+  const blockTensors = a.topology.blocks.flatMap((b) => [b.output, b.entry]);
+  const params = a.topology.layers.map((l) => a.model.graph.nodes[l.node]!.inputs[1]!);
+  const g = gradientGraph(a.model, a.topology, { full: [...new Set([...blockTensors, ...params])] });
+  const shape = [batch, ...a.topology.input.shape!.slice(1)];
+  const classes = g.model.graph.inputs.find((i) => i.name === g.feeds.target)!.shape![1] as number;
+  const onehot = new Float32Array(batch * classes);
+  targets.forEach((t, i) => {
+    onehot[i * classes + t] = 1;
+  });
+  const session = await runtime.createSession(encodeModel(g.model));
+  const feeds: Record<string, HostTensor> = {
+    [g.image]: { type: 'float32', data: input, dims: shape },
+    [g.feeds.target]: { type: 'float32', data: onehot, dims: [batch, classes] },
+    [g.feeds.weight]: { type: 'float32', data: new Float32Array(batch).fill(1 / batch), dims: [batch, 1] },
+  };
+  const out = await session.run(feeds);
+  await session.release();
+  const read = (name: string) => out[name]!.data as Float32Array;
+  const loss = read(g.loss).reduce((s, v) => s + v, 0) / batch;
+  return {
+    a,
+    g,
+    shape,
+    loss,
+    input: read(g.inputGrad),
+    full: new Map([...g.full].map(([t, name]) => [t, read(name)])),
+  };
+}
+
+const CASES: { file: string; what: string; runtimes: ('node' | 'wasm')[] }[] = [
+  {
+    file: 'models/cifar10/resnet20.onnx',
+    what: 'pretrained CIFAR ResNet-20 (option-A Slice/Pad shortcuts)',
+    runtimes: ['node', 'wasm'],
+  },
+  {
+    file: 'tests/fixtures/models/cifar_preact_resnet8_stem8_op13_bn.onnx',
+    what: 'pre-activation, BatchNorm unfolded',
+    runtimes: ['node', 'wasm'],
+  },
+  {
+    file: 'tests/fixtures/models/cifar_preact_resnet14_op9_bn.onnx',
+    what: 'pre-activation, opset 9',
+    runtimes: ['node'],
+  },
+  {
+    file: 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx',
+    what: 'torchvision ResNet-18 layout (MaxPool stem), opset 17',
+    runtimes: ['node', 'wasm'],
+  },
+  {
+    file: 'tests/fixtures/models/zoo_resnet18v2_w8_op7_ir3.onnx',
+    what: 'ONNX-zoo style v2, opset 7',
+    runtimes: ['node'],
+  },
+  {
+    file: 'tests/fixtures/models/cifar_resnet8_b_op11_bn.onnx',
+    what: 'projection shortcuts, BatchNorm unfolded, opset 11',
+    runtimes: ['node'],
+  },
+  {
+    file: '.cache/models/resnet18_op13.onnx',
+    what: 'torchvision ResNet-18, 224×224 (large fixture)',
+    runtimes: ['node'],
+  },
+];
+
+describe.skipIf(!hasTorch())(
+  `gradients equal PyTorch autograd (float64) to 1e-5 relative ${hasTorch() ? '' : NO_TORCH}`,
+  () => {
+    for (const c of CASES) {
+      for (const rt of c.runtimes) {
+        const present = existsSync(resolve(ROOT, c.file));
+        it.skipIf(!present)(
+          `${c.what}: ${c.file} on ${rt === 'node' ? 'onnxruntime-node' : 'onnxruntime-web (WASM)'}${present ? '' : ' (not generated: npm run fixtures -- --large)'}`,
+          async () => {
+            const runtime = rt === 'node' ? createNodeRuntime() : createWebRuntime('wasm');
+            const file = resolve(ROOT, c.file);
+            const a0 = analyzeModel(readFileSync(file), c.file);
+            // Batch two, unless the model was exported with a fixed batch.
+            const fixed = a0.model.graph.inputs.find((i) => i.name === a0.topology.input.name)?.shape?.[0];
+            const batch = typeof fixed === 'number' ? fixed : 2;
+            const shape = [batch, ...a0.topology.input.shape!.slice(1)];
+            const input = inputFor(shape);
+            const targets = [3, 7, 1, 5].slice(0, batch);
+            const mine = await ours(runtime, file, batch, targets, input);
+            const tensors = [...mine.full.keys()].filter((t) => !mine.a.model.graph.constants.has(t));
+            const ref = reference(file, input, shape, targets, tensors);
+            expect(Math.abs(mine.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
+            const worst: [string, number][] = [];
+            const check = (name: string, got: Float32Array) => {
+              const want = ref.grads.get(name);
+              expect(want, `reference has ${name}`).toBeDefined();
+              worst.push([name, relErr(got, want!)]);
+            };
+            check(mine.g.image, mine.input);
+            for (const [t, got] of mine.full) check(t, got);
+            worst.sort((x, y) => y[1] - x[1]);
+            console.log(
+              `${c.file} (${rt}): ${worst.length} gradients, worst ${worst[0]![0]} at ${worst[0]![1].toExponential(2)}`,
+            );
+            expect(worst[0]![1]).toBeLessThan(1e-5);
+          },
+          300_000,
+        );
+      }
+    }
+  },
+);
