@@ -21,6 +21,10 @@ export interface PathGraph {
   norms: string;
   /** The full gradient at the first block's input, one row per length or path (tests compare it). */
   grads: string;
+  /** The same at the image input (through the stem), one row per length or path. */
+  inputGrads: string;
+  /** Cross-entropy of the image (forward pass). */
+  loss: string;
   blocks: number;
 }
 
@@ -56,7 +60,7 @@ export function exactPathGraph(model: Model, topology: Topology): PathGraph {
   };
   const d = differentiate(b, model, {
     seeds: new Map([[logits, ce.seed]]),
-    wrt: [entry],
+    wrt: [entry, image],
     accumulate(tensor, parts, e) {
       const block = entries.get(tensor);
       if (!block) return undefined;
@@ -70,13 +74,16 @@ export function exactPathGraph(model: Model, topology: Topology): PathGraph {
   const grads = d.grads.get(entry);
   if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
   const norms = normPerImage(d.e, grads, rank);
-  b.setOutputs([norms, grads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
+  const inputGrads = d.grads.get(image)!;
+  b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
   return {
     model: b.build({ prune: true, name: `${model.name} (paths by length)` }),
     image,
     feeds: ce.feeds,
     norms,
     grads,
+    inputGrads,
+    loss: ce.loss,
     blocks: topology.blocks.length,
   };
 }
@@ -104,7 +111,7 @@ export function sampledPathGraph(model: Model, topology: Topology): SampledPathG
   });
   const d = differentiate(b, model, {
     seeds: new Map([[logits, ce.seed]]),
-    wrt: [entry],
+    wrt: [entry, image],
     onInputGrad(node, input, grad, e) {
       const block = joins.get(node.index);
       if (!block) return grad;
@@ -115,13 +122,16 @@ export function sampledPathGraph(model: Model, topology: Topology): SampledPathG
   const grads = d.grads.get(entry);
   if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
   const norms = normPerImage(d.e, grads, rank);
-  b.setOutputs([norms, grads].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
+  const inputGrads = d.grads.get(image)!;
+  b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
   return {
     model: b.build({ prune: true, name: `${model.name} (sampled paths)` }),
     image,
     feeds: ce.feeds,
     norms,
     grads,
+    inputGrads,
+    loss: ce.loss,
     blocks: topology.blocks.length,
     gates,
   };

@@ -1,0 +1,235 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeRuntime } from '../../cli/ortNode';
+import { exactPathGraph, sampledPathGraph } from '../../renderer/src/core/autodiff/paths';
+import { encodeModel } from '../../renderer/src/core/onnx/encode';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { quietJob } from '../../renderer/src/lab/job';
+import {
+  combinations,
+  logBinomials,
+  PathEngine,
+  pathLengthDistribution,
+  pathStudy,
+} from '../../renderer/src/lab/paths';
+import { float32, type HostTensor } from '../../renderer/src/lab/runtime';
+import { ROOT } from '../helpers/files';
+import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
+
+const work = mkdtempSync(join(tmpdir(), 'skipscope-paths-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('Binomial(n, ½) path lengths against the closed form in exact integers', () => {
+  for (const n of [9, 27, 54, 600, 5000]) {
+    it(`n = ${n}`, () => {
+      const p = pathLengthDistribution(n);
+      // C(n, k) / 2ⁿ with BigInt, converted at the end (scaled to keep 17 significant digits).
+      let c = 1n;
+      const two = 2n ** BigInt(n);
+      let worst = 0;
+      let sum = 0;
+      for (let k = 0; k <= n; k++) {
+        if (k > 0) c = (c * BigInt(n - k + 1)) / BigInt(k);
+        const digits = c.toString().length - two.toString().length;
+        const shift = BigInt(Math.max(0, 20 - digits));
+        const exact = Number((c * 10n ** shift) / two) / 10 ** Number(shift);
+        sum += p[k]!;
+        if (exact > 1e-280) worst = Math.max(worst, Math.abs(p[k]! - exact) / exact);
+      }
+      expect(worst).toBeLessThan(1e-9);
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-10);
+    });
+  }
+  it('stays finite in log space at n = 10,000', () => {
+    const log = logBinomials(10_000);
+    expect(Number.isFinite(log[5000]!)).toBe(true);
+    const p = pathLengthDistribution(10_000);
+    expect(p[5000]).toBeCloseTo(Math.sqrt(2 / (Math.PI * 10_000)), 6);
+  });
+  it('enumerates combinations', () => {
+    expect(combinations(9, 2)).toHaveLength(36);
+    expect(combinations(5, 0)).toEqual([[false, false, false, false, false]]);
+  });
+});
+
+function image(shape: number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.731) * 1.5;
+  return x;
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let max = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    max = Math.max(max, Math.abs(b[i]!));
+  }
+  return diff / max;
+}
+
+async function run(name: string, target: number) {
+  const file = resolve(ROOT, `models/cifar10/${name}.onnx`);
+  const a = analyzeModel(readFileSync(file), `${name}.onnx`);
+  const x = image([1, 3, 32, 32]);
+  const g = exactPathGraph(a.model, a.topology);
+  const session = await createNodeRuntime().createSession(encodeModel(g.model));
+  const onehot = new Float32Array(10);
+  onehot[target] = 1;
+  const feeds: Record<string, HostTensor> = {
+    [g.image]: float32(x, [1, 3, 32, 32]),
+    [g.feeds.target]: float32(onehot, [1, 10]),
+    [g.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
+  };
+  const out = await session.run(feeds);
+  await session.release();
+  return { a, x, file, out, g };
+}
+
+function reference(file: string, x: Float32Array, target: number, joins: { output: string; branch: number }[] | null) {
+  const dir = join(work, Math.random().toString(36).slice(2));
+  writeFileSync(`${dir}.f32`, x);
+  writeFileSync(
+    `${dir}.json`,
+    JSON.stringify({
+      input: `${dir}.f32`,
+      shape: [1, 3, 32, 32],
+      targets: [target],
+      tensors: [],
+      weights: false,
+      ...(joins ? { joins, paths: 'exact' } : {}),
+    }),
+  );
+  runPython(readFileSync(join(ROOT, 'tests/fixtures/grad_reference.py'), 'utf8'), [file, `${dir}.json`, dir]);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const f64 = (f: string) => {
+    const b = readFileSync(join(dir, f));
+    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  const inputName = Object.keys(m.grads)[0]!;
+  return {
+    input: f64(m.grads[inputName].file),
+    byLength: m.paths ? f64(m.paths.byLength.file) : null,
+    meanPathNorm: m.paths?.meanPathNormByLength as number[] | undefined,
+  };
+}
+
+const sumRows = (data: Float32Array, rows: number): Float64Array => {
+  const size = data.length / rows;
+  const out = new Float64Array(size);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < size; i++) out[i]! += data[r * size + i]!;
+  return out;
+};
+
+describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' : NO_TORCH}`, () => {
+  it('resnet20: each length’s sum equals PyTorch’s brute-force enumeration of all 512 gated paths', async () => {
+    const { a, x, file, out, g } = await run('resnet20', 3);
+    const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
+    const ref = reference(file, x, 3, joins);
+    const mine = out[g.inputGrads]!.data as Float32Array;
+    expect(out[g.inputGrads]!.dims[0]).toBe(10);
+    // Row by row (each row relative to its own size), and the sum of rows = the ordinary input gradient.
+    const size = 3 * 32 * 32;
+    for (let k = 0; k <= 9; k++) {
+      const err = relErr(mine.subarray(k * size, (k + 1) * size), ref.byLength!.subarray(k * size, (k + 1) * size));
+      expect(err, `length ${k}`).toBeLessThan(1e-5);
+    }
+    expect(relErr(sumRows(mine, 10), ref.input)).toBeLessThan(1e-5);
+  }, 300_000);
+
+  it('resnet56: the 28 per-length sums add up to the full input gradient (PyTorch)', async () => {
+    const { x, file, out, g } = await run('resnet56', 5);
+    const ref = reference(file, x, 5, null);
+    expect(out[g.inputGrads]!.dims[0]).toBe(28);
+    expect(relErr(sumRows(out[g.inputGrads]!.data as Float32Array, 28), ref.input)).toBeLessThan(1e-5);
+  }, 300_000);
+
+  it('resnet20: gated single paths give the reference’s mean path norm at every length, and sum to the exact rows', async () => {
+    const { a, x, file, out, g } = await run('resnet20', 3);
+    const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
+    const ref = reference(file, x, 3, joins);
+    const engine = new PathEngine(createNodeRuntime(), a.model, a.topology);
+    const img = float32(x, [1, 3, 32, 32]);
+    const study = await pathStudy(engine, 9, img, 3, { samples: 1000, exact: true }, quietJob());
+    // Every length of resnet20 has ≤ 126 paths, so the study enumerated them all.
+    study.sampled!.forEach((s, k) => {
+      expect(s.samples).toBe(Math.round(Math.exp(logBinomials(9)[k]!)));
+    });
+    // All 512 gated paths at once: the mean input-gradient norm per length equals PyTorch's.
+    {
+      const sg = sampledPathGraph(a.model, a.topology);
+      const session = await createNodeRuntime().createSession(encodeModel(sg.model));
+      const all = Array.from({ length: 10 }, (_, k) => combinations(9, k)).flat();
+      const onehot = new Float32Array(10);
+      onehot[3] = 1;
+      const feeds: Record<string, HostTensor> = {
+        [sg.image]: img,
+        [sg.feeds.target]: float32(onehot, [1, 10]),
+        [sg.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
+      };
+      sg.gates.forEach((gate, l) => {
+        feeds[gate.branch] = float32(
+          Float32Array.from(all, (p) => (p[l] ? 1 : 0)),
+          [all.length, 1, 1, 1],
+        );
+        feeds[gate.skip] = float32(
+          Float32Array.from(all, (p) => (p[l] ? 0 : 1)),
+          [all.length, 1, 1, 1],
+        );
+      });
+      const r = await session.run(feeds, [sg.inputGrads]);
+      await session.release();
+      const grads = r[sg.inputGrads]!.data as Float32Array;
+      const size = grads.length / all.length;
+      const sums = new Float64Array(10);
+      all.forEach((p, i) => {
+        let sq = 0;
+        for (let j = i * size; j < (i + 1) * size; j++) sq += grads[j]! ** 2;
+        sums[p.filter(Boolean).length]! += Math.sqrt(sq);
+      });
+      for (let k = 0; k <= 9; k++) {
+        const mean = sums[k]! / Math.round(Math.exp(logBinomials(9)[k]!));
+        expect(Math.abs(mean - ref.meanPathNorm![k]!) / ref.meanPathNorm![k]!, `length ${k}`).toBeLessThan(1e-5);
+      }
+    }
+    // The sum of the 9 one-branch paths' gradients is row 1 of the exact pass (at the first block's input).
+    const sg = sampledPathGraph(a.model, a.topology);
+    const session = await createNodeRuntime().createSession(encodeModel(sg.model));
+    const onehot = new Float32Array(10);
+    onehot[3] = 1;
+    const paths = combinations(9, 1);
+    const feeds: Record<string, HostTensor> = {
+      [sg.image]: img,
+      [sg.feeds.target]: float32(onehot, [1, 10]),
+      [sg.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
+    };
+    sg.gates.forEach((gate, l) => {
+      feeds[gate.branch] = float32(
+        Float32Array.from(paths, (p) => (p[l] ? 1 : 0)),
+        [9, 1, 1, 1],
+      );
+      feeds[gate.skip] = float32(
+        Float32Array.from(paths, (p) => (p[l] ? 0 : 1)),
+        [9, 1, 1, 1],
+      );
+    });
+    const r = await session.run(feeds, [sg.grads]);
+    await session.release();
+    const exact = out[g.grads]!.data as Float32Array;
+    const size = exact.length / 10;
+    expect(relErr(sumRows(r[sg.grads]!.data as Float32Array, 9), exact.subarray(size, 2 * size))).toBeLessThan(1e-5);
+    expect(study.effective!.from).toBeGreaterThanOrEqual(0);
+    expect(study.exactNorms).toHaveLength(10);
+    await engine.release();
+  }, 300_000);
+});
+
+it('path graphs refuse a plain network with a clear message', () => {
+  const a = analyzeModel(readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_plain8_op13.onnx')), 'plain8.onnx');
+  expect(() => exactPathGraph(a.model, a.topology)).toThrow(
+    'plain8.onnx has no residual blocks: it has no paths to study',
+  );
+});
