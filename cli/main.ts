@@ -5,6 +5,7 @@ import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { analyzeModel } from '../renderer/src/core/summary';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import { readModelFile } from './files';
+import { grad, paths } from './gradients';
 import { lesion } from './lesion';
 import type { NodeProvider } from './ortNode';
 import { predict } from './predict';
@@ -26,6 +27,12 @@ Commands:
              --k 1..K [--samples S] [--include-downsampling]   random sets of k removed blocks
              --reorder K [--samples S]          k random swaps of interchangeable blocks
              --stochastic P[,P…] [--rule uniform|linear] [--passes N]   test-time stochastic depth
+  grad MODEL (--image FILE | --cifar-bin FILE | --data DIR) [--index I] [--target C] [--json]
+      cross-entropy gradient norms at the input, the stem and every block, the skip / branch split of the
+      gradient entering each block, and every layer's weight-gradient norm (target: C, else the label, else top-1)
+  paths MODEL (--image FILE | --cifar-bin FILE | --data DIR) [--index I] [--target C] [--samples N] [--exact] [--seed S] [--json]
+      the 2^n-path view: Binomial(n, 1/2) lengths, exact per-length gradient sums (--exact), and N sampled
+      paths per length (default 64; lengths with fewer paths are enumerated)
 
 Options:
   --json    print the stable JSON report (schemas in docs/cli.md)
@@ -142,6 +149,43 @@ async function lesionCommand(args: string[], out: (s: string) => void): Promise<
   return EXIT.ok;
 }
 
+const IMAGE_OPTIONS = {
+  ...DATA_OPTIONS,
+  image: { type: 'string' },
+  index: { type: 'string' },
+  target: { type: 'string' },
+} as const;
+
+function imageOptions(values: Record<string, unknown>, positionals: string[], command: string) {
+  const index = values.index === undefined ? 0 : Number(values.index);
+  if (!Number.isInteger(index) || index < 0) throw new UsageError('--index takes a whole number');
+  const target = values.target === undefined ? null : Number(values.target);
+  if (target !== null && !(Number.isInteger(target) && target >= 0))
+    throw new UsageError('--target takes a class index');
+  return { ...workOptions(values, positionals, command), index, target, json: !!values.json };
+}
+
+async function gradCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse(args, IMAGE_OPTIONS);
+  await grad(imageOptions(values, positionals, 'grad'), out);
+  return EXIT.ok;
+}
+
+async function pathsCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...IMAGE_OPTIONS,
+    samples: { type: 'string' },
+    exact: { type: 'boolean' },
+    seed: { type: 'string' },
+  });
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError('--seed takes an integer');
+  const samples = values.samples === undefined ? 64 : Number(values.samples);
+  if (!Number.isInteger(samples) || samples < 0) throw new UsageError('--samples takes a whole number');
+  await paths({ ...imageOptions(values, positionals, 'paths'), samples, exact: !!values.exact, seed }, out);
+  return EXIT.ok;
+}
+
 /** Runs the CLI; resolves to the exit code. Output goes through the two writers so tests can capture it. */
 export async function main(
   argv: string[],
@@ -157,6 +201,8 @@ export async function main(
     if (command === 'inspect') return await inspect(rest, out);
     if (command === 'predict') return await predictCommand(rest, out);
     if (command === 'lesion') return await lesionCommand(rest, out);
+    if (command === 'grad') return await gradCommand(rest, out);
+    if (command === 'paths') return await pathsCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,4 +1,4 @@
-import { int } from '../onnx/attrs';
+import { float, int } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
@@ -26,8 +26,10 @@ export interface LossFeeds {
 }
 
 /**
- * Cross-entropy on the logits: per-image losses [N] = −Σ t · log softmax(z), and the seed gradient
- * ∂L/∂z = (softmax(z) − t) · w, with L = Σᵢ wᵢ · lossᵢ.
+ * Cross-entropy on the logits with one-hot targets: per-image losses [N] and the seed gradient
+ * ∂L/∂z = (softmax(z) − t) · w, with L = Σᵢ wᵢ · lossᵢ. Both are written to survive confident predictions,
+ * where p_t rounds to 1 in float32: the target's entry is −Σ_{j≠t} p_j instead of p_t − 1, and a loss below
+ * 1e-3 is log(1 + r) = r − r²/2 + r³/3 with r = Σ_{j≠t} exp(z_j − z_t) instead of a difference of logarithms.
  */
 export function crossEntropy(
   b: GraphBuilder,
@@ -39,9 +41,30 @@ export function crossEntropy(
   const target = b.input('skipscope_target', DataType.FLOAT, [batch, classes]);
   const weight = b.input('skipscope_loss_weight', DataType.FLOAT, [batch, 1]);
   const axis = { axis: int(1) };
-  const logProbs = e.op('LogSoftmax', [logits], axis);
-  const loss = e.op('Neg', [e.reduceSum(e.op('Mul', [target, logProbs]), [1], false)]);
-  const seed = e.op('Mul', [e.op('Sub', [e.op('Softmax', [logits], axis), target]), weight]);
+  const others = e.op('Sub', [e.scalar(1), target]);
+  // The seed: p ⊙ (1 − t) − t ⊙ Σ p ⊙ (1 − t).
+  const rest = e.op('Mul', [e.op('Softmax', [logits], axis), others]);
+  const restSum = e.reduceSum(rest, [1], true);
+  const seed = e.op('Mul', [e.op('Sub', [rest, e.op('Mul', [target, restSum])]), weight]);
+  // The loss: −Σ t · log softmax(z), or the series where it is small.
+  const direct = e.op('Neg', [e.reduceSum(e.op('Mul', [target, e.op('LogSoftmax', [logits], axis)]), [1], false)]);
+  const zt = e.reduceSum(e.op('Mul', [logits, target]), [1], true);
+  const r = e.reduceSum(e.op('Mul', [e.op('Exp', [e.op('Sub', [logits, zt])]), others]), [1], false);
+  // Blended by a float mask (Where needs opset 9); r is clipped (Min broadcasts only from opset 8) so the unused series stays finite.
+  const small =
+    e.opset >= 11
+      ? e.op('Clip', [r, e.scalar(0), e.scalar(1e-3)])
+      : e.op('Clip', [r], { min: float(0), max: float(1e-3) });
+  const r2 = e.op('Mul', [small, small]);
+  const series = e.op('Add', [
+    e.op('Sub', [small, e.op('Mul', [r2, e.scalar(0.5)])]),
+    e.op('Mul', [e.op('Mul', [r2, small]), e.scalar(1 / 3)]),
+  ]);
+  const useSeries = e.mask(e.op('Less', [r, e.scalar(1e-3)]));
+  const loss = e.op('Add', [
+    e.op('Mul', [useSeries, series]),
+    e.op('Mul', [e.op('Sub', [e.scalar(1), useSeries]), direct]),
+  ]);
   return { feeds: { target, weight }, loss, seed };
 }
 

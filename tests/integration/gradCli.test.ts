@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { GradJson, PathsJson } from '../../cli/gradients';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { skipscope } from '../helpers/cli';
+import { ROOT } from '../helpers/files';
+import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
+
+const CIFAR = 'assets/data/cifar10/test_first932.bin';
+const MODEL = 'models/cifar10/resnet20.onnx';
+const work = mkdtempSync(join(tmpdir(), 'skipscope-gradcli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** CIFAR image `index` normalised as the bundled models expect, computed here from the raw record. */
+function cifarInput(index: number): { x: Float32Array; label: number } {
+  const bytes = readFileSync(join(ROOT, CIFAR));
+  const record = bytes.subarray(index * 3073, (index + 1) * 3073);
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const x = new Float32Array(3072);
+  for (let i = 0; i < 3072; i++) {
+    const c = Math.floor(i / 1024);
+    x[i] = (record[1 + i]! / 255 - mean[c]!) / std[c]!;
+  }
+  return { x, label: record[0]! };
+}
+
+function l2(a: Float64Array): number {
+  let s = 0;
+  for (const v of a) s += v * v;
+  return Math.sqrt(s);
+}
+
+describe.skipIf(!hasTorch())(`skipscope grad / paths against PyTorch ${hasTorch() ? '' : NO_TORCH}`, () => {
+  it('grad --json: the loss, the input gradient norm and every block output norm equal autograd in float64', () => {
+    const { code, stdout, stderr } = skipscope('grad', MODEL, '--cifar-bin', CIFAR, '--index', '7', '--json');
+    expect(code, stderr).toBe(0);
+    const j = JSON.parse(stdout) as GradJson;
+    expect(j.schema).toBe('skipscope.grad/1');
+    const { x, label } = cifarInput(7);
+    expect(j.target).toEqual({ index: label, source: 'label' });
+    const a = analyzeModel(readFileSync(join(ROOT, MODEL)), 'resnet20.onnx');
+    const tensors = a.topology.blocks.map((b) => b.output);
+    writeFileSync(join(work, 'x.f32'), x);
+    writeFileSync(
+      join(work, 'spec.json'),
+      JSON.stringify({ input: join(work, 'x.f32'), shape: [1, 3, 32, 32], targets: [label], tensors, weights: false }),
+    );
+    runPython(readFileSync(join(ROOT, 'tests/fixtures/grad_reference.py'), 'utf8'), [
+      join(ROOT, MODEL),
+      join(work, 'spec.json'),
+      join(work, 'out'),
+    ]);
+    const m = JSON.parse(readFileSync(join(work, 'out/manifest.json'), 'utf8'));
+    const norm = (name: string) => {
+      const b = readFileSync(join(work, 'out', m.grads[name].file));
+      return l2(new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
+    };
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    // Image 7 is classified with p ≈ 1 − 8e-6: the loss and the seed must avoid float32 cancellation.
+    expect(rel(j.loss, m.loss)).toBeLessThan(1e-4);
+    expect(rel(j.norms.input, norm('input'))).toBeLessThan(1e-4);
+    j.norms.blocks.forEach((b, i) => {
+      expect(rel(b.output, norm(tensors[i]!)), `block ${i + 1}`).toBeLessThan(1e-4);
+    });
+    // The split adds back up: skip + branch terms are the two parts of one vector, so the norms obey the triangle rule.
+    for (const b of j.norms.blocks) expect(b.skip! + b.branch!).toBeGreaterThan(0);
+    expect(j.weights).toHaveLength(a.topology.layers.length);
+  }, 240_000);
+
+  it('paths --exact --json: binomial shares, exact sums, enumerated short lengths', () => {
+    const { code, stdout, stderr } = skipscope(
+      'paths',
+      MODEL,
+      '--cifar-bin',
+      CIFAR,
+      '--exact',
+      '--samples',
+      '8',
+      '--json',
+    );
+    expect(code, stderr).toBe(0);
+    const j = JSON.parse(stdout) as PathsJson;
+    expect(j.schema).toBe('skipscope.paths/1');
+    expect(j.blocks).toBe(9);
+    expect(j.distribution.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 12);
+    expect(j.distribution[4]).toBeCloseTo(126 / 512, 12);
+    expect(j.exactNorms).toHaveLength(10);
+    // One path of length 0 and one of length 9: enumerated, and then the exact sum is that path.
+    expect(j.sampled![0]!.samples).toBe(1);
+    expect(j.sampled![1]!.samples).toBe(8);
+    expect(Math.abs(j.sampled![0]!.mean - j.exactNorms![0]!) / j.exactNorms![0]!).toBeLessThan(1e-5);
+    expect(Math.abs(j.sampled![9]!.mean - j.exactNorms![9]!) / j.exactNorms![9]!).toBeLessThan(1e-5);
+  }, 240_000);
+});
+
+describe('skipscope grad / paths: bad input gets one line', () => {
+  it('a class outside the model', () => {
+    const r = skipscope('grad', MODEL, '--cifar-bin', CIFAR, '--target', '12');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('skipscope: --target 12 is outside 0–9');
+  });
+  it('a plain network has no paths', () => {
+    const r = skipscope('paths', 'tests/fixtures/models/cifar_plain8_op13.onnx', '--cifar-bin', CIFAR);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('skipscope: cifar_plain8_op13.onnx has no residual blocks: it has no paths to study');
+  });
+});
