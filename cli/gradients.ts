@@ -1,6 +1,8 @@
+import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
 import { loadBatch } from '../renderer/src/lab/inputs';
 import { PathEngine, type PathStudy, pathStudy } from '../renderer/src/lab/paths';
+import { modelSessions } from '../renderer/src/lab/sessions';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface GradOptions extends WorkOptions {
@@ -109,12 +111,17 @@ export async function paths(options: PathsOptions, out: (s: string) => void): Pr
   const engine = new PathEngine(work.runtime, model, topology);
   const started = performance.now();
   try {
-    // The target: the given class, else the label, else the model's top-1 (one forward pass through grad's engine).
+    // The target: the given class, else the label, else the model's top-1 (one plain forward pass).
     let target = options.target ?? image.label;
     if (target === null) {
-      const g = await GradientEngine.create(work.runtime, model, topology);
-      target = (await g.run(image.tensor, null)).target;
-      await g.release();
+      const sessions = modelSessions(work.runtime, work.bytes, work.input);
+      try {
+        const out = await (await sessions.forBatch(1)).run({ [work.input.name]: image.tensor }, [work.input.output]);
+        const logits = out[work.input.output]!.data as Float32Array;
+        target = argmaxRow(logits, logits.length, 0);
+      } finally {
+        await sessions.release();
+      }
     }
     const study = await withProgress('path study', (job) =>
       pathStudy(

@@ -1,65 +1,21 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
 import { gradientGraph } from '../../renderer/src/core/autodiff/gradients';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
 import { analyzeModel } from '../../renderer/src/core/summary';
-import type { HostTensor, Runtime } from '../../renderer/src/lab/runtime';
+import { lossFeeds } from '../../renderer/src/lab/gradients';
+import { float32, type HostTensor, type Runtime } from '../../renderer/src/lab/runtime';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { ROOT } from '../helpers/files';
-import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
+import { gradReference, relErr } from '../helpers/gradReference';
+import { hasTorch, NO_TORCH } from '../helpers/python';
 
 /**
  * Skipscope's backward graphs against PyTorch autograd in float64 (tests/fixtures/grad_reference.py evaluates
  * the ONNX graph with torch ops; it shares no code with core/autodiff). Mean cross-entropy over a batch of two.
  */
-const work = mkdtempSync(join(tmpdir(), 'skipscope-grad-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-const REFERENCE = readFileSync(join(ROOT, 'tests/fixtures/grad_reference.py'), 'utf8');
-
-interface Reference {
-  loss: number;
-  grads: Map<string, Float64Array>;
-}
-
-function reference(
-  model: string,
-  input: Float32Array,
-  shape: number[],
-  targets: number[],
-  tensors: string[],
-): Reference {
-  const dir = join(work, Math.random().toString(36).slice(2));
-  const inputFile = `${dir}.f32`;
-  writeFileSync(inputFile, input);
-  const spec = `${dir}.json`;
-  writeFileSync(spec, JSON.stringify({ input: inputFile, shape, targets, tensors, weights: true }));
-  runPython(REFERENCE, [model, spec, dir]);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    loss: number;
-    grads: Record<string, { file: string }>;
-  };
-  const grads = new Map<string, Float64Array>();
-  for (const [name, { file }] of Object.entries(manifest.grads)) {
-    const b = readFileSync(join(dir, file));
-    grads.set(name, new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
-  }
-  return { loss: manifest.loss, grads };
-}
-
-/** ‖a − b‖∞ / ‖b‖∞ */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let max = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    max = Math.max(max, Math.abs(b[i]!));
-  }
-  return max === 0 ? diff : diff / max;
-}
 
 function inputFor(shape: number[]): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -78,16 +34,15 @@ async function ours(runtime: Runtime, file: string, batch: number, targets: numb
   const params = a.topology.layers.map((l) => a.model.graph.nodes[l.node]!.inputs[1]!);
   const g = gradientGraph(a.model, a.topology, { full: [...new Set([...blockTensors, ...params])] });
   const shape = [batch, ...a.topology.input.shape!.slice(1)];
-  const classes = g.model.graph.inputs.find((i) => i.name === g.feeds.target)!.shape![1] as number;
-  const onehot = new Float32Array(batch * classes);
-  targets.forEach((t, i) => {
-    onehot[i * classes + t] = 1;
-  });
   const session = await runtime.createSession(encodeModel(g.model));
+  // Weights 1/N: the batch-mean loss PyTorch's cross_entropy takes.
   const feeds: Record<string, HostTensor> = {
-    [g.image]: { type: 'float32', data: input, dims: shape },
-    [g.feeds.target]: { type: 'float32', data: onehot, dims: [batch, classes] },
-    [g.feeds.weight]: { type: 'float32', data: new Float32Array(batch).fill(1 / batch), dims: [batch, 1] },
+    [g.image]: float32(input, shape),
+    ...lossFeeds(
+      g.feeds,
+      targets,
+      targets.map(() => 1 / batch),
+    ),
   };
   const out = await session.run(feeds);
   await session.release();
@@ -161,7 +116,7 @@ describe.skipIf(!hasTorch())(
             const targets = [3, 7, 1, 5].slice(0, batch);
             const mine = await ours(runtime, file, batch, targets, input);
             const tensors = [...mine.full.keys()].filter((t) => !mine.a.model.graph.constants.has(t));
-            const ref = reference(file, input, shape, targets, tensors);
+            const ref = gradReference(file, input, { shape, targets, tensors, weights: true });
             expect(Math.abs(mine.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
             const worst: [string, number][] = [];
             const check = (name: string, got: Float32Array) => {

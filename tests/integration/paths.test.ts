@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
 import { exactPathGraph, sampledPathGraph } from '../../renderer/src/core/autodiff/paths';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
 import { analyzeModel } from '../../renderer/src/core/summary';
+import { lossFeeds } from '../../renderer/src/lab/gradients';
 import { quietJob } from '../../renderer/src/lab/job';
 import {
   combinations,
@@ -16,10 +16,8 @@ import {
 } from '../../renderer/src/lab/paths';
 import { float32, type HostTensor } from '../../renderer/src/lab/runtime';
 import { ROOT } from '../helpers/files';
-import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
-
-const work = mkdtempSync(join(tmpdir(), 'skipscope-paths-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+import { gradReference, relErr } from '../helpers/gradReference';
+import { hasTorch, NO_TORCH } from '../helpers/python';
 
 describe('Binomial(n, ½) path lengths against the closed form in exact integers', () => {
   for (const n of [9, 27, 54, 600, 5000]) {
@@ -61,60 +59,37 @@ function image(shape: number[]): Float32Array {
   return x;
 }
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let max = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    max = Math.max(max, Math.abs(b[i]!));
-  }
-  return diff / max;
-}
-
 async function run(name: string, target: number) {
   const file = resolve(ROOT, `models/cifar10/${name}.onnx`);
   const a = analyzeModel(readFileSync(file), `${name}.onnx`);
   const x = image([1, 3, 32, 32]);
   const g = exactPathGraph(a.model, a.topology);
   const session = await createNodeRuntime().createSession(encodeModel(g.model));
-  const onehot = new Float32Array(10);
-  onehot[target] = 1;
-  const feeds: Record<string, HostTensor> = {
-    [g.image]: float32(x, [1, 3, 32, 32]),
-    [g.feeds.target]: float32(onehot, [1, 10]),
-    [g.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
-  };
-  const out = await session.run(feeds);
+  const out = await session.run({ [g.image]: float32(x, [1, 3, 32, 32]), ...lossFeeds(g.feeds, [target]) });
   await session.release();
   return { a, x, file, out, g };
 }
 
+/** The reference's input gradient, and with `joins` its per-length sums over all 2ⁿ gated paths. */
 function reference(file: string, x: Float32Array, target: number, joins: { output: string; branch: number }[] | null) {
-  const dir = join(work, Math.random().toString(36).slice(2));
-  writeFileSync(`${dir}.f32`, x);
-  writeFileSync(
-    `${dir}.json`,
-    JSON.stringify({
-      input: `${dir}.f32`,
-      shape: [1, 3, 32, 32],
-      targets: [target],
-      tensors: [],
-      weights: false,
-      ...(joins ? { joins, paths: 'exact' } : {}),
-    }),
-  );
-  runPython(readFileSync(join(ROOT, 'tests/fixtures/grad_reference.py'), 'utf8'), [file, `${dir}.json`, dir]);
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  const f64 = (f: string) => {
-    const b = readFileSync(join(dir, f));
-    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  };
-  const inputName = Object.keys(m.grads)[0]!;
+  const ref = gradReference(file, x, {
+    shape: [1, 3, 32, 32],
+    targets: [target],
+    ...(joins ? { joins, paths: 'exact' as const } : {}),
+  });
   return {
-    input: f64(m.grads[inputName].file),
-    byLength: m.paths ? f64(m.paths.byLength.file) : null,
-    meanPathNorm: m.paths?.meanPathNormByLength as number[] | undefined,
+    input: ref.grads.values().next().value!,
+    byLength: ref.paths?.byLength ?? null,
+    meanPathNorm: ref.paths?.meanPathNormByLength,
   };
+}
+
+/** resnet20's 512-path enumeration, image `image`, class 3: computed once for the two tests that read it. */
+let resnet20Reference: ReturnType<typeof reference> | undefined;
+function resnet20Paths(a: ReturnType<typeof analyzeModel>, file: string, x: Float32Array) {
+  const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
+  resnet20Reference ??= reference(file, x, 3, joins);
+  return resnet20Reference;
 }
 
 const sumRows = (data: Float32Array, rows: number): Float64Array => {
@@ -127,8 +102,7 @@ const sumRows = (data: Float32Array, rows: number): Float64Array => {
 describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' : NO_TORCH}`, () => {
   it('resnet20: each length’s sum equals PyTorch’s brute-force enumeration of all 512 gated paths', async () => {
     const { a, x, file, out, g } = await run('resnet20', 3);
-    const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
-    const ref = reference(file, x, 3, joins);
+    const ref = resnet20Paths(a, file, x);
     const mine = out[g.inputGrads]!.data as Float32Array;
     expect(out[g.inputGrads]!.dims[0]).toBe(10);
     // Row by row (each row relative to its own size), and the sum of rows = the ordinary input gradient.
@@ -149,8 +123,7 @@ describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' :
 
   it('resnet20: gated single paths give the reference’s mean path norm at every length, and sum to the exact rows', async () => {
     const { a, x, file, out, g } = await run('resnet20', 3);
-    const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
-    const ref = reference(file, x, 3, joins);
+    const ref = resnet20Paths(a, file, x);
     const engine = new PathEngine(createNodeRuntime(), a.model, a.topology);
     const img = float32(x, [1, 3, 32, 32]);
     const study = await pathStudy(engine, 9, img, 3, { samples: 1000, exact: true }, quietJob());
@@ -163,13 +136,7 @@ describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' :
       const sg = sampledPathGraph(a.model, a.topology);
       const session = await createNodeRuntime().createSession(encodeModel(sg.model));
       const all = Array.from({ length: 10 }, (_, k) => combinations(9, k)).flat();
-      const onehot = new Float32Array(10);
-      onehot[3] = 1;
-      const feeds: Record<string, HostTensor> = {
-        [sg.image]: img,
-        [sg.feeds.target]: float32(onehot, [1, 10]),
-        [sg.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
-      };
+      const feeds: Record<string, HostTensor> = { [sg.image]: img, ...lossFeeds(sg.feeds, [3]) };
       sg.gates.forEach((gate, l) => {
         feeds[gate.branch] = float32(
           Float32Array.from(all, (p) => (p[l] ? 1 : 0)),
@@ -198,14 +165,8 @@ describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' :
     // The sum of the 9 one-branch paths' gradients is row 1 of the exact pass (at the first block's input).
     const sg = sampledPathGraph(a.model, a.topology);
     const session = await createNodeRuntime().createSession(encodeModel(sg.model));
-    const onehot = new Float32Array(10);
-    onehot[3] = 1;
     const paths = combinations(9, 1);
-    const feeds: Record<string, HostTensor> = {
-      [sg.image]: img,
-      [sg.feeds.target]: float32(onehot, [1, 10]),
-      [sg.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
-    };
+    const feeds: Record<string, HostTensor> = { [sg.image]: img, ...lossFeeds(sg.feeds, [3]) };
     sg.gates.forEach((gate, l) => {
       feeds[gate.branch] = float32(
         Float32Array.from(paths, (p) => (p[l] ? 1 : 0)),

@@ -1,7 +1,8 @@
-import { type GradientGraph, gradientGraph } from '../core/autodiff/gradients';
+import { type GradientGraph, gradientGraph, type LossFeeds } from '../core/autodiff/gradients';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
+import { argmaxRow } from '../data/labels';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 
 /** What one backward pass measured for one image (norms are L2 over the whole tensor of that image). */
@@ -49,24 +50,18 @@ export class GradientEngine {
    */
   async run(image: HostTensor, target: number | null, source: 'label' | 'chosen' = 'label'): Promise<GradientResult> {
     if (target !== null) return { ...(await this.runWith(image, target)), targetSource: source };
-    const first = await this.runWith(image, 0);
-    const top = argmax(first.logits);
-    const result = top === 0 ? first : await this.runWith(image, top);
-    return { ...result, targetSource: 'top1' };
+    // The top-1 class first: a run that fetches only the logits computes only the forward pass.
+    const forward = await this.session.run({ [this.graph.image]: image, ...lossFeeds(this.graph.feeds, [0]) }, [
+      this.graph.logits,
+    ]);
+    const logits = forward[this.graph.logits]!.data as Float32Array;
+    return { ...(await this.runWith(image, argmaxRow(logits, logits.length, 0))), targetSource: 'top1' };
   }
 
   private async runWith(image: HostTensor, target: number): Promise<GradientResult> {
     const g = this.graph;
-    const classes = this.classes;
-    if (target < 0 || target >= classes) throw new Error(`class ${target} is outside 0–${classes - 1}`);
-    const onehot = new Float32Array(classes);
-    onehot[target] = 1;
     const started = performance.now();
-    const out = await this.session.run({
-      [g.image]: image,
-      [g.feeds.target]: float32(onehot, [1, classes]),
-      [g.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
-    });
+    const out = await this.session.run({ [g.image]: image, ...lossFeeds(g.feeds, [target]) });
     const ms = performance.now() - started;
     const value = (name: string) => Number((out[name]!.data as Float32Array)[0]);
     return {
@@ -90,7 +85,7 @@ export class GradientEngine {
   }
 
   get classes(): number {
-    return this.graph.model.graph.inputs.find((i) => i.name === this.graph.feeds.target)!.shape![1] as number;
+    return this.graph.feeds.classes;
   }
 
   release(): Promise<void> {
@@ -98,10 +93,25 @@ export class GradientEngine {
   }
 }
 
-function argmax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
+/**
+ * The loss graph's feeds for one-hot `targets`, one per image; `weights` default to 1 (each image's own loss,
+ * so its own gradient); 1/N everywhere gives PyTorch's batch mean.
+ */
+export function lossFeeds(
+  feeds: LossFeeds,
+  targets: readonly number[],
+  weights: readonly number[] = targets.map(() => 1),
+): Record<string, HostTensor> {
+  const { classes } = feeds;
+  const onehot = new Float32Array(targets.length * classes);
+  targets.forEach((t, i) => {
+    if (!(Number.isInteger(t) && t >= 0 && t < classes)) throw new Error(`class ${t} is outside 0–${classes - 1}`);
+    onehot[i * classes + t] = 1;
+  });
+  return {
+    [feeds.target]: float32(onehot, [targets.length, classes]),
+    [feeds.weight]: float32(Float32Array.from(weights), [targets.length, 1]),
+  };
 }
 
 /** A saliency map: per pixel, the largest |∂L/∂x| over the channels, scaled to 0…1 (layout NCHW or NHWC). */

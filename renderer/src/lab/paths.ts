@@ -2,6 +2,7 @@ import { exactPathGraph, type PathGraph, type SampledPathGraph, sampledPathGraph
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
+import { lossFeeds } from './gradients';
 import { checkpoint, type JobContext } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { seededRandom } from './stats';
@@ -65,18 +66,8 @@ export class PathEngine {
     private readonly topology: Topology,
   ) {}
 
-  private feeds(graph: PathGraph, image: HostTensor, target: number, classes: number): Record<string, HostTensor> {
-    const onehot = new Float32Array(classes);
-    onehot[target] = 1;
-    return {
-      [graph.image]: image,
-      [graph.feeds.target]: float32(onehot, [1, classes]),
-      [graph.feeds.weight]: float32(Float32Array.of(1), [1, 1]),
-    };
-  }
-
-  private classesOf(graph: PathGraph): number {
-    return graph.model.graph.inputs.find((i) => i.name === graph.feeds.target)!.shape![1] as number;
+  private feeds(graph: PathGraph, image: HostTensor, target: number): Record<string, HostTensor> {
+    return { [graph.image]: image, ...lossFeeds(graph.feeds, [target]) };
   }
 
   /** Exact per-length sums for one image [1, …]: norms, and the sums themselves (rows = lengths 0…n). */
@@ -86,7 +77,7 @@ export class PathEngine {
       this.exact = { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
     }
     const { graph, session } = this.exact;
-    const out = await session.run(this.feeds(graph, image, target, this.classesOf(graph)));
+    const out = await session.run(this.feeds(graph, image, target));
     return {
       norms: out[graph.norms]!.data as Float32Array,
       sums: out[graph.grads]!,
@@ -102,7 +93,7 @@ export class PathEngine {
     }
     const { graph, session } = this.sampled;
     const s = paths.length;
-    const feeds = this.feeds(graph, image, target, this.classesOf(graph));
+    const feeds = this.feeds(graph, image, target);
     graph.gates.forEach((g, l) => {
       const branch = new Float32Array(s);
       const skip = new Float32Array(s);

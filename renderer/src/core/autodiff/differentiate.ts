@@ -1,4 +1,4 @@
-import { GraphBuilder } from '../onnx/builder';
+import type { GraphBuilder } from '../onnx/builder';
 import type { Model, Node } from '../onnx/model';
 import { ModelError } from '../onnx/model';
 import { inferGraph } from '../onnx/shapes';
@@ -195,5 +195,3 @@ function topological(nodes: readonly Node[]): Node[] {
   for (const n of nodes) visit(n);
   return out;
 }
-
-export { GraphBuilder };

@@ -23,6 +23,8 @@ export interface LossFeeds {
   target: string;
   /** Per-image loss weights [N, 1]: 1/N gives PyTorch's mean loss, 1 gives every image its own gradient. */
   weight: string;
+  /** Number of classes (the width of `target`). */
+  classes: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export function crossEntropy(
     e.op('Mul', [useSeries, series]),
     e.op('Mul', [e.op('Sub', [e.scalar(1), useSeries]), direct]),
   ]);
-  return { feeds: { target, weight }, loss, seed };
+  return { feeds: { target, weight, classes }, loss, seed };
 }
 
 /** Which terms of a block input's gradient came through the skip, and which through the branch F. */

@@ -3,7 +3,7 @@ import { DataType } from '../onnx/dtypes';
 import type { Model } from '../onnx/model';
 import { ModelError } from '../onnx/model';
 import type { Topology } from '../topology/types';
-import { batchAgnosticShapes, differentiate } from './differentiate';
+import { batchAgnosticShapes, type Differentiated, differentiate } from './differentiate';
 import { createEmitter, normPerImage } from './emit';
 import { crossEntropy, type LossFeeds, logitsOf, splitAtEntry } from './gradients';
 
@@ -43,6 +43,31 @@ function prepare(model: Model, topology: Topology) {
   return { b, image, logits, ce, entry, rank };
 }
 
+/** The outputs both path graphs give: norms and gradients at the first block's input, the input gradient, the loss. */
+function finish(
+  model: Model,
+  topology: Topology,
+  { b, image, ce, entry, rank }: ReturnType<typeof prepare>,
+  d: Differentiated,
+  what: string,
+): PathGraph {
+  const grads = d.grads.get(entry);
+  if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
+  const norms = normPerImage(d.e, grads, rank);
+  const inputGrads = d.grads.get(image)!;
+  b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
+  return {
+    model: b.build({ prune: true, name: `${model.name} (${what})` }),
+    image,
+    feeds: ce.feeds,
+    norms,
+    grads,
+    inputGrads,
+    loss: ce.loss,
+    blocks: topology.blocks.length,
+  };
+}
+
 /**
  * Exact per-length sums in one backward pass: the gradient carries a length index k on the batch axis. At block
  * l the skip keeps k and the branch adds one: g_{l−1}[k] = skipᵀ g_l[k] + J_lᵀ g_l[k−1]. The batch grows by one
@@ -51,7 +76,8 @@ function prepare(model: Model, topology: Topology) {
  * gradients of all C(n, k) paths that take k branches.
  */
 export function exactPathGraph(model: Model, topology: Topology): PathGraph {
-  const { b, image, logits, ce, entry, rank } = prepare(model, topology);
+  const prepared = prepare(model, topology);
+  const { b, logits, ce, entry, image, rank } = prepared;
   const entries = new Map(topology.blocks.map((bl) => [bl.entry, bl]));
   const shift = (x: string, e: ReturnType<typeof createEmitter>, atStart: boolean) => {
     const pads = new Array<number>(rank * 2).fill(0);
@@ -71,21 +97,7 @@ export function exactPathGraph(model: Model, topology: Topology): PathGraph {
       return e.op('Add', [shift(e.sum(split.skip), e, false), shift(e.sum(split.branch), e, true)]);
     },
   });
-  const grads = d.grads.get(entry);
-  if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
-  const norms = normPerImage(d.e, grads, rank);
-  const inputGrads = d.grads.get(image)!;
-  b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
-  return {
-    model: b.build({ prune: true, name: `${model.name} (paths by length)` }),
-    image,
-    feeds: ce.feeds,
-    norms,
-    grads,
-    inputGrads,
-    loss: ce.loss,
-    blocks: topology.blocks.length,
-  };
+  return finish(model, topology, prepared, d, 'paths by length');
 }
 
 /** Gated backward passes: each row of the backward batch follows one path, given by its gates. */
@@ -100,7 +112,8 @@ export interface SampledPathGraph extends PathGraph {
  * every block carries exactly that path's gradient.
  */
 export function sampledPathGraph(model: Model, topology: Topology): SampledPathGraph {
-  const { b, image, logits, ce, entry, rank } = prepare(model, topology);
+  const prepared = prepare(model, topology);
+  const { b, logits, ce, entry, image } = prepared;
   const joins = new Map(topology.blocks.map((bl) => [bl.addNode, bl]));
   const gates = topology.blocks.map((bl) => {
     const shape = ['S', ...new Array<number>(bl.outShape?.length ?? 3).fill(1)];
@@ -119,20 +132,5 @@ export function sampledPathGraph(model: Model, topology: Topology): SampledPathG
       return e.op('Mul', [grad, input === block.branchOperand ? gate.branch : gate.skip]);
     },
   });
-  const grads = d.grads.get(entry);
-  if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
-  const norms = normPerImage(d.e, grads, rank);
-  const inputGrads = d.grads.get(image)!;
-  b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
-  return {
-    model: b.build({ prune: true, name: `${model.name} (sampled paths)` }),
-    image,
-    feeds: ce.feeds,
-    norms,
-    grads,
-    inputGrads,
-    loss: ce.loss,
-    blocks: topology.blocks.length,
-    gates,
-  };
+  return { ...finish(model, topology, prepared, d, 'sampled paths'), gates };
 }

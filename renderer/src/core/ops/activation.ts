@@ -50,8 +50,8 @@ export const activationOps: Record<string, OpDef> = {
       const { min, max } = clipBounds(ctx);
       const x = ctx.node.inputs[0]!;
       let g = ctx.grad()!;
-      if (Number.isFinite(min)) g = masked({ ...ctx, grad: () => g }, ctx.e.op('Greater', [x, ctx.e.scalar(min)]));
-      if (Number.isFinite(max)) g = masked({ ...ctx, grad: () => g }, ctx.e.op('Less', [x, ctx.e.scalar(max)]));
+      if (Number.isFinite(min)) g = ctx.e.op('Mul', [g, ctx.e.mask(ctx.e.op('Greater', [x, ctx.e.scalar(min)]))]);
+      if (Number.isFinite(max)) g = ctx.e.op('Mul', [g, ctx.e.mask(ctx.e.op('Less', [x, ctx.e.scalar(max)]))]);
       return [g];
     },
     [0],

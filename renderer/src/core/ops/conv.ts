@@ -118,7 +118,7 @@ export function windowTranspose(
 }
 
 /** ∂L/∂W of a convolution: a convolution of the transposed input with the transposed output gradient. */
-function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, win: Window, group: number): string {
+function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number): string {
   const { e, node } = ctx;
   const spatial = x.length - 2;
   const sp = Array.from({ length: spatial }, (_, i) => i + 2);
@@ -138,13 +138,21 @@ function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, win: Window, 
     pads: intsAttr(win.pads),
     group: int(group),
   });
-  // The correlation can run past the kernel when the stride skipped the last input rows: keep the kernel.
-  const cut = e.slice(
-    r,
-    sp.map(() => 0),
-    win.kernel,
-    sp,
+  // The correlation runs past the kernel when the stride skipped the last input rows: keep the kernel.
+  const reach = sp.map(
+    (a, i) =>
+      Math.floor(
+        (x[a]! + win.pads[i]! + win.pads[i + spatial]! - (win.strides[i]! * (y[a]! - 1) + 1)) / win.dilations[i]!,
+      ) + 1,
   );
+  const cut = reach.some((extent, i) => extent > win.kernel[i]!)
+    ? e.slice(
+        r,
+        sp.map(() => 0),
+        win.kernel,
+        sp,
+      )
+    : r;
   return e.transpose(cut, [1, 0, ...sp]);
 }
 
@@ -159,7 +167,7 @@ function convBackward(ctx: BackwardContext): (string | undefined)[] {
   const win = windowOf(node, x, y, attrInts(node, 'kernel_shape') ?? w.slice(2));
   const out: (string | undefined)[] = [];
   if (ctx.needs(0)) out[0] = windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
-  if (ctx.needs(1)) out[1] = convWeightGrad(ctx, g, x, win, group);
+  if (ctx.needs(1)) out[1] = convWeightGrad(ctx, g, x, y, win, group);
   if (node.inputs[2] && ctx.needs(2)) out[2] = e.reduceSum(g, [0, ...x.slice(2).map((_, i) => i + 2)], false);
   return out;
 }

@@ -11,7 +11,7 @@ function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
   if (attrInt(node, 'training_mode', 0) === 1) ctx.fail('it is in training mode');
   const x = ctx.shape(node.inputs[0]!);
   if (!x) ctx.fail('its input shape is unknown');
-  const [input, scale, bias, mean, variance] = node.inputs as [string, string, string, string, string];
+  const [input, scale, , mean, variance] = node.inputs as [string, string, string, string, string];
   const channel = [x[1]!, ...x.slice(2).map(() => 1)];
   const invStd = e.op('Div', [
     e.scalar(1),
@@ -27,7 +27,6 @@ function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
     out[1] = e.reduceSum(e.op('Mul', [g, normalised]), reduceAxes, false);
   }
   if (ctx.needs(2)) out[2] = e.reduceSum(g, reduceAxes, false);
-  void bias;
   return out;
 }
 
