@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ExternalDataResolver } from '../renderer/src/core/onnx/decode';
 import { checkModelSize, ModelError } from '../renderer/src/core/onnx/model';
@@ -27,4 +27,16 @@ export function readModelFile(path: string): { bytes: Uint8Array; resolveExterna
       return existsSync(file) && statSync(file).isFile() ? readBytes(file) : null;
     },
   };
+}
+
+/** Writes `bytes` to `path` whole or not at all: a temp file beside it, then a rename over the target. */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(temp, bytes, { flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }

@@ -1,9 +1,11 @@
 import { basename } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { BuildError, type Dataset, type Variant } from '../renderer/src/core/build/resnet';
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { analyzeModel } from '../renderer/src/core/summary';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
+import { build } from './build';
 import { readModelFile } from './files';
 import { grad, paths } from './gradients';
 import { lesion } from './lesion';
@@ -33,6 +35,9 @@ Commands:
   paths MODEL (--image FILE | --cifar-bin FILE | --data DIR) [--index I] [--target C] [--samples N] [--exact] [--seed S] [--json]
       the 2^n-path view: Binomial(n, 1/2) lengths, exact per-length gradient sums (--exact), and N sampled
       paths per length (default 64; lengths with fewer paths are enumerated)
+  build (resnet|preact|plain) --depth D [--dataset cifar|imagenet] [--width W] [--classes K] [--seed S] -o FILE [--json]
+      a He-initialised network of any depth as ONNX: CIFAR 6n+2 (20, 56, 110, 1202…) or ImageNet 18/34/50/101/152;
+      post-activation ResNet, pre-activation ResNet, or the plain net with the same layers and no skips
 
 Options:
   --json    print the stable JSON report (schemas in docs/cli.md)
@@ -186,6 +191,42 @@ async function pathsCommand(args: string[], out: (s: string) => void): Promise<n
   return EXIT.ok;
 }
 
+async function buildCommand(args: string[], out: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    depth: { type: 'string' },
+    dataset: { type: 'string' },
+    width: { type: 'string' },
+    classes: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+  });
+  if (positionals.length !== 1) throw new UsageError('build takes one variant: resnet, preact or plain');
+  const variant = positionals[0] as Variant;
+  if (!['resnet', 'preact', 'plain'].includes(variant))
+    throw new UsageError(`unknown variant "${variant}" (resnet, preact or plain)`);
+  if (values.depth === undefined) throw new UsageError('build needs --depth');
+  if (!values.out) throw new UsageError('build needs -o FILE');
+  const dataset = (values.dataset ?? 'cifar') as Dataset;
+  if (dataset !== 'cifar' && dataset !== 'imagenet') throw new UsageError('--dataset is cifar or imagenet');
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed takes a whole number');
+  await build(
+    {
+      variant,
+      dataset,
+      depth: positiveInt(values.depth, '--depth'),
+      seed,
+      ...(values.width !== undefined ? { width: positiveInt(values.width, '--width') } : {}),
+      ...(values.classes !== undefined ? { classes: positiveInt(values.classes, '--classes') } : {}),
+      out: values.out as string,
+      json: !!values.json,
+    },
+    out,
+  );
+  return EXIT.ok;
+}
+
 /** Runs the CLI; resolves to the exit code. Output goes through the two writers so tests can capture it. */
 export async function main(
   argv: string[],
@@ -203,13 +244,14 @@ export async function main(
     if (command === 'lesion') return await lesionCommand(rest, out);
     if (command === 'grad') return await gradCommand(rest, out);
     if (command === 'paths') return await pathsCommand(rest, out);
+    if (command === 'build') return await buildCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {
       err(`skipscope: ${error.message} (see skipscope --help)`);
       return EXIT.input;
     }
-    if (error instanceof ModelError || error instanceof InputError) {
+    if (error instanceof ModelError || error instanceof InputError || error instanceof BuildError) {
       err(`skipscope: ${error.message}`);
       return EXIT.input;
     }

@@ -1,0 +1,67 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { type Architecture, type BuildOptions, buildResNet } from '../renderer/src/core/build/resnet';
+import { sha256Hex } from '../renderer/src/core/hash';
+import { encodeModel } from '../renderer/src/core/onnx/encode';
+import { writeFileAtomic } from './files';
+import { InputError } from './work';
+
+/** The stable JSON of `skipscope build --json` (schema "skipscope.build/1", docs/cli.md). */
+export interface BuildJson {
+  schema: 'skipscope.build/1';
+  file: string;
+  sha256: string;
+  bytes: number;
+  variant: Architecture['variant'];
+  dataset: Architecture['dataset'];
+  depth: number;
+  width: number;
+  classes: number;
+  seed: number;
+  input: number[];
+  params: number;
+  layers: number;
+  blocks: { name: string; shortcut: string; in: number[]; out: number[] }[];
+  init: string;
+}
+
+/** `skipscope build`: a He-initialised ResNet / pre-activation / plain net of any depth, written as ONNX. */
+export async function build(options: BuildOptions & { out: string; json: boolean }, out: (s: string) => void) {
+  const target = resolve(options.out);
+  if (!existsSync(dirname(target))) throw new InputError(`-o ${options.out}: folder ${dirname(target)} does not exist`);
+  if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`-o ${options.out} is a folder`);
+  const { model, architecture: arch } = buildResNet(options);
+  const bytes = encodeModel(model);
+  writeFileAtomic(target, bytes);
+  const report: BuildJson = {
+    schema: 'skipscope.build/1',
+    file: basename(target),
+    sha256: await sha256Hex(bytes),
+    bytes: bytes.byteLength,
+    variant: arch.variant,
+    dataset: arch.dataset,
+    depth: arch.depth,
+    width: arch.width,
+    classes: arch.classes,
+    seed: arch.seed,
+    input: [3, arch.inputSize, arch.inputSize],
+    params: arch.params,
+    layers: arch.layers,
+    blocks: arch.blocks.map((b) => ({ name: b.name, shortcut: b.shortcut, in: b.inShape, out: b.outShape })),
+    init: model.metadata.find(([k]) => k === 'init')?.[1] ?? '',
+  };
+  if (options.json) {
+    out(JSON.stringify(report, null, 2));
+    return;
+  }
+  const shortcuts = new Map<string, number>();
+  for (const b of arch.blocks) shortcuts.set(b.shortcut, (shortcuts.get(b.shortcut) ?? 0) + 1);
+  out(
+    [
+      `${report.file}: ${arch.name} — ${arch.variant} ${arch.dataset} depth ${arch.depth}, width ${arch.width}, ${arch.classes} classes, seed ${arch.seed}`,
+      `  input [N, 3, ${arch.inputSize}, ${arch.inputSize}], ${arch.params.toLocaleString('en-US')} parameters, ${arch.layers} weighted layers, ${arch.blocks.length} blocks (${[...shortcuts].map(([k, n]) => `${n} ${k}`).join(', ')})`,
+      `  init: ${report.init}`,
+      `  ${(bytes.byteLength / 1e6).toFixed(1)} MB written, sha256 ${report.sha256.slice(0, 16)}…`,
+    ].join('\n'),
+  );
+}
