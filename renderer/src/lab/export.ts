@@ -132,3 +132,80 @@ function csvCell(value: string | number): string {
   const s = String(value);
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
+
+/** One image's gradients as CSV: a row per block (norms, skip / branch split), then a row per weighted layer. */
+export function gradientCsv(
+  meta: ResultMeta,
+  g: {
+    name: string;
+    target: number;
+    targetSource: string;
+    loss: number;
+    input: number;
+    stem: number | null;
+    blocks: { output: number; skip: number | null; branch: number | null }[];
+    weights: { layer: number; norm: number }[];
+  },
+  layerNames: (layer: number) => string,
+): string {
+  const num = (x: number | null) => (x === null ? '' : x.toExponential(8));
+  const lines = [
+    `# skipscope gradients: cross-entropy of ${g.name} against class ${g.target} (${g.targetSource}), loss ${g.loss}`,
+    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
+    `# data ${meta.data.title} (id ${meta.data.id})`,
+    `# preprocessing ${JSON.stringify(meta.preprocessing)}`,
+    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    '# norms are L2 over the whole tensor; skip/branch: the gradient reaching the block input through each path',
+    'where,index,grad_norm,via_skip,via_branch',
+    `input,,${num(g.input)},,`,
+    `stem,,${num(g.stem)},,`,
+    ...g.blocks.map((b, i) => `block,${i + 1},${num(b.output)},${num(b.skip)},${num(b.branch)}`),
+    ...g.weights.map((w) => `weight,"${layerNames(w.layer).replace(/"/g, '""')}",${num(w.norm)},,`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A path-length study as CSV: a row per length k. */
+export function pathCsv(
+  meta: ResultMeta,
+  s: {
+    name: string;
+    target: number;
+    blocks: number;
+    distribution: number[];
+    exactNorms: number[] | null;
+    sampled: { mean: number; low: number; high: number; samples: number }[] | null;
+    contribution: number[] | null;
+    effective: { from: number; to: number; share: number } | null;
+  },
+): string {
+  const lines = [
+    `# skipscope paths: ${s.blocks} blocks, 2^${s.blocks} paths; image ${s.name}, class ${s.target}`,
+    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
+    `# data ${meta.data.title} (id ${meta.data.id}); preprocessing ${JSON.stringify(meta.preprocessing)}`,
+    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    '# gradient norms at the first block input; share = Binomial(n, 1/2); exact = norm of the sum over all paths of',
+    '# length k; sampled = mean single-path norm (95 % interval); contribution = sampled mean x C(n, k)',
+    s.effective
+      ? `# effective paths: lengths ${s.effective.from}-${s.effective.to} carry ${(100 * s.effective.share).toFixed(1)} % of the total`
+      : '# effective paths: not measured',
+    'length,share,exact_sum_norm,sampled_mean,sampled_low,sampled_high,samples,contribution',
+  ];
+  const num = (x: number | undefined | null) => (x === undefined || x === null ? '' : x.toExponential(8));
+  s.distribution.forEach((share, k) => {
+    const m = s.sampled?.[k];
+    lines.push(
+      [
+        k,
+        num(share),
+        num(s.exactNorms?.[k]),
+        num(m?.mean),
+        num(m?.low),
+        num(m?.high),
+        m?.samples ?? '',
+        num(s.contribution?.[k]),
+      ].join(','),
+    );
+  });
+  return `${lines.join('\n')}\n`;
+}

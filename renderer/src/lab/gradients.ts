@@ -27,6 +27,17 @@ export interface GradientResult {
   ms: number;
 }
 
+/** What the app shows of one image's gradients: the result with the saliency map in place of the raw gradient. */
+export interface GradientView extends Omit<GradientResult, 'saliency' | 'saliencyDims'> {
+  /** Per pixel max |∂L/∂x| over channels, scaled to 0…1, side × side. */
+  saliency: Float32Array;
+  side: number;
+  /** The image as the model sees it: planar RGB, side × side. */
+  pixels: Uint8Array;
+  name: string;
+  label: number | null;
+}
+
 /** The gradient graph of a model and its session, built once and reused for every image. */
 export class GradientEngine {
   private constructor(

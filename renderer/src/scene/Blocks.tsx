@@ -3,7 +3,7 @@ import { useThree } from '@react-three/fiber';
 import { useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
-import type { Theme } from './theme';
+import { heatColor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
@@ -14,13 +14,30 @@ interface Props {
   hovered: number | null;
   onHover(index: number | null): void;
   onSelect(index: number | null): void;
+  /** Per-block positions 0…1 on the heat scale (null: no value): colours the blocks and raises a bar on each. */
+  overlay?: readonly (number | null)[] | null;
+  /** A lit path: true where it goes through the block's branch (lit), false where it takes the skip (dimmed). */
+  path?: readonly boolean[] | null;
   /** Called after the first frame that drew at least one block. */
   onDrawn?(): void;
 }
 
 /** All residual blocks as one instanced mesh; colours by stage, highlighted when hovered or selected. */
-export function Blocks({ layout, theme, dropped, selected, hovered, onHover, onSelect, onDrawn }: Props) {
+export function Blocks({
+  layout,
+  theme,
+  dropped,
+  selected,
+  hovered,
+  onHover,
+  onSelect,
+  onDrawn,
+  overlay = null,
+  path = null,
+}: Props) {
   const mesh = useRef<THREE.InstancedMesh>(null);
+  const bars = useRef<THREE.InstancedMesh>(null);
+  const barMaterial = useMemo(() => new THREE.MeshStandardMaterial({ roughness: 0.4, emissiveIntensity: 0.3 }), []);
   const ghosts = useRef<THREE.InstancedMesh>(null);
   const invalidate = useThree((s) => s.invalidate);
   const geometry = useMemo(() => new THREE.BoxGeometry(1, 1, 1), []);
@@ -47,12 +64,33 @@ export function Blocks({ layout, theme, dropped, selected, hovered, onHover, onS
       // Instance i exists in both meshes, shown in one: solid when kept, ghost when removed (ids stay block indices).
       m.setMatrixAt(i, removed.has(i) ? hidden : matrix);
       g?.setMatrixAt(i, removed.has(i) ? matrix : hidden);
-      const base = theme.stages[layout.blockStages[i]! % theme.stages.length]!;
+      const stage = theme.stages[layout.blockStages[i]! % theme.stages.length]!;
+      const t = overlay?.[i];
+      const base = path
+        ? path[i]
+          ? theme.glow
+          : theme.ghost
+        : overlay
+          ? t === null || t === undefined
+            ? theme.ghost
+            : heatColor(t)
+          : stage;
       color.set(i === selected ? theme.selected : i === hovered ? theme.hovered : removed.has(i) ? theme.ghost : base);
       m.setColorAt(i, color);
       g?.setColorAt(i, color);
+      // The bar: height by the overlay value, standing on the block's top face.
+      const b = bars.current;
+      if (b) {
+        if (overlay && t !== null && t !== undefined) {
+          const h = 0.08 + 1.6 * t;
+          matrix.makeScale(0.3 * s[3 * i]!, h, 0.3 * s[3 * i + 2]!);
+          matrix.setPosition(c[3 * i]!, c[3 * i + 1]! + s[3 * i + 1]! / 2 + h / 2 + 0.04, c[3 * i + 2]!);
+          b.setMatrixAt(i, matrix);
+          b.setColorAt(i, color.set(heatColor(t)));
+        } else b.setMatrixAt(i, hidden);
+      }
     }
-    for (const x of [m, g]) {
+    for (const x of [m, g, bars.current]) {
       if (!x) continue;
       x.count = layout.blockCount;
       x.instanceMatrix.needsUpdate = true;
@@ -67,7 +105,7 @@ export function Blocks({ layout, theme, dropped, selected, hovered, onHover, onS
       }
     };
     invalidate();
-  }, [layout, theme, removed, selected, hovered, invalidate, onDrawn]);
+  }, [layout, theme, removed, selected, hovered, invalidate, onDrawn, overlay, path]);
 
   const handlers = {
     onPointerMove: (e: ThreeEvent<PointerEvent>) => {
@@ -84,6 +122,12 @@ export function Blocks({ layout, theme, dropped, selected, hovered, onHover, onS
     <>
       <instancedMesh ref={mesh} args={[geometry, material, Math.max(1, layout.blockCount)]} {...handlers} />
       <instancedMesh ref={ghosts} args={[geometry, ghostMaterial, Math.max(1, layout.blockCount)]} {...handlers} />
+      <instancedMesh
+        ref={bars}
+        args={[geometry, barMaterial, Math.max(1, layout.blockCount)]}
+        visible={!!overlay}
+        {...handlers}
+      />
     </>
   );
 }

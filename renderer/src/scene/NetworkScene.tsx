@@ -17,6 +17,10 @@ interface Props {
   hovered: number | null;
   onHover(index: number | null): void;
   onSelect(index: number | null): void;
+  /** Per-block heat-scale positions 0…1 (gradient norms, skip shares), or null for stage colours. */
+  overlay?: readonly (number | null)[] | null;
+  /** A lit path through the network (true: through the block's branch). */
+  path?: readonly boolean[] | null;
 }
 
 /** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
@@ -30,12 +34,21 @@ export function NetworkScene({
   hovered,
   onHover,
   onSelect,
+  overlay = null,
+  path = null,
 }: Props) {
   // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
   const [drawn, setDrawn] = useState(false);
   const markDrawn = useCallback(() => setDrawn(true), []);
   return (
-    <div className="scene" data-testid="scene" data-drawn={drawn ? 'true' : 'false'} data-blocks={layout.blockCount}>
+    <div
+      className="scene"
+      data-testid="scene"
+      data-drawn={drawn ? 'true' : 'false'}
+      data-blocks={layout.blockCount}
+      data-overlay={overlay ? 'on' : 'off'}
+      data-path={path ? path.map((p) => (p ? 1 : 0)).join('') : ''}
+    >
       <Canvas
         frameloop="demand"
         camera={{ fov: 40 }}
@@ -60,8 +73,17 @@ export function NetworkScene({
           onHover={onHover}
           onSelect={onSelect}
           onDrawn={markDrawn}
+          overlay={overlay}
+          path={path}
         />
-        <SkipArcs layout={layout} shortcuts={shortcuts} theme={theme} dropped={dropped} cutSkips={cutSkips} />
+        <SkipArcs
+          layout={layout}
+          shortcuts={shortcuts}
+          theme={theme}
+          dropped={dropped}
+          cutSkips={cutSkips}
+          path={path}
+        />
       </Canvas>
     </div>
   );

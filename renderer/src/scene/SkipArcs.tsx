@@ -13,13 +13,15 @@ interface Props {
   dropped: readonly number[];
   /** Blocks whose skip is cut: drawn faint. */
   cutSkips: readonly number[];
+  /** A lit path: its skips (false) glow, the skips it leaves for a branch (true) go faint. */
+  path?: readonly boolean[] | null;
 }
 
 /**
  * Skip connections as tubes, merged into one draw call per look: identity skips, shortcuts that transform x,
  * glowing skips of removed blocks, and faint cut skips.
  */
-export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips }: Props) {
+export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = null }: Props) {
   const [identity, transformed, glowing, cut] = useMemo(() => {
     const groups: THREE.BufferGeometry[][] = [[], [], [], []];
     const removed = new Set(dropped);
@@ -31,7 +33,17 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips }: Props)
         points.push(new THREE.Vector3(layout.arcs[o], layout.arcs[o + 1], layout.arcs[o + 2]));
       }
       const curve = new THREE.CatmullRomCurve3(points);
-      const group = severed.has(i) ? 3 : removed.has(i) ? 2 : shortcuts[i] === 'identity' ? 0 : 1;
+      const group = path
+        ? path[i]
+          ? 3
+          : 2
+        : severed.has(i)
+          ? 3
+          : removed.has(i)
+            ? 2
+            : shortcuts[i] === 'identity'
+              ? 0
+              : 1;
       const radius =
         (shortcuts[i] === 'identity' ? 1 : 1.6) * theme.skipRadius * (group === 2 ? 1.8 : group === 3 ? 0.5 : 1);
       groups[group]!.push(new THREE.TubeGeometry(curve, 48, radius, 8, false));
@@ -39,7 +51,7 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips }: Props)
     const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
     for (const g of groups.flat()) g.dispose();
     return merged;
-  }, [layout, shortcuts, theme.skipRadius, dropped, cutSkips]);
+  }, [layout, shortcuts, theme.skipRadius, dropped, cutSkips, path]);
   // GPU buffers of the previous tubes are freed when new ones replace them or the scene goes away.
   useEffect(
     () => () => {

@@ -89,3 +89,39 @@ export const themes: Record<Theme['name'], Theme> = {
     },
   },
 };
+
+/** Colour-scale stops (perceptually ordered, dark to bright; readable on the dark, light and projector themes). */
+const HEAT = ['#3b0f70', '#8c2981', '#de4968', '#fe9f6d', '#fcfdbf'];
+
+/** A colour for t in 0…1 on the heat scale (clamped). */
+export function heatColor(t: number): string {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (HEAT.length - 1);
+  const i = Math.min(HEAT.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = Number.parseInt(HEAT[i]!.slice(1), 16);
+  const b = Number.parseInt(HEAT[i + 1]!.slice(1), 16);
+  const mix = (shift: number) => Math.round(((a >> shift) & 255) * (1 - f) + ((b >> shift) & 255) * f);
+  return `#${((mix(16) << 16) | (mix(8) << 8) | mix(0)).toString(16).padStart(6, '0')}`;
+}
+
+/** The CSS gradient of the heat scale, for legends. */
+export const HEAT_CSS = `linear-gradient(90deg, ${HEAT.join(', ')})`;
+
+/** Per-block values → 0…1 positions on the colour scale (log or linear), with the range they span. */
+export function scaleValues(
+  values: readonly (number | null)[],
+  scale: 'log' | 'linear',
+): { t: (number | null)[]; min: number; max: number } {
+  const usable = values.filter((v): v is number => v !== null && Number.isFinite(v) && (scale === 'linear' || v > 0));
+  if (usable.length === 0) return { t: values.map(() => null), min: 0, max: 0 };
+  const f = scale === 'log' ? Math.log10 : (v: number) => v;
+  const lo = Math.min(...usable.map(f));
+  const hi = Math.max(...usable.map(f));
+  return {
+    t: values.map((v) =>
+      v === null || !Number.isFinite(v) || (scale === 'log' && v <= 0) ? null : hi > lo ? (f(v) - lo) / (hi - lo) : 0.5,
+    ),
+    min: Math.min(...usable),
+    max: Math.max(...usable),
+  };
+}

@@ -122,6 +122,9 @@ export const createModelSlice =
             preprocessing: model.preprocessing,
             dropped: [],
             cutSkips: [],
+            overlay: null,
+            litPath: null,
+            gradTarget: null,
           });
           if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
           void host.setSettings({ lastModelId: id });

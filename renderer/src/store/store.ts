@@ -4,6 +4,7 @@ import type { Host } from '../host/host';
 import type { ResultCache } from '../lab/cache';
 import type { LabClient } from '../worker/client';
 import type { Assets } from './assets';
+import { createInsightSlice, type InsightSlice } from './insightSlice';
 import { createLabSlice, type LabSlice } from './labSlice';
 import { createLesionSlice, type LesionSlice } from './lesionSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
@@ -19,7 +20,7 @@ export interface Services {
 }
 
 /** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice;
+export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** Creates the app's store; the slices' actions close over `services`. */
@@ -30,6 +31,7 @@ export function createAppStore(services: Services): AppStore {
     ...createViewSlice(services)(...a),
     ...createLabSlice(services)(...a),
     ...createLesionSlice(services)(...a),
+    ...createInsightSlice(services)(...a),
   }));
 }
 

@@ -1,13 +1,15 @@
 import { useEffect, useMemo } from 'react';
 import { NetworkScene } from '../scene/NetworkScene';
-import { themes } from '../scene/theme';
+import { HEAT_CSS, scaleValues, themes } from '../scene/theme';
 import type { AppStore } from '../store/store';
 import { useApp, useAppStore } from '../store/store';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { EvaluatePanel } from './EvaluatePanel';
+import { GradientPanel } from './GradientPanel';
 import { LesionPanel } from './LesionPanel';
 import { ModelList } from './ModelList';
+import { PathsPanel } from './PathsPanel';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
 import { SummaryPanel } from './SummaryPanel';
@@ -28,6 +30,9 @@ export function App() {
   const cutSkips = useApp((s) => s.cutSkips);
   const toggleDrop = useApp((s) => s.toggleDrop);
   const openDropped = useApp((s) => s.openDropped);
+  const overlay = useApp((s) => s.overlay);
+  const litPath = useApp((s) => s.litPath);
+  const scaled = useMemo(() => (overlay ? scaleValues(overlay.values, overlay.scale) : null), [overlay]);
   const theme = themes[themeName];
   const loaded = status === 'ready' ? model : null;
   const shortcuts = useMemo(() => loaded?.analysis.topology.blocks.map((b) => b.shortcut) ?? [], [loaded]);
@@ -120,6 +125,8 @@ export function App() {
             selected={selected}
             hovered={hovered}
             onHover={hoverBlock}
+            overlay={scaled?.t ?? null}
+            path={litPath}
             onSelect={(block) => {
               // Clicking a block selects it; clicking the selected block removes (or restores) its branch.
               if (block !== null && block === selected && loaded?.analysis.topology.kind === 'residual')
@@ -129,6 +136,15 @@ export function App() {
           />
         )}
         {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
+        {loaded && overlay && scaled && (
+          <div className="legend overlay-legend" data-testid="overlay-legend">
+            <span className="chip">{overlay.label}</span>
+            <span className="chip">
+              {fmt(scaled.min)} <i className="scale" style={{ background: HEAT_CSS }} /> {fmt(scaled.max)}
+              {overlay.scale === 'log' ? ' (log scale)' : ''}
+            </span>
+          </div>
+        )}
         {loaded && <BlockCard model={loaded} />}
       </main>
       <aside className="sidebar right">
@@ -137,6 +153,8 @@ export function App() {
         {loaded && <EvaluatePanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <LesionPanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
+        {loaded && loaded.input && <GradientPanel model={loaded} />}
+        {loaded && loaded.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel model={loaded} />}
         {loaded && <BlockList model={loaded} />}
       </aside>
     </div>
@@ -168,3 +186,6 @@ function stepSelection(store: AppStore, delta: number): void {
   const next = current === null ? (delta > 0 ? 0 : count - 1) : Math.min(count - 1, Math.max(0, current + delta));
   state.selectBlock(next);
 }
+
+const fmt = (x: number) =>
+  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);

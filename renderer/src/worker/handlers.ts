@@ -8,12 +8,15 @@ import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
 import type { Topology } from '../core/topology/types';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
+import { argmaxRow } from '../data/labels';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
-import { describeInput, type ModelInput } from '../lab/inputs';
+import { GradientEngine, saliencyMap } from '../lab/gradients';
+import { describeInput, loadBatch, type ModelInput } from '../lab/inputs';
 import type { JobContext } from '../lab/job';
 import { LesionEngine } from '../lab/lesion';
 import { runSweep } from '../lab/lesionLab';
+import { PathEngine, type PathStudy, pathStudy } from '../lab/paths';
 import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
@@ -26,6 +29,9 @@ interface LoadedModel {
   gated: { model: GatedModel; sessions: ModelSessions } | null;
   /** The lesion engine of the last (image set, preprocessing) asked for; its cache is that set's. */
   engine: { key: string; engine: LesionEngine } | null;
+  /** Backward graphs, built on first use. */
+  gradient: Promise<GradientEngine> | null;
+  paths: PathEngine | null;
   /** The batch-1 session, opened at once: it says which provider runs the model. */
   session: Session;
   input: ModelInput | null;
@@ -117,6 +123,8 @@ export function createLabHandlers(options: {
           sessions,
           gated: null,
           engine: null,
+          gradient: null,
+          paths: null,
           session: await sessions.forBatch(1),
           input,
           inputError,
@@ -192,6 +200,61 @@ export function createLabHandlers(options: {
       const loaded = await model(key);
       return evaluate(loaded.sessions, imageInput(loaded), set(id), evaluateOptions, job as JobContext<never>);
     },
+    async gradients({ model: key, set: id, index, preprocessing, target, useLabel }) {
+      const loaded = await model(key);
+      const input = imageInput(loaded);
+      const images = set(id);
+      const image = await oneImage(images, index, input, preprocessing);
+      if (!loaded.gradient) {
+        const { model: m, topology } = loaded.analysis;
+        loaded.gradient = GradientEngine.create(requireRuntime(), m, topology);
+        loaded.gradient.catch(() => {
+          loaded.gradient = null;
+        });
+      }
+      const engine = await loaded.gradient;
+      const chosen = target ?? (useLabel ? images.label(index) : null);
+      if (chosen !== null && !(chosen >= 0 && chosen < engine.classes))
+        throw new Error(`class ${chosen} is outside 0–${engine.classes - 1}`);
+      const {
+        saliency,
+        saliencyDims: _,
+        ...result
+      } = await engine.run(image.tensor, chosen, target !== null ? 'chosen' : 'label');
+      return {
+        ...result,
+        saliency: saliencyMap(saliency, input.side, input.layout),
+        side: input.side,
+        pixels: image.pixels,
+        name: images.name(index),
+        label: images.label(index),
+      };
+    },
+    async pathStudy({ model: key, set: id, index, preprocessing, target, useLabel, samples, exact, seed }, job) {
+      const loaded = await model(key);
+      const input = imageInput(loaded);
+      const { model: m, topology } = loaded.analysis;
+      if (topology.blocks.length === 0) throw new Error('this network has no residual blocks, so no paths to study');
+      const images = set(id);
+      const image = await oneImage(images, index, input, preprocessing);
+      let chosen = target ?? (useLabel ? images.label(index) : null);
+      if (chosen === null) {
+        const session = await loaded.sessions.forBatch(1);
+        const out = await session.run({ [input.name]: image.tensor }, [input.output]);
+        const logits = out[input.output]!.data as Float32Array;
+        chosen = argmaxRow(logits, logits.length, 0);
+      }
+      loaded.paths ??= new PathEngine(requireRuntime(), m, topology);
+      const study = await pathStudy(
+        loaded.paths,
+        topology.blocks.length,
+        image.tensor,
+        chosen,
+        { samples, exact, seed },
+        job as JobContext<PathStudy>,
+      );
+      return { ...study, target: chosen, name: images.name(index) };
+    },
     async benchmark({ model: key, batch, runs }, job) {
       const loaded = await model(key);
       return benchmark(loaded.sessions, imageInput(loaded), batch, runs, job);
@@ -200,6 +263,14 @@ export function createLabHandlers(options: {
       return payload;
     },
   };
+}
+
+async function oneImage(images: ImageSet, index: number, input: ModelInput, preprocessing: Preprocessing) {
+  if (!(index >= 0 && index < images.count))
+    throw new Error(`no image ${index} in ${images.title} (it has ${images.count})`);
+  const batch = await loadBatch(images, [index], input, preprocessing);
+  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${images.name(index)} could not be read`);
+  return { tensor: batch.tensor, pixels: batch.pixels };
 }
 
 function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
@@ -232,4 +303,6 @@ async function releaseModel(m: LoadedModel): Promise<void> {
   await m.sessions.release();
   await m.gated?.sessions.release();
   await m.engine?.engine.release();
+  await m.paths?.release();
+  await m.gradient?.then((g) => g.release()).catch(() => {});
 }

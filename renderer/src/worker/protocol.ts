@@ -4,10 +4,12 @@ import type { LabelSetName } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import type { BenchmarkResult } from '../lab/benchmark';
 import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/evaluate';
+import type { GradientView } from '../lab/gradients';
 import type { ModelInput } from '../lab/inputs';
 import type { Progress } from '../lab/job';
 import type { LesionEvaluation, LesionScore } from '../lab/lesion';
 import type { SweepRequest, SweepResult } from '../lab/lesionLab';
+import type { PathStudy } from '../lab/paths';
 import type { Prediction } from '../lab/predict';
 import type { SweepPartial } from '../lab/sweeps';
 
@@ -59,6 +61,31 @@ export interface LabMethods {
     batchSize: number;
     sweep: SweepRequest;
   }): SweepResult;
+  /**
+   * Layer-wise cross-entropy gradients of one image: norms at the input, stem and every block, the skip / branch
+   * split, weight-gradient norms and a saliency map. The loss is taken against `target` when given, else the
+   * image's label when `useLabel` (the set's classes are the model's), else the model's top-1.
+   */
+  gradients(p: {
+    model: string;
+    set: string;
+    index: number;
+    preprocessing: Preprocessing;
+    target: number | null;
+    useLabel: boolean;
+  }): GradientView;
+  /** The path-length study of one image: Binomial(n, ½), exact per-length sums and sampled paths. */
+  pathStudy(p: {
+    model: string;
+    set: string;
+    index: number;
+    preprocessing: Preprocessing;
+    target: number | null;
+    useLabel: boolean;
+    samples: number;
+    exact: boolean;
+    seed: number;
+  }): PathStudy & { target: number; name: string };
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
@@ -73,6 +100,7 @@ export interface LabPartials {
   evaluate: EvaluatePartial;
   lesionEvaluate: LesionScore;
   lesionSweep: SweepPartial;
+  pathStudy: PathStudy;
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 

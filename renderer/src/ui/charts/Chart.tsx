@@ -32,6 +32,10 @@ export interface ChartProps {
   xTicks?: { x: number; label: string }[];
   /** Formats y tick labels. */
   yFormat?: (y: number) => string;
+  /** Log-scale y axis (values ≤ 0 are left out); ticks at powers of ten. */
+  yLog?: boolean;
+  /** Shaded x ranges (e.g. the lengths of the effective paths). */
+  bands?: { from: number; to: number; label: string; color: string }[];
   /** A note under the chart (settings, sample sizes): exported with it. */
   note?: string;
   width?: number;
@@ -46,15 +50,36 @@ const PAD = { left: 58, right: 16, top: 30, bottom: 46 };
  * as the screen in any viewer.
  */
 export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props, ref) {
-  const { series, colors, width = 560, height = 300 } = props;
+  const { colors, width = 560, height = 300 } = props;
+  const log = !!props.yLog;
+  // On a log axis everything is drawn in log10 units; points with no logarithm are left out.
+  const ty = (y: number) => (log ? Math.log10(y) : y);
+  const series = log
+    ? props.series.map((s) => ({
+        ...s,
+        points: s.points
+          .filter((p) => p.y > 0)
+          .map((p) => ({
+            ...p,
+            y: ty(p.y),
+            ...(p.low !== undefined ? { low: ty(Math.max(p.low, p.y * 1e-3)) } : {}),
+            ...(p.high !== undefined ? { high: ty(p.high) } : {}),
+          })),
+      }))
+    : props.series;
+  const references = (props.references ?? []).filter((r) => !log || r.y > 0).map((r) => ({ ...r, y: ty(r.y) }));
   const noteHeight = props.note ? 18 : 0;
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
   const bars = series.some((s) => s.kind === 'bars');
   const xMin = xs.length ? Math.min(...xs) : 0;
   const xMax = xs.length ? Math.max(...xs) : 1;
-  const ys = [...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), ...(props.references ?? []).map((r) => r.y)];
-  const [yMin, yMax] = props.yRange ?? [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
+  const ys = [...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), ...references.map((r) => r.y)];
+  const [yMin, yMax] = props.yRange
+    ? [ty(props.yRange[0]), ty(props.yRange[1])]
+    : log
+      ? logRange(ys)
+      : [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom - noteHeight;
   // Bars sit in slots centred on their x; lines and points span the width with a small margin.
@@ -64,8 +89,16 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
       : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
   const Y = (y: number) => PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
-  const yFormat = props.yFormat ?? ((y: number) => y.toFixed(2));
-  const yTicks = Array.from({ length: 6 }, (_, i) => yMin + ((yMax - yMin) * i) / 5);
+  const yFormat = log
+    ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
+    : (props.yFormat ?? ((y: number) => y.toFixed(2)));
+  const decades = Math.max(1, yMax - yMin);
+  const yTicks = log
+    ? Array.from(
+        { length: Math.floor(decades / Math.ceil(decades / 8)) + 1 },
+        (_, i) => yMin + i * Math.ceil(decades / 8),
+      )
+    : Array.from({ length: 6 }, (_, i) => yMin + ((yMax - yMin) * i) / 5);
   const xTicks =
     props.xTicks ??
     (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
@@ -113,7 +146,22 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       >
         {props.yLabel}
       </text>
-      {(props.references ?? []).map((r) => (
+      {(props.bands ?? []).map((b) => (
+        <g key={`band${b.label}`}>
+          <rect
+            x={X(b.from) - (bars ? plotW / slots / 2 : 0)}
+            y={PAD.top}
+            width={Math.max(2, X(b.to) - X(b.from) + (bars ? plotW / slots : 0))}
+            height={plotH}
+            fill={b.color}
+            opacity={0.18}
+          />
+          <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={10} {...font}>
+            {b.label}
+          </text>
+        </g>
+      ))}
+      {references.map((r) => (
         <g key={`r${r.label}`}>
           <line
             x1={PAD.left}
@@ -146,9 +194,9 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
                 {s.kind === 'bars' ? (
                   <rect
                     x={X(p.x) + barOffset - barWidth / 2}
-                    y={Math.min(Y(p.y), Y(Math.max(yMin, 0)))}
+                    y={Math.min(Y(p.y), Y(log ? yMin : Math.max(yMin, 0)))}
                     width={barWidth}
-                    height={Math.abs(Y(Math.max(yMin, 0)) - Y(p.y))}
+                    height={Math.abs(Y(log ? yMin : Math.max(yMin, 0)) - Y(p.y))}
                     fill={s.color}
                     stroke={p.marked ? colors.text : 'none'}
                     strokeWidth={p.marked ? 2 : 0}
@@ -184,7 +232,7 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       })}
       {series.length > 1 &&
         series.map((s, i) => (
-          <g key={`legend${s.name}`} transform={`translate(${PAD.left + 8 + i * 150}, ${PAD.top + 4})`}>
+          <g key={`legend${s.name}`} transform={`translate(${PAD.left + 8}, ${PAD.top + 4 + i * 14})`}>
             <rect width={10} height={10} fill={s.color} />
             <text x={14} y={9} fontSize={11} {...font}>
               {s.name}
@@ -199,6 +247,13 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
     </svg>
   );
 });
+
+/** Whole decades around log10 values: at least one decade, [0, 1] when there is nothing to show. */
+function logRange(ys: number[]): [number, number] {
+  if (ys.length === 0) return [0, 1];
+  const lo = Math.floor(Math.min(...ys) + 1e-9);
+  return [lo, Math.max(lo + 1, Math.ceil(Math.max(...ys) - 1e-9))];
+}
 
 /** Up to ~10 round tick values across [min, max] (whole numbers only, for bars). */
 function niceTicks(min: number, max: number, whole: boolean): number[] {

@@ -1,0 +1,361 @@
+import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { gradientCsv, type ResultMeta } from '../lab/export';
+import type { GradientView } from '../lab/gradients';
+import { themes } from '../scene/theme';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useAppStore, useServices } from '../store/store';
+import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { saveBytes } from './exportReport';
+
+const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
+
+/**
+ * Layer-wise gradients of the Run panel's image: ‖∂L/∂h‖ at every block output (log scale), the gradient entering
+ * each block split into the part through the skip (the "I" of ∂y/∂x = I + ∂F/∂x) and through the branch, the
+ * weight-gradient norms, and a saliency map. Computed by Skipscope's own backward graph in the lab worker.
+ */
+export function GradientPanel({ model }: { model: OpenModel }) {
+  const { cache, host } = useServices();
+  const store = useAppStore();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const key = useApp((s) => s.gradientKey());
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const compute = useApp((s) => s.computeGradients);
+  const target = useApp((s) => s.gradTarget);
+  const setTarget = useApp((s) => s.setGradTarget);
+  const overlay = useApp((s) => s.overlay);
+  const setOverlay = useApp((s) => s.setOverlay);
+  const imageSet = useApp((s) => s.imageSet);
+  const preprocessing = useApp((s) => s.preprocessing);
+  const sha256 = useApp((s) => s.sha256);
+  const runtime = useApp((s) => s.runtime);
+  const provider = useApp((s) => s.provider);
+  const theme = themes[useApp((s) => s.theme)];
+  const result = cache.get<GradientView>(key);
+  const chart = useRef<SVGSVGElement>(null);
+  const weightsChart = useRef<SVGSVGElement>(null);
+  const { topology } = model.analysis;
+  const labels = model.labelSet?.classes ?? [];
+  const classes = model.input?.classes ?? labels.length;
+  const blocks = topology.blocks;
+  const ready = runtime === 'ready' && !!key;
+
+  // Once the user has asked for gradients, they follow the image (and target) as these change.
+  const following = useRef(false);
+  useEffect(() => {
+    if (following.current && ready && !result && job?.status !== 'running') void compute();
+  }, [ready, result, job?.status, compute]);
+
+  // An overlay on show follows the result (a new image, a new target).
+  useEffect(() => {
+    const shown = store.getState().overlay;
+    if (!result || !shown) return;
+    setOverlay(shown.kind === 'gradient' ? gradientOverlay(result) : skipShareOverlay(result));
+  }, [result, store, setOverlay]);
+
+  const meta: ResultMeta | null =
+    sha256 && imageSet && preprocessing
+      ? {
+          model: { file: model.name, sha256 },
+          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
+          preprocessing,
+          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
+        }
+      : null;
+  const base = `${model.name.replace(/\.onnx$/i, '')}-gradients-${result?.name.replace(/[^\w.-]+/g, '_') ?? ''}`;
+  const layerName = (layer: number) => model.analysis.model.graph.nodes[layer]?.name || `node ${layer}`;
+
+  const series: ChartSeries[] = result
+    ? [
+        {
+          name: '‖∂L/∂ block output‖',
+          color: theme.chart.series[0]!,
+          kind: 'line',
+          points: result.blocks.map((b, i) => ({
+            x: i + 1,
+            y: b.output,
+            marked: blocks[i]?.downsample,
+            label: `block ${i + 1}: ${e3(b.output)}`,
+          })),
+        },
+        ...(blocks.length
+          ? ([
+              {
+                name: 'into block via skip',
+                color: theme.chart.series[1]!,
+                kind: 'points',
+                points: result.blocks.flatMap((b, i) =>
+                  b.skip === null ? [] : [{ x: i + 1, y: b.skip, label: `block ${i + 1} via skip: ${e3(b.skip)}` }],
+                ),
+              },
+              {
+                name: 'via branch F',
+                color: theme.chart.series[2]!,
+                kind: 'points',
+                points: result.blocks.flatMap((b, i) =>
+                  b.branch === null
+                    ? []
+                    : [{ x: i + 1, y: b.branch, label: `block ${i + 1} via branch: ${e3(b.branch)}` }],
+                ),
+              },
+            ] as ChartSeries[])
+          : []),
+      ]
+    : [];
+
+  return (
+    <section className="panel" aria-labelledby="grad-h" data-testid="gradient-panel">
+      <h2 id="grad-h">Gradients</h2>
+      <p className="muted small">
+        Cross-entropy of the Run panel's image, differentiated by Skipscope's own backward graph. At every block, ∂y/∂x
+        = I + ∂F/∂x: the gradient reaching its input is split into the part through the skip (I) and the part through
+        the branch (∂F/∂x).
+      </p>
+      <div className="row">
+        <label>
+          Target{' '}
+          <select
+            value={target === null ? '' : String(target)}
+            onChange={(e) => setTarget(e.target.value === '' ? null : Number(e.target.value))}
+            data-testid="grad-target"
+          >
+            <option value="">label (else top-1)</option>
+            {Array.from({ length: classes }, (_, c) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the class index is the option's identity
+              <option key={c} value={c}>
+                {c}: {labels[c] ?? `class ${c}`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="button"
+          disabled={!ready || job?.status === 'running'}
+          onClick={() => {
+            following.current = true;
+            void compute();
+          }}
+          data-testid="grad-run"
+        >
+          {job?.status === 'running' ? 'Computing…' : 'Compute gradients'}
+        </button>
+      </div>
+      {job?.status === 'error' && (
+        <p className="error" role="alert" data-testid="grad-error">
+          {job.error}
+        </p>
+      )}
+      {result && (
+        <div
+          data-testid="grad-result"
+          data-loss={result.loss}
+          data-input={result.input}
+          data-blocks={JSON.stringify(result.blocks.map((b) => b.output))}
+        >
+          <p className="small">
+            {result.name}: loss {result.loss.toFixed(4)} against{' '}
+            <strong>{labels[result.target] ?? result.target}</strong> (
+            {result.targetSource === 'top1' ? 'top-1' : result.targetSource}) · ‖∂L/∂image‖ {e3(result.input)} ·
+            ‖∂L/∂stem‖ {e3(result.stem)} · {result.provider}, {result.ms.toFixed(0)} ms
+          </p>
+          <div className="row">
+            <Saliency view={result} />
+            <div className="small">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={overlay?.kind === 'gradient'}
+                  onChange={(e) => setOverlay(e.target.checked ? gradientOverlay(result) : null)}
+                  data-testid="grad-overlay"
+                />{' '}
+                gradient norm on the 3D blocks
+              </label>
+              <br />
+              {blocks.length > 0 && (
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={overlay?.kind === 'skipShare'}
+                    onChange={(e) => setOverlay(e.target.checked ? skipShareOverlay(result) : null)}
+                    data-testid="grad-split-overlay"
+                  />{' '}
+                  highway share (skip ÷ (skip + branch)) on the 3D blocks
+                </label>
+              )}
+            </div>
+          </div>
+          {result.blocks.length > 0 && (
+            <Chart
+              ref={chart}
+              title="Gradient norm by depth"
+              xLabel="block"
+              yLabel="‖gradient‖ (log)"
+              series={series}
+              colors={theme.chart}
+              yLog
+              note={`${result.name} → class ${result.target}; rings: downsampling blocks`}
+              testId="grad-chart"
+            />
+          )}
+          <Chart
+            ref={weightsChart}
+            title="Weight-gradient norm per layer"
+            xLabel="weighted layer (input → output)"
+            yLabel="‖∂L/∂W‖ (log)"
+            series={[
+              {
+                name: '‖∂L/∂W‖',
+                color: theme.chart.series[3]!,
+                kind: 'line',
+                points: result.weights.map((w, i) => ({
+                  x: i + 1,
+                  y: w.norm,
+                  label: `${layerName(w.layer)}: ${e3(w.norm)}`,
+                })),
+              },
+            ]}
+            colors={theme.chart}
+            yLog
+            height={220}
+            testId="grad-weights-chart"
+          />
+          {blocks.length > 0 && <SplitTable view={result} />}
+          {meta && (
+            <div className="row exports">
+              <button
+                type="button"
+                data-testid="grad-csv"
+                onClick={() =>
+                  void saveBytes(
+                    host,
+                    `${base}.csv`,
+                    new TextEncoder().encode(gradientCsv(meta, result, layerName)),
+                    'text/csv',
+                  )
+                }
+              >
+                CSV
+              </button>
+              <button
+                type="button"
+                data-testid="grad-svg"
+                onClick={() =>
+                  chart.current &&
+                  void saveBytes(host, `${base}.svg`, new TextEncoder().encode(svgText(chart.current)), 'image/svg+xml')
+                }
+              >
+                SVG
+              </button>
+              <button
+                type="button"
+                data-testid="grad-png"
+                onClick={() =>
+                  chart.current &&
+                  void svgToPng(chart.current, 2, theme.background).then((png) =>
+                    saveBytes(host, `${base}.png`, png, 'image/png'),
+                  )
+                }
+              >
+                PNG
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function gradientOverlay(view: GradientView) {
+  return {
+    kind: 'gradient' as const,
+    values: view.blocks.map((b) => b.output),
+    scale: 'log' as const,
+    label: `‖∂L/∂ block output‖, ${view.name}`,
+  };
+}
+
+export function skipShareOverlay(view: GradientView) {
+  return {
+    kind: 'skipShare' as const,
+    values: view.blocks.map((b) =>
+      b.skip === null || b.branch === null || b.skip + b.branch === 0 ? null : b.skip / (b.skip + b.branch),
+    ),
+    scale: 'linear' as const,
+    label: `share of the gradient through the skip, ${view.name}`,
+  };
+}
+
+/** The image with its saliency (max |∂L/∂x| over channels) laid over it. */
+function Saliency({ view }: { view: GradientView }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = canvas.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return;
+    const { side, pixels, saliency } = view;
+    c.width = 2 * side;
+    c.height = side;
+    const data = new Uint8ClampedArray(2 * side * side * 4);
+    const plane = side * side;
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
+        const p = y * side + x;
+        const left = (y * 2 * side + x) * 4;
+        const right = left + side * 4;
+        for (let ch = 0; ch < 3; ch++) data[left + ch] = pixels[ch * plane + p]!;
+        data[left + 3] = 255;
+        // Saliency as brightness over a dimmed copy of the image: where the loss is most sensitive.
+        const s = Math.sqrt(saliency[p]!);
+        for (let ch = 0; ch < 3; ch++)
+          data[right + ch] = 0.25 * pixels[ch * plane + p]! + 255 * s * [1, 0.55, 0.1][ch]!;
+        data[right + 3] = 255;
+      }
+    ctx.putImageData(new ImageData(data, 2 * side, side), 0, 0);
+  }, [view]);
+  return (
+    <canvas
+      ref={canvas}
+      className="saliency"
+      aria-label={`${view.name} and its saliency map`}
+      title="the image, and |∂L/∂pixel| (max over colour channels, square-root scale)"
+      data-testid="grad-saliency"
+    />
+  );
+}
+
+function SplitTable({ view }: { view: GradientView }) {
+  return (
+    <details className="small">
+      <summary>The highway, block by block</summary>
+      <table className="table" data-testid="grad-split">
+        <thead>
+          <tr>
+            <th>block</th>
+            <th>‖∂L/∂output‖</th>
+            <th>via skip</th>
+            <th>via branch</th>
+            <th>skip share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.blocks.map((b, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: blocks are positional
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>{e3(b.output)}</td>
+              <td>{e3(b.skip)}</td>
+              <td>{e3(b.branch)}</td>
+              <td>
+                {b.skip === null || b.branch === null ? '—' : `${((100 * b.skip) / (b.skip + b.branch)).toFixed(0)} %`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}

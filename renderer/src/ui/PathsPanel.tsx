@@ -1,0 +1,296 @@
+import { useRef, useState, useSyncExternalStore } from 'react';
+import { pathCsv, type ResultMeta } from '../lab/export';
+import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../lab/paths';
+import { seededRandom } from '../lab/stats';
+import { themes } from '../scene/theme';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { JobProgress } from './EvaluatePanel';
+import { saveBytes } from './exportReport';
+
+type Study = PathStudy & { target: number; name: string };
+
+/**
+ * The 2ⁿ paths of n residual blocks (Veit et al. 2016): how many paths have each length (Binomial(n, ½), exact
+ * in log space), and for the Run panel's image the gradient each length carries, measured two ways — the exact
+ * sum over all paths of a length (one batched backward pass), and sampled single paths with intervals.
+ */
+export function PathsPanel({ model }: { model: OpenModel }) {
+  const { cache, host } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const n = model.analysis.topology.blocks.length;
+  const [samples, setSamples] = useState(n > 30 ? 16 : 32);
+  const [exact, setExact] = useState(true);
+  const [seed, setSeed] = useState(1);
+  const [k, setK] = useState(Math.round(n / 2));
+  const request = { samples, exact, seed };
+  const key = useApp((s) => s.pathKey(request));
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const start = useApp((s) => s.startPathStudy);
+  const cancel = useApp((s) => s.cancelJob);
+  const runtime = useApp((s) => s.runtime);
+  const provider = useApp((s) => s.provider);
+  const sha256 = useApp((s) => s.sha256);
+  const imageSet = useApp((s) => s.imageSet);
+  const preprocessing = useApp((s) => s.preprocessing);
+  const litPath = useApp((s) => s.litPath);
+  const lightPath = useApp((s) => s.lightPath);
+  const theme = themes[useApp((s) => s.theme)];
+  const result = cache.get<Study>(key);
+  const partial = job?.status === 'running' ? (job.progress?.partial as PathStudy | undefined) : undefined;
+  const shown: PathStudy | undefined = result ?? partial;
+  const lengthsChart = useRef<SVGSVGElement>(null);
+  const gradChart = useRef<SVGSVGElement>(null);
+  const random = useRef(seededRandom(seed));
+  const distribution = Array.from(pathLengthDistribution(n));
+  const mean = n / 2;
+  const sd = Math.sqrt(n) / 2;
+
+  const meta: ResultMeta | null =
+    sha256 && imageSet && preprocessing
+      ? {
+          model: { file: model.name, sha256 },
+          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
+          preprocessing,
+          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
+        }
+      : null;
+  const base = `${model.name.replace(/\.onnx$/i, '')}-paths`;
+  const effective = shown?.effective ?? null;
+  const bands = effective
+    ? [
+        {
+          from: effective.from,
+          to: effective.to,
+          label: `effective paths: ${(100 * effective.share).toFixed(0)} % of the gradient`,
+          color: theme.glow,
+        },
+      ]
+    : [];
+  const contributionMax = Math.max(...(shown?.contribution ?? [0]), 1e-30);
+  const lengthSeries: ChartSeries[] = [
+    {
+      name: 'share of paths',
+      color: theme.chart.series[0]!,
+      kind: 'bars',
+      points: distribution.map((p, x) => ({ x, y: p, label: `length ${x}: ${(100 * p).toPrecision(3)} % of 2^${n}` })),
+    },
+    ...(shown?.contribution
+      ? [
+          {
+            name: 'gradient carried (scaled)',
+            color: theme.chart.series[1]!,
+            kind: 'line' as const,
+            points: shown.contribution.map((c, x) => ({
+              x,
+              y: (c / contributionMax) * Math.max(...distribution),
+              label: `length ${x}: total ${c.toExponential(3)}`,
+            })),
+          },
+        ]
+      : []),
+  ];
+  const gradSeries: ChartSeries[] = [
+    ...(shown?.exactNorms
+      ? [
+          {
+            name: 'exact: ‖Σ all paths of length k‖',
+            color: theme.chart.series[2]!,
+            kind: 'line' as const,
+            points: shown.exactNorms.map((y, x) => ({ x, y, label: `length ${x}: ${y.toExponential(3)}` })),
+          },
+        ]
+      : []),
+    ...(shown?.sampled
+      ? [
+          {
+            name: 'sampled: one path (mean, 95 %)',
+            color: theme.chart.series[3]!,
+            kind: 'points' as const,
+            points: shown.sampled.map((s, x) => ({
+              x,
+              y: s.mean,
+              low: s.low,
+              high: s.high,
+              label: `length ${x}: ${s.mean.toExponential(3)} (${s.samples} paths)`,
+            })),
+          },
+        ]
+      : []),
+  ];
+
+  return (
+    <section className="panel" aria-labelledby="paths-h" data-testid="paths-panel">
+      <h2 id="paths-h">Paths</h2>
+      <p className="muted small">
+        Unrolled, {n} residual blocks are 2<sup>{n}</sup> paths: each block is passed through its branch F or along its
+        skip. A path's length is the number of branches it takes; lengths follow Binomial({n}, ½), mean {mean}, standard
+        deviation {sd.toFixed(2)}. Which lengths carry the gradient is measured for the Run panel's image.
+      </p>
+      <Chart
+        ref={lengthsChart}
+        title={`Path lengths of ${n} blocks (2^${n} paths)`}
+        xLabel="path length k (branches taken)"
+        yLabel="share of all paths"
+        series={lengthSeries}
+        colors={theme.chart}
+        bands={bands}
+        yFormat={(y) => `${(100 * y).toFixed(y < 0.1 ? 1 : 0)} %`}
+        testId="paths-lengths-chart"
+      />
+      <div className="row">
+        <label>
+          Samples per length{' '}
+          <input
+            type="number"
+            min={0}
+            max={1024}
+            value={samples}
+            onChange={(e) => setSamples(Math.max(0, Math.min(1024, Math.floor(Number(e.target.value) || 0))))}
+            data-testid="paths-samples"
+          />
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={exact}
+            onChange={(e) => setExact(e.target.checked)}
+            data-testid="paths-exact"
+          />{' '}
+          exact per-length sums
+        </label>
+        <label>
+          Seed{' '}
+          <input
+            type="number"
+            value={seed}
+            onChange={(e) => setSeed(Math.floor(Number(e.target.value) || 0))}
+            style={{ width: '4em' }}
+          />
+        </label>
+        {job?.status === 'running' ? (
+          <button type="button" onClick={() => key && cancel(key)} data-testid="paths-cancel">
+            Cancel
+          </button>
+        ) : (
+          <button
+            type="button"
+            disabled={runtime !== 'ready' || !key || (!exact && samples === 0)}
+            onClick={() => void start(request)}
+            data-testid="paths-run"
+          >
+            Measure gradients per length
+          </button>
+        )}
+      </div>
+      {job?.status === 'running' && <JobProgress progress={job.progress} />}
+      {job?.status === 'error' && (
+        <p className="error" role="alert">
+          {job.error}
+        </p>
+      )}
+      {job?.status === 'cancelled' && <p className="muted small">Cancelled.</p>}
+      {shown && gradSeries.length > 0 && (
+        <div data-testid="paths-result" data-exact={JSON.stringify(shown.exactNorms)} data-done={result ? 'yes' : 'no'}>
+          <Chart
+            ref={gradChart}
+            title="Gradient at the first block's input, by path length"
+            xLabel="path length k"
+            yLabel="gradient norm (log)"
+            series={gradSeries}
+            colors={theme.chart}
+            bands={bands}
+            yLog
+            note={`${result ? `${result.name} → class ${result.target}; ` : ''}sampled: ${samples} random paths per length (all where fewer exist), seed ${seed}`}
+            testId="paths-grad-chart"
+          />
+          {result && meta && (
+            <div className="row exports">
+              <button
+                type="button"
+                data-testid="paths-csv"
+                onClick={() =>
+                  void saveBytes(host, `${base}.csv`, new TextEncoder().encode(pathCsv(meta, result)), 'text/csv')
+                }
+              >
+                CSV
+              </button>
+              {[lengthsChart, gradChart].map((ref, i) => (
+                <span key={ref === lengthsChart ? 'lengths' : 'grad'}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      ref.current &&
+                      void saveBytes(
+                        host,
+                        `${base}-${i ? 'gradients' : 'lengths'}.svg`,
+                        new TextEncoder().encode(svgText(ref.current)),
+                        'image/svg+xml',
+                      )
+                    }
+                  >
+                    SVG {i ? '(gradients)' : '(lengths)'}
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      ref.current &&
+                      void svgToPng(ref.current, 2, theme.background).then((png) =>
+                        saveBytes(host, `${base}-${i ? 'gradients' : 'lengths'}.png`, png, 'image/png'),
+                      )
+                    }
+                  >
+                    PNG
+                  </button>
+                </span>
+              ))}
+            </div>
+          )}
+        </div>
+      )}
+      <div className="row">
+        <label>
+          Light a path of length{' '}
+          <input
+            type="range"
+            min={0}
+            max={n}
+            value={k}
+            onChange={(e) => setK(Number(e.target.value))}
+            aria-label="path length"
+            data-testid="path-length"
+          />{' '}
+          <output>{k}</output>
+        </label>
+        <button type="button" onClick={() => lightPath(randomPath(n, k, random.current))} data-testid="path-light">
+          Light a random one
+        </button>
+        {litPath && (
+          <button type="button" onClick={() => lightPath(null)} data-testid="path-clear">
+            Clear
+          </button>
+        )}
+      </div>
+      {litPath && (
+        <p className="small" data-testid="path-description">
+          Lit: a path through {litPath.filter(Boolean).length} branches (blocks{' '}
+          {litPath.flatMap((b, i) => (b ? [i + 1] : [])).join(', ') || 'none'}) and {litPath.filter((b) => !b).length}{' '}
+          skips: one of C({n}, {litPath.filter(Boolean).length}) = {pathCount(n, litPath.filter(Boolean).length)} paths
+          of this length.
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** C(n, k), exact below 10^15, else as a power of ten. */
+function pathCount(n: number, k: number): string {
+  const log10 = logBinomials(n)[k]! / Math.LN10;
+  if (log10 < 15) return Math.round(10 ** log10).toLocaleString('en-US');
+  const exponent = Math.floor(log10);
+  return `${(10 ** (log10 - exponent)).toFixed(2)} × 10^${exponent}`;
+}
