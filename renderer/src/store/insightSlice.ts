@@ -1,4 +1,6 @@
 import type { StateCreator } from 'zustand';
+import type { BuildOptions } from '../core/build/resnet';
+import { presetFor } from '../data/preprocess';
 import { cacheKey } from '../lab/cache';
 import type { AppState, Services } from './store';
 
@@ -31,6 +33,9 @@ export interface InsightSlice {
   computeGradients(): Promise<void>;
   pathKey(request: PathStudyRequest): string | null;
   startPathStudy(request: PathStudyRequest): Promise<void>;
+  /** Built networks compared at initialisation on the current image (CIFAR-style, 32 × 32). */
+  initKey(variants: BuildOptions[]): string | null;
+  startInitCompare(variants: BuildOptions[]): Promise<void>;
 }
 
 export const createInsightSlice =
@@ -94,6 +99,27 @@ export const createInsightSlice =
           data: r.imageSet.id,
         });
       },
+      initKey(variants) {
+        const { imageSet, imageIndex } = get();
+        if (!imageSet) return null;
+        return cacheKey({
+          model: 'builder',
+          experiment: 'init',
+          params: { variants, index: imageIndex, preprocessing: initPreprocessing(get()) },
+          data: imageSet.id,
+        });
+      },
+      async startInitCompare(variants) {
+        const key = get().initKey(variants);
+        const { imageSet, imageIndex } = get();
+        if (!key || !imageSet) return;
+        await get().startJob(key, 'compareAtInit', {
+          variants,
+          set: imageSet.id,
+          index: Math.min(imageIndex, imageSet.count - 1),
+          preprocessing: initPreprocessing(get()),
+        });
+      },
       async startPathStudy(request) {
         const key = get().pathKey(request);
         const r = ready();
@@ -110,3 +136,8 @@ export const createInsightSlice =
       },
     };
   };
+
+/** The built nets take 32 × 32 images: the open model's preprocessing when it does too, else the preset. */
+function initPreprocessing(state: AppState) {
+  return state.model?.input?.side === 32 && state.preprocessing ? state.preprocessing : presetFor(32);
+}

@@ -5,6 +5,7 @@ import type { AppStore } from '../store/store';
 import { useApp, useAppStore } from '../store/store';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
+import { BuildPanel, InitPanel } from './BuildPanel';
 import { EvaluatePanel } from './EvaluatePanel';
 import { GradientPanel } from './GradientPanel';
 import { LesionPanel } from './LesionPanel';
@@ -106,6 +107,7 @@ export function App() {
       </header>
       <aside className="sidebar left">
         <ModelList />
+        <BuildPanel />
       </aside>
       <main className="stage">
         {status === 'error' && (
@@ -155,6 +157,7 @@ export function App() {
         {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
         {loaded && loaded.input && <GradientPanel model={loaded} />}
         {loaded && loaded.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel model={loaded} />}
+        {loaded && <InitPanel />}
         {loaded && <BlockList model={loaded} />}
       </aside>
     </div>

@@ -22,9 +22,11 @@ export function SceneLegend({ topology, theme }: { topology: Topology; theme: Th
       <span className="chip">
         <i style={{ background: theme.head }} /> head
       </span>
-      <span className="chip">
-        <i className="arc" style={{ borderColor: theme.skip }} /> identity skip
-      </span>
+      {topology.kind === 'residual' && (
+        <span className="chip">
+          <i className="arc" style={{ borderColor: theme.skip }} /> identity skip
+        </span>
+      )}
       {transformed.length > 0 && (
         <span className="chip">
           <i className="arc" style={{ borderColor: theme.skipProjection }} />{' '}

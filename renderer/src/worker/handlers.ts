@@ -1,3 +1,4 @@
+import { buildResNet } from '../core/build/resnet';
 import type { Preprocessing } from '../core/catalog';
 import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
@@ -13,14 +14,14 @@ import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { GradientEngine, saliencyMap } from '../lab/gradients';
 import { describeInput, loadBatch, type ModelInput } from '../lab/inputs';
-import type { JobContext } from '../lab/job';
+import { checkpoint, type JobContext } from '../lab/job';
 import { LesionEngine } from '../lab/lesion';
 import { runSweep } from '../lab/lesionLab';
 import { PathEngine, type PathStudy, pathStudy } from '../lab/paths';
 import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
-import type { ImageSetSource, LabMethods, LabParams, OpenedModel } from './protocol';
+import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel } from './protocol';
 
 interface LoadedModel {
   analysis: { model: Model; topology: Topology };
@@ -254,6 +255,39 @@ export function createLabHandlers(options: {
         job as JobContext<PathStudy>,
       );
       return { ...study, target: chosen, name: images.name(index) };
+    },
+    async compareAtInit({ variants, set: id, index, preprocessing }, job) {
+      const images = set(id);
+      const out: InitComparison[] = [];
+      const context = job as JobContext<InitComparison[]>;
+      context.progress(0, variants.length, [], 'building');
+      for (const options of variants) {
+        await checkpoint(job.signal);
+        const built = buildResNet({ ...options, dataset: 'cifar' });
+        const model = decodeModel(encodeModel(built.model), { name: `${built.architecture.name}.onnx` });
+        const topology = detectTopology(model);
+        const input = describeInput(model, topology);
+        const image = await oneImage(images, index, input, preprocessing);
+        const engine = await GradientEngine.create(requireRuntime(), model, topology);
+        try {
+          // The label when the set has one, else class 0 (an untrained net has no meaningful top-1).
+          const r = await engine.run(image.tensor, images.label(index) ?? 0, 'label');
+          out.push({
+            name: built.architecture.name,
+            variant: built.architecture.variant,
+            depth: built.architecture.depth,
+            layers: r.weights.map((w) => w.norm),
+            input: r.input,
+            loss: r.loss,
+            target: r.target,
+            provider: r.provider,
+          });
+        } finally {
+          await engine.release();
+        }
+        context.progress(out.length, variants.length, [...out], built.architecture.name);
+      }
+      return out;
     },
     async benchmark({ model: key, batch, runs }, job) {
       const loaded = await model(key);

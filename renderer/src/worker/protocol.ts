@@ -1,3 +1,4 @@
+import type { BuildOptions } from '../core/build/resnet';
 import type { ProviderPreference } from '../core/catalog';
 import type { Lesion } from '../core/rewrite/gates';
 import type { LabelSetName } from '../data/imageSets';
@@ -32,6 +33,19 @@ export interface OpenedModel {
   /** The image input, or why the model takes no images Skipscope can feed. */
   input: ModelInput | null;
   inputError: string | null;
+}
+
+/** One built network's gradients at initialisation. */
+export interface InitComparison {
+  name: string;
+  variant: BuildOptions['variant'];
+  depth: number;
+  /** ‖∂L/∂W‖ of every weighted layer, input to output. */
+  layers: number[];
+  input: number;
+  loss: number;
+  target: number;
+  provider: string;
 }
 
 /** The lab worker's methods: params in, result out; long ones report progress (their partial type). */
@@ -86,6 +100,16 @@ export interface LabMethods {
     exact: boolean;
     seed: number;
   }): PathStudy & { target: number; name: string };
+  /**
+   * Networks from the variants builder at initialisation, one image through each: per weighted layer
+   * ‖∂L/∂W‖, and ‖∂L/∂image‖ (the image as the CIFAR-style nets take it, 32 × 32, with `preprocessing`).
+   */
+  compareAtInit(p: {
+    variants: BuildOptions[];
+    set: string;
+    index: number;
+    preprocessing: Preprocessing;
+  }): InitComparison[];
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
@@ -101,6 +125,7 @@ export interface LabPartials {
   lesionEvaluate: LesionScore;
   lesionSweep: SweepPartial;
   pathStudy: PathStudy;
+  compareAtInit: InitComparison[];
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 
