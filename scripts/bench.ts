@@ -6,15 +6,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createNodeRuntime } from '../cli/ortNode';
+import { buildResNet } from '../renderer/src/core/build/resnet';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { removeBlocks } from '../renderer/src/core/rewrite/remove';
 import { analyzeModel } from '../renderer/src/core/summary';
 import { cifarImageSet } from '../renderer/src/data/imageSets';
 import { type BenchmarkResult, benchmark } from '../renderer/src/lab/benchmark';
 import { evaluate } from '../renderer/src/lab/evaluate';
+import { GradientEngine } from '../renderer/src/lab/gradients';
 import { describeInput } from '../renderer/src/lab/inputs';
 import { quietJob } from '../renderer/src/lab/job';
 import { LesionEngine } from '../renderer/src/lab/lesion';
+import { PathEngine, pathStudy } from '../renderer/src/lab/paths';
+import { float32 } from '../renderer/src/lab/runtime';
 import { modelSessions } from '../renderer/src/lab/sessions';
 import { singleSweep } from '../renderer/src/lab/sweeps';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
@@ -142,6 +146,76 @@ for (const [name, makeRuntime] of [
     `${(ours / naive).toFixed(2)}× (floor ≈ 0.54×: block b still needs blocks b…27)`,
     ours / naive <= 0.5 ? 'met' : 'MISSED',
   ]);
+}
+
+// Gradients: Skipscope's backward graphs vs the forward pass on the same runtime and image (batch 1).
+async function medianMs(run: () => Promise<unknown>, runs: number): Promise<number> {
+  for (let i = 0; i < 2; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+const resnet18 = (() => {
+  const bytes = encodeModel(buildResNet({ variant: 'resnet', depth: 18, dataset: 'imagenet' }).model);
+  return analyzeModel(bytes, 'resnet18 (built, 224×224)');
+})();
+for (const [runtimeName, makeRuntime] of [
+  ['onnxruntime-node', () => createNodeRuntime()],
+  ['onnxruntime-web WASM (Node)', () => createWebRuntime('wasm')],
+] as const) {
+  for (const [label, a, runs] of [
+    ['resnet56', analysis, 20],
+    ['resnet18 (built, 224×224)', resnet18, 5],
+  ] as const) {
+    const runtime = makeRuntime();
+    const inputOf = describeInput(a.model, a.topology);
+    const side = inputOf.side;
+    const image = float32(
+      new Float32Array(3 * side * side).map((_, i) => Math.sin(i)),
+      [1, 3, side, side],
+    );
+    const forward = await modelSessions(runtime, encodeModel(a.model), inputOf).forBatch(1);
+    const engine = await GradientEngine.create(runtime, a.model, a.topology);
+    const fwd = await medianMs(() => forward.run({ [inputOf.name]: image }, [inputOf.output]), runs);
+    const bwd = await medianMs(() => engine.run(image, 0), runs);
+    rows.push([
+      `forward + backward (all norms, weight grads, saliency) vs forward, ${label}, batch 1, ${runtimeName}`,
+      `${bwd.toFixed(1)} ms vs ${fwd.toFixed(1)} ms`,
+      '≤ 3×',
+      `${(bwd / fwd).toFixed(2)}×`,
+      bwd / fwd <= 3 ? 'met' : 'MISSED',
+    ]);
+    if (label === 'resnet56' && runtimeName === 'onnxruntime-node') {
+      const paths = new PathEngine(runtime, a.model, a.topology);
+      const exact = await medianMs(() => paths.exactSums(image, 0), 10);
+      const n = a.topology.blocks.length;
+      rows.push([
+        `exact per-length sums (all 2^${n} paths, one batched pass) vs one backward, resnet56, ${runtimeName}`,
+        `${exact.toFixed(1)} ms vs ${bwd.toFixed(1)} ms`,
+        `≈ (n+2)/2 = ${((n + 2) / 2).toFixed(1)}× (rows k = 0…n carried)`,
+        `${(exact / bwd).toFixed(2)}×`,
+        'measured',
+      ]);
+      const t = performance.now();
+      const study = await pathStudy(paths, n, image, 0, { samples: 64, exact: false }, quietJob());
+      const ms = performance.now() - t;
+      const counted = study.sampled!.reduce((acc, x) => acc + x.samples, 0);
+      rows.push([
+        `sampled path study, resnet56, 64 paths per length (${counted} paths), ${runtimeName}`,
+        `${(ms / 1000).toFixed(1)} s (${(ms / counted).toFixed(2)} ms per path)`,
+        '—',
+        `${(ms / counted / bwd).toFixed(2)}× one backward per path`,
+        'measured',
+      ]);
+      await paths.release();
+    }
+    await engine.release();
+    await forward.release();
+  }
 }
 
 if (isStale('dist/web/index.html', ['renderer'])) {
