@@ -23,6 +23,8 @@ export interface BuildJson {
   layers: number;
   blocks: { name: string; shortcut: string; in: number[]; out: number[] }[];
   init: string;
+  /** e.g. float32 overflow at initialisation for very deep residual nets; null when nothing. */
+  warning: string | null;
 }
 
 /** `skipscope build`: a He-initialised ResNet / pre-activation / plain net of any depth, written as ONNX. */
@@ -49,6 +51,7 @@ export async function build(options: BuildOptions & { out: string; json: boolean
     layers: arch.layers,
     blocks: arch.blocks.map((b) => ({ name: b.name, shortcut: b.shortcut, in: b.inShape, out: b.outShape })),
     init: model.metadata.find(([k]) => k === 'init')?.[1] ?? '',
+    warning: arch.warning,
   };
   if (options.json) {
     out(JSON.stringify(report, null, 2));
@@ -62,6 +65,7 @@ export async function build(options: BuildOptions & { out: string; json: boolean
       `  input [N, 3, ${arch.inputSize}, ${arch.inputSize}], ${arch.params.toLocaleString('en-US')} parameters, ${arch.layers} weighted layers, ${arch.blocks.length} blocks (${[...shortcuts].map(([k, n]) => `${n} ${k}`).join(', ')})`,
       `  init: ${report.init}`,
       `  ${(bytes.byteLength / 1e6).toFixed(1)} MB written, sha256 ${report.sha256.slice(0, 16)}…`,
+      ...(arch.warning ? [`  note: ${arch.warning}`] : []),
     ].join('\n'),
   );
 }

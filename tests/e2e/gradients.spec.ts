@@ -38,7 +38,10 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   await openApp(page);
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'webgpu');
   await expectSceneDrawn(page);
+  // The image set must be in the lab first (the index is clamped to the set's size), then pick the image.
+  await expect(page.locator('.run-controls')).toContainText('of 932');
   await page.getByTestId('image-index').fill(String(INDEX));
+  await expect(page.getByTestId('image-index')).toHaveValue(String(INDEX));
 
   const { x, label } = cifarImage(INDEX);
   const a = analyzeModel(readFileSync(resolve(ROOT, MODEL)), 'resnet20.onnx');
@@ -67,7 +70,7 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   await page.getByTestId('gradient-panel').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'docs/screenshots/gradients.png' });
   await page.getByTestId('grad-split-overlay').check();
-  await expect(page.getByTestId('overlay-legend')).toContainText('through the skip');
+  await expect(page.getByTestId('overlay-legend')).toContainText('via skip‖ ÷');
 
   // The CSV export carries the same numbers.
   const download = page.waitForEvent('download');
@@ -83,7 +86,10 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   test.setTimeout(300_000);
   await openApp(page, '?provider=wasm');
   await expectSceneDrawn(page);
+  // The image set must be in the lab first (the index is clamped to the set's size), then pick the image.
+  await expect(page.locator('.run-controls')).toContainText('of 932');
   await page.getByTestId('image-index').fill(String(INDEX));
+  await expect(page.getByTestId('image-index')).toHaveValue(String(INDEX));
   const cli = JSON.parse(
     skipscope(
       'paths',

@@ -172,6 +172,10 @@ describe('variants builder', () => {
     const big = architecture({ variant: 'resnet', depth: 1202 });
     expect(big.blocks).toHaveLength(600);
     expect(big.params).toBe(19_421_274);
+    // Unnormalised at initialisation: the builder says where float32 gives out; plain nets keep their scale.
+    expect(big.warning).toMatch(/float32/);
+    expect(architecture({ variant: 'plain', depth: 1202 }).warning).toBeNull();
+    expect(architecture({ variant: 'resnet', depth: 56 }).warning).toBeNull();
     expect(architecture({ variant: 'resnet', depth: 152, dataset: 'imagenet' }).params).toBe(60_192_808);
     for (const [options, message] of [
       [{ variant: 'resnet', depth: 21 }, /6n\+2/],
@@ -179,6 +183,7 @@ describe('variants builder', () => {
       [{ variant: 'dense', depth: 20 }, /unknown variant/],
       [{ variant: 'plain', depth: 20, width: 7 }, /even/],
       [{ variant: 'plain', depth: 20, seed: -1 }, /seed/],
+      [{ variant: 'resnet', depth: 152, dataset: 'imagenet', width: 512 }, /2 GiB/],
     ] as const)
       expect(() => architecture(options as BuildOptions)).toThrow(message);
   });

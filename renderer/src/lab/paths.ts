@@ -57,8 +57,9 @@ export interface PathStudy {
 
 /** Sessions for the path graphs of one model, built on first use. */
 export class PathEngine {
-  private exact: { graph: PathGraph; session: Session } | null = null;
-  private sampled: { graph: SampledPathGraph; session: Session } | null = null;
+  // Promises, so two studies that start together share one session instead of leaking one.
+  private exact: Promise<{ graph: PathGraph; session: Session }> | null = null;
+  private sampled: Promise<{ graph: SampledPathGraph; session: Session }> | null = null;
 
   constructor(
     private readonly runtime: Runtime,
@@ -72,11 +73,11 @@ export class PathEngine {
 
   /** Exact per-length sums for one image [1, …]: norms, and the sums themselves (rows = lengths 0…n). */
   async exactSums(image: HostTensor, target: number): Promise<{ norms: Float32Array; sums: HostTensor; loss: number }> {
-    if (!this.exact) {
+    this.exact ??= (async () => {
       const graph = exactPathGraph(this.model, this.topology);
-      this.exact = { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
-    }
-    const { graph, session } = this.exact;
+      return { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
+    })();
+    const { graph, session } = await this.exact;
     const out = await session.run(this.feeds(graph, image, target));
     return {
       norms: out[graph.norms]!.data as Float32Array,
@@ -87,11 +88,11 @@ export class PathEngine {
 
   /** Gradient norms of the given paths (each a boolean per block: true = takes the branch). */
   async pathNorms(image: HostTensor, target: number, paths: readonly boolean[][]): Promise<Float32Array> {
-    if (!this.sampled) {
+    this.sampled ??= (async () => {
       const graph = sampledPathGraph(this.model, this.topology);
-      this.sampled = { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
-    }
-    const { graph, session } = this.sampled;
+      return { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
+    })();
+    const { graph, session } = await this.sampled;
     const s = paths.length;
     const feeds = this.feeds(graph, image, target);
     graph.gates.forEach((g, l) => {
@@ -116,8 +117,8 @@ export class PathEngine {
   }
 
   async release(): Promise<void> {
-    await this.exact?.session.release();
-    await this.sampled?.session.release();
+    await this.exact?.then((e) => e.session.release()).catch(() => {});
+    await this.sampled?.then((s) => s.session.release()).catch(() => {});
   }
 }
 

@@ -155,8 +155,8 @@ export function App() {
         {loaded && <EvaluatePanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <LesionPanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
-        {loaded?.input && <GradientPanel model={loaded} />}
-        {loaded?.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel model={loaded} />}
+        {loaded?.input && <GradientPanel key={loaded.key} model={loaded} />}
+        {loaded?.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel key={loaded.key} model={loaded} />}
         {loaded && <InitPanel />}
         {loaded && <BlockList model={loaded} />}
       </aside>

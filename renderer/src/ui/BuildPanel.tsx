@@ -36,10 +36,12 @@ export function BuildPanel() {
   const [error, setError] = useState<string | null>(null);
   const options: BuildOptions = { variant, dataset, depth, seed, width };
   let summary: string;
+  let warning: string | null = null;
   let valid = true;
   try {
     const a = architecture(options);
     summary = `${a.name}: ${formatCount(a.params)} parameters, ${a.layers} weighted layers, ${a.blocks.length} blocks`;
+    warning = a.warning;
   } catch (e) {
     summary = errorLine(e);
     valid = false;
@@ -134,6 +136,11 @@ export function BuildPanel() {
       <p className={valid ? 'muted small' : 'error small'} data-testid="build-summary">
         {summary}
       </p>
+      {warning && (
+        <p className="small warning" data-testid="build-warning">
+          {warning}
+        </p>
+      )}
       <div className="row">
         <button type="button" disabled={!valid || busy} onClick={() => act('open')} data-testid="build-open">
           {busy ? 'Building…' : 'Build and open'}
@@ -201,6 +208,8 @@ export function InitPanel() {
       <p className="muted small">
         Three CIFAR-style networks with the same layers, built from one seed: post-activation ResNet, pre-activation
         ResNet and the plain net. One backward pass each on the Run panel's image ({imageSet?.title ?? '—'} #{index}).
+        BatchNorm is the identity at initialisation here, so these nets are unnormalised (not the batch statistics of a
+        first training step): deep residual nets grow their activations block by block.
       </p>
       <div className="row">
         <label>

@@ -46,8 +46,9 @@ export function GradientPanel({ model }: { model: OpenModel }) {
   // Once the user has asked for gradients, they follow the image (and target) as these change.
   const following = useRef(false);
   useEffect(() => {
-    if (following.current && ready && !result && job?.status !== 'running') void compute();
-  }, [ready, result, job?.status, compute]);
+    // Only a key never tried starts by itself: a failed job waits for the button (no retry loop).
+    if (following.current && ready && !result && !job) void compute();
+  }, [ready, result, job, compute]);
 
   // An overlay on show follows the result (a new image, a new target).
   useEffect(() => {
@@ -110,9 +111,10 @@ export function GradientPanel({ model }: { model: OpenModel }) {
     <section className="panel" aria-labelledby="grad-h" data-testid="gradient-panel">
       <h2 id="grad-h">Gradients</h2>
       <p className="muted small">
-        Cross-entropy of the Run panel's image, differentiated by Skipscope's own backward graph. At every block, ∂y/∂x
-        = I + ∂F/∂x: the gradient reaching its input is split into the part through the skip (I) and the part through
-        the branch (∂F/∂x).
+        Cross-entropy of the Run panel's image, differentiated by Skipscope's own backward graph. For y = F(x) + x,
+        ∂y/∂x = I + ∂F/∂x: the gradient reaching a block's input is the sum of a part through the skip (the I; a
+        projection or option-A shortcut replaces it, a ReLU after the add masks both) and a part through the branch.
+        Their norms are shown separately.
       </p>
       <div className="row">
         <label>
@@ -182,7 +184,7 @@ export function GradientPanel({ model }: { model: OpenModel }) {
                     onChange={(e) => setOverlay(e.target.checked ? skipShareOverlay(result) : null)}
                     data-testid="grad-split-overlay"
                   />{' '}
-                  highway share (skip ÷ (skip + branch)) on the 3D blocks
+                  skip ÷ (skip + branch) norms on the 3D blocks
                 </label>
               )}
             </div>
@@ -285,7 +287,7 @@ export function skipShareOverlay(view: GradientView) {
       b.skip === null || b.branch === null || b.skip + b.branch === 0 ? null : b.skip / (b.skip + b.branch),
     ),
     scale: 'linear' as const,
-    label: `share of the gradient through the skip, ${view.name}`,
+    label: `‖via skip‖ ÷ (‖via skip‖ + ‖via branch‖), ${view.name}`,
   };
 }
 
@@ -338,7 +340,7 @@ function SplitTable({ view }: { view: GradientView }) {
             <th>‖∂L/∂output‖</th>
             <th>via skip</th>
             <th>via branch</th>
-            <th>skip share</th>
+            <th>skip ÷ (skip + branch)</th>
           </tr>
         </thead>
         <tbody>

@@ -1,4 +1,4 @@
-import { useRef, useState, useSyncExternalStore } from 'react';
+import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { pathCsv, type ResultMeta } from '../lab/export';
 import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../lab/paths';
 import { seededRandom } from '../lab/stats';
@@ -45,7 +45,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const shown: PathStudy | undefined = result ?? partial;
   const lengthsChart = useRef<SVGSVGElement>(null);
   const gradChart = useRef<SVGSVGElement>(null);
-  const random = useRef(seededRandom(seed));
+  const random = useMemo(() => seededRandom(seed), [seed]);
   const distribution = Array.from(pathLengthDistribution(n));
   const mean = n / 2;
   const sd = Math.sqrt(n) / 2;
@@ -266,7 +266,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
           />{' '}
           <output>{k}</output>
         </label>
-        <button type="button" onClick={() => lightPath(randomPath(n, k, random.current))} data-testid="path-light">
+        <button type="button" onClick={() => lightPath(randomPath(n, Math.min(k, n), random))} data-testid="path-light">
           Light a random one
         </button>
         {litPath && (
@@ -287,10 +287,14 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   );
 }
 
-/** C(n, k), exact below 10^15, else as a power of ten. */
+/** C(n, k): exact (BigInt) below 10^15, else as a power of ten. */
 function pathCount(n: number, k: number): string {
   const log10 = logBinomials(n)[k]! / Math.LN10;
-  if (log10 < 15) return Math.round(10 ** log10).toLocaleString('en-US');
+  if (log10 < 15) {
+    let c = 1n;
+    for (let i = 1; i <= k; i++) c = (c * BigInt(n - k + i)) / BigInt(i);
+    return c.toLocaleString('en-US');
+  }
   const exponent = Math.floor(log10);
   return `${(10 ** (log10 - exponent)).toFixed(2)} × 10^${exponent}`;
 }

@@ -270,8 +270,9 @@ export function createLabHandlers(options: {
         const image = await oneImage(images, index, input, preprocessing);
         const engine = await GradientEngine.create(requireRuntime(), model, topology);
         try {
-          // The label when the set has one, else class 0 (an untrained net has no meaningful top-1).
-          const r = await engine.run(image.tensor, images.label(index) ?? 0, 'label');
+          // The CIFAR-10 label when the set has one, else class 0 (an untrained net has no meaningful top-1).
+          const label = images.labelSet === 'cifar10' ? images.label(index) : null;
+          const r = await engine.run(image.tensor, label ?? 0, 'label');
           out.push({
             name: built.architecture.name,
             variant: built.architecture.variant,

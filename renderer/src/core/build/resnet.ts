@@ -15,7 +15,7 @@
 import { float, int, ints, string } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
-import type { Model } from '../onnx/model';
+import { MAX_MODEL_BYTES, type Model } from '../onnx/model';
 import { SeededRandom } from './random';
 
 export type Variant = 'resnet' | 'preact' | 'plain';
@@ -79,6 +79,8 @@ export interface Architecture {
   layers: number;
   /** A file-friendly name, e.g. "plain56-cifar-s0". */
   name: string;
+  /** What the user should know before running it (null when nothing): e.g. float32 overflow at initialisation. */
+  warning: string | null;
 }
 
 const MAX_BLOCKS = 5000;
@@ -162,10 +164,21 @@ export function architecture(options: BuildOptions): Architecture {
   });
   if (variant === 'preact') params += 2 * channels;
   params += channels * classes + classes;
+  if (4 * params > MAX_MODEL_BYTES)
+    throw new BuildError(
+      `${(params / 1e9).toFixed(1)} billion parameters is more than one ONNX file holds (2 GiB): use a smaller width or depth`,
+    );
   const layers = 2 + blocks.length * (bottleneck ? 3 : 2);
   const prefix = variant === 'resnet' ? 'resnet' : variant === 'preact' ? 'preact' : 'plain';
   const name = `${prefix}${depth}-${dataset}${width !== (dataset === 'cifar' ? 16 : 64) ? `-w${width}` : ''}-s${seed}`;
-  return { variant, dataset, depth, width, classes, seed, inputSize, blocks, params, layers, name };
+  // With BatchNorm as the identity, each residual block adds a branch of about the input's variance, so the
+  // activations' scale grows by about √2 per block (measured: ~1e13 at the logits of ResNet-182, NaN at ResNet-1202).
+  const decades = variant === 'plain' ? 0 : blocks.length * Math.log10(Math.SQRT2);
+  const warning =
+    decades > 25
+      ? `untrained and unnormalised (BatchNorm is the identity): activations grow ~√2 per block, ~1e${Math.round(decades)} by the head${decades > 38 ? ', past float32 (outputs overflow to Inf/NaN)' : ''}`
+      : null;
+  return { variant, dataset, depth, width, classes, seed, inputSize, blocks, params, layers, name, warning };
 }
 
 const conv = (side: number, k: number, stride: number, pad: number) => Math.floor((side + 2 * pad - k) / stride) + 1;

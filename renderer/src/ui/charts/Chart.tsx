@@ -62,7 +62,8 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
           .map((p) => ({
             ...p,
             y: ty(p.y),
-            ...(p.low !== undefined ? { low: ty(Math.max(p.low, p.y * 1e-3)) } : {}),
+            // An interval reaching 0 has no lower end on a log axis: it is drawn from the point up.
+            ...(p.low !== undefined ? { low: p.low > 0 ? ty(p.low) : ty(p.y) } : {}),
             ...(p.high !== undefined ? { high: ty(p.high) } : {}),
           })),
       }))
