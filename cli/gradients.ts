@@ -1,6 +1,7 @@
+import { errorLine } from '../renderer/src/core/text';
 import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
-import { loadBatch } from '../renderer/src/lab/inputs';
+import { loadImage } from '../renderer/src/lab/inputs';
 import { PathEngine, type PathStudy, pathStudy } from '../renderer/src/lab/paths';
 import { modelSessions } from '../renderer/src/lab/sessions';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
@@ -15,9 +16,10 @@ export interface GradOptions extends WorkOptions {
 async function oneImage(work: Work, index: number) {
   const { set } = work.source;
   if (index >= set.count) throw new InputError(`--index ${index}: ${set.title} has ${set.count} image(s)`);
-  const batch = await loadBatch(set, [index], work.input, work.preprocessing);
-  if (!batch.tensor) throw new InputError(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
-  return { tensor: batch.tensor, name: set.name(index), label: set.label(index) };
+  const { tensor } = await loadImage(set, index, work.input, work.preprocessing).catch((error: unknown) => {
+    throw new InputError(errorLine(error));
+  });
+  return { tensor, name: set.name(index), label: set.label(index) };
 }
 
 /** The stable JSON of `skipscope grad --json` (schema "skipscope.grad/1", docs/cli.md). */

@@ -35,6 +35,16 @@ export function toJsonValue(value: unknown): unknown {
   return value;
 }
 
+/** The provenance lines every CSV export starts with: model, data, preprocessing, runtime. */
+function metaComments(meta: ResultMeta): string[] {
+  return [
+    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
+    `# data ${meta.data.title} (${meta.data.count} images, id ${meta.data.id})`,
+    `# preprocessing ${JSON.stringify(meta.preprocessing)}`,
+    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+  ];
+}
+
 /** The report of a lesion study (schema skipscope.lesion/1, the same as `skipscope lesion --json`). */
 export function lesionReport(meta: ResultMeta, sweep: SweepRequest, result: SweepResult) {
   return { schema: 'skipscope.lesion/1' as const, ...meta, sweep, result: toJsonValue(result), ms: result.ms };
@@ -50,10 +60,7 @@ const pct = (p: Proportion) => [
 export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult): string {
   const head = [
     `# skipscope lesion study: ${JSON.stringify(sweep)}`,
-    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
-    `# data ${meta.data.title} (${meta.data.count} images, id ${meta.data.id})`,
-    `# preprocessing ${JSON.stringify(meta.preprocessing)}`,
-    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    ...metaComments(meta),
     `# intact top-1 ${pct(r.intact)[0]} % of ${r.intact.n}; intervals are 95 % Wilson`,
   ];
   const rows: (string | number)[][] = [];
@@ -151,10 +158,7 @@ export function gradientCsv(
   const num = (x: number | null) => (x === null ? '' : x.toExponential(8));
   const lines = [
     `# skipscope gradients: cross-entropy of ${g.name} against class ${g.target} (${g.targetSource}), loss ${g.loss}`,
-    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
-    `# data ${meta.data.title} (id ${meta.data.id})`,
-    `# preprocessing ${JSON.stringify(meta.preprocessing)}`,
-    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    ...metaComments(meta),
     '# norms are L2 over the whole tensor; skip/branch: the gradient reaching the block input through each path',
     'where,index,grad_norm,via_skip,via_branch',
     `input,,${num(g.input)},,`,
@@ -181,9 +185,7 @@ export function pathCsv(
 ): string {
   const lines = [
     `# skipscope paths: ${s.blocks} blocks, 2^${s.blocks} paths; image ${s.name}, class ${s.target}`,
-    `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
-    `# data ${meta.data.title} (id ${meta.data.id}); preprocessing ${JSON.stringify(meta.preprocessing)}`,
-    `# runtime ${meta.runtime.name}${meta.runtime.provider ? ` on ${meta.runtime.provider}` : ''}`,
+    ...metaComments(meta),
     '# gradient norms at the first block input; share = Binomial(n, 1/2); exact = norm of the sum over all paths of',
     '# length k; sampled = mean single-path norm (95 % interval); contribution = sampled mean x C(n, k)',
     s.effective

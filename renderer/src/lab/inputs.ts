@@ -118,3 +118,16 @@ export function padBatch(tensor: HostTensor, size: number): HostTensor {
   data.set(tensor.data as Float32Array);
   return float32(data, [size, ...tensor.dims.slice(1)]);
 }
+
+/** Image `index` of a set as a batch-1 tensor and its pixels; one-line errors for a bad index or an unreadable file. */
+export async function loadImage(
+  set: ImageSet,
+  index: number,
+  input: ModelInput,
+  prep: Preprocessing,
+): Promise<{ tensor: HostTensor; pixels: Uint8Array }> {
+  if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
+  const batch = await loadBatch(set, [index], input, prep);
+  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
+  return { tensor: batch.tensor, pixels: batch.pixels };
+}

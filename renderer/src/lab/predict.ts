@@ -1,6 +1,6 @@
 import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
-import { loadBatch, type ModelInput } from './inputs';
+import { loadImage, type ModelInput } from './inputs';
 import type { HostTensor } from './runtime';
 import type { ModelSessions } from './sessions';
 
@@ -26,15 +26,13 @@ export async function predictOne(
   /** More feeds for the run (e.g. lesion gates for a gated model). */
   extra: Record<string, HostTensor> = {},
 ): Promise<Prediction> {
-  if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
-  const batch = await loadBatch(set, [index], input, prep);
-  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
+  const image = await loadImage(set, index, input, prep);
   const session = await sessions.forBatch(1);
   const started = performance.now();
-  const out = await session.run({ [input.name]: batch.tensor, ...extra }, [input.output]);
+  const out = await session.run({ [input.name]: image.tensor, ...extra }, [input.output]);
   const ms = performance.now() - started;
   return {
-    pixels: batch.pixels,
+    pixels: image.pixels,
     name: set.name(index),
     label: set.label(index),
     logits: Float32Array.from(out[input.output]!.data as Float32Array),

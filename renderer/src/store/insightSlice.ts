@@ -46,10 +46,30 @@ export const createInsightSlice =
       const { imageSet, model } = get();
       return !!imageSet?.labelSet && imageSet.labelSet === model?.labelSet?.name;
     };
-    const ready = () => {
-      const { model, sha256, imageSet, preprocessing } = get();
+    /**
+     * What the one-image experiments (gradients, paths) take: the lab's params for the Run panel's image and
+     * target, and the result key built from them; null until the model, its hash, the images and preprocessing are there.
+     */
+    const imageWork = () => {
+      const { model, sha256, imageSet, preprocessing, imageIndex, gradTarget } = get();
       if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
-      return { model, sha256, imageSet, preprocessing };
+      const useLabel = labelIsTarget();
+      const params = {
+        model: model.key,
+        set: imageSet.id,
+        index: imageIndex,
+        preprocessing,
+        target: gradTarget,
+        useLabel,
+      };
+      const key = (experiment: string, extra: Record<string, unknown> = {}) =>
+        cacheKey({
+          model: sha256,
+          experiment,
+          params: { index: imageIndex, target: gradTarget, useLabel, ...extra, preprocessing },
+          data: imageSet.id,
+        });
+      return { model, params, key };
     };
     return {
       gradTarget: null,
@@ -59,45 +79,16 @@ export const createInsightSlice =
       setOverlay: (overlay) => set({ overlay }),
       lightPath: (litPath) => set({ litPath }),
       gradientKey() {
-        const r = ready();
-        if (!r) return null;
-        const { imageIndex, gradTarget } = get();
-        return cacheKey({
-          model: r.sha256,
-          experiment: 'gradients',
-          params: { index: imageIndex, target: gradTarget, useLabel: labelIsTarget(), preprocessing: r.preprocessing },
-          data: r.imageSet.id,
-        });
+        return imageWork()?.key('gradients') ?? null;
       },
       async computeGradients() {
-        const key = get().gradientKey();
-        const r = ready();
-        if (!key || !r) return;
-        await get().startJob(key, 'gradients', {
-          model: r.model.key,
-          set: r.imageSet.id,
-          index: get().imageIndex,
-          preprocessing: r.preprocessing,
-          target: get().gradTarget,
-          useLabel: labelIsTarget(),
-        });
+        const work = imageWork();
+        if (work) await get().startJob(work.key('gradients'), 'gradients', work.params);
       },
       pathKey(request) {
-        const r = ready();
-        if (!r || r.model.analysis.topology.blocks.length === 0) return null;
-        const { imageIndex, gradTarget } = get();
-        return cacheKey({
-          model: r.sha256,
-          experiment: 'paths',
-          params: {
-            index: imageIndex,
-            target: gradTarget,
-            useLabel: labelIsTarget(),
-            request,
-            preprocessing: r.preprocessing,
-          },
-          data: r.imageSet.id,
-        });
+        const work = imageWork();
+        if (!work || work.model.analysis.topology.blocks.length === 0) return null;
+        return work.key('paths', { request });
       },
       initKey(variants) {
         const { imageSet, imageIndex } = get();
@@ -122,17 +113,8 @@ export const createInsightSlice =
       },
       async startPathStudy(request) {
         const key = get().pathKey(request);
-        const r = ready();
-        if (!key || !r) return;
-        await get().startJob(key, 'pathStudy', {
-          model: r.model.key,
-          set: r.imageSet.id,
-          index: get().imageIndex,
-          preprocessing: r.preprocessing,
-          target: get().gradTarget,
-          useLabel: labelIsTarget(),
-          ...request,
-        });
+        const work = imageWork();
+        if (key && work) await get().startJob(key, 'pathStudy', { ...work.params, ...request });
       },
     };
   };

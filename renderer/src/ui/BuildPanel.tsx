@@ -15,7 +15,8 @@ import { errorLine } from '../core/text';
 import { themes } from '../scene/theme';
 import { useApp, useServices } from '../store/store';
 import type { InitComparison } from '../worker/protocol';
-import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { Chart, type ChartSeries } from './charts/Chart';
+import { ChartExports } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatCount } from './format';
@@ -169,7 +170,7 @@ const DEPTHS = [20, 32, 44, 56, 110];
  * first layers.
  */
 export function InitPanel() {
-  const { cache, host } = useServices();
+  const { cache } = useServices();
   useSyncExternalStore(
     (l) => cache.subscribe(l),
     () => cache.version,
@@ -290,31 +291,7 @@ export function InitPanel() {
             </tbody>
           </table>
           <div className="row exports">
-            <button
-              type="button"
-              onClick={() =>
-                chart.current &&
-                void saveBytes(
-                  host,
-                  `init-depth${depth}.svg`,
-                  new TextEncoder().encode(svgText(chart.current)),
-                  'image/svg+xml',
-                )
-              }
-            >
-              SVG
-            </button>
-            <button
-              type="button"
-              onClick={() =>
-                chart.current &&
-                void svgToPng(chart.current, 2, theme.background).then((png) =>
-                  saveBytes(host, `init-depth${depth}.png`, png, 'image/png'),
-                )
-              }
-            >
-              PNG
-            </button>
+            <ChartExports chart={chart} base={`init-depth${depth}`} background={theme.background} />
           </div>
         </div>
       )}

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
-import { gradientCsv, type ResultMeta } from '../lab/export';
+import { gradientCsv } from '../lab/export';
 import type { GradientView } from '../lab/gradients';
 import { themes } from '../scene/theme';
 import type { OpenModel } from '../store/modelSlice';
 import { useApp, useAppStore, useServices } from '../store/store';
-import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { Chart, type ChartSeries } from './charts/Chart';
+import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { saveBytes } from './exportReport';
 
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
@@ -28,15 +29,10 @@ export function GradientPanel({ model }: { model: OpenModel }) {
   const setTarget = useApp((s) => s.setGradTarget);
   const overlay = useApp((s) => s.overlay);
   const setOverlay = useApp((s) => s.setOverlay);
-  const imageSet = useApp((s) => s.imageSet);
-  const preprocessing = useApp((s) => s.preprocessing);
-  const sha256 = useApp((s) => s.sha256);
   const runtime = useApp((s) => s.runtime);
-  const provider = useApp((s) => s.provider);
   const theme = themes[useApp((s) => s.theme)];
   const result = cache.get<GradientView>(key);
   const chart = useRef<SVGSVGElement>(null);
-  const weightsChart = useRef<SVGSVGElement>(null);
   const { topology } = model.analysis;
   const labels = model.labelSet?.classes ?? [];
   const classes = model.input?.classes ?? labels.length;
@@ -57,15 +53,7 @@ export function GradientPanel({ model }: { model: OpenModel }) {
     setOverlay(shown.kind === 'gradient' ? gradientOverlay(result) : skipShareOverlay(result));
   }, [result, store, setOverlay]);
 
-  const meta: ResultMeta | null =
-    sha256 && imageSet && preprocessing
-      ? {
-          model: { file: model.name, sha256 },
-          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
-          preprocessing,
-          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
-        }
-      : null;
+  const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-gradients-${result?.name.replace(/[^\w.-]+/g, '_') ?? ''}`;
   const layerName = (layer: number) => model.analysis.model.graph.nodes[layer]?.name || `node ${layer}`;
 
@@ -203,7 +191,6 @@ export function GradientPanel({ model }: { model: OpenModel }) {
             />
           )}
           <Chart
-            ref={weightsChart}
             title="Weight-gradient norm per layer"
             xLabel="weighted layer (input → output)"
             yLabel="‖∂L/∂W‖ (log)"
@@ -241,28 +228,7 @@ export function GradientPanel({ model }: { model: OpenModel }) {
               >
                 CSV
               </button>
-              <button
-                type="button"
-                data-testid="grad-svg"
-                onClick={() =>
-                  chart.current &&
-                  void saveBytes(host, `${base}.svg`, new TextEncoder().encode(svgText(chart.current)), 'image/svg+xml')
-                }
-              >
-                SVG
-              </button>
-              <button
-                type="button"
-                data-testid="grad-png"
-                onClick={() =>
-                  chart.current &&
-                  void svgToPng(chart.current, 2, theme.background).then((png) =>
-                    saveBytes(host, `${base}.png`, png, 'image/png'),
-                  )
-                }
-              >
-                PNG
-              </button>
+              <ChartExports chart={chart} base={base} background={theme.background} testId="grad" />
             </div>
           )}
         </div>

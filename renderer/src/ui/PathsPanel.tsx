@@ -1,11 +1,12 @@
 import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { pathCsv, type ResultMeta } from '../lab/export';
+import { pathCsv } from '../lab/export';
 import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../lab/paths';
 import { seededRandom } from '../lab/stats';
 import { themes } from '../scene/theme';
 import type { OpenModel } from '../store/modelSlice';
 import { useApp, useServices } from '../store/store';
-import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { Chart, type ChartSeries } from './charts/Chart';
+import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 
@@ -33,10 +34,6 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const start = useApp((s) => s.startPathStudy);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
-  const provider = useApp((s) => s.provider);
-  const sha256 = useApp((s) => s.sha256);
-  const imageSet = useApp((s) => s.imageSet);
-  const preprocessing = useApp((s) => s.preprocessing);
   const litPath = useApp((s) => s.litPath);
   const lightPath = useApp((s) => s.lightPath);
   const theme = themes[useApp((s) => s.theme)];
@@ -50,15 +47,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const mean = n / 2;
   const sd = Math.sqrt(n) / 2;
 
-  const meta: ResultMeta | null =
-    sha256 && imageSet && preprocessing
-      ? {
-          model: { file: model.name, sha256 },
-          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
-          preprocessing,
-          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
-        }
-      : null;
+  const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-paths`;
   const effective = shown?.effective ?? null;
   const bands = effective
@@ -219,35 +208,18 @@ export function PathsPanel({ model }: { model: OpenModel }) {
               >
                 CSV
               </button>
-              {[lengthsChart, gradChart].map((ref, i) => (
-                <span key={ref === lengthsChart ? 'lengths' : 'grad'}>
-                  <button
-                    type="button"
-                    onClick={() =>
-                      ref.current &&
-                      void saveBytes(
-                        host,
-                        `${base}-${i ? 'gradients' : 'lengths'}.svg`,
-                        new TextEncoder().encode(svgText(ref.current)),
-                        'image/svg+xml',
-                      )
-                    }
-                  >
-                    SVG {i ? '(gradients)' : '(lengths)'}
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() =>
-                      ref.current &&
-                      void svgToPng(ref.current, 2, theme.background).then((png) =>
-                        saveBytes(host, `${base}-${i ? 'gradients' : 'lengths'}.png`, png, 'image/png'),
-                      )
-                    }
-                  >
-                    PNG
-                  </button>
-                </span>
-              ))}
+              <ChartExports
+                chart={lengthsChart}
+                base={`${base}-lengths`}
+                background={theme.background}
+                label="lengths"
+              />
+              <ChartExports
+                chart={gradChart}
+                base={`${base}-gradients`}
+                background={theme.background}
+                label="gradients"
+              />
             </div>
           )}
         </div>

@@ -1,13 +1,14 @@
 import { useRef, useState, useSyncExternalStore } from 'react';
 import type { Topology } from '../core/topology/types';
-import { lesionCsv, lesionReport, type ResultMeta } from '../lab/export';
+import { lesionCsv, lesionReport } from '../lab/export';
 import type { LesionScore } from '../lab/lesion';
 import { describeSweep, type SweepRequest, type SweepResult } from '../lab/lesionLab';
 import type { SweepPartial } from '../lab/sweeps';
 import { themes } from '../scene/theme';
 import type { OpenModel } from '../store/modelSlice';
 import { useApp, useServices } from '../store/store';
-import { Chart, type ChartSeries, svgText, svgToPng } from './charts/Chart';
+import { Chart, type ChartSeries } from './charts/Chart';
+import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatDuration } from './format';
@@ -51,10 +52,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const start = useApp((s) => s.startSweep);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
-  const provider = useApp((s) => s.provider);
-  const sha256 = useApp((s) => s.sha256);
   const imageSet = useApp((s) => s.imageSet);
-  const preprocessing = useApp((s) => s.preprocessing);
   const themeName = useApp((s) => s.theme);
   const theme = themes[themeName];
   const result = cache.get<SweepResult>(key);
@@ -66,15 +64,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
     request.kind === 'stochastic' &&
     (request.ps.length === 0 || request.ps.some((p) => !(p >= 0 && p <= 1)));
   const base = `${model.name.replace(/\.onnx$/i, '')}.${describeSweep(request)}`;
-  const meta: ResultMeta | null =
-    sha256 && imageSet && preprocessing
-      ? {
-          model: { file: model.name, sha256 },
-          data: { title: imageSet.title, id: imageSet.id, count: imageSet.count },
-          preprocessing,
-          runtime: { name: 'onnxruntime-web', ...(provider ? { provider } : {}) },
-        }
-      : null;
+  const meta = useResultMeta(model);
 
   return (
     <section className={`panel${expanded ? ' expanded' : ''}`} aria-label="Lesion studies" data-testid="sweep-panel">
@@ -245,28 +235,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
             >
               JSON
             </button>
-            <button
-              type="button"
-              data-testid="sweep-svg"
-              onClick={() =>
-                chart.current &&
-                void saveBytes(host, `${base}.svg`, new TextEncoder().encode(svgText(chart.current)), 'image/svg+xml')
-              }
-            >
-              SVG
-            </button>
-            <button
-              type="button"
-              data-testid="sweep-png"
-              onClick={() =>
-                chart.current &&
-                void svgToPng(chart.current, 2, theme.background).then((png) =>
-                  saveBytes(host, `${base}.png`, png, 'image/png'),
-                )
-              }
-            >
-              PNG
-            </button>
+            <ChartExports chart={chart} base={base} background={theme.background} testId="sweep" />
           </div>
         </>
       )}

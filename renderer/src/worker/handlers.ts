@@ -13,7 +13,7 @@ import { argmaxRow } from '../data/labels';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { GradientEngine, saliencyMap } from '../lab/gradients';
-import { describeInput, loadBatch, type ModelInput } from '../lab/inputs';
+import { describeInput, loadImage, type ModelInput } from '../lab/inputs';
 import { checkpoint, type JobContext } from '../lab/job';
 import { LesionEngine } from '../lab/lesion';
 import { runSweep } from '../lab/lesionLab';
@@ -205,7 +205,7 @@ export function createLabHandlers(options: {
       const loaded = await model(key);
       const input = imageInput(loaded);
       const images = set(id);
-      const image = await oneImage(images, index, input, preprocessing);
+      const image = await loadImage(images, index, input, preprocessing);
       if (!loaded.gradient) {
         const { model: m, topology } = loaded.analysis;
         loaded.gradient = GradientEngine.create(requireRuntime(), m, topology);
@@ -237,7 +237,7 @@ export function createLabHandlers(options: {
       const { model: m, topology } = loaded.analysis;
       if (topology.blocks.length === 0) throw new Error('this network has no residual blocks, so no paths to study');
       const images = set(id);
-      const image = await oneImage(images, index, input, preprocessing);
+      const image = await loadImage(images, index, input, preprocessing);
       let chosen = target ?? (useLabel ? images.label(index) : null);
       if (chosen === null) {
         const session = await loaded.sessions.forBatch(1);
@@ -267,7 +267,7 @@ export function createLabHandlers(options: {
         const model = decodeModel(encodeModel(built.model), { name: `${built.architecture.name}.onnx` });
         const topology = detectTopology(model);
         const input = describeInput(model, topology);
-        const image = await oneImage(images, index, input, preprocessing);
+        const image = await loadImage(images, index, input, preprocessing);
         const engine = await GradientEngine.create(requireRuntime(), model, topology);
         try {
           // The CIFAR-10 label when the set has one, else class 0 (an untrained net has no meaningful top-1).
@@ -298,14 +298,6 @@ export function createLabHandlers(options: {
       return payload;
     },
   };
-}
-
-async function oneImage(images: ImageSet, index: number, input: ModelInput, preprocessing: Preprocessing) {
-  if (!(index >= 0 && index < images.count))
-    throw new Error(`no image ${index} in ${images.title} (it has ${images.count})`);
-  const batch = await loadBatch(images, [index], input, preprocessing);
-  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${images.name(index)} could not be read`);
-  return { tensor: batch.tensor, pixels: batch.pixels };
 }
 
 function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
