@@ -36,7 +36,7 @@ export function toJsonValue(value: unknown): unknown {
 }
 
 /** The provenance lines every CSV export starts with: model, data, preprocessing, runtime. */
-function metaComments(meta: ResultMeta): string[] {
+export function metaComments(meta: ResultMeta): string[] {
   return [
     `# model ${meta.model.file} sha256 ${meta.model.sha256}`,
     `# data ${meta.data.title} (${meta.data.count} images, id ${meta.data.id})`,
