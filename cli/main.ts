@@ -11,6 +11,7 @@ import { grad, paths } from './gradients';
 import { lesion } from './lesion';
 import type { NodeProvider } from './ortNode';
 import { predict } from './predict';
+import { signalCommand } from './signal';
 import { InputError } from './work';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
@@ -35,6 +36,9 @@ Commands:
   paths MODEL (--image FILE | --cifar-bin FILE | --data DIR) [--index I] [--target C] [--samples N] [--exact] [--seed S] [--json]
       the 2^n-path view: Binomial(n, 1/2) lengths, exact per-length gradient sums (--exact), and N sampled
       paths per length (default 64; lengths with fewer paths are enumerated)
+  signal MODEL (--images FILE|DIR | --cifar-bin FILE | --data DIR) [--count N] [--batch N] [--json]
+      the forward signal on the first N images (default 64): ||F(x)||/||x|| per residual block, activation norms
+      by depth, cosines between early and late features and between different images (plain nets: per layer)
   build (resnet|preact|plain) --depth D [--dataset cifar|imagenet] [--width W] [--classes K] [--seed S] -o FILE [--json]
       a He-initialised network of any depth as ONNX: CIFAR 6n+2 (20, 56, 110, 1202…) or ImageNet 18/34/50/101/152;
       post-activation ResNet, pre-activation ResNet, or the plain net with the same layers and no skips
@@ -245,6 +249,7 @@ export async function main(
     if (command === 'grad') return await gradCommand(rest, out);
     if (command === 'paths') return await pathsCommand(rest, out);
     if (command === 'build') return await buildCommand(rest, out);
+    if (command === 'signal') return await signalCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {

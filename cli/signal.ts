@@ -1,0 +1,162 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Preprocessing } from '../renderer/src/core/catalog';
+import { errorLine } from '../renderer/src/core/text';
+import { SHORTCUT_NAMES } from '../renderer/src/core/topology/types';
+import { loadImage } from '../renderer/src/lab/inputs';
+import { type SignalResult, type Spread, signalStudy } from '../renderer/src/lab/signal';
+import type { NodeProvider } from './ortNode';
+import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
+
+/**
+ * `skipscope signal MODEL (--images FILE|DIR | --cifar-bin FILE… | --data DIR | --image FILE) [--count N]
+ * [--batch N] [--provider cpu|cuda] [--json]`: parses the arguments (bad ones: InputError, exit 2) and runs it.
+ */
+export async function signalCommand(args: string[], out: (s: string) => void): Promise<number> {
+  let parsed: ReturnType<typeof parseSignalArgs>;
+  try {
+    parsed = parseSignalArgs(args);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(
+      `${(error as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see skipscope --help)`,
+    );
+  }
+  await signal(parsed, out);
+  return 0;
+}
+
+function parseSignalArgs(args: string[]): SignalOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      images: { type: 'string' },
+      data: { type: 'string' },
+      image: { type: 'string' },
+      'cifar-bin': { type: 'string', multiple: true },
+      count: { type: 'string' },
+      batch: { type: 'string' },
+      provider: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new InputError('signal takes exactly one model file (see skipscope --help)');
+  const whole = (flag: string, v: string | undefined, fallback?: number) => {
+    if (v === undefined && fallback !== undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} takes a positive integer`);
+    return n;
+  };
+  const provider = values.provider;
+  if (provider !== undefined && !['cpu', 'cuda', 'tensorrt', 'webgpu'].includes(provider))
+    throw new InputError(`unknown provider "${provider}" (cpu, cuda, tensorrt or webgpu)`);
+  // --images takes a folder (one subfolder per class, or any images) or one image file.
+  let { data, image } = values;
+  if (values.images !== undefined) {
+    if (data !== undefined || image !== undefined || values['cifar-bin'])
+      throw new InputError('signal takes one of --images, --data, --image or --cifar-bin');
+    if (!existsSync(values.images)) throw new InputError(`${basename(values.images)}: no such file or folder`);
+    if (statSync(values.images).isDirectory()) data = values.images;
+    else image = values.images;
+  }
+  return {
+    model: positionals[0]!,
+    ...(data !== undefined ? { data } : {}),
+    ...(image !== undefined ? { image } : {}),
+    ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] } : {}),
+    ...(values.batch !== undefined ? { batch: whole('--batch', values.batch) } : {}),
+    ...(provider ? { provider: provider as NodeProvider } : {}),
+    count: whole('--count', values.count, 64),
+    json: !!values.json,
+  };
+}
+
+export interface SignalOptions extends WorkOptions {
+  /** The first `count` images of the set. */
+  count: number;
+  json: boolean;
+}
+
+/** The stable JSON of `skipscope signal --json` (schema "skipscope.signal/1", docs/cli.md). */
+export interface SignalJson {
+  schema: 'skipscope.signal/1';
+  model: { file: string; sha256: string };
+  data: Work['header']['data'];
+  preprocessing: Preprocessing;
+  runtime: { name: string; provider: string };
+  kind: SignalResult['kind'];
+  pointsAt: SignalResult['pointsAt'];
+  setting: SignalResult['setting'];
+  images: { count: number; skipped: number; batch: number; pairs: number; names: string[] };
+  /** 1-based `block` and `stage`; `reference` and `previous` are indices into `points`. */
+  points: (Omit<SignalResult['points'][number], 'block' | 'stage'> & { block: number | null; stage: number | null })[];
+  blocks: (Omit<SignalResult['blocks'][number], 'block' | 'stage'> & { block: number; stage: number })[];
+  ms: number;
+}
+
+/** `skipscope signal`: ‖F(x)‖/‖x‖ per block, activation norms and cosines by depth, on the first N images of a set. */
+export async function signal(options: SignalOptions, out: (s: string) => void): Promise<void> {
+  const work = await openWork(options, 'signal');
+  // A fixed-size set (CIFAR binaries) of another size than the model takes is the user's to fix: exit 2, one line.
+  // (Files are resized, and an unreadable one is skipped by the study.)
+  if (work.source.set.nativeSide !== null)
+    await loadImage(work.source.set, 0, work.input, work.preprocessing).catch((error: unknown) => {
+      throw new InputError(errorLine(error));
+    });
+  const r = await withProgress('forward signal', (job) =>
+    signalStudy(
+      work.runtime,
+      work.analysis,
+      work.input,
+      work.source.set,
+      { count: options.count, preprocessing: work.preprocessing },
+      job as never,
+    ),
+  );
+  const plusOne = (x: number | null) => (x === null ? null : x + 1);
+  const report: SignalJson = {
+    schema: 'skipscope.signal/1',
+    ...work.header,
+    runtime: { name: work.runtime.name, provider: r.provider },
+    kind: r.kind,
+    pointsAt: r.pointsAt,
+    setting: r.setting,
+    images: { count: r.images.count, skipped: r.images.skipped, batch: r.batch, pairs: r.pairs, names: r.images.names },
+    points: r.points.map((p) => ({ ...p, block: plusOne(p.block), stage: plusOne(p.stage) })),
+    blocks: r.blocks.map((b) => ({ ...b, block: b.block + 1, stage: b.stage + 1 })),
+    ms: r.ms,
+  };
+  out(options.json ? JSON.stringify(report, null, 2) : formatSignal(report));
+}
+
+const e3 = (s: Spread | null) => (s ? s.mean.toExponential(3) : '—');
+const f3 = (s: Spread | null) => (s ? s.mean.toFixed(3) : '—');
+const range = (s: Spread | null, digits = 3) =>
+  s ? `${s.mean.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '—';
+
+function formatSignal(r: SignalJson): string {
+  const lines = [
+    `${r.model.file}: ${r.kind}, ${r.images.count} images of ${r.data.title} (batches of ${r.images.batch}, ${r.images.pairs} image pairs), ${r.runtime.provider}`,
+    `  setting: ${r.setting.text}`,
+    '  means over images; cos vs earliest: the earliest point of the same shape; between images: different images of a batch',
+    '  point                 depth  shape         ‖h‖        rms        cos vs earliest  cos vs previous  cos between images',
+  ];
+  for (const p of r.points)
+    lines.push(
+      `  ${p.label.padEnd(20)}  ${String(p.depth).padStart(5)}  ${(p.shape?.join('×') ?? '?').padEnd(12)}  ${e3(p.norm).padStart(9)}  ${e3(p.rms).padStart(9)}  ${f3(p.cosReference).padStart(15)}  ${f3(p.cosPrevious).padStart(15)}  ${range(p.cosInputs)}`,
+    );
+  if (r.blocks.length) {
+    lines.push('  block  stage  shortcut     ‖F(x)‖/‖shortcut(x)‖ mean (min–max)   cos(F(x), shortcut(x))');
+    for (const b of r.blocks)
+      lines.push(
+        `  ${String(b.block).padStart(5)}  ${String(b.stage).padStart(5)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(11)}  ${range(b.ratio).padEnd(35)}  ${f3(b.cosBranchShortcut)}`,
+      );
+  } else
+    lines.push(
+      '  no residual blocks: ‖F(x)‖/‖x‖ needs residual joins; the points above are the inputs of the weighted layers',
+    );
+  return lines.join('\n');
+}
