@@ -12,6 +12,7 @@ import { lesion } from './lesion';
 import type { NodeProvider } from './ortNode';
 import { predict } from './predict';
 import { signalCommand } from './signal';
+import { trainCommand } from './train';
 import { InputError } from './work';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
@@ -42,6 +43,10 @@ Commands:
   build (resnet|preact|plain) --depth D [--dataset cifar|imagenet] [--width W] [--classes K] [--seed S] -o FILE [--json]
       a He-initialised network of any depth as ONNX: CIFAR 6n+2 (20, 56, 110, 1202…) or ImageNet 18/34/50/101/152;
       post-activation ResNet, pre-activation ResNet, or the plain net with the same layers and no skips
+  train (resnet|preact|plain) --depth D (--data DIR | --cifar-bin FILE…) --epochs E [--batch B] [--lr LR] [--seed S]
+        [--width W] [--schedule constant|step|cosine] [--momentum M] [--weight-decay WD] [--no-augment] [--limit N]
+        -o OUT.onnx [--json-log FILE] [--json]
+      builds a CIFAR network and trains it with SGD (BatchNorm in training mode) on Skipscope's own training graph
 
 Options:
   --json    print the stable JSON report (schemas in docs/cli.md)
@@ -249,6 +254,7 @@ export async function main(
     if (command === 'grad') return await gradCommand(rest, out);
     if (command === 'paths') return await pathsCommand(rest, out);
     if (command === 'build') return await buildCommand(rest, out);
+    if (command === 'train') return await trainCommand(rest, out);
     if (command === 'signal') return await signalCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {

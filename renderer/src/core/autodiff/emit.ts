@@ -43,6 +43,13 @@ export function createEmitter(b: GraphBuilder, prefix = 'grad'): Emitter {
         ? op('ReduceSum', [x, intsConst(axes)], { keepdims: keep })
         : op('ReduceSum', [x], { axes: ints(axes), keepdims: keep });
     },
+    reduce(opType, x, axes, keepdims) {
+      if (opType === 'ReduceSum') return e.reduceSum(x, axes, keepdims);
+      const keep = int(keepdims ? 1 : 0);
+      return opset >= 18
+        ? op(opType, [x, intsConst(axes)], { keepdims: keep })
+        : op(opType, [x], { axes: ints(axes), keepdims: keep });
+    },
     slice(x, starts, ends, axes, steps) {
       if (opset >= 10) {
         const inputs = [x, intsConst(starts), intsConst(ends), intsConst(axes)];

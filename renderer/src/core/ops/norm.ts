@@ -1,14 +1,63 @@
 import { attrFloat, attrInt } from '../onnx/attrs';
-import { type BackwardContext, each, type OpDef, sameAsInput } from './types';
+import { type BackwardContext, type Emitter, each, type OpDef, sameAsInput } from './types';
+
+/** What a batch-statistics BatchNormalization computes on the way: tensors shaped [1, C, 1, …] except `normalised`. */
+export interface BatchMoments {
+  /** The reduced axes: every axis but the channels (N, H, W). */
+  axes: number[];
+  mean: string;
+  /** Biased (population) variance over the batch: what the normalisation divides by, as PyTorch does. */
+  variance: string;
+  /** 1/√(σ² + ε). */
+  invStd: string;
+  /** x̂ = (x − μ) · invStd, shaped like x. */
+  normalised: string;
+}
+
+/** Batch mean and biased variance of `x` over N and the spatial axes (two passes: the variance of x − μ). */
+export function batchMoments(e: Emitter, x: string, rank: number, epsilon: number): BatchMoments {
+  const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+  const mean = e.reduce('ReduceMean', x, axes, true);
+  const centred = e.op('Sub', [x, mean]);
+  const variance = e.reduce('ReduceMean', e.op('Mul', [centred, centred]), axes, true);
+  const invStd = e.op('Div', [e.scalar(1), e.op('Sqrt', [e.op('Add', [variance, e.scalar(epsilon)])])]);
+  return { axes, mean, variance, invStd, normalised: e.op('Mul', [centred, invStd]) };
+}
 
 /**
- * BatchNormalization in inference form, y = (x − μ)/√(σ² + ε) · γ + β, is a per-channel affine map:
+ * BatchNormalization in training mode normalises with the batch's own statistics, so μ and σ² depend on x:
+ * with x̂ = (x − μ)/√(σ² + ε) over the M = N·H·W values of a channel,
+ * ∂L/∂β = Σ g, ∂L/∂γ = Σ g·x̂, ∂L/∂x = γ/√(σ² + ε) · (g − mean(g) − x̂ · mean(g·x̂)).
+ * The statistics are recomputed from x here (the forward lowering computes its own copy).
+ */
+function batchNormTrainingBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const x = ctx.shape(node.inputs[0]!);
+  if (!x) ctx.fail('its input shape is unknown');
+  const [input, scale] = node.inputs as [string, string];
+  const { axes, invStd, normalised } = batchMoments(e, input, x.length, attrFloat(node, 'epsilon', 1e-5));
+  const g = ctx.grad()!;
+  const gx = e.op('Mul', [g, normalised]);
+  const out: (string | undefined)[] = [];
+  if (ctx.needs(0)) {
+    const channel = [x[1]!, ...x.slice(2).map(() => 1)];
+    const centredG = e.op('Sub', [g, e.reduce('ReduceMean', g, axes, true)]);
+    const inner = e.op('Sub', [centredG, e.op('Mul', [normalised, e.reduce('ReduceMean', gx, axes, true)])]);
+    out[0] = e.op('Mul', [inner, e.op('Mul', [e.reshape(scale, channel), invStd])]);
+  }
+  if (ctx.needs(1)) out[1] = e.reduceSum(gx, axes, false);
+  if (ctx.needs(2)) out[2] = e.reduceSum(g, axes, false);
+  return out;
+}
+
+/**
+ * BatchNormalization in inference form (training mode: see batchNormTrainingBackward), y = (x − μ)/√(σ² + ε) · γ + β, is a per-channel affine map:
  * ∂L/∂x = g · γ/√(σ² + ε), ∂L/∂γ = Σ g · x̂, ∂L/∂β = Σ g (sums over batch and space). The running
  * statistics are not learned, so no gradient flows to them.
  */
 function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
-  if (attrInt(node, 'training_mode', 0) === 1) ctx.fail('it is in training mode');
+  if (attrInt(node, 'training_mode', 0) === 1) return batchNormTrainingBackward(ctx);
   const x = ctx.shape(node.inputs[0]!);
   if (!x) ctx.fail('its input shape is unknown');
   const [input, scale, , mean, variance] = node.inputs as [string, string, string, string, string];

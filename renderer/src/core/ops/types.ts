@@ -35,6 +35,8 @@ export interface Emitter {
   floats(dims: readonly number[], values: ArrayLike<number>): string;
   scalar(value: number): string;
   reduceSum(x: string, axes: readonly number[], keepdims: boolean): string;
+  /** ReduceMean, ReduceMax, … over `axes` (axes as an attribute before opset 18, as an input from it). */
+  reduce(opType: string, x: string, axes: readonly number[], keepdims: boolean): string;
   slice(
     x: string,
     starts: readonly number[],
