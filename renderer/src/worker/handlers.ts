@@ -21,6 +21,7 @@ import { PathEngine, type PathStudy, pathStudy } from '../lab/paths';
 import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
+import { signalStudy } from '../lab/signal';
 import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel } from './protocol';
 
 interface LoadedModel {
@@ -289,6 +290,10 @@ export function createLabHandlers(options: {
         context.progress(out.length, variants.length, [...out], built.architecture.name);
       }
       return out;
+    },
+    async signal({ model: key, set: id, preprocessing, count }, job) {
+      const loaded = await model(key);
+      return signalStudy(requireRuntime(), loaded.analysis, imageInput(loaded), set(id), { count, preprocessing }, job);
     },
     async benchmark({ model: key, batch, runs }, job) {
       const loaded = await model(key);

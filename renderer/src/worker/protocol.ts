@@ -12,6 +12,7 @@ import type { LesionEvaluation, LesionScore } from '../lab/lesion';
 import type { SweepRequest, SweepResult } from '../lab/lesionLab';
 import type { PathStudy } from '../lab/paths';
 import type { Prediction } from '../lab/predict';
+import type { SignalResult } from '../lab/signal';
 import type { SweepPartial } from '../lab/sweeps';
 
 /** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
@@ -110,6 +111,11 @@ export interface LabMethods {
     index: number;
     preprocessing: Preprocessing;
   }): InitComparison[];
+  /**
+   * The forward signal of the open model on the first `count` images of a set: ‖F(x)‖/‖shortcut(x)‖ per block,
+   * activation norms by depth, cosines between early and late features and between different images.
+   */
+  signal(p: { model: string; set: string; preprocessing: Preprocessing; count: number }): SignalResult;
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
