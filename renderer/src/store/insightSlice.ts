@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { BuildOptions } from '../core/build/resnet';
 import { presetFor } from '../data/preprocess';
 import { cacheKey } from '../lab/cache';
+import type { SignalResult } from '../lab/signal';
 import type { AppState, Services } from './store';
 
 /** Per-block values painted on the 3D blocks (colour and a bar), with what they are. */
@@ -12,6 +13,16 @@ export interface BlockOverlay {
   /** Log colour scale (gradient norms span decades) or linear 0…1 (shares). */
   scale: 'log' | 'linear';
   label: string;
+}
+
+/** ‖F(x)‖/‖shortcut(x)‖ per block from the last forward-signal study of a model (for colouring the 3D blocks). */
+export interface BlockSignal {
+  /** Mean over the images, per block; null where it could not be measured. */
+  ratios: (number | null)[];
+  /** How many images of which set, e.g. "64 images of CIFAR-10 test (first 932)". */
+  images: string;
+  /** The result it came from (its cache key). */
+  key: string;
 }
 
 export interface PathStudyRequest {
@@ -26,6 +37,12 @@ export interface InsightSlice {
   overlay: BlockOverlay | null;
   /** A path lit in 3D: per block, true when the path goes through the branch F (false: through the skip). */
   litPath: boolean[] | null;
+  /** The last forward-signal study's per-block ratios, by model key (OpenModel.key). */
+  signal: Record<string, BlockSignal>;
+  setSignal(modelKey: string, value: BlockSignal | null): void;
+  /** The forward-signal study of the open model on the first `count` images of the current set. */
+  signalKey(count: number): string | null;
+  startSignal(count: number): Promise<void>;
   setGradTarget(target: number | null): void;
   setOverlay(overlay: BlockOverlay | null): void;
   lightPath(path: boolean[] | null): void;
@@ -39,7 +56,7 @@ export interface InsightSlice {
 }
 
 export const createInsightSlice =
-  (_services: Services): StateCreator<AppState, [], [], InsightSlice> =>
+  ({ cache }: Services): StateCreator<AppState, [], [], InsightSlice> =>
   (set, get) => {
     /** Whether the image set's labels are the model's classes (then the label is the default target). */
     const labelIsTarget = () => {
@@ -75,6 +92,25 @@ export const createInsightSlice =
       gradTarget: null,
       overlay: null,
       litPath: null,
+      signal: {},
+      setSignal: (modelKey, value) =>
+        set((s) => {
+          const { [modelKey]: _, ...rest } = s.signal;
+          return { signal: value ? { ...rest, [modelKey]: value } : rest };
+        }),
+      signalKey(count) {
+        const { model, sha256, imageSet, preprocessing } = get();
+        if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
+        return cacheKey({ model: sha256, experiment: 'signal', params: { count, preprocessing }, data: imageSet.id });
+      },
+      async startSignal(count) {
+        const key = get().signalKey(count);
+        const { model, imageSet, preprocessing } = get();
+        if (!key || !model || !imageSet || !preprocessing) return;
+        await get().startJob(key, 'signal', { model: model.key, set: imageSet.id, preprocessing, count });
+        const result = cache.get<SignalResult>(key);
+        if (result) get().setSignal(model.key, blockSignal(result, key));
+      },
       setGradTarget: (gradTarget) => set({ gradTarget }),
       setOverlay: (overlay) => set({ overlay }),
       lightPath: (litPath) => set({ litPath }),
@@ -122,4 +158,13 @@ export const createInsightSlice =
 /** The built nets take 32 × 32 images: the open model's preprocessing when it does too, else the preset. */
 function initPreprocessing(state: AppState) {
   return state.model?.input?.side === 32 && state.preprocessing ? state.preprocessing : presetFor(32);
+}
+
+/** The per-block ratios of a forward-signal result, as the store keeps them. */
+export function blockSignal(result: SignalResult, key: string): BlockSignal {
+  return {
+    ratios: result.blocks.map((b) => b.ratio?.mean ?? null),
+    images: `${result.images.count} images of ${result.images.set}`,
+    key,
+  };
 }
