@@ -23,6 +23,7 @@ import { modelSessions } from '../renderer/src/lab/sessions';
 import { singleSweep } from '../renderer/src/lab/sweeps';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
 import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS } from '../tests/e2e/chromium';
+import { trainRows } from './bench-train';
 import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
 
@@ -357,6 +358,8 @@ try {
   await browser.close();
   server.close();
 }
+
+rows.push(...(await trainRows()));
 
 const header = ['measure', 'result', 'target', 'reference', 'status'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -20,11 +20,13 @@ import { float32 } from '../../renderer/src/lab/runtime';
 import {
   augmentPlanar,
   calibrateBatchNorm,
+  createTrainer,
   learningRate,
   PauseGate,
   type StepMetrics,
   trainModel,
 } from '../../renderer/src/lab/train';
+import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { skipscope } from '../helpers/cli';
 import { ROOT } from '../helpers/files';
 import { relErr } from '../helpers/gradReference';
@@ -319,6 +321,23 @@ describe('training loop controls', () => {
       },
     });
     await expect(cancelled).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('the same training graph runs on onnxruntime-web (WASM) and gives onnxruntime-node’s weights', async () => {
+    const x = randoms(8 * 3 * 32 * 32, 21);
+    const y = [0, 1, 2, 3, 4, 5, 6, 7];
+    const results = [];
+    for (const rt of [runtime, createWebRuntime('wasm')]) {
+      const trainer = await createTrainer(rt, buildResNet({ variant: 'preact', depth: 8, width: 4 }).model);
+      const losses = [];
+      for (let i = 0; i < 3; i++) losses.push((await trainer.step(x, y, 0.1)).loss);
+      results.push({ provider: trainer.provider, losses, state: trainer.state() });
+      await trainer.release();
+    }
+    const [node, web] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(web.provider).toBe('wasm');
+    expect(relErr(web.losses, node.losses)).toBeLessThan(1e-5);
+    for (const [name, w] of node.state.params) expect(relErr(web.state.params.get(name)!, w), name).toBeLessThan(1e-5);
   });
 
   it('calibrateBatchNorm makes a deep unnormalised ResNet finite and writes the batch statistics', async () => {

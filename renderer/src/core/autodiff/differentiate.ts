@@ -24,6 +24,8 @@ export interface DifferentiateOptions {
   onInputGrad?: (node: Node, input: number, grad: string, e: Emitter) => string;
   /** Combines the terms of one tensor's gradient; return undefined for the default chain of Adds. */
   accumulate?: (tensor: string, parts: readonly Contribution[], e: Emitter) => string | undefined;
+  /** Convolution gradients written for large batches (see BackwardContext.fastConv). */
+  fastConv?: boolean;
 }
 
 export interface Differentiated {
@@ -127,6 +129,7 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       },
       unbroadcast: (grad, i) => unbroadcast(e, grad, shapes.get(node.inputs[i]!), shapes.get(node.outputs[0]!), fail),
       fail,
+      ...(options.fastConv ? { fastConv: true } : {}),
     };
     const results = def!.backward!(ctx);
     results.forEach((r, i) => {

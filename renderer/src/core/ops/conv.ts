@@ -156,6 +156,74 @@ function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, y: Shape, win
   return e.transpose(cut, [1, 0, ...sp]);
 }
 
+/** Concat of several tensors, at most three inputs per node (onnxruntime's WebGPU Concat misbehaved with nine). */
+function concatAll(e: Emitter, parts: readonly string[], axis: number): string {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length <= 3) return e.op('Concat', parts, { axis: int(axis) });
+  const groups: string[] = [];
+  const size = Math.ceil(parts.length / 3);
+  for (let i = 0; i < parts.length; i += size) groups.push(concatAll(e, parts.slice(i, i + size), axis));
+  return concatAll(e, groups, axis);
+}
+
+/**
+ * ∂L/∂W of a 2-D, ungrouped, undilated convolution as one Gemm: the output gradient G [M, N·Ho·Wo] against the
+ * input's patches P [kH·kW·C, N·Ho·Wo] (kH·kW strided Slices of the padded input with channels moved first):
+ * ∂L/∂W[m, c, i, j] = Σ_{n,y,x} G[n, m, y, x] · X_pad[n, c, y·s + i, x·s + j]. Null where it does not apply.
+ */
+function convWeightGradGemm(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
+  const { e, node } = ctx;
+  if (x.length !== 4 || group !== 1 || win.dilations.some((d) => d !== 1)) return null;
+  const [kh, kw] = win.kernel as [number, number];
+  const [sh, sw] = win.strides as [number, number];
+  const [ho, wo] = [y[2]!, y[3]!];
+  const c = x[1]!;
+  const m = y[1]!;
+  let xp = node.inputs[0]!;
+  if (win.pads.some((p) => p !== 0))
+    xp = e.pad(xp, [0, 0, win.pads[0]!, win.pads[1]!, 0, 0, win.pads[2]!, win.pads[3]!]);
+  // Channels first, so the patches stack along axis 0 (whole planes are copied, not channel runs).
+  const xt = e.transpose(xp, [1, 0, 2, 3]);
+  const whole = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ho === x[2] && wo === x[3];
+  const patches: string[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      patches.push(whole ? xt : e.slice(xt, [i, j], [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1], [2, 3], [sh, sw]));
+  const p = e.reshape(concatAll(e, patches, 0), [kh * kw * c, -1]);
+  const gt = e.reshape(e.transpose(g, [1, 0, 2, 3]), [m, -1]);
+  const dw = e.op('Gemm', [gt, p], { transB: int(1) });
+  return e.transpose(e.reshape(dw, [m, kh, kw, c]), [0, 3, 1, 2]);
+}
+
+/**
+ * ∂L/∂X of a stride-1, ungrouped, undilated 2-D convolution as a convolution: the output gradient with the
+ * weights transposed (C ↔ M) and flipped in space, padded by k − 1 − p. Null where it does not apply.
+ */
+function convInputGradFlipped(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
+  const { e, node } = ctx;
+  if (x.length !== 4 || group !== 1 || win.dilations.some((d) => d !== 1) || win.strides.some((s) => s !== 1))
+    return null;
+  const [kh, kw] = win.kernel as [number, number];
+  const pads = [kh - 1 - win.pads[0]!, kw - 1 - win.pads[1]!, kh - 1 - win.pads[2]!, kw - 1 - win.pads[3]!];
+  if (pads.some((p) => p < 0) || e.opset < 10) return null;
+  // Output size check: (Ho + pads − k + 1) must give back H, W.
+  if (y[2]! + pads[0]! + pads[2]! - kh + 1 !== x[2] || y[3]! + pads[1]! + pads[3]! - kw + 1 !== x[3]) return null;
+  const flipped = e.slice(
+    e.transpose(node.inputs[1]!, [1, 0, 2, 3]),
+    [kh - 1, kw - 1],
+    [-kh - 1, -kw - 1],
+    [2, 3],
+    [-1, -1],
+  );
+  return e.op('Conv', [g, flipped], {
+    kernel_shape: intsAttr([kh, kw]),
+    strides: intsAttr([1, 1]),
+    pads: intsAttr(pads),
+    dilations: intsAttr([1, 1]),
+    group: int(1),
+  });
+}
+
 function convBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
   const g = ctx.grad()!;
@@ -166,8 +234,13 @@ function convBackward(ctx: BackwardContext): (string | undefined)[] {
   const group = attrInt(node, 'group', 1);
   const win = windowOf(node, x, y, attrInts(node, 'kernel_shape') ?? w.slice(2));
   const out: (string | undefined)[] = [];
-  if (ctx.needs(0)) out[0] = windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
-  if (ctx.needs(1)) out[1] = convWeightGrad(ctx, g, x, y, win, group);
+  const fast = ctx.fastConv === true;
+  if (ctx.needs(0))
+    out[0] =
+      (fast ? convInputGradFlipped(ctx, g, x, y, win, group) : null) ??
+      windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
+  if (ctx.needs(1))
+    out[1] = (fast ? convWeightGradGemm(ctx, g, x, y, win, group) : null) ?? convWeightGrad(ctx, g, x, y, win, group);
   if (node.inputs[2] && ctx.needs(2)) out[2] = e.reduceSum(g, [0, ...x.slice(2).map((_, i) => i + 2)], false);
   return out;
 }

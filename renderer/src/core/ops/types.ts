@@ -77,6 +77,12 @@ export interface BackwardContext {
   unbroadcast(grad: string, i: number): string;
   /** A clear failure: the op or this use of it cannot be differentiated. */
   fail(why: string): never;
+  /**
+   * Convolution gradients written for speed at large batches (training): the weight gradient as one Gemm of the
+   * output gradient against the input's patches, a stride-1 input gradient as a convolution with the flipped
+   * weights. Default (false): a convolution for the weight gradient and ConvTranspose for the input gradient.
+   */
+  readonly fastConv?: boolean;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface StepSettings {
   weightDecay: number;
   /** BatchNorm running-average momentum m, PyTorch's convention (default 0.1). */
   normMomentum: number;
+  /** Convolution gradients for large batches (default true; see BackwardContext.fastConv). */
+  fastConv?: boolean;
 }
 
 export const DEFAULT_STEP: StepSettings = { momentum: 0.9, weightDecay: 5e-4, normMomentum: 0.1 };
@@ -219,7 +221,11 @@ export function trainStepGraph(model: Model, settings: Partial<StepSettings> = {
   const batch: Dim = model.graph.inputs.find((i) => i.name === image)?.shape?.[0] ?? 'N';
   const ce = crossEntropy(b, createEmitter(b, 'loss'), logits, batch, classes);
   const names = trainable.params.map((p) => p.name);
-  const d = differentiate(b, training, { seeds: new Map([[logits, ce.seed]]), wrt: names });
+  const d = differentiate(b, training, {
+    seeds: new Map([[logits, ce.seed]]),
+    wrt: names,
+    fastConv: settings.fastConv ?? true,
+  });
   const e = createEmitter(b, 'train');
   const lr = b.input('skipscope_lr', DataType.FLOAT, []);
 

@@ -1,0 +1,91 @@
+/**
+ * Bench rows for training (issue #12): images/s of one SGD step (forward + backward + update, BatchNorm in training
+ * mode) of ResNet-20 at batch 64 with Skipscope's training graph, on onnxruntime-node and onnxruntime-web WASM (in
+ * Node), against PyTorch CPU (Debian's python3-torch, float32, torch.optim.SGD) on the same machine in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createNodeRuntime } from '../cli/ortNode';
+import { buildResNet } from '../renderer/src/core/build/resnet';
+import type { Runtime } from '../renderer/src/lab/runtime';
+import { createTrainer } from '../renderer/src/lab/train';
+import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
+
+const BATCH = 64;
+const STEPS = 8;
+
+const TORCH = `
+import os, sys, time, torch, torch.nn.functional as F
+sys.path.insert(0, sys.argv[1])
+from build_reference import CifarResNet
+torch.manual_seed(0)
+m = CifarResNet('resnet', 3, 16, 10).train()
+opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+x = torch.randn(${BATCH}, 3, 32, 32); y = torch.randint(0, 10, (${BATCH},))
+def step():
+    opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
+best = None
+for threads in sorted({1, os.cpu_count() or 1}):
+    torch.set_num_threads(threads)
+    for _ in range(2): step()
+    times = []
+    for _ in range(${STEPS}):
+        t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+    times.sort()
+    if best is None or times[len(times) // 2] < best[0]: best = (times[len(times) // 2], threads)
+print(best[0], best[1], torch.__version__)
+`;
+
+async function skipscopeStep(runtime: Runtime): Promise<number> {
+  const { model } = buildResNet({ variant: 'resnet', depth: 20 });
+  const trainer = await createTrainer(runtime, model);
+  const x = new Float32Array(BATCH * 3 * 32 * 32).map((_, i) => Math.sin(i));
+  const y = Array.from({ length: BATCH }, (_, i) => i % 10);
+  for (let i = 0; i < 2; i++) await trainer.step(x, y, 0.1);
+  const times: number[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const t = performance.now();
+    await trainer.step(x, y, 0.1);
+    times.push(performance.now() - t);
+  }
+  await trainer.release();
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
+export async function trainRows(): Promise<string[][]> {
+  const rows: string[][] = [];
+  let torch: { ms: number; threads: string; version: string } | null = null;
+  try {
+    const out = execFileSync('/usr/bin/python3', ['-c', TORCH, resolve(import.meta.dirname, '../tests/fixtures')], {
+      encoding: 'utf8',
+    }).trim();
+    const [s, threads, version] = out.split(/\s+/);
+    torch = { ms: Number(s) * 1000, threads: threads!, version: version! };
+  } catch (error) {
+    rows.push([
+      'training ResNet-20, batch 64: PyTorch CPU',
+      `not measured: ${String((error as Error).message).split('\n')[0]}`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  for (const [name, make] of [
+    ['onnxruntime-node', () => createNodeRuntime()],
+    ['onnxruntime-web WASM (Node)', () => createWebRuntime('wasm')],
+  ] as const) {
+    const ms = await skipscopeStep(make());
+    const ips = (BATCH * 1000) / ms;
+    const vsTorch = torch ? ips / ((BATCH * 1000) / torch.ms) : null;
+    const isNode = name === 'onnxruntime-node';
+    rows.push([
+      `training images/s (forward + backward + SGD, BN training mode), ResNet-20, batch ${BATCH}, ${name} vs PyTorch CPU`,
+      `${ips.toFixed(0)} vs ${torch ? ((BATCH * 1000) / torch.ms).toFixed(0) : '—'} (${ms.toFixed(0)} ms/step${torch ? `; torch ${torch.version} at its best of 1 or all threads: ${torch.threads}` : ''})`,
+      isNode ? '≥ 0.5×' : '—',
+      vsTorch === null ? '—' : `${vsTorch.toFixed(2)}×`,
+      vsTorch === null ? '' : isNode ? (vsTorch >= 0.5 ? 'met' : 'MISSED') : 'measured',
+    ]);
+  }
+  return rows;
+}
