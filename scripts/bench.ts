@@ -23,6 +23,7 @@ import { modelSessions } from '../renderer/src/lab/sessions';
 import { singleSweep } from '../renderer/src/lab/sweeps';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
 import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS } from '../tests/e2e/chromium';
+import { sceneRows } from './bench-scene';
 import { trainRows } from './bench-train';
 import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
@@ -354,6 +355,7 @@ try {
     `${(exactMean / inPage.evaluateMs).toFixed(2)}×`,
     exactMean / inPage.evaluateMs <= 0.5 ? 'met' : 'MISSED',
   ]);
+  rows.push(...(await sceneRows(browser, server.url)));
 } finally {
   await browser.close();
   server.close();

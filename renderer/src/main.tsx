@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createHost } from './host';
 import { ResultCache } from './lab/cache';
+import { sceneBridge } from './scene/bridge';
 import { createAssets } from './store/assets';
 import { createAppStore, StoreContext } from './store/store';
 import { App } from './ui/App';
@@ -15,7 +16,7 @@ async function start(): Promise<void> {
   const services = { host, assets: createAssets(host), lab, cache: new ResultCache() };
   const store = createAppStore(services);
   // For the benchmark and for diagnosing a user's session from the devtools console; nothing in the app reads it.
-  Object.assign(window, { skipscope_debug: { store, services } });
+  Object.assign(window, { skipscope_debug: { store, services, scene: sceneBridge } });
   const settings = await host.getSettings();
   const params = new URLSearchParams(location.search);
   const requested = params.get('provider');

@@ -65,12 +65,12 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   // On the 3D blocks: colour and bars, with a legend naming the measure.
   await page.getByTestId('grad-overlay').check();
   await expect(page.getByTestId('scene')).toHaveAttribute('data-overlay', 'on');
-  await expect(page.getByTestId('overlay-legend')).toContainText('‖∂L/∂ block output‖');
+  await expect(page.getByTestId('color-legend')).toContainText('‖∂L/∂ block output‖');
   await expectSceneDrawn(page);
   await page.getByTestId('gradient-panel').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'docs/screenshots/gradients.png' });
   await page.getByTestId('grad-split-overlay').check();
-  await expect(page.getByTestId('overlay-legend')).toContainText('via skip‖ ÷');
+  await expect(page.getByTestId('color-legend')).toContainText('via skip‖ ÷');
 
   // The CSV export carries the same numbers.
   const download = page.waitForEvent('download');

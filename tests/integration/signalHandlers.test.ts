@@ -47,6 +47,8 @@ describe('lab worker: forward signal', () => {
       expect(b.ratio!.mean).toBeCloseTo(j.blocks[l]!.ratio!.mean, 5);
       expect(b.perImage).toHaveLength(40);
     });
-    r.points.forEach((p, k) => expect(p.norm!.mean / j.points[k]!.norm!.mean).toBeCloseTo(1, 5));
+    r.points.forEach((p, k) => {
+      expect(p.norm!.mean / j.points[k]!.norm!.mean).toBeCloseTo(1, 5);
+    });
   }, 240_000);
 });

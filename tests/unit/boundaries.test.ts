@@ -17,7 +17,7 @@ const LAYERS: Record<string, { may: string[]; packages: string[] }> = {
   'renderer/src/store': { may: ['core', 'data', 'lab', 'host', 'worker'], packages: ['react', 'zustand'] },
   'renderer/src/scene': { may: ['core'], packages: ['react', 'three', '@react-three/fiber'] },
   'renderer/src/ui': { may: ['core', 'data', 'lab', 'host', 'store', 'scene', 'worker'], packages: ['react'] },
-  'renderer/src/main.tsx': { may: ['core', 'lab', 'host', 'store', 'ui', 'worker'], packages: ['react-dom'] },
+  'renderer/src/main.tsx': { may: ['core', 'lab', 'host', 'store', 'scene', 'ui', 'worker'], packages: ['react-dom'] },
   electron: { may: ['core', 'scripts/http.mjs'], packages: ['electron'] },
   cli: { may: ['core', 'data', 'lab'], packages: ['onnxruntime-node', 'sharp'] },
 };

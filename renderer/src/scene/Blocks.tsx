@@ -1,6 +1,6 @@
 import type { ThreeEvent } from '@react-three/fiber';
 import { useThree } from '@react-three/fiber';
-import { useLayoutEffect, useMemo, useRef } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
 import { heatColor, type Theme } from './theme';
@@ -14,8 +14,12 @@ interface Props {
   hovered: number | null;
   onHover(index: number | null): void;
   onSelect(index: number | null): void;
-  /** Per-block positions 0…1 on the heat scale (null: no value): colours the blocks and raises a bar on each. */
-  overlay?: readonly (number | null)[] | null;
+  /** Per-block colour of the current colour mode (null: no value, drawn in the ghost colour). */
+  colors: readonly (string | null)[];
+  /** Per-block bar heights 0…1 (measured colour modes), or null for no bars. */
+  bars?: readonly (number | null)[] | null;
+  /** The opened block: its ops are drawn instead of its box. */
+  opened?: number | null;
   /** A lit path: true where it goes through the block's branch (lit), false where it takes the skip (dimmed). */
   path?: readonly boolean[] | null;
   /** Called after the first frame that drew at least one block. */
@@ -32,7 +36,9 @@ export function Blocks({
   onHover,
   onSelect,
   onDrawn,
-  overlay = null,
+  colors,
+  bars: barValues = null,
+  opened = null,
   path = null,
 }: Props) {
   const mesh = useRef<THREE.InstancedMesh>(null);
@@ -48,6 +54,13 @@ export function Blocks({
     [],
   );
   const removed = useMemo(() => new Set(dropped), [dropped]);
+  // GPU resources go with the scene.
+  useEffect(
+    () => () => {
+      for (const x of [geometry, material, ghostMaterial, barMaterial]) x.dispose();
+    },
+    [geometry, material, ghostMaterial, barMaterial],
+  );
 
   useLayoutEffect(() => {
     const m = mesh.current;
@@ -62,28 +75,21 @@ export function Blocks({
       matrix.makeScale(s[3 * i]!, s[3 * i + 1]!, s[3 * i + 2]!);
       matrix.setPosition(c[3 * i]!, c[3 * i + 1]!, c[3 * i + 2]!);
       // Instance i exists in both meshes, shown in one: solid when kept, ghost when removed (ids stay block indices).
-      m.setMatrixAt(i, removed.has(i) ? hidden : matrix);
-      g?.setMatrixAt(i, removed.has(i) ? matrix : hidden);
-      const stage = theme.stages[layout.blockStages[i]! % theme.stages.length]!;
-      const t = overlay?.[i];
-      const base = path
-        ? path[i]
-          ? theme.glow
-          : theme.ghost
-        : overlay
-          ? t === null || t === undefined
-            ? theme.ghost
-            : heatColor(t)
-          : stage;
+      // The opened block is drawn as its ops (BlockDetail); its instance stays, invisible, for ids.
+      const shown = i === opened ? hidden : matrix;
+      m.setMatrixAt(i, removed.has(i) ? hidden : shown);
+      g?.setMatrixAt(i, removed.has(i) ? shown : hidden);
+      const base = path ? (path[i] ? theme.glow : theme.ghost) : (colors[i] ?? theme.ghost);
       color.set(i === selected ? theme.selected : i === hovered ? theme.hovered : removed.has(i) ? theme.ghost : base);
       m.setColorAt(i, color);
       g?.setColorAt(i, color);
-      // The bar: height by the overlay value, standing on the block's top face.
+      // The bar: height by the measured value, standing on the block's top face.
       const b = bars.current;
       if (b) {
-        if (overlay && t !== null && t !== undefined) {
+        const t = barValues?.[i];
+        if (t !== null && t !== undefined && i !== opened) {
           const h = 0.08 + 1.6 * t;
-          matrix.makeScale(0.3 * s[3 * i]!, h, 0.3 * s[3 * i + 2]!);
+          matrix.makeScale(Math.max(0.3 * s[3 * i]!, 0.06), h, 0.3 * s[3 * i + 2]!);
           matrix.setPosition(c[3 * i]!, c[3 * i + 1]! + s[3 * i + 1]! / 2 + h / 2 + 0.04, c[3 * i + 2]!);
           b.setMatrixAt(i, matrix);
           b.setColorAt(i, color.set(heatColor(t)));
@@ -105,7 +111,7 @@ export function Blocks({
       }
     };
     invalidate();
-  }, [layout, theme, removed, selected, hovered, invalidate, onDrawn, overlay, path]);
+  }, [layout, theme, removed, selected, hovered, invalidate, onDrawn, colors, barValues, opened, path]);
 
   const handlers = {
     onPointerMove: (e: ThreeEvent<PointerEvent>) => {
@@ -125,7 +131,7 @@ export function Blocks({
       <instancedMesh
         ref={bars}
         args={[geometry, barMaterial, Math.max(1, layout.blockCount)]}
-        visible={!!overlay}
+        visible={!!barValues}
         {...handlers}
       />
     </>

@@ -1,14 +1,20 @@
-import { Canvas } from '@react-three/fiber';
-import { useCallback, useState } from 'react';
+import { Canvas, useFrame } from '@react-three/fiber';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
+import { BlockDetail } from './BlockDetail';
 import { Blocks } from './Blocks';
-import { Controls } from './Controls';
+import { sceneBridge } from './bridge';
+import { Capture } from './Capture';
+import { type CameraMove, Controls } from './Controls';
+import { type LabelAnchor, LabelTracker } from './Labels';
 import { SkipArcs } from './SkipArcs';
 import type { Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
+  /** The overview's bounds: the camera frames them when they change (a new model), not when a block opens. */
+  frame: Float32Array;
   shortcuts: ShortcutKind[];
   theme: Theme;
   dropped: readonly number[];
@@ -17,15 +23,24 @@ interface Props {
   hovered: number | null;
   onHover(index: number | null): void;
   onSelect(index: number | null): void;
-  /** Per-block heat-scale positions 0…1 (gradient norms, skip shares), or null for stage colours. */
-  overlay?: readonly (number | null)[] | null;
+  /** Per-block colours of the colour mode (null: no value). */
+  colors: readonly (string | null)[];
+  /** Per-block bar heights 0…1, or null. */
+  bars?: readonly (number | null)[] | null;
   /** A lit path through the network (true: through the block's branch). */
   path?: readonly boolean[] | null;
+  /** Texts of the stem, each stage and the head. */
+  names: { stem: string; stages: string[]; head: string; unit: string };
+  cameraMove?: CameraMove | null;
+  /** Presentation: a laser-pointer dot follows the pointer over the scene. */
+  laser?: boolean;
+  colorMode?: string;
 }
 
-/** The 3D view: stem, instanced blocks, skip arcs and stage plates. Renders only when something changes. */
+/** The 3D view: stem, instanced blocks, skip arcs, stage plates, labels. Renders only when something changes. */
 export function NetworkScene({
   layout,
+  frame,
   shortcuts,
   theme,
   dropped,
@@ -34,20 +49,37 @@ export function NetworkScene({
   hovered,
   onHover,
   onSelect,
-  overlay = null,
+  colors,
+  bars = null,
   path = null,
+  names,
+  cameraMove = null,
+  laser = false,
+  colorMode = 'stage',
 }: Props) {
   // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
   const [drawn, setDrawn] = useState(false);
   const markDrawn = useCallback(() => setDrawn(true), []);
+  const labelRoot = useRef<HTMLDivElement>(null);
+  const dot = useRef<HTMLDivElement>(null);
+  const anchors = useMemo(() => anchorsOf(layout, names, selected), [layout, names, selected]);
+  const detail = layout.detail;
   return (
     <div
-      className="scene"
+      className={`scene${laser ? ' laser' : ''}`}
       data-testid="scene"
       data-drawn={drawn ? 'true' : 'false'}
       data-blocks={layout.blockCount}
-      data-overlay={overlay ? 'on' : 'off'}
+      data-overlay={bars ? 'on' : 'off'}
+      data-color-mode={colorMode}
+      data-opened={detail ? detail.block : ''}
       data-path={path ? path.map((p) => (p ? 1 : 0)).join('') : ''}
+      onPointerMove={(e) => {
+        const d = dot.current;
+        if (!laser || !d) return;
+        const r = e.currentTarget.getBoundingClientRect();
+        d.style.transform = `translate(${e.clientX - r.left}px, ${e.clientY - r.top}px)`;
+      }}
     >
       <Canvas
         frameloop="demand"
@@ -60,7 +92,7 @@ export function NetworkScene({
         <ambientLight intensity={0.55} />
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
-        <Controls bounds={layout.bounds} />
+        <Controls bounds={frame} layout={layout} move={cameraMove} />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />
         <StagePlates layout={layout} theme={theme} />
@@ -73,9 +105,20 @@ export function NetworkScene({
           onHover={onHover}
           onSelect={onSelect}
           onDrawn={markDrawn}
-          overlay={overlay}
+          colors={colors}
+          bars={bars}
+          opened={detail?.block ?? null}
           path={path}
         />
+        {detail && (
+          <BlockDetail
+            detail={detail}
+            theme={theme}
+            color={path ? (path[detail.block] ? theme.glow : theme.ghost) : (colors[detail.block] ?? theme.ghost)}
+            dropped={dropped.includes(detail.block)}
+            onSelect={() => onSelect(detail.block)}
+          />
+        )}
         <SkipArcs
           layout={layout}
           shortcuts={shortcuts}
@@ -83,10 +126,72 @@ export function NetworkScene({
           dropped={dropped}
           cutSkips={cutSkips}
           path={path}
+          opened={detail?.block ?? null}
         />
+        <LabelTracker anchors={anchors} container={labelRoot} />
+        <Capture labels={labelRoot} />
+        <FrameCounter />
       </Canvas>
+      <div className="scene-labels" ref={labelRoot} aria-hidden="true">
+        {anchors.map((a, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: anchors are rebuilt as a whole; position is identity
+          <span key={i} className={`scene-label ${a.kind}`} style={{ display: 'none' }}>
+            {a.text}
+          </span>
+        ))}
+      </div>
+      {laser && <div className="laser-dot" ref={dot} />}
     </div>
   );
+}
+
+/** Labels: the stem, every stage (name and shape), the head, the selected block, and an opened block's ops. */
+function anchorsOf(layout: NetworkLayout, names: Props['names'], selected: number | null): LabelAnchor[] {
+  const out: LabelAnchor[] = [];
+  const s = layout.stem;
+  out.push({ text: names.stem, position: [s[0]!, -0.35, s[5]! / 2 + 0.2], kind: 'end' });
+  for (let i = 0; 2 * i < layout.stageBounds.length; i++) {
+    const x = (layout.stageBounds[2 * i]! + layout.stageBounds[2 * i + 1]!) / 2;
+    out.push({ text: names.stages[i] ?? `stage ${i + 1}`, position: [x, -0.35, 1.45], kind: 'stage' });
+  }
+  const h = layout.head;
+  out.push({ text: names.head, position: [h[0]!, -0.35, h[5]! / 2 + 0.2], kind: 'end' });
+  const detail = layout.detail;
+  if (selected !== null && selected < layout.blockCount && detail?.block !== selected) {
+    const c = layout.blockCenters;
+    const z = layout.blockSizes;
+    out.push({
+      text: `${names.unit} ${selected + 1}`,
+      position: [c[3 * selected]!, c[3 * selected + 1]! + z[3 * selected + 1]! / 2 + 0.35, c[3 * selected + 2]!],
+      kind: 'block',
+    });
+  }
+  if (detail) {
+    // Alternate two rows below the ops so neighbouring labels do not collide.
+    [...detail.branch, ...detail.after].forEach((p, i) => {
+      out.push({
+        text: p.label,
+        position: [p.center[0], -0.3 - (i % 2) * 0.38, p.size[2] / 2 + 0.1],
+        kind: 'part',
+      });
+    });
+    out.push({ text: '+', position: [detail.add[0], detail.add[1], detail.addRadius + 0.05], kind: 'part' });
+    for (const p of detail.shortcut)
+      out.push({ text: p.label, position: [p.center[0], p.center[1] + 0.4, 0], kind: 'part' });
+    out.push({
+      text: `${names.unit} ${detail.block + 1}`,
+      position: [(detail.add[0] + (detail.branch[0]?.center[0] ?? detail.add[0])) / 2, -1.25, 0.8],
+      kind: 'block',
+    });
+  }
+  return out;
+}
+
+function FrameCounter() {
+  useFrame(() => {
+    sceneBridge.frames++;
+  });
+  return null;
 }
 
 function Box({ values, color }: { values: Float32Array; color: string }) {

@@ -15,13 +15,28 @@ interface Props {
   cutSkips: readonly number[];
   /** A lit path: its skips (false) glow, the skips it leaves for a branch (true) go faint. */
   path?: readonly boolean[] | null;
+  /** The opened block: its shortcut's ops are drawn by BlockDetail, so no marker. */
+  opened?: number | null;
+}
+
+/** Option-A shortcuts (zero-padded channels, subsampled) are drawn dashed: x passes, but only in part. */
+function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.BufferGeometry[] {
+  const dashes = 9;
+  const out: THREE.BufferGeometry[] = [];
+  for (let k = 0; k < dashes; k++) {
+    const a = k / dashes;
+    const b = a + 0.62 / dashes;
+    const points = Array.from({ length: 6 }, (_, j) => curve.getPoint(a + ((b - a) * j) / 5));
+    out.push(new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 6, radius, 8, false));
+  }
+  return out;
 }
 
 /**
  * Skip connections as tubes, merged into one draw call per look: identity skips, shortcuts that transform x,
  * glowing skips of removed blocks, and faint cut skips.
  */
-export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = null }: Props) {
+export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = null, opened = null }: Props) {
   const [identity, transformed, glowing, cut] = useMemo(() => {
     const groups: THREE.BufferGeometry[][] = [[], [], [], []];
     const removed = new Set(dropped);
@@ -46,12 +61,47 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
               : 1;
       const radius =
         (shortcuts[i] === 'identity' ? 1 : 1.6) * theme.skipRadius * (group === 2 ? 1.8 : group === 3 ? 0.5 : 1);
-      groups[group]!.push(new THREE.TubeGeometry(curve, 48, radius, 8, false));
+      if (shortcuts[i] === 'optionA' && group < 2) groups[group]!.push(...dashed(curve, radius));
+      else groups[group]!.push(new THREE.TubeGeometry(curve, 48, radius, 8, false));
     }
     const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
     for (const g of groups.flat()) g.dispose();
     return merged;
   }, [layout, shortcuts, theme.skipRadius, dropped, cutSkips, path]);
+  // A projection shortcut carries a 1×1 convolution: a small box on the arc's crest; a pooled one (ResNet-D) a
+  // frustum (average pooling) before it.
+  const markers = useMemo(() => {
+    const boxes: THREE.BufferGeometry[] = [];
+    const frustums: THREE.BufferGeometry[] = [];
+    for (let i = 0; i < layout.arcs.length / (3 * ARC_POINTS); i++) {
+      const kind = shortcuts[i];
+      if (i === opened || (kind !== 'projection' && kind !== 'pooled')) continue;
+      const o = 3 * (i * ARC_POINTS + Math.floor(ARC_POINTS / 2));
+      const x = layout.arcs[o]!;
+      const y = layout.arcs[o + 1]!;
+      const size = Math.min(0.32, 0.3 * layout.blockSizes[3 * i]! + 0.04);
+      boxes.push(new THREE.BoxGeometry(size, size, size).translate(x + (kind === 'pooled' ? size * 0.6 : 0), y, 0));
+      if (kind === 'pooled')
+        frustums.push(
+          new THREE.CylinderGeometry(size * 0.35, size * 0.5, size, 4, 1)
+            .rotateZ(Math.PI / 2)
+            .translate(x - size * 0.6, y, 0),
+        );
+    }
+    const merge = (g: THREE.BufferGeometry[]) => {
+      const m = g.length ? mergeGeometries(g) : null;
+      for (const x of g) x.dispose();
+      return m;
+    };
+    return { boxes: merge(boxes), frustums: merge(frustums) };
+  }, [layout, shortcuts, opened]);
+  useEffect(
+    () => () => {
+      markers.boxes?.dispose();
+      markers.frustums?.dispose();
+    },
+    [markers],
+  );
   // GPU buffers of the previous tubes are freed when new ones replace them or the scene goes away.
   useEffect(
     () => () => {
@@ -75,6 +125,16 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
       {glowing && (
         <mesh geometry={glowing}>
           <meshStandardMaterial color={theme.glow} emissive={theme.glow} emissiveIntensity={0.9} />
+        </mesh>
+      )}
+      {markers.boxes && (
+        <mesh geometry={markers.boxes}>
+          <meshStandardMaterial color={theme.skipProjection} roughness={0.5} />
+        </mesh>
+      )}
+      {markers.frustums && (
+        <mesh geometry={markers.frustums}>
+          <meshStandardMaterial color={theme.skipProjection} roughness={0.5} />
         </mesh>
       )}
       {cut && (

@@ -5,17 +5,6 @@ import { cacheKey } from '../lab/cache';
 import type { SignalResult } from '../lab/signal';
 import type { AppState, Services } from './store';
 
-/** Per-block values painted on the 3D blocks (colour and a bar), with what they are. */
-export interface BlockOverlay {
-  kind: 'gradient' | 'skipShare';
-  /** One value per block; null where there is none. */
-  values: (number | null)[];
-  /** Log colour scale (gradient norms span decades) or linear 0…1 (shares). */
-  scale: 'log' | 'linear';
-  label: string;
-}
-
-/** ‖F(x)‖/‖shortcut(x)‖ per block from the last forward-signal study of a model (for colouring the 3D blocks). */
 export interface BlockSignal {
   /** Mean over the images, per block; null where it could not be measured. */
   ratios: (number | null)[];
@@ -34,7 +23,6 @@ export interface PathStudyRequest {
 export interface InsightSlice {
   /** The class the gradient views take the loss against; null: the image's label, else the top-1. */
   gradTarget: number | null;
-  overlay: BlockOverlay | null;
   /** A path lit in 3D: per block, true when the path goes through the branch F (false: through the skip). */
   litPath: boolean[] | null;
   /** The last forward-signal study's per-block ratios, by model key (OpenModel.key). */
@@ -44,7 +32,6 @@ export interface InsightSlice {
   signalKey(count: number): string | null;
   startSignal(count: number): Promise<void>;
   setGradTarget(target: number | null): void;
-  setOverlay(overlay: BlockOverlay | null): void;
   lightPath(path: boolean[] | null): void;
   gradientKey(): string | null;
   computeGradients(): Promise<void>;
@@ -90,7 +77,6 @@ export const createInsightSlice =
     };
     return {
       gradTarget: null,
-      overlay: null,
       litPath: null,
       signal: {},
       setSignal: (modelKey, value) =>
@@ -112,7 +98,6 @@ export const createInsightSlice =
         if (result) get().setSignal(model.key, blockSignal(result, key));
       },
       setGradTarget: (gradTarget) => set({ gradTarget }),
-      setOverlay: (overlay) => set({ overlay }),
       lightPath: (litPath) => set({ litPath }),
       gradientKey() {
         return imageWork()?.key('gradients') ?? null;

@@ -122,7 +122,9 @@ export const createModelSlice =
             preprocessing: model.preprocessing,
             dropped: [],
             cutSkips: [],
-            overlay: null,
+            blockMetrics: {},
+            bookmarks: [],
+            cameraRequest: null,
             litPath: null,
             gradTarget: null,
           });

@@ -1,73 +1,147 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { layoutNetwork } from '../core/layout/layout';
+import { blockParts } from '../core/layout/parts';
+import type { SingleSweepResult } from '../lab/sweeps';
+import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
-import { HEAT_CSS, scaleValues, themes } from '../scene/theme';
+import { themes } from '../scene/theme';
+import type { OpenModel } from '../store/modelSlice';
 import type { AppStore } from '../store/store';
-import { useApp, useAppStore } from '../store/store';
+import { useApp, useAppStore, useServices } from '../store/store';
+import { COLOR_MODES } from '../store/viewSlice';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { BuildPanel, InitPanel } from './BuildPanel';
+import { type ColorSources, colorBlocks } from './colorModes';
 import { EvaluatePanel } from './EvaluatePanel';
+import { formatShape } from './format';
 import { GradientPanel } from './GradientPanel';
 import { LesionPanel } from './LesionPanel';
 import { ModelList } from './ModelList';
 import { PathsPanel } from './PathsPanel';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
+import { SignalPanel } from './SignalPanel';
 import { SummaryPanel } from './SummaryPanel';
 import { SweepPanel } from './SweepPanel';
+import { Tour } from './Tour';
+import { Bookmarks, ColorLegend, HelpOverlay, Inspector, ViewBar } from './ViewControls';
 
 export function App() {
   const status = useApp((s) => s.status);
   const error = useApp((s) => s.error);
   const model = useApp((s) => s.model);
   const store = useAppStore();
+  const { cache } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
   const themeName = useApp((s) => s.theme);
   const presentation = useApp((s) => s.presentation);
   const selected = useApp((s) => s.selectedBlock);
   const hovered = useApp((s) => s.hoveredBlock);
   const selectBlock = useApp((s) => s.selectBlock);
+  const flyTo = useApp((s) => s.flyTo);
   const hoverBlock = useApp((s) => s.hoverBlock);
   const dropped = useApp((s) => s.dropped);
   const cutSkips = useApp((s) => s.cutSkips);
   const toggleDrop = useApp((s) => s.toggleDrop);
   const openDropped = useApp((s) => s.openDropped);
-  const overlay = useApp((s) => s.overlay);
   const litPath = useApp((s) => s.litPath);
-  const scaled = useMemo(() => (overlay ? scaleValues(overlay.values, overlay.scale) : null), [overlay]);
+  const colorMode = useApp((s) => s.colorMode);
+  const metrics = useApp((s) => s.blockMetrics);
+  const cameraRequest = useApp((s) => s.cameraRequest);
+  const sweepKey = useApp((s) => s.sweepKey({ kind: 'single', remove: 'branch' }));
   const theme = themes[themeName];
   const loaded = status === 'ready' ? model : null;
   const shortcuts = useMemo(() => loaded?.analysis.topology.blocks.map((b) => b.shortcut) ?? [], [loaded]);
+  const parts = useMemo(() => (loaded ? blockParts(loaded.analysis.model, loaded.analysis.topology) : null), [loaded]);
+  // The selected block opens into its ops; the overview framing stays that of the closed layout.
+  const layout = useMemo(
+    () => (loaded ? layoutNetwork(loaded.analysis.topology, { focus: selected, parts }) : null),
+    [loaded, selected, parts],
+  );
+  const singleSweep = cache.get<SingleSweepResult>(sweepKey);
+  const sources = useMemo<ColorSources | null>(
+    () =>
+      loaded
+        ? {
+            topology: loaded.analysis.topology,
+            theme,
+            metrics,
+            singleSweep: singleSweep?.kind === 'single' ? singleSweep : null,
+          }
+        : null,
+    [loaded, theme, metrics, singleSweep],
+  );
+  const coloring = useMemo(() => (sources ? colorBlocks(colorMode, sources) : null), [colorMode, sources]);
+  const names = useMemo(() => (loaded ? sceneNames(loaded) : null), [loaded]);
+  // The last forward-signal study of this model colours the blocks in the ‖F(x)‖/‖x‖ mode.
+  const signal = useApp((s) => (s.model ? s.signal[s.model.key] : undefined));
+  const publishMetric = useApp((s) => s.publishMetric);
+  useEffect(() => {
+    publishMetric(
+      'signal',
+      signal
+        ? { values: signal.ratios, scale: 'linear', label: `‖F(x)‖/‖x‖ per block, mean over ${signal.images}` }
+        : null,
+    );
+  }, [signal, publishMetric]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const state = store.getState();
-      if (e.key === 'p' && !(e.target instanceof HTMLInputElement)) state.togglePresentation();
-      if (e.key === 'Escape') state.selectBlock(null);
-      // Space removes (or restores) the selected block's branch, unless a control has the focus.
       const typing =
         e.target instanceof HTMLInputElement ||
         e.target instanceof HTMLSelectElement ||
-        e.target instanceof HTMLButtonElement ||
         e.target instanceof HTMLTextAreaElement;
-      if (
-        e.key === ' ' &&
-        !typing &&
-        state.selectedBlock !== null &&
-        state.model?.analysis.topology.kind === 'residual'
-      ) {
+      if (typing) return;
+      const onButton = e.target instanceof HTMLButtonElement;
+      const residual = state.model?.analysis.topology.kind === 'residual';
+      if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
+        const b = state.bookmarks[Number(e.code.slice(5)) - 1];
+        if (b) state.goToPose(b.pose);
+        e.preventDefault();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (/^[1-8]$/.test(e.key)) state.setColorMode(COLOR_MODES[Number(e.key) - 1]!);
+      else if (e.key === 'p' || e.key === 'P') state.setPresentation(!state.presentation);
+      else if (e.key === 'f' || e.key === 'F') toggleFullScreen();
+      else if (e.key === 'r' || e.key === 'R') state.resetView();
+      else if (e.key === 't' || e.key === 'T') state.setTourStep(state.tourStep === null ? 0 : null);
+      else if (e.key === '?') state.setHelpOpen(!state.helpOpen);
+      else if (e.key === 'b' || e.key === 'B') {
+        const pose = sceneBridge.pose?.();
+        if (pose) state.addBookmark({ name: `View ${state.bookmarks.length + 1}`, pose });
+      } else if (e.key === 'Escape') {
+        // One thing at a time: the key list, the tour, presentation, then the selection.
+        if (state.helpOpen) state.setHelpOpen(false);
+        else if (state.tourStep !== null) state.setTourStep(null);
+        else if (state.presentation) state.setPresentation(false);
+        else state.selectBlock(null);
+      } else if (e.key === ' ' && !onButton && state.selectedBlock !== null && residual) {
+        // Space removes (or restores) the selected block's branch, unless a control has the focus.
         e.preventDefault();
         state.toggleDrop(state.selectedBlock);
-      }
-      if (
-        (e.key === 'ArrowRight' || e.key === 'ArrowLeft') &&
-        !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement)
-      ) {
+      } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        e.preventDefault();
         stepSelection(store, e.key === 'ArrowRight' ? 1 : -1);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [store]);
+
+  // Presentation mode is true full screen where the platform allows it; leaving full screen leaves it too.
+  useEffect(() => {
+    if (presentation && !document.fullscreenElement)
+      document.documentElement.requestFullscreen?.().catch(() => {
+        // Full screen needs a user gesture in browsers: the layout still fills the window.
+      });
+    if (!presentation && document.fullscreenElement) void document.exitFullscreen?.().catch(() => {});
+  }, [presentation]);
 
   return (
     <div
@@ -76,6 +150,7 @@ export function App() {
       aria-label="Skipscope"
       data-testid="app"
       data-state={status}
+      data-presentation={presentation ? 'on' : 'off'}
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
@@ -117,9 +192,10 @@ export function App() {
           </div>
         )}
         {status === 'loading' && <div className="loading">Reading the graph…</div>}
-        {loaded && (
+        {loaded && layout && coloring && names && (
           <NetworkScene
-            layout={loaded.layout}
+            layout={layout}
+            frame={loaded.layout.bounds}
             shortcuts={shortcuts}
             theme={theme}
             dropped={dropped}
@@ -127,29 +203,31 @@ export function App() {
             selected={selected}
             hovered={hovered}
             onHover={hoverBlock}
-            overlay={scaled?.t ?? null}
+            colors={coloring.colors}
+            bars={coloring.bars}
             path={litPath}
+            names={names}
+            cameraMove={cameraRequest}
+            laser={presentation}
+            colorMode={colorMode}
             onSelect={(block) => {
-              // Clicking a block selects it; clicking the selected block removes (or restores) its branch.
+              // Clicking a block flies to it; clicking the selected block removes (or restores) its branch.
               if (block !== null && block === selected && loaded?.analysis.topology.kind === 'residual')
                 toggleDrop(block);
-              else selectBlock(block);
+              else if (block === null) selectBlock(null);
+              else flyTo(block);
             }}
           />
         )}
+        {loaded && <ViewBar model={loaded} />}
         {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
-        {loaded && overlay && scaled && (
-          <div className="legend overlay-legend" data-testid="overlay-legend">
-            <span className="chip">{overlay.label}</span>
-            <span className="chip">
-              {fmt(scaled.min)} <i className="scale" style={{ background: HEAT_CSS }} /> {fmt(scaled.max)}
-              {overlay.scale === 'log' ? ' (log scale)' : ''}
-            </span>
-          </div>
-        )}
+        {loaded && coloring && <ColorLegend coloring={coloring} />}
         {loaded && <BlockCard model={loaded} />}
+        {loaded && <Tour model={loaded} />}
+        <HelpOverlay />
       </main>
       <aside className="sidebar right">
+        {loaded && sources && <Inspector model={loaded} sources={sources} />}
         {loaded && <SummaryPanel model={loaded} />}
         {loaded && <RunPanel model={loaded} />}
         {loaded && <EvaluatePanel model={loaded} />}
@@ -157,11 +235,30 @@ export function App() {
         {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
         {loaded?.input && <GradientPanel key={loaded.key} model={loaded} />}
         {loaded?.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel key={loaded.key} model={loaded} />}
+        {loaded?.input && <SignalPanel key={loaded.key} model={loaded} />}
         {loaded && <InitPanel />}
+        {loaded && <Bookmarks />}
         {loaded && <BlockList model={loaded} />}
       </aside>
     </div>
   );
+}
+
+/** The scene's texts: input and output, each stage with its block count and shape. */
+function sceneNames(model: OpenModel): { stem: string; stages: string[]; head: string; unit: string } {
+  const t = model.analysis.topology;
+  const input = t.input.shape?.slice(1).join('×');
+  return {
+    stem: input ? `stem · input ${input}` : 'stem',
+    stages: t.stages.map((s) => `stage ${s.index + 1} · ${s.last - s.first + 1} blocks · ${formatShape(s.outShape)}`),
+    head: `head · ${t.output.shape?.[1] ?? '?'} classes`,
+    unit: t.kind === 'residual' ? 'block' : 'layer',
+  };
+}
+
+function toggleFullScreen(): void {
+  if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
+  else void document.documentElement.requestFullscreen?.().catch(() => {});
 }
 
 function ThemePicker() {
@@ -187,8 +284,5 @@ function stepSelection(store: AppStore, delta: number): void {
   if (count === 0) return;
   const current = state.selectedBlock;
   const next = current === null ? (delta > 0 ? 0 : count - 1) : Math.min(count - 1, Math.max(0, current + delta));
-  state.selectBlock(next);
+  state.flyTo(next);
 }
-
-const fmt = (x: number) =>
-  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);

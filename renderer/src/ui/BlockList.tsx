@@ -7,6 +7,7 @@ import { formatCount, formatShape } from './format';
 export function BlockList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
+  const flyTo = useApp((s) => s.flyTo);
   const hoverBlock = useApp((s) => s.hoverBlock);
   const dropped = useApp((s) => s.dropped);
   const cutSkips = useApp((s) => s.cutSkips);
@@ -41,7 +42,7 @@ export function BlockList({ model }: { model: OpenModel }) {
               onMouseLeave={() => hoverBlock(null)}
               onFocus={() => hoverBlock(b.index)}
               onBlur={() => hoverBlock(null)}
-              onClick={() => selectBlock(b.index === selected ? null : b.index)}
+              onClick={() => (b.index === selected ? selectBlock(null) : flyTo(b.index))}
               onKeyDown={(e) => {
                 // Space on a focused block removes or restores its branch; Enter selects it.
                 if (e.key === ' ') {
@@ -101,6 +102,7 @@ export function BlockList({ model }: { model: OpenModel }) {
 function LayerList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
+  const flyTo = useApp((s) => s.flyTo);
   const layers = model.analysis.topology.layers;
   return (
     <section className="panel" aria-label="Layers">
@@ -114,7 +116,12 @@ function LayerList({ model }: { model: OpenModel }) {
       <ol className="block-list" data-testid="layer-list">
         {layers.map((l, i) => (
           <li key={l.node} className={i === selected ? 'selected' : ''}>
-            <button type="button" className="block-row" onClick={() => selectBlock(i === selected ? null : i)}>
+            <button
+              type="button"
+              className="block-row"
+              aria-pressed={i === selected}
+              onClick={() => (i === selected ? selectBlock(null) : flyTo(i))}
+            >
               <span className="block-name">L{i + 1}</span>
               <span className="block-shape">
                 {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)}

@@ -3,7 +3,8 @@ import { gradientCsv } from '../lab/export';
 import type { GradientView } from '../lab/gradients';
 import { themes } from '../scene/theme';
 import type { OpenModel } from '../store/modelSlice';
-import { useApp, useAppStore, useServices } from '../store/store';
+import { useApp, useServices } from '../store/store';
+import type { BlockMetric } from '../store/viewSlice';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { saveBytes } from './exportReport';
@@ -17,7 +18,6 @@ const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
  */
 export function GradientPanel({ model }: { model: OpenModel }) {
   const { cache, host } = useServices();
-  const store = useAppStore();
   useSyncExternalStore(
     (l) => cache.subscribe(l),
     () => cache.version,
@@ -27,8 +27,9 @@ export function GradientPanel({ model }: { model: OpenModel }) {
   const compute = useApp((s) => s.computeGradients);
   const target = useApp((s) => s.gradTarget);
   const setTarget = useApp((s) => s.setGradTarget);
-  const overlay = useApp((s) => s.overlay);
-  const setOverlay = useApp((s) => s.setOverlay);
+  const colorMode = useApp((s) => s.colorMode);
+  const setColorMode = useApp((s) => s.setColorMode);
+  const publish = useApp((s) => s.publishMetric);
   const runtime = useApp((s) => s.runtime);
   const theme = themes[useApp((s) => s.theme)];
   const result = cache.get<GradientView>(key);
@@ -46,12 +47,12 @@ export function GradientPanel({ model }: { model: OpenModel }) {
     if (following.current && ready && !result && !job) void compute();
   }, [ready, result, job, compute]);
 
-  // An overlay on show follows the result (a new image, a new target).
+  // The latest result colours the 3D blocks in the gradient and highway modes (and fills the inspector).
   useEffect(() => {
-    const shown = store.getState().overlay;
-    if (!result || !shown) return;
-    setOverlay(shown.kind === 'gradient' ? gradientOverlay(result) : skipShareOverlay(result));
-  }, [result, store, setOverlay]);
+    if (!result) return;
+    publish('gradient', gradientOverlay(result));
+    publish('highway', skipShareOverlay(result));
+  }, [result, publish]);
 
   const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-gradients-${result?.name.replace(/[^\w.-]+/g, '_') ?? ''}`;
@@ -157,8 +158,8 @@ export function GradientPanel({ model }: { model: OpenModel }) {
               <label>
                 <input
                   type="checkbox"
-                  checked={overlay?.kind === 'gradient'}
-                  onChange={(e) => setOverlay(e.target.checked ? gradientOverlay(result) : null)}
+                  checked={colorMode === 'gradient'}
+                  onChange={(e) => setColorMode(e.target.checked ? 'gradient' : 'stage')}
                   data-testid="grad-overlay"
                 />{' '}
                 gradient norm on the 3D blocks
@@ -168,8 +169,8 @@ export function GradientPanel({ model }: { model: OpenModel }) {
                 <label>
                   <input
                     type="checkbox"
-                    checked={overlay?.kind === 'skipShare'}
-                    onChange={(e) => setOverlay(e.target.checked ? skipShareOverlay(result) : null)}
+                    checked={colorMode === 'highway'}
+                    onChange={(e) => setColorMode(e.target.checked ? 'highway' : 'stage')}
                     data-testid="grad-split-overlay"
                   />{' '}
                   skip ÷ (skip + branch) norms on the 3D blocks
@@ -237,22 +238,20 @@ export function GradientPanel({ model }: { model: OpenModel }) {
   );
 }
 
-export function gradientOverlay(view: GradientView) {
+export function gradientOverlay(view: GradientView): BlockMetric {
   return {
-    kind: 'gradient' as const,
     values: view.blocks.map((b) => b.output),
-    scale: 'log' as const,
+    scale: 'log',
     label: `‖∂L/∂ block output‖, ${view.name}`,
   };
 }
 
-export function skipShareOverlay(view: GradientView) {
+export function skipShareOverlay(view: GradientView): BlockMetric {
   return {
-    kind: 'skipShare' as const,
     values: view.blocks.map((b) =>
       b.skip === null || b.branch === null || b.skip + b.branch === 0 ? null : b.skip / (b.skip + b.branch),
     ),
-    scale: 'linear' as const,
+    scale: 'linear',
     label: `‖via skip‖ ÷ (‖via skip‖ + ‖via branch‖), ${view.name}`,
   };
 }

@@ -1,4 +1,5 @@
 import type { Topology } from '../topology/types';
+import type { BlockParts, PartKind } from './parts';
 
 /**
  * The network as plain data for the 3D scene (llm-viz style): the scene only draws these arrays.
@@ -21,7 +22,48 @@ export interface NetworkLayout {
   stageBounds: Float32Array;
   /** Bounding box: min xyz, max xyz. */
   bounds: Float32Array;
+  /** Blocks drawn at full size (all of them unless the network is long enough to collapse its stages). */
+  fullSize: Uint8Array;
+  /** The opened block's ops (the focus), or null. */
+  detail: BlockDetail | null;
 }
+
+/** One op of an opened block, placed: centre xyz, size xyz. */
+export interface PlacedPart {
+  kind: PartKind;
+  label: string;
+  center: [number, number, number];
+  size: [number, number, number];
+}
+
+/** The focused block opened up: its branch along the axis, the Add where it joins the skip, the shortcut's ops. */
+export interface BlockDetail {
+  block: number;
+  branch: PlacedPart[];
+  /** Ops on the shortcut, placed along the top of the skip arc. */
+  shortcut: PlacedPart[];
+  /** Ops after the Add (post-activation ReLU). */
+  after: PlacedPart[];
+  /** Centre of the Add (the join), and its radius. */
+  add: [number, number, number];
+  addRadius: number;
+}
+
+export interface LayoutOptions {
+  /** The block in focus: drawn opened (with `parts`) and, in a long network, with its neighbours at full size. */
+  focus?: number | null;
+  /** Every block's ops (from blockParts), needed to open the focused block. */
+  parts?: readonly BlockParts[] | null;
+}
+
+/** Networks with more blocks than this collapse their stages: blocks far from the focus become thin slices. */
+export const COLLAPSE_ABOVE = 48;
+/** Blocks either side of the focus kept at full size in a collapsed network. */
+const FOCUS_WINDOW = 4;
+/** Length of a stage's blocks when collapsed, in world units per stage (at most). */
+const COLLAPSED_STAGE_LENGTH = 14;
+const PART_LENGTH: Record<PartKind, number> = { conv: 0.42, norm: 0.1, activation: 0.08, pool: 0.3, other: 0.2 };
+const PART_GAP = 0.14;
 
 export const ARC_POINTS = 24;
 const GAP = 0.35;
@@ -58,10 +100,20 @@ function unitsOf(t: Topology): Unit[] {
   });
 }
 
-/** Turns a detected topology into positions and sizes. Pure; deterministic; O(blocks). */
-export function layoutNetwork(t: Topology): NetworkLayout {
+/**
+ * Turns a detected topology into positions and sizes. Pure; deterministic; O(blocks). With a focus, that block
+ * is opened into its ops; networks over COLLAPSE_ABOVE blocks draw far blocks as thin slices (level of detail).
+ */
+export function layoutNetwork(t: Topology, options: LayoutOptions = {}): NetworkLayout {
   const units = unitsOf(t);
   const n = units.length;
+  const focus = options.focus !== undefined && options.focus !== null && options.focus < n ? options.focus : null;
+  const collapse = n > COLLAPSE_ABOVE;
+  const perStage = new Map<number, number>();
+  for (const u of units) perStage.set(u.stage, (perStage.get(u.stage) ?? 0) + 1);
+  const fullSize = new Uint8Array(n);
+  const opened = focus !== null && t.kind === 'residual' ? options.parts?.[focus] : undefined;
+  let detail: BlockDetail | null = null;
   const blockCenters = new Float32Array(3 * n);
   const blockSizes = new Float32Array(3 * n);
   const blockStages = new Uint16Array(n);
@@ -91,12 +143,27 @@ export function layoutNetwork(t: Topology): NetworkLayout {
     }
     const h = height(b.outShape?.[0] ?? 1);
     const d = depth(b.outShape?.[1] ?? 1);
-    const length = b.long ? BLOCK_LENGTH * 1.3 : b.skip ? BLOCK_LENGTH : BLOCK_LENGTH * 0.6;
+    const full = !collapse || (focus !== null && Math.abs(i - focus) <= FOCUS_WINDOW);
+    fullSize[i] = full ? 1 : 0;
+    // Collapsed: the stage's blocks share COLLAPSED_STAGE_LENGTH, never longer than at full size.
+    const shrink = full
+      ? 1
+      : Math.min(1, COLLAPSED_STAGE_LENGTH / ((perStage.get(b.stage) ?? 1) * (BLOCK_LENGTH + GAP)));
+    let length = (b.long ? BLOCK_LENGTH * 1.3 : b.skip ? BLOCK_LENGTH : BLOCK_LENGTH * 0.6) * shrink;
+    const gap = GAP * shrink;
+    let arcEnd = x + length + gap / 2;
+    if (i === focus && opened) {
+      const placed = placeParts(i, opened, x, height, depth, h);
+      detail = placed.detail;
+      length = placed.end - x;
+      // The skip lands on the Add, where it joins the branch.
+      arcEnd = placed.detail.add[0];
+    }
     blockCenters.set([x + length / 2, h / 2, 0], 3 * i);
     blockSizes.set([length, h, d], 3 * i);
     blockStages[i] = b.stage;
-    if (b.skip) writeArc(arcs, i, x - GAP / 2, x + length + GAP / 2, h);
-    x += length + GAP;
+    if (b.skip) writeArc(arcs, i, x - gap / 2, arcEnd, h);
+    x += length + gap;
   }
   if (stage >= 0) stageBounds[2 * stage + 1] = x - GAP / 2;
   const headChannels = t.output.shape?.[1] ?? 10;
@@ -110,7 +177,70 @@ export function layoutNetwork(t: Topology): NetworkLayout {
   ]);
   const maxHeight = Math.max(stem[4]!, ...Array.from({ length: n }, (_, i) => blockSizes[3 * i + 1]! * 1.9));
   const bounds = new Float32Array([-0.6, 0, -1.2, head[0]! + 0.6, maxHeight, 1.2]);
-  return { blockCount: n, blockCenters, blockSizes, blockStages, stem, head, arcs, stageBounds, bounds };
+  return {
+    blockCount: n,
+    blockCenters,
+    blockSizes,
+    blockStages,
+    stem,
+    head,
+    arcs,
+    stageBounds,
+    bounds,
+    fullSize,
+    detail,
+  };
+}
+
+/** Places an opened block's ops from x on: branch ops in a row, the Add after them, shortcut ops over the arc. */
+function placeParts(
+  block: number,
+  parts: BlockParts,
+  x0: number,
+  height: (c: number) => number,
+  depth: (s: number) => number,
+  blockHeight: number,
+): { detail: BlockDetail; end: number } {
+  let x = x0 + PART_GAP;
+  const place = (list: BlockParts['branch'], y: (h: number) => number): PlacedPart[] =>
+    list.map((p) => {
+      const length = PART_LENGTH[p.kind];
+      const h = (p.kind === 'activation' ? 0.9 : 1) * height(p.channels ?? 1);
+      const d = (p.kind === 'activation' ? 0.9 : 1) * depth(p.side ?? 1);
+      const placed: PlacedPart = {
+        kind: p.kind,
+        label: p.label,
+        center: [x + length / 2, y(h), 0],
+        size: [length, h, d],
+      };
+      x += length + PART_GAP;
+      return placed;
+    });
+  const branch = place(parts.branch, (h) => h / 2);
+  const addRadius = 0.22;
+  const add: [number, number, number] = [x + addRadius, blockHeight / 2, 0];
+  x += 2 * addRadius + PART_GAP;
+  const after = place(parts.after, (h) => h / 2);
+  const end = x;
+  // The shortcut's ops sit in a row on the crest of the arc (which runs from the block's entry to the Add).
+  const span = parts.shortcut.reduce((a, p) => a + PART_LENGTH[p.kind] + PART_GAP, -PART_GAP);
+  const arc0 = x0 - GAP / 2;
+  const rise = 0.35 + 0.25 * (add[0] - arc0);
+  x = (arc0 + add[0]) / 2 - span / 2;
+  const crest = blockHeight + 0.15 + rise;
+  const shortcut = parts.shortcut.map((p) => {
+    const length = PART_LENGTH[p.kind];
+    const s = 0.35;
+    const placed: PlacedPart = {
+      kind: p.kind,
+      label: p.label,
+      center: [x + length / 2, crest, 0],
+      size: [length, s, s],
+    };
+    x += length + PART_GAP;
+    return placed;
+  });
+  return { detail: { block, branch, shortcut, after, add, addRadius }, end };
 }
 
 /** A half-ellipse from (x0, top) to (x1, top), rising above the block it skips. */

@@ -1,0 +1,76 @@
+import { useEffect, useMemo } from 'react';
+import * as THREE from 'three';
+import type { BlockDetail as Detail, PlacedPart } from '../core/layout/layout';
+import type { PartKind } from '../core/layout/parts';
+import type { Theme } from './theme';
+
+interface Props {
+  detail: Detail;
+  theme: Theme;
+  /** Colour of the block in the current colour mode (the convolutions take it). */
+  color: string;
+  /** The block's branch is removed: its ops are drawn as ghosts. */
+  dropped: boolean;
+  onSelect(): void;
+}
+
+/**
+ * An opened block: each op of its branch as its own shape — convolutions as boxes (height by channels, depth by
+ * feature-map side), norms as thin slabs, activations as plates, pooling as frustums — the Add as a sphere where the
+ * skip lands, and the shortcut's ops on the crest of the arc.
+ */
+export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) {
+  const geometries = useMemo(
+    () => ({
+      box: new THREE.BoxGeometry(1, 1, 1),
+      frustum: new THREE.CylinderGeometry(0.35, 0.5, 1, 4, 1).rotateZ(Math.PI / 2).rotateX(Math.PI / 4),
+      sphere: new THREE.SphereGeometry(1, 24, 16),
+    }),
+    [],
+  );
+  useEffect(
+    () => () => {
+      for (const g of Object.values(geometries)) g.dispose();
+    },
+    [geometries],
+  );
+  const colorOf: Record<PartKind, string> = {
+    conv: color,
+    norm: theme.stem,
+    activation: theme.hovered,
+    pool: theme.skipProjection,
+    other: theme.ghost,
+  };
+  const part = (p: PlacedPart, key: string, shortcut: boolean) => (
+    <mesh
+      key={key}
+      position={p.center}
+      scale={p.size}
+      geometry={p.kind === 'pool' ? geometries.frustum : geometries.box}
+      onClick={(e) => {
+        e.stopPropagation();
+        onSelect();
+      }}
+    >
+      <meshStandardMaterial
+        color={shortcut ? theme.skipProjection : colorOf[p.kind]}
+        roughness={p.kind === 'activation' ? 0.3 : 0.55}
+        emissive={p.kind === 'activation' ? colorOf.activation : '#000000'}
+        emissiveIntensity={p.kind === 'activation' ? 0.35 : 0}
+        transparent={dropped && !shortcut}
+        opacity={dropped && !shortcut ? 0.22 : 1}
+        depthWrite={!(dropped && !shortcut)}
+      />
+    </mesh>
+  );
+  return (
+    <group>
+      {detail.branch.map((p, i) => part(p, `b${i}`, false))}
+      {detail.shortcut.map((p, i) => part(p, `s${i}`, true))}
+      {detail.after.map((p, i) => part(p, `a${i}`, false))}
+      <mesh position={detail.add} scale={detail.addRadius} geometry={geometries.sphere}>
+        <meshStandardMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.3} roughness={0.3} />
+      </mesh>
+    </group>
+  );
+}

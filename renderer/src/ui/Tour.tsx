@@ -1,0 +1,296 @@
+import { type ReactNode, useEffect, useSyncExternalStore } from 'react';
+import type { BuildOptions } from '../core/build/resnet';
+import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
+import type { EvaluateResult } from '../lab/evaluate';
+import type { LesionEvaluation } from '../lab/lesion';
+import { pathLengthDistribution, randomPath } from '../lab/paths';
+import { seededRandom } from '../lab/stats';
+import type { OpenModel } from '../store/modelSlice';
+import type { AppState, AppStore } from '../store/store';
+import { useApp, useAppStore, useServices } from '../store/store';
+import type { InitComparison } from '../worker/protocol';
+
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+const sci = (x: number) =>
+  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);
+
+/** What a step may read: the live store, the open model, the result cache. */
+interface Ctx {
+  state: AppState;
+  store: AppStore;
+  model: OpenModel;
+  get<T>(key: string | null): T | undefined;
+}
+
+interface Step {
+  title: string;
+  /** The idea, in a few sentences. */
+  text: string[];
+  /** Drives the scene and starts the measurement when the step opens. */
+  enter(ctx: Ctx): void;
+  /** What is measured on this model, live. */
+  measured(ctx: Ctx): ReactNode;
+}
+
+const residual = (t: Topology) => t.kind === 'residual' && t.blocks.length > 0;
+
+/** A block to show a plain identity block with: the second block of the first stage when there is one. */
+function exampleBlock(t: Topology): number | null {
+  if (!residual(t)) return null;
+  const b = t.blocks.find((b) => b.index > 0 && b.shortcut === 'identity' && !b.downsample) ?? t.blocks[0];
+  return b?.index ?? null;
+}
+
+/** A block in the middle of the last stage, away from downsampling: the lesion example. */
+function middleBlock(t: Topology): number | null {
+  if (!residual(t)) return null;
+  const candidates = t.blocks.filter((b) => !b.downsample && b.shortcut === 'identity');
+  return candidates[Math.floor(candidates.length / 2)]?.index ?? null;
+}
+
+function evaluation(ctx: Ctx): string {
+  const r = ctx.get<EvaluateResult>(ctx.state.evaluationKey());
+  if (!r) return 'measuring top-1 on the current images…';
+  return `top-1 ${pct(r.top1.rate)} on ${r.top1.n} images (${ctx.state.imageSet?.title ?? 'current images'})`;
+}
+
+const INIT_DEPTH = 56;
+const initVariants: BuildOptions[] = (['plain', 'resnet'] as const).map((variant) => ({
+  variant,
+  depth: INIT_DEPTH,
+  seed: 1,
+}));
+
+export const STEPS: Step[] = [
+  {
+    title: 'A residual network, end to end',
+    text: [
+      'The image enters at the stem on the left and the class scores leave at the head on the right. In between, the blocks are grouped into stages; each stage works at one feature-map size, and the first block of a stage usually halves the side and widens the channels.',
+      'Every arc over a block is a skip connection: the block’s input travels around the block and is added back to what the block computed.',
+    ],
+    enter: ({ state }) => {
+      state.selectBlock(null);
+      state.setColorMode('stage');
+      state.lightPath(null);
+      state.resetView();
+    },
+    measured: ({ model }) => {
+      const t = model.analysis.topology;
+      const kinds = [...new Set(t.blocks.map((b) => SHORTCUT_NAMES[b.shortcut]))].join(', ');
+      return t.kind === 'residual'
+        ? `${model.name}: ${t.blocks.length} residual blocks in ${t.stages.length} stages, ${t.depth} weighted layers deep, ${(t.params / 1e6).toFixed(2)} M parameters; shortcuts: ${kinds}.`
+        : `${model.name}: a plain network (${t.layers.length} weighted layers, no skips).`;
+    },
+  },
+  {
+    title: 'The degradation problem',
+    text: [
+      'Stacking more plain layers should never hurt in principle: the extra layers could copy their input. In practice, a deeper plain network reaches a higher error on its own training data than a shallower one. The data are the same and the capacity is larger, so this is a failure to optimise, not overfitting.',
+      'Residual networks were the fix: with skips, the 56- and 110-layer CIFAR networks train to lower error than the 20-layer one instead of higher.',
+    ],
+    enter: ({ state }) => {
+      state.resetView();
+      void state.evaluate();
+    },
+    measured: (ctx) => `This trained model: ${evaluation(ctx)}.`,
+  },
+  {
+    title: 'y = F(x) + x',
+    text: [
+      'Opened up, a block is a small stack of convolutions, normalisations and activations, F(x). Its result is added to the unchanged input x at the join (the sphere), where the skip lands.',
+      'If the weights of F are zero, the block is exactly the identity. Copying its input, which plain layers find hard to learn, is therefore the easiest thing a residual block can do, and learning consists of small corrections F(x) to x.',
+    ],
+    enter: ({ state, model }) => {
+      const b = exampleBlock(model.analysis.topology);
+      if (b !== null) state.flyTo(b);
+      state.setColorMode(state.blockMetrics.signal ? 'signal' : 'stage');
+    },
+    measured: ({ state, model }) => {
+      const b = exampleBlock(model.analysis.topology);
+      if (b === null) return 'This network has no residual blocks.';
+      const block = model.analysis.topology.blocks[b]!;
+      const ratio = state.blockMetrics.signal?.values[b];
+      return `Block ${b + 1}: ${block.branchLayers.length} convolutions in F, ${SHORTCUT_NAMES[block.shortcut]} shortcut, ${block.activation}-activation.${
+        ratio !== null && ratio !== undefined ? ` Measured ‖F(x)‖/‖x‖ = ${sci(ratio)}.` : ''
+      }`;
+    },
+  },
+  {
+    title: 'The gradient highway',
+    text: [
+      'Differentiating y = F(x) + x gives ∂y/∂x = I + ∂F/∂x. On the way back, the gradient crosses every join twice: once unchanged through the skip (the I) and once through the branch. Even if the branch terms are small, the identity term carries the gradient to the early layers.',
+      'The colours show, per block, how the gradient reaching the block’s input splits between the skip and the branch (where a ReLU follows the join, as in post-activation blocks, it gates both parts alike).',
+    ],
+    enter: ({ state }) => {
+      state.selectBlock(null);
+      state.resetView();
+      state.setColorMode('highway');
+      void state.computeGradients();
+    },
+    measured: ({ state }) => {
+      const g = state.blockMetrics.gradient?.values;
+      const h = state.blockMetrics.highway?.values.filter((v): v is number => v !== null);
+      if (!g || !h) return 'computing the gradients of the Run panel’s image…';
+      const first = g[0];
+      const last = g[g.length - 1];
+      const mean = h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
+      return `‖∂L/∂ output‖ of block 1: ${sci(first ?? Number.NaN)}; of the last block: ${sci(last ?? Number.NaN)}. Skip ÷ (skip + branch), mean over blocks: ${mean.toFixed(2)}.`;
+    },
+  },
+  {
+    title: '2ⁿ paths, binomial lengths',
+    text: [
+      'Unroll n blocks and every block offers two ways forward: through F or along the skip. A residual network is a collection of 2ⁿ paths of different lengths. A path that takes k branches has length k, and C(n, k) paths do so: the lengths follow Binomial(n, ½), centred on n/2.',
+      'The lit path takes half of the branches and skips the others. Most gradient flows through paths much shorter than the network, which is one reason why deep residual networks train at all.',
+    ],
+    enter: ({ state, model }) => {
+      const n = model.analysis.topology.blocks.length;
+      state.selectBlock(null);
+      state.setColorMode('stage');
+      if (n > 0) state.lightPath(randomPath(n, Math.round(n / 2), seededRandom(7)));
+      state.resetView();
+    },
+    measured: ({ model }) => {
+      const n = model.analysis.topology.blocks.length;
+      if (n === 0) return 'No residual blocks, so there is one path.';
+      const p = pathLengthDistribution(n);
+      const sd = Math.sqrt(n) / 2;
+      let inside = 0;
+      for (let k = 0; k <= n; k++) if (Math.abs(k - n / 2) <= 2 * sd) inside += p[k]!;
+      const count = n <= 50 ? `= ${2 ** n}` : `≈ 10^${(n * Math.log10(2)).toFixed(1)}`;
+      return `n = ${n}: 2ⁿ ${count} paths; mean length ${n / 2}, standard deviation ${sd.toFixed(2)}; ${pct(inside)} of the paths lie within two standard deviations (lengths ${Math.ceil(n / 2 - 2 * sd)}–${Math.floor(n / 2 + 2 * sd)}). The Paths panel measures the gradient per length.`;
+    },
+  },
+  {
+    title: 'Remove a block, or cut a skip',
+    text: [
+      'Removing one block’s branch from a trained residual network leaves the skip in place: the block becomes the identity and only the paths through it are lost, half of them. Accuracy usually drops only a little, except at blocks that downsample.',
+      'Cutting a skip instead (−skip in the block list) forces all signal through F, as in a plain network, and removes every path that skipped the block. Try both on the same block.',
+    ],
+    enter: ({ state, model }) => {
+      state.lightPath(null);
+      state.resetLesion();
+      const b = middleBlock(model.analysis.topology);
+      if (b !== null) {
+        state.flyTo(b);
+        state.toggleDrop(b);
+      }
+      void state.evaluate();
+    },
+    measured: (ctx) => {
+      const b = middleBlock(ctx.model.analysis.topology);
+      if (b === null) return 'No residual blocks to remove.';
+      const lesion = ctx.get<LesionEvaluation>(ctx.state.lesionKey());
+      const intact = ctx.get<EvaluateResult>(ctx.state.evaluationKey());
+      return `Block ${b + 1}'s branch removed: ${lesion ? `top-1 ${pct(lesion.top1.rate)}` : 'measuring…'}; intact ${
+        intact ? pct(intact.top1.rate) : 'measuring…'
+      } (${ctx.state.imageSet?.title ?? 'current images'}).`;
+    },
+  },
+  {
+    title: 'Plain vs residual gradients at depth',
+    text: [
+      'At initialisation, before any training, a deep plain network already passes back much smaller gradients to its first layers than to its last, because every layer multiplies the gradient by its own Jacobian. The same layers with skips keep the early gradients much larger.',
+      `The measurement builds a plain and a residual ${INIT_DEPTH}-layer CIFAR network from one seed and compares ‖∂L/∂W‖ layer by layer on the Run panel’s image. BatchNorm is the identity at initialisation here (no statistics yet).`,
+    ],
+    enter: ({ state }) => {
+      state.resetLesion();
+      state.resetView();
+      void state.startInitCompare(initVariants);
+    },
+    measured: (ctx) => {
+      const r = ctx.get<InitComparison[]>(ctx.state.initKey(initVariants));
+      if (!r) return 'building and differentiating both networks…';
+      return r
+        .map(
+          (v) =>
+            `${v.name}: first layer ${sci(v.layers[0] ?? Number.NaN)}, last layer ${sci(v.layers[v.layers.length - 1] ?? Number.NaN)}`,
+        )
+        .join(' · ');
+    },
+  },
+  {
+    title: 'Pre- vs post-activation',
+    text: [
+      'The original block adds first and applies a ReLU after the join, so the skip path still passes through a nonlinearity. The pre-activation block moves normalisation and ReLU into the branch, before the convolutions. The skip is then a clean identity from the input of the network to its output, and ∂y/∂x = I + ∂F/∂x holds exactly at every block.',
+      'Pre-activation mainly helps very deep networks (hundreds of layers); at 20–50 layers the two perform about the same.',
+    ],
+    enter: ({ state }) => {
+      state.setColorMode('type');
+      state.resetView();
+    },
+    measured: ({ model }) => {
+      const t = model.analysis.topology;
+      const pre = t.blocks.filter((b) => b.activation === 'pre').length;
+      return t.blocks.length
+        ? `This model: ${pre} pre-activation and ${t.blocks.length - pre} post-activation blocks (read from its graph).`
+        : 'This model has no residual blocks.';
+    },
+  },
+  {
+    title: 'Skips beyond ResNet',
+    text: [
+      'Transformers wrap every attention and feed-forward sublayer in a residual connection; the running sum is often called the residual stream, and pre-norm placement is the pre-activation idea again.',
+      'DenseNet concatenates earlier feature maps instead of adding them; U-Net joins encoder and decoder features of the same resolution across the whole network; highway networks gate the skip with learned weights.',
+    ],
+    enter: ({ state }) => {
+      state.setColorMode('stage');
+      state.resetView();
+    },
+    measured: () => 'Nothing to measure here: these are notes.',
+  },
+];
+
+/** The guided tour: steps a lecturer clicks through; each drives the scene and shows live numbers. */
+export function Tour({ model }: { model: OpenModel }) {
+  const step = useApp((s) => s.tourStep);
+  const setStep = useApp((s) => s.setTourStep);
+  const state = useApp((s) => s);
+  const store = useAppStore();
+  const { cache } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const current = step === null ? null : STEPS[Math.min(step, STEPS.length - 1)];
+  useEffect(() => {
+    if (step === null) return;
+    const s = STEPS[step];
+    s?.enter({ state: store.getState(), store, model, get: (key) => cache.get(key) });
+  }, [step, store, model, cache]);
+  if (step === null || !current) return null;
+  const ctx: Ctx = { state, store, model, get: (key) => cache.get(key) };
+  return (
+    <section className="tour" aria-label="Guided tour" data-testid="tour" data-step={step}>
+      <header>
+        <span className="muted">
+          {step + 1} / {STEPS.length}
+        </span>{' '}
+        <strong>{current.title}</strong>
+      </header>
+      {current.text.map((p) => (
+        <p key={p.slice(0, 24)}>{p}</p>
+      ))}
+      <p className="tour-measured" data-testid="tour-measured">
+        <strong>Measured:</strong> {current.measured(ctx)}
+      </p>
+      <div className="row">
+        <button type="button" disabled={step === 0} onClick={() => setStep(step - 1)} data-testid="tour-prev">
+          Back
+        </button>
+        {step < STEPS.length - 1 ? (
+          <button type="button" onClick={() => setStep(step + 1)} data-testid="tour-next">
+            Next
+          </button>
+        ) : (
+          <button type="button" onClick={() => setStep(null)} data-testid="tour-end">
+            End tour
+          </button>
+        )}
+        <button type="button" onClick={() => setStep(null)} aria-label="Close the tour">
+          ×
+        </button>
+      </div>
+    </section>
+  );
+}

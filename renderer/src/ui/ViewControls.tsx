@@ -1,0 +1,290 @@
+import { useState } from 'react';
+import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
+import { sceneBridge } from '../scene/bridge';
+import { HEAT_CSS } from '../scene/theme';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { COLOR_MODES, type ColorMode } from '../store/viewSlice';
+import { type Coloring, type ColorSources, MODE_INFO, modeValues } from './colorModes';
+import { saveBytes } from './exportReport';
+import { formatCount, formatShape } from './format';
+
+const fmt = (x: number) =>
+  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);
+
+/** Over the 3D view: colour mode (1–8), overview, PNG at 2× / 4×, presentation, keys. */
+export function ViewBar({ model }: { model: OpenModel }) {
+  const mode = useApp((s) => s.colorMode);
+  const setMode = useApp((s) => s.setColorMode);
+  const resetView = useApp((s) => s.resetView);
+  const presentation = useApp((s) => s.presentation);
+  const setPresentation = useApp((s) => s.setPresentation);
+  const setHelpOpen = useApp((s) => s.setHelpOpen);
+  const tourStep = useApp((s) => s.tourStep);
+  const setTourStep = useApp((s) => s.setTourStep);
+  const { host } = useServices();
+  const [message, setMessage] = useState<string | null>(null);
+  const exportPng = async (scale: number) => {
+    const capture = sceneBridge.capture;
+    if (!capture) return;
+    try {
+      const { png, width, height } = await capture(scale);
+      const name = `${model.name.replace(/\.onnx$/i, '')}-3d-${scale}x.png`;
+      await saveBytes(host, name, new Uint8Array(await png.arrayBuffer()), 'image/png');
+      setMessage(`Saved ${name} (${width} × ${height})`);
+    } catch (error) {
+      setMessage(error instanceof Error ? error.message : String(error));
+    }
+  };
+  return (
+    <div className="view-bar" data-testid="view-bar">
+      <label>
+        Colour{' '}
+        <select
+          value={mode}
+          onChange={(e) => setMode(e.target.value as ColorMode)}
+          data-testid="color-mode"
+          aria-label="Colour the blocks by"
+        >
+          {COLOR_MODES.map((m, i) => (
+            <option key={m} value={m}>
+              {i + 1} · {MODE_INFO[m].name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={resetView} title="Show the whole network (R)" data-testid="reset-view">
+        Overview
+      </button>
+      <button type="button" onClick={() => void exportPng(2)} data-testid="png-2x" title="Save the 3D view as PNG">
+        PNG 2×
+      </button>
+      <button type="button" onClick={() => void exportPng(4)} data-testid="png-4x">
+        4×
+      </button>
+      <button
+        type="button"
+        aria-pressed={presentation}
+        onClick={() => setPresentation(!presentation)}
+        data-testid="presentation"
+        title="Presentation mode (P): full screen, large type, no panels"
+      >
+        Present
+      </button>
+      <button
+        type="button"
+        aria-pressed={tourStep !== null}
+        onClick={() => setTourStep(tourStep === null ? 0 : null)}
+        data-testid="tour-start"
+        title="Guided tour (T)"
+      >
+        Tour
+      </button>
+      <button type="button" onClick={() => setHelpOpen(true)} title="Keys (?)" aria-label="Keyboard keys">
+        ?
+      </button>
+      {message && (
+        <span className="muted" data-testid="view-message">
+          {message}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** What the colours mean in the current mode: categories, or the scale with its range and what was measured. */
+export function ColorLegend({ coloring }: { coloring: Coloring }) {
+  const { legend, empty, mode } = coloring;
+  if (mode === 'stage') return null;
+  return (
+    <div className="legend overlay-legend" data-testid="color-legend" data-mode={mode}>
+      <span className="chip">
+        <strong>{MODE_INFO[mode].name}</strong>
+      </span>
+      {empty && <span className="chip">{empty}</span>}
+      {legend?.kind === 'categories' &&
+        legend.items.map((item) => (
+          <span className="chip" key={item.label}>
+            <i style={{ background: item.color }} /> {item.label}
+          </span>
+        ))}
+      {legend?.kind === 'scale' && (
+        <>
+          <span className="chip">{legend.label}</span>
+          <span className="chip">
+            {fmt(legend.min)} <i className="scale" style={{ background: HEAT_CSS }} /> {fmt(legend.max)}
+            {legend.scale === 'log' ? ' (log scale)' : ''}
+          </span>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** The selected block in full: structure, shapes, cost, and every value the lab has measured for it. */
+export function Inspector({ model, sources }: { model: OpenModel; sources: ColorSources }) {
+  const selected = useApp((s) => s.selectedBlock);
+  const dropped = useApp((s) => s.dropped);
+  const cutSkips = useApp((s) => s.cutSkips);
+  const t: Topology = model.analysis.topology;
+  if (selected === null) return null;
+  const measured = (['lesion', 'gradient', 'highway', 'signal'] as const)
+    .map((m) => ({ mode: m, metric: modeValues(m, sources) }))
+    .filter((x) => x.metric && x.metric.values[selected] !== null && x.metric.values[selected] !== undefined);
+  if (t.kind === 'plain') {
+    const l = t.layers[selected];
+    if (!l) return null;
+    return (
+      <section className="panel" aria-label="Inspector" data-testid="inspector">
+        <h2>Layer {selected + 1}</h2>
+        <p>
+          {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)} · {formatCount(l.params)} params ·{' '}
+          {formatCount(l.macs)} MACs
+        </p>
+      </section>
+    );
+  }
+  const b = t.blocks[selected];
+  if (!b) return null;
+  return (
+    <section className="panel" aria-label="Inspector" data-testid="inspector">
+      <h2>
+        Block {b.index + 1} of {t.blocks.length} · stage {b.stage + 1}
+      </h2>
+      <table className="facts">
+        <tbody>
+          <tr>
+            <th>kind</th>
+            <td>
+              {b.kind}, {b.activation}-activation{b.downsample ? ', downsamples' : ''}
+            </td>
+          </tr>
+          <tr>
+            <th>shapes</th>
+            <td>
+              {formatShape(b.inShape)} → {formatShape(b.outShape)}
+            </td>
+          </tr>
+          <tr>
+            <th>branch F</th>
+            <td>
+              {b.branchLayers.map((l) => formatShape(l.weightShape)).join(' → ')} ({b.branchLayers.length} convs)
+            </td>
+          </tr>
+          <tr>
+            <th>shortcut</th>
+            <td>
+              {SHORTCUT_NAMES[b.shortcut]}
+              {b.shortcutLayers.length
+                ? ` (${b.shortcutLayers.map((l) => formatShape(l.weightShape)).join(', ')})`
+                : ''}
+            </td>
+          </tr>
+          <tr>
+            <th>cost</th>
+            <td>
+              {formatCount(b.params)} params · {formatCount(b.macs)} MACs
+            </td>
+          </tr>
+          <tr>
+            <th>lesion</th>
+            <td>{dropped.includes(b.index) ? 'branch removed' : cutSkips.includes(b.index) ? 'skip cut' : 'intact'}</td>
+          </tr>
+          {measured.map(({ mode, metric }) => (
+            <tr key={mode} data-testid={`inspector-${mode}`}>
+              <th>{MODE_INFO[mode].name}</th>
+              <td title={metric!.label}>
+                {fmt(metric!.values[selected]!)} <span className="muted">{metric!.label}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Named camera views: save the current one, recall with a click or Alt+1…9. */
+export function Bookmarks() {
+  const bookmarks = useApp((s) => s.bookmarks);
+  const add = useApp((s) => s.addBookmark);
+  const remove = useApp((s) => s.removeBookmark);
+  const goTo = useApp((s) => s.goToPose);
+  const [name, setName] = useState('');
+  return (
+    <section className="panel" aria-label="Camera bookmarks" data-testid="bookmarks">
+      <h2>Camera bookmarks</h2>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const pose = sceneBridge.pose?.();
+          if (!pose) return;
+          add({ name: name.trim() || `View ${bookmarks.length + 1}`, pose });
+          setName('');
+        }}
+      >
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder={`View ${bookmarks.length + 1}`}
+          aria-label="Bookmark name"
+          data-testid="bookmark-name"
+        />
+        <button type="submit" data-testid="bookmark-save">
+          Save view
+        </button>
+      </form>
+      <ol className="bookmark-list">
+        {bookmarks.map((b, i) => (
+          <li key={`${b.name}@${b.pose.position.join(',')}`}>
+            <button type="button" onClick={() => goTo(b.pose)} data-testid="bookmark">
+              Alt+{i + 1} · {b.name}
+            </button>
+            <button type="button" aria-label={`Delete ${b.name}`} onClick={() => remove(i)}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export const KEYS: [string, string][] = [
+  ['← / →', 'previous / next block (the camera follows)'],
+  ['Space', "remove or restore the selected block's branch F(x)"],
+  ['1 … 8', 'colour mode: stage, type, params, MACs, lesion, gradient, highway split, ‖F(x)‖/‖x‖'],
+  ['R', 'overview of the whole network'],
+  ['B', 'bookmark the current view; Alt+1 … 9 recalls'],
+  ['P', 'presentation mode (full screen, large type)'],
+  ['F', 'full screen'],
+  ['T', 'guided tour'],
+  ['Esc', 'close / leave / clear the selection'],
+  ['?', 'this list'],
+];
+
+export function HelpOverlay() {
+  const open = useApp((s) => s.helpOpen);
+  const setOpen = useApp((s) => s.setHelpOpen);
+  if (!open) return null;
+  return (
+    <div className="help-overlay" role="dialog" aria-label="Keyboard keys" data-testid="help">
+      <h2>Keys</h2>
+      <table>
+        <tbody>
+          {KEYS.map(([k, what]) => (
+            <tr key={k}>
+              <th>{k}</th>
+              <td>{what}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted">Mouse: drag to orbit, right-drag to pan, wheel to zoom; click a block to fly to it.</p>
+      <button type="button" onClick={() => setOpen(false)}>
+        Close
+      </button>
+    </div>
+  );
+}

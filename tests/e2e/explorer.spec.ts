@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import sharp from 'sharp';
+import { openApp } from './helpers';
+
+/** Keys go to the page, not to a focused control. */
+async function press(page: Page, key: string): Promise<void> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press(key);
+}
+
+async function shot(page: Page, name: string, readme = false): Promise<void> {
+  await page.waitForTimeout(900);
+  await page.screenshot({ path: `test-results/explorer-${name}.png` });
+  if (readme) await page.screenshot({ path: `docs/screenshots/${name}.png` });
+}
+
+test('every bundled model is drawn with as many blocks as its topology', async ({ page }) => {
+  await openApp(page, '?provider=wasm');
+  const entries = page.getByTestId('model-item');
+  const count = await entries.count();
+  expect(count).toBeGreaterThanOrEqual(4);
+  for (let i = 0; i < count; i++) {
+    await entries.nth(i).click();
+    await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+    const listed = await page.getByTestId('block-count').textContent();
+    await expect(page.getByTestId('scene')).toHaveAttribute('data-blocks', listed ?? '');
+    await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+  }
+});
+
+test('fly to a block from the list, open it, drop it with the keyboard, colour modes with legends, keys, PNG', async ({
+  page,
+}) => {
+  await openApp(page, '?provider=wasm');
+  const scene = page.getByTestId('scene');
+  await expect(scene).toHaveAttribute('data-drawn', 'true');
+  await shot(page, 'overview');
+
+  // Fly-to from the list opens the block into its ops, labelled in the scene.
+  await page.getByTestId('block-item').nth(4).locator('.block-row').click();
+  await expect(scene).toHaveAttribute('data-opened', '4');
+  await expect(page.getByTestId('inspector')).toContainText('Block 5 of');
+  await expect(page.locator('.scene-label.part', { hasText: /^conv 3×3/ }).first()).toBeVisible();
+  await expect(page.locator('.scene-label.part', { hasText: 'ReLU' }).first()).toBeVisible();
+  await shot(page, 'block-closeup', true);
+
+  // ← / → step along the network; Space drops the focused block: ghosted, aria-pressed in the list.
+  await press(page, 'ArrowRight');
+  await expect(scene).toHaveAttribute('data-opened', '5');
+  await press(page, ' ');
+  const item = page.getByTestId('block-item').nth(5);
+  await expect(item).toHaveAttribute('data-dropped', 'true');
+  await expect(item.getByTestId('drop-block')).toHaveAttribute('aria-pressed', 'true');
+  await press(page, ' ');
+  await expect(item).toHaveAttribute('data-dropped', 'false');
+
+  // Number keys switch colour modes; each legend says what it shows, or what to run to get data.
+  const legend = page.getByTestId('color-legend');
+  await press(page, '2');
+  await expect(scene).toHaveAttribute('data-color-mode', 'type');
+  await expect(legend).toContainText('basic block');
+  await press(page, '3');
+  await expect(legend).toContainText('parameters per block');
+  await press(page, '4');
+  await expect(legend).toContainText('multiply–accumulates');
+  await expect(scene).toHaveAttribute('data-overlay', 'on');
+  await press(page, '5');
+  await expect(legend).toContainText('No lesion data yet');
+  await press(page, '6');
+  await expect(legend).toContainText('No gradients yet');
+  await press(page, '7');
+  await expect(legend).toContainText('Highway split');
+  await press(page, '8');
+  await expect(legend).toHaveAttribute('data-mode', 'signal');
+  await press(page, '1');
+  await expect(legend).toHaveCount(0);
+
+  // The key list, bookmarks, the overview.
+  await press(page, '?');
+  await expect(page.getByTestId('help')).toContainText('colour mode');
+  await press(page, 'Escape');
+  await expect(page.getByTestId('help')).toHaveCount(0);
+  await page.getByTestId('bookmark-name').fill('Block 6 close-up');
+  await page.getByTestId('bookmark-save').click();
+  await expect(page.getByTestId('bookmark')).toHaveText(/Block 6 close-up/);
+  await press(page, 'r');
+
+  // PNG at 2× the scene's size: the right size, and not blank.
+  const box = (await scene.boundingBox())!;
+  const download = page.waitForEvent('download');
+  await page.getByTestId('png-2x').click();
+  const file = await (await download).path();
+  const image = sharp(readFileSync(file!));
+  const meta = await image.metadata();
+  expect(meta.width).toBe(Math.round(box.width * 2));
+  expect(meta.height).toBe(Math.round(box.height * 2));
+  const stats = await image.stats();
+  const spread = stats.channels.slice(0, 3).map((c) => c.stdev);
+  expect(Math.max(...spread)).toBeGreaterThan(10);
+
+  // Presentation mode: panels hidden, large type; Esc leaves it.
+  await press(page, 'p');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
+  await expect(page.locator('.sidebar.right')).toBeHidden();
+  await shot(page, 'presentation');
+  await press(page, 'Escape');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'off');
+  await expect(page.locator('.sidebar.right')).toBeVisible();
+});
+
+test('the guided tour steps through with live numbers and no errors', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openApp(page, '?provider=wasm');
+  await expect(page.locator('.run-controls')).toContainText('of 932');
+  await page.getByTestId('tour-start').click();
+  const tour = page.getByTestId('tour');
+  const measured = page.getByTestId('tour-measured');
+  await expect(measured).toContainText('9 residual blocks');
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText(/top-1 \d+\.\d\d %/);
+  await page.getByTestId('tour-next').click();
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-opened', /\d+/);
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText('Skip ÷ (skip + branch)');
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-color-mode', 'highway');
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText('n = 9: 2ⁿ = 512 paths');
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-path', /1/);
+  await shot(page, 'lit-path', true);
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText(/branch removed: top-1 \d/);
+  await expect(page.locator('[data-testid="block-item"][data-dropped="true"]')).toHaveCount(1);
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText('plain', { timeout: 110_000 });
+  await page.getByTestId('tour-next').click();
+  await expect(measured).toContainText('post-activation blocks');
+  await page.getByTestId('tour-next').click();
+  await expect(tour).toContainText('Transformers');
+  await page.getByTestId('tour-end').click();
+  await expect(tour).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
