@@ -23,8 +23,10 @@ import {
   createTrainer,
   learningRate,
   PauseGate,
+  type RaceStep,
   type StepMetrics,
   trainModel,
+  trainRace,
 } from '../../renderer/src/lab/train';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { skipscope } from '../helpers/cli';
@@ -321,6 +323,33 @@ describe('training loop controls', () => {
       },
     });
     await expect(cancelled).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('a race trains networks side by side on the same batches: each equals its own solo run', async () => {
+    const plain = buildResNet({ variant: 'plain', depth: 8, width: 4 }).model;
+    const one = { ...settings, epochs: 1 };
+    const partials: RaceStep[] = [];
+    const race = await trainRace(
+      runtime,
+      [
+        { id: 'res', model },
+        { id: 'plain', model: plain },
+      ],
+      set,
+      one,
+      { signal: new AbortController().signal, progress: (_d, _t, p) => p && partials.push(p) },
+    );
+    expect(partials.length).toBe(5);
+    expect(Object.keys(partials[0]!).sort()).toEqual(['plain', 'res']);
+    for (const [id, m] of [
+      ['res', model],
+      ['plain', plain],
+    ] as const) {
+      const solo = await trainModel(runtime, m, set, one, quietJob());
+      expect(race.get(id)!.steps.map((x) => x.loss)).toEqual(solo.steps.map((x) => x.loss));
+      expect(race.get(id)!.state.params.get('linear.weight')).toEqual(solo.state.params.get('linear.weight'));
+    }
+    expect(race.get('res')!.steps[0]!.loss).not.toBe(race.get('plain')!.steps[0]!.loss);
   });
 
   it('the same training graph runs on onnxruntime-web (WASM) and gives onnxruntime-node’s weights', async () => {

@@ -288,6 +288,22 @@ export interface TrainResult {
   images: number;
 }
 
+/** One network of a race, by the caller's id. */
+export interface RaceEntry {
+  id: string;
+  model: Model;
+}
+
+export interface RaceHooks {
+  onStep?(id: string, metrics: StepMetrics): void;
+  onEpoch?(id: string, metrics: EpochMetrics): void;
+  onBatch?(images: Float32Array, labels: readonly number[], lr: number): void;
+  pause?: PauseGate;
+}
+
+/** A race's progress partial: every network's metrics at the step just taken, by id. */
+export type RaceStep = Record<string, StepMetrics>;
+
 /**
  * Trains `model` (float32 initializers, BatchNorm nodes: e.g. from core/build) on a labelled image set with SGD:
  * seeded shuffling each epoch, optional flip + crop augmentation, the learning-rate schedule per step.
@@ -302,7 +318,41 @@ export async function trainModel(
   job: JobContext<StepMetrics>,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
+  const results = await trainRace(
+    runtime,
+    [{ id: 'model', model }],
+    images,
+    settings,
+    {
+      signal: job.signal,
+      progress: (done, total, partial, message) => job.progress(done, total, partial?.model, message),
+    },
+    {
+      ...(hooks.onStep ? { onStep: (_: string, m: StepMetrics) => hooks.onStep!(m) } : {}),
+      ...(hooks.onEpoch ? { onEpoch: (_: string, e: EpochMetrics) => hooks.onEpoch!(e) } : {}),
+      ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}),
+      ...(hooks.pause ? { pause: hooks.pause } : {}),
+    },
+  );
+  return results.get('model')!;
+}
+
+/**
+ * The training race: several networks trained side by side on the same batches (same order, same augmentation,
+ * same learning rate at every step), one step of each per batch, so their curves compare like for like. A network
+ * whose loss turns NaN keeps its place (its metrics say so). Returns each network's result by id.
+ */
+export async function trainRace(
+  runtime: Runtime,
+  entries: readonly RaceEntry[],
+  images: ImageSet,
+  settings: TrainSettings,
+  job: JobContext<RaceStep>,
+  hooks: RaceHooks = {},
+): Promise<Map<string, TrainResult>> {
   const { epochs, lr, schedule, preprocessing } = settings;
+  if (entries.length === 0) throw new Error('a race needs at least one network');
+  if (new Set(entries.map((e) => e.id)).size !== entries.length) throw new Error('race entries need distinct ids');
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a whole number ≥ 1, got ${epochs}`);
   if (!(Number.isInteger(settings.batch) && settings.batch >= 2))
     throw new Error(`the batch must be ≥ 2 images (BatchNorm), got ${settings.batch}`);
@@ -310,9 +360,13 @@ export async function trainModel(
   const count = Math.min(images.count, settings.limit ?? images.count);
   if (count < 2) throw new Error(`${images.title}: training needs at least 2 images`);
   const batch = Math.min(settings.batch, count);
-  const trainer = await createTrainer(runtime, model, settings);
+  const trainers: Trainer[] = [];
   try {
-    const side = trainer.graph.side;
+    for (const entry of entries) trainers.push(await createTrainer(runtime, entry.model, settings));
+    const side = trainers[0]!.graph.side;
+    const classes = trainers[0]!.graph.classes;
+    if (trainers.some((t) => t.graph.side !== side || t.graph.classes !== classes))
+      throw new Error('the networks of a race must share the input size and the classes');
     const labels = Array.from({ length: count }, (_, i) => images.label(i));
     const unlabelled = labels.indexOf(null);
     if (unlabelled >= 0) throw new Error(`${images.name(unlabelled)} has no label: training needs labelled images`);
@@ -331,20 +385,16 @@ export async function trainModel(
       batch,
     ).length;
     const total = perEpoch * epochs;
-    const steps: StepMetrics[] = [];
-    const epochList: EpochMetrics[] = [];
-    const started = performance.now();
+    const runs = entries.map(() => ({ steps: [] as StepMetrics[], epochs: [] as EpochMetrics[], ms: 0 }));
     let dataMs = 0;
+    let step = 0;
     const plane = 3 * side * side;
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let errorSum = 0;
-      let seen = 0;
+      const sums = entries.map(() => ({ loss: 0, errors: 0, seen: 0, ms: 0 }));
       for (const indices of epochBatches(shuffled(count, rng), batch)) {
         await hooks.pause?.wait(job.signal);
         await checkpoint(job.signal);
-        const stepStart = performance.now();
+        const dataStart = performance.now();
         const bytes = new Uint8Array(indices.length * plane);
         for (let k = 0; k < indices.length; k++) {
           const p = await pixelsOf(indices[k]!);
@@ -352,69 +402,88 @@ export async function trainModel(
         }
         const x = normalizePlanar(bytes, indices.length, side, side, preprocessing);
         const y = indices.map((i) => labels[i]!);
-        const rate = learningRate(lr, schedule, steps.length, total);
-        dataMs += performance.now() - stepStart;
+        const rate = learningRate(lr, schedule, step, total);
+        const data = performance.now() - dataStart;
+        dataMs += data;
         hooks.onBatch?.(x, y, rate);
-        const m = await trainer.step(x, y, rate);
-        const metrics: StepMetrics = { ...m, epoch, ms: performance.now() - stepStart };
-        steps.push(metrics);
-        lossSum += m.loss * m.images;
-        errorSum += m.errors;
-        seen += m.images;
-        hooks.onStep?.(metrics);
+        const partial: RaceStep = {};
+        for (let r = 0; r < trainers.length; r++) {
+          const started = performance.now();
+          const m = await trainers[r]!.step(x, y, rate);
+          const metrics: StepMetrics = { ...m, epoch, ms: data + performance.now() - started };
+          runs[r]!.steps.push(metrics);
+          runs[r]!.ms += metrics.ms;
+          const sum = sums[r]!;
+          sum.loss += m.loss * m.images;
+          sum.errors += m.errors;
+          sum.seen += m.images;
+          sum.ms += metrics.ms;
+          partial[entries[r]!.id] = metrics;
+          hooks.onStep?.(entries[r]!.id, metrics);
+        }
+        step++;
+        const first = partial[entries[0]!.id]!;
         job.progress(
-          steps.length,
+          step,
           total,
-          metrics,
-          `epoch ${epoch}/${epochs}, step ${steps.length}/${total}: loss ${m.loss.toFixed(3)}, train error ${(100 * m.trainError).toFixed(1)} %`,
+          partial,
+          `epoch ${epoch}/${epochs}, step ${step}/${total}: loss ${entries.map((e) => partial[e.id]!.loss.toFixed(3)).join(' / ')}, train error ${(100 * first.trainError).toFixed(1)} %${entries.length > 1 ? ' (first network)' : ''}`,
         );
       }
-      const e: EpochMetrics = {
-        epoch,
-        loss: lossSum / seen,
-        trainError: errorSum / seen,
-        images: seen,
-        ms: performance.now() - epochStart,
-      };
-      epochList.push(e);
-      hooks.onEpoch?.(e);
+      entries.forEach((entry, r) => {
+        const sum = sums[r]!;
+        const e: EpochMetrics = {
+          epoch,
+          loss: sum.loss / sum.seen,
+          trainError: sum.errors / sum.seen,
+          images: sum.seen,
+          ms: sum.ms,
+        };
+        runs[r]!.epochs.push(e);
+        hooks.onEpoch?.(entry.id, e);
+      });
     }
-    const totalMs = performance.now() - started;
-    const state = trainer.state();
-    const imagesDone = steps.reduce((s, m) => s + m.images, 0);
-    const stateFloats = [...state.params.values(), ...state.momentum.values(), ...state.buffers.values()].reduce(
-      (s, a) => s + a.length,
-      0,
-    );
-    const metadata: [string, string][] = [
-      ['skipscope.train', '1'],
-      [
-        'training',
-        `SGD lr ${lr} (${schedule.kind}), momentum ${settings.momentum}, weight decay ${settings.weightDecay} on all parameters, batch ${batch}, ${epochs} epoch(s), ${steps.length} steps on ${count} images of ${images.title}, augmentation ${settings.augment ? 'flip + 4-pixel crop' : 'none'}, seed ${settings.seed}`,
-      ],
-      ['preprocessing', JSON.stringify(preprocessing)],
-    ];
-    return {
-      model: trainer.exportModel(metadata),
-      state,
-      steps,
-      epochs: epochList,
-      timing: {
-        steps: steps.length,
-        images: imagesDone,
-        totalMs,
-        runMs: trainer.runMs,
-        dataMs,
-        imagesPerSecond: (imagesDone / totalMs) * 1000,
-        stepsPerSecond: (steps.length / totalMs) * 1000,
-        stateBytes: stateFloats * 4,
-        provider: trainer.provider,
-      },
-      settings: { ...settings, batch },
-      images: count,
-    };
+    const results = new Map<string, TrainResult>();
+    entries.forEach((entry, r) => {
+      const trainer = trainers[r]!;
+      const run = runs[r]!;
+      const state = trainer.state();
+      const imagesDone = run.steps.reduce((s, m) => s + m.images, 0);
+      const stateFloats = [...state.params.values(), ...state.momentum.values(), ...state.buffers.values()].reduce(
+        (s, a) => s + a.length,
+        0,
+      );
+      const metadata: [string, string][] = [
+        ['skipscope.train', '1'],
+        [
+          'training',
+          `SGD lr ${lr} (${schedule.kind}), momentum ${settings.momentum}, weight decay ${settings.weightDecay} on all parameters, batch ${batch}, ${epochs} epoch(s), ${run.steps.length} steps on ${count} images of ${images.title}, augmentation ${settings.augment ? 'flip + 4-pixel crop' : 'none'}, seed ${settings.seed}`,
+        ],
+        ['preprocessing', JSON.stringify(preprocessing)],
+      ];
+      results.set(entry.id, {
+        model: trainer.exportModel(metadata),
+        state,
+        steps: run.steps,
+        epochs: run.epochs,
+        timing: {
+          steps: run.steps.length,
+          images: imagesDone,
+          totalMs: run.ms,
+          runMs: trainer.runMs,
+          dataMs,
+          imagesPerSecond: (imagesDone / run.ms) * 1000,
+          stepsPerSecond: (run.steps.length / run.ms) * 1000,
+          stateBytes: stateFloats * 4,
+          provider: trainer.provider,
+        },
+        settings: { ...settings, batch },
+        images: count,
+      });
+    });
+    return results;
   } finally {
-    await trainer.release();
+    for (const t of trainers) await t.release();
   }
 }
 
