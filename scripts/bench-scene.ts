@@ -149,6 +149,15 @@ export async function sceneRows(browser: Browser, serverUrl: string): Promise<st
       ['resnet1202.onnx', 600],
     ] as const) {
       const ms = await openAndTime(page, `${serverUrl}bench-models/${name}`, name, blocks);
+      // Orbit once the lab worker has its session (creating it takes the same two cores the renderer needs).
+      await page.waitForFunction(
+        () =>
+          ['ready', 'error'].includes(
+            String((window as unknown as { skipscope_debug: Debug }).skipscope_debug.store.getState().runtime),
+          ),
+        undefined,
+        { timeout: 300_000 },
+      );
       await page.waitForTimeout(500);
       const overview = await orbitFps(page, 3000);
       // Open the middle block (expanded focus), then orbit again.

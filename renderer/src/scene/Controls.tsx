@@ -55,6 +55,7 @@ export function Controls({ bounds, layout, move }: Props) {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const element = useThree((s) => s.gl.domElement);
   const invalidate = useThree((s) => s.invalidate);
+  const regress = useThree((s) => s.performance.regress);
   const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
   const controls = useRef<OrbitControls | null>(null);
   const flight = useRef<{ from: Pose; to: Pose; start: number } | null>(null);
@@ -68,7 +69,11 @@ export function Controls({ bounds, layout, move }: Props) {
     const c = new OrbitControls(camera, element);
     c.enableDamping = false;
     controls.current = c;
-    const onChange = () => invalidate();
+    // While the camera moves, frames are drawn at a lower resolution (adaptive resolution); full when it stops.
+    const onChange = () => {
+      regress();
+      invalidate();
+    };
     // Any drag or wheel interrupts a flight: the user is in charge.
     const onStart = () => {
       flight.current = null;
@@ -86,7 +91,7 @@ export function Controls({ bounds, layout, move }: Props) {
       controls.current = null;
       sceneBridge.pose = null;
     };
-  }, [camera, element, invalidate]);
+  }, [camera, element, invalidate, regress]);
 
   useEffect(() => {
     const c = controls.current;
@@ -134,5 +139,18 @@ export function Controls({ bounds, layout, move }: Props) {
     if (t >= 1) flight.current = null;
     else invalidate();
   });
+  return null;
+}
+
+/** Follows r3f's performance level: the pixel ratio drops to `min` × the device's while the view is moving. */
+export function AdaptiveResolution() {
+  const current = useThree((s) => s.performance.current);
+  const initial = useThree((s) => s.viewport.initialDpr);
+  const setDpr = useThree((s) => s.setDpr);
+  const invalidate = useThree((s) => s.invalidate);
+  useEffect(() => {
+    setDpr(current * initial);
+    invalidate();
+  }, [current, initial, setDpr, invalidate]);
   return null;
 }

@@ -6,8 +6,9 @@ import { BlockDetail } from './BlockDetail';
 import { Blocks } from './Blocks';
 import { sceneBridge } from './bridge';
 import { Capture } from './Capture';
-import { type CameraMove, Controls } from './Controls';
+import { AdaptiveResolution, type CameraMove, Controls } from './Controls';
 import { type LabelAnchor, LabelTracker } from './Labels';
+import { PathPulse } from './PathPulse';
 import { SkipArcs } from './SkipArcs';
 import type { Theme } from './theme';
 
@@ -83,6 +84,7 @@ export function NetworkScene({
     >
       <Canvas
         frameloop="demand"
+        performance={{ min: 0.5, debounce: 250 }}
         camera={{ fov: 40 }}
         gl={{ antialias: true, preserveDrawingBuffer: true }}
         onCreated={(state) => state.gl.setClearColor(theme.background)}
@@ -93,6 +95,7 @@ export function NetworkScene({
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
         <Controls bounds={frame} layout={layout} move={cameraMove} />
+        <AdaptiveResolution />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />
         <StagePlates layout={layout} theme={theme} />
@@ -128,6 +131,7 @@ export function NetworkScene({
           path={path}
           opened={detail?.block ?? null}
         />
+        {path && <PathPulse layout={layout} path={path} color={theme.glow} />}
         <LabelTracker anchors={anchors} container={labelRoot} />
         <Capture labels={labelRoot} />
         <FrameCounter />

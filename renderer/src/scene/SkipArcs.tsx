@@ -61,8 +61,10 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
               : 1;
       const radius =
         (shortcuts[i] === 'identity' ? 1 : 1.6) * theme.skipRadius * (group === 2 ? 1.8 : group === 3 ? 0.5 : 1);
+      // Collapsed blocks (thin slices in a long network) get coarse tubes: they are a few pixels wide.
+      const full = layout.fullSize[i] === 1;
       if (shortcuts[i] === 'optionA' && group < 2) groups[group]!.push(...dashed(curve, radius));
-      else groups[group]!.push(new THREE.TubeGeometry(curve, 48, radius, 8, false));
+      else groups[group]!.push(new THREE.TubeGeometry(curve, full ? 48 : 10, radius, full ? 8 : 5, false));
     }
     const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
     for (const g of groups.flat()) g.dispose();
