@@ -167,8 +167,8 @@ function concatAll(e: Emitter, parts: readonly string[], axis: number): string {
 }
 
 /**
- * ∂L/∂W of a 2-D, ungrouped, undilated convolution as one Gemm: the output gradient G [M, N·Ho·Wo] against the
- * input's patches P [kH·kW·C, N·Ho·Wo] (kH·kW strided Slices of the padded input with channels moved first):
+ * ∂L/∂W of a 2-D, ungrouped, undilated convolution as one Gemm per kernel offset: the output gradient
+ * G [M, N·Ho·Wo] against that offset's input patch [C, N·Ho·Wo] (a strided Slice of the padded input, channels first):
  * ∂L/∂W[m, c, i, j] = Σ_{n,y,x} G[n, m, y, x] · X_pad[n, c, y·s + i, x·s + j]. Null where it does not apply.
  */
 function convWeightGradGemm(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
@@ -182,17 +182,18 @@ function convWeightGradGemm(ctx: BackwardContext, g: string, x: Shape, y: Shape,
   let xp = node.inputs[0]!;
   if (win.pads.some((p) => p !== 0))
     xp = e.pad(xp, [0, 0, win.pads[0]!, win.pads[1]!, 0, 0, win.pads[2]!, win.pads[3]!]);
-  // Channels first, so the patches stack along axis 0 (whole planes are copied, not channel runs).
+  // Channels first: each kernel offset's patch is a strided Slice [C, N, Ho, Wo] = [C, K] of the transposed input.
   const xt = e.transpose(xp, [1, 0, 2, 3]);
-  const whole = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ho === x[2] && wo === x[3];
-  const patches: string[] = [];
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++)
-      patches.push(whole ? xt : e.slice(xt, [i, j], [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1], [2, 3], [sh, sw]));
-  const p = e.reshape(concatAll(e, patches, 0), [kh * kw * c, -1]);
   const gt = e.reshape(e.transpose(g, [1, 0, 2, 3]), [m, -1]);
-  const dw = e.op('Gemm', [gt, p], { transB: int(1) });
-  return e.transpose(e.reshape(dw, [m, kh, kw, c]), [0, 3, 1, 2]);
+  const whole = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ho === x[2] && wo === x[3];
+  // One Gemm per offset, [M, K]·[C, K]ᵀ → [M, C]: no K-long patch matrix is ever concatenated.
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const patch = whole ? xt : e.slice(xt, [i, j], [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1], [2, 3], [sh, sw]);
+      taps.push(e.reshape(e.op('Gemm', [gt, e.reshape(patch, [c, -1])], { transB: int(1) }), [m, c, 1]));
+    }
+  return e.reshape(concatAll(e, taps, 2), [m, c, kh, kw]);
 }
 
 /**
