@@ -41,13 +41,15 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
     pool: theme.skipProjection,
     other: theme.ghost,
   };
-  const part = (p: PlacedPart, key: string, shortcut: boolean) => (
+  // Removing F ghosts the branch only: the shortcut and the op after the Add (y = ReLU(x)) stay.
+  const part = (p: PlacedPart, key: string, shortcut: boolean, ghost = dropped && !shortcut) => (
     <mesh
       key={key}
       position={p.center}
       scale={p.size}
       geometry={p.kind === 'pool' ? geometries.frustum : geometries.box}
       onClick={(e) => {
+        // The opened block is the selected one: a click on its ops keeps it selected (it does not drop it).
         e.stopPropagation();
         onSelect();
       }}
@@ -57,9 +59,9 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
         roughness={p.kind === 'activation' ? 0.3 : 0.55}
         emissive={p.kind === 'activation' ? colorOf.activation : '#000000'}
         emissiveIntensity={p.kind === 'activation' ? 0.35 : 0}
-        transparent={dropped && !shortcut}
-        opacity={dropped && !shortcut ? 0.22 : 1}
-        depthWrite={!(dropped && !shortcut)}
+        transparent={ghost}
+        opacity={ghost ? 0.22 : 1}
+        depthWrite={!ghost}
       />
     </mesh>
   );
@@ -67,8 +69,16 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
     <group>
       {detail.branch.map((p, i) => part(p, `b${i}`, false))}
       {detail.shortcut.map((p, i) => part(p, `s${i}`, true))}
-      {detail.after.map((p, i) => part(p, `a${i}`, false))}
-      <mesh position={detail.add} scale={detail.addRadius} geometry={geometries.sphere}>
+      {detail.after.map((p, i) => part(p, `a${i}`, false, false))}
+      <mesh
+        position={detail.add}
+        scale={detail.addRadius}
+        geometry={geometries.sphere}
+        onClick={(e) => {
+          e.stopPropagation();
+          onSelect();
+        }}
+      >
         <meshStandardMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.3} roughness={0.3} />
       </mesh>
     </group>

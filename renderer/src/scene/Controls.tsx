@@ -115,7 +115,7 @@ export function Controls({ bounds, layout, move }: Props) {
       move.kind === 'fly'
         ? blockPose(layoutRef.current, move.block)
         : move.kind === 'reset'
-          ? overview(bounds, camera.fov, aspectRef.current)
+          ? overview(layoutRef.current.bounds, camera.fov, aspectRef.current)
           : move.pose;
     flight.current = {
       from: { position: camera.position.toArray() as Pose['position'], target: c.target.toArray() as Pose['target'] },
@@ -123,7 +123,7 @@ export function Controls({ bounds, layout, move }: Props) {
       start: performance.now(),
     };
     invalidate();
-  }, [move, bounds, camera, invalidate]);
+  }, [move, camera, invalidate]);
 
   useFrame(() => {
     const f = flight.current;

@@ -119,7 +119,7 @@ export function NetworkScene({
             theme={theme}
             color={path ? (path[detail.block] ? theme.glow : theme.ghost) : (colors[detail.block] ?? theme.ghost)}
             dropped={dropped.includes(detail.block)}
-            onSelect={() => onSelect(detail.block)}
+            onSelect={() => {}}
           />
         )}
         <SkipArcs

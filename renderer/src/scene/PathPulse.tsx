@@ -33,7 +33,9 @@ export function PathPulse({ layout, path, color }: { layout: NetworkLayout; path
       }
     }
     points.push(new THREE.Vector3(layout.head[0], layout.head[1]! * 2 + 0.1, 0));
-    return new THREE.CatmullRomCurve3(points, false, 'centripetal');
+    const curve = new THREE.CatmullRomCurve3(points, false, 'centripetal');
+    curve.arcLengthDivisions = 4 * points.length;
+    return curve;
   }, [layout, path]);
   const geometry = useMemo(() => new THREE.SphereGeometry(0.16, 16, 12), []);
   useEffect(() => () => geometry.dispose(), [geometry]);

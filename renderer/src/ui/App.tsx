@@ -97,7 +97,10 @@ export function App() {
         e.target instanceof HTMLSelectElement ||
         e.target instanceof HTMLTextAreaElement;
       if (typing) return;
-      const onButton = e.target instanceof HTMLButtonElement;
+      const onButton =
+        e.target instanceof HTMLButtonElement ||
+        e.target instanceof HTMLAnchorElement ||
+        (e.target instanceof HTMLElement && e.target.tagName === 'SUMMARY');
       const residual = state.model?.analysis.topology.kind === 'residual';
       if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
         const b = state.bookmarks[Number(e.code.slice(5)) - 1];
@@ -121,7 +124,7 @@ export function App() {
         else if (state.tourStep !== null) state.setTourStep(null);
         else if (state.presentation) state.setPresentation(false);
         else state.selectBlock(null);
-      } else if (e.key === ' ' && !onButton && state.selectedBlock !== null && residual) {
+      } else if (e.key === ' ' && !onButton && !e.repeat && state.selectedBlock !== null && residual) {
         // Space removes (or restores) the selected block's branch, unless a control has the focus.
         e.preventDefault();
         state.toggleDrop(state.selectedBlock);
@@ -134,7 +137,15 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [store]);
 
-  // Presentation mode is true full screen where the platform allows it; leaving full screen leaves it too.
+  // Presentation mode is true full screen where the platform allows it; leaving full screen (the browser's own
+  // Esc included, which the page never sees) leaves it too.
+  useEffect(() => {
+    const onChange = () => {
+      if (!document.fullscreenElement && store.getState().presentation) store.getState().setPresentation(false);
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, [store]);
   useEffect(() => {
     if (presentation && !document.fullscreenElement)
       document.documentElement.requestFullscreen?.().catch(() => {

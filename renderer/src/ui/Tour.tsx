@@ -89,6 +89,7 @@ export const STEPS: Step[] = [
       'Residual networks were the fix: with skips, the 56- and 110-layer CIFAR networks train to lower error than the 20-layer one instead of higher.',
     ],
     enter: ({ state }) => {
+      state.lightPath(null);
       state.resetView();
       void state.evaluate();
     },
@@ -98,9 +99,10 @@ export const STEPS: Step[] = [
     title: 'y = F(x) + x',
     text: [
       'Opened up, a block is a small stack of convolutions, normalisations and activations, F(x). Its result is added to the unchanged input x at the join (the sphere), where the skip lands.',
-      'If the weights of F are zero, the block is exactly the identity. Copying its input, which plain layers find hard to learn, is therefore the easiest thing a residual block can do, and learning consists of small corrections F(x) to x.',
+      'If F outputs zero (for instance when the scale of its last normalisation is zero), the block is exactly the identity. Copying its input, which a stack of plain layers finds hard to learn, is therefore the easiest thing a residual block can do, and learning consists of corrections F(x) to x.',
     ],
     enter: ({ state, model }) => {
+      state.lightPath(null);
       const b = exampleBlock(model.analysis.topology);
       if (b !== null) state.flyTo(b);
       state.setColorMode(state.blockMetrics.signal ? 'signal' : 'stage');
@@ -123,6 +125,8 @@ export const STEPS: Step[] = [
     ],
     enter: ({ state }) => {
       state.selectBlock(null);
+      state.lightPath(null);
+      state.resetLesion();
       state.resetView();
       state.setColorMode('highway');
       void state.computeGradients();
@@ -180,8 +184,14 @@ export const STEPS: Step[] = [
     measured: (ctx) => {
       const b = middleBlock(ctx.model.analysis.topology);
       if (b === null) return 'No residual blocks to remove.';
-      const lesion = ctx.get<LesionEvaluation>(ctx.state.lesionKey());
+      const { dropped, cutSkips } = ctx.state;
+      const shown = dropped.length === 1 && dropped[0] === b && cutSkips.length === 0;
+      const lesion = shown ? ctx.get<LesionEvaluation>(ctx.state.lesionKey()) : undefined;
       const intact = ctx.get<EvaluateResult>(ctx.state.evaluationKey());
+      if (!shown)
+        return `Lesion changed by hand (${dropped.length} removed, ${cutSkips.length} skips cut): its accuracy is in the Lesion panel. Intact ${
+          intact ? pct(intact.top1.rate) : 'measuring…'
+        }.`;
       return `Block ${b + 1}'s branch removed: ${lesion ? `top-1 ${pct(lesion.top1.rate)}` : 'measuring…'}; intact ${
         intact ? pct(intact.top1.rate) : 'measuring…'
       } (${ctx.state.imageSet?.title ?? 'current images'}).`;
@@ -190,8 +200,8 @@ export const STEPS: Step[] = [
   {
     title: 'Plain vs residual gradients at depth',
     text: [
-      'At initialisation, before any training, a deep plain network already passes back much smaller gradients to its first layers than to its last, because every layer multiplies the gradient by its own Jacobian. The same layers with skips keep the early gradients much larger.',
-      `The measurement builds a plain and a residual ${INIT_DEPTH}-layer CIFAR network from one seed and compares ‖∂L/∂W‖ layer by layer on the Run panel’s image. BatchNorm is the identity at initialisation here (no statistics yet).`,
+      'In a plain network every layer multiplies the backward signal by its own Jacobian, so the gradient reaching the first layers depends on a long product that can shrink (or grow) with depth. With skips, each block adds an identity term, so the early layers receive the late layers’ gradient directly as well.',
+      `The measurement builds a plain and a residual ${INIT_DEPTH}-layer CIFAR network from one seed and compares ‖∂L/∂W‖ of the first and last layers on the Run panel’s image. The setting matters: BatchNorm is the identity here (no statistics yet), so the residual net’s activations grow about √2 per block, and He initialisation keeps the plain net’s scale. Read the numbers as measured in this setting, not as the trained picture.`,
     ],
     enter: ({ state }) => {
       state.resetLesion();
@@ -212,7 +222,7 @@ export const STEPS: Step[] = [
   {
     title: 'Pre- vs post-activation',
     text: [
-      'The original block adds first and applies a ReLU after the join, so the skip path still passes through a nonlinearity. The pre-activation block moves normalisation and ReLU into the branch, before the convolutions. The skip is then a clean identity from the input of the network to its output, and ∂y/∂x = I + ∂F/∂x holds exactly at every block.',
+      'The original block adds first and applies a ReLU after the join, so the skip path still passes through a nonlinearity. The pre-activation block moves normalisation and ReLU into the branch, before the convolutions. Within a stage the skips then chain into a clean identity path, and ∂y/∂x = I + ∂F/∂x holds exactly at every block with an identity shortcut (downsampling blocks transform x on their shortcut).',
       'Pre-activation mainly helps very deep networks (hundreds of layers); at 20–50 layers the two perform about the same.',
     ],
     enter: ({ state }) => {
@@ -256,6 +266,10 @@ export function Tour({ model }: { model: OpenModel }) {
   useEffect(() => {
     if (step === null) return;
     const s = STEPS[step];
+    const state = store.getState();
+    // Each step starts from a clean scene: no lit path, no lesion (the steps that need one set it again).
+    state.lightPath(null);
+    if (state.dropped.length || state.cutSkips.length) state.resetLesion();
     s?.enter({ state: store.getState(), store, model, get: (key) => cache.get(key) });
   }, [step, store, model, cache]);
   if (step === null || !current) return null;

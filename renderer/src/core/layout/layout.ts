@@ -114,6 +114,7 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
   const fullSize = new Uint8Array(n);
   const opened = focus !== null && t.kind === 'residual' ? options.parts?.[focus] : undefined;
   let detail: BlockDetail | null = null;
+  let lastGap = GAP;
   const blockCenters = new Float32Array(3 * n);
   const blockSizes = new Float32Array(3 * n);
   const blockStages = new Uint16Array(n);
@@ -135,7 +136,7 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     const b = units[i]!;
     if (b.stage !== stage) {
       if (stage >= 0) {
-        stageBounds[2 * stage + 1] = x - GAP / 2;
+        stageBounds[2 * stage + 1] = x - lastGap / 2;
         x += STAGE_GAP;
       }
       stage = b.stage;
@@ -164,8 +165,9 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     blockStages[i] = b.stage;
     if (b.skip) writeArc(arcs, i, x - gap / 2, arcEnd, h);
     x += length + gap;
+    lastGap = gap;
   }
-  if (stage >= 0) stageBounds[2 * stage + 1] = x - GAP / 2;
+  if (stage >= 0) stageBounds[2 * stage + 1] = x - lastGap / 2;
   const headChannels = t.output.shape?.[1] ?? 10;
   const head = new Float32Array([
     x + 0.6 + (n ? STAGE_GAP / 2 : 0),
@@ -218,7 +220,8 @@ function placeParts(
     });
   const branch = place(parts.branch, (h) => h / 2);
   const addRadius = 0.22;
-  const add: [number, number, number] = [x + addRadius, blockHeight / 2, 0];
+  // The join sits where the skip lands: at the end of the arc, on top of the block's height.
+  const add: [number, number, number] = [x + addRadius, blockHeight + 0.15, 0];
   x += 2 * addRadius + PART_GAP;
   const after = place(parts.after, (h) => h / 2);
   const end = x;
