@@ -96,13 +96,13 @@ test('fly to a block from the list, open it, drop it with the keyboard, colour m
   const meta = await image.metadata();
   expect(meta.width).toBe(Math.round(box.width * 2));
   expect(meta.height).toBe(Math.round(box.height * 2));
-  // Not blank: the labels alone cover a few per cent; the drawn network covers far more of the image.
+  // Not blank: label text alone is well under 1 % of the pixels; the drawn network covers about 10 %.
   const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const background = [0x11, 0x14, 0x1a];
   let drawn = 0;
   for (let p = 0; p < data.length; p += info.channels)
     if ([0, 1, 2].some((c) => Math.abs(data[p + c]! - background[c]!) > 30)) drawn++;
-  expect(drawn / (info.width * info.height)).toBeGreaterThan(0.08);
+  expect(drawn / (info.width * info.height)).toBeGreaterThan(0.03);
 
   // Presentation mode: panels hidden, large type; Esc leaves it.
   await press(page, 'p');
