@@ -1,3 +1,4 @@
+import type { ThreeEvent } from '@react-three/fiber';
 import { useEffect, useMemo } from 'react';
 import * as THREE from 'three';
 import type { BlockDetail as Detail, PlacedPart } from '../core/layout/layout';
@@ -11,7 +12,6 @@ interface Props {
   color: string;
   /** The block's branch is removed: its ops are drawn as ghosts. */
   dropped: boolean;
-  onSelect(): void;
 }
 
 /**
@@ -19,7 +19,7 @@ interface Props {
  * feature-map side), norms as thin slabs, activations as plates, pooling as frustums — the Add as a sphere where the
  * skip lands, and the shortcut's ops on the crest of the arc.
  */
-export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) {
+export function BlockDetail({ detail, theme, color, dropped }: Props) {
   const geometries = useMemo(
     () => ({
       box: new THREE.BoxGeometry(1, 1, 1),
@@ -34,6 +34,9 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
     },
     [geometries],
   );
+  // The opened block is the selected one: a click on its ops (or its Add) keeps it selected — it neither drops it
+  // (a click on the selected block's box would) nor falls through to the background (which would deselect).
+  const keepSelection = (e: ThreeEvent<MouseEvent>) => e.stopPropagation();
   const colorOf: Record<PartKind, string> = {
     conv: color,
     norm: theme.stem,
@@ -48,11 +51,7 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
       position={p.center}
       scale={p.size}
       geometry={p.kind === 'pool' ? geometries.frustum : geometries.box}
-      onClick={(e) => {
-        // The opened block is the selected one: a click on its ops keeps it selected (it does not drop it).
-        e.stopPropagation();
-        onSelect();
-      }}
+      onClick={keepSelection}
     >
       <meshStandardMaterial
         color={shortcut ? theme.skipProjection : colorOf[p.kind]}
@@ -70,15 +69,7 @@ export function BlockDetail({ detail, theme, color, dropped, onSelect }: Props) 
       {detail.branch.map((p, i) => part(p, `b${i}`, false))}
       {detail.shortcut.map((p, i) => part(p, `s${i}`, true))}
       {detail.after.map((p, i) => part(p, `a${i}`, false, false))}
-      <mesh
-        position={detail.add}
-        scale={detail.addRadius}
-        geometry={geometries.sphere}
-        onClick={(e) => {
-          e.stopPropagation();
-          onSelect();
-        }}
-      >
+      <mesh position={detail.add} scale={detail.addRadius} geometry={geometries.sphere} onClick={keepSelection}>
         <meshStandardMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.3} roughness={0.3} />
       </mesh>
     </group>

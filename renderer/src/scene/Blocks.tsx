@@ -3,7 +3,7 @@ import { useThree } from '@react-three/fiber';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
-import { heatColor, type Theme } from './theme';
+import { baseColor, heatColor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
@@ -79,7 +79,7 @@ export function Blocks({
       const shown = i === opened ? hidden : matrix;
       m.setMatrixAt(i, removed.has(i) ? hidden : shown);
       g?.setMatrixAt(i, removed.has(i) ? shown : hidden);
-      const base = path ? (path[i] ? theme.glow : theme.ghost) : (colors[i] ?? theme.ghost);
+      const base = baseColor(i, colors, path, theme);
       color.set(i === selected ? theme.selected : i === hovered ? theme.hovered : removed.has(i) ? theme.ghost : base);
       m.setColorAt(i, color);
       g?.setColorAt(i, color);

@@ -10,7 +10,7 @@ import { AdaptiveResolution, type CameraMove, Controls } from './Controls';
 import { type LabelAnchor, LabelTracker } from './Labels';
 import { PathPulse } from './PathPulse';
 import { SkipArcs } from './SkipArcs';
-import type { Theme } from './theme';
+import { baseColor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
@@ -117,9 +117,8 @@ export function NetworkScene({
           <BlockDetail
             detail={detail}
             theme={theme}
-            color={path ? (path[detail.block] ? theme.glow : theme.ghost) : (colors[detail.block] ?? theme.ghost)}
+            color={baseColor(detail.block, colors, path, theme)}
             dropped={dropped.includes(detail.block)}
-            onSelect={() => {}}
           />
         )}
         <SkipArcs

@@ -90,6 +90,16 @@ export const themes: Record<Theme['name'], Theme> = {
   },
 };
 
+/** A block's base colour: lit or dimmed on a lit path, else its colour-mode colour (ghost where it has none). */
+export function baseColor(
+  i: number,
+  colors: readonly (string | null)[],
+  path: readonly boolean[] | null,
+  theme: Theme,
+): string {
+  return path ? (path[i] ? theme.glow : theme.ghost) : (colors[i] ?? theme.ghost);
+}
+
 /** Colour-scale stops (perceptually ordered, dark to bright; readable on the dark, light and projector themes). */
 const HEAT = ['#3b0f70', '#8c2981', '#de4968', '#fe9f6d', '#fcfdbf'];
 

@@ -26,8 +26,14 @@ interface Step {
   title: string;
   /** The idea, in a few sentences. */
   text: string[];
-  /** Drives the scene and starts the measurement when the step opens. */
+  /** Drives the scene when the step opens. */
   enter(ctx: Ctx): void;
+  /**
+   * Starts the step's measurement (a cached or running job is not started again); called when the step opens and
+   * again when the lab's runtime or the images change, so a tour opened before the model's session is ready still
+   * measures.
+   */
+  measure?(ctx: Ctx): void;
   /** What is measured on this model, live. */
   measured(ctx: Ctx): ReactNode;
 }
@@ -91,8 +97,8 @@ export const STEPS: Step[] = [
     enter: ({ state }) => {
       state.lightPath(null);
       state.resetView();
-      void state.evaluate();
     },
+    measure: ({ state }) => void state.evaluate(),
     measured: (ctx) => `This trained model: ${evaluation(ctx)}.`,
   },
   {
@@ -129,8 +135,8 @@ export const STEPS: Step[] = [
       state.resetLesion();
       state.resetView();
       state.setColorMode('highway');
-      void state.computeGradients();
     },
+    measure: ({ state }) => void state.computeGradients(),
     measured: ({ state }) => {
       const g = state.blockMetrics.gradient?.values;
       const h = state.blockMetrics.highway?.values.filter((v): v is number => v !== null);
@@ -179,8 +185,8 @@ export const STEPS: Step[] = [
         state.flyTo(b);
         state.toggleDrop(b);
       }
-      void state.evaluate();
     },
+    measure: ({ state }) => void state.evaluate(),
     measured: (ctx) => {
       const b = middleBlock(ctx.model.analysis.topology);
       if (b === null) return 'No residual blocks to remove.';
@@ -206,8 +212,8 @@ export const STEPS: Step[] = [
     enter: ({ state }) => {
       state.resetLesion();
       state.resetView();
-      void state.startInitCompare(initVariants);
     },
+    measure: ({ state }) => void state.startInitCompare(initVariants),
     measured: (ctx) => {
       const r = ctx.get<InitComparison[]>(ctx.state.initKey(initVariants));
       if (!r) return 'building and differentiating both networks…';
@@ -272,6 +278,13 @@ export function Tour({ model }: { model: OpenModel }) {
     if (state.dropped.length || state.cutSkips.length) state.resetLesion();
     s?.enter({ state: store.getState(), store, model, get: (key) => cache.get(key) });
   }, [step, store, model, cache]);
+  const runtime = useApp((s) => s.runtime);
+  const imageSet = useApp((s) => s.imageSet);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runtime and imageSet are the triggers (read via the store)
+  useEffect(() => {
+    if (step === null) return;
+    STEPS[step]?.measure?.({ state: store.getState(), store, model, get: (key) => cache.get(key) });
+  }, [step, store, model, cache, runtime, imageSet]);
   if (step === null || !current) return null;
   const ctx: Ctx = { state, store, model, get: (key) => cache.get(key) };
   return (
