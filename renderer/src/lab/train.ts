@@ -286,6 +286,8 @@ export interface TrainResult {
   settings: TrainSettings;
   /** The images trained on (after `limit`). */
   images: number;
+  /** True when `hooks.stop` ended the run before its last step. */
+  stopped: boolean;
 }
 
 /** One network of a race, by the caller's id. */
@@ -299,6 +301,11 @@ export interface RaceHooks {
   onEpoch?(id: string, metrics: EpochMetrics): void;
   onBatch?(images: Float32Array, labels: readonly number[], lr: number): void;
   pause?: PauseGate;
+  /**
+   * Asked before every step: true ends the run there, keeping what was trained (unlike cancelling, which throws
+   * and keeps nothing). The results then cover the steps taken; a partial epoch's means cover its batches.
+   */
+  stop?(): boolean;
 }
 
 /** A race's progress partial: every network's metrics at the step just taken, by id. */
@@ -388,12 +395,17 @@ export async function trainRace(
     const runs = entries.map(() => ({ steps: [] as StepMetrics[], epochs: [] as EpochMetrics[], ms: 0 }));
     let dataMs = 0;
     let step = 0;
+    let stopped = false;
     const plane = 3 * side * side;
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
       const sums = entries.map(() => ({ loss: 0, errors: 0, seen: 0, ms: 0 }));
       for (const indices of epochBatches(shuffled(count, rng), batch)) {
         await hooks.pause?.wait(job.signal);
         await checkpoint(job.signal);
+        if (hooks.stop?.()) {
+          stopped = true;
+          break;
+        }
         const dataStart = performance.now();
         const bytes = new Uint8Array(indices.length * plane);
         for (let k = 0; k < indices.length; k++) {
@@ -432,6 +444,7 @@ export async function trainRace(
       }
       entries.forEach((entry, r) => {
         const sum = sums[r]!;
+        if (sum.seen === 0) return;
         const e: EpochMetrics = {
           epoch,
           loss: sum.loss / sum.seen,
@@ -457,7 +470,7 @@ export async function trainRace(
         ['skipscope.train', '1'],
         [
           'training',
-          `SGD lr ${lr} (${schedule.kind}), momentum ${settings.momentum}, weight decay ${settings.weightDecay} on all parameters, batch ${batch}, ${epochs} epoch(s), ${run.steps.length} steps on ${count} images of ${images.title}, augmentation ${settings.augment ? 'flip + 4-pixel crop' : 'none'}, seed ${settings.seed}`,
+          `SGD lr ${lr} (${schedule.kind}), momentum ${settings.momentum}, weight decay ${settings.weightDecay} on all parameters, batch ${batch}, ${epochs} epoch(s), ${run.steps.length} steps${stopped ? ` (stopped early, of ${total})` : ''} on ${count} images of ${images.title}, augmentation ${settings.augment ? 'flip + 4-pixel crop' : 'none'}, seed ${settings.seed}`,
         ],
         ['preprocessing', JSON.stringify(preprocessing)],
       ];
@@ -472,13 +485,14 @@ export async function trainRace(
           totalMs: run.ms,
           runMs: trainer.runMs,
           dataMs,
-          imagesPerSecond: (imagesDone / run.ms) * 1000,
-          stepsPerSecond: (run.steps.length / run.ms) * 1000,
+          imagesPerSecond: run.ms > 0 ? (imagesDone / run.ms) * 1000 : 0,
+          stepsPerSecond: run.ms > 0 ? (run.steps.length / run.ms) * 1000 : 0,
           stateBytes: stateFloats * 4,
           provider: trainer.provider,
         },
         settings: { ...settings, batch },
         images: count,
+        stopped,
       });
     });
     return results;

@@ -10,9 +10,15 @@ export interface Assets {
   cifarTestSet(): Promise<ImageSetSource>;
   /** The 23 ImageNet sample images, labelled by the WordNet id in their names. */
   imagenetSamples(): Promise<ImageSetSource>;
+  /** The bundled CIFAR-10 training subset (5000 training images, JPEG-decoded): what the training race trains on. */
+  cifarTrainSet(): Promise<ImageSetSource>;
 }
 
 export const CIFAR_TEST_SET = { id: 'cifar10-test-first932', file: 'data/cifar10/test_first932.bin' } as const;
+export const CIFAR_TRAIN_SET = {
+  id: 'cifar10-train-first5000',
+  file: 'data/cifar10/train_first5000_jpeg.bin',
+} as const;
 export const IMAGENET_SAMPLES = { id: 'imagenet-samples', dir: 'samples/imagenet' } as const;
 const LABEL_FILES: Record<LabelSetName, string> = { cifar10: 'labels/cifar10.txt', imagenet: 'labels/imagenet.tsv' };
 
@@ -36,6 +42,14 @@ export function createAssets(host: Host): Assets {
         id: CIFAR_TEST_SET.id,
         title: 'CIFAR-10 test set (first 932)',
         data: await host.readAsset(CIFAR_TEST_SET.file),
+        labelSet: 'cifar10',
+      })),
+    cifarTrainSet: () =>
+      once('cifar-train', async () => ({
+        kind: 'cifar-binary',
+        id: CIFAR_TRAIN_SET.id,
+        title: 'CIFAR-10 training images (5000)',
+        data: await host.readAsset(CIFAR_TRAIN_SET.file),
         labelSet: 'cifar10',
       })),
     imagenetSamples: () =>

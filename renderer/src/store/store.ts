@@ -8,6 +8,7 @@ import { createInsightSlice, type InsightSlice } from './insightSlice';
 import { createLabSlice, type LabSlice } from './labSlice';
 import { createLesionSlice, type LesionSlice } from './lesionSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
+import { createRaceSlice, type RaceSlice } from './raceSlice';
 import { createRunSlice, type RunSlice } from './runSlice';
 import { createViewSlice, type ViewSlice } from './viewSlice';
 
@@ -20,7 +21,7 @@ export interface Services {
 }
 
 /** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice;
+export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice & RaceSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** Creates the app's store; the slices' actions close over `services`. */
@@ -32,6 +33,7 @@ export function createAppStore(services: Services): AppStore {
     ...createLabSlice(services)(...a),
     ...createLesionSlice(services)(...a),
     ...createInsightSlice(services)(...a),
+    ...createRaceSlice(services)(...a),
   }));
 }
 

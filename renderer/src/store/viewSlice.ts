@@ -42,6 +42,8 @@ export type CameraRequest =
   | { kind: 'reset'; seq: number }
   | { kind: 'pose'; pose: CameraPose; seq: number };
 
+export type Workspace = 'network' | 'race' | 'landscape';
+
 export interface ViewSlice {
   theme: Settings['theme'];
   selectedBlock: number | null;
@@ -57,6 +59,9 @@ export interface ViewSlice {
   helpOpen: boolean;
   /** The guided tour's current step, or null when the tour is closed. */
   tourStep: number | null;
+  /** What the centre of the window shows: the 3D network, the training race or the loss landscape. */
+  workspace: Workspace;
+  setWorkspace(workspace: Workspace): void;
   setTheme(theme: Settings['theme']): void;
   selectBlock(index: number | null): void;
   hoverBlock(index: number | null): void;
@@ -89,6 +94,8 @@ export const createViewSlice =
       bookmarks: [],
       helpOpen: false,
       tourStep: null,
+      workspace: 'network',
+      setWorkspace: (workspace) => set({ workspace }),
       setTheme: (theme) => {
         set({ theme });
         void host.setSettings({ theme });
@@ -111,6 +118,7 @@ export const createViewSlice =
       addBookmark: (bookmark) => set((s) => ({ bookmarks: [...s.bookmarks, bookmark].slice(-9) })),
       removeBookmark: (index) => set((s) => ({ bookmarks: s.bookmarks.filter((_, i) => i !== index) })),
       setHelpOpen: (helpOpen) => set({ helpOpen }),
-      setTourStep: (tourStep) => set({ tourStep }),
+      // The tour drives the 3D scene: opening it brings the network back to the centre.
+      setTourStep: (tourStep) => set(tourStep === null ? { tourStep } : { tourStep, workspace: 'network' }),
     };
   };

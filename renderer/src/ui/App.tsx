@@ -19,6 +19,7 @@ import { GradientPanel } from './GradientPanel';
 import { LesionPanel } from './LesionPanel';
 import { ModelList } from './ModelList';
 import { PathsPanel } from './PathsPanel';
+import { RaceWorkspace } from './RaceWorkspace';
 import { RunPanel } from './RunPanel';
 import { SceneLegend } from './SceneLegend';
 import { SignalPanel } from './SignalPanel';
@@ -52,6 +53,7 @@ export function App() {
   const colorMode = useApp((s) => s.colorMode);
   const metrics = useApp((s) => s.blockMetrics);
   const cameraRequest = useApp((s) => s.cameraRequest);
+  const workspace = useApp((s) => s.workspace);
   const sweepKey = useApp((s) => s.sweepKey({ kind: 'single', remove: 'branch' }));
   const theme = themes[themeName];
   const loaded = status === 'ready' ? model : null;
@@ -189,6 +191,7 @@ export function App() {
         <span className="subtitle">
           {loaded ? loaded.analysis.architecture : status === 'loading' ? 'Loading…' : ''}
         </span>
+        <WorkspaceTabs />
         <ThemePicker />
       </header>
       <aside className="sidebar left">
@@ -196,14 +199,15 @@ export function App() {
         <BuildPanel />
       </aside>
       <main className="stage">
-        {status === 'error' && (
+        {workspace === 'race' && <RaceWorkspace />}
+        {workspace === 'network' && status === 'error' && (
           <div className="error-panel" role="alert" data-testid="model-error">
             <strong>Could not open this model.</strong>
             <p>{error}</p>
           </div>
         )}
-        {status === 'loading' && <div className="loading">Reading the graph…</div>}
-        {loaded && layout && coloring && names && (
+        {workspace === 'network' && status === 'loading' && <div className="loading">Reading the graph…</div>}
+        {workspace === 'network' && loaded && layout && coloring && names && (
           <NetworkScene
             layout={layout}
             frame={loaded.layout.bounds}
@@ -230,10 +234,10 @@ export function App() {
             }}
           />
         )}
-        {loaded && <ViewBar model={loaded} />}
-        {loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
-        {loaded && coloring && <ColorLegend coloring={coloring} />}
-        {loaded && <BlockCard model={loaded} />}
+        {workspace === 'network' && loaded && <ViewBar model={loaded} />}
+        {workspace === 'network' && loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
+        {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
+        {workspace === 'network' && loaded && <BlockCard model={loaded} />}
         {loaded && <Tour model={loaded} />}
         <HelpOverlay />
       </main>
@@ -270,6 +274,34 @@ function sceneNames(model: OpenModel): { stem: string; stages: string[]; head: s
 function toggleFullScreen(): void {
   if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
   else void document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+/** The centre of the window: the 3D network, the training race, the loss landscape. */
+function WorkspaceTabs() {
+  const workspace = useApp((s) => s.workspace);
+  const setWorkspace = useApp((s) => s.setWorkspace);
+  const racing = useApp((s) => s.races.some((r) => r.status === 'running'));
+  const tabs: { id: typeof workspace; label: string }[] = [
+    { id: 'network', label: 'Network' },
+    { id: 'race', label: racing ? 'Training race ●' : 'Training race' },
+  ];
+  return (
+    <div className="workspace-tabs" role="tablist" aria-label="workspace">
+      {tabs.map((t) => (
+        <button
+          key={t.id}
+          type="button"
+          role="tab"
+          aria-selected={workspace === t.id}
+          className={workspace === t.id ? 'active' : ''}
+          onClick={() => setWorkspace(t.id)}
+          data-testid={`tab-${t.id}`}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
 }
 
 function ThemePicker() {

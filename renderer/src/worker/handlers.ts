@@ -1,4 +1,4 @@
-import { buildResNet } from '../core/build/resnet';
+import { architecture, buildResNet } from '../core/build/resnet';
 import type { Preprocessing } from '../core/catalog';
 import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
@@ -22,7 +22,19 @@ import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
 import { signalStudy } from '../lab/signal';
-import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel } from './protocol';
+import { PauseGate, type RaceEntry, type RaceStep, type TrainResult, trainRace } from '../lab/train';
+import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel, RaceResult } from './protocol';
+
+/** A training race in the worker: its pause gate and stop flag while it runs, its trained networks after. */
+interface RaceRun {
+  gate: PauseGate;
+  stop: boolean;
+  names: Map<string, string>;
+  results: Map<string, TrainResult> | null;
+}
+
+/** Finished races kept for export (each holds its networks' weights; CIFAR nets are a few MB at most). */
+const KEPT_RACES = 4;
 
 interface LoadedModel {
   analysis: { model: Model; topology: Topology };
@@ -58,6 +70,7 @@ export function createLabHandlers(options: {
   let runtime: Runtime | null = null;
   const models = new Map<string, Promise<LoadedModel>>();
   const sets = new Map<string, ImageSet>();
+  const races = new Map<string, RaceRun>();
 
   const requireRuntime = (): Runtime => {
     runtime ??= options.createRuntime('auto');
@@ -294,6 +307,72 @@ export function createLabHandlers(options: {
     async signal({ model: key, set: id, preprocessing, count }, job) {
       const loaded = await model(key);
       return signalStudy(requireRuntime(), loaded.analysis, imageInput(loaded), set(id), { count, preprocessing }, job);
+    },
+    async trainRace({ race, nets, set: id, settings }, job) {
+      if (nets.length < 1 || nets.length > 4) throw new Error(`a race takes one to four networks, got ${nets.length}`);
+      const images = set(id);
+      if (images.labelSet !== 'cifar10')
+        throw new Error(
+          `${images.title}: the race trains CIFAR-10 networks, so it needs images labelled with CIFAR-10 classes`,
+        );
+      const run: RaceRun = { gate: new PauseGate(), stop: false, names: new Map(), results: null };
+      const entries: RaceEntry[] = nets.map((n) => {
+        const built = buildResNet({ ...n.build, dataset: 'cifar' });
+        run.names.set(n.id, built.architecture.name);
+        return { id: n.id, model: built.model };
+      });
+      races.delete(race);
+      races.set(race, run);
+      for (const old of [...races.keys()].slice(0, Math.max(0, races.size - KEPT_RACES))) races.delete(old);
+      const results = await trainRace(requireRuntime(), entries, images, settings, job as JobContext<RaceStep>, {
+        pause: run.gate,
+        stop: () => run.stop,
+      }).catch((error: unknown) => {
+        if (races.get(race) === run) races.delete(race);
+        throw error;
+      });
+      run.results = results;
+      const out: RaceResult = {
+        race,
+        nets: nets.map((n) => {
+          const r = results.get(n.id)!;
+          const a = architecture({ ...n.build, dataset: 'cifar' });
+          return {
+            id: n.id,
+            name: a.name,
+            variant: a.variant,
+            depth: a.depth,
+            width: n.build.width ?? 16,
+            params: a.params,
+            steps: r.steps,
+            epochs: r.epochs,
+            timing: r.timing,
+          };
+        }),
+        settings: results.get(nets[0]!.id)!.settings,
+        images: results.get(nets[0]!.id)!.images,
+        data: images.title,
+        stopped: results.get(nets[0]!.id)!.stopped,
+      };
+      return out;
+    },
+    async trainControl({ race, action }) {
+      const run = races.get(race);
+      if (!run || run.results) throw new Error('that race is not running');
+      if (action === 'pause') run.gate.pause();
+      else if (action === 'resume') run.gate.resume();
+      else {
+        run.stop = true;
+        run.gate.resume();
+      }
+      return { paused: run.gate.paused, stopping: run.stop };
+    },
+    async trainExport({ race, net }) {
+      const run = races.get(race);
+      const result = run?.results?.get(net);
+      if (!run || !result) throw new Error('that network is not in a finished race (train it again)');
+      const steps = result.steps.length;
+      return { bytes: encodeModel(result.model), name: `${run.names.get(net) ?? net}-trained-${steps}steps.onnx` };
     },
     async benchmark({ model: key, batch, runs }, job) {
       const loaded = await model(key);

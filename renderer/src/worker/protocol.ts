@@ -14,6 +14,7 @@ import type { PathStudy } from '../lab/paths';
 import type { Prediction } from '../lab/predict';
 import type { SignalResult } from '../lab/signal';
 import type { SweepPartial } from '../lab/sweeps';
+import type { EpochMetrics, RaceStep, StepMetrics, TrainSettings, TrainTiming } from '../lab/train';
 
 /** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
 export type ImageSetSource =
@@ -47,6 +48,37 @@ export interface InitComparison {
   loss: number;
   target: number;
   provider: string;
+}
+
+/** One network of a training race: built by the variants builder (CIFAR recipe) from these options. */
+export interface RaceNet {
+  id: string;
+  build: Omit<BuildOptions, 'dataset' | 'classes' | 'inputSize'>;
+}
+
+/** One network's run in a finished (or stopped) race. */
+export interface RaceRunResult {
+  id: string;
+  name: string;
+  variant: BuildOptions['variant'];
+  depth: number;
+  width: number;
+  params: number;
+  /** Every step's metrics, in order. */
+  steps: StepMetrics[];
+  epochs: EpochMetrics[];
+  timing: TrainTiming;
+}
+
+export interface RaceResult {
+  race: string;
+  nets: RaceRunResult[];
+  settings: TrainSettings;
+  /** Images trained on, and the set's title. */
+  images: number;
+  data: string;
+  /** True when the user stopped the race before its last step (what was trained is kept). */
+  stopped: boolean;
 }
 
 /** The lab worker's methods: params in, result out; long ones report progress (their partial type). */
@@ -116,6 +148,21 @@ export interface LabMethods {
    * activation norms by depth, cosines between early and late features and between different images.
    */
   signal(p: { model: string; set: string; preprocessing: Preprocessing; count: number }): SignalResult;
+  /**
+   * The training race: two to four networks from the variants builder trained side by side on the same batches
+   * of a labelled set (SGD, BatchNorm in training mode). Progress partials carry every network's metrics at the
+   * step just taken. The trained networks stay in the worker under `race` for trainExport.
+   */
+  trainRace(p: {
+    race: string;
+    nets: RaceNet[];
+    set: string;
+    settings: Omit<TrainSettings, 'preprocessing'> & { preprocessing: Preprocessing };
+  }): RaceResult;
+  /** Pauses or resumes a running race between steps, or stops it there (keeping what was trained). */
+  trainControl(p: { race: string; action: 'pause' | 'resume' | 'stop' }): { paused: boolean; stopping: boolean };
+  /** A finished race's network as an inference-form ONNX file (BatchNorm reads the running statistics). */
+  trainExport(p: { race: string; net: string }): { bytes: Uint8Array; name: string };
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
@@ -132,6 +179,7 @@ export interface LabPartials {
   lesionSweep: SweepPartial;
   pathStudy: PathStudy;
   compareAtInit: InitComparison[];
+  trainRace: RaceStep;
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 

@@ -38,6 +38,10 @@ export interface ChartProps {
   bands?: { from: number; to: number; label: string; color: string }[];
   /** A note under the chart (settings, sample sizes): exported with it. */
   note?: string;
+  /** Draw a dot at every point of a line (default); off for long curves. */
+  lineDots?: boolean;
+  /** Leave the series legend out (e.g. one line per block, explained in the note). */
+  hideLegend?: boolean;
   width?: number;
   height?: number;
   testId?: string;
@@ -190,48 +194,50 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
                 points={s.points.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ')}
               />
             )}
-            {s.points.map((p) => (
-              <g key={p.x}>
-                {s.kind === 'bars' ? (
-                  <rect
-                    x={X(p.x) + barOffset - barWidth / 2}
-                    y={Math.min(Y(p.y), Y(log ? yMin : Math.max(yMin, 0)))}
-                    width={barWidth}
-                    height={Math.abs(Y(log ? yMin : Math.max(yMin, 0)) - Y(p.y))}
-                    fill={s.color}
-                    stroke={p.marked ? colors.text : 'none'}
-                    strokeWidth={p.marked ? 2 : 0}
-                  >
-                    {p.label && <title>{p.label}</title>}
-                  </rect>
-                ) : (
-                  <circle
-                    cx={X(p.x)}
-                    cy={Y(p.y)}
-                    r={p.marked ? 5 : 3}
-                    fill={s.color}
-                    stroke={p.marked ? colors.text : 'none'}
-                    strokeWidth={2}
-                  >
-                    {p.label && <title>{p.label}</title>}
-                  </circle>
-                )}
-                {p.low !== undefined && p.high !== undefined && (
-                  <line
-                    x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
-                    x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
-                    y1={Y(p.low)}
-                    y2={Y(p.high)}
-                    stroke={s.kind === 'bars' ? colors.text : s.color}
-                    strokeWidth={1.5}
-                  />
-                )}
-              </g>
-            ))}
+            {(s.kind !== 'line' || props.lineDots !== false) &&
+              s.points.map((p) => (
+                <g key={p.x}>
+                  {s.kind === 'bars' ? (
+                    <rect
+                      x={X(p.x) + barOffset - barWidth / 2}
+                      y={Math.min(Y(p.y), Y(log ? yMin : Math.max(yMin, 0)))}
+                      width={barWidth}
+                      height={Math.abs(Y(log ? yMin : Math.max(yMin, 0)) - Y(p.y))}
+                      fill={s.color}
+                      stroke={p.marked ? colors.text : 'none'}
+                      strokeWidth={p.marked ? 2 : 0}
+                    >
+                      {p.label && <title>{p.label}</title>}
+                    </rect>
+                  ) : (
+                    <circle
+                      cx={X(p.x)}
+                      cy={Y(p.y)}
+                      r={p.marked ? 5 : 3}
+                      fill={s.color}
+                      stroke={p.marked ? colors.text : 'none'}
+                      strokeWidth={2}
+                    >
+                      {p.label && <title>{p.label}</title>}
+                    </circle>
+                  )}
+                  {p.low !== undefined && p.high !== undefined && (
+                    <line
+                      x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                      x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                      y1={Y(p.low)}
+                      y2={Y(p.high)}
+                      stroke={s.kind === 'bars' ? colors.text : s.color}
+                      strokeWidth={1.5}
+                    />
+                  )}
+                </g>
+              ))}
           </g>
         );
       })}
       {series.length > 1 &&
+        !props.hideLegend &&
         series.map((s, i) => (
           <g key={`legend${s.name}`} transform={`translate(${PAD.left + 8}, ${PAD.top + 4 + i * 14})`}>
             <rect width={10} height={10} fill={s.color} />

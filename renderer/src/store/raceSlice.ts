@@ -1,0 +1,235 @@
+import type { StateCreator } from 'zustand';
+import { architecture, type Variant } from '../core/build/resnet';
+import { errorLine } from '../core/text';
+import { presetFor } from '../data/preprocess';
+import { cacheKey } from '../lab/cache';
+import { isCancelled, type Progress } from '../lab/job';
+import type { RaceStep, StepMetrics, TrainSettings } from '../lab/train';
+import type { RaceNet, RaceResult } from '../worker/protocol';
+import type { AppState, Services } from './store';
+
+/** Where a race's images come from: the bundled CIFAR-10 training images, or the Run panel's current set. */
+export type RaceData = 'bundled' | 'current';
+
+/** What the user asks for: the networks, the data and the optimiser settings (preprocessing is the CIFAR preset). */
+export interface RaceConfig {
+  nets: RaceNet[];
+  data: RaceData;
+  settings: Omit<TrainSettings, 'preprocessing'>;
+}
+
+export interface RaceNetInfo {
+  id: string;
+  name: string;
+  params: number;
+}
+
+/** A race the user started: running, paused, finished, stopped, cancelled or failed. */
+export interface RaceState {
+  id: string;
+  config: RaceConfig;
+  nets: RaceNetInfo[];
+  /** The set trained on, e.g. "CIFAR-10 training images (5000)". */
+  data: string;
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  paused: boolean;
+  stopping: boolean;
+  progress: Progress | null;
+  /** Every step's metrics by network id, as they arrive (the final result replaces them when done). */
+  steps: Record<string, StepMetrics[]>;
+  result: RaceResult | null;
+  error: string | null;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+}
+
+export interface RaceSlice {
+  /** The races of this session, newest first (the lab keeps the trained networks of the last four). */
+  races: RaceState[];
+  /** The race on screen. */
+  raceId: string | null;
+  raceError: string | null;
+  startRace(config: RaceConfig): Promise<void>;
+  showRace(id: string): void;
+  controlRace(action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  cancelRace(): void;
+  /** A finished race's network as an .onnx file (inference form), or null with raceError set. */
+  raceNetFile(netId: string): Promise<{ bytes: Uint8Array; name: string } | null>;
+  /** Opens a trained network as a model: it joins the model list like any opened file. */
+  openRaceNet(netId: string): Promise<void>;
+}
+
+/** How often the charts take the steps that arrived (each step is kept; only redraws are spaced). */
+const REDRAW_MS = 250;
+const KEPT = 4;
+
+export const createRaceSlice =
+  ({ lab, assets }: Services): StateCreator<AppState, [], [], RaceSlice> =>
+  (set, get) => {
+    const controllers = new Map<string, AbortController>();
+    const patch = (id: string, change: Partial<RaceState> | ((r: RaceState) => Partial<RaceState>)) =>
+      set((s) => ({
+        races: s.races.map((r) => (r.id === id ? { ...r, ...(typeof change === 'function' ? change(r) : change) } : r)),
+      }));
+    let bundled: Promise<{ id: string; title: string }> | null = null;
+    const dataSet = async (data: RaceData): Promise<{ id: string; title: string }> => {
+      if (data === 'current') {
+        const current = get().imageSet;
+        if (!current) throw new Error('choose images in the Run panel first');
+        if (current.labelSet !== 'cifar10')
+          throw new Error(`${current.title} is not labelled with CIFAR-10 classes (one subfolder per class)`);
+        return { id: current.id, title: current.title };
+      }
+      bundled ??= assets.cifarTrainSet().then(async (source) => {
+        const { id } = await lab.call('addImageSet', source);
+        return { id, title: source.title };
+      });
+      bundled.catch(() => {
+        bundled = null;
+      });
+      return bundled;
+    };
+    return {
+      races: [],
+      raceId: null,
+      raceError: null,
+      async startRace(config) {
+        set({ raceError: null });
+        let data: { id: string; title: string };
+        let nets: RaceNetInfo[];
+        try {
+          if (config.nets.length < 2 || config.nets.length > 4) throw new Error('a race takes two to four networks');
+          nets = config.nets.map((n) => {
+            const a = architecture({ ...n.build, dataset: 'cifar' });
+            return { id: n.id, name: netName(n.build), params: a.params };
+          });
+          data = await dataSet(config.data);
+        } catch (error) {
+          set({ raceError: errorLine(error) });
+          return;
+        }
+        // A finished race with the same networks, data and settings is the cached answer: show it.
+        const id = cacheKey({ model: 'race', experiment: 'train', params: config, data: data.id });
+        const known = get().races.find((r) => r.id === id);
+        if (known && (known.status === 'running' || (known.status === 'done' && !known.result?.stopped))) {
+          set({ raceId: id });
+          return;
+        }
+        const race: RaceState = {
+          id,
+          config,
+          nets,
+          data: data.title,
+          status: 'running',
+          paused: false,
+          stopping: false,
+          progress: null,
+          steps: Object.fromEntries(config.nets.map((n) => [n.id, []])),
+          result: null,
+          error: null,
+          startedAt: Date.now(),
+        };
+        set((s) => ({ races: [race, ...s.races.filter((r) => r.id !== id)].slice(0, KEPT), raceId: id }));
+        const controller = new AbortController();
+        controllers.set(id, controller);
+        // Steps are collected here as they come and handed to the store at most every REDRAW_MS.
+        const buffer: Record<string, StepMetrics[]> = Object.fromEntries(config.nets.map((n) => [n.id, []]));
+        let lastDraw = 0;
+        const flush = (progress: Progress | null) =>
+          patch(id, {
+            steps: Object.fromEntries(Object.entries(buffer).map(([k, v]) => [k, v.slice()])),
+            ...(progress ? { progress } : {}),
+          });
+        try {
+          const result = await lab.call(
+            'trainRace',
+            {
+              race: id,
+              nets: config.nets,
+              set: data.id,
+              settings: { ...config.settings, preprocessing: presetFor(32) },
+            },
+            {
+              signal: controller.signal,
+              onProgress: (progress: Progress<RaceStep>) => {
+                for (const [net, m] of Object.entries(progress.partial ?? {})) buffer[net]?.push(m);
+                const now = performance.now();
+                if (now - lastDraw >= REDRAW_MS || progress.done >= progress.total) {
+                  lastDraw = now;
+                  flush(progress);
+                }
+              },
+            },
+          );
+          patch(id, {
+            status: 'done',
+            result,
+            paused: false,
+            stopping: false,
+            steps: Object.fromEntries(result.nets.map((n) => [n.id, n.steps])),
+          });
+        } catch (error) {
+          flush(null);
+          patch(
+            id,
+            isCancelled(error)
+              ? { status: 'cancelled', paused: false }
+              : { status: 'error', error: errorLine(error), paused: false },
+          );
+        } finally {
+          controllers.delete(id);
+        }
+      },
+      showRace(id) {
+        if (get().races.some((r) => r.id === id)) set({ raceId: id });
+      },
+      async controlRace(action) {
+        const id = get().raceId;
+        const race = get().races.find((r) => r.id === id);
+        if (!id || race?.status !== 'running') return;
+        try {
+          const { paused, stopping } = await lab.call('trainControl', { race: id, action });
+          patch(id, { paused, stopping });
+        } catch (error) {
+          set({ raceError: errorLine(error) });
+        }
+      },
+      cancelRace() {
+        const id = get().raceId;
+        if (id) controllers.get(id)?.abort();
+      },
+      async raceNetFile(netId) {
+        const id = get().raceId;
+        if (!id) return null;
+        try {
+          return await lab.call('trainExport', { race: id, net: netId });
+        } catch (error) {
+          set({ raceError: errorLine(error) });
+          return null;
+        }
+      },
+      async openRaceNet(netId) {
+        const file = await get().raceNetFile(netId);
+        if (!file) return;
+        set({ workspace: 'network' });
+        await get().openDropped(new File([file.bytes as Uint8Array<ArrayBuffer>], file.name));
+      },
+    };
+  };
+
+const SHORT: Record<Variant, string> = { plain: 'plain', resnet: 'ResNet', preact: 'PreAct-ResNet' };
+
+/** "ResNet-56", "plain-20 (width 8)": a race network as charts and tables name it. */
+export function netName(build: RaceNet['build']): string {
+  return `${SHORT[build.variant]}-${build.depth}${build.width && build.width !== 16 ? ` (width ${build.width})` : ''}`;
+}
+
+/** "plain-20 vs ResNet-56 …": the networks of a config, for titles and notes. */
+export function raceTitle(config: RaceConfig): string {
+  return config.nets.map((n) => netName(n.build)).join(' vs ');
+}
+
+/** Short names of the variants ("plain", "ResNet", "PreAct-ResNet"). */
+export function variantName(variant: Variant): string {
+  return SHORT[variant];
+}

@@ -1,0 +1,728 @@
+import { useRef, useState } from 'react';
+import { architecture, VARIANT_NAMES, VARIANTS, type Variant } from '../core/build/resnet';
+import { errorLine } from '../core/text';
+import type { StepMetrics } from '../lab/train';
+import { themes } from '../scene/theme';
+import { type RaceConfig, type RaceData, type RaceState, raceTitle, variantName } from '../store/raceSlice';
+import { useApp, useServices } from '../store/store';
+import type { RaceNet } from '../worker/protocol';
+import { Chart, type ChartSeries } from './charts/Chart';
+import { ChartExports } from './charts/ChartExports';
+import { JobProgress } from './EvaluatePanel';
+import { saveBytes } from './exportReport';
+import { formatCount, formatDuration } from './format';
+
+type Settings = RaceConfig['settings'];
+
+/** Below this many steps the verdict comes with a caveat about noise. */
+const EARLY_STEPS = 300;
+
+/** Ready-made races: the degradation experiment at lecture scale, and a one-minute demonstration. */
+const PRESETS: { name: string; nets: RaceNet['build'][]; settings: Partial<Settings> }[] = [
+  {
+    name: 'Degradation: plain-20, plain-56, ResNet-20, ResNet-56',
+    nets: [
+      { variant: 'plain', depth: 20, width: 16, seed: 0 },
+      { variant: 'plain', depth: 56, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 20, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 56, width: 16, seed: 0 },
+    ],
+    settings: { epochs: 3, batch: 64, limit: 2000, lr: 0.1 },
+  },
+  {
+    name: 'Quick look: plain-8 vs plain-32 vs ResNet-32, width 8',
+    nets: [
+      { variant: 'plain', depth: 8, width: 8, seed: 0 },
+      { variant: 'plain', depth: 32, width: 8, seed: 0 },
+      { variant: 'resnet', depth: 32, width: 8, seed: 0 },
+    ],
+    settings: { epochs: 2, batch: 32, limit: 640, lr: 0.05 },
+  },
+];
+
+const BASE: Settings = {
+  epochs: 3,
+  batch: 64,
+  lr: 0.1,
+  schedule: { kind: 'cosine' },
+  seed: 0,
+  augment: true,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  normMomentum: 0.1,
+  limit: 2000,
+};
+
+/**
+ * The training race: networks from the variants builder trained side by side on the same batches in the lab
+ * worker, with live loss, training error, first-layer gradient norm and ‖F(x)‖/‖x‖ per block. It shows the
+ * degradation problem when the run shows it, and says so when it does not.
+ */
+export function RaceWorkspace() {
+  const races = useApp((s) => s.races);
+  const raceId = useApp((s) => s.raceId);
+  const raceError = useApp((s) => s.raceError);
+  const runtime = useApp((s) => s.runtime);
+  const startRace = useApp((s) => s.startRace);
+  const showRace = useApp((s) => s.showRace);
+  const theme = themes[useApp((s) => s.theme)];
+  const [nets, setNets] = useState<RaceNet['build'][]>(PRESETS[0]!.nets);
+  const [settings, setSettings] = useState<Settings>({ ...BASE, ...PRESETS[0]!.settings });
+  const [data, setData] = useState<RaceData>('bundled');
+  const race = races.find((r) => r.id === raceId) ?? null;
+  const running = race?.status === 'running';
+  const config: RaceConfig = { nets: nets.map((build, i) => ({ id: `net${i + 1}`, build })), data, settings };
+  let problem: string | null = null;
+  try {
+    for (const n of nets) architecture({ ...n, dataset: 'cifar' });
+    if (nets.length < 2) problem = 'a race needs at least two networks';
+  } catch (e) {
+    problem = errorLine(e);
+  }
+  const setting = <K extends keyof Settings>(key: K, value: Settings[K]) =>
+    setSettings((s) => ({ ...s, [key]: value }));
+  const perEpoch = Math.max(1, Math.floor((settings.limit ?? 5000) / settings.batch));
+  return (
+    <div className="workspace" data-testid="race-workspace">
+      <section className="panel wide" aria-labelledby="race-h">
+        <h2 id="race-h">Training race</h2>
+        <p className="muted">
+          Stack more plain layers and the <em>training</em> error goes up, not down: the extra layers cannot even learn
+          to pass their input through. Give the same layers skip connections and depth helps again. Here the networks
+          train from the same He initialisation seed on exactly the same batches, so their curves compare like for like.
+          Training runs in the lab worker with Skipscope's own backward graphs: SGD with momentum and weight decay,
+          BatchNorm on batch statistics.
+        </p>
+        <div className="row">
+          <label>
+            Preset{' '}
+            <select
+              disabled={running}
+              value=""
+              onChange={(e) => {
+                const p = PRESETS[Number(e.target.value)];
+                if (!p) return;
+                setNets(p.nets);
+                setSettings({ ...BASE, ...p.settings });
+              }}
+              data-testid="race-preset"
+            >
+              <option value="">choose…</option>
+              {PRESETS.map((p, i) => (
+                <option key={p.name} value={i}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <table className="table small race-nets" data-testid="race-nets">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>variant</th>
+              <th>depth</th>
+              <th>width</th>
+              <th>parameters</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {nets.map((n, i) => {
+              let params = '—';
+              try {
+                params = formatCount(architecture({ ...n, dataset: 'cifar' }).params);
+              } catch {
+                params = 'invalid';
+              }
+              const change = (p: Partial<RaceNet['build']>) =>
+                setNets((all) => all.map((x, j) => (j === i ? { ...x, ...p } : x)));
+              return (
+                // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions in the race
+                <tr key={i} data-testid={`race-net-${i + 1}`}>
+                  <td>
+                    <span
+                      className="swatch"
+                      style={{ background: theme.chart.series[i % theme.chart.series.length] }}
+                    />
+                    {i + 1}
+                  </td>
+                  <td>
+                    <select
+                      disabled={running}
+                      value={n.variant}
+                      onChange={(e) => change({ variant: e.target.value as Variant })}
+                      aria-label={`network ${i + 1} variant`}
+                    >
+                      {VARIANTS.map((v) => (
+                        <option key={v} value={v}>
+                          {VARIANT_NAMES[v]}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <input
+                      type="number"
+                      disabled={running}
+                      min={8}
+                      step={6}
+                      value={n.depth}
+                      onChange={(e) => change({ depth: Math.floor(Number(e.target.value) || 0) })}
+                      aria-label={`network ${i + 1} depth`}
+                      style={{ width: '4.5em' }}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="number"
+                      disabled={running}
+                      min={2}
+                      value={n.width ?? 16}
+                      onChange={(e) => change({ width: Math.floor(Number(e.target.value) || 0) })}
+                      aria-label={`network ${i + 1} width`}
+                      style={{ width: '4em' }}
+                    />
+                  </td>
+                  <td>{params}</td>
+                  <td>
+                    <button
+                      type="button"
+                      disabled={running || nets.length <= 2}
+                      onClick={() => setNets((all) => all.filter((_, j) => j !== i))}
+                      aria-label={`remove network ${i + 1}`}
+                    >
+                      ×
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        <div className="row">
+          <button
+            type="button"
+            disabled={running || nets.length >= 4}
+            onClick={() => setNets((all) => [...all, { variant: 'resnet', depth: 20, width: 16, seed: 0 }])}
+          >
+            Add network
+          </button>
+        </div>
+        <div className="form race-settings">
+          <label>
+            Images{' '}
+            <select
+              disabled={running}
+              value={data}
+              onChange={(e) => setData(e.target.value as RaceData)}
+              data-testid="race-data"
+            >
+              <option value="bundled">CIFAR-10 training images (5000, bundled)</option>
+              <option value="current">the Run panel's images (CIFAR-10 labels)</option>
+            </select>
+          </label>
+          <NumberField
+            label="Use first"
+            unit="images"
+            value={settings.limit ?? 5000}
+            min={2}
+            disabled={running}
+            onChange={(v) => setting('limit', v)}
+            testId="race-limit"
+          />
+          <NumberField
+            label="Epochs"
+            value={settings.epochs}
+            min={1}
+            disabled={running}
+            onChange={(v) => setting('epochs', v)}
+            testId="race-epochs"
+          />
+          <NumberField
+            label="Batch"
+            value={settings.batch}
+            min={2}
+            disabled={running}
+            onChange={(v) => setting('batch', v)}
+            testId="race-batch"
+          />
+          <NumberField
+            label="Learning rate"
+            value={settings.lr}
+            min={0}
+            step={0.01}
+            real
+            disabled={running}
+            onChange={(v) => setting('lr', v)}
+            testId="race-lr"
+          />
+          <label>
+            Schedule{' '}
+            <select
+              disabled={running}
+              value={settings.schedule.kind}
+              onChange={(e) => setting('schedule', { kind: e.target.value as Settings['schedule']['kind'] })}
+            >
+              <option value="constant">constant</option>
+              <option value="step">×0.1 at 50 % and 75 %</option>
+              <option value="cosine">cosine</option>
+            </select>
+          </label>
+          <NumberField
+            label="Momentum"
+            value={settings.momentum}
+            min={0}
+            step={0.1}
+            real
+            disabled={running}
+            onChange={(v) => setting('momentum', v)}
+          />
+          <NumberField
+            label="Weight decay"
+            value={settings.weightDecay}
+            min={0}
+            step={0.0001}
+            real
+            disabled={running}
+            onChange={(v) => setting('weightDecay', v)}
+          />
+          <NumberField
+            label="Seed"
+            value={settings.seed}
+            min={0}
+            disabled={running}
+            onChange={(v) => {
+              setting('seed', v);
+              setNets((all) => all.map((n) => ({ ...n, seed: v })));
+            }}
+          />
+          <label>
+            <input
+              type="checkbox"
+              disabled={running}
+              checked={settings.augment}
+              onChange={(e) => setting('augment', e.target.checked)}
+            />{' '}
+            flip + crop augmentation
+          </label>
+        </div>
+        <p className="muted small" data-testid="race-plan">
+          {raceTitle(config)}: {perEpoch * settings.epochs} steps ({perEpoch} per epoch) of {settings.batch} images per
+          network.
+        </p>
+        {problem && <p className="error small">{problem}</p>}
+        <RaceControls race={race} onStart={() => void startRace(config)} disabled={!!problem || runtime !== 'ready'} />
+        {runtime !== 'ready' && <p className="muted small">Waiting for the lab to start…</p>}
+        {raceError && (
+          <p className="error" role="alert" data-testid="race-error">
+            {raceError}
+          </p>
+        )}
+        {races.length > 1 && (
+          <label className="small">
+            Race{' '}
+            <select value={raceId ?? ''} onChange={(e) => showRace(e.target.value)} data-testid="race-history">
+              {races.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {raceTitle(r.config)} · {new Date(r.startedAt).toLocaleTimeString()} · {r.status}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </section>
+      {race && <RaceView race={race} />}
+    </div>
+  );
+}
+
+function NumberField(props: {
+  label: string;
+  value: number;
+  min: number;
+  step?: number;
+  real?: boolean;
+  unit?: string;
+  disabled?: boolean;
+  onChange(v: number): void;
+  testId?: string;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        type="number"
+        value={props.value}
+        min={props.min}
+        step={props.step ?? 1}
+        disabled={props.disabled}
+        onChange={(e) => {
+          const n = Number(e.target.value);
+          if (!Number.isFinite(n) || n < props.min) return;
+          props.onChange(props.real ? n : Math.floor(n));
+        }}
+        style={{ width: '6em' }}
+        data-testid={props.testId}
+      />
+      {props.unit ? ` ${props.unit}` : ''}
+    </label>
+  );
+}
+
+function RaceControls({ race, onStart, disabled }: { race: RaceState | null; onStart(): void; disabled: boolean }) {
+  const control = useApp((s) => s.controlRace);
+  const cancel = useApp((s) => s.cancelRace);
+  if (race?.status !== 'running')
+    return (
+      <div className="row">
+        <button type="button" className="primary" disabled={disabled} onClick={onStart} data-testid="race-start">
+          Start race
+        </button>
+      </div>
+    );
+  return (
+    <div className="row" data-testid="race-controls" data-paused={race.paused ? 'yes' : 'no'}>
+      {race.paused ? (
+        <button type="button" onClick={() => void control('resume')} data-testid="race-resume">
+          Resume
+        </button>
+      ) : (
+        <button type="button" onClick={() => void control('pause')} data-testid="race-pause">
+          Pause
+        </button>
+      )}
+      <button
+        type="button"
+        disabled={race.stopping}
+        onClick={() => void control('stop')}
+        title="End the race after this step and keep the trained networks"
+        data-testid="race-stop"
+      >
+        {race.stopping ? 'Stopping…' : 'Stop (keep networks)'}
+      </button>
+      <button type="button" onClick={cancel} title="End the race and discard it" data-testid="race-cancel">
+        Cancel
+      </button>
+      {race.paused && <span className="muted small">paused between steps</span>}
+    </div>
+  );
+}
+
+/** A trailing mean over `window` steps, sampled at ≤ `points` evenly spaced steps (the last step always kept). */
+export function smooth(
+  steps: readonly StepMetrics[],
+  value: (m: StepMetrics) => number,
+  window: number,
+  points = 300,
+): { x: number; y: number }[] {
+  const out: { x: number; y: number }[] = [];
+  const every = Math.max(1, Math.ceil(steps.length / points));
+  let sum = 0;
+  let count = 0;
+  const queue: number[] = [];
+  steps.forEach((m, i) => {
+    const v = value(m);
+    queue.push(v);
+    if (Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
+    if (queue.length > window) {
+      const old = queue.shift()!;
+      if (Number.isFinite(old)) {
+        sum -= old;
+        count--;
+      }
+    }
+    if ((i + 1) % every === 0 || i === steps.length - 1) out.push({ x: m.step, y: count ? sum / count : Number.NaN });
+  });
+  return out;
+}
+
+/** The mean of the last tenth of the run (at least one step): what "ends at" means in the verdict. */
+function finalMean(steps: readonly StepMetrics[], value: (m: StepMetrics) => number): number {
+  const tail = steps.slice(-Math.max(1, Math.round(steps.length / 10)));
+  return tail.reduce((s, m) => s + value(m), 0) / tail.length;
+}
+
+/**
+ * Whether the race shows the degradation problem: for each variant raced at two or more depths, does the deeper
+ * network end with a higher training error than the shallower one? Said as measured, either way.
+ */
+export function degradationVerdict(
+  race: Pick<RaceState, 'config' | 'nets' | 'steps'>,
+): { variant: Variant; text: string; shows: boolean }[] {
+  const out: { variant: Variant; text: string; shows: boolean }[] = [];
+  for (const variant of VARIANTS) {
+    const members = race.config.nets
+      .map((n, i) => ({ n, info: race.nets[i]!, steps: race.steps[n.id] ?? [] }))
+      .filter((m) => m.n.build.variant === variant && m.steps.length > 0)
+      .sort((a, b) => a.n.build.depth - b.n.build.depth);
+    if (members.length < 2) continue;
+    const shallow = members[0]!;
+    const deep = members.at(-1)!;
+    if (shallow.n.build.depth === deep.n.build.depth) continue;
+    const e = (m: typeof shallow) => finalMean(m.steps, (s) => s.trainError);
+    const [es, ed] = [e(shallow), e(deep)];
+    const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+    const tail = Math.max(1, Math.round(deep.steps.length / 10));
+    const measured = `${deep.info.name} ${pct(ed)} vs ${shallow.info.name} ${pct(es)} training error (mean of the last ${tail} step${tail > 1 ? 's' : ''})`;
+    if (!Number.isFinite(ed) || !Number.isFinite(es)) {
+      out.push({ variant, shows: false, text: `${variantName(variant)}: a loss turned NaN, no comparison.` });
+      continue;
+    }
+    const deeperWorse = ed > es;
+    out.push({
+      variant,
+      shows: variant === 'plain' ? deeperWorse : !deeperWorse,
+      text:
+        variant === 'plain'
+          ? deeperWorse
+            ? `Plain: the deeper net trains worse — ${measured}. This is the degradation problem.`
+            : `Plain: the deeper net is not behind in this run — ${measured}. Degradation does not show here (short runs and few images can hide it; He et al. trained for 64k steps).`
+          : deeperWorse
+            ? `${variantName(variant)}: the deeper net is still behind — ${measured}. With skips it usually catches up given more steps.`
+            : `${variantName(variant)}: depth does not hurt with skips — ${measured}.`,
+    });
+  }
+  return out;
+}
+
+function RaceView({ race }: { race: RaceState }) {
+  const theme = themes[useApp((s) => s.theme)];
+  const { host } = useServices();
+  const openRaceNet = useApp((s) => s.openRaceNet);
+  const raceNetFile = useApp((s) => s.raceNetFile);
+  const lossChart = useRef<SVGSVGElement>(null);
+  const errorChart = useRef<SVGSVGElement>(null);
+  const gradChart = useRef<SVGSVGElement>(null);
+  const ratioChart = useRef<SVGSVGElement>(null);
+  const residual = race.config.nets.filter((n) => n.build.variant !== 'plain');
+  const [ratioNet, setRatioNet] = useState<string | null>(null);
+  const shownRatio = residual.find((n) => n.id === ratioNet) ?? residual[0];
+  const total = Math.max(...race.config.nets.map((n) => race.steps[n.id]?.length ?? 0));
+  const window = Math.max(1, Math.min(50, Math.round(total / 20)));
+  const color = (i: number) => theme.chart.series[i % theme.chart.series.length]!;
+  const lines = (value: (m: StepMetrics) => number, w = window): ChartSeries[] =>
+    race.config.nets.map((n, i) => ({
+      name: race.nets[i]!.name,
+      color: color(i),
+      kind: 'line',
+      points: smooth(race.steps[n.id] ?? [], value, w).filter((p) => Number.isFinite(p.y)),
+    }));
+  const s = race.config.settings;
+  const imagesUsed = race.result?.images ?? s.limit ?? '';
+  const settingsLine = `SGD, learning rate ${s.lr} (${s.schedule.kind} schedule), momentum ${s.momentum}, weight decay ${s.weightDecay}, batch ${s.batch}, ${s.epochs} epoch(s) over ${imagesUsed} images of ${race.data}, ${s.augment ? 'flip + crop augmentation' : 'no augmentation'}, seed ${s.seed}; BatchNorm on batch statistics. ${window > 1 ? `Curves: mean of the last ${window} steps.` : 'Curves: every step.'}`;
+  // The exported charts carry the settings too, in short.
+  const note = `SGD lr ${s.lr} ${s.schedule.kind}, m ${s.momentum}, wd ${s.weightDecay}, batch ${s.batch}, ${s.epochs} ep × ${imagesUsed} img, ${s.augment ? 'flip+crop' : 'no aug'}, seed ${s.seed}; mean of ${window}`;
+  const dots = total <= 40;
+  const verdict = degradationVerdict(race);
+  const ratioSteps = shownRatio ? (race.steps[shownRatio.id] ?? []) : [];
+  const blocks = ratioSteps[0]?.ratios.length ?? 0;
+  const ratioSeries: ChartSeries[] = Array.from({ length: blocks }, (_, b) => ({
+    name: `block ${b + 1}`,
+    // Early blocks cool, late blocks warm.
+    color: `hsl(${220 - (200 * b) / Math.max(1, blocks - 1)}, 70%, ${theme.name === 'light' ? 40 : 60}%)`,
+    kind: 'line' as const,
+    points: smooth(ratioSteps, (m) => m.ratios[b] ?? Number.NaN, window, 120).filter((p) => Number.isFinite(p.y)),
+  }));
+  const save = async (net: string) => {
+    const file = await raceNetFile(net);
+    if (file) await saveBytes(host, file.name, file.bytes, 'application/octet-stream');
+  };
+  const base = `race-${race.config.nets.map((n) => `${n.build.variant}${n.build.depth}`).join('-')}`;
+  return (
+    <section
+      className="panel wide"
+      aria-labelledby="race-view-h"
+      data-testid="race-view"
+      data-status={race.status}
+      data-steps={total}
+    >
+      <h2 id="race-view-h">
+        {raceTitle(race.config)}{' '}
+        <span className="muted small">
+          · {race.status === 'running' ? (race.paused ? 'paused' : 'training') : race.status}
+        </span>
+      </h2>
+      {race.status === 'running' && <JobProgress progress={race.progress} />}
+      {race.progress?.message && race.status === 'running' && <p className="muted small">{race.progress.message}</p>}
+      {race.status === 'error' && (
+        <p className="error" role="alert">
+          {race.error}
+        </p>
+      )}
+      {race.status === 'cancelled' && <p className="muted">Cancelled after {total} steps; nothing was kept.</p>}
+      {race.result?.stopped && (
+        <p className="muted">Stopped by you after {total} steps; the networks are kept as trained so far.</p>
+      )}
+      {verdict.length > 0 && (
+        <ul className="verdict" data-testid="race-verdict">
+          {verdict.map((v) => (
+            <li key={v.variant} data-shows={v.shows ? 'yes' : 'no'}>
+              {v.text}
+            </li>
+          ))}
+        </ul>
+      )}
+      {verdict.length > 0 && total < EARLY_STEPS && (
+        <p className="muted small" data-testid="race-caveat">
+          Only {total} steps so far: batch-to-batch noise is as large as the differences this early. The gap He et al.
+          report opens over thousands of steps.
+        </p>
+      )}
+      {total > 0 && (
+        <p className="small" data-testid="race-settings">
+          {settingsLine}
+        </p>
+      )}
+      {total > 0 && (
+        <div className="chart-grid">
+          <div>
+            <Chart
+              ref={lossChart}
+              title="Training loss (cross-entropy)"
+              xLabel="step"
+              yLabel="loss"
+              series={lines((m) => m.loss)}
+              lineDots={dots}
+              colors={theme.chart}
+              note={note}
+              testId="race-loss"
+            />
+            <div className="row exports">
+              <ChartExports chart={lossChart} base={`${base}-loss`} background={theme.background} />
+            </div>
+          </div>
+          <div>
+            <Chart
+              ref={errorChart}
+              title="Training error (on each batch, before its update)"
+              xLabel="step"
+              yLabel="training error"
+              series={lines((m) => m.trainError)}
+              lineDots={dots}
+              colors={theme.chart}
+              yRange={[0, 1]}
+              yFormat={(y) => `${Math.round(100 * y)} %`}
+              note={note}
+              testId="race-error"
+            />
+            <div className="row exports">
+              <ChartExports chart={errorChart} base={`${base}-error`} background={theme.background} />
+            </div>
+          </div>
+          <div>
+            <Chart
+              ref={gradChart}
+              title="First-layer gradient norm ‖∂L/∂W₁‖"
+              xLabel="step"
+              yLabel="‖∂L/∂W₁‖ (log)"
+              series={lines((m) => m.firstGradNorm)}
+              lineDots={dots}
+              colors={theme.chart}
+              yLog
+              note={note}
+              testId="race-grad"
+            />
+            <div className="row exports">
+              <ChartExports chart={gradChart} base={`${base}-gradnorm`} background={theme.background} />
+            </div>
+          </div>
+          <div>
+            {shownRatio && blocks > 0 ? (
+              <>
+                <Chart
+                  ref={ratioChart}
+                  title={`‖F(x)‖/‖x‖ per block, ${race.nets[race.config.nets.indexOf(shownRatio)]!.name}`}
+                  xLabel="step"
+                  yLabel="‖F(x)‖/‖x‖"
+                  series={ratioSeries}
+                  colors={theme.chart}
+                  note={`blue: first block … red: last block (${blocks}); ${note}`}
+                  hideLegend
+                  lineDots={dots}
+                  testId="race-ratio"
+                />
+                <div className="row exports">
+                  {residual.length > 1 && (
+                    <select
+                      value={shownRatio.id}
+                      onChange={(e) => setRatioNet(e.target.value)}
+                      aria-label="network for the block ratios"
+                    >
+                      {residual.map((n) => (
+                        <option key={n.id} value={n.id}>
+                          {race.nets[race.config.nets.indexOf(n)]!.name}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                  <ChartExports chart={ratioChart} base={`${base}-ratios`} background={theme.background} />
+                </div>
+              </>
+            ) : (
+              <p className="muted small">‖F(x)‖/‖x‖ needs a residual network in the race (plain nets have no skips).</p>
+            )}
+          </div>
+        </div>
+      )}
+      <table className="table small" data-testid="race-table">
+        <thead>
+          <tr>
+            <th>network</th>
+            <th>parameters</th>
+            <th>steps</th>
+            <th>loss (last)</th>
+            <th>training error (last 10 %)</th>
+            <th>images/s</th>
+            <th>trained model</th>
+          </tr>
+        </thead>
+        <tbody>
+          {race.config.nets.map((n, i) => {
+            const steps = race.steps[n.id] ?? [];
+            const last = steps.at(-1);
+            const timing = race.result?.nets.find((r) => r.id === n.id)?.timing;
+            return (
+              <tr key={n.id} data-net={n.id}>
+                <td>
+                  <span className="swatch" style={{ background: color(i) }} />
+                  {race.nets[i]!.name}
+                </td>
+                <td>{formatCount(race.nets[i]!.params)}</td>
+                <td>{steps.length}</td>
+                <td>{last ? last.loss.toFixed(3) : '—'}</td>
+                <td>{steps.length ? `${(100 * finalMean(steps, (m) => m.trainError)).toFixed(1)} %` : '—'}</td>
+                <td>{timing ? `${timing.imagesPerSecond.toFixed(1)} (${timing.provider})` : '—'}</td>
+                <td>
+                  {race.status === 'done' ? (
+                    <>
+                      <button type="button" onClick={() => void openRaceNet(n.id)} data-testid={`race-open-${n.id}`}>
+                        Open
+                      </button>{' '}
+                      <button type="button" onClick={() => void save(n.id)} data-testid={`race-save-${n.id}`}>
+                        Save .onnx
+                      </button>
+                    </>
+                  ) : (
+                    <span className="muted">after the race</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {race.result && (
+        <p className="muted small">
+          Trained {race.result.images} images of {race.result.data} in{' '}
+          {formatDuration(race.result.nets.reduce((t, n) => t + n.timing.totalMs, 0))}. Opened networks are inference
+          models (BatchNorm reads the running statistics): lesion them, take their gradients and paths, or draw their
+          loss landscape.
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { openApp } from './helpers';
+
+/** Sets network `row` (1-based) of the race table. */
+async function setNet(page: Page, row: number, variant: string, depth: number, width: number): Promise<void> {
+  const tr = page.getByTestId(`race-net-${row}`);
+  await tr.getByLabel(`network ${row} variant`).selectOption(variant);
+  await tr.getByLabel(`network ${row} depth`).fill(String(depth));
+  await tr.getByLabel(`network ${row} width`).fill(String(width));
+}
+
+test('a short race trains live, pauses and resumes, and a trained network saves and reopens', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page, '?provider=wasm');
+  await page.getByTestId('tab-race').click();
+  await expect(page.getByTestId('race-workspace')).toBeVisible();
+  // The default race is the degradation preset: four networks.
+  await expect(page.locator('[data-testid^="race-net-"]')).toHaveCount(4);
+  await page.getByLabel('remove network 4').click();
+  await setNet(page, 1, 'plain', 8, 4);
+  await setNet(page, 2, 'plain', 20, 4);
+  await setNet(page, 3, 'resnet', 20, 4);
+  await page.getByTestId('race-limit').fill('160');
+  await page.getByTestId('race-batch').fill('16');
+  await page.getByTestId('race-epochs').fill('2');
+  await expect(page.getByTestId('race-plan')).toContainText('20 steps (10 per epoch) of 16 images per network');
+  await page.getByTestId('race-start').click();
+
+  const view = page.getByTestId('race-view');
+  await expect(view).toHaveAttribute('data-status', 'running');
+  // Charts fill in while it trains.
+  await expect.poll(async () => Number(await view.getAttribute('data-steps')), { timeout: 120_000 }).toBeGreaterThan(2);
+  await expect(page.getByTestId('race-loss').locator('polyline').first()).toBeVisible();
+
+  // Pause: the step count holds still; resume: it moves again.
+  await page.getByTestId('race-pause').click();
+  await expect(page.getByTestId('race-controls')).toHaveAttribute('data-paused', 'yes');
+  await page.waitForTimeout(1500);
+  const held = Number(await view.getAttribute('data-steps'));
+  await page.waitForTimeout(2000);
+  expect(Number(await view.getAttribute('data-steps'))).toBe(held);
+  expect(held).toBeLessThan(20);
+  await page.getByTestId('race-resume').click();
+  await expect(view).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+  await expect(view).toHaveAttribute('data-steps', '20');
+
+  // Every chart is drawn; ‖F(x)‖/‖x‖ has a line per block of the residual net (3 blocks … 9 for ResNet-20).
+  for (const id of ['race-loss', 'race-error', 'race-grad', 'race-ratio'])
+    await expect(page.getByTestId(id).locator('polyline').first()).toBeVisible();
+  await expect(page.getByTestId('race-ratio')).toContainText('ResNet-20 (width 4)');
+  // The verdict says what this run measured for the two plain depths, whichever way it went.
+  await expect(page.getByTestId('race-verdict').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('race-verdict')).toContainText(/^Plain: the deeper net/);
+  await expect(page.getByTestId('race-table').locator('tbody tr')).toHaveCount(3);
+  await page.getByTestId('race-view').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/race-done.png', fullPage: false });
+  await page.getByTestId('race-workspace').evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: 'docs/screenshots/race.png' });
+
+  // Save .onnx downloads the inference-form model.
+  const download = page.waitForEvent('download');
+  await page.getByTestId('race-save-net3').click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^resnet20-cifar-w4-s0-trained-20steps\.onnx$/);
+  const bytes = readFileSync((await file.path())!);
+  expect(bytes.byteLength).toBeGreaterThan(10_000);
+
+  // Open puts it in the model list and shows it: a ResNet-20 with 9 blocks, ready to lesion.
+  await page.getByTestId('race-open-net3').click();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('tab-network')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('block-count')).toHaveText('9');
+  await expect(page.getByTestId('model-item').filter({ hasText: 'trained-20steps' })).toHaveCount(1);
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+});

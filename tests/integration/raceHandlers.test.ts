@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../cli/decode';
+import { createNodeRuntime } from '../../cli/ortNode';
+import { decodeModel } from '../../renderer/src/core/onnx/decode';
+import { presetFor } from '../../renderer/src/data/preprocess';
+import { type JobContext, type Progress, quietJob, trackProgress } from '../../renderer/src/lab/job';
+import { DEFAULT_TRAIN, type RaceStep } from '../../renderer/src/lab/train';
+import { createLabHandlers } from '../../renderer/src/worker/handlers';
+import type { RaceNet } from '../../renderer/src/worker/protocol';
+
+const ROOT = join(import.meta.dirname, '../..');
+const TRAIN = readFileSync(join(ROOT, 'assets/data/cifar10/train_first5000_jpeg.bin'));
+
+const NETS: RaceNet[] = [
+  { id: 'a', build: { variant: 'plain', depth: 8, width: 4, seed: 1 } },
+  { id: 'b', build: { variant: 'resnet', depth: 8, width: 4, seed: 1 } },
+];
+const SETTINGS = {
+  ...DEFAULT_TRAIN,
+  epochs: 2,
+  batch: 8,
+  limit: 48,
+  lr: 0.05,
+  schedule: { kind: 'cosine' as const },
+  preprocessing: presetFor(32),
+};
+
+async function lab() {
+  const handlers = createLabHandlers({ createRuntime: () => createNodeRuntime({}), decodeImage });
+  await handlers.addImageSet(
+    { kind: 'cifar-binary', id: 'train', title: 'train', data: TRAIN.slice().buffer, labelSet: 'cifar10' },
+    quietJob(),
+  );
+  return handlers;
+}
+
+/** The lab worker's training race (as the app calls it) on onnxruntime-node: pause, resume, stop, export. */
+describe('lab worker: training race', () => {
+  it('trains every network on the same batches; racing does not change a network’s run', async () => {
+    const handlers = await lab();
+    const reports: Progress<RaceStep>[] = [];
+    const job = trackProgress(new AbortController().signal, (p) => reports.push(p as Progress<RaceStep>));
+    const race = await handlers.trainRace({ race: 'r1', nets: NETS, set: 'train', settings: SETTINGS }, job);
+    // 48 images in batches of 8, two epochs: 12 steps, each reported with both networks' metrics.
+    expect(race.nets.map((n) => n.steps.length)).toEqual([12, 12]);
+    expect(reports.map((p) => p.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    for (const p of reports) expect(Object.keys(p.partial!).sort()).toEqual(['a', 'b']);
+    expect(race.nets.map((n) => n.name)).toEqual(['plain8-cifar-w4-s1', 'resnet8-cifar-w4-s1']);
+    expect(race.nets[0]!.steps[0]!.ratios).toEqual([]);
+    expect(race.nets[1]!.steps[0]!.ratios).toHaveLength(3);
+    expect(race.stopped).toBe(false);
+    expect(race.images).toBe(48);
+    // The same network alone, same seed: the same losses step for step (the race shares batches, not state).
+    const alone = await handlers.trainRace(
+      { race: 'r2', nets: [NETS[1]!], set: 'train', settings: SETTINGS },
+      quietJob(),
+    );
+    const lossesAlone = alone.nets[0]!.steps.map((s) => s.loss);
+    const lossesRaced = race.nets[1]!.steps.map((s) => s.loss);
+    for (const [i, l] of lossesAlone.entries()) expect(l).toBeCloseTo(lossesRaced[i]!, 5);
+    // Training moved the loss: the curves are not flat copies of the first step.
+    expect(new Set(lossesRaced.map((l) => l.toFixed(4))).size).toBeGreaterThan(6);
+  }, 240_000);
+
+  it('pauses between steps, resumes, stops keeping the networks, and exports one that opens as a model', async () => {
+    const handlers = await lab();
+    const reports: Progress<RaceStep>[] = [];
+    let paused: Promise<void> | null = null;
+    let stop: Promise<unknown> | null = null;
+    const job: JobContext = trackProgress(new AbortController().signal, (p) => {
+      reports.push(p as Progress<RaceStep>);
+      if (p.done === 2 && !paused)
+        paused = handlers.trainControl({ race: 'p', action: 'pause' }, quietJob()).then((r) => {
+          expect(r.paused).toBe(true);
+        });
+      if (p.done === 4 && !stop) stop = handlers.trainControl({ race: 'p', action: 'stop' }, quietJob());
+    });
+    const running = handlers.trainRace({ race: 'p', nets: NETS, set: 'train', settings: SETTINGS }, job);
+    // While paused nothing moves; resuming carries on from the next step.
+    await new Promise((r) => setTimeout(r, 1500));
+    const atPause = reports.length;
+    expect(atPause).toBeGreaterThanOrEqual(2);
+    expect(atPause).toBeLessThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(reports.length).toBe(atPause);
+    await paused;
+    const resumed = await handlers.trainControl({ race: 'p', action: 'resume' }, quietJob());
+    expect(resumed.paused).toBe(false);
+    const race = await running;
+    expect(await stop).toMatchObject({ stopping: true });
+    // Stopped before step 5 or 6 of 12: what was trained is kept, and the race says it stopped.
+    expect(race.stopped).toBe(true);
+    const steps = race.nets[0]!.steps.length;
+    expect(steps).toBeGreaterThanOrEqual(4);
+    expect(steps).toBeLessThan(12);
+    await expect(handlers.trainControl({ race: 'p', action: 'pause' }, quietJob())).rejects.toThrow(/not running/);
+
+    const file = await handlers.trainExport({ race: 'p', net: 'b' }, quietJob());
+    expect(file.name).toBe(`resnet8-cifar-w4-s1-trained-${steps}steps.onnx`);
+    const model = decodeModel(file.bytes, { name: file.name });
+    expect(model.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(true);
+    expect(model.metadata.find(([k]) => k === 'training')?.[1]).toMatch(/stopped early, of 12/);
+    // It opens like any model and predicts.
+    await handlers.openModel({ key: 'trained', name: file.name, bytes: file.bytes.slice().buffer }, quietJob());
+    const p = await handlers.predict(
+      { model: 'trained', set: 'train', index: 0, preprocessing: presetFor(32) },
+      quietJob(),
+    );
+    expect(p.logits).toHaveLength(10);
+    expect(p.logits.every(Number.isFinite)).toBe(true);
+    await expect(handlers.trainExport({ race: 'nope', net: 'b' }, quietJob())).rejects.toThrow(
+      /not in a finished race/,
+    );
+  }, 240_000);
+
+  it('refuses images without CIFAR-10 labels and networks it cannot build, in one line', async () => {
+    const handlers = await lab();
+    await handlers.addImageSet(
+      {
+        kind: 'cifar-binary',
+        id: 'unlabelled',
+        title: 'mine.bin',
+        data: TRAIN.slice(0, 3073 * 4).buffer,
+        labelSet: null,
+      },
+      quietJob(),
+    );
+    await expect(
+      handlers.trainRace({ race: 'x', nets: NETS, set: 'unlabelled', settings: SETTINGS }, quietJob()),
+    ).rejects.toThrow(/mine\.bin: the race trains CIFAR-10 networks/);
+    await expect(
+      handlers.trainRace(
+        { race: 'y', nets: [{ id: 'a', build: { variant: 'resnet', depth: 9 } }], set: 'train', settings: SETTINGS },
+        quietJob(),
+      ),
+    ).rejects.toThrow(/6n\+2|depth/);
+  });
+});
