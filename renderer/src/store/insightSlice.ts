@@ -20,6 +20,9 @@ export interface PathStudyRequest {
   seed: number;
 }
 
+/** How built networks normalise at initialisation: BatchNorm as built, or with a batch's statistics. */
+export type InitBatchNorm = 'identity' | 'batch';
+
 export interface InsightSlice {
   /** The class the gradient views take the loss against; null: the image's label, else the top-1. */
   gradTarget: number | null;
@@ -38,8 +41,8 @@ export interface InsightSlice {
   pathKey(request: PathStudyRequest): string | null;
   startPathStudy(request: PathStudyRequest): Promise<void>;
   /** Built networks compared at initialisation on the current image (CIFAR-style, 32 × 32). */
-  initKey(variants: BuildOptions[]): string | null;
-  startInitCompare(variants: BuildOptions[]): Promise<void>;
+  initKey(variants: BuildOptions[], batchNorm?: InitBatchNorm): string | null;
+  startInitCompare(variants: BuildOptions[], batchNorm?: InitBatchNorm): Promise<void>;
 }
 
 export const createInsightSlice =
@@ -111,18 +114,18 @@ export const createInsightSlice =
         if (!work || work.model.analysis.topology.blocks.length === 0) return null;
         return work.key('paths', { request });
       },
-      initKey(variants) {
+      initKey(variants, batchNorm = 'batch') {
         const { imageSet, imageIndex } = get();
         if (!imageSet) return null;
         return cacheKey({
           model: 'builder',
           experiment: 'init',
-          params: { variants, index: imageIndex, preprocessing: initPreprocessing(get()) },
+          params: { variants, index: imageIndex, preprocessing: initPreprocessing(get()), batchNorm },
           data: imageSet.id,
         });
       },
-      async startInitCompare(variants) {
-        const key = get().initKey(variants);
+      async startInitCompare(variants, batchNorm = 'batch') {
+        const key = get().initKey(variants, batchNorm);
         const { imageSet, imageIndex } = get();
         if (!key || !imageSet) return;
         await get().startJob(key, 'compareAtInit', {
@@ -130,6 +133,7 @@ export const createInsightSlice =
           set: imageSet.id,
           index: Math.min(imageIndex, imageSet.count - 1),
           preprocessing: initPreprocessing(get()),
+          batchNorm,
         });
       },
       async startPathStudy(request) {

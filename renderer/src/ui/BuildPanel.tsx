@@ -13,6 +13,7 @@ import {
 import { encodeModel } from '../core/onnx/encode';
 import { errorLine } from '../core/text';
 import { themes } from '../scene/theme';
+import type { InitBatchNorm } from '../store/insightSlice';
 import { useApp, useServices } from '../store/store';
 import type { InitComparison } from '../worker/protocol';
 import { Chart, type ChartSeries } from './charts/Chart';
@@ -177,9 +178,10 @@ export function InitPanel() {
   );
   const [depthIndex, setDepthIndex] = useState(3);
   const [seed, setSeed] = useState(0);
+  const [batchNorm, setBatchNorm] = useState<InitBatchNorm>('batch');
   const depth = DEPTHS[depthIndex]!;
   const variants: BuildOptions[] = VARIANTS.map((variant) => ({ variant, depth, seed }));
-  const key = useApp((s) => s.initKey(variants));
+  const key = useApp((s) => s.initKey(variants, batchNorm));
   const job = useApp((s) => (key ? s.jobs[key] : undefined));
   const start = useApp((s) => s.startInitCompare);
   const cancel = useApp((s) => s.cancelJob);
@@ -209,8 +211,9 @@ export function InitPanel() {
       <p className="muted small">
         Three CIFAR-style networks with the same layers, built from one seed: post-activation ResNet, pre-activation
         ResNet and the plain net. One backward pass each on the Run panel's image ({imageSet?.title ?? '—'} #{index}).
-        BatchNorm is the identity at initialisation here, so these nets are unnormalised (not the batch statistics of a
-        first training step): deep residual nets grow their activations block by block.
+        {batchNorm === 'batch'
+          ? ' BatchNorm normalises with the statistics of the first 32 images of the set, as a first training step would (held fixed in the backward pass).'
+          : ' BatchNorm is the identity as built (γ = 1, β = 0, μ = 0, σ² = 1), so these nets are unnormalised: deep residual nets grow their activations block by block.'}
       </p>
       <div className="row">
         <label>
@@ -236,6 +239,17 @@ export function InitPanel() {
             style={{ width: '4em' }}
           />
         </label>
+        <label>
+          BatchNorm{' '}
+          <select
+            value={batchNorm}
+            onChange={(e) => setBatchNorm(e.target.value as InitBatchNorm)}
+            data-testid="init-batchnorm"
+          >
+            <option value="batch">statistics of 32 images</option>
+            <option value="identity">identity (as built)</option>
+          </select>
+        </label>
         {job?.status === 'running' ? (
           <button type="button" onClick={() => key && cancel(key)}>
             Cancel
@@ -244,7 +258,7 @@ export function InitPanel() {
           <button
             type="button"
             disabled={runtime !== 'ready' || !key}
-            onClick={() => void start(variants)}
+            onClick={() => void start(variants, batchNorm)}
             data-testid="init-run"
           >
             Compare
@@ -267,7 +281,7 @@ export function InitPanel() {
             series={series}
             colors={theme.chart}
             yLog
-            note={`He init seed ${seed}, BatchNorm as identity, cross-entropy vs class ${result[0]!.target}`}
+            note={`He init seed ${seed}, BatchNorm ${result[0]!.batchNorm.kind === 'batch' ? `on the statistics of ${result[0]!.batchNorm.images} images` : 'as identity'}, cross-entropy vs class ${result[0]!.target}`}
             testId="init-chart"
           />
           <table className="table small" data-testid="init-table">

@@ -207,7 +207,7 @@ export const STEPS: Step[] = [
     title: 'Plain vs residual gradients at depth',
     text: [
       'In a plain network every layer multiplies the backward signal by its own Jacobian, so the gradient reaching the first layers depends on a long product that can shrink (or grow) with depth. With skips, each block adds an identity term, so the early layers receive the late layers’ gradient directly as well.',
-      `The measurement builds a plain and a residual ${INIT_DEPTH}-layer CIFAR network from one seed and compares ‖∂L/∂W‖ of the first and last layers on the Run panel’s image. The setting matters: BatchNorm is the identity here (no statistics yet), so the residual net’s activations grow about √2 per block, and He initialisation keeps the plain net’s scale. Read the numbers as measured in this setting, not as the trained picture.`,
+      `The measurement builds a plain and a residual ${INIT_DEPTH}-layer CIFAR network from one seed, sets BatchNorm to the statistics of 32 images (as a first training step normalises) and compares ‖∂L/∂W‖ of the first and last layers on the Run panel’s image. The textbook failure is a vanishing gradient; in a He-initialised net with BatchNorm what shows is the mirror image, the first layers’ gradient thousands of times the last layers’. Either way the plain net’s layers would learn at wildly different rates, while the residual net’s stay within a small factor. The Plain vs residual panel also has the unnormalised setting (BatchNorm as the identity), where the picture differs: read each number in its setting.`,
     ],
     enter: ({ state }) => {
       state.resetLesion();
@@ -220,7 +220,7 @@ export const STEPS: Step[] = [
       return r
         .map(
           (v) =>
-            `${v.name}: first layer ${sci(v.layers[0] ?? Number.NaN)}, last layer ${sci(v.layers[v.layers.length - 1] ?? Number.NaN)}`,
+            `${v.name}: first layer ${sci(v.layers[0] ?? Number.NaN)}, last layer ${sci(v.layers[v.layers.length - 1] ?? Number.NaN)} (ratio ${sci((v.layers[0] ?? Number.NaN) / (v.layers[v.layers.length - 1] ?? Number.NaN))})`,
         )
         .join(' · ');
     },

@@ -10,6 +10,7 @@ import { detectTopology } from '../core/topology/detect';
 import type { Topology } from '../core/topology/types';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
+import { normalizePlanar } from '../data/preprocess';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { GradientEngine, saliencyMap } from '../lab/gradients';
@@ -22,7 +23,14 @@ import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
 import { signalStudy } from '../lab/signal';
-import { PauseGate, type RaceEntry, type RaceStep, type TrainResult, trainRace } from '../lab/train';
+import {
+  calibrateBatchNorm,
+  PauseGate,
+  type RaceEntry,
+  type RaceStep,
+  type TrainResult,
+  trainRace,
+} from '../lab/train';
 import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel, RaceResult } from './protocol';
 
 /** A training race in the worker: its pause gate and stop flag while it runs, its trained networks after. */
@@ -270,15 +278,27 @@ export function createLabHandlers(options: {
       );
       return { ...study, target: chosen, name: images.name(index) };
     },
-    async compareAtInit({ variants, set: id, index, preprocessing }, job) {
+    async compareAtInit({ variants, set: id, index, preprocessing, batchNorm = 'identity' }, job) {
       const images = set(id);
+      // The calibration batch: the set's first images (32 at most), normalised as the nets take them.
+      let calibration: { x: Float32Array; n: number } | null = null;
+      if (batchNorm === 'batch') {
+        const n = Math.min(32, images.count);
+        if (n < 2) throw new Error(`${images.title}: batch statistics need at least 2 images`);
+        const bytes = new Uint8Array(n * 3 * 32 * 32);
+        for (let i = 0; i < n; i++) bytes.set(await images.pixels(i, 32, preprocessing.resize), i * 3 * 32 * 32);
+        calibration = { x: normalizePlanar(bytes, n, 32, 32, preprocessing), n };
+      }
       const out: InitComparison[] = [];
       const context = job as JobContext<InitComparison[]>;
       context.progress(0, variants.length, [], 'building');
       for (const options of variants) {
         await checkpoint(job.signal);
         const built = buildResNet({ ...options, dataset: 'cifar' });
-        const model = decodeModel(encodeModel(built.model), { name: `${built.architecture.name}.onnx` });
+        const normalised = calibration
+          ? await calibrateBatchNorm(requireRuntime(), built.model, calibration.x, calibration.n)
+          : built.model;
+        const model = decodeModel(encodeModel(normalised), { name: `${built.architecture.name}.onnx` });
         const topology = detectTopology(model);
         const input = describeInput(model, topology);
         const image = await loadImage(images, index, input, preprocessing);
@@ -296,6 +316,7 @@ export function createLabHandlers(options: {
             loss: r.loss,
             target: r.target,
             provider: r.provider,
+            batchNorm: calibration ? { kind: 'batch', images: calibration.n } : { kind: 'identity' },
           });
         } finally {
           await engine.release();

@@ -48,6 +48,8 @@ export interface InitComparison {
   loss: number;
   target: number;
   provider: string;
+  /** How BatchNorm normalised: as built (identity) or with a batch's statistics (and how many images). */
+  batchNorm: { kind: 'identity' } | { kind: 'batch'; images: number };
 }
 
 /** One network of a training race: built by the variants builder (CIFAR recipe) from these options. */
@@ -142,6 +144,11 @@ export interface LabMethods {
     set: string;
     index: number;
     preprocessing: Preprocessing;
+    /**
+     * 'identity' (default): BatchNorm as built (γ = 1, β = 0, μ = 0, σ² = 1). 'batch': its running statistics set
+     * to the batch statistics of the set's first images (up to 32), as a first training step would normalise.
+     */
+    batchNorm?: 'identity' | 'batch';
   }): InitComparison[];
   /**
    * The forward signal of the open model on the first `count` images of a set: ‖F(x)‖/‖shortcut(x)‖ per block,
