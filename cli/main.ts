@@ -8,6 +8,7 @@ import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import { build } from './build';
 import { readModelFile } from './files';
 import { grad, paths } from './gradients';
+import { landscapeCommand } from './landscape';
 import { lesion } from './lesion';
 import type { NodeProvider } from './ortNode';
 import { predict } from './predict';
@@ -47,6 +48,12 @@ Commands:
         [--width W] [--schedule constant|step|cosine] [--momentum M] [--weight-decay WD] [--no-augment] [--limit N]
         -o OUT.onnx [--json-log FILE] [--json]
       builds a CIFAR network and trains it with SGD (BatchNorm in training mode) on Skipscope's own training graph
+  landscape MODEL (--data DIR | --cifar-bin FILE…) [--grid N] [--range R] [--samples M] [--seed S] [--sample-seed S]
+            [--batch N] [--provider cpu|cuda] [--csv FILE] [--json]
+      the loss landscape (Li et al. 2018): mean cross-entropy and top-1 on M sampled images (default 256) over an
+      N×N grid (default 21) of θ + α·d₁ + β·d₂, α, β in [−R, R], d₁, d₂ random filter-normalised directions
+  landscape MODEL --interpolate OTHER.onnx (--data DIR | --cifar-bin FILE…) [--points K] [--from T0] [--to T1] …
+      the loss along θ(t) = (1 − t)·θA + t·θB between two models of one architecture (default 21 points, −0.5 … 1.5)
 
 Options:
   --json    print the stable JSON report (schemas in docs/cli.md)
@@ -256,6 +263,7 @@ export async function main(
     if (command === 'build') return await buildCommand(rest, out);
     if (command === 'train') return await trainCommand(rest, out);
     if (command === 'signal') return await signalCommand(rest, out);
+    if (command === 'landscape') return await landscapeCommand(rest, out);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {
