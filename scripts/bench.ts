@@ -23,6 +23,7 @@ import { modelSessions } from '../renderer/src/lab/sessions';
 import { singleSweep } from '../renderer/src/lab/sweeps';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
 import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS } from '../tests/e2e/chromium';
+import { landscapeRows } from './bench-landscape';
 import { sceneRows } from './bench-scene';
 import { trainRows } from './bench-train';
 import { isStale } from './freshness.mjs';
@@ -362,6 +363,7 @@ try {
 }
 
 rows.push(...(await trainRows()));
+rows.push(...(await landscapeRows()));
 
 const header = ['measure', 'result', 'target', 'reference', 'status'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
