@@ -6,6 +6,7 @@ import type { LabClient } from '../worker/client';
 import type { Assets } from './assets';
 import { createInsightSlice, type InsightSlice } from './insightSlice';
 import { createLabSlice, type LabSlice } from './labSlice';
+import { createLandscapeSlice, type LandscapeSlice } from './landscapeSlice';
 import { createLesionSlice, type LesionSlice } from './lesionSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createRaceSlice, type RaceSlice } from './raceSlice';
@@ -21,7 +22,7 @@ export interface Services {
 }
 
 /** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice & RaceSlice;
+export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice & RaceSlice & LandscapeSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** Creates the app's store; the slices' actions close over `services`. */
@@ -34,6 +35,7 @@ export function createAppStore(services: Services): AppStore {
     ...createLesionSlice(services)(...a),
     ...createInsightSlice(services)(...a),
     ...createRaceSlice(services)(...a),
+    ...createLandscapeSlice(services)(...a),
   }));
 }
 

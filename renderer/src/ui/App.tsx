@@ -16,6 +16,7 @@ import { type ColorSources, colorBlocks } from './colorModes';
 import { EvaluatePanel } from './EvaluatePanel';
 import { formatShape } from './format';
 import { GradientPanel } from './GradientPanel';
+import { LandscapeWorkspace } from './LandscapeWorkspace';
 import { LesionPanel } from './LesionPanel';
 import { ModelList } from './ModelList';
 import { PathsPanel } from './PathsPanel';
@@ -200,6 +201,7 @@ export function App() {
       </aside>
       <main className="stage">
         {workspace === 'race' && <RaceWorkspace />}
+        {workspace === 'landscape' && <LandscapeWorkspace model={loaded} />}
         {workspace === 'network' && status === 'error' && (
           <div className="error-panel" role="alert" data-testid="model-error">
             <strong>Could not open this model.</strong>
@@ -248,9 +250,11 @@ export function App() {
         {loaded && <EvaluatePanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <LesionPanel model={loaded} />}
         {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
-        {loaded?.input && <GradientPanel key={loaded.key} model={loaded} />}
-        {loaded?.input && loaded.analysis.topology.blocks.length > 0 && <PathsPanel key={loaded.key} model={loaded} />}
-        {loaded?.input && <SignalPanel key={loaded.key} model={loaded} />}
+        {loaded?.input && <GradientPanel key={`gradient:${loaded.key}`} model={loaded} />}
+        {loaded?.input && loaded.analysis.topology.blocks.length > 0 && (
+          <PathsPanel key={`paths:${loaded.key}`} model={loaded} />
+        )}
+        {loaded?.input && <SignalPanel key={`signal:${loaded.key}`} model={loaded} />}
         {loaded && <InitPanel />}
         {loaded && <Bookmarks />}
         {loaded && <BlockList model={loaded} />}
@@ -284,6 +288,7 @@ function WorkspaceTabs() {
   const tabs: { id: typeof workspace; label: string }[] = [
     { id: 'network', label: 'Network' },
     { id: 'race', label: racing ? 'Training race ●' : 'Training race' },
+    { id: 'landscape', label: 'Loss landscape' },
   ];
   return (
     <div className="workspace-tabs" role="tablist" aria-label="workspace">

@@ -16,6 +16,7 @@ import { evaluate } from '../lab/evaluate';
 import { GradientEngine, saliencyMap } from '../lab/gradients';
 import { describeInput, loadImage, type ModelInput } from '../lab/inputs';
 import { checkpoint, type JobContext } from '../lab/job';
+import { interpolationStudy, landscapeStudy } from '../lab/landscape';
 import { LesionEngine } from '../lab/lesion';
 import { runSweep } from '../lab/lesionLab';
 import { PathEngine, type PathStudy, pathStudy } from '../lab/paths';
@@ -394,6 +395,23 @@ export function createLabHandlers(options: {
       if (!run || !result) throw new Error('that network is not in a finished race (train it again)');
       const steps = result.steps.length;
       return { bytes: encodeModel(result.model), name: `${run.names.get(net) ?? net}-trained-${steps}steps.onnx` };
+    },
+    async landscape({ model: key, set: id, options: study }, job) {
+      const loaded = await model(key);
+      return landscapeStudy(requireRuntime(), loaded.analysis, imageInput(loaded), set(id), study, job as never);
+    },
+    async interpolate({ model: key, other, set: id, options: study }, job) {
+      const loaded = await model(key);
+      const b = decodeModel(new Uint8Array(other.bytes), { name: other.name });
+      return interpolationStudy(
+        requireRuntime(),
+        loaded.analysis,
+        { model: b },
+        imageInput(loaded),
+        set(id),
+        study,
+        job as never,
+      );
     },
     async benchmark({ model: key, batch, runs }, job) {
       const loaded = await model(key);

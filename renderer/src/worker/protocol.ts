@@ -8,6 +8,14 @@ import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/ev
 import type { GradientView } from '../lab/gradients';
 import type { ModelInput } from '../lab/inputs';
 import type { Progress } from '../lab/job';
+import type {
+  InterpolationOptions,
+  InterpolationPartial,
+  InterpolationResult,
+  LandscapeOptions,
+  LandscapePartial,
+  LandscapeResult,
+} from '../lab/landscape';
 import type { LesionEvaluation, LesionScore } from '../lab/lesion';
 import type { SweepRequest, SweepResult } from '../lab/lesionLab';
 import type { PathStudy } from '../lab/paths';
@@ -170,6 +178,21 @@ export interface LabMethods {
   trainControl(p: { race: string; action: 'pause' | 'resume' | 'stop' }): { paused: boolean; stopping: boolean };
   /** A finished race's network as an inference-form ONNX file (BatchNorm reads the running statistics). */
   trainExport(p: { race: string; net: string }): { bytes: Uint8Array; name: string };
+  /**
+   * The loss landscape of the open model (Li et al. 2018) on a sample of a labelled set: a grid over the plane
+   * through its weights spanned by two seeded filter-normalised directions. Partials carry the grid so far.
+   */
+  landscape(p: { model: string; set: string; options: LandscapeOptions }): LandscapeResult;
+  /**
+   * Loss and accuracy along θA + t·(θB − θA), from the open model A to model B (same architecture: the same
+   * initializer names and shapes), whose bytes the page hands over.
+   */
+  interpolate(p: {
+    model: string;
+    other: { name: string; bytes: ArrayBuffer };
+    set: string;
+    options: InterpolationOptions;
+  }): InterpolationResult;
   /** Images per second of the open model at a batch size (median of `runs` timed runs). */
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
@@ -187,6 +210,8 @@ export interface LabPartials {
   pathStudy: PathStudy;
   compareAtInit: InitComparison[];
   trainRace: RaceStep;
+  landscape: LandscapePartial;
+  interpolate: InterpolationPartial;
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 

@@ -1,0 +1,223 @@
+import { Canvas, type ThreeEvent, useThree } from '@react-three/fiber';
+import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef } from 'react';
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { contourLevels, contourSegments, drawableStride, subLattice } from '../core/layout/surface';
+import type { Theme } from './theme';
+
+export interface SurfaceData {
+  alphas: readonly number[];
+  betas: readonly number[];
+  /** loss[i][j] at (alphas[i], betas[j]); NaN where not computed yet. */
+  loss: readonly (readonly number[])[];
+}
+
+export interface SurfaceScale {
+  /** The loss drawn at the floor and at full height (higher losses are clipped to the top). */
+  lo: number;
+  hi: number;
+  /** Heights and contour levels in log(loss). */
+  log: boolean;
+}
+
+export interface SurfaceHandle {
+  /** The canvas as a PNG (the drawing buffer is kept, so this is what is on screen). */
+  png(): Promise<Uint8Array>;
+}
+
+const HEIGHT = 1.1;
+const CONTOURS = 14;
+
+/** Loss → 0…1 of the height under a scale. */
+export function heightOf(loss: number, scale: SurfaceScale): number {
+  if (!Number.isFinite(loss)) return 1;
+  const f = scale.log ? (v: number) => Math.log(Math.max(v, 1e-12)) : (v: number) => v;
+  const t = (f(Math.min(Math.max(loss, scale.lo), scale.hi)) - f(scale.lo)) / (f(scale.hi) - f(scale.lo) || 1);
+  return Math.max(0, Math.min(1, t));
+}
+
+/** A perceptual ramp (viridis, 5 stops) for heights 0…1. */
+export function rampColor(t: number): THREE.Color {
+  const stops = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+  const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const k = Math.min(stops.length - 2, Math.floor(x));
+  return new THREE.Color(stops[k]).lerp(new THREE.Color(stops[k + 1]), x - k);
+}
+
+/**
+ * The loss surface over the (α, β) plane as a 3D mesh you can orbit: height and colour by loss, contour lines on
+ * the surface and projected on the floor, the model itself (α = β = 0) marked. While a study fills the grid coarse
+ * to fine, the finest complete sub-lattice is drawn.
+ */
+export const LandscapeSurface = forwardRef<
+  SurfaceHandle,
+  {
+    data: SurfaceData;
+    scale: SurfaceScale;
+    theme: Theme;
+    onHover?(point: { i: number; j: number } | null): void;
+    testId?: string;
+  }
+>(function LandscapeSurface({ data, scale, theme, onHover, testId }, ref) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useImperativeHandle(ref, () => ({
+    png: async () => {
+      const c = canvas.current;
+      if (!c) throw new Error('the surface is not drawn');
+      const blob = await new Promise<Blob | null>((resolve) => c.toBlob(resolve, 'image/png'));
+      if (!blob) throw new Error('the browser could not encode the surface');
+      return new Uint8Array(await blob.arrayBuffer());
+    },
+  }));
+  const stride = drawableStride(data.loss);
+  return (
+    <div className="surface" data-testid={testId} data-stride={stride ?? 'none'}>
+      <Canvas
+        ref={canvas}
+        frameloop="demand"
+        camera={{ fov: 40, position: [2.3, 1.9, 2.3] }}
+        gl={{ antialias: true, preserveDrawingBuffer: true }}
+      >
+        <color attach="background" args={[theme.background]} />
+        <ambientLight intensity={0.7} />
+        <directionalLight position={[3, 6, 2]} intensity={1.2} />
+        <Orbit />
+        {stride !== null && <Surface data={data} stride={stride} scale={scale} theme={theme} onHover={onHover} />}
+        <Floor theme={theme} />
+      </Canvas>
+      <div className="surface-axes muted small">
+        α: direction 1 · β: direction 2 · height and colour: {scale.log ? 'log ' : ''}loss, clipped at{' '}
+        {scale.hi.toPrecision(3)}
+      </div>
+    </div>
+  );
+});
+
+function Orbit() {
+  const { camera, gl, invalidate } = useThree();
+  useEffect(() => {
+    const controls = new OrbitControls(camera, gl.domElement);
+    controls.target.set(0, HEIGHT * 0.35, 0);
+    controls.enableDamping = false;
+    controls.update();
+    const onChange = () => invalidate();
+    controls.addEventListener('change', onChange);
+    return () => {
+      controls.removeEventListener('change', onChange);
+      controls.dispose();
+    };
+  }, [camera, gl, invalidate]);
+  return null;
+}
+
+function Floor({ theme }: { theme: Theme }) {
+  return (
+    <mesh rotation={[-Math.PI / 2, 0, 0]} position={[0, -0.002, 0]}>
+      <planeGeometry args={[2, 2]} />
+      <meshBasicMaterial color={theme.floor} />
+    </mesh>
+  );
+}
+
+/** Lattice (i, j) of an m × m lattice → world: α along x, β along z, both over [−1, 1]; the height up. */
+function toWorld(m: number, i: number, j: number, h: number): [number, number, number] {
+  return [m > 1 ? -1 + (2 * i) / (m - 1) : 0, h * HEIGHT, m > 1 ? -1 + (2 * j) / (m - 1) : 0];
+}
+
+function Surface({
+  data,
+  stride,
+  scale,
+  theme,
+  onHover,
+}: {
+  data: SurfaceData;
+  stride: number;
+  scale: SurfaceScale;
+  theme: Theme;
+  onHover?: ((point: { i: number; j: number } | null) => void) | undefined;
+}) {
+  const invalidate = useThree((s) => s.invalidate);
+  const n = data.alphas.length;
+  const lattice = useMemo(() => subLattice(data.loss, stride), [data.loss, stride]);
+  const m = lattice.length;
+  const { lo, hi, log } = scale;
+  const geometry = useMemo(() => {
+    const g = new THREE.BufferGeometry();
+    const positions = new Float32Array(m * m * 3);
+    const colors = new Float32Array(m * m * 3);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) {
+        const h = heightOf(lattice[i]![j]!, { lo, hi, log });
+        positions.set(toWorld(m, i, j, h), (i * m + j) * 3);
+        const c = rampColor(h);
+        colors.set([c.r, c.g, c.b], (i * m + j) * 3);
+      }
+    const index: number[] = [];
+    for (let i = 0; i + 1 < m; i++)
+      for (let j = 0; j + 1 < m; j++) {
+        const a = i * m + j;
+        index.push(a, a + 1, a + m, a + 1, a + m + 1, a + m);
+      }
+    g.setAttribute('position', new THREE.BufferAttribute(positions, 3));
+    g.setAttribute('color', new THREE.BufferAttribute(colors, 3));
+    g.setIndex(index);
+    g.computeVertexNormals();
+    return g;
+  }, [lattice, m, lo, hi, log]);
+  const contours = useMemo(() => {
+    const field = log ? lattice.map((r) => r.map((v) => Math.log(Math.max(v, 1e-12)))) : lattice;
+    const levels = log ? contourLevels(Math.log(lo), Math.log(hi), CONTOURS) : contourLevels(lo, hi, CONTOURS);
+    const surface: number[] = [];
+    const floor: number[] = [];
+    for (const level of levels) {
+      const h = heightOf(log ? Math.exp(level) : level, { lo, hi, log });
+      for (const [i0, j0, i1, j1] of contourSegments(field, level)) {
+        surface.push(...toWorld(m, i0!, j0!, h + 0.004), ...toWorld(m, i1!, j1!, h + 0.004));
+        floor.push(...toWorld(m, i0!, j0!, 0.001), ...toWorld(m, i1!, j1!, 0.001));
+      }
+    }
+    const make = (values: number[]) => {
+      const g = new THREE.BufferGeometry();
+      g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(values), 3));
+      return g;
+    };
+    return { surface: make(surface), floor: make(floor) };
+  }, [lattice, m, lo, hi, log]);
+  useEffect(() => {
+    invalidate();
+    return () => {
+      geometry.dispose();
+      contours.surface.dispose();
+      contours.floor.dispose();
+    };
+  }, [geometry, contours, invalidate]);
+  // The model itself: α = β = 0 (the middle of the grid when it has a middle point).
+  const centre = data.loss[(n - 1) / 2]?.[(n - 1) / 2];
+  const centreHeight = centre !== undefined ? heightOf(centre, scale) : null;
+  const hover = (e: ThreeEvent<PointerEvent>) => {
+    if (!onHover || !e.point) return;
+    const i = Math.round(((e.point.x + 1) / 2) * (n - 1));
+    const j = Math.round(((e.point.z + 1) / 2) * (n - 1));
+    onHover({ i: Math.max(0, Math.min(n - 1, i)), j: Math.max(0, Math.min(n - 1, j)) });
+  };
+  return (
+    <group>
+      <mesh geometry={geometry} onPointerMove={hover} onPointerOut={() => onHover?.(null)}>
+        <meshStandardMaterial vertexColors side={THREE.DoubleSide} roughness={0.75} metalness={0} />
+      </mesh>
+      <lineSegments geometry={contours.surface}>
+        <lineBasicMaterial color={theme.name === 'light' ? '#222' : '#f4f4f4'} transparent opacity={0.55} />
+      </lineSegments>
+      <lineSegments geometry={contours.floor}>
+        <lineBasicMaterial color={theme.text} transparent opacity={0.45} />
+      </lineSegments>
+      {centreHeight !== null && (
+        <mesh position={[0, centreHeight * HEIGHT + 0.03, 0]}>
+          <sphereGeometry args={[0.035, 16, 12]} />
+          <meshBasicMaterial color={theme.selected} />
+        </mesh>
+      )}
+    </group>
+  );
+}

@@ -1,0 +1,101 @@
+import type { StateCreator } from 'zustand';
+import { errorLine } from '../core/text';
+import { cacheKey } from '../lab/cache';
+import type { AppState, Services } from './store';
+
+/** What the user sets for a landscape; the sample comes from the Run panel's images. */
+export interface LandscapeSettings {
+  grid: number;
+  range: number;
+  samples: number;
+  seed: number;
+}
+
+export interface InterpolationSettings {
+  points: number;
+  from: number;
+  to: number;
+  samples: number;
+}
+
+/** A landscape asked for in this session (its result is in the cache under `key`). */
+export interface LandscapeEntry {
+  key: string;
+  model: string;
+  data: string;
+  settings: LandscapeSettings;
+}
+
+export interface LandscapeSlice {
+  /** Landscapes started this session, newest first: the ones to compare. */
+  landscapes: LandscapeEntry[];
+  landscapeError: string | null;
+  landscapeKey(settings: LandscapeSettings): string | null;
+  startLandscape(settings: LandscapeSettings): Promise<void>;
+  interpolationKey(otherId: string, settings: InterpolationSettings): string | null;
+  /** From the open model to another model of the list (same architecture). */
+  startInterpolation(otherId: string, settings: InterpolationSettings): Promise<void>;
+}
+
+export const createLandscapeSlice =
+  ({ host }: Services): StateCreator<AppState, [], [], LandscapeSlice> =>
+  (set, get) => ({
+    landscapes: [],
+    landscapeError: null,
+    landscapeKey(settings) {
+      const { model, sha256, imageSet, preprocessing } = get();
+      if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
+      return cacheKey({
+        model: sha256,
+        experiment: 'landscape',
+        params: { ...settings, preprocessing },
+        data: imageSet.id,
+      });
+    },
+    async startLandscape(settings) {
+      const key = get().landscapeKey(settings);
+      const { model, imageSet, preprocessing } = get();
+      if (!key || !model || !imageSet || !preprocessing) return;
+      set((s) => ({
+        landscapeError: null,
+        landscapes: [
+          { key, model: model.analysis.model.name, data: imageSet.title, settings },
+          ...s.landscapes.filter((l) => l.key !== key),
+        ].slice(0, 12),
+      }));
+      await get().startJob(key, 'landscape', {
+        model: model.key,
+        set: imageSet.id,
+        options: { ...settings, preprocessing },
+      });
+    },
+    interpolationKey(otherId, settings) {
+      const { model, sha256, imageSet, preprocessing } = get();
+      if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
+      return cacheKey({
+        model: sha256,
+        experiment: 'interpolate',
+        params: { other: otherId, ...settings, preprocessing },
+        data: imageSet.id,
+      });
+    },
+    async startInterpolation(otherId, settings) {
+      const key = get().interpolationKey(otherId, settings);
+      const { model, imageSet, preprocessing, entries } = get();
+      if (!key || !model || !imageSet || !preprocessing) return;
+      const other = entries.find((e) => e.id === otherId);
+      if (!other) return;
+      set({ landscapeError: null });
+      try {
+        const bytes = await host.readModel(otherId);
+        await get().startJob(key, 'interpolate', {
+          model: model.key,
+          other: { name: other.name, bytes },
+          set: imageSet.id,
+          options: { ...settings, preprocessing },
+        });
+      } catch (error) {
+        set({ landscapeError: errorLine(error) });
+      }
+    },
+  });

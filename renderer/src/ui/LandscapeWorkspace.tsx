@@ -1,0 +1,450 @@
+import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { InterpolationPartial, InterpolationResult, LandscapePartial, LandscapeResult } from '../lab/landscape';
+import { interpolationCsv, landscapeCsv } from '../lab/landscape';
+import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../scene/LandscapeSurface';
+import { themes } from '../scene/theme';
+import type { InterpolationSettings, LandscapeSettings } from '../store/landscapeSlice';
+import type { OpenModel } from '../store/modelSlice';
+import { useApp, useServices } from '../store/store';
+import { Chart } from './charts/Chart';
+import { ChartExports } from './charts/ChartExports';
+import { JobProgress } from './EvaluatePanel';
+import { saveBytes } from './exportReport';
+import { formatCount, formatDuration } from './format';
+
+const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
+
+/**
+ * The loss landscape of the open model (Li et al. 2018): the loss on a sample of the Run panel's images over the
+ * plane θ + α·d₁ + β·d₂ through its weights, d₁ and d₂ random filter-normalised directions, as a 3D surface with
+ * contours; beside it another landscape of this session for comparison, and the 1-D line to another model.
+ */
+export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
+  const { cache } = useServices();
+  useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
+  );
+  const imageSet = useApp((s) => s.imageSet);
+  const runtime = useApp((s) => s.runtime);
+  const landscapes = useApp((s) => s.landscapes);
+  const landscapeError = useApp((s) => s.landscapeError);
+  const start = useApp((s) => s.startLandscape);
+  const cancel = useApp((s) => s.cancelJob);
+  const [settings, setSettings] = useState<LandscapeSettings>({ grid: 11, range: 1, samples: 128, seed: 0 });
+  const key = useApp((s) => s.landscapeKey(settings));
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const [compareKey, setCompareKey] = useState<string>('');
+  const [log, setLog] = useState(true);
+  const [clip, setClip] = useState<number | null>(null);
+  if (!model) return <div className="workspace muted">Open a model to draw its loss landscape.</div>;
+  if (!model.input)
+    return (
+      <div className="workspace">
+        <p className="muted">{model.inputError ?? 'This model takes no images, so it has no loss on images.'}</p>
+      </div>
+    );
+  const result = cache.get<LandscapeResult>(key);
+  const partial = job?.status === 'running' ? (job.progress?.partial as LandscapePartial | undefined) : undefined;
+  const shown = result ?? partial;
+  const compare = compareKey && compareKey !== key ? cache.get<LandscapeResult>(compareKey) : undefined;
+  const compareEntry = landscapes.find((l) => l.key === compareKey);
+  const labelled = imageSet?.labelSet != null && imageSet.labelSet === model.labelSet?.name;
+  // One height scale for both surfaces, so they compare by eye: from the lowest loss to the clip.
+  const finite = [shown, compare].flatMap((r) => (r ? r.loss.flat() : [])).filter((v) => Number.isFinite(v) && v >= 0);
+  const lo = finite.length ? Math.min(...finite) : 0;
+  const top = finite.length ? Math.max(...finite) : 1;
+  const hi = Math.max(lo + 1e-6, clip ?? Math.min(top, Math.max(10, 4 * lo)));
+  const scale: SurfaceScale = { lo: log ? Math.max(lo, 1e-6) : lo, hi, log };
+  const set = <K extends keyof LandscapeSettings>(k: K, v: LandscapeSettings[K]) =>
+    setSettings((s) => ({ ...s, [k]: v }));
+  const evaluations = settings.grid * settings.grid * settings.samples;
+  return (
+    <div className="workspace" data-testid="landscape-workspace">
+      <section className="panel wide" aria-labelledby="landscape-h">
+        <h2 id="landscape-h">Loss landscape · {model.analysis.model.name}</h2>
+        <p className="muted">
+          The loss over a plane through this network’s weights: θ + α·d₁ + β·d₂, with d₁ and d₂ random Gaussian
+          directions rescaled filter by filter to the norms of the model’s own filters (Li et al. 2018), so the plane is
+          to scale for every layer. Biases and normalisation parameters stay put. The centre is the model itself.
+          Residual networks tend to sit in wide, round basins; deep plain networks in steep, chaotic ones.
+        </p>
+        <div className="form landscape-settings">
+          <label>
+            Grid{' '}
+            <select
+              value={settings.grid}
+              onChange={(e) => set('grid', Number(e.target.value))}
+              data-testid="landscape-grid"
+            >
+              {GRIDS.map((g) => (
+                <option key={g} value={g}>
+                  {g} × {g}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Range ±{' '}
+            <input
+              type="number"
+              min={0.05}
+              step={0.25}
+              value={settings.range}
+              onChange={(e) => Number(e.target.value) > 0 && set('range', Number(e.target.value))}
+              style={{ width: '4.5em' }}
+              data-testid="landscape-range"
+            />
+          </label>
+          <label>
+            Images{' '}
+            <input
+              type="number"
+              min={1}
+              value={settings.samples}
+              onChange={(e) => Number(e.target.value) >= 1 && set('samples', Math.floor(Number(e.target.value)))}
+              style={{ width: '5.5em' }}
+              data-testid="landscape-samples"
+            />
+          </label>
+          <label>
+            Seed{' '}
+            <input
+              type="number"
+              min={0}
+              value={settings.seed}
+              onChange={(e) => Number(e.target.value) >= 0 && set('seed', Math.floor(Number(e.target.value)))}
+              style={{ width: '4.5em' }}
+            />
+          </label>
+        </div>
+        <p className="muted small">
+          {formatCount(evaluations)} image evaluations ({settings.grid * settings.grid} points ×{' '}
+          {Math.min(settings.samples, imageSet?.count ?? settings.samples)} images of{' '}
+          {imageSet?.title ?? 'the Run panel’s images'}).
+        </p>
+        {!labelled && (
+          <p className="warning small">
+            The Run panel’s images are not labelled with this model’s classes: a loss needs labels. Choose a labelled
+            set there.
+          </p>
+        )}
+        <div className="row">
+          {job?.status === 'running' ? (
+            <button type="button" onClick={() => key && cancel(key)} data-testid="landscape-cancel">
+              Cancel
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="primary"
+              disabled={!key || runtime !== 'ready' || !labelled || !!result}
+              onClick={() => void start(settings)}
+              data-testid="landscape-run"
+            >
+              {result ? 'Computed (cached)' : 'Compute'}
+            </button>
+          )}
+          {landscapes.length > 1 && (
+            <label>
+              Compare with{' '}
+              <select
+                value={compareKey}
+                onChange={(e) => setCompareKey(e.target.value)}
+                data-testid="landscape-compare"
+              >
+                <option value="">—</option>
+                {landscapes
+                  .filter((l) => l.key !== key)
+                  .map((l) => (
+                    <option key={l.key} value={l.key} disabled={!cache.has(l.key)}>
+                      {l.model} · {l.settings.grid}² · {l.settings.samples} images{cache.has(l.key) ? '' : ' (running)'}
+                    </option>
+                  ))}
+              </select>
+            </label>
+          )}
+        </div>
+        {job?.status === 'running' && <JobProgress progress={job.progress} />}
+        {job?.status === 'running' && job.progress?.message && <p className="muted small">{job.progress.message}</p>}
+        {job?.status === 'error' && (
+          <p className="error" role="alert">
+            {job.error}
+          </p>
+        )}
+        {landscapeError && (
+          <p className="error" role="alert">
+            {landscapeError}
+          </p>
+        )}
+      </section>
+      {shown && (
+        <section
+          className="panel wide"
+          data-testid="landscape-view"
+          data-done={result ? 'yes' : 'no'}
+          data-centre={result?.centre.loss ?? ''}
+        >
+          <div className="row">
+            <label>
+              <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log height
+            </label>
+            <label>
+              Clip at{' '}
+              <input
+                type="number"
+                min={0}
+                step={0.5}
+                value={Number(hi.toPrecision(3))}
+                onChange={(e) => Number(e.target.value) > lo && setClip(Number(e.target.value))}
+                style={{ width: '5em' }}
+                aria-label="clip the loss at"
+              />
+            </label>
+            <span className="muted small">drag to orbit, wheel to zoom</span>
+          </div>
+          <div className={compare ? 'surface-pair' : ''}>
+            <SurfacePanel
+              title={model.analysis.model.name}
+              data={shown}
+              result={result}
+              scale={scale}
+              testId="landscape-surface"
+            />
+            {compare && compareEntry && (
+              <SurfacePanel
+                title={compareEntry.model}
+                data={compare}
+                result={compare}
+                scale={scale}
+                testId="landscape-surface-compare"
+              />
+            )}
+          </div>
+        </section>
+      )}
+      <InterpolationPanel model={model} labelled={labelled} />
+    </div>
+  );
+}
+
+function SurfacePanel({
+  title,
+  data,
+  result,
+  scale,
+  testId,
+}: {
+  title: string;
+  data: LandscapeResult | LandscapePartial;
+  result: LandscapeResult | undefined;
+  scale: SurfaceScale;
+  testId: string;
+}) {
+  const theme = themes[useApp((s) => s.theme)];
+  const { host } = useServices();
+  const surface = useRef<SurfaceHandle>(null);
+  const [hover, setHover] = useState<{ i: number; j: number } | null>(null);
+  const base = `landscape-${fileSafe(title)}${result ? `-${result.settings.grid}x${result.settings.grid}` : ''}`;
+  const at = hover && {
+    alpha: data.alphas[hover.i]!,
+    beta: data.betas[hover.j]!,
+    loss: data.loss[hover.i]?.[hover.j],
+    accuracy: data.accuracy[hover.i]?.[hover.j],
+  };
+  return (
+    <div className="surface-panel">
+      <h3 className="small">{title}</h3>
+      <LandscapeSurface ref={surface} data={data} scale={scale} theme={theme} onHover={setHover} testId={testId} />
+      <p className="small" data-testid={`${testId}-readout`}>
+        {at && at.loss !== undefined && Number.isFinite(at.loss)
+          ? `α ${at.alpha.toFixed(3)}, β ${at.beta.toFixed(3)}: loss ${at.loss.toFixed(4)}, top-1 ${(100 * (at.accuracy ?? Number.NaN)).toFixed(1)} %`
+          : result
+            ? `centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %; lowest ${result.min ? result.min.loss.toFixed(4) : '—'}, highest ${result.max ? result.max.loss.toFixed(4) : '—'}`
+            : `${(data as LandscapePartial).done} of ${(data as LandscapePartial).total} points`}
+      </p>
+      {result && (
+        <>
+          <p className="muted small">
+            {result.settings.grid} × {result.settings.grid} grid over ±{result.settings.range}, {result.images.count}{' '}
+            images of {result.images.set}, direction seed {result.settings.seed};{' '}
+            {formatCount(result.directions.perturbedParameters)} of {formatCount(result.directions.parameters)}{' '}
+            parameters moved ({result.directions.perturbedTensors} tensors); {result.provider},{' '}
+            {formatDuration(result.timing.ms)} ({Math.round(result.timing.evaluationsPerSecond)} images/s).
+          </p>
+          <div className="row exports">
+            <button
+              type="button"
+              onClick={() =>
+                void saveBytes(host, `${base}.csv`, new TextEncoder().encode(landscapeCsv(result)), 'text/csv')
+              }
+              data-testid={`${testId}-csv`}
+            >
+              CSV
+            </button>
+            <button
+              type="button"
+              onClick={() =>
+                void surface.current?.png().then((png) => saveBytes(host, `${base}.png`, png, 'image/png'))
+              }
+              data-testid={`${testId}-png`}
+            >
+              PNG
+            </button>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** The 1-D view: loss and accuracy from the open model (t = 0) to another model (t = 1) of the same architecture. */
+function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: boolean }) {
+  const { cache, host } = useServices();
+  const theme = themes[useApp((s) => s.theme)];
+  const entries = useApp((s) => s.entries);
+  const currentId = useApp((s) => s.currentId);
+  const runtime = useApp((s) => s.runtime);
+  const start = useApp((s) => s.startInterpolation);
+  const cancel = useApp((s) => s.cancelJob);
+  const others = entries.filter((e) => e.id !== currentId);
+  const [otherId, setOtherId] = useState('');
+  const [settings, setSettings] = useState<InterpolationSettings>({ points: 21, from: -0.5, to: 1.5, samples: 128 });
+  const key = useApp((s) => (otherId ? s.interpolationKey(otherId, settings) : null));
+  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const chart = useRef<SVGSVGElement>(null);
+  const result = cache.get<InterpolationResult>(key);
+  const partial = job?.status === 'running' ? (job.progress?.partial as InterpolationPartial | undefined) : undefined;
+  const line = result ?? partial;
+  const other = entries.find((e) => e.id === otherId);
+  const series = useMemo(() => {
+    if (!line) return [];
+    const pts = (values: number[]) =>
+      line.ts.map((t, k) => ({ x: t, y: values[k]! })).filter((p) => Number.isFinite(p.y));
+    return [
+      { name: 'loss', color: theme.chart.series[0]!, kind: 'line' as const, points: pts(line.loss) },
+      {
+        name: 'top-1 error',
+        color: theme.chart.series[1]!,
+        kind: 'line' as const,
+        points: pts(line.accuracy.map((a) => 1 - a)),
+      },
+    ];
+  }, [line, theme]);
+  return (
+    <section className="panel wide" aria-labelledby="interp-h" data-testid="interpolation-panel">
+      <h2 id="interp-h">Between two models</h2>
+      <p className="muted small">
+        θ(t) = (1 − t)·θA + t·θB: the open model at t = 0, another model of the same architecture at t = 1 (e.g. two
+        trained runs, or a network before and after training). Every weight and running statistic is interpolated.
+      </p>
+      <div className="row">
+        <label>
+          Model B{' '}
+          <select value={otherId} onChange={(e) => setOtherId(e.target.value)} data-testid="interp-other">
+            <option value="">choose…</option>
+            {others.map((e) => (
+              <option key={e.id} value={e.id}>
+                {e.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Points{' '}
+          <input
+            type="number"
+            min={2}
+            value={settings.points}
+            onChange={(e) =>
+              Number(e.target.value) >= 2 && setSettings((s) => ({ ...s, points: Math.floor(Number(e.target.value)) }))
+            }
+            style={{ width: '4.5em' }}
+          />
+        </label>
+        <label>
+          Images{' '}
+          <input
+            type="number"
+            min={1}
+            value={settings.samples}
+            onChange={(e) =>
+              Number(e.target.value) >= 1 && setSettings((s) => ({ ...s, samples: Math.floor(Number(e.target.value)) }))
+            }
+            style={{ width: '5em' }}
+          />
+        </label>
+        {job?.status === 'running' ? (
+          <button type="button" onClick={() => key && cancel(key)}>
+            Cancel
+          </button>
+        ) : (
+          <button
+            type="button"
+            disabled={!key || !labelled || runtime !== 'ready' || !!result}
+            onClick={() => void start(otherId, settings)}
+            data-testid="interp-run"
+          >
+            {result ? 'Computed (cached)' : 'Interpolate'}
+          </button>
+        )}
+      </div>
+      {job?.status === 'running' && <JobProgress progress={job.progress} />}
+      {job?.status === 'error' && (
+        <p className="error" role="alert" data-testid="interp-error">
+          {job.error}
+        </p>
+      )}
+      {line && series[0]!.points.length > 0 && (
+        <div data-testid="interp-result" data-done={result ? 'yes' : 'no'}>
+          <Chart
+            ref={chart}
+            title={`${model.analysis.model.name} (t = 0) → ${other?.name ?? 'B'} (t = 1)`}
+            xLabel="t"
+            yLabel="loss / top-1 error"
+            series={series}
+            colors={theme.chart}
+            note={
+              result
+                ? `${result.images.count} images of ${result.images.set}; A: loss ${result.a.loss.toFixed(3)}, B: loss ${result.b.loss.toFixed(3)}; ‖θB − θA‖ = ${result.tensors.distance.toPrecision(4)}`
+                : undefined
+            }
+            testId="interp-chart"
+          />
+          {result && (
+            <div className="row exports">
+              <ChartExports
+                chart={chart}
+                base={`interpolation-${fileSafe(model.analysis.model.name)}-${fileSafe(other?.name ?? 'B')}`}
+                background={theme.background}
+              />
+              <button
+                type="button"
+                onClick={() =>
+                  void saveBytes(
+                    host,
+                    `interpolation-${fileSafe(model.analysis.model.name)}-${fileSafe(other?.name ?? 'B')}.csv`,
+                    new TextEncoder().encode(interpolationCsv(result)),
+                    'text/csv',
+                  )
+                }
+              >
+                CSV
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** A model name as part of a file name: "ResNet-20 (CIFAR-10).onnx" → "ResNet-20-CIFAR-10". */
+function fileSafe(name: string): string {
+  return (
+    name
+      .replace(/\.onnx$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'model'
+  );
+}
