@@ -1,0 +1,87 @@
+/**
+ * What the training race's charts and verdict read from the steps: trailing means for the curves, the end-of-run
+ * training error, and whether the run shows the degradation problem. Pure functions (tested in Node).
+ */
+import { VARIANTS, type Variant } from '../core/build/resnet';
+import type { StepMetrics } from '../lab/train';
+import { type RaceState, variantName } from '../store/raceSlice';
+
+/** A trailing mean over `window` steps, sampled at ≤ `points` evenly spaced steps (the last step always kept). */
+export function smooth(
+  steps: readonly StepMetrics[],
+  value: (m: StepMetrics) => number,
+  window: number,
+  points = 300,
+): { x: number; y: number }[] {
+  const out: { x: number; y: number }[] = [];
+  const every = Math.max(1, Math.ceil(steps.length / points));
+  let sum = 0;
+  let count = 0;
+  const queue: number[] = [];
+  steps.forEach((m, i) => {
+    const v = value(m);
+    queue.push(v);
+    if (Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
+    if (queue.length > window) {
+      const old = queue.shift()!;
+      if (Number.isFinite(old)) {
+        sum -= old;
+        count--;
+      }
+    }
+    if ((i + 1) % every === 0 || i === steps.length - 1) out.push({ x: m.step, y: count ? sum / count : Number.NaN });
+  });
+  return out;
+}
+
+/** The mean of the last tenth of the run (at least one step): what "ends at" means in the verdict. */
+export function finalMean(steps: readonly StepMetrics[], value: (m: StepMetrics) => number): number {
+  const tail = steps.slice(-Math.max(1, Math.round(steps.length / 10)));
+  return tail.reduce((s, m) => s + value(m), 0) / tail.length;
+}
+
+/**
+ * Whether the race shows the degradation problem: for each variant raced at two or more depths, does the deeper
+ * network end with a higher training error than the shallower one? Said as measured, either way.
+ */
+export function degradationVerdict(
+  race: Pick<RaceState, 'config' | 'nets' | 'steps'>,
+): { variant: Variant; text: string; shows: boolean }[] {
+  const out: { variant: Variant; text: string; shows: boolean }[] = [];
+  for (const variant of VARIANTS) {
+    const members = race.config.nets
+      .map((n, i) => ({ n, info: race.nets[i]!, steps: race.steps[n.id] ?? [] }))
+      .filter((m) => m.n.build.variant === variant && m.steps.length > 0)
+      .sort((a, b) => a.n.build.depth - b.n.build.depth);
+    if (members.length < 2) continue;
+    const shallow = members[0]!;
+    const deep = members.at(-1)!;
+    if (shallow.n.build.depth === deep.n.build.depth) continue;
+    const e = (m: typeof shallow) => finalMean(m.steps, (s) => s.trainError);
+    const [es, ed] = [e(shallow), e(deep)];
+    const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+    const tail = Math.max(1, Math.round(deep.steps.length / 10));
+    const measured = `${deep.info.name} ${pct(ed)} vs ${shallow.info.name} ${pct(es)} training error (mean of the last ${tail} step${tail > 1 ? 's' : ''})`;
+    if (!Number.isFinite(ed) || !Number.isFinite(es)) {
+      out.push({ variant, shows: false, text: `${variantName(variant)}: a loss turned NaN, no comparison.` });
+      continue;
+    }
+    const deeperWorse = ed > es;
+    out.push({
+      variant,
+      shows: variant === 'plain' ? deeperWorse : !deeperWorse,
+      text:
+        variant === 'plain'
+          ? deeperWorse
+            ? `Plain: the deeper net trains worse — ${measured}. This is the degradation problem.`
+            : `Plain: the deeper net is not behind in this run — ${measured}. Degradation does not show here (short runs and few images can hide it; He et al. trained for 64k steps).`
+          : deeperWorse
+            ? `${variantName(variant)}: the deeper net is still behind — ${measured}. With skips it usually catches up given more steps.`
+            : `${variantName(variant)}: depth does not hurt with skips — ${measured}.`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { StepMetrics } from '../../renderer/src/lab/train';
+import type { RaceConfig, RaceState } from '../../renderer/src/store/raceSlice';
+import { degradationVerdict, finalMean, smooth } from '../../renderer/src/ui/raceVerdict';
+
+const step = (k: number, trainError: number, loss = 1): StepMetrics => ({
+  step: k,
+  epoch: 1,
+  lr: 0.1,
+  images: 8,
+  loss,
+  errors: trainError * 8,
+  trainError,
+  firstGradNorm: 1,
+  ratios: [],
+  ms: 1,
+});
+const run = (errors: number[]) => errors.map((e, i) => step(i + 1, e));
+
+function race(nets: [RaceConfig['nets'][number]['build'], number[]][]): Pick<RaceState, 'config' | 'nets' | 'steps'> {
+  const config: RaceConfig = {
+    nets: nets.map(([build], i) => ({ id: `n${i}`, build })),
+    data: 'bundled',
+    settings: {} as RaceConfig['settings'],
+  };
+  return {
+    config,
+    nets: nets.map(([b], i) => ({ id: `n${i}`, name: `${b.variant}-${b.depth}`, params: 1 })),
+    steps: Object.fromEntries(nets.map(([, e], i) => [`n${i}`, run(e)])),
+  };
+}
+
+describe('training race: curves and the degradation verdict', () => {
+  it('the end of a run is the mean of its last tenth', () => {
+    const steps = run([...new Array(90).fill(1), ...new Array(10).fill(0.2)]);
+    expect(finalMean(steps, (m) => m.trainError)).toBeCloseTo(0.2, 12);
+    expect(finalMean(run([0.5, 0.7]), (m) => m.trainError)).toBe(0.7);
+  });
+
+  it('smooths with a trailing window and keeps the last step', () => {
+    const steps = run([1, 2, 3, 4, 5, 6, 7]);
+    expect(smooth(steps, (m) => m.trainError, 3)).toEqual([
+      { x: 1, y: 1 },
+      { x: 2, y: 1.5 },
+      { x: 3, y: 2 },
+      { x: 4, y: 3 },
+      { x: 5, y: 4 },
+      { x: 6, y: 5 },
+      { x: 7, y: 6 },
+    ]);
+    // Sampled down to at most `points`, the last step always there; NaN values do not poison the mean.
+    const long = smooth(
+      run(Array.from({ length: 1000 }, (_, i) => (i === 500 ? Number.NaN : 0.5))),
+      (m) => m.trainError,
+      10,
+      100,
+    );
+    expect(long.length).toBeLessThanOrEqual(101);
+    expect(long.at(-1)!.x).toBe(1000);
+    expect(long.every((p) => p.y === 0.5)).toBe(true);
+  });
+
+  it('says the plain nets show degradation when the deeper one ends with the higher training error', () => {
+    const v = degradationVerdict(
+      race([
+        [{ variant: 'plain', depth: 20 }, new Array(20).fill(0.3)],
+        [{ variant: 'plain', depth: 56 }, new Array(20).fill(0.5)],
+        [{ variant: 'resnet', depth: 20 }, new Array(20).fill(0.3)],
+        [{ variant: 'resnet', depth: 56 }, new Array(20).fill(0.25)],
+      ]),
+    );
+    expect(v.map((x) => [x.variant, x.shows])).toEqual([
+      ['resnet', true],
+      ['plain', true],
+    ]);
+    expect(v[1]!.text).toMatch(/^Plain: the deeper net trains worse — plain-56 50\.0 % vs plain-20 30\.0 %/);
+    expect(v[1]!.text).toMatch(/degradation problem/);
+    expect(v[0]!.text).toMatch(/^ResNet: depth does not hurt with skips — resnet-56 25\.0 % vs resnet-20 30\.0 %/);
+  });
+
+  it('says so when a run does not show it, and says nothing without two depths of a variant', () => {
+    const v = degradationVerdict(
+      race([
+        [{ variant: 'plain', depth: 20 }, new Array(20).fill(0.5)],
+        [{ variant: 'plain', depth: 56 }, new Array(20).fill(0.4)],
+        [{ variant: 'resnet', depth: 56 }, new Array(20).fill(0.2)],
+      ]),
+    );
+    expect(v).toHaveLength(1);
+    expect(v[0]!.shows).toBe(false);
+    expect(v[0]!.text).toMatch(/Degradation does not show here/);
+    const nan = degradationVerdict(
+      race([
+        [{ variant: 'resnet', depth: 20 }, [0.5, Number.NaN]],
+        [{ variant: 'resnet', depth: 32 }, [0.5, 0.4]],
+      ]),
+    );
+    expect(nan[0]!.text).toMatch(/NaN/);
+  });
+});
