@@ -379,6 +379,23 @@ describe('loss landscape without a reference', () => {
     expect(JSON.parse(JSON.stringify(r)) as LandscapeResult).toEqual(r);
   }, 120_000);
 
+  it('a model that ends in Softmax: the loss is taken of the logits before it', async () => {
+    const { model } = buildResNet({ variant: 'resnet', dataset: 'cifar', depth: 8, seed: 1 });
+    const g = new GraphBuilder(model);
+    const out = g.graphOutputs[0]!;
+    const probs = g.op('Softmax', [out.name], { axis: int(1) });
+    g.setOutputs([{ ...out, name: probs }]);
+    const plain = analyzeModel(encodeModel(model), 'r8.onnx');
+    const softmax = analyzeModel(encodeModel(g.build()), 'r8-softmax.onnx');
+    const options = { grid: 1, samples: 8, seed: 1, preprocessing: PREP };
+    const [p, s] = await Promise.all(
+      [plain, softmax].map((m) =>
+        landscapeStudy(createNodeRuntime(), m, describeInput(m.model, m.topology), SET, options, quietJob()),
+      ),
+    );
+    expect(rel(s!.centre.loss, p!.centre.loss)).toBeLessThan(1e-6);
+  }, 60_000);
+
   it('cancelling stops between batches; models that do not match cannot be interpolated', async () => {
     const controller = new AbortController();
     let reports = 0;

@@ -21,6 +21,7 @@ import { type Model, ModelError } from '../core/onnx/model';
 import { readFloats } from '../core/onnx/tensor';
 import {
   coarseToFine,
+  exposeLogits,
   gaussianDirections,
   gridOrder,
   type LandscapeTensor,
@@ -271,15 +272,15 @@ class PointEvaluator {
     private readonly session: Session,
     private readonly coords: readonly string[],
     private readonly input: ModelInput,
+    /** The logits: the model's output, or the input of its final Softmax. */
+    private readonly logits: string,
     private readonly sample: Sample,
   ) {}
 
   static async create(runtime: Runtime, moved: MovedModel, input: ModelInput, sample: Sample) {
-    const session = await runtime.createSession(
-      encodeModel(moved.model),
-      batchSessionOptions(input, sample.images.batch),
-    );
-    return new PointEvaluator(session, moved.coords, input, sample);
+    const { model, logits } = exposeLogits(moved.model, input.output);
+    const session = await runtime.createSession(encodeModel(model), batchSessionOptions(input, sample.images.batch));
+    return new PointEvaluator(session, moved.coords, input, logits, sample);
   }
 
   get provider(): string {
@@ -297,8 +298,8 @@ class PointEvaluator {
     let n = 0;
     for (const run of this.sample.runs) {
       await checkpoint(signal);
-      const out = await this.session.run({ ...feeds, [this.input.name]: run.tensor }, [this.input.output]);
-      const logits = out[this.input.output]!;
+      const out = await this.session.run({ ...feeds, [this.input.name]: run.tensor }, [this.logits]);
+      const logits = out[this.logits]!;
       const classes = logits.dims[logits.dims.length - 1]!;
       const v = logits.data as Float32Array;
       run.labels.forEach((label, row) => {

@@ -210,6 +210,21 @@ export function moveWeights(
   return { model: g.build({ prune: false }), coords };
 }
 
+/**
+ * The tensor that holds the logits: the model's output, or, when the graph ends in Softmax or LogSoftmax, that op's
+ * input (added as an output), so a cross-entropy is never taken of probabilities.
+ */
+export function exposeLogits(model: Model, output: string): { model: Model; logits: string } {
+  const producer = model.graph.nodes.find((n) => n.outputs.includes(output));
+  const final = producer?.domain === '' && ['Softmax', 'LogSoftmax'].includes(producer.opType);
+  if (!producer || !final) return { model, logits: output };
+  const logits = producer.inputs[0]!;
+  if (model.graph.outputs.some((o) => o.name === logits)) return { model, logits };
+  const g = new GraphBuilder(model);
+  g.output(logits);
+  return { model: g.build({ prune: false }), logits };
+}
+
 /** Evenly spaced values from `from` to `to` (both included); one value is `from`. */
 export function linspace(from: number, to: number, count: number): number[] {
   if (count === 1) return [from];
