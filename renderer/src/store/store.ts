@@ -22,7 +22,14 @@ export interface Services {
 }
 
 /** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice & RunSlice & ViewSlice & LabSlice & LesionSlice & InsightSlice & RaceSlice & LandscapeSlice;
+export type AppState = ModelSlice &
+  RunSlice &
+  ViewSlice &
+  LabSlice &
+  LesionSlice &
+  InsightSlice &
+  RaceSlice &
+  LandscapeSlice;
 export type AppStore = StoreApi<AppState>;
 
 /** Creates the app's store; the slices' actions close over `services`. */

@@ -31,7 +31,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const landscapeError = useApp((s) => s.landscapeError);
   const start = useApp((s) => s.startLandscape);
   const cancel = useApp((s) => s.cancelJob);
-  const [settings, setSettings] = useState<LandscapeSettings>({ grid: 11, range: 1, samples: 128, seed: 0 });
+  const [settings, setSettings] = useState<LandscapeSettings>({ grid: 11, range: 1, samples: 128, seed: 1 });
   const key = useApp((s) => s.landscapeKey(settings));
   const job = useApp((s) => (key ? s.jobs[key] : undefined));
   const [compareKey, setCompareKey] = useState<string>('');
@@ -123,6 +123,12 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
           {Math.min(settings.samples, imageSet?.count ?? settings.samples)} images of{' '}
           {imageSet?.title ?? 'the Run panel’s images'}).
         </p>
+        {!model.analysis.model.graph.nodes.some((n) => n.opType === 'BatchNormalization') && (
+          <p className="muted small" data-testid="landscape-folded">
+            This file has no BatchNorm nodes (folded into the convolutions, or none), so nothing re-normalises a moved
+            filter: expect steeper walls than Li et al.’s plots of networks with BatchNorm.
+          </p>
+        )}
         {!labelled && (
           <p className="warning small">
             The Run panel’s images are not labelled with this model’s classes: a loss needs labels. Choose a labelled
