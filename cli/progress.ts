@@ -12,6 +12,8 @@ export function stderrProgress(
   let drawn = false;
   return {
     report(p) {
+      // Set-up reports (nothing counted yet) carry no fraction to draw.
+      if (p.total === 0) return;
       const fraction = p.total ? p.done / p.total : 0;
       const eta = p.etaMs != null && p.done < p.total ? `, ${Math.ceil(p.etaMs / 1000)} s left` : '';
       if (stream.isTTY) {

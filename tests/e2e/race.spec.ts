@@ -46,7 +46,7 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await expect(view).toHaveAttribute('data-steps', '20');
 
   // Every chart is drawn; ‖F(x)‖/‖x‖ has a line per block of the residual net (3 blocks … 9 for ResNet-20).
-  for (const id of ['race-loss', 'race-error', 'race-grad', 'race-ratio'])
+  for (const id of ['race-loss', 'race-trainerror', 'race-grad', 'race-ratio'])
     await expect(page.getByTestId(id).locator('polyline').first()).toBeVisible();
   await expect(page.getByTestId('race-ratio')).toContainText('ResNet-20 (width 4)');
   // The verdict says what this run measured for the two plain depths, whichever way it went.

@@ -95,6 +95,13 @@ describe('training race: curves and the degradation verdict', () => {
         [{ variant: 'resnet', depth: 32 }, [0.5, 0.4]],
       ]),
     );
-    expect(nan[0]!.text).toMatch(/NaN/);
+    expect(nan[0]!.text).toMatch(/diverged/);
+    // As the trainer reports a diverged step: loss NaN (its error count is unknown too).
+    const diverged = race([
+      [{ variant: 'plain', depth: 20 }, [0.5, 0.5]],
+      [{ variant: 'plain', depth: 56 }, [0.5, 0.5]],
+    ]);
+    diverged.steps.n1 = diverged.steps.n1!.map((m) => ({ ...m, loss: Number.NaN }));
+    expect(degradationVerdict(diverged)[0]).toMatchObject({ shows: false, text: expect.stringMatching(/diverged/) });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { contourLevels, contourSegments, drawableStride, subLattice } from '../../renderer/src/core/layout/surface';
+import {
+  contourLevels,
+  contourSegments,
+  drawableIndices,
+  gridPosition,
+  subLattice,
+} from '../../renderer/src/core/layout/surface';
+import { gridOrder } from '../../renderer/src/core/rewrite/landscape';
 
 const grid = (n: number, f: (x: number, y: number) => number) =>
   Array.from({ length: n }, (_, i) =>
@@ -38,27 +45,49 @@ describe('loss surface geometry', () => {
     for (const s of segs) {
       expect(s[0]).toBeCloseTo(s[2]!, 9);
     }
+    // Saddles (opposite corners high): two segments, joined by the side the cell's mean is on.
+    const saddle = [
+      [1, 0],
+      [0, 1],
+    ];
+    expect(contourSegments(saddle, 0.4)).toHaveLength(2);
+    expect(contourSegments(saddle, 0.6)).toHaveLength(2);
+    expect(contourSegments(saddle, 0.4)).not.toEqual(contourSegments(saddle, 0.6));
     const holed = plane.map((row) => row.slice());
     holed[2]![2] = Number.NaN;
     expect(contourSegments(holed, 0.25).length).toBe(contourSegments(plane, 0.25).length - 2);
   });
 
-  it('draws the finest complete sub-lattice of a grid being filled coarse to fine', () => {
-    const n = 21;
-    const empty = () => Array.from({ length: n }, () => new Array<number>(n).fill(Number.NaN));
-    const g = empty();
-    expect(drawableStride(g)).toBeNull();
-    for (const i of [0, 20]) for (const j of [0, 20]) g[i]![j] = 1;
-    expect(drawableStride(g)).toBe(20);
-    for (let i = 0; i < n; i += 10) for (let j = 0; j < n; j += 10) g[i]![j] = 1;
-    expect(drawableStride(g)).toBe(10);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i]![j] = i + j;
-    expect(drawableStride(g)).toBe(1);
-    expect(subLattice(g, 10)).toEqual([
-      [0, 10, 20],
-      [10, 20, 30],
-      [20, 30, 40],
+  it('draws the largest complete lattice of a grid being filled in the study’s coarse-to-fine order', () => {
+    for (const n of [5, 11, 15, 21]) {
+      const g = Array.from({ length: n }, () => new Array<number>(n).fill(Number.NaN));
+      expect(drawableIndices(g)).toBeNull();
+      let sizes = 0;
+      let last = 0;
+      for (const [i, j] of gridOrder(n)) {
+        g[i]![j] = 1;
+        const s = drawableIndices(g)!;
+        // The lattice only grows, and is always complete.
+        expect(s.length).toBeGreaterThanOrEqual(last);
+        for (const a of s) for (const b of s) expect(g[a]![b]).toBe(1);
+        if (s.length > last) sizes++;
+        last = s.length;
+      }
+      // It grows one row and column at a time, to the whole grid: every prefix is drawn as soon as it is complete.
+      expect(sizes).toBe(n);
+      expect(drawableIndices(g)).toEqual(Array.from({ length: n }, (_, k) => k));
+    }
+    const g = [
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7, 8],
+    ];
+    expect(subLattice(g, [0, 2])).toEqual([
+      [0, 2],
+      [6, 8],
     ]);
+    // Between lattice points 0 and 2 of grid indices [0, 4, 10]: 0 → 0, 1.5 → 7, 2 → 10.
+    expect([0, 1.5, 2].map((u) => gridPosition([0, 4, 10], u))).toEqual([0, 7, 10]);
     expect(contourLevels(0, 1, 3)).toEqual([0.25, 0.5, 0.75]);
     expect(contourLevels(1, 100, 1, true)[0]).toBeCloseTo(10, 9);
   });

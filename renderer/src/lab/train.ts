@@ -10,7 +10,7 @@ import { batchStatisticsGraph, type StepSettings, type TrainStepGraph, trainStep
 import { exportTrained, initialState, type TrainState, withWeights } from '../core/train/state';
 import type { ImageSet } from '../data/imageSets';
 import { normalizePlanar, type Preprocessing } from '../data/preprocess';
-import { checkpoint, type JobContext } from './job';
+import { checkCancelled, checkpoint, type JobContext } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 
 /** How the learning rate moves over the run (per optimiser step). */
@@ -172,12 +172,14 @@ export async function createTrainer(
         carried[t.input] = value;
       }
       steps++;
-      const errors = scalar(out[graph.errors]);
+      const loss = scalar(out[graph.loss]);
+      // NaN logits compare false with everything, so a diverged step would count no errors: say it is unknown.
+      const errors = Number.isFinite(loss) ? scalar(out[graph.errors]) : Number.NaN;
       return {
         step: steps,
         lr,
         images: n,
-        loss: scalar(out[graph.loss]),
+        loss,
         errors,
         trainError: errors / n,
         firstGradNorm: scalar(out[graph.firstGradNorm]),
@@ -369,7 +371,11 @@ export async function trainRace(
   const batch = Math.min(settings.batch, count);
   const trainers: Trainer[] = [];
   try {
-    for (const entry of entries) trainers.push(await createTrainer(runtime, entry.model, settings));
+    for (const [k, entry] of entries.entries()) {
+      job.progress(0, 0, undefined, `building the training graph of network ${k + 1} of ${entries.length}`);
+      await checkpoint(job.signal);
+      trainers.push(await createTrainer(runtime, entry.model, settings));
+    }
     const side = trainers[0]!.graph.side;
     const classes = trainers[0]!.graph.classes;
     if (trainers.some((t) => t.graph.side !== side || t.graph.classes !== classes))
@@ -400,8 +406,10 @@ export async function trainRace(
     for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
       const sums = entries.map(() => ({ loss: 0, errors: 0, seen: 0, ms: 0 }));
       for (const indices of epochBatches(shuffled(count, rng), batch)) {
-        await hooks.pause?.wait(job.signal);
+        // The yield comes first: a pause or stop the page sent during the last step is seen before the next one.
         await checkpoint(job.signal);
+        if (!hooks.stop?.()) await hooks.pause?.wait(job.signal);
+        checkCancelled(job.signal);
         if (hooks.stop?.()) {
           stopped = true;
           break;

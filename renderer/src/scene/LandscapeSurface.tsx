@@ -2,7 +2,7 @@ import { Canvas, type ThreeEvent, useThree } from '@react-three/fiber';
 import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { contourLevels, contourSegments, drawableStride, subLattice } from '../core/layout/surface';
+import { contourLevels, contourSegments, drawableIndices, gridPosition, subLattice } from '../core/layout/surface';
 import type { Theme } from './theme';
 
 export interface SurfaceData {
@@ -69,9 +69,10 @@ export const LandscapeSurface = forwardRef<
       return new Uint8Array(await blob.arrayBuffer());
     },
   }));
-  const stride = drawableStride(data.loss);
+  const indices = drawableIndices(data.loss);
+  const lattice = indices && indices.length >= 2 ? indices : null;
   return (
-    <div className="surface" data-testid={testId} data-stride={stride ?? 'none'}>
+    <div className="surface" data-testid={testId} data-lattice={lattice?.length ?? 0}>
       <Canvas
         ref={canvas}
         frameloop="demand"
@@ -82,7 +83,7 @@ export const LandscapeSurface = forwardRef<
         <ambientLight intensity={0.7} />
         <directionalLight position={[3, 6, 2]} intensity={1.2} />
         <Orbit />
-        {stride !== null && <Surface data={data} stride={stride} scale={scale} theme={theme} onHover={onHover} />}
+        {lattice && <Surface data={data} indices={lattice} scale={scale} theme={theme} onHover={onHover} />}
         <Floor theme={theme} />
       </Canvas>
       <div className="surface-axes muted small">
@@ -119,28 +120,37 @@ function Floor({ theme }: { theme: Theme }) {
   );
 }
 
-/** Lattice (i, j) of an m × m lattice → world: α along x, β along z, both over [−1, 1]; the height up. */
-function toWorld(m: number, i: number, j: number, h: number): [number, number, number] {
-  return [m > 1 ? -1 + (2 * i) / (m - 1) : 0, h * HEIGHT, m > 1 ? -1 + (2 * j) / (m - 1) : 0];
+/** Lattice position (i, j) → world: α along x, β along z, both over [−1, 1]; the height up. */
+function toWorld(place: (u: number) => number, i: number, j: number, h: number): [number, number, number] {
+  return [place(i), h * HEIGHT, place(j)];
 }
 
 function Surface({
   data,
-  stride,
+  indices,
   scale,
   theme,
   onHover,
 }: {
   data: SurfaceData;
-  stride: number;
+  /** The grid rows and columns drawn (all of them once the study is done). */
+  indices: readonly number[];
   scale: SurfaceScale;
   theme: Theme;
   onHover?: ((point: { i: number; j: number } | null) => void) | undefined;
 }) {
   const invalidate = useThree((s) => s.invalidate);
   const n = data.alphas.length;
-  const lattice = useMemo(() => subLattice(data.loss, stride), [data.loss, stride]);
+  const key = indices.join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the indices' values
+  const lattice = useMemo(() => subLattice(data.loss, indices), [data.loss, key]);
   const m = lattice.length;
+  // Lattice position → grid index → world x or z in [−1, 1] (the lattice may be uneven while the grid fills in).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the indices' values
+  const place = useMemo(() => {
+    const span = Math.max(1, n - 1);
+    return (u: number) => -1 + (2 * gridPosition(indices, u)) / span;
+  }, [key, n]);
   const { lo, hi, log } = scale;
   const geometry = useMemo(() => {
     const g = new THREE.BufferGeometry();
@@ -149,7 +159,7 @@ function Surface({
     for (let i = 0; i < m; i++)
       for (let j = 0; j < m; j++) {
         const h = heightOf(lattice[i]![j]!, { lo, hi, log });
-        positions.set(toWorld(m, i, j, h), (i * m + j) * 3);
+        positions.set(toWorld(place, i, j, h), (i * m + j) * 3);
         const c = rampColor(h);
         colors.set([c.r, c.g, c.b], (i * m + j) * 3);
       }
@@ -164,7 +174,7 @@ function Surface({
     g.setIndex(index);
     g.computeVertexNormals();
     return g;
-  }, [lattice, m, lo, hi, log]);
+  }, [lattice, m, place, lo, hi, log]);
   const contours = useMemo(() => {
     const field = log ? lattice.map((r) => r.map((v) => Math.log(Math.max(v, 1e-12)))) : lattice;
     const levels = log ? contourLevels(Math.log(lo), Math.log(hi), CONTOURS) : contourLevels(lo, hi, CONTOURS);
@@ -173,8 +183,8 @@ function Surface({
     for (const level of levels) {
       const h = heightOf(log ? Math.exp(level) : level, { lo, hi, log });
       for (const [i0, j0, i1, j1] of contourSegments(field, level)) {
-        surface.push(...toWorld(m, i0!, j0!, h + 0.004), ...toWorld(m, i1!, j1!, h + 0.004));
-        floor.push(...toWorld(m, i0!, j0!, 0.001), ...toWorld(m, i1!, j1!, 0.001));
+        surface.push(...toWorld(place, i0!, j0!, h + 0.004), ...toWorld(place, i1!, j1!, h + 0.004));
+        floor.push(...toWorld(place, i0!, j0!, 0.001), ...toWorld(place, i1!, j1!, 0.001));
       }
     }
     const make = (values: number[]) => {
@@ -183,7 +193,7 @@ function Surface({
       return g;
     };
     return { surface: make(surface), floor: make(floor) };
-  }, [lattice, m, lo, hi, log]);
+  }, [lattice, place, lo, hi, log]);
   useEffect(() => {
     invalidate();
     return () => {

@@ -27,6 +27,9 @@ export interface LandscapeEntry {
 }
 
 export interface LandscapeSlice {
+  /** The form, kept while the user looks at other workspaces. */
+  landscapeSettings: LandscapeSettings;
+  setLandscapeSettings(settings: LandscapeSettings): void;
   /** Landscapes started this session, newest first: the ones to compare. */
   landscapes: LandscapeEntry[];
   landscapeError: string | null;
@@ -40,6 +43,8 @@ export interface LandscapeSlice {
 export const createLandscapeSlice =
   ({ host }: Services): StateCreator<AppState, [], [], LandscapeSlice> =>
   (set, get) => ({
+    landscapeSettings: { grid: 11, range: 1, samples: 128, seed: 1 },
+    setLandscapeSettings: (landscapeSettings) => set({ landscapeSettings }),
     landscapes: [],
     landscapeError: null,
     landscapeKey(settings) {
@@ -70,12 +75,14 @@ export const createLandscapeSlice =
       });
     },
     interpolationKey(otherId, settings) {
-      const { model, sha256, imageSet, preprocessing } = get();
-      if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
+      const { model, sha256, imageSet, preprocessing, entries } = get();
+      const other = entries.find((e) => e.id === otherId);
+      if (!model?.input || !sha256 || !imageSet || !preprocessing || !other) return null;
       return cacheKey({
         model: sha256,
         experiment: 'interpolate',
-        params: { other: otherId, ...settings, preprocessing },
+        // Model B by content where the library knows its hash (ids can be reused after a removal).
+        params: { other: other.sha256 ?? `${other.id}:${other.name}:${other.bytes}`, ...settings, preprocessing },
         data: imageSet.id,
       });
     },

@@ -48,6 +48,9 @@ export interface RaceSlice {
   races: RaceState[];
   /** The race on screen. */
   raceId: string | null;
+  /** The form, kept while the user looks at other workspaces. */
+  raceDraft: RaceDraft;
+  setRaceDraft(update: (draft: RaceDraft) => RaceDraft): void;
   raceError: string | null;
   startRace(config: RaceConfig): Promise<void>;
   showRace(id: string): void;
@@ -59,6 +62,49 @@ export interface RaceSlice {
   openRaceNet(netId: string): Promise<void>;
 }
 
+/** Ready-made races: the degradation experiment at lecture scale, and a one-minute demonstration. */
+export const RACE_PRESETS: { name: string; nets: RaceNet['build'][]; settings: Partial<RaceConfig['settings']> }[] = [
+  {
+    name: 'Degradation: plain-20, plain-56, ResNet-20, ResNet-56',
+    nets: [
+      { variant: 'plain', depth: 20, width: 16, seed: 0 },
+      { variant: 'plain', depth: 56, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 20, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 56, width: 16, seed: 0 },
+    ],
+    settings: { epochs: 3, batch: 64, limit: 2000, lr: 0.1 },
+  },
+  {
+    name: 'Quick look: plain-8 vs plain-32 vs ResNet-32, width 8',
+    nets: [
+      { variant: 'plain', depth: 8, width: 8, seed: 0 },
+      { variant: 'plain', depth: 32, width: 8, seed: 0 },
+      { variant: 'resnet', depth: 32, width: 8, seed: 0 },
+    ],
+    settings: { epochs: 2, batch: 32, limit: 640, lr: 0.05 },
+  },
+];
+
+export const RACE_BASE: RaceConfig['settings'] = {
+  epochs: 3,
+  batch: 64,
+  lr: 0.1,
+  schedule: { kind: 'cosine' },
+  seed: 0,
+  augment: true,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  normMomentum: 0.1,
+  limit: 2000,
+};
+
+/** The race form as the user left it (networks as builder options, data, settings). */
+export interface RaceDraft {
+  nets: RaceNet['build'][];
+  data: RaceData;
+  settings: RaceConfig['settings'];
+}
+
 /** How often the charts take the steps that arrived (each step is kept; only redraws are spaced). */
 const REDRAW_MS = 250;
 const KEPT = 4;
@@ -67,6 +113,8 @@ export const createRaceSlice =
   ({ lab, assets }: Services): StateCreator<AppState, [], [], RaceSlice> =>
   (set, get) => {
     const controllers = new Map<string, AbortController>();
+    /** Draws a running race's buffered steps now. */
+    const flushes = new Map<string, () => void>();
     const patch = (id: string, change: Partial<RaceState> | ((r: RaceState) => Partial<RaceState>)) =>
       set((s) => ({
         races: s.races.map((r) => (r.id === id ? { ...r, ...(typeof change === 'function' ? change(r) : change) } : r)),
@@ -92,9 +140,19 @@ export const createRaceSlice =
     return {
       races: [],
       raceId: null,
+      raceDraft: {
+        nets: RACE_PRESETS[0]!.nets,
+        data: 'bundled',
+        settings: { ...RACE_BASE, ...RACE_PRESETS[0]!.settings },
+      },
+      setRaceDraft: (update) => set((s) => ({ raceDraft: update(s.raceDraft) })),
       raceError: null,
       async startRace(config) {
         set({ raceError: null });
+        if (get().races.some((r) => r.status === 'running')) {
+          set({ raceError: 'a race is already running: pause, stop or cancel it first' });
+          return;
+        }
         let data: { id: string; title: string };
         let nets: RaceNetInfo[];
         try {
@@ -129,17 +187,29 @@ export const createRaceSlice =
           error: null,
           startedAt: Date.now(),
         };
-        set((s) => ({ races: [race, ...s.races.filter((r) => r.id !== id)].slice(0, KEPT), raceId: id }));
+        set((s) => {
+          // The newest races are kept; a running one is never dropped (it could not be cancelled any more).
+          const others = s.races.filter((r) => r.id !== id);
+          const kept = others.filter((r, k) => r.status === 'running' || k < KEPT - 1);
+          return { races: [race, ...kept], raceId: id };
+        });
         const controller = new AbortController();
         controllers.set(id, controller);
         // Steps are collected here as they come and handed to the store at most every REDRAW_MS.
         const buffer: Record<string, StepMetrics[]> = Object.fromEntries(config.nets.map((n) => [n.id, []]));
         let lastDraw = 0;
-        const flush = (progress: Progress | null) =>
+        let latest: Progress | null = null;
+        let trailing: ReturnType<typeof setTimeout> | null = null;
+        const flush = (progress: Progress | null) => {
+          if (trailing) clearTimeout(trailing);
+          trailing = null;
+          lastDraw = performance.now();
           patch(id, {
             steps: Object.fromEntries(Object.entries(buffer).map(([k, v]) => [k, v.slice()])),
             ...(progress ? { progress } : {}),
           });
+        };
+        flushes.set(id, () => flush(latest));
         try {
           const result = await lab.call(
             'trainRace',
@@ -153,11 +223,11 @@ export const createRaceSlice =
               signal: controller.signal,
               onProgress: (progress: Progress<RaceStep>) => {
                 for (const [net, m] of Object.entries(progress.partial ?? {})) buffer[net]?.push(m);
-                const now = performance.now();
-                if (now - lastDraw >= REDRAW_MS || progress.done >= progress.total) {
-                  lastDraw = now;
-                  flush(progress);
-                }
+                latest = progress;
+                if (performance.now() - lastDraw >= REDRAW_MS || progress.done >= progress.total) flush(progress);
+                // A step that arrives soon after a redraw is drawn a moment later, even if no other step follows
+                // (the last one before a pause).
+                else trailing ??= setTimeout(() => flush(latest), REDRAW_MS);
               },
             },
           );
@@ -177,7 +247,9 @@ export const createRaceSlice =
               : { status: 'error', error: errorLine(error), paused: false },
           );
         } finally {
+          if (trailing) clearTimeout(trailing);
           controllers.delete(id);
+          flushes.delete(id);
         }
       },
       showRace(id) {
@@ -190,8 +262,11 @@ export const createRaceSlice =
         try {
           const { paused, stopping } = await lab.call('trainControl', { race: id, action });
           patch(id, { paused, stopping });
+          // Paused: draw every step taken so far.
+          if (paused) flushes.get(id)?.();
         } catch (error) {
-          set({ raceError: errorLine(error) });
+          // The race may have finished while the request travelled: then there is nothing to report.
+          if (get().races.find((r) => r.id === id)?.status === 'running') set({ raceError: errorLine(error) });
         }
       },
       cancelRace() {

@@ -285,9 +285,9 @@ function WorkspaceTabs() {
   const workspace = useApp((s) => s.workspace);
   const setWorkspace = useApp((s) => s.setWorkspace);
   const racing = useApp((s) => s.races.some((r) => r.status === 'running'));
-  const tabs: { id: typeof workspace; label: string }[] = [
+  const tabs: { id: typeof workspace; label: string; running?: boolean }[] = [
     { id: 'network', label: 'Network' },
-    { id: 'race', label: racing ? 'Training race ●' : 'Training race' },
+    { id: 'race', label: 'Training race', running: racing },
     { id: 'landscape', label: 'Loss landscape' },
   ];
   return (
@@ -303,6 +303,12 @@ function WorkspaceTabs() {
           data-testid={`tab-${t.id}`}
         >
           {t.label}
+          {t.running && (
+            <span className="running-dot" role="img" aria-label="(running)">
+              {' '}
+              ●
+            </span>
+          )}
         </button>
       ))}
     </div>

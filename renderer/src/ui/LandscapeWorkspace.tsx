@@ -7,7 +7,7 @@ import type { InterpolationSettings, LandscapeSettings } from '../store/landscap
 import type { OpenModel } from '../store/modelSlice';
 import { useApp, useServices } from '../store/store';
 import { Chart } from './charts/Chart';
-import { ChartExports } from './charts/ChartExports';
+import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatCount, formatDuration } from './format';
@@ -31,12 +31,17 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const landscapeError = useApp((s) => s.landscapeError);
   const start = useApp((s) => s.startLandscape);
   const cancel = useApp((s) => s.cancelJob);
-  const [settings, setSettings] = useState<LandscapeSettings>({ grid: 11, range: 1, samples: 128, seed: 1 });
+  const settings = useApp((s) => s.landscapeSettings);
+  const setSettings = useApp((s) => s.setLandscapeSettings);
+  const jobs = useApp((s) => s.jobs);
   const key = useApp((s) => s.landscapeKey(settings));
   const job = useApp((s) => (key ? s.jobs[key] : undefined));
   const [compareKey, setCompareKey] = useState<string>('');
   const [log, setLog] = useState(true);
-  const [clip, setClip] = useState<number | null>(null);
+  // A clip belongs to the landscape it was set on; another landscape starts from its own range.
+  const [clipped, setClipped] = useState<{ key: string | null; value: number } | null>(null);
+  const clip = clipped && clipped.key === key ? clipped.value : null;
+  const setClip = (value: number) => setClipped({ key, value });
   if (!model) return <div className="workspace muted">Open a model to draw its loss landscape.</div>;
   if (!model.input)
     return (
@@ -57,8 +62,10 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const hi = Math.max(lo + 1e-6, clip ?? Math.min(top, Math.max(10, 4 * lo)));
   const scale: SurfaceScale = { lo: log ? Math.max(lo, 1e-6) : lo, hi, log };
   const set = <K extends keyof LandscapeSettings>(k: K, v: LandscapeSettings[K]) =>
-    setSettings((s) => ({ ...s, [k]: v }));
-  const evaluations = settings.grid * settings.grid * settings.samples;
+    setSettings({ ...settings, [k]: v });
+  const sampled = Math.min(settings.samples, imageSet?.count ?? settings.samples);
+  const evaluations = settings.grid * settings.grid * sampled;
+  const running = job?.status === 'running';
   return (
     <div className="workspace" data-testid="landscape-workspace">
       <section className="panel wide" aria-labelledby="landscape-h">
@@ -75,6 +82,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
             <select
               value={settings.grid}
               onChange={(e) => set('grid', Number(e.target.value))}
+              disabled={running}
               data-testid="landscape-grid"
             >
               {GRIDS.map((g) => (
@@ -93,6 +101,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               value={settings.range}
               onChange={(e) => Number(e.target.value) > 0 && set('range', Number(e.target.value))}
               style={{ width: '4.5em' }}
+              disabled={running}
               data-testid="landscape-range"
             />
           </label>
@@ -104,6 +113,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               value={settings.samples}
               onChange={(e) => Number(e.target.value) >= 1 && set('samples', Math.floor(Number(e.target.value)))}
               style={{ width: '5.5em' }}
+              disabled={running}
               data-testid="landscape-samples"
             />
           </label>
@@ -113,14 +123,14 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               type="number"
               min={0}
               value={settings.seed}
+              disabled={running}
               onChange={(e) => Number(e.target.value) >= 0 && set('seed', Math.floor(Number(e.target.value)))}
               style={{ width: '4.5em' }}
             />
           </label>
         </div>
         <p className="muted small">
-          {formatCount(evaluations)} image evaluations ({settings.grid * settings.grid} points ×{' '}
-          {Math.min(settings.samples, imageSet?.count ?? settings.samples)} images of{' '}
+          {formatCount(evaluations)} image evaluations ({settings.grid * settings.grid} points × {sampled} images of{' '}
           {imageSet?.title ?? 'the Run panel’s images'}).
         </p>
         {!model.analysis.model.graph.nodes.some((n) => n.opType === 'BatchNormalization') && (
@@ -164,7 +174,8 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
                   .filter((l) => l.key !== key)
                   .map((l) => (
                     <option key={l.key} value={l.key} disabled={!cache.has(l.key)}>
-                      {l.model} · {l.settings.grid}² · {l.settings.samples} images{cache.has(l.key) ? '' : ' (running)'}
+                      {l.model} · {l.settings.grid}² · {l.settings.samples} images
+                      {cache.has(l.key) ? '' : ` (${jobs[l.key]?.status === 'running' ? 'running' : 'not computed'})`}
                     </option>
                   ))}
               </select>
@@ -216,6 +227,8 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               result={result}
               scale={scale}
               testId="landscape-surface"
+              model={model}
+              own
             />
             {compare && compareEntry && (
               <SurfacePanel
@@ -224,6 +237,8 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
                 result={compare}
                 scale={scale}
                 testId="landscape-surface-compare"
+                model={model}
+                own={false}
               />
             )}
           </div>
@@ -240,7 +255,12 @@ function SurfacePanel({
   result,
   scale,
   testId,
+  model,
+  own,
 }: {
+  /** The open model; `own` when this surface is its landscape (the CSV then carries its hash and preprocessing). */
+  model: OpenModel;
+  own: boolean;
   title: string;
   data: LandscapeResult | LandscapePartial;
   result: LandscapeResult | undefined;
@@ -250,6 +270,7 @@ function SurfacePanel({
   const theme = themes[useApp((s) => s.theme)];
   const { host } = useServices();
   const surface = useRef<SurfaceHandle>(null);
+  const meta = useResultMeta(model);
   const [hover, setHover] = useState<{ i: number; j: number } | null>(null);
   const base = `landscape-${fileSafe(title)}${result ? `-${result.settings.grid}x${result.settings.grid}` : ''}`;
   const at = hover && {
@@ -282,7 +303,12 @@ function SurfacePanel({
             <button
               type="button"
               onClick={() =>
-                void saveBytes(host, `${base}.csv`, new TextEncoder().encode(landscapeCsv(result)), 'text/csv')
+                void saveBytes(
+                  host,
+                  `${base}.csv`,
+                  new TextEncoder().encode(landscapeCsv(result, own && meta ? meta : undefined)),
+                  'text/csv',
+                )
               }
               data-testid={`${testId}-csv`}
             >

@@ -3,7 +3,7 @@ import { architecture, VARIANT_NAMES, VARIANTS, type Variant } from '../core/bui
 import { errorLine } from '../core/text';
 import type { StepMetrics } from '../lab/train';
 import { themes } from '../scene/theme';
-import { type RaceConfig, type RaceData, type RaceState, raceTitle } from '../store/raceSlice';
+import { RACE_BASE, RACE_PRESETS, type RaceConfig, type RaceData, type RaceState, raceTitle } from '../store/raceSlice';
 import { useApp, useServices } from '../store/store';
 import type { RaceNet } from '../worker/protocol';
 import { Chart, type ChartSeries } from './charts/Chart';
@@ -18,42 +18,6 @@ type Settings = RaceConfig['settings'];
 /** Below this many steps the verdict comes with a caveat about noise. */
 const EARLY_STEPS = 300;
 
-/** Ready-made races: the degradation experiment at lecture scale, and a one-minute demonstration. */
-const PRESETS: { name: string; nets: RaceNet['build'][]; settings: Partial<Settings> }[] = [
-  {
-    name: 'Degradation: plain-20, plain-56, ResNet-20, ResNet-56',
-    nets: [
-      { variant: 'plain', depth: 20, width: 16, seed: 0 },
-      { variant: 'plain', depth: 56, width: 16, seed: 0 },
-      { variant: 'resnet', depth: 20, width: 16, seed: 0 },
-      { variant: 'resnet', depth: 56, width: 16, seed: 0 },
-    ],
-    settings: { epochs: 3, batch: 64, limit: 2000, lr: 0.1 },
-  },
-  {
-    name: 'Quick look: plain-8 vs plain-32 vs ResNet-32, width 8',
-    nets: [
-      { variant: 'plain', depth: 8, width: 8, seed: 0 },
-      { variant: 'plain', depth: 32, width: 8, seed: 0 },
-      { variant: 'resnet', depth: 32, width: 8, seed: 0 },
-    ],
-    settings: { epochs: 2, batch: 32, limit: 640, lr: 0.05 },
-  },
-];
-
-const BASE: Settings = {
-  epochs: 3,
-  batch: 64,
-  lr: 0.1,
-  schedule: { kind: 'cosine' },
-  seed: 0,
-  augment: true,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  normMomentum: 0.1,
-  limit: 2000,
-};
-
 /**
  * The training race: networks from the variants builder trained side by side on the same batches in the lab
  * worker, with live loss, training error, first-layer gradient norm and ‖F(x)‖/‖x‖ per block. It shows the
@@ -67,9 +31,17 @@ export function RaceWorkspace() {
   const startRace = useApp((s) => s.startRace);
   const showRace = useApp((s) => s.showRace);
   const theme = themes[useApp((s) => s.theme)];
-  const [nets, setNets] = useState<RaceNet['build'][]>(PRESETS[0]!.nets);
-  const [settings, setSettings] = useState<Settings>({ ...BASE, ...PRESETS[0]!.settings });
-  const [data, setData] = useState<RaceData>('bundled');
+  // The form lives in the store, so it survives switching workspaces.
+  const draft = useApp((s) => s.raceDraft);
+  const setDraft = useApp((s) => s.setRaceDraft);
+  const { nets, settings, data } = draft;
+  type Nets = RaceNet['build'][];
+  const setNets = (next: Nets | ((all: Nets) => Nets)) =>
+    setDraft((d) => ({ ...d, nets: typeof next === 'function' ? next(d.nets) : next }));
+  const setSettings = (next: Settings | ((s: Settings) => Settings)) =>
+    setDraft((d) => ({ ...d, settings: typeof next === 'function' ? next(d.settings) : next }));
+  const setData = (next: RaceData) => setDraft((d) => ({ ...d, data: next }));
+  const anyRunning = races.some((r) => r.status === 'running');
   const race = races.find((r) => r.id === raceId) ?? null;
   const running = race?.status === 'running';
   const config: RaceConfig = { nets: nets.map((build, i) => ({ id: `net${i + 1}`, build })), data, settings };
@@ -82,7 +54,12 @@ export function RaceWorkspace() {
   }
   const setting = <K extends keyof Settings>(key: K, value: Settings[K]) =>
     setSettings((s) => ({ ...s, [key]: value }));
-  const perEpoch = Math.max(1, Math.floor((settings.limit ?? 5000) / settings.batch));
+  // As lab/train.ts batches an epoch: the last partial batch is kept unless it is a single image.
+  const imageSet = useApp((s) => s.imageSet);
+  const available = data === 'bundled' ? 5000 : (imageSet?.count ?? 0);
+  const used = Math.min(available, settings.limit ?? available);
+  const batch = Math.min(settings.batch, used);
+  const perEpoch = batch > 0 ? Math.ceil(used / batch) - (used % batch === 1 ? 1 : 0) : 0;
   return (
     <div className="workspace" data-testid="race-workspace">
       <section className="panel wide" aria-labelledby="race-h">
@@ -101,15 +78,15 @@ export function RaceWorkspace() {
               disabled={running}
               value=""
               onChange={(e) => {
-                const p = PRESETS[Number(e.target.value)];
+                const p = RACE_PRESETS[Number(e.target.value)];
                 if (!p) return;
                 setNets(p.nets);
-                setSettings({ ...BASE, ...p.settings });
+                setSettings({ ...RACE_BASE, ...p.settings });
               }}
               data-testid="race-preset"
             >
               <option value="">choose…</option>
-              {PRESETS.map((p, i) => (
+              {RACE_PRESETS.map((p, i) => (
                 <option key={p.name} value={i}>
                   {p.name}
                 </option>
@@ -205,7 +182,7 @@ export function RaceWorkspace() {
           <button
             type="button"
             disabled={running || nets.length >= 4}
-            onClick={() => setNets((all) => [...all, { variant: 'resnet', depth: 20, width: 16, seed: 0 }])}
+            onClick={() => setNets((all) => [...all, { variant: 'resnet', depth: 20, width: 16, seed: settings.seed }])}
           >
             Add network
           </button>
@@ -309,11 +286,18 @@ export function RaceWorkspace() {
           </label>
         </div>
         <p className="muted small" data-testid="race-plan">
-          {raceTitle(config)}: {perEpoch * settings.epochs} steps ({perEpoch} per epoch) of {settings.batch} images per
-          network.
+          {raceTitle(config)}: {perEpoch * settings.epochs} steps ({perEpoch} per epoch) of {batch} images per network,
+          over {used} images.
         </p>
         {problem && <p className="error small">{problem}</p>}
-        <RaceControls race={race} onStart={() => void startRace(config)} disabled={!!problem || runtime !== 'ready'} />
+        <RaceControls
+          race={race}
+          onStart={() => void startRace(config)}
+          disabled={!!problem || runtime !== 'ready' || anyRunning}
+        />
+        {anyRunning && race?.status !== 'running' && (
+          <p className="muted small">Another race is running; start a new one when it has finished.</p>
+        )}
         {runtime !== 'ready' && <p className="muted small">Waiting for the lab to start…</p>}
         {raceError && (
           <p className="error" role="alert" data-testid="race-error">
@@ -385,11 +369,11 @@ function RaceControls({ race, onStart, disabled }: { race: RaceState | null; onS
   return (
     <div className="row" data-testid="race-controls" data-paused={race.paused ? 'yes' : 'no'}>
       {race.paused ? (
-        <button type="button" onClick={() => void control('resume')} data-testid="race-resume">
+        <button type="button" disabled={race.stopping} onClick={() => void control('resume')} data-testid="race-resume">
           Resume
         </button>
       ) : (
-        <button type="button" onClick={() => void control('pause')} data-testid="race-pause">
+        <button type="button" disabled={race.stopping} onClick={() => void control('pause')} data-testid="race-pause">
           Pause
         </button>
       )}
@@ -433,10 +417,12 @@ function RaceView({ race }: { race: RaceState }) {
       points: smooth(race.steps[n.id] ?? [], value, w).filter((p) => Number.isFinite(p.y)),
     }));
   const s = race.config.settings;
+  // What ran (the lab clamps the batch and the image count to the set), once known; until then what was asked.
+  const ran = race.result?.settings ?? s;
   const imagesUsed = race.result?.images ?? s.limit ?? '';
-  const settingsLine = `SGD, learning rate ${s.lr} (${s.schedule.kind} schedule), momentum ${s.momentum}, weight decay ${s.weightDecay}, batch ${s.batch}, ${s.epochs} epoch(s) over ${imagesUsed} images of ${race.data}, ${s.augment ? 'flip + crop augmentation' : 'no augmentation'}, seed ${s.seed}; BatchNorm on batch statistics. ${window > 1 ? `Curves: mean of the last ${window} steps.` : 'Curves: every step.'}`;
+  const settingsLine = `SGD, learning rate ${ran.lr} (${ran.schedule.kind} schedule), momentum ${ran.momentum}, weight decay ${ran.weightDecay}, batch ${ran.batch}, ${ran.epochs} epoch(s) over ${imagesUsed} images of ${race.data}, ${ran.augment ? 'flip + crop augmentation' : 'no augmentation'}, seed ${ran.seed}; BatchNorm on batch statistics. ${window > 1 ? `Curves: mean of the last ${window} steps.` : 'Curves: every step.'}`;
   // The exported charts carry the settings too, in short.
-  const note = `SGD lr ${s.lr} ${s.schedule.kind}, m ${s.momentum}, wd ${s.weightDecay}, batch ${s.batch}, ${s.epochs} ep × ${imagesUsed} img, ${s.augment ? 'flip+crop' : 'no aug'}, seed ${s.seed}; mean of ${window}`;
+  const note = `SGD lr ${ran.lr} ${ran.schedule.kind}, m ${ran.momentum}, wd ${ran.weightDecay}, batch ${ran.batch}, ${ran.epochs} ep × ${imagesUsed} img, ${ran.augment ? 'flip+crop' : 'no aug'}, seed ${ran.seed}; mean of ${window}`;
   const dots = total <= 40;
   const verdict = degradationVerdict(race);
   const ratioSteps = shownRatio ? (race.steps[shownRatio.id] ?? []) : [];
@@ -528,7 +514,7 @@ function RaceView({ race }: { race: RaceState }) {
               yRange={[0, 1]}
               yFormat={(y) => `${Math.round(100 * y)} %`}
               note={note}
-              testId="race-error"
+              testId="race-trainerror"
             />
             <div className="row exports">
               <ChartExports chart={errorChart} base={`${base}-error`} background={theme.background} />
@@ -638,10 +624,9 @@ function RaceView({ race }: { race: RaceState }) {
       </table>
       {race.result && (
         <p className="muted small">
-          Trained {race.result.images} images of {race.result.data} in{' '}
-          {formatDuration(race.result.nets.reduce((t, n) => t + n.timing.totalMs, 0))}. Opened networks are inference
-          models (BatchNorm reads the running statistics): lesion them, take their gradients and paths, or draw their
-          loss landscape.
+          Trained {race.result.images} images of {race.result.data} in {formatDuration(race.result.ms)} (all networks,
+          one after the other at each step). Opened networks are inference models (BatchNorm reads the running
+          statistics): lesion them, take their gradients and paths, or draw their loss landscape.
         </p>
       )}
     </section>

@@ -65,8 +65,13 @@ export function degradationVerdict(
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
     const tail = Math.max(1, Math.round(deep.steps.length / 10));
     const measured = `${deep.info.name} ${pct(ed)} vs ${shallow.info.name} ${pct(es)} training error (mean of the last ${tail} step${tail > 1 ? 's' : ''})`;
-    if (!Number.isFinite(ed) || !Number.isFinite(es)) {
-      out.push({ variant, shows: false, text: `${variantName(variant)}: a loss turned NaN, no comparison.` });
+    const diverged = [shallow, deep].some((m) => !Number.isFinite(finalMean(m.steps, (s) => s.loss)));
+    if (diverged || !Number.isFinite(ed) || !Number.isFinite(es)) {
+      out.push({
+        variant,
+        shows: false,
+        text: `${variantName(variant)}: a network diverged (its loss is no longer finite), so there is no comparison; try a lower learning rate.`,
+      });
       continue;
     }
     const deeperWorse = ed > es;

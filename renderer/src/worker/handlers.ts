@@ -29,7 +29,6 @@ import {
   PauseGate,
   type RaceEntry,
   type RaceStep,
-  type TrainResult,
   trainRace,
 } from '../lab/train';
 import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel, RaceResult } from './protocol';
@@ -39,7 +38,8 @@ interface RaceRun {
   gate: PauseGate;
   stop: boolean;
   names: Map<string, string>;
-  results: Map<string, TrainResult> | null;
+  /** The trained networks in inference form, with their step counts, once the race is over. */
+  results: Map<string, { model: Model; steps: number }> | null;
 }
 
 /** Finished races kept for export (each holds its networks' weights; CIFAR nets are a few MB at most). */
@@ -343,9 +343,13 @@ export function createLabHandlers(options: {
         run.names.set(n.id, built.architecture.name);
         return { id: n.id, model: built.model };
       });
+      if (races.get(race)?.results === null) throw new Error('this race is already running');
       races.delete(race);
       races.set(race, run);
-      for (const old of [...races.keys()].slice(0, Math.max(0, races.size - KEPT_RACES))) races.delete(old);
+      // Finished races beyond the last few are forgotten (running ones never are).
+      const finished = [...races].filter(([, r]) => r.results !== null).map(([id]) => id);
+      for (const old of finished.slice(0, Math.max(0, finished.length - KEPT_RACES))) races.delete(old);
+      const started = performance.now();
       const results = await trainRace(requireRuntime(), entries, images, settings, job as JobContext<RaceStep>, {
         pause: run.gate,
         stop: () => run.stop,
@@ -353,7 +357,7 @@ export function createLabHandlers(options: {
         if (races.get(race) === run) races.delete(race);
         throw error;
       });
-      run.results = results;
+      run.results = new Map([...results].map(([id, r]) => [id, { model: r.model, steps: r.steps.length }]));
       const out: RaceResult = {
         race,
         nets: nets.map((n) => {
@@ -375,13 +379,15 @@ export function createLabHandlers(options: {
         images: results.get(nets[0]!.id)!.images,
         data: images.title,
         stopped: results.get(nets[0]!.id)!.stopped,
+        ms: performance.now() - started,
       };
       return out;
     },
     async trainControl({ race, action }) {
       const run = races.get(race);
       if (!run || run.results) throw new Error('that race is not running');
-      if (action === 'pause') run.gate.pause();
+      // Once stopping, the race only finishes: a pause would hold it before it can.
+      if (action === 'pause' && !run.stop) run.gate.pause();
       else if (action === 'resume') run.gate.resume();
       else {
         run.stop = true;
@@ -393,8 +399,10 @@ export function createLabHandlers(options: {
       const run = races.get(race);
       const result = run?.results?.get(net);
       if (!run || !result) throw new Error('that network is not in a finished race (train it again)');
-      const steps = result.steps.length;
-      return { bytes: encodeModel(result.model), name: `${run.names.get(net) ?? net}-trained-${steps}steps.onnx` };
+      return {
+        bytes: encodeModel(result.model),
+        name: `${run.names.get(net) ?? net}-trained-${result.steps}steps.onnx`,
+      };
     },
     async landscape({ model: key, set: id, options: study }, job) {
       const loaded = await model(key);

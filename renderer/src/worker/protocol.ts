@@ -89,6 +89,8 @@ export interface RaceResult {
   data: string;
   /** True when the user stopped the race before its last step (what was trained is kept). */
   stopped: boolean;
+  /** Wall time of the race in the worker, ms (pauses included). */
+  ms: number;
 }
 
 /** The lab worker's methods: params in, result out; long ones report progress (their partial type). */

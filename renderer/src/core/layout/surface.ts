@@ -1,25 +1,24 @@
+import { coarseToFine } from '../rewrite/landscape';
+
 /**
  * Geometry for a loss surface over a grid: the lattice that can be drawn from a partly computed grid, heights,
  * and contour lines by marching squares. Pure functions (no three.js), so they are tested in Node.
  */
 
 /**
- * The finest stride s (dividing n − 1) at which every lattice point (i·s, j·s) is computed: while a coarse-to-fine
- * study fills the grid, the surface is drawn at this resolution. Null when not even the corners are there.
+ * The largest set of grid indices S, taken in the coarse-to-fine order of the study, whose lattice S × S is fully
+ * computed: while a study fills the grid (centre, corners, then ever finer rows and columns), the surface is drawn
+ * on this lattice, at the indices' true positions. Sorted; null when not even one point is there.
  */
-export function drawableStride(values: readonly (readonly number[])[]): number | null {
+export function drawableIndices(values: readonly (readonly number[])[]): number[] | null {
   const n = values.length;
-  if (n === 0) return null;
-  if (n === 1) return Number.isNaN(values[0]![0]!) ? null : 1;
-  const strides: number[] = [];
-  for (let s = 1; s <= n - 1; s++) if ((n - 1) % s === 0) strides.push(s);
-  for (const s of strides) {
-    let complete = true;
-    for (let i = 0; i < n && complete; i += s)
-      for (let j = 0; j < n && complete; j += s) if (Number.isNaN(values[i]![j]!)) complete = false;
-    if (complete) return s;
+  const done = (i: number, j: number) => !Number.isNaN(values[i]?.[j] ?? Number.NaN);
+  const taken: number[] = [];
+  for (const x of coarseToFine(n)) {
+    if (!done(x, x) || taken.some((y) => !done(x, y) || !done(y, x))) break;
+    taken.push(x);
   }
-  return null;
+  return taken.length ? taken.sort((a, b) => a - b) : null;
 }
 
 /** Contour levels: `count` values evenly spaced strictly between lo and hi (log-spaced when `log`). */
@@ -102,13 +101,14 @@ export function contourSegments(field: readonly (readonly number[])[], level: nu
   return out;
 }
 
-/** The sub-lattice at `stride`: rows and columns 0, s, 2s, … of the grid. */
-export function subLattice(values: readonly (readonly number[])[], stride: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < values.length; i += stride) {
-    const row: number[] = [];
-    for (let j = 0; j < values.length; j += stride) row.push(values[i]![j]!);
-    out.push(row);
-  }
-  return out;
+/** The values on the lattice S × S (rows and columns `indices` of the grid). */
+export function subLattice(values: readonly (readonly number[])[], indices: readonly number[]): number[][] {
+  return indices.map((i) => indices.map((j) => values[i]![j]!));
+}
+
+/** A fractional position along the lattice (0 … S − 1) as a fractional grid index, linear between neighbours. */
+export function gridPosition(indices: readonly number[], u: number): number {
+  const k = Math.max(0, Math.min(indices.length - 1, Math.floor(u)));
+  const next = indices[Math.min(indices.length - 1, k + 1)]!;
+  return indices[k]! + (u - k) * (next - indices[k]!);
 }
