@@ -72,7 +72,9 @@ export const RACE_PRESETS: { name: string; nets: RaceNet['build'][]; settings: P
       { variant: 'resnet', depth: 20, width: 16, seed: 0 },
       { variant: 'resnet', depth: 56, width: 16, seed: 0 },
     ],
-    settings: { epochs: 3, batch: 64, limit: 2000, lr: 0.1 },
+    // Measured on onnxruntime-node (README): plain-56 ends at 88.5 % training error against plain-20's 70.7 %;
+    // ResNet-56 at 76.2 % (ResNet-20 63.7 %), 189 steps.
+    settings: { epochs: 3, batch: 32, limit: 2000, lr: 0.05 },
   },
   {
     name: 'Quick look: plain-8 vs plain-32 vs ResNet-32, width 8',
@@ -87,8 +89,8 @@ export const RACE_PRESETS: { name: string; nets: RaceNet['build'][]; settings: P
 
 export const RACE_BASE: RaceConfig['settings'] = {
   epochs: 3,
-  batch: 64,
-  lr: 0.1,
+  batch: 32,
+  lr: 0.05,
   schedule: { kind: 'cosine' },
   seed: 0,
   augment: true,
