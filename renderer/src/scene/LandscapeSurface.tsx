@@ -21,8 +21,11 @@ export interface SurfaceScale {
 }
 
 export interface SurfaceHandle {
-  /** The canvas as a PNG (the drawing buffer is kept, so this is what is on screen). */
-  png(): Promise<Uint8Array>;
+  /**
+   * The surface as a PNG: the canvas as on screen (its drawing buffer is kept), with `caption` lines (settings,
+   * scale) written under it, so the file says what it shows.
+   */
+  png(caption?: readonly string[]): Promise<Uint8Array>;
 }
 
 const HEIGHT = 1.1;
@@ -61,10 +64,23 @@ export const LandscapeSurface = forwardRef<
 >(function LandscapeSurface({ data, scale, theme, onHover, testId }, ref) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useImperativeHandle(ref, () => ({
-    png: async () => {
+    png: async (caption = []) => {
       const c = canvas.current;
       if (!c) throw new Error('the surface is not drawn');
-      const blob = await new Promise<Blob | null>((resolve) => c.toBlob(resolve, 'image/png'));
+      const scaleUp = c.width / Math.max(1, c.clientWidth);
+      const line = Math.round(16 * scaleUp);
+      const out = document.createElement('canvas');
+      out.width = c.width;
+      out.height = c.height + (caption.length ? Math.round(caption.length * line + 10 * scaleUp) : 0);
+      const g = out.getContext('2d');
+      if (!g) throw new Error('the browser has no 2D canvas to write the caption');
+      g.fillStyle = theme.background;
+      g.fillRect(0, 0, out.width, out.height);
+      g.drawImage(c, 0, 0);
+      g.fillStyle = theme.text;
+      g.font = `${Math.round(12 * scaleUp)}px system-ui, sans-serif`;
+      for (const [k, text] of caption.entries()) g.fillText(text, 8 * scaleUp, c.height + (k + 1) * line);
+      const blob = await new Promise<Blob | null>((resolve) => out.toBlob(resolve, 'image/png'));
       if (!blob) throw new Error('the browser could not encode the surface');
       return new Uint8Array(await blob.arrayBuffer());
     },

@@ -317,7 +317,12 @@ function SurfacePanel({
             <button
               type="button"
               onClick={() =>
-                void surface.current?.png().then((png) => saveBytes(host, `${base}.png`, png, 'image/png'))
+                void surface.current
+                  ?.png([
+                    `${title}: loss landscape, ${result.settings.grid} × ${result.settings.grid} grid over ±${result.settings.range}, ${result.images.count} images of ${result.images.set}, direction seed ${result.settings.seed} (filter-normalised)`,
+                    `height and colour: ${scale.log ? 'log ' : ''}loss from ${scale.lo.toPrecision(3)} to ${scale.hi.toPrecision(3)} (clipped); centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %`,
+                  ])
+                  .then((png) => saveBytes(host, `${base}.png`, png, 'image/png'))
               }
               data-testid={`${testId}-png`}
             >

@@ -24,13 +24,7 @@ import { predictOne } from '../lab/predict';
 import { float32, type Runtime, type Session } from '../lab/runtime';
 import { type ModelSessions, modelSessions } from '../lab/sessions';
 import { signalStudy } from '../lab/signal';
-import {
-  calibrateBatchNorm,
-  PauseGate,
-  type RaceEntry,
-  type RaceStep,
-  trainRace,
-} from '../lab/train';
+import { calibrateBatchNorm, PauseGate, type RaceEntry, type RaceStep, trainRace } from '../lab/train';
 import type { ImageSetSource, InitComparison, LabMethods, LabParams, OpenedModel, RaceResult } from './protocol';
 
 /** A training race in the worker: its pause gate and stop flag while it runs, its trained networks after. */
@@ -41,6 +35,9 @@ interface RaceRun {
   /** The trained networks in inference form, with their step counts, once the race is over. */
   results: Map<string, { model: Model; steps: number }> | null;
 }
+
+/** The most weights + directions a landscape session may hold in the lab (WASM memory is 4 GiB at most). */
+const LANDSCAPE_MAX_BYTES = 1536 * 2 ** 20;
 
 /** Finished races kept for export (each holds its networks' weights; CIFAR nets are a few MB at most). */
 const KEPT_RACES = 4;
@@ -406,6 +403,12 @@ export function createLabHandlers(options: {
     },
     async landscape({ model: key, set: id, options: study }, job) {
       const loaded = await model(key);
+      // The rewritten graph holds the weights and two directions of the same size: refuse what cannot fit.
+      const weightBytes = [...loaded.analysis.model.graph.constants.values()].reduce((n, t) => n + 4 * t.size, 0);
+      if (3 * weightBytes > LANDSCAPE_MAX_BYTES)
+        throw new Error(
+          `a landscape of this model needs about ${Math.round((3 * weightBytes) / 2 ** 20)} MiB of weights and directions, more than the lab's ${LANDSCAPE_MAX_BYTES / 2 ** 20} MiB: use skipscope landscape on onnxruntime-node`,
+        );
       return landscapeStudy(requireRuntime(), loaded.analysis, imageInput(loaded), set(id), study, job as never);
     },
     async interpolate({ model: key, other, set: id, options: study }, job) {
