@@ -161,7 +161,8 @@ export const createRunSlice =
         await get().setImageSource('custom');
       },
       setImageIndex(i) {
-        const count = get().imageSet?.count ?? 1;
+        // Before the set is registered its size is unknown: keep the index (registering clamps it to the set).
+        const count = get().imageSet?.count ?? Number.POSITIVE_INFINITY;
         set({ imageIndex: Math.max(0, Math.min(Number.isFinite(i) ? Math.trunc(i) : 0, count - 1)), run: null });
       },
       async runImage() {
