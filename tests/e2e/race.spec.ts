@@ -25,6 +25,14 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await page.getByTestId('race-batch').fill('16');
   await page.getByTestId('race-epochs').fill('2');
   await expect(page.getByTestId('race-plan')).toContainText('20 steps (10 per epoch) of 16 images per network');
+  // ← / → move between the workspace tabs; the form is kept meanwhile.
+  await page.getByTestId('tab-race').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('tab-landscape')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('tab-race')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('race-limit')).toHaveValue('160');
+  await expect(page.locator('[data-testid^="race-net-"]')).toHaveCount(3);
   await page.getByTestId('race-start').click();
 
   const view = page.getByTestId('race-view');

@@ -201,6 +201,7 @@ export const createRaceSlice =
         const buffer: Record<string, StepMetrics[]> = Object.fromEntries(config.nets.map((n) => [n.id, []]));
         let lastDraw = 0;
         let latest: Progress | null = null;
+        const recent: number[] = [];
         let trailing: ReturnType<typeof setTimeout> | null = null;
         const flush = (progress: Progress | null) => {
           if (trailing) clearTimeout(trailing);
@@ -223,8 +224,18 @@ export const createRaceSlice =
             },
             {
               signal: controller.signal,
-              onProgress: (progress: Progress<RaceStep>) => {
-                for (const [net, m] of Object.entries(progress.partial ?? {})) buffer[net]?.push(m);
+              onProgress: (reported: Progress<RaceStep>) => {
+                const step = Object.values(reported.partial ?? {});
+                for (const [net, m] of Object.entries(reported.partial ?? {})) buffer[net]?.push(m);
+                // Time left from the steps' own durations (all networks, recent steps), so set-up and pauses do
+                // not stretch the estimate.
+                if (step.length) {
+                  recent.push(step.reduce((t, m) => t + m.ms, 0));
+                  if (recent.length > 20) recent.shift();
+                }
+                const perStep = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null;
+                const progress =
+                  perStep !== null ? { ...reported, etaMs: perStep * (reported.total - reported.done) } : reported;
                 latest = progress;
                 if (performance.now() - lastDraw >= REDRAW_MS || progress.done >= progress.total) flush(progress);
                 // A step that arrives soon after a redraw is drawn a moment later, even if no other step follows

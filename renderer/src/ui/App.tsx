@@ -291,13 +291,28 @@ function WorkspaceTabs() {
     { id: 'landscape', label: 'Loss landscape' },
   ];
   return (
-    <div className="workspace-tabs" role="tablist" aria-label="workspace">
+    <div
+      className="workspace-tabs"
+      role="tablist"
+      aria-label="workspace"
+      onKeyDown={(e) => {
+        // ← / → move between the tabs (and do not walk the blocks meanwhile).
+        if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+        e.preventDefault();
+        e.stopPropagation();
+        const k = tabs.findIndex((t) => t.id === workspace);
+        const next = tabs[(k + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]!;
+        setWorkspace(next.id);
+        (e.currentTarget.querySelector(`[data-testid="tab-${next.id}"]`) as HTMLElement | null)?.focus();
+      }}
+    >
       {tabs.map((t) => (
         <button
           key={t.id}
           type="button"
           role="tab"
           aria-selected={workspace === t.id}
+          tabIndex={workspace === t.id ? 0 : -1}
           className={workspace === t.id ? 'active' : ''}
           onClick={() => setWorkspace(t.id)}
           data-testid={`tab-${t.id}`}
