@@ -122,6 +122,7 @@ export const createRaceSlice =
         races: s.races.map((r) => (r.id === id ? { ...r, ...(typeof change === 'function' ? change(r) : change) } : r)),
       }));
     let bundled: Promise<{ id: string; title: string }> | null = null;
+    let starting = false;
     const dataSet = async (data: RaceData): Promise<{ id: string; title: string }> => {
       if (data === 'current') {
         const current = get().imageSet;
@@ -151,12 +152,14 @@ export const createRaceSlice =
       raceError: null,
       async startRace(config) {
         set({ raceError: null });
-        if (get().races.some((r) => r.status === 'running')) {
+        if (starting || get().races.some((r) => r.status === 'running')) {
           set({ raceError: 'a race is already running: pause, stop or cancel it first' });
           return;
         }
         let data: { id: string; title: string };
         let nets: RaceNetInfo[];
+        // Reading the training images takes a moment: a second click meanwhile starts nothing.
+        starting = true;
         try {
           if (config.nets.length < 2 || config.nets.length > 4) throw new Error('a race takes two to four networks');
           nets = config.nets.map((n) => {
@@ -167,6 +170,8 @@ export const createRaceSlice =
         } catch (error) {
           set({ raceError: errorLine(error) });
           return;
+        } finally {
+          starting = false;
         }
         // A finished race with the same networks, data and settings is the cached answer: show it.
         const id = cacheKey({ model: 'race', experiment: 'train', params: config, data: data.id });
