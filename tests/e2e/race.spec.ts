@@ -67,7 +67,7 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
     el.scrollTop = el.scrollHeight;
   });
   await page.waitForTimeout(300);
-  await page.screenshot({ path: 'docs/screenshots/race.png' });
+  await page.screenshot({ path: 'test-results/race.png' });
 
   // Save .onnx downloads the inference-form model.
   const download = page.waitForEvent('download');
