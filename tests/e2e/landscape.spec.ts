@@ -80,7 +80,7 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   await page.waitForTimeout(500);
   expect(await drawnShare(page, 'landscape-surface-compare')).toBeGreaterThan(0.05);
   await view.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'docs/screenshots/landscape.png' });
+  await page.screenshot({ path: 'test-results/landscape.png' });
 
   // Between two models: different architectures are refused in one line; the same architecture draws a line.
   await page.getByTestId('interp-other').selectOption('cifar10-resnet20');

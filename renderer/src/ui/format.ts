@@ -16,6 +16,8 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - 60 * m)} s`;
+  // Round to whole seconds first, so 119.6 s reads "2 min 0 s", not "1 min 60 s".
+  const whole = Math.round(s);
+  const m = Math.floor(whole / 60);
+  return `${m} min ${whole - 60 * m} s`;
 }
