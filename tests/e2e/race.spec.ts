@@ -84,4 +84,13 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await expect(page.getByTestId('block-count')).toHaveText('9');
   await expect(page.getByTestId('model-item').filter({ hasText: 'trained-20steps' })).toHaveCount(1);
   await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
+
+  // The trained net (BatchNorm nodes kept) gets a loss landscape like any model.
+  await page.getByTestId('tab-landscape').click();
+  await expect(page.getByTestId('landscape-folded')).toHaveCount(0);
+  await page.getByTestId('landscape-grid').selectOption('5');
+  await page.getByTestId('landscape-samples').fill('16');
+  await page.getByTestId('landscape-run').click();
+  await expect(page.getByTestId('landscape-view')).toHaveAttribute('data-done', 'yes', { timeout: 120_000 });
+  await expect(page.getByTestId('landscape-surface')).toHaveAttribute('data-lattice', '5');
 });
