@@ -11,6 +11,7 @@ import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatCount, formatDuration } from './format';
+import { NumberField } from './NumberField';
 
 const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
 
@@ -105,29 +106,23 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               data-testid="landscape-range"
             />
           </label>
-          <label>
-            Images{' '}
-            <input
-              type="number"
-              min={1}
-              value={settings.samples}
-              onChange={(e) => Number(e.target.value) >= 1 && set('samples', Math.floor(Number(e.target.value)))}
-              style={{ width: '5.5em' }}
-              disabled={running}
-              data-testid="landscape-samples"
-            />
-          </label>
-          <label>
-            Seed{' '}
-            <input
-              type="number"
-              min={0}
-              value={settings.seed}
-              disabled={running}
-              onChange={(e) => Number(e.target.value) >= 0 && set('seed', Math.floor(Number(e.target.value)))}
-              style={{ width: '4.5em' }}
-            />
-          </label>
+          <NumberField
+            label="Images"
+            value={settings.samples}
+            min={1}
+            width="5.5em"
+            disabled={running}
+            onChange={(v) => set('samples', v)}
+            testId="landscape-samples"
+          />
+          <NumberField
+            label="Seed"
+            value={settings.seed}
+            min={0}
+            width="4.5em"
+            disabled={running}
+            onChange={(v) => set('seed', v)}
+          />
         </div>
         <p className="muted small">
           {formatCount(evaluations)} image evaluations ({settings.grid * settings.grid} points × {sampled} images of{' '}
@@ -387,30 +382,20 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
             ))}
           </select>
         </label>
-        <label>
-          Points{' '}
-          <input
-            type="number"
-            min={2}
-            value={settings.points}
-            onChange={(e) =>
-              Number(e.target.value) >= 2 && setSettings((s) => ({ ...s, points: Math.floor(Number(e.target.value)) }))
-            }
-            style={{ width: '4.5em' }}
-          />
-        </label>
-        <label>
-          Images{' '}
-          <input
-            type="number"
-            min={1}
-            value={settings.samples}
-            onChange={(e) =>
-              Number(e.target.value) >= 1 && setSettings((s) => ({ ...s, samples: Math.floor(Number(e.target.value)) }))
-            }
-            style={{ width: '5em' }}
-          />
-        </label>
+        <NumberField
+          label="Points"
+          value={settings.points}
+          min={2}
+          width="4.5em"
+          onChange={(points) => setSettings((s) => ({ ...s, points }))}
+        />
+        <NumberField
+          label="Images"
+          value={settings.samples}
+          min={1}
+          width="5em"
+          onChange={(samples) => setSettings((s) => ({ ...s, samples }))}
+        />
         {job?.status === 'running' ? (
           <button type="button" onClick={() => key && cancel(key)}>
             Cancel

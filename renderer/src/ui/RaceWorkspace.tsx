@@ -11,6 +11,7 @@ import { ChartExports } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatCount, formatDuration } from './format';
+import { NumberField } from './NumberField';
 import { degradationVerdict, finalMean, smooth } from './raceVerdict';
 
 type Settings = RaceConfig['settings'];
@@ -201,6 +202,7 @@ export function RaceWorkspace() {
             </select>
           </label>
           <NumberField
+            width="6em"
             label="Use first"
             unit="images"
             value={settings.limit ?? 5000}
@@ -210,6 +212,7 @@ export function RaceWorkspace() {
             testId="race-limit"
           />
           <NumberField
+            width="6em"
             label="Epochs"
             value={settings.epochs}
             min={1}
@@ -218,6 +221,7 @@ export function RaceWorkspace() {
             testId="race-epochs"
           />
           <NumberField
+            width="6em"
             label="Batch"
             value={settings.batch}
             min={2}
@@ -226,6 +230,7 @@ export function RaceWorkspace() {
             testId="race-batch"
           />
           <NumberField
+            width="6em"
             label="Learning rate"
             value={settings.lr}
             min={0}
@@ -248,6 +253,7 @@ export function RaceWorkspace() {
             </select>
           </label>
           <NumberField
+            width="6em"
             label="Momentum"
             value={settings.momentum}
             min={0}
@@ -257,6 +263,7 @@ export function RaceWorkspace() {
             onChange={(v) => setting('momentum', v)}
           />
           <NumberField
+            width="6em"
             label="Weight decay"
             value={settings.weightDecay}
             min={0}
@@ -266,6 +273,7 @@ export function RaceWorkspace() {
             onChange={(v) => setting('weightDecay', v)}
           />
           <NumberField
+            width="6em"
             label="Seed"
             value={settings.seed}
             min={0}
@@ -319,39 +327,6 @@ export function RaceWorkspace() {
       </section>
       {race && <RaceView race={race} />}
     </div>
-  );
-}
-
-function NumberField(props: {
-  label: string;
-  value: number;
-  min: number;
-  step?: number;
-  real?: boolean;
-  unit?: string;
-  disabled?: boolean;
-  onChange(v: number): void;
-  testId?: string;
-}) {
-  return (
-    <label>
-      {props.label}{' '}
-      <input
-        type="number"
-        value={props.value}
-        min={props.min}
-        step={props.step ?? 1}
-        disabled={props.disabled}
-        onChange={(e) => {
-          const n = Number(e.target.value);
-          if (!Number.isFinite(n) || n < props.min) return;
-          props.onChange(props.real ? n : Math.floor(n));
-        }}
-        style={{ width: '6em' }}
-        data-testid={props.testId}
-      />
-      {props.unit ? ` ${props.unit}` : ''}
-    </label>
   );
 }
 

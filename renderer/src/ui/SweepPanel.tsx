@@ -12,6 +12,7 @@ import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
 import { formatDuration } from './format';
+import { NumberField } from './NumberField';
 
 type Kind = SweepRequest['kind'];
 
@@ -240,32 +241,6 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         </>
       )}
     </section>
-  );
-}
-
-function NumberField(props: {
-  label: string;
-  value: number;
-  min: number;
-  max: number;
-  onChange(v: number): void;
-  testId?: string;
-}) {
-  return (
-    <label>
-      {props.label}{' '}
-      <input
-        type="number"
-        value={props.value}
-        min={props.min}
-        max={props.max}
-        data-testid={props.testId}
-        onChange={(e) => {
-          const v = Math.trunc(Number(e.target.value));
-          if (Number.isFinite(v)) props.onChange(Math.max(props.min, Math.min(props.max, v)));
-        }}
-      />
-    </label>
   );
 }
 
