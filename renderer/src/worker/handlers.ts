@@ -1,4 +1,4 @@
-import { architecture, buildResNet } from '../core/build/resnet';
+import { buildResNet } from '../core/build/resnet';
 import type { Preprocessing } from '../core/catalog';
 import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
@@ -335,11 +335,9 @@ export function createLabHandlers(options: {
           `${images.title}: the race trains CIFAR-10 networks, so it needs images labelled with CIFAR-10 classes`,
         );
       const run: RaceRun = { gate: new PauseGate(), stop: false, names: new Map(), results: null };
-      const entries: RaceEntry[] = nets.map((n) => {
-        const built = buildResNet({ ...n.build, dataset: 'cifar' });
-        run.names.set(n.id, built.architecture.name);
-        return { id: n.id, model: built.model };
-      });
+      const built = nets.map((n) => buildResNet({ ...n.build, dataset: 'cifar' }));
+      for (const [k, n] of nets.entries()) run.names.set(n.id, built[k]!.architecture.name);
+      const entries: RaceEntry[] = nets.map((n, k) => ({ id: n.id, model: built[k]!.model }));
       if (races.get(race)?.results === null) throw new Error('this race is already running');
       races.delete(race);
       races.set(race, run);
@@ -357,9 +355,9 @@ export function createLabHandlers(options: {
       run.results = new Map([...results].map(([id, r]) => [id, { model: r.model, steps: r.steps.length }]));
       const out: RaceResult = {
         race,
-        nets: nets.map((n) => {
+        nets: nets.map((n, k) => {
           const r = results.get(n.id)!;
-          const a = architecture({ ...n.build, dataset: 'cifar' });
+          const a = built[k]!.architecture;
           return {
             id: n.id,
             name: a.name,
