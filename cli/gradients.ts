@@ -3,7 +3,9 @@ import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
 import { loadImage } from '../renderer/src/lab/inputs';
 import { PathEngine, type PathStudy, pathStudy } from '../renderer/src/lab/paths';
+import type { HostTensor } from '../renderer/src/lab/runtime';
 import { modelSessions } from '../renderer/src/lab/sessions';
+import { chooseTarget, type TargetChoice } from '../renderer/src/lab/target';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface GradOptions extends WorkOptions {
@@ -20,6 +22,31 @@ async function oneImage(work: Work, index: number) {
     throw new InputError(errorLine(error));
   });
   return { tensor, name: set.name(index), label: set.label(index) };
+}
+
+/**
+ * The class of the loss (renderer/src/lab/target.ts, the app's rule): `--target`, else the image's label when the
+ * set's labels are the model's classes, else the model's top-1 (index null). A class outside the model: one line.
+ */
+function targetFor(work: Work, image: { label: number | null }, chosen: number | null, classes: number): TargetChoice {
+  const useLabel = work.labels !== null && work.source.set.labelSet === work.labels.name;
+  try {
+    return chooseTarget(chosen, image.label, useLabel, classes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new InputError(chosen !== null ? `--target: ${error.message}` : `${work.source.set.title}: ${error.message}`);
+  }
+}
+
+/** The model's logits for one image (a plain forward pass). */
+async function forward(work: Work, tensor: HostTensor): Promise<Float32Array> {
+  const sessions = modelSessions(work.runtime, work.bytes, work.input);
+  try {
+    const out = await (await sessions.forBatch(1)).run({ [work.input.name]: tensor }, [work.input.output]);
+    return out[work.input.output]!.data as Float32Array;
+  } finally {
+    await sessions.release();
+  }
 }
 
 /** The stable JSON of `skipscope grad --json` (schema "skipscope.grad/1", docs/cli.md). */
@@ -46,11 +73,9 @@ export async function grad(options: GradOptions, out: (s: string) => void): Prom
   const { model, topology } = work.analysis;
   const engine = await GradientEngine.create(work.runtime, model, topology);
   try {
-    const target = options.target ?? image.label;
-    const source = options.target !== null ? 'chosen' : 'label';
-    if (target !== null && (target < 0 || target >= engine.classes))
-      throw new InputError(`--target ${target} is outside 0–${engine.classes - 1}`);
-    const r = await engine.run(image.tensor, target, source);
+    const target = targetFor(work, image, options.target, engine.classes);
+    // Index null: the engine finds the model's top-1 itself (one forward pass first).
+    const r = await engine.run(image.tensor, target.index, target.source === 'chosen' ? 'chosen' : 'label');
     const report: GradJson = {
       schema: 'skipscope.grad/1',
       model: work.header.model,
@@ -113,18 +138,11 @@ export async function paths(options: PathsOptions, out: (s: string) => void): Pr
   const engine = new PathEngine(work.runtime, model, topology);
   const started = performance.now();
   try {
-    // The target: the given class, else the label, else the model's top-1 (one plain forward pass).
-    let target = options.target ?? image.label;
-    if (target === null) {
-      const sessions = modelSessions(work.runtime, work.bytes, work.input);
-      try {
-        const out = await (await sessions.forBatch(1)).run({ [work.input.name]: image.tensor }, [work.input.output]);
-        const logits = out[work.input.output]!.data as Float32Array;
-        target = argmaxRow(logits, logits.length, 0);
-      } finally {
-        await sessions.release();
-      }
-    }
+    // The model's classes come from its output; a model that does not declare them is asked (one forward pass).
+    let logits = work.input.classes === null ? await forward(work, image.tensor) : null;
+    const choice = targetFor(work, image, options.target, work.input.classes ?? logits!.length);
+    if (choice.index === null) logits ??= await forward(work, image.tensor);
+    const target = choice.index ?? argmaxRow(logits!, logits!.length, 0);
     const study = await withProgress('path study', (job) =>
       pathStudy(
         engine,

@@ -1,22 +1,29 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Preprocessing } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { analyzeModel } from '../renderer/src/core/summary';
 import { errorLine } from '../renderer/src/core/text';
 import { loadImage } from '../renderer/src/lab/inputs';
-import {
-  type InterpolationResult,
-  interpolationCsv,
-  interpolationStudy,
-  type LandscapeResult,
-  landscapeCsv,
-  landscapeStudy,
-} from '../renderer/src/lab/landscape';
+import { interpolationCsv, landscapeCsv } from '../renderer/src/lab/landscape/csv';
+import { type InterpolationResult, interpolationStudy } from '../renderer/src/lab/landscape/line';
+import { type LandscapeResult, landscapeStudy } from '../renderer/src/lab/landscape/plane';
 import { readModelFile, writeFileAtomic } from './files';
-import type { NodeProvider } from './ortNode';
+import {
+  type Args,
+  batch,
+  dataOptions,
+  defineCommand,
+  float,
+  int,
+  json,
+  onlyWith,
+  provider,
+  text,
+  UsageError,
+  workOptions,
+} from './args';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
@@ -34,95 +41,62 @@ export interface LandscapeCliOptions extends WorkOptions {
   json: boolean;
 }
 
-/**
- * `skipscope landscape MODEL (--data DIR | --cifar-bin FILE…) [--grid N] [--range R] [--samples M] [--seed S]
- * [--sample-seed S] [--batch N] [--provider P] [--csv FILE] [--json]`, or with `--interpolate OTHER.onnx
- * [--points K] [--from T0] [--to T1]` the line between two models: parses the arguments (bad ones: InputError,
- * exit 2) and runs it.
- */
-export async function landscapeCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let parsed: LandscapeCliOptions;
-  try {
-    parsed = parseLandscapeArgs(args);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(
-      `${(error as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see skipscope --help)`,
-    );
-  }
-  await landscape(parsed, out);
-  return 0;
-}
+export const LANDSCAPE = defineCommand({
+  name: 'landscape',
+  usage: `landscape MODEL (--data DIR | --cifar-bin FILE…) [--grid N] [--range R] [--samples M] [--seed S]
+            [--sample-seed S] [--batch N] [--provider P] [--csv FILE] [--json]
+landscape MODEL --interpolate OTHER.onnx (--data DIR | --cifar-bin FILE…) [--points K] [--from T0] [--to T1] …`,
+  about: `the loss landscape (Li et al. 2018): mean cross-entropy and top-1 on M sampled images (default 256) over an
+N×N grid (default 21) of θ + α·d₁ + β·d₂, α, β in [−R, R], d₁, d₂ random filter-normalised directions; with
+--interpolate, the loss along θ(t) = (1 − t)·θA + t·θB between two models of one architecture`,
+  positional: { noun: 'model file' },
+  options: {
+    ...dataOptions(),
+    grid: int({ min: 1, max: 401, default: 21, help: 'grid points per axis' }),
+    range: float({ above: 0, default: 1, value: 'R', help: 'α and β run over [−R, R]' }),
+    samples: int({ min: 1, max: 1_000_000, default: 256, value: 'M', help: 'images in the sample' }),
+    seed: int({ min: 0, max: 2 ** 32 - 1, default: 1, value: 'S', help: 'seed of the directions' }),
+    'sample-seed': int({ min: 0, max: 2 ** 32 - 1, default: 1, value: 'S', help: 'seed of the sample' }),
+    batch: batch(4096),
+    provider: provider(),
+    csv: text({ value: 'FILE', help: 'also write the grid (or line) as CSV' }),
+    interpolate: text({ value: 'OTHER.onnx', help: 'the line from MODEL to this model instead of the plane' }),
+    points: int({ min: 1, max: 10_001, default: 21, value: 'K', help: 'with --interpolate: values of t' }),
+    from: float({ default: -0.5, value: 'T0', help: 'with --interpolate: the first t' }),
+    to: float({ default: 1.5, value: 'T1', help: 'with --interpolate: the last t' }),
+    json: json(),
+  },
+});
 
-function parseLandscapeArgs(args: string[]): LandscapeCliOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      data: { type: 'string' },
-      'cifar-bin': { type: 'string', multiple: true },
-      grid: { type: 'string' },
-      range: { type: 'string' },
-      samples: { type: 'string' },
-      seed: { type: 'string' },
-      'sample-seed': { type: 'string' },
-      batch: { type: 'string' },
-      provider: { type: 'string' },
-      csv: { type: 'string' },
-      interpolate: { type: 'string' },
-      points: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      json: { type: 'boolean' },
+/** `skipscope landscape`: the plane, or with `--interpolate` the line between two models, on the parsed arguments. */
+export async function landscapeCommand(
+  { positional, values: v, given }: Args<typeof LANDSCAPE.options>,
+  out: (s: string) => void,
+) {
+  const line = v.interpolate !== undefined;
+  const planeOnly = (['grid', 'range', 'seed'] as const).find((k) => given.has(k));
+  if (line && planeOnly) throw new UsageError(`--${planeOnly} goes with the plane, not with --interpolate`);
+  onlyWith(given, ['points', 'from', 'to'], line, '--interpolate');
+  if (v.data === undefined && !v['cifar-bin'])
+    throw new UsageError('landscape needs a labelled set: --data DIR or --cifar-bin FILE');
+  if (line && !(v.to > v.from)) throw new UsageError('--to must be greater than --from');
+  await landscape(
+    {
+      ...workOptions(positional, v),
+      ...(v.csv !== undefined ? { csv: checkTarget(v.csv, '--csv') } : {}),
+      ...(line ? { interpolate: v.interpolate } : {}),
+      grid: v.grid,
+      range: v.range,
+      samples: v.samples,
+      seed: v.seed,
+      sampleSeed: v['sample-seed'],
+      points: v.points,
+      from: v.from,
+      to: v.to,
+      json: v.json,
     },
-  });
-  if (positionals.length !== 1) throw new InputError('landscape takes exactly one model file (see skipscope --help)');
-  const whole = (flag: string, v: string | undefined, fallback: number, min: number, max: number) => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InputError(`${flag} takes a whole number from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
-  const real = (flag: string, v: string | undefined, fallback: number, positive: boolean) => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (positive && !(n > 0)))
-      throw new InputError(`${flag} takes ${positive ? 'a number > 0' : 'a number'}, got "${v}"`);
-    return n;
-  };
-  const line = values.interpolate !== undefined;
-  const planeOnly = ['grid', 'range', 'seed'].filter((k) => values[k as keyof typeof values] !== undefined);
-  const lineOnly = ['points', 'from', 'to'].filter((k) => values[k as keyof typeof values] !== undefined);
-  if (line && planeOnly.length) throw new InputError(`--${planeOnly[0]} goes with the plane, not with --interpolate`);
-  if (!line && lineOnly.length) throw new InputError(`--${lineOnly[0]} goes with --interpolate`);
-  const provider = values.provider;
-  if (provider !== undefined && !['cpu', 'cuda', 'tensorrt', 'webgpu'].includes(provider))
-    throw new InputError(`unknown provider "${provider}" (cpu, cuda, tensorrt or webgpu)`);
-  if (values.data === undefined && !values['cifar-bin'])
-    throw new InputError('landscape needs a labelled set: --data DIR or --cifar-bin FILE');
-  const from = real('--from', values.from, -0.5, false);
-  const to = real('--to', values.to, 1.5, false);
-  if (line && !(to > from)) throw new InputError('--to must be greater than --from');
-  return {
-    model: positionals[0]!,
-    ...(values.data !== undefined ? { data: values.data } : {}),
-    ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] } : {}),
-    ...(values.batch !== undefined ? { batch: whole('--batch', values.batch, 0, 1, 4096) } : {}),
-    ...(provider ? { provider: provider as NodeProvider } : {}),
-    ...(values.csv !== undefined ? { csv: checkTarget(values.csv, '--csv') } : {}),
-    ...(line ? { interpolate: values.interpolate! } : {}),
-    grid: whole('--grid', values.grid, 21, 1, 401),
-    range: real('--range', values.range, 1, true),
-    samples: whole('--samples', values.samples, 256, 1, 1_000_000),
-    seed: whole('--seed', values.seed, 1, 0, 2 ** 32 - 1),
-    sampleSeed: whole('--sample-seed', values['sample-seed'], 1, 0, 2 ** 32 - 1),
-    points: whole('--points', values.points, 21, 1, 10_001),
-    from,
-    to,
-    json: !!values.json,
-  };
+    out,
+  );
 }
 
 function checkTarget(path: string, flag: string): string {

@@ -8,7 +8,7 @@ export interface LesionOptions extends WorkOptions {
   json: boolean;
 }
 
-/** The stable JSON of `skipscope lesion --json` (schema "skipscope.lesion/1", documented in docs/cli.md). */
+/** The stable JSON of `skipscope lesion --json` (schema "skipscope.lesion/2", documented in docs/cli.md). */
 export type LesionJson = ReturnType<typeof lesionReport> & Work['header'];
 
 /** `skipscope lesion`: a lesion study of a model on a labelled set, on onnxruntime-node. */

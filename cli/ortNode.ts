@@ -1,8 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
+import type { PROVIDERS } from './args';
 
-/** Execution providers onnxruntime-node can be asked for by name. */
-export type NodeProvider = 'cpu' | 'cuda' | 'tensorrt' | 'webgpu';
+/** Execution providers onnxruntime-node can be asked for by name (the list is cli/args.ts's PROVIDERS). */
+export type NodeProvider = (typeof PROVIDERS)[number];
 
 /**
  * The lab's Runtime over onnxruntime-node: the CLI's engine and the tests' reference runtime.

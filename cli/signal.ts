@@ -1,77 +1,55 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Preprocessing } from '../renderer/src/core/catalog';
 import { errorLine } from '../renderer/src/core/text';
 import { SHORTCUT_NAMES } from '../renderer/src/core/topology/types';
 import { loadImage } from '../renderer/src/lab/inputs';
 import { type SignalResult, type Spread, signalStudy } from '../renderer/src/lab/signal';
-import type { NodeProvider } from './ortNode';
+import {
+  type Args,
+  batch,
+  dataOptions,
+  defineCommand,
+  imageOption,
+  int,
+  json,
+  provider,
+  text,
+  UsageError,
+  workOptions,
+} from './args';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
-/**
- * `skipscope signal MODEL (--images FILE|DIR | --cifar-bin FILE… | --data DIR | --image FILE) [--count N]
- * [--batch N] [--provider cpu|cuda] [--json]`: parses the arguments (bad ones: InputError, exit 2) and runs it.
- */
-export async function signalCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let parsed: ReturnType<typeof parseSignalArgs>;
-  try {
-    parsed = parseSignalArgs(args);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(
-      `${(error as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see skipscope --help)`,
-    );
-  }
-  await signal(parsed, out);
-  return 0;
-}
+export const SIGNAL = defineCommand({
+  name: 'signal',
+  usage:
+    'signal MODEL (--images FILE|DIR | --cifar-bin FILE… | --data DIR | --image FILE) [--count N] [--batch N] [--json]',
+  about: `the forward signal on the first N images (default 64): ||F(x)||/||x|| per residual block, activation norms
+by depth, cosines between early and late features and between different images (plain nets: per layer)`,
+  positional: { noun: 'model file' },
+  options: {
+    images: text({ value: 'FILE|DIR', help: 'a folder of images (class subfolders or not) or one image file' }),
+    ...dataOptions(),
+    ...imageOption(),
+    count: int({ min: 1, default: 64, help: 'the first N images of the set' }),
+    batch: batch(),
+    provider: provider(),
+    json: json(),
+  },
+});
 
-function parseSignalArgs(args: string[]): SignalOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      images: { type: 'string' },
-      data: { type: 'string' },
-      image: { type: 'string' },
-      'cifar-bin': { type: 'string', multiple: true },
-      count: { type: 'string' },
-      batch: { type: 'string' },
-      provider: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 1) throw new InputError('signal takes exactly one model file (see skipscope --help)');
-  const whole = (flag: string, v: string | undefined, fallback?: number) => {
-    if (v === undefined && fallback !== undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} takes a positive integer`);
-    return n;
-  };
-  const provider = values.provider;
-  if (provider !== undefined && !['cpu', 'cuda', 'tensorrt', 'webgpu'].includes(provider))
-    throw new InputError(`unknown provider "${provider}" (cpu, cuda, tensorrt or webgpu)`);
+/** `skipscope signal`: runs it on the parsed arguments. */
+export async function signalCommand({ positional, values: v }: Args<typeof SIGNAL.options>, out: (s: string) => void) {
   // --images takes a folder (one subfolder per class, or any images) or one image file.
-  let { data, image } = values;
-  if (values.images !== undefined) {
-    if (data !== undefined || image !== undefined || values['cifar-bin'])
-      throw new InputError('signal takes one of --images, --data, --image or --cifar-bin');
-    if (!existsSync(values.images)) throw new InputError(`${basename(values.images)}: no such file or folder`);
-    if (statSync(values.images).isDirectory()) data = values.images;
-    else image = values.images;
+  let { data, image } = v;
+  if (v.images !== undefined) {
+    if (data !== undefined || image !== undefined || v['cifar-bin'])
+      throw new UsageError('signal takes one of --images, --data, --image or --cifar-bin');
+    if (!existsSync(v.images)) throw new InputError(`${basename(v.images)}: no such file or folder`);
+    if (statSync(v.images).isDirectory()) data = v.images;
+    else image = v.images;
   }
-  return {
-    model: positionals[0]!,
-    ...(data !== undefined ? { data } : {}),
-    ...(image !== undefined ? { image } : {}),
-    ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] } : {}),
-    ...(values.batch !== undefined ? { batch: whole('--batch', values.batch) } : {}),
-    ...(provider ? { provider: provider as NodeProvider } : {}),
-    count: whole('--count', values.count, 64),
-    json: !!values.json,
-  };
+  await signal({ ...workOptions(positional, { ...v, data, image }), count: v.count, json: v.json }, out);
 }
 
 export interface SignalOptions extends WorkOptions {

@@ -1,19 +1,26 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { type Architecture, buildResNet, type Variant } from '../renderer/src/core/build/resnet';
+import { type Architecture, buildResNet, VARIANTS, type Variant } from '../renderer/src/core/build/resnet';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { presetFor } from '../renderer/src/data/preprocess';
+import { trainModel } from '../renderer/src/lab/train/loop';
+import { DEFAULT_TRAIN, type Schedule, type TrainSettings } from '../renderer/src/lab/train/schedule';
+import type { EpochMetrics, StepMetrics, TrainTiming } from '../renderer/src/lab/train/trainer';
 import {
-  DEFAULT_TRAIN,
-  type EpochMetrics,
-  type Schedule,
-  type StepMetrics,
-  type TrainSettings,
-  type TrainTiming,
-  trainModel,
-} from '../renderer/src/lab/train';
+  type Args,
+  dataOptions,
+  defineCommand,
+  flag,
+  float,
+  int,
+  json,
+  oneOf,
+  provider,
+  required,
+  text,
+  UsageError,
+} from './args';
 import { loadLabelSet } from './assets';
 import { writeFileAtomic } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
@@ -58,93 +65,62 @@ export interface TrainOptions {
   settings: Omit<TrainSettings, 'preprocessing'>;
 }
 
-const int = (value: unknown, flag: string, min: number, fallback: number): number => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`${flag} takes a whole number ≥ ${min}, got "${value}"`);
-  return n;
-};
+export const TRAIN = defineCommand({
+  name: 'train',
+  usage: `train (resnet|preact|plain) --depth D (--data DIR | --cifar-bin FILE…) --epochs E [--batch B] [--lr LR] [--seed S]
+        [--width W] [--schedule constant|step|cosine] [--momentum M] [--weight-decay WD] [--no-augment] [--limit N]
+        [--provider P] -o OUT.onnx [--json-log FILE] [--json]`,
+  about: "builds a CIFAR network and trains it with SGD (BatchNorm in training mode) on Skipscope's own training graph",
+  positional: { noun: 'variant', values: VARIANTS },
+  options: {
+    depth: int({ min: 1, value: 'D', help: '6n+2: 8, 14, 20, 56, …' }),
+    width: int({ min: 2, value: 'W', help: 'channels of the first stage (default 16)' }),
+    seed: int({ min: 0, default: 0, value: 'S', help: 'seed of the weights, the order and the augmentation' }),
+    ...dataOptions(),
+    epochs: int({ min: 1, value: 'E' }),
+    batch: int({ min: 2, default: DEFAULT_TRAIN.batch, value: 'B' }),
+    lr: float({ above: 0, default: DEFAULT_TRAIN.lr, value: 'LR', help: 'learning rate' }),
+    schedule: oneOf(['constant', 'step', 'cosine'], { default: 'step', help: 'learning-rate schedule' }),
+    momentum: float({ min: 0, default: DEFAULT_TRAIN.momentum, value: 'M' }),
+    'weight-decay': float({ min: 0, default: DEFAULT_TRAIN.weightDecay, value: 'WD' }),
+    'no-augment': flag('no random crop and flip'),
+    limit: int({ min: 2, help: 'train on the first N images' }),
+    provider: provider(),
+    out: text({ value: 'OUT.onnx', short: 'o', help: 'the trained model to write' }),
+    'json-log': text({ value: 'FILE', help: 'a JSON log rewritten after every epoch' }),
+    json: json(),
+  },
+});
 
-const real = (value: unknown, flag: string, fallback: number, positive: boolean): number => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (positive && n === 0))
-    throw new InputError(`${flag} takes a number ${positive ? '> 0' : '≥ 0'}, got "${value}"`);
-  return n;
-};
-
-/** Parses `skipscope train …` (bad input: InputError, one line, exit 2). */
-export function parseTrainArgs(args: string[]): TrainOptions {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        depth: { type: 'string' },
-        width: { type: 'string' },
-        seed: { type: 'string' },
-        data: { type: 'string' },
-        'cifar-bin': { type: 'string', multiple: true },
-        epochs: { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        schedule: { type: 'string' },
-        momentum: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        'no-augment': { type: 'boolean' },
-        limit: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        'json-log': { type: 'string' },
-        json: { type: 'boolean' },
-        provider: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new InputError(
-      `${(error as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')} (see skipscope --help)`,
-    );
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new InputError('train takes one variant: resnet, preact or plain');
-  const variant = positionals[0] as Variant;
-  if (!['resnet', 'preact', 'plain'].includes(variant))
-    throw new InputError(`unknown variant "${variant}" (resnet, preact or plain)`);
-  if (values.depth === undefined) throw new InputError('train needs --depth (6n+2: 8, 14, 20, 56, …)');
-  if (!values.out) throw new InputError('train needs -o OUT.onnx');
-  if (!!values.data === !!values['cifar-bin'])
-    throw new InputError('train needs exactly one of --data DIR or --cifar-bin FILE');
-  if (values.epochs === undefined) throw new InputError('train needs --epochs E');
-  const kind = (values.schedule as string | undefined) ?? 'step';
-  if (!['constant', 'step', 'cosine'].includes(kind)) throw new InputError('--schedule is constant, step or cosine');
-  const provider = values.provider as string | undefined;
-  if (provider !== undefined && !['cpu', 'cuda', 'tensorrt', 'webgpu'].includes(provider))
-    throw new InputError(`unknown provider "${provider}" (cpu, cuda, tensorrt or webgpu)`);
-  const limit = values.limit === undefined ? undefined : int(values.limit, '--limit', 2, 0);
-  const seed = int(values.seed, '--seed', 0, 0);
+/** Reads `skipscope train …` from the parsed arguments (bad input: UsageError, one line, exit 2). */
+export function trainOptions({ positional, values: v }: Args<typeof TRAIN.options>): TrainOptions {
+  const depth = required(v.depth, 'train needs --depth (6n+2: 8, 14, 20, 56, …)');
+  const out = required(v.out, 'train needs -o OUT.onnx');
+  if ((v.data !== undefined) === (v['cifar-bin'] !== undefined))
+    throw new UsageError('train needs exactly one of --data DIR or --cifar-bin FILE');
+  const epochs = required(v.epochs, 'train needs --epochs E');
   return {
-    variant,
-    depth: int(values.depth, '--depth', 1, 0),
-    ...(values.width !== undefined ? { width: int(values.width, '--width', 2, 0) } : {}),
-    seed,
-    ...(values.data ? { data: values.data as string } : {}),
-    ...(values['cifar-bin'] ? { cifarBin: values['cifar-bin'] as string[] } : {}),
-    out: values.out as string,
-    ...(values['json-log'] ? { jsonLog: values['json-log'] as string } : {}),
-    json: !!values.json,
-    ...(provider ? { provider: provider as NodeProvider } : {}),
+    variant: positional as Variant,
+    depth,
+    ...(v.width !== undefined ? { width: v.width } : {}),
+    seed: v.seed,
+    ...(v.data !== undefined ? { data: v.data } : {}),
+    ...(v['cifar-bin'] ? { cifarBin: v['cifar-bin'] } : {}),
+    out,
+    ...(v['json-log'] !== undefined ? { jsonLog: v['json-log'] } : {}),
+    json: v.json,
+    ...(v.provider !== undefined ? { provider: v.provider } : {}),
     settings: {
       ...DEFAULT_TRAIN,
-      epochs: int(values.epochs, '--epochs', 1, 1),
-      batch: int(values.batch, '--batch', 2, DEFAULT_TRAIN.batch),
-      lr: real(values.lr, '--lr', DEFAULT_TRAIN.lr, true),
-      schedule: { kind } as Schedule,
-      momentum: real(values.momentum, '--momentum', DEFAULT_TRAIN.momentum, false),
-      weightDecay: real(values['weight-decay'], '--weight-decay', DEFAULT_TRAIN.weightDecay, false),
-      augment: !values['no-augment'],
-      seed,
-      ...(limit ? { limit } : {}),
+      epochs,
+      batch: v.batch,
+      lr: v.lr,
+      schedule: { kind: v.schedule } as Schedule,
+      momentum: v.momentum,
+      weightDecay: v['weight-decay'],
+      augment: !v['no-augment'],
+      seed: v.seed,
+      ...(v.limit !== undefined ? { limit: v.limit } : {}),
     },
   };
 }
@@ -259,8 +235,7 @@ function header(arch: Architecture): TrainJson['model'] {
   };
 }
 
-/** Entry point for cli/main.ts. */
-export async function trainCommand(args: string[], out: (s: string) => void): Promise<number> {
-  await train(parseTrainArgs(args), out);
-  return 0;
+/** `skipscope train`, on the parsed arguments. */
+export async function trainCommand(args: Args<typeof TRAIN.options>, out: (s: string) => void): Promise<void> {
+  await train(trainOptions(args), out);
 }

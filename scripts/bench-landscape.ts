@@ -13,7 +13,7 @@ import { cifarImageSet } from '../renderer/src/data/imageSets';
 import { presetFor } from '../renderer/src/data/preprocess';
 import { batchSessionOptions, describeInput, loadBatch, type ModelInput } from '../renderer/src/lab/inputs';
 import { quietJob } from '../renderer/src/lab/job';
-import { landscapeStudy } from '../renderer/src/lab/landscape';
+import { landscapeStudy } from '../renderer/src/lab/landscape/plane';
 import type { HostTensor, Runtime } from '../renderer/src/lab/runtime';
 import { permutation } from '../renderer/src/lab/stats';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { createNodeRuntime } from '../cli/ortNode';
 import { buildResNet } from '../renderer/src/core/build/resnet';
 import type { Runtime } from '../renderer/src/lab/runtime';
-import { createTrainer } from '../renderer/src/lab/train';
+import { createTrainer } from '../renderer/src/lab/train/trainer';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
 
 const BATCH = 64;

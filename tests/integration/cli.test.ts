@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import type { InspectJson } from '../../renderer/src/core/report';
+import type { CliInspectJson as InspectJson } from '../../cli/main';
 import { skipscope } from '../helpers/cli';
 
 describe('skipscope CLI', () => {
-  it('inspect --json: stable schema with blocks, stages and totals', () => {
+  it('inspect --json: stable schema with blocks, stages and totals, counted from 1', () => {
     const { code, stdout, stderr } = skipscope('inspect', 'models/cifar10/resnet56.onnx', '--json');
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const j = JSON.parse(stdout) as InspectJson;
-    expect(j.schema).toBe('skipscope.inspect/1');
+    expect(j.schema).toBe('skipscope.inspect/2');
     expect(j.architecture).toBe(
       'ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts',
     );
     expect(j.blocks).toHaveLength(27);
     expect(j.stages.map((s) => [s.firstBlock, s.lastBlock])).toEqual([
-      [0, 8],
-      [9, 17],
-      [18, 26],
+      [1, 9],
+      [10, 18],
+      [19, 27],
     ]);
+    expect(j.stages.map((s) => s.index)).toEqual([1, 2, 3]);
+    expect(j.blocks.map((b) => b.index)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+    expect(j.blocks.map((b) => b.stage)).toEqual([1, 2, 3].flatMap((s) => Array(9).fill(s)));
+    // The first block of stages 2 and 3 downsamples.
+    expect(j.blocks.filter((b) => b.downsample).map((b) => b.index)).toEqual([10, 19]);
     expect(j.paths).toEqual({ log2: 27, count: '134217728' });
     expect(j.input).toEqual({ name: 'input', shape: ['N', 3, 32, 32] });
     expect(j.depth).toBe(56);
@@ -73,5 +78,35 @@ describe('skipscope CLI', () => {
     expect(skipscope('frobnicate').stderr).toContain('unknown command');
     expect(skipscope('inspect').code).toBe(2);
     expect(skipscope('--help').code).toBe(0);
+  });
+
+  it('--help after a command prints its options; bad options are one line that points there', () => {
+    const help = skipscope('landscape', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^usage: skipscope landscape MODEL/);
+    expect(help.stdout).toMatch(/--grid N +grid points per axis; an integer from 1 to 401; default 21/);
+    expect(skipscope('help', 'build').stdout).toMatch(/^usage: skipscope build \(resnet\|preact\|plain\)/);
+    for (const [args, line] of [
+      [
+        ['inspect', 'a.onnx', '--jsn'],
+        "skipscope: Unknown option '--jsn'; did you mean --json? (see skipscope inspect --help)",
+      ],
+      [['inspect'], 'skipscope: inspect takes exactly one model file (see skipscope inspect --help)'],
+      [['build', 'resnet', '--depth'], 'skipscope: --depth needs a value (see skipscope build --help)'],
+      [
+        ['build', 'resnet', '--depth', '20', '--dataset', 'mnist', '-o', 'x.onnx'],
+        'skipscope: --dataset must be cifar or imagenet, got "mnist" (see skipscope build --help)',
+      ],
+      [
+        ['build', 'resnet', '--depth', '8', '--depth', '20'],
+        'skipscope: --depth is given more than once (see skipscope build --help)',
+      ],
+    ] as const) {
+      const r = skipscope(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toBe(line);
+    }
   });
 });

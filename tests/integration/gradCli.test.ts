@@ -90,7 +90,7 @@ describe('skipscope grad / paths: bad input gets one line', () => {
   it('a class outside the model', () => {
     const r = skipscope('grad', MODEL, '--cifar-bin', CIFAR, '--target', '12');
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('skipscope: --target 12 is outside 0–9');
+    expect(r.stderr.trim()).toBe("skipscope: --target: class 12 is outside the model's classes 0–9");
   });
   it('a plain network has no paths', () => {
     const r = skipscope('paths', 'tests/fixtures/models/cifar_plain8_op13.onnx', '--cifar-bin', CIFAR);

@@ -16,13 +16,9 @@ import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { presetFor } from '../../renderer/src/data/preprocess';
 import { describeInput, loadBatch } from '../../renderer/src/lab/inputs';
 import { isCancelled, quietJob } from '../../renderer/src/lab/job';
-import {
-  interpolationStudy,
-  type LandscapePartial,
-  type LandscapeResult,
-  landscapeCsv,
-  landscapeStudy,
-} from '../../renderer/src/lab/landscape';
+import { landscapeCsv } from '../../renderer/src/lab/landscape/csv';
+import { interpolationStudy } from '../../renderer/src/lab/landscape/line';
+import { type LandscapePartial, type LandscapeResult, landscapeStudy } from '../../renderer/src/lab/landscape/plane';
 import type { Runtime } from '../../renderer/src/lab/runtime';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { ROOT } from '../helpers/files';

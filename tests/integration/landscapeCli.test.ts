@@ -128,8 +128,8 @@ describe('skipscope landscape', () => {
 
   it.each([
     [['landscape', MODEL], /needs a labelled set/],
-    [['landscape', MODEL, '--cifar-bin', CIFAR, '--grid', '0'], /--grid takes a whole number from 1 to 401/],
-    [['landscape', MODEL, '--cifar-bin', CIFAR, '--range', '0'], /--range takes a number > 0/],
+    [['landscape', MODEL, '--cifar-bin', CIFAR, '--grid', '0'], /--grid must be an integer from 1 to 401, got "0"/],
+    [['landscape', MODEL, '--cifar-bin', CIFAR, '--range', '0'], /--range must be a number > 0, got "0"/],
     [['landscape', MODEL, '--cifar-bin', CIFAR, '--points', '5'], /--points goes with --interpolate/],
     [['landscape', MODEL, '--cifar-bin', CIFAR, '--interpolate', MODEL, '--grid', '5'], /--grid goes with the plane/],
     [

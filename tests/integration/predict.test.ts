@@ -108,8 +108,8 @@ describe('skipscope predict', () => {
     [['--cifar-bin', 'assets/labels/cifar10.txt'], 'cifar10.txt is not a CIFAR binary batch'],
     [['--data', 'assets/labels'], 'labels holds no JPEG, PNG or WebP images'],
     [['--data', 'assets', '--image', 'x.png'], 'exactly one of --data DIR, --cifar-bin FILE or --image FILE'],
-    [['--batch', 'zero', '--image', 'x.png'], '--batch takes a positive integer'],
-    [['--provider', 'quantum', '--image', 'x.png'], 'unknown provider "quantum"'],
+    [['--batch', 'zero', '--image', 'x.png'], '--batch must be a positive integer, got "zero"'],
+    [['--provider', 'quantum', '--image', 'x.png'], '--provider must be cpu, cuda, tensorrt or webgpu, got "quantum"'],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
   ] as const) {
     it(`bad input (${args.join(' ')}): one line on stderr, exit code 2`, () => {

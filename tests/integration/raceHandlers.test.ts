@@ -3,12 +3,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../cli/decode';
 import { createNodeRuntime } from '../../cli/ortNode';
+import { buildResNet } from '../../renderer/src/core/build/resnet';
 import { decodeModel } from '../../renderer/src/core/onnx/decode';
+import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { presetFor } from '../../renderer/src/data/preprocess';
-import { type JobContext, type Progress, quietJob, trackProgress } from '../../renderer/src/lab/job';
-import { DEFAULT_TRAIN, type RaceStep } from '../../renderer/src/lab/train';
+import { type Progress, quietJob, trackProgress } from '../../renderer/src/lab/job';
+import { type RaceStep, trainModel } from '../../renderer/src/lab/train/loop';
+import type { RaceNet, RaceResult } from '../../renderer/src/lab/train/race';
+import { DEFAULT_TRAIN } from '../../renderer/src/lab/train/schedule';
+import { createDispatcher } from '../../renderer/src/worker/dispatch';
 import { createLabHandlers } from '../../renderer/src/worker/handlers';
-import type { RaceNet } from '../../renderer/src/worker/protocol';
+import type { LabReply, LabRequest } from '../../renderer/src/worker/protocol';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TRAIN = readFileSync(join(ROOT, 'assets/data/cifar10/train_first5000_jpeg.bin'));
@@ -59,11 +64,15 @@ describe('lab worker: training race', () => {
     expect(race.stopped).toBe(false);
     expect(race.images).toBe(48);
     // The same network alone, same seed: the same losses step for step (the race shares batches, not state).
-    const alone = await handlers.trainRace(
-      { race: 'r2', nets: [NETS[1]!], set: 'train', settings: SETTINGS },
+    const images = cifarImageSet({ id: 'train', title: 'train', bytes: new Uint8Array(TRAIN), labelSet: 'cifar10' });
+    const alone = await trainModel(
+      createNodeRuntime({}),
+      buildResNet({ ...NETS[1]!.build, dataset: 'cifar' }).model,
+      images,
+      SETTINGS,
       quietJob(),
     );
-    const lossesAlone = alone.nets[0]!.steps.map((s) => s.loss);
+    const lossesAlone = alone.steps.map((s) => s.loss);
     const lossesRaced = race.nets[1]!.steps.map((s) => s.loss);
     for (const [i, l] of lossesAlone.entries()) expect(l).toBeCloseTo(lossesRaced[i]!, 5);
     // Training moved the loss: the curves are not flat copies of the first step.
@@ -72,40 +81,55 @@ describe('lab worker: training race', () => {
 
   it('pauses between steps, resumes, stops keeping the networks, and exports one that opens as a model', async () => {
     const handlers = await lab();
-    const reports: Progress<RaceStep>[] = [];
-    let pausedAtTwo!: () => void;
-    const atTwo = new Promise<void>((resolve) => {
-      pausedAtTwo = resolve;
+    // The worker's own message loop: controls arrive as the page's messages would, between steps.
+    const replies: LabReply[] = [];
+    let send!: (request: LabRequest) => Promise<void>;
+    let held!: () => void;
+    const pausedAtTwo = new Promise<void>((resolve) => {
+      held = resolve;
     });
-    let stop: Promise<unknown> | null = null;
-    // Controls sent from inside a step's report arrive as the page's messages would: before the next step starts.
-    const job: JobContext = trackProgress(new AbortController().signal, (p) => {
-      if (p.done > 0) reports.push(p as Progress<RaceStep>);
-      if (p.done === 2 && reports.length === 2)
-        void handlers.trainControl({ race: 'p', action: 'pause' }, quietJob()).then((r) => {
-          expect(r).toEqual({ paused: true, stopping: false });
-          pausedAtTwo();
-        });
-      if (p.done === 4 && !stop) stop = handlers.trainControl({ race: 'p', action: 'stop' }, quietJob());
+    const dispatch = createDispatcher(handlers, (reply) => {
+      replies.push(reply);
+      // The first control reply: the pause took effect before step 3 could start.
+      if (reply.kind === 'control' && controls().length === 1) held();
+      if (reply.kind !== 'progress' || reply.progress.done === 0) return;
+      // Sent from inside a step's report, so they are seen before the next step starts.
+      if (reply.progress.done === 2 && steps().length === 2) void send({ kind: 'control', id: 1, action: 'pause' });
+      if (reply.progress.done === 4) void send({ kind: 'control', id: 1, action: 'stop' });
     });
-    const running = handlers.trainRace({ race: 'p', nets: NETS, set: 'train', settings: SETTINGS }, job);
-    await atTwo;
-    // Paused after step 2: nothing moves, however long it waits.
-    await new Promise((r) => setTimeout(r, 600));
-    expect(reports.map((p) => p.done)).toEqual([1, 2]);
-    const resumed = await handlers.trainControl({ race: 'p', action: 'resume' }, quietJob());
-    expect(resumed.paused).toBe(false);
-    const race = await running;
-    expect(await stop).toEqual({ paused: false, stopping: true });
+    send = dispatch;
+    const steps = () => replies.flatMap((r) => (r.kind === 'progress' && r.progress.done > 0 ? [r.progress.done] : []));
+    const controls = () =>
+      replies.flatMap((r) => (r.kind === 'control' ? [{ paused: r.paused, stopping: r.stopping }] : []));
+    const running = dispatch({
+      kind: 'call',
+      id: 1,
+      method: 'trainRace',
+      params: { race: 'p', nets: NETS, set: 'train', settings: SETTINGS },
+    });
+    // The pause took effect: the reply says so, and the loop holds after step 2 until it is resumed.
+    await pausedAtTwo;
+    expect(controls()).toEqual([{ paused: true, stopping: false }]);
+    expect(steps()).toEqual([1, 2]);
+    await send({ kind: 'control', id: 1, action: 'resume' });
+    expect(controls()[1]).toEqual({ paused: false, stopping: false });
+    await running;
+    expect(controls()[2]).toEqual({ paused: false, stopping: true });
+    const done = replies.find((r) => r.kind === 'done');
+    if (done?.kind !== 'done') throw new Error(`the race did not finish: ${JSON.stringify(replies.at(-1))}`);
+    const race = done.value as RaceResult;
     // Stopped right after step 4 of 12: what was trained is kept, and the race says it stopped.
     expect(race.stopped).toBe(true);
-    expect(reports.map((p) => p.done)).toEqual([1, 2, 3, 4]);
-    const steps = race.nets[0]!.steps.length;
-    expect(steps).toBe(4);
-    await expect(handlers.trainControl({ race: 'p', action: 'pause' }, quietJob())).rejects.toThrow(/not running/);
+    expect(steps()).toEqual([1, 2, 3, 4]);
+    const count = race.nets[0]!.steps.length;
+    expect(count).toBe(4);
+    // A control for a call that is not running changes nothing and says so.
+    await send({ kind: 'control', id: 1, action: 'pause' });
+    expect(controls().at(-1)).toEqual({ paused: false, stopping: false });
+    const steps4 = count;
 
     const file = await handlers.trainExport({ race: 'p', net: 'b' }, quietJob());
-    expect(file.name).toBe(`resnet8-cifar-w4-s1-trained-${steps}steps.onnx`);
+    expect(file.name).toBe(`resnet8-cifar-w4-s1-trained-${steps4}steps.onnx`);
     const model = decodeModel(file.bytes, { name: file.name });
     expect(model.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(true);
     expect(model.metadata.find(([k]) => k === 'training')?.[1]).toMatch(/stopped early, of 12/);
@@ -125,7 +149,7 @@ describe('lab worker: training race', () => {
   it('a diverging network reports its training error as unknown, not as 0 %', async () => {
     const handlers = await lab();
     const race = await handlers.trainRace(
-      { race: 'd', nets: [NETS[0]!], set: 'train', settings: { ...SETTINGS, lr: 1e6, epochs: 1, augment: false } },
+      { race: 'd', nets: NETS, set: 'train', settings: { ...SETTINGS, lr: 1e6, epochs: 1, augment: false } },
       quietJob(),
     );
     const last = race.nets[0]!.steps.at(-1)!;
@@ -151,7 +175,12 @@ describe('lab worker: training race', () => {
     ).rejects.toThrow(/mine\.bin: the race trains CIFAR-10 networks/);
     await expect(
       handlers.trainRace(
-        { race: 'y', nets: [{ id: 'a', build: { variant: 'resnet', depth: 9 } }], set: 'train', settings: SETTINGS },
+        {
+          race: 'y',
+          nets: [{ id: 'a', build: { variant: 'resnet', depth: 9 } }, NETS[1]!],
+          set: 'train',
+          settings: SETTINGS,
+        },
         quietJob(),
       ),
     ).rejects.toThrow(/6n\+2|depth/);

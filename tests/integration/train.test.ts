@@ -15,19 +15,12 @@ import { analyzeModel } from '../../renderer/src/core/summary';
 import { trainingGradientGraph } from '../../renderer/src/core/train/graph';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { presetFor } from '../../renderer/src/data/preprocess';
-import { CancelledError, quietJob } from '../../renderer/src/lab/job';
+import { CancelledError, JobControl, quietJob } from '../../renderer/src/lab/job';
 import { float32 } from '../../renderer/src/lab/runtime';
-import {
-  augmentPlanar,
-  calibrateBatchNorm,
-  createTrainer,
-  learningRate,
-  PauseGate,
-  type RaceStep,
-  type StepMetrics,
-  trainModel,
-  trainRace,
-} from '../../renderer/src/lab/train';
+import { calibrateBatchNorm } from '../../renderer/src/lab/train/calibrate';
+import { type RaceStep, trainModel, trainRace } from '../../renderer/src/lab/train/loop';
+import { augmentPlanar, learningRate } from '../../renderer/src/lab/train/schedule';
+import { createTrainer, type StepMetrics } from '../../renderer/src/lab/train/trainer';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { skipscope } from '../helpers/cli';
 import { ROOT } from '../helpers/files';
@@ -287,22 +280,16 @@ describe('training loop controls', () => {
 
   it('is deterministic for a seed, pauses and resumes between steps, and cancels', async () => {
     const a = await trainModel(runtime, model, set, settings, quietJob());
-    const gate = new PauseGate();
-    let pausedAt = -1;
+    const gate = new JobControl();
     let done = 0;
-    const runB = trainModel(runtime, model, set, settings, quietJob(), {
-      pause: gate,
+    const runB = trainModel(runtime, model, set, settings, quietJob(gate), {
       onStep: (m) => {
         done = m.step;
-        if (m.step === 3) {
-          gate.pause();
-          pausedAt = m.step;
-        }
+        if (m.step === 3) gate.pause();
       },
     });
-    while (pausedAt < 0) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
-    // Paused after step 3: nothing more happens until resume.
+    // The loop holds at the gate before step 4: observed through held(), not by sleeping.
+    await gate.held();
     expect(done).toBe(3);
     expect(gate.paused).toBe(true);
     gate.resume();

@@ -95,11 +95,53 @@ function violationsOf(file: string, text: string): string[] {
   return violations;
 }
 
+/**
+ * Results and progress partials keep their types from the lab protocol all the way to the views (store/store.ts
+ * useJob, lab/cache.ts ResultCache, lab/jobTable.ts JobTable): in ui/ and store/ no code casts them back.
+ */
+const RESULT_CASTS: [RegExp, string][] = [
+  [/\bcache\.get<|\.get<[A-Z]\w*>\(/, 'a result read with a type argument (name the experiment instead)'],
+  [/\bpartial\s+as\b/, 'a progress partial cast'],
+  [/\bas\s+unknown\s+as\b/, 'a cast through unknown'],
+  [/\bas\s+never\b/, 'a cast to never'],
+  [
+    /\bas\s+\(?[A-Z]\w*(Result|Partial|Study|View|Comparison|Evaluation|Score|Prediction|Job|State)\b/,
+    'a result type cast',
+  ],
+];
+
+function resultCastsOf(file: string, text: string): string[] {
+  if (!/^renderer\/src\/(ui|store)\//.test(file)) return [];
+  const found: string[] = [];
+  for (const [line, source] of text.split('\n').entries()) {
+    const kind = RESULT_CASTS.find(([pattern]) => pattern.test(source));
+    if (kind) found.push(`${file}:${line + 1}: ${kind[1]}: ${source.trim()}`);
+  }
+  return found;
+}
+
 describe('layer boundaries (docs/architecture.md)', () => {
   const files = [...sources('renderer/src'), ...sources('electron'), ...sources('cli')];
 
   it(`every import of the ${files.length} source files is allowed for its layer`, () => {
     expect(files.flatMap((file) => violationsOf(file, readFileSync(resolve(ROOT, file), 'utf8')))).toEqual([]);
+  });
+
+  it('no result or partial is cast in ui/ or store/', () => {
+    const casts = files.flatMap((file) => resultCastsOf(file, readFileSync(resolve(ROOT, file), 'utf8')));
+    expect(casts).toEqual([]);
+    // The checker finds each kind of cast.
+    const bad = [
+      'const r = cache.get<GradientView>(key);',
+      'const p = job.progress?.partial as SweepPartial | undefined;',
+      'const s = services as unknown as Services;',
+      'return landscapeStudy(x, job as never);',
+      'const d = (data as LandscapePartial).done;',
+      'const j = s.jobs[key] as JobState;',
+    ];
+    expect(bad.map((line) => resultCastsOf('renderer/src/ui/Bad.tsx', line).length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(resultCastsOf('renderer/src/lab/cache.ts', bad[0]!)).toEqual([]);
+    expect(resultCastsOf('renderer/src/ui/Ok.tsx', "const kinds = ['a', 'b'] as const;")).toEqual([]);
   });
 
   it('the checker catches forbidden imports', () => {

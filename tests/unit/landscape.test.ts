@@ -9,7 +9,7 @@ import {
   linspace,
   moveWeights,
 } from '../../renderer/src/core/rewrite/landscape';
-import { gridValues } from '../../renderer/src/lab/landscape';
+import { gridValues } from '../../renderer/src/lab/landscape/plane';
 
 describe('landscape rewrite', () => {
   it('orders a line and a grid coarse to fine: every index once, the middle first, then the ends', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StepMetrics } from '../../renderer/src/lab/train';
-import type { RaceConfig, RaceState } from '../../renderer/src/store/raceSlice';
+import type { StepMetrics } from '../../renderer/src/lab/train/trainer';
+import type { RaceConfig, RaceState } from '../../renderer/src/store/types';
 import { degradationVerdict, finalMean, smooth } from '../../renderer/src/ui/raceVerdict';
 
 const step = (k: number, trainError: number, loss = 1): StepMetrics => ({

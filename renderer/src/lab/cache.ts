@@ -26,38 +26,52 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** An in-memory cache with least-recently-used eviction beyond `capacity` entries. */
-export class ResultCache {
-  private readonly entries = new Map<string, unknown>();
+/**
+ * An in-memory cache of results by key, with least-recently-used eviction beyond `capacity` entries. Each entry
+ * remembers which experiment made it, so a read names the experiment and gets that experiment's result type:
+ * `R` maps experiment names to result types (the store uses the lab protocol's LabResults).
+ */
+export class ResultCache<R extends object = Record<string, unknown>> {
+  private readonly entries = new Map<string, { experiment: keyof R; value: unknown }>();
   private readonly listeners = new Set<() => void>();
   /** Increases with every change: a snapshot value for React's useSyncExternalStore. */
   version = 0;
 
   constructor(private readonly capacity = 200) {}
 
-  get<T>(key: string | null | undefined): T | undefined {
-    if (!key || !this.entries.has(key)) return undefined;
-    const value = this.entries.get(key);
+  /** The result `experiment` stored under `key`, or undefined (none, or another experiment's). */
+  get<E extends keyof R>(experiment: E, key: string | null | undefined): R[E] | undefined {
+    const entry = key ? this.entries.get(key) : undefined;
+    if (!key || !entry || entry.experiment !== experiment) return undefined;
     this.entries.delete(key);
-    this.entries.set(key, value);
-    return value as T;
+    this.entries.set(key, entry);
+    // The one place a result meets its type: entries are only written by set() with the same experiment.
+    return entry.value as R[E];
   }
 
   has(key: string): boolean {
     return this.entries.has(key);
   }
 
-  set(key: string, value: unknown): void {
+  set<E extends keyof R>(experiment: E, key: string, value: R[E]): void {
     this.entries.delete(key);
-    this.entries.set(key, value);
+    this.entries.set(key, { experiment, value });
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.version++;
-    for (const l of this.listeners) l();
+    this.changed();
+  }
+
+  delete(key: string): void {
+    if (this.entries.delete(key)) this.changed();
   }
 
   /** Called after every change (React's useSyncExternalStore subscribes with it). */
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.version++;
+    for (const l of this.listeners) l();
   }
 }

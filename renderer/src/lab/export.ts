@@ -45,9 +45,48 @@ export function metaComments(meta: ResultMeta): string[] {
   ];
 }
 
-/** The report of a lesion study (schema skipscope.lesion/1, the same as `skipscope lesion --json`). */
+/**
+ * The report of a lesion study (schema skipscope.lesion/2, the same as `skipscope lesion --json`). Blocks and
+ * stages count from 1, as in every table, CSV and the CLI's other reports (skipscope.lesion/1 counted from 0).
+ */
 export function lesionReport(meta: ResultMeta, sweep: SweepRequest, result: SweepResult) {
-  return { schema: 'skipscope.lesion/1' as const, ...meta, sweep, result: toJsonValue(result), ms: result.ms };
+  return {
+    schema: 'skipscope.lesion/2' as const,
+    ...meta,
+    sweep,
+    result: toJsonValue(numberedFromOne(result)),
+    ms: result.ms,
+  };
+}
+
+/** A lesion result with every block number (indices, stages, sets, swaps, groups, cache points) counted from 1. */
+function numberedFromOne(r: SweepResult) {
+  const one = (i: number) => i + 1;
+  switch (r.kind) {
+    case 'single':
+      return {
+        ...r,
+        cachePoints: r.cachePoints.map(one),
+        blocks: r.blocks.map((b) => ({ ...b, index: b.index + 1, stage: b.stage + 1 })),
+      };
+    case 'random':
+      return {
+        ...r,
+        cachePoints: r.cachePoints.map(one),
+        ks: r.ks.map((k) => ({ ...k, sets: k.sets.map((s) => ({ ...s, blocks: s.blocks.map(one) })) })),
+      };
+    case 'reorder':
+      return {
+        ...r,
+        groups: r.groups.map((g) => g.map(one)),
+        ks: r.ks.map((k) => ({
+          ...k,
+          sets: k.sets.map((s) => ({ ...s, swaps: s.swaps.map(([a, b]) => [a + 1, b + 1] as [number, number]) })),
+        })),
+      };
+    case 'stochastic':
+      return { ...r, cachePoints: r.cachePoints.map(one) };
+  }
 }
 
 const pct = (p: Proportion) => [

@@ -16,6 +16,96 @@ export interface Progress<P = unknown> {
 export interface JobContext<P = unknown> {
   signal: AbortSignal;
   progress(done: number, total: number, partial?: P, message?: string): void;
+  /** Pause, resume and stop, for the jobs that support them (see `between`); absent: they run through. */
+  control?: JobControl;
+}
+
+/** What a job's owner can ask of it besides cancelling: pause and resume between units, or stop (keeping the work). */
+export type ControlAction = 'pause' | 'resume' | 'stop';
+
+/**
+ * Pause, resume and stop for a running job. The job's loop calls `between(job)` before each unit: it holds there
+ * while paused, and returns 'stop' once a stop was asked (the job then finishes with what it has, unlike cancel,
+ * which throws and keeps nothing). `held()` resolves when the loop is really waiting at the gate, so a test (or a
+ * caller) observes a pause without sleeping.
+ */
+export class JobControl {
+  private resumeWaiters: (() => void)[] = [];
+  private heldWaiters: (() => void)[] = [];
+  private isPaused = false;
+  private isStopping = false;
+  private isHeld = false;
+  /** Milliseconds spent held at the gate so far (time left estimates leave it out). */
+  heldMs = 0;
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  get stopping(): boolean {
+    return this.isStopping;
+  }
+
+  /** Applies an action; a stopping job is not paused any more (a pause would hold it before it can finish). */
+  apply(action: ControlAction): { paused: boolean; stopping: boolean } {
+    if (action === 'pause' && !this.isStopping) this.isPaused = true;
+    else if (action === 'resume') this.release();
+    else if (action === 'stop') {
+      this.isStopping = true;
+      this.release();
+    }
+    return { paused: this.isPaused, stopping: this.isStopping };
+  }
+
+  pause(): void {
+    this.apply('pause');
+  }
+
+  resume(): void {
+    this.apply('resume');
+  }
+
+  /** Resolves when the job's loop is waiting at the gate (at once if it already is). */
+  held(): Promise<void> {
+    if (this.isHeld) return Promise.resolve();
+    return new Promise((resolve) => this.heldWaiters.push(resolve));
+  }
+
+  /** Resolves at once when running; when paused, on resume, stop, or when `signal` aborts. */
+  async wait(signal: AbortSignal, now: () => number = () => performance.now()): Promise<void> {
+    if (!this.isPaused || signal.aborted) return;
+    const started = now();
+    this.isHeld = true;
+    for (const wake of this.heldWaiters.splice(0)) wake();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.resumeWaiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+    this.isHeld = false;
+    this.heldMs += now() - started;
+  }
+
+  private release(): void {
+    this.isPaused = false;
+    for (const wake of this.resumeWaiters.splice(0)) wake();
+  }
+}
+
+/**
+ * Between two units of a controllable job: lets messages in (cancel, pause, stop), holds while paused, throws
+ * CancelledError when cancelled, and says 'stop' when the owner asked the job to finish early.
+ */
+export async function between(job: JobContext<never> | JobContext<unknown>): Promise<'go' | 'stop'> {
+  await checkpoint(job.signal);
+  const control = job.control;
+  if (!control) return 'go';
+  if (!control.stopping) await control.wait(job.signal);
+  checkCancelled(job.signal);
+  return control.stopping ? 'stop' : 'go';
 }
 
 /** The error a cancelled job rejects with; callers tell it apart from failures by `name`. */
@@ -63,18 +153,33 @@ const yieldToEvents: () => Promise<void> =
           });
       })();
 
-/** A JobContext that turns done/total into progress reports with elapsed time and an estimate of time left. */
+/**
+ * A JobContext that turns done/total into progress reports with elapsed time and an estimate of time left. The
+ * estimate is the pace of the units counted so far: from the first report that counted any (so set-up before the
+ * first unit does not stretch it) to now, less the time held paused.
+ */
 export function trackProgress<P>(
   signal: AbortSignal,
   report: (p: Progress<P>) => void,
   now: () => number = () => performance.now(),
+  control?: JobControl,
 ): JobContext<P> {
   const started = now();
+  // The first report that counted units: its time, its count, and the time held paused by then.
+  let first: { at: number; done: number; held: number } | null = null;
   return {
     signal,
+    ...(control ? { control } : {}),
     progress(done, total, partial, message) {
-      const elapsedMs = now() - started;
-      const etaMs = done > 0 && total > done ? (elapsedMs / done) * (total - done) : done >= total ? 0 : null;
+      const at = now();
+      const elapsedMs = at - started;
+      const held = control?.heldMs ?? 0;
+      if (done > 0 && (first === null || done < first.done)) first = { at, done, held };
+      let etaMs: number | null = done >= total ? 0 : null;
+      if (first && done > first.done && total > done) {
+        const pace = (at - first.at - (held - first.held)) / (done - first.done);
+        etaMs = pace * (total - done);
+      } else if (first && done > 0 && total > done) etaMs = ((elapsedMs - held) / done) * (total - done);
       report({
         done,
         total,
@@ -88,6 +193,6 @@ export function trackProgress<P>(
 }
 
 /** A context for callers that need neither progress nor cancellation (tests, one-off runs). */
-export function quietJob<P>(): JobContext<P> {
-  return { signal: new AbortController().signal, progress() {} };
+export function quietJob<P>(control?: JobControl): JobContext<P> {
+  return { signal: new AbortController().signal, progress() {}, ...(control ? { control } : {}) };
 }

@@ -1,84 +1,101 @@
 import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
-import { cacheKey } from '../lab/cache';
 import { isCancelled, type Progress } from '../lab/job';
-import type { LabMethod, LabParams, LabPartial } from '../worker/protocol';
-import type { AppState, Services } from './store';
+import { JobTable } from '../lab/jobTable';
+import { CallControl } from '../worker/client';
+import type { JobPartials } from '../worker/protocol';
+import { modelRequest } from './requests';
+import type { AppState, LabSlice, Services } from './types';
 
-/** A long experiment the user started; its result goes to the cache under `key`. */
-export interface JobState {
-  key: string;
-  method: LabMethod;
-  status: 'running' | 'done' | 'cancelled' | 'error';
-  progress: Progress | null;
-  error: string | null;
-}
-
-export interface LabSlice {
-  /** Jobs by result key: at most one running per key. */
-  jobs: Record<string, JobState>;
-  /**
-   * Runs a lab method as a job whose result is cached under `key`; does nothing when the result is cached or
-   * the job is already running.
-   */
-  startJob<M extends LabMethod>(key: string, method: M, params: LabParams<M>): Promise<void>;
-  cancelJob(key: string): void;
-  /** The cache key of "evaluate the open model on the current image set", or null when that is not possible. */
-  evaluationKey(): string | null;
-  evaluate(): Promise<void>;
-}
-
-/** Progress reports arrive faster than people read; the store takes at most one per this many ms. */
+/** Progress reports arrive faster than people read; by default the store takes at most one per this many ms. */
 const PROGRESS_INTERVAL_MS = 100;
 
+/**
+ * The one job mechanism: every long experiment, the training race included, runs through startJob — progress
+ * (throttled, with a trailing update), time left, cancel, pause / resume / stop where the method supports it,
+ * and the result in the cache under the job's key.
+ */
 export const createLabSlice =
   ({ lab, cache }: Services): StateCreator<AppState, [], [], LabSlice> =>
   (set, get) => {
-    const controllers = new Map<string, AbortController>();
-    const update = (key: string, patch: Partial<JobState>) =>
-      set((s) => (s.jobs[key] ? { jobs: { ...s.jobs, [key]: { ...s.jobs[key]!, ...patch } } } : {}));
+    const running = new Map<string, { abort: AbortController; control: CallControl }>();
     return {
-      jobs: {},
-      async startJob(key, method, params) {
-        if (cache.has(key) || get().jobs[key]?.status === 'running') return;
-        const controller = new AbortController();
-        controllers.set(key, controller);
-        set((s) => ({ jobs: { ...s.jobs, [key]: { key, method, status: 'running', progress: null, error: null } } }));
-        let last = 0;
+      jobs: JobTable.empty<JobPartials>(),
+      async startJob(key, method, params, options = {}) {
+        if (cache.has(key) || get().jobs.any(key)?.status === 'running') return;
+        const abort = new AbortController();
+        const control = new CallControl();
+        running.set(key, { abort, control });
+        set((s) => ({
+          jobs: s.jobs.put({
+            key,
+            method,
+            status: 'running',
+            progress: null,
+            partials: options.keepPartials ? [] : null,
+            paused: false,
+            stopping: false,
+            error: null,
+            startedAt: Date.now(),
+          }),
+        }));
+        // Progress is collected here as it comes and handed to the store at most every `redrawMs`.
+        const kept: JobPartials[typeof method][] = [];
+        let latest: Progress<JobPartials[typeof method]> | null = null;
+        let lastDraw = 0;
+        let trailing: ReturnType<typeof setTimeout> | null = null;
+        const flush = () => {
+          if (trailing) clearTimeout(trailing);
+          trailing = null;
+          lastDraw = performance.now();
+          set((s) => ({ jobs: s.jobs.progress(method, key, latest, options.keepPartials ? kept.slice() : null) }));
+        };
+        control.onState = (state) => {
+          set((s) => ({ jobs: s.jobs.patch(key, state) }));
+          // Paused: draw everything that arrived so far.
+          if (state.paused) flush();
+        };
+        const interval = options.redrawMs ?? PROGRESS_INTERVAL_MS;
         try {
           const value = await lab.call(method, params, {
-            signal: controller.signal,
-            onProgress: (progress: Progress<LabPartial<typeof method>>) => {
-              const now = performance.now();
-              if (now - last < PROGRESS_INTERVAL_MS && progress.done < progress.total) return;
-              last = now;
-              update(key, { progress });
+            signal: abort.signal,
+            control,
+            onProgress: (progress) => {
+              if (options.keepPartials && progress.partial !== undefined) kept.push(progress.partial);
+              latest = progress;
+              if (performance.now() - lastDraw >= interval || progress.done >= progress.total) flush();
+              else trailing ??= setTimeout(flush, interval);
             },
           });
-          cache.set(key, value);
-          update(key, { status: 'done' });
+          flush();
+          cache.set(method, key, value);
+          set((s) => ({ jobs: s.jobs.patch(key, { status: 'done', paused: false, stopping: false }) }));
         } catch (error) {
-          update(key, isCancelled(error) ? { status: 'cancelled' } : { status: 'error', error: errorLine(error) });
+          flush();
+          const patch = isCancelled(error)
+            ? { status: 'cancelled' as const, paused: false }
+            : { status: 'error' as const, error: errorLine(error), paused: false };
+          set((s) => ({ jobs: s.jobs.patch(key, patch) }));
         } finally {
-          controllers.delete(key);
+          if (trailing) clearTimeout(trailing);
+          running.delete(key);
         }
       },
       cancelJob(key) {
-        controllers.get(key)?.abort();
+        running.get(key)?.abort.abort();
+      },
+      controlJob(key, action) {
+        running.get(key)?.control.send(action);
       },
       evaluationKey() {
-        const { model, sha256, imageSet, preprocessing } = get();
-        if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
-        return cacheKey({ model: sha256, experiment: 'evaluate', params: { preprocessing }, data: imageSet.id });
+        return modelRequest(get())?.key('evaluate') ?? null;
       },
       async evaluate() {
-        const key = get().evaluationKey();
-        const { model, imageSet, preprocessing } = get();
-        if (!key || !model || !imageSet || !preprocessing) return;
-        await get().startJob(key, 'evaluate', {
-          model: model.key,
-          set: imageSet.id,
-          options: { preprocessing, batchSize: 32 },
+        const request = modelRequest(get());
+        if (!request) return;
+        await get().startJob(request.key('evaluate'), 'evaluate', {
+          ...request.on,
+          options: { preprocessing: request.preprocessing, batchSize: 32 },
         });
       },
     };

@@ -1,44 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
 import { cacheKey } from '../lab/cache';
-import type { AppState, Services } from './store';
-
-/** What the user sets for a landscape; the sample comes from the Run panel's images. */
-export interface LandscapeSettings {
-  grid: number;
-  range: number;
-  samples: number;
-  seed: number;
-}
-
-export interface InterpolationSettings {
-  points: number;
-  from: number;
-  to: number;
-  samples: number;
-}
-
-/** A landscape asked for in this session (its result is in the cache under `key`). */
-export interface LandscapeEntry {
-  key: string;
-  model: string;
-  data: string;
-  settings: LandscapeSettings;
-}
-
-export interface LandscapeSlice {
-  /** The form, kept while the user looks at other workspaces. */
-  landscapeSettings: LandscapeSettings;
-  setLandscapeSettings(settings: LandscapeSettings): void;
-  /** Landscapes started this session, newest first: the ones to compare. */
-  landscapes: LandscapeEntry[];
-  landscapeError: string | null;
-  landscapeKey(settings: LandscapeSettings): string | null;
-  startLandscape(settings: LandscapeSettings): Promise<void>;
-  interpolationKey(otherId: string, settings: InterpolationSettings): string | null;
-  /** From the open model to another model of the list (same architecture). */
-  startInterpolation(otherId: string, settings: InterpolationSettings): Promise<void>;
-}
+import type { AppState, LandscapeSlice, Services } from './types';
 
 export const createLandscapeSlice =
   ({ host }: Services): StateCreator<AppState, [], [], LandscapeSlice> =>

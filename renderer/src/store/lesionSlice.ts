@@ -1,29 +1,8 @@
 import type { StateCreator } from 'zustand';
-import type { Preprocessing } from '../core/catalog';
 import type { Lesion } from '../core/rewrite/gates';
 import { cacheKey } from '../lab/cache';
-import { describeSweep, type SweepRequest } from '../lab/lesionLab';
-import type { AppState, Services } from './store';
-
-export interface LesionSlice {
-  /** Blocks whose branch F(x) is removed (the skip carries the signal). */
-  dropped: number[];
-  /** Blocks whose skip is cut (y = F(x)). */
-  cutSkips: number[];
-  /** Preprocessing used by every experiment on the open model: from its manifest or a preset, editable. */
-  preprocessing: Preprocessing | null;
-  toggleDrop(block: number): void;
-  toggleSkip(block: number): void;
-  resetLesion(): void;
-  /** Re-runs the readout (after the images or the model's session changed). */
-  refreshLesion(): void;
-  setPreprocessing(preprocessing: Preprocessing): void;
-  /** The result key of the current lesion's accuracy on the current images, or null when that cannot run. */
-  lesionKey(): string | null;
-  /** The result key of a lesion study on the current images. */
-  sweepKey(request: SweepRequest): string | null;
-  startSweep(request: SweepRequest): Promise<void>;
-}
+import { describeSweep } from '../lab/lesionLab';
+import type { AppState, LesionSlice, Services } from './types';
 
 /** Batch size of lesion work in the app: big enough to keep WASM threads busy, small enough for a quick first estimate. */
 export const LESION_BATCH = 32;

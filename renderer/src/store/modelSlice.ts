@@ -1,59 +1,12 @@
 import type { StateCreator } from 'zustand';
-import type { ModelEntry, ProviderPreference } from '../core/catalog';
-import { layoutNetwork, type NetworkLayout } from '../core/layout/layout';
-import { type Analysis, analyzeModel } from '../core/summary';
+import { layoutNetwork } from '../core/layout/layout';
+import { analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
-import { guessLabelSet, type LabelSet } from '../data/labels';
-import { type Preprocessing, presetFor } from '../data/preprocess';
+import { guessLabelSet } from '../data/labels';
+import { presetFor } from '../data/preprocess';
 import { describeInput, type ModelInput } from '../lab/inputs';
 import { ortBase } from '../worker/client';
-import type { AppState, Services } from './store';
-
-export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
-
-/** Everything derived from the open model's bytes; immutable, replaced as a whole when another model opens. */
-export interface OpenModel {
-  /** The host's id for the file. */
-  id: string;
-  /** The lab worker's handle for this opening of the model. */
-  key: string;
-  name: string;
-  entry: ModelEntry | undefined;
-  analysis: Analysis;
-  layout: NetworkLayout;
-  labelSet: LabelSet | null;
-  /** The image input, or (inputError) why the model takes no images Skipscope can feed. */
-  input: ModelInput | null;
-  inputError: string | null;
-  /** The model's own preprocessing: from its manifest entry, else a preset for its input size. */
-  preprocessing: Preprocessing;
-}
-
-export interface ModelSlice {
-  hostKind: 'web' | 'electron';
-  entries: ModelEntry[];
-  currentId: string | null;
-  status: LoadStatus;
-  /** One-line, user-readable reason when status is 'error'. */
-  error: string | null;
-  model: OpenModel | null;
-  providerPreference: ProviderPreference;
-  /** The lab's session for the open model. */
-  runtime: 'idle' | 'starting' | 'ready' | 'error';
-  provider: string | null;
-  providerReason: string | null;
-  runtimeError: string | null;
-  /** SHA-256 of the open model's bytes (result cache keys); null until the lab has read them. */
-  sha256: string | null;
-  refreshModels(): Promise<void>;
-  openModel(id: string): Promise<void>;
-  openFromDialog(): Promise<void>;
-  openDropped(file: File): Promise<void>;
-  removeModel(id: string): Promise<void>;
-  revealModel(id: string): Promise<void>;
-  /** Persists the preference and reopens the model on it. */
-  setProviderPreference(preference: ProviderPreference): Promise<void>;
-}
+import type { AppState, ModelSlice, OpenModel, Services } from './types';
 
 export const createModelSlice =
   ({ host, assets, lab }: Services): StateCreator<AppState, [], [], ModelSlice> =>
@@ -122,7 +75,6 @@ export const createModelSlice =
             preprocessing: model.preprocessing,
             dropped: [],
             cutSkips: [],
-            blockMetrics: {},
             bookmarks: [],
             cameraRequest: null,
             litPath: null,

@@ -2,59 +2,9 @@ import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
 import { fingerprint } from '../data/imageSets';
-import { type Prediction, topK } from '../data/labels';
+import { topK } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
-import type { AppState, Services } from './store';
-
-/** Where the image to run comes from. */
-export type ImageSource = 'cifar10' | 'imagenet' | 'custom';
-
-/** An image set registered with the lab worker. */
-export interface RegisteredSet {
-  id: string;
-  title: string;
-  count: number;
-  labelSet: ImageSetSource['labelSet'];
-}
-
-export interface RunResult {
-  predictions: Prediction[];
-  /** Raw logits (one row, small), kept for checks. */
-  logits: number[];
-  /** The true class, only when the image's label set is the one the model predicts. */
-  trueLabel: number | null;
-  ms: number;
-  name: string;
-}
-
-/** Images the user brought: one image, a folder (one subfolder per class), CIFAR binaries, or a drop. */
-export interface CustomImages {
-  origin: 'image' | 'folder' | 'cifar-binary' | 'drop';
-  files: File[];
-  /** What the user chose, e.g. "dogs/ (120 images)". */
-  title: string;
-}
-
-export interface RunSlice {
-  imageSource: ImageSource;
-  imageIndex: number;
-  /** The set behind `imageSource`, once the lab has it. */
-  imageSet: RegisteredSet | null;
-  custom: CustomImages | null;
-  /** What reading the user's images left out (non-image files, folders naming no class), one line. */
-  customNotice: string | null;
-  running: boolean;
-  run: RunResult | null;
-  runError: string | null;
-  resetRun(): void;
-  /** 32×32 models get the CIFAR-10 test set, others the ImageNet samples (the user's own image stays chosen). */
-  chooseDefaultImages(): Promise<void>;
-  setImageSource(source: ImageSource): Promise<void>;
-  /** Uses the user's images: an image, a folder's files, CIFAR binary batches, or files dropped on the window. */
-  setCustomImages(custom: CustomImages): Promise<void>;
-  setImageIndex(i: number): void;
-  runImage(): Promise<void>;
-}
+import type { AppState, CustomImages, ImageSource, RegisteredSet, RunSlice, Services } from './types';
 
 export const createRunSlice =
   ({ assets, lab }: Services): StateCreator<AppState, [], [], RunSlice> =>

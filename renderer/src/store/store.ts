@@ -1,36 +1,16 @@
-import { createContext, useContext } from 'react';
-import { createStore, type StoreApi, useStore } from 'zustand';
-import type { Host } from '../host/host';
-import type { ResultCache } from '../lab/cache';
-import type { LabClient } from '../worker/client';
-import type { Assets } from './assets';
-import { createInsightSlice, type InsightSlice } from './insightSlice';
-import { createLabSlice, type LabSlice } from './labSlice';
-import { createLandscapeSlice, type LandscapeSlice } from './landscapeSlice';
-import { createLesionSlice, type LesionSlice } from './lesionSlice';
-import { createModelSlice, type ModelSlice } from './modelSlice';
-import { createRaceSlice, type RaceSlice } from './raceSlice';
-import { createRunSlice, type RunSlice } from './runSlice';
-import { createViewSlice, type ViewSlice } from './viewSlice';
-
-/** What the store's actions work through: the platform, its shipped data, the lab worker, the result cache. */
-export interface Services {
-  host: Host;
-  assets: Assets;
-  lab: LabClient;
-  cache: ResultCache;
-}
-
-/** One store, typed slices (zustand slices pattern). It holds ids, choices, progress and result keys. */
-export type AppState = ModelSlice &
-  RunSlice &
-  ViewSlice &
-  LabSlice &
-  LesionSlice &
-  InsightSlice &
-  RaceSlice &
-  LandscapeSlice;
-export type AppStore = StoreApi<AppState>;
+import { createContext, useContext, useMemo, useSyncExternalStore } from 'react';
+import { createStore, useStore } from 'zustand';
+import type { ControlAction } from '../lab/job';
+import type { LabMethod } from '../worker/protocol';
+import { createInsightSlice } from './insightSlice';
+import { createLabSlice } from './labSlice';
+import { createLandscapeSlice } from './landscapeSlice';
+import { createLesionSlice } from './lesionSlice';
+import { createModelSlice } from './modelSlice';
+import { createRaceSlice, raceState } from './raceSlice';
+import { createRunSlice } from './runSlice';
+import type { AppState, AppStore, RaceState, Services } from './types';
+import { createViewSlice } from './viewSlice';
 
 /** Creates the app's store; the slices' actions close over `services`. */
 export function createAppStore(services: Services): AppStore {
@@ -66,4 +46,52 @@ export function useAppStore(): AppStore {
 
 export function useServices(): Services {
   return useContextValue().services;
+}
+
+/**
+ * One job and its result, typed by the method: the job's state (progress, its partial while running, pause and
+ * stop), the cached result under `key`, and cancel / control. Re-renders when either changes.
+ */
+export function useJob<M extends LabMethod>(method: M, key: string | null | undefined) {
+  const { store, services } = useContextValue();
+  const { cache } = services;
+  useSyncExternalStore(
+    (listener) => cache.subscribe(listener),
+    () => cache.version,
+    () => cache.version,
+  );
+  const job = useStore(store, (s) => s.jobs.get(method, key));
+  const result = cache.get(method, key);
+  const running = job?.status === 'running';
+  return {
+    job,
+    result,
+    running,
+    /** Results so far while it runs. */
+    partial: running ? job.progress?.partial : undefined,
+    cancel: () => {
+      if (key) store.getState().cancelJob(key);
+    },
+    control: (action: ControlAction) => {
+      if (key) store.getState().controlJob(key, action);
+    },
+  };
+}
+
+/** The session's races as the views show them (entry + job + result), newest first. */
+export function useRaces(): RaceState[] {
+  const { store, services } = useContextValue();
+  const { cache } = services;
+  const version = useSyncExternalStore(
+    (listener) => cache.subscribe(listener),
+    () => cache.version,
+    () => cache.version,
+  );
+  const races = useStore(store, (s) => s.races);
+  const jobs = useStore(store, (s) => s.jobs);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the cache version is what the results depend on
+  return useMemo(
+    () => races.map((r) => raceState(r, jobs.get('trainRace', r.id), cache.get('trainRace', r.id))),
+    [races, jobs, cache, version],
+  );
 }

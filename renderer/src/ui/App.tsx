@@ -1,18 +1,16 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { layoutNetwork } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
-import type { SingleSweepResult } from '../lab/sweeps';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
-import type { OpenModel } from '../store/modelSlice';
-import type { AppStore } from '../store/store';
+import { modeForKey } from '../store/colorModes';
 import { useApp, useAppStore, useServices } from '../store/store';
-import { COLOR_MODES } from '../store/viewSlice';
+import type { AppStore, OpenModel } from '../store/types';
 import { BlockCard } from './BlockCard';
 import { BlockList } from './BlockList';
 import { BuildPanel, InitPanel } from './BuildPanel';
-import { type ColorSources, colorBlocks } from './colorModes';
+import { colorBlocks, colorContext } from './colorModes';
 import { EvaluatePanel } from './EvaluatePanel';
 import { formatShape } from './format';
 import { GradientPanel } from './GradientPanel';
@@ -35,10 +33,6 @@ export function App() {
   const model = useApp((s) => s.model);
   const store = useAppStore();
   const { cache } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
   const themeName = useApp((s) => s.theme);
   const presentation = useApp((s) => s.presentation);
   const selected = useApp((s) => s.selectedBlock);
@@ -52,9 +46,11 @@ export function App() {
   const openDropped = useApp((s) => s.openDropped);
   const litPath = useApp((s) => s.litPath);
   const colorMode = useApp((s) => s.colorMode);
-  const metrics = useApp((s) => s.blockMetrics);
   const cameraRequest = useApp((s) => s.cameraRequest);
   const workspace = useApp((s) => s.workspace);
+  // The colours follow the results of the current choices (image, target, image count, images) in the cache.
+  const gradientKey = useApp((s) => s.gradientKey());
+  const signalKey = useApp((s) => s.signalKey());
   const sweepKey = useApp((s) => s.sweepKey({ kind: 'single', remove: 'branch' }));
   const theme = themes[themeName];
   const loaded = status === 'ready' ? model : null;
@@ -65,32 +61,20 @@ export function App() {
     () => (loaded ? layoutNetwork(loaded.analysis.topology, { focus: selected, parts }) : null),
     [loaded, selected, parts],
   );
-  const singleSweep = cache.get<SingleSweepResult>(sweepKey);
-  const sources = useMemo<ColorSources | null>(
-    () =>
-      loaded
-        ? {
-            topology: loaded.analysis.topology,
-            theme,
-            metrics,
-            singleSweep: singleSweep?.kind === 'single' ? singleSweep : null,
-          }
-        : null,
-    [loaded, theme, metrics, singleSweep],
+  const version = useSyncExternalStore(
+    (l) => cache.subscribe(l),
+    () => cache.version,
   );
-  const coloring = useMemo(() => (sources ? colorBlocks(colorMode, sources) : null), [colorMode, sources]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the keys and the cache version are what the context reads
+  const context = useMemo(
+    () => (loaded ? colorContext(store.getState(), cache) : null),
+    [loaded, store, cache, gradientKey, signalKey, sweepKey, version],
+  );
+  const coloring = useMemo(
+    () => (context ? colorBlocks(colorMode, context, theme) : null),
+    [colorMode, context, theme],
+  );
   const names = useMemo(() => (loaded ? sceneNames(loaded) : null), [loaded]);
-  // The last forward-signal study of this model colours the blocks in the ‖F(x)‖/‖x‖ mode.
-  const signal = useApp((s) => (s.model ? s.signal[s.model.key] : undefined));
-  const publishMetric = useApp((s) => s.publishMetric);
-  useEffect(() => {
-    publishMetric(
-      'signal',
-      signal
-        ? { values: signal.ratios, scale: 'linear', label: `‖F(x)‖/‖x‖ per block, mean over ${signal.images}` }
-        : null,
-    );
-  }, [signal, publishMetric]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -112,7 +96,8 @@ export function App() {
         return;
       }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (/^[1-8]$/.test(e.key)) state.setColorMode(COLOR_MODES[Number(e.key) - 1]!);
+      const mode = modeForKey(e.key);
+      if (mode) state.setColorMode(mode);
       else if (e.key === 'p' || e.key === 'P') state.setPresentation(!state.presentation);
       else if (e.key === 'f' || e.key === 'F') toggleFullScreen();
       else if (e.key === 'r' || e.key === 'R') state.resetView();
@@ -244,7 +229,7 @@ export function App() {
         <HelpOverlay />
       </main>
       <aside className="sidebar right">
-        {loaded && sources && <Inspector model={loaded} sources={sources} />}
+        {loaded && context && <Inspector model={loaded} context={context} />}
         {loaded && <SummaryPanel model={loaded} />}
         {loaded && <RunPanel model={loaded} />}
         {loaded && <EvaluatePanel model={loaded} />}
@@ -284,7 +269,7 @@ function toggleFullScreen(): void {
 function WorkspaceTabs() {
   const workspace = useApp((s) => s.workspace);
   const setWorkspace = useApp((s) => s.setWorkspace);
-  const racing = useApp((s) => s.races.some((r) => r.status === 'running'));
+  const racing = useApp((s) => s.races.some((r) => s.jobs.get('trainRace', r.id)?.status === 'running'));
   const tabs: { id: typeof workspace; label: string; running?: boolean }[] = [
     { id: 'network', label: 'Network' },
     { id: 'race', label: 'Training race', running: racing },

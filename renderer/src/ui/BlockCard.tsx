@@ -1,6 +1,6 @@
 import { SHORTCUT_NAMES } from '../core/topology/types';
-import type { OpenModel } from '../store/modelSlice';
 import { useApp } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { formatCount, formatShape } from './format';
 
 /** The hovered (else selected) block, described in one card over the 3D view: readable from the back row. */

@@ -1,6 +1,6 @@
 import { SHORTCUT_NAMES } from '../core/topology/types';
-import type { OpenModel } from '../store/modelSlice';
 import { useApp } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { formatCount, formatShape } from './format';
 
 /** Residual blocks as units: stage, shapes, shortcut kind; hovering or clicking links to the 3D view. */

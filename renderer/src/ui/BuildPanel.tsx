@@ -1,4 +1,4 @@
-import { useRef, useState, useSyncExternalStore } from 'react';
+import { useRef, useState } from 'react';
 import {
   architecture,
   type BuildOptions,
@@ -6,16 +6,16 @@ import {
   CIFAR_DEPTHS,
   type Dataset,
   IMAGENET_DEPTHS,
+  netName,
   VARIANT_NAMES,
   VARIANTS,
   type Variant,
 } from '../core/build/resnet';
 import { encodeModel } from '../core/onnx/encode';
 import { errorLine } from '../core/text';
+import type { InitBatchNorm, InitComparison } from '../lab/init';
 import { themes } from '../scene/theme';
-import type { InitBatchNorm } from '../store/insightSlice';
-import { useApp, useServices } from '../store/store';
-import type { InitComparison } from '../worker/protocol';
+import { useApp, useJob, useServices } from '../store/store';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
@@ -172,17 +172,13 @@ const DEPTHS = [20, 32, 44, 56, 110];
  */
 export function InitPanel() {
   const { cache } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
   const [depthIndex, setDepthIndex] = useState(3);
   const [seed, setSeed] = useState(0);
   const [batchNorm, setBatchNorm] = useState<InitBatchNorm>('batch');
   const depth = DEPTHS[depthIndex]!;
   const variants: BuildOptions[] = VARIANTS.map((variant) => ({ variant, depth, seed }));
   const key = useApp((s) => s.initKey(variants, batchNorm));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result: done, partial } = useJob('compareAtInit', key);
   const start = useApp((s) => s.startInitCompare);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
@@ -190,16 +186,14 @@ export function InitPanel() {
   const index = useApp((s) => s.imageIndex);
   const theme = themes[useApp((s) => s.theme)];
   const chart = useRef<SVGSVGElement>(null);
-  const result =
-    cache.get<InitComparison[]>(key) ??
-    (job?.status === 'running' ? (job.progress?.partial as InitComparison[] | undefined) : undefined);
+  const result = done ?? partial;
   const colors: Record<Variant, string> = {
     resnet: theme.chart.series[0]!,
     preact: theme.chart.series[2]!,
     plain: theme.chart.series[3]!,
   };
   const series: ChartSeries[] = (result ?? []).map((r) => ({
-    name: `${VARIANT_NAMES[r.variant]}-${r.depth}`,
+    name: netName(r),
     color: colors[r.variant],
     kind: 'line',
     points: r.layers.map((y, i) => ({ x: i + 1, y, label: `${r.name} layer ${i + 1}: ${y.toExponential(3)}` })),

@@ -1,25 +1,18 @@
-import { useSyncExternalStore } from 'react';
-import type { EvaluatePartial, EvaluateResult } from '../lab/evaluate';
+import type { EvaluateResult } from '../lab/evaluate';
 import type { Progress } from '../lab/job';
 import type { Proportion } from '../lab/stats';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
+import { useApp, useJob } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { formatDuration } from './format';
 
 /** Accuracy of the open model on the current image set, computed in the lab worker. */
 export function EvaluatePanel({ model }: { model: OpenModel }) {
-  const { cache } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
   const imageSet = useApp((s) => s.imageSet);
   const runtime = useApp((s) => s.runtime);
   const key = useApp((s) => s.evaluationKey());
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result, partial } = useJob('evaluate', key);
   const evaluate = useApp((s) => s.evaluate);
   const cancel = useApp((s) => s.cancelJob);
-  const result = cache.get<EvaluateResult>(key);
   const running = job?.status === 'running';
   const labels = model.labelSet?.classes ?? [];
   const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
@@ -48,9 +41,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
           </button>
         )}
       </div>
-      {running && (
-        <JobProgress progress={job.progress} estimate={(job.progress?.partial as EvaluatePartial | undefined)?.top1} />
-      )}
+      {running && <JobProgress progress={job.progress} estimate={partial?.top1} />}
       {job?.status === 'cancelled' && !result && (
         <p className="muted" data-testid="evaluate-cancelled">
           Cancelled.

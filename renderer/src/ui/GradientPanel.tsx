@@ -1,10 +1,9 @@
-import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useRef } from 'react';
 import { gradientCsv } from '../lab/export';
 import type { GradientView } from '../lab/gradients';
 import { themes } from '../scene/theme';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
-import type { BlockMetric } from '../store/viewSlice';
+import { useApp, useJob, useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { saveBytes } from './exportReport';
@@ -17,22 +16,16 @@ const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
  * weight-gradient norms, and a saliency map. Computed by Skipscope's own backward graph in the lab worker.
  */
 export function GradientPanel({ model }: { model: OpenModel }) {
-  const { cache, host } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  const { host } = useServices();
   const key = useApp((s) => s.gradientKey());
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result } = useJob('gradients', key);
   const compute = useApp((s) => s.computeGradients);
   const target = useApp((s) => s.gradTarget);
   const setTarget = useApp((s) => s.setGradTarget);
   const colorMode = useApp((s) => s.colorMode);
   const setColorMode = useApp((s) => s.setColorMode);
-  const publish = useApp((s) => s.publishMetric);
   const runtime = useApp((s) => s.runtime);
   const theme = themes[useApp((s) => s.theme)];
-  const result = cache.get<GradientView>(key);
   const chart = useRef<SVGSVGElement>(null);
   const { topology } = model.analysis;
   const labels = model.labelSet?.classes ?? [];
@@ -46,13 +39,6 @@ export function GradientPanel({ model }: { model: OpenModel }) {
     // Only a key never tried starts by itself: a failed job waits for the button (no retry loop).
     if (following.current && ready && !result && !job) void compute();
   }, [ready, result, job, compute]);
-
-  // The latest result colours the 3D blocks in the gradient and highway modes (and fills the inspector).
-  useEffect(() => {
-    if (!result) return;
-    publish('gradient', gradientOverlay(result));
-    publish('highway', skipShareOverlay(result));
-  }, [result, publish]);
 
   const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-gradients-${result?.name.replace(/[^\w.-]+/g, '_') ?? ''}`;
@@ -236,24 +222,6 @@ export function GradientPanel({ model }: { model: OpenModel }) {
       )}
     </section>
   );
-}
-
-export function gradientOverlay(view: GradientView): BlockMetric {
-  return {
-    values: view.blocks.map((b) => b.output),
-    scale: 'log',
-    label: `‖∂L/∂ block output‖, ${view.name}`,
-  };
-}
-
-export function skipShareOverlay(view: GradientView): BlockMetric {
-  return {
-    values: view.blocks.map((b) =>
-      b.skip === null || b.branch === null || b.skip + b.branch === 0 ? null : b.skip / (b.skip + b.branch),
-    ),
-    scale: 'linear',
-    label: `‖via skip‖ ÷ (‖via skip‖ + ‖via branch‖), ${view.name}`,
-  };
 }
 
 /** The image with its saliency (max |∂L/∂x| over channels) laid over it. */

@@ -1,11 +1,10 @@
 import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { InterpolationPartial, InterpolationResult, LandscapePartial, LandscapeResult } from '../lab/landscape';
-import { interpolationCsv, landscapeCsv } from '../lab/landscape';
+import { interpolationCsv, landscapeCsv } from '../lab/landscape/csv';
+import type { LandscapePartial, LandscapeResult } from '../lab/landscape/plane';
 import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../scene/LandscapeSurface';
 import { themes } from '../scene/theme';
-import type { InterpolationSettings, LandscapeSettings } from '../store/landscapeSlice';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
+import { useApp, useJob, useServices } from '../store/store';
+import type { InterpolationSettings, LandscapeSettings, OpenModel } from '../store/types';
 import { Chart } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
@@ -36,7 +35,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const setSettings = useApp((s) => s.setLandscapeSettings);
   const jobs = useApp((s) => s.jobs);
   const key = useApp((s) => s.landscapeKey(settings));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result, partial } = useJob('landscape', key);
   const [compareKey, setCompareKey] = useState<string>('');
   const [log, setLog] = useState(true);
   // A clip belongs to the landscape it was set on; another landscape starts from its own range.
@@ -50,10 +49,8 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
         <p className="muted">{model.inputError ?? 'This model takes no images, so it has no loss on images.'}</p>
       </div>
     );
-  const result = cache.get<LandscapeResult>(key);
-  const partial = job?.status === 'running' ? (job.progress?.partial as LandscapePartial | undefined) : undefined;
   const shown = result ?? partial;
-  const compare = compareKey && compareKey !== key ? cache.get<LandscapeResult>(compareKey) : undefined;
+  const compare = compareKey && compareKey !== key ? cache.get('landscape', compareKey) : undefined;
   const compareEntry = landscapes.find((l) => l.key === compareKey);
   const labelled = imageSet?.labelSet != null && imageSet.labelSet === model.labelSet?.name;
   // One height scale for both surfaces, so they compare by eye: from the lowest loss to the clip.
@@ -170,7 +167,9 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
                   .map((l) => (
                     <option key={l.key} value={l.key} disabled={!cache.has(l.key)}>
                       {l.model} · {l.settings.grid}² · {l.settings.samples} images
-                      {cache.has(l.key) ? '' : ` (${jobs[l.key]?.status === 'running' ? 'running' : 'not computed'})`}
+                      {cache.has(l.key)
+                        ? ''
+                        : ` (${jobs.any(l.key)?.status === 'running' ? 'running' : 'not computed'})`}
                     </option>
                   ))}
               </select>
@@ -283,7 +282,9 @@ function SurfacePanel({
           ? `α ${at.alpha.toFixed(3)}, β ${at.beta.toFixed(3)}: loss ${at.loss.toFixed(4)}, top-1 ${(100 * (at.accuracy ?? Number.NaN)).toFixed(1)} %`
           : result
             ? `centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %; lowest ${result.min ? result.min.loss.toFixed(4) : '—'}, highest ${result.max ? result.max.loss.toFixed(4) : '—'}`
-            : `${(data as LandscapePartial).done} of ${(data as LandscapePartial).total} points`}
+            : 'kind' in data
+              ? ''
+              : `${data.done} of ${data.total} points`}
       </p>
       {result && (
         <>
@@ -332,7 +333,7 @@ function SurfacePanel({
 
 /** The 1-D view: loss and accuracy from the open model (t = 0) to another model (t = 1) of the same architecture. */
 function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: boolean }) {
-  const { cache, host } = useServices();
+  const { host } = useServices();
   const theme = themes[useApp((s) => s.theme)];
   const entries = useApp((s) => s.entries);
   const currentId = useApp((s) => s.currentId);
@@ -343,10 +344,8 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
   const [otherId, setOtherId] = useState('');
   const [settings, setSettings] = useState<InterpolationSettings>({ points: 21, from: -0.5, to: 1.5, samples: 128 });
   const key = useApp((s) => (otherId ? s.interpolationKey(otherId, settings) : null));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result, partial } = useJob('interpolate', key);
   const chart = useRef<SVGSVGElement>(null);
-  const result = cache.get<InterpolationResult>(key);
-  const partial = job?.status === 'running' ? (job.progress?.partial as InterpolationPartial | undefined) : undefined;
   const line = result ?? partial;
   const other = entries.find((e) => e.id === otherId);
   const series = useMemo(() => {

@@ -1,9 +1,8 @@
-import { useSyncExternalStore } from 'react';
 import { encodeModel } from '../core/onnx/encode';
 import { removeBlocks } from '../core/rewrite/remove';
-import type { LesionEvaluation, LesionScore } from '../lab/lesion';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
+import type { LesionScore } from '../lab/lesion';
+import { useApp, useJob, useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { saveBytes } from './exportReport';
 import { formatDuration } from './format';
 
@@ -11,11 +10,7 @@ const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 /** The lesion in force: which blocks lost their branch or their skip, and what it does to accuracy. */
 export function LesionPanel({ model }: { model: OpenModel }) {
-  const { cache, host } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  const { host } = useServices();
   const dropped = useApp((s) => s.dropped);
   const cutSkips = useApp((s) => s.cutSkips);
   const reset = useApp((s) => s.resetLesion);
@@ -23,9 +18,8 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const toggleSkip = useApp((s) => s.toggleSkip);
   const imageSet = useApp((s) => s.imageSet);
   const key = useApp((s) => s.lesionKey());
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
-  const result = cache.get<LesionEvaluation>(key);
-  const live = job?.status === 'running' ? (job.progress?.partial as LesionScore | undefined) : undefined;
+  const { job, result, partial } = useJob('lesionEvaluate', key);
+  const live = partial;
   const empty = dropped.length === 0 && cutSkips.length === 0;
   const score: LesionScore | undefined = result ?? live;
   const exportOnnx = () => {

@@ -1,16 +1,14 @@
-import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { pathCsv } from '../lab/export';
 import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../lab/paths';
 import { seededRandom } from '../lab/stats';
 import { themes } from '../scene/theme';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
+import { useApp, useJob, useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
 import { saveBytes } from './exportReport';
-
-type Study = PathStudy & { target: number; name: string };
 
 /**
  * The 2ⁿ paths of n residual blocks (Veit et al. 2016): how many paths have each length (Binomial(n, ½), exact
@@ -18,11 +16,7 @@ type Study = PathStudy & { target: number; name: string };
  * sum over all paths of a length (one batched backward pass), and sampled single paths with intervals.
  */
 export function PathsPanel({ model }: { model: OpenModel }) {
-  const { cache, host } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  const { host } = useServices();
   const n = model.analysis.topology.blocks.length;
   const [samples, setSamples] = useState(n > 30 ? 16 : 32);
   const [exact, setExact] = useState(true);
@@ -30,15 +24,13 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const [k, setK] = useState(Math.round(n / 2));
   const request = { samples, exact, seed };
   const key = useApp((s) => s.pathKey(request));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result, partial } = useJob('pathStudy', key);
   const start = useApp((s) => s.startPathStudy);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const litPath = useApp((s) => s.litPath);
   const lightPath = useApp((s) => s.lightPath);
   const theme = themes[useApp((s) => s.theme)];
-  const result = cache.get<Study>(key);
-  const partial = job?.status === 'running' ? (job.progress?.partial as PathStudy | undefined) : undefined;
   const shown: PathStudy | undefined = result ?? partial;
   const lengthsChart = useRef<SVGSVGElement>(null);
   const gradChart = useRef<SVGSVGElement>(null);

@@ -1,11 +1,13 @@
 import { useRef, useState } from 'react';
 import { architecture, VARIANT_NAMES, VARIANTS, type Variant } from '../core/build/resnet';
 import { errorLine } from '../core/text';
-import type { StepMetrics } from '../lab/train';
+import { RACE_BASE, RACE_NETS, RACE_PRESETS, type RaceNet } from '../lab/train/race';
+import { settingsText } from '../lab/train/schedule';
+import type { StepMetrics } from '../lab/train/trainer';
 import { themes } from '../scene/theme';
-import { RACE_BASE, RACE_PRESETS, type RaceConfig, type RaceData, type RaceState, raceTitle } from '../store/raceSlice';
-import { useApp, useServices } from '../store/store';
-import type { RaceNet } from '../worker/protocol';
+import { raceTitle } from '../store/raceSlice';
+import { useApp, useRaces, useServices } from '../store/store';
+import type { RaceConfig, RaceData, RaceState } from '../store/types';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
@@ -25,7 +27,7 @@ const EARLY_STEPS = 300;
  * degradation problem when the run shows it, and says so when it does not.
  */
 export function RaceWorkspace() {
-  const races = useApp((s) => s.races);
+  const races = useRaces();
   const raceId = useApp((s) => s.raceId);
   const raceError = useApp((s) => s.raceError);
   const runtime = useApp((s) => s.runtime);
@@ -49,7 +51,7 @@ export function RaceWorkspace() {
   let problem: string | null = null;
   try {
     for (const n of nets) architecture({ ...n, dataset: 'cifar' });
-    if (nets.length < 2) problem = 'a race needs at least two networks';
+    if (nets.length < RACE_NETS.min) problem = `a race needs at least ${RACE_NETS.min} networks`;
   } catch (e) {
     problem = errorLine(e);
   }
@@ -167,7 +169,7 @@ export function RaceWorkspace() {
                   <td>
                     <button
                       type="button"
-                      disabled={running || nets.length <= 2}
+                      disabled={running || nets.length <= RACE_NETS.min}
                       onClick={() => setNets((all) => all.filter((_, j) => j !== i))}
                       aria-label={`remove network ${i + 1}`}
                     >
@@ -182,7 +184,7 @@ export function RaceWorkspace() {
         <div className="row">
           <button
             type="button"
-            disabled={running || nets.length >= 4}
+            disabled={running || nets.length >= RACE_NETS.max}
             onClick={() => setNets((all) => [...all, { variant: 'resnet', depth: 20, width: 16, seed: settings.seed }])}
           >
             Add network
@@ -394,10 +396,9 @@ function RaceView({ race }: { race: RaceState }) {
   const s = race.config.settings;
   // What ran (the lab clamps the batch and the image count to the set), once known; until then what was asked.
   const ran = race.result?.settings ?? s;
-  const imagesUsed = race.result?.images ?? s.limit ?? '';
-  const settingsLine = `SGD, learning rate ${ran.lr} (${ran.schedule.kind} schedule), momentum ${ran.momentum}, weight decay ${ran.weightDecay}, batch ${ran.batch}, ${ran.epochs} epoch(s) over ${imagesUsed} images of ${race.data}, ${ran.augment ? 'flip + crop augmentation' : 'no augmentation'}, seed ${ran.seed}; BatchNorm on batch statistics. ${window > 1 ? `Curves: mean of the last ${window} steps.` : 'Curves: every step.'}`;
-  // The exported charts carry the settings too, in short.
-  const note = `SGD lr ${ran.lr} ${ran.schedule.kind}, m ${ran.momentum}, wd ${ran.weightDecay}, batch ${ran.batch}, ${ran.epochs} ep × ${imagesUsed} img, ${ran.augment ? 'flip+crop' : 'no aug'}, seed ${ran.seed}; mean of ${window}`;
+  const run = { images: race.result?.images ?? s.limit ?? null, data: race.data };
+  const settingsLine = `${settingsText(ran, run)}. ${window > 1 ? `Curves: mean of the last ${window} steps.` : 'Curves: every step.'}`;
+  const note = `${settingsText(ran, run, 'short')}; mean of ${window}`;
   const dots = total <= 40;
   const verdict = degradationVerdict(race);
   const ratioSteps = shownRatio ? (race.steps[shownRatio.id] ?? []) : [];

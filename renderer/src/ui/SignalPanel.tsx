@@ -1,10 +1,9 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useRef } from 'react';
 import { SHORTCUT_NAMES } from '../core/topology/types';
 import { type SignalResult, type Spread, signalCsv } from '../lab/signal';
 import { themes } from '../scene/theme';
-import { blockSignal } from '../store/insightSlice';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useAppStore, useServices } from '../store/store';
+import { useApp, useJob, useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { Chart, type ChartPoint, type ChartSeries } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
@@ -36,35 +35,23 @@ function spreadPoint(x: number, s: Spread | null, label: string, format = f3, ma
  * one rewritten graph that computes the norms and dot products itself.
  */
 export function SignalPanel({ model }: { model: OpenModel }) {
-  const { cache, host } = useServices();
-  const store = useAppStore();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-    () => cache.version,
-  );
-  const [count, setCount] = useState(64);
+  const { host } = useServices();
+  // The count lives in the store: the study it names colours the blocks, with this panel open or not.
+  const count = useApp((s) => s.signalCount);
+  const setCount = useApp((s) => s.setSignalCount);
   const key = useApp((s) => s.signalKey(count));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result } = useJob('signal', key);
   const start = useApp((s) => s.startSignal);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   const theme = themes[useApp((s) => s.theme)];
-  const result = cache.get<SignalResult>(key);
   const ratioChart = useRef<SVGSVGElement>(null);
   const normChart = useRef<SVGSVGElement>(null);
   const cosChart = useRef<SVGSVGElement>(null);
   const meta = useResultMeta(model);
   const { topology } = model.analysis;
   const ready = runtime === 'ready' && !!key;
-
-  // A result already in the cache (the same model, set and count) is the one the 3D view colours by.
-  useEffect(() => {
-    if (!result || !key) return;
-    const held = store.getState().signal[model.key];
-    if (held?.key !== key) store.getState().setSignal(model.key, blockSignal(result, key));
-  }, [result, key, model.key, store]);
 
   const base = `${model.name.replace(/\.onnx$/i, '')}-signal-${result?.images.count ?? count}`;
   const s = theme.chart.series;

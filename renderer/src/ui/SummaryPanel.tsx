@@ -1,6 +1,6 @@
 import { formatPathCount } from '../core/summary';
-import type { OpenModel } from '../store/modelSlice';
 import { useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { exportReport } from './exportReport';
 import { formatCount, formatShape } from './format';
 

@@ -1,12 +1,12 @@
-import { useRef, useState, useSyncExternalStore } from 'react';
+import { useRef, useState } from 'react';
 import type { Topology } from '../core/topology/types';
 import { lesionCsv, lesionReport } from '../lab/export';
 import type { LesionScore } from '../lab/lesion';
 import { describeSweep, type SweepRequest, type SweepResult } from '../lab/lesionLab';
 import type { SweepPartial } from '../lab/sweeps';
 import { themes } from '../scene/theme';
-import type { OpenModel } from '../store/modelSlice';
-import { useApp, useServices } from '../store/store';
+import { useApp, useJob, useServices } from '../store/store';
+import type { OpenModel } from '../store/types';
 import { Chart, type ChartSeries } from './charts/Chart';
 import { ChartExports, useResultMeta } from './charts/ChartExports';
 import { JobProgress } from './EvaluatePanel';
@@ -25,11 +25,7 @@ const TITLES: Record<Kind, string> = {
 
 /** The four lesion studies of Veit et al. 2016 (and test-time stochastic depth), run in the lab worker. */
 export function SweepPanel({ model }: { model: OpenModel }) {
-  const { cache, host } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  const { host } = useServices();
   const [kind, setKind] = useState<Kind>('single');
   const [remove, setRemove] = useState<'branch' | 'skip'>('branch');
   const [maxK, setMaxK] = useState(Math.min(10, Math.max(1, model.analysis.topology.blocks.length - 2)));
@@ -49,16 +45,14 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           ? { kind, maxK, samples, seed }
           : { kind, ps: parseList(ps), rule, passes, seed };
   const key = useApp((s) => s.sweepKey(request));
-  const job = useApp((s) => (key ? s.jobs[key] : undefined));
+  const { job, result, partial } = useJob('lesionSweep', key);
   const start = useApp((s) => s.startSweep);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   const themeName = useApp((s) => s.theme);
   const theme = themes[themeName];
-  const result = cache.get<SweepResult>(key);
   const running = job?.status === 'running';
-  const partial = running ? (job.progress?.partial as SweepPartial | undefined) : undefined;
   const chart = useRef<SVGSVGElement>(null);
   const invalid =
     kind === 'stochastic' &&

@@ -1,14 +1,14 @@
 import { type ReactNode, useEffect, useSyncExternalStore } from 'react';
 import type { BuildOptions } from '../core/build/resnet';
 import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
-import type { EvaluateResult } from '../lab/evaluate';
-import type { LesionEvaluation } from '../lab/lesion';
+import type { ResultCache } from '../lab/cache';
 import { pathLengthDistribution, randomPath } from '../lab/paths';
 import { seededRandom } from '../lab/stats';
-import type { OpenModel } from '../store/modelSlice';
-import type { AppState, AppStore } from '../store/store';
+import { type ColorContext, modeValues } from '../store/colorModes';
 import { useApp, useAppStore, useServices } from '../store/store';
-import type { InitComparison } from '../worker/protocol';
+import type { AppState, AppStore, OpenModel } from '../store/types';
+import type { LabMethod, LabResults } from '../worker/protocol';
+import { colorContext } from './colorModes';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const sci = (x: number) =>
@@ -19,7 +19,10 @@ interface Ctx {
   state: AppState;
   store: AppStore;
   model: OpenModel;
-  get<T>(key: string | null): T | undefined;
+  /** A result from the cache, typed by the experiment that made it. */
+  get<M extends LabMethod>(method: M, key: string | null): LabResults[M] | undefined;
+  /** What the colour modes read (store/colorModes.ts): the block values the 3D view shows. */
+  colors: ColorContext | null;
 }
 
 interface Step {
@@ -55,7 +58,7 @@ function middleBlock(t: Topology): number | null {
 }
 
 function evaluation(ctx: Ctx): string {
-  const r = ctx.get<EvaluateResult>(ctx.state.evaluationKey());
+  const r = ctx.get('evaluate', ctx.state.evaluationKey());
   if (!r) return 'measuring top-1 on the current images…';
   return `top-1 ${pct(r.top1.rate)} on ${r.top1.n} images (${ctx.state.imageSet?.title ?? 'current images'})`;
 }
@@ -107,17 +110,17 @@ export const STEPS: Step[] = [
       'Opened up, a block is a small stack of convolutions, normalisations and activations, F(x). Its result is added to the unchanged input x at the join (the sphere), where the skip lands.',
       'If F outputs zero (for instance when the scale of its last normalisation is zero), the block is exactly the identity. Copying its input, which a stack of plain layers finds hard to learn, is therefore the easiest thing a residual block can do, and learning consists of corrections F(x) to x.',
     ],
-    enter: ({ state, model }) => {
+    enter: ({ state, model, colors }) => {
       state.lightPath(null);
       const b = exampleBlock(model.analysis.topology);
       if (b !== null) state.flyTo(b);
-      state.setColorMode(state.blockMetrics.signal ? 'signal' : 'stage');
+      state.setColorMode(colors && modeValues('signal', colors) ? 'signal' : 'stage');
     },
-    measured: ({ state, model }) => {
+    measured: ({ model, colors }) => {
       const b = exampleBlock(model.analysis.topology);
       if (b === null) return 'This network has no residual blocks.';
       const block = model.analysis.topology.blocks[b]!;
-      const ratio = state.blockMetrics.signal?.values[b];
+      const ratio = colors ? modeValues('signal', colors)?.values[b] : undefined;
       return `Block ${b + 1}: ${block.branchLayers.length} convolutions in F, ${SHORTCUT_NAMES[block.shortcut]} shortcut, ${block.activation}-activation.${
         ratio !== null && ratio !== undefined ? ` Measured ‖F(x)‖/‖x‖ = ${sci(ratio)}.` : ''
       }`;
@@ -137,9 +140,9 @@ export const STEPS: Step[] = [
       state.setColorMode('highway');
     },
     measure: ({ state }) => void state.computeGradients(),
-    measured: ({ state }) => {
-      const g = state.blockMetrics.gradient?.values;
-      const h = state.blockMetrics.highway?.values.filter((v): v is number => v !== null);
+    measured: ({ colors }) => {
+      const g = colors ? modeValues('gradient', colors)?.values : undefined;
+      const h = colors ? modeValues('highway', colors)?.values.filter((v): v is number => v !== null) : undefined;
       if (!g || !h) return 'computing the gradients of the Run panel’s image…';
       const first = g[0];
       const last = g[g.length - 1];
@@ -192,8 +195,8 @@ export const STEPS: Step[] = [
       if (b === null) return 'No residual blocks to remove.';
       const { dropped, cutSkips } = ctx.state;
       const shown = dropped.length === 1 && dropped[0] === b && cutSkips.length === 0;
-      const lesion = shown ? ctx.get<LesionEvaluation>(ctx.state.lesionKey()) : undefined;
-      const intact = ctx.get<EvaluateResult>(ctx.state.evaluationKey());
+      const lesion = shown ? ctx.get('lesionEvaluate', ctx.state.lesionKey()) : undefined;
+      const intact = ctx.get('evaluate', ctx.state.evaluationKey());
       if (!shown)
         return `Lesion changed by hand (${dropped.length} removed, ${cutSkips.length} skips cut): its accuracy is in the Lesion panel. Intact ${
           intact ? pct(intact.top1.rate) : 'measuring…'
@@ -215,7 +218,7 @@ export const STEPS: Step[] = [
     },
     measure: ({ state }) => void state.startInitCompare(initVariants),
     measured: (ctx) => {
-      const r = ctx.get<InitComparison[]>(ctx.state.initKey(initVariants));
+      const r = ctx.get('compareAtInit', ctx.state.initKey(initVariants));
       if (!r) return 'building and differentiating both networks…';
       return r
         .map(
@@ -276,17 +279,17 @@ export function Tour({ model }: { model: OpenModel }) {
     // Each step starts from a clean scene: no lit path, no lesion (the steps that need one set it again).
     state.lightPath(null);
     if (state.dropped.length || state.cutSkips.length) state.resetLesion();
-    s?.enter({ state: store.getState(), store, model, get: (key) => cache.get(key) });
+    s?.enter(tourContext(store, model, cache));
   }, [step, store, model, cache]);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runtime and imageSet are the triggers (read via the store)
   useEffect(() => {
     if (step === null) return;
-    STEPS[step]?.measure?.({ state: store.getState(), store, model, get: (key) => cache.get(key) });
+    STEPS[step]?.measure?.(tourContext(store, model, cache));
   }, [step, store, model, cache, runtime, imageSet]);
   if (step === null || !current) return null;
-  const ctx: Ctx = { state, store, model, get: (key) => cache.get(key) };
+  const ctx: Ctx = { ...tourContext(store, model, cache), state };
   return (
     <section className="tour" aria-label="Guided tour" data-testid="tour" data-step={step}>
       <header>
@@ -320,4 +323,9 @@ export function Tour({ model }: { model: OpenModel }) {
       </div>
     </section>
   );
+}
+
+function tourContext(store: AppStore, model: OpenModel, cache: ResultCache<LabResults>): Ctx {
+  const state = store.getState();
+  return { state, store, model, get: (method, key) => cache.get(method, key), colors: colorContext(state, cache) };
 }

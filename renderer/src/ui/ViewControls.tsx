@@ -2,17 +2,17 @@ import { useState } from 'react';
 import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
 import { sceneBridge } from '../scene/bridge';
 import { HEAT_CSS } from '../scene/theme';
-import type { OpenModel } from '../store/modelSlice';
+import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, modeValues } from '../store/colorModes';
 import { useApp, useServices } from '../store/store';
-import { COLOR_MODES, type ColorMode } from '../store/viewSlice';
-import { type Coloring, type ColorSources, MODE_INFO, modeValues } from './colorModes';
+import type { OpenModel } from '../store/types';
+import type { Coloring } from './colorModes';
 import { saveBytes } from './exportReport';
 import { formatCount, formatShape } from './format';
 
 const fmt = (x: number) =>
   x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);
 
-/** Over the 3D view: colour mode (1–8), overview, PNG at 2× / 4×, presentation, keys. */
+/** Over the 3D view: colour mode (number keys), overview, PNG at 2× / 4×, presentation, keys. */
 export function ViewBar({ model }: { model: OpenModel }) {
   const mode = useApp((s) => s.colorMode);
   const setMode = useApp((s) => s.setColorMode);
@@ -42,13 +42,13 @@ export function ViewBar({ model }: { model: OpenModel }) {
         Colour{' '}
         <select
           value={mode}
-          onChange={(e) => setMode(e.target.value as ColorMode)}
+          onChange={(e) => setMode(COLOR_MODES.find((m) => m === e.target.value) ?? 'stage')}
           data-testid="color-mode"
           aria-label="Colour the blocks by"
         >
-          {COLOR_MODES.map((m, i) => (
+          {COLOR_MODES.map((m) => (
             <option key={m} value={m}>
-              {i + 1} · {MODE_INFO[m].name}
+              {modeKey(m)} · {colorMode(m).name}
             </option>
           ))}
         </select>
@@ -99,7 +99,7 @@ export function ColorLegend({ coloring }: { coloring: Coloring }) {
   return (
     <div className="legend overlay-legend" data-testid="color-legend" data-mode={mode}>
       <span className="chip">
-        <strong>{MODE_INFO[mode].name}</strong>
+        <strong>{colorMode(mode).name}</strong>
       </span>
       {empty && <span className="chip">{empty}</span>}
       {legend?.kind === 'categories' &&
@@ -122,15 +122,15 @@ export function ColorLegend({ coloring }: { coloring: Coloring }) {
 }
 
 /** The selected block in full: structure, shapes, cost, and every value the lab has measured for it. */
-export function Inspector({ model, sources }: { model: OpenModel; sources: ColorSources }) {
+export function Inspector({ model, context }: { model: OpenModel; context: ColorContext }) {
   const selected = useApp((s) => s.selectedBlock);
   const dropped = useApp((s) => s.dropped);
   const cutSkips = useApp((s) => s.cutSkips);
   const t: Topology = model.analysis.topology;
   if (selected === null) return null;
-  const measured = (['lesion', 'gradient', 'highway', 'signal'] as const)
-    .map((m) => ({ mode: m, metric: modeValues(m, sources) }))
-    .filter((x) => x.metric && x.metric.values[selected] !== null && x.metric.values[selected] !== undefined);
+  const measured = MEASURED_MODES.map((m) => ({ mode: m, metric: modeValues(m, context) })).filter(
+    (x) => x.metric && x.metric.values[selected] !== null && x.metric.values[selected] !== undefined,
+  );
   if (t.kind === 'plain') {
     const l = t.layers[selected];
     if (!l) return null;
@@ -192,7 +192,7 @@ export function Inspector({ model, sources }: { model: OpenModel; sources: Color
           </tr>
           {measured.map(({ mode, metric }) => (
             <tr key={mode} data-testid={`inspector-${mode}`}>
-              <th>{MODE_INFO[mode].name}</th>
+              <th>{colorMode(mode).name}</th>
               <td title={metric!.label}>
                 {fmt(metric!.values[selected]!)} <span className="muted">{metric!.label}</span>
               </td>
@@ -251,10 +251,14 @@ export function Bookmarks() {
   );
 }
 
+/** The key list (?): the colour-mode keys come from the mode table. */
 export const KEYS: [string, string][] = [
   ['← / →', 'previous / next block (the camera follows)'],
   ['Space', "remove or restore the selected block's branch F(x)"],
-  ['1 … 8', 'colour mode: stage, type, params, MACs, lesion, gradient, highway split, ‖F(x)‖/‖x‖'],
+  [
+    `${modeKey(COLOR_MODES[0]!)} … ${modeKey(COLOR_MODES.at(-1)!)}`,
+    `colour mode: ${COLOR_MODES.map((m) => colorMode(m).name).join(', ')}`,
+  ],
   ['R', 'overview of the whole network'],
   ['B', 'bookmark the current view; Alt+1 … 9 recalls'],
   ['P', 'presentation mode (full screen, large type)'],

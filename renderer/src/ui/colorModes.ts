@@ -1,25 +1,8 @@
-import type { Topology } from '../core/topology/types';
-import type { SingleSweepResult } from '../lab/sweeps';
+import type { ResultCache } from '../lab/cache';
 import { heatColor, scaleValues, type Theme } from '../scene/theme';
-import type { BlockMetric, ColorMode } from '../store/viewSlice';
-
-/** How each colour mode is named in the picker and the legend, and what to do when it has no data yet. */
-export const MODE_INFO: Record<ColorMode, { name: string; empty: string }> = {
-  stage: { name: 'Stage', empty: '' },
-  type: { name: 'Block type', empty: '' },
-  params: { name: 'Parameters', empty: '' },
-  macs: { name: 'MACs', empty: '' },
-  lesion: {
-    name: 'Lesion impact',
-    empty: 'No lesion data yet: run "One block at a time" (remove F) in Lesion studies.',
-  },
-  gradient: { name: 'Gradient norm', empty: 'No gradients yet: compute them in the Gradients panel.' },
-  highway: {
-    name: 'Highway split',
-    empty: 'No gradient split yet: compute gradients in the Gradients panel.',
-  },
-  signal: { name: '‖F(x)‖/‖x‖', empty: 'No forward-signal data yet: measure it in the Forward signal panel.' },
-};
+import { type ColorContext, type ColorMode, colorMode } from '../store/colorModes';
+import type { AppState } from '../store/types';
+import type { LabResults } from '../worker/protocol';
 
 export type Legend =
   | { kind: 'categories'; items: { label: string; color: string }[] }
@@ -37,97 +20,49 @@ export interface Coloring {
   empty: string | null;
 }
 
-/** What the colour modes can draw from: the topology and whatever the lab has measured for this model. */
-export interface ColorSources {
-  topology: Topology;
-  theme: Theme;
-  metrics: Partial<Record<ColorMode, BlockMetric>>;
-  /** The "one block at a time, remove F" study on the current images, when it has run. */
-  singleSweep: SingleSweepResult | null;
+/**
+ * What the colour modes read for the open model, derived from the store and the result cache (a selector: the
+ * views that colour, inspect or narrate call this; nothing writes derived values back into the store).
+ */
+export function colorContext(state: AppState, cache: ResultCache<LabResults>): ColorContext | null {
+  const model = state.status === 'ready' ? state.model : null;
+  if (!model) return null;
+  return {
+    topology: model.analysis.topology,
+    keys: {
+      gradients: state.gradientKey(),
+      signal: state.signalKey(),
+      singleSweep: state.sweepKey({ kind: 'single', remove: 'branch' }),
+    },
+    result: (method, key) => cache.get(method, key),
+  };
 }
 
-/** The values a measured mode shows per block (null when nothing is measured): for the scene and the inspector. */
-export function modeValues(mode: ColorMode, s: ColorSources): BlockMetric | null {
-  const blocks = s.topology.kind === 'residual' ? s.topology.blocks : [];
-  const count = s.topology.kind === 'residual' ? blocks.length : s.topology.layers.length;
-  switch (mode) {
-    case 'params':
-      return {
-        values: s.topology.kind === 'residual' ? blocks.map((b) => b.params) : s.topology.layers.map((l) => l.params),
-        scale: 'log',
-        label: 'parameters per block',
-      };
-    case 'macs':
-      return {
-        values: s.topology.kind === 'residual' ? blocks.map((b) => b.macs) : s.topology.layers.map((l) => l.macs),
-        scale: 'log',
-        label: 'multiply–accumulates per image',
-      };
-    case 'lesion': {
-      const sweep = s.singleSweep;
-      if (!sweep || sweep.blocks.length === 0) return null;
-      const values: (number | null)[] = Array(count).fill(null);
-      const intact = sweep.intact.rate;
-      for (const b of sweep.blocks) values[b.index] = 100 * (b.score.top1.rate - intact);
-      return {
-        values,
-        scale: 'linear',
-        label: `Δ top-1 (points) when the block's branch is removed, ${sweep.intact.n} images`,
-      };
-    }
-    case 'gradient':
-    case 'highway':
-    case 'signal':
-      return s.metrics[mode] ?? null;
-    default:
-      return null;
-  }
-}
-
-const TYPE_NAMES = {
-  basic: 'basic block',
-  bottleneck: 'bottleneck block',
-  other: 'other block',
-} as const;
-
-export function colorBlocks(mode: ColorMode, s: ColorSources): Coloring {
-  const { topology: t, theme } = s;
+/** The blocks' colours in one mode (table: store/colorModes.ts), with the legend that explains them. */
+export function colorBlocks(mode: ColorMode, ctx: ColorContext, theme: Theme): Coloring {
+  const spec = colorMode(mode);
+  const t = ctx.topology;
   const count = t.kind === 'residual' ? t.blocks.length : t.layers.length;
-  if (mode === 'stage') {
-    const stageOf = (i: number) => (t.kind === 'residual' ? t.blocks[i]!.stage : 0);
-    return {
-      mode,
-      colors: Array.from({ length: count }, (_, i) => theme.stages[stageOf(i) % theme.stages.length]!),
-      bars: null,
-      legend: null,
-      empty: null,
-    };
-  }
-  if (mode === 'type') {
+  if (spec.kind === 'categories') {
+    const { categories, palette, legend } = spec.categories(ctx);
     const names: string[] = [];
-    const keyOf = (i: number): string => {
-      if (t.kind !== 'residual') return t.layers[i]!.op;
-      const b = t.blocks[i]!;
-      return `${b.activation === 'pre' ? 'pre-act ' : ''}${TYPE_NAMES[b.kind]}${b.downsample ? ', downsampling' : ''}`;
-    };
-    const keys = Array.from({ length: count }, (_, i) => keyOf(i));
-    for (const k of keys) if (!names.includes(k)) names.push(k);
-    const palette = theme.chart.series;
-    const colorOf = (k: string) => palette[names.indexOf(k) % palette.length]!;
+    for (const k of categories) if (!names.includes(k)) names.push(k);
+    const colors = palette === 'stages' ? theme.stages : theme.chart.series;
+    const colorOf = (k: string) =>
+      palette === 'stages' ? colors[Number(k) % colors.length]! : colors[names.indexOf(k) % colors.length]!;
     return {
       mode,
-      colors: keys.map(colorOf),
+      colors: categories.map(colorOf),
       bars: null,
-      legend: { kind: 'categories', items: names.map((label) => ({ label, color: colorOf(label) })) },
+      legend: legend ? { kind: 'categories', items: names.map((label) => ({ label, color: colorOf(label) })) } : null,
       empty: null,
     };
   }
-  const metric = modeValues(mode, s);
-  if (!metric || metric.values.every((v) => v === null)) {
-    return { mode, colors: Array(count).fill(null), bars: null, legend: null, empty: MODE_INFO[mode].empty };
-  }
-  // Lesion impact: the larger the loss of accuracy, the hotter (a gain maps to the cool end).
-  const shown = mode === 'lesion' ? metric.values.map((v) => (v === null ? null : -v)) : metric.values;
+  const metric = spec.metric(ctx);
+  if (!metric || metric.values.every((v) => v === null))
+    return { mode, colors: Array(count).fill(null), bars: null, legend: null, empty: spec.empty };
+  // An inverted metric (lesion impact): the larger the loss, the hotter (a gain maps to the cool end).
+  const shown = metric.invert ? metric.values.map((v) => (v === null ? null : -v)) : metric.values;
   const scaled = scaleValues(shown, metric.scale);
   const values = metric.values.filter((v): v is number => v !== null && Number.isFinite(v));
   return {
@@ -137,8 +72,8 @@ export function colorBlocks(mode: ColorMode, s: ColorSources): Coloring {
     legend: {
       kind: 'scale',
       label: metric.label,
-      min: mode === 'lesion' ? Math.max(...values) : scaled.min,
-      max: mode === 'lesion' ? Math.min(...values) : scaled.max,
+      min: metric.invert ? Math.max(...values) : scaled.min,
+      max: metric.invert ? Math.min(...values) : scaled.max,
       scale: metric.scale,
     },
     empty: null,

@@ -2,9 +2,9 @@
  * What the training race's charts and verdict read from the steps: trailing means for the curves, the end-of-run
  * training error, and whether the run shows the degradation problem. Pure functions (tested in Node).
  */
-import { VARIANTS, type Variant } from '../core/build/resnet';
-import type { StepMetrics } from '../lab/train';
-import { type RaceState, variantName } from '../store/raceSlice';
+import { VARIANT_SHORT, VARIANTS, type Variant } from '../core/build/resnet';
+import type { StepMetrics } from '../lab/train/trainer';
+import type { RaceState } from '../store/types';
 
 /** A trailing mean over `window` steps, sampled at ≤ `points` evenly spaced steps (the last step always kept). */
 export function smooth(
@@ -70,7 +70,7 @@ export function degradationVerdict(
       out.push({
         variant,
         shows: false,
-        text: `${variantName(variant)}: a network diverged (its loss is no longer finite), so there is no comparison; try a lower learning rate.`,
+        text: `${VARIANT_SHORT[variant]}: a network diverged (its loss is no longer finite), so there is no comparison; try a lower learning rate.`,
       });
       continue;
     }
@@ -84,8 +84,8 @@ export function degradationVerdict(
             ? `Plain: the deeper net trains worse — ${measured}. This is the degradation problem.`
             : `Plain: the deeper net is not behind in this run — ${measured}. Degradation does not show here (short runs and few images can hide it; He et al. trained for 64k steps).`
           : deeperWorse
-            ? `${variantName(variant)}: the deeper net is still behind — ${measured}. With skips it usually catches up given more steps.`
-            : `${variantName(variant)}: depth does not hurt with skips — ${measured}.`,
+            ? `${VARIANT_SHORT[variant]}: the deeper net is still behind — ${measured}. With skips it usually catches up given more steps.`
+            : `${VARIANT_SHORT[variant]}: depth does not hurt with skips — ${measured}.`,
     });
   }
   return out;

@@ -1,10 +1,23 @@
-import { CancelledError, type Progress } from '../lab/job';
-import type { LabMethod, LabParams, LabPartial, LabReply, LabRequest, LabResult } from './protocol';
+import { CancelledError, type ControlAction, type Progress } from '../lab/job';
+import type { JobPartials, LabMethod, LabParams, LabReply, LabRequest, LabResults } from './protocol';
 
 export interface CallOptions<P> {
   onProgress?: (progress: Progress<P>) => void;
   signal?: AbortSignal;
   transfer?: Transferable[];
+  /** Pause, resume and stop for a controllable method (protocol CONTROLLABLE): the client binds it to the call. */
+  control?: CallControl;
+}
+
+/** The page's side of a call's pause / resume / stop: `send` asks, `onState` hears what took effect. */
+export class CallControl {
+  /** Set by the client when the call starts. */
+  post: ((action: ControlAction) => void) | null = null;
+  onState: ((state: { paused: boolean; stopping: boolean }) => void) | null = null;
+
+  send(action: ControlAction): void {
+    this.post?.(action);
+  }
 }
 
 /** The page's handle on the lab worker: typed calls, progress callbacks, cancellation through AbortSignal. */
@@ -12,7 +25,12 @@ export class LabClient {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve(v: unknown): void; reject(e: Error): void; onProgress?: (p: Progress<never>) => void }
+    {
+      resolve(v: unknown): void;
+      reject(e: Error): void;
+      onProgress?: (p: Progress<never>) => void;
+      control?: CallControl;
+    }
   >();
 
   constructor(private readonly worker: Pick<Worker, 'postMessage' | 'addEventListener'>) {
@@ -27,10 +45,10 @@ export class LabClient {
   call<M extends LabMethod>(
     method: M,
     params: LabParams<M>,
-    options: CallOptions<LabPartial<M>> = {},
-  ): Promise<LabResult<M>> {
+    options: CallOptions<JobPartials[M]> = {},
+  ): Promise<LabResults[M]> {
     const id = this.nextId++;
-    return new Promise<LabResult<M>>((resolve, reject) => {
+    return new Promise<LabResults[M]>((resolve, reject) => {
       if (options.signal?.aborted) {
         reject(new CancelledError());
         return;
@@ -39,7 +57,9 @@ export class LabClient {
         resolve: resolve as (v: unknown) => void,
         reject,
         onProgress: options.onProgress as ((p: Progress<never>) => void) | undefined,
+        ...(options.control ? { control: options.control } : {}),
       });
+      if (options.control) options.control.post = (action) => this.post({ kind: 'control', id, action });
       options.signal?.addEventListener('abort', () => this.post({ kind: 'cancel', id }), { once: true });
       this.post({ kind: 'call', id, method, params }, options.transfer);
     });
@@ -56,7 +76,12 @@ export class LabClient {
       p.onProgress?.(reply.progress as Progress<never>);
       return;
     }
+    if (reply.kind === 'control') {
+      p.control?.onState?.({ paused: reply.paused, stopping: reply.stopping });
+      return;
+    }
     this.pending.delete(reply.id);
+    if (p.control) p.control.post = null;
     if (reply.kind === 'done') p.resolve(reply.value);
     else p.reject(reply.cancelled ? new CancelledError() : new Error(reply.message));
   }

@@ -1,4 +1,3 @@
-import type { BuildOptions } from '../core/build/resnet';
 import type { ProviderPreference } from '../core/catalog';
 import type { Lesion } from '../core/rewrite/gates';
 import type { LabelSetName } from '../data/imageSets';
@@ -6,23 +5,21 @@ import type { Preprocessing } from '../data/preprocess';
 import type { BenchmarkResult } from '../lab/benchmark';
 import type { EvaluateOptions, EvaluatePartial, EvaluateResult } from '../lab/evaluate';
 import type { GradientView } from '../lab/gradients';
+import type { InitComparison, InitRequest } from '../lab/init';
 import type { ModelInput } from '../lab/inputs';
-import type { Progress } from '../lab/job';
-import type {
-  InterpolationOptions,
-  InterpolationPartial,
-  InterpolationResult,
-  LandscapeOptions,
-  LandscapePartial,
-  LandscapeResult,
-} from '../lab/landscape';
+import type { ControlAction, Progress } from '../lab/job';
+import type { InterpolationOptions, InterpolationPartial, InterpolationResult } from '../lab/landscape/line';
+import type { LandscapeOptions, LandscapePartial, LandscapeResult } from '../lab/landscape/plane';
 import type { LesionEvaluation, LesionScore } from '../lab/lesion';
 import type { SweepRequest, SweepResult } from '../lab/lesionLab';
+import type { ImageTarget, PathRequest } from '../lab/modelLab';
 import type { PathStudy } from '../lab/paths';
 import type { Prediction } from '../lab/predict';
 import type { SignalResult } from '../lab/signal';
 import type { SweepPartial } from '../lab/sweeps';
-import type { EpochMetrics, RaceStep, StepMetrics, TrainSettings, TrainTiming } from '../lab/train';
+import type { RaceStep } from '../lab/train/loop';
+import type { RaceNet, RaceResult } from '../lab/train/race';
+import type { TrainSettings } from '../lab/train/schedule';
 
 /** Where the images of a set come from, as the page hands them to the lab worker (Blobs are not copied). */
 export type ImageSetSource =
@@ -43,54 +40,6 @@ export interface OpenedModel {
   /** The image input, or why the model takes no images Skipscope can feed. */
   input: ModelInput | null;
   inputError: string | null;
-}
-
-/** One built network's gradients at initialisation. */
-export interface InitComparison {
-  name: string;
-  variant: BuildOptions['variant'];
-  depth: number;
-  /** ‖∂L/∂W‖ of every weighted layer, input to output. */
-  layers: number[];
-  input: number;
-  loss: number;
-  target: number;
-  provider: string;
-  /** How BatchNorm normalised: as built (identity) or with a batch's statistics (and how many images). */
-  batchNorm: { kind: 'identity' } | { kind: 'batch'; images: number };
-}
-
-/** One network of a training race: built by the variants builder (CIFAR recipe) from these options. */
-export interface RaceNet {
-  id: string;
-  build: Omit<BuildOptions, 'dataset' | 'classes' | 'inputSize'>;
-}
-
-/** One network's run in a finished (or stopped) race. */
-export interface RaceRunResult {
-  id: string;
-  name: string;
-  variant: BuildOptions['variant'];
-  depth: number;
-  width: number;
-  params: number;
-  /** Every step's metrics, in order. */
-  steps: StepMetrics[];
-  epochs: EpochMetrics[];
-  timing: TrainTiming;
-}
-
-export interface RaceResult {
-  race: string;
-  nets: RaceRunResult[];
-  settings: TrainSettings;
-  /** Images trained on, and the set's title. */
-  images: number;
-  data: string;
-  /** True when the user stopped the race before its last step (what was trained is kept). */
-  stopped: boolean;
-  /** Wall time of the race in the worker, ms (pauses included). */
-  ms: number;
 }
 
 /** The lab worker's methods: params in, result out; long ones report progress (their partial type). */
@@ -125,59 +74,26 @@ export interface LabMethods {
    * split, weight-gradient norms and a saliency map. The loss is taken against `target` when given, else the
    * image's label when `useLabel` (the set's classes are the model's), else the model's top-1.
    */
-  gradients(p: {
-    model: string;
-    set: string;
-    index: number;
-    preprocessing: Preprocessing;
-    target: number | null;
-    useLabel: boolean;
-  }): GradientView;
+  gradients(p: ImageTarget & { model: string; set: string }): GradientView;
   /** The path-length study of one image: Binomial(n, ½), exact per-length sums and sampled paths. */
-  pathStudy(p: {
-    model: string;
-    set: string;
-    index: number;
-    preprocessing: Preprocessing;
-    target: number | null;
-    useLabel: boolean;
-    samples: number;
-    exact: boolean;
-    seed: number;
-  }): PathStudy & { target: number; name: string };
+  pathStudy(p: PathRequest & { model: string; set: string }): PathStudy & { target: number; name: string };
   /**
    * Networks from the variants builder at initialisation, one image through each: per weighted layer
    * ‖∂L/∂W‖, and ‖∂L/∂image‖ (the image as the CIFAR-style nets take it, 32 × 32, with `preprocessing`).
    */
-  compareAtInit(p: {
-    variants: BuildOptions[];
-    set: string;
-    index: number;
-    preprocessing: Preprocessing;
-    /**
-     * 'identity' (default): BatchNorm as built (γ = 1, β = 0, μ = 0, σ² = 1). 'batch': its running statistics set
-     * to the batch statistics of the set's first images (up to 32), as a first training step would normalise.
-     */
-    batchNorm?: 'identity' | 'batch';
-  }): InitComparison[];
+  compareAtInit(p: InitRequest & { set: string }): InitComparison[];
   /**
    * The forward signal of the open model on the first `count` images of a set: ‖F(x)‖/‖shortcut(x)‖ per block,
    * activation norms by depth, cosines between early and late features and between different images.
    */
   signal(p: { model: string; set: string; preprocessing: Preprocessing; count: number }): SignalResult;
   /**
-   * The training race: two to four networks from the variants builder trained side by side on the same batches
-   * of a labelled set (SGD, BatchNorm in training mode). Progress partials carry every network's metrics at the
-   * step just taken. The trained networks stay in the worker under `race` for trainExport.
+   * The training race: RACE_NETS networks from the variants builder trained side by side on the same batches of
+   * a labelled set (SGD, BatchNorm in training mode). Progress partials carry every network's metrics at the step
+   * just taken. Pausable and stoppable (LabClient.control). The trained networks stay in the worker under `race`
+   * for trainExport.
    */
-  trainRace(p: {
-    race: string;
-    nets: RaceNet[];
-    set: string;
-    settings: Omit<TrainSettings, 'preprocessing'> & { preprocessing: Preprocessing };
-  }): RaceResult;
-  /** Pauses or resumes a running race between steps, or stops it there (keeping what was trained). */
-  trainControl(p: { race: string; action: 'pause' | 'resume' | 'stop' }): { paused: boolean; stopping: boolean };
+  trainRace(p: { race: string; nets: RaceNet[]; set: string; settings: TrainSettings }): RaceResult;
   /** A finished race's network as an inference-form ONNX file (BatchNorm reads the running statistics). */
   trainExport(p: { race: string; net: string }): { bytes: Uint8Array; name: string };
   /**
@@ -217,11 +133,23 @@ export interface LabPartials {
 }
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 
+/** The methods whose jobs pause, resume and stop (keeping what they did) besides cancelling. */
+export const CONTROLLABLE = ['trainRace'] as const satisfies readonly LabMethod[];
+export type ControllableMethod = (typeof CONTROLLABLE)[number];
+
+/** Every method's result, by method: what the result cache holds under a job's key. */
+export type LabResults = { [M in LabMethod]: LabResult<M> };
+/** Every method's progress partial, by method: what the store's job table holds. */
+export type JobPartials = { [M in LabMethod]: LabPartial<M> };
+
 export type LabRequest =
   | { kind: 'call'; id: number; method: LabMethod; params: unknown }
-  | { kind: 'cancel'; id: number };
+  | { kind: 'cancel'; id: number }
+  | { kind: 'control'; id: number; action: ControlAction };
 
 export type LabReply =
   | { kind: 'progress'; id: number; progress: Progress }
+  /** A control action took effect (or the call is not running any more: both false). */
+  | { kind: 'control'; id: number; paused: boolean; stopping: boolean }
   | { kind: 'done'; id: number; value: unknown }
   | { kind: 'failed'; id: number; message: string; cancelled: boolean };

@@ -22,11 +22,20 @@ export type Variant = 'resnet' | 'preact' | 'plain';
 export type Dataset = 'cifar' | 'imagenet';
 
 export const VARIANTS: readonly Variant[] = ['resnet', 'preact', 'plain'];
+/** The variants as pickers and explanations name them. */
 export const VARIANT_NAMES: Record<Variant, string> = {
   resnet: 'ResNet (post-activation)',
   preact: 'pre-activation ResNet',
   plain: 'plain (no skips)',
 };
+
+/** The variants as charts, tables and verdicts name a network ("ResNet-56"): the one short name of each. */
+export const VARIANT_SHORT: Record<Variant, string> = { plain: 'plain', resnet: 'ResNet', preact: 'PreAct-ResNet' };
+
+/** "ResNet-56", "plain-20 (width 8)": a built network as charts and tables name it. */
+export function netName(build: { variant: Variant; depth: number; width?: number }): string {
+  return `${VARIANT_SHORT[build.variant]}-${build.depth}${build.width && build.width !== 16 ? ` (width ${build.width})` : ''}`;
+}
 
 /** ImageNet depths: blocks per stage, and whether the blocks are bottlenecks. */
 export const IMAGENET_DEPTHS: Record<number, { stages: number[]; bottleneck: boolean }> = {

@@ -1,0 +1,179 @@
+/**
+ * The training race as the app and `skipscope` run it: networks from the variants builder (CIFAR recipe) trained
+ * side by side on the same batches of a CIFAR-10-labelled set, and the trained networks kept for export.
+ */
+import { type BuildOptions, buildResNet, netName } from '../../core/build/resnet';
+import { encodeModel } from '../../core/onnx/encode';
+import type { Model } from '../../core/onnx/model';
+import type { ImageSet } from '../../data/imageSets';
+import type { JobContext } from '../job';
+import type { Runtime } from '../runtime';
+import { type RaceStep, trainRace } from './loop';
+import type { TrainSettings } from './schedule';
+import type { EpochMetrics, StepMetrics, TrainTiming } from './trainer';
+
+/** How many networks a race takes: the form, the store, the lab and the CLI all read this. */
+export const RACE_NETS = { min: 2, max: 4 } as const;
+
+/** One network of a training race: built by the variants builder (CIFAR recipe) from these options. */
+export interface RaceNet {
+  id: string;
+  build: Omit<BuildOptions, 'dataset' | 'classes' | 'inputSize'>;
+}
+
+/** One network's run in a finished (or stopped) race. */
+export interface RaceRunResult {
+  id: string;
+  /** The builder's name, e.g. "resnet56-cifar-w16-s0". */
+  name: string;
+  /** As charts and tables name it, e.g. "ResNet-56". */
+  title: string;
+  variant: BuildOptions['variant'];
+  depth: number;
+  width: number;
+  params: number;
+  /** Every step's metrics, in order. */
+  steps: StepMetrics[];
+  epochs: EpochMetrics[];
+  timing: TrainTiming;
+}
+
+export interface RaceResult {
+  race: string;
+  nets: RaceRunResult[];
+  settings: TrainSettings;
+  /** Images trained on, and the set's title. */
+  images: number;
+  data: string;
+  /** True when the user stopped the race before its last step (what was trained is kept). */
+  stopped: boolean;
+  /** Wall time of the race, ms (pauses included). */
+  ms: number;
+}
+
+/** Ready-made races: the degradation experiment at lecture scale, and a one-minute demonstration. */
+/** A ready-made race: its networks and the settings it changes from RACE_BASE. */
+export interface RacePreset {
+  name: string;
+  nets: RaceNet['build'][];
+  settings: Partial<Omit<TrainSettings, 'preprocessing'>>;
+}
+
+export const RACE_PRESETS: RacePreset[] = [
+  {
+    name: 'Degradation: plain-20, plain-56, ResNet-20, ResNet-56',
+    nets: [
+      { variant: 'plain', depth: 20, width: 16, seed: 0 },
+      { variant: 'plain', depth: 56, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 20, width: 16, seed: 0 },
+      { variant: 'resnet', depth: 56, width: 16, seed: 0 },
+    ],
+    // Measured on onnxruntime-node (README): plain-56 ends at 88.5 % training error against plain-20's 70.7 %;
+    // ResNet-56 at 76.2 % (ResNet-20 63.7 %), 189 steps.
+    settings: { epochs: 3, batch: 32, limit: 2000, lr: 0.05 },
+  },
+  {
+    name: 'Quick look: plain-8 vs plain-32 vs ResNet-32, width 8',
+    nets: [
+      { variant: 'plain', depth: 8, width: 8, seed: 0 },
+      { variant: 'plain', depth: 32, width: 8, seed: 0 },
+      { variant: 'resnet', depth: 32, width: 8, seed: 0 },
+    ],
+    settings: { epochs: 2, batch: 32, limit: 640, lr: 0.05 },
+  },
+];
+
+/** The race settings every preset starts from. */
+export const RACE_BASE: Omit<TrainSettings, 'preprocessing'> = {
+  epochs: 3,
+  batch: 32,
+  lr: 0.05,
+  schedule: { kind: 'cosine' },
+  seed: 0,
+  augment: true,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  normMomentum: 0.1,
+  limit: 2000,
+};
+
+/** Checks a race's networks: their count (RACE_NETS) and distinct ids; one line when they do not fit. */
+export function checkRaceNets(nets: readonly RaceNet[]): void {
+  if (nets.length < RACE_NETS.min || nets.length > RACE_NETS.max)
+    throw new Error(`a race takes ${RACE_NETS.min} to ${RACE_NETS.max} networks, got ${nets.length}`);
+  if (new Set(nets.map((n) => n.id)).size !== nets.length) throw new Error('the networks of a race need distinct ids');
+}
+
+/** The trained networks of a race, in inference form, for export. */
+export interface TrainedNets {
+  race: string;
+  nets: Map<string, { model: Model; name: string; steps: number }>;
+}
+
+/**
+ * Runs a race: builds each network, trains them on the same batches (pause and stop through the job's control),
+ * and returns the result with the trained networks.
+ */
+export async function runRace(
+  runtime: Runtime,
+  request: { race: string; nets: readonly RaceNet[]; settings: TrainSettings },
+  images: ImageSet,
+  job: JobContext<RaceStep>,
+): Promise<{ result: RaceResult; trained: TrainedNets }> {
+  checkRaceNets(request.nets);
+  if (images.labelSet !== 'cifar10')
+    throw new Error(
+      `${images.title}: the race trains CIFAR-10 networks, so it needs images labelled with CIFAR-10 classes`,
+    );
+  const built = request.nets.map((n) => buildResNet({ ...n.build, dataset: 'cifar' }));
+  const started = performance.now();
+  const results = await trainRace(
+    runtime,
+    request.nets.map((n, k) => ({ id: n.id, model: built[k]!.model })),
+    images,
+    request.settings,
+    job,
+  );
+  const first = results.get(request.nets[0]!.id)!;
+  const result: RaceResult = {
+    race: request.race,
+    nets: request.nets.map((n, k) => {
+      const r = results.get(n.id)!;
+      const a = built[k]!.architecture;
+      return {
+        id: n.id,
+        name: a.name,
+        title: netName(n.build),
+        variant: a.variant,
+        depth: a.depth,
+        width: n.build.width ?? 16,
+        params: a.params,
+        steps: r.steps,
+        epochs: r.epochs,
+        timing: r.timing,
+      };
+    }),
+    settings: first.settings,
+    images: first.images,
+    data: images.title,
+    stopped: first.stopped,
+    ms: performance.now() - started,
+  };
+  const trained: TrainedNets = {
+    race: request.race,
+    nets: new Map(
+      request.nets.map((n, k) => {
+        const r = results.get(n.id)!;
+        return [n.id, { model: r.model, name: built[k]!.architecture.name, steps: r.steps.length }];
+      }),
+    ),
+  };
+  return { result, trained };
+}
+
+/** A trained network as an inference-form ONNX file and its file name. */
+export function trainedFile(trained: TrainedNets | undefined, net: string): { bytes: Uint8Array; name: string } {
+  const found = trained?.nets.get(net);
+  if (!found) throw new Error('that network is not in a finished race (train it again)');
+  return { bytes: encodeModel(found.model), name: `${found.name}-trained-${found.steps}steps.onnx` };
+}

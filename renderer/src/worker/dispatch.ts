@@ -1,0 +1,56 @@
+import { errorLine } from '../core/text';
+import { isCancelled, JobControl, trackProgress } from '../lab/job';
+import type { LabHandlers } from './handlers';
+import { CONTROLLABLE, type LabMethod, type LabReply, type LabRequest } from './protocol';
+
+/**
+ * The lab worker's message loop, free of the Worker itself (labWorker.ts posts and receives; tests drive it in
+ * Node): each call runs as a job with progress, cancel, and — for the controllable methods — pause, resume and
+ * stop. Replies go out through `post`.
+ */
+export function createDispatcher(
+  handlers: LabHandlers,
+  post: (reply: LabReply, transfer?: Transferable[]) => void,
+): (request: LabRequest) => Promise<void> {
+  const running = new Map<number, { abort: AbortController; control: JobControl | null }>();
+  return async (request) => {
+    if (request.kind === 'cancel') {
+      running.get(request.id)?.abort.abort();
+      return;
+    }
+    if (request.kind === 'control') {
+      const control = running.get(request.id)?.control;
+      const state = control ? control.apply(request.action) : { paused: false, stopping: false };
+      post({ kind: 'control', id: request.id, ...state });
+      return;
+    }
+    const { id, method, params } = request;
+    const abort = new AbortController();
+    const control = (CONTROLLABLE as readonly LabMethod[]).includes(method) ? new JobControl() : null;
+    running.set(id, { abort, control });
+    const job = trackProgress(
+      abort.signal,
+      (progress) => post({ kind: 'progress', id, progress }),
+      undefined,
+      control ?? undefined,
+    );
+    try {
+      const handler = handlers[method] as (p: unknown, j: typeof job) => Promise<unknown>;
+      const value = await handler(params, job);
+      post({ kind: 'done', id, value }, transferables(value));
+    } catch (error) {
+      post({ kind: 'failed', id, message: errorLine(error), cancelled: isCancelled(error) });
+    } finally {
+      running.delete(id);
+    }
+  };
+}
+
+/** Large typed arrays in a result move to the page instead of being copied. */
+function transferables(value: unknown): Transferable[] {
+  if (!value || typeof value !== 'object') return [];
+  const out: Transferable[] = [];
+  for (const v of Object.values(value))
+    if (ArrayBuffer.isView(v) && v.byteLength > 4096) out.push(v.buffer as ArrayBuffer);
+  return [...new Set(out)];
+}
