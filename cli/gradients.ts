@@ -150,7 +150,7 @@ export async function paths(options: PathsOptions, out: (s: string) => void): Pr
         image.tensor,
         target,
         { samples: options.samples, exact: options.exact, seed: options.seed },
-        job as never,
+        job,
       ),
     );
     const report: PathsJson = {

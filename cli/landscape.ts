@@ -9,7 +9,6 @@ import { loadImage } from '../renderer/src/lab/inputs';
 import { interpolationCsv, landscapeCsv } from '../renderer/src/lab/landscape/csv';
 import { type InterpolationResult, interpolationStudy } from '../renderer/src/lab/landscape/line';
 import { type LandscapeResult, landscapeStudy } from '../renderer/src/lab/landscape/plane';
-import { readModelFile, writeFileAtomic } from './files';
 import {
   type Args,
   batch,
@@ -24,6 +23,7 @@ import {
   UsageError,
   workOptions,
 } from './args';
+import { readModelFile, writeFileAtomic } from './files';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
@@ -197,7 +197,7 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
         work.input,
         set,
         { ...sample, points: options.points, from: options.from, to: options.to },
-        job as never,
+        job,
       ),
     );
     if (options.csv)
@@ -227,7 +227,7 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
         work.input,
         set,
         { ...sample, grid: options.grid, range: options.range, seed: options.seed },
-        job as never,
+        job,
       ),
     );
     if (options.csv)

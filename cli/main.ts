@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/resnet';
 import { ModelError } from '../renderer/src/core/onnx/model';
-import { formatInspect, type InspectJson, toInspectJson } from '../renderer/src/core/report';
+import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { analyzeModel } from '../renderer/src/core/summary';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import {
@@ -54,25 +54,7 @@ const INSPECT = defineCommand({
 async function inspect({ positional: path, values }: Args<typeof INSPECT.options>, out: (s: string) => void) {
   const { bytes, resolveExternal } = readModelFile(path);
   const report = toInspectJson(basename(path), analyzeModel(bytes, basename(path), resolveExternal));
-  out(values.json ? JSON.stringify(cliInspectJson(report), null, 2) : formatInspect(report));
-}
-
-/** `skipscope inspect --json` (schema "skipscope.inspect/2"): the app's structure report, blocks and stages from 1. */
-export type CliInspectJson = Omit<InspectJson, 'schema'> & { schema: 'skipscope.inspect/2' };
-
-/** Blocks and stages count from 1 in every output of the CLI (the app's report counts from 0). */
-function cliInspectJson(report: InspectJson): CliInspectJson {
-  return {
-    ...report,
-    schema: 'skipscope.inspect/2',
-    stages: report.stages.map((s) => ({
-      ...s,
-      index: s.index + 1,
-      firstBlock: s.firstBlock + 1,
-      lastBlock: s.lastBlock + 1,
-    })),
-    blocks: report.blocks.map((b) => ({ ...b, index: b.index + 1, stage: b.stage + 1 })),
-  };
+  out(values.json ? JSON.stringify(report, null, 2) : formatInspect(report));
 }
 
 const PREDICT = defineCommand({

@@ -91,7 +91,7 @@ export async function signal(options: SignalOptions, out: (s: string) => void): 
       work.input,
       work.source.set,
       { count: options.count, preprocessing: work.preprocessing },
-      job as never,
+      job,
     ),
   );
   const plusOne = (x: number | null) => (x === null ? null : x + 1);

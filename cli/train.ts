@@ -5,7 +5,7 @@ import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { presetFor } from '../renderer/src/data/preprocess';
 import { trainModel } from '../renderer/src/lab/train/loop';
-import { DEFAULT_TRAIN, type Schedule, type TrainSettings } from '../renderer/src/lab/train/schedule';
+import { DEFAULT_TRAIN, type Schedule, settingsText, type TrainSettings } from '../renderer/src/lab/train/schedule';
 import type { EpochMetrics, StepMetrics, TrainTiming } from '../renderer/src/lab/train/trainer';
 import {
   type Args,
@@ -215,7 +215,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
           `  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train error ${(100 * e.trainError).toFixed(1)} % (${(e.ms / 1000).toFixed(1)} s)`,
       ),
       `  ${t.imagesPerSecond.toFixed(0)} images/s (${t.stepsPerSecond.toFixed(2)} steps/s; ${((100 * t.runMs) / t.totalMs).toFixed(0)} % in the runtime), last epoch loss ${last.loss.toFixed(4)}`,
-      `  SGD lr ${settings.lr} (${settings.schedule.kind}), momentum ${settings.momentum}, weight decay ${settings.weightDecay}, augmentation ${settings.augment ? 'flip + crop' : 'none'}, seed ${settings.seed}`,
+      `  ${settingsText(result.settings, { images: used, data: set.title })}`,
       `  ${(bytes.byteLength / 1e6).toFixed(2)} MB written, sha256 ${log.model.sha256.slice(0, 16)}…`,
     ].join('\n'),
   );

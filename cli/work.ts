@@ -112,7 +112,7 @@ function openData(options: WorkOptions, labels: LabelSet | null, command: string
 }
 
 /** Runs long work with a progress bar on stderr; Ctrl+C cancels it between batches. */
-export async function withProgress<T>(label: string, run: (job: JobContext<never>) => Promise<T>): Promise<T> {
+export async function withProgress<T, P = never>(label: string, run: (job: JobContext<P>) => Promise<T>): Promise<T> {
   const bar = stderrProgress(label);
   const controller = new AbortController();
   const stop = () => controller.abort();

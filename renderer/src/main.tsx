@@ -6,7 +6,7 @@ import { sceneBridge } from './scene/bridge';
 import { createAssets } from './store/assets';
 import { createAppStore, StoreContext } from './store/store';
 import { App } from './ui/App';
-import { exportReport } from './ui/exportReport';
+import { exportReport } from './ui/common/exportReport';
 import { ortBase, startLabWorker } from './worker/client';
 import type { LabResults } from './worker/protocol';
 import './ui/styles.css';

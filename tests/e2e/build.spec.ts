@@ -20,7 +20,7 @@ test('variants builder: build a plain and a residual net, open them, compare pla
   await panel.getByTestId('build-open').click();
   await expect(page.locator('.subtitle')).toContainText('ResNet-32', { timeout: 60_000 });
   await expect(page.getByTestId('scene')).toHaveAttribute('data-blocks', '15');
-  await expectSceneDrawn(page);
+  await expectSceneDrawn(page, `${architecture({ variant: 'resnet', depth: 32 }).name}.onnx`);
 
   // The plain net with the same layers: no residual blocks by Skipscope's own detector.
   await panel.getByTestId('build-variant').selectOption('plain');

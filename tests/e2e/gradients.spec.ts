@@ -80,6 +80,20 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   expect(rows).toHaveLength(refBlocks.length);
   for (const [i, row] of rows.entries())
     expect(Math.abs(Number(row.split(',')[2]) - refBlocks[i]!) / refBlocks[i]!).toBeLessThan(1e-4);
+
+  // Closing the Gradients panel unmounts it; the blocks keep its colours (they come from the cached result).
+  const loss = await result.getAttribute('data-loss');
+  await page.getByTestId('gradient-panel-toggle').click();
+  await expect(page.getByTestId('gradient-panel')).toHaveAttribute('data-open', 'no');
+  await expect(page.getByTestId('grad-result')).toHaveCount(0);
+  await expect(page.getByTestId('color-legend')).toContainText('via skip‖ ÷');
+  await page.getByTestId('color-mode').selectOption('gradient');
+  await expect(page.getByTestId('color-legend')).toContainText('‖∂L/∂ block output‖');
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-overlay', 'on');
+  await expectSceneDrawn(page);
+  // Opened again, it shows the same result at once (from the cache, nothing recomputed).
+  await page.getByTestId('gradient-panel-toggle').click();
+  await expect(page.getByTestId('grad-result')).toHaveAttribute('data-loss', loss!);
 });
 
 test('paths: exact per-length sums equal the CLI, sampled paths with progress, a path lit in 3D', async ({ page }) => {

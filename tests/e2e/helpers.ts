@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { ROOT } from '../helpers/files';
 
@@ -66,12 +66,32 @@ export async function expectReference(page: Page, reference: { logits: Float32Ar
 }
 
 /**
- * Waits until the scene reports a frame with blocks drawn, then checks the pixels: a canvas that stayed blank
- * (or one flat colour) fails. Returns the standard deviation of the canvas's grey levels.
+ * The 3D view's canvas once it has drawn `model` (the open model's name, as the model list shows it; left out: the
+ * model open now). The scene remounts with a new canvas whenever a model opens, so this is one locator that every
+ * use resolves again, never a handle: it matches only while the app is ready, `model` is the model list's active
+ * entry and the scene says it has drawn. The app marks the new entry active and leaves 'ready' (unmounting the old
+ * scene) in one store update, so these three hold together only for the scene mounted for `model`.
  */
-export async function expectSceneDrawn(page: Page): Promise<number> {
-  await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');
-  const png = await page.getByTestId('scene').locator('canvas').screenshot();
+export function sceneCanvas(page: Page, model?: string): Locator {
+  let app = page.locator('[data-testid="app"][data-state="ready"]');
+  if (model !== undefined) {
+    const escaped = model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const exact = new RegExp(`^${escaped}$`);
+    app = app.filter({
+      has: page.locator('[data-testid="model-item"].active .model-name').filter({ hasText: exact }),
+    });
+  }
+  return app.locator('[data-testid="scene"][data-drawn="true"] canvas');
+}
+
+/**
+ * Waits until the scene has drawn a frame of `model` (see sceneCanvas), then checks the pixels: a canvas that
+ * stayed blank (or one flat colour) fails. Returns the standard deviation of the canvas's grey levels.
+ */
+export async function expectSceneDrawn(page: Page, model?: string): Promise<number> {
+  const canvas = sceneCanvas(page, model);
+  await expect(canvas).toBeVisible();
+  const png = await canvas.screenshot();
   const stats = await sharp(png).greyscale().stats();
   const deviation = stats.channels[0]!.stdev;
   expect(deviation, 'the 3D view is blank').toBeGreaterThan(8);

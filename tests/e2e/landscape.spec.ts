@@ -36,8 +36,8 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   await expect(view).toHaveAttribute('data-done', 'yes', { timeout: 180_000 });
   // The whole grid is drawn (a 5 × 5 lattice) and the surface covers a good part of the canvas.
   await expect(page.getByTestId('landscape-surface')).toHaveAttribute('data-lattice', '5');
-  await page.waitForTimeout(500);
-  expect(await drawnShare(page, 'landscape-surface')).toBeGreaterThan(0.08);
+  // Polled, not read after a pause: the canvas draws its next frame when the browser gets to it.
+  await expect.poll(() => drawnShare(page, 'landscape-surface')).toBeGreaterThan(0.08);
   // The centre is the pretrained model: a low loss on CIFAR-10 test images (≈ 0.3), far below the edges.
   const centre = Number(await view.getAttribute('data-centre'));
   expect(centre).toBeGreaterThan(0);
@@ -77,8 +77,7 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   await expect(view).toHaveAttribute('data-done', 'yes', { timeout: 240_000 });
   await page.getByTestId('landscape-compare').selectOption({ index: 1 });
   await expect(page.getByTestId('landscape-surface-compare')).toHaveAttribute('data-lattice', '5');
-  await page.waitForTimeout(500);
-  expect(await drawnShare(page, 'landscape-surface-compare')).toBeGreaterThan(0.05);
+  await expect.poll(() => drawnShare(page, 'landscape-surface-compare')).toBeGreaterThan(0.05);
   await view.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/landscape.png' });
 

@@ -41,13 +41,13 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await expect.poll(async () => Number(await view.getAttribute('data-steps')), { timeout: 120_000 }).toBeGreaterThan(2);
   await expect(page.getByTestId('race-loss').locator('polyline').first()).toBeVisible();
 
-  // Pause: the step count holds still; resume: it moves again.
+  // Pause: the worker says when its loop waits between two steps (held); from then on the count cannot move, and
+  // every step before the pause is drawn. Resume: it moves again.
   await page.getByTestId('race-pause').click();
   await expect(page.getByTestId('race-controls')).toHaveAttribute('data-paused', 'yes');
-  await page.waitForTimeout(1500);
+  await expect(page.getByTestId('race-controls')).toHaveAttribute('data-held', 'yes', { timeout: 60_000 });
+  await expect(page.getByTestId('race-controls')).toContainText('paused between steps');
   const held = Number(await view.getAttribute('data-steps'));
-  await page.waitForTimeout(2000);
-  expect(Number(await view.getAttribute('data-steps'))).toBe(held);
   expect(held).toBeLessThan(20);
   await page.getByTestId('race-resume').click();
   await expect(view).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
@@ -66,7 +66,8 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await page.getByTestId('race-workspace').evaluate((el) => {
     el.scrollTop = el.scrollHeight;
   });
-  await page.waitForTimeout(300);
+  // One frame for the scrolled view to paint.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   await page.screenshot({ path: 'test-results/race.png' });
 
   // Save .onnx downloads the inference-form model.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CliInspectJson as InspectJson } from '../../cli/main';
+import type { InspectJson } from '../../renderer/src/core/report';
 import { skipscope } from '../helpers/cli';
 
 describe('skipscope CLI', () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,11 +20,69 @@ import {
 } from '../../renderer/src/lab/sweeps';
 import { bundledModel, ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
-import { CIFAR, correctCount, referencePredictions } from '../helpers/reference';
+import { CIFAR, CIFAR_COUNT, CIFAR_LABELS, correctCount, referencePredictions } from '../helpers/reference';
+
+const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
 const work = mkdtempSync(join(tmpdir(), 'skipscope-lesion-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const set = cifarImageSet({ id: 'cifar10-test-first932', title: 'CIFAR-10', bytes: CIFAR });
+
+const RECORD = 3073;
+
+/**
+ * Every `step`-th image of the 932 (the engine's set and the reference's share these indices). ResNet-56's
+ * single-block test runs on every 4th image (233: three full engine batches of 64 and a partial one) because its
+ * cost is 27 physically lesioned copies run on every image plus the engine's own sweep: 89 s for all 932 images
+ * on an idle 2-core machine, past the 120 s test timeout once the machine is shared. A sample, rather than a time
+ * budget measured at run time, keeps the work fixed, so the test's outcome does not depend on the machine's
+ * load, and keeps what it proves: on every block, image for image, the engine's prediction is the physically
+ * lesioned model's. ResNet-20 still covers all 932 images, and so do the other lesion tests below.
+ */
+function sampleIndices(step: number): number[] {
+  return Array.from({ length: Math.ceil(CIFAR_COUNT / step) }, (_, k) => k * step);
+}
+function sampleSet(indices: number[]) {
+  const bytes = new Uint8Array(indices.length * RECORD);
+  for (const [k, i] of indices.entries()) bytes.set(CIFAR.subarray(i * RECORD, (i + 1) * RECORD), k * RECORD);
+  return cifarImageSet({ id: `cifar10-test-first932-sample${indices.length}`, title: 'CIFAR-10 sample', bytes });
+}
+
+/** How many of the predictions for the images `indices` are their true CIFAR labels. */
+function correctOn(predictions: Int32Array, indices: number[]): number {
+  return indices.filter((i, k) => predictions[k] === CIFAR_LABELS[i]).length;
+}
+
+/**
+ * referencePredictions (tests/helpers/reference.ts) on the images `indices` only: the same reading of the CIFAR
+ * binary and normalisation, no Skipscope code, a plain onnxruntime-node session.
+ */
+async function referenceOn(model: Uint8Array | string, indices: number[]): Promise<Int32Array> {
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const session = await ortNode.InferenceSession.create(model as Uint8Array);
+  const predictions = new Int32Array(indices.length);
+  for (let start = 0; start < indices.length; start += 100) {
+    const n = Math.min(100, indices.length - start);
+    const x = new Float32Array(n * 3072);
+    for (let k = 0; k < n; k++) {
+      const record = indices[start + k]! * RECORD;
+      for (let c = 0; c < 3; c++)
+        for (let p = 0; p < 1024; p++)
+          x[k * 3072 + c * 1024 + p] = (CIFAR[record + 1 + c * 1024 + p]! / 255 - mean[c]!) / std[c]!;
+    }
+    const out = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
+    const logits = out[session.outputNames[0]!]!.data as Float32Array;
+    for (let k = 0; k < n; k++) {
+      let best = 0;
+      for (let j = 1; j < 10; j++) if (logits[k * 10 + j]! > logits[k * 10 + best]!) best = j;
+      predictions[start + k] = best;
+    }
+  }
+  await session.release();
+  return predictions;
+}
+
 const PREP = {
   scale: 1 / 255,
   mean: [0.485, 0.456, 0.406] as [number, number, number],
@@ -31,7 +90,7 @@ const PREP = {
   resize: null,
 };
 
-function engineFor(name: string, float16 = true) {
+function engineFor(name: string, float16 = true, images = set) {
   const bytes = bundledModel(name);
   const a = analyzeModel(bytes, `${name}.onnx`);
   const engine = LesionEngine.create(
@@ -39,7 +98,7 @@ function engineFor(name: string, float16 = true) {
     a.model,
     a.topology,
     describeInput(a.model, a.topology),
-    set,
+    images,
     {
       preprocessing: PREP,
       batchSize: 64,
@@ -49,8 +108,15 @@ function engineFor(name: string, float16 = true) {
   return { engine, topology: a.topology };
 }
 
-/** Physically lesioned copies made by tests/fixtures/lesion_reference.py, run by plain onnxruntime-node. */
-async function reference(name: string, lesions: { drop?: number[]; swap?: number[][] }[]): Promise<Int32Array[]> {
+/**
+ * Physically lesioned copies made by tests/fixtures/lesion_reference.py, run by plain onnxruntime-node on all 932
+ * images, or on the images `indices` only.
+ */
+async function reference(
+  name: string,
+  lesions: { drop?: number[]; swap?: number[][] }[],
+  indices?: number[],
+): Promise<Int32Array[]> {
   const dir = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
   const spec = join(work, `${name}.json`);
   writeFileSync(spec, JSON.stringify(lesions));
@@ -60,26 +126,42 @@ async function reference(name: string, lesions: { drop?: number[]; swap?: number
     spec,
   ]);
   const out: Int32Array[] = [];
-  for (let i = 0; i < lesions.length; i++) out.push(await referencePredictions(join(dir, `${i}.onnx`)));
+  for (let i = 0; i < lesions.length; i++) {
+    const file = join(dir, `${i}.onnx`);
+    out.push(indices ? await referenceOn(file, indices) : await referencePredictions(file));
+  }
   return out;
 }
 
 describe.skipIf(!hasTorch())(
   `lesion engine vs physically lesioned models${hasTorch() ? '' : ` (skipped: ${NO_TORCH})`}`,
   () => {
-    for (const name of ['resnet20', 'resnet56']) {
-      it(`${name}: every single-block lesion, prediction for prediction, on the 932 images`, async () => {
-        const { engine, topology } = engineFor(name);
+    // ResNet-56 on every 4th image: see sampleIndices.
+    for (const [name, step] of [
+      ['resnet20', 1],
+      ['resnet56', 4],
+    ] as const) {
+      const indices = sampleIndices(step);
+      const images = step === 1 ? 'the 932 images' : `every ${step}th of the 932 images (${indices.length})`;
+      it(`${name}: every single-block lesion, prediction for prediction, on ${images}`, async () => {
+        const { engine, topology } = engineFor(name, true, step === 1 ? set : sampleSet(indices));
         const sweep = await singleSweep(engine, topology, { remove: 'branch' }, quietJob());
         const expected = await reference(
           name,
           topology.blocks.map((b) => ({ drop: [b.index] })),
+          step === 1 ? undefined : indices,
         );
-        for (const b of topology.blocks)
+        for (const b of topology.blocks) {
+          expect(sweep.predictions[b.index], `block ${b.index + 1}`).toHaveLength(indices.length);
           expect(Array.from(sweep.predictions[b.index]!), `block ${b.index + 1}`).toEqual(
             Array.from(expected[b.index]!),
           );
-        expect(sweep.intact.successes).toBe(correctCount(await referencePredictions(bundledModel(name))));
+        }
+        const intact =
+          step === 1
+            ? correctCount(await referencePredictions(bundledModel(name)))
+            : correctOn(await referenceOn(bundledModel(name), indices), indices);
+        expect(sweep.intact.successes).toBe(intact);
         expect(sweep.cacheBytes).toBeGreaterThan(0);
         await engine.release();
       });

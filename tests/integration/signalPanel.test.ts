@@ -3,8 +3,8 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { modeValues } from '../../renderer/src/store/colorModes';
 import { StoreContext } from '../../renderer/src/store/store';
-import { colorContext } from '../../renderer/src/ui/colorModes';
-import { SignalPanel } from '../../renderer/src/ui/SignalPanel';
+import { colorContext } from '../../renderer/src/ui/network/colorModes';
+import { SignalPanel } from '../../renderer/src/ui/panels/SignalPanel';
 import { createTestApp } from '../helpers/storeHarness';
 
 /**

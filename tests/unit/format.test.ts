@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../../renderer/src/ui/format';
+import { formatDuration } from '../../renderer/src/ui/common/format';
 
 describe('formatDuration', () => {
   it('reads naturally at every scale, never "60 s"', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../../renderer/src/lab/train/trainer';
 import type { RaceConfig, RaceState } from '../../renderer/src/store/types';
-import { degradationVerdict, finalMean, smooth } from '../../renderer/src/ui/raceVerdict';
+import { degradationVerdict, finalMean, smooth } from '../../renderer/src/ui/workspaces/race/raceVerdict';
 
 const step = (k: number, trainError: number, loss = 1): StepMetrics => ({
   step: k,

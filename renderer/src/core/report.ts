@@ -3,11 +3,12 @@ import type { Analysis } from './summary';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
- * The stable JSON of `skipscope inspect --json` (schema "skipscope.inspect/1", documented in docs/cli.md).
- * Fields are only ever added within a schema version; shapes are per image ([C, H, W]).
+ * The stable JSON of `skipscope inspect --json` and the app's structure export (schema "skipscope.inspect/2",
+ * documented in docs/cli.md). Blocks and stages are numbered from 1. Fields are only ever added within a schema
+ * version; shapes are per image ([C, H, W]).
  */
 export interface InspectJson {
-  schema: 'skipscope.inspect/1';
+  schema: 'skipscope.inspect/2';
   file: string;
   bytes: number;
   onnx: { irVersion: number; opset: number; producer: string; producerVersion: string };
@@ -54,7 +55,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
   const { model, topology: t, architecture } = analysis;
   const ops = (nodes: number[]) => nodes.map((n) => model.graph.nodes[n]!.opType);
   return {
-    schema: 'skipscope.inspect/1',
+    schema: 'skipscope.inspect/2',
     file,
     bytes: model.byteLength,
     onnx: {
@@ -74,10 +75,15 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     batchNorm: t.batchNorms > 0 ? 'separate' : 'folded',
     stem: ops(t.stem),
     head: ops(t.head),
-    stages: t.stages.map((s) => ({ index: s.index, firstBlock: s.first, lastBlock: s.last, outShape: s.outShape })),
+    stages: t.stages.map((s) => ({
+      index: s.index + 1,
+      firstBlock: s.first + 1,
+      lastBlock: s.last + 1,
+      outShape: s.outShape,
+    })),
     blocks: t.blocks.map((b) => ({
-      index: b.index,
-      stage: b.stage,
+      index: b.index + 1,
+      stage: b.stage + 1,
       kind: b.kind,
       shortcut: b.shortcut,
       activation: b.activation,
@@ -131,7 +137,7 @@ export function formatInspect(j: InspectJson): string {
       const io = `${chw(b.inShape)} → ${chw(b.outShape)}`;
       const convs = `${b.branchLayers}${b.shortcutLayers ? `+${b.shortcutLayers}` : ''}`;
       lines.push(
-        `  ${String(b.index + 1).padStart(3)}  ${String(b.stage + 1).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
+        `  ${String(b.index).padStart(3)}  ${String(b.stage).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
       );
     }
     lines.push(`  head: ${j.head.join(' → ') || '(none)'}`);

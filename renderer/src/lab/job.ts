@@ -37,6 +37,8 @@ export class JobControl {
   private isHeld = false;
   /** Milliseconds spent held at the gate so far (time left estimates leave it out). */
   heldMs = 0;
+  /** Called each time the loop starts waiting at the gate (the worker tells the page: the pause is in force). */
+  onHeld: (() => void) | null = null;
 
   get paused(): boolean {
     return this.isPaused;
@@ -44,6 +46,11 @@ export class JobControl {
 
   get stopping(): boolean {
     return this.isStopping;
+  }
+
+  /** The loop is waiting at the gate now. */
+  get holding(): boolean {
+    return this.isHeld;
   }
 
   /** Applies an action; a stopping job is not paused any more (a pause would hold it before it can finish). */
@@ -77,6 +84,7 @@ export class JobControl {
     const started = now();
     this.isHeld = true;
     for (const wake of this.heldWaiters.splice(0)) wake();
+    this.onHeld?.();
     await new Promise<void>((resolve) => {
       const done = () => {
         signal.removeEventListener('abort', done);

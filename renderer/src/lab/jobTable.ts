@@ -8,8 +8,10 @@ export interface JobRecord<M extends PropertyKey = string, P = unknown> {
   progress: Progress<P> | null;
   /** Every progress partial so far, in order, for jobs that keep them (the race's steps); else null. */
   partials: P[] | null;
-  /** Held between units (controllable methods only), and finishing early on request. */
+  /** Pause asked (controllable methods only); `held`: the job's loop is waiting between two units now, so nothing
+   *  moves until it resumes; `stopping`: finishing early on request. */
   paused: boolean;
+  held: boolean;
   stopping: boolean;
   error: string | null;
   /** When it started (ms since the epoch). */
@@ -17,7 +19,7 @@ export interface JobRecord<M extends PropertyKey = string, P = unknown> {
 }
 
 /** What may change in a job without knowing its method. */
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'paused' | 'stopping' | 'error'>>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'paused' | 'held' | 'stopping' | 'error'>>;
 
 /**
  * Jobs by key, immutable (every change returns a new table, so a store can hold it and views re-render), typed

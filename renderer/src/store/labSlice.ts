@@ -34,6 +34,7 @@ export const createLabSlice =
             progress: null,
             partials: options.keepPartials ? [] : null,
             paused: false,
+            held: false,
             stopping: false,
             error: null,
             startedAt: Date.now(),
@@ -52,8 +53,8 @@ export const createLabSlice =
         };
         control.onState = (state) => {
           set((s) => ({ jobs: s.jobs.patch(key, state) }));
-          // Paused: draw everything that arrived so far.
-          if (state.paused) flush();
+          // Held: every step before the pause has arrived; draw them all.
+          if (state.held) flush();
         };
         const interval = options.redrawMs ?? PROGRESS_INTERVAL_MS;
         try {
@@ -69,12 +70,12 @@ export const createLabSlice =
           });
           flush();
           cache.set(method, key, value);
-          set((s) => ({ jobs: s.jobs.patch(key, { status: 'done', paused: false, stopping: false }) }));
+          set((s) => ({ jobs: s.jobs.patch(key, { status: 'done', paused: false, held: false, stopping: false }) }));
         } catch (error) {
           flush();
           const patch = isCancelled(error)
-            ? { status: 'cancelled' as const, paused: false }
-            : { status: 'error' as const, error: errorLine(error), paused: false };
+            ? { status: 'cancelled' as const, paused: false, held: false }
+            : { status: 'error' as const, error: errorLine(error), paused: false, held: false };
           set((s) => ({ jobs: s.jobs.patch(key, patch) }));
         } finally {
           if (trailing) clearTimeout(trailing);

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { Lesion } from '../core/rewrite/gates';
-import { cacheKey } from '../lab/cache';
 import { describeSweep } from '../lab/lesionLab';
+import { modelRequest } from './requests';
 import type { AppState, LesionSlice, Services } from './types';
 
 /** Batch size of lesion work in the app: big enough to keep WASM threads busy, small enough for a quick first estimate. */
@@ -20,12 +20,11 @@ export const createLesionSlice =
       const key = get().lesionKey();
       if (live && live !== key) get().cancelJob(live);
       live = key;
-      const { model, imageSet, preprocessing } = get();
-      if (key && model && imageSet && preprocessing)
+      const request = modelRequest(get());
+      if (key && request)
         void get().startJob(key, 'lesionEvaluate', {
-          model: model.key,
-          set: imageSet.id,
-          preprocessing,
+          ...request.on,
+          preprocessing: request.preprocessing,
           batchSize: LESION_BATCH,
           lesion: lesion(),
         });
@@ -57,36 +56,21 @@ export const createLesionSlice =
         if (get().dropped.length || get().cutSkips.length) changed();
       },
       lesionKey() {
-        const { model, sha256, imageSet, preprocessing } = get();
-        if (!model?.input || !sha256 || !imageSet || !preprocessing || model.analysis.topology.blocks.length === 0)
-          return null;
-        return cacheKey({
-          model: sha256,
-          experiment: 'lesion',
-          params: { lesion: lesion(), preprocessing },
-          data: imageSet.id,
-        });
+        const request = modelRequest(get());
+        if (!request || request.model.analysis.topology.blocks.length === 0) return null;
+        return request.key('lesion', { lesion: lesion() });
       },
-      sweepKey(request) {
-        const { model, sha256, imageSet, preprocessing } = get();
-        if (!model?.input || !sha256 || !imageSet || !preprocessing) return null;
-        return cacheKey({
-          model: sha256,
-          experiment: `sweep:${describeSweep(request)}`,
-          params: { request, preprocessing },
-          data: imageSet.id,
-        });
+      sweepKey(sweep) {
+        return modelRequest(get())?.key(`sweep:${describeSweep(sweep)}`, { request: sweep }) ?? null;
       },
-      async startSweep(request) {
-        const key = get().sweepKey(request);
-        const { model, imageSet, preprocessing } = get();
-        if (!key || !model || !imageSet || !preprocessing) return;
-        await get().startJob(key, 'lesionSweep', {
-          model: model.key,
-          set: imageSet.id,
-          preprocessing,
+      async startSweep(sweep) {
+        const request = modelRequest(get());
+        if (!request) return;
+        await get().startJob(request.key(`sweep:${describeSweep(sweep)}`, { request: sweep }), 'lesionSweep', {
+          ...request.on,
+          preprocessing: request.preprocessing,
           batchSize: LESION_BATCH,
-          sweep: request,
+          sweep,
         });
       },
     };

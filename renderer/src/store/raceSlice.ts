@@ -142,6 +142,7 @@ export function raceState(
     ...entry,
     status: result ? 'done' : (job?.status ?? 'cancelled'),
     paused: job?.status === 'running' && job.paused,
+    held: job?.status === 'running' && job.held,
     stopping: job?.status === 'running' && job.stopping,
     progress: job?.progress ?? null,
     steps,

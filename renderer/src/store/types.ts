@@ -153,6 +153,9 @@ export interface ViewSlice {
   bookmarks: Bookmark[];
   /** The key list (?) is open. */
   helpOpen: boolean;
+  /** Side panels the user closed (ids of ui/common/Panel). */
+  closedPanels: string[];
+  togglePanel(id: string): void;
   /** The guided tour's current step, or null when the tour is closed. */
   tourStep: number | null;
   /** What the centre of the window shows: the 3D network, the training race or the loss landscape. */
@@ -282,6 +285,8 @@ export interface RaceEntry {
 export interface RaceState extends RaceEntry {
   status: 'running' | 'done' | 'cancelled' | 'error';
   paused: boolean;
+  /** The pause is in force: the race waits between two steps, and every step before it is drawn. */
+  held: boolean;
   stopping: boolean;
   progress: Progress | null;
   /** Every step's metrics by network id, as they arrive (the final result replaces them when done). */

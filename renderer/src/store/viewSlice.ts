@@ -14,6 +14,11 @@ export const createViewSlice =
       cameraRequest: null,
       bookmarks: [],
       helpOpen: false,
+      closedPanels: [],
+      togglePanel: (id) =>
+        set((s) => ({
+          closedPanels: s.closedPanels.includes(id) ? s.closedPanels.filter((p) => p !== id) : [...s.closedPanels, id],
+        })),
       tourStep: null,
       workspace: 'network',
       setWorkspace: (workspace) => set({ workspace }),

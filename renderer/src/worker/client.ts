@@ -13,7 +13,7 @@ export interface CallOptions<P> {
 export class CallControl {
   /** Set by the client when the call starts. */
   post: ((action: ControlAction) => void) | null = null;
-  onState: ((state: { paused: boolean; stopping: boolean }) => void) | null = null;
+  onState: ((state: { paused: boolean; stopping: boolean; held: boolean }) => void) | null = null;
 
   send(action: ControlAction): void {
     this.post?.(action);
@@ -77,7 +77,7 @@ export class LabClient {
       return;
     }
     if (reply.kind === 'control') {
-      p.control?.onState?.({ paused: reply.paused, stopping: reply.stopping });
+      p.control?.onState?.({ paused: reply.paused, stopping: reply.stopping, held: reply.held });
       return;
     }
     this.pending.delete(reply.id);

@@ -21,13 +21,16 @@ export function createDispatcher(
     if (request.kind === 'control') {
       const control = running.get(request.id)?.control;
       const state = control ? control.apply(request.action) : { paused: false, stopping: false };
-      post({ kind: 'control', id: request.id, ...state });
+      post({ kind: 'control', id: request.id, ...state, held: control?.holding ?? false });
       return;
     }
     const { id, method, params } = request;
     const abort = new AbortController();
     const control = (CONTROLLABLE as readonly LabMethod[]).includes(method) ? new JobControl() : null;
     running.set(id, { abort, control });
+    if (control)
+      control.onHeld = () =>
+        post({ kind: 'control', id, paused: control.paused, stopping: control.stopping, held: true });
     const job = trackProgress(
       abort.signal,
       (progress) => post({ kind: 'progress', id, progress }),

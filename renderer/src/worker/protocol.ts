@@ -149,7 +149,10 @@ export type LabRequest =
 
 export type LabReply =
   | { kind: 'progress'; id: number; progress: Progress }
-  /** A control action took effect (or the call is not running any more: both false). */
-  | { kind: 'control'; id: number; paused: boolean; stopping: boolean }
+  /**
+   * A control action took effect (or the call is not running any more: all false); `held` also comes by itself
+   * when a paused job's loop starts waiting between two units (from then on nothing moves until it resumes).
+   */
+  | { kind: 'control'; id: number; paused: boolean; stopping: boolean; held: boolean }
   | { kind: 'done'; id: number; value: unknown }
   | { kind: 'failed'; id: number; message: string; cancelled: boolean };

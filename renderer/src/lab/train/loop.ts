@@ -9,7 +9,15 @@ import type { ImageSet } from '../../data/imageSets';
 import { normalizePlanar } from '../../data/preprocess';
 import { between, checkpoint, type JobContext } from '../job';
 import type { Runtime } from '../runtime';
-import { augmentPlanar, epochBatches, learningRate, settingsText, shuffled, type TrainSettings } from './schedule';
+import {
+  augmentPlanar,
+  epochBatches,
+  learningRate,
+  settingsText,
+  shuffled,
+  stepsPerEpoch,
+  type TrainSettings,
+} from './schedule';
 import { createTrainer, type EpochMetrics, type StepMetrics, type Trainer, type TrainTiming } from './trainer';
 
 export interface TrainHooks {
@@ -130,10 +138,7 @@ export async function trainRace(
       return p;
     };
     const rng = new SeededRandom(settings.seed);
-    const perEpoch = epochBatches(
-      Array.from({ length: count }, (_, i) => i),
-      batch,
-    ).length;
+    const perEpoch = stepsPerEpoch(count, batch);
     const total = perEpoch * epochs;
     const runs = entries.map(() => ({ steps: [] as StepMetrics[], epochs: [] as EpochMetrics[], ms: 0 }));
     let dataMs = 0;

@@ -79,6 +79,13 @@ export function shuffled(count: number, rng: SeededRandom): number[] {
   return order;
 }
 
+/** How many steps an epoch of `count` images takes (epochBatches' count, without building them). */
+export function stepsPerEpoch(count: number, batch: number): number {
+  // Batches of one image are dropped (BatchNorm needs two), so a batch size below 2 makes no step.
+  if (!(batch >= 2)) return 0;
+  return Math.floor(count / batch) + (count % batch >= 2 ? 1 : 0);
+}
+
 /** The batches of one epoch: the last partial batch is kept unless it is one image (BatchNorm needs two). */
 export function epochBatches(order: readonly number[], batch: number): number[][] {
   const out: number[][] = [];

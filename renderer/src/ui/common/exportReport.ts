@@ -1,6 +1,6 @@
-import { toInspectJson } from '../core/report';
-import type { Analysis } from '../core/summary';
-import type { Host } from '../host/host';
+import { toInspectJson } from '../../core/report';
+import type { Analysis } from '../../core/summary';
+import type { Host } from '../../host/host';
 
 /** Saves bytes through the host's save dialog (desktop) or as a browser download. */
 export async function saveBytes(host: Host, name: string, bytes: Uint8Array, type: string): Promise<void> {

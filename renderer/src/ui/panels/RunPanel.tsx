@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { errorLine } from '../core/text';
-import { planarToRgba } from '../data/preprocess';
-import { useApp, useServices } from '../store/store';
-import type { ImageSource, OpenModel } from '../store/types';
+import { errorLine } from '../../core/text';
+import { planarToRgba } from '../../data/preprocess';
+import { useApp, useServices } from '../../store/store';
+import type { ImageSource, OpenModel } from '../../store/types';
 
 const PROVIDER_NAME: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
 

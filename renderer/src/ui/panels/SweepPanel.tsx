@@ -1,18 +1,18 @@
 import { useRef, useState } from 'react';
-import type { Topology } from '../core/topology/types';
-import { lesionCsv, lesionReport } from '../lab/export';
-import type { LesionScore } from '../lab/lesion';
-import { describeSweep, type SweepRequest, type SweepResult } from '../lab/lesionLab';
-import type { SweepPartial } from '../lab/sweeps';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { Chart, type ChartSeries } from './charts/Chart';
-import { ChartExports, useResultMeta } from './charts/ChartExports';
-import { JobProgress } from './EvaluatePanel';
-import { saveBytes } from './exportReport';
-import { formatDuration } from './format';
-import { NumberField } from './NumberField';
+import type { Topology } from '../../core/topology/types';
+import { lesionCsv, lesionReport } from '../../lab/export';
+import type { LesionScore } from '../../lab/lesion';
+import { describeSweep, type SweepRequest, type SweepResult } from '../../lab/lesionLab';
+import type { SweepPartial } from '../../lab/sweeps';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { formatDuration } from '../common/format';
+import { JobStatus } from '../common/JobStatus';
+import { NumberField } from '../common/NumberField';
 
 type Kind = SweepRequest['kind'];
 
@@ -179,12 +179,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           </span>
         )}
       </div>
-      {running && <JobProgress progress={job.progress} />}
-      {job?.status === 'error' && (
-        <p className="error" role="alert">
-          {job.error}
-        </p>
-      )}
+      <JobStatus job={job} />
       {(result || partial) && (
         <SweepChart
           ref={chart}

@@ -1,7 +1,7 @@
-import { SHORTCUT_NAMES } from '../core/topology/types';
-import { useApp } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { formatCount, formatShape } from './format';
+import { SHORTCUT_NAMES } from '../../core/topology/types';
+import { useApp } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { formatCount, formatShape } from '../common/format';
 
 /** The hovered (else selected) block, described in one card over the 3D view: readable from the back row. */
 export function BlockCard({ model }: { model: OpenModel }) {

@@ -1,7 +1,7 @@
-import { SHORTCUT_NAMES } from '../core/topology/types';
-import { useApp } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { formatCount, formatShape } from './format';
+import { SHORTCUT_NAMES } from '../../core/topology/types';
+import { useApp } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { formatCount, formatShape } from '../common/format';
 
 /** Residual blocks as units: stage, shapes, shortcut kind; hovering or clicking links to the 3D view. */
 export function BlockList({ model }: { model: OpenModel }) {

@@ -1,9 +1,9 @@
-import type { EvaluateResult } from '../lab/evaluate';
-import type { Progress } from '../lab/job';
-import type { Proportion } from '../lab/stats';
-import { useApp, useJob } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { formatDuration } from './format';
+import type { EvaluateResult } from '../../lab/evaluate';
+import type { Proportion } from '../../lab/stats';
+import { useApp, useJob } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { formatDuration } from '../common/format';
+import { JobStatus } from '../common/JobStatus';
 
 /** Accuracy of the open model on the current image set, computed in the lab worker. */
 export function EvaluatePanel({ model }: { model: OpenModel }) {
@@ -41,41 +41,14 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
           </button>
         )}
       </div>
-      {running && <JobProgress progress={job.progress} estimate={partial?.top1} />}
-      {job?.status === 'cancelled' && !result && (
-        <p className="muted" data-testid="evaluate-cancelled">
-          Cancelled.
-        </p>
-      )}
-      {job?.status === 'error' && (
-        <p className="error" role="alert" data-testid="evaluate-error">
-          {job.error}
-        </p>
-      )}
+      <JobStatus
+        job={job}
+        estimate={partial?.top1}
+        errorTestId="evaluate-error"
+        cancelled={!result && <span data-testid="evaluate-cancelled">Cancelled.</span>}
+      />
       {result && <EvaluateResultView result={result} labels={labels} reference={model.entry?.referenceTop1} />}
     </section>
-  );
-}
-
-/** A progress bar with counts and the time left, and a running estimate when there is one. */
-export function JobProgress({ progress, estimate }: { progress: Progress | null; estimate?: Proportion | undefined }) {
-  const done = progress?.done ?? 0;
-  const total = progress?.total ?? 0;
-  return (
-    <div className="job-progress" data-testid="job-progress" data-done={done} data-total={total}>
-      <progress max={Math.max(total, 1)} value={done} />
-      <span className="muted">
-        {done} / {total}
-        {progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
-      </span>
-      {estimate && estimate.n > 0 && (
-        <span data-testid="running-estimate">
-          {' '}
-          running estimate {percent(estimate.rate)} (95 % CI {percent(estimate.low)}–{percent(estimate.high)}, n ={' '}
-          {estimate.n})
-        </span>
-      )}
-    </div>
   );
 }
 

@@ -1,10 +1,10 @@
-import { encodeModel } from '../core/onnx/encode';
-import { removeBlocks } from '../core/rewrite/remove';
-import type { LesionScore } from '../lab/lesion';
-import { useApp, useJob, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { saveBytes } from './exportReport';
-import { formatDuration } from './format';
+import { encodeModel } from '../../core/onnx/encode';
+import { removeBlocks } from '../../core/rewrite/remove';
+import type { LesionScore } from '../../lab/lesion';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { saveBytes } from '../common/exportReport';
+import { formatDuration } from '../common/format';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 

@@ -1,12 +1,13 @@
 import { useEffect, useRef } from 'react';
-import { gradientCsv } from '../lab/export';
-import type { GradientView } from '../lab/gradients';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { Chart, type ChartSeries } from './charts/Chart';
-import { ChartExports, useResultMeta } from './charts/ChartExports';
-import { saveBytes } from './exportReport';
+import { gradientCsv } from '../../lab/export';
+import type { GradientView } from '../../lab/gradients';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { Panel } from '../common/Panel';
 
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
 
@@ -16,6 +17,14 @@ const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
  * weight-gradient norms, and a saliency map. Computed by Skipscope's own backward graph in the lab worker.
  */
 export function GradientPanel({ model }: { model: OpenModel }) {
+  return (
+    <Panel id="gradients" title="Gradients" testId="gradient-panel">
+      <GradientBody model={model} />
+    </Panel>
+  );
+}
+
+function GradientBody({ model }: { model: OpenModel }) {
   const { host } = useServices();
   const key = useApp((s) => s.gradientKey());
   const { job, result } = useJob('gradients', key);
@@ -83,8 +92,7 @@ export function GradientPanel({ model }: { model: OpenModel }) {
     : [];
 
   return (
-    <section className="panel" aria-labelledby="grad-h" data-testid="gradient-panel">
-      <h2 id="grad-h">Gradients</h2>
+    <>
       <p className="muted small">
         Cross-entropy of the Run panel's image, differentiated by Skipscope's own backward graph. For y = F(x) + x,
         ∂y/∂x = I + ∂F/∂x: the gradient reaching a block's input is the sum of a part through the skip (the I; a
@@ -220,7 +228,7 @@ export function GradientPanel({ model }: { model: OpenModel }) {
           )}
         </div>
       )}
-    </section>
+    </>
   );
 }
 

@@ -1,8 +1,8 @@
-import { formatPathCount } from '../core/summary';
-import { useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { exportReport } from './exportReport';
-import { formatCount, formatShape } from './format';
+import { formatPathCount } from '../../core/summary';
+import { useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { exportReport } from '../common/exportReport';
+import { formatCount, formatShape } from '../common/format';
 
 /** What the model is: the architecture guess and the numbers behind it. */
 export function SummaryPanel({ model: open }: { model: OpenModel }) {

@@ -1,6 +1,6 @@
-import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
-import type { Theme } from '../scene/theme';
-import { formatShape } from './format';
+import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
+import type { Theme } from '../../scene/theme';
+import { formatShape } from '../common/format';
 
 /** Names what the colours in the 3D view mean: stages, stem/head, and the two kinds of skip arc. */
 export function SceneLegend({ topology, theme }: { topology: Topology; theme: Theme }) {

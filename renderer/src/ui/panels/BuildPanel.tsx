@@ -10,17 +10,17 @@ import {
   VARIANT_NAMES,
   VARIANTS,
   type Variant,
-} from '../core/build/resnet';
-import { encodeModel } from '../core/onnx/encode';
-import { errorLine } from '../core/text';
-import type { InitBatchNorm, InitComparison } from '../lab/init';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import { Chart, type ChartSeries } from './charts/Chart';
-import { ChartExports } from './charts/ChartExports';
-import { JobProgress } from './EvaluatePanel';
-import { saveBytes } from './exportReport';
-import { formatCount } from './format';
+} from '../../core/build/resnet';
+import { encodeModel } from '../../core/onnx/encode';
+import { errorLine } from '../../core/text';
+import type { InitBatchNorm, InitComparison } from '../../lab/init';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { ChartExports } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { formatCount } from '../common/format';
+import { JobStatus } from '../common/JobStatus';
 
 /**
  * The variants builder: a post-activation ResNet, a pre-activation ResNet or the plain net with the same layers,
@@ -259,12 +259,7 @@ export function InitPanel() {
           </button>
         )}
       </div>
-      {job?.status === 'running' && <JobProgress progress={job.progress} />}
-      {job?.status === 'error' && (
-        <p className="error" role="alert">
-          {job.error}
-        </p>
-      )}
+      <JobStatus job={job} />
       {result && result.length > 0 && (
         <div data-testid="init-result" data-done={cache.has(key ?? '') ? 'yes' : 'no'}>
           <Chart

@@ -1,14 +1,14 @@
 import { useMemo, useRef, useState } from 'react';
-import { pathCsv } from '../lab/export';
-import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../lab/paths';
-import { seededRandom } from '../lab/stats';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { Chart, type ChartSeries } from './charts/Chart';
-import { ChartExports, useResultMeta } from './charts/ChartExports';
-import { JobProgress } from './EvaluatePanel';
-import { saveBytes } from './exportReport';
+import { pathCsv } from '../../lab/export';
+import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../../lab/paths';
+import { seededRandom } from '../../lab/stats';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { JobStatus } from '../common/JobStatus';
 
 /**
  * The 2ⁿ paths of n residual blocks (Veit et al. 2016): how many paths have each length (Binomial(n, ½), exact
@@ -168,12 +168,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
           </button>
         )}
       </div>
-      {job?.status === 'running' && <JobProgress progress={job.progress} />}
-      {job?.status === 'error' && (
-        <p className="error" role="alert">
-          {job.error}
-        </p>
-      )}
+      <JobStatus job={job} />
       {job?.status === 'cancelled' && <p className="muted small">Cancelled.</p>}
       {shown && gradSeries.length > 0 && (
         <div data-testid="paths-result" data-exact={JSON.stringify(shown.exactNorms)} data-done={result ? 'yes' : 'no'}>

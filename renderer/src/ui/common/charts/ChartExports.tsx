@@ -1,7 +1,7 @@
 import type { RefObject } from 'react';
-import type { ResultMeta } from '../../lab/export';
-import { useApp, useServices } from '../../store/store';
-import type { OpenModel } from '../../store/types';
+import type { ResultMeta } from '../../../lab/export';
+import { useApp, useServices } from '../../../store/store';
+import type { OpenModel } from '../../../store/types';
 import { saveBytes } from '../exportReport';
 import { svgText, svgToPng } from './Chart';
 

@@ -1,8 +1,8 @@
-import type { ResultCache } from '../lab/cache';
-import { heatColor, scaleValues, type Theme } from '../scene/theme';
-import { type ColorContext, type ColorMode, colorMode } from '../store/colorModes';
-import type { AppState } from '../store/types';
-import type { LabResults } from '../worker/protocol';
+import type { ResultCache } from '../../lab/cache';
+import { heatColor, scaleValues, type Theme } from '../../scene/theme';
+import { type ColorContext, type ColorMode, colorMode } from '../../store/colorModes';
+import type { AppState } from '../../store/types';
+import type { LabResults } from '../../worker/protocol';
 
 export type Legend =
   | { kind: 'categories'; items: { label: string; color: string }[] }

@@ -1,6 +1,6 @@
-import { formatBytes } from '../core/text';
-import { useApp } from '../store/store';
-import { formatCount } from './format';
+import { formatBytes } from '../../core/text';
+import { useApp } from '../../store/store';
+import { formatCount } from '../common/format';
 
 /** Bundled models and the user's own, with Open… (file dialog) and drag-and-drop onto the window. */
 export function ModelList() {

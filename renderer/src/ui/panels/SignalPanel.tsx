@@ -1,13 +1,13 @@
 import { useRef } from 'react';
-import { SHORTCUT_NAMES } from '../core/topology/types';
-import { type SignalResult, type Spread, signalCsv } from '../lab/signal';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
-import { Chart, type ChartPoint, type ChartSeries } from './charts/Chart';
-import { ChartExports, useResultMeta } from './charts/ChartExports';
-import { JobProgress } from './EvaluatePanel';
-import { saveBytes } from './exportReport';
+import { SHORTCUT_NAMES } from '../../core/topology/types';
+import { type SignalResult, type Spread, signalCsv } from '../../lab/signal';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { Chart, type ChartPoint, type ChartSeries } from '../common/charts/Chart';
+import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { JobStatus } from '../common/JobStatus';
 
 const COUNTS = [8, 16, 32, 64, 128, 256];
 const f3 = (x: number) => x.toFixed(3);
@@ -170,12 +170,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
           </button>
         )}
       </div>
-      {job?.status === 'running' && <JobProgress progress={job.progress} />}
-      {job?.status === 'error' && (
-        <p className="error" role="alert" data-testid="signal-error">
-          {job.error}
-        </p>
-      )}
+      <JobStatus job={job} errorTestId="signal-error" />
       {job?.status === 'cancelled' && !result && <p className="muted small">Cancelled.</p>}
       {result && (
         <div

@@ -1,13 +1,13 @@
 import { type ReactNode, useEffect, useSyncExternalStore } from 'react';
-import type { BuildOptions } from '../core/build/resnet';
-import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
-import type { ResultCache } from '../lab/cache';
-import { pathLengthDistribution, randomPath } from '../lab/paths';
-import { seededRandom } from '../lab/stats';
-import { type ColorContext, modeValues } from '../store/colorModes';
-import { useApp, useAppStore, useServices } from '../store/store';
-import type { AppState, AppStore, OpenModel } from '../store/types';
-import type { LabMethod, LabResults } from '../worker/protocol';
+import type { BuildOptions } from '../../core/build/resnet';
+import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
+import type { ResultCache } from '../../lab/cache';
+import { pathLengthDistribution, randomPath } from '../../lab/paths';
+import { seededRandom } from '../../lab/stats';
+import { type ColorContext, modeValues } from '../../store/colorModes';
+import { useApp, useAppStore, useServices } from '../../store/store';
+import type { AppState, AppStore, OpenModel } from '../../store/types';
+import type { LabMethod, LabResults } from '../../worker/protocol';
 import { colorContext } from './colorModes';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;

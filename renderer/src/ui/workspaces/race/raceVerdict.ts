@@ -2,9 +2,9 @@
  * What the training race's charts and verdict read from the steps: trailing means for the curves, the end-of-run
  * training error, and whether the run shows the degradation problem. Pure functions (tested in Node).
  */
-import { VARIANT_SHORT, VARIANTS, type Variant } from '../core/build/resnet';
-import type { StepMetrics } from '../lab/train/trainer';
-import type { RaceState } from '../store/types';
+import { VARIANT_SHORT, VARIANTS, type Variant } from '../../../core/build/resnet';
+import type { StepMetrics } from '../../../lab/train/trainer';
+import type { RaceState } from '../../../store/types';
 
 /** A trailing mean over `window` steps, sampled at ≤ `points` evenly spaced steps (the last step always kept). */
 export function smooth(

@@ -1,13 +1,13 @@
 import { useState } from 'react';
-import { SHORTCUT_NAMES, type Topology } from '../core/topology/types';
-import { sceneBridge } from '../scene/bridge';
-import { HEAT_CSS } from '../scene/theme';
-import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, modeValues } from '../store/colorModes';
-import { useApp, useServices } from '../store/store';
-import type { OpenModel } from '../store/types';
+import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
+import { sceneBridge } from '../../scene/bridge';
+import { HEAT_CSS } from '../../scene/theme';
+import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, modeValues } from '../../store/colorModes';
+import { useApp, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { saveBytes } from '../common/exportReport';
+import { formatCount, formatShape } from '../common/format';
 import type { Coloring } from './colorModes';
-import { saveBytes } from './exportReport';
-import { formatCount, formatShape } from './format';
 
 const fmt = (x: number) =>
   x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);

@@ -1,16 +1,16 @@
 import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { interpolationCsv, landscapeCsv } from '../lab/landscape/csv';
-import type { LandscapePartial, LandscapeResult } from '../lab/landscape/plane';
-import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../scene/LandscapeSurface';
-import { themes } from '../scene/theme';
-import { useApp, useJob, useServices } from '../store/store';
-import type { InterpolationSettings, LandscapeSettings, OpenModel } from '../store/types';
-import { Chart } from './charts/Chart';
-import { ChartExports, useResultMeta } from './charts/ChartExports';
-import { JobProgress } from './EvaluatePanel';
-import { saveBytes } from './exportReport';
-import { formatCount, formatDuration } from './format';
-import { NumberField } from './NumberField';
+import { interpolationCsv, landscapeCsv } from '../../lab/landscape/csv';
+import type { LandscapePartial, LandscapeResult } from '../../lab/landscape/plane';
+import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../../scene/LandscapeSurface';
+import { themes } from '../../scene/theme';
+import { useApp, useJob, useServices } from '../../store/store';
+import type { InterpolationSettings, LandscapeSettings, OpenModel } from '../../store/types';
+import { Chart } from '../common/charts/Chart';
+import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
+import { saveBytes } from '../common/exportReport';
+import { formatCount, formatDuration } from '../common/format';
+import { JobStatus } from '../common/JobStatus';
+import { NumberField } from '../common/NumberField';
 
 const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
 
@@ -176,13 +176,8 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
             </label>
           )}
         </div>
-        {job?.status === 'running' && <JobProgress progress={job.progress} />}
+        <JobStatus job={job} />
         {job?.status === 'running' && job.progress?.message && <p className="muted small">{job.progress.message}</p>}
-        {job?.status === 'error' && (
-          <p className="error" role="alert">
-            {job.error}
-          </p>
-        )}
         {landscapeError && (
           <p className="error" role="alert">
             {landscapeError}
@@ -410,12 +405,7 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
           </button>
         )}
       </div>
-      {job?.status === 'running' && <JobProgress progress={job.progress} />}
-      {job?.status === 'error' && (
-        <p className="error" role="alert" data-testid="interp-error">
-          {job.error}
-        </p>
-      )}
+      <JobStatus job={job} errorTestId="interp-error" />
       {line && series[0]!.points.length > 0 && (
         <div data-testid="interp-result" data-done={result ? 'yes' : 'no'}>
           <Chart

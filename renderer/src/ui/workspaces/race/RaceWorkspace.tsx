@@ -1,0 +1,20 @@
+import { useApp, useRaces } from '../../../store/store';
+import { RaceForm } from './RaceForm';
+import { RaceView } from './RaceView';
+
+/**
+ * The training race: networks from the variants builder trained side by side on the same batches in the lab
+ * worker, with live loss, training error, first-layer gradient norm and ‖F(x)‖/‖x‖ per block. It shows the
+ * degradation problem when the run shows it, and says so when it does not. The form (RaceForm) above the race on
+ * screen (RaceView).
+ */
+export function RaceWorkspace() {
+  const raceId = useApp((s) => s.raceId);
+  const race = useRaces().find((r) => r.id === raceId) ?? null;
+  return (
+    <div className="workspace" data-testid="race-workspace">
+      <RaceForm />
+      {race && <RaceView race={race} />}
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { between, CancelledError, JobControl, type Progress, trackProgress } from '../../renderer/src/lab/job';
+import { JobTable } from '../../renderer/src/lab/jobTable';
+
+describe('job mechanism', () => {
+  it('time left follows the pace of the units, not the set-up before the first one nor the time held paused', () => {
+    let now = 0;
+    const reports: Progress[] = [];
+    const control = new JobControl();
+    const job = trackProgress(
+      new AbortController().signal,
+      (p) => reports.push(p),
+      () => now,
+      control,
+    );
+    now = 5000; // a long set-up (graphs built, sessions opened)
+    job.progress(0, 10);
+    expect(reports.at(-1)!.etaMs).toBeNull();
+    now = 5100;
+    job.progress(1, 10);
+    now = 5300;
+    job.progress(3, 10); // 100 ms per unit since the first
+    expect(reports.at(-1)!.etaMs).toBeCloseTo(700, 6);
+    control.heldMs = 4000; // held paused for 4 s meanwhile
+    now = 9400;
+    job.progress(4, 10); // 100 ms of work in 4.1 s
+    expect(reports.at(-1)!.etaMs).toBeCloseTo(600, 6);
+    job.progress(10, 10);
+    expect(reports.at(-1)!.etaMs).toBe(0);
+  });
+
+  it('between() holds while paused, says held(), resumes, stops, and cancels', async () => {
+    const control = new JobControl();
+    const abort = new AbortController();
+    const job = { signal: abort.signal, progress() {}, control };
+    expect(await between(job)).toBe('go');
+    let heldCalls = 0;
+    control.onHeld = () => heldCalls++;
+    expect(control.apply('pause')).toEqual({ paused: true, stopping: false });
+    let passed = false;
+    const waiting = between(job).then((r) => {
+      passed = true;
+      return r;
+    });
+    await control.held();
+    expect(control.holding).toBe(true);
+    expect(heldCalls).toBe(1);
+    expect(passed).toBe(false);
+    control.resume();
+    expect(await waiting).toBe('go');
+    expect(control.holding).toBe(false);
+    // A stop releases a pause and ends the loop; a pause asked while stopping is ignored.
+    control.pause();
+    const stopping = between(job);
+    await control.held();
+    expect(control.apply('stop')).toEqual({ paused: false, stopping: true });
+    expect(await stopping).toBe('stop');
+    expect(control.apply('pause')).toEqual({ paused: false, stopping: true });
+    // Cancel while held: the loop wakes and throws.
+    const other = new JobControl();
+    const cancel = new AbortController();
+    other.pause();
+    const held = between({ signal: cancel.signal, progress() {}, control: other });
+    await other.held();
+    cancel.abort();
+    await expect(held).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('the job table is immutable and reads a job only as the experiment that wrote it', () => {
+    type P = { evaluate: { top1: number }; signal: never };
+    const empty = JobTable.empty<P>();
+    const record = {
+      key: 'k',
+      method: 'evaluate' as const,
+      status: 'running' as const,
+      progress: null,
+      partials: null,
+      paused: false,
+      held: false,
+      stopping: false,
+      error: null,
+      startedAt: 0,
+    };
+    const one = empty.put(record);
+    expect(empty.any('k')).toBeUndefined();
+    expect(one.get('evaluate', 'k')?.status).toBe('running');
+    expect(one.get('signal', 'k')).toBeUndefined();
+    const progressed = one.progress(
+      'evaluate',
+      'k',
+      { done: 1, total: 2, elapsedMs: 1, etaMs: 1, partial: { top1: 0.5 } },
+      null,
+    );
+    expect(progressed.get('evaluate', 'k')?.progress?.partial?.top1).toBe(0.5);
+    expect(one.get('evaluate', 'k')?.progress).toBeNull();
+    expect(progressed.progress('signal', 'k', null, null)).toBe(progressed);
+    expect(progressed.patch('k', { status: 'done' }).any('k')?.status).toBe('done');
+    expect(progressed.patch('missing', { status: 'done' })).toBe(progressed);
+  });
+});
