@@ -72,7 +72,7 @@ export function isInside(root, path) {
 /**
  * The file a URL path names inside `root` ('/' → index.html), or null when it would escape it (`..`, encoded
  * separators, NUL) or is not valid percent-encoding. The one path guard of the three servers: serve.mjs, Vite's
- * dev middleware and the Electron protocol (which also resolves symlinks before trusting the answer).
+ * dev middleware and the Electron protocol (serve.mjs also refuses every symlink, the protocol those out of `root`).
  */
 export function fileInside(root, urlPath) {
   let decoded;

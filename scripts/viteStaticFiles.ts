@@ -1,5 +1,6 @@
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { fileInside, ISOLATION_HEADERS, mimeOf } from './http.mjs';
@@ -66,7 +67,8 @@ export function staticFiles({ copy = Object.keys(STATIC_DIRS) }: { copy?: string
         const file = fileInside(dir, `/${rest.join('/')}`);
         if (!file || !shipped(prefix!, basename(file)) || !existsSync(file) || !statSync(file).isFile()) return next();
         res.setHeader('Content-Type', mimeOf(file));
-        createReadStream(file).pipe(res);
+        // pipeline closes the file when the browser hangs up mid-download (pipe would leave it open).
+        pipeline(createReadStream(file), res, () => {});
       });
     },
     writeBundle() {
