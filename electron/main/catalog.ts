@@ -18,6 +18,11 @@ export interface Catalog {
   isBundled(id: string): boolean;
   /** Absolute path of a model file, or null for an unknown or malformed id. Main process only. */
   modelPath(id: unknown): string | null;
+  /**
+   * For a library model with external data: its bytes as one self-contained model (rejects with a one-line
+   * reason). Null for every other id: those stream from `modelPath`.
+   */
+  inlinedModel(id: unknown): Promise<Uint8Array> | null;
   /** Absolute path of an asset listed in assets/manifest.json, or null. Main process only. */
   assetPath(path: unknown): string | null;
 }
@@ -45,6 +50,10 @@ export async function createCatalog(options: {
       if (found) return found.path;
       return isLibraryId(id) && library.get(id) ? library.pathOf(id) : null;
     },
+    inlinedModel(id) {
+      if (!isLibraryId(id) || bundled.has(id) || !library.get(id)?.data.length) return null;
+      return library.readInlined(id);
+    },
     assetPath: (path) => (typeof path === 'string' ? (assets.get(path) ?? null) : null),
   };
 }
@@ -55,7 +64,8 @@ export function toModelEntry(entry: LibraryEntry): ModelEntry {
     id: entry.id,
     name: entry.name,
     source: 'library',
-    bytes: entry.bytes,
+    // What the model takes on disk, external data included (the sha256 is the model file's).
+    bytes: entry.data.reduce((sum, file) => sum + file.bytes, entry.bytes),
     sha256: entry.sha256,
     meta: entry.meta,
     ...(entry.openedAt !== null ? { openedAt: entry.openedAt } : {}),

@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
 import { summarizeModel } from '../../renderer/src/core/summary';
+import { errorLine } from '../../renderer/src/core/text';
 import { APP_ORIGIN } from '../contract';
 import { createCatalog } from './catalog';
 import { createHandlers, registerIpc } from './ipc';
@@ -49,14 +50,21 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.whenReady().then(start, (error: unknown) => {
-    console.error('Skipscope could not start:', error);
-    app.exit(1);
-  });
+  // Never a silent start without a window: whatever fails is said in a dialog before the app quits.
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      console.error('Skipscope could not start:', error);
+      dialog.showErrorBox('Skipscope could not start', errorLine(error) || 'Unknown error');
+      app.exit(1);
+    });
 }
 
 async function start(): Promise<void> {
   const dataDir = app.getPath('userData');
+  // Never rejects: a damaged library folder is set aside and a new one started (report.notice says so), and
+  // with no usable folder at all the library is empty and refuses imports; the window opens either way.
   const library = await openLibrary({ dataDir, inspect: summarizeModel });
   logRepairs(library.report);
   const settings = await openSettings(dataDir);
@@ -96,6 +104,7 @@ async function start(): Promise<void> {
   );
   refreshMenu();
   createWindow();
+  showNotice(library.report.notice);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
@@ -126,6 +135,15 @@ function createWindow(): void {
   void window.loadURL(devServer ?? `${APP_ORIGIN}/index.html`);
 }
 
+/** Tells the user, once the window shows, what opening the library had to do (set a folder aside, …). */
+function showNotice(notice: string | null): void {
+  const window = mainWindow;
+  if (!notice || !window) return;
+  window.once('ready-to-show', () => {
+    void dialog.showMessageBox(window, { type: 'warning', message: 'The model library needed repair', detail: notice });
+  });
+}
+
 function openOrQueue(path: string): void {
   if (opener) void opener.openPath(path);
   else pendingPaths.push(path);
@@ -138,7 +156,8 @@ function focusWindow(): void {
 }
 
 function logRepairs(report: Awaited<ReturnType<typeof openLibrary>>['report']): void {
-  const { index, adopted, dropped, rejected, cleaned } = report;
+  const { index, adopted, dropped, rejected, cleaned, notice } = report;
+  if (notice) console.warn(`Library: ${notice}`);
   // A missing index with nothing to adopt is simply a first start.
   if (index !== 'corrupt' && adopted.length + dropped.length + rejected.length + cleaned.length === 0) return;
   console.warn(

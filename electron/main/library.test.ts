@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { type InspectModel, type Library, type LibraryOptions, openLibrary } from './library';
+import { externalize, libraryProblems, sha256Of, writeExternalModel } from './libraryFixtures';
 
 const modelsDir = fileURLToPath(new URL('../../models/cifar10/', import.meta.url));
 const model = (name: string) => join(modelsDir, name);
@@ -31,9 +32,9 @@ const inspector = realInspect ? 'summarizeModel' : 'ONNX magic check (summary.ts
 
 let dataDir: string;
 let inspectCalls: number;
-const inspect: InspectModel = (bytes, fileName): ModelMeta => {
+const inspect: InspectModel = (bytes, fileName, resolveExternal): ModelMeta => {
   inspectCalls += 1;
-  return (realInspect ?? checkOnnxMagic)(bytes, fileName);
+  return (realInspect ?? checkOnnxMagic)(bytes, fileName, resolveExternal);
 };
 let clock: number;
 const open = (extra: Partial<LibraryOptions> = {}): Promise<Library> =>
@@ -295,5 +296,277 @@ describe(`library (inspector: ${inspector})`, () => {
         .map((e) => e.id)
         .sort(),
     ).toEqual(names.map(shaOf).sort());
+  });
+});
+
+describe('models with external data', () => {
+  const resnet20 = () => readFile(model('resnet20.onnx'));
+  const srcDir = () => join(dataDir, 'src');
+  /** A resolver over the library folder: how any ONNX reader resolves the stored model's locations. */
+  const fromLibrary = (library: Library) => (location: string) => {
+    const path = join(library.dir, location);
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : null;
+  };
+
+  it('copies the data files in beside the model, content-addressed, and points the model at them', async () => {
+    const library = await open();
+    const inline = await library.importFile(model('resnet20.onnx'));
+    const external = externalize(await resnet20());
+    const path = await writeExternalModel(srcDir(), 'ext20.onnx', external);
+    const entry = await library.importFile(path);
+    const weights = external.files.get('weights.bin')!;
+    expect(entry).toMatchObject({ name: 'ext20', fileName: 'ext20.onnx', meta: inline.meta });
+    expect(entry.data).toEqual([{ sha256: sha256Of(weights), bytes: weights.byteLength }]);
+    expect(await libraryFiles(library)).toEqual(
+      [`${inline.id}.onnx`, `${entry.id}.onnx`, `${sha256Of(weights)}.data`, 'index.json'].sort(),
+    );
+    // The stored model reads back with its sha256 and resolves its weights from the library folder alone.
+    const stored = new Uint8Array(await readFile(library.pathOf(entry.id)));
+    expect(sha256Of(stored)).toBe(entry.id);
+    if (realInspect) expect(realInspect(stored, 'x.onnx', fromLibrary(library))).toEqual(inline.meta);
+    expect(await libraryProblems(library)).toEqual([]);
+    // Importing it again gives the same entry; reopening needs no repair.
+    expect(await library.importFile(path)).toEqual(entry);
+    const reopened = await open();
+    expect(reopened.report).toMatchObject({ index: 'ok', adopted: [], dropped: [], rejected: [], cleaned: [] });
+    expect(reopened.get(entry.id)).toEqual(entry);
+  });
+
+  it('one data file per tensor, shared data between models, and removal keeps what another model uses', async () => {
+    const library = await open();
+    const perTensor = externalize(await resnet20(), (index) => `tensors/t${index}.bin`);
+    await mkdir(join(srcDir(), 'tensors'), { recursive: true });
+    const a = await library.importFile(await writeExternalModel(srcDir(), 'a.onnx', perTensor));
+    expect(a.data.length).toBe(new Set([...perTensor.files.values()].map(sha256Of)).size);
+    // Same weights, different model bytes: the data files are shared.
+    const b = await library.importFile(
+      await writeExternalModel(
+        join(dataDir, 'other'),
+        'b.onnx',
+        externalize(await resnet20(), (i) => `tensors-t${i}`, 'other'),
+      ),
+    );
+    expect(b.id).not.toBe(a.id);
+    expect(b.data.map((f) => f.sha256).sort()).toEqual(a.data.map((f) => f.sha256).sort());
+    expect(await libraryProblems(library)).toEqual([]);
+    await library.remove(a.id);
+    expect(await libraryProblems(library)).toEqual([]);
+    expect((await libraryFiles(library)).filter((n) => n.endsWith('.data'))).toHaveLength(b.data.length);
+    await library.remove(b.id);
+    expect(await libraryFiles(library)).toEqual(['index.json']);
+  });
+
+  describe('refuses in one line why it cannot, and leaves nothing behind', () => {
+    const expectRefusal = async (library: Library, attempt: Promise<unknown>, message: RegExp) => {
+      const error = await attempt.then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(message);
+      expect(error!.message).not.toContain('\n');
+      expect(error!.message).not.toMatch(/not found/);
+      expect(await libraryFiles(library)).toEqual(['index.json']);
+    };
+
+    it('a missing data file', async () => {
+      const library = await open();
+      const external = externalize(await resnet20());
+      const path = await writeExternalModel(srcDir(), 'ext.onnx', external);
+      await rm(join(srcDir(), 'weights.bin'));
+      await expectRefusal(
+        library,
+        library.importFile(path),
+        /^ext\.onnx needs its external data file "weights\.bin", which is missing from the model's folder$/,
+      );
+    });
+
+    it('locations that climb out of the folder or are absolute', async () => {
+      const library = await open();
+      const bytes = await resnet20();
+      for (const [location, why] of [
+        ['../weights.bin', /"\.\.\/weights\.bin", which climbs out of the model's folder/],
+        ['sub/../../weights.bin', /climbs out of the model's folder/],
+        ['/etc/passwd', /"\/etc\/passwd", an absolute path/],
+        ['C:\\weights.bin', /an absolute path/],
+      ] as const) {
+        const external = externalize(bytes, () => location);
+        await mkdir(srcDir(), { recursive: true });
+        const path = join(srcDir(), 'hostile.onnx');
+        await writeFile(path, external.model);
+        await writeFile(join(dataDir, 'weights.bin'), external.files.get(location)!);
+        await expectRefusal(
+          library,
+          library.importFile(path),
+          new RegExp(`^hostile\\.onnx refers to external data at .*${why.source}.*; only data files inside`),
+        );
+      }
+    });
+
+    it('a symlink beside the model that points outside its folder, and a folder as data', async () => {
+      const library = await open();
+      const external = externalize(await resnet20());
+      const path = await writeExternalModel(srcDir(), 'ext.onnx', external);
+      await writeFile(join(dataDir, 'outside.bin'), external.files.get('weights.bin')!);
+      await rm(join(srcDir(), 'weights.bin'));
+      await symlink(join(dataDir, 'outside.bin'), join(srcDir(), 'weights.bin'));
+      await expectRefusal(
+        library,
+        library.importFile(path),
+        /^ext\.onnx: its external data file "weights\.bin" is a link to a file outside the model's folder \(refused\)$/,
+      );
+      await rm(join(srcDir(), 'weights.bin'));
+      await mkdir(join(srcDir(), 'weights.bin'));
+      await expectRefusal(
+        library,
+        library.importFile(path),
+        /^ext\.onnx: its external data "weights\.bin" is not a file$/,
+      );
+      // A link that stays inside the folder is fine.
+      await rm(join(srcDir(), 'weights.bin'), { recursive: true });
+      await writeFile(join(srcDir(), 'real.bin'), external.files.get('weights.bin')!);
+      await symlink('real.bin', join(srcDir(), 'weights.bin'));
+      expect((await library.importFile(path)).data).toHaveLength(1);
+    });
+
+    it('dropped bytes, which come without their folder', async () => {
+      const library = await open();
+      const external = externalize(await resnet20());
+      await expectRefusal(
+        library,
+        library.importBytes(external.model, 'dropped.onnx'),
+        /^dropped\.onnx keeps its weights in external data \("weights\.bin"\); open it with File → Open…/,
+      );
+    });
+
+    it('data over the limit', async () => {
+      const library = await open({ maxDataBytes: 1000 });
+      const path = await writeExternalModel(srcDir(), 'ext.onnx', externalize(await resnet20()));
+      await expectRefusal(
+        library,
+        library.importFile(path),
+        /^ext\.onnx's external data files come to more than 1000 bytes, the most the library accepts$/,
+      );
+    });
+  });
+
+  it('reopening repairs: a lost index re-adopts the model with its data, lost data drops it, unused data goes', async () => {
+    const library = await open();
+    const entry = await library.importFile(
+      await writeExternalModel(srcDir(), 'ext.onnx', externalize(await resnet20())),
+    );
+    const dataName = `${entry.data[0]!.sha256}.data`;
+    await rm(join(library.dir, 'index.json'));
+    const rebuilt = await open();
+    expect(rebuilt.report).toMatchObject({ index: 'missing', adopted: [entry.id], rejected: [], cleaned: [] });
+    expect(rebuilt.get(entry.id)).toMatchObject({ data: entry.data, meta: entry.meta });
+    expect(await libraryProblems(rebuilt)).toEqual([]);
+
+    await rm(join(library.dir, dataName));
+    const lost = await open();
+    expect(lost.report).toMatchObject({ dropped: [entry.id], rejected: [entry.id] });
+    expect(lost.list()).toEqual([]);
+    expect(lost.report.notice).toMatch(/1 library file could not be verified/);
+    expect(await libraryFiles(lost)).toEqual([`${entry.id}.onnx.rejected`, 'index.json']);
+
+    await writeFile(join(library.dir, `${'c'.repeat(64)}.data`), 'left by a killed import');
+    const cleaned = await open();
+    expect(cleaned.report.cleaned).toEqual([`${'c'.repeat(64)}.data`]);
+    expect(await libraryFiles(cleaned)).toEqual([`${entry.id}.onnx.rejected`, 'index.json']);
+  });
+});
+
+describe('size first: garbage is refused from its header, before anything is copied', () => {
+  /** Bytes this process has read through system calls (Linux); null elsewhere. */
+  const bytesRead = async (): Promise<number | null> => {
+    const io = await readFile('/proc/self/io', 'utf8').catch(() => null);
+    const match = io && /^rchar: (\d+)$/m.exec(io);
+    return match ? Number(match[1]) : null;
+  };
+
+  it('a 1.5 GB garbage file is refused after a few KiB are read, and nothing is written', async () => {
+    const library = await open();
+    const file = join(dataDir, 'garbage.onnx');
+    await writeFile(file, Buffer.from('\x08\x07\x12\x07pytorch\x1aGARBAGE GARBAGE'));
+    await truncate(file, 1.5e9); // sparse: no disk space used
+    const before = await bytesRead();
+    const error = await library.importFile(file).then(
+      () => null,
+      (e: Error) => e,
+    );
+    const after = await bytesRead();
+    // ir_version 7, a producer name, then a 71-byte field over zeros: field number 0 at byte 84 is not protobuf.
+    expect(error?.message).toBe('garbage.onnx is not an ONNX model (bad protobuf at byte 84)');
+    if (before !== null && after !== null) expect(after - before).toBeLessThan(1 << 20);
+    expect(await libraryFiles(library)).toEqual(['index.json']);
+  });
+
+  it('refuses a cut-off model, a wrong wire type and a model without a graph from the header', async () => {
+    const library = await open();
+    const bytes = await readFile(model('resnet20.onnx'));
+    const cut = join(dataDir, 'cut.onnx');
+    await writeFile(cut, bytes.subarray(0, 100_000));
+    await expect(library.importFile(cut)).rejects.toThrow(
+      /^cut\.onnx is not an ONNX model \(the data ends early: at byte \d+ a field needs \d+ more bytes, but the file ends at byte 100000\)$/,
+    );
+    await expect(library.importBytes(Uint8Array.of(0x0a, 0x01, 0x00), 'wire.onnx')).rejects.toThrow(
+      'wire.onnx is not an ONNX model (bad protobuf at byte 0)',
+    );
+    await expect(library.importBytes(Uint8Array.of(0x08, 0x07, 0x42, 0x00), 'nograph.onnx')).rejects.toThrow(
+      'nograph.onnx is not an ONNX model (no graph)',
+    );
+    expect(await libraryFiles(library)).toEqual(['index.json']);
+  });
+});
+
+describe('a damaged library is set aside, never fatal', () => {
+  it('a file where the library folder should be: kept as library.damaged-*, a new library opens', async () => {
+    await writeFile(join(dataDir, 'library'), 'not a folder');
+    const library = await open();
+    expect(library.report.setAside).toMatch(/^library\.damaged-/);
+    expect(library.report.notice).toMatch(
+      /^The model library could not be opened \(.*\); it was kept as library\.damaged-\S+ and a new, empty library was started$/,
+    );
+    expect(await readFile(join(dataDir, library.report.setAside!), 'utf8')).toBe('not a folder');
+    const entry = await library.importFile(model('resnet20.onnx'));
+    expect((await open()).list()).toEqual([entry]);
+  });
+
+  it('stray temp folders are left alone, an index.json folder is set aside and rebuilt, linked model files rejected', async () => {
+    const first = await open();
+    const entry = await first.importFile(model('resnet20.onnx'));
+    const dir = first.dir;
+    await mkdir(join(dir, '.import-0123456789abcdef.tmp'));
+    await writeFile(join(dir, '.import-0123456789abcdef.tmp', 'inside'), 'x');
+    await rm(join(dir, 'index.json'));
+    await mkdir(join(dir, 'index.json'));
+    const fake = 'd'.repeat(64);
+    await symlink(model('resnet32.onnx'), join(dir, `${fake}.onnx`));
+    const library = await open();
+    expect(library.report).toMatchObject({
+      index: 'corrupt',
+      adopted: [entry.id],
+      rejected: [`${fake}.onnx`],
+      setAside: null,
+    });
+    expect(library.list().map((e) => e.id)).toEqual([entry.id]);
+    expect(await libraryFiles(library)).toEqual(
+      [
+        '.import-0123456789abcdef.tmp',
+        `${entry.id}.onnx`,
+        `${fake}.onnx.rejected`,
+        'index.json',
+        'index.json.corrupt',
+      ].sort(),
+    );
+    expect((await open()).report).toMatchObject({ index: 'ok', adopted: [], rejected: [] });
+  });
+
+  it('no library can be made at all (the data folder is a file): empty, imports refused, nothing thrown', async () => {
+    const file = join(dataDir, 'data-file');
+    await writeFile(file, 'x');
+    const library = await openLibrary({ dataDir: file, inspect });
+    expect(library.report.notice).toMatch(/^The model library could not be opened \(.+\); bundled models still work/);
+    expect(library.list()).toEqual([]);
+    await expect(library.importFile(model('resnet20.onnx'))).rejects.toThrow(/^The model library is unavailable \(/);
   });
 });

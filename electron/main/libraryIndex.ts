@@ -18,6 +18,17 @@ export interface LibraryEntry {
   openedAt: number | null;
   /** Computed once at import by the injected inspector; never recomputed on list. */
   meta: ModelMeta;
+  /**
+   * The model's external data files, stored beside it as `<sha256>.data` (the model's locations are rewritten
+   * to those names at import); empty for a self-contained model. Files are shared between models with the
+   * same data and deleted with the last model that uses them.
+   */
+  data: DataFile[];
+}
+
+export interface DataFile {
+  sha256: string;
+  bytes: number;
 }
 
 export type IndexStatus = 'ok' | 'missing' | 'corrupt';
@@ -25,6 +36,8 @@ export type IndexStatus = 'ok' | 'missing' | 'corrupt';
 const INDEX_VERSION = 1;
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_NAME = 255;
+/** More external files than any exporter writes (one per tensor is the most); bounds a hostile index. */
+const MAX_DATA_FILES = 100_000;
 
 /** True for a well-formed library id (the sha256 of the file); everything else is refused before any path is built. */
 export function isLibraryId(id: unknown): id is string {
@@ -60,9 +73,14 @@ export async function writeIndex(path: string, entries: Iterable<LibraryEntry>):
   await writeFileAtomic(path, `${JSON.stringify(body, null, 2)}\n`);
 }
 
-/** Keeps a corrupt index beside the rebuilt one, for a bug report; best effort. */
+/**
+ * Keeps a corrupt index beside the rebuilt one, for a bug report. Something that is not a file (a folder named
+ * index.json) must go, or the new index could not be written: it gets a fresh name when `.corrupt` is taken.
+ */
 export async function setAsideCorruptIndex(path: string): Promise<void> {
-  await rename(path, `${path}.corrupt`).catch(() => undefined);
+  await rename(path, `${path}.corrupt`).catch(() =>
+    rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined),
+  );
 }
 
 /** Validates one stored entry field by field; returns null when anything is off. */
@@ -75,7 +93,20 @@ export function parseEntry(raw: unknown): LibraryEntry | null {
   if (openedAt !== null && !isCount(openedAt)) return null;
   const meta = parseMeta(raw.meta);
   if (!meta) return null;
-  return { id, name, fileName, bytes, sha256, addedAt, openedAt, meta };
+  // Indexes written before external data was supported have no `data` field.
+  const data = raw.data === undefined ? [] : parseDataFiles(raw.data);
+  if (!data) return null;
+  return { id, name, fileName, bytes, sha256, addedAt, openedAt, meta, data };
+}
+
+function parseDataFiles(raw: unknown): DataFile[] | null {
+  if (!Array.isArray(raw) || raw.length > MAX_DATA_FILES) return null;
+  const files: DataFile[] = [];
+  for (const item of raw) {
+    if (!isRecord(item) || !isLibraryId(item.sha256) || !isCount(item.bytes)) return null;
+    files.push({ sha256: item.sha256, bytes: item.bytes });
+  }
+  return files;
 }
 
 /** Copies only the known ModelMeta fields, checking each, so the index schema stays stable. */

@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeModel } from '../../renderer/src/core/onnx/decode';
 import { createCatalog } from './catalog';
 import { type Library, openLibrary } from './library';
+import { externalize, writeExternalModel } from './libraryFixtures';
 import { createProtocolHandler } from './protocol';
 import { contentSecurityPolicy } from './security';
 
@@ -94,6 +96,32 @@ describe('skipscope:// protocol', () => {
     const head = await get('/@model/cifar10-resnet20', { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('Content-Length')).not.toBeNull();
+  });
+
+  it('serves a library model with external data in one piece, its tensors written inline', async () => {
+    const original = await readFile(join(repo, 'models/cifar10/resnet20.onnx'));
+    const entry = await library.importFile(
+      await writeExternalModel(join(work, 'ext'), 'ext.onnx', externalize(original)),
+    );
+    read.length = 0;
+    const response = await get(`/@model/${entry.id}`);
+    expect(response.status).toBe(200);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect(response.headers.get('Content-Length')).toBe(String(bytes.byteLength));
+    expect(read).toEqual([entry.id]);
+    // Decodes with no resolver at all, to the same weights as the original self-contained file.
+    const served = decodeModel(bytes);
+    const expected = decodeModel(original);
+    expect(served.graph.constants.size).toBe(expected.graph.constants.size);
+    for (const [name, tensor] of expected.graph.constants) {
+      expect(Buffer.from(served.graph.constants.get(name)!.raw!).equals(Buffer.from(tensor.raw!)), name).toBe(true);
+    }
+    // A damaged data file gives one line, not a crash or wrong weights.
+    await truncate(join(library.dir, `${entry.data[0]!.sha256}.data`), 100);
+    const damaged = await get(`/@model/${entry.id}`);
+    expect(damaged.status).toBe(422);
+    expect(await damaged.text()).toBe('ext.onnx: a tensor reaches past the end of its external data file');
+    await library.remove(entry.id);
   });
 
   it('has a CSP with no remote origins and no eval beyond WebAssembly compilation', () => {

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
+import { errorLine } from '../../renderer/src/core/text';
 import { fileInside, ISOLATION_HEADERS, mimeOf } from '../../scripts/http.mjs';
 import { APP_ORIGIN, isModelId } from '../contract';
 import type { Catalog } from './catalog';
@@ -69,6 +70,16 @@ export function createProtocolHandler(options: ProtocolOptions): (request: Reque
       if (!isModelId(id)) return reply(400, 'Invalid model id', cors);
       const path = catalog.modelPath(id);
       if (!path) return reply(404, `No model with id ${id}`, cors);
+      const inlined = catalog.inlinedModel(id);
+      if (inlined) {
+        // A model with external data: the page gets it in one piece (it has no folder to resolve files in).
+        const response = await inlined.then(
+          (bytes) => sendBytes(request, bytes, cors),
+          (error: unknown) => reply(422, errorLine(error) || 'The model could not be read', cors),
+        );
+        if (response.ok) options.onModelRead?.(id);
+        return response;
+      }
       const response = await sendFile(request, path, 'application/octet-stream', cors);
       if (response.ok) options.onModelRead?.(id);
       return response;
@@ -118,6 +129,16 @@ async function sendFile(
   if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
   const body = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
   return new Response(body, { status: 200, headers });
+}
+
+function sendBytes(request: Request, bytes: Uint8Array, extra: Record<string, string>): Response {
+  const headers = baseHeaders({
+    ...extra,
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': String(bytes.byteLength),
+    'Cache-Control': 'no-cache',
+  });
+  return new Response(request.method === 'HEAD' ? null : (bytes as Uint8Array<ArrayBuffer>), { status: 200, headers });
 }
 
 /** Errors are one line of text the renderer can show as is. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,14 @@ describe('settings', () => {
     expect(next).toEqual({ ...defaultSettings, theme: 'projector', batchSize: 64, lastModelId: 'cifar10-resnet20' });
     expect(JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8'))).toEqual(next);
     expect((await openSettings(dir)).get()).toEqual(next);
+  });
+
+  it('deletes the temp file an interrupted write left behind, and keeps the settings', async () => {
+    await (await openSettings(dir)).update({ theme: 'light' });
+    await writeFile(join(dir, '.settings.json.0a1b2c3d4e5f.tmp'), '{"theme":"pro');
+    await writeFile(join(dir, 'notes.tmp'), 'not ours');
+    expect((await openSettings(dir)).get().theme).toBe('light');
+    expect((await readdir(dir)).sort()).toEqual(['notes.tmp', 'settings.json']);
   });
 
   it('refuses bad patches whole, with a one-line reason', async () => {

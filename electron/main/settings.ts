@@ -2,11 +2,11 @@
  * Persisted settings: `<userData>/settings.json`, written atomically, every field validated.
  * Plain Node (no Electron import): main/index.ts passes the directory in.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultSettings, type Settings } from '../../renderer/src/core/catalog';
 import { isModelId } from '../contract';
-import { serialize, writeFileAtomic } from './atomic';
+import { serialize, TEMP_SUFFIX, writeFileAtomic } from './atomic';
 
 type Rule<K extends keyof Settings> = { accepts: (value: unknown) => value is Settings[K]; reason: string };
 
@@ -44,6 +44,7 @@ export interface SettingsStore {
 /** Loads settings from `dir`; a missing or damaged file, or any bad field, falls back to the default for that field. */
 export async function openSettings(dir: string): Promise<SettingsStore> {
   const path = join(dir, 'settings.json');
+  await cleanTempFiles(dir);
   let current = normalizeSettings(await readJson(path));
   const exclusive = serialize();
   return {
@@ -79,6 +80,16 @@ export function validateSettingsPatch(patch: unknown): Partial<Settings> {
     Object.assign(checked, { [key]: value });
   }
   return checked;
+}
+
+/** Deletes the temp files of settings writes a crash interrupted (`.settings.json.<random>.tmp`); best effort. */
+async function cleanTempFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith('.settings.json.') && name.endsWith(TEMP_SUFFIX)) {
+      await rm(join(dir, name), { force: true }).catch(() => undefined);
+    }
+  }
 }
 
 async function readJson(path: string): Promise<unknown> {
