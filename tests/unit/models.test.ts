@@ -5,25 +5,35 @@ import { ModelError } from '../../renderer/src/core/onnx/model';
 import { analyzeModel } from '../../renderer/src/core/summary';
 import { ROOT, readBytes } from '../helpers/files';
 
-/** tests/models.json (netron's manner): one row per model file, its expected structure or error text. */
+/** Figures every row made from a PyTorch model carries: MACs per image (counted by hooks in PyTorch) and classes. */
+interface Figures {
+  macs?: number;
+  classes?: number;
+}
+
+/**
+ * tests/models.json (netron's manner): one row per model file, its expected structure or error text. Rows of
+ * families beyond ResNet (ConvNeXt, Swin, ViT, MobileNetV2, EfficientNet, RegNet) leave out the ResNet block
+ * vocabulary (blockType, shortcuts, activation, downsampling); every ResNet row has all of it.
+ */
 interface Row {
   file: string;
   large: boolean;
   expect:
-    | {
+    | ({
         kind: 'residual';
         blocks: number;
         stages: number;
-        blockType: string;
-        shortcuts: Record<string, number>;
-        activation: string;
         parameters: number;
         opset: number;
-        bn: 'folded' | 'separate';
-        downsampling: number;
+        bn: 'folded' | 'separate' | 'none';
         inputShape: (number | string)[];
-      }
-    | { kind: 'plain'; layers: number; parameters: number }
+      } & (
+        | { blockType: string; shortcuts: Record<string, number>; activation: string; downsampling: number }
+        | { blockType?: undefined }
+      ) &
+        Figures)
+    | ({ kind: 'plain'; layers: number; parameters: number } & Figures)
     | { error: string };
 }
 
@@ -51,6 +61,13 @@ describe('tests/models.json', () => {
       }
       const { topology: t, model } = analyzeFile(row.file);
       expect(t.params).toBe(e.parameters);
+      expect(t.paramsUnknown).toBe(0);
+      if (e.macs !== undefined) {
+        // Every op's MACs known, and their sum PyTorch's.
+        expect(t.macsUnknownOps).toEqual([]);
+        expect(t.macs).toBe(e.macs);
+      }
+      if (e.classes !== undefined) expect(t.output.shape?.[t.output.shape.length - 1]).toBe(e.classes);
       if (e.kind === 'plain') {
         expect(t.kind).toBe('plain');
         expect(t.layers).toHaveLength(e.layers);
@@ -60,14 +77,16 @@ describe('tests/models.json', () => {
       expect(t.blocks).toHaveLength(e.blocks);
       expect(t.stages).toHaveLength(e.stages);
       expect(model.opset).toBe(e.opset);
-      expect(t.batchNorms > 0 ? 'separate' : 'folded').toBe(e.bn);
+      expect(model.graph.inputs[0]!.shape).toEqual(e.inputShape);
+      if (e.bn === 'none') expect(t.batchNorms).toBe(0);
+      else expect(t.batchNorms > 0 ? 'separate' : 'folded').toBe(e.bn);
+      if (e.blockType === undefined) return;
       expect(t.blocks.filter((b) => b.downsample)).toHaveLength(e.downsampling);
       expect(new Set(t.blocks.map((b) => b.kind))).toEqual(new Set([e.blockType]));
       expect(new Set(t.blocks.map((b) => b.activation))).toEqual(new Set([e.activation]));
       const shortcuts = { identity: 0, projection: 0, optionA: 0, pooled: 0 };
       for (const b of t.blocks) shortcuts[b.shortcut]++;
       expect(shortcuts).toEqual(e.shortcuts);
-      expect(model.graph.inputs[0]!.shape).toEqual(e.inputShape);
     });
   }
 });

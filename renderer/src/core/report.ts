@@ -16,8 +16,13 @@ export interface InspectJson {
   architecture: string;
   input: { name: string; shape: (number | string | null)[] | null };
   output: { name: string; shape: (number | string | null)[] | null };
-  parameters: number;
-  macs: number;
+  /** null when some parameter tensor's size is unknown (parametersAtLeast then holds what is known). */
+  parameters: number | null;
+  parametersAtLeast: number;
+  /** null when some op's MACs are unknown (macsAtLeast then holds what is known, macsUnknownOps the ops). */
+  macs: number | null;
+  macsAtLeast: number;
+  macsUnknownOps: string[];
   depth: number;
   paths: { log2: number; count: string };
   batchNorm: 'folded' | 'separate';
@@ -45,7 +50,8 @@ export interface InspectBlock {
   shortcutLayers: number;
   groups: number;
   params: number;
-  macs: number;
+  /** null when some op's MACs in the block are unknown. */
+  macs: number | null;
   entry: string;
   output: string;
 }
@@ -68,8 +74,11 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     architecture,
     input: { name: t.input.name, shape: declaredShape(model, t.input.name) },
     output: { name: t.output.name, shape: declaredShape(model, t.output.name) },
-    parameters: t.params,
-    macs: t.macs,
+    parameters: t.paramsUnknown ? null : t.params,
+    parametersAtLeast: t.params,
+    macs: t.macsUnknownOps.length ? null : t.macs,
+    macsAtLeast: t.macs,
+    macsUnknownOps: t.macsUnknownOps,
     depth: t.depth,
     paths: { log2: t.blocks.length, count: (2n ** BigInt(t.blocks.length)).toString() },
     batchNorm: t.batchNorms > 0 ? 'separate' : 'folded',
@@ -96,7 +105,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
       shortcutLayers: b.shortcutLayers.length,
       groups: b.groups,
       params: b.params,
-      macs: b.macs,
+      macs: b.macsComplete ? b.macs : null,
       entry: b.entry,
       output: b.output,
     })),
@@ -111,6 +120,12 @@ function declaredShape(model: Model, name: string): (number | string | null)[] |
   return info?.shape ?? null;
 }
 
+/** An exact figure, or what is known of it and why it is not all ("≥ 1,234 (why)", "unknown (why)"). */
+function atLeast(exact: number | null, known: number, why: string): string {
+  if (exact !== null) return exact.toLocaleString('en-US');
+  return known > 0 ? `≥ ${known.toLocaleString('en-US')} (${why})` : `unknown (${why})`;
+}
+
 /** Human-readable report for the terminal. */
 export function formatInspect(j: InspectJson): string {
   const shape = (s: readonly (number | string | null)[] | null) => (s ? `[${s.map((d) => d ?? '?').join(',')}]` : '?');
@@ -119,7 +134,7 @@ export function formatInspect(j: InspectJson): string {
     `${j.file} — ${j.architecture}`,
     `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${[j.onnx.producer, j.onnx.producerVersion].filter(Boolean).join(' ')}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
     `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
-    `  parameters ${j.parameters.toLocaleString('en-US')}, MACs/image ${j.macs.toLocaleString('en-US')}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,
+    `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,
   ];
   if (j.kind === 'plain') {
     lines.push(`  plain network: ${j.layers.length} weighted layers, no residual blocks (1 path)`);

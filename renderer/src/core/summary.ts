@@ -68,3 +68,22 @@ export function formatPathCount(blocks: number): string {
   if (blocks <= 52) return (2 ** blocks).toLocaleString('en-US');
   return `2^${blocks} ≈ ${(2 ** blocks).toExponential(2)}`;
 }
+
+/**
+ * The parameter count as a reader should see it: exact, or a lower bound that says so
+ * ("≥ 24,234 (2 tensors of unknown size)").
+ */
+export function describeParams(t: Topology, format: (n: number) => string): string {
+  if (t.paramsUnknown === 0) return format(t.params);
+  return `≥ ${format(t.params)} (${t.paramsUnknown} ${t.paramsUnknown === 1 ? 'tensor' : 'tensors'} of unknown size)`;
+}
+
+/**
+ * MACs per image as a reader should see them: exact, or what is known and which ops are missing from it
+ * ("≥ 1.46 M (unknown for Foo, Bar)", "unknown (Foo)"), never a number that looks complete but is not.
+ */
+export function describeMacs(t: Topology, format: (n: number) => string): string {
+  if (t.macsUnknownOps.length === 0) return format(t.macs);
+  const ops = t.macsUnknownOps.slice(0, 4).join(', ') + (t.macsUnknownOps.length > 4 ? ', …' : '');
+  return t.macs > 0 ? `≥ ${format(t.macs)} (unknown for ${ops})` : `unknown (${ops})`;
+}

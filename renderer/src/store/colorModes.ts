@@ -99,7 +99,9 @@ export const COLOR_MODE_TABLE = [
     kind: 'metric',
     measured: false,
     metric: ({ topology: t }) => ({
-      values: t.kind === 'residual' ? t.blocks.map((b) => b.macs) : t.layers.map((l) => l.macs),
+      // A block whose MACs are only partly known gets no colour rather than a lower bound's.
+      values:
+        t.kind === 'residual' ? t.blocks.map((b) => (b.macsComplete ? b.macs : null)) : t.layers.map((l) => l.macs),
       scale: 'log',
       label: 'multiply–accumulates per image',
     }),

@@ -79,3 +79,13 @@ const RUNTIME_TYPES: Partial<Record<number, RuntimeType>> = {
 export function runtimeType(dataType: number): RuntimeType | null {
   return RUNTIME_TYPES[dataType] ?? null;
 }
+
+/** Floating-point element types. */
+export function isFloatType(dataType: number): boolean {
+  return (
+    dataType === DataType.FLOAT ||
+    dataType === DataType.DOUBLE ||
+    dataType === DataType.FLOAT16 ||
+    dataType === DataType.BFLOAT16
+  );
+}

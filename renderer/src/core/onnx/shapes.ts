@@ -1,6 +1,6 @@
 import { type Folded, opDef, type Shape, type ShapeContext } from '../ops';
 import { MAX_FOLDED } from '../ops/layout';
-import { isIntegral } from './dtypes';
+import { isFloatType, isIntegral } from './dtypes';
 import type { Graph, Node } from './model';
 import { readFloats, readInts } from './tensor';
 
@@ -10,8 +10,9 @@ export { product } from '../ops';
 /**
  * Infers a shape for every tensor in the graph from the op registry's rules.
  * Shape-computing subgraphs (Shape → Gather → Concat → Reshape, ConstantOfShape, …) are folded on small
- * integer tensors so that Pad/Reshape targets are known. Tensors it cannot infer are left out.
- * Symbolic dimensions become `batch` (first axis) or 1.
+ * integer tensors so that Pad/Reshape targets are known. Where no rule gives a tensor's shape (an op Skipscope does
+ * not know, or inputs it could not follow), the shape the file declares for it (value_info, graph outputs) is used
+ * when it is fully known. Tensors it cannot infer are left out. Symbolic dimensions become `batch` (first axis) or 1.
  */
 export function inferShapes(graph: Graph, batch = 1): Map<string, Shape> {
   return inferGraph(graph, batch).shapes;
@@ -30,18 +31,49 @@ export function inferGraph(graph: Graph, batch = 1): { shapes: Map<string, Shape
   }
   for (const [name, t] of graph.constants) {
     shapes.set(name, t.dims);
-    if (t.size <= MAX_FOLDED && isIntegral(t.dataType)) folded.set(name, { dims: t.dims, values: readInts(t) });
+    try {
+      if (t.size <= MAX_FOLDED && isIntegral(t.dataType)) folded.set(name, { dims: t.dims, values: readInts(t) });
+      else if (t.size <= MAX_FOLDED && isFloatType(t.dataType))
+        folded.set(name, { dims: t.dims, values: Array.from(readFloats(t)), float: true });
+    } catch {
+      // A damaged constant (its bytes shorter than its shape says) is not folded.
+    }
   }
+  const declared = declaredShapes(graph, batch);
   for (const node of graph.nodes) {
     const def = opDef(node.opType, node.domain);
-    if (!def) continue;
-    try {
-      def.inferShapes(contextFor(node, graph, shapes, folded));
-    } catch {
-      // Leave the outputs unknown: topology falls back to neighbours' shapes.
+    if (def) {
+      try {
+        def.inferShapes(contextFor(node, graph, shapes, folded));
+      } catch {
+        // Leave the outputs unknown: the declared shapes below, or topology's fallbacks, fill in.
+      }
+    }
+    for (const out of node.outputs) {
+      const d = out && !shapes.has(out) ? declared.get(out) : undefined;
+      if (d) shapes.set(out, d);
     }
   }
   return { shapes, folded };
+}
+
+/**
+ * Shapes the file declares for intermediate tensors and outputs (value_info), where every dimension is known:
+ * numbers, or the graph input's symbolic batch name in the first axis (read as `batch`).
+ */
+function declaredShapes(graph: Graph, batch: number): Map<string, Shape> {
+  const batchNames = new Set(
+    graph.inputs.map((i) => i.shape?.[0]).filter((d): d is string => typeof d === 'string' && d !== ''),
+  );
+  const out = new Map<string, Shape>();
+  for (const info of [...graph.valueInfo.values(), ...graph.outputs]) {
+    if (!info.shape) continue;
+    const dims = info.shape.map((d, i) =>
+      typeof d === 'number' && d >= 0 ? d : i === 0 && typeof d === 'string' && batchNames.has(d) ? batch : null,
+    );
+    if (dims.every((d): d is number => d !== null)) out.set(info.name, dims);
+  }
+  return out;
 }
 
 function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded: Map<string, Folded>): ShapeContext {
@@ -65,12 +97,12 @@ function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded
       const out = node.outputs[i];
       if (shape && out && shape.every((d) => Number.isFinite(d) && d >= 0)) shapes.set(out, shape);
     },
-    fold(values, dims) {
+    fold(values, dims, float) {
       const out = node.outputs[0];
-      if (out && values.length <= MAX_FOLDED) {
-        folded.set(out, { dims, values });
-        shapes.set(out, dims);
-      }
+      if (!out || !dims.every((d) => Number.isFinite(d) && d >= 0)) return;
+      shapes.set(out, dims);
+      if (values.length <= MAX_FOLDED && values.every((v) => Number.isFinite(v)))
+        folded.set(out, float ? { dims, values, float: true } : { dims, values });
     },
   };
 }

@@ -25,7 +25,13 @@ function clipBounds(ctx: BackwardContext): { min: number; max: number } {
 
 /** Non-linearities applied element-wise: the "ReLU" of conv → BN → ReLU, and their relatives. */
 export const activationOps: Record<string, OpDef> = {
-  ...each(['PRelu', 'Selu', 'HardSigmoid', 'HardSwish', 'Mish', 'Softplus'], activation()),
+  // SiLU / Swish is Sigmoid then Mul (EfficientNet, RegNet's SE); GELU is Erf arithmetic before opset 20.
+  ...each(
+    ['Selu', 'HardSigmoid', 'HardSwish', 'Mish', 'Softplus', 'Softsign', 'Gelu', 'Celu', 'ThresholdedRelu'],
+    activation(),
+  ),
+  // PRelu's slope is learned.
+  PRelu: { ...activation(), constantParams: [1] },
   Relu: activation((ctx) => [masked(ctx, ctx.e.op('Greater', [ctx.node.outputs[0]!, ctx.e.scalar(0)]))]),
   LeakyRelu: activation((ctx) => {
     const alpha = attrFloat(ctx.node, 'alpha', 0.01);

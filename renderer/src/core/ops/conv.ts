@@ -1,6 +1,6 @@
 import { attrInt, attrInts, attrString, int, ints as intsAttr } from '../onnx/attrs';
 import type { Node } from '../onnx/model';
-import type { BackwardContext, Emitter, OpDef, Shape } from './types';
+import type { BackwardContext, Emitter, MacShapes, OpDef, Shape } from './types';
 import { product } from './types';
 
 /** Output size of a sliding window (Conv/Pool) along one spatial axis. */
@@ -40,8 +40,18 @@ export function inferWindow(node: Node, x: Shape, kernel: number[], channels: nu
 }
 
 /** Every output element of a convolution needs (in/groups)·kH·kW multiply–accumulates. */
-const convMacs = (_node: Node, weightShape: Shape, outShape: Shape): number =>
-  product(outShape.slice(1)) * product(weightShape.slice(1));
+const convMacs = (_node: Node, s: MacShapes): number | undefined => {
+  const w = s.input(1);
+  const y = s.output();
+  return w && y ? product(y) * product(w.slice(1)) : undefined;
+};
+
+/** A transposed convolution spreads every input element over (out/groups)·kH·kW outputs. */
+const convTransposeMacs = (_node: Node, s: MacShapes): number | undefined => {
+  const x = s.input(0);
+  const w = s.input(1);
+  return x && w ? product(x) * product(w.slice(1)) : undefined;
+};
 
 /** A sliding window's geometry along every spatial axis, with auto_pad resolved to explicit pads. */
 export interface Window {
@@ -261,7 +271,7 @@ export const convOps: Record<string, OpDef> = {
   ConvTranspose: {
     role: 'weighted',
     paramInputs: [1, 2],
-    macs: convMacs,
+    macs: convTransposeMacs,
     inferShapes(ctx) {
       const x = ctx.input(0);
       const w = ctx.input(1);

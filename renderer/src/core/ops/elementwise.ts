@@ -1,33 +1,120 @@
-import { type BackwardContext, broadcast, each, type OpDef, type Shape, type ShapeContext, sameAsInput } from './types';
+import { attrInt } from '../onnx/attrs';
+import { DataType, isIntegral } from '../onnx/dtypes';
+import {
+  type BackwardContext,
+  broadcast,
+  each,
+  type Folded,
+  MAX_FOLDED,
+  type OpDef,
+  product,
+  type Shape,
+  type ShapeContext,
+  sameAsInput,
+} from './types';
 
-/** Broadcast shape of all inputs; folds two small integer operands (shape arithmetic). */
+/** Round half to even, as ONNX Round does. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Broadcast shape of all inputs; folds small operands whose values are known (shape arithmetic, masks). */
 function inferBroadcast(ctx: ShapeContext): void {
   const { node } = ctx;
   const known = node.inputs.map((_, i) => ctx.input(i)).filter((s): s is Shape => !!s);
   if (known.length === node.inputs.length) ctx.set(known.reduce(broadcast));
   else if (known.length > 0) ctx.set(known.reduce((a, b) => (a.length >= b.length ? a : b)));
-  const a = ctx.value(0);
-  const b = ctx.value(1);
-  if (a && b && node.inputs.length === 2)
-    ctx.fold(foldArithmetic(node.opType, a.values, b.values), broadcast(a.dims, b.dims));
+  const f = FOLDS[node.opType];
+  const values = node.inputs.map((_, i) => ctx.value(i));
+  if (!f || node.inputs.length < 2 || !values.every((v): v is Folded => !!v)) return;
+  const float = values.some((v) => v.float);
+  // Where's condition is boolean: the result is float when either branch is.
+  const resultFloat =
+    node.opType === 'Where' ? !!(values[1]!.float || values[2]!.float) : float && !COMPARES.has(node.opType);
+  const folded = foldBroadcast(values, (xs) => f(xs, float));
+  if (folded) ctx.fold(folded.values, folded.dims, resultFloat);
 }
 
-function foldArithmetic(op: string, a: number[], b: number[]): number[] {
-  const n = Math.max(a.length, b.length);
+const COMPARES = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
+
+/** Element-wise folds of small tensors: integer semantics unless a value is floating point. */
+const FOLDS: Record<string, (xs: number[], float: boolean) => number> = {
+  Add: ([a, b]) => a! + b!,
+  Sub: ([a, b]) => a! - b!,
+  Mul: ([a, b]) => a! * b!,
+  Div: ([a, b], float) => (float ? a! / b! : Math.trunc(a! / b!)),
+  // fmod = 0 (the default, and what exporters emit for integers): the sign follows the divisor, as in Python.
+  Mod: ([a, b]) => a! - b! * Math.floor(a! / b!),
+  Pow: ([a, b]) => a! ** b!,
+  Max: (xs) => Math.max(...xs),
+  Min: (xs) => Math.min(...xs),
+  Equal: ([a, b]) => (a === b ? 1 : 0),
+  Less: ([a, b]) => (a! < b! ? 1 : 0),
+  Greater: ([a, b]) => (a! > b! ? 1 : 0),
+  LessOrEqual: ([a, b]) => (a! <= b! ? 1 : 0),
+  GreaterOrEqual: ([a, b]) => (a! >= b! ? 1 : 0),
+  And: ([a, b]) => (a && b ? 1 : 0),
+  Or: ([a, b]) => (a || b ? 1 : 0),
+  Xor: ([a, b]) => (!a !== !b ? 1 : 0),
+  Where: ([c, a, b]) => (c ? a! : b!),
+};
+
+/** Numpy-broadcast of several folded tensors through `f`, element by element; undefined when too large. */
+function foldBroadcast(values: Folded[], f: (xs: number[]) => number): Folded | undefined {
+  const dims = values.map((v) => v.dims).reduce(broadcast);
+  const total = product(dims);
+  if (total > MAX_FOLDED || values.some((v) => v.values.length !== product(v.dims))) return undefined;
+  const rank = dims.length;
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length === 1 ? 0 : i]!;
-    const y = b[b.length === 1 ? 0 : i]!;
-    out.push(op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : op === 'Div' ? Math.trunc(x / y) : x);
+  const index = new Array<number>(rank).fill(0);
+  for (let k = 0; k < total; k++) {
+    let rest = k;
+    for (let a = rank - 1; a >= 0; a--) {
+      index[a] = rest % dims[a]!;
+      rest = Math.floor(rest / dims[a]!);
+    }
+    const xs = values.map((v) => {
+      let flat = 0;
+      const offset = rank - v.dims.length;
+      for (let a = 0; a < v.dims.length; a++) flat = flat * v.dims[a]! + (v.dims[a] === 1 ? 0 : index[a + offset]!);
+      return v.values[flat]!;
+    });
+    out.push(f(xs));
   }
-  return out;
+  return { dims, values: out };
 }
 
-/** Same shape as the input, and the same values when they are folded (Identity, Cast). */
+/** One-input ops on small folded tensors (Not, Neg, Floor …). */
+function inferUnary(f: (x: number, float: boolean) => number, float?: (input: boolean) => boolean) {
+  return (ctx: ShapeContext): void => {
+    sameAsInput(ctx);
+    const v = ctx.value(0);
+    if (v)
+      ctx.fold(
+        v.values.map((x) => f(x, !!v.float)),
+        v.dims,
+        float ? float(!!v.float) : v.float,
+      );
+  };
+}
+
+/** Same shape as the input, and the same values when they are folded (Identity). */
 function passThrough(ctx: ShapeContext): void {
   sameAsInput(ctx);
   const v = ctx.value(0);
-  if (v) ctx.fold(v.values, v.dims);
+  if (v) ctx.fold(v.values, v.dims, v.float);
+}
+
+/** Cast: same shape; folded values become floating point or integers as `to` says. */
+function inferCast(ctx: ShapeContext): void {
+  sameAsInput(ctx);
+  const v = ctx.value(0);
+  if (!v) return;
+  const to = attrInt(ctx.node, 'to', DataType.FLOAT);
+  if (isIntegral(to)) ctx.fold(v.values.map(Math.trunc), v.dims);
+  else if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 || to === DataType.BFLOAT16)
+    ctx.fold(v.values, v.dims, true);
 }
 
 /** Gradients of the arithmetic ops, summed back over broadcast axes. */
@@ -62,22 +149,55 @@ const pass = (ctx: BackwardContext) => [ctx.grad()];
 
 export const elementwiseOps: Record<string, OpDef> = {
   // Where residual branches join the shortcut.
-  Add: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add },
+  Add: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add, constantParams: [0, 1] },
   Sum: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add },
-  ...each(['Pow', 'Max', 'Min', 'Where'], { role: 'elementwise', inferShapes: inferBroadcast }),
+  ...each(['Pow', 'Max', 'Min'], { role: 'elementwise', inferShapes: inferBroadcast }),
+  Mod: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [] },
+  // Where's condition is a mask; x and y are data.
+  Where: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [1, 2] },
   Sub: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Sub },
-  Mul: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Mul },
+  Mul: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Mul, constantParams: [0, 1] },
   Div: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Div },
   // Comparisons and logic give no gradient: their outputs are masks and booleans.
-  ...each(['Equal', 'Greater', 'Less', 'And', 'Or'], {
+  ...each(['Equal', 'Greater', 'Less', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor'], {
     role: 'elementwise',
     inferShapes: inferBroadcast,
     gradInputs: [],
   }),
-  ...each(['Not', 'Floor', 'Ceil'], { role: 'elementwise', inferShapes: sameAsInput, gradInputs: [] }),
-  ...each(['Abs', 'Sqrt', 'Exp', 'Log', 'Erf', 'Reciprocal'], { role: 'elementwise', inferShapes: sameAsInput }),
-  Neg: { role: 'elementwise', inferShapes: sameAsInput, backward: (ctx) => [ctx.e.op('Neg', [ctx.grad()!])] },
-  Cast: { role: 'elementwise', inferShapes: passThrough, backward: pass },
+  Not: {
+    role: 'elementwise',
+    inferShapes: inferUnary(
+      (x) => (x ? 0 : 1),
+      () => false,
+    ),
+    gradInputs: [],
+  },
+  Floor: { role: 'elementwise', inferShapes: inferUnary(Math.floor), gradInputs: [] },
+  Ceil: { role: 'elementwise', inferShapes: inferUnary(Math.ceil), gradInputs: [] },
+  Round: { role: 'elementwise', inferShapes: inferUnary(roundHalfEven), gradInputs: [] },
+  Sign: { role: 'elementwise', inferShapes: inferUnary(Math.sign), gradInputs: [] },
+  Abs: { role: 'elementwise', inferShapes: inferUnary(Math.abs) },
+  Sqrt: { role: 'elementwise', inferShapes: inferUnary(Math.sqrt, () => true) },
+  ...each(['Exp', 'Log', 'Erf', 'Reciprocal', 'Sin', 'Cos', 'Tan', 'Atan', 'IsNaN', 'IsInf'], {
+    role: 'elementwise',
+    inferShapes: sameAsInput,
+  }),
+  Neg: {
+    role: 'elementwise',
+    inferShapes: inferUnary((x) => -x),
+    backward: (ctx) => [ctx.e.op('Neg', [ctx.grad()!])],
+  },
+  Cast: { role: 'elementwise', inferShapes: inferCast, backward: pass },
+  CastLike: { role: 'elementwise', inferShapes: sameAsInput, gradInputs: [0] },
   Identity: { role: 'passive', inferShapes: passThrough, backward: pass },
-  Dropout: { role: 'passive', inferShapes: passThrough, backward: pass, gradInputs: [0] },
+  Dropout: {
+    role: 'passive',
+    inferShapes(ctx) {
+      passThrough(ctx);
+      // The optional mask output has the data's shape.
+      ctx.set(ctx.input(0), 1);
+    },
+    backward: pass,
+    gradInputs: [0],
+  },
 };

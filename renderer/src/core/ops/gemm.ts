@@ -1,12 +1,96 @@
-import { attrFloat, attrInt, float, int } from '../onnx/attrs';
+import { attrFloat, attrInt, attrString, float, int } from '../onnx/attrs';
 import type { Node } from '../onnx/model';
-import { type BackwardContext, broadcast, type OpDef, product, type Shape } from './types';
+import {
+  type BackwardContext,
+  broadcast,
+  type MacShapes,
+  type OpDef,
+  product,
+  type Shape,
+  type ShapeContext,
+} from './types';
 
-/** Every output element needs K multiply–accumulates, K = the weight's shared dimension. */
-function matmulMacs(node: Node, weightShape: Shape, outShape: Shape): number {
-  const transB = attrInt(node, 'transB', 0) === 1;
-  const k = transB ? weightShape[weightShape.length - 1]! : weightShape[0]!;
-  return (product(outShape) / (outShape[0] ?? 1)) * k;
+/** Every output element of Gemm needs K multiply–accumulates, K = A's shared dimension. */
+function gemmMacs(node: Node, s: MacShapes): number | undefined {
+  const a = s.input(0);
+  const y = s.output();
+  if (!a || !y) return undefined;
+  const k = attrInt(node, 'transA', 0) === 1 ? a[0]! : a[a.length - 1]!;
+  return product(y) * k;
+}
+
+/**
+ * MatMul, a Linear layer (a constant operand) or a product of two activations (attention's Q·Kᵀ and A·V, batched
+ * and broadcast): every output element needs K multiply–accumulates, K = A's last dimension.
+ */
+function matmulMacs(_node: Node, s: MacShapes): number | undefined {
+  const a = s.input(0);
+  const y = s.output();
+  return a && y ? product(y) * a[a.length - 1]! : undefined;
+}
+
+/**
+ * Einsum's subscripts: every output element sums over the contracted indices, so the MACs are the product of
+ * every index's size (when the operands are multiplied at all: two or more of them).
+ */
+function einsumMacs(node: Node, s: MacShapes): number | undefined {
+  const terms = parseEinsum(node, node.inputs.length);
+  if (!terms || node.inputs.length < 2) return 0;
+  const sizes = einsumSizes(terms.inputs, s);
+  return sizes ? product([...sizes.values()]) : undefined;
+}
+
+/** "bij,bjk->bk" into input and output subscripts ("..." is kept as one letter, '.'); explicit output only. */
+function parseEinsum(node: Node, inputs: number): { inputs: string[]; output: string | null } | undefined {
+  const eq = attrString(node, 'equation', '')
+    .replace(/\s/g, '')
+    .replace(/\.\.\./g, '.');
+  const [lhs, rhs] = eq.split('->');
+  const terms = (lhs ?? '').split(',');
+  if (terms.length !== inputs) return undefined;
+  return { inputs: terms, output: rhs ?? null };
+}
+
+/** Each subscript letter's size, read from the operand shapes ('.' spans the broadcast dimensions). */
+function einsumSizes(terms: string[], s: MacShapes): Map<string, number> | undefined {
+  const sizes = new Map<string, number>();
+  for (const [i, term] of terms.entries()) {
+    const shape = s.input(i);
+    if (!shape) return undefined;
+    const dots = shape.length - (term.length - (term.includes('.') ? 1 : 0));
+    let axis = 0;
+    for (const letter of term) {
+      if (letter === '.') {
+        for (let d = 0; d < dots; d++) sizes.set(`.${d}`, Math.max(sizes.get(`.${d}`) ?? 1, shape[axis++]!));
+        continue;
+      }
+      sizes.set(letter, Math.max(sizes.get(letter) ?? 1, shape[axis++]!));
+    }
+  }
+  return sizes;
+}
+
+/** Einsum's output shape: the explicit output subscripts, or (implicit form) the letters used once, sorted. */
+function inferEinsum(ctx: ShapeContext): void {
+  const terms = parseEinsum(ctx.node, ctx.node.inputs.length);
+  if (!terms) return;
+  const sizes = einsumSizes(terms.inputs, { input: (i) => ctx.input(i), output: () => undefined });
+  if (!sizes) return;
+  let out = terms.output;
+  if (out === null) {
+    const letters = terms.inputs.join('').replace(/\./g, '');
+    out = `${terms.inputs.some((t) => t.includes('.')) ? '.' : ''}${[...new Set(letters)]
+      .filter((l) => letters.indexOf(l) === letters.lastIndexOf(l))
+      .sort()
+      .join('')}`;
+  }
+  const dots = [...sizes.keys()].filter((k) => k.startsWith('.')).length;
+  const shape: Shape = [];
+  for (const letter of out) {
+    if (letter === '.') for (let d = 0; d < dots; d++) shape.push(sizes.get(`.${d}`)!);
+    else shape.push(sizes.get(letter)!);
+  }
+  if (shape.every((d) => d !== undefined)) ctx.set(shape);
 }
 
 /**
@@ -52,7 +136,7 @@ export const gemmOps: Record<string, OpDef> = {
   Gemm: {
     role: 'weighted',
     paramInputs: [1, 2],
-    macs: matmulMacs,
+    macs: gemmMacs,
     backward: gemmBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
@@ -72,8 +156,12 @@ export const gemmOps: Record<string, OpDef> = {
       const x = ctx.input(0);
       const b = ctx.input(1);
       if (!x || !b) return;
+      // 1-D operands are promoted to matrices, and the added axis removed again.
       const batchDims = broadcast(x.slice(0, -2), b.slice(0, -2));
-      ctx.set([...batchDims, x[x.length - 2] ?? 1, b[b.length - 1]!].slice(x.length === 1 ? 1 : 0));
+      const rows = x.length === 1 ? [] : [x[x.length - 2]!];
+      const cols = b.length === 1 ? [] : [b[b.length - 1]!];
+      ctx.set([...batchDims, ...rows, ...cols]);
     },
   },
+  Einsum: { role: 'elementwise', macs: einsumMacs, inferShapes: inferEinsum },
 };

@@ -1,6 +1,20 @@
 import { attrInt, attrInts, attrTensor } from '../onnx/attrs';
+import { isIntegral } from '../onnx/dtypes';
 import { readInts } from '../onnx/tensor';
-import { type BackwardContext, broadcast, type Folded, normalizeAxis, type OpDef, product, type Shape } from './types';
+import { readFloats } from '../onnx/tensor';
+import {
+  type BackwardContext,
+  broadcast,
+  each,
+  type Folded,
+  MAX_FOLDED,
+  normalizeAxis,
+  type OpDef,
+  product,
+  type Shape,
+  type ShapeContext,
+  sameAsInput,
+} from './types';
 
 /** Reshapes the gradient back to the input's shape (Flatten, Reshape, Squeeze, Unsqueeze). */
 function reshapeBack(ctx: BackwardContext): (string | undefined)[] {
@@ -126,6 +140,30 @@ function concatBackward(ctx: BackwardContext): (string | undefined)[] {
   });
 }
 
+/** Scatter ops keep the data's shape; small folded ones are computed (ScatterND with folded indices). */
+function inferScatter(ctx: ShapeContext): void {
+  const x = ctx.input(0);
+  ctx.set(x);
+  const data = ctx.value(0);
+  const indices = ctx.value(1);
+  const updates = ctx.value(2);
+  if (ctx.node.opType !== 'ScatterND' || !x || !data || !indices || !updates) return;
+  if (ctx.node.attrs.has('reduction')) return;
+  const k = indices.dims[indices.dims.length - 1]!;
+  const slice = product(x.slice(k));
+  const values = [...data.values];
+  const count = product(indices.dims.slice(0, -1));
+  for (let j = 0; j < count; j++) {
+    let flat = 0;
+    for (let a = 0; a < k; a++) {
+      const raw = indices.values[j * k + a]!;
+      flat = flat * x[a]! + (raw < 0 ? raw + x[a]! : raw);
+    }
+    for (let e = 0; e < slice; e++) values[flat * slice + e] = updates.values[j * slice + e]!;
+  }
+  ctx.fold(values, x, data.float);
+}
+
 /** Ops that move, reshape, cut or compute shapes of tensors; small integer results are folded. */
 
 export const layoutOps: Record<string, OpDef> = {
@@ -156,7 +194,7 @@ export const layoutOps: Record<string, OpDef> = {
       const resolved = out.map((d) => (d === -1 ? product(x) / known : d));
       ctx.set(resolved);
       const v = ctx.value(0);
-      if (v) ctx.fold(v.values, resolved);
+      if (v) ctx.fold(v.values, resolved, v.float);
     },
   },
   Transpose: {
@@ -179,8 +217,8 @@ export const layoutOps: Record<string, OpDef> = {
         const [r, c] = v.dims as [number, number];
         const t: number[] = [];
         for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) t.push(v.values[i * c + j]!);
-        ctx.fold(t, [c, r]);
-      } else if (v && v.dims.length <= 1) ctx.fold(v.values, v.dims);
+        ctx.fold(t, [c, r], v.float);
+      } else if (v && v.dims.length <= 1) ctx.fold(v.values, v.dims, v.float);
     },
   },
   Pad: {
@@ -230,7 +268,7 @@ export const layoutOps: Record<string, OpDef> = {
           const picked: number[] = [];
           for (let p = start; step > 0 ? p < end : p > end; p += step)
             picked.push(...v.values.slice(p * row, (p + 1) * row));
-          ctx.fold(picked, [picked.length / Math.max(row, 1), ...v.dims.slice(1)]);
+          ctx.fold(picked, [picked.length / Math.max(row, 1), ...v.dims.slice(1)], v.float);
         }
       });
       ctx.set(out);
@@ -252,6 +290,7 @@ export const layoutOps: Record<string, OpDef> = {
         ctx.fold(
           values.flatMap((v) => v!.values),
           out,
+          values.some((v) => v!.float),
         );
     },
   },
@@ -279,18 +318,72 @@ export const layoutOps: Record<string, OpDef> = {
   Gather: {
     role: 'layout',
     gradInputs: [0],
+    // A constant table read by index (an embedding, Swin's relative position bias table) is learned.
+    constantParams: [0],
     inferShapes(ctx) {
       const x = ctx.input(0);
-      const indices = ctx.value(1);
+      const indices = ctx.value(1) ?? (ctx.input(1) ? { dims: ctx.input(1)!, values: [] } : undefined);
       if (!x || !indices) return;
       const axis = normalizeAxis(attrInt(ctx.node, 'axis', 0), x.length);
-      ctx.set([...x.slice(0, axis), ...indices.dims, ...x.slice(axis + 1)]);
+      const out = [...x.slice(0, axis), ...indices.dims, ...x.slice(axis + 1)];
+      ctx.set(out);
       const v = ctx.value(0);
-      if (v && v.dims.length === 1)
-        ctx.fold(
-          indices.values.map((i) => v.values[i < 0 ? i + v.values.length : i]!),
-          indices.dims,
-        );
+      if (!v || indices.values.length !== product(indices.dims)) return;
+      // Folded: the rows of a small tensor picked along `axis`.
+      const outer = product(v.dims.slice(0, axis));
+      const size = v.dims[axis]!;
+      const inner = product(v.dims.slice(axis + 1));
+      const picked: number[] = [];
+      for (let o = 0; o < outer; o++)
+        for (const raw of indices.values) {
+          const i = raw < 0 ? raw + size : raw;
+          for (let k = 0; k < inner; k++) picked.push(v.values[(o * size + i) * inner + k]!);
+        }
+      ctx.fold(picked, out, v.float);
+    },
+  },
+  GatherElements: {
+    role: 'layout',
+    gradInputs: [0],
+    inferShapes(ctx) {
+      ctx.set(ctx.input(1));
+    },
+  },
+  GatherND: {
+    role: 'layout',
+    gradInputs: [0],
+    inferShapes(ctx) {
+      const x = ctx.input(0);
+      const idx = ctx.input(1);
+      if (!x || !idx) return;
+      const b = attrInt(ctx.node, 'batch_dims', 0);
+      const last = idx[idx.length - 1]!;
+      ctx.set([...idx.slice(0, -1), ...x.slice(b + last)]);
+    },
+  },
+  // Writes `updates` into a copy of `data` (Swin's attention mask is built this way): the data's shape.
+  ...each(['ScatterND', 'ScatterElements', 'Scatter'], {
+    role: 'layout',
+    gradInputs: [0, 2],
+    inferShapes: inferScatter,
+  }),
+  ...each(['Trilu', 'CumSum', 'ReverseSequence'], { role: 'layout', gradInputs: [0], inferShapes: sameAsInput }),
+  DepthToSpace: {
+    role: 'layout',
+    gradInputs: [0],
+    inferShapes(ctx) {
+      const x = ctx.input(0);
+      const b = attrInt(ctx.node, 'blocksize', 1);
+      if (x?.length === 4) ctx.set([x[0]!, x[1]! / (b * b), x[2]! * b, x[3]! * b]);
+    },
+  },
+  SpaceToDepth: {
+    role: 'layout',
+    gradInputs: [0],
+    inferShapes(ctx) {
+      const x = ctx.input(0);
+      const b = attrInt(ctx.node, 'blocksize', 1);
+      if (x?.length === 4) ctx.set([x[0]!, x[1]! * b * b, x[2]! / b, x[3]! / b]);
     },
   },
   Unsqueeze: {
@@ -307,7 +400,7 @@ export const layoutOps: Record<string, OpDef> = {
       for (const a of normalized) out.splice(a, 0, 1);
       ctx.set(out);
       const v = ctx.value(0);
-      if (v) ctx.fold(v.values, out);
+      if (v) ctx.fold(v.values, out, v.float);
     },
   },
   Squeeze: {
@@ -321,7 +414,7 @@ export const layoutOps: Record<string, OpDef> = {
       const out = x.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
       ctx.set(out);
       const v = ctx.value(0);
-      if (v) ctx.fold(v.values, out);
+      if (v) ctx.fold(v.values, out, v.float);
     },
   },
   ConstantOfShape: {
@@ -331,9 +424,11 @@ export const layoutOps: Record<string, OpDef> = {
       const dims = ctx.value(0)?.values;
       if (!dims) return;
       const t = attrTensor(ctx.node, 'value');
-      const fill = t ? (readInts(t)[0] ?? 0) : 0;
+      const float = !!t && !isIntegral(t.dataType);
+      const fill = t ? ((float ? readFloats(t)[0] : readInts(t)[0]) ?? 0) : 0;
       ctx.set(dims);
-      if (product(dims) <= MAX_FOLDED) ctx.fold(new Array(product(dims)).fill(fill), dims);
+      // Large fills get their shape only (fold keeps values of small tensors).
+      ctx.fold(product(dims) <= MAX_FOLDED ? new Array(product(dims)).fill(fill) : [], dims, float);
     },
   },
   Range: {
@@ -342,9 +437,9 @@ export const layoutOps: Record<string, OpDef> = {
     inferShapes(ctx) {
       const [s, l, d] = [ctx.value(0)?.values[0], ctx.value(1)?.values[0], ctx.value(2)?.values[0]];
       if (s === undefined || l === undefined || !d) return;
-      const out: number[] = [];
-      for (let v = s; d > 0 ? v < l : v > l; v += d) out.push(v);
-      ctx.fold(out, [out.length]);
+      const count = Math.max(Math.ceil((l - s) / d), 0);
+      const float = [0, 1, 2].some((i) => ctx.value(i)?.float);
+      ctx.fold(count <= MAX_FOLDED ? Array.from({ length: count }, (_, i) => s + i * d) : [], [count], float);
     },
   },
   Split: {
@@ -372,11 +467,37 @@ export const layoutOps: Record<string, OpDef> = {
   Expand: {
     role: 'layout',
     gradInputs: [0],
+    // ViT's class token reaches the sequence through Expand.
+    constantParams: [0],
     backward: (ctx) => [ctx.unbroadcast(ctx.grad()!, 0)],
     inferShapes(ctx) {
       const x = ctx.input(0);
       const shape = ctx.value(1);
-      if (x && shape) ctx.set(broadcast(x, shape.values));
+      if (!x || !shape) return;
+      const out = broadcast(x, shape.values);
+      ctx.set(out);
+      const v = ctx.value(0);
+      if (v && product(out) <= MAX_FOLDED) {
+        // Broadcast the folded values: each output element reads the input element its index maps to.
+        const values: number[] = [];
+        const offset = out.length - v.dims.length;
+        for (let k = 0; k < product(out); k++) {
+          let rest = k;
+          let flat = 0;
+          let stride = 1;
+          for (let a = out.length - 1; a >= 0; a--) {
+            const i = rest % out[a]!;
+            rest = Math.floor(rest / out[a]!);
+            const d = v.dims[a - offset];
+            if (d !== undefined) {
+              flat += (d === 1 ? 0 : i) * stride;
+              stride *= d;
+            }
+          }
+          values.push(v.values[flat]!);
+        }
+        ctx.fold(values, out, v.float);
+      }
     },
   },
   Tile: {
@@ -407,7 +528,5 @@ export const layoutOps: Record<string, OpDef> = {
   },
 };
 
-/** Small integer tensors worth folding (shape arithmetic, pads, axes): at most this many elements. */
-export const MAX_FOLDED = 64;
-
+export { MAX_FOLDED };
 export type { Folded, Shape };

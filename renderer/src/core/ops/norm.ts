@@ -1,5 +1,5 @@
 import { attrFloat, attrInt } from '../onnx/attrs';
-import { type BackwardContext, type Emitter, each, type OpDef, sameAsInput } from './types';
+import { type BackwardContext, type Emitter, each, normalizeAxis, type OpDef, sameAsInput } from './types';
 
 /** What a batch-statistics BatchNormalization computes on the way: tensors shaped [1, C, 1, …] except `normalised`. */
 export interface BatchMoments {
@@ -93,6 +93,24 @@ export const normOps: Record<string, OpDef> = {
     paramInputs: [1, 2],
     inferShapes: sameAsInput,
   }),
+  // Opset 17: normalises over the axes from `axis` on (ViT, Swin, ConvNeXt); the optional Mean and InvStdDev
+  // outputs keep the leading axes and are 1 over the normalised ones.
+  LayerNormalization: {
+    role: 'norm',
+    paramInputs: [1, 2],
+    gradInputs: [0, 1, 2],
+    inferShapes(ctx) {
+      const x = ctx.input(0);
+      if (!x) return;
+      ctx.set(x);
+      const axis = normalizeAxis(attrInt(ctx.node, 'axis', -1), x.length);
+      const stats = x.map((d, i) => (i < axis ? d : 1));
+      ctx.set(stats, 1);
+      ctx.set(stats, 2);
+    },
+  },
+  // Opset 18 (21 changed the scale and bias to per-channel): same shape as the input.
+  GroupNormalization: { role: 'norm', paramInputs: [1, 2], inferShapes: sameAsInput },
   // Local response normalisation (AlexNet-era): no parameters, not part of any ResNet block pattern.
   LRN: { role: 'elementwise', inferShapes: sameAsInput },
 };

@@ -7,6 +7,8 @@ export type Shape = number[];
 export interface Folded {
   dims: number[];
   values: number[];
+  /** The values are floating point (a Cast to float, a float constant): Div divides exactly, Floor/Ceil round. */
+  float?: boolean;
 }
 
 /** What an op's shape rule sees of one node: its input shapes, folded input values, and where to write. */
@@ -18,8 +20,11 @@ export interface ShapeContext {
   floats(i: number): number[] | undefined;
   /** Records the shape of output `output` (default 0); ignored when undefined or not finite. */
   set(shape: Shape | undefined, output?: number): void;
-  /** Records output 0 as a folded integer tensor (and its shape). */
-  fold(values: number[], dims: number[]): void;
+  /**
+   * Records output 0's shape and, when it is small (at most MAX_FOLDED elements), its values; `float` marks
+   * floating-point values.
+   */
+  fold(values: number[], dims: number[], float?: boolean): void;
 }
 
 /**
@@ -104,13 +109,33 @@ export type OpRole =
   | 'layout'
   | 'reduce';
 
+/** What an op's MAC rule sees: the node's input and output shapes (batch dimension included), when known. */
+export interface MacShapes {
+  input(i: number): Shape | undefined;
+  output(i?: number): Shape | undefined;
+}
+
 export interface OpDef {
   readonly role: OpRole;
   inferShapes(ctx: ShapeContext): void;
-  /** Inputs that hold learned parameters when they are constants (weights, biases, norm scale and shift). */
+  /**
+   * Inputs that hold learned parameters when they are constants or computed from constants only (weights, biases,
+   * norm scale and shift). The lab trains and perturbs these when they are stored constants.
+   */
   readonly paramInputs?: readonly number[];
-  /** Multiply–accumulates for one image, from the weight's and the output's shapes (batch dimension included). */
-  macs?(node: Node, weightShape: Shape, outShape: Shape): number;
+  /**
+   * Inputs that hold learned values when they are a floating-point constant of more than one element, directly or
+   * through Identity, Cast, Transpose and reshaping chains, beside data from the image: a LayerNorm exported as
+   * Mul and Add, ConvNeXt's layer scale, a position embedding, a class token, a bias table read by Gather.
+   * Counted as parameters; the lab leaves them alone.
+   */
+  readonly constantParams?: readonly number[];
+  /**
+   * Multiply–accumulates of the node for the whole batch its shapes were inferred at (the caller divides by the
+   * batch), from its input and output shapes; undefined when a shape it needs is unknown. Ops without this
+   * function do no multiply–accumulates that Skipscope counts (element-wise work, norms, pooling).
+   */
+  macs?(node: Node, shapes: MacShapes): number | undefined;
   /**
    * Inputs a gradient flows to (default: every input when `backward` is defined, none otherwise). Shape,
    * index and mask inputs are not differentiable.
@@ -119,6 +144,9 @@ export interface OpDef {
   /** Reverse-mode rule: gradients for the node's inputs (undefined where none is needed or defined). */
   backward?(ctx: BackwardContext): readonly (string | undefined)[];
 }
+
+/** Small tensors worth folding (shape arithmetic, pads, axes): at most this many elements. */
+export const MAX_FOLDED = 64;
 
 /** Product of dimensions (1 for a scalar). */
 export function product(dims: readonly number[]): number {

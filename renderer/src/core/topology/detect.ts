@@ -4,10 +4,13 @@ import { inferShapes } from '../onnx/shapes';
 import { type OpRole, opDef, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
+import { constantTensors, countParams } from './params';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
 const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRole(node.opType, node.domain) === role;
-const isWeighted = (node: Node) => node.domain === '' && isRole(node, 'weighted');
+/** A weighted layer: Conv, Gemm or MatMul whose weight operand is a constant (or computed from constants only). */
+const isWeighted = (node: Node, constant: Set<string>) =>
+  node.domain === '' && isRole(node, 'weighted') && constant.has(node.inputs[1] ?? '');
 
 /**
  * Finds the residual structure of a CNN from graph structure alone (never node names):
@@ -22,13 +25,18 @@ export function detectTopology(model: Model): Topology {
   }
   const index = indexGraph(graph, model.name);
   const shapes = inferShapes(graph);
+  const constant = constantTensors(graph);
+  const macs = nodeMacs(index, shapes);
   const layerOf = new Map<number, Layer>();
   for (const n of index.order) {
-    const layer = describeLayer(graph.nodes[n]!, index, shapes);
+    const layer = describeLayer(graph.nodes[n]!, index, shapes, constant, macs);
     if (layer) layerOf.set(n, layer);
   }
   const layers = index.order.filter((n) => layerOf.has(n)).map((n) => layerOf.get(n)!);
-  const blocks = findBlocks(index, shapes, layerOf);
+  const blocks = findBlocks(index, shapes, layerOf, macs);
+  const params = countParams(graph, shapes, constant, (n) => index.active[n] === 1);
+  const unknownOps = [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))];
+  const macsUnknownOps = [...new Set([...macs].filter(([, m]) => m === null).map(([n]) => graph.nodes[n]!.opType))];
   const stages = groupStages(blocks);
   const outputName = graph.outputs[0]?.name ?? '';
   const last = blocks[blocks.length - 1];
@@ -49,13 +57,51 @@ export function detectTopology(model: Model): Topology {
     stages,
     head,
     layers,
-    params: countParams(model),
-    macs: layers.reduce((s, l) => s + l.macs, 0),
+    params: params.total,
+    paramsUnknown: params.unknown,
+    macs: [...macs.values()].reduce<number>((sum, m) => sum + (m ?? 0), 0),
+    macsUnknownOps,
     depth,
     stemDownsamples: stemShrinks(stem, index, shapes),
     batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
-    unknownOps: [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))],
+    unknownOps,
   };
+}
+
+/**
+ * Multiply–accumulates per image of every node from the image on that does any (Conv, Gemm, MatMul — weighted or
+ * between two activations, as attention's Q·Kᵀ and A·V —, Einsum): null where a shape it needs is unknown, and for
+ * ops Skipscope does not know (they may do any amount of work). Divided by the batch the shapes were inferred at
+ * (the input's first dimension).
+ */
+function nodeMacs(index: GraphIndex, shapes: Map<string, Shape>): Map<number, number | null> {
+  const out = new Map<number, number | null>();
+  const batch = Math.max(1, shapes.get(index.input)?.[0] ?? 1);
+  for (const n of index.order) {
+    const node = index.graph.nodes[n]!;
+    const def = opDef(node.opType, node.domain);
+    if (!index.active[n]) continue;
+    if (!def) out.set(n, null);
+    if (!def?.macs) continue;
+    const m = def.macs(node, {
+      input: (i) => (node.inputs[i] ? shapes.get(node.inputs[i]) : undefined),
+      output: (i = 0) => (node.outputs[i] ? shapes.get(node.outputs[i]) : undefined),
+    });
+    out.set(n, m === undefined ? null : m / batch);
+  }
+  return out;
+}
+
+/** Known MACs of some nodes, and whether every one of them is known. */
+function sumMacs(nodes: readonly number[], macs: Map<number, number | null>): { macs: number; complete: boolean } {
+  let total = 0;
+  let complete = true;
+  for (const n of nodes) {
+    const m = macs.get(n);
+    if (m === null) complete = false;
+    else if (m !== undefined) total += m;
+  }
+  return { macs: total, complete };
 }
 
 /** True when the stem's output feature map is smaller than the input image. */
@@ -70,13 +116,19 @@ function countWeighted(nodes: number[], layerOf: Map<number, Layer>): number {
   return nodes.filter((n) => layerOf.has(n)).length;
 }
 
-function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<number, Layer>): ResidualBlock[] {
+function findBlocks(
+  index: GraphIndex,
+  shapes: Map<string, Shape>,
+  layerOf: Map<number, Layer>,
+  macs: Map<number, number | null>,
+): ResidualBlock[] {
   const { graph } = index;
   const blocks: ResidualBlock[] = [];
   for (const n of index.order) {
     const node = graph.nodes[n]!;
     if (!isRole(node, 'join') || node.domain !== '' || node.inputs.length !== 2) continue;
-    if (!node.inputs.every((t) => isActive(index, t))) continue;
+    // Both operands carry the image's values: an Add of a mask built from the image's shape is no join.
+    if (!node.inputs.every((t) => carriesData(index, t))) continue;
     const fork = index.idom[n]!;
     const sides = node.inputs.map((t) => collectBack(index, t, fork));
     const weights = sides.map((s) => countWeighted(s, layerOf));
@@ -100,6 +152,7 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
     const inShape = perImage(shapes.get(entry));
     const outShape = perImage(shapes.get(output) ?? shapes.get(node.outputs[0]!));
     const startOp = graph.nodes[branch[0]!]?.opType ?? '';
+    const cost = sumMacs([...branch, ...shortcutNodes], macs);
     const afterAdd = post.length ? graph.nodes[post[0]!]!.opType : null;
     blocks.push({
       index: blocks.length,
@@ -125,17 +178,18 @@ function findBlocks(index: GraphIndex, shapes: Map<string, Shape>, layerOf: Map<
       branchLayers,
       shortcutLayers,
       params: [...branchLayers, ...shortcutLayers].reduce((s, l) => s + l.params, 0),
-      macs: [...branchLayers, ...shortcutLayers].reduce((s, l) => s + l.macs, 0),
+      macs: cost.macs,
+      macsComplete: cost.complete,
       groups: Math.max(1, ...branchLayers.map((l) => l.groups)),
     });
   }
   return blocks;
 }
 
-function isActive(index: GraphIndex, tensor: string): boolean {
+function carriesData(index: GraphIndex, tensor: string): boolean {
   if (tensor === index.input) return true;
   const p = index.producer.get(tensor);
-  return p !== undefined && index.active[p] === 1;
+  return p !== undefined && index.data[p] === 1;
 }
 
 /** The fork's output tensor that both paths start from. */
@@ -270,16 +324,23 @@ function collectForward(index: GraphIndex, tensor: string): number[] {
   return [...seen].sort((a, b) => index.rank[a]! - index.rank[b]!);
 }
 
-function describeLayer(node: Node, index: GraphIndex, shapes: Map<string, Shape>): Layer | null {
-  if (!isWeighted(node)) return null;
+function describeLayer(
+  node: Node,
+  index: GraphIndex,
+  shapes: Map<string, Shape>,
+  constant: Set<string>,
+  macsOf: Map<number, number | null>,
+): Layer | null {
+  if (!isWeighted(node, constant)) return null;
   const weightName = node.inputs[1] ?? '';
   const weight = index.graph.constants.get(weightName);
   const weightShape = weight?.dims ?? shapes.get(weightName);
   if (!weightShape || !index.active[node.index]) return null;
-  const bias = node.inputs[2] ? index.graph.constants.get(node.inputs[2]) : undefined;
-  const params = product(weightShape) + (bias ? bias.size : 0);
+  const biasName = node.inputs[2];
+  const bias = biasName && constant.has(biasName) ? shapes.get(biasName) : undefined;
+  const params = product(weightShape) + (bias ? product(bias) : 0);
   const out = shapes.get(node.outputs[0]!);
-  const macs = out ? (opDef(node.opType)?.macs?.(node, weightShape, out) ?? 0) : 0;
+  const macs = macsOf.get(node.index) ?? null;
   return {
     node: node.index,
     op: node.opType,
@@ -290,24 +351,4 @@ function describeLayer(node: Node, index: GraphIndex, shapes: Map<string, Shape>
     macs,
     outShape: perImage(out),
   };
-}
-
-/**
- * Learnable parameters as stored in the file: weights and biases of Conv/Gemm/MatMul and the scale and
- * shift of normalisation layers (running statistics are not learned). Each tensor counts once.
- */
-export function countParams(model: Model): number {
-  const counted = new Set<string>();
-  let total = 0;
-  const add = (name: string | undefined): void => {
-    if (!name || counted.has(name)) return;
-    const t = model.graph.constants.get(name);
-    if (!t) return;
-    counted.add(name);
-    total += t.size;
-  };
-  for (const node of model.graph.nodes) {
-    for (const i of opDef(node.opType, node.domain)?.paramInputs ?? []) add(node.inputs[i]);
-  }
-  return total;
 }

@@ -16,6 +16,11 @@ export interface GraphIndex {
   consumers: Map<string, number[]>;
   /** Node depends on the primary input (its data flows from the image). */
   active: Uint8Array;
+  /**
+   * Node computes from the image's values, not only from its shape: what a Shape or Size node reads of the image is
+   * its shape, so masks and index tensors built from it (Swin's attention mask, ViT's expanded class token) are not.
+   */
+  data: Uint8Array;
   /** The primary input's tensor name. */
   input: string;
   /** Immediate dominator of each active node (ROOT = the primary input itself). */
@@ -23,6 +28,9 @@ export interface GraphIndex {
   /** Depth in the dominator tree (ROOT has depth 0). */
   domDepth: Int32Array;
 }
+
+/** Ops whose output depends on their input's shape only. */
+const SHAPE_ONLY = new Set(['Shape', 'Size']);
 
 /** Pseudo node index standing for the primary input. */
 export const ROOT = -1;
@@ -65,8 +73,14 @@ export function indexGraph(graph: Graph, name: string): GraphIndex {
     const node = nodes[n]!;
     active[n] = node.inputs.some((t) => t === input || (producer.has(t) && active[producer.get(t)!] === 1)) ? 1 : 0;
   }
+  const data = new Uint8Array(nodes.length);
+  for (const n of order) {
+    const node = nodes[n]!;
+    if (node.domain === '' && SHAPE_ONLY.has(node.opType)) continue;
+    data[n] = node.inputs.some((t) => t === input || (producer.has(t) && data[producer.get(t)!] === 1)) ? 1 : 0;
+  }
   const { idom, domDepth } = computeDominators(nodes, order, producer, active, input);
-  return { graph, order, rank, producer, consumers, active, input, idom, domDepth };
+  return { graph, order, rank, producer, consumers, active, data, input, idom, domDepth };
 }
 
 /** The image input: the first non-constant input of rank 4 (else the first one). */

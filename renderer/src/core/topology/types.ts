@@ -22,8 +22,8 @@ export interface Layer {
   stride: number;
   /** Elements of the weight and bias tensors. */
   params: number;
-  /** Multiply–accumulates for one image. */
-  macs: number;
+  /** Multiply–accumulates for one image; null when its output shape is unknown. */
+  macs: number | null;
   /** Output shape [C, H, W] (or [features]) for one image, when known. */
   outShape: number[] | null;
 }
@@ -66,7 +66,10 @@ export interface ResidualBlock {
   branchLayers: Layer[];
   shortcutLayers: Layer[];
   params: number;
+  /** Multiply–accumulates for one image of every op in the branch and the shortcut (those known). */
   macs: number;
+  /** False when some op's MACs in the block are unknown: `macs` is then a lower bound. */
+  macsComplete: boolean;
   /** Largest group count of the branch convolutions (ResNeXt > 1). */
   groups: number;
 }
@@ -90,8 +93,14 @@ export interface Topology {
   head: number[];
   /** All weighted layers in topological order. */
   layers: Layer[];
+  /** Learnable parameters stored in the file (see topology/params.ts). */
   params: number;
+  /** Parameter tensors whose size could not be worked out: when > 0, `params` is a lower bound. */
+  paramsUnknown: number;
+  /** Multiply–accumulates for one image of every op that does any: convolutions, Gemm, MatMul (attention too). */
   macs: number;
+  /** Ops (types) whose MACs could not be computed, or that Skipscope does not know: when any, `macs` is a lower bound. */
+  macsUnknownOps: string[];
   /** Weighted layers on the longest path (stem + branches + head): the "56" in ResNet-56. */
   depth: number;
   /** The stem shrinks the image (strided conv or pooling, ImageNet recipe) rather than keeping it (CIFAR recipe). */

@@ -6,6 +6,12 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/** A count that may be unknown or only partly known: null → "unknown", a lower bound → "≥ 1.46 M". */
+export function formatFigure(n: number | null, complete = true): string {
+  if (n === null) return 'unknown';
+  return complete ? formatCount(n) : `≥ ${formatCount(n)}`;
+}
+
 /** [64, 8, 8] → "64×8×8". */
 export function formatShape(shape: readonly number[] | null): string {
   return shape ? shape.join('×') : '?';

@@ -1,7 +1,7 @@
 import { SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
-import { formatCount, formatShape } from '../common/format';
+import { formatCount, formatFigure, formatShape } from '../common/format';
 
 /** The hovered (else selected) block, described in one card over the 3D view: readable from the back row. */
 export function BlockCard({ model }: { model: OpenModel }) {
@@ -30,7 +30,8 @@ export function BlockCard({ model }: { model: OpenModel }) {
       (stage {b.stage + 1}) · {b.kind}, {b.activation}-activation · {formatShape(b.inShape)} → {formatShape(b.outShape)}
       <br />y = F(x) + {b.shortcut === 'identity' ? 'x' : `shortcut(x)`} · F: {b.branchLayers.length} convs · shortcut:{' '}
       {SHORTCUT_NAMES[b.shortcut]}
-      {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatCount(b.params)} params · {formatCount(b.macs)} MACs
+      {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatCount(b.params)} params ·{' '}
+      {formatFigure(b.macs, b.macsComplete)} MACs
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, mod
 import { useApp, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { saveBytes } from '../common/exportReport';
-import { formatCount, formatShape } from '../common/format';
+import { formatCount, formatFigure, formatShape } from '../common/format';
 import type { Coloring } from './colorModes';
 
 const fmt = (x: number) =>
@@ -139,7 +139,7 @@ export function Inspector({ model, context }: { model: OpenModel; context: Color
         <h2>Layer {selected + 1}</h2>
         <p>
           {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)} · {formatCount(l.params)} params ·{' '}
-          {formatCount(l.macs)} MACs
+          {formatFigure(l.macs)} MACs
         </p>
       </section>
     );
@@ -183,7 +183,7 @@ export function Inspector({ model, context }: { model: OpenModel; context: Color
           <tr>
             <th>cost</th>
             <td>
-              {formatCount(b.params)} params · {formatCount(b.macs)} MACs
+              {formatCount(b.params)} params · {formatFigure(b.macs, b.macsComplete)} MACs
             </td>
           </tr>
           <tr>

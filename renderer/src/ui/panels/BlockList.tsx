@@ -1,7 +1,7 @@
 import { SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
-import { formatCount, formatShape } from '../common/format';
+import { formatCount, formatFigure, formatShape } from '../common/format';
 
 /** Residual blocks as units: stage, shapes, shortcut kind; hovering or clicking links to the 3D view. */
 export function BlockList({ model }: { model: OpenModel }) {
@@ -88,7 +88,8 @@ export function BlockList({ model }: { model: OpenModel }) {
               <p className="block-detail">
                 {b.kind} block, {b.activation}-activation, branch {b.branchLayers.length} convs
                 {b.shortcutLayers.length ? ` + ${b.shortcutLayers.length} in the shortcut` : ''},{' '}
-                {formatCount(b.params)} params, {formatCount(b.macs)} MACs{b.downsample ? ', downsamples' : ''}
+                {formatCount(b.params)} params, {formatFigure(b.macs, b.macsComplete)} MACs
+                {b.downsample ? ', downsamples' : ''}
               </p>
             )}
           </li>

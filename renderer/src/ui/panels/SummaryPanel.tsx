@@ -1,4 +1,4 @@
-import { formatPathCount } from '../../core/summary';
+import { describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { exportReport } from '../common/exportReport';
@@ -10,8 +10,8 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
   const { model, topology: t, architecture } = open.analysis;
   const rows: [string, string][] = [
     ['Architecture', architecture],
-    ['Parameters', `${formatCount(t.params)} (${t.params.toLocaleString('en-US')})`],
-    ['MACs / image', formatCount(t.macs)],
+    ['Parameters', describeParams(t, (n) => `${formatCount(n)} (${n.toLocaleString('en-US')})`)],
+    ['MACs / image', describeMacs(t, formatCount)],
     ['Depth (weighted layers)', String(t.depth)],
     ['Residual blocks', String(t.blocks.length)],
     ['Stages', String(t.stages.length)],

@@ -1,0 +1,85 @@
+import type { Graph } from '../onnx/model';
+import { isFloatType } from '../onnx/dtypes';
+import { opDef, product, type Shape } from '../ops';
+
+/**
+ * Ops a learned tensor passes through unchanged in size on its way to the op that uses it: torch writes a
+ * parameter equal to another one (a fresh model's all-ones norm scales, all-zero biases) once and reaches the rest
+ * through Identity nodes, casts it, or transposes a Linear weight for MatMul when constants are not folded.
+ */
+const CHAIN = new Set(['Identity', 'Cast', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+export interface ParamCount {
+  /** Elements of every learned tensor found (each tensor name once). */
+  total: number;
+  /** Parameter inputs computed from constants whose size is unknown (the count is then a lower bound). */
+  unknown: number;
+}
+
+/** Which tensors are constants or computed from constants only (not from the image or other graph inputs). */
+export function constantTensors(graph: Graph): Set<string> {
+  const constant = new Set<string>(graph.constants.keys());
+  for (const node of graph.nodes) {
+    if (node.inputs.every((t) => !t || constant.has(t))) for (const out of node.outputs) if (out) constant.add(out);
+  }
+  return constant;
+}
+
+/**
+ * Learnable parameters as stored in the file: the registry's parameter inputs (weights and biases of
+ * Conv/Gemm/MatMul, the scale and shift of normalisation layers; running statistics are not learned) when they are
+ * constants or computed from constants, and its constant parameters (learned float tensors of more than one element
+ * beside data from the image: LayerNorm's affine exported as Mul and Add, layer scale, position embeddings, class
+ * tokens, bias tables read by Gather). Each tensor name counts once (tied weights once); a tensor reached through
+ * an Identity / Cast / Transpose / reshape chain counts the constant at the chain's start.
+ */
+export function countParams(
+  graph: Graph,
+  shapes: Map<string, Shape>,
+  constant: Set<string>,
+  active: (node: number) => boolean,
+): ParamCount {
+  const producer = new Map<string, number>();
+  for (const node of graph.nodes) for (const out of node.outputs) if (out) producer.set(out, node.index);
+  /** The constant a chain of size-keeping ops starts from. */
+  const root = (name: string): string | undefined => {
+    let t = name;
+    for (let steps = 0; steps < 64; steps++) {
+      if (graph.constants.has(t)) return t;
+      const p = producer.get(t);
+      const node = p === undefined ? undefined : graph.nodes[p];
+      if (!node || !CHAIN.has(node.opType) || node.domain !== '') return undefined;
+      t = node.inputs[0] ?? '';
+    }
+    return undefined;
+  };
+  const counted = new Set<string>();
+  let total = 0;
+  let unknown = 0;
+  for (const node of graph.nodes) {
+    const def = opDef(node.opType, node.domain);
+    if (!def) continue;
+    for (const i of def.paramInputs ?? []) {
+      const name = node.inputs[i];
+      if (!name || counted.has(name) || !constant.has(name)) continue;
+      counted.add(name);
+      const r = root(name);
+      const shape = r ? graph.constants.get(r)!.dims : shapes.get(name);
+      if (shape) total += product(shape);
+      else unknown++;
+    }
+    if (!def.constantParams) continue;
+    // Arithmetic on constants alone is shape or constant arithmetic; Gather and Expand read their tables anyway.
+    if ((node.opType === 'Add' || node.opType === 'Mul') && !active(node.index)) continue;
+    for (const i of def.constantParams) {
+      const name = node.inputs[i];
+      if (!name || counted.has(name) || !constant.has(name)) continue;
+      const r = root(name);
+      const t = r ? graph.constants.get(r) : undefined;
+      if (!t || t.size <= 1 || !isFloatType(t.dataType)) continue;
+      counted.add(name);
+      total += t.size;
+    }
+  }
+  return { total, unknown };
+}
