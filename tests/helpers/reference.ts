@@ -15,16 +15,22 @@ const STD = [0.229, 0.224, 0.225];
  * Top-1 class of every CIFAR image through a plain onnxruntime-node session, with this helper's own
  * normalisation, in batches of 100 (input named `input`, output `logits`, as the bundled models have them).
  */
-export async function referencePredictions(model: Uint8Array | string): Promise<Int32Array> {
+export async function referencePredictions(
+  model: Uint8Array | string,
+  /** The images to predict (default: all of them, in order). */
+  indices: readonly number[] = Array.from({ length: CIFAR_COUNT }, (_, i) => i),
+): Promise<Int32Array> {
   const session = await ortNode.InferenceSession.create(model as Uint8Array);
-  const predictions = new Int32Array(CIFAR_COUNT);
-  for (let start = 0; start < CIFAR_COUNT; start += 100) {
-    const n = Math.min(100, CIFAR_COUNT - start);
+  const predictions = new Int32Array(indices.length);
+  for (let start = 0; start < indices.length; start += 100) {
+    const n = Math.min(100, indices.length - start);
     const x = new Float32Array(n * 3072);
-    for (let k = 0; k < n; k++)
+    for (let k = 0; k < n; k++) {
+      const record = indices[start + k]! * RECORD;
       for (let c = 0; c < 3; c++)
         for (let p = 0; p < 1024; p++)
-          x[k * 3072 + c * 1024 + p] = (CIFAR[(start + k) * RECORD + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
+          x[k * 3072 + c * 1024 + p] = (CIFAR[record + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
+    }
     const out = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
     const logits = out[session.outputNames[0]!]!.data as Float32Array;
     for (let k = 0; k < n; k++) {

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,8 +20,6 @@ import {
 import { bundledModel, ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 import { CIFAR, CIFAR_COUNT, CIFAR_LABELS, correctCount, referencePredictions } from '../helpers/reference';
-
-const ortNode = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
 const work = mkdtempSync(join(tmpdir(), 'skipscope-lesion-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -51,36 +48,6 @@ function sampleSet(indices: number[]) {
 /** How many of the predictions for the images `indices` are their true CIFAR labels. */
 function correctOn(predictions: Int32Array, indices: number[]): number {
   return indices.filter((i, k) => predictions[k] === CIFAR_LABELS[i]).length;
-}
-
-/**
- * referencePredictions (tests/helpers/reference.ts) on the images `indices` only: the same reading of the CIFAR
- * binary and normalisation, no Skipscope code, a plain onnxruntime-node session.
- */
-async function referenceOn(model: Uint8Array | string, indices: number[]): Promise<Int32Array> {
-  const mean = [0.485, 0.456, 0.406];
-  const std = [0.229, 0.224, 0.225];
-  const session = await ortNode.InferenceSession.create(model as Uint8Array);
-  const predictions = new Int32Array(indices.length);
-  for (let start = 0; start < indices.length; start += 100) {
-    const n = Math.min(100, indices.length - start);
-    const x = new Float32Array(n * 3072);
-    for (let k = 0; k < n; k++) {
-      const record = indices[start + k]! * RECORD;
-      for (let c = 0; c < 3; c++)
-        for (let p = 0; p < 1024; p++)
-          x[k * 3072 + c * 1024 + p] = (CIFAR[record + 1 + c * 1024 + p]! / 255 - mean[c]!) / std[c]!;
-    }
-    const out = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
-    const logits = out[session.outputNames[0]!]!.data as Float32Array;
-    for (let k = 0; k < n; k++) {
-      let best = 0;
-      for (let j = 1; j < 10; j++) if (logits[k * 10 + j]! > logits[k * 10 + best]!) best = j;
-      predictions[start + k] = best;
-    }
-  }
-  await session.release();
-  return predictions;
 }
 
 const PREP = {
@@ -128,7 +95,7 @@ async function reference(
   const out: Int32Array[] = [];
   for (let i = 0; i < lesions.length; i++) {
     const file = join(dir, `${i}.onnx`);
-    out.push(indices ? await referenceOn(file, indices) : await referencePredictions(file));
+    out.push(await referencePredictions(file, indices));
   }
   return out;
 }
@@ -160,7 +127,7 @@ describe.skipIf(!hasTorch())(
         const intact =
           step === 1
             ? correctCount(await referencePredictions(bundledModel(name)))
-            : correctOn(await referenceOn(bundledModel(name), indices), indices);
+            : correctOn(await referencePredictions(bundledModel(name), indices), indices);
         expect(sweep.intact.successes).toBe(intact);
         expect(sweep.cacheBytes).toBeGreaterThan(0);
         await engine.release();
