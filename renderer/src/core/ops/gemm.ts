@@ -6,7 +6,8 @@ import { type BackwardContext, broadcast, type OpDef, product, type Shape } from
 function matmulMacs(node: Node, weightShape: Shape, outShape: Shape): number {
   const transB = attrInt(node, 'transB', 0) === 1;
   const k = transB ? weightShape[weightShape.length - 1]! : weightShape[0]!;
-  return (product(outShape) / (outShape[0] ?? 1)) * k;
+  // Per image: every axis but the batch (which may be 0 in a declared shape).
+  return product(outShape.slice(1)) * k;
 }
 
 /**
