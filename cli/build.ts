@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import { type Architecture, type BuildOptions, buildResNet } from '../renderer/src/core/build/resnet';
+import { type Architecture, architecture, type BuildOptions, buildResNet } from '../renderer/src/core/build/resnet';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
-import { writeFileAtomic } from './files';
+import { formatBytes, printable } from '../renderer/src/core/text';
+import { interruptLatch, writeFileAtomic } from './files';
 import { InputError } from './work';
 
 /** The stable JSON of `skipscope build --json` (schema "skipscope.build/1", docs/cli.md). */
@@ -32,9 +34,30 @@ export async function build(options: BuildOptions & { out: string; json: boolean
   const target = resolve(options.out);
   if (!existsSync(dirname(target))) throw new InputError(`-o ${options.out}: folder ${dirname(target)} does not exist`);
   if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`-o ${options.out} is a folder`);
-  const { model, architecture: arch } = buildResNet(options);
-  const bytes = encodeModel(model);
-  writeFileAtomic(target, bytes);
+  // The weights are drawn, encoded and written: about three copies of them in memory, checked before any work.
+  const planned = architecture(options);
+  if (12 * planned.params > 0.75 * totalmem())
+    throw new InputError(
+      `${planned.name} has ${planned.params.toLocaleString('en-US')} parameters: building it needs about ${formatBytes(12 * planned.params)}, and this machine has ${formatBytes(totalmem())}`,
+    );
+  // From here Ctrl+C is noticed, not fatal: the build stops before or during the write and leaves no file.
+  const latch = interruptLatch();
+  let bytes: Uint8Array;
+  let arch: Architecture;
+  let model: ReturnType<typeof buildResNet>['model'];
+  try {
+    if (planned.params >= 5_000_000)
+      process.stderr.write(
+        printable(
+          `building ${planned.name}: ${planned.params.toLocaleString('en-US')} parameters, ${formatBytes(4 * planned.params)}…\n`,
+        ),
+      );
+    ({ model, architecture: arch } = buildResNet(options));
+    bytes = encodeModel(model);
+    await writeFileAtomic(target, bytes, latch);
+  } finally {
+    latch.release();
+  }
   const report: BuildJson = {
     schema: 'skipscope.build/1',
     file: basename(target),

@@ -1,7 +1,21 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import type { ExternalDataResolver } from '../renderer/src/core/onnx/decode';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import type { ExternalDataResolver, ExternalFile } from '../renderer/src/core/onnx/decode';
 import { checkModelSize, ModelError } from '../renderer/src/core/onnx/model';
+import { oneLine } from '../renderer/src/core/text';
 
 /** File bytes as a Uint8Array view of the Buffer (no copy). */
 export function readBytes(path: string): Uint8Array {
@@ -9,28 +23,138 @@ export function readBytes(path: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** `length` bytes of a file from `offset` (any offset: no 2 GiB limit), read with one descriptor opened and closed. */
+export function readRange(path: string, offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, Math.min(length - done, 2 ** 30), offset + done);
+      if (n === 0) throw new ModelError(`${basename(path)} ended early (changed while it was read?)`);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/** Files at least this big are checked from their header before they are read whole. */
+const SCAN_FROM_BYTES = 16 * 2 ** 20;
+
 /**
  * Reads a model file and resolves its external data files from beside it (the decoder refuses locations that
- * climb out of the folder). The one external-data resolver of the CLI, the tests and the bench.
- * Throws ModelError with a one-line reason.
+ * climb out of the folder; links that lead out of it are refused here). The one external-data resolver of the
+ * CLI, the tests and the bench. The size is checked first, and a big file's top-level structure is walked from
+ * its header before it is read whole: garbage is refused after a few bytes. Throws ModelError with a one-line reason.
  */
 export function readModelFile(path: string): { bytes: Uint8Array; resolveExternal: ExternalDataResolver } {
   const name = basename(path);
   if (!existsSync(path)) throw new ModelError(`${name}: no such file`);
   const stat = statSync(path);
   if (stat.isDirectory()) throw new ModelError(`${name} is a folder, not an ONNX file`);
+  if (!stat.isFile()) throw new ModelError(`${name} is not a regular file`);
   checkModelSize(name, stat.size);
-  return {
-    bytes: readBytes(path),
-    resolveExternal: (location) => {
-      const file = join(dirname(path), location);
-      return existsSync(file) && statSync(file).isFile() ? readBytes(file) : null;
-    },
+  if (stat.size >= SCAN_FROM_BYTES) scanModelHeader(path, name, stat.size);
+  return { bytes: readBytes(path), resolveExternal: externalResolver(path, name) };
+}
+
+/**
+ * External data files beside the model at `path`: each is opened for ranged reads (only the bytes a tensor needs
+ * are read). A location that leads out of the model's folder, through a link or otherwise, is refused.
+ */
+export function externalResolver(path: string, name = basename(path)): ExternalDataResolver {
+  const folder = dirname(path);
+  return (location): ExternalFile | null => {
+    const file = join(folder, location);
+    let link = false;
+    try {
+      link = lstatSync(file).isSymbolicLink();
+    } catch {
+      return null;
+    }
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      return null;
+    }
+    const inside = relative(realpathSync(folder), real);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside))
+      throw new ModelError(
+        `${name} keeps its weights in "${oneLine(location)}", ${link ? 'a link' : 'a path'} that leads outside the model's folder: refused`,
+      );
+    const stat = statSync(real);
+    if (!stat.isFile()) throw new ModelError(`${name}: external data "${oneLine(location)}" is not a regular file`);
+    return { size: stat.size, read: (offset, length) => readRange(real, offset, length) };
   };
 }
 
-/** Writes `bytes` to `path` whole or not at all: a temp file beside it, then a rename over the target. */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+/** ModelProto's length-delimited fields (producer, domain, doc, graph, opsets, metadata, training info, functions). */
+const LENGTH_FIELDS = new Set([2, 3, 4, 6, 7, 8, 14, 20, 25, 26]);
+const VARINT_FIELDS = new Set([1, 5]);
+
+/**
+ * Walks a big file's top-level protobuf fields with small positioned reads (a tag and a length each, skipping
+ * the bodies): a field that runs past the end, a wire type protobuf does not have, or no graph is refused with the
+ * decoder's wording. Anything it cannot judge is left to the full decode.
+ */
+function scanModelHeader(path: string, name: string, size: number): void {
+  const fd = openSync(path, 'r');
+  const chunk = new Uint8Array(20);
+  const notOnnx = (why: string) => new ModelError(`${name} is not an ONNX model (${why})`);
+  try {
+    let pos = 0;
+    let graph = false;
+    for (let fields = 0; pos < size; fields++) {
+      if (fields >= 10_000) throw notOnnx('more than 10,000 top-level fields');
+      const got = readSync(fd, chunk, 0, chunk.length, pos);
+      let at = 0;
+      const varint = (): number | null => {
+        let value = 0;
+        for (let shift = 0; shift < 64 && at < got; shift += 7) {
+          const b = chunk[at++]!;
+          value += (b & 0x7f) * 2 ** shift;
+          if (b < 0x80) return value;
+        }
+        return null;
+      };
+      const tag = varint();
+      if (tag === null) throw notOnnx(`bad protobuf at byte ${pos}`);
+      const field = Math.floor(tag / 8);
+      const wire = tag % 8;
+      if (field === 0 || wire === 6 || wire === 7) throw notOnnx(`bad protobuf at byte ${pos}`);
+      // A known field with another wire type is no ONNX file; groups are left to the full decode.
+      if ((LENGTH_FIELDS.has(field) && wire !== 2) || (VARINT_FIELDS.has(field) && wire !== 0))
+        throw notOnnx(`bad protobuf at byte ${pos}`);
+      if (wire === 3 || wire === 4) return;
+      let body = 0;
+      if (wire === 0) {
+        if (varint() === null) throw notOnnx(`bad protobuf at byte ${pos + at}`);
+      } else if (wire === 1) body = 8;
+      else if (wire === 5) body = 4;
+      else {
+        const length = varint();
+        if (length === null) throw notOnnx(`bad protobuf at byte ${pos + at}`);
+        body = length;
+      }
+      const start = pos + at;
+      if (start + body > size)
+        throw notOnnx(
+          `the data ends early: at byte ${start} a field needs ${body} more bytes, but the file ends at byte ${size}`,
+        );
+      if (field === 7) graph = true;
+      pos = start + body;
+    }
+    if (!graph) throw notOnnx('no graph');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a small file (a log, a CSV) whole or not at all: a temp file beside it, then a rename over the target. */
+export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     writeFileSync(temp, bytes, { flag: 'wx' });
@@ -39,4 +163,69 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/** Signals that stop a write in progress: it is abandoned, its temp file removed, and the command cancelled. */
+const STOPPING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Bytes written per step: a signal is noticed between steps. */
+const WRITE_STEP = 4 * 2 ** 20;
+
+/** Ctrl+C (SIGINT), SIGTERM and SIGHUP noticed, not fatal, while it is held: work checks `stopped` between steps. */
+export interface InterruptLatch {
+  readonly stopped: boolean;
+  release(): void;
+}
+
+/** Catches the stopping signals until released (the process no longer dies on them mid-write). */
+export function interruptLatch(): InterruptLatch {
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  for (const s of STOPPING) process.on(s, stop);
+  return {
+    get stopped() {
+      return stopped;
+    },
+    release: () => {
+      for (const s of STOPPING) process.off(s, stop);
+    },
+  };
+}
+
+/**
+ * Writes `bytes` to `path` whole or not at all: a temp file beside it, then a rename over the target. Ctrl+C (or
+ * SIGTERM, SIGHUP) before or during the write removes the temp file and rejects with a CancelledError: nothing is
+ * left behind. `latch`: one the caller already holds (so a signal during its own work counts too).
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, latch?: InterruptLatch): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const held = latch ?? interruptLatch();
+  // A process that exits some other way mid-write still removes the temp file.
+  const cleanUp = () => rmSync(temp, { force: true });
+  process.on('exit', cleanUp);
+  try {
+    if (held.stopped) throw cancelled();
+    const file = await open(temp, 'wx');
+    try {
+      for (let at = 0; at < bytes.byteLength && !held.stopped; at += WRITE_STEP)
+        await file.write(bytes, at, Math.min(WRITE_STEP, bytes.byteLength - at), at);
+    } finally {
+      await file.close();
+    }
+    if (held.stopped) throw cancelled();
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  } finally {
+    if (!latch) held.release();
+    process.off('exit', cleanUp);
+  }
+}
+
+function cancelled(): Error {
+  const error = new Error('cancelled');
+  error.name = 'CancelledError';
+  return error;
 }

@@ -40,7 +40,7 @@ function targetFor(work: Work, image: { label: number | null }, chosen: number |
 
 /** The model's logits for one image (a plain forward pass). */
 async function forward(work: Work, tensor: HostTensor): Promise<Float32Array> {
-  const sessions = modelSessions(work.runtime, work.bytes, work.input);
+  const sessions = modelSessions(work.runtime, work.runBytes, work.input);
   try {
     const out = await (await sessions.forBatch(1)).run({ [work.input.name]: tensor }, [work.input.output]);
     return out[work.input.output]!.data as Float32Array;

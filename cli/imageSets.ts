@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { labelFolder } from '../renderer/src/data/folders';
 import {
   cifarImageSet,
@@ -7,10 +7,18 @@ import {
   fingerprint,
   type ImageFile,
   type ImageSet,
+  isImageFileName,
 } from '../renderer/src/data/imageSets';
 import type { LabelSet } from '../renderer/src/data/labels';
 import { decodeImage } from './decode';
 import { readBytes } from './files';
+
+/** A file of a folder that is not in the set, and why. */
+export interface SkippedFile {
+  /** The path inside the folder. */
+  name: string;
+  reason: string;
+}
 
 /** A set read from disk, with what was left out of it and why. */
 export interface DiskSet {
@@ -20,13 +28,25 @@ export interface DiskSet {
   unknownFolders: string[];
   /** Files that are not JPEG, PNG or WebP by name. */
   ignored: number;
+  /** Every file of a folder that is not in the set, by name with the reason (links out of it, loops, …). */
+  skippedFiles: SkippedFile[];
 }
+
+/** Why a file is not read when its name says it is no image. */
+export const NOT_AN_IMAGE_NAME = 'not a JPEG, PNG or WebP file by its name';
 
 /** A folder of images, labelled by data/folders.ts: one subfolder per class, or WordNet-id file names. */
 export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
-  const found = walk(dir).map((full) => ({ path: relative(dir, full), full }));
+  const { files: walked, skipped } = walk(dir);
+  const found = walked.map((full) => ({ path: relative(dir, full), full }));
   const { images, unknownFolders, ignored } = labelFolder(found, labels);
-  if (images.length === 0) throw new Error(`${basename(dir)} holds no JPEG, PNG or WebP images`);
+  for (const f of found)
+    if (!isImageFileName(basename(f.path))) skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
+  skipped.sort((a, b) => a.name.localeCompare(b.name));
+  if (images.length === 0)
+    throw new Error(
+      `${basename(dir)} holds no JPEG, PNG or WebP images${skipped.length ? ` (skipped: ${skipped[0]!.name}, ${skipped[0]!.reason}${skipped.length > 1 ? `, and ${skipped.length - 1} more` : ''})` : ''}`,
+    );
   const files: ImageFile[] = images.map(({ file, label }) => ({
     name: file.path,
     label,
@@ -43,13 +63,63 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
     kind: 'folder',
     unknownFolders,
     ignored,
+    skippedFiles: skipped,
   };
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+/** Most entries a folder walk reads (links can make a small tree look endless). */
+const MAX_ENTRIES = 2_000_000;
+
+/**
+ * Every regular file under `root`, in name order. Links are followed when they lead to a file or folder inside
+ * `root` (its real path); a link out of it, a broken link, a link back to a folder being walked (a loop) and
+ * anything that is no file or folder are skipped, each by name with the reason.
+ */
+function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
+  const rootReal = realpathSync(root);
+  const files: string[] = [];
+  const skipped: SkippedFile[] = [];
+  let entries = 0;
+  const skip = (full: string, reason: string) => skipped.push({ name: relative(root, full), reason });
+  const visit = (dir: string, ancestors: Set<string>) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (++entries > MAX_ENTRIES)
+        throw new Error(`${basename(root)} holds more than ${MAX_ENTRIES.toLocaleString('en-US')} entries`);
+      const full = join(dir, e.name);
+      if (e.isFile()) {
+        files.push(full);
+        continue;
+      }
+      let real: string;
+      try {
+        real = realpathSync(full);
+      } catch {
+        skip(full, e.isSymbolicLink() ? 'a broken link' : 'unreadable');
+        continue;
+      }
+      if (e.isSymbolicLink()) {
+        const inside = relative(rootReal, real);
+        if (inside.startsWith('..') || isAbsolute(inside)) {
+          skip(full, `a link to ${real}, outside ${basename(root)}`);
+          continue;
+        }
+      }
+      let stat: Stats;
+      try {
+        stat = statSync(real);
+      } catch {
+        skip(full, 'unreadable');
+        continue;
+      }
+      if (stat.isDirectory()) {
+        if (ancestors.has(real)) skip(full, 'a link back to a folder that holds it (a loop)');
+        else visit(full, new Set([...ancestors, real]));
+      } else if (stat.isFile()) files.push(full);
+      else skip(full, 'not a regular file');
+    }
+  };
+  visit(root, new Set([rootReal]));
+  return { files, skipped };
 }
 
 /** One or more CIFAR binary batch files (CIFAR-10 labels), concatenated in the order given. */
@@ -68,7 +138,7 @@ export function cifarBinSet(paths: string[]): DiskSet {
       title,
       bytes,
     });
-    return { set, kind: 'cifar-bin', unknownFolders: [], ignored: 0 };
+    return { set, kind: 'cifar-bin', unknownFolders: [], ignored: 0, skippedFiles: [] };
   } catch (error) {
     throw new Error(`${title} is ${(error as Error).message}`);
   }
@@ -88,5 +158,6 @@ export function singleImageSet(path: string): DiskSet {
     kind: 'image',
     unknownFolders: [],
     ignored: 0,
+    skippedFiles: [],
   };
 }

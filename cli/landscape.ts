@@ -4,7 +4,7 @@ import type { Preprocessing } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { analyzeModel } from '../renderer/src/core/summary';
-import { errorLine } from '../renderer/src/core/text';
+import { errorLine, formatBytes } from '../renderer/src/core/text';
 import { loadImage } from '../renderer/src/lab/inputs';
 import { interpolationCsv, landscapeCsv } from '../renderer/src/lab/landscape/csv';
 import { type InterpolationResult, interpolationStudy } from '../renderer/src/lab/landscape/line';
@@ -23,7 +23,7 @@ import {
   UsageError,
   workOptions,
 } from './args';
-import { readModelFile, writeFileAtomic } from './files';
+import { readModelFile, writeFileAtomicSync } from './files';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
@@ -162,6 +162,13 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
     throw new InputError(
       `${set.title} has no images labelled with the model's ${classes === null ? '' : `${classes} `}classes: a loss needs labels`,
     );
+  // The sample is read and normalised once and kept: it must fit in memory (checked before any work).
+  const side = work.input.side;
+  const sampleBytes = Math.min(options.samples, set.count) * 3 * side * side * 4;
+  if (sampleBytes > MAX_SAMPLE_BYTES)
+    throw new InputError(
+      `--samples ${options.samples} of ${side}×${side} images would hold ${formatBytes(sampleBytes)} of normalised images; at most ${Math.floor(MAX_SAMPLE_BYTES / (12 * side * side))} fit in ${formatBytes(MAX_SAMPLE_BYTES)}`,
+    );
   // A fixed-size set (CIFAR binaries) of another size than the model takes: exit 2, one line.
   if (set.nativeSide !== null)
     await loadImage(set, 0, work.input, work.preprocessing).catch((error: unknown) => {
@@ -255,9 +262,12 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
   out(options.json ? JSON.stringify(report, null, 2) : formatLandscape(report));
 }
 
+/** Most bytes the landscape's normalised sample may take. */
+const MAX_SAMPLE_BYTES = 4 * 2 ** 30;
+
 function writeCsv(path: string, text: string): void {
   try {
-    writeFileAtomic(path, new TextEncoder().encode(text));
+    writeFileAtomicSync(path, new TextEncoder().encode(text));
   } catch (error) {
     throw new InputError(`--csv ${path}: ${errorLine(error)}`);
   }

@@ -3,6 +3,8 @@ import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/r
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { analyzeModel } from '../renderer/src/core/summary';
+import { printable } from '../renderer/src/core/text';
+import { UnsupportedInput } from '../renderer/src/lab/job';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import {
   type Args,
@@ -53,8 +55,19 @@ const INSPECT = defineCommand({
 
 async function inspect({ positional: path, values }: Args<typeof INSPECT.options>, out: (s: string) => void) {
   const { bytes, resolveExternal } = readModelFile(path);
-  const report = toInspectJson(basename(path), analyzeModel(bytes, basename(path), resolveExternal));
-  out(values.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+  const analysis = analyzeModel(bytes, basename(path), resolveExternal);
+  const report = toInspectJson(basename(path), analysis);
+  if (values.json) {
+    out(JSON.stringify(report, null, 2));
+    return;
+  }
+  const { inputs } = analysis.model.graph;
+  // A model with several inputs runs in none of the other commands: say which one the figures are for.
+  const note =
+    inputs.length > 1
+      ? `\n  note: ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); the figures are for "${analysis.topology.input.name}", the one image input Skipscope would feed, and the other commands refuse the model`
+      : '';
+  out(formatInspect(report) + note);
 }
 
 const PREDICT = defineCommand({
@@ -69,6 +82,9 @@ const PREDICT = defineCommand({
 async function predictCommand({ positional, values }: Args<typeof PREDICT.options>, out: (s: string) => void) {
   await predict({ ...workOptions(positional, values), json: values.json }, out);
 }
+
+/** Most lesioned passes over the images one study may ask for (k × samples, or probabilities × passes). */
+const MAX_LESION_PASSES = 100_000;
 
 const LESION = defineCommand({
   name: 'lesion',
@@ -94,7 +110,11 @@ removed blocks, k random swaps of interchangeable blocks, or test-time stochasti
       help: 'random sets of k removed blocks for every k up to K',
     }),
     'include-downsampling': flag('with --k: downsampling blocks may be drawn too'),
-    reorder: int({ min: 1, value: 'K', help: 'k random swaps of interchangeable blocks for every k up to K' }),
+    reorder: int({
+      min: 1,
+      value: 'K',
+      help: 'k random swaps of interchangeable blocks for every k up to K',
+    }),
     stochastic: floats({
       min: 0,
       max: 1,
@@ -106,8 +126,8 @@ removed blocks, k random swaps of interchangeable blocks, or test-time stochasti
       default: 'linear',
       help: 'with --stochastic: p_l = P, or p_l = 1 − (l/L)(1 − P)',
     }),
-    passes: int({ min: 1, default: 3, help: 'with --stochastic: passes over the images' }),
-    samples: int({ min: 1, default: 10, value: 'S', help: 'with --k or --reorder: samples per k' }),
+    passes: int({ min: 1, max: 1000, default: 3, help: 'with --stochastic: passes over the images' }),
+    samples: int({ min: 1, max: 10_000, default: 10, value: 'S', help: 'with --k or --reorder: samples per k' }),
     seed: int({ default: 1, value: 'S', help: 'seed of the random draws' }),
     batch: batch(),
     provider: provider(),
@@ -124,6 +144,16 @@ async function lesionCommand({ positional, values: v, given }: Args<typeof LESIO
   onlyWith(given, ['samples'], v.k !== undefined || v.reorder !== undefined, '--k or --reorder');
   onlyWith(given, ['rule', 'passes'], v.stochastic !== undefined, '--stochastic');
   onlyWith(given, ['seed'], !v.single, '--k, --reorder or --stochastic');
+  // Each sample is one pass over the images, and every one is kept for the report: bounded before any work.
+  const maxK = v.k ?? v.reorder;
+  if (maxK !== undefined && maxK * v.samples > MAX_LESION_PASSES)
+    throw new UsageError(
+      `${v.k !== undefined ? '--k' : '--reorder'} ${maxK} with --samples ${v.samples} asks for ${maxK * v.samples} lesioned passes over the images; at most ${MAX_LESION_PASSES.toLocaleString('en-US')} (lower one of them)`,
+    );
+  if (v.stochastic && v.stochastic.length * v.passes > MAX_LESION_PASSES)
+    throw new UsageError(
+      `${v.stochastic.length} survival probabilities with --passes ${v.passes} ask for ${v.stochastic.length * v.passes} passes over the images; at most ${MAX_LESION_PASSES.toLocaleString('en-US')}`,
+    );
   let sweep: SweepRequest;
   if (v.single) sweep = { kind: 'single', remove: v['drop-skip'] ? 'skip' : 'branch' };
   else if (v.k !== undefined)
@@ -178,7 +208,7 @@ paths per length (default 64; lengths with fewer paths are enumerated)`,
   positional: MODEL,
   options: {
     ...IMAGE_OPTIONS,
-    samples: int({ min: 0, default: 64, help: 'random paths per length (0: none)' }),
+    samples: int({ min: 0, max: 10_000, default: 64, help: 'random paths per length (0: none)' }),
     exact: flag('the exact sum of the gradients of all paths of each length'),
     seed: int({ default: 1, value: 'S', help: 'seed of the path draw' }),
   },
@@ -281,9 +311,13 @@ const USAGE = [
 /** Runs the CLI; resolves to the exit code. Output goes through the two writers so tests can capture it. */
 export async function main(
   argv: string[],
-  out = (s: string) => console.log(s),
-  err = (s: string) => console.error(s),
+  write = (s: string) => console.log(s),
+  writeError = (s: string) => console.error(s),
 ): Promise<number> {
+  // Everything printed passes one filter: names and strings from files cannot drive the terminal (core/text.ts).
+  const json = argv.some((a) => a === '--json' || a.startsWith('--json='));
+  const out = (s: string) => write(printable(s, json));
+  const err = (s: string) => writeError(printable(s));
   const [command, ...rest] = argv;
   try {
     if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -301,7 +335,12 @@ export async function main(
       err(`skipscope: ${error.message} (see ${help})`);
       return EXIT.input;
     }
-    if (error instanceof ModelError || error instanceof InputError || error instanceof BuildError) {
+    if (
+      error instanceof ModelError ||
+      error instanceof InputError ||
+      error instanceof BuildError ||
+      error instanceof UnsupportedInput
+    ) {
       err(`skipscope: ${error.message}`);
       return EXIT.input;
     }

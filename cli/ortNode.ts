@@ -1,9 +1,68 @@
 import * as ort from 'onnxruntime-node';
+import { errorLine } from '../renderer/src/core/text';
 import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import type { PROVIDERS } from './args';
 
+/**
+ * onnxruntime refused a model: it would not load it, or failed running it. The message is onnxruntime's, made
+ * readable (`translateOrtMessage`). Whether that is bad input or Skipscope's bug is decided by who made the model
+ * (cli/work.ts: the user's file, or a graph Skipscope derived from it).
+ */
+export class RuntimeRefusal extends Error {
+  override name = 'RuntimeRefusal';
+  constructor(
+    readonly stage: 'load' | 'run',
+    cause: unknown,
+  ) {
+    super(`onnxruntime-node could not ${stage} it: ${translateOrtMessage(errorLine(cause, 2000))}`);
+  }
+}
+
+/** onnxruntime's error text in a user's words: what is wrong with the model, without its source-file positions. */
+export function translateOrtMessage(raw: string): string {
+  const custom = /(?:Fatal error: )?([\w.-]*):([\w.-]+)\((-?\d+)\) is not a registered function\/op/.exec(raw);
+  if (custom) return `it uses the op ${custom[2]} of domain "${custom[1]}", which onnxruntime does not have`;
+  const noOp = /Could not find an implementation for (\w+)\((\d+)\)/.exec(raw);
+  if (noOp) return `onnxruntime has no implementation of ${noOp[1]} (opset ${noOp[2]}) for these types`;
+  const missing = /input '([^']*)' is missing in 'feeds'/.exec(raw);
+  if (missing) return `it needs the input "${missing[1]}" too; Skipscope feeds only the image`;
+  // The last of nested "[ONNXRuntimeError] : 1 : FAIL : …" parts says what is wrong; the rest is how it got there.
+  let text = raw.split(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/).at(-1)!;
+  text = text.replace(/^Exception during initialization:\s*/, '').replace(/Load model from .*? failed:\s*/g, '');
+  // Source positions (/onnxruntime_src/…/graph.cc:1555) and the function named after one.
+  text = text.replace(/(?:\/[\w.+-]+)*\/?[\w.+-]+\.(?:cc|cpp|h|hpp):\d+\s*(?:[A-Z][a-z]+[A-Z]\w{6,}\s+)?/g, '');
+  text = stripSignatures(text).replace(/\S+ was false\.\s*/g, '');
+  // "In Node, ("/conv1/Conv", Conv, "", -1) : (inputs) -> (outputs) , Error X": the node and X.
+  const node = /In Node, \("([^"]*)", ([\w.]+), "([^"]*)", -?\d+\) : .*? , Error (.*)$/.exec(text);
+  if (node)
+    text = `${text.slice(0, node.index)}node "${node[1]}" (${node[2]}${node[3] ? ` of ${node[3]}` : ''}): ${node[4]}`;
+  text = text.replace(/\s+/g, ' ').trim();
+  return errorLine(text.length > 0 ? text : raw, 240);
+}
+
+/** Removes C++ signatures such as `void onnxruntime::Graph::Init(const std::string&) const [with T = …]`. */
+function stripSignatures(text: string): string {
+  for (let guard = 0; guard < 20; guard++) {
+    const m = /(?:[\w:<>*&,]+ )*?(?:onnxruntime|onnx|std)::[\w:~<>]+\(/.exec(text);
+    if (!m) break;
+    let depth = 0;
+    let i = m.index + m[0].length - 1;
+    for (; i < text.length; i++) {
+      if (text[i] === '(') depth++;
+      else if (text[i] === ')' && --depth === 0) break;
+    }
+    const rest = text.slice(i + 1);
+    const tail = /^(?: const)?(?: \[with [^\]]*\])?\s*/.exec(rest)![0];
+    text = text.slice(0, m.index) + rest.slice(tail.length);
+  }
+  return text;
+}
+
 /** Execution providers onnxruntime-node can be asked for by name (the list is cli/args.ts's PROVIDERS). */
 export type NodeProvider = (typeof PROVIDERS)[number];
+
+/** Images per run when --batch is not given: 64 on the CPU, 256 on an accelerator. */
+export const defaultBatchSize = (provider: NodeProvider = 'cpu') => (provider === 'cpu' ? 64 : 256);
 
 /**
  * The lab's Runtime over onnxruntime-node: the CLI's engine and the tests' reference runtime.
@@ -21,11 +80,14 @@ export function createNodeRuntime(
     );
   return {
     name: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(),
-    batchSize: options.batchSize ?? (provider === 'cpu' ? 64 : 256),
+    batchSize: options.batchSize ?? defaultBatchSize(provider),
     async createSession(model, sessionSettings = {}) {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
+        // onnxruntime's own log lines (warnings about old opsets, errors it also returns) would break the CLI's
+        // one-line messages: what it refuses comes back as an error and is said once, translated.
+        logSeverityLevel: 4,
         // Idle intra-op threads must not spin: the lab keeps several sessions (tails, batch sizes) side by side,
         // and spinning pools of idle sessions took the cores from the running one (measured: lesion sweeps 10 % faster).
         extra: { session: { intra_op: { allow_spinning: '0' } } },
@@ -36,9 +98,7 @@ export function createNodeRuntime(
       try {
         session = await ort.InferenceSession.create(model, sessionOptions);
       } catch (error) {
-        throw new Error(
-          `onnxruntime-node could not load this model: ${String((error as Error)?.message ?? error).split('\n')[0]}`,
-        );
+        throw new RuntimeRefusal('load', error);
       }
       return wrap(session, provider);
     },
@@ -53,7 +113,12 @@ function wrap(session: ort.InferenceSession, provider: string): Session {
     outputNames: session.outputNames,
     async run(feeds, fetches) {
       const inputs = mapTensors(feeds, (t) => new ort.Tensor(t.type, t.data, t.dims));
-      const results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
+      } catch (error) {
+        throw new RuntimeRefusal('run', error);
+      }
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(results))
         out[name] = { type: t.type as HostTensor['type'], data: t.data as HostTensor['data'], dims: t.dims };

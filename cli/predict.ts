@@ -28,6 +28,8 @@ export interface PredictJson {
   unlabelled?: number;
   unknownFolders?: string[];
   ignoredFiles?: number;
+  /** Every file of a --data folder not in the set, by name with the reason (links out of it, loops, not images…). */
+  skippedFiles?: { name: string; reason: string }[];
   ms: number;
 }
 
@@ -35,7 +37,7 @@ export interface PredictJson {
 export async function predict(options: PredictOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'predict');
   const { input, source, preprocessing, runtime, labels } = work;
-  const sessions = modelSessions(runtime, work.bytes, input);
+  const sessions = modelSessions(runtime, work.runBytes, input);
   const session = await sessions.forBatch(1);
   const base = {
     schema: 'skipscope.predict/1' as const,
@@ -66,6 +68,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
       unlabelled: result.unlabelled,
       unknownFolders: source.unknownFolders,
       ignoredFiles: source.ignored,
+      skippedFiles: source.skippedFiles,
       ms: result.ms,
     };
     out(options.json ? JSON.stringify(report, null, 2) : formatSet(report));

@@ -1,8 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import { type Architecture, buildResNet, VARIANTS, type Variant } from '../renderer/src/core/build/resnet';
+import {
+  type Architecture,
+  architecture,
+  buildResNet,
+  VARIANTS,
+  type Variant,
+} from '../renderer/src/core/build/resnet';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
+import { formatBytes } from '../renderer/src/core/text';
 import { presetFor } from '../renderer/src/data/preprocess';
 import { trainModel } from '../renderer/src/lab/train/loop';
 import { DEFAULT_TRAIN, type Schedule, settingsText, type TrainSettings } from '../renderer/src/lab/train/schedule';
@@ -22,10 +30,10 @@ import {
   UsageError,
 } from './args';
 import { loadLabelSet } from './assets';
-import { writeFileAtomic } from './files';
+import { writeFileAtomic, writeFileAtomicSync } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
 import { createNodeRuntime, type NodeProvider } from './ortNode';
-import { InputError, withProgress } from './work';
+import { InputError, noteSkippedFiles, withProgress } from './work';
 
 /** The stable JSON of `skipscope train --json` and `--json-log` (schema "skipscope.train/1", docs/cli.md). */
 export interface TrainJson {
@@ -139,6 +147,23 @@ function openData(options: TrainOptions): DiskSet {
   }
 }
 
+/**
+ * Depth × width × batch, checked before any work: a step keeps every activation of the batch for the backward pass
+ * (about 8 tensors per block output, as many gradients), and the weights four times (weights, gradients, momentum,
+ * the update). An estimate over ¾ of this machine's memory is refused with the figures.
+ */
+function checkTrainingMemory(arch: Architecture, batch: number): void {
+  const perImage =
+    16 * arch.blocks.reduce((sum, b) => sum + b.outShape[0] * b.outShape[1] * b.outShape[2], 0) +
+    4 * arch.width * arch.inputSize * arch.inputSize;
+  const bytes = 4 * (batch * perImage + 4 * arch.params);
+  const limit = 0.75 * totalmem();
+  if (bytes > limit)
+    throw new InputError(
+      `training ${arch.name} (${arch.params.toLocaleString('en-US')} parameters) in batches of ${batch} needs about ${formatBytes(bytes)}; this machine has ${formatBytes(totalmem())} (lower --batch, --width or --depth)`,
+    );
+}
+
 function checkTarget(path: string, flag: string): string {
   const target = resolve(path);
   if (!existsSync(dirname(target))) throw new InputError(`${flag} ${path}: folder ${dirname(target)} does not exist`);
@@ -153,13 +178,16 @@ function checkTarget(path: string, flag: string): string {
 export async function train(options: TrainOptions, out: (s: string) => void): Promise<void> {
   const target = checkTarget(options.out, '-o');
   const logTarget = options.jsonLog ? checkTarget(options.jsonLog, '--json-log') : null;
-  const { model, architecture: arch } = buildResNet({
+  const request = {
     variant: options.variant,
     depth: options.depth,
     seed: options.seed,
     ...(options.width ? { width: options.width } : {}),
-  });
+  };
+  checkTrainingMemory(architecture(request), options.settings.batch);
+  const { model, architecture: arch } = buildResNet(request);
   const source = openData(options);
+  noteSkippedFiles(source);
   const { set } = source;
   const used = Math.min(set.count, options.settings.limit ?? set.count);
   for (let i = 0; i < used; i++) {
@@ -182,7 +210,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
     timing: null,
   };
   const writeLog = () => {
-    if (logTarget) writeFileAtomic(logTarget, new TextEncoder().encode(`${JSON.stringify(log)}\n`));
+    if (logTarget) writeFileAtomicSync(logTarget, new TextEncoder().encode(`${JSON.stringify(log)}\n`));
   };
   const result = await withProgress(`training ${arch.name}`, (job) =>
     trainModel(runtime, model, set, settings, job, {
@@ -194,7 +222,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
     }),
   );
   const bytes = encodeModel(result.model);
-  writeFileAtomic(target, bytes);
+  await writeFileAtomic(target, bytes);
   log.complete = true;
   log.model.file = basename(target);
   log.model.sha256 = await sha256Hex(bytes);

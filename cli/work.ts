@@ -2,16 +2,19 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Preprocessing, parseManifestModels } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
+import { encodeModel } from '../renderer/src/core/onnx/encode';
+import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
+import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
 import { guessLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { presetFor } from '../renderer/src/data/preprocess';
-import { describeInput, type ModelInput } from '../renderer/src/lab/inputs';
+import { batchSessionOptions, describeInput, type ModelInput } from '../renderer/src/lab/inputs';
 import { type JobContext, trackProgress } from '../renderer/src/lab/job';
-import type { Runtime } from '../renderer/src/lab/runtime';
+import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import { assetsDir, loadLabelSet } from './assets';
 import { readModelFile } from './files';
-import { cifarBinSet, type DiskSet, folderSet, singleImageSet } from './imageSets';
-import { createNodeRuntime, type NodeProvider } from './ortNode';
+import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, singleImageSet } from './imageSets';
+import { createNodeRuntime, defaultBatchSize, type NodeProvider, RuntimeRefusal } from './ortNode';
 import { stderrProgress } from './progress';
 
 /** Bad input from the user (exit code 2 with this one line). */
@@ -30,6 +33,8 @@ export interface WorkOptions {
 export interface Work {
   file: string;
   bytes: Uint8Array;
+  /** What the runtime is given: the file's bytes, or a self-contained copy when it keeps external data. */
+  runBytes: Uint8Array;
   sha256: string;
   analysis: Analysis;
   input: ModelInput;
@@ -49,20 +54,42 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   const { bytes, resolveExternal } = readModelFile(options.model);
   const file = basename(options.model);
   const analysis = analyzeModel(bytes, file, resolveExternal);
-  const input = describeInput(analysis.model, analysis.topology);
+  const input = imageInput(analysis, file);
+  if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
   const labelSetName = guessLabelSet(input.classes);
   const labels = labelSetName ? loadLabelSet(labelSetName) : null;
   const source = openData(options, labels, command);
+  noteSkippedFiles(source);
+  if (options.batch === undefined)
+    checkBatch(Math.min(defaultBatchSize(options.provider), source.set.count), analysis, input, file, false);
   const sha256 = await sha256Hex(bytes);
   const preprocessing = shippedPreprocessing(sha256) ?? presetFor(input.side);
-  const runtime = createNodeRuntime({
-    provider: options.provider ?? 'cpu',
-    ...(options.batch ? { batchSize: options.batch } : {}),
-  });
+  if (source.kind === 'image' || source.set.nativeSide !== null) {
+    // One image is read before any session: a file that is no image, or CIFAR binaries of another size than the
+    // model takes, is bad input, said in one line.
+    try {
+      await source.set.pixels(0, input.side, preprocessing.resize);
+    } catch (error) {
+      throw new InputError(errorLine(error));
+    }
+  }
+  // onnxruntime resolves a model's external data against the working directory when handed bytes: the runtime
+  // gets a self-contained copy, its weights read from beside the model (as the decoder read them).
+  const runBytes = selfContained(analysis, bytes, file);
+  const runtime = refusalsAsInput(
+    createNodeRuntime({
+      provider: options.provider ?? 'cpu',
+      ...(options.batch ? { batchSize: options.batch } : {}),
+    }),
+    file,
+    runBytes,
+    input,
+  );
   const { set } = source;
   return {
     file,
     bytes,
+    runBytes,
     sha256,
     analysis,
     input,
@@ -74,6 +101,119 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
       model: { file, sha256 },
       data: { kind: source.kind, title: set.title, id: set.id, count: set.count, labelSet: set.labelSet },
       preprocessing,
+    },
+  };
+}
+
+/** The model's bytes for the runtime: the file itself, or, when it keeps external data, a copy with it inlined. */
+function selfContained(analysis: Analysis, bytes: Uint8Array, file: string): Uint8Array {
+  const { graph } = analysis.model;
+  const tensors = graph.initializers.map((n) => graph.constants.get(n)!);
+  if (!tensors.some((t) => t.external)) return bytes;
+  const total = tensors.reduce((sum, t) => sum + (t.raw?.byteLength ?? 0), bytes.byteLength);
+  if (total > MAX_MODEL_BYTES)
+    throw new InputError(
+      `${file} and its external data take ${formatBytes(total)}: Skipscope hands onnxruntime one model of at most 2 GiB`,
+    );
+  return encodeModel(analysis.model);
+}
+
+/** The one image input Skipscope feeds; a model that needs more inputs, or takes no image, is bad input. */
+function imageInput(analysis: Analysis, file: string): ModelInput {
+  const { inputs } = analysis.model.graph;
+  if (inputs.length > 1) {
+    const names = inputs.map((i) => `"${oneLine(i.name, 40)}"`);
+    throw new InputError(
+      `${file} has ${inputs.length} inputs (${names.slice(0, 4).join(', ')}${inputs.length > 4 ? ', …' : ''}): Skipscope feeds one image input (it would use "${oneLine(analysis.topology.input.name, 40)}")`,
+    );
+  }
+  try {
+    return describeInput(analysis.model, analysis.topology);
+  } catch (error) {
+    throw new InputError(`${file}: ${errorLine(error)}`);
+  }
+}
+
+/** Most bytes the largest tensor of one batch may take (float32). */
+const MAX_BATCH_BYTES = 2 ** 31;
+
+/**
+ * One batch must fit in memory: its largest tensor (the input, or the biggest layer output) × the images per
+ * batch. An explicit --batch is checked before any work; the default batch once the set's size is known.
+ */
+function checkBatch(batch: number, analysis: Analysis, input: ModelInput, file: string, given: boolean): void {
+  const perImage = Math.max(
+    3 * input.side * input.side,
+    ...analysis.topology.layers.map((l) => (l.outShape ? l.outShape.reduce((a, b) => a * b, 1) : 0)),
+  );
+  const fit = Math.floor(MAX_BATCH_BYTES / (4 * perImage));
+  if (input.fixedBatch !== null && input.fixedBatch > fit)
+    throw new InputError(
+      `${file} runs only in batches of ${input.fixedBatch} images, which need ${formatBytes(4 * perImage * input.fixedBatch)} for the largest tensor; at most ${fit} fit in ${formatBytes(MAX_BATCH_BYTES)}`,
+    );
+  if (batch <= fit) return;
+  const need = formatBytes(4 * perImage * batch);
+  if (fit < 1)
+    throw new InputError(
+      `${file}: one ${input.side}×${input.side} image needs a tensor of ${formatBytes(4 * perImage)}, more than Skipscope runs (${formatBytes(MAX_BATCH_BYTES)})`,
+    );
+  throw new InputError(
+    given
+      ? `--batch ${batch} needs ${need} for the largest tensor of ${file}; at most ${fit} of its ${input.side}×${input.side} images fit in ${formatBytes(MAX_BATCH_BYTES)}`
+      : `${file}: a batch of ${batch} ${input.side}×${input.side} images needs ${need} for its largest tensor; give --batch ${fit} or less`,
+  );
+}
+
+/**
+ * What onnxruntime refuses about the user's model is bad input (exit 2), in one line; what it refuses about a graph
+ * Skipscope derived from a model it runs (a lesion tail, a gradient graph) is Skipscope's bug (exit 1). Which one
+ * is settled by loading and running the user's model once on a blank image when a derived graph fails.
+ */
+function refusalsAsInput(runtime: Runtime, file: string, original: Uint8Array, input: ModelInput): Runtime {
+  let probe: Promise<RuntimeRefusal | null> | null = null;
+  const probeOriginal = () => {
+    probe ??= (async () => {
+      try {
+        const session = await runtime.createSession(original, batchSessionOptions(input, 1));
+        try {
+          const plane = 3 * input.side * input.side;
+          const dims = input.layout === 'NCHW' ? [1, 3, input.side, input.side] : [1, input.side, input.side, 3];
+          await session.run({ [input.name]: float32(new Float32Array(plane), dims) }, [input.output]);
+        } finally {
+          await session.release();
+        }
+        return null;
+      } catch (error) {
+        if (error instanceof RuntimeRefusal) return error;
+        throw error;
+      }
+    })();
+    return probe;
+  };
+  const judge = async (error: unknown, model: Uint8Array): Promise<never> => {
+    if (!(error instanceof RuntimeRefusal)) throw error;
+    if (model === original) throw new InputError(`${file}: ${error.message}`);
+    const own = await probeOriginal();
+    if (own) throw new InputError(`${file}: ${own.message}`);
+    throw error;
+  };
+  return {
+    name: runtime.name,
+    batchSize: runtime.batchSize,
+    async createSession(model, settings) {
+      let session: Session;
+      try {
+        session = await runtime.createSession(model, settings);
+      } catch (error) {
+        return judge(error, model);
+      }
+      return {
+        ...session,
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        run: (feeds, fetches) => session.run(feeds, fetches).catch((error) => judge(error, model)),
+        release: () => session.release(),
+      };
     },
   };
 }
@@ -111,9 +251,26 @@ function openData(options: WorkOptions, labels: LabelSet | null, command: string
   }
 }
 
+/**
+ * Files of a --data folder left out for another reason than their name (links out of the folder, broken links,
+ * loops, special files) are named on stderr, each with its reason: a subset is never silent. (--json lists every
+ * skipped file in `skippedFiles`.)
+ */
+export function noteSkippedFiles(source: DiskSet, err = (s: string) => process.stderr.write(s)): void {
+  const notable = source.skippedFiles.filter((f) => f.reason !== NOT_AN_IMAGE_NAME);
+  if (notable.length === 0) return;
+  const shown = notable.slice(0, 10).map((f) => `    ${f.name}: ${f.reason}`);
+  const more = notable.length > 10 ? [`    … and ${notable.length - 10} more`] : [];
+  err(
+    printable(
+      `${[`note: ${notable.length} file${notable.length === 1 ? '' : 's'} of ${source.set.title} skipped:`, ...shown, ...more].join('\n')}\n`,
+    ),
+  );
+}
+
 /** Runs long work with a progress bar on stderr; Ctrl+C cancels it between batches. */
 export async function withProgress<T, P = never>(label: string, run: (job: JobContext<P>) => Promise<T>): Promise<T> {
-  const bar = stderrProgress(label);
+  const bar = stderrProgress(printable(label));
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

@@ -23,3 +23,21 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * Characters a terminal acts on rather than shows: C0 controls but the newline, DEL, C1 controls (ESC and CSI start
+ * escape sequences; CR rewrites a line) and the bidirectional overrides that reorder what is shown.
+ */
+const UNSAFE = /(?!\n)[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE_RUNS = /(?:(?!\n)[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069])+/gu;
+
+/**
+ * Output made safe for a terminal, whatever a file put into the names and strings it holds (producer, node and
+ * image file names): the one filter every printer of the CLI writes through. Text: each run of such characters
+ * becomes one space (newlines kept). JSON: each is written as its \uXXXX escape, so the document stays valid and
+ * means the same (JSON.stringify escapes C0 controls itself, but not DEL, C1 or the bidirectional overrides).
+ */
+export function printable(text: string, json = false): string {
+  if (json) return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE_RUNS, ' ');
+}

@@ -3,6 +3,7 @@ import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
 import { argmaxRow } from '../data/labels';
+import { UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 
 /** What one backward pass measured for one image (norms are L2 over the whole tensor of that image). */
@@ -116,7 +117,8 @@ export function lossFeeds(
   const { classes } = feeds;
   const onehot = new Float32Array(targets.length * classes);
   targets.forEach((t, i) => {
-    if (!(Number.isInteger(t) && t >= 0 && t < classes)) throw new Error(`class ${t} is outside 0–${classes - 1}`);
+    if (!(Number.isInteger(t) && t >= 0 && t < classes))
+      throw new UnsupportedInput(`class ${t} is outside 0–${classes - 1}`);
     onehot[i * classes + t] = 1;
   });
   return {

@@ -1,7 +1,10 @@
-import type { Model } from '../core/onnx/model';
+import { DataType, runtimeType } from '../core/onnx/dtypes';
+import { type Model, ModelError } from '../core/onnx/model';
+import { oneLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { nchwToNhwc, normalizePlanar, type Preprocessing } from '../data/preprocess';
+import { UnsupportedInput } from './job';
 import { float32, type HostTensor, type SessionOptions } from './runtime';
 
 /** How a model takes images: which input, channels first or last, the side, and whether its batch is fixed. */
@@ -18,6 +21,9 @@ export interface ModelInput {
   classes: number | null;
 }
 
+/** The largest image side Skipscope feeds (a 16384² RGB float image is 3 GiB). */
+export const MAX_SIDE = 16384;
+
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
   const declared = model.graph.inputs.find((i) => i.name === topology.input.name);
@@ -25,14 +31,24 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
   const [, a, b, c] = (shape ?? []) as number[];
   const layout = shape?.length === 4 ? (a === 3 && b === c ? 'NCHW' : c === 3 && a === b ? 'NHWC' : null) : null;
   if (!layout)
-    throw new Error(
+    throw new ModelError(
       `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
     );
+  const side = layout === 'NCHW' ? b! : a!;
+  if (!(side >= 1 && side <= MAX_SIDE))
+    throw new ModelError(`this model expects ${side}×${side} images; Skipscope runs sides from 1 to ${MAX_SIDE}`);
+  const elemType = declared?.elemType ?? DataType.FLOAT;
+  if (elemType !== DataType.FLOAT && elemType !== DataType.UNDEFINED)
+    throw new ModelError(
+      `this model's input "${oneLine(topology.input.name, 60)}" takes ${runtimeType(elemType) ?? `element type ${elemType}`} values; Skipscope feeds float32 images`,
+    );
   const batch = declared?.shape?.[0];
+  if (typeof batch === 'number' && !(Number.isSafeInteger(batch) && batch >= 1))
+    throw new ModelError(`this model declares batches of ${batch} images`);
   return {
     name: topology.input.name,
     layout,
-    side: layout === 'NCHW' ? b! : a!,
+    side,
     fixedBatch: typeof batch === 'number' ? batch : null,
     batchDim: typeof batch === 'string' ? batch : null,
     output: topology.output.name,
@@ -126,8 +142,9 @@ export async function loadImage(
   input: ModelInput,
   prep: Preprocessing,
 ): Promise<{ tensor: HostTensor; pixels: Uint8Array }> {
-  if (!(index >= 0 && index < set.count)) throw new Error(`no image ${index} in ${set.title} (it has ${set.count})`);
+  if (!(index >= 0 && index < set.count))
+    throw new UnsupportedInput(`no image ${index} in ${set.title} (it has ${set.count})`);
   const batch = await loadBatch(set, [index], input, prep);
-  if (!batch.tensor) throw new Error(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
+  if (!batch.tensor) throw new UnsupportedInput(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
   return { tensor: batch.tensor, pixels: batch.pixels };
 }

@@ -116,6 +116,14 @@ export async function between(job: JobContext<never> | JobContext<unknown>): Pro
   return control.stopping ? 'stop' : 'go';
 }
 
+/**
+ * The model or the images cannot do what was asked (no residual blocks to lesion, no labelled image, an image that
+ * is not one): the user's input, not a bug. The CLI exits 2 with its one line; the app shows it as it is.
+ */
+export class UnsupportedInput extends Error {
+  override name = 'UnsupportedInput';
+}
+
 /** The error a cancelled job rejects with; callers tell it apart from failures by `name`. */
 export class CancelledError extends Error {
   override name = 'CancelledError';

@@ -9,7 +9,7 @@ import { argmaxRow } from '../data/labels';
 import { planCache } from './cachePlan';
 import { toHalf } from './float16';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
-import { checkpoint, type JobContext } from './job';
+import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { type Proportion, permutation, wilson } from './stats';
 
@@ -106,7 +106,7 @@ export class LesionEngine {
     set: ImageSet,
     options: LesionEngineOptions,
   ): LesionEngine {
-    if (topology.blocks.length === 0) throw new Error('this network has no residual blocks to lesion');
+    if (topology.blocks.length === 0) throw new UnsupportedInput('this network has no residual blocks to lesion');
     const batchSize = input.fixedBatch ?? Math.max(1, Math.min(options.batchSize, set.count));
     const gated = gateBlocks(model, topology);
     const tails = new Map<number, TailModel | null>();
@@ -114,7 +114,8 @@ export class LesionEngine {
       if (!tails.has(b)) tails.set(b, tailFrom(gated, topology, b, options.float16 === false ? 'float32' : 'float16'));
       return tails.get(b)!;
     };
-    if (!tailAt(0)) throw new Error('the network after its stem still reads the image: lesions need a cut there');
+    if (!tailAt(0))
+      throw new UnsupportedInput('the network after its stem still reads the image: lesions need a cut there');
     const points = planCache(topology, {
       images: set.count,
       bytesPerValue: options.float16 === false ? 4 : 2,

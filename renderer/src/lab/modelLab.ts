@@ -16,7 +16,7 @@ import { argmaxRow } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { GradientEngine, type GradientView, saliencyMap } from './gradients';
 import { describeInput, loadImage, type ModelInput } from './inputs';
-import type { JobContext } from './job';
+import { type JobContext, UnsupportedInput } from './job';
 import { LesionEngine } from './lesion';
 import { PathEngine, type PathStudy, pathStudy } from './paths';
 import { type Prediction, predictOne } from './predict';
@@ -161,7 +161,8 @@ export class ModelLab {
   ): Promise<PathStudy & { target: number; name: string }> {
     const input = this.input;
     const { model, topology } = this.analysis;
-    if (topology.blocks.length === 0) throw new Error('this network has no residual blocks, so no paths to study');
+    if (topology.blocks.length === 0)
+      throw new UnsupportedInput('this network has no residual blocks, so no paths to study');
     const image = await loadImage(images, request.index, input, request.preprocessing);
     const classes = topology.output.shape?.[1];
     const choice = chooseTarget(

@@ -8,7 +8,7 @@ import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
-import { checkpoint, type JobContext } from './job';
+import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import type { LesionScore } from './lesion';
 import type { HostTensor, Runtime } from './runtime';
 import { modelSessions } from './sessions';
@@ -82,13 +82,14 @@ export async function reorderSweep(
 ): Promise<ReorderSweepResult> {
   const started = performance.now();
   const { params, groups } = swappableBlocks(model, topology);
-  if (groups.length === 0) throw new Error('no two blocks of this network have the same shape and structure to swap');
+  if (groups.length === 0)
+    throw new UnsupportedInput('no two blocks of this network have the same shape and structure to swap');
   const swappable = [...new Set(groups.flat())];
   const names = swappable.flatMap((k) => params[k]!);
   const values = new Map<string, HostTensor>();
   for (const name of names) {
     const t = model.graph.constants.get(name)!;
-    if (t.dataType !== DataType.FLOAT) throw new Error(`reordering needs float32 weights (${name} is not)`);
+    if (t.dataType !== DataType.FLOAT) throw new UnsupportedInput(`reordering needs float32 weights (${name} is not)`);
     values.set(name, { type: 'float32', data: readFloats(t), dims: t.dims });
   }
   const sessions = modelSessions(runtime, encodeModel(paramsAsInputs(model, names)), input);

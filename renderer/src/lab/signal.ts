@@ -6,7 +6,7 @@ import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import { metaComments, type ResultMeta } from './export';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, sessionBatch } from './inputs';
-import { checkpoint, type JobContext } from './job';
+import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import type { HostTensor, Runtime, Session } from './runtime';
 import { summarize } from './stats';
 
@@ -209,7 +209,7 @@ export async function signalStudy(
   const started = performance.now();
   const { model, topology } = analysis;
   const count = Math.min(options.count, set.count);
-  if (!(count >= 1)) throw new Error(`${set.title} has no images to measure`);
+  if (!(count >= 1)) throw new UnsupportedInput(`${set.title} has no images to measure`);
   const engine = await SignalEngine.create(runtime, model, topology, input, signalBatch(runtime, input, count));
   try {
     const g = engine.graph;
@@ -240,7 +240,7 @@ export async function signalStudy(
       }
       job.progress(indices[indices.length - 1]! + 1, count, undefined, `${names.length} images measured`);
     }
-    if (names.length === 0) throw new Error(`none of the ${count} images of ${set.title} could be read`);
+    if (names.length === 0) throw new UnsupportedInput(`none of the ${count} images of ${set.title} could be read`);
     const stageOf = (block: number | null) => (block === null ? null : (topology.blocks[block]?.stage ?? null));
     const points: SignalPointResult[] = g.points.map((p, k) => {
       const size = p.shape ? p.shape.reduce((a, d) => a * d, 1) : null;

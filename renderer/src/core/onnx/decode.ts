@@ -1,4 +1,4 @@
-import { oneLine } from '../text';
+import { formatBytes, oneLine } from '../text';
 import { DataType } from './dtypes';
 import {
   type Attribute,
@@ -13,8 +13,21 @@ import {
 } from './model';
 import { onnx } from './onnxProto.js';
 
-/** Returns the bytes of an external data file named by a tensor, or null when it does not exist. */
-export type ExternalDataResolver = (location: string) => Uint8Array | null;
+/**
+ * An external data file: its size, and a read of any byte range of it. Only the bytes a tensor needs are read
+ * (a 9 KB tensor at offset 3 GB of a sparse file costs 9 KB), and the size is known before anything is read.
+ */
+export interface ExternalFile {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/**
+ * Opens an external data file named by a tensor (its `location`, relative to the model's folder): the whole
+ * file's bytes, or an ExternalFile that reads ranges; null when it does not exist. It may throw ModelError
+ * (a file it refuses, such as a link out of the model's folder).
+ */
+export type ExternalDataResolver = (location: string) => Uint8Array | ExternalFile | null;
 
 export interface DecodeOptions {
   /** Display name used in messages (file name). */
@@ -40,22 +53,29 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     throw new ModelError(`${name} is not an ONNX model (${describeProtobufError(error, bytes.byteLength)})`);
   }
   checkModelProto(proto, name);
-  const externals = new Map<string, Uint8Array>();
-  const readExternal = (location: string): Uint8Array => {
-    let data = externals.get(location);
-    if (!data) {
-      const found = safeLocation(location) ? options.resolveExternal?.(location) : null;
-      if (!found) {
+  const externals = new Map<string, ExternalFile>();
+  const openExternal = (location: string): ExternalFile => {
+    let file = externals.get(location);
+    if (!file) {
+      const shown = oneLine(location);
+      if (location.length === 0)
+        throw new ModelError(`${name} keeps weights in external data but names no file for them`);
+      if (!safeLocation(location))
         throw new ModelError(
-          `${name} keeps its weights in an external data file "${oneLine(location)}" that was not found`,
+          `${name} keeps its weights in "${shown}", outside the model's folder: external data is read only from beside the model`,
         );
-      }
-      data = found;
-      externals.set(location, data);
+      const found = options.resolveExternal?.(location);
+      if (!found)
+        throw new ModelError(`${name} keeps its weights in an external data file "${shown}" that was not found`);
+      file =
+        found instanceof Uint8Array
+          ? { size: found.byteLength, read: (offset, length) => found.subarray(offset, offset + length) }
+          : found;
+      externals.set(location, file);
     }
-    return data;
+    return file;
   };
-  const graph = convertGraph(proto.graph!, name, Object.assign(readExternal, { modelName: name }));
+  const graph = convertGraph(proto.graph!, { name, openExternal });
   const opsets = new Map<string, number>();
   for (const entry of proto.opsetImport) opsets.set(entry.domain ?? '', toNumber(entry.version));
   const opset = opsets.get('') ?? opsets.get('ai.onnx') ?? 0;
@@ -101,18 +121,22 @@ function checkModelProto(proto: onnx.ModelProto, name: string): void {
   if (!proto.graph.node?.length) throw new ModelError(`${name} is an ONNX model with an empty graph`);
 }
 
-/** Returns the bytes of an external data file (throws ModelError when missing); `name` is the model's. */
-type ExternalReader = ((location: string) => Uint8Array) & { modelName: string };
+/** What converting needs beside the protobuf: the model's name (for messages) and its external data files. */
+interface Context {
+  name: string;
+  /** The external data file at `location` (throws ModelError when it is refused or missing). */
+  openExternal(location: string): ExternalFile;
+}
 
-function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalReader): Graph {
+function convertGraph(g: onnx.IGraphProto, ctx: Context): Graph {
   const constants = new Map<string, Tensor>();
   const initializers: string[] = [];
   for (const t of g.initializer ?? []) {
-    const tensor = convertTensor(t, readExternal);
+    const tensor = convertTensor(t, ctx);
     if (!constants.has(tensor.name)) initializers.push(tensor.name);
     constants.set(tensor.name, tensor);
   }
-  const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, name, readExternal));
+  const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, ctx));
   for (const node of nodes) {
     const out = node.outputs[0];
     if (node.opType !== 'Constant' || node.domain !== '' || !out) continue;
@@ -133,13 +157,13 @@ function convertGraph(g: onnx.IGraphProto, name: string, readExternal: ExternalR
   };
 }
 
-function convertNode(n: onnx.INodeProto, index: number, name: string, readExternal: ExternalReader): Node {
+function convertNode(n: onnx.INodeProto, index: number, ctx: Context): Node {
   const attrs = new Map<string, Attribute>();
   for (const a of n.attribute ?? []) {
-    const attr = convertAttr(a, name, readExternal);
+    const attr = convertAttr(a, ctx);
     if (attr) attrs.set(a.name ?? '', attr);
   }
-  return {
+  const node: Node = {
     index,
     name: n.name ?? '',
     opType: n.opType ?? '',
@@ -148,12 +172,70 @@ function convertNode(n: onnx.INodeProto, index: number, name: string, readExtern
     outputs: n.output ?? [],
     attrs,
   };
+  checkWindowAttributes(node, ctx.name);
+  return node;
+}
+
+/** Sliding-window ops: their geometry attributes must be in range, or shapes and MACs become nonsense. */
+const WINDOW_OPS = new Set([
+  'Conv',
+  'ConvTranspose',
+  'ConvInteger',
+  'QLinearConv',
+  'MaxPool',
+  'AveragePool',
+  'LpPool',
+  'MaxUnpool',
+]);
+/** Largest kernel, stride, dilation or pad accepted: far beyond any real network, well within int32. */
+const MAX_WINDOW = 2 ** 20;
+
+/** Strides, dilations and kernel sizes ≥ 1, pads ≥ 0, group ≥ 1, and lists whose lengths agree. */
+function checkWindowAttributes(node: Node, name: string): void {
+  if (node.domain !== '' || !WINDOW_OPS.has(node.opType)) return;
+  const where = () =>
+    `${name}: ${oneLine(node.opType, 30)} node ${node.index}${node.name ? ` ("${oneLine(node.name, 40)}")` : ''}`;
+  const list = (key: string, min: number): number[] | null => {
+    const a = node.attrs.get(key);
+    if (!a) return null;
+    if (a.type !== 'ints') throw new ModelError(`${where()} has ${key} of type ${a.type}, not a list of integers`);
+    const bad = a.value.find((v) => !Number.isSafeInteger(v) || v < min || v > MAX_WINDOW);
+    if (bad !== undefined)
+      throw new ModelError(`${where()} has ${key} [${a.value.join(', ')}]: each must be from ${min} to ${MAX_WINDOW}`);
+    return a.value;
+  };
+  const kernel = list('kernel_shape', 1);
+  const strides = list('strides', 1);
+  const dilations = list('dilations', 1);
+  const pads = list('pads', 0);
+  list('output_padding', 0);
+  const spatial = kernel?.length ?? strides?.length ?? dilations?.length ?? (pads ? pads.length / 2 : null);
+  if (spatial !== null) {
+    for (const [key, values, per] of [
+      ['strides', strides, 1],
+      ['dilations', dilations, 1],
+      ['pads', pads, 2],
+    ] as const) {
+      if (values && values.length !== spatial * per)
+        throw new ModelError(
+          `${where()} has ${key} [${values.join(', ')}] for ${spatial} spatial ${spatial === 1 ? 'axis' : 'axes'}`,
+        );
+    }
+  }
+  const group = node.attrs.get('group');
+  if (
+    group &&
+    (group.type !== 'int' || !Number.isSafeInteger(group.value) || group.value < 1 || group.value > MAX_WINDOW)
+  )
+    throw new ModelError(
+      `${where()} has group ${group.type === 'int' ? group.value : `of type ${group.type}`}: it must be ≥ 1`,
+    );
 }
 
 const utf8 = new TextDecoder();
 
 /** An attribute with its type; null for one whose type is unknown (it carries nothing we can use or write). */
-function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: ExternalReader): Attribute | null {
+function convertAttr(a: onnx.IAttributeProto, ctx: Context): Attribute | null {
   // Old exporters (IR < 2) leave `type` unset; infer it from the field that holds data.
   const type = a.type || inferAttrType(a);
   switch (type) {
@@ -164,9 +246,9 @@ function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: Extern
     case AttrType.STRING:
       return { type: 'string', value: a.s ? utf8.decode(a.s) : '' };
     case AttrType.TENSOR:
-      return a.t ? { type: 'tensor', value: convertTensor(a.t, readExternal) } : null;
+      return a.t ? { type: 'tensor', value: convertTensor(a.t, ctx) } : null;
     case AttrType.GRAPH:
-      return a.g ? { type: 'graph', value: convertGraph(a.g, name, readExternal) } : null;
+      return a.g ? { type: 'graph', value: convertGraph(a.g, ctx) } : null;
     case AttrType.FLOATS:
       return { type: 'floats', value: a.floats ?? [] };
     case AttrType.INTS:
@@ -174,7 +256,7 @@ function convertAttr(a: onnx.IAttributeProto, name: string, readExternal: Extern
     case AttrType.STRINGS:
       return { type: 'strings', value: (a.strings ?? []).map((s) => utf8.decode(s)) };
     case AttrType.TENSORS:
-      return { type: 'tensors', value: (a.tensors ?? []).map((t) => convertTensor(t, readExternal)) };
+      return { type: 'tensors', value: (a.tensors ?? []).map((t) => convertTensor(t, ctx)) };
     default:
       return null;
   }
@@ -192,9 +274,11 @@ function inferAttrType(a: onnx.IAttributeProto): number {
   return AttrType.UNDEFINED;
 }
 
-function convertTensor(t: onnx.ITensorProto, readExternal: ExternalReader): Tensor {
+function convertTensor(t: onnx.ITensorProto, ctx: Context): Tensor {
+  const tensorName = oneLine(t.name ?? '', 60);
   const dims = (t.dims ?? []).map(toNumber);
-  const size = dims.reduce((a, b) => a * b, 1);
+  const size = elementCount(dims, ctx.name, tensorName);
+  const dataType = t.dataType ?? 0;
   let raw: Uint8Array | null = t.rawData && t.rawData.byteLength > 0 ? t.rawData : null;
   let external: Tensor['external'] = null;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
@@ -203,20 +287,13 @@ function convertTensor(t: onnx.ITensorProto, readExternal: ExternalReader): Tens
     const offset = Number(info.get('offset') ?? 0);
     const length = info.has('length') ? Number(info.get('length')) : null;
     external = { location, offset, length };
-    const file = readExternal(location);
-    const end = length === null ? file.byteLength : offset + length;
-    if (!(offset >= 0 && end <= file.byteLength && end >= offset)) {
-      throw new ModelError(
-        `external data file "${oneLine(location)}" is too short for tensor ${oneLine(t.name ?? '')}`,
-      );
-    }
-    raw = file.subarray(offset, end);
-  }
+    raw = readExternalBytes(ctx, tensorName, dataType, size, external);
+  } else checkStoredSize(t, ctx.name, tensorName, dataType, size, raw);
   const floatData = t.floatData?.length ? t.floatData : t.doubleData?.length ? t.doubleData : null;
   const ints = t.int64Data?.length ? t.int64Data : t.int32Data?.length ? t.int32Data : t.uint64Data;
   return {
     name: t.name ?? '',
-    dataType: t.dataType ?? 0,
+    dataType,
     dims,
     size,
     raw,
@@ -224,6 +301,149 @@ function convertTensor(t: onnx.ITensorProto, readExternal: ExternalReader): Tens
     intData: ints?.length ? ints.map(toNumber) : null,
     external,
   };
+}
+
+/** The most elements a tensor may claim: 2^40 (a tebibyte of bytes and beyond what any file holds). */
+const MAX_ELEMENTS = 2 ** 40;
+
+/** A tensor's element count; dims must be whole numbers ≥ 0 whose product stays within MAX_ELEMENTS. */
+function elementCount(dims: number[], name: string, tensor: string): number {
+  let size = 1;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new ModelError(`${name}: tensor "${tensor}" has dimension ${d} (dims [${dims.join(', ')}])`);
+    size *= d;
+  }
+  if (size > MAX_ELEMENTS)
+    throw new ModelError(
+      `${name}: tensor "${tensor}" claims ${size.toExponential(2)} elements (dims [${dims.join(', ')}]), more than any model holds`,
+    );
+  return size;
+}
+
+/**
+ * Bytes per element of every ONNX element type (TensorProto.DataType), for checking stored sizes; 0.5 for the
+ * packed 4-bit types, 0 for strings and unknown numbers.
+ */
+const ELEMENT_BYTES: Record<number, number> = {
+  1: 4,
+  2: 1,
+  3: 1,
+  4: 2,
+  5: 2,
+  6: 4,
+  7: 8,
+  9: 1,
+  10: 2,
+  11: 8,
+  12: 4,
+  13: 8,
+  14: 8,
+  15: 16,
+  16: 2,
+  17: 1,
+  18: 1,
+  19: 1,
+  20: 1,
+  21: 0.5,
+  22: 0.5,
+  23: 0.5,
+  24: 1,
+  25: 0.5,
+};
+const TYPE_NAMES: Record<number, string> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+};
+const typeName = (dataType: number) => TYPE_NAMES[dataType] ?? `element type ${dataType}`;
+
+/** Two byte counts that differ, in words that differ too: binary units, exact bytes where the units would hide it. */
+function bytesApart(a: number, b: number): [string, string] {
+  const [x, y] = [formatBytes(a), formatBytes(b)];
+  return x === y ? [`${a} bytes`, `${b} bytes`] : [x, y];
+}
+
+/** The bytes `size` elements of `dataType` take stored raw; null for strings and unknown types. */
+function rawBytes(dataType: number, size: number): number | null {
+  const each = ELEMENT_BYTES[dataType];
+  return each ? Math.ceil(size * each) : null;
+}
+
+/** A tensor stored in the file holds exactly what its dims and type say: raw bytes, or values in a typed field. */
+function checkStoredSize(
+  t: onnx.ITensorProto,
+  name: string,
+  tensor: string,
+  dataType: number,
+  size: number,
+  raw: Uint8Array | null,
+): void {
+  if (dataType !== DataType.STRING && ELEMENT_BYTES[dataType] === undefined)
+    throw new ModelError(`${name}: tensor "${tensor}" has an unknown element type (${dataType})`);
+  const claims = `dims [${(t.dims ?? []).map(toNumber).join(', ')}] of ${typeName(dataType)}`;
+  if (raw) {
+    const expected = rawBytes(dataType, size);
+    if (expected !== raw.byteLength)
+      throw new ModelError(
+        `${name}: tensor "${tensor}" has ${claims}${expected === null ? '' : ` (${bytesApart(expected, raw.byteLength)[0]})`} but holds ${bytesApart(expected ?? 0, raw.byteLength)[1]}`,
+      );
+    return;
+  }
+  const typed = [t.floatData, t.doubleData, t.int32Data, t.int64Data, t.uint64Data, t.stringData].find(
+    (f) => f && f.length > 0,
+  );
+  const count = typed?.length ?? 0;
+  // Complex values are pairs; packed 4-bit values may hold two to an int32 entry.
+  const fits =
+    count === size ||
+    ((dataType === 14 || dataType === 15) && count === 2 * size) ||
+    (ELEMENT_BYTES[dataType] === 0.5 && count === Math.ceil(size / 2));
+  if (!fits)
+    throw new ModelError(`${name}: tensor "${tensor}" has ${claims} (${size} values) but holds ${count} values`);
+}
+
+/** Reads exactly the bytes a tensor's dims and type need from its external data file, after checking they are there. */
+function readExternalBytes(
+  ctx: Context,
+  tensor: string,
+  dataType: number,
+  size: number,
+  where: { location: string; offset: number; length: number | null },
+): Uint8Array {
+  const { name } = ctx;
+  const expected = rawBytes(dataType, size);
+  if (expected === null)
+    throw new ModelError(`${name}: tensor "${tensor}" of ${typeName(dataType)} cannot be stored as external data`);
+  const { offset, length } = where;
+  const shown = oneLine(where.location);
+  if (!Number.isSafeInteger(offset) || offset < 0 || (length !== null && (!Number.isSafeInteger(length) || length < 0)))
+    throw new ModelError(
+      `${name}: tensor "${tensor}" has offset ${offset} and length ${length ?? 'none'} in "${shown}": both must be whole numbers ≥ 0`,
+    );
+  if (length !== null && length !== expected)
+    throw new ModelError(
+      `${name}: tensor "${tensor}" has ${size} values of ${typeName(dataType)} (${bytesApart(expected, length)[0]}) but its external data is ${bytesApart(expected, length)[1]}`,
+    );
+  const file = ctx.openExternal(where.location);
+  if (offset + expected > file.size)
+    throw new ModelError(
+      `${name}: external data file "${shown}" is too short for tensor "${tensor}": it needs bytes ${offset}–${offset + expected} of a file of ${file.size}`,
+    );
+  return file.read(offset, expected);
 }
 
 function convertValueInfo(v: onnx.IValueInfoProto): ValueInfo {

@@ -1,7 +1,6 @@
 import { attrInt, attrInts, attrTensor } from '../onnx/attrs';
 import { isIntegral } from '../onnx/dtypes';
-import { readInts } from '../onnx/tensor';
-import { readFloats } from '../onnx/tensor';
+import { readFloats, readInts } from '../onnx/tensor';
 import {
   type BackwardContext,
   broadcast,
@@ -528,5 +527,5 @@ export const layoutOps: Record<string, OpDef> = {
   },
 };
 
-export { MAX_FOLDED };
 export type { Folded, Shape };
+export { MAX_FOLDED };

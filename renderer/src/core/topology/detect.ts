@@ -24,12 +24,18 @@ export function detectTopology(model: Model): Topology {
     throw new ModelError(`${model.name} has no convolutions (ops: ${ops}…): Skipscope explores convolutional networks`);
   }
   const index = indexGraph(graph, model.name);
+  const declared = graph.inputs.find((i) => i.name === index.input)?.shape;
+  if (declared?.some((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 1)))
+    throw new ModelError(
+      `${model.name}: its input "${oneLine(index.input, 60)}" has shape [${declared.join(', ')}]: every dimension must be at least 1`,
+    );
   const shapes = inferShapes(graph);
+  checkShapes(model, shapes);
   const constant = constantTensors(graph);
   const macs = nodeMacs(index, shapes);
   const layerOf = new Map<number, Layer>();
   for (const n of index.order) {
-    const layer = describeLayer(graph.nodes[n]!, index, shapes, constant, macs);
+    const layer = describeLayer(graph.nodes[n]!, index, shapes, constant, macs, model.name);
     if (layer) layerOf.set(n, layer);
   }
   const layers = index.order.filter((n) => layerOf.has(n)).map((n) => layerOf.get(n)!);
@@ -324,18 +330,59 @@ function collectForward(index: GraphIndex, tensor: string): number[] {
   return [...seen].sort((a, b) => index.rank[a]! - index.rank[b]!);
 }
 
+/** Most elements one image's tensor may have (2^31, 8 GiB of float32): beyond it no figure means anything. */
+const MAX_ACTIVATION = 2 ** 31;
+
+/** Every computed tensor's inferred shape must be runnable: a declared input of 10^12 pixels is refused here. */
+function checkShapes(model: Model, shapes: Map<string, Shape>): void {
+  for (const [tensor, shape] of shapes) {
+    if (model.graph.constants.has(tensor)) continue;
+    const elements = product(shape.slice(1));
+    if (elements > MAX_ACTIVATION || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      throw new ModelError(
+        `${model.name}: tensor "${oneLine(tensor, 60)}" would have shape [${shape.join(', ')}], more than Skipscope can run`,
+      );
+  }
+}
+
+/** A convolution's weight must fit its input: channels = weight channels × group, and group divides the filters. */
+function checkConv(node: Node, weightShape: Shape, shapes: Map<string, Shape>, name: string): void {
+  const group = attrInt(node, 'group', 1);
+  const x = shapes.get(node.inputs[0] ?? '');
+  const where = `${name}: ${node.opType} node ${node.index}${node.name ? ` ("${oneLine(node.name, 40)}")` : ''}`;
+  if (weightShape.length < 3)
+    throw new ModelError(`${where} has a weight of shape [${weightShape.join(', ')}]: a convolution's has rank ≥ 3`);
+  const kernel = attrInts(node, 'kernel_shape');
+  if (kernel && (kernel.length !== weightShape.length - 2 || kernel.some((k, i) => k !== weightShape[i + 2])))
+    throw new ModelError(
+      `${where} has kernel_shape [${kernel.join(', ')}] but a weight of shape [${weightShape.join(', ')}]`,
+    );
+  const transposed = node.opType === 'ConvTranspose';
+  const filters = weightShape[0]!;
+  if (filters % group !== 0)
+    throw new ModelError(`${where} has group ${group}, which does not divide its ${filters} filters`);
+  if (!x) return;
+  const channels = transposed ? filters : weightShape[1]! * group;
+  if (x.length !== weightShape.length || x[1] !== channels)
+    throw new ModelError(
+      `${where} takes [${x.join(', ')}] but its weight [${weightShape.join(', ')}] with group ${group} needs ${channels} input channels`,
+    );
+}
+
 function describeLayer(
   node: Node,
   index: GraphIndex,
   shapes: Map<string, Shape>,
   constant: Set<string>,
   macsOf: Map<number, number | null>,
+  name: string,
 ): Layer | null {
   if (!isWeighted(node, constant)) return null;
   const weightName = node.inputs[1] ?? '';
   const weight = index.graph.constants.get(weightName);
   const weightShape = weight?.dims ?? shapes.get(weightName);
   if (!weightShape || !index.active[node.index]) return null;
+  if (node.opType === 'Conv' || node.opType === 'ConvTranspose') checkConv(node, weightShape, shapes, name);
   const biasName = node.inputs[2];
   const bias = biasName && constant.has(biasName) ? shapes.get(biasName) : undefined;
   const params = product(weightShape) + (bias ? product(bias) : 0);

@@ -1,5 +1,5 @@
-import type { Graph } from '../onnx/model';
 import { isFloatType } from '../onnx/dtypes';
+import type { Graph } from '../onnx/model';
 import { opDef, product, type Shape } from '../ops';
 
 /**

@@ -20,7 +20,7 @@ import { exposeLogits, type MovedModel } from '../../core/rewrite/landscape';
 import type { ImageSet } from '../../data/imageSets';
 import type { Preprocessing } from '../../data/preprocess';
 import { batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from '../inputs';
-import { checkpoint } from '../job';
+import { checkpoint, UnsupportedInput } from '../job';
 import { float32, type HostTensor, type Runtime, type Session } from '../runtime';
 import { permutation } from '../stats';
 
@@ -93,7 +93,7 @@ export async function readSample(
   };
   const order = Array.from(permutation(set.count, sampleSeed)).filter(labelled);
   if (order.length === 0)
-    throw new Error(`${set.title} has no images labelled with the model's classes; a loss needs labels`);
+    throw new UnsupportedInput(`${set.title} has no images labelled with the model's classes; a loss needs labels`);
   const plane = 3 * input.side * input.side;
   const chunks: Float32Array[] = [];
   const indices: number[] = [];
@@ -111,7 +111,7 @@ export async function readSample(
     indices.push(...batch.indices);
     note(`reading images: ${indices.length} of ${wanted}`);
   }
-  if (indices.length === 0) throw new Error(`none of the images of ${set.title} could be read`);
+  if (indices.length === 0) throw new UnsupportedInput(`none of the images of ${set.title} could be read`);
   const all = new Float32Array(indices.length * plane);
   let at = 0;
   for (const c of chunks) {

@@ -7,7 +7,7 @@ import type { Model } from '../../core/onnx/model';
 import type { TrainState } from '../../core/train/state';
 import type { ImageSet } from '../../data/imageSets';
 import { normalizePlanar } from '../../data/preprocess';
-import { between, checkpoint, type JobContext } from '../job';
+import { between, checkpoint, type JobContext, UnsupportedInput } from '../job';
 import type { Runtime } from '../runtime';
 import {
   augmentPlanar,
@@ -112,7 +112,7 @@ export async function trainRace(
     throw new Error(`the batch must be ≥ 2 images (BatchNorm), got ${settings.batch}`);
   if (!(lr > 0)) throw new Error(`the learning rate must be > 0, got ${lr}`);
   const count = Math.min(images.count, settings.limit ?? images.count);
-  if (count < 2) throw new Error(`${images.title}: training needs at least 2 images`);
+  if (count < 2) throw new UnsupportedInput(`${images.title}: training needs at least 2 images`);
   const batch = Math.min(settings.batch, count);
   const trainers: Trainer[] = [];
   try {
@@ -127,7 +127,8 @@ export async function trainRace(
       throw new Error('the networks of a race must share the input size and the classes');
     const labels = Array.from({ length: count }, (_, i) => images.label(i));
     const unlabelled = labels.indexOf(null);
-    if (unlabelled >= 0) throw new Error(`${images.name(unlabelled)} has no label: training needs labelled images`);
+    if (unlabelled >= 0)
+      throw new UnsupportedInput(`${images.name(unlabelled)} has no label: training needs labelled images`);
     // Decoded files are kept (3·S·S bytes each); CIFAR binaries are views already.
     const cache: (Uint8Array | undefined)[] = images.nativeSide === side ? [] : new Array(count);
     const pixelsOf = async (i: number) => {

@@ -1,0 +1,564 @@
+/**
+ * Hostile files, bad input and faults at the CLI (issue 23): one block per finding, each run through the real
+ * `skipscope` bin. Hostile models are made here from a real one with the project's generated protobuf codec: decoded,
+ * one field changed, encoded again.
+ */
+import { spawn } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PredictJson } from '../../cli/predict';
+import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
+import type { InspectJson } from '../../renderer/src/core/report';
+import { skipscope, skipscopeWith } from '../helpers/cli';
+import { ROOT, readBytes } from '../helpers/files';
+
+const work = mkdtempSync(join(tmpdir(), 'skipscope-hostile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const SOURCE = 'tests/fixtures/models/cifar_resnet8_a_op13.onnx';
+const CIFAR = join(ROOT, 'assets/data/cifar10/test_first932.bin');
+/** The first 20 CIFAR test images: enough to compare predictions, quick to run. */
+const IMAGES = join(work, 'images20.bin');
+writeFileSync(IMAGES, readFileSync(CIFAR).subarray(0, 20 * 3073));
+
+/** A decoded model: every repeated field is an array (empty when absent), every scalar has its default. */
+type Node = onnx.INodeProto & { input: string[]; output: string[]; attribute: onnx.IAttributeProto[]; opType: string };
+type Tensor = onnx.ITensorProto & {
+  name: string;
+  dims: number[];
+  rawData: Uint8Array;
+  externalData: onnx.IStringStringEntryProto[];
+};
+type Model = onnx.ModelProto & {
+  graph: onnx.IGraphProto & { initializer: Tensor[]; node: Node[]; input: onnx.IValueInfoProto[] };
+  opsetImport: onnx.IOperatorSetIdProto[];
+};
+const load = (path = SOURCE) => onnx.ModelProto.decode(readBytes(path)) as Model;
+const encode = (m: onnx.IModelProto) => onnx.ModelProto.encode(m).finish();
+
+/** Writes a model made from the source by `change` to `work/name`; returns its path. */
+function hostile(name: string, change: (m: Model) => void, dir = work): string {
+  const m = load();
+  change(m);
+  const path = join(dir, name);
+  writeFileSync(path, encode(m));
+  return path;
+}
+
+/** A plain object where the codec's message class is expected (encode takes either). */
+const asMessage = <T>(o: object) => o as T;
+const init = (m: Model, name: string) => (m.graph.initializer as Tensor[]).find((t) => t.name === name)!;
+const convs = (m: Model) => (m.graph.node as Node[]).filter((n) => n.opType === 'Conv');
+const setInts = (n: Node, name: string, ints: number[]) => {
+  n.attribute = n.attribute.filter((a) => a.name !== name);
+  n.attribute.push(asMessage<onnx.IAttributeProto>({ name, type: onnx.AttributeProto.AttributeType.INTS, ints }));
+};
+const setInt = (n: Node, name: string, i: number) => {
+  n.attribute = n.attribute.filter((a) => a.name !== name);
+  n.attribute.push(asMessage<onnx.IAttributeProto>({ name, type: onnx.AttributeProto.AttributeType.INT, i }));
+};
+
+/** Exit 2, nothing on stdout, one line on stderr (progress lines aside) that says `text`; never "internal error". */
+function expectRefused(r: { code: number | null; stdout: string; stderr: string }, text: string | RegExp): void {
+  const lines = r.stderr.trim().split('\n');
+  const said = lines.filter((l) => l.startsWith('skipscope:'));
+  expect(r.stderr).not.toContain('internal error');
+  expect(said, r.stderr).toHaveLength(1);
+  expect(lines.at(-1)).toBe(said[0]);
+  if (typeof text === 'string') expect(said[0]).toContain(text);
+  else expect(said[0]).toMatch(text);
+  expect(r.stdout).toBe('');
+  expect(r.code).toBe(2);
+}
+
+/**
+ * Moves the source's initializers of 1 KiB or more into `dataName` beside `modelName` in `dir`, from byte
+ * `base` on (a sparse file when `base` is large: no disk is used for the gap).
+ */
+function externalize(dir: string, modelName: string, dataName: string, base: number): string {
+  const m = load();
+  const fd = openSync(join(dir, dataName), 'w');
+  let at = base;
+  for (const t of m.graph.initializer) {
+    if (!t.rawData || t.rawData.byteLength < 1024) continue;
+    writeSync(fd, t.rawData, 0, t.rawData.byteLength, at);
+    t.externalData = [
+      { key: 'location', value: dataName },
+      { key: 'offset', value: String(at) },
+      { key: 'length', value: String(t.rawData.byteLength) },
+    ].map((e) => asMessage<onnx.IStringStringEntryProto>(e));
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    at += t.rawData.byteLength;
+    t.rawData = new Uint8Array(0);
+  }
+  closeSync(fd);
+  const path = join(dir, modelName);
+  writeFileSync(path, encode(m));
+  return path;
+}
+
+const predictJson = (r: { stdout: string; stderr: string; code: number | null }) => {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as PredictJson;
+};
+
+/** What a run computed (predictions, lesion scores, gradient norms), without its timings. */
+function figures(stdout: string): unknown {
+  const j = JSON.parse(stdout) as Record<string, unknown> & { result?: Record<string, unknown> };
+  const { ms: _ms, result, ...rest } = j;
+  if (!result) return rest;
+  const { ms: _resultMs, ...scores } = result;
+  return { ...rest, result: scores };
+}
+
+describe('3: external data is read from beside the model, from any working directory', () => {
+  const modelDir = join(work, 'external-model');
+  const elsewhere = join(work, 'elsewhere');
+  beforeAll(() => {
+    mkdirSync(modelDir);
+    mkdirSync(elsewhere);
+    copyFileSync(join(ROOT, 'tests/fixtures/bad/external.onnx'), join(modelDir, 'external.onnx'));
+    copyFileSync(join(ROOT, 'tests/fixtures/bad/external.onnx.data'), join(modelDir, 'external.onnx.data'));
+    // The working directory holds a file of the same name with other weights: it must never be read.
+    const other = readFileSync(join(ROOT, 'tests/fixtures/bad/external.onnx.data'));
+    writeFileSync(
+      join(elsewhere, 'external.onnx.data'),
+      other.map((b, i) => (i % 7 === 0 ? b ^ 0x40 : b)),
+    );
+  });
+
+  it('predict, lesion and grad give the same figures from the model folder, the checkout and elsewhere', () => {
+    const model = join(modelDir, 'external.onnx');
+    for (const [command, extra] of [
+      ['predict', []],
+      ['lesion', ['--single']],
+      ['grad', ['--index', '3']],
+    ] as const) {
+      const args = [command, model, '--cifar-bin', IMAGES, ...extra, '--json'];
+      const here = skipscopeWith({ cwd: modelDir }, ...args);
+      const there = skipscopeWith({ cwd: elsewhere }, ...args);
+      expect(here.code, here.stderr).toBe(0);
+      expect(there.code, there.stderr).toBe(0);
+      expect(figures(there.stdout), command).toEqual(figures(here.stdout));
+    }
+    // And the same top-1 as the checkout's copy of the fixture, read from its own folder.
+    const fixture = predictJson(
+      skipscope('predict', 'tests/fixtures/bad/external.onnx', '--cifar-bin', IMAGES, '--json'),
+    );
+    const moved = predictJson(
+      skipscopeWith({ cwd: elsewhere }, 'predict', join(modelDir, 'external.onnx'), '--cifar-bin', IMAGES, '--json'),
+    );
+    expect(moved.predictions).toEqual(fixture.predictions);
+  });
+});
+
+describe('4: contradictory weights and out-of-range attributes are refused at decode, with one line', () => {
+  const cases: [string, (m: Model) => void, string][] = [
+    [
+      'huge.onnx',
+      (m) => {
+        const t = init(m, 'linear.weight');
+        t.dims = [1e12];
+        t.rawData = new Uint8Array(16);
+      },
+      'huge.onnx: tensor "linear.weight" has dims [1000000000000] of float32 (3.6 TiB) but holds 16 bytes',
+    ],
+    [
+      'negative.onnx',
+      (m) => {
+        init(m, 'linear.weight').dims = [-10, 64];
+      },
+      'negative.onnx: tensor "linear.weight" has dimension -10 (dims [-10, 64])',
+    ],
+    [
+      'pow40.onnx',
+      (m) => {
+        init(m, 'linear.weight').dims = [2 ** 40, 64];
+      },
+      'pow40.onnx: tensor "linear.weight" claims 7.04e+13 elements (dims [1099511627776, 64]), more than any model holds',
+    ],
+    [
+      'short.onnx',
+      (m) => {
+        const t = init(m, 'linear.weight');
+        t.rawData = t.rawData.subarray(1);
+      },
+      'short.onnx: tensor "linear.weight" has dims [10, 64] of float32 (2560 bytes) but holds 2559 bytes',
+    ],
+    [
+      'values.onnx',
+      (m) => {
+        const t = init(m, 'linear.bias');
+        t.rawData = new Uint8Array(0);
+        t.floatData = [1, 2, 3];
+      },
+      'values.onnx: tensor "linear.bias" has dims [10] of float32 (10 values) but holds 3 values',
+    ],
+    ['stride0.onnx', (m) => setInts(convs(m)[0]!, 'strides', [0, 0]), 'has strides [0, 0]: each must be from 1 to'],
+    ['pads.onnx', (m) => setInts(convs(m)[0]!, 'pads', [1, -1, 1, 1]), 'has pads [1, -1, 1, 1]: each must be from 0'],
+    ['kernel0.onnx', (m) => setInts(convs(m)[0]!, 'kernel_shape', [0, 3]), 'has kernel_shape [0, 3]'],
+    ['group0.onnx', (m) => setInt(convs(m)[1]!, 'group', 0), 'has group 0: it must be ≥ 1'],
+    ['group3.onnx', (m) => setInt(convs(m)[1]!, 'group', 3), 'has group 3, which does not divide its 16 filters'],
+    [
+      'group2.onnx',
+      (m) => setInt(convs(m)[1]!, 'group', 2),
+      'takes [1, 16, 32, 32] but its weight [16, 16, 3, 3] with group 2 needs 32 input channels',
+    ],
+    [
+      'side.onnx',
+      (m) => {
+        const dims = m.graph.input[0]!.type!.tensorType!.shape!.dim!;
+        dims[2] = { dimValue: 1e6 };
+        dims[3] = { dimValue: 1e6 };
+      },
+      'side.onnx: tensor "input" would have shape [1, 3, 1000000, 1000000], more than Skipscope can run',
+    ],
+  ];
+  for (const [name, change, text] of cases) {
+    it(`${name}: inspect and predict refuse it (exit 2, one line)`, () => {
+      const file = hostile(name, change);
+      expectRefused(skipscope('inspect', file), text);
+      expectRefused(skipscope('predict', file, '--cifar-bin', IMAGES), text);
+    });
+  }
+
+  it('nothing absurd reaches a figure: the untouched source still reports its real parameter count', () => {
+    const j = JSON.parse(skipscope('inspect', SOURCE, '--json').stdout) as InspectJson;
+    expect(j.parameters).toBe(75050);
+  });
+
+  it('a second graph input: inspect says which input its figures are for; the commands that run refuse it', () => {
+    const file = hostile('two-inputs.onnx', (m) => {
+      m.graph.input.push(
+        asMessage<onnx.IValueInfoProto>({
+          name: 'extra',
+          type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 10 }] } } },
+        }),
+      );
+    });
+    const inspect = skipscope('inspect', file);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toContain(
+      'note: 2 inputs (input, extra); the figures are for "input", the one image input Skipscope would feed',
+    );
+    expectRefused(
+      skipscope('predict', file, '--cifar-bin', IMAGES),
+      'two-inputs.onnx has 2 inputs ("input", "extra"): Skipscope feeds one image input (it would use "input")',
+    );
+  });
+});
+
+describe('5: what onnxruntime refuses is bad input: exit 2 with its reason in one line, not an internal error', () => {
+  it('an op of an unknown custom domain (predict, and lesion whose derived graphs hold it too)', () => {
+    const file = hostile('custom.onnx', (m) => {
+      const relu = m.graph.node.filter((n) => n.opType === 'Relu').at(-1)!;
+      relu.opType = 'Frobnicate';
+      relu.domain = 'com.evil';
+      m.opsetImport.push(asMessage<onnx.IOperatorSetIdProto>({ domain: 'com.evil', version: 1 }));
+    });
+    const text =
+      'custom.onnx: onnxruntime-node could not load it: it uses the op Frobnicate of domain "com.evil", which onnxruntime does not have';
+    expectRefused(skipscope('predict', file, '--cifar-bin', IMAGES), text);
+    expectRefused(skipscope('lesion', file, '--cifar-bin', IMAGES, '--single'), text);
+  });
+
+  it('a string tensor where a Conv wants floats', () => {
+    const file = hostile('strings.onnx', (m) => {
+      m.graph.initializer.push(
+        asMessage<Tensor>({
+          name: 'words',
+          dataType: 8,
+          dims: [16],
+          stringData: Array.from({ length: 16 }, () => new TextEncoder().encode('cat')),
+        }),
+      );
+      convs(m)[0]!.input[2] = 'words';
+    });
+    expectRefused(
+      skipscope('predict', file, '--cifar-bin', IMAGES),
+      /strings\.onnx: onnxruntime-node could not load it: .*tensor\(string\)/,
+    );
+  });
+
+  it('an image input of strings, an oblong input, --image on a file that is no image, CIFAR images of another size', () => {
+    const strings = hostile('string-input.onnx', (m) => {
+      m.graph.input[0]!.type!.tensorType!.elemType = 8;
+    });
+    expectRefused(
+      skipscope('predict', strings, '--cifar-bin', IMAGES),
+      `string-input.onnx: this model's input "input" takes element type 8 values; Skipscope feeds float32 images`,
+    );
+    const oblong = hostile('oblong-input.onnx', (m) => {
+      m.graph.input[0]!.type!.tensorType!.shape!.dim![3] = { dimValue: 16 };
+    });
+    expectRefused(
+      skipscope('predict', oblong, '--image', join(ROOT, 'assets/icons/32x32.png')),
+      'oblong-input.onnx: this model expects 3×32×16 input; Skipscope runs square RGB images (3×S×S or S×S×3)',
+    );
+    expectRefused(
+      skipscope('predict', SOURCE, '--image', join(ROOT, 'README.md')),
+      'README.md is not an image Skipscope can read',
+    );
+    expectRefused(
+      skipscope('predict', 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx', '--cifar-bin', IMAGES),
+      'this model expects 3×64×64 input; images20.bin is 3×32×32',
+    );
+  });
+});
+
+describe('6: option ranges are checked before any work', () => {
+  for (const [args, text] of [
+    [
+      ['lesion', SOURCE, '--cifar-bin', CIFAR, '--k', '1..9', '--samples', '1000000000'],
+      '--samples must be an integer from 1 to 10000, got "1000000000"',
+    ],
+    [
+      ['lesion', SOURCE, '--cifar-bin', CIFAR, '--k', '1..90000', '--samples', '10'],
+      '--k 90000 with --samples 10 asks for 900000 lesioned passes over the images; at most 100,000',
+    ],
+    [
+      ['lesion', SOURCE, '--cifar-bin', CIFAR, '--stochastic', '0.5,0.6', '--passes', '100000'],
+      '--passes must be an integer from 1 to 1000',
+    ],
+    [['paths', SOURCE, '--cifar-bin', CIFAR, '--samples', '1000000'], '--samples must be an integer from 0 to 10000'],
+    [['predict', SOURCE, '--cifar-bin', CIFAR, '--batch', '1000000000'], '--batch 1000000000 needs'],
+    [
+      [
+        'train',
+        'resnet',
+        '--depth',
+        '20',
+        '--width',
+        '64',
+        '--batch',
+        '100000',
+        '--epochs',
+        '1',
+        '--cifar-bin',
+        CIFAR,
+        '-o',
+        join(work, 'never.onnx'),
+      ],
+      'in batches of 100000 needs about',
+    ],
+  ] as const) {
+    it(`${args[0]}: "${text}": exit 2 at once, one line, no progress`, () => {
+      const r = skipscope(...args);
+      expectRefused(r, text);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+});
+
+describe('7: external data is read by offset and length; a big garbage file is refused from its header', () => {
+  const reads = join(work, 'reads.txt');
+  const counted = (...args: string[]) => {
+    rmSync(reads, { force: true });
+    const r = skipscopeWith(
+      { env: { SKIPSCOPE_READS_FILE: reads }, node: ['--require', join(ROOT, 'tests/helpers/countReads.cjs')] },
+      ...args,
+    );
+    return { ...r, read: Number(readFileSync(reads, 'utf8')) };
+  };
+
+  it('weights 3 GB into a sparse data file (past 2 GiB): the figures and predictions of the inline model, reading only them', () => {
+    const dir = join(work, 'sparse');
+    mkdirSync(dir);
+    const model = externalize(dir, 'far.onnx', 'far.bin', 3_000_000_000);
+    const inline = JSON.parse(skipscope('inspect', SOURCE, '--json').stdout) as InspectJson;
+    const inspect = counted('inspect', model, '--json');
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect((JSON.parse(inspect.stdout) as InspectJson).parameters).toBe(inline.parameters);
+    // The 3 GB file holds 300 KB of weights: the whole run reads a few MB (the CLI bundle included), not gigabytes.
+    expect(inspect.read).toBeLessThan(64 * 2 ** 20);
+    const far = predictJson(skipscope('predict', model, '--cifar-bin', IMAGES, '--json'));
+    const near = predictJson(skipscope('predict', SOURCE, '--cifar-bin', IMAGES, '--json'));
+    expect(far.predictions).toEqual(near.predictions);
+  });
+
+  it('an external data file too short for its tensor: one line, nothing read past its end', () => {
+    const dir = join(work, 'short-data');
+    mkdirSync(dir);
+    const model = externalize(dir, 'cut.onnx', 'cut.bin', 0);
+    writeFileSync(join(dir, 'cut.bin'), readFileSync(join(dir, 'cut.bin')).subarray(0, 1000));
+    expectRefused(
+      skipscope('inspect', model),
+      /^skipscope: cut\.onnx: external data file "cut\.bin" is too short for tensor "[^"]+": it needs bytes 0–\d+ of a file of 1000$/,
+    );
+  });
+
+  it('a 1.5 GB garbage file is refused after reading its first bytes, not read whole', () => {
+    const file = join(work, 'garbage.onnx');
+    const fd = openSync(file, 'w');
+    // A graph field of 256 MiB, then zeros: protobuf has no field 0.
+    writeSync(fd, Buffer.from([0x3a, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x02]));
+    writeSync(fd, Buffer.from([0]), 0, 1, 1_500_000_000);
+    closeSync(fd);
+    const r = counted('inspect', file);
+    expectRefused(r, 'garbage.onnx is not an ONNX model (bad protobuf at byte 268435460)');
+    expect(r.read).toBeLessThan(64 * 2 ** 20);
+  });
+});
+
+describe('9: control characters from files never reach the terminal', () => {
+  const ESC = '\x1b[2J\x1b[H\rskipscope: all good\u009b31m\u202e';
+  // Any control character but the newline, or a bidirectional override.
+  const clean = (s: string) => !/(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/u.test(s);
+
+  it('producer, input and node names: text output is clean, JSON keeps the same strings (escaped)', () => {
+    const file = hostile('escapes.onnx', (m) => {
+      m.producerName = `evil${ESC}`;
+      m.graph.node[0]!.name = `node${ESC}`;
+      const input = m.graph.input[0]!.name!;
+      m.graph.input[0]!.name = `in${ESC}`;
+      for (const n of m.graph.node) n.input = n.input.map((i) => (i === input ? `in${ESC}` : i));
+    });
+    const text = skipscope('inspect', file);
+    expect(text.code, text.stderr).toBe(0);
+    expect(clean(text.stdout)).toBe(true);
+    expect(text.stdout).toContain('evil');
+    const json = skipscope('inspect', file, '--json');
+    expect(clean(json.stdout)).toBe(true);
+    const j = JSON.parse(json.stdout) as InspectJson;
+    expect(j.onnx.producer).toBe(`evil${ESC}`);
+    expect(j.input.name).toBe(`in${ESC}`);
+  });
+
+  it('an error naming a file location, and unreadable image files with escapes in their names', async () => {
+    const file = hostile('missing-escape.onnx', (m) => {
+      const t = init(m, 'linear.weight');
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [asMessage<onnx.IStringStringEntryProto>({ key: 'location', value: `w${ESC}.bin` })];
+      t.rawData = new Uint8Array(0);
+    });
+    const r = skipscope('inspect', file);
+    expectRefused(r, 'keeps its weights in an external data file "w');
+    expect(clean(r.stderr)).toBe(true);
+    const dir = join(work, 'escape-images', 'cat');
+    mkdirSync(dir, { recursive: true });
+    await sharp(Buffer.alloc(32 * 32 * 3, 128), { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'ok.png'));
+    writeFileSync(join(dir, `bad${ESC}.png`), 'not a png');
+    const p = skipscope('predict', SOURCE, '--data', join(work, 'escape-images'));
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain('1 unreadable images skipped');
+    expect(clean(p.stdout)).toBe(true);
+    expect(clean(p.stderr)).toBe(true);
+  });
+});
+
+describe('10: --data follows links inside the folder, refuses those out of it, and names every file it skips', () => {
+  it('linked images and class folders inside are scored; links out, loops and broken links are listed', async () => {
+    const root = join(work, 'linked');
+    const outside = join(work, 'outside');
+    const png = (path: string) =>
+      sharp(Buffer.alloc(32 * 32 * 3, 200), { raw: { width: 32, height: 32, channels: 3 } })
+        .png()
+        .toFile(path);
+    mkdirSync(join(root, 'cat'), { recursive: true });
+    mkdirSync(join(root, 'store'), { recursive: true });
+    mkdirSync(join(outside, 'birds'), { recursive: true });
+    await png(join(root, 'cat', 'real.png'));
+    await png(join(root, 'store', 'kept.png'));
+    await png(join(outside, 'far.png'));
+    await png(join(outside, 'birds', 'b.png'));
+    symlinkSync('../store/kept.png', join(root, 'cat', 'linked.png'));
+    symlinkSync('store', join(root, 'dog'));
+    symlinkSync(join(outside, 'far.png'), join(root, 'cat', 'out.png'));
+    symlinkSync(join(outside, 'birds'), join(root, 'bird'));
+    symlinkSync('..', join(root, 'cat', 'loop'));
+    symlinkSync('nowhere.png', join(root, 'cat', 'broken.png'));
+    const r = skipscope('predict', SOURCE, '--data', root, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as PredictJson;
+    // cat/real.png, cat/linked.png, dog/kept.png (through the linked folder) and store/kept.png.
+    expect(j.data.count).toBe(4);
+    expect(j.perClass!.find((c) => c.label === 'cat')!.count).toBe(2);
+    expect(j.perClass!.find((c) => c.label === 'dog')!.count).toBe(1);
+    expect(j.skippedFiles).toEqual([
+      { name: 'bird', reason: `a link to ${join(outside, 'birds')}, outside linked` },
+      { name: 'cat/broken.png', reason: 'a broken link' },
+      { name: 'cat/loop', reason: 'a link back to a folder that holds it (a loop)' },
+      { name: 'cat/out.png', reason: `a link to ${join(outside, 'far.png')}, outside linked` },
+    ]);
+    for (const name of ['bird', 'cat/broken.png', 'cat/loop', 'cat/out.png'])
+      expect(r.stderr).toContain(`    ${name}: `);
+    expect(r.stderr).toContain('note: 4 files of linked skipped:');
+  });
+});
+
+describe('11: refusals that say what they refuse, and no leftovers', () => {
+  it('a "../" external data location is refused as outside the folder, not reported missing (even when it exists)', () => {
+    const dir = join(work, 'climb', 'model');
+    mkdirSync(dir, { recursive: true });
+    const m = externalize(dir, 'climb.onnx', 'w.bin', 0);
+    copyFileSync(join(dir, 'w.bin'), join(work, 'climb', 'w.bin'));
+    const model = load(m);
+    for (const t of model.graph.initializer)
+      for (const e of t.externalData) if (e.key === 'location') e.value = '../w.bin';
+    writeFileSync(m, encode(model));
+    expectRefused(
+      skipscope('inspect', m),
+      `climb.onnx keeps its weights in "../w.bin", outside the model's folder: external data is read only from beside the model`,
+    );
+  });
+
+  it('a link beside the model that leads out of its folder is refused; one that stays inside is followed', () => {
+    const dir = join(work, 'linked-data');
+    mkdirSync(join(dir, 'weights'), { recursive: true });
+    const model = externalize(dir, 'lm.onnx', 'lm.bin', 0);
+    copyFileSync(join(dir, 'lm.bin'), join(dir, 'weights', 'lm.bin'));
+    copyFileSync(join(dir, 'lm.bin'), join(work, 'lm-outside.bin'));
+    rmSync(join(dir, 'lm.bin'));
+    symlinkSync(join(dir, 'weights', 'lm.bin'), join(dir, 'lm.bin'));
+    expect(skipscope('inspect', model).code).toBe(0);
+    rmSync(join(dir, 'lm.bin'));
+    symlinkSync(join(work, 'lm-outside.bin'), join(dir, 'lm.bin'));
+    expectRefused(
+      skipscope('inspect', model),
+      `lm.onnx keeps its weights in "lm.bin", a link that leads outside the model's folder: refused`,
+    );
+  });
+
+  it('Ctrl+C during build leaves no file and no temp file (exit 2, "cancelled")', async () => {
+    const dir = join(work, 'interrupted');
+    mkdirSync(dir);
+    const out = join(dir, 'big.onnx');
+    const child = spawn(
+      process.execPath,
+      ['bin/skipscope.mjs', 'build', 'resnet', '--depth', '56', '--width', '64', '-o', out],
+      { cwd: ROOT },
+    );
+    let stderr = '';
+    let interrupted = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        // The build says it started once Ctrl+C is caught rather than fatal: interrupt it then.
+        if (stderr.includes('building ') && !interrupted) interrupted = child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(stderr).toContain('skipscope: cancelled');
+    expect(code).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+});
