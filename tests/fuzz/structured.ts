@@ -281,8 +281,7 @@ function judgeInspect(j: InspectJson, bytes: number): string | null {
   if (!finite(j.depth) || j.depth > 10_000) return `depth ${j.depth}`;
   for (const l of j.layers) {
     if (!finite(l.params) || !finite(l.macs)) return `a layer with params ${l.params}, MACs ${l.macs}`;
-    if (l.outShape && l.outShape.some((d) => !Number.isSafeInteger(d) || d < 0))
-      return `a layer of shape ${l.outShape}`;
+    if (l.outShape?.some((d) => !Number.isSafeInteger(d) || d < 0)) return `a layer of shape ${l.outShape}`;
   }
   return null;
 }
