@@ -287,8 +287,7 @@ function judgeInspect(j: InspectJson, bytes: number): string | null {
   for (const l of j.layers) {
     if (!finite(l.params) || (l.macs !== null && !finite(l.macs)))
       return `a layer with params ${l.params}, MACs ${l.macs}`;
-    if (l.outShape?.some((d) => !Number.isSafeInteger(d) || d < 0))
-      return `a layer of shape ${l.outShape}`;
+    if (l.outShape?.some((d) => !Number.isSafeInteger(d) || d < 0)) return `a layer of shape ${l.outShape}`;
   }
   return null;
 }
