@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../renderer/src/core/build/random';
 import { summarizeModel } from '../../renderer/src/core/summary';
 import { openLibrary } from './library';
 import { externalize, libraryProblems, writeExternalModel } from './libraryFixtures';
@@ -59,18 +60,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** mulberry32, as in the child. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Where a kill is aimed: `delay` ms (0 to `spread`) after the first output line that starts with `line`. */
 const TRIGGERS = [
@@ -129,7 +118,8 @@ function runAndKill(args: string[], trigger: string, delayMs: number) {
 
 describe('library under SIGKILL', () => {
   it(`stays consistent through ${KILLS} kills during import, touch and remove (seed ${SEED})`, async () => {
-    const next = random(SEED);
+    const rng = new SeededRandom(SEED); // the same mulberry32 stream as the child's
+    const next = () => rng.uniform();
     const dataDir = join(work, 'data');
     const fixturesJson = JSON.stringify(fixtures);
     /** Ids that must be listed (their last finished step was an import) and ids that may be (a step was cut). */

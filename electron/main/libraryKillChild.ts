@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { SeededRandom } from '../../renderer/src/core/build/random';
 import { summarizeModel } from '../../renderer/src/core/summary';
 import { openLibrary } from './library';
 
@@ -21,22 +22,11 @@ interface Fixture {
 const [dataDir, seedText, fixturesJson] = process.argv.slice(2);
 const say = (line: string) => writeSync(1, `${line}\n`);
 
-/** mulberry32: small, seedable, good enough to pick steps. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 async function main(): Promise<void> {
   setTimeout(() => process.exit(3), 60_000);
   const fixtures = JSON.parse(fixturesJson!) as Fixture[];
-  const next = random(Number(seedText));
+  const rng = new SeededRandom(Number(seedText));
+  const next = () => rng.uniform();
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   say('open');
   const library = await openLibrary({

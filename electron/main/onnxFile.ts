@@ -5,8 +5,9 @@
  * - `findExternalData` lists the tensors that keep their bytes in external data files;
  * - `relocateExternalData` points them at the library's content-addressed copies.
  */
-import { oneLine } from '../../renderer/src/core/text';
+
 import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
+import { oneLine } from '../../renderer/src/core/text';
 
 /** Positional reads of a file (or of bytes already in memory). */
 export interface ByteSource {
