@@ -46,11 +46,6 @@ export class JobTable<P extends object> {
     return key ? this.rows.get(key) : undefined;
   }
 
-  /** Every job, oldest first. */
-  all(): JobRecord<keyof P, unknown>[] {
-    return [...this.rows.values()];
-  }
-
   put<M extends keyof P>(record: JobRecord<M, P[M]>): JobTable<P> {
     const rows = new Map(this.rows);
     rows.delete(record.key);

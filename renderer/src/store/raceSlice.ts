@@ -39,7 +39,6 @@ export const createRaceSlice =
       });
       return bundled;
     };
-    const racing = () => get().races.some((r) => get().jobs.get('trainRace', r.id)?.status === 'running');
     return {
       races: [],
       raceId: null,
@@ -52,7 +51,7 @@ export const createRaceSlice =
       raceError: null,
       async startRace(config) {
         set({ raceError: null });
-        if (starting || racing()) {
+        if (starting || raceRunning(get())) {
           set({ raceError: 'a race is already running: pause, stop or cancel it first' });
           return;
         }
@@ -150,6 +149,11 @@ export function raceState(
     error: job?.error ?? null,
     startedAt: job?.startedAt ?? 0,
   };
+}
+
+/** Whether a race of this session is training now (one at a time). */
+export function raceRunning(state: AppState): boolean {
+  return state.races.some((r) => state.jobs.get('trainRace', r.id)?.status === 'running');
 }
 
 /** "plain-20 vs ResNet-56 …": the networks of a config, for titles and notes. */

@@ -48,6 +48,16 @@ export function useServices(): Services {
   return useContextValue().services;
 }
 
+/** The result cache's version: a component that calls this re-renders whenever a result lands in the cache. */
+export function useCacheVersion(): number {
+  const { cache } = useContextValue().services;
+  return useSyncExternalStore(
+    (listener) => cache.subscribe(listener),
+    () => cache.version,
+    () => cache.version,
+  );
+}
+
 /**
  * One job and its result, typed by the method: the job's state (progress, its partial while running, pause and
  * stop), the cached result under `key`, and cancel / control. Re-renders when either changes.
@@ -55,11 +65,7 @@ export function useServices(): Services {
 export function useJob<M extends LabMethod>(method: M, key: string | null | undefined) {
   const { store, services } = useContextValue();
   const { cache } = services;
-  useSyncExternalStore(
-    (listener) => cache.subscribe(listener),
-    () => cache.version,
-    () => cache.version,
-  );
+  useCacheVersion();
   const job = useStore(store, (s) => s.jobs.get(method, key));
   const result = cache.get(method, key);
   const running = job?.status === 'running';
@@ -82,11 +88,7 @@ export function useJob<M extends LabMethod>(method: M, key: string | null | unde
 export function useRaces(): RaceState[] {
   const { store, services } = useContextValue();
   const { cache } = services;
-  const version = useSyncExternalStore(
-    (listener) => cache.subscribe(listener),
-    () => cache.version,
-    () => cache.version,
-  );
+  const version = useCacheVersion();
   const races = useStore(store, (s) => s.races);
   const jobs = useStore(store, (s) => s.jobs);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the cache version is what the results depend on

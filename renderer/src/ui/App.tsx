@@ -1,11 +1,12 @@
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useMemo } from 'react';
 import { layoutNetwork } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
 import { modeForKey } from '../store/colorModes';
-import { useApp, useAppStore, useServices } from '../store/store';
+import { raceRunning } from '../store/raceSlice';
+import { useApp, useAppStore, useCacheVersion, useServices } from '../store/store';
 import type { AppStore, OpenModel } from '../store/types';
 import { formatShape } from './common/format';
 import { BlockCard } from './network/BlockCard';
@@ -61,10 +62,7 @@ export function App() {
     () => (loaded ? layoutNetwork(loaded.analysis.topology, { focus: selected, parts }) : null),
     [loaded, selected, parts],
   );
-  const version = useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  const version = useCacheVersion();
   // biome-ignore lint/correctness/useExhaustiveDependencies: the keys and the cache version are what the context reads
   const context = useMemo(
     () => (loaded ? colorContext(store.getState(), cache) : null),
@@ -269,7 +267,7 @@ function toggleFullScreen(): void {
 function WorkspaceTabs() {
   const workspace = useApp((s) => s.workspace);
   const setWorkspace = useApp((s) => s.setWorkspace);
-  const racing = useApp((s) => s.races.some((r) => s.jobs.get('trainRace', r.id)?.status === 'running'));
+  const racing = useApp(raceRunning);
   const tabs: { id: typeof workspace; label: string; running?: boolean }[] = [
     { id: 'network', label: 'Network' },
     { id: 'race', label: 'Training race', running: racing },

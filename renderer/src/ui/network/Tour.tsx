@@ -1,11 +1,11 @@
-import { type ReactNode, useEffect, useSyncExternalStore } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import type { BuildOptions } from '../../core/build/resnet';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import type { ResultCache } from '../../lab/cache';
 import { pathLengthDistribution, randomPath } from '../../lab/paths';
 import { seededRandom } from '../../lab/stats';
 import { type ColorContext, modeValues } from '../../store/colorModes';
-import { useApp, useAppStore, useServices } from '../../store/store';
+import { useApp, useAppStore, useCacheVersion, useServices } from '../../store/store';
 import type { AppState, AppStore, OpenModel } from '../../store/types';
 import type { LabMethod, LabResults } from '../../worker/protocol';
 import { colorContext } from './colorModes';
@@ -267,10 +267,7 @@ export function Tour({ model }: { model: OpenModel }) {
   const state = useApp((s) => s);
   const store = useAppStore();
   const { cache } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  useCacheVersion();
   const current = step === null ? null : STEPS[Math.min(step, STEPS.length - 1)];
   useEffect(() => {
     if (step === null) return;

@@ -1,9 +1,9 @@
-import { useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { interpolationCsv, landscapeCsv } from '../../lab/landscape/csv';
 import type { LandscapePartial, LandscapeResult } from '../../lab/landscape/plane';
 import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../../scene/LandscapeSurface';
 import { themes } from '../../scene/theme';
-import { useApp, useJob, useServices } from '../../store/store';
+import { useApp, useCacheVersion, useJob, useServices } from '../../store/store';
 import type { InterpolationSettings, LandscapeSettings, OpenModel } from '../../store/types';
 import { Chart } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
@@ -21,10 +21,7 @@ const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
  */
 export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const { cache } = useServices();
-  useSyncExternalStore(
-    (l) => cache.subscribe(l),
-    () => cache.version,
-  );
+  useCacheVersion();
   const imageSet = useApp((s) => s.imageSet);
   const runtime = useApp((s) => s.runtime);
   const landscapes = useApp((s) => s.landscapes);

@@ -3,7 +3,7 @@ import { errorLine } from '../../../core/text';
 import { RACE_BASE, RACE_NETS, RACE_PRESETS, type RaceNet } from '../../../lab/train/race';
 import { stepsPerEpoch } from '../../../lab/train/schedule';
 import { themes } from '../../../scene/theme';
-import { raceTitle } from '../../../store/raceSlice';
+import { raceRunning, raceTitle } from '../../../store/raceSlice';
 import { useApp, useRaces } from '../../../store/store';
 import type { RaceConfig, RaceData, RaceState } from '../../../store/types';
 import { formatCount } from '../../common/format';
@@ -34,7 +34,7 @@ export function RaceForm() {
   const setSettings = (next: Settings | ((s: Settings) => Settings)) =>
     setDraft((d) => ({ ...d, settings: typeof next === 'function' ? next(d.settings) : next }));
   const setData = (next: RaceData) => setDraft((d) => ({ ...d, data: next }));
-  const anyRunning = races.some((r) => r.status === 'running');
+  const anyRunning = useApp(raceRunning);
   const race = races.find((r) => r.id === raceId) ?? null;
   const running = race?.status === 'running';
   const config: RaceConfig = { nets: nets.map((build, i) => ({ id: `net${i + 1}`, build })), data, settings };
