@@ -24,6 +24,17 @@ import { CIFAR } from '../helpers/reference';
 
 const RECORD = 3073;
 
+/** WCAG 2 contrast ratio of two #rrggbb colours (this test's own reading of the definition). */
+function wcag(a: string, b: string): number {
+  const lum = (hex: string) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number];
+    const lin = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(bl);
+  };
+  const [x, y] = [lum(a), lum(b)];
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
+
 /**
  * The colour-mode table (store/colorModes.ts): every entry has its key, name and colours, and the measured modes
  * read their values from real lab results (ResNet-20 on onnxruntime-node) under the keys the context names.
@@ -107,6 +118,20 @@ describe('colour modes', () => {
       topology.blocks.map((b) => theme.stages[b.stage % theme.stages.length]),
     );
     expect(colorBlocks('params', ctx({}), theme).legend).toMatchObject({ kind: 'scale', scale: 'log' });
+
+    // Every block colour of every mode keeps 3:1 contrast (WCAG, computed here) with every theme's background, and
+    // the worst lesion is the most salient block: the one that stands out most from the background.
+    const all = ctx({ gradients: 'g', signal: 'f', singleSweep: 'l' });
+    for (const th of Object.values(themes)) {
+      for (const mode of COLOR_MODES) {
+        const colors = colorBlocks(mode, all, th).colors;
+        expect(colors.some((c) => c !== null), `${mode} colours blocks`).toBe(true);
+        for (const c of colors)
+          if (c !== null) expect(wcag(c, th.background), `${mode} ${c} on ${th.name}`).toBeGreaterThanOrEqual(3);
+      }
+      const lesioned = colorBlocks('lesion', all, th).colors.map((c) => wcag(c!, th.background));
+      expect(lesioned[worst]).toBe(Math.max(...lesioned));
+    }
     await handlers.closeModel({ key: 'm' }, quietJob());
   }, 120_000);
 });

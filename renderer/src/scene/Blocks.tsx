@@ -3,7 +3,7 @@ import { useThree } from '@react-three/fiber';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
-import { baseColor, heatColor, type Theme } from './theme';
+import { baseColor, rampFor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
@@ -92,7 +92,7 @@ export function Blocks({
           matrix.makeScale(Math.max(0.3 * s[3 * i]!, 0.06), h, 0.3 * s[3 * i + 2]!);
           matrix.setPosition(c[3 * i]!, c[3 * i + 1]! + s[3 * i + 1]! / 2 + h / 2 + 0.04, c[3 * i + 2]!);
           b.setMatrixAt(i, matrix);
-          b.setColorAt(i, color.set(heatColor(t)));
+          b.setColorAt(i, color.set(rampFor(theme).color(t)));
         } else b.setMatrixAt(i, hidden);
       }
     }

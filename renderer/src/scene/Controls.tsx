@@ -4,6 +4,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { NetworkLayout } from '../core/layout/layout';
 import { type Pose, sceneBridge } from './bridge';
+import { overviewPose } from './framing';
 
 /** A camera move asked for by the UI; `seq` tells repeated requests apart. */
 export type CameraMove =
@@ -12,28 +13,14 @@ export type CameraMove =
   | { kind: 'pose'; pose: Pose; seq: number };
 
 interface Props {
-  /** Bounding box the overview frames: min xyz, max xyz (world units). It changes only with the model. */
-  bounds: Float32Array;
+  /** The layout the overview frames (the network closed, no block opened). It changes only with the model. */
+  frame: NetworkLayout;
   /** The current layout, for the positions of blocks to fly to. */
   layout: NetworkLayout;
   move: CameraMove | null;
 }
 
 const FLIGHT_MS = 750;
-
-/** The overview: the whole network from a three-quarter view, fitted to the window's aspect. */
-function overview(bounds: Float32Array, fov: number, aspect: number): Pose {
-  const [x0, y0, z0, x1, y1, z1] = bounds as unknown as number[];
-  const center: [number, number, number] = [(x0! + x1!) / 2, (y0! + y1!) / 3, (z0! + z1!) / 2];
-  const halfWidth = (x1! - x0!) / 2;
-  const vertical = Math.tan((fov * Math.PI) / 360);
-  // Distance at which the network's length fits the narrower of the two view angles, plus a margin.
-  const distance = (1.12 * Math.max(halfWidth / (vertical * aspect), (y1! - y0!) / vertical)) / 0.92;
-  return {
-    position: [center[0] - distance * 0.22, center[1] + distance * 0.42, center[2] + distance * 0.88],
-    target: center,
-  };
-}
 
 /** A close view of one block (opened or not) from the front and a little above, the block filling a third of the view. */
 function blockPose(layout: NetworkLayout, block: number): Pose {
@@ -51,7 +38,7 @@ const ease = (t: number) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2
  * Orbit camera (drag to rotate, wheel to zoom, right-drag to pan), framed on the whole network when a model opens;
  * smooth flights to blocks, the overview and bookmarks, cut short by any drag or wheel. Renders on demand.
  */
-export function Controls({ bounds, layout, move }: Props) {
+export function Controls({ frame, layout, move }: Props) {
   const camera = useThree((s) => s.camera) as THREE.PerspectiveCamera;
   const element = useThree((s) => s.gl.domElement);
   const invalidate = useThree((s) => s.invalidate);
@@ -63,6 +50,10 @@ export function Controls({ bounds, layout, move }: Props) {
   layoutRef.current = layout;
   const aspectRef = useRef(aspect);
   aspectRef.current = aspect;
+  const frameRef = useRef(frame);
+  frameRef.current = frame;
+  /** True while the camera shows the overview (set when it is applied, cleared by any other move or a drag). */
+  const atOverview = useRef(true);
 
   // One OrbitControls per canvas; the overview is applied whenever the model (its bounds) changes.
   useEffect(() => {
@@ -77,6 +68,7 @@ export function Controls({ bounds, layout, move }: Props) {
     // Any drag or wheel interrupts a flight: the user is in charge.
     const onStart = () => {
       flight.current = null;
+      atOverview.current = false;
     };
     c.addEventListener('change', onChange);
     c.addEventListener('start', onStart);
@@ -93,10 +85,16 @@ export function Controls({ bounds, layout, move }: Props) {
     };
   }, [camera, element, invalidate, regress]);
 
+  // The overview is applied when the model changes, and again whenever the view changes shape (a resize, a side
+  // panel closing, presentation) while the camera still shows it.
+  const lastFrame = useRef<NetworkLayout | null>(null);
   useEffect(() => {
     const c = controls.current;
     if (!c) return;
-    const pose = overview(bounds, camera.fov, aspectRef.current);
+    const changed = lastFrame.current !== frame;
+    lastFrame.current = frame;
+    if (!changed && !atOverview.current) return;
+    const pose = overviewPose(frame, camera.fov, aspect);
     const distance = new THREE.Vector3(...pose.position).distanceTo(new THREE.Vector3(...pose.target));
     camera.near = Math.max(0.01, distance / 400);
     camera.far = distance * 20;
@@ -105,8 +103,9 @@ export function Controls({ bounds, layout, move }: Props) {
     c.target.set(...pose.target);
     c.update();
     flight.current = null;
+    atOverview.current = true;
     invalidate();
-  }, [bounds, camera, invalidate]);
+  }, [frame, aspect, camera, invalidate]);
 
   useEffect(() => {
     const c = controls.current;
@@ -115,8 +114,9 @@ export function Controls({ bounds, layout, move }: Props) {
       move.kind === 'fly'
         ? blockPose(layoutRef.current, move.block)
         : move.kind === 'reset'
-          ? overview(layoutRef.current.bounds, camera.fov, aspectRef.current)
+          ? overviewPose(frameRef.current, camera.fov, aspectRef.current)
           : move.pose;
+    atOverview.current = move.kind === 'reset';
     flight.current = {
       from: { position: camera.position.toArray() as Pose['position'], target: c.target.toArray() as Pose['target'] },
       to,

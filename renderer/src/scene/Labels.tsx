@@ -9,9 +9,54 @@ export interface LabelAnchor {
   kind: 'stage' | 'end' | 'part' | 'block';
 }
 
+/** Which label keeps its place when two would overlap: the selected block first, then the ends, stages, ops. */
+const PRIORITY: Record<LabelAnchor['kind'], number> = { block: 0, end: 1, stage: 2, part: 3 };
+/** Space kept between two labels, in px. */
+const PAD = 3;
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const overlaps = (a: Box, b: Box) => a.x0 < b.x1 + PAD && b.x0 < a.x1 + PAD && a.y0 < b.y1 + PAD && b.y0 < a.y1 + PAD;
+
+/**
+ * Places labels so that none overlaps another: in priority order, each label takes its anchor's place or, when that
+ * is taken, the nearest free place one or two lines below or above it; a label with no free place is hidden. Labels
+ * are kept inside the view. Pure (boxes in, offsets out), so it is tested without a browser.
+ */
+export function placeLabels(
+  items: readonly { x: number; y: number; width: number; height: number; priority: number }[],
+  view: { width: number; height: number },
+): ({ x: number; y: number } | null)[] {
+  const order = items.map((_, i) => i).sort((a, b) => items[a]!.priority - items[b]!.priority || a - b);
+  const placed: Box[] = [];
+  const out: ({ x: number; y: number } | null)[] = items.map(() => null);
+  for (const i of order) {
+    const it = items[i]!;
+    const halfW = it.width / 2;
+    const halfH = it.height / 2;
+    const x = Math.min(view.width - halfW - 2, Math.max(halfW + 2, it.x));
+    for (const step of [0, 1, -1, 2, -2]) {
+      const y = it.y + step * (it.height + PAD);
+      if (y - halfH < 0 || y + halfH > view.height) continue;
+      const box = { x0: x - halfW, y0: y - halfH, x1: x + halfW, y1: y + halfH };
+      if (placed.some((p) => overlaps(p, box))) continue;
+      placed.push(box);
+      out[i] = { x, y };
+      break;
+    }
+  }
+  return out;
+}
+
 /**
  * Keeps DOM labels on their anchors: after every frame the anchors are projected to the screen and the labels moved
- * there. DOM text stays sharp at any zoom, uses the theme's colours and fonts, and reads in screenshots.
+ * there, without overlaps (placeLabels). DOM text stays sharp at any zoom, uses the theme's colours and fonts, and
+ * reads in screenshots.
  */
 export function LabelTracker({
   anchors,
@@ -31,17 +76,33 @@ export function LabelTracker({
     const root = container.current;
     if (!root) return;
     const children = root.children;
-    for (let i = 0; i < anchors.length && i < children.length; i++) {
+    const count = Math.min(anchors.length, children.length);
+    const items: { x: number; y: number; width: number; height: number; priority: number }[] = [];
+    const index: number[] = [];
+    for (let i = 0; i < count; i++) {
       const el = children[i] as HTMLElement;
       point.set(...anchors[i]!.position).project(camera);
       const visible = point.z < 1 && Math.abs(point.x) < 1.1 && Math.abs(point.y) < 1.1;
-      el.style.display = visible ? '' : 'none';
-      if (visible) {
-        const x = ((point.x + 1) / 2) * size.width;
-        const y = ((1 - point.y) / 2) * size.height;
-        el.style.transform = `translate(-50%, -50%) translate(${x.toFixed(1)}px, ${y.toFixed(1)}px)`;
+      if (!visible) {
+        el.style.display = 'none';
+        continue;
       }
+      el.style.display = '';
+      index.push(i);
+      items.push({
+        x: ((point.x + 1) / 2) * size.width,
+        y: ((1 - point.y) / 2) * size.height,
+        width: el.offsetWidth,
+        height: el.offsetHeight,
+        priority: PRIORITY[anchors[i]!.kind],
+      });
     }
+    const places = placeLabels(items, size);
+    places.forEach((p, k) => {
+      const el = children[index[k]!] as HTMLElement;
+      if (!p) el.style.display = 'none';
+      else el.style.transform = `translate(-50%, -50%) translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`;
+    });
   });
   return null;
 }

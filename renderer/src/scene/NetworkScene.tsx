@@ -14,8 +14,8 @@ import { baseColor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
-  /** The overview's bounds: the camera frames them when they change (a new model), not when a block opens. */
-  frame: Float32Array;
+  /** The overview's layout (no block opened): the camera frames it when it changes (a new model) or the view resizes. */
+  frame: NetworkLayout;
   shortcuts: ShortcutKind[];
   theme: Theme;
   dropped: readonly number[];
@@ -94,7 +94,7 @@ export function NetworkScene({
         <ambientLight intensity={0.55} />
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
-        <Controls bounds={frame} layout={layout} move={cameraMove} />
+        <Controls frame={frame} layout={layout} move={cameraMove} />
         <AdaptiveResolution />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />

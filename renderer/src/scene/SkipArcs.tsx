@@ -21,11 +21,11 @@ interface Props {
 
 /** Option-A shortcuts (zero-padded channels, subsampled) are drawn dashed: x passes, but only in part. */
 function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.BufferGeometry[] {
-  const dashes = 9;
+  const dashes = 5;
   const out: THREE.BufferGeometry[] = [];
   for (let k = 0; k < dashes; k++) {
     const a = k / dashes;
-    const b = a + 0.62 / dashes;
+    const b = a + 0.72 / dashes;
     const points = Array.from({ length: 6 }, (_, j) => curve.getPoint(a + ((b - a) * j) / 5));
     out.push(new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 6, radius, 8, false));
   }

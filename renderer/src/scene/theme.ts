@@ -1,3 +1,5 @@
+import { interpolateMagma } from 'd3-scale-chromatic';
+
 /** Every colour and size the scene and UI use, in one place; `projector` is high-contrast for lecture halls. */
 export interface Theme {
   name: 'dark' | 'light' | 'projector';
@@ -34,8 +36,8 @@ export const themes: Record<Theme['name'], Theme> = {
     selected: '#ffffff',
     hovered: '#ffd166',
     text: '#e6e9ef',
-    skipRadius: 0.05,
-    ghost: '#3a4150',
+    skipRadius: 0.085,
+    ghost: '#646e7e',
     glow: '#7ef9ff',
     chart: {
       text: '#c9d1dc',
@@ -48,16 +50,16 @@ export const themes: Record<Theme['name'], Theme> = {
     name: 'light',
     background: '#f4f5f7',
     floor: '#e2e5ea',
-    stages: ['#2f5d8a', '#3d7a35', '#b38f00', '#b0303a', '#7b4f73', '#3f8580'],
+    stages: ['#2f5d8a', '#3d7a35', '#8a6e00', '#b0303a', '#7b4f73', '#3f8580'],
     stem: '#5b6470',
     head: '#c2600a',
     skip: '#1d2430',
     skipProjection: '#c23b4b',
     selected: '#000000',
-    hovered: '#e07a00',
+    hovered: '#b25c00',
     text: '#1d2430',
-    skipRadius: 0.05,
-    ghost: '#c5cad3',
+    skipRadius: 0.085,
+    ghost: '#7d8591',
     glow: '#0077cc',
     chart: {
       text: '#1d2430',
@@ -78,8 +80,8 @@ export const themes: Record<Theme['name'], Theme> = {
     selected: '#ffffff',
     hovered: '#ffff00',
     text: '#ffffff',
-    skipRadius: 0.06,
-    ghost: '#333333',
+    skipRadius: 0.1,
+    ghost: '#6a6a6a',
     glow: '#00ffff',
     chart: {
       text: '#ffffff',
@@ -100,22 +102,71 @@ export function baseColor(
   return path ? (path[i] ? theme.glow : theme.ghost) : (colors[i] ?? theme.ghost);
 }
 
-/** Colour-scale stops (perceptually ordered, dark to bright; readable on the dark, light and projector themes). */
-const HEAT = ['#3b0f70', '#8c2981', '#de4968', '#fe9f6d', '#fcfdbf'];
-
-/** A colour for t in 0…1 on the heat scale (clamped). */
-export function heatColor(t: number): string {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (HEAT.length - 1);
-  const i = Math.min(HEAT.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = Number.parseInt(HEAT[i]!.slice(1), 16);
-  const b = Number.parseInt(HEAT[i + 1]!.slice(1), 16);
-  const mix = (shift: number) => Math.round(((a >> shift) & 255) * (1 - f) + ((b >> shift) & 255) * f);
-  return `#${((mix(16) << 16) | (mix(8) << 8) | mix(0)).toString(16).padStart(6, '0')}`;
+/** WCAG relative luminance of a #rrggbb colour. */
+export function luminance(hex: string): number {
+  const v = Number.parseInt(hex.slice(1, 7), 16);
+  const channel = (c: number) => {
+    const x = c / 255;
+    return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel((v >> 16) & 255) + 0.7152 * channel((v >> 8) & 255) + 0.0722 * channel(v & 255);
 }
 
-/** The CSS gradient of the heat scale, for legends. */
-export const HEAT_CSS = `linear-gradient(90deg, ${HEAT.join(', ')})`;
+/** WCAG contrast ratio of two #rrggbb colours (1 … 21). */
+export function contrastRatio(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** The least contrast a block's colour keeps against the theme's background (the WCAG figure for graphics). */
+export const MIN_CONTRAST = 3;
+
+/** d3's magma as #rrggbb (d3-scale-chromatic returns rgb(…) strings). */
+function magma(t: number): string {
+  const m = /rgb\((\d+), (\d+), (\d+)\)/.exec(interpolateMagma(t));
+  if (!m) return interpolateMagma(t);
+  return `#${[m[1], m[2], m[3]].map((c) => Number(c).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The measured modes' colour ramp for a theme: d3's magma (perceptually even, monotone in lightness), cut where it
+ * would sink into the background. High values are the most salient: bright on the dark themes, dark on the light
+ * one. The ramp runs from the cut (contrast MIN_CONTRAST + a margin) to the salient end.
+ */
+export interface Ramp {
+  color(t: number): string;
+  /** CSS gradient, low to high, for legends. */
+  css: string;
+}
+
+const rampCache = new Map<string, Ramp>();
+
+export function rampFor(theme: Pick<Theme, 'background' | 'name'>): Ramp {
+  const cached = rampCache.get(theme.background);
+  if (cached) return cached;
+  const dark = luminance(theme.background) < 0.2;
+  // Walk magma from its far end (toward the background's lightness) until the contrast is safe.
+  const safe = (u: number) => contrastRatio(magma(u), theme.background) >= MIN_CONTRAST + 0.3;
+  let cut = dark ? 0 : 1;
+  for (let k = 0; k <= 200; k++) {
+    const u = dark ? k / 200 : 1 - k / 200;
+    if (safe(u)) {
+      cut = u;
+      break;
+    }
+  }
+  // t = 0 sits at the cut, t = 1 at the salient end (magma 1 on dark, magma 0 on light).
+  const at = (t: number) => {
+    const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
+    return dark ? cut + (1 - cut) * x : cut * (1 - x);
+  };
+  const ramp: Ramp = {
+    color: (t) => magma(at(t)),
+    css: `linear-gradient(90deg, ${Array.from({ length: 9 }, (_, i) => magma(at(i / 8))).join(', ')})`,
+  };
+  rampCache.set(theme.background, ramp);
+  return ramp;
+}
 
 /** Per-block values → 0…1 positions on the colour scale (log or linear), with the range they span. */
 export function scaleValues(

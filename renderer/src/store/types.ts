@@ -140,6 +140,23 @@ export type CameraRequest =
   | { kind: 'reset'; seq: number }
   | { kind: 'pose'; pose: CameraPose; seq: number };
 
+/** The labs of the switcher, in order (ui/App.tsx LABS gives their names and panels). */
+export const LAB_IDS = [
+  'explore',
+  'evaluate',
+  'lesion',
+  'gradients',
+  'paths',
+  'signal',
+  'build',
+  'race',
+  'landscape',
+] as const;
+export type Lab = (typeof LAB_IDS)[number];
+/** The workspace a lab shows: its own for the race and the landscape, the 3D network for every other. */
+export function labWorkspace(lab: Lab): Workspace {
+  return lab === 'race' ? 'race' : lab === 'landscape' ? 'landscape' : 'network';
+}
 export type Workspace = 'network' | 'race' | 'landscape';
 
 export interface ViewSlice {
@@ -160,7 +177,17 @@ export interface ViewSlice {
   tourStep: number | null;
   /** What the centre of the window shows: the 3D network, the training race or the loss landscape. */
   workspace: Workspace;
+  /** Shows a workspace: the network opens the Explore lab (unless a network lab is open), race and landscape theirs. */
   setWorkspace(workspace: Workspace): void;
+  /** The lab on the stage: its controls in the side panel, its charts on the stage (LABS). */
+  lab: Lab;
+  setLab(lab: Lab): void;
+  /** The chart filling the whole stage (its id), or null. */
+  stageChart: string | null;
+  setStageChart(id: string | null): void;
+  /** Side panels collapsed by the user. */
+  collapsed: { left: boolean; right: boolean };
+  toggleSide(side: 'left' | 'right'): void;
   setTheme(theme: Settings['theme']): void;
   selectBlock(index: number | null): void;
   hoverBlock(index: number | null): void;

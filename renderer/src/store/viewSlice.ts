@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { AppState, Services, ViewSlice } from './types';
+import { type AppState, labWorkspace, type Services, type ViewSlice } from './types';
 
 export const createViewSlice =
   ({ host }: Services): StateCreator<AppState, [], [], ViewSlice> =>
@@ -21,7 +21,18 @@ export const createViewSlice =
         })),
       tourStep: null,
       workspace: 'network',
-      setWorkspace: (workspace) => set({ workspace }),
+      setWorkspace: (workspace) =>
+        set((s) => ({
+          workspace,
+          lab: workspace === 'network' ? (labWorkspace(s.lab) === 'network' ? s.lab : 'explore') : workspace,
+          stageChart: null,
+        })),
+      lab: 'explore',
+      setLab: (lab) => set({ lab, workspace: labWorkspace(lab), stageChart: null }),
+      stageChart: null,
+      setStageChart: (stageChart) => set({ stageChart }),
+      collapsed: { left: false, right: false },
+      toggleSide: (side) => set((s) => ({ collapsed: { ...s.collapsed, [side]: !s.collapsed[side] } })),
       setTheme: (theme) => {
         set({ theme });
         void host.setSettings({ theme });
@@ -29,7 +40,9 @@ export const createViewSlice =
       selectBlock: (selectedBlock) => set({ selectedBlock }),
       hoverBlock: (hoveredBlock) => set({ hoveredBlock }),
       togglePresentation: () => get().setPresentation(!get().presentation),
-      setPresentation: (presentation) => set({ presentation }),
+      // Entering presentation frames the network again for the larger stage.
+      setPresentation: (presentation) =>
+        set(presentation ? { presentation, cameraRequest: { kind: 'reset', seq: ++seq } } : { presentation }),
       setColorMode: (colorMode) => set({ colorMode }),
       flyTo: (block) => set({ selectedBlock: block, cameraRequest: { kind: 'fly', block, seq: ++seq } }),
       resetView: () => set({ cameraRequest: { kind: 'reset', seq: ++seq } }),
@@ -38,6 +51,11 @@ export const createViewSlice =
       removeBookmark: (index) => set((s) => ({ bookmarks: s.bookmarks.filter((_, i) => i !== index) })),
       setHelpOpen: (helpOpen) => set({ helpOpen }),
       // The tour drives the 3D scene: opening it brings the network back to the centre.
-      setTourStep: (tourStep) => set(tourStep === null ? { tourStep } : { tourStep, workspace: 'network' }),
+      setTourStep: (tourStep) =>
+        set((s) =>
+          tourStep === null
+            ? { tourStep }
+            : { tourStep, workspace: 'network', lab: labWorkspace(s.lab) === 'network' ? s.lab : 'explore' },
+        ),
     };
   };

@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { layoutNetwork } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
 import { sceneBridge } from '../scene/bridge';
@@ -7,7 +7,8 @@ import { themes } from '../scene/theme';
 import { modeForKey } from '../store/colorModes';
 import { raceRunning } from '../store/raceSlice';
 import { useApp, useAppStore, useCacheVersion, useServices } from '../store/store';
-import type { AppStore, OpenModel } from '../store/types';
+import { type AppStore, type Lab, labWorkspace, type OpenModel } from '../store/types';
+import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
@@ -49,6 +50,10 @@ export function App() {
   const colorMode = useApp((s) => s.colorMode);
   const cameraRequest = useApp((s) => s.cameraRequest);
   const workspace = useApp((s) => s.workspace);
+  const lab = useApp((s) => s.lab);
+  const stageChart = useApp((s) => s.stageChart);
+  const collapsed = useApp((s) => s.collapsed);
+  const [dock, setDock] = useState<HTMLDivElement | null>(null);
   // The colours follow the results of the current choices (image, target, image count, images) in the cache.
   const gradientKey = useApp((s) => s.gradientKey());
   const signalKey = useApp((s) => s.signalKey());
@@ -99,6 +104,8 @@ export function App() {
       else if (e.key === 'p' || e.key === 'P') state.setPresentation(!state.presentation);
       else if (e.key === 'f' || e.key === 'F') toggleFullScreen();
       else if (e.key === 'r' || e.key === 'R') state.resetView();
+      else if (e.key === '[') state.toggleSide('left');
+      else if (e.key === ']') state.toggleSide('right');
       else if (e.key === 't' || e.key === 'T') state.setTourStep(state.tourStep === null ? 0 : null);
       else if (e.key === '?') state.setHelpOpen(!state.helpOpen);
       else if (e.key === 'b' || e.key === 'B') {
@@ -107,6 +114,7 @@ export function App() {
       } else if (e.key === 'Escape') {
         // One thing at a time: the key list, the tour, presentation, then the selection.
         if (state.helpOpen) state.setHelpOpen(false);
+        else if (state.stageChart !== null) state.setStageChart(null);
         else if (state.tourStep !== null) state.setTourStep(null);
         else if (state.presentation) state.setPresentation(false);
         else state.selectBlock(null);
@@ -142,12 +150,13 @@ export function App() {
 
   return (
     <div
-      className={`app theme-${theme.name}${presentation ? ' presentation' : ''}`}
+      className={`app theme-${theme.name}${presentation ? ' presentation' : ''}${collapsed.left ? ' left-collapsed' : ''}${collapsed.right || workspace !== 'network' ? ' right-collapsed' : ''}`}
       role="application"
       aria-label="Skipscope"
       data-testid="app"
       data-state={status}
       data-presentation={presentation ? 'on' : 'off'}
+      data-lab={lab}
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
@@ -175,14 +184,14 @@ export function App() {
         <span className="subtitle">
           {loaded ? loaded.analysis.architecture : status === 'loading' ? 'Loading…' : ''}
         </span>
-        <WorkspaceTabs />
         <ThemePicker />
       </header>
-      <aside className="sidebar left">
-        <ModelList />
-        <BuildPanel />
+      <LabTabs />
+      <aside className="sidebar left" aria-label="models">
+        <SideToggle side="left" />
+        {!collapsed.left && <ModelList />}
       </aside>
-      <main className="stage">
+      <main className={`stage${stageChart !== null ? ' chart-enlarged' : ''}`} data-testid="stage">
         {workspace === 'race' && <RaceWorkspace />}
         {workspace === 'landscape' && <LandscapeWorkspace model={loaded} />}
         {workspace === 'network' && status === 'error' && (
@@ -195,7 +204,7 @@ export function App() {
         {workspace === 'network' && loaded && layout && coloring && names && (
           <NetworkScene
             layout={layout}
-            frame={loaded.layout.bounds}
+            frame={loaded.layout}
             shortcuts={shortcuts}
             theme={theme}
             dropped={dropped}
@@ -223,24 +232,20 @@ export function App() {
         {workspace === 'network' && loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
         {workspace === 'network' && loaded && <BlockCard model={loaded} />}
+        {workspace === 'network' && loaded && LAB_CHARTS.has(lab) && (
+          <div className="stage-dock" ref={setDock} data-testid="stage-dock" />
+        )}
         {loaded && <Tour model={loaded} />}
         <HelpOverlay />
       </main>
-      <aside className="sidebar right">
-        {loaded && context && <Inspector model={loaded} context={context} />}
-        {loaded && <SummaryPanel model={loaded} />}
-        {loaded && <RunPanel model={loaded} />}
-        {loaded && <EvaluatePanel model={loaded} />}
-        {loaded && loaded.analysis.topology.blocks.length > 0 && <LesionPanel model={loaded} />}
-        {loaded && loaded.analysis.topology.blocks.length > 0 && <SweepPanel model={loaded} />}
-        {loaded?.input && <GradientPanel key={`gradient:${loaded.key}`} model={loaded} />}
-        {loaded?.input && loaded.analysis.topology.blocks.length > 0 && (
-          <PathsPanel key={`paths:${loaded.key}`} model={loaded} />
-        )}
-        {loaded?.input && <SignalPanel key={`signal:${loaded.key}`} model={loaded} />}
-        {loaded && <InitPanel />}
-        {loaded && <Bookmarks />}
-        {loaded && <BlockList model={loaded} />}
+      <aside className="sidebar right" aria-label={`${LAB_NAMES[lab]} controls`} data-testid="lab-panel">
+        <SideToggle side="right" />
+        <StageDock.Provider value={workspace === 'network' && LAB_CHARTS.has(lab) ? dock : null}>
+          {!collapsed.right && loaded && workspace === 'network' && (
+            <LabPanels lab={lab} model={loaded} context={context} />
+          )}
+          {!collapsed.right && !loaded && lab === 'build' && <BuildPanel />}
+        </StageDock.Provider>
       </aside>
     </div>
   );
@@ -263,45 +268,136 @@ function toggleFullScreen(): void {
   else void document.documentElement.requestFullscreen?.().catch(() => {});
 }
 
-/** The centre of the window: the 3D network, the training race, the loss landscape. */
-function WorkspaceTabs() {
-  const workspace = useApp((s) => s.workspace);
-  const setWorkspace = useApp((s) => s.setWorkspace);
+/** The labs of the switcher, with the names on their tabs. */
+const LAB_NAMES: Record<Lab, string> = {
+  explore: 'Explore',
+  evaluate: 'Evaluate',
+  lesion: 'Lesion',
+  gradients: 'Gradients',
+  paths: 'Paths',
+  signal: 'Signal',
+  build: 'Build & init',
+  race: 'Race',
+  landscape: 'Landscape',
+};
+/** Labs whose charts go on the stage, under the network. */
+const LAB_CHARTS = new Set<Lab>(['lesion', 'gradients', 'paths', 'signal', 'build']);
+
+/** The chosen lab's controls (the side panel); their charts draw on the stage through StageDock. */
+function LabPanels({
+  lab,
+  model,
+  context,
+}: {
+  lab: Lab;
+  model: OpenModel;
+  context: ReturnType<typeof colorContext>;
+}): ReactNode {
+  const residual = model.analysis.topology.blocks.length > 0;
+  switch (lab) {
+    case 'explore':
+      return (
+        <>
+          {context && <Inspector model={model} context={context} />}
+          <SummaryPanel model={model} />
+          <RunPanel model={model} />
+          <Bookmarks />
+          <BlockList model={model} />
+        </>
+      );
+    case 'evaluate':
+      return (
+        <>
+          <RunPanel model={model} />
+          <EvaluatePanel model={model} />
+          <BlockList model={model} />
+        </>
+      );
+    case 'lesion':
+      return residual ? (
+        <>
+          <LesionPanel model={model} />
+          <SweepPanel model={model} />
+          <BlockList model={model} />
+        </>
+      ) : (
+        <p className="muted">This network has no residual joins: there is no branch to drop or skip to cut.</p>
+      );
+    case 'gradients':
+      return model.input ? (
+        <>
+          <RunPanel model={model} />
+          <GradientPanel key={`gradient:${model.key}`} model={model} />
+        </>
+      ) : (
+        <p className="muted">Gradients need a model with one image input.</p>
+      );
+    case 'paths':
+      return model.input && residual ? (
+        <>
+          <RunPanel model={model} />
+          <PathsPanel key={`paths:${model.key}`} model={model} />
+        </>
+      ) : (
+        <p className="muted">Paths need a residual network with one image input.</p>
+      );
+    case 'signal':
+      return model.input ? (
+        <>
+          <RunPanel model={model} />
+          <SignalPanel key={`signal:${model.key}`} model={model} />
+        </>
+      ) : (
+        <p className="muted">The forward signal needs a model with one image input.</p>
+      );
+    case 'build':
+      return (
+        <>
+          <BuildPanel />
+          <InitPanel />
+        </>
+      );
+    default:
+      return null;
+  }
+}
+
+/** The lab switcher: one tab per lab; ← / → move between them. */
+function LabTabs() {
+  const lab = useApp((s) => s.lab);
+  const setLab = useApp((s) => s.setLab);
   const racing = useApp(raceRunning);
-  const tabs: { id: typeof workspace; label: string; running?: boolean }[] = [
-    { id: 'network', label: 'Network' },
-    { id: 'race', label: 'Training race', running: racing },
-    { id: 'landscape', label: 'Loss landscape' },
-  ];
+  const labs = Object.keys(LAB_NAMES) as Lab[];
   return (
-    <div
-      className="workspace-tabs"
+    <nav
+      className="lab-tabs"
       role="tablist"
-      aria-label="workspace"
+      aria-label="lab"
       onKeyDown={(e) => {
         // ← / → move between the tabs (and do not walk the blocks meanwhile).
         if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
         e.preventDefault();
         e.stopPropagation();
-        const k = tabs.findIndex((t) => t.id === workspace);
-        const next = tabs[(k + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]!;
-        setWorkspace(next.id);
-        (e.currentTarget.querySelector(`[data-testid="tab-${next.id}"]`) as HTMLElement | null)?.focus();
+        const k = labs.indexOf(lab);
+        const next = labs[(k + (e.key === 'ArrowRight' ? 1 : labs.length - 1)) % labs.length]!;
+        setLab(next);
+        (e.currentTarget.querySelector(`[data-testid="tab-${next}"]`) as HTMLElement | null)?.focus();
       }}
     >
-      {tabs.map((t) => (
+      {labs.map((id) => (
         <button
-          key={t.id}
+          key={id}
           type="button"
           role="tab"
-          aria-selected={workspace === t.id}
-          tabIndex={workspace === t.id ? 0 : -1}
-          className={workspace === t.id ? 'active' : ''}
-          onClick={() => setWorkspace(t.id)}
-          data-testid={`tab-${t.id}`}
+          aria-selected={lab === id}
+          tabIndex={lab === id ? 0 : -1}
+          className={lab === id ? 'active' : ''}
+          onClick={() => setLab(id)}
+          data-testid={`tab-${id}`}
+          data-workspace={labWorkspace(id)}
         >
-          {t.label}
-          {t.running && (
+          {LAB_NAMES[id]}
+          {id === 'race' && racing && (
             <span className="running-dot" role="img" aria-label="(running)">
               {' '}
               ●
@@ -309,7 +405,27 @@ function WorkspaceTabs() {
           )}
         </button>
       ))}
-    </div>
+    </nav>
+  );
+}
+
+/** Collapses or opens a side panel ([ and ] do the same). */
+function SideToggle({ side }: { side: 'left' | 'right' }) {
+  const collapsed = useApp((s) => s.collapsed[side]);
+  const toggle = useApp((s) => s.toggleSide);
+  const arrow = (side === 'left') === collapsed ? '»' : '«';
+  return (
+    <button
+      type="button"
+      className="side-toggle"
+      aria-expanded={!collapsed}
+      aria-label={`${collapsed ? 'Open' : 'Collapse'} the ${side} panel (${side === 'left' ? '[' : ']'})`}
+      title={`${collapsed ? 'Open' : 'Collapse'} the ${side} panel (${side === 'left' ? '[' : ']'})`}
+      onClick={() => toggle(side)}
+      data-testid={`side-${side}`}
+    >
+      {arrow}
+    </button>
   );
 }
 

@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import { sceneBridge } from '../../scene/bridge';
-import { HEAT_CSS } from '../../scene/theme';
 import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, modeValues } from '../../store/colorModes';
 import { useApp, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -112,7 +111,7 @@ export function ColorLegend({ coloring }: { coloring: Coloring }) {
         <>
           <span className="chip">{legend.label}</span>
           <span className="chip">
-            {fmt(legend.min)} <i className="scale" style={{ background: HEAT_CSS }} /> {fmt(legend.max)}
+            {fmt(legend.min)} <i className="scale" style={{ background: legend.css }} /> {fmt(legend.max)}
             {legend.scale === 'log' ? ' (log scale)' : ''}
           </span>
         </>

@@ -1,12 +1,12 @@
 import type { ResultCache } from '../../lab/cache';
-import { heatColor, scaleValues, type Theme } from '../../scene/theme';
+import { rampFor, scaleValues, type Theme } from '../../scene/theme';
 import { type ColorContext, type ColorMode, colorMode } from '../../store/colorModes';
 import type { AppState } from '../../store/types';
 import type { LabResults } from '../../worker/protocol';
 
 export type Legend =
   | { kind: 'categories'; items: { label: string; color: string }[] }
-  | { kind: 'scale'; label: string; min: number; max: number; scale: 'log' | 'linear'; unit?: string };
+  | { kind: 'scale'; label: string; min: number; max: number; scale: 'log' | 'linear'; unit?: string; css: string };
 
 /** Colours (and bar heights) for every block in one mode, with the legend that explains them. */
 export interface Coloring {
@@ -67,7 +67,7 @@ export function colorBlocks(mode: ColorMode, ctx: ColorContext, theme: Theme): C
   const values = metric.values.filter((v): v is number => v !== null && Number.isFinite(v));
   return {
     mode,
-    colors: scaled.t.map((v) => (v === null ? null : heatColor(v))),
+    colors: scaled.t.map((v) => (v === null ? null : rampFor(theme).color(v))),
     bars: scaled.t,
     legend: {
       kind: 'scale',
@@ -75,6 +75,7 @@ export function colorBlocks(mode: ColorMode, ctx: ColorContext, theme: Theme): C
       min: metric.invert ? Math.max(...values) : scaled.min,
       max: metric.invert ? Math.min(...values) : scaled.max,
       scale: metric.scale,
+      css: rampFor(theme).css,
     },
     empty: null,
   };

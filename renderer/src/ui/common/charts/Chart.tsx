@@ -1,4 +1,7 @@
-import { forwardRef } from 'react';
+import { createContext, forwardRef, useContext, useEffect, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
+import { useApp, useServices } from '../../../store/store';
+import { saveBytes } from '../exportReport';
 
 /** One data point; `low`/`high` draw an interval, `marked` a ring (e.g. a downsampling block). */
 export interface ChartPoint {
@@ -47,14 +50,146 @@ export interface ChartProps {
   testId?: string;
 }
 
-const PAD = { left: 58, right: 16, top: 30, bottom: 46 };
+/** Font sizes at scale 1 (px): tick labels stay ≥ 12 px; presentation scales them to ≥ 16 px. */
+const FONT = { title: 14, axis: 13, tick: 12, legend: 12, note: 12 };
+/** The font scale in presentation mode: the smallest text (ticks, 12 px) becomes 16 px. */
+export const PRESENTATION_SCALE = 16 / 12;
+
+/**
+ * Where charts go: the stage's chart dock while a lab with charts is shown (its element), or null (the chart draws
+ * in place, as in the race and landscape workspaces, which are the stage themselves).
+ */
+export const StageDock = createContext<HTMLElement | null>(null);
+
+/**
+ * A chart. On the stage (a StageDock is provided), it is drawn in a card in the dock at the dock's size, with a
+ * header to enlarge it to the whole stage and to export it (SVG, PNG, CSV); elsewhere it is drawn in place.
+ */
+export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props, ref) {
+  const dock = useContext(StageDock);
+  const presentation = useApp((s) => s.presentation);
+  if (!dock) return <ChartSvg ref={ref} {...props} scale={presentation ? PRESENTATION_SCALE : 1} />;
+  return createPortal(<ChartCard {...props} svgRef={ref} scale={presentation ? PRESENTATION_SCALE : 1} />, dock);
+});
+
+/** A chart on the stage: header (title, enlarge, exports) and the chart at the card's measured size. */
+function ChartCard(
+  props: ChartProps & { svgRef: React.ForwardedRef<SVGSVGElement>; scale: number },
+): React.ReactElement {
+  const { svgRef, scale, ...chart } = props;
+  const id = chart.testId ?? chart.title;
+  const enlarged = useApp((s) => s.stageChart === id);
+  const setStageChart = useApp((s) => s.setStageChart);
+  const { host } = useServices();
+  const box = useRef<HTMLDivElement>(null);
+  const own = useRef<SVGSVGElement | null>(null);
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) setSize({ width: Math.floor(r.width), height: Math.floor(r.height) });
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const setRefs = (el: SVGSVGElement | null) => {
+    own.current = el;
+    if (typeof svgRef === 'function') svgRef(el);
+    else if (svgRef) svgRef.current = el;
+  };
+  const base = (chart.testId ?? 'chart').replace(/[^a-z0-9-]+/gi, '-');
+  const background = useApp((s) => s.theme);
+  return (
+    <figure
+      className={`stage-chart${enlarged ? ' enlarged' : ''}`}
+      data-testid={chart.testId ? `${chart.testId}-card` : undefined}
+      data-chart={id}
+    >
+      <figcaption className="stage-chart-bar">
+        <button
+          type="button"
+          aria-pressed={enlarged}
+          onClick={() => setStageChart(enlarged ? null : id)}
+          title={enlarged ? 'Back to the network and every chart (Esc)' : 'Fill the stage with this chart'}
+          data-testid={chart.testId ? `${chart.testId}-enlarge` : undefined}
+        >
+          {enlarged ? 'Restore' : 'Enlarge'}
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            own.current &&
+            void saveBytes(host, `${base}.svg`, new TextEncoder().encode(svgText(own.current)), 'image/svg+xml')
+          }
+        >
+          SVG
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            own.current &&
+            void svgToPng(own.current, slideScale(own.current), chartBackground(background)).then((png) =>
+              saveBytes(host, `${base}.png`, png, 'image/png'),
+            )
+          }
+        >
+          PNG
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            void saveBytes(host, `${base}.csv`, new TextEncoder().encode(chartCsv(chart.series)), 'text/csv')
+          }
+          data-testid={chart.testId ? `${chart.testId}-card-csv` : undefined}
+        >
+          CSV
+        </button>
+      </figcaption>
+      <div className="stage-chart-body" ref={box}>
+        {size && <ChartSvg ref={setRefs} {...chart} width={size.width} height={size.height} scale={scale} />}
+      </div>
+    </figure>
+  );
+}
+
+/** PNG exports are slide-sized: at least 1920 px wide. */
+function slideScale(svg: SVGSVGElement): number {
+  return Math.max(2, 1920 / Math.max(1, Number(svg.getAttribute('width'))));
+}
+
+const BACKGROUNDS = { dark: '#11141a', light: '#f4f5f7', projector: '#000000' } as const;
+function chartBackground(theme: keyof typeof BACKGROUNDS): string {
+  return BACKGROUNDS[theme];
+}
+
+/** Every point of every series as CSV rows: series, x, y, low, high, label. */
+export function chartCsv(series: readonly ChartSeries[]): string {
+  const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const rows = ['series,x,y,low,high,label'];
+  for (const s of series)
+    for (const p of s.points)
+      rows.push([q(s.name), p.x, p.y, p.low ?? '', p.high ?? '', q(p.label ?? '')].join(','));
+  return `${rows.join('\n')}\n`;
+}
 
 /**
  * A self-contained SVG chart: every colour and font is an attribute (no CSS), so the exported file looks the same
- * as the screen in any viewer.
+ * as the screen in any viewer. Hovering the plot shows the values at the nearest x.
  */
-export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props, ref) {
-  const { colors, width = 560, height = 300 } = props;
+const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(function ChartSvg(props, ref) {
+  const { colors, width = 560, height = 300, scale: k = 1 } = props;
+  const fs = {
+    title: FONT.title * k,
+    axis: FONT.axis * k,
+    tick: FONT.tick * k,
+    legend: FONT.legend * k,
+    note: FONT.note * k,
+  };
+  const [hover, setHover] = useState<number | null>(null);
   const log = !!props.yLog;
   // On a log axis everything is drawn in log10 units; points with no logarithm are left out.
   const ty = (y: number) => (log ? Math.log10(y) : y);
@@ -73,7 +208,31 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       }))
     : props.series;
   const references = (props.references ?? []).filter((r) => !log || r.y > 0).map((r) => ({ ...r, y: ty(r.y) }));
-  const noteHeight = props.note ? 18 : 0;
+  const noteHeight = props.note ? fs.note + 8 : 0;
+  // The legend sits above the plot, never on the data: its items flow in rows under the title.
+  const legendItems = series.length > 1 && !props.hideLegend ? series : [];
+  const legendRows: { name: string; color: string; x: number; row: number }[] = [];
+  {
+    let x = 0;
+    let row = 0;
+    const room = width - 70 * k;
+    for (const s of legendItems) {
+      const w = 18 * k + s.name.length * fs.legend * 0.58 + 16 * k;
+      if (x > 0 && x + w > room) {
+        row++;
+        x = 0;
+      }
+      legendRows.push({ name: s.name, color: s.color, x, row });
+      x += w;
+    }
+  }
+  const legendHeight = legendItems.length ? (legendRows[legendRows.length - 1]!.row + 1) * (fs.legend + 6) + 4 : 0;
+  const PAD = {
+    left: 46 * k + fs.tick * 2.2,
+    right: 16 * k,
+    top: fs.title + 14 * k + legendHeight,
+    bottom: fs.tick + fs.axis + 22 * k,
+  };
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
   const bars = series.some((s) => s.kind === 'bars');
@@ -120,33 +279,46 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
       aria-label={props.title}
       data-testid={props.testId}
     >
-      <text x={PAD.left} y={18} fontSize={13} fontWeight={600} {...font}>
+      <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
         {props.title}
       </text>
       {yTicks.map((y) => (
         <g key={`y${y}`}>
           <line x1={PAD.left} x2={PAD.left + plotW} y1={Y(y)} y2={Y(y)} stroke={colors.grid} strokeWidth={1} />
-          <text x={PAD.left - 6} y={Y(y) + 4} fontSize={11} textAnchor="end" {...font}>
+          <text x={PAD.left - 6} y={Y(y) + fs.tick / 3} fontSize={fs.tick} textAnchor="end" {...font}>
             {yFormat(y)}
           </text>
         </g>
       ))}
       {xTicks.map((t) => (
-        <text key={`x${t.x}`} x={X(t.x)} y={PAD.top + plotH + 16} fontSize={11} textAnchor="middle" {...font}>
+        <text
+          key={`x${t.x}`}
+          x={X(t.x)}
+          y={PAD.top + plotH + fs.tick + 4}
+          fontSize={fs.tick}
+          textAnchor="middle"
+          {...font}
+        >
           {t.label}
         </text>
       ))}
       <line x1={PAD.left} x2={PAD.left + plotW} y1={PAD.top + plotH} y2={PAD.top + plotH} stroke={colors.text} />
       <line x1={PAD.left} x2={PAD.left} y1={PAD.top} y2={PAD.top + plotH} stroke={colors.text} />
-      <text x={PAD.left + plotW / 2} y={PAD.top + plotH + 34} fontSize={12} textAnchor="middle" {...font}>
+      <text
+        x={PAD.left + plotW / 2}
+        y={PAD.top + plotH + fs.tick + fs.axis + 10 * k}
+        fontSize={fs.axis}
+        textAnchor="middle"
+        {...font}
+      >
         {props.xLabel}
       </text>
       <text
-        x={14}
+        x={fs.axis}
         y={PAD.top + plotH / 2}
-        fontSize={12}
+        fontSize={fs.axis}
         textAnchor="middle"
-        transform={`rotate(-90 14 ${PAD.top + plotH / 2})`}
+        transform={`rotate(-90 ${fs.axis} ${PAD.top + plotH / 2})`}
         {...font}
       >
         {props.yLabel}
@@ -161,7 +333,7 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
             fill={b.color}
             opacity={0.18}
           />
-          <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={10} {...font}>
+          <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={fs.note} {...font}>
             {b.label}
           </text>
         </g>
@@ -177,7 +349,7 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
             strokeDasharray="6 4"
             strokeWidth={1.5}
           />
-          <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={11} textAnchor="end" {...font}>
+          <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={fs.tick} textAnchor="end" {...font}>
             {r.label}
           </text>
         </g>
@@ -236,18 +408,30 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
           </g>
         );
       })}
-      {series.length > 1 &&
-        !props.hideLegend &&
-        series.map((s, i) => (
-          <g key={`legend${s.name}`} transform={`translate(${PAD.left + 8}, ${PAD.top + 4 + i * 14})`}>
-            <rect width={10} height={10} fill={s.color} />
-            <text x={14} y={9} fontSize={11} {...font}>
-              {s.name}
-            </text>
-          </g>
-        ))}
+      {legendRows.map((l) => (
+        <g
+          key={`legend${l.name}`}
+          transform={`translate(${PAD.left + l.x}, ${fs.title + 12 * k + l.row * (fs.legend + 6)})`}
+        >
+          <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
+          <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>
+            {l.name}
+          </text>
+        </g>
+      ))}
+      <HoverLayer
+        series={series}
+        X={X}
+        Y={Y}
+        plot={{ x: PAD.left, y: PAD.top, w: plotW, h: plotH }}
+        hover={hover}
+        setHover={setHover}
+        fontSize={fs.tick}
+        colors={colors}
+        format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
+      />
       {props.note && (
-        <text x={PAD.left} y={height - 6} fontSize={10} {...font}>
+        <text x={PAD.left} y={height - 6} fontSize={fs.note} {...font}>
           {props.note}
         </text>
       )}
@@ -302,4 +486,89 @@ export async function svgToPng(svg: SVGSVGElement, scale: number, background: st
   } finally {
     URL.revokeObjectURL(url);
   }
+}
+
+/** A number for a hover box: 4 significant digits, exponent form for very small or large values. */
+function formatValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a < 1e-3 || a >= 1e5 ? v.toExponential(2) : Number(v.toPrecision(4)).toString();
+}
+
+/**
+ * Hover: a vertical rule at the nearest x, a ring on each series' point there, and a box with their values. The
+ * layer is a transparent rect over the plot; it draws nothing until the pointer is over it.
+ */
+function HoverLayer(props: {
+  series: ChartSeries[];
+  X: (x: number) => number;
+  Y: (y: number) => number;
+  plot: { x: number; y: number; w: number; h: number };
+  hover: number | null;
+  setHover: (x: number | null) => void;
+  fontSize: number;
+  colors: ChartProps['colors'];
+  format: (y: number) => string;
+}) {
+  const { series, X, Y, plot, hover, setHover, fontSize, colors, format } = props;
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const rows =
+    hover === null
+      ? []
+      : series.flatMap((s) => {
+          const p = s.points.find((q) => q.x === hover);
+          return p ? [{ name: s.name, color: s.color, p }] : [];
+        });
+  const hx = hover === null ? 0 : X(hover);
+  const lineH = fontSize + 4;
+  const boxW = Math.max(
+    ...rows.map((r) => (r.p.label ?? `${r.name}: ${format(r.p.y)}`).length * fontSize * 0.56 + 16),
+    80,
+  );
+  const boxX = hx + boxW + 12 > plot.x + plot.w ? hx - boxW - 8 : hx + 8;
+  return (
+    <g data-hover={hover ?? ''}>
+      {hover !== null && rows.length > 0 && (
+        <g pointerEvents="none">
+          <line x1={hx} x2={hx} y1={plot.y} y2={plot.y + plot.h} stroke={colors.text} strokeOpacity={0.5} />
+          {rows.map((r) => (
+            <circle key={`h${r.name}`} cx={hx} cy={Y(r.p.y)} r={6} fill="none" stroke={r.color} strokeWidth={2} />
+          ))}
+          <rect
+            x={boxX}
+            y={plot.y + 4}
+            width={boxW}
+            height={rows.length * lineH + lineH + 6}
+            rx={4}
+            fill={colors.grid}
+            fillOpacity={0.92}
+          />
+          <text x={boxX + 8} y={plot.y + 4 + lineH} fontSize={fontSize} fontWeight={600} fill={colors.text}>
+            x = {hover}
+          </text>
+          {rows.map((r, i) => (
+            <text key={`t${r.name}`} x={boxX + 8} y={plot.y + 4 + lineH * (i + 2)} fontSize={fontSize} fill={r.color}>
+              {r.p.label ?? `${r.name}: ${format(r.p.y)}`}
+            </text>
+          ))}
+        </g>
+      )}
+      <rect
+        x={plot.x}
+        y={plot.y}
+        width={Math.max(0, plot.w)}
+        height={Math.max(0, plot.h)}
+        fill="transparent"
+        onPointerMove={(e) => {
+          if (xs.length === 0) return;
+          const r = (e.currentTarget as SVGRectElement).getBoundingClientRect();
+          const px = plot.x + ((e.clientX - r.left) / Math.max(1, r.width)) * plot.w;
+          let best = xs[0]!;
+          for (const x of xs) if (Math.abs(X(x) - px) < Math.abs(X(best) - px)) best = x;
+          if (best !== hover) setHover(best);
+        }}
+        onPointerLeave={() => setHover(null)}
+      />
+    </g>
+  );
 }
