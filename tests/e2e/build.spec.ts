@@ -7,6 +7,7 @@ test('variants builder: build a plain and a residual net, open them, compare pla
 }) => {
   test.setTimeout(300_000);
   await openApp(page, '?provider=wasm');
+  await page.getByTestId('tab-build').click();
   const panel = page.getByTestId('build-panel');
 
   // A bad depth says why in one line and builds nothing.

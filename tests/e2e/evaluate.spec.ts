@@ -9,6 +9,7 @@ test('Evaluate runs in the lab worker with progress, can be cancelled, keeps the
   // WebGPU's answers are checked image by image in app.spec.ts.
   // ResNet-56 (27 blocks): long enough to cancel in the middle on two cores.
   await openApp(page, '?provider=wasm&model=cifar10-resnet56');
+  await page.getByTestId('tab-evaluate').click();
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
   const evaluate = page.getByTestId('evaluate');
   await expect(evaluate).toBeEnabled();

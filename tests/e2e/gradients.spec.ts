@@ -38,6 +38,7 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   await openApp(page);
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'webgpu');
   await expectSceneDrawn(page);
+  await page.getByTestId('tab-gradients').click();
   // The image set must be in the lab first (the index is clamped to the set's size), then pick the image.
   await expect(page.locator('.run-controls')).toContainText('of 932');
   await page.getByTestId('image-index').fill(String(INDEX));
@@ -100,6 +101,7 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   test.setTimeout(300_000);
   await openApp(page, '?provider=wasm');
   await expectSceneDrawn(page);
+  await page.getByTestId('tab-paths').click();
   // The image set must be in the lab first (the index is clamped to the set's size), then pick the image.
   await expect(page.locator('.run-controls')).toContainText('of 932');
   await page.getByTestId('image-index').fill(String(INDEX));
@@ -120,7 +122,7 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   ) as { exactNorms: number[]; distribution: number[] };
 
   const panel = page.getByTestId('paths-panel');
-  await expect(panel.getByTestId('paths-lengths-chart')).toBeVisible();
+  await expect(page.getByTestId('paths-lengths-chart')).toBeVisible();
   await panel.getByTestId('paths-samples').fill('4');
   await panel.getByTestId('paths-run').click();
   const result = panel.getByTestId('paths-result');
@@ -129,7 +131,7 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   expect(exact).toHaveLength(cli.exactNorms.length);
   for (const [k, v] of exact.entries())
     expect(Math.abs(v - cli.exactNorms[k]!) / cli.exactNorms[k]!).toBeLessThan(1e-4);
-  await expect(panel.getByTestId('paths-grad-chart')).toContainText('effective paths');
+  await expect(page.getByTestId('paths-grad-chart')).toContainText('effective paths');
 
   // Light a random path of length 4: the scene marks four branches, the text names them.
   await panel.getByTestId('path-length').fill('4');

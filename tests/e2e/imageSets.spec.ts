@@ -32,6 +32,7 @@ test('the user’s images: a class-per-folder set, CIFAR binaries and dropped im
   };
 
   await openApp(page, '?provider=wasm');
+  await page.getByTestId('tab-evaluate').click();
   await page.getByTestId('custom-folder').setInputFiles(folder);
   await expect(page.getByTestId('image-source')).toHaveValue('custom');
   await expect(page.getByTestId('custom-notice')).toContainText('1 other files ignored');

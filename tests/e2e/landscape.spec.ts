@@ -62,12 +62,13 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   await page.screenshot({ path: 'test-results/landscape-resnet20.png' });
 
   // A second model's landscape, then side by side on one height scale.
-  await page.getByTestId('tab-network').click();
+  await page.getByTestId('tab-paths').click();
   await page.locator('[data-testid="model-item"][data-model-id="cifar10-resnet56"]').click();
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
   // Each per-model panel is replaced, not duplicated, when another model opens (they once shared a React key).
   await expect(page.getByTestId('paths-panel')).toHaveCount(1);
   await expect(page.getByTestId('paths-panel')).toContainText('27 residual blocks');
+  await page.getByTestId('tab-gradients').click();
   await expect(page.getByTestId('gradient-panel')).toHaveCount(1);
   await page.getByTestId('tab-landscape').click();
   await expect(workspace).toContainText('ResNet-56 (CIFAR-10)');

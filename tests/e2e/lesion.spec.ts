@@ -15,6 +15,7 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await openApp(page, '?provider=wasm');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
   await expectSceneDrawn(page);
+  await page.getByTestId('tab-lesion').click();
 
   // The CLI's figure for the same model, images and lesion.
   const cli = JSON.parse(

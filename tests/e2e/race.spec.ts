@@ -81,7 +81,7 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   // Open puts it in the model list and shows it: a ResNet-20 with 9 blocks, ready to lesion.
   await page.getByTestId('race-open-net3').click();
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
-  await expect(page.getByTestId('tab-network')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('tab-explore')).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('block-count')).toHaveText('9');
   await expect(page.getByTestId('model-item').filter({ hasText: 'trained-20steps' })).toHaveCount(1);
   await expect(page.getByTestId('scene')).toHaveAttribute('data-drawn', 'true');

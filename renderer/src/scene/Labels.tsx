@@ -14,7 +14,7 @@ const PRIORITY: Record<LabelAnchor['kind'], number> = { block: 0, end: 1, stage:
 /** Space kept between two labels, in px. */
 const PAD = 3;
 
-interface Box {
+export interface Box {
   x0: number;
   y0: number;
   x1: number;
@@ -25,22 +25,24 @@ const overlaps = (a: Box, b: Box) => a.x0 < b.x1 + PAD && b.x0 < a.x1 + PAD && a
 
 /**
  * Places labels so that none overlaps another: in priority order, each label takes its anchor's place or, when that
- * is taken, the nearest free place one or two lines below or above it; a label with no free place is hidden. Labels
+ * is taken, the nearest free place up to four lines below or above it; a label with no free place is hidden. Labels
  * are kept inside the view. Pure (boxes in, offsets out), so it is tested without a browser.
  */
 export function placeLabels(
   items: readonly { x: number; y: number; width: number; height: number; priority: number }[],
   view: { width: number; height: number },
+  /** Boxes no label may cover (the legends and the view bar over the scene). */
+  obstacles: readonly Box[] = [],
 ): ({ x: number; y: number } | null)[] {
   const order = items.map((_, i) => i).sort((a, b) => items[a]!.priority - items[b]!.priority || a - b);
-  const placed: Box[] = [];
+  const placed: Box[] = [...obstacles];
   const out: ({ x: number; y: number } | null)[] = items.map(() => null);
   for (const i of order) {
     const it = items[i]!;
     const halfW = it.width / 2;
     const halfH = it.height / 2;
     const x = Math.min(view.width - halfW - 2, Math.max(halfW + 2, it.x));
-    for (const step of [0, 1, -1, 2, -2]) {
+    for (const step of [0, 1, -1, 2, -2, 3, -3, 4]) {
       const y = it.y + step * (it.height + PAD);
       if (y - halfH < 0 || y + halfH > view.height) continue;
       const box = { x0: x - halfW, y0: y - halfH, x1: x + halfW, y1: y + halfH };
@@ -97,7 +99,15 @@ export function LabelTracker({
         priority: PRIORITY[anchors[i]!.kind],
       });
     }
-    const places = placeLabels(items, size);
+    // The overlays on the scene (legends, the view bar) are obstacles: labels keep clear of them.
+    const origin = root.getBoundingClientRect();
+    const obstacles: Box[] = [];
+    for (const el of root.closest('.stage')?.querySelectorAll('.legend .chip, .view-bar > *') ?? []) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0)
+        obstacles.push({ x0: r.left - origin.left, y0: r.top - origin.top, x1: r.right - origin.left, y1: r.bottom - origin.top });
+    }
+    const places = placeLabels(items, size, obstacles);
     places.forEach((p, k) => {
       const el = children[index[k]!] as HTMLElement;
       if (!p) el.style.display = 'none';

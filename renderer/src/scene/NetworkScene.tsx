@@ -73,6 +73,7 @@ export function NetworkScene({
       data-blocks={layout.blockCount}
       data-overlay={bars ? 'on' : 'off'}
       data-color-mode={colorMode}
+      data-colors={JSON.stringify(colors)}
       data-opened={detail ? detail.block : ''}
       data-path={path ? path.map((p) => (p ? 1 : 0)).join('') : ''}
       onPointerMove={(e) => {

@@ -241,10 +241,10 @@ export function App() {
       <aside className="sidebar right" aria-label={`${LAB_NAMES[lab]} controls`} data-testid="lab-panel">
         <SideToggle side="right" />
         <StageDock.Provider value={workspace === 'network' && LAB_CHARTS.has(lab) ? dock : null}>
+          {!collapsed.right && lab === 'build' && <BuildPanel />}
           {!collapsed.right && loaded && workspace === 'network' && (
             <LabPanels lab={lab} model={loaded} context={context} />
           )}
-          {!collapsed.right && !loaded && lab === 'build' && <BuildPanel />}
         </StageDock.Provider>
       </aside>
     </div>
@@ -319,6 +319,7 @@ function LabPanels({
           <LesionPanel model={model} />
           <SweepPanel model={model} />
           <BlockList model={model} />
+          <RunPanel model={model} />
         </>
       ) : (
         <p className="muted">This network has no residual joins: there is no branch to drop or skip to cut.</p>
@@ -351,12 +352,8 @@ function LabPanels({
         <p className="muted">The forward signal needs a model with one image input.</p>
       );
     case 'build':
-      return (
-        <>
-          <BuildPanel />
-          <InitPanel />
-        </>
-      );
+      // The builder itself stays mounted above (its settings survive the model it opens).
+      return <InitPanel />;
     default:
       return null;
   }

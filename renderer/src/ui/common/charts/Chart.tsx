@@ -68,7 +68,11 @@ export const StageDock = createContext<HTMLElement | null>(null);
 export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props, ref) {
   const dock = useContext(StageDock);
   const presentation = useApp((s) => s.presentation);
-  if (!dock) return <ChartSvg ref={ref} {...props} scale={presentation ? PRESENTATION_SCALE : 1} />;
+  if (!dock) {
+    // In place (the race and landscape workspaces): presentation draws the chart larger as a whole.
+    const k = presentation ? PRESENTATION_SCALE : 1;
+    return <ChartSvg ref={ref} {...props} width={(props.width ?? 560) * k} height={(props.height ?? 300) * k} scale={k} />;
+  }
   return createPortal(<ChartCard {...props} svgRef={ref} scale={presentation ? PRESENTATION_SCALE : 1} />, dock);
 });
 
@@ -262,7 +266,7 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
         { length: Math.floor(decades / Math.ceil(decades / 8)) + 1 },
         (_, i) => yMin + i * Math.ceil(decades / 8),
       )
-    : Array.from({ length: 6 }, (_, i) => yMin + ((yMax - yMin) * i) / 5);
+    : linearTicks(yMin, yMax);
   const xTicks =
     props.xTicks ??
     (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
@@ -438,6 +442,18 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
     </svg>
   );
 });
+
+/** Round tick values inside [min, max] (about 5), e.g. 0, 5, 10, 15, 20, 25 %: never 4.9 or 9.8. */
+function linearTicks(min: number, max: number): number[] {
+  const span = max - min;
+  if (!(span > 0) || !Number.isFinite(span)) return [min];
+  const raw = span / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
+  const out: number[] = [];
+  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
 
 /** Whole decades around log10 values: at least one decade, [0, 1] when there is nothing to show. */
 function logRange(ys: number[]): [number, number] {

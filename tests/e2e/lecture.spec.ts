@@ -1,0 +1,167 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import sharp from 'sharp';
+import { ROOT } from '../helpers/files';
+import { openApp, sceneCanvas } from './helpers';
+
+/**
+ * The lecture hall (issue #20): at 1280×720 in presentation mode, for every lab, no visible text is under 16 px,
+ * the network fills ≥ 80 % of the stage's width, no two scene labels overlap, and every block colour keeps 3:1
+ * contrast with the theme's background. Each lab's screenshot goes to test-results/lecture and docs/screenshots.
+ */
+test.use({ viewport: { width: 1280, height: 720 } });
+
+const LABS = ['explore', 'evaluate', 'lesion', 'gradients', 'paths', 'signal', 'build', 'race', 'landscape'] as const;
+const NETWORK_LABS = new Set(['explore', 'evaluate', 'lesion', 'gradients', 'paths', 'signal', 'build']);
+
+/** The smallest font of visible text on screen, in px (SVG text scaled by its screen transform), with where. */
+async function smallestText(page: Page): Promise<{ px: number; text: string }> {
+  return page.evaluate(() => {
+    let min = { px: Infinity, text: '' };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent?.trim();
+      const el = node.parentNode instanceof Element ? node.parentNode : null;
+      if (!text || !el) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const rects = [...range.getClientRects()].filter(
+        (r) => r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight,
+      );
+      if (rects.length === 0) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
+      let px = Number.parseFloat(style.fontSize);
+      if (el instanceof SVGElement) {
+        const m = el instanceof SVGGraphicsElement || el instanceof SVGTextContentElement ? el.getScreenCTM() : null;
+        if (m) px *= Math.hypot(m.a, m.b);
+      }
+      // A label whose box is hidden behind another element (e.g. a covered scene) is not seen: skip it.
+      const r = rects[0]!;
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      if (top && top !== el && !el.contains(top) && !top.contains(el)) continue;
+      if (px < min.px) min = { px, text: text.slice(0, 60) };
+    }
+    return min;
+  });
+}
+
+/** The drawn network's horizontal extent as a share of the canvas width: from the pixels, not from the app. */
+async function networkWidthShare(page: Page): Promise<number> {
+  const { url, bg } = await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="scene"] canvas') as HTMLCanvasElement;
+    const app = document.querySelector('[data-testid="app"]') as HTMLElement;
+    return { url: canvas.toDataURL('image/png'), bg: getComputedStyle(app).backgroundColor };
+  });
+  const [r0, g0, b0] = (bg.match(/\d+/g) ?? []).map(Number) as [number, number, number];
+  const { data, info } = await sharp(Buffer.from(url.split(',')[1]!, 'base64'))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  let x0 = info.width;
+  let x1 = -1;
+  for (let y = 0; y < info.height; y++)
+    for (let x = 0; x < info.width; x++) {
+      const o = (y * info.width + x) * info.channels;
+      const d = Math.abs(data[o]! - r0) + Math.abs(data[o + 1]! - g0) + Math.abs(data[o + 2]! - b0);
+      if (d > 40) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+      }
+    }
+  return x1 < 0 ? 0 : (x1 - x0 + 1) / info.width;
+}
+
+async function labelOverlaps(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    // Scene labels against each other and against the overlays on the scene (legend chips, the view bar).
+    const boxes = [...document.querySelectorAll<HTMLElement>('.scene-label')]
+      .filter((el) => el.style.display !== 'none' && el.offsetWidth > 0)
+      .map((el) => ({ text: el.textContent ?? '', r: el.getBoundingClientRect() }));
+    const labels = boxes.length;
+    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *'))
+      if (el.offsetWidth > 0) boxes.push({ text: el.textContent ?? '', r: el.getBoundingClientRect() });
+    const out: string[] = [];
+    for (let i = 0; i < labels; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!.r;
+        const b = boxes[j]!.r;
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+          out.push(`${boxes[i]!.text} × ${boxes[j]!.text}`);
+      }
+    return out;
+  });
+}
+
+/** WCAG contrast of the blocks' colours against the app's background (this test's own formula). */
+async function lowestContrast(page: Page): Promise<number> {
+  const { colors, bg } = await page.evaluate(() => ({
+    colors: JSON.parse(document.querySelector('[data-testid="scene"]')!.getAttribute('data-colors') ?? '[]') as (
+      | string
+      | null
+    )[],
+    bg: getComputedStyle(document.querySelector('[data-testid="app"]')!).backgroundColor,
+  }));
+  const lum = (rgb: number[]) => {
+    const lin = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(rgb[0]!) + 0.7152 * lin(rgb[1]!) + 0.0722 * lin(rgb[2]!);
+  };
+  const hex = (h: string) => [1, 3, 5].map((i) => Number.parseInt(h.slice(i, i + 2), 16));
+  const back = lum((bg.match(/\d+/g) ?? []).map(Number));
+  let min = Infinity;
+  for (const c of colors) {
+    if (!c) continue;
+    const l = lum(hex(c));
+    min = Math.min(min, (Math.max(l, back) + 0.05) / (Math.min(l, back) + 0.05));
+  }
+  return min;
+}
+
+/** Gives each lab something on its stage: the charts a lecturer would show. */
+async function prepare(page: Page, lab: (typeof LABS)[number]): Promise<void> {
+  if (lab === 'gradients') {
+    await page.getByTestId('grad-run').click();
+    await expect(page.getByTestId('grad-chart-card')).toBeVisible();
+  } else if (lab === 'paths') {
+    await expect(page.getByTestId('paths-lengths-chart-card')).toBeVisible();
+  } else if (lab === 'signal') {
+    await page.getByTestId('signal-count').selectOption('8');
+    await page.getByTestId('signal-run').click();
+    await expect(page.getByTestId('signal-result')).toBeVisible();
+  } else if (lab === 'build') {
+    await page.getByTestId('init-run').click();
+    await expect(page.getByTestId('init-result')).toBeVisible();
+  } else if (lab === 'lesion') {
+    await page.getByTestId('block-item').nth(3).getByTestId('drop-block').click();
+    await expect(page.getByTestId('lesion-readout')).toBeVisible();
+  }
+}
+
+test('every lab reads from the back row at 1280×720 in presentation', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openApp(page);
+  await page.getByTestId('provider-preference').selectOption('wasm');
+  const dir = resolve(ROOT, 'test-results/lecture');
+  mkdirSync(dir, { recursive: true });
+  for (const lab of LABS) {
+    await page.getByTestId(`tab-${lab}`).click();
+    await expect(page.getByTestId('app')).toHaveAttribute('data-lab', lab);
+    await prepare(page, lab);
+    await page.keyboard.press('p');
+    await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
+    if (NETWORK_LABS.has(lab)) {
+      await expect(sceneCanvas(page)).toBeVisible();
+      // The overview is refitted after the resize; wait until the drawn network settles at its final width.
+      await expect.poll(() => networkWidthShare(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(0.8);
+      expect(await labelOverlaps(page)).toEqual([]);
+      expect(await lowestContrast(page)).toBeGreaterThanOrEqual(3);
+    }
+    const smallest = await smallestText(page);
+    expect(smallest.px, `smallest text in ${lab}: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
+    const shot = resolve(dir, `${lab}.png`);
+    await page.screenshot({ path: shot });
+    copyFileSync(shot, resolve(ROOT, `docs/screenshots/lecture-${lab}.png`));
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'off');
+  }
+});
