@@ -132,8 +132,19 @@ async function prepare(page: Page, lab: (typeof LABS)[number]): Promise<void> {
     await page.getByTestId('init-run').click();
     await expect(page.getByTestId('init-result')).toBeVisible();
   } else if (lab === 'lesion') {
+    // Dropping a block puts its accuracy change next to it in 3D and in its list row: the exact figure at the end.
     await page.getByTestId('block-item').nth(3).getByTestId('drop-block').click();
-    await expect(page.getByTestId('lesion-readout')).toBeVisible();
+    const readout = page.getByTestId('lesion-readout');
+    await expect(readout).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+    const delta =
+      100 * (Number(await readout.getAttribute('data-top1')) - Number(await readout.getAttribute('data-intact')));
+    const text = `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pts`;
+    await expect(page.getByTestId('scene-note')).toHaveText(text);
+    await expect(page.getByTestId('scene-note')).toBeVisible();
+    await expect(page.getByTestId('block-item').nth(3).getByTestId('row-note')).toHaveText(text);
+    // Hovering the block's row lights it in 3D; the 3D hover is what the study's chart highlights.
+    await page.getByTestId('block-item').nth(3).locator('.block-row').hover();
+    await expect(page.getByTestId('scene')).toHaveAttribute('data-hovered', '3');
   }
 }
 

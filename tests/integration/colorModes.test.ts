@@ -125,7 +125,10 @@ describe('colour modes', () => {
     for (const th of Object.values(themes)) {
       for (const mode of COLOR_MODES) {
         const colors = colorBlocks(mode, all, th).colors;
-        expect(colors.some((c) => c !== null), `${mode} colours blocks`).toBe(true);
+        expect(
+          colors.some((c) => c !== null),
+          `${mode} colours blocks`,
+        ).toBe(true);
         for (const c of colors)
           if (c !== null) expect(wcag(c, th.background), `${mode} ${c} on ${th.name}`).toBeGreaterThanOrEqual(3);
       }

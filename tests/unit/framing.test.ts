@@ -66,7 +66,16 @@ describe('label placement', () => {
     const obstacle = { x0: 0, y0: 118, x1: 400, y1: 140 };
     const places = placeLabels(items, { width: 400, height: 200 }, [obstacle]);
     const boxes = places.flatMap((p, i) =>
-      p ? [[p.x - items[i]!.width / 2, p.y - items[i]!.height / 2, p.x + items[i]!.width / 2, p.y + items[i]!.height / 2]] : [],
+      p
+        ? [
+            [
+              p.x - items[i]!.width / 2,
+              p.y - items[i]!.height / 2,
+              p.x + items[i]!.width / 2,
+              p.y + items[i]!.height / 2,
+            ],
+          ]
+        : [],
     );
     for (let i = 0; i < boxes.length; i++) {
       const b = boxes[i]!;

@@ -6,11 +6,11 @@ import * as THREE from 'three';
 export interface LabelAnchor {
   text: string;
   position: [number, number, number];
-  kind: 'stage' | 'end' | 'part' | 'block';
+  kind: 'stage' | 'end' | 'part' | 'block' | 'note';
 }
 
-/** Which label keeps its place when two would overlap: the selected block first, then the ends, stages, ops. */
-const PRIORITY: Record<LabelAnchor['kind'], number> = { block: 0, end: 1, stage: 2, part: 3 };
+/** Which label keeps its place when two would overlap: a lesion's number and the selected block first, then the ends, stages, ops. */
+const PRIORITY: Record<LabelAnchor['kind'], number> = { note: 0, block: 0, end: 1, stage: 2, part: 3 };
 /** Space kept between two labels, in px. */
 const PAD = 3;
 
@@ -105,7 +105,12 @@ export function LabelTracker({
     for (const el of root.closest('.stage')?.querySelectorAll('.legend .chip, .view-bar > *') ?? []) {
       const r = el.getBoundingClientRect();
       if (r.width > 0)
-        obstacles.push({ x0: r.left - origin.left, y0: r.top - origin.top, x1: r.right - origin.left, y1: r.bottom - origin.top });
+        obstacles.push({
+          x0: r.left - origin.left,
+          y0: r.top - origin.top,
+          x1: r.right - origin.left,
+          y1: r.bottom - origin.top,
+        });
     }
     const places = placeLabels(items, size, obstacles);
     places.forEach((p, k) => {

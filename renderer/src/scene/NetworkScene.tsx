@@ -36,6 +36,8 @@ interface Props {
   /** Presentation: a laser-pointer dot follows the pointer over the scene. */
   laser?: boolean;
   colorMode?: string;
+  /** A number shown next to a block (the current lesion's accuracy change), or null. */
+  note?: { block: number; text: string; exact: boolean } | null;
 }
 
 /** The 3D view: stem, instanced blocks, skip arcs, stage plates, labels. Renders only when something changes. */
@@ -57,13 +59,14 @@ export function NetworkScene({
   cameraMove = null,
   laser = false,
   colorMode = 'stage',
+  note = null,
 }: Props) {
   // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
   const [drawn, setDrawn] = useState(false);
   const markDrawn = useCallback(() => setDrawn(true), []);
   const labelRoot = useRef<HTMLDivElement>(null);
   const dot = useRef<HTMLDivElement>(null);
-  const anchors = useMemo(() => anchorsOf(layout, names, selected), [layout, names, selected]);
+  const anchors = useMemo(() => anchorsOf(layout, names, selected, note), [layout, names, selected, note]);
   const detail = layout.detail;
   return (
     <div
@@ -74,6 +77,7 @@ export function NetworkScene({
       data-overlay={bars ? 'on' : 'off'}
       data-color-mode={colorMode}
       data-colors={JSON.stringify(colors)}
+      data-hovered={hovered ?? ''}
       data-opened={detail ? detail.block : ''}
       data-path={path ? path.map((p) => (p ? 1 : 0)).join('') : ''}
       onPointerMove={(e) => {
@@ -138,8 +142,14 @@ export function NetworkScene({
       </Canvas>
       <div className="scene-labels" ref={labelRoot} aria-hidden="true">
         {anchors.map((a, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: anchors are rebuilt as a whole; position is identity
-          <span key={i} className={`scene-label ${a.kind}`} style={{ display: 'none' }}>
+          <span
+            // biome-ignore lint/suspicious/noArrayIndexKey: anchors are rebuilt as a whole; position is identity
+            key={i}
+            className={`scene-label ${a.kind}`}
+            style={{ display: 'none' }}
+            data-testid={a.kind === 'note' ? 'scene-note' : undefined}
+            data-exact={a.kind === 'note' ? String(note?.exact ?? false) : undefined}
+          >
             {a.text}
           </span>
         ))}
@@ -150,8 +160,23 @@ export function NetworkScene({
 }
 
 /** Labels: the stem, every stage (name and shape), the head, the selected block, and an opened block's ops. */
-function anchorsOf(layout: NetworkLayout, names: Props['names'], selected: number | null): LabelAnchor[] {
+function anchorsOf(
+  layout: NetworkLayout,
+  names: Props['names'],
+  selected: number | null,
+  note: Props['note'],
+): LabelAnchor[] {
   const out: LabelAnchor[] = [];
+  if (note && note.block < layout.blockCount) {
+    const c = layout.blockCenters;
+    const z = layout.blockSizes;
+    const i = note.block;
+    out.push({
+      text: note.text,
+      position: [c[3 * i]!, c[3 * i + 1]! + z[3 * i + 1]! * 1.2 + 0.9, c[3 * i + 2]!],
+      kind: 'note',
+    });
+  }
   const s = layout.stem;
   out.push({ text: names.stem, position: [s[0]!, -0.35, s[5]! / 2 + 0.2], kind: 'end' });
   for (let i = 0; 2 * i < layout.stageBounds.length; i++) {

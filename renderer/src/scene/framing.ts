@@ -14,8 +14,8 @@ export const FILL = 0.9;
 export function framePoints(layout: NetworkLayout): Float32Array {
   const out: number[] = [];
   const box = (cx: number, cy: number, cz: number, sx: number, sy: number, sz: number) => {
-    for (const a of [-0.5, 0.5]) for (const b of [-0.5, 0.5]) for (const c of [-0.5, 0.5])
-      out.push(cx + a * sx, cy + b * sy, cz + c * sz);
+    for (const a of [-0.5, 0.5])
+      for (const b of [-0.5, 0.5]) for (const c of [-0.5, 0.5]) out.push(cx + a * sx, cy + b * sy, cz + c * sz);
   };
   const s = layout.stem;
   const h = layout.head;

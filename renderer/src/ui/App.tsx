@@ -12,6 +12,7 @@ import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
+import { useLesionNote } from './network/lesionNote';
 import { SceneLegend } from './network/SceneLegend';
 import { Tour } from './network/Tour';
 import { Bookmarks, ColorLegend, HelpOverlay, Inspector, ViewBar } from './network/ViewControls';
@@ -78,6 +79,10 @@ export function App() {
     [colorMode, context, theme],
   );
   const names = useMemo(() => (loaded ? sceneNames(loaded) : null), [loaded]);
+  const lesionNote = useLesionNote();
+  const noteText = lesionNote?.text;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the note changes with its text, not its object
+  const note = useMemo(() => lesionNote, [noteText, lesionNote?.block, lesionNote?.exact]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -219,6 +224,7 @@ export function App() {
             cameraMove={cameraRequest}
             laser={presentation}
             colorMode={colorMode}
+            note={note}
             onSelect={(block) => {
               // Clicking a block flies to it; clicking the selected block removes (or restores) its branch.
               if (block !== null && block === selected && loaded?.analysis.topology.kind === 'residual')
@@ -366,7 +372,7 @@ function LabTabs() {
   const racing = useApp(raceRunning);
   const labs = Object.keys(LAB_NAMES) as Lab[];
   return (
-    <nav
+    <div
       className="lab-tabs"
       role="tablist"
       aria-label="lab"
@@ -402,7 +408,7 @@ function LabTabs() {
           )}
         </button>
       ))}
-    </nav>
+    </div>
   );
 }
 

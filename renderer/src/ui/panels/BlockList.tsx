@@ -1,3 +1,4 @@
+import { useLesionNote } from '../network/lesionNote';
 import { SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -10,6 +11,7 @@ export function BlockList({ model }: { model: OpenModel }) {
   const flyTo = useApp((s) => s.flyTo);
   const hoverBlock = useApp((s) => s.hoverBlock);
   const dropped = useApp((s) => s.dropped);
+  const note = useLesionNote();
   const cutSkips = useApp((s) => s.cutSkips);
   const toggleDrop = useApp((s) => s.toggleDrop);
   const toggleSkip = useApp((s) => s.toggleSkip);
@@ -59,6 +61,11 @@ export function BlockList({ model }: { model: OpenModel }) {
                 {formatShape(b.inShape)} → {formatShape(b.outShape)}
               </span>
               <span className={`tag shortcut-${b.shortcut}`}>{SHORTCUT_NAMES[b.shortcut]}</span>
+              {note?.block === b.index && (
+                <span className="lesion-note" data-testid="row-note" data-exact={String(note.exact)}>
+                  {note.text}
+                </span>
+              )}
             </button>
             <span className="lesion-toggles">
               <button

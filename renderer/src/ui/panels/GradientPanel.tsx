@@ -36,6 +36,8 @@ function GradientBody({ model }: { model: OpenModel }) {
   const runtime = useApp((s) => s.runtime);
   const theme = themes[useApp((s) => s.theme)];
   const chart = useRef<SVGSVGElement>(null);
+  const hovered = useApp((s) => s.hoveredBlock);
+  const hoverBlock = useApp((s) => s.hoverBlock);
   const { topology } = model.analysis;
   const labels = model.labelSet?.classes ?? [];
   const classes = model.input?.classes ?? labels.length;
@@ -182,6 +184,8 @@ function GradientBody({ model }: { model: OpenModel }) {
               colors={theme.chart}
               yLog
               note={`${result.name} → class ${result.target}; rings: downsampling blocks`}
+              highlightX={hovered === null ? null : hovered + 1}
+              onHoverX={(x) => hoverBlock(x === null ? null : x - 1)}
               testId="grad-chart"
             />
           )}

@@ -266,6 +266,10 @@ const SweepChart = ({
   height,
 }: SweepChartProps & { ref: React.Ref<SVGSVGElement> }) => {
   const common = { colors, ref, note, width, height, testId: 'sweep-chart' } as const;
+  // The single-block study and the 3D blocks are linked both ways: a hovered bar lights its block, a hovered block
+  // its bar.
+  const hovered = useApp((s) => s.hoveredBlock);
+  const hoverBlock = useApp((s) => s.hoverBlock);
   const intact = result?.intact.rate ?? partial?.scores[0]?.intact.rate;
   const references = intact !== undefined ? [{ y: intact, label: `intact ${(100 * intact).toFixed(2)} %` }] : [];
   if (request.kind === 'single') {
@@ -296,6 +300,8 @@ const SweepChart = ({
         yRange={[0, 1]}
         yFormat={percent}
         references={references}
+        highlightX={hovered === null ? null : hovered + 1}
+        onHoverX={(x) => hoverBlock(x === null ? null : x - 1)}
       />
     );
   }

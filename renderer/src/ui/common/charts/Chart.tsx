@@ -48,6 +48,10 @@ export interface ChartProps {
   width?: number;
   height?: number;
   testId?: string;
+  /** Called with the x under the pointer (null when it leaves): links the chart to the 3D blocks. */
+  onHoverX?: (x: number | null) => void;
+  /** An x to show as hovered when the pointer is elsewhere (e.g. the block hovered in 3D). */
+  highlightX?: number | null;
 }
 
 /** Font sizes at scale 1 (px): tick labels stay ≥ 12 px; presentation scales them to ≥ 16 px. */
@@ -71,7 +75,9 @@ export const Chart = forwardRef<SVGSVGElement, ChartProps>(function Chart(props,
   if (!dock) {
     // In place (the race and landscape workspaces): presentation draws the chart larger as a whole.
     const k = presentation ? PRESENTATION_SCALE : 1;
-    return <ChartSvg ref={ref} {...props} width={(props.width ?? 560) * k} height={(props.height ?? 300) * k} scale={k} />;
+    return (
+      <ChartSvg ref={ref} {...props} width={(props.width ?? 560) * k} height={(props.height ?? 300) * k} scale={k} />
+    );
   }
   return createPortal(<ChartCard {...props} svgRef={ref} scale={presentation ? PRESENTATION_SCALE : 1} />, dock);
 });
@@ -175,8 +181,7 @@ export function chartCsv(series: readonly ChartSeries[]): string {
   const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = ['series,x,y,low,high,label'];
   for (const s of series)
-    for (const p of s.points)
-      rows.push([q(s.name), p.x, p.y, p.low ?? '', p.high ?? '', q(p.label ?? '')].join(','));
+    for (const p of s.points) rows.push([q(s.name), p.x, p.y, p.low ?? '', p.high ?? '', q(p.label ?? '')].join(','));
   return `${rows.join('\n')}\n`;
 }
 
@@ -428,8 +433,11 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
         X={X}
         Y={Y}
         plot={{ x: PAD.left, y: PAD.top, w: plotW, h: plotH }}
-        hover={hover}
-        setHover={setHover}
+        hover={hover ?? (props.highlightX !== undefined && props.highlightX !== null ? props.highlightX : null)}
+        setHover={(x) => {
+          setHover(x);
+          props.onHoverX?.(x);
+        }}
         fontSize={fs.tick}
         colors={colors}
         format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
@@ -451,7 +459,8 @@ function linearTicks(min: number, max: number): number[] {
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
