@@ -175,6 +175,37 @@ describe('the lab worker fails, hangs and is replaced; the app goes on', () => {
     expect(lab.restarts).toBe(1);
   }, 120_000);
 
+  it('a worker that fails every time it starts: a few replacements, then every call fails with one line', async () => {
+    let started = 0;
+    const failing = (): LabWorker => {
+      started++;
+      const listeners: ((event: Event) => void)[] = [];
+      return {
+        postMessage: () =>
+          setImmediate(() => {
+            for (const l of listeners) l(Object.assign(new Event('error'), { message: 'SyntaxError in labWorker.js' }));
+          }),
+        addEventListener: (type: string, listener: (event: Event) => void) => {
+          if (type === 'error') listeners.push(listener);
+        },
+        terminate: () => {},
+      } as LabWorker;
+    };
+    const lab = new LabClient(failing, { maxRestarts: 2 });
+    const failed = 'the lab worker failed: SyntaxError in labWorker.js';
+    // Sent once more to the second worker, which fails too: the call fails.
+    await expect(lab.call('echo', { payload: new Float32Array(1) })).rejects.toThrow(
+      `the lab worker was replaced (${failed}); start it again`,
+    );
+    expect(started).toBe(3);
+    // The third fails as well: no fourth worker, this call and every later one fail with the reason.
+    const stopped = `${failed} (the lab stopped; reload the app)`;
+    await expect(lab.call('echo', { payload: new Float32Array(1) })).rejects.toThrow(stopped);
+    await expect(lab.call('echo', { payload: new Float32Array(1) })).rejects.toThrow(stopped);
+    expect(started).toBe(3);
+    expect(lab.restarts).toBe(2);
+  });
+
   it('fault injection is refused unless the worker was started with it', async () => {
     const handlers = createLabHandlers({ createRuntime: () => createNodeRuntime(), decodeImage });
     await expect(

@@ -243,7 +243,13 @@ export class LabClient {
       // already gone
     }
     this.restartsInARow++;
-    if (!this.create || this.restartsInARow > this.options.maxRestarts) {
+    let next: LabWorker | null = null;
+    try {
+      if (this.create && this.restartsInARow <= this.options.maxRestarts) next = this.create();
+    } catch {
+      next = null;
+    }
+    if (!next) {
       this.broken = `${reason} (the lab stopped; reload the app)`;
       for (const p of this.pending.values()) p.reject(new Error(this.broken));
       this.pending.clear();
@@ -251,10 +257,13 @@ export class LabClient {
     }
     this.restarts++;
     this.lastRestart = reason;
-    this.attach(this.create());
-    // The page's state first (messages run in order): calls that follow find their models and sets.
-    const resending = [...this.pending.entries()].filter(([, p]) => !p.job && !p.transferred && !p.resent);
-    const again = new Set(resending.map(([, p]) => p.params));
+    this.attach(next);
+    // The page's state first (messages run in order): calls that follow find their models and sets. A fault is
+    // never sent again.
+    const resending = [...this.pending.values()].filter(
+      (p) => !p.job && !p.transferred && !p.resent && p.method !== 'fault',
+    );
+    const again = new Set(resending.map((p) => p.params));
     const replay = (method: LabMethod, params: unknown) => {
       if (!again.has(params)) this.post({ kind: 'call', id: this.nextId++, method, params });
     };
@@ -262,7 +271,7 @@ export class LabClient {
     for (const params of this.sets.values()) replay('addImageSet', params);
     for (const params of this.models.values()) replay('openModel', params);
     for (const [id, p] of [...this.pending.entries()]) {
-      if (again.has(p.params) && p.method !== 'fault') {
+      if (again.has(p.params)) {
         p.resent = true;
         p.lastReplyAt = performance.now();
         this.post({ kind: 'call', id, method: p.method, params: p.params });
