@@ -104,6 +104,12 @@ describe('the lab worker fails, hangs and is replaced; the app goes on', () => {
     expect(mayCorruptWorker(new Error('std::bad_alloc'))).toBe(true);
     expect(mayCorruptWorker(new Error('the model is not open in the lab (open it again)'))).toBe(false);
     expect(mayCorruptWorker(new CancelledError())).toBe(false);
+    // onnxruntime's ordinary failures name it, and are not traps.
+    const ortError = '[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while running Conv';
+    expect(mayCorruptWorker(new Error(ortError))).toBe(false);
+    expect(mayCorruptWorker(new Error('failed to call OrtRun(). RuntimeError: memory access out of bounds'))).toBe(
+      true,
+    );
     expect(mayCorruptWorker(new Error('expects 3×64×64 input'))).toBe(false);
   });
 

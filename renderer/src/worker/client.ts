@@ -196,8 +196,8 @@ export class LabClient {
     if (reply.kind === 'failed' && reply.fatal) {
       if (p) this.settle(reply.id, p, true);
       const reason = `${reply.message}; the lab worker was replaced (its memory may be corrupt)`;
-      p?.reject(new Error(reason));
-      this.replace(reason);
+      p?.reject(new Error(this.create ? reason : reply.message));
+      if (this.create) this.replace(reason);
       return;
     }
     if (!p) return;
@@ -250,8 +250,10 @@ export class LabClient {
       next = null;
     }
     if (!next) {
-      this.broken = `${reason} (the lab stopped; reload the app)`;
-      for (const p of this.pending.values()) p.reject(new Error(this.broken));
+      // One worker and no factory: the calls in flight fail, and later calls still go to it.
+      const message = this.create ? `${reason} (the lab stopped; reload the app)` : reason;
+      if (this.create) this.broken = message;
+      for (const p of this.pending.values()) p.reject(new Error(message));
       this.pending.clear();
       return;
     }

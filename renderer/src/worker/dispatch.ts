@@ -68,7 +68,7 @@ function transferables(value: unknown): Transferable[] {
 export function mayCorruptWorker(error: unknown): boolean {
   if (typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError) return true;
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return /RuntimeError|memory access out of bounds|\bunreachable\b|out of memory|\bOOM\b|bad_alloc|allocation failed|Aborted\(|Maximum call stack/i.test(
+  return /(?<![A-Za-z])RuntimeError|memory access out of bounds|\bunreachable\b|out of memory|\bOOM\b|bad_alloc|allocation failed|Aborted\(|Maximum call stack/i.test(
     text,
   );
 }
