@@ -23,12 +23,18 @@ test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees wi
   await page.getByTestId('image-index').fill(String(index));
   const provider = page.getByTestId('provider');
   await expect(provider).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
-  const hasAdapter = await page.evaluate(async () => {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-    return !!gpu && (await gpu.requestAdapter()) !== null;
+  const hardwareAdapter = await page.evaluate(async () => {
+    type Info = { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string };
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Info } | null> } }).gpu;
+    const info = (await gpu?.requestAdapter())?.info;
+    if (!info) return false;
+    return (
+      !info.isFallbackAdapter && ![info.vendor, info.architecture, info.description].join(' ').match(/swiftshader/i)
+    );
   });
-  // The UI must name the provider that really ran: WebGPU exactly when an adapter exists.
-  await expect(provider).toHaveAttribute('data-provider', hasAdapter ? 'webgpu' : 'wasm');
+  // The UI must name the provider that really ran: under Auto, WebGPU exactly when a hardware adapter exists
+  // (SwiftShader, the only adapter here, emulates a GPU on the CPU: Auto runs WASM; see adapter.spec.ts).
+  await expect(provider).toHaveAttribute('data-provider', hardwareAdapter ? 'webgpu' : 'wasm');
   await page.getByTestId('run').click();
   const top = page.getByTestId('prediction');
   await expect(top).toBeVisible();

@@ -34,8 +34,9 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
 }) => {
   test.skip(!hasTorch(), 'needs Debian python3-torch for the reference');
   test.setTimeout(300_000);
-  // The default provider: WebGPU (SwiftShader here), the backward graph on the same provider as inference.
-  await openApp(page);
+  // WebGPU chosen (SwiftShader here, which Auto would pass over for WASM): the backward graph on the same provider
+  // as inference.
+  await openApp(page, '?provider=webgpu');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'webgpu');
   await expectSceneDrawn(page);
   await page.getByTestId('tab-gradients').click();

@@ -29,6 +29,42 @@ describe('job mechanism', () => {
     expect(reports.at(-1)!.etaMs).toBe(0);
   });
 
+  it('once 10 % of a job of uniform units is done, time left is within 2× of the truth', () => {
+    // 100 units of 100 ms after 5 s of set-up, reported in three ways the lab's experiments report.
+    const patterns = [
+      { every: 1, zeroAfterSetUp: false }, // each unit; "0 done" only at the start (before the set-up)
+      { every: 10, zeroAfterSetUp: true }, // batches of 10: the first count is already 10 %; "0 done" after set-up
+      { every: 32, zeroAfterSetUp: true }, // batches of 32 (the last one short)
+    ];
+    for (const { every, zeroAfterSetUp } of patterns) {
+      let now = 0;
+      const reports: Progress[] = [];
+      const job = trackProgress(
+        new AbortController().signal,
+        (p) => reports.push(p),
+        () => now,
+      );
+      job.progress(0, 100);
+      now = 5000;
+      if (zeroAfterSetUp) job.progress(0, 100);
+      for (let done = every; ; done = Math.min(100, done + every)) {
+        now = 5000 + done * 100;
+        job.progress(done, 100);
+        const { etaMs } = reports.at(-1)!;
+        const truth = (100 - done) * 100;
+        if (done >= 10 && done < 100) {
+          expect(etaMs, `every ${every}, ${done} done`).not.toBeNull();
+          expect(etaMs! / truth, `every ${every}, ${done} done`).toBeGreaterThanOrEqual(0.5);
+          expect(etaMs! / truth, `every ${every}, ${done} done`).toBeLessThanOrEqual(2);
+        }
+        if (done === 100) {
+          expect(etaMs).toBe(0);
+          break;
+        }
+      }
+    }
+  });
+
   it('between() holds while paused, says held(), resumes, stops, and cancels', async () => {
     const control = new JobControl();
     const abort = new AbortController();

@@ -171,8 +171,9 @@ const yieldToEvents: () => Promise<void> =
 
 /**
  * A JobContext that turns done/total into progress reports with elapsed time and an estimate of time left. The
- * estimate is the pace of the units counted so far: from the first report that counted any (so set-up before the
- * first unit does not stretch it) to now, less the time held paused.
+ * estimate is the measured pace of the units, less the time held paused: from the first report that counted any
+ * units to now (so set-up before the first unit does not stretch it); while only one report has counted units,
+ * from the last report that counted none (the end of the set-up, when the job says so) or else from the start.
  */
 export function trackProgress<P>(
   signal: AbortSignal,
@@ -183,6 +184,8 @@ export function trackProgress<P>(
   const started = now();
   // The first report that counted units: its time, its count, and the time held paused by then.
   let first: { at: number; done: number; held: number } | null = null;
+  // The last report before any unit was counted (set-up done so far), else the start.
+  let zero = { at: started, held: 0 };
   return {
     signal,
     ...(control ? { control } : {}),
@@ -190,12 +193,11 @@ export function trackProgress<P>(
       const at = now();
       const elapsedMs = at - started;
       const held = control?.heldMs ?? 0;
+      if (done <= 0 && first === null) zero = { at, held };
       if (done > 0 && (first === null || done < first.done)) first = { at, done, held };
       let etaMs: number | null = done >= total ? 0 : null;
-      if (first && done > first.done && total > done) {
-        const pace = (at - first.at - (held - first.held)) / (done - first.done);
-        etaMs = pace * (total - done);
-      } else if (first && done > 0 && total > done) etaMs = ((elapsedMs - held) / done) * (total - done);
+      const from = first && done > first.done ? first : done > 0 ? { ...zero, done: 0 } : null;
+      if (from && total > done) etaMs = ((at - from.at - (held - from.held)) / (done - from.done)) * (total - done);
       report({
         done,
         total,

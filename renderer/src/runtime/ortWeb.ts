@@ -1,11 +1,12 @@
 import type { ProviderPreference } from '../core/catalog';
 import { errorLine } from '../core/text';
 import { type HostTensor, mapTensors, type Runtime, type Session, type SessionOptions } from '../lab/runtime';
+import { type AdapterClass, adapterFacts, classifyAdapter, type GpuAdapterLike } from './adapter';
 
 /**
- * The lab's Runtime over onnxruntime-web, the only module that imports it. WebGPU when the browser has an
- * adapter (and the user allows it), WASM threads otherwise or when WebGPU cannot run a graph; every session says
- * which provider really runs it and why. Runs in the lab worker in the app, and in Node for tests.
+ * The lab's Runtime over onnxruntime-web, the only module that imports it. Under Auto, WebGPU when the browser
+ * has a hardware adapter, WASM threads otherwise (no adapter, a software one such as SwiftShader — see
+ * chooseProvider) or when WebGPU cannot run a graph; every session says which provider really runs it and why. Runs in the lab worker in the app, and in Node for tests.
  *
  * Two builds of ORT, loaded on demand: WASM sessions use the plain build, WebGPU sessions the JSEP build. The
  * JSEP build's WebAssembly is compiled with Asyncify, which slows every CPU kernel: measured in Chromium on
@@ -42,22 +43,68 @@ function ortFor(provider: Provider): Promise<Ort> {
 }
 
 interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
+  gpu?: { requestAdapter(): Promise<(GpuAdapterLike & object) | null> };
+}
+
+/** The browser's WebGPU adapter (asked once per worker) and what kind it is. */
+export interface WebGpuProbe {
+  adapter: object | null;
+  adapterClass: AdapterClass;
+}
+let probe: Promise<WebGpuProbe> | null = null;
+
+/** Asks this browser (page or worker) for its WebGPU adapter once, and classifies it (runtime/adapter.ts). */
+export function probeWebGpu(): Promise<WebGpuProbe> {
+  probe ??= (async () => {
+    const nav = (typeof navigator !== 'undefined' ? navigator : undefined) as GpuNavigator | undefined;
+    const none = { adapter: null, adapterClass: { kind: 'none' as const } };
+    if (!nav?.gpu) return none;
+    try {
+      const adapter = await nav.gpu.requestAdapter();
+      if (!adapter) return none;
+      return { adapter, adapterClass: classifyAdapter(await adapterFacts(adapter)) };
+    } catch {
+      return none;
+    }
+  })();
+  return probe;
 }
 
 /** True when this browser (page or worker) exposes a WebGPU adapter (a GPU, or SwiftShader in tests). */
 export async function hasWebGpuAdapter(): Promise<boolean> {
-  const nav = (typeof navigator !== 'undefined' ? navigator : undefined) as GpuNavigator | undefined;
-  if (!nav?.gpu) return false;
-  try {
-    return (await nav.gpu.requestAdapter()) !== null;
-  } catch {
-    return false;
-  }
+  return (await probeWebGpu()).adapter !== null;
+}
+
+/**
+ * The provider rule: WASM when asked; WebGPU when asked and there is any adapter (software ones included: the
+ * user chose it); under Auto, WebGPU only on a hardware adapter — a fallback or software adapter (SwiftShader)
+ * emulates the GPU on the CPU, slower than the WASM build, so Auto runs WASM and says why. `{threads}` in a
+ * reason stands for WASM's thread count.
+ */
+export function chooseProvider(
+  preference: ProviderPreference,
+  adapterClass: AdapterClass,
+): { provider: Provider; reason: string } {
+  if (preference === 'wasm') return { provider: 'wasm', reason: 'WebGPU not requested ({threads})' };
+  if (adapterClass.kind === 'none')
+    return { provider: 'wasm', reason: 'no WebGPU adapter in this browser; using WASM ({threads})' };
+  if (preference === 'webgpu')
+    return {
+      provider: 'webgpu',
+      reason:
+        adapterClass.kind === 'software'
+          ? `WebGPU chosen on a software adapter (${adapterClass.name}): the GPU is emulated on the CPU`
+          : `WebGPU chosen (${adapterClass.name})`,
+    };
+  if (adapterClass.kind === 'software')
+    return {
+      provider: 'wasm',
+      reason: `the only WebGPU adapter is software (${adapterClass.name}), so Auto uses WASM ({threads}); choose WebGPU to force it`,
+    };
+  return { provider: 'webgpu', reason: `WebGPU adapter found (${adapterClass.name})` };
 }
 
 export function createWebRuntime(preference: ProviderPreference = 'auto'): Runtime {
-  let adapter: Promise<boolean> | null = null;
   return {
     name: 'onnxruntime-web',
     batchSize: 32,
@@ -68,27 +115,27 @@ export function createWebRuntime(preference: ProviderPreference = 'auto'): Runti
         extra: { session: { intra_op: { allow_spinning: '0' } } },
         ...(options.freeDimensions ? { freeDimensionOverrides: options.freeDimensions } : {}),
       };
-      let fallback = 'WebGPU not requested';
-      if (preference !== 'wasm') {
-        adapter ??= hasWebGpuAdapter();
-        if (await adapter) {
-          const ort = await ortFor('webgpu');
-          try {
-            const session = await ort.InferenceSession.create(model, {
-              ...sessionOptions,
-              executionProviders: ['webgpu'],
-            });
-            return wrap(ort, session, 'webgpu', 'WebGPU adapter found');
-          } catch (error) {
-            fallback = `WebGPU failed (${errorLine(error, 200)}); using WASM`;
-          }
-        } else fallback = 'no WebGPU adapter in this browser; using WASM';
+      const found = preference === 'wasm' ? null : await probeWebGpu();
+      let { provider, reason } = chooseProvider(preference, found?.adapterClass ?? { kind: 'none' });
+      if (provider === 'webgpu' && found?.adapter) {
+        const ort = await ortFor('webgpu');
+        // The adapter classified above is the one ORT creates its device on (set before its first WebGPU session).
+        if (!ort.env.webgpu.adapter) (ort.env.webgpu as { adapter: unknown }).adapter = found.adapter;
+        try {
+          const session = await ort.InferenceSession.create(model, {
+            ...sessionOptions,
+            executionProviders: ['webgpu'],
+          });
+          return wrap(ort, session, 'webgpu', reason);
+        } catch (error) {
+          reason = `WebGPU failed (${errorLine(error, 200)}); using WASM ({threads})`;
+        }
       }
       const ort = await ortFor('wasm');
       try {
         const session = await ort.InferenceSession.create(model, { ...sessionOptions, executionProviders: ['wasm'] });
         const threads = ort.env.wasm.numThreads ?? 1;
-        return wrap(ort, session, 'wasm', `${fallback} (${threads} thread${threads === 1 ? '' : 's'})`);
+        return wrap(ort, session, 'wasm', reason.replace('{threads}', `${threads} thread${threads === 1 ? '' : 's'}`));
       } catch (error) {
         throw new Error(`onnxruntime could not load this model: ${errorLine(error, 200)}`);
       }

@@ -45,9 +45,12 @@ export const createLabSlice =
         let latest: Progress<JobPartials[typeof method]> | null = null;
         let lastDraw = 0;
         let trailing: ReturnType<typeof setTimeout> | null = null;
+        // Still this run's job: not cancelled (the store marked that at once) and not started again since.
+        const current = () => running.get(key)?.abort === abort;
         const flush = () => {
           if (trailing) clearTimeout(trailing);
           trailing = null;
+          if (!current()) return;
           lastDraw = performance.now();
           set((s) => ({ jobs: s.jobs.progress(method, key, latest, options.keepPartials ? kept.slice() : null) }));
         };
@@ -72,6 +75,7 @@ export const createLabSlice =
           cache.set(method, key, value);
           set((s) => ({ jobs: s.jobs.patch(key, { status: 'done', paused: false, held: false, stopping: false }) }));
         } catch (error) {
+          if (!current()) return;
           flush();
           const patch = isCancelled(error)
             ? { status: 'cancelled' as const, paused: false, held: false }
@@ -79,11 +83,17 @@ export const createLabSlice =
           set((s) => ({ jobs: s.jobs.patch(key, patch) }));
         } finally {
           if (trailing) clearTimeout(trailing);
-          running.delete(key);
+          // A cancelled job may be started again before this one has wound down: remove only this one.
+          if (running.get(key)?.abort === abort) running.delete(key);
         }
       },
       cancelJob(key) {
-        running.get(key)?.abort.abort();
+        const job = running.get(key);
+        if (!job) return;
+        running.delete(key);
+        // Cancelled now, in the store, whatever the worker does (the client replaces one that never answers).
+        set((s) => ({ jobs: s.jobs.patch(key, { status: 'cancelled', paused: false, held: false, stopping: false }) }));
+        job.abort.abort();
       },
       controlJob(key, action) {
         running.get(key)?.control.send(action);

@@ -42,7 +42,8 @@ export function createDispatcher(
       const value = await handler(params, job);
       post({ kind: 'done', id, value }, transferables(value));
     } catch (error) {
-      post({ kind: 'failed', id, message: errorLine(error), cancelled: isCancelled(error) });
+      const cancelled = isCancelled(error);
+      post({ kind: 'failed', id, message: errorLine(error), cancelled, fatal: !cancelled && mayCorruptWorker(error) });
     } finally {
       running.delete(id);
     }
@@ -56,4 +57,18 @@ function transferables(value: unknown): Transferable[] {
   for (const v of Object.values(value))
     if (ArrayBuffer.isView(v) && v.byteLength > 4096) out.push(v.buffer as ArrayBuffer);
   return [...new Set(out)];
+}
+
+/**
+ * Whether an error may have left the worker's memory corrupt, so that the page should replace the worker rather
+ * than run anything more in it: a WebAssembly trap (RuntimeError: memory access out of bounds, unreachable, …),
+ * running out of memory (RangeError: allocation failed, Emscripten's "Aborted(OOM)", std::bad_alloc), or an
+ * Emscripten abort — also when onnxruntime-web wraps them in its own message.
+ */
+export function mayCorruptWorker(error: unknown): boolean {
+  if (typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError) return true;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return /(?<![A-Za-z])RuntimeError|memory access out of bounds|\bunreachable\b|out of memory|\bOOM\b|bad_alloc|allocation failed|Aborted\(|Maximum call stack/i.test(
+    text,
+  );
 }

@@ -33,6 +33,8 @@ export function createLabHandlers(options: {
   createRuntime: (preference: LabParams<'configure'>['preference']) => Runtime;
   decodeImage: ImageDecoder;
   configure?: (wasmBase: string) => void;
+  /** Allows the `fault` method (tests of the failure paths); off in normal use. */
+  faults?: boolean;
 }): LabHandlers {
   let runtime: Runtime | null = null;
   const models = new Map<string, Promise<ModelLab>>();
@@ -168,6 +170,14 @@ export function createLabHandlers(options: {
     async echo({ payload }) {
       return payload;
     },
+    async fault({ mode }, job) {
+      if (!options.faults) throw new Error('fault injection is off in this lab');
+      job.progress(0, 1, undefined, `fault: ${mode}`);
+      if (mode === 'trap') wasmTrap();
+      if (mode === 'stall') await new Promise<never>(() => {});
+      if (mode === 'spin') while (!job.signal.aborted) {}
+      throw new Error('a deliberate failure inside the lab worker');
+    },
   };
 }
 
@@ -190,4 +200,21 @@ function toImageSet(source: ImageSetSource, decode: ImageDecoder): ImageSet {
       read: async () => new Uint8Array(await f.blob.arrayBuffer()),
     })),
   });
+}
+
+/**
+ * Runs a WebAssembly function whose body is `unreachable`: a real trap (WebAssembly.RuntimeError), as onnxruntime
+ * raises when its memory is out of bounds or it aborts.
+ */
+function wasmTrap(): void {
+  // biome-ignore format: one WebAssembly section per line
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () -> ()
+    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+    0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x00, // exports: "run" = function 0
+    0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b, // code: no locals, unreachable, end
+  ]);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  (instance.exports.run as () => void)();
 }

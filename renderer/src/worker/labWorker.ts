@@ -14,6 +14,8 @@ const handlers = createLabHandlers({
   createRuntime: createWebRuntime,
   decodeImage: (bytes, name) => decodeImageBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]), name),
   configure: (wasmBase) => configureOrt({ wasmBase }),
+  // Only a page opened with ?lab-faults starts its worker under this name (client.ts startLabWorker).
+  faults: scope.name.includes('faults'),
 });
 const dispatch = createDispatcher(handlers, (reply, transfer = []) => scope.postMessage(reply, transfer));
 scope.onmessage = (event: MessageEvent<LabRequest>) => void dispatch(event.data);

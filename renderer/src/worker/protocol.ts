@@ -115,7 +115,16 @@ export interface LabMethods {
   benchmark(p: { model: string; batch: number; runs: number }): BenchmarkResult;
   /** Returns the payload: measures the page ↔ worker round trip (bench). */
   echo(p: { payload: Float32Array }): Float32Array;
+  /**
+   * Fails on purpose inside the worker, for the tests of the failure paths; refused unless the worker was started
+   * with faults allowed (the page's `?lab-faults`, which nothing in the UI sets). 'error': an ordinary error;
+   * 'trap': a real WebAssembly trap (RuntimeError: unreachable), after which the worker counts as corrupt; 'stall':
+   * never answers, cancel or not; 'spin': a synchronous endless loop (the worker hears nothing any more).
+   */
+  fault(p: { mode: FaultMode }): null;
 }
+
+export type FaultMode = 'error' | 'trap' | 'stall' | 'spin';
 
 export type LabMethod = keyof LabMethods;
 export type LabParams<M extends LabMethod> = Parameters<LabMethods[M]>[0];
@@ -155,4 +164,5 @@ export type LabReply =
    */
   | { kind: 'control'; id: number; paused: boolean; stopping: boolean; held: boolean }
   | { kind: 'done'; id: number; value: unknown }
-  | { kind: 'failed'; id: number; message: string; cancelled: boolean };
+  /** `fatal`: the error may have left the worker's memory corrupt (a WebAssembly trap, out of memory): replace it. */
+  | { kind: 'failed'; id: number; message: string; cancelled: boolean; fatal?: boolean };

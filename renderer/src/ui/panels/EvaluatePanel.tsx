@@ -1,9 +1,21 @@
+import type { ModelEntry } from '../../core/catalog';
 import type { EvaluateResult } from '../../lab/evaluate';
 import type { Proportion } from '../../lab/stats';
 import { useApp, useJob } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { formatDuration } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
+
+/**
+ * The model's shipped reference top-1 when it belongs to the images evaluated: it was measured on one data set
+ * (the manifest's `referenceTop1.set`, an id of assets/manifest.json's evalSets), and the app's own copy of that
+ * set is registered under the same id. Any other set (the ImageNet samples, the user's folder or binaries, even
+ * a copy of the same images) gets 'none' when the model has a reference, and null when it has none at all.
+ */
+export function referenceFor(entry: ModelEntry | undefined, setId: string | undefined): number | 'none' | null {
+  if (entry?.referenceTop1 === undefined) return null;
+  return setId !== undefined && setId === entry.dataset ? entry.referenceTop1 : 'none';
+}
 
 /** Accuracy of the open model on the current image set, computed in the lab worker. */
 export function EvaluatePanel({ model }: { model: OpenModel }) {
@@ -47,22 +59,24 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
         errorTestId="evaluate-error"
         cancelled={!result && <span data-testid="evaluate-cancelled">Cancelled.</span>}
       />
-      {result && <EvaluateResultView result={result} labels={labels} reference={model.entry?.referenceTop1} />}
+      {result && (
+        <EvaluateResultView result={result} labels={labels} reference={referenceFor(model.entry, result.set.id)} />
+      )}
     </section>
   );
 }
 
-function EvaluateResultView({
+export function EvaluateResultView({
   result,
   labels,
   reference,
 }: {
   result: EvaluateResult;
   labels: string[];
-  reference: number | undefined;
+  reference: number | 'none' | null;
 }) {
   return (
-    <div data-testid="evaluate-result" data-top1={result.top1.rate} data-n={result.top1.n}>
+    <div data-testid="evaluate-result" data-top1={result.top1.n > 0 ? result.top1.rate : ''} data-n={result.top1.n}>
       <dl className="facts">
         <div>
           <dt>Top-1</dt>
@@ -72,10 +86,14 @@ function EvaluateResultView({
           <dt>Top-5</dt>
           <dd>{describe(result.top5)}</dd>
         </div>
-        {reference !== undefined && (
+        {reference !== null && (
           <div>
             <dt>Reference</dt>
-            <dd>{reference.toFixed(2)} % (onnxruntime-node, shipped with the model)</dd>
+            <dd data-testid="reference">
+              {reference === 'none'
+                ? 'no reference for this data set'
+                : `${reference.toFixed(2)} % (onnxruntime-node on this data set, shipped with the model)`}
+            </dd>
           </div>
         )}
         <div>

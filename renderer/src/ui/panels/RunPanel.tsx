@@ -52,7 +52,7 @@ export function RunPanel({ model }: { model: OpenModel }) {
           onChange={(e) => void setPreference(e.target.value as typeof preference)}
           data-testid="provider-preference"
         >
-          <option value="auto">Auto (WebGPU if available)</option>
+          <option value="auto">Auto (WebGPU on a GPU, else WASM)</option>
           <option value="webgpu">WebGPU</option>
           <option value="wasm">WASM (CPU)</option>
         </select>
