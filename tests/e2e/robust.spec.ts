@@ -52,6 +52,7 @@ test('Cancel clears an Evaluate whose worker hangs; the stuck worker is replaced
 }) => {
   test.setTimeout(300_000);
   await openApp(page, START);
+  await page.getByTestId('tab-evaluate').click();
   await page.getByTestId('evaluate').click();
   const progress = page.getByTestId('job-progress');
   await expect
