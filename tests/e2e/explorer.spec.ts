@@ -131,6 +131,12 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await page.getByTestId('tour-next').click();
   await expect(measured).toContainText('Skip ÷ (skip + branch)');
   await expect(page.getByTestId('scene')).toHaveAttribute('data-color-mode', 'highway');
+  // The gradient step differentiates the least confident correct image: its loss is far from zero.
+  await expect(measured).toContainText(/least confident correct one \(p = 0\.\d+, loss \d+\.\d+\)/);
+  const loss = Number(/loss (\d+\.\d+)\)/.exec((await measured.textContent()) ?? '')?.[1]);
+  expect(loss).toBeGreaterThan(0.05);
+  // Each step has its own address, for links from slides.
+  await expect(page).toHaveURL(/#tour=4$/);
   await page.getByTestId('tour-next').click();
   await expect(measured).toContainText('n = 9: 2ⁿ = 512 paths');
   await expect(page.getByTestId('scene')).toHaveAttribute('data-path', /1/);
@@ -146,5 +152,9 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await expect(tour).toContainText('Transformers');
   await page.getByTestId('tour-end').click();
   await expect(tour).toHaveCount(0);
+  // A link to a step opens the app on that step.
+  await page.goto('/?provider=wasm#tour=5');
+  await expect(page.getByTestId('tour')).toHaveAttribute('data-step', '4');
+  await expect(page.getByTestId('tour-measured')).toContainText('n = 9: 2ⁿ = 512 paths');
   expect(errors).toEqual([]);
 });

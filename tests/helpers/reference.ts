@@ -43,6 +43,31 @@ export async function referencePredictions(
   return predictions;
 }
 
+/** Per image: the softmax probability (float64) the model gives the true CIFAR label, from a plain session. */
+export async function referenceLabelProbabilities(model: Uint8Array): Promise<Float64Array> {
+  const session = await ortNode.InferenceSession.create(model);
+  const out = new Float64Array(CIFAR_COUNT);
+  for (let start = 0; start < CIFAR_COUNT; start += 100) {
+    const n = Math.min(100, CIFAR_COUNT - start);
+    const x = new Float32Array(n * 3072);
+    for (let k = 0; k < n; k++) {
+      const record = (start + k) * RECORD;
+      for (let c = 0; c < 3; c++)
+        for (let p = 0; p < 1024; p++)
+          x[k * 3072 + c * 1024 + p] = (CIFAR[record + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
+    }
+    const result = await session.run({ input: new ortNode.Tensor('float32', x, [n, 3, 32, 32]) });
+    const logits = result[session.outputNames[0]!]!.data as Float32Array;
+    for (let k = 0; k < n; k++) {
+      const row = Array.from(logits.subarray(k * 10, k * 10 + 10), Number);
+      const sum = row.reduce((a, v) => a + Math.exp(v), 0);
+      out[start + k] = Math.exp(row[CIFAR[(start + k) * RECORD]!]!) / sum;
+    }
+  }
+  await session.release();
+  return out;
+}
+
 /** How many of the predictions are the true CIFAR labels. */
 export function correctCount(predictions: ArrayLike<number>): number {
   let correct = 0;

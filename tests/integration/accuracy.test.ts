@@ -8,7 +8,13 @@ import { quietJob } from '../../renderer/src/lab/job';
 import { modelSessions } from '../../renderer/src/lab/sessions';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { bundledModel, readManifest } from '../helpers/files';
-import { CIFAR, CIFAR_COUNT as COUNT, CIFAR_LABELS as labels, referencePredictions } from '../helpers/reference';
+import {
+  CIFAR,
+  CIFAR_COUNT as COUNT,
+  CIFAR_LABELS as labels,
+  referenceLabelProbabilities,
+  referencePredictions,
+} from '../helpers/reference';
 
 const set = cifarImageSet({ id: 'cifar10-test-first932', title: 'CIFAR-10', bytes: CIFAR });
 
@@ -35,6 +41,13 @@ describe('lab evaluate on the shipped 932-image CIFAR-10 subset', () => {
       expect(result.top1.successes).toBe(correct);
       expect(result.top1.n).toBe(COUNT);
       expect(result.perClass.reduce((s, c) => s + c.count, 0)).toBe(COUNT);
+      // The least confident correct image (the tour's gradient example) is the reference's.
+      const probability = await referenceLabelProbabilities(bytes);
+      let least = -1;
+      for (let i = 0; i < COUNT; i++)
+        if (expected[i] === labels[i] && (least < 0 || probability[i]! < probability[least]!)) least = i;
+      expect(result.leastConfidentCorrect?.index).toBe(least);
+      expect(result.leastConfidentCorrect!.probability).toBeCloseTo(probability[least]!, 5);
       await sessions.release();
     });
   }

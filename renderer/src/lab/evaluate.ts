@@ -31,6 +31,11 @@ export interface EvaluateResult {
   skipped: Skipped[];
   /** Images without a label in the model's label set (predicted, not scored). */
   unlabelled: number;
+  /**
+   * The correctly classified image the model is least sure of (lowest softmax probability of its label), or null:
+   * an image whose loss is well above zero, so its gradients are not vanishingly small (the tour's gradient steps).
+   */
+  leastConfidentCorrect: { index: number; probability: number } | null;
   provider: string;
   ms: number;
 }
@@ -59,6 +64,7 @@ export async function evaluate(
   let correct5 = 0;
   let unlabelled = 0;
   let done = 0;
+  let leastConfidentCorrect: EvaluateResult['leastConfidentCorrect'] = null;
   job.progress(0, set.count);
   for (const indices of batches(set.count, batchSize, permutation(set.count, options.seed ?? 1))) {
     await checkpoint(job.signal);
@@ -85,6 +91,13 @@ export async function evaluate(
         if (top === label) {
           correct1++;
           perClass[label]!.correct++;
+          const probability = softmaxAt(values, classes, row, label);
+          if (
+            !leastConfidentCorrect ||
+            probability < leastConfidentCorrect.probability ||
+            (probability === leastConfidentCorrect.probability && index < leastConfidentCorrect.index)
+          )
+            leastConfidentCorrect = { index, probability };
         }
         if (inTopK(values, classes, row, label, Math.min(5, classes))) correct5++;
       });
@@ -100,7 +113,18 @@ export async function evaluate(
     predictions,
     skipped,
     unlabelled,
+    leastConfidentCorrect,
     provider: session.provider,
     ms: performance.now() - started,
   };
+}
+
+/** The softmax probability of class `k` in one row of logits (stable: shifted by the row's maximum). */
+function softmaxAt(values: Float32Array, classes: number, row: number, k: number): number {
+  const o = row * classes;
+  let max = -Infinity;
+  for (let j = 0; j < classes; j++) max = Math.max(max, values[o + j]!);
+  let sum = 0;
+  for (let j = 0; j < classes; j++) sum += Math.exp(values[o + j]! - max);
+  return Math.exp(values[o + k]! - max) / sum;
 }

@@ -63,6 +63,31 @@ function evaluation(ctx: Ctx): string {
   return `top-1 ${pct(r.top1.rate)} on ${r.top1.n} images (${ctx.state.imageSet?.title ?? 'current images'})`;
 }
 
+/**
+ * The gradient steps differentiate an image the model gets right but is least sure of: its loss is well above zero,
+ * so its gradients are not vanishingly small (an easy image's loss is ~0 and every gradient ~1e-8). Found from the
+ * evaluation of the current images; the Run panel shows it.
+ */
+async function gradientsOnHardImage(ctx: Ctx): Promise<void> {
+  const { store } = ctx;
+  await store.getState().evaluate();
+  const r = ctx.get('evaluate', store.getState().evaluationKey());
+  const pick = r?.leastConfidentCorrect;
+  if (pick && store.getState().imageIndex !== pick.index) store.getState().setImageIndex(pick.index);
+  await store.getState().computeGradients();
+}
+
+/** Which image the gradient step uses, and why. */
+function hardImage(ctx: Ctx): string {
+  const r = ctx.get('evaluate', ctx.state.evaluationKey());
+  const pick = r?.leastConfidentCorrect;
+  const g = ctx.get('gradients', ctx.state.gradientKey());
+  if (!pick || ctx.state.imageIndex !== pick.index) return '';
+  return `Image #${pick.index} of ${r.set.title}, the least confident correct one (p = ${pick.probability.toFixed(3)}${
+    g ? `, loss ${g.loss.toFixed(3)}` : ''
+  }). `;
+}
+
 const INIT_DEPTH = 56;
 const initVariants: BuildOptions[] = (['plain', 'resnet'] as const).map((variant) => ({
   variant,
@@ -139,15 +164,16 @@ export const STEPS: Step[] = [
       state.resetView();
       state.setColorMode('highway');
     },
-    measure: ({ state }) => void state.computeGradients(),
-    measured: ({ colors }) => {
+    measure: (ctx) => void gradientsOnHardImage(ctx),
+    measured: (ctx) => {
+      const { colors } = ctx;
       const g = colors ? modeValues('gradient', colors)?.values : undefined;
       const h = colors ? modeValues('highway', colors)?.values.filter((v): v is number => v !== null) : undefined;
-      if (!g || !h) return 'computing the gradients of the Run panel’s image…';
+      if (!g || !h) return 'finding the least confident correct image, then computing its gradients…';
       const first = g[0];
       const last = g[g.length - 1];
       const mean = h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
-      return `‖∂L/∂ output‖ of block 1: ${sci(first ?? Number.NaN)}; of the last block: ${sci(last ?? Number.NaN)}. Skip ÷ (skip + branch), mean over blocks: ${mean.toFixed(2)}.`;
+      return `${hardImage(ctx)}‖∂L/∂ output‖ of block 1: ${sci(first ?? Number.NaN)}; of the last block: ${sci(last ?? Number.NaN)}. Skip ÷ (skip + branch), mean over blocks: ${mean.toFixed(2)}.`;
     },
   },
   {
@@ -269,6 +295,22 @@ export function Tour({ model }: { model: OpenModel }) {
   const { cache } = useServices();
   useCacheVersion();
   const current = step === null ? null : STEPS[Math.min(step, STEPS.length - 1)];
+  // Steps can be linked: #tour=4 opens step 4 (from slides, say); the address follows the open step.
+  useEffect(() => {
+    const follow = () => {
+      const m = /^#tour=(\d+)$/.exec(window.location.hash);
+      if (m) setStep(Math.min(STEPS.length, Math.max(1, Number(m[1]))) - 1);
+    };
+    follow();
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, [setStep]);
+  useEffect(() => {
+    const want = step === null ? '' : `#tour=${step + 1}`;
+    if (window.location.hash === want) return;
+    if (step === null && !/^#tour=/.test(window.location.hash)) return;
+    window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${want}`);
+  }, [step]);
   useEffect(() => {
     if (step === null) return;
     const s = STEPS[step];
