@@ -1,0 +1,1 @@
+export async function saveBytes(..._args: unknown[]): Promise<void> {}
