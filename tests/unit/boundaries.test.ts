@@ -15,8 +15,12 @@ const LAYERS: Record<string, { may: string[]; packages: string[] }> = {
   'renderer/src/worker': { may: ['core', 'data', 'lab', 'runtime'], packages: [] },
   'renderer/src/host': { may: ['core', 'electron/contract'], packages: [] },
   'renderer/src/store': { may: ['core', 'data', 'lab', 'host', 'worker'], packages: ['react', 'zustand'] },
-  'renderer/src/scene': { may: ['core'], packages: ['react', 'three', '@react-three/fiber'] },
-  'renderer/src/ui': { may: ['core', 'data', 'lab', 'host', 'store', 'scene', 'worker'], packages: ['react'] },
+  'renderer/src/scene': { may: ['core'], packages: ['react', 'three', '@react-three/fiber', 'd3-scale-chromatic'] },
+  // react-dom: charts draw on the stage through a portal (ui/common/charts/Chart.tsx).
+  'renderer/src/ui': {
+    may: ['core', 'data', 'lab', 'host', 'store', 'scene', 'worker'],
+    packages: ['react', 'react-dom'],
+  },
   'renderer/src/main.tsx': { may: ['core', 'lab', 'host', 'store', 'scene', 'ui', 'worker'], packages: ['react-dom'] },
   electron: { may: ['core', 'scripts/http.mjs'], packages: ['electron'] },
   cli: { may: ['core', 'data', 'lab'], packages: ['onnxruntime-node', 'sharp'] },

@@ -198,7 +198,6 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
     legend: FONT.legend * k,
     note: FONT.note * k,
   };
-  const [hover, setHover] = useState<number | null>(null);
   const log = !!props.yLog;
   // On a log axis everything is drawn in log10 units; points with no logarithm are left out.
   const ty = (y: number) => (log ? Math.log10(y) : y);
@@ -257,11 +256,12 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
   const plotH = height - PAD.top - PAD.bottom - noteHeight;
   // Bars sit in slots centred on their x; lines and points span the width with a small margin.
   const slots = xMax - xMin + 1;
-  const X = (x: number) =>
+  const X = (x: number) => round1(xRaw(x));
+  const xRaw = (x: number) =>
     bars
       ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
       : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
-  const Y = (y: number) => PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
+  const Y = (y: number) => round1(PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH);
   const yFormat = log
     ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
     : (props.yFormat ?? ((y: number) => y.toFixed(2)));
@@ -433,11 +433,8 @@ const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number }>(func
         X={X}
         Y={Y}
         plot={{ x: PAD.left, y: PAD.top, w: plotW, h: plotH }}
-        hover={hover ?? (props.highlightX !== undefined && props.highlightX !== null ? props.highlightX : null)}
-        setHover={(x) => {
-          setHover(x);
-          props.onHoverX?.(x);
-        }}
+        highlight={props.highlightX ?? null}
+        onHover={props.onHoverX}
         fontSize={fs.tick}
         colors={colors}
         format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
@@ -513,6 +510,9 @@ export async function svgToPng(svg: SVGSVGElement, scale: number, background: st
   }
 }
 
+/** Coordinates to 0.1 px: exact enough on screen and in print, and SVG exports half the size. */
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
 /** A number for a hover box: 4 significant digits, exponent form for very small or large values. */
 function formatValue(v: number): string {
   if (v === 0) return '0';
@@ -529,13 +529,21 @@ function HoverLayer(props: {
   X: (x: number) => number;
   Y: (y: number) => number;
   plot: { x: number; y: number; w: number; h: number };
-  hover: number | null;
-  setHover: (x: number | null) => void;
+  /** An x shown as hovered while the pointer is elsewhere. */
+  highlight: number | null;
+  onHover?: (x: number | null) => void;
   fontSize: number;
   colors: ChartProps['colors'];
   format: (y: number) => string;
 }) {
-  const { series, X, Y, plot, hover, setHover, fontSize, colors, format } = props;
+  const { series, X, Y, plot, highlight, onHover, fontSize, colors, format } = props;
+  // The hover lives here, so a pointer move redraws this layer only, not the chart's data.
+  const [own, setOwn] = useState<number | null>(null);
+  const hover = own ?? highlight;
+  const setHover = (x: number | null) => {
+    setOwn(x);
+    onHover?.(x);
+  };
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const rows =
     hover === null
@@ -590,7 +598,7 @@ function HoverLayer(props: {
           const px = plot.x + ((e.clientX - r.left) / Math.max(1, r.width)) * plot.w;
           let best = xs[0]!;
           for (const x of xs) if (Math.abs(X(x) - px) < Math.abs(X(best) - px)) best = x;
-          if (best !== hover) setHover(best);
+          if (best !== own) setHover(best);
         }}
         onPointerLeave={() => setHover(null)}
       />
