@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import sharp from 'sharp';
@@ -175,4 +175,49 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'off');
   }
+});
+
+test('a slide export frames the whole network whatever the camera shows, at the chosen aspect and background', async ({
+  page,
+}) => {
+  await openApp(page, '?provider=wasm');
+  const canvas = sceneCanvas(page);
+  await expect(canvas).toBeVisible();
+  // Zoom far in and turn away: the live view now shows a corner of the network.
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 12; i++) await page.mouse.wheel(0, -400);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 200, box.y + box.height / 2 + 40, { steps: 5 });
+  await page.mouse.up();
+  await page.getByTestId('slide-open').click();
+  await page.getByTestId('slide-aspect').selectOption('16:9');
+  await page.getByTestId('slide-width').selectOption('1280');
+  await page.getByTestId('slide-transparent').check();
+  const download = page.waitForEvent('download');
+  await page.getByTestId('slide-png').click();
+  const file = await (await download).path();
+  const { data, info } = await sharp(file!).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  expect([info.width, info.height]).toEqual([1280, 720]);
+  // Transparent around the network; the network's opaque pixels span ≥ 80 % of the slide's width.
+  expect(data[3]).toBe(0);
+  let x0 = info.width;
+  let x1 = -1;
+  for (let y = 0; y < info.height; y += 2)
+    for (let x = 0; x < info.width; x++)
+      if (data[(y * info.width + x) * 4 + 3]! > 0) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+      }
+  expect((x1 - x0 + 1) / info.width).toBeGreaterThanOrEqual(0.8);
+
+  // 4:3 as SVG on the theme's background: the scene as an image, the labels as text.
+  await page.getByTestId('slide-aspect').selectOption('4:3');
+  await page.getByTestId('slide-transparent').uncheck();
+  const svgDownload = page.waitForEvent('download');
+  await page.getByTestId('slide-svg').click();
+  const svg = readFileSync((await (await svgDownload).path())!, 'utf8');
+  expect(svg).toContain('width="1280" height="960"');
+  expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
+  expect(svg).toMatch(/<text [^>]*>stage 1 · 3 blocks/);
 });

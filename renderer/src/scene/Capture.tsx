@@ -1,12 +1,29 @@
 import { useThree } from '@react-three/fiber';
 import { type RefObject, useEffect } from 'react';
+import * as THREE from 'three';
+import type { NetworkLayout } from '../core/layout/layout';
 import { sceneBridge } from './bridge';
+import { cameraAt, overviewPose } from './framing';
+import { type LabelAnchor, placeLabels } from './Labels';
+import { slideSvg } from './slide';
 
 /**
  * Lends the UI a capture of the 3D view at `scale` × the window's size: the scene is rendered once into the
  * drawing buffer at that size (the canvas keeps its place on screen), copied, and the labels are drawn on top.
  */
-export function Capture({ labels }: { labels: RefObject<HTMLDivElement | null> }) {
+export function Capture({
+  labels,
+  frame,
+  anchors,
+  background,
+}: {
+  labels: RefObject<HTMLDivElement | null>;
+  /** The overview layout a slide frames. */
+  frame: NetworkLayout;
+  /** The labels' anchors (a slide places them for its own camera). */
+  anchors: readonly LabelAnchor[];
+  background: string;
+}) {
   const gl = useThree((s) => s.gl);
   const scene = useThree((s) => s.scene);
   const camera = useThree((s) => s.camera);
@@ -58,9 +75,127 @@ export function Capture({ labels }: { labels: RefObject<HTMLDivElement | null> }
       );
       return { png, width, height };
     };
+    // A slide: the overview pose for the slide's aspect (whatever the live camera shows), rendered at the slide's
+    // size, labels placed anew for that view at a size that reads on a projected slide (18 px per 720 px of height).
+    sceneBridge.slide = async ({ width, height, transparent }) => {
+      const limit = gl.capabilities.maxTextureSize;
+      if (width > limit || height > limit)
+        throw new Error(`${width} × ${height} is larger than this GPU draws (${limit} px): choose a smaller size`);
+      const live = camera as THREE.PerspectiveCamera;
+      const view = cameraAt(overviewPose(frame, live.fov, width / height), live.fov, width / height);
+      view.near = live.near;
+      view.far = live.far;
+      view.updateProjectionMatrix();
+      const ratio = gl.getPixelRatio();
+      const clear = gl.getClearColor(new THREE.Color());
+      const alpha = gl.getClearAlpha();
+      const sceneBackground = scene.background;
+      const out = document.createElement('canvas');
+      out.width = width;
+      out.height = height;
+      const ctx = out.getContext('2d');
+      if (!ctx) throw new Error('no 2D canvas to compose the image');
+      try {
+        gl.setPixelRatio(1);
+        gl.setSize(width, height, false);
+        if (transparent) {
+          scene.background = null;
+          gl.setClearColor(background, 0);
+        }
+        gl.render(scene, view);
+        ctx.drawImage(gl.domElement, 0, 0, width, height);
+      } finally {
+        scene.background = sceneBackground;
+        gl.setClearColor(clear, alpha);
+        gl.setPixelRatio(ratio);
+        gl.setSize(size.width, size.height, false);
+        invalidate();
+      }
+      const scale = height / 720;
+      const px = 18 * scale;
+      const style = labels.current?.firstElementChild ? getComputedStyle(labels.current.firstElementChild) : null;
+      const font = style?.fontFamily ?? 'system-ui, sans-serif';
+      const color = style?.color ?? '#ffffff';
+      const back = transparent ? 'rgba(0,0,0,0)' : (style?.backgroundColor ?? background);
+      ctx.font = `600 ${px}px ${font}`;
+      const point = new THREE.Vector3();
+      const items = anchors.map((a) => {
+        point.set(...a.position).project(view);
+        return {
+          x: ((point.x + 1) / 2) * width,
+          y: ((1 - point.y) / 2) * height,
+          width: ctx.measureText(a.text).width + px * 0.6,
+          height: px * 1.35,
+          priority: a.kind === 'note' || a.kind === 'block' ? 0 : a.kind === 'end' ? 1 : a.kind === 'stage' ? 2 : 3,
+        };
+      });
+      const places = placeLabels(items, { width, height });
+      const placed: { text: string; x: number; y: number; font: string; px: number; color: string; back: string }[] =
+        [];
+      places.forEach((p, i) => {
+        if (!p) return;
+        const it = items[i]!;
+        ctx.fillStyle = back;
+        ctx.fillRect(p.x - it.width / 2, p.y - it.height / 2, it.width, it.height);
+        ctx.fillStyle = color;
+        ctx.textBaseline = 'middle';
+        ctx.textAlign = 'center';
+        ctx.fillText(anchors[i]!.text, p.x, p.y);
+        placed.push({ text: anchors[i]!.text, x: p.x, y: p.y, font, px, color, back });
+      });
+      const png = await new Promise<Blob>((resolve, reject) =>
+        out.toBlob((b) => (b ? resolve(b) : reject(new Error('the image could not be encoded'))), 'image/png'),
+      );
+      // The SVG: the scene without its labels as an image, the labels as text.
+      return {
+        png,
+        svg: slideSvg(
+          await sceneOnly(gl, scene, view, width, height, transparent, background, size, ratio, invalidate),
+          { width, height },
+          placed,
+        ),
+        width,
+        height,
+      };
+    };
     return () => {
       sceneBridge.capture = null;
+      sceneBridge.slide = null;
     };
-  }, [gl, scene, camera, size, invalidate, labels]);
+  }, [gl, scene, camera, size, invalidate, labels, frame, anchors, background]);
   return null;
+}
+
+/** The scene alone at a size, as a PNG data URL (for the slide SVG, whose labels are text). */
+async function sceneOnly(
+  gl: THREE.WebGLRenderer,
+  scene: THREE.Scene,
+  view: THREE.Camera,
+  width: number,
+  height: number,
+  transparent: boolean,
+  background: string,
+  size: { width: number; height: number },
+  ratio: number,
+  invalidate: () => void,
+): Promise<string> {
+  const clear = gl.getClearColor(new THREE.Color());
+  const alpha = gl.getClearAlpha();
+  const sceneBackground = scene.background;
+  try {
+    gl.setPixelRatio(1);
+    gl.setSize(width, height, false);
+    if (transparent) {
+      scene.background = null;
+      gl.setClearColor(background, 0);
+    }
+    gl.render(scene, view);
+    return gl.domElement.toDataURL('image/png');
+  } finally {
+    scene.background = sceneBackground;
+    gl.setClearColor(clear, alpha);
+    gl.setPixelRatio(ratio);
+    gl.setSize(size.width, size.height, false);
+    invalidate();
+  }
 }

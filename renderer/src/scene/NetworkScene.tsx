@@ -137,7 +137,7 @@ export function NetworkScene({
         />
         {path && <PathPulse layout={layout} path={path} color={theme.glow} />}
         <LabelTracker anchors={anchors} container={labelRoot} />
-        <Capture labels={labelRoot} />
+        <Capture labels={labelRoot} frame={frame} anchors={anchors} background={theme.background} />
         <FrameCounter />
       </Canvas>
       <div className="scene-labels" ref={labelRoot} aria-hidden="true">
@@ -173,7 +173,7 @@ function anchorsOf(
     const i = note.block;
     out.push({
       text: note.text,
-      position: [c[3 * i]!, c[3 * i + 1]! + z[3 * i + 1]! * 1.2 + 0.9, c[3 * i + 2]!],
+      position: [c[3 * i]!, z[3 * i + 1]! + 1.35, c[3 * i + 2]!],
       kind: 'note',
     });
   }

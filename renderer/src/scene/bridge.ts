@@ -11,6 +11,8 @@ export interface Pose {
 export const sceneBridge: {
   pose: (() => Pose) | null;
   capture: ((scale: number) => Promise<{ png: Blob; width: number; height: number }>) | null;
+  /** The whole network as a slide, framed on it whatever the camera shows (scene/slide.ts). */
+  slide: ((options: import('./slide').SlideOptions) => Promise<import('./slide').Slide>) | null;
   /** Frames rendered so far (the scene renders on demand): the benchmark's frame-rate counter. */
   frames: number;
-} = { pose: null, capture: null, frames: 0 };
+} = { pose: null, capture: null, slide: null, frames: 0 };

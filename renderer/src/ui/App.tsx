@@ -7,7 +7,7 @@ import { themes } from '../scene/theme';
 import { modeForKey } from '../store/colorModes';
 import { raceRunning } from '../store/raceSlice';
 import { useApp, useAppStore, useCacheVersion, useServices } from '../store/store';
-import { type AppStore, type Lab, labWorkspace, type OpenModel } from '../store/types';
+import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
 import { BlockCard } from './network/BlockCard';
@@ -109,7 +109,10 @@ export function App() {
       else if (e.key === 'p' || e.key === 'P') state.setPresentation(!state.presentation);
       else if (e.key === 'f' || e.key === 'F') toggleFullScreen();
       else if (e.key === 'r' || e.key === 'R') state.resetView();
-      else if (e.key === '[') state.toggleSide('left');
+      else if (e.key === 'l' || e.key === 'L') {
+        const k = LAB_IDS.indexOf(state.lab);
+        state.setLab(LAB_IDS[(k + (e.shiftKey ? LAB_IDS.length - 1 : 1)) % LAB_IDS.length]!);
+      } else if (e.key === '[') state.toggleSide('left');
       else if (e.key === ']') state.toggleSide('right');
       else if (e.key === 't' || e.key === 'T') state.setTourStep(state.tourStep === null ? 0 : null);
       else if (e.key === '?') state.setHelpOpen(!state.helpOpen);

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import { sceneBridge } from '../../scene/bridge';
+import { SLIDE_ASPECTS, type SlideAspect, slideSize } from '../../scene/slide';
 import { COLOR_MODES, type ColorContext, colorMode, MEASURED_MODES, modeKey, modeValues } from '../../store/colorModes';
 import { useApp, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -61,6 +62,7 @@ export function ViewBar({ model }: { model: OpenModel }) {
       <button type="button" onClick={() => void exportPng(4)} data-testid="png-4x">
         4×
       </button>
+      <SlideExport model={model} onMessage={setMessage} />
       <button
         type="button"
         aria-pressed={presentation}
@@ -88,6 +90,88 @@ export function ViewBar({ model }: { model: OpenModel }) {
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * Slide export: the whole network framed on itself (not on the camera) at 16:9, 4:3 or square, 1280–3840 px wide,
+ * on the theme's background or transparent, as PNG or as SVG (the scene as an image, the labels as text).
+ */
+function SlideExport({ model, onMessage }: { model: OpenModel; onMessage: (m: string) => void }) {
+  const { host } = useServices();
+  const [open, setOpen] = useState(false);
+  const [aspect, setAspect] = useState<SlideAspect>('16:9');
+  const [width, setWidth] = useState(1920);
+  const [transparent, setTransparent] = useState(false);
+  const save = async (format: 'png' | 'svg') => {
+    const slide = sceneBridge.slide;
+    if (!slide) return;
+    try {
+      const size = slideSize(aspect, width);
+      const out = await slide({ ...size, transparent });
+      const name = `${model.name.replace(/\.onnx$/i, '')}-slide-${aspect.replace(':', 'x')}-${out.width}.${format}`;
+      if (format === 'png') await saveBytes(host, name, new Uint8Array(await out.png.arrayBuffer()), 'image/png');
+      else await saveBytes(host, name, new TextEncoder().encode(out.svg), 'image/svg+xml');
+      onMessage(`Saved ${name} (${out.width} × ${out.height})`);
+    } catch (error) {
+      onMessage(error instanceof Error ? error.message : String(error));
+    }
+  };
+  return (
+    <span className="slide-export">
+      <button
+        type="button"
+        aria-expanded={open}
+        onClick={() => setOpen(!open)}
+        data-testid="slide-open"
+        title="Save the whole network as a slide, framed on it"
+      >
+        Slide…
+      </button>
+      {open && (
+        <span className="slide-options" data-testid="slide-options">
+          <select
+            value={aspect}
+            onChange={(e) => setAspect(e.target.value as SlideAspect)}
+            aria-label="Slide aspect"
+            data-testid="slide-aspect"
+          >
+            {(Object.keys(SLIDE_ASPECTS) as SlideAspect[]).map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+          <select
+            value={width}
+            onChange={(e) => setWidth(Number(e.target.value))}
+            aria-label="Slide width in pixels"
+            data-testid="slide-width"
+          >
+            {[1280, 1920, 2560, 3840].map((w) => (
+              <option key={w} value={w}>
+                {w} px
+              </option>
+            ))}
+          </select>
+          <label>
+            <input
+              type="checkbox"
+              checked={transparent}
+              onChange={(e) => setTransparent(e.target.checked)}
+              data-testid="slide-transparent"
+            />{' '}
+            transparent
+          </label>
+          <button type="button" onClick={() => void save('png')} data-testid="slide-png">
+            PNG
+          </button>
+          <button type="button" onClick={() => void save('svg')} data-testid="slide-svg">
+            SVG
+          </button>
+        </span>
+      )}
+    </span>
   );
 }
 
@@ -262,8 +346,10 @@ export const KEYS: [string, string][] = [
   ['B', 'bookmark the current view; Alt+1 … 9 recalls'],
   ['P', 'presentation mode (full screen, large type)'],
   ['F', 'full screen'],
-  ['T', 'guided tour'],
-  ['Esc', 'close / leave / clear the selection'],
+  ['T', 'guided tour (each step has a link: #tour=1 … #tour=9)'],
+  ['L / Shift+L', 'next / previous lab (Explore, Evaluate, Lesion, …)'],
+  ['[ / ]', 'collapse or open the left / right side panel'],
+  ['Esc', 'close / restore an enlarged chart / leave / clear the selection'],
   ['?', 'this list'],
 ];
 
