@@ -117,7 +117,7 @@ export const createRaceSlice =
       async openRaceNet(netId) {
         const file = await get().raceNetFile(netId);
         if (!file) return;
-        set({ workspace: 'network' });
+        get().setWorkspace('network');
         await get().openDropped(new File([file.bytes as Uint8Array<ArrayBuffer>], file.name));
       },
     };
