@@ -122,6 +122,22 @@ async function prepare(page: Page, lab: (typeof LABS)[number]): Promise<void> {
   if (lab === 'gradients') {
     await page.getByTestId('grad-run').click();
     await expect(page.getByTestId('grad-chart-card')).toBeVisible();
+    // A chart fills the stage and back (Esc); its card exports the plotted values as CSV.
+    await page.getByTestId('grad-chart-enlarge').click();
+    const stage = (await page.getByTestId('stage').boundingBox())!;
+    await expect
+      .poll(async () => ((await page.getByTestId('grad-chart-card').boundingBox())?.height ?? 0) / stage.height)
+      .toBeGreaterThan(0.9);
+    await expect(page.getByTestId('grad-weights-chart-card')).toBeHidden();
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('grad-weights-chart-card')).toBeVisible();
+    const csv = page.waitForEvent('download');
+    await page.getByTestId('grad-chart-card-csv').click();
+    const rows = readFileSync((await (await csv).path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(rows[0]).toBe('series,x,y,low,high,label');
+    expect(rows.length).toBeGreaterThan(9);
   } else if (lab === 'paths') {
     await expect(page.getByTestId('paths-lengths-chart-card')).toBeVisible();
   } else if (lab === 'signal') {

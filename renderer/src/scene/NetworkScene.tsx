@@ -196,14 +196,13 @@ function anchorsOf(
     });
   }
   if (detail) {
-    // Alternate two rows below the ops so neighbouring labels do not collide.
-    [...detail.branch, ...detail.after].forEach((p, i) => {
+    // Each op's label sits just above its op's front edge (placeLabels moves it up or down if it would overlap).
+    for (const p of [...detail.branch, ...detail.after])
       out.push({
         text: p.label,
-        position: [p.center[0], -0.3 - (i % 2) * 0.38, p.size[2] / 2 + 0.1],
+        position: [p.center[0], p.center[1] + p.size[1] / 2 + 0.25, p.center[2] + p.size[2] / 2],
         kind: 'part',
       });
-    });
     out.push({ text: '+', position: [detail.add[0], detail.add[1], detail.addRadius + 0.05], kind: 'part' });
     for (const p of detail.shortcut)
       out.push({ text: p.label, position: [p.center[0], p.center[1] + 0.4, 0], kind: 'part' });
