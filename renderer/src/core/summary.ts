@@ -2,6 +2,7 @@ import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { detectTopology } from './topology/detect';
+import { FAMILY_NAMES, familyOf } from './topology/family';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
 
 export interface Analysis {
@@ -14,7 +15,7 @@ export interface Analysis {
 export function analyzeModel(bytes: Uint8Array, fileName: string, resolveExternal?: ExternalDataResolver): Analysis {
   const model = decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName });
   const topology = detectTopology(model);
-  return { model, topology, architecture: describeArchitecture(topology) };
+  return { model, topology, architecture: describeArchitecture(topology, model) };
 }
 
 /** The cached facts the model library keeps per file. */
@@ -30,37 +31,60 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
   };
 }
 
-/** A one-line guess such as "ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts". */
-export function describeArchitecture(t: Topology): string {
+/**
+ * A one-line description such as "ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A
+ * shortcuts". The family comes from what the blocks are made of (topology/family.ts); ResNet-like families get their
+ * depth in weighted layers, the others are described by their joins and stages, and a network that fits no family
+ * is described plainly ("24 residual joins in 4 stages") rather than named.
+ */
+export function describeArchitecture(t: Topology, model: Model): string {
   if (t.kind === 'plain') return `Plain CNN, ${t.depth} weighted layers, no residual connections`;
   const blocks = t.blocks;
+  const stages = `${t.stages.length} ${t.stages.length === 1 ? 'stage' : 'stages'}`;
+  const family = familyOf(model, t);
+  const name = FAMILY_NAMES[family];
+  if (family === 'vit' || family === 'swin') {
+    const layers = Math.floor(blocks.length / 2);
+    // Pre-norm: every sublayer starts by normalising (LayerNorm, or its ReduceMean form); post-norm normalises after
+    // the join instead.
+    const preNorm = blocks.every((b) => b.branchStart === 'LayerNormalization' || b.branchStart === 'ReduceMean');
+    return `${name}, ${layers} encoder layers (${blocks.length} residual joins: attention and MLP), ${stages}, ${
+      preNorm ? 'pre-norm' : 'post-norm'
+    }`;
+  }
+  if (family === 'convnext')
+    return `${name}, ${blocks.length} blocks (depthwise 7×7, LayerNorm, MLP) in ${stages}, ${shortcutText(t)} shortcuts`;
+  if (family === 'mobilenetv2' || family === 'mobilenetv3' || family === 'efficientnet')
+    return `${name}, ${blocks.length} inverted residual blocks (1×1 expand, depthwise, 1×1 linear projection${
+      family === 'mobilenetv2' ? '' : ', squeeze-and-excitation'
+    }) in ${stages}, nothing after the join`;
+  if (family === 'residual') return `${name}: ${blocks.length} residual joins in ${stages}`;
   const kinds = new Set(blocks.map((b) => b.kind));
   const kind = kinds.size === 1 ? [...kinds][0]! : 'mixed';
   const groups = Math.max(...blocks.map((b) => b.groups));
-  const family =
-    groups > 1 ? `ResNeXt-${t.depth} (${groups} groups)` : isWide(t) ? `Wide ResNet-${t.depth}-2` : `ResNet-${t.depth}`;
+  const named =
+    family === 'resnext'
+      ? `ResNeXt-${t.depth} (${groups} groups)`
+      : family === 'regnet'
+        ? `${name} (${groups} groups, constant-width bottlenecks)`
+        : family === 'wide-resnet'
+          ? `Wide ResNet-${t.depth}-2`
+          : family === 'se-resnet'
+            ? `SE-ResNet-${t.depth}`
+            : `ResNet-${t.depth}`;
   const style = t.stemDownsamples ? 'ImageNet-style' : 'CIFAR-style';
   const activation = blocks.every((b) => b.activation === 'pre')
     ? 'pre-activation'
     : blocks.every((b) => b.activation === 'post')
       ? 'post-activation'
       : 'mixed activation order';
-  const nonIdentity = [...new Set(blocks.map((b) => b.shortcut).filter((s) => s !== 'identity'))];
-  const shortcuts = (nonIdentity.length ? nonIdentity : ['identity' as const])
-    .map((s) => SHORTCUT_NAMES[s])
-    .join(' + ');
   const blockWord = kind === 'mixed' || kind === 'other' ? 'residual' : kind;
-  const stageWord = t.stages.length === 1 ? 'stage' : 'stages';
-  return `${family}, ${style}, ${activation}, ${blocks.length} ${blockWord} blocks in ${t.stages.length} ${stageWord}, ${shortcuts} shortcuts`;
+  return `${named}, ${style}, ${activation}, ${blocks.length} ${blockWord} blocks in ${stages}, ${shortcutText(t)} shortcuts`;
 }
 
-/** Wide bottlenecks keep half (not a quarter) of the output channels in the 3×3 convolution. */
-function isWide(t: Topology): boolean {
-  const b = t.blocks.find((x) => x.kind === 'bottleneck');
-  if (!b) return false;
-  const mid = b.branchLayers[1]?.weightShape[0] ?? 0;
-  const out = b.branchLayers[2]?.weightShape[0] ?? 0;
-  return mid > 0 && out / mid <= 2;
+function shortcutText(t: Topology): string {
+  const nonIdentity = [...new Set(t.blocks.map((b) => b.shortcut).filter((s) => s !== 'identity'))];
+  return (nonIdentity.length ? nonIdentity : ['identity' as const]).map((s) => SHORTCUT_NAMES[s]).join(' + ');
 }
 
 /** 2^n as a readable string: exact below 2^53, else in scientific notation. */

@@ -1,0 +1,128 @@
+import type { Model } from '../onnx/model';
+import type { ResidualBlock, Topology } from './types';
+
+/**
+ * The architecture family of a residual network, read from what its blocks are made of (never from names):
+ * transformers (attention: Softmax over MatMul, in ViT's one stage or Swin's several), ConvNeXt (depthwise 7×7 with
+ * LayerNorm), inverted residuals (1×1 expand, depthwise, 1×1 project, nothing after the join: MobileNetV2, with
+ * squeeze-and-excitation MobileNetV3 or EfficientNet), RegNet (group convolutions at constant width), ResNeXt (group
+ * convolutions in a narrowing bottleneck), SE-ResNet, Wide ResNet and ResNet. Anything else is 'residual': the
+ * description then says what is there ("24 residual joins in 4 stages") instead of inventing a name.
+ */
+export type Family =
+  | 'vit'
+  | 'swin'
+  | 'convnext'
+  | 'mobilenetv2'
+  | 'mobilenetv3'
+  | 'efficientnet'
+  | 'regnet'
+  | 'resnext'
+  | 'se-resnet'
+  | 'wide-resnet'
+  | 'resnet'
+  | 'residual';
+
+export const FAMILY_NAMES: Record<Family, string> = {
+  vit: 'Vision Transformer (ViT-style)',
+  swin: 'Swin-style transformer (windowed attention)',
+  convnext: 'ConvNeXt-style',
+  mobilenetv2: 'MobileNetV2-style',
+  mobilenetv3: 'MobileNetV3-style',
+  efficientnet: 'EfficientNet-style',
+  regnet: 'RegNet-style',
+  resnext: 'ResNeXt',
+  'se-resnet': 'SE-ResNet',
+  'wide-resnet': 'Wide ResNet',
+  resnet: 'ResNet',
+  residual: 'Residual network',
+};
+
+interface BlockFacts {
+  ops: Set<string>;
+  attention: boolean;
+  layerNorm: boolean;
+  /** Kernel side of a depthwise convolution in the branch (groups = channels > 1), or 0. */
+  depthwise: number;
+  /** Largest group count of a grouped, not depthwise, convolution, or 1. */
+  grouped: number;
+  squeezeExcite: boolean;
+  /** 1×1 expand → … → 1×1 project: the branch widens then narrows back (an inverted residual). */
+  inverted: boolean;
+  /** Output channels over the middle conv's: 1 for a constant-width bottleneck, 2 wide, 4 classic. */
+  expansion: number | null;
+}
+
+function facts(model: Model, b: ResidualBlock): BlockFacts {
+  const nodes = b.branch.map((i) => model.graph.nodes[i]!);
+  const ops = new Set(nodes.map((n) => n.opType));
+  const convs = b.branchLayers.filter((l) => l.op === 'Conv');
+  let depthwise = 0;
+  let grouped = 1;
+  for (const c of convs) {
+    const out = c.weightShape[0] ?? 0;
+    const perGroupIn = c.weightShape[1] ?? 0;
+    if (c.groups > 1 && perGroupIn === 1 && c.groups === out) depthwise = Math.max(depthwise, c.weightShape[2] ?? 0);
+    else if (c.groups > 1) grouped = Math.max(grouped, c.groups);
+  }
+  const first = convs[0];
+  const last = convs[convs.length - 1];
+  const inChannels = b.inShape?.[0] ?? null;
+  const inverted =
+    convs.length >= 3 &&
+    first !== undefined &&
+    last !== undefined &&
+    (first.weightShape[2] ?? 0) === 1 &&
+    (last.weightShape[2] ?? 0) === 1 &&
+    inChannels !== null &&
+    (first.weightShape[0] ?? 0) > inChannels &&
+    (last.weightShape[0] ?? 0) < (first.weightShape[0] ?? 0);
+  const mid = convs.length >= 3 ? convs[convs.length - 2]!.weightShape[0] : undefined;
+  const expansion = mid && last ? (last.weightShape[0] ?? 0) / mid : null;
+  const pooled = ops.has('GlobalAveragePool') || ops.has('ReduceMean');
+  return {
+    ops,
+    attention: ops.has('Softmax') && (ops.has('MatMul') || ops.has('Einsum')),
+    layerNorm: ops.has('LayerNormalization') || (ops.has('ReduceMean') && ops.has('Sqrt') && ops.has('Div')),
+    depthwise,
+    grouped,
+    squeezeExcite: pooled && (ops.has('Sigmoid') || ops.has('HardSigmoid')) && ops.has('Mul'),
+    inverted,
+    expansion,
+  };
+}
+
+const share = (xs: boolean[]) => xs.filter(Boolean).length / Math.max(1, xs.length);
+
+/** The family of a topology (see Family); 'residual' when the blocks fit none. */
+export function familyOf(model: Model, t: Topology): Family {
+  if (t.kind !== 'residual' || t.blocks.length === 0) return 'residual';
+  const f = t.blocks.map((b) => facts(model, b));
+  if (share(f.map((x) => x.attention)) >= 0.3) return t.stages.length > 1 ? 'swin' : 'vit';
+  if (share(f.map((x) => x.depthwise === 7 && x.layerNorm)) >= 0.5) return 'convnext';
+  if (share(f.map((x) => x.inverted && x.depthwise > 0)) >= 0.5) {
+    const se = share(f.map((x) => x.squeezeExcite)) >= 0.5;
+    const hardSwish = f.some((x) => x.ops.has('HardSwish') || x.ops.has('HardSigmoid'));
+    return se ? (hardSwish ? 'mobilenetv3' : 'efficientnet') : hardSwish ? 'mobilenetv3' : 'mobilenetv2';
+  }
+  if (f.some((x) => x.depthwise > 0 || x.attention)) return 'residual';
+  if (f.some((x) => x.grouped > 1)) {
+    const constant = f
+      .filter((x) => x.grouped > 1)
+      .every((x) => x.expansion !== null && Math.abs(x.expansion - 1) < 1e-9);
+    return constant ? 'regnet' : 'resnext';
+  }
+  if (share(f.map((x) => x.squeezeExcite)) >= 0.5) return 'se-resnet';
+  const convOnly = t.blocks.every((b) => b.branchLayers.every((l) => l.op === 'Conv'));
+  if (!convOnly) return 'residual';
+  return isWide(t) ? 'wide-resnet' : 'resnet';
+}
+
+/** Wide bottlenecks keep half (not a quarter) of the output channels in the 3×3 convolution. */
+function isWide(t: Topology): boolean {
+  const b = t.blocks.find((x) => x.kind === 'bottleneck');
+  if (!b) return false;
+  const mid = b.branchLayers[1]?.weightShape[0] ?? 0;
+  const out = b.branchLayers[2]?.weightShape[0] ?? 0;
+  return mid > 0 && out / mid <= 2;
+}

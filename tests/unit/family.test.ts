@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { familyOf } from '../../renderer/src/core/topology/family';
+import { bundledModel, readBytes } from '../helpers/files';
+
+/**
+ * Honest family names (issue #22): each torchvision fixture (tests/fixtures/make_models.py; its source line in
+ * tests/models.json names the torchvision definition) is recognised from what its blocks are made of, and no
+ * family is given a ResNet's depth-and-style name it does not have.
+ */
+const CASES: [file: string, family: string, text: RegExp][] = [
+  ['tv_convnext_w8_op17', 'convnext', /^ConvNeXt-style, 5 blocks \(depthwise 7×7, LayerNorm, MLP\) in 4 stages/],
+  [
+    'tv_mobilenetv2_x025_op12',
+    'mobilenetv2',
+    /^MobileNetV2-style, 11 inverted residual blocks .* nothing after the join$/,
+  ],
+  [
+    'tv_efficientnet_b0_x025_op15',
+    'efficientnet',
+    /^EfficientNet-style, 4 inverted residual blocks .*squeeze-and-excitation/,
+  ],
+  ['tv_regnet_w8_op16', 'regnet', /^RegNet-style \(4 groups, constant-width bottlenecks\)/],
+  [
+    'tv_vit_p8_d32_op11_dyn',
+    'vit',
+    /^Vision Transformer \(ViT-style\), 2 encoder layers \(4 residual joins: attention and MLP\), 1 stage, pre-norm$/,
+  ],
+  [
+    'tv_swin_e8_op17_nofold',
+    'swin',
+    /^Swin-style transformer \(windowed attention\), 4 encoder layers \(8 residual joins/,
+  ],
+  ['resnext_g4_w16_op15', 'resnext', /^ResNeXt-17 \(4 groups\)/],
+  ['tv_bottleneck_1111_w8_op12_bn', 'resnet', /^ResNet-14, ImageNet-style, post-activation, 4 bottleneck blocks/],
+  ['zoo_resnet18v2_w8_op7_ir3', 'resnet', /^ResNet-18, ImageNet-style, pre-activation, 8 basic blocks/],
+];
+
+describe('architecture families', () => {
+  for (const [file, family, text] of CASES)
+    it(`${file}: ${family}`, () => {
+      const a = analyzeModel(readBytes(`tests/fixtures/models/${file}.onnx`), `${file}.onnx`);
+      expect(familyOf(a.model, a.topology)).toBe(family);
+      expect(a.architecture).toMatch(text);
+    });
+
+  it('the bundled CIFAR ResNets keep their names', () => {
+    const a = analyzeModel(bundledModel('resnet56'), 'resnet56.onnx');
+    expect(a.architecture).toBe(
+      'ResNet-56, CIFAR-style, post-activation, 27 basic blocks in 3 stages, option-A shortcuts',
+    );
+  });
+
+  it('a plain CNN is not given a residual family', () => {
+    const a = analyzeModel(readBytes('tests/fixtures/models/cifar_plain8_op13.onnx'), 'plain.onnx');
+    expect(familyOf(a.model, a.topology)).toBe('residual');
+    expect(a.architecture).toMatch(/^Plain CNN/);
+  });
+});
