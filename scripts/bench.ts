@@ -20,7 +20,7 @@ import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { removeBlocks } from '../renderer/src/core/rewrite/remove';
 import { analyzeModel } from '../renderer/src/core/summary';
 import { cifarImageSet } from '../renderer/src/data/imageSets';
-import { type BenchmarkResult, benchmark } from '../renderer/src/lab/benchmark';
+import { benchmark } from '../renderer/src/lab/benchmark';
 import { evaluate } from '../renderer/src/lab/evaluate';
 import { GradientEngine } from '../renderer/src/lab/gradients';
 import { describeInput } from '../renderer/src/lab/inputs';
@@ -35,11 +35,12 @@ import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS } from '../tests/e2e/chro
 import { landscapeRows } from './bench-landscape';
 import { type BenchReport, type BenchRow, notMeasured, printRow, row, updateReadme } from './bench-rows';
 import { sceneRows } from './bench-scene';
+import { BATCHES, CONFIGS, wasmOptionRows } from './bench-wasm-options';
 import { trainRows } from './bench-train';
 import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
 
-const SECTIONS = ['decode', 'grad', 'lesion', 'chromium', 'scene', 'train', 'landscape'] as const;
+const SECTIONS = ['decode', 'grad', 'lesion', 'chromium', 'wasm-options', 'scene', 'train', 'landscape'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -424,8 +425,16 @@ const SCENE_ROWS: [string, string, string, BenchRow['target']][] = [
 
 if (quick) {
   if (wanted('chromium')) for (const [id, label, unit, target] of CHROMIUM_ROWS) skipQuick(id, label, unit, target);
+  if (wanted('wasm-options'))
+    for (const config of CONFIGS)
+      for (const [batch] of BATCHES)
+        skipQuick(
+          `infer.wasm_options.${config.id}.b${batch}`,
+          `resnet56 images/s, batch ${batch}, ORT-web WASM in a Chromium worker (${config.what}) vs onnxruntime-node`,
+          '×',
+        );
   if (wanted('scene')) for (const [id, label, unit, target] of SCENE_ROWS) skipQuick(id, label, unit, target);
-} else if (wanted('chromium') || wanted('scene')) {
+} else if (wanted('chromium') || wanted('wasm-options') || wanted('scene')) {
   if (isStale('dist/web/index.html', ['renderer'])) {
     const t = performance.now();
     execFileSync('npx', ['vite', 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn'], {
@@ -440,6 +449,7 @@ if (quick) {
   });
   try {
     if (wanted('chromium')) await chromiumRows(browser, server.url);
+    if (wanted('wasm-options')) await wasmOptionRows(browser, emit);
     if (wanted('scene')) await sceneRows(browser, server.url, emit);
   } finally {
     await browser.close();
@@ -447,16 +457,28 @@ if (quick) {
   }
 }
 
+type PageDebug = {
+  store: {
+    getState(): Record<string, unknown> & {
+      model: { key: string; analysis: { topology: { blocks: unknown[] } } };
+      providerReason: string;
+      evaluate(): Promise<void>;
+      evaluationKey(): string;
+      toggleDrop(b: number): void;
+      lesionKey(): string;
+      jobs: Record<string, { status: string; progress: { partial?: unknown } | null }>;
+    };
+    subscribe(l: (s: ReturnType<PageDebug['store']['getState']>) => void): () => void;
+  };
+  services: { lab: { call(method: string, params: unknown, options?: unknown): Promise<unknown> } };
+};
+
+/** Each step is its own page.evaluate, so its rows print as soon as it is measured. */
 async function chromiumRows(browser: Browser, url: string): Promise<void> {
   const RUNS: [number, number][] = [
     [1, 30],
     [32, 5],
   ];
-  // onnxruntime-node right before the page's runs, with the same session settings as the app's lab.
-  const node = modelSessions(createNodeRuntime(), model, input);
-  const nodeRuns: Record<number, BenchmarkResult> = {};
-  for (const [batch, runs] of RUNS) nodeRuns[batch] = await benchmark(node, input, batch, runs, quietJob());
-  await node.release();
   const page = await browser.newPage();
   await page.goto(`${url}?provider=wasm&model=cifar10-resnet56`);
   await page.waitForFunction(
@@ -466,31 +488,44 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
       return debug?.store.getState().runtime === 'ready';
     },
     undefined,
-    { timeout: 120_000 },
+    { timeout: 300_000 },
   );
   // tsx (esbuild keepNames) wraps named functions in __name(); the page must know it for page.evaluate.
   await page.evaluate('window.__name = (f) => f');
-  const inPage = await page.evaluate(async (runs) => {
-    type Debug = {
-      store: {
-        getState(): Record<string, unknown> & {
-          model: { key: string };
-          providerReason: string;
-          evaluate(): Promise<void>;
-          evaluationKey(): string;
-          jobs: Record<string, { status: string }>;
+  const msPerRun: Record<number, number> = {};
+  let nativeB32 = 0;
+  for (const [batch, runs] of RUNS) {
+    // onnxruntime-node right before the page's runs, with the same session settings as the app's lab.
+    const node = modelSessions(createNodeRuntime(), model, input);
+    const native = await benchmark(node, input, batch, runs, quietJob());
+    await node.release();
+    if (batch === 32) nativeB32 = native.imagesPerSecond;
+    const web = await page.evaluate(
+      async ({ batch, runs }) => {
+        const { store, services } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
+        const r = (await services.lab.call('benchmark', { model: store.getState().model.key, batch, runs })) as {
+          imagesPerSecond: number;
+          msPerRun: number;
         };
-      };
-      services: { lab: { call(method: string, params: unknown, options?: unknown): Promise<unknown> } };
-    };
-    const { store, services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
-    const key = store.getState().model.key;
-    const speed: Record<number, { imagesPerSecond: number; msPerRun: number }> = {};
-    for (const [batch, n] of runs)
-      speed[batch] = (await services.lab.call('benchmark', { model: key, batch, runs: n })) as {
-        imagesPerSecond: number;
-        msPerRun: number;
-      };
+        return { ...r, reason: store.getState().providerReason };
+      },
+      { batch, runs },
+    );
+    msPerRun[batch] = web.msPerRun;
+    const [id, label, unit, target] = CHROMIUM_ROWS[batch === 1 ? 0 : 1]!;
+    emit(
+      row(
+        id,
+        label,
+        web.imagesPerSecond / native.imagesPerSecond,
+        unit,
+        `${web.imagesPerSecond.toFixed(0)} vs ${native.imagesPerSecond.toFixed(0)} images/s (medians of ${runs} runs; ${web.reason})`,
+        target,
+      ),
+    );
+  }
+  const trip = await page.evaluate(async () => {
+    const { services } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
     const roundTrip = async (floats: number) => {
       const times: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -502,91 +537,75 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
       times.sort((a, b) => a - b);
       return times[10]!;
     };
-    const small = await roundTrip(1);
-    const batch = await roundTrip(32 * 3 * 32 * 32);
-    const started = performance.now();
-    await store.getState().evaluate();
-    const evaluateMs = performance.now() - started;
-    const status = store.getState().jobs[store.getState().evaluationKey()]?.status;
-    // Click → first estimate and click → exact figure for removing a block (the lesion engine's cache fills during
-    // the first one, as it would for a user): the first, a middle and the last block.
-    type LesionState = {
-      toggleDrop(b: number): void;
-      lesionKey(): string;
-      jobs: Record<string, { status: string; progress: { partial?: unknown } | null }>;
-    };
-    const lesionStore = store as unknown as {
-      getState(): LesionState;
-      subscribe(l: (s: LesionState) => void): () => void;
-    };
-    const clicks: { first: number; exact: number }[] = [];
-    const count = (store.getState().model as unknown as { analysis: { topology: { blocks: unknown[] } } }).analysis
-      .topology.blocks.length;
-    for (const b of [0, Math.floor(count / 2), count - 1]) {
-      const started = performance.now();
-      lesionStore.getState().toggleDrop(b);
-      const key = lesionStore.getState().lesionKey();
-      const timing = await new Promise<{ first: number; exact: number }>((resolve) => {
-        let first = 0;
-        const check = (s: LesionState) => {
-          const job = s.jobs[key];
-          if (!first && job?.progress?.partial) first = performance.now() - started;
-          if (job?.status === 'done') {
-            stop();
-            resolve({ first: first || performance.now() - started, exact: performance.now() - started });
-          }
-        };
-        const stop = lesionStore.subscribe(check);
-        check(lesionStore.getState());
-      });
-      clicks.push(timing);
-      lesionStore.getState().toggleDrop(b);
-    }
-    return { speed, small, batch, evaluateMs, status, clicks, reason: store.getState().providerReason };
-  }, RUNS);
-  await page.close();
-  for (const [batch, runs] of RUNS) {
-    const web = inPage.speed[batch]!.imagesPerSecond;
-    const native = nodeRuns[batch]!.imagesPerSecond;
-    const [id, label, unit, target] = CHROMIUM_ROWS[batch === 1 ? 0 : 1]!;
-    emit(
-      row(
-        id,
-        label,
-        web / native,
-        unit,
-        `${web.toFixed(0)} vs ${native.toFixed(0)} images/s (medians of ${runs} runs; ${inPage.reason})`,
-        target,
-      ),
-    );
-  }
+    return { small: await roundTrip(1), batch: await roundTrip(32 * 3 * 32 * 32) };
+  });
   emit(
     row(
       CHROMIUM_ROWS[2]![0],
       CHROMIUM_ROWS[2]![1],
-      inPage.small,
+      trip.small,
       'ms',
-      `${inPage.batch.toFixed(2)} ms with a 32-image batch (384 KiB); one message per batch is ${((100 * inPage.small) / inPage.speed[32]!.msPerRun).toFixed(1)} % of a resnet56 batch-32 run`,
+      `${trip.batch.toFixed(2)} ms with a 32-image batch (384 KiB); one message per batch is ${((100 * trip.small) / msPerRun[32]!).toFixed(1)} % of a resnet56 batch-32 run`,
     ),
   );
+  const evaluation = await page.evaluate(async () => {
+    const { store } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
+    const started = performance.now();
+    await store.getState().evaluate();
+    return { ms: performance.now() - started, status: store.getState().jobs[store.getState().evaluationKey()]?.status };
+  });
   emit(
     row(
       CHROMIUM_ROWS[3]![0],
       CHROMIUM_ROWS[3]![1],
-      inPage.evaluateMs / 1000,
+      evaluation.ms / 1000,
       's',
-      `${inPage.status}; ${(932 / nodeRuns[32]!.imagesPerSecond).toFixed(1)} s of pure onnxruntime-node inference`,
+      `${evaluation.status}; ${(932 / nativeB32).toFixed(1)} s of pure onnxruntime-node inference`,
     ),
   );
-  const firstMean = inPage.clicks.reduce((a, c) => a + c.first, 0) / inPage.clicks.length;
-  const exactMean = inPage.clicks.reduce((a, c) => a + c.exact, 0) / inPage.clicks.length;
+  // Click → first estimate and click → exact figure for removing a block (the lesion engine's cache fills during
+  // the first one, as it would for a user): the first, a middle and the last block. A job that fails ends the wait.
+  const clicks = await page.evaluate(async () => {
+    const { store } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
+    const count = store.getState().model.analysis.topology.blocks.length;
+    const out: { first: number; exact: number; status: string }[] = [];
+    for (const b of [0, Math.floor(count / 2), count - 1]) {
+      const started = performance.now();
+      store.getState().toggleDrop(b);
+      const key = store.getState().lesionKey();
+      out.push(
+        await new Promise((resolve) => {
+          let first = 0;
+          const check = (s: ReturnType<PageDebug['store']['getState']>) => {
+            const job = s.jobs[key];
+            if (!first && job?.progress?.partial) first = performance.now() - started;
+            if (job && ['done', 'error', 'cancelled'].includes(job.status)) {
+              stop();
+              const exact = performance.now() - started;
+              resolve({ first: first || exact, exact, status: job.status });
+            }
+          };
+          const stop = store.subscribe(check);
+          check(store.getState());
+        }),
+      );
+      store.getState().toggleDrop(b);
+    }
+    return out;
+  });
+  await page.close();
+  const failed = clicks.find((c) => c.status !== 'done');
+  const firstMean = clicks.reduce((a, c) => a + c.first, 0) / clicks.length;
+  const exactMean = clicks.reduce((a, c) => a + c.exact, 0) / clicks.length;
   emit(
     row(
       CHROMIUM_ROWS[4]![0],
       CHROMIUM_ROWS[4]![1],
-      firstMean / inPage.evaluateMs,
+      failed ? null : firstMean / evaluation.ms,
       '×',
-      `${(firstMean / 1000).toFixed(2)} s vs ${(inPage.evaluateMs / 1000).toFixed(1)} s`,
+      failed
+        ? `a lesion job ended ${failed.status}`
+        : `${(firstMean / 1000).toFixed(2)} s vs ${(evaluation.ms / 1000).toFixed(1)} s`,
       CHROMIUM_ROWS[4]![3],
     ),
   );
@@ -594,9 +613,11 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
     row(
       CHROMIUM_ROWS[5]![0],
       CHROMIUM_ROWS[5]![1],
-      exactMean / inPage.evaluateMs,
+      failed ? null : exactMean / evaluation.ms,
       '×',
-      `${(exactMean / 1000).toFixed(2)} s (first click ${(inPage.clicks[0]!.exact / 1000).toFixed(1)} s, filling the cache) vs ${(inPage.evaluateMs / 1000).toFixed(1)} s`,
+      failed
+        ? `a lesion job ended ${failed.status}`
+        : `${(exactMean / 1000).toFixed(2)} s (first click ${(clicks[0]!.exact / 1000).toFixed(1)} s, filling the cache) vs ${(evaluation.ms / 1000).toFixed(1)} s`,
       CHROMIUM_ROWS[5]![3],
     ),
   );
