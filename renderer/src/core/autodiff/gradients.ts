@@ -124,7 +124,7 @@ export interface GradientGraph {
 export function gradientGraph(
   model: Model,
   topology: Topology,
-  options: { weights?: boolean; full?: readonly string[]; fastConv?: boolean } = {},
+  options: { weights?: boolean; full?: readonly string[]; fastConv?: boolean; patchConv?: boolean } = {},
 ): GradientGraph {
   const b = new GraphBuilder(model);
   const image = topology.input.name;
@@ -151,7 +151,7 @@ export function gradientGraph(
     seeds: new Map([[logits, ce.seed]]),
     wrt,
     fastConv: options.fastConv ?? true,
-    patchConv: options.fastConv ?? true,
+    patchConv: options.patchConv ?? true,
   });
   const e = d.e;
   const gradOf = (t: string): string => {
