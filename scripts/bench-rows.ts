@@ -30,8 +30,10 @@ export interface BenchReport {
   node: string;
   started: string;
   mode: 'full' | 'quick';
-  /** Wall time of the whole run. */
+  /** Wall time of the whole run (so far, while `complete` is false). */
   seconds: number;
+  /** False while the run is going (the file is rewritten after every row) or when it was cut short. */
+  complete?: boolean;
   rows: BenchRow[];
 }
 
@@ -100,7 +102,7 @@ export function updateReadme(readmePath: string, report: BenchReport): void {
   const table = [
     README_START,
     '',
-    `${report.mode === 'quick' ? 'Quick run' : 'Full run'} of ${when} on ${report.node}: ${report.seconds.toFixed(0)} s wall.`,
+    `${report.mode === 'quick' ? 'Quick run' : 'Full run'} of ${when} on node ${report.node}: ${report.seconds.toFixed(0)} s wall${report.complete === false ? ' (cut short: the rows it reached)' : ''}.`,
     '',
     markdownTable(report.rows),
     '',

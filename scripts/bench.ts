@@ -61,9 +61,19 @@ const root = resolve(import.meta.dirname, '..');
 const started = performance.now();
 const startedAt = new Date().toISOString();
 const rows: BenchRow[] = [];
+const report = (complete: boolean): BenchReport => ({
+  node: process.version,
+  started: startedAt,
+  mode: quick ? 'quick' : 'full',
+  seconds: (performance.now() - started) / 1000,
+  complete,
+  rows,
+});
+/** Prints the row and rewrites the JSON file so far: a run cut short keeps what it measured. */
 const emit = (r: BenchRow) => {
   rows.push(r);
   printRow(r, (performance.now() - started) / 1000);
+  if (args.json) writeFileSync(args.json, `${JSON.stringify(report(false), null, 2)}\n`);
 };
 const skipQuick = (id: string, label: string, unit: string, target: BenchRow['target'] = null) =>
   emit(notMeasured(id, label, unit, 'left out of --quick', target));
@@ -626,20 +636,13 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
 if (wanted('train')) await trainRows(quick, emit);
 if (wanted('landscape')) await landscapeRows(quick, emit);
 
-const seconds = (performance.now() - started) / 1000;
-const report: BenchReport = {
-  node: process.version,
-  started: startedAt,
-  mode: quick ? 'quick' : 'full',
-  seconds,
-  rows,
-};
-console.log(`Done in ${seconds.toFixed(0)} s (${rows.length} rows).`);
+const final = report(true);
+console.log(`Done in ${final.seconds.toFixed(0)} s (${rows.length} rows).`);
 if (args.json) {
-  writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(args.json, `${JSON.stringify(final, null, 2)}\n`);
   console.log(`wrote ${args.json}`);
 }
 if (args.readme) {
-  updateReadme(resolve(root, 'README.md'), report);
+  updateReadme(resolve(root, 'README.md'), final);
   console.log('README.md: bench table rewritten');
 }
