@@ -476,7 +476,7 @@ type PageDebug = {
       evaluationKey(): string;
       toggleDrop(b: number): void;
       lesionKey(): string;
-      jobs: Record<string, { status: string; progress: { partial?: unknown } | null }>;
+      jobs: { any(key: string | null): { status: string; progress: { partial?: unknown } | null } | undefined };
     };
     subscribe(l: (s: ReturnType<PageDebug['store']['getState']>) => void): () => void;
   };
@@ -562,7 +562,10 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
     const { store } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
     const started = performance.now();
     await store.getState().evaluate();
-    return { ms: performance.now() - started, status: store.getState().jobs[store.getState().evaluationKey()]?.status };
+    return {
+      ms: performance.now() - started,
+      status: store.getState().jobs.any(store.getState().evaluationKey())?.status,
+    };
   });
   emit(
     row(
@@ -570,7 +573,7 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
       CHROMIUM_ROWS[3]![1],
       evaluation.ms / 1000,
       's',
-      `${evaluation.status}; ${(932 / nativeB32).toFixed(1)} s of pure onnxruntime-node inference`,
+      `${evaluation.status ? `${evaluation.status}; ` : ''}${(932 / nativeB32).toFixed(1)} s of pure onnxruntime-node inference`,
     ),
   );
   // Click → first estimate and click → exact figure for removing a block (the lesion engine's cache fills during
@@ -587,7 +590,7 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
         await new Promise((resolve) => {
           let first = 0;
           const check = (s: ReturnType<PageDebug['store']['getState']>) => {
-            const job = s.jobs[key];
+            const job = s.jobs.any(key);
             if (!first && job?.progress?.partial) first = performance.now() - started;
             if (job && ['done', 'error', 'cancelled'].includes(job.status)) {
               stop();
