@@ -11,7 +11,7 @@ import { toHalf } from './float16';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
 import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
-import { type Proportion, permutation, wilson } from './stats';
+import { type Proportion, stratifiedPermutation, wilson } from './stats';
 
 export interface LesionEngineOptions {
   preprocessing: Preprocessing;
@@ -23,7 +23,10 @@ export interface LesionEngineOptions {
    * prediction of any single-block lesion of resnet20 or resnet56 on the 932 images changed (default true).
    */
   float16?: boolean;
-  /** Seed of the order in which images are visited: every partial result is a fair sample. */
+  /**
+   * Seed of the order in which images are visited: random within each label, labels interleaved in proportion
+   * (stratifiedPermutation), so every partial result is a fair, class-balanced sample.
+   */
   seed?: number;
 }
 
@@ -56,6 +59,11 @@ interface BatchState {
   intact: Int16Array | null;
   /** Block input per cache point for the rows (float32, or float16 bits). */
   cached: Map<number, Float32Array | Uint16Array> | null;
+  /**
+   * Every other usable block's input for the rows, kept only while a sweep works on this batch (its lesions then
+   * start exactly at their first block), dropped afterwards.
+   */
+  transient: Map<number, Float32Array | Uint16Array> | null;
   /** Images of the batch that could not be read (reported once). */
   skipped: Skipped[];
 }
@@ -67,7 +75,9 @@ const DEFAULT_BUDGET = 256 * 2 ** 20;
  * (the gated model, all gates 1) gives the intact predictions and caches block inputs at planned points; a lesion
  * whose first touched block is b then runs only the tail from the nearest cached input at or before b. Work is
  * ordered batch-outermost, so every lesion of a sweep reuses each batch's cache while it is hot, and all their
- * estimates tighten together.
+ * estimates tighten together. A sweep (several lesions) also keeps every block's input of the batch it works on
+ * (from the same recorder run), so each lesion starts exactly at its first block; and a block whose branch is
+ * removed and whose shortcut is the identity passes its input on unchanged, so the lesion starts after it.
  */
 export class LesionEngine {
   private readonly batches: BatchState[];
@@ -85,14 +95,18 @@ export class LesionEngine {
     readonly points: number[],
     private readonly batchSize: number,
     private readonly options: LesionEngineOptions,
+    /** A tail for every block where the network can be cut. */
     private readonly usableTails: Map<number, TailModel>,
+    /** Blocks whose output is their input when their branch is removed (see passesThrough). */
+    private readonly passThrough: Set<number>,
   ) {
-    const order = permutation(set.count, options.seed ?? 1);
+    const order = stratifiedPermutation(set.count, options.seed ?? 1, (i) => set.label(i));
     this.batches = batches(set.count, batchSize, order).map((indices) => ({
       indices,
       labels: new Int16Array(0),
       intact: null,
       cached: null,
+      transient: null,
       skipped: [],
     }));
   }
@@ -122,13 +136,34 @@ export class LesionEngine {
       budgetBytes: options.cacheBudget ?? DEFAULT_BUDGET,
       usable: (b) => tailAt(b) !== null,
     });
+    const usable = new Map<number, TailModel>();
+    for (let b = 0; b < topology.blocks.length; b++) {
+      const tail = tailAt(b);
+      if (tail) usable.set(b, tail);
+    }
+    // The recorder outputs every usable block input: one pass caches the planned ones, and a sweep keeps the rest
+    // of the batch it works on (outputs of the forward pass it computes anyway).
     const recorder = gateBlocks(
       model,
       topology,
-      points.map((p) => topology.blocks[p]!.entry),
+      [...usable.keys()].map((b) => topology.blocks[b]!.entry),
     );
-    const usable = new Map(points.map((p) => [p, tailAt(p)!] as const));
-    return new LesionEngine(runtime, topology, input, set, gated, recorder, points, batchSize, options, usable);
+    const passThrough = new Set(
+      topology.blocks.flatMap((_, b) => (usable.has(b + 1) && passesThrough(model, topology, b) ? [b] : [])),
+    );
+    return new LesionEngine(
+      runtime,
+      topology,
+      input,
+      set,
+      gated,
+      recorder,
+      points,
+      batchSize,
+      options,
+      usable,
+      passThrough,
+    );
   }
 
   get blockCount(): number {
@@ -172,8 +207,11 @@ export class LesionEngine {
     return found;
   }
 
-  /** Runs the recorder on a batch once: intact predictions and the cached block inputs. */
-  private async record(batch: BatchState): Promise<void> {
+  /**
+   * Runs the recorder on a batch once: intact predictions and the cached block inputs; with `all`, every other
+   * usable block input too, kept in `transient` until the caller drops it.
+   */
+  private async record(batch: BatchState, all = false): Promise<void> {
     if (batch.cached) return;
     this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
     const session = await this.recorder;
@@ -187,17 +225,21 @@ export class LesionEngine {
     if (!loaded.tensor) return;
     const feeds = this.gateTensors(this.recorderModel.gates, { dropped: [] }, batch.indices);
     feeds[this.input.name] = padBatch(loaded.tensor, this.batchSize);
-    const entries = this.points.map((p) => this.topology.blocks[p]!.entry);
+    const wanted = all ? [...this.usableTails.keys()] : this.points;
+    const entries = wanted.map((p) => this.topology.blocks[p]!.entry);
     const out = await session.run(feeds, [this.input.output, ...entries]);
     const logits = out[this.input.output]!;
     const classes = logits.dims[logits.dims.length - 1]!;
     for (let r = 0; r < rows; r++) batch.intact[r] = argmaxRow(logits.data as Float32Array, classes, r);
-    this.points.forEach((p, i) => {
+    if (all) batch.transient = new Map();
+    wanted.forEach((p, i) => {
       const data = (out[entries[i]!]!.data as Float32Array).subarray(
         0,
         (out[entries[i]!]!.data.length / this.batchSize) * rows,
       );
-      batch.cached!.set(p, this.options.float16 === false ? Float32Array.from(data) : toHalf(data));
+      const kept = this.options.float16 === false ? Float32Array.from(data) : toHalf(data);
+      if (this.points.includes(p)) batch.cached!.set(p, kept);
+      else batch.transient!.set(p, kept);
     });
   }
 
@@ -219,15 +261,31 @@ export class LesionEngine {
     return feeds;
   }
 
+  /**
+   * Where a lesion's work starts on a batch: the block whose tail runs, and the block input it is fed. The first
+   * touched block when its input is at hand (cached, or kept for a sweep), else the nearest cached point before it;
+   * past a block the lesion removes when that block just passes its input on.
+   */
+  private startFor(batch: BatchState, spec: LesionSpec, first: number): { tail: number; input: number } {
+    const held = batch.cached!.has(first) || !!batch.transient?.has(first);
+    if (!held) {
+      const point = this.pointFor(first);
+      return { tail: point, input: point };
+    }
+    const removed =
+      typeof spec !== 'function' && spec.dropped.includes(first) && !(spec.cutSkips ?? []).includes(first);
+    return removed && this.passThrough.has(first) ? { tail: first + 1, input: first } : { tail: first, input: first };
+  }
+
   /** Top-1 per row of a batch under a lesion (the intact predictions when it touches nothing). */
   private async predictBatch(batch: BatchState, spec: LesionSpec): Promise<Int16Array> {
     await this.record(batch);
     const rows = batch.indices.length;
     const first = this.firstBlock(spec);
     if (first >= this.blockCount || rows === 0) return batch.intact!;
-    const point = this.pointFor(first);
-    const { tail, session } = await this.tail(point);
-    const cached = batch.cached!.get(point)!;
+    const start = this.startFor(batch, spec, first);
+    const { tail, session } = await this.tail(start.tail);
+    const cached = batch.cached!.get(start.input) ?? batch.transient!.get(start.input)!;
     const perImage = cached.length / rows;
     const padded =
       cached instanceof Uint16Array
@@ -235,7 +293,7 @@ export class LesionEngine {
         : new Float32Array(perImage * this.batchSize);
     padded.set(cached);
     const feeds = this.gateTensors(tail.gates.values(), spec, batch.indices);
-    const dims = [this.batchSize, ...this.topology.blocks[point]!.inShape!];
+    const dims = [this.batchSize, ...this.topology.blocks[start.tail]!.inShape!];
     feeds[tail.input] = padded instanceof Uint16Array ? { type: 'float16', data: padded, dims } : float32(padded, dims);
     const out = await session.run(feeds, [this.input.output]);
     const logits = out[this.input.output]!;
@@ -268,7 +326,7 @@ export class LesionEngine {
     job.progress(0, total);
     for (const [b, batch] of this.batches.entries()) {
       await checkpoint(job.signal);
-      await this.record(batch);
+      await this.record(batch, specs.length > 1);
       skipped.push(...batch.skipped);
       const labels = batch.labels;
       const intact = batch.intact!;
@@ -282,6 +340,7 @@ export class LesionEngine {
         });
         job.progress(b * specs.length + s + 1, total);
       }
+      batch.transient = null;
       for (let r = 0; r < batch.indices.length; r++) {
         if (labels[r]! < 0) continue;
         scored++;
@@ -307,4 +366,20 @@ export class LesionEngine {
     this.recorder = null;
     for (const s of sessions) void s?.then((x) => x.release()).catch(() => {});
   }
+}
+
+/**
+ * Whether block b's output equals its input, bit for bit, when its branch is removed (branch gate 0, skip gate 1):
+ * an identity shortcut, the output is the next block's input, and after the join either nothing (pre-activation)
+ * or a ReLU over an input that is itself a ReLU's output (ReLU(x) = x there).
+ */
+function passesThrough(model: Model, topology: Topology, b: number): boolean {
+  const block = topology.blocks[b]!;
+  const next = topology.blocks[b + 1];
+  if (!next || next.entry !== block.output) return false;
+  if (block.shortcutNodes.length > 0 || block.shortcutOutput !== block.entry) return false;
+  if (block.post.length === 0) return block.output === block.sum;
+  if (block.post.length !== 1 || model.graph.nodes[block.post[0]!]?.opType !== 'Relu') return false;
+  const producer = model.graph.nodes.find((n) => n.outputs.includes(block.entry));
+  return producer?.opType === 'Relu' && producer.domain === '';
 }

@@ -42,6 +42,35 @@ export function permutation(n: number, seed: number): Int32Array {
   return order;
 }
 
+/**
+ * 0…n−1 in a seeded random order stratified by `stratum(i)` (e.g. the label; null is a stratum of its own): each
+ * stratum is shuffled, and its k-th of m members is placed at (k + u) / m along the order (u a random offset per
+ * stratum), so every prefix holds each stratum in its share of the whole, to within two images, and is otherwise a
+ * random sample. Partial results over a prefix are then a fair, class-balanced sample.
+ */
+export function stratifiedPermutation(n: number, seed: number, stratum: (i: number) => number | null): Int32Array {
+  const random = seededRandom(seed);
+  const groups = new Map<number | null, number[]>();
+  for (let i = 0; i < n; i++) {
+    const key = stratum(i);
+    const members = groups.get(key);
+    if (members) members.push(i);
+    else groups.set(key, [i]);
+  }
+  const placed: { at: number; tie: number; index: number }[] = [];
+  for (const members of groups.values()) {
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [members[i], members[j]] = [members[j]!, members[i]!];
+    }
+    const offset = random();
+    for (const [k, index] of members.entries())
+      placed.push({ at: (k + offset) / members.length, tie: random(), index });
+  }
+  placed.sort((a, b) => a.at - b.at || a.tie - b.tie);
+  return Int32Array.from(placed, (p) => p.index);
+}
+
 /** Mean, sample standard deviation, minimum and maximum. */
 export function summarize(values: readonly number[]): { mean: number; sd: number; min: number; max: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

@@ -34,12 +34,20 @@ function ortFor(provider: Provider): Promise<Ort> {
     if (settings.wasmBase) ort.env.wasm.wasmPaths = settings.wasmBase;
     const isolated = typeof globalThis.crossOriginIsolated === 'boolean' ? globalThis.crossOriginIsolated : true;
     const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-    // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP).
-    ort.env.wasm.numThreads = isolated ? Math.max(1, Math.min(settings.threads ?? 4, cores)) : 1;
+    // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP). One
+    // core is left to the page (React, three.js) and everything else on the machine: on 2 cores a pool of 2 lost
+    // to 1 thread at every batch size (scripts/bench-wasm-options.ts, resnet56 in a Chromium worker: 7 vs 27
+    // images/s at batch 1, 13 vs 18 at batch 32), its threads waiting on each other after every small op.
+    ort.env.wasm.numThreads = isolated ? wasmThreads(cores, settings.threads) : 1;
     ort.env.logLevel = 'error';
     return ort;
   });
   return loaded[provider];
+}
+
+/** WASM threads for a machine with `cores` cores: one left free, at most `max` (default 4), at least 1. */
+export function wasmThreads(cores: number, max = 4): number {
+  return Math.max(1, Math.min(max, cores - 1));
 }
 
 interface GpuNavigator {

@@ -26,6 +26,8 @@ export interface DifferentiateOptions {
   accumulate?: (tensor: string, parts: readonly Contribution[], e: Emitter) => string | undefined;
   /** Convolution gradients written for large batches (see BackwardContext.fastConv). */
   fastConv?: boolean;
+  /** With fastConv: weight gradients from patches (see BackwardContext.patchConv), for small batches. */
+  patchConv?: boolean;
 }
 
 export interface Differentiated {
@@ -130,6 +132,7 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       unbroadcast: (grad, i) => unbroadcast(e, grad, shapes.get(node.inputs[i]!), shapes.get(node.outputs[0]!), fail),
       fail,
       ...(options.fastConv ? { fastConv: true } : {}),
+      ...(options.fastConv && options.patchConv ? { patchConv: true } : {}),
     };
     const results = def!.backward!(ctx);
     results.forEach((r, i) => {

@@ -89,9 +89,19 @@ export function createEmitter(b: GraphBuilder, prefix = 'grad'): Emitter {
   return e;
 }
 
-/** ‖x‖₂ per image: √Σ x² over every axis but the first, emitted as Mul + ReduceSum + Sqrt (one value per image). */
+/** ‖x‖₂ per image: √Σ x² over every axis but the first, as one ReduceL2 (one value per image). */
 export function normPerImage(e: Emitter, x: string, rank: number): string {
   const axes = Array.from({ length: rank - 1 }, (_, i) => i + 1);
   if (axes.length === 0) return e.op('Abs', [x]);
-  return e.op('Sqrt', [e.reduceSum(e.op('Mul', [x, x]), axes, false)]);
+  return e.reduce('ReduceL2', x, axes, false);
+}
+
+/** ‖x‖₂ over every axis of x (a weight gradient's norm), as one ReduceL2. */
+export function normAll(e: Emitter, x: string, rank: number): string {
+  return e.reduce(
+    'ReduceL2',
+    x,
+    Array.from({ length: rank }, (_, i) => i),
+    false,
+  );
 }

@@ -207,6 +207,35 @@ function convWeightGradGemm(ctx: BackwardContext, g: string, x: Shape, y: Shape,
 }
 
 /**
+ * ∂L/∂W of a 2-D, ungrouped, undilated convolution in four ops, for small batches: the input's patches as a
+ * grouped convolution with one-hot kernels (group = C, output channel c·kH·kW + i·kW + j copies X_pad[c, ·+i, ·+j]
+ * at the forward window's strides and pads: exact, each output is one input value times 1), then one Gemm of the
+ * output gradient [M, N·Ho·Wo] against the patches [C·kH·kW, N·Ho·Wo]ᵀ. Null where it does not apply.
+ */
+function convWeightGradPatches(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
+  const { e, node } = ctx;
+  if (x.length !== 4 || group !== 1 || win.dilations.some((d) => d !== 1)) return null;
+  const [kh, kw] = win.kernel as [number, number];
+  const c = x[1]!;
+  const m = y[1]!;
+  const taps = kh * kw;
+  const onehot = new Float32Array(c * taps * taps);
+  for (let o = 0; o < c * taps; o++) onehot[o * taps + (o % taps)] = 1;
+  const patches = e.op('Conv', [node.inputs[0]!, e.floats([c * taps, 1, kh, kw], onehot)], {
+    kernel_shape: intsAttr([kh, kw]),
+    strides: intsAttr(win.strides),
+    pads: intsAttr(win.pads),
+    dilations: intsAttr([1, 1]),
+    group: int(c),
+  });
+  const gt = e.reshape(e.transpose(g, [1, 0, 2, 3]), [m, -1]);
+  const pt = e.reshape(e.transpose(patches, [1, 0, 2, 3]), [c * taps, -1]);
+  // Gemm's C is optional from opset 11; before, a zero scalar (broadcast) stands in.
+  const gemm = e.op('Gemm', e.opset >= 11 ? [gt, pt] : [gt, pt, e.scalar(0)], { transB: int(1) });
+  return e.reshape(gemm, [m, c, kh, kw]);
+}
+
+/**
  * ∂L/∂X of a stride-1, ungrouped, undilated 2-D convolution as a convolution: the output gradient with the
  * weights transposed (C ↔ M) and flipped in space, padded by k − 1 − p. Null where it does not apply.
  */
@@ -251,7 +280,12 @@ function convBackward(ctx: BackwardContext): (string | undefined)[] {
       (fast ? convInputGradFlipped(ctx, g, x, y, win, group) : null) ??
       windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
   if (ctx.needs(1))
-    out[1] = (fast ? convWeightGradGemm(ctx, g, x, y, win, group) : null) ?? convWeightGrad(ctx, g, x, y, win, group);
+    out[1] =
+      (fast
+        ? ctx.patchConv
+          ? convWeightGradPatches(ctx, g, x, y, win, group)
+          : convWeightGradGemm(ctx, g, x, y, win, group)
+        : null) ?? convWeightGrad(ctx, g, x, y, win, group);
   if (node.inputs[2] && ctx.needs(2)) out[2] = e.reduceSum(g, [0, ...x.slice(2).map((_, i) => i + 2)], false);
   return out;
 }

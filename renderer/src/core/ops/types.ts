@@ -88,6 +88,11 @@ export interface BackwardContext {
    * weights. Default (false): a convolution for the weight gradient and ConvTranspose for the input gradient.
    */
   readonly fastConv?: boolean;
+  /**
+   * With fastConv, the weight gradient for small batches (interactive gradients): the input's patches from one
+   * grouped one-hot convolution, then a single Gemm: a few ops per layer instead of a Slice and a Gemm per offset.
+   */
+  readonly patchConv?: boolean;
 }
 
 /**
