@@ -133,7 +133,8 @@ export function trainOptions({ positional, values: v }: Args<typeof TRAIN.option
   };
 }
 
-function openData(options: TrainOptions): DiskSet {
+/** The training images: a folder of class folders or CIFAR binaries (train and race). */
+export function openTrainingData(options: { data?: string; cifarBin?: string[] }): DiskSet {
   const paths = options.data ? [options.data] : options.cifarBin!;
   for (const p of paths) {
     if (!existsSync(p)) throw new InputError(`${basename(p)}: no such ${options.data ? 'folder' : 'file'}`);
@@ -164,7 +165,8 @@ function checkTrainingMemory(arch: Architecture, batch: number): void {
     );
 }
 
-function checkTarget(path: string, flag: string): string {
+/** An output file's absolute path, checked before any work: its folder exists and it is not a folder. */
+export function targetFile(path: string, flag: string): string {
   const target = resolve(path);
   if (!existsSync(dirname(target))) throw new InputError(`${flag} ${path}: folder ${dirname(target)} does not exist`);
   if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`${flag} ${path} is a folder`);
@@ -176,8 +178,8 @@ function checkTarget(path: string, flag: string): string {
  * (Skipscope's own training-step graph) and writes the trained inference model atomically.
  */
 export async function train(options: TrainOptions, out: (s: string) => void): Promise<void> {
-  const target = checkTarget(options.out, '-o');
-  const logTarget = options.jsonLog ? checkTarget(options.jsonLog, '--json-log') : null;
+  const target = targetFile(options.out, '-o');
+  const logTarget = options.jsonLog ? targetFile(options.jsonLog, '--json-log') : null;
   const request = {
     variant: options.variant,
     depth: options.depth,
@@ -186,7 +188,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
   };
   checkTrainingMemory(architecture(request), options.settings.batch);
   const { model, architecture: arch } = buildResNet(request);
-  const source = openData(options);
+  const source = openTrainingData(options);
   noteSkippedFiles(source);
   const { set } = source;
   const used = Math.min(set.count, options.settings.limit ?? set.count);

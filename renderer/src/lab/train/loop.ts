@@ -183,7 +183,7 @@ export async function trainRace(
         }
         const x = normalizePlanar(bytes, indices.length, side, side, preprocessing);
         const y = indices.map((i) => labels[i]!);
-        const rate = learningRate(lr, schedule, step, total);
+        const rate = learningRate(lr, schedule, step, total, settings.warmup);
         const data = performance.now() - dataStart;
         dataMs += data;
         hooks.onBatch?.(x, y, rate);

@@ -5,6 +5,7 @@
  * loadRecordedRuns fetches the shipped ones (the tour and the race workspace read them through it).
  */
 import type { Variant } from '../../core/build/resnet';
+import type { RaceResult } from './race';
 
 /** One epoch of a logged run. Errors are fractions; test figures are present when the run measured a test set. */
 export interface LoggedEpoch {
@@ -217,4 +218,41 @@ export async function loadRecordedRuns(read: (path: string) => Promise<string>):
     runs.push({ file, log: parseRunLog(text, file), json: JSON.parse(text) as RaceJson });
   }
   return { runs };
+}
+
+/** A finished (or stopped) race as its skipscope.race/1 JSON. */
+export function raceToJson(
+  result: RaceResult,
+  meta: { preset: string | null; runtime: string; engine: string; complete: boolean; stepsPerEpoch: number },
+): RaceJson {
+  const { preprocessing: _, ...settings } = result.settings;
+  return {
+    schema: 'skipscope.race/1',
+    complete: meta.complete,
+    race: result.race,
+    preset: meta.preset,
+    data: { title: result.data, used: result.images },
+    settings: { ...settings, limit: settings.limit ?? null },
+    stepsPerEpoch: meta.stepsPerEpoch,
+    runtime: meta.runtime,
+    provider: result.nets[0]?.timing.provider ?? '',
+    engine: meta.engine,
+    wallMs: result.ms,
+    nets: result.nets.map((n) => {
+      const f = finalError(n.steps.map((s) => s.trainError));
+      return {
+        id: n.id,
+        title: n.title,
+        variant: n.variant,
+        depth: n.depth,
+        width: n.width,
+        params: n.params,
+        finalTrainError: f.mean,
+        interval: f.interval,
+        window: f.window,
+        steps: n.steps.map((s) => ({ step: s.step, epoch: s.epoch, loss: s.loss, trainError: s.trainError })),
+        epochs: n.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainError: e.trainError, ms: e.ms })),
+      };
+    }),
+  };
 }
