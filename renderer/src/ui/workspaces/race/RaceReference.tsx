@@ -77,38 +77,37 @@ export function RaceReference({ race }: { race: RaceState | null }) {
     }
   };
 
-  const onScreen: Drawn[] =
-    race?.config.nets.some((n) => (race.steps[n.id]?.length ?? 0) > 0)
-      ? [
-          {
+  const onScreen: Drawn[] = race?.config.nets.some((n) => (race.steps[n.id]?.length ?? 0) > 0)
+    ? [
+        {
+          label: 'this race',
+          batch: race.result?.settings.batch ?? race.config.settings.batch,
+          used: race.result?.images ?? race.config.settings.limit ?? 0,
+          recorded: false,
+          log: {
             label: 'this race',
-            batch: race.result?.settings.batch ?? race.config.settings.batch,
-            used: race.result?.images ?? race.config.settings.limit ?? 0,
-            recorded: false,
-            log: {
-              label: 'this race',
-              stepsPerEpoch: 0,
-              nets: race.config.nets.map((n, i) => ({
-                id: n.id,
-                title: race.nets[i]!.name,
-                variant: n.build.variant,
-                depth: n.build.depth,
-                width: n.build.width ?? 16,
-                finalTrainError: 0,
-                interval: [0, 1],
-                window: 0,
-                steps: (race.steps[n.id] ?? []).map((m) => ({
-                  step: m.step,
-                  epoch: m.epoch,
-                  loss: m.loss,
-                  trainError: m.trainError,
-                })),
-                epochs: [],
+            stepsPerEpoch: 0,
+            nets: race.config.nets.map((n, i) => ({
+              id: n.id,
+              title: race.nets[i]!.name,
+              variant: n.build.variant,
+              depth: n.build.depth,
+              width: n.build.width ?? 16,
+              finalTrainError: 0,
+              interval: [0, 1],
+              window: 0,
+              steps: (race.steps[n.id] ?? []).map((m) => ({
+                step: m.step,
+                epoch: m.epoch,
+                loss: m.loss,
+                trainError: m.trainError,
               })),
-            },
+              epochs: [],
+            })),
           },
-        ]
-      : [];
+        },
+      ]
+    : [];
   const all = [...recorded, ...opened, ...onScreen];
   const color = (depth: number) => {
     const k = DEPTHS.indexOf(depth);
