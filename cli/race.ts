@@ -30,7 +30,7 @@ import {
 import { assetsDir } from './assets';
 import { writeFileAtomicSync } from './files';
 import { cifarBinSet } from './imageSets';
-import { createNodeRuntime } from './ortNode';
+import { cudaPresent, createNodeRuntime } from './ortNode';
 import { openTrainingData, targetFile } from './train';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 
@@ -183,7 +183,11 @@ export async function race(options: RaceOptions, out: (s: string) => void): Prom
       throw new InputError(`${set.name(i)} has no CIFAR-10 label: race needs one subfolder per CIFAR-10 class`);
   }
   if (used < 2) throw new InputError(`${set.title}: training needs at least 2 images`);
-  const runtime = createNodeRuntime({ provider: options.provider ?? 'cpu' });
+  // No --provider: CUDA where onnxruntime-node's CUDA provider is installed (falling back to the CPU when it cannot
+  // start), else the CPU.
+  const runtime = options.provider
+    ? createNodeRuntime({ provider: options.provider })
+    : createNodeRuntime({ provider: cudaPresent() ? 'cuda' : 'cpu', fallback: true });
   const settings: TrainSettings = { ...options.settings, preprocessing: presetFor(32) };
   const perEpoch = stepsPerEpoch(used, Math.min(settings.batch, used));
   const engine = `${engineVersion()}, ${runtime.name}`;

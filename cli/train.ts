@@ -32,7 +32,7 @@ import {
 import { loadLabelSet } from './assets';
 import { writeFileAtomic, writeFileAtomicSync } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
-import { createNodeRuntime, type NodeProvider } from './ortNode';
+import { cudaPresent, createNodeRuntime, type NodeProvider } from './ortNode';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 
 /** The stable JSON of `skipscope train --json` and `--json-log` (schema "skipscope.train/1", docs/cli.md). */
@@ -198,7 +198,11 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
       throw new InputError(`${set.name(i)} has no CIFAR-10 label: train needs one subfolder per CIFAR-10 class`);
   }
   if (used < 2) throw new InputError(`${set.title}: training needs at least 2 images`);
-  const runtime = createNodeRuntime({ provider: options.provider ?? 'cpu' });
+  // No --provider: CUDA where onnxruntime-node's CUDA provider is installed (falling back to the CPU when it cannot
+  // start), else the CPU.
+  const runtime = options.provider
+    ? createNodeRuntime({ provider: options.provider })
+    : createNodeRuntime({ provider: cudaPresent() ? 'cuda' : 'cpu', fallback: true });
   const settings: TrainSettings = { ...options.settings, preprocessing: presetFor(arch.inputSize) };
   const log: TrainJson = {
     schema: 'skipscope.train/1',
