@@ -31,6 +31,9 @@ const { values: v } = parseArgs({
     threads: { type: 'string', default: '2' },
     out: { type: 'string', default: resolve(ROOT, '.scratch/sweep/results.jsonl') },
     wasm: { type: 'boolean', default: false },
+    // Ad-hoc configs as JSON ([{"width": 8, "settings": {…}}, …]) instead of a named grid, and other networks.
+    configs: { type: 'string' },
+    nets: { type: 'string', default: 'plain-20,plain-56,resnet-20,resnet-56' },
   },
 });
 
@@ -80,12 +83,10 @@ const GRIDS: Record<string, Config[]> = {
   })),
 };
 
-const NETS: RaceNet['build'][] = [
-  { variant: 'plain', depth: 20 },
-  { variant: 'plain', depth: 56 },
-  { variant: 'resnet', depth: 20 },
-  { variant: 'resnet', depth: 56 },
-];
+const NETS: RaceNet['build'][] = v.nets!.split(',').map((n) => {
+  const [variant, depth] = n.split('-') as [RaceNet['build']['variant'], string];
+  return { variant, depth: Number(depth) };
+});
 
 /** What the issue asks the lecture preset to show, each gap beyond the 95 % intervals over the last steps. */
 export function order(f: { mean: number; interval: [number, number] }[]): {
@@ -93,7 +94,8 @@ export function order(f: { mean: number; interval: [number, number] }[]): {
   resnetHelps: boolean;
   resnetFarBelowPlain: boolean;
   all: boolean;
-} {
+} | null {
+  if (v.nets !== 'plain-20,plain-56,resnet-20,resnet-56') return null;
   const [p20, p56, r20, r56] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0], (typeof f)[0]];
   const plainDegrades = p56.interval[0] > p20.interval[1];
   const resnetHelps = r56.mean <= r20.interval[1];
@@ -106,8 +108,8 @@ async function main() {
   const set = cifarBinSet([resolve(ROOT, 'assets/data/cifar10/train_first5000_jpeg.bin')]).set;
   mkdirSync(dirname(v.out!), { recursive: true });
   const seeds = v.seeds!.split(',').map(Number);
-  for (const grid of v.grid!.split(',')) {
-    const configs = GRIDS[grid];
+  for (const grid of v.configs ? ['adhoc'] : v.grid!.split(',')) {
+    const configs = v.configs ? (JSON.parse(v.configs) as Config[]) : GRIDS[grid];
     if (!configs) throw new Error(`no grid "${grid}" (${Object.keys(GRIDS).join(', ')})`);
     for (const config of configs)
       for (const seed of seeds) {
@@ -129,12 +131,14 @@ async function main() {
             error: +finals[i]!.mean.toFixed(4),
             interval: finals[i]!.interval.map((x) => +x.toFixed(4)),
             window: finals[i]!.window,
+            epochs: n.epochs.map((e) => +e.trainError.toFixed(3)),
+            nan: n.steps.filter((s) => !Number.isFinite(s.loss)).length,
           })),
           order: order(finals),
         };
         appendFileSync(v.out!, `${JSON.stringify(row)}\n`);
         console.log(
-          `${grid} w${config.width} ${JSON.stringify(config.settings)} seed ${seed}: ${row.final.map((f) => `${f.net} ${(100 * f.error).toFixed(1)}`).join(', ')}; ${row.steps} steps, ${(wallMs / 1000).toFixed(0)} s; ${row.order.all ? 'ORDERED' : JSON.stringify(row.order)}`,
+          `${grid} w${config.width} ${JSON.stringify(config.settings)} seed ${seed}: ${row.final.map((f) => `${f.net} ${(100 * f.error).toFixed(1)}`).join(', ')}; ${row.steps} steps, ${(wallMs / 1000).toFixed(0)} s; ${row.order?.all ? 'ORDERED' : JSON.stringify(row.order)}\n  ${row.final.map((f) => `${f.net}: ${f.epochs.join(' ')}${f.nan ? ` (${f.nan} NaN)` : ''}`).join('\n  ')}`,
         );
       }
   }

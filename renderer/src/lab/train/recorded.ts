@@ -4,7 +4,7 @@
  * "skipscope.train/1" reads as a race of one. parseRunLog validates either and returns curves to draw;
  * loadRecordedRuns fetches the shipped ones (the tour and the race workspace read them through it).
  */
-import type { Variant } from '../../core/build/resnet';
+import { VARIANT_SHORT, type Variant } from '../../core/build/resnet';
 import type { RaceResult } from './race';
 
 /** One epoch of a logged run. Errors are fractions; test figures are present when the run measured a test set. */
@@ -84,8 +84,6 @@ export function finalError(
   return { mean, interval: [Math.max(0, mean - half), Math.min(1, mean + half)], window: k };
 }
 
-const VARIANT_NAMES: Record<Variant, string> = { plain: 'plain', resnet: 'ResNet', preact: 'pre-act ResNet' };
-
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isFraction = (v: unknown): v is number => isNumber(v) && v >= 0 && v <= 1;
 
@@ -152,7 +150,7 @@ export function parseRunLog(text: string, name: string): RunLog {
         const steps = stepsOf(x.steps, where);
         return {
           id: typeof x.id === 'string' ? x.id : `net${i + 1}`,
-          title: typeof x.title === 'string' ? x.title : `${VARIANT_NAMES[variant]}-${x.depth}`,
+          title: typeof x.title === 'string' ? x.title : `${VARIANT_SHORT[variant]}-${x.depth}`,
           variant,
           depth: x.depth,
           width: isNumber(x.width) ? x.width : 16,
@@ -181,7 +179,7 @@ export function parseRunLog(text: string, name: string): RunLog {
         nets: [
           {
             id: 'model',
-            title: `${VARIANT_NAMES[variant]}-${m.depth}`,
+            title: `${VARIANT_SHORT[variant]}-${m.depth}`,
             variant,
             depth: m.depth,
             width: isNumber(m.width) ? m.width : 16,
