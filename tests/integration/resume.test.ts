@@ -73,6 +73,34 @@ describe('resumable training', () => {
     }
   });
 
+  it('a checkpoint inside an epoch (every 2 batches) resumes exactly too, the epoch figures over the whole epoch', async () => {
+    const saved: Uint8Array[] = [];
+    const straight = await trainRace(runtime, entries, set, settings, quietJob(), {
+      checkpointEvery: 2,
+      onCheckpoint: (c) => {
+        saved.push(encodeCheckpoint(c));
+      },
+    });
+    // 3 batches an epoch: one inside each epoch (after its 2nd batch) and one after each epoch.
+    const inside = saved.map((b) => decodeCheckpoint(b).checkpoint).filter((c) => c.batches);
+    expect(inside.map((c) => [c.epoch, c.batches])).toEqual([
+      [0, 2],
+      [1, 2],
+      [2, 2],
+    ]);
+    const resumed = await trainRace(runtime, entries, set, settings, quietJob(), {}, inside[1]!);
+    for (const { id } of entries) {
+      const a = straight.get(id)!;
+      const b = resumed.get(id)!;
+      expect(b.steps.map((s) => s.step)).toEqual(a.steps.slice(5).map((s) => s.step));
+      expect(b.steps.map((s) => s.lr)).toEqual(a.steps.slice(5).map((s) => s.lr));
+      expect(maxDiff(a.state, b.state)).toBeLessThanOrEqual(1e-6);
+      expect(b.epochs.map((e) => [e.epoch, e.trainError, e.images])).toEqual(
+        a.epochs.slice(1).map((e) => [e.epoch, e.trainError, e.images]),
+      );
+    }
+  });
+
   it('a checkpoint that does not fit the run is refused in one line', async () => {
     const checkpoint: RaceCheckpoint = { epoch: 4, rng: new SeededRandom(1).save(), states: new Map() };
     await expect(trainRace(runtime, entries, set, settings, quietJob(), {}, checkpoint)).rejects.toThrow(

@@ -10,6 +10,8 @@ interface Header {
   format: 'skipscope.checkpoint/1';
   epoch: number;
   rng: RaceCheckpoint['rng'];
+  batches?: number;
+  sums?: RaceCheckpoint['sums'];
   nets: {
     id: string;
     step: number;
@@ -36,6 +38,7 @@ export function encodeCheckpoint(checkpoint: RaceCheckpoint, extra: unknown = nu
     format: 'skipscope.checkpoint/1',
     epoch: checkpoint.epoch,
     rng: checkpoint.rng,
+    ...(checkpoint.batches ? { batches: checkpoint.batches, sums: checkpoint.sums ?? {} } : {}),
     nets,
     extra,
   };
@@ -84,5 +87,6 @@ export function decodeCheckpoint(bytes: Uint8Array): { checkpoint: RaceCheckpoin
     }
     states.set(net.id, { ...groups, step: net.step });
   }
-  return { checkpoint: { epoch: header.epoch, rng: header.rng, states }, extra: header.extra };
+  const within = header.batches ? { batches: header.batches, sums: header.sums ?? {} } : {};
+  return { checkpoint: { epoch: header.epoch, rng: header.rng, ...within, states }, extra: header.extra };
 }

@@ -58,13 +58,22 @@ export interface RaceHooks {
    * one would. The states are views of the trainers' tensors, valid until the next step: copy or write them now.
    */
   onCheckpoint?(checkpoint: RaceCheckpoint): void | Promise<void>;
+  /** Also hand out a checkpoint after every this many batches inside an epoch (long epochs on slow machines). */
+  checkpointEvery?: number;
 }
 
 /** A race between two epochs: epochs done, the shuffle / augmentation stream, every network's training state. */
 export interface RaceCheckpoint {
   /** Whole epochs done. */
   epoch: number;
+  /** The random stream where the next epoch (or, with `batches`, the current one) began. */
   rng: RandomState;
+  /**
+   * Batches of epoch `epoch + 1` already done (absent or 0 between epochs), with each network's sums over them (by
+   * id: image-weighted loss, errors, images, ms), so the resumed epoch's figures cover the whole epoch.
+   */
+  batches?: number;
+  sums?: Record<string, { loss: number; errors: number; seen: number; ms: number }>;
   /** Weights, momentum buffers, BatchNorm running statistics and steps taken, by entry id. */
   states: Map<string, TrainState>;
 }
@@ -168,8 +177,20 @@ export async function trainRace(
     let stopped = false;
     const plane = 3 * side * side;
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= epochs && !stopped; epoch++) {
-      const sums = entries.map(() => ({ loss: 0, errors: 0, seen: 0, ms: 0 }));
+      const skip = epoch === (resume?.epoch ?? 0) + 1 ? (resume?.batches ?? 0) : 0;
+      const sums = entries.map((e) => ({
+        ...((skip ? resume?.sums?.[e.id] : undefined) ?? { loss: 0, errors: 0, seen: 0, ms: 0 }),
+      }));
+      const epochStart = rng.save();
+      let done = 0;
       for (const indices of epochBatches(shuffled(count, rng), batch)) {
+        if (done < skip) {
+          // A checkpoint inside this epoch: its batches are done; their augmentation draws are replayed (3 each).
+          if (settings.augment) for (let k = 0; k < 3 * indices.length; k++) rng.uniform();
+          done++;
+          step++;
+          continue;
+        }
         // The yield comes first: a pause or stop the page sent during the last step is seen before the next one.
         if ((await between(job)) === 'stop') {
           stopped = true;
@@ -203,6 +224,7 @@ export async function trainRace(
           hooks.onStep?.(entries[r]!.id, metrics);
         }
         step++;
+        done++;
         const first = partial[entries[0]!.id]!;
         job.progress(
           step,
@@ -210,6 +232,14 @@ export async function trainRace(
           partial,
           `epoch ${epoch}/${epochs}, step ${step}/${total}: loss ${entries.map((e) => partial[e.id]!.loss.toFixed(3)).join(' / ')}, train error ${(100 * first.trainError).toFixed(1)} %${entries.length > 1 ? ' (first network)' : ''}`,
         );
+        if (hooks.onCheckpoint && hooks.checkpointEvery && done % hooks.checkpointEvery === 0 && done < perEpoch)
+          await hooks.onCheckpoint({
+            epoch: epoch - 1,
+            rng: epochStart,
+            batches: done,
+            sums: Object.fromEntries(entries.map((e, r) => [e.id, { ...sums[r]! }])),
+            states: new Map(entries.map((entry, r) => [entry.id, trainers[r]!.state()])),
+          });
       }
       entries.forEach((entry, r) => {
         const sum = sums[r]!;
