@@ -116,8 +116,12 @@ async function main() {
         const settings: TrainSettings = { ...RACE_BASE, ...config.settings, seed, preprocessing: presetFor(32) };
         const nets = NETS.map((b, i) => ({ id: `net${i + 1}`, build: { ...b, width: config.width, seed } }));
         const started = performance.now();
+        const cpu = process.cpuUsage();
         const { result } = await runRace(runtime, { race: grid, nets, settings }, set, quietJob());
         const wallMs = performance.now() - started;
+        const used = process.cpuUsage(cpu);
+        // CPU seconds (user + system) of this process: what the race costs whatever else the machine runs.
+        const cpuMs = (used.user + used.system) / 1000;
         const finals = result.nets.map((n) => finalError(n.steps.map((s) => s.trainError)));
         const row = {
           grid,
@@ -126,6 +130,7 @@ async function main() {
           settings: { ...config.settings, seed },
           steps: result.nets[0]!.steps.length,
           wallMs: Math.round(wallMs),
+          cpuMs: Math.round(cpuMs),
           final: result.nets.map((n, i) => ({
             net: n.title,
             error: +finals[i]!.mean.toFixed(4),
@@ -138,7 +143,7 @@ async function main() {
         };
         appendFileSync(v.out!, `${JSON.stringify(row)}\n`);
         console.log(
-          `${grid} w${config.width} ${JSON.stringify(config.settings)} seed ${seed}: ${row.final.map((f) => `${f.net} ${(100 * f.error).toFixed(1)}`).join(', ')}; ${row.steps} steps, ${(wallMs / 1000).toFixed(0)} s; ${row.order?.all ? 'ORDERED' : JSON.stringify(row.order)}\n  ${row.final.map((f) => `${f.net}: ${f.epochs.join(' ')}${f.nan ? ` (${f.nan} NaN)` : ''}`).join('\n  ')}`,
+          `${grid} w${config.width} ${JSON.stringify(config.settings)} seed ${seed}: ${row.final.map((f) => `${f.net} ${(100 * f.error).toFixed(1)}`).join(', ')}; ${row.steps} steps, ${(wallMs / 1000).toFixed(0)} s (${(cpuMs / 1000).toFixed(0)} CPU s); ${row.order?.all ? 'ORDERED' : JSON.stringify(row.order)}\n  ${row.final.map((f) => `${f.net}: ${f.epochs.join(' ')}${f.nan ? ` (${f.nan} NaN)` : ''}`).join('\n  ')}`,
         );
       }
   }

@@ -63,6 +63,27 @@ export interface RacePreset {
 
 export const RACE_PRESETS: RacePreset[] = [
   {
+    id: 'lecture',
+    name: 'Lecture (≈5 min): plain-20, plain-56, ResNet-20, ResNet-56, width 4, 1000 images',
+    nets: [
+      { variant: 'plain', depth: 20, width: 4, seed: 0 },
+      { variant: 'plain', depth: 56, width: 4, seed: 0 },
+      { variant: 'resnet', depth: 20, width: 4, seed: 0 },
+      { variant: 'resnet', depth: 56, width: 4, seed: 0 },
+    ],
+    // Found by scripts/sweep-degradation.ts (docs/degradation.md): narrow nets on a subset the deep plain net cannot
+    // fit in 256 steps, no augmentation (training error is about fitting), the first 10 % of steps at lr/10.
+    settings: {
+      epochs: 8,
+      batch: 32,
+      limit: 1000,
+      lr: 0.05,
+      warmup: 0.1,
+      augment: false,
+      schedule: { kind: 'cosine' },
+    },
+  },
+  {
     id: 'degradation',
     name: 'Degradation: plain-20, plain-56, ResNet-20, ResNet-56',
     nets: [
