@@ -241,7 +241,7 @@ export interface CommandSpec<O extends Options = Options> {
   /** What the command does (lines of at most ~110 characters). */
   about: string;
   /** The one positional argument: `noun` names it in messages; `values`, when given, are the only ones allowed. */
-  positional: { noun: string; values?: readonly string[] };
+  positional: { noun: string; values?: readonly string[]; optional?: boolean };
   options: O;
 }
 
@@ -359,12 +359,13 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, args: read
     else if (before !== undefined) throw new UsageError(`${t.rawName} is given more than once`);
     else given.set(t.name, option.arity === 'flag' ? true : t.value!);
   }
-  const { noun, values: allowed } = spec.positional;
-  if (positionals.length !== 1)
+  const { noun, values: allowed, optional } = spec.positional;
+  if (positionals.length > 1 && optional) throw new UsageError(`${spec.name} takes at most one ${noun}`);
+  if (positionals.length !== 1 && !(optional && positionals.length === 0))
     throw new UsageError(
       allowed ? `${spec.name} takes one ${noun}: ${list(allowed)}` : `${spec.name} takes exactly one ${noun}`,
     );
-  const positional = positionals[0]!;
+  const positional = positionals[0] ?? '';
   if (allowed && !allowed.includes(positional))
     throw new UsageError(`unknown ${noun} "${positional}" (${list(allowed)})`);
   const values = Object.fromEntries(

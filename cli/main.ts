@@ -37,6 +37,7 @@ import { LANDSCAPE, landscapeCommand } from './landscape';
 import { lesion } from './lesion';
 import { predict } from './predict';
 import { SIGNAL, signalCommand } from './signal';
+import { RACE, raceCommand } from './race';
 import { TRAIN, trainCommand } from './train';
 import { InputError } from './work';
 
@@ -291,6 +292,7 @@ const COMMANDS: Entry[] = [
   entry(SIGNAL, signalCommand),
   entry(BUILD, buildCommand),
   entry(TRAIN, trainCommand),
+  entry(RACE, raceCommand),
   entry(LANDSCAPE, landscapeCommand),
 ];
 

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorLine } from '../renderer/src/core/text';
 import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
@@ -61,6 +64,22 @@ function stripSignatures(text: string): string {
 /** Execution providers onnxruntime-node can be asked for by name (the list is cli/args.ts's PROVIDERS). */
 export type NodeProvider = (typeof PROVIDERS)[number];
 
+/**
+ * Whether onnxruntime-node's CUDA provider is installed beside its binding (libonnxruntime_providers_cuda.so, fetched
+ * with `--onnxruntime-node-install=cuda12`; README): `train` and `race` then default to it.
+ */
+export function cudaPresent(): boolean {
+  try {
+    const binding = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    const dir = join(dirname(binding), 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(
+      join(dir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'),
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Images per run when --batch is not given: 64 on the CPU, 256 on an accelerator. */
 export const defaultBatchSize = (provider: NodeProvider = 'cpu') => (provider === 'cpu' ? 64 : 256);
 
@@ -69,9 +88,9 @@ export const defaultBatchSize = (provider: NodeProvider = 'cpu') => (provider ==
  * `provider` other than cpu needs the matching onnxruntime-node binaries (CUDA: see the README).
  */
 export function createNodeRuntime(
-  options: { provider?: NodeProvider; batchSize?: number; threads?: number } = {},
+  options: { provider?: NodeProvider; batchSize?: number; threads?: number; fallback?: boolean } = {},
 ): Runtime {
-  const provider = options.provider ?? 'cpu';
+  let provider = options.provider ?? 'cpu';
   const supported = ort.listSupportedBackends?.() ?? [];
   const known = supported.find((b) => b.name === provider);
   if (provider !== 'cpu' && !known)
@@ -98,7 +117,14 @@ export function createNodeRuntime(
       try {
         session = await ort.InferenceSession.create(model, sessionOptions);
       } catch (error) {
-        throw new RuntimeRefusal('load', error);
+        // `fallback`: a provider that cannot start here (no GPU, no driver) gives way to the CPU, once for all.
+        if (!(options.fallback && provider !== 'cpu')) throw new RuntimeRefusal('load', error);
+        provider = 'cpu';
+        try {
+          session = await ort.InferenceSession.create(model, { ...sessionOptions, executionProviders: ['cpu'] });
+        } catch (again) {
+          throw new RuntimeRefusal('load', again);
+        }
       }
       return wrap(session, provider);
     },

@@ -32,7 +32,7 @@ import {
 import { loadLabelSet } from './assets';
 import { writeFileAtomic, writeFileAtomicSync } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
-import { createNodeRuntime, type NodeProvider } from './ortNode';
+import { cudaPresent, createNodeRuntime, type NodeProvider } from './ortNode';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 
 /** The stable JSON of `skipscope train --json` and `--json-log` (schema "skipscope.train/1", docs/cli.md). */
@@ -133,7 +133,8 @@ export function trainOptions({ positional, values: v }: Args<typeof TRAIN.option
   };
 }
 
-function openData(options: TrainOptions): DiskSet {
+/** The training images: a folder of class folders or CIFAR binaries (train and race). */
+export function openTrainingData(options: { data?: string; cifarBin?: string[] }): DiskSet {
   const paths = options.data ? [options.data] : options.cifarBin!;
   for (const p of paths) {
     if (!existsSync(p)) throw new InputError(`${basename(p)}: no such ${options.data ? 'folder' : 'file'}`);
@@ -164,7 +165,8 @@ function checkTrainingMemory(arch: Architecture, batch: number): void {
     );
 }
 
-function checkTarget(path: string, flag: string): string {
+/** An output file's absolute path, checked before any work: its folder exists and it is not a folder. */
+export function targetFile(path: string, flag: string): string {
   const target = resolve(path);
   if (!existsSync(dirname(target))) throw new InputError(`${flag} ${path}: folder ${dirname(target)} does not exist`);
   if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`${flag} ${path} is a folder`);
@@ -176,8 +178,8 @@ function checkTarget(path: string, flag: string): string {
  * (Skipscope's own training-step graph) and writes the trained inference model atomically.
  */
 export async function train(options: TrainOptions, out: (s: string) => void): Promise<void> {
-  const target = checkTarget(options.out, '-o');
-  const logTarget = options.jsonLog ? checkTarget(options.jsonLog, '--json-log') : null;
+  const target = targetFile(options.out, '-o');
+  const logTarget = options.jsonLog ? targetFile(options.jsonLog, '--json-log') : null;
   const request = {
     variant: options.variant,
     depth: options.depth,
@@ -186,7 +188,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
   };
   checkTrainingMemory(architecture(request), options.settings.batch);
   const { model, architecture: arch } = buildResNet(request);
-  const source = openData(options);
+  const source = openTrainingData(options);
   noteSkippedFiles(source);
   const { set } = source;
   const used = Math.min(set.count, options.settings.limit ?? set.count);
@@ -196,7 +198,11 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
       throw new InputError(`${set.name(i)} has no CIFAR-10 label: train needs one subfolder per CIFAR-10 class`);
   }
   if (used < 2) throw new InputError(`${set.title}: training needs at least 2 images`);
-  const runtime = createNodeRuntime({ provider: options.provider ?? 'cpu' });
+  // No --provider: CUDA where onnxruntime-node's CUDA provider is installed (falling back to the CPU when it cannot
+  // start), else the CPU.
+  const runtime = options.provider
+    ? createNodeRuntime({ provider: options.provider })
+    : createNodeRuntime({ provider: cudaPresent() ? 'cuda' : 'cpu', fallback: true });
   const settings: TrainSettings = { ...options.settings, preprocessing: presetFor(arch.inputSize) };
   const log: TrainJson = {
     schema: 'skipscope.train/1',

@@ -3,12 +3,31 @@
  * normals by the Box–Muller transform. Same seed, same weights, on every platform (integer arithmetic + IEEE
  * doubles only).
  */
+/** A SeededRandom's position, as plain JSON. */
+export interface RandomState {
+  state: number;
+  spare: number | null;
+}
+
 export class SeededRandom {
   private state: number;
   private spare: number | null = null;
 
   constructor(seed: number) {
     this.state = seed >>> 0;
+  }
+
+  /** The stream's position (its 32-bit state and the cached second normal): restoring it resumes the stream. */
+  save(): RandomState {
+    return { state: this.state, spare: this.spare };
+  }
+
+  /** A stream that continues exactly where `saved` was taken. */
+  static restore(saved: RandomState): SeededRandom {
+    const rng = new SeededRandom(0);
+    rng.state = saved.state >>> 0;
+    rng.spare = saved.spare;
+    return rng;
   }
 
   /** Uniform in [0, 1). */

@@ -2,7 +2,7 @@
  * Training loops: one network (trainModel) or several side by side on the same batches (trainRace), on a
  * labelled image set, with progress, cancel, and pause / stop through the job's control.
  */
-import { SeededRandom } from '../../core/build/random';
+import { type RandomState, SeededRandom } from '../../core/build/random';
 import type { Model } from '../../core/onnx/model';
 import type { TrainState } from '../../core/train/state';
 import type { ImageSet } from '../../data/imageSets';
@@ -53,6 +53,29 @@ export interface RaceHooks {
   onStep?(id: string, metrics: StepMetrics): void;
   onEpoch?(id: string, metrics: EpochMetrics): void;
   onBatch?(images: Float32Array, labels: readonly number[], lr: number): void;
+  /**
+   * After every whole epoch (awaited before the next one): everything a resumed run needs to go on exactly as this
+   * one would. The states are views of the trainers' tensors, valid until the next step: copy or write them now.
+   */
+  onCheckpoint?(checkpoint: RaceCheckpoint): void | Promise<void>;
+  /** Also hand out a checkpoint after every this many batches inside an epoch (long epochs on slow machines). */
+  checkpointEvery?: number;
+}
+
+/** A race between two epochs: epochs done, the shuffle / augmentation stream, every network's training state. */
+export interface RaceCheckpoint {
+  /** Whole epochs done. */
+  epoch: number;
+  /** The random stream where the next epoch (or, with `batches`, the current one) began. */
+  rng: RandomState;
+  /**
+   * Batches of epoch `epoch + 1` already done (absent or 0 between epochs), with each network's sums over them (by
+   * id: image-weighted loss, errors, images, ms), so the resumed epoch's figures cover the whole epoch.
+   */
+  batches?: number;
+  sums?: Record<string, { loss: number; errors: number; seen: number; ms: number }>;
+  /** Weights, momentum buffers, BatchNorm running statistics and steps taken, by entry id. */
+  states: Map<string, TrainState>;
 }
 
 /** A race's progress partial: every network's metrics at the step just taken, by id. */
@@ -103,8 +126,15 @@ export async function trainRace(
   settings: TrainSettings,
   job: JobContext<RaceStep>,
   hooks: RaceHooks = {},
+  resume?: RaceCheckpoint,
 ): Promise<Map<string, TrainResult>> {
   const { epochs, lr, schedule, preprocessing } = settings;
+  if (resume) {
+    if (!(Number.isInteger(resume.epoch) && resume.epoch >= 0 && resume.epoch <= epochs))
+      throw new Error(`a checkpoint after epoch ${resume.epoch} cannot resume a run of ${epochs} epochs`);
+    const missing = entries.find((e) => !resume.states.has(e.id));
+    if (missing) throw new Error(`the checkpoint has no state for "${missing.id}"`);
+  }
   if (entries.length === 0) throw new Error('a race needs at least one network');
   if (new Set(entries.map((e) => e.id)).size !== entries.length) throw new Error('race entries need distinct ids');
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a whole number ≥ 1, got ${epochs}`);
@@ -119,7 +149,7 @@ export async function trainRace(
     for (const [k, entry] of entries.entries()) {
       job.progress(0, 0, undefined, `building the training graph of network ${k + 1} of ${entries.length}`);
       await checkpoint(job.signal);
-      trainers.push(await createTrainer(runtime, entry.model, settings));
+      trainers.push(await createTrainer(runtime, entry.model, settings, resume?.states.get(entry.id)));
     }
     const side = trainers[0]!.graph.side;
     const classes = trainers[0]!.graph.classes;
@@ -138,17 +168,29 @@ export async function trainRace(
       if (cache.length) cache[i] = p;
       return p;
     };
-    const rng = new SeededRandom(settings.seed);
+    const rng = resume ? SeededRandom.restore(resume.rng) : new SeededRandom(settings.seed);
     const perEpoch = stepsPerEpoch(count, batch);
     const total = perEpoch * epochs;
     const runs = entries.map(() => ({ steps: [] as StepMetrics[], epochs: [] as EpochMetrics[], ms: 0 }));
     let dataMs = 0;
-    let step = 0;
+    let step = (resume?.epoch ?? 0) * perEpoch;
     let stopped = false;
     const plane = 3 * side * side;
-    for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
-      const sums = entries.map(() => ({ loss: 0, errors: 0, seen: 0, ms: 0 }));
+    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= epochs && !stopped; epoch++) {
+      const skip = epoch === (resume?.epoch ?? 0) + 1 ? (resume?.batches ?? 0) : 0;
+      const sums = entries.map((e) => ({
+        ...((skip ? resume?.sums?.[e.id] : undefined) ?? { loss: 0, errors: 0, seen: 0, ms: 0 }),
+      }));
+      const epochStart = rng.save();
+      let done = 0;
       for (const indices of epochBatches(shuffled(count, rng), batch)) {
+        if (done < skip) {
+          // A checkpoint inside this epoch: its batches are done; their augmentation draws are replayed (3 each).
+          if (settings.augment) for (let k = 0; k < 3 * indices.length; k++) rng.uniform();
+          done++;
+          step++;
+          continue;
+        }
         // The yield comes first: a pause or stop the page sent during the last step is seen before the next one.
         if ((await between(job)) === 'stop') {
           stopped = true;
@@ -162,7 +204,7 @@ export async function trainRace(
         }
         const x = normalizePlanar(bytes, indices.length, side, side, preprocessing);
         const y = indices.map((i) => labels[i]!);
-        const rate = learningRate(lr, schedule, step, total);
+        const rate = learningRate(lr, schedule, step, total, settings.warmup);
         const data = performance.now() - dataStart;
         dataMs += data;
         hooks.onBatch?.(x, y, rate);
@@ -182,6 +224,7 @@ export async function trainRace(
           hooks.onStep?.(entries[r]!.id, metrics);
         }
         step++;
+        done++;
         const first = partial[entries[0]!.id]!;
         job.progress(
           step,
@@ -189,6 +232,14 @@ export async function trainRace(
           partial,
           `epoch ${epoch}/${epochs}, step ${step}/${total}: loss ${entries.map((e) => partial[e.id]!.loss.toFixed(3)).join(' / ')}, train error ${(100 * first.trainError).toFixed(1)} %${entries.length > 1 ? ' (first network)' : ''}`,
         );
+        if (hooks.onCheckpoint && hooks.checkpointEvery && done % hooks.checkpointEvery === 0 && done < perEpoch)
+          await hooks.onCheckpoint({
+            epoch: epoch - 1,
+            rng: epochStart,
+            batches: done,
+            sums: Object.fromEntries(entries.map((e, r) => [e.id, { ...sums[r]! }])),
+            states: new Map(entries.map((entry, r) => [entry.id, trainers[r]!.state()])),
+          });
       }
       entries.forEach((entry, r) => {
         const sum = sums[r]!;
@@ -203,6 +254,12 @@ export async function trainRace(
         runs[r]!.epochs.push(e);
         hooks.onEpoch?.(entry.id, e);
       });
+      if (!stopped && hooks.onCheckpoint)
+        await hooks.onCheckpoint({
+          epoch,
+          rng: rng.save(),
+          states: new Map(entries.map((entry, r) => [entry.id, trainers[r]!.state()])),
+        });
     }
     const results = new Map<string, TrainResult>();
     entries.forEach((entry, r) => {

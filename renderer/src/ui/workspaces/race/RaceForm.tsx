@@ -240,6 +240,17 @@ export function RaceForm() {
           </select>
         </label>
         <NumberField
+          width="5em"
+          label="Warm-up"
+          unit="% of steps at lr/10"
+          value={Math.round(100 * (settings.warmup ?? 0))}
+          min={0}
+          max={100}
+          disabled={running}
+          onChange={(v) => setting('warmup', v / 100)}
+          testId="race-warmup"
+        />
+        <NumberField
           width="6em"
           label="Momentum"
           value={settings.momentum}

@@ -1,5 +1,6 @@
 import { useApp, useRaces } from '../../../store/store';
 import { RaceForm } from './RaceForm';
+import { RaceReference } from './RaceReference';
 import { RaceView } from './RaceView';
 
 /**
@@ -15,6 +16,7 @@ export function RaceWorkspace() {
     <div className="workspace" data-testid="race-workspace">
       <RaceForm />
       {race && <RaceView race={race} />}
+      <RaceReference race={race} />
     </div>
   );
 }

@@ -7,9 +7,9 @@ import type { StepMetrics } from '../../../lab/train/trainer';
 import type { RaceState } from '../../../store/types';
 
 /** A trailing mean over `window` steps, sampled at ≤ `points` evenly spaced steps (the last step always kept). */
-export function smooth(
-  steps: readonly StepMetrics[],
-  value: (m: StepMetrics) => number,
+export function smooth<M extends { step: number } = StepMetrics>(
+  steps: readonly M[],
+  value: (m: M) => number,
   window: number,
   points = 300,
 ): { x: number; y: number }[] {

@@ -1,0 +1,50 @@
+import { expect, test } from '@playwright/test';
+import { openApp } from './helpers';
+
+/**
+ * The race workspace's reference curves (issue #21): the shipped recorded runs drawn as He et al.'s Fig. 6 (training
+ * solid, test dashed), an opened skipscope.race/1 log drawn over them, and a bad file refused in one line.
+ */
+test('recorded runs draw as reference curves; an opened log overlays them; a bad file is one line', async ({
+  page,
+}) => {
+  await openApp(page, '?provider=wasm');
+  await page.getByTestId('tab-race').click();
+  const panel = page.getByTestId('race-reference');
+  await expect(panel).toHaveAttribute('data-runs', /recorded/);
+  const plain = page.getByTestId('race-reference-plain');
+  // The recorded training curves are thin and solid (their test curves, dashed, come with whole epochs).
+  const recorded = plain.locator('g[data-series="plain-56 (recorded)"] polyline');
+  await expect(recorded).toHaveAttribute('stroke-width', '1.2');
+  await expect(recorded).not.toHaveAttribute('stroke-dasharray', /./);
+
+  // The Open log… button is a label around the file input, as the Run panel's buttons.
+  const chooseLog = (name: string, text: string) =>
+    page.getByTestId('race-open-log').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+  await chooseLog('broken.json', '{"schema": "skipscope.race/1", "nets": []}');
+  await expect(page.getByTestId('race-log-error')).toHaveText('broken.json: "nets" is empty or missing');
+
+  const net = (variant: string, depth: number, error: number) => ({
+    variant,
+    depth,
+    finalTrainError: error,
+    interval: [error - 0.01, error + 0.01],
+    steps: [1, 2, 3].map((step) => ({ step, epoch: 1, loss: 2, trainError: error })),
+    epochs: [{ epoch: 1, loss: 2, trainError: error, testError: error + 0.05 }],
+  });
+  await chooseLog(
+    'mine.json',
+    JSON.stringify({
+      schema: 'skipscope.race/1',
+      settings: { batch: 32 },
+      data: { used: 96 },
+      nets: [net('plain', 20, 0.5), net('resnet', 56, 0.3)],
+    }),
+  );
+  await expect(page.getByTestId('race-log-error')).toHaveCount(0);
+  await expect(panel).toHaveAttribute('data-runs', /mine\.json/);
+  await expect(plain.locator('g[data-series="plain-20 (mine.json)"] polyline')).toHaveAttribute('stroke-width', '2.4');
+  await expect(
+    page.getByTestId('race-reference-resnet').locator('g[data-series="ResNet-56 (mine.json) test"] polyline'),
+  ).toHaveAttribute('stroke-dasharray', '6 4');
+});
