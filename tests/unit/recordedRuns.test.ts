@@ -57,14 +57,11 @@ describe('recorded runs', async () => {
     expect(run.json.complete).toBe(false);
   });
 
-  it('the shipped deepest pair opens as bundled models', () => {
+  it('ships no trained models while the runs are this short (near chance: nothing to lesion)', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
       models: { id: string; file: string }[];
     };
-    for (const id of ['plain56', 'resnet56']) {
-      const net = run.log.nets.find((n) => n.id === id)!;
-      expect(net.model).toBe(`models/cifar10/recorded-${id}.onnx`);
-      expect(manifest.models.map((m) => m.file)).toContain(`cifar10/recorded-${id}.onnx`);
-    }
+    expect(run.log.nets.filter((n) => n.model)).toEqual([]);
+    expect(manifest.models.filter((m) => m.file.includes('recorded'))).toEqual([]);
   });
 });
