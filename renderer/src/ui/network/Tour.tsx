@@ -9,6 +9,7 @@ import { useApp, useAppStore, useCacheVersion, useServices } from '../../store/s
 import type { AppState, AppStore, OpenModel } from '../../store/types';
 import type { LabMethod, LabResults } from '../../worker/protocol';
 import { colorContext } from './colorModes';
+import { DegradationFigure } from './DegradationFigure';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const sci = (x: number) =>
@@ -39,6 +40,8 @@ interface Step {
   measure?(ctx: Ctx): void;
   /** What is measured on this model, live. */
   measured(ctx: Ctx): ReactNode;
+  /** A figure the step shows (e.g. training curves), under its text. */
+  figure?(): ReactNode;
 }
 
 const residual = (t: Topology) => t.kind === 'residual' && t.blocks.length > 0;
@@ -55,12 +58,6 @@ function middleBlock(t: Topology): number | null {
   if (!residual(t)) return null;
   const candidates = t.blocks.filter((b) => !b.downsample && b.shortcut === 'identity');
   return candidates[Math.floor(candidates.length / 2)]?.index ?? null;
-}
-
-function evaluation(ctx: Ctx): string {
-  const r = ctx.get('evaluate', ctx.state.evaluationKey());
-  if (!r) return 'measuring top-1 on the current images…';
-  return `top-1 ${pct(r.top1.rate)} on ${r.top1.n} images (${ctx.state.imageSet?.title ?? 'current images'})`;
 }
 
 /**
@@ -126,8 +123,9 @@ export const STEPS: Step[] = [
       state.lightPath(null);
       state.resetView();
     },
-    measure: ({ state }) => void state.evaluate(),
-    measured: (ctx) => `This trained model: ${evaluation(ctx)}.`,
+    figure: () => <DegradationFigure />,
+    measured: () =>
+      'Training curves recorded by Skipscope’s own engine on 10,000 CIFAR-10 images (He et al.’s recipe), with any race run in this session drawn over them. The recorded runs are short so far (docs/degradation.md): the plain half of the lesson shows, the ResNets are not yet in their final order. The Race lab runs the lecture preset live.',
   },
   {
     title: 'y = F(x) + x',
@@ -340,6 +338,7 @@ export function Tour({ model }: { model: OpenModel }) {
       {current.text.map((p) => (
         <p key={p.slice(0, 24)}>{p}</p>
       ))}
+      {current.figure?.()}
       <p className="tour-measured" data-testid="tour-measured">
         <strong>Measured:</strong> {current.measured(ctx)}
       </p>

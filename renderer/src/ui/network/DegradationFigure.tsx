@@ -1,0 +1,86 @@
+import { useEffect, useState } from 'react';
+import { errorLine } from '../../core/text';
+import { loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
+import { themes } from '../../scene/theme';
+import { useApp, useRaces, useServices } from '../../store/store';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { smooth } from '../workspaces/race/raceVerdict';
+
+/**
+ * The tour's degradation step: real training curves. The recorded runs the app ships (assets/runs) and, when a race
+ * ran in this session, its curves too (the newest race). Training error against steps, smoothed over 8 steps;
+ * plain nets in warm colours, ResNets in cool ones, deeper darker.
+ */
+export function DegradationFigure() {
+  const theme = themes[useApp((s) => s.theme)];
+  const { host } = useServices();
+  const races = useRaces();
+  const [recorded, setRecorded] = useState<RunLog | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    loadRecordedRuns(async (path) => new TextDecoder().decode(await host.readAsset(path)))
+      .then(({ runs }) => live && setRecorded(runs[0]?.log ?? null))
+      .catch((e) => live && setProblem(`recorded runs: ${errorLine(e)}`));
+    return () => {
+      live = false;
+    };
+  }, [host]);
+  const race = races.find((r) => Object.values(r.steps).some((s) => s.length > 0)) ?? null;
+  const warm = ['#f6b26b', '#e69138', '#cc4125', '#85200c'];
+  const cool = ['#9fc5e8', '#6fa8dc', '#3d85c6', '#0b5394'];
+  const color = (variant: string, k: number) => (variant === 'plain' ? warm : cool)[Math.min(3, k)]!;
+  const series: ChartSeries[] = [];
+  if (recorded) {
+    const byVariant = { plain: 0, resnet: 0, preact: 0 };
+    for (const net of recorded.nets) {
+      const k = byVariant[net.variant]++;
+      series.push({
+        name: `${net.title} (recorded)`,
+        color: color(net.variant, k),
+        kind: 'line',
+        points: smooth(net.steps ?? [], (s) => s.trainError, 8),
+      });
+    }
+  }
+  if (race) {
+    race.nets.forEach((net, i) => {
+      const steps = race.steps[net.id] ?? [];
+      series.push({
+        name: `${net.name} (this session's race)`,
+        color: theme.chart.series[i % theme.chart.series.length]!,
+        kind: 'line',
+        points: smooth(steps, (s) => s.trainError, 8),
+      });
+    });
+  }
+  // The recorded runs' final training error (mean over their last steps, with its 95 % interval), net by net.
+  const finals = recorded?.nets.map(
+    (n) =>
+      `${n.title} ${(100 * n.finalTrainError).toFixed(1)} % (±${((100 * (n.interval[1] - n.interval[0])) / 2).toFixed(1)})`,
+  );
+  if (problem) return <p className="error">{problem}</p>;
+  if (series.length === 0) return <p className="muted">loading the recorded runs…</p>;
+  return (
+    <div className="tour-figure" data-testid="tour-degradation-figure" data-series={series.length}>
+      <Chart
+        title={race ? 'Training error: recorded runs and this session’s race' : 'Training error of the recorded runs'}
+        xLabel="step"
+        yLabel="training error (8-step mean)"
+        series={series}
+        colors={theme.chart}
+        yRange={[0, 1]}
+        yFormat={(y) => `${Math.round(100 * y)} %`}
+        lineDots={false}
+        width={430}
+        height={300}
+        testId="tour-degradation-chart"
+      />
+      {finals && (
+        <p className="small" data-testid="tour-degradation-finals">
+          Recorded, final training error: {finals.join(' · ')}.
+        </p>
+      )}
+    </div>
+  );
+}
