@@ -158,7 +158,7 @@ export function App() {
 
   return (
     <div
-      className={`app theme-${theme.name}${presentation ? ' presentation' : ''}${collapsed.left ? ' left-collapsed' : ''}${collapsed.right || workspace !== 'network' ? ' right-collapsed' : ''}`}
+      className={`app theme-${theme.name}${presentation ? ' presentation' : ''}${collapsed.left ? ' left-collapsed' : ''}${workspace !== 'network' ? ' no-right' : collapsed.right ? ' right-collapsed' : ''}`}
       role="application"
       aria-label="Skipscope"
       data-testid="app"

@@ -1,5 +1,6 @@
 import { createContext, forwardRef, useContext, useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
+import { themes } from '../../../scene/theme';
 import { useApp, useServices } from '../../../store/store';
 import { saveBytes } from '../exportReport';
 
@@ -142,7 +143,7 @@ function ChartCard(
           type="button"
           onClick={() =>
             own.current &&
-            void svgToPng(own.current, slideScale(own.current), chartBackground(background)).then((png) =>
+            void svgToPng(own.current, slideScale(own.current), themes[background].background).then((png) =>
               saveBytes(host, `${base}.png`, png, 'image/png'),
             )
           }
@@ -169,11 +170,6 @@ function ChartCard(
 /** PNG exports are slide-sized: at least 1920 px wide. */
 function slideScale(svg: SVGSVGElement): number {
   return Math.max(2, 1920 / Math.max(1, Number(svg.getAttribute('width'))));
-}
-
-const BACKGROUNDS = { dark: '#11141a', light: '#f4f5f7', projector: '#000000' } as const;
-function chartBackground(theme: keyof typeof BACKGROUNDS): string {
-  return BACKGROUNDS[theme];
 }
 
 /** Every point of every series as CSV rows: series, x, y, low, high, label. */
