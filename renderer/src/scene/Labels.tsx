@@ -78,12 +78,16 @@ export function LabelTracker({
     const root = container.current;
     if (!root) return;
     const children = root.children;
-    const count = Math.min(anchors.length, children.length);
+    const count = children.length;
     const items: { x: number; y: number; width: number; height: number; priority: number }[] = [];
     const index: number[] = [];
     for (let i = 0; i < count; i++) {
       const el = children[i] as HTMLElement;
-      point.set(...anchors[i]!.position).project(camera);
+      // Each label carries its own anchor (data-anchor, data-kind), so its text and its place cannot come from
+      // two different renders: the labels live in the page's React root, this frame loop in the canvas's.
+      const anchor = anchorOf(el) ?? anchors[i];
+      if (!anchor) continue;
+      point.set(...anchor.position).project(camera);
       const visible = point.z < 1 && Math.abs(point.x) < 1.1 && Math.abs(point.y) < 1.1;
       if (!visible) {
         el.style.display = 'none';
@@ -96,7 +100,7 @@ export function LabelTracker({
         y: ((1 - point.y) / 2) * size.height,
         width: el.offsetWidth,
         height: el.offsetHeight,
-        priority: PRIORITY[anchors[i]!.kind],
+        priority: PRIORITY[anchor.kind],
       });
     }
     // The overlays on the scene (legends, the view bar) are obstacles: labels keep clear of them.
@@ -120,4 +124,13 @@ export function LabelTracker({
     });
   });
   return null;
+}
+
+/** The anchor a label element carries (data-anchor "x,y,z" and data-kind), or null when it carries none. */
+function anchorOf(el: HTMLElement): LabelAnchor | null {
+  const at = el.dataset.anchor;
+  const kind = el.dataset.kind as LabelAnchor['kind'] | undefined;
+  if (!at || !kind) return null;
+  const [x, y, z] = at.split(',').map(Number) as [number, number, number];
+  return { text: el.textContent ?? '', position: [x, y, z], kind };
 }

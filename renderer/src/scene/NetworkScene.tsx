@@ -147,6 +147,8 @@ export function NetworkScene({
             key={i}
             className={`scene-label ${a.kind}`}
             style={{ display: 'none' }}
+            data-anchor={a.position.join(',')}
+            data-kind={a.kind}
             data-testid={a.kind === 'note' ? 'scene-note' : undefined}
             data-exact={a.kind === 'note' ? String(note?.exact ?? false) : undefined}
           >
@@ -167,16 +169,6 @@ function anchorsOf(
   note: Props['note'],
 ): LabelAnchor[] {
   const out: LabelAnchor[] = [];
-  if (note && note.block < layout.blockCount) {
-    const c = layout.blockCenters;
-    const z = layout.blockSizes;
-    const i = note.block;
-    out.push({
-      text: note.text,
-      position: [c[3 * i]!, z[3 * i + 1]! + 1.35, c[3 * i + 2]!],
-      kind: 'note',
-    });
-  }
   const s = layout.stem;
   out.push({ text: names.stem, position: [s[0]!, -0.35, s[5]! / 2 + 0.2], kind: 'end' });
   for (let i = 0; 2 * i < layout.stageBounds.length; i++) {
@@ -210,6 +202,17 @@ function anchorsOf(
       text: `${names.unit} ${detail.block + 1}`,
       position: [(detail.add[0] + (detail.branch[0]?.center[0] ?? detail.add[0])) / 2, -1.25, 0.8],
       kind: 'block',
+    });
+  }
+  // The lesion's number goes last: adding or removing it never shifts the other labels' places in the list.
+  if (note && note.block < layout.blockCount) {
+    const c = layout.blockCenters;
+    const z = layout.blockSizes;
+    const i = note.block;
+    out.push({
+      text: note.text,
+      position: [c[3 * i]!, z[3 * i + 1]! + 1.35, c[3 * i + 2]!],
+      kind: 'note',
     });
   }
   return out;
