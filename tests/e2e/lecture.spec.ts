@@ -187,6 +187,12 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
       await expect(sceneCanvas(page)).toBeVisible();
       expect(await labelOverlaps(page)).toEqual([]);
       await expect.poll(() => lowestContrast(page)).toBeGreaterThanOrEqual(3);
+      if (lab === 'lesion') {
+        // The labels follow the refitted camera: block 4 (stage 2's first) has its number right of stage 1's label.
+        const stage1 = (await page.locator('.scene-label.stage', { hasText: /^stage 1 ·/ }).boundingBox())!;
+        const note = (await page.getByTestId('scene-note').boundingBox())!;
+        expect(note.x + note.width / 2).toBeGreaterThan(stage1.x + stage1.width);
+      }
     }
     const smallest = await smallestText(page);
     expect(smallest.px, `smallest text in ${lab}: "${smallest.text}"`).toBeGreaterThanOrEqual(16);

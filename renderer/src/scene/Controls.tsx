@@ -136,8 +136,9 @@ export function Controls({ frame, layout, move }: Props) {
     camera.position.set(...lerp(f.from.position, f.to.position));
     c.target.set(...lerp(f.from.target, f.to.target));
     c.update();
+    // One more frame after the last step, so everything placed from the camera (the labels) sees its final pose.
     if (t >= 1) flight.current = null;
-    else invalidate();
+    invalidate();
   });
   return null;
 }

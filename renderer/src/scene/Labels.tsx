@@ -77,6 +77,9 @@ export function LabelTracker({
   useFrame(({ camera, size }) => {
     const root = container.current;
     if (!root) return;
+    // The camera may have moved since the last render (a refit, a flight step): its inverse matrix is otherwise
+    // only updated by the render that follows, and the labels would lag one camera pose behind the scene.
+    camera.updateMatrixWorld();
     const children = root.children;
     const count = children.length;
     const items: { x: number; y: number; width: number; height: number; priority: number }[] = [];
