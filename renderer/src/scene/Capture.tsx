@@ -36,22 +36,9 @@ export function Capture({
       const limit = gl.capabilities.maxTextureSize;
       if (width > limit || height > limit)
         throw new Error(`${width} × ${height} is larger than this GPU draws (${limit} px): choose a smaller scale`);
-      const ratio = gl.getPixelRatio();
-      const out = document.createElement('canvas');
-      out.width = width;
-      out.height = height;
+      const out = renderAt(gl, scene, camera, { width, height }, null, size, invalidate);
       const ctx = out.getContext('2d');
       if (!ctx) throw new Error('no 2D canvas to compose the image');
-      try {
-        gl.setPixelRatio(1);
-        gl.setSize(width, height, false);
-        gl.render(scene, camera);
-        ctx.drawImage(gl.domElement, 0, 0, width, height);
-      } finally {
-        gl.setPixelRatio(ratio);
-        gl.setSize(size.width, size.height, false);
-        invalidate();
-      }
       // The DOM labels, where they stand on screen, scaled.
       const root = labels.current;
       const frame = gl.domElement.getBoundingClientRect();
@@ -86,31 +73,15 @@ export function Capture({
       view.near = live.near;
       view.far = live.far;
       view.updateProjectionMatrix();
-      const ratio = gl.getPixelRatio();
-      const clear = gl.getClearColor(new THREE.Color());
-      const alpha = gl.getClearAlpha();
-      const sceneBackground = scene.background;
+      // One render of the scene alone: the SVG embeds it as is, the PNG draws the labels on a copy of it.
+      const bare = renderAt(gl, scene, view, { width, height }, transparent ? background : null, size, invalidate);
+      const sceneUrl = bare.toDataURL('image/png');
       const out = document.createElement('canvas');
       out.width = width;
       out.height = height;
       const ctx = out.getContext('2d');
       if (!ctx) throw new Error('no 2D canvas to compose the image');
-      try {
-        gl.setPixelRatio(1);
-        gl.setSize(width, height, false);
-        if (transparent) {
-          scene.background = null;
-          gl.setClearColor(background, 0);
-        }
-        gl.render(scene, view);
-        ctx.drawImage(gl.domElement, 0, 0, width, height);
-      } finally {
-        scene.background = sceneBackground;
-        gl.setClearColor(clear, alpha);
-        gl.setPixelRatio(ratio);
-        gl.setSize(size.width, size.height, false);
-        invalidate();
-      }
+      ctx.drawImage(bare, 0, 0);
       const scale = height / 720;
       const px = 18 * scale;
       const style = labels.current?.firstElementChild ? getComputedStyle(labels.current.firstElementChild) : null;
@@ -149,11 +120,7 @@ export function Capture({
       // The SVG: the scene without its labels as an image, the labels as text.
       return {
         png,
-        svg: slideSvg(
-          await sceneOnly(gl, scene, view, width, height, transparent, background, size, ratio, invalidate),
-          { width, height },
-          placed,
-        ),
+        svg: slideSvg(sceneUrl, { width, height }, placed),
         width,
         height,
       };
@@ -166,31 +133,38 @@ export function Capture({
   return null;
 }
 
-/** The scene alone at a size, as a PNG data URL (for the slide SVG, whose labels are text). */
-async function sceneOnly(
+/**
+ * Renders the scene once at `target` size (pixel ratio 1) into the drawing buffer and copies it to a new 2D canvas;
+ * `transparent` (the theme's background colour) clears to alpha 0 without the scene's background. The renderer's
+ * size, pixel ratio, clear colour and the scene's background are restored, and a frame is requested.
+ */
+function renderAt(
   gl: THREE.WebGLRenderer,
   scene: THREE.Scene,
   view: THREE.Camera,
-  width: number,
-  height: number,
-  transparent: boolean,
-  background: string,
+  target: { width: number; height: number },
+  transparent: string | null,
   size: { width: number; height: number },
-  ratio: number,
   invalidate: () => void,
-): Promise<string> {
+): HTMLCanvasElement {
+  const out = document.createElement('canvas');
+  out.width = target.width;
+  out.height = target.height;
+  const ctx = out.getContext('2d');
+  if (!ctx) throw new Error('no 2D canvas to compose the image');
+  const ratio = gl.getPixelRatio();
   const clear = gl.getClearColor(new THREE.Color());
   const alpha = gl.getClearAlpha();
   const sceneBackground = scene.background;
   try {
     gl.setPixelRatio(1);
-    gl.setSize(width, height, false);
-    if (transparent) {
+    gl.setSize(target.width, target.height, false);
+    if (transparent !== null) {
       scene.background = null;
-      gl.setClearColor(background, 0);
+      gl.setClearColor(transparent, 0);
     }
     gl.render(scene, view);
-    return gl.domElement.toDataURL('image/png');
+    ctx.drawImage(gl.domElement, 0, 0, target.width, target.height);
   } finally {
     scene.background = sceneBackground;
     gl.setClearColor(clear, alpha);
@@ -198,4 +172,5 @@ async function sceneOnly(
     gl.setSize(size.width, size.height, false);
     invalidate();
   }
+  return out;
 }
