@@ -27,9 +27,44 @@ function clipBounds(ctx: BackwardContext): { min: number; max: number } {
 export const activationOps: Record<string, OpDef> = {
   // SiLU / Swish is Sigmoid then Mul (EfficientNet, RegNet's SE); GELU is Erf arithmetic before opset 20.
   ...each(
-    ['Selu', 'HardSigmoid', 'HardSwish', 'Mish', 'Softplus', 'Softsign', 'Gelu', 'Celu', 'ThresholdedRelu'],
+    ['Selu', 'HardSigmoid', 'HardSwish', 'Mish', 'Softplus', 'Softsign', 'Celu', 'ThresholdedRelu'],
     activation(),
   ),
+  // Opset 20's Gelu: exact, Φ(x) + x·φ(x); with approximate="tanh", y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³),
+  // y' = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+  Gelu: activation((ctx) => {
+    const { e } = ctx;
+    const x = ctx.node.inputs[0]!;
+    const approximate = ctx.node.attrs.get('approximate');
+    let slope: string;
+    if (approximate?.type === 'string' && approximate.value === 'tanh') {
+      const c = Math.sqrt(2 / Math.PI);
+      const x2 = e.op('Mul', [x, x]);
+      const u = e.op('Mul', [
+        e.op('Mul', [x, e.op('Add', [e.scalar(1), e.op('Mul', [x2, e.scalar(0.044715)])])]),
+        e.scalar(c),
+      ]);
+      const t = e.op('Tanh', [u]);
+      const du = e.op('Mul', [e.op('Add', [e.scalar(1), e.op('Mul', [x2, e.scalar(3 * 0.044715)])]), e.scalar(c)]);
+      const half = e.op('Mul', [e.op('Add', [e.scalar(1), t]), e.scalar(0.5)]);
+      const rest = e.op('Mul', [
+        e.op('Mul', [e.op('Mul', [x, e.scalar(0.5)]), e.op('Sub', [e.scalar(1), e.op('Mul', [t, t])])]),
+        du,
+      ]);
+      slope = e.op('Add', [half, rest]);
+    } else {
+      const cdf = e.op('Mul', [
+        e.op('Add', [e.scalar(1), e.op('Erf', [e.op('Mul', [x, e.scalar(Math.SQRT1_2)])])]),
+        e.scalar(0.5),
+      ]);
+      const pdf = e.op('Mul', [
+        e.op('Exp', [e.op('Mul', [e.op('Mul', [x, x]), e.scalar(-0.5)])]),
+        e.scalar(1 / Math.sqrt(2 * Math.PI)),
+      ]);
+      slope = e.op('Add', [cdf, e.op('Mul', [x, pdf])]);
+    }
+    return [e.op('Mul', [ctx.grad()!, slope])];
+  }),
   // PRelu's slope is learned.
   PRelu: { ...activation(), constantParams: [1] },
   Relu: activation((ctx) => [masked(ctx, ctx.e.op('Greater', [ctx.node.outputs[0]!, ctx.e.scalar(0)]))]),

@@ -147,14 +147,55 @@ const arithmetic: Record<string, (ctx: BackwardContext) => (string | undefined)[
 
 const pass = (ctx: BackwardContext) => [ctx.grad()];
 
+/** g · f'(x) for a one-input op, f' written with the forward input x and output y. */
+const unary =
+  (slope: (ctx: BackwardContext, x: string, y: string) => string) =>
+  (ctx: BackwardContext): (string | undefined)[] => [
+    ctx.e.op('Mul', [ctx.grad()!, slope(ctx, ctx.node.inputs[0]!, ctx.node.outputs[0]!)]),
+  ];
+
+/** d/dx erf(x) = 2/√π · exp(−x²): GELU before opset 20 is x·½·(1 + erf(x/√2)) in plain ops. */
+const erfSlope = (ctx: BackwardContext, x: string) =>
+  ctx.e.op('Mul', [
+    ctx.e.op('Exp', [ctx.e.op('Neg', [ctx.e.op('Mul', [x, x])])]),
+    ctx.e.scalar(2 / Math.sqrt(Math.PI)),
+  ]);
+
+/**
+ * x^p with a constant exponent p (the squares of a LayerNorm written out as ops): p·x^(p−1), and 2x for the
+ * common square. A learned or data-dependent exponent is refused.
+ */
+function powBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const p = ctx.floats(node.inputs[1]!) ?? ctx.ints(node.inputs[1]!);
+  if (!p || p.length !== 1) ctx.fail('its exponent is not a constant scalar');
+  const k = p[0]!;
+  const x = node.inputs[0]!;
+  const slope = k === 2 ? e.op('Mul', [x, e.scalar(2)]) : e.op('Mul', [e.op('Pow', [x, e.scalar(k - 1)]), e.scalar(k)]);
+  return [ctx.unbroadcast(e.op('Mul', [ctx.grad()!, slope]), 0)];
+}
+
+/** Where(c, x, y): the gradient goes to x where c holds and to y elsewhere. */
+function whereBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const g = ctx.grad()!;
+  const m = e.mask(node.inputs[0]!);
+  return [
+    undefined,
+    ctx.needs(1) ? ctx.unbroadcast(e.op('Mul', [g, m]), 1) : undefined,
+    ctx.needs(2) ? ctx.unbroadcast(e.op('Mul', [g, e.op('Sub', [e.scalar(1), m])]), 2) : undefined,
+  ];
+}
+
 export const elementwiseOps: Record<string, OpDef> = {
   // Where residual branches join the shortcut.
   Add: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add, constantParams: [0, 1] },
   Sum: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add },
-  ...each(['Pow', 'Max', 'Min'], { role: 'elementwise', inferShapes: inferBroadcast }),
+  Pow: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [0], backward: powBackward },
+  ...each(['Max', 'Min'], { role: 'elementwise', inferShapes: inferBroadcast }),
   Mod: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [] },
   // Where's condition is a mask; x and y are data.
-  Where: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [1, 2] },
+  Where: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [1, 2], backward: whereBackward },
   Sub: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Sub },
   Mul: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Mul, constantParams: [0, 1] },
   Div: { role: 'elementwise', inferShapes: inferBroadcast, backward: arithmetic.Div },
@@ -176,9 +217,31 @@ export const elementwiseOps: Record<string, OpDef> = {
   Ceil: { role: 'elementwise', inferShapes: inferUnary(Math.ceil), gradInputs: [] },
   Round: { role: 'elementwise', inferShapes: inferUnary(roundHalfEven), gradInputs: [] },
   Sign: { role: 'elementwise', inferShapes: inferUnary(Math.sign), gradInputs: [] },
-  Abs: { role: 'elementwise', inferShapes: inferUnary(Math.abs) },
-  Sqrt: { role: 'elementwise', inferShapes: inferUnary(Math.sqrt, () => true) },
-  ...each(['Exp', 'Log', 'Erf', 'Reciprocal', 'Sin', 'Cos', 'Tan', 'Atan', 'IsNaN', 'IsInf'], {
+  Abs: {
+    role: 'elementwise',
+    inferShapes: inferUnary(Math.abs),
+    backward: unary((ctx, x) => ctx.e.op('Sign', [x])),
+  },
+  // ½ / √x
+  Sqrt: {
+    role: 'elementwise',
+    inferShapes: inferUnary(Math.sqrt, () => true),
+    backward: unary((ctx, _x, y) => ctx.e.op('Div', [ctx.e.scalar(0.5), y])),
+  },
+  Exp: { role: 'elementwise', inferShapes: sameAsInput, backward: unary((_ctx, _x, y) => y) },
+  Log: {
+    role: 'elementwise',
+    inferShapes: sameAsInput,
+    backward: unary((ctx, x) => ctx.e.op('Reciprocal', [x])),
+  },
+  // −1/x² = −y²
+  Reciprocal: {
+    role: 'elementwise',
+    inferShapes: sameAsInput,
+    backward: unary((ctx, _x, y) => ctx.e.op('Neg', [ctx.e.op('Mul', [y, y])])),
+  },
+  Erf: { role: 'elementwise', inferShapes: sameAsInput, backward: unary(erfSlope) },
+  ...each(['Sin', 'Cos', 'Tan', 'Atan', 'IsNaN', 'IsInf'], {
     role: 'elementwise',
     inferShapes: sameAsInput,
   }),

@@ -119,17 +119,47 @@ function gemmBackward(ctx: BackwardContext): (string | undefined)[] {
   return out;
 }
 
-/** 2-D MatMul (a Linear layer exported without Gemm): ∂A = g·Bᵀ, ∂B = Aᵀ·g. */
+/**
+ * MatMul. 2-D (a Linear layer exported without Gemm): ∂A = g·Bᵀ, ∂B = Aᵀ·g as Gemms. Batched and broadcast
+ * (attention's q·kᵀ and softmax·v, a Linear on [N, tokens, width]): the same products with the last two axes
+ * swapped, summed over the leading axes an operand was broadcast along.
+ */
 function matmulBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { e } = ctx;
   const [a, b] = ctx.node.inputs as [string, string];
   const sa = ctx.shape(a);
   const sb = ctx.shape(b);
-  if (sa?.length !== 2 || sb?.length !== 2) ctx.fail('only 2-D MatMul is differentiated');
+  if (!sa || !sb) ctx.fail('its input shapes are unknown');
+  if (sa.length < 2 || sb.length < 2) ctx.fail('a 1-D operand is not differentiated');
   const g = ctx.grad()!;
-  const c = ctx.e.opset < 11 ? [ctx.e.scalar(0)] : [];
-  const gemm = (x: string, y: string, transA: number, transB: number) =>
-    ctx.e.op('Gemm', [x, y, ...c], { transA: int(transA), transB: int(transB) });
-  return [ctx.needs(0) ? gemm(g, b, 0, 1) : undefined, ctx.needs(1) ? gemm(a, g, 1, 0) : undefined];
+  if (sa.length === 2 && sb.length === 2) {
+    const c = e.opset < 11 ? [e.scalar(0)] : [];
+    const gemm = (x: string, y: string, transA: number, transB: number) =>
+      e.op('Gemm', [x, y, ...c], { transA: int(transA), transB: int(transB) });
+    return [ctx.needs(0) ? gemm(g, b, 0, 1) : undefined, ctx.needs(1) ? gemm(a, g, 1, 0) : undefined];
+  }
+  const swap = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+  const out = ctx.shape(ctx.node.outputs[0]!) ?? ctx.fail('its output shape is unknown');
+  const lead = out.slice(0, -2);
+  /** Sums a gradient shaped [...lead, r, c] down to an operand of shape `s`. */
+  const reduceTo = (grad: string, s: number[]): string => {
+    const own = s.slice(0, -2);
+    const extra = lead.length - own.length;
+    const stretched = own.flatMap((d, j) => (d === 1 && lead[j + extra] !== 1 ? [j + extra] : []));
+    let r = grad;
+    if (stretched.length) r = e.reduceSum(r, stretched, true);
+    if (extra > 0)
+      r = e.reduceSum(
+        r,
+        Array.from({ length: extra }, (_, i) => i),
+        false,
+      );
+    return r;
+  };
+  return [
+    ctx.needs(0) ? reduceTo(e.op('MatMul', [g, e.transpose(b, swap(sb.length))]), sa) : undefined,
+    ctx.needs(1) ? reduceTo(e.op('MatMul', [e.transpose(a, swap(sa.length)), g]), sb) : undefined,
+  ];
 }
 
 export const gemmOps: Record<string, OpDef> = {

@@ -1,4 +1,4 @@
-import { attrInt, attrInts, attrTensor } from '../onnx/attrs';
+import { attrInt, attrInts, attrTensor, int, ints } from '../onnx/attrs';
 import { isIntegral } from '../onnx/dtypes';
 import { readFloats, readInts } from '../onnx/tensor';
 import {
@@ -15,11 +15,17 @@ import {
   sameAsInput,
 } from './types';
 
-/** Reshapes the gradient back to the input's shape (Flatten, Reshape, Squeeze, Unsqueeze). */
+/**
+ * Reshapes the gradient back to the input's shape (Flatten, Reshape, Squeeze, Unsqueeze). A static target when
+ * at most one axis depends on the batch (it reads −1, which Reshape infers); otherwise, as where attention merges
+ * the batch with the heads, the input's own shape read at run time.
+ */
 function reshapeBack(ctx: BackwardContext): (string | undefined)[] {
-  const x = ctx.shape(ctx.node.inputs[0]!);
-  if (!x) ctx.fail('its input shape is unknown');
-  return [ctx.e.reshape(ctx.grad()!, batchTarget(ctx, x))];
+  const input = ctx.node.inputs[0]!;
+  const x = ctx.shape(input);
+  const free = x?.filter((d) => d === -1).length ?? 2;
+  if (x && free <= 1) return [ctx.e.reshape(ctx.grad()!, x)];
+  return [ctx.e.op('Reshape', [ctx.grad()!, ctx.e.op('Shape', [input])])];
 }
 
 /** A Reshape target for a static shape whose batch axis reads −1: copy the batch (0) where it stays first. */
@@ -161,6 +167,63 @@ function inferScatter(ctx: ShapeContext): void {
     for (let e = 0; e < slice; e++) values[flat * slice + e] = updates.values[j * slice + e]!;
   }
   ctx.fold(values, x, data.float);
+}
+
+/**
+ * Gather with constant indices (a class token read as x[:, 0], q, k and v picked from one tensor): the gradient
+ * is scattered back with a one-hot matrix, so repeated indices add up. With the gathered axis moved last,
+ * ∂x[…, d] = Σ_j g[…, j] · [index_j = d], one MatMul against a constant [k, D] matrix.
+ */
+function gatherBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const x = ctx.shape(node.inputs[0]!);
+  if (!x) ctx.fail('its input shape is unknown');
+  const indices = ctx.ints(node.inputs[1]!);
+  if (!indices) ctx.fail('its indices are not constant');
+  const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
+  const size = x[axis]!;
+  if (size === -1) ctx.fail('it gathers along the batch axis');
+  const k = indices.length;
+  const hot = new Float32Array(k * size);
+  indices.forEach((raw, j) => {
+    const d = raw < 0 ? raw + size : raw;
+    if (d < 0 || d >= size) ctx.fail(`its index ${raw} is out of range`);
+    hot[j * size + d] = 1;
+  });
+  // The gradient with the index dimensions as one axis of k, in the gathered axis' place.
+  const indexRank = ctx.shape(node.inputs[1]!)?.length ?? ctx.fail('its indices have no known shape');
+  const flat = [...x.slice(0, axis), k, ...x.slice(axis + 1)];
+  let g = ctx.grad()!;
+  if (indexRank === 0)
+    g = e.opset >= 13 ? e.op('Unsqueeze', [g, e.ints([axis])]) : e.op('Unsqueeze', [g], { axes: ints([axis]) });
+  else if (indexRank > 1)
+    g = flat.filter((d) => d === -1).length <= 1 ? e.reshape(g, flat) : ctx.fail('the batch axis moves through it');
+  const rank = x.length;
+  const last = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
+  const moved = axis === rank - 1 ? g : e.transpose(g, last);
+  const scattered = e.op('MatMul', [moved, e.floats([k, size], hot)]);
+  return [
+    axis === rank - 1
+      ? scattered
+      : e.transpose(
+          scattered,
+          last.map((_, i) => last.indexOf(i)),
+        ),
+  ];
+}
+
+/** Split: the parts' gradients side by side again (zeros for a part nothing downstream used). */
+function splitBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const x = ctx.shape(node.inputs[0]!);
+  if (!x) ctx.fail('its input shape is unknown');
+  const parts = node.outputs.map((o, i) => {
+    const g = ctx.grad(i);
+    if (g) return g;
+    const s = ctx.shape(o);
+    return s && !s.includes(-1) ? e.floats(s, new Float32Array(product(s))) : e.op('Mul', [o, e.scalar(0)]);
+  });
+  return [e.op('Concat', parts, { axis: int(normalizeAxis(attrInt(node, 'axis', 0), x.length)) })];
 }
 
 /** Ops that move, reshape, cut or compute shapes of tensors; small integer results are folded. */
@@ -317,6 +380,7 @@ export const layoutOps: Record<string, OpDef> = {
   Gather: {
     role: 'layout',
     gradInputs: [0],
+    backward: gatherBackward,
     // A constant table read by index (an embedding, Swin's relative position bias table) is learned.
     constantParams: [0],
     inferShapes(ctx) {
@@ -444,6 +508,7 @@ export const layoutOps: Record<string, OpDef> = {
   Split: {
     role: 'layout',
     gradInputs: [0],
+    backward: splitBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;

@@ -79,6 +79,44 @@ function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
   return out;
 }
 
+/**
+ * LayerNormalization over the axes from `axis` on (M values per row): with x̂ = (x − μ)/√(σ² + ε) and h = g·γ,
+ * ∂x = (h − mean(h) − x̂·mean(h·x̂))/√(σ² + ε), ∂γ = Σ g·x̂ and ∂β = Σ g over the leading axes. The row
+ * statistics are recomputed from x (the optional Mean and InvStdDev outputs are not needed).
+ */
+function layerNormBackward(ctx: BackwardContext): (string | undefined)[] {
+  const { node, e } = ctx;
+  const shape = ctx.shape(node.inputs[0]!);
+  if (!shape) ctx.fail('its input shape is unknown');
+  if (node.outputs.slice(1).some((o, i) => o && ctx.grad(i + 1))) ctx.fail('its Mean or InvStdDev output is used');
+  const rank = shape.length;
+  const axis = normalizeAxis(attrInt(node, 'axis', -1), rank);
+  const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+  if (axes.some((a) => shape[a] === -1)) ctx.fail('it normalises over the batch axis');
+  const [x, scale] = node.inputs as [string, string];
+  const mean = e.reduce('ReduceMean', x, axes, true);
+  const centred = e.op('Sub', [x, mean]);
+  const variance = e.reduce('ReduceMean', e.op('Mul', [centred, centred]), axes, true);
+  const invStd = e.op('Div', [
+    e.scalar(1),
+    e.op('Sqrt', [e.op('Add', [variance, e.scalar(attrFloat(node, 'epsilon', 1e-5))])]),
+  ]);
+  const normalised = e.op('Mul', [centred, invStd]);
+  const g = ctx.grad()!;
+  const out: (string | undefined)[] = [];
+  if (ctx.needs(0)) {
+    const h = e.op('Mul', [g, scale]);
+    const inner = e.op('Sub', [
+      e.op('Sub', [h, e.reduce('ReduceMean', h, axes, true)]),
+      e.op('Mul', [normalised, e.reduce('ReduceMean', e.op('Mul', [h, normalised]), axes, true)]),
+    ]);
+    out[0] = e.op('Mul', [inner, invStd]);
+  }
+  if (ctx.needs(1)) out[1] = ctx.unbroadcast(e.op('Mul', [g, normalised]), 1);
+  if (node.inputs[2] && ctx.needs(2)) out[2] = ctx.unbroadcast(g, 2);
+  return out;
+}
+
 /** Normalisation layers; scale and shift are learned, running statistics are not. */
 export const normOps: Record<string, OpDef> = {
   BatchNormalization: {
@@ -99,6 +137,7 @@ export const normOps: Record<string, OpDef> = {
     role: 'norm',
     paramInputs: [1, 2],
     gradInputs: [0, 1, 2],
+    backward: layerNormBackward,
     inferShapes(ctx) {
       const x = ctx.input(0);
       if (!x) return;
