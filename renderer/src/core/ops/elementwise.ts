@@ -168,7 +168,7 @@ const erfSlope = (ctx: BackwardContext, x: string) =>
 function powBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
   const p = ctx.floats(node.inputs[1]!) ?? ctx.ints(node.inputs[1]!);
-  if (!p || p.length !== 1) ctx.fail('its exponent is not a constant scalar');
+  if (p?.length !== 1) ctx.fail('its exponent is not a constant scalar');
   const k = p[0]!;
   const x = node.inputs[0]!;
   const slope = k === 2 ? e.op('Mul', [x, e.scalar(2)]) : e.op('Mul', [e.op('Pow', [x, e.scalar(k - 1)]), e.scalar(k)]);
