@@ -194,3 +194,77 @@ it('path graphs refuse a plain network with a clear message', () => {
     'plain8.onnx has no residual blocks: it has no paths to study',
   );
 });
+
+describe.skipIf(!hasTorch())(
+  `transformers: paths through attention and MLP sublayers ${hasTorch() ? '' : NO_TORCH}`,
+  () => {
+    // Attention merges the batch with the heads (ViT) or the windows (Swin), so these graphs feed the image once per
+    // backward row ('replicated'); the rows must still be the per-length sums of PyTorch's 2ⁿ gated paths.
+    for (const name of ['tv_vit_p8_d32_op17_dyn', 'tv_swin_e8_op17_nofold_dyn']) {
+      it(`${name}: each length’s sum equals PyTorch’s enumeration; the engine’s sampled paths agree with its exact rows`, async () => {
+        const file = resolve(ROOT, `tests/fixtures/models/${name}.onnx`);
+        const a = analyzeModel(readFileSync(file), `${name}.onnx`);
+        const n = a.topology.blocks.length;
+        const shape = [1, 3, 32, 32];
+        const x = image(shape);
+        const g = exactPathGraph(a.model, a.topology);
+        expect(g.feeding).toBe('replicated');
+        const rows = n + 1;
+        const tiled = new Float32Array(x.length * rows);
+        for (let r = 0; r < rows; r++) tiled.set(x, r * x.length);
+        const runtime = createNodeRuntime();
+        const session = await runtime.createSession(encodeModel(g.model));
+        const out = await session.run({
+          [g.image]: float32(tiled, [rows, 3, 32, 32]),
+          ...lossFeeds(
+            g.feeds,
+            new Array<number>(rows).fill(4),
+            Array.from({ length: rows }, (_, r) => (r === 0 ? 1 : 0)),
+          ),
+        });
+        await session.release();
+        const joins = a.topology.blocks.map((b) => ({ output: b.sum, branch: b.branchOperand }));
+        const ref = reference(file, x, 4, joins);
+        const mine = out[g.inputGrads]!.data as Float32Array;
+        const size = x.length;
+        for (let k = 0; k <= n; k++) {
+          const want = ref.byLength!.subarray(k * size, (k + 1) * size);
+          // Rows PyTorch finds (numerically) zero must be zero here too; the others agree to float32 precision.
+          const err = relErr(mine.subarray(k * size, (k + 1) * size), want);
+          expect(err, `length ${k}`).toBeLessThan(1e-4);
+        }
+        expect(relErr(sumRows(mine, rows), ref.input)).toBeLessThan(1e-5);
+
+        // Through the lab's engine (replicated feeding of both graphs): length 0 has one path, all skips, whose
+        // gradient is exactly row 0; length n has one path, all branches: row n.
+        const engine = new PathEngine(runtime, a.model, a.topology);
+        const study = await pathStudy(engine, n, float32(x, shape), 4, { samples: 64, exact: true }, quietJob());
+        expect(study.exactNorms).toHaveLength(rows);
+        for (const k of [0, n]) {
+          expect(study.sampled![k]!.samples).toBe(1);
+          expect(Math.abs(study.sampled![k]!.mean - study.exactNorms![k]!)).toBeLessThanOrEqual(
+            1e-5 * study.exactNorms![k]! + 1e-12,
+          );
+        }
+        await engine.release();
+      }, 300_000);
+    }
+  },
+);
+
+it('a fixed-batch model whose blocks reshape across the batch is refused in one line', async () => {
+  const file = resolve(ROOT, 'tests/fixtures/models/tv_swin_e8_op17_nofold.onnx');
+  const a = analyzeModel(readFileSync(file), 'swin.onnx');
+  const engine = new PathEngine(createNodeRuntime(), a.model, a.topology);
+  await expect(
+    pathStudy(
+      engine,
+      a.topology.blocks.length,
+      float32(image([1, 3, 32, 32]), [1, 3, 32, 32]),
+      0,
+      { samples: 8, exact: true },
+      quietJob(),
+    ),
+  ).rejects.toThrow(/swin\.onnx: its batch axis is fixed at 1, .*export it with a dynamic batch axis/);
+  await engine.release();
+});

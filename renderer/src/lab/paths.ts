@@ -1,6 +1,6 @@
 import { exactPathGraph, type PathGraph, type SampledPathGraph, sampledPathGraph } from '../core/autodiff/paths';
 import { encodeModel } from '../core/onnx/encode';
-import type { Model } from '../core/onnx/model';
+import { type Model, ModelError } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
 import { lossFeeds } from './gradients';
 import { checkpoint, type JobContext } from './job';
@@ -67,18 +67,47 @@ export class PathEngine {
     private readonly topology: Topology,
   ) {}
 
-  private feeds(graph: PathGraph, image: HostTensor, target: number): Record<string, HostTensor> {
-    return { [graph.image]: image, ...lossFeeds(graph.feeds, [target]) };
+  /**
+   * The image and its target, once (broadcast feeding), or once per backward row (replicated feeding): `rows`
+   * copies, the loss weighted 1 on the first row only (`seedAll` false: the exact graph seeds length 0) or on
+   * every row (the sampled graph: one path per row).
+   */
+  private feeds(
+    graph: PathGraph,
+    image: HostTensor,
+    target: number,
+    rows: number,
+    seedAll: boolean,
+  ): Record<string, HostTensor> {
+    if (graph.feeding === 'broadcast') return { [graph.image]: image, ...lossFeeds(graph.feeds, [target]) };
+    const data = image.data as Float32Array;
+    const tiled = new Float32Array(data.length * rows);
+    for (let r = 0; r < rows; r++) tiled.set(data, r * data.length);
+    return {
+      [graph.image]: float32(tiled, [rows, ...image.dims.slice(1)]),
+      ...lossFeeds(
+        graph.feeds,
+        new Array<number>(rows).fill(target),
+        Array.from({ length: rows }, (_, r) => (seedAll || r === 0 ? 1 : 0)),
+      ),
+    };
   }
 
   /** Exact per-length sums for one image [1, …]: norms, and the sums themselves (rows = lengths 0…n). */
-  async exactSums(image: HostTensor, target: number): Promise<{ norms: Float32Array; sums: HostTensor; loss: number }> {
+  exactSums(image: HostTensor, target: number): Promise<{ norms: Float32Array; sums: HostTensor; loss: number }> {
+    return this.guard(() => this.exactSumsOnce(image, target));
+  }
+
+  private async exactSumsOnce(
+    image: HostTensor,
+    target: number,
+  ): Promise<{ norms: Float32Array; sums: HostTensor; loss: number }> {
     this.exact ??= (async () => {
       const graph = exactPathGraph(this.model, this.topology);
       return { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
     })();
     const { graph, session } = await this.exact;
-    const out = await session.run(this.feeds(graph, image, target));
+    const out = await session.run(this.feeds(graph, image, target, graph.blocks + 1, false));
     return {
       norms: out[graph.norms]!.data as Float32Array,
       sums: out[graph.grads]!,
@@ -87,14 +116,18 @@ export class PathEngine {
   }
 
   /** Gradient norms of the given paths (each a boolean per block: true = takes the branch). */
-  async pathNorms(image: HostTensor, target: number, paths: readonly boolean[][]): Promise<Float32Array> {
+  pathNorms(image: HostTensor, target: number, paths: readonly boolean[][]): Promise<Float32Array> {
+    return this.guard(() => this.pathNormsOnce(image, target, paths));
+  }
+
+  private async pathNormsOnce(image: HostTensor, target: number, paths: readonly boolean[][]): Promise<Float32Array> {
     this.sampled ??= (async () => {
       const graph = sampledPathGraph(this.model, this.topology);
       return { graph, session: await this.runtime.createSession(encodeModel(graph.model)) };
     })();
     const { graph, session } = await this.sampled;
     const s = paths.length;
-    const feeds = this.feeds(graph, image, target);
+    const feeds = this.feeds(graph, image, target, s, true);
     graph.gates.forEach((g, l) => {
       const branch = new Float32Array(s);
       const skip = new Float32Array(s);
@@ -114,6 +147,24 @@ export class PathEngine {
     });
     const out = await session.run(feeds, [graph.norms]);
     return out[graph.norms]!.data as Float32Array;
+  }
+
+  /**
+   * Paths travel along the batch axis, so a model exported with a fixed batch whose blocks reshape across it
+   * (Swin's windows) cannot carry them: onnxruntime refuses the path graph, and that is the file's limit, said in
+   * one line.
+   */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const batch = this.model.graph.inputs.find((i) => i.name === this.topology.input.name)?.shape?.[0];
+      if (typeof batch !== 'number' || error instanceof ModelError) throw error;
+      if (error instanceof Error && error.name === 'CancelledError') throw error;
+      throw new ModelError(
+        `${this.model.name}: its batch axis is fixed at ${batch}, and the path study carries paths along the batch; export it with a dynamic batch axis (dynamic_axes in torch.onnx.export) to study its paths`,
+      );
+    }
   }
 
   async release(): Promise<void> {

@@ -10,8 +10,11 @@ import { crossEntropy, type LossFeeds, logitsOf, splitAtEntry } from './gradient
 /**
  * A residual network unrolls into 2ⁿ paths: at each of its n blocks a path takes either the skip or the branch F.
  * The input gradient is the sum of the gradients along all paths. These graphs measure that sum by path length
- * k (the number of branches a path takes), for one image at a time (the forward pass runs at batch 1; the
- * backward pass carries paths or lengths along the batch axis, reading the forward activations by broadcast).
+ * k (the number of branches a path takes), for one image at a time. The backward pass carries paths or lengths
+ * along the batch axis. Where the batch stays the first axis of every tensor (convolutional nets), the forward
+ * pass runs at batch 1 and the backward pass reads its activations by broadcast. Where the batch merges with
+ * other axes (attention's batch × heads, Swin's windows), the image is fed once per row (`rows`), so forward and
+ * backward tensors have the same batch.
  */
 export interface PathGraph {
   model: Model;
@@ -26,6 +29,25 @@ export interface PathGraph {
   /** Cross-entropy of the image (forward pass). */
   loss: string;
   blocks: number;
+  /**
+   * 'broadcast': feed the image and its target once. 'replicated': feed the image once per backward row (the
+   * exact graph: n + 1 rows, loss weight 1 on the first row and 0 on the others; the sampled graph: one row per
+   * path, weight 1 each).
+   */
+  feeding: 'broadcast' | 'replicated';
+}
+
+/**
+ * True when some tensor's batch-dependent dimension is not (only) its first axis: attention reshapes the batch
+ * into batch × heads, Swin into windows. Broadcasting a batch-1 forward pass against a many-row backward pass
+ * then mixes rows, so such models run their forward pass once per row.
+ */
+function batchMoves(shapes: ReadonlyMap<string, readonly number[]>): boolean {
+  for (const s of shapes.values()) {
+    const at = s.flatMap((d, i) => (d === -1 ? [i] : []));
+    if (at.length > 1 || (at.length === 1 && at[0] !== 0)) return true;
+  }
+  return false;
 }
 
 function prepare(model: Model, topology: Topology) {
@@ -37,17 +59,18 @@ function prepare(model: Model, topology: Topology) {
   const { shapes } = batchAgnosticShapes(model);
   const classes = shapes.get(logits)?.at(-1);
   if (!classes) throw new ModelError(`${model.name}: the number of classes is unknown`);
-  const ce = crossEntropy(b, createEmitter(b, 'loss'), logits, 1, classes);
+  const feeding: PathGraph['feeding'] = batchMoves(shapes) ? 'replicated' : 'broadcast';
+  const ce = crossEntropy(b, createEmitter(b, 'loss'), logits, feeding === 'replicated' ? 'R' : 1, classes);
   const entry = topology.blocks[0]!.entry;
   const rank = shapes.get(entry)?.length ?? 4;
-  return { b, image, logits, ce, entry, rank };
+  return { b, image, logits, ce, entry, rank, feeding };
 }
 
 /** The outputs both path graphs give: norms and gradients at the first block's input, the input gradient, the loss. */
 function finish(
   model: Model,
   topology: Topology,
-  { b, image, ce, entry, rank }: ReturnType<typeof prepare>,
+  { b, image, ce, entry, rank, feeding }: ReturnType<typeof prepare>,
   d: Differentiated,
   what: string,
 ): PathGraph {
@@ -65,6 +88,7 @@ function finish(
     inputGrads,
     loss: ce.loss,
     blocks: topology.blocks.length,
+    feeding,
   };
 }
 
@@ -73,17 +97,19 @@ function finish(
  * l the skip keeps k and the branch adds one: g_{l−1}[k] = skipᵀ g_l[k] + J_lᵀ g_l[k−1]. The batch grows by one
  * at each block going back, so the branch at the m-th block from the end works on m rows: the whole pass costs
  * about (n + 1)/2 ordinary backward passes. Row k of the result at the first block's input is the sum of the
- * gradients of all C(n, k) paths that take k branches.
+ * gradients of all C(n, k) paths that take k branches. Replicated feeding keeps n + 1 rows throughout (only the
+ * first is seeded): the branch shifts its rows down one and drops the last, which is still zero.
  */
 export function exactPathGraph(model: Model, topology: Topology): PathGraph {
   const prepared = prepare(model, topology);
-  const { b, logits, ce, entry, image, rank } = prepared;
+  const { b, logits, ce, entry, image, rank, feeding } = prepared;
   const entries = new Map(topology.blocks.map((bl) => [bl.entry, bl]));
   const shift = (x: string, e: ReturnType<typeof createEmitter>, atStart: boolean) => {
     const pads = new Array<number>(rank * 2).fill(0);
     pads[atStart ? 0 : rank] = 1;
     return e.pad(x, pads);
   };
+  const down = (x: string, e: ReturnType<typeof createEmitter>) => e.slice(shift(x, e, true), [0], [-1], [0]);
   const d = differentiate(b, model, {
     seeds: new Map([[logits, ce.seed]]),
     wrt: [entry, image],
@@ -94,6 +120,7 @@ export function exactPathGraph(model: Model, topology: Topology): PathGraph {
       if (!split.skip.length || !split.branch.length || split.other.length)
         throw new ModelError(`block ${block.index + 1}: its input feeds more than its skip and its branch`);
       // Skip: same length, one more row at the end; branch: one more branch taken, shifted down one row.
+      if (feeding === 'replicated') return e.op('Add', [e.sum(split.skip), down(e.sum(split.branch), e)]);
       return e.op('Add', [shift(e.sum(split.skip), e, false), shift(e.sum(split.branch), e, true)]);
     },
   });

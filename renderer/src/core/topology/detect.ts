@@ -148,8 +148,9 @@ function findBlocks(
     const { post, output } = collectPost(index, node);
     const pre: number[] = [];
     // Pre-activation blocks (nothing activates the sum) with a projection fork after the shared BN→ReLU:
-    // the block starts before them.
-    const preActivated = !post.some((m) => isRole(graph.nodes[m], 'activation'));
+    // the block starts before them. An identity skip that reads a normalised tensor (Swin's first block, after
+    // the patch embedding's LayerNorm) starts where the skip starts: that norm is the stem's.
+    const preActivated = !post.some((m) => isRole(graph.nodes[m], 'activation')) && shortcutNodes.length > 0;
     const forked = forkTensor(index, fork, branchNodes, shortcutNodes, node.inputs[1 - b]!);
     const entry = preActivated ? extendPreActivation(index, fork, forked, pre, blocks) : forked;
     const branch = [...pre, ...branchNodes];
