@@ -67,7 +67,7 @@ describe('figures that cannot be computed say so', () => {
   const file = 'tests/fixtures/models/cifar_resnet8_a_op13.onnx';
   const analyse = (model: Model) => {
     const topology = detectTopology(model);
-    return { model, topology, architecture: describeArchitecture(topology, model) };
+    return { model, topology, architecture: describeArchitecture(topology, model), warnings: [] };
   };
   /** The model with its first ReLU replaced by an op Skipscope does not know (shapes stop there). */
   const withMystery = (): Model => {

@@ -33,6 +33,8 @@ export interface InspectJson {
   /** Every weighted layer (Layer without its node index). */
   layers: Omit<Layer, 'node'>[];
   unknownOps: string[];
+  /** What to know before trusting figures from the file (a training-mode export), one line each. */
+  warnings: string[];
 }
 
 export interface InspectBlock {
@@ -111,6 +113,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     })),
     layers: t.layers.map(({ node: _node, ...layer }) => layer),
     unknownOps: t.unknownOps,
+    warnings: analysis.warnings,
   };
 }
 
@@ -132,6 +135,7 @@ export function formatInspect(j: InspectJson): string {
   const chw = (s: number[] | null) => (s ? s.join('×') : '?');
   const lines = [
     `${j.file} — ${j.architecture}`,
+    ...j.warnings.map((w) => `  warning: ${w}`),
     `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${[j.onnx.producer, j.onnx.producerVersion].filter(Boolean).join(' ')}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
     `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
     `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,

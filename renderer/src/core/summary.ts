@@ -1,6 +1,7 @@
 import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
+import { readInts } from './onnx/tensor';
 import { detectTopology } from './topology/detect';
 import { FAMILY_NAMES, familyOf } from './topology/family';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
@@ -9,13 +10,52 @@ export interface Analysis {
   model: Model;
   topology: Topology;
   architecture: string;
+  /** What a user must know before trusting figures from this file (a training-mode export), one line each. */
+  warnings: string[];
 }
 
 /** Decodes and analyses model bytes in one step; throws ModelError with a one-line reason. */
 export function analyzeModel(bytes: Uint8Array, fileName: string, resolveExternal?: ExternalDataResolver): Analysis {
   const model = decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName });
   const topology = detectTopology(model);
-  return { model, topology, architecture: describeArchitecture(topology, model) };
+  const training = trainingMode(model);
+  return {
+    model,
+    topology,
+    architecture: describeArchitecture(topology, model),
+    warnings: training ? [training] : [],
+  };
+}
+
+/**
+ * Why the file looks exported in training mode (torch.onnx.export(training=TrainingMode.TRAINING)), or null:
+ * BatchNormalization that normalises with the batch's own statistics (training_mode = 1, or its running-statistics
+ * outputs wired), or a Dropout told to train. Such a model's predictions depend on the batch it runs in, and its
+ * Dropout is random, so accuracies and lesions from it are not the deployed model's.
+ */
+export function trainingMode(model: Model): string | null {
+  let batchNorms = 0;
+  let dropouts = 0;
+  for (const n of model.graph.nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    if (n.opType === 'BatchNormalization') {
+      const mode = n.attrs.get('training_mode');
+      if ((mode?.type === 'int' && mode.value === 1) || n.outputs.slice(1).some(Boolean)) batchNorms++;
+    } else if (n.opType === 'Dropout') {
+      const flag = n.inputs[2] ? model.graph.constants.get(n.inputs[2]) : undefined;
+      if (flag && readInts(flag)[0] === 1) dropouts++;
+    }
+  }
+  if (!batchNorms && !dropouts) return null;
+  const what = [
+    batchNorms
+      ? `${batchNorms} BatchNormalization ${batchNorms === 1 ? 'layer uses' : 'layers use'} batch statistics`
+      : '',
+    dropouts ? `${dropouts} Dropout ${dropouts === 1 ? 'layer is' : 'layers are'} active` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  return `exported in training mode: ${what}, so its outputs depend on the batch (and on chance); re-export it with model.eval() and training=TrainingMode.EVAL`;
 }
 
 /** The cached facts the model library keeps per file. */

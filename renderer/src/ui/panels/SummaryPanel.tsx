@@ -1,4 +1,5 @@
 import { describeMacs, describeParams, formatPathCount } from '../../core/summary';
+import { familyOf } from '../../core/topology/family';
 import { useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { exportReport } from '../common/exportReport';
@@ -18,13 +19,22 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
     ['Paths through the blocks', t.kind === 'residual' ? formatPathCount(t.blocks.length) : '1 (plain)'],
     ['Input', `${t.input.name} ${formatShape(t.input.shape)}`],
     ['Output', `${t.output.name} ${formatShape(t.output.shape)}`],
-    ['BatchNorm', t.batchNorms ? `${t.batchNorms} separate layers` : 'folded into convolutions'],
+    [
+      'BatchNorm',
+      t.batchNorms
+        ? `${t.batchNorms} separate layers`
+        : model.graph.nodes.some((n) => n.opType === 'LayerNormalization') ||
+            ['vit', 'swin', 'convnext'].includes(familyOf(model, t))
+          ? 'none (LayerNorm instead)'
+          : 'none, or folded into convolutions',
+    ],
     [
       'ONNX',
       `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`,
     ],
   ];
   if (t.unknownOps.length) rows.push(['Other ops', `${t.unknownOps.join(', ')} (run by onnxruntime; not analysed)`]);
+  for (const w of open.analysis.warnings) rows.unshift(['Warning', w]);
   return (
     <section className="panel" aria-label="Model summary" data-testid="summary">
       <h2>Summary</h2>
