@@ -1,4 +1,5 @@
 import { errorLine } from '../renderer/src/core/text';
+import { noJoinsReason } from '../renderer/src/core/topology/family';
 import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
 import { loadImage } from '../renderer/src/lab/inputs';
@@ -132,8 +133,7 @@ export interface PathsJson extends PathStudy {
 export async function paths(options: PathsOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'paths');
   const { model, topology } = work.analysis;
-  if (topology.blocks.length === 0)
-    throw new InputError(`${work.file} has no residual blocks: it has no paths to study`);
+  if (topology.blocks.length === 0) throw new InputError(`${work.file} ${noJoinsReason(model)}`);
   const image = await oneImage(work, options.index);
   const engine = new PathEngine(work.runtime, model, topology);
   const started = performance.now();

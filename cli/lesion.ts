@@ -1,3 +1,4 @@
+import { noJoinsReason } from '../renderer/src/core/topology/family';
 import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
 import { runSweep, type SweepRequest, type SweepResult } from '../renderer/src/lab/lesionLab';
@@ -15,7 +16,7 @@ export type LesionJson = ReturnType<typeof lesionReport> & Work['header'];
 export async function lesion(options: LesionOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'lesion');
   const { analysis, input, source, preprocessing, runtime } = work;
-  if (analysis.topology.blocks.length === 0) throw new InputError(`${work.file} has no residual blocks to lesion`);
+  if (analysis.topology.blocks.length === 0) throw new InputError(`${work.file} ${noJoinsReason(analysis.model)}`);
   let engine: LesionEngine | null = null;
   const batchSize = options.batch ?? runtime.batchSize;
   const started = performance.now();

@@ -36,8 +36,8 @@ import { grad, paths } from './gradients';
 import { LANDSCAPE, landscapeCommand } from './landscape';
 import { lesion } from './lesion';
 import { predict } from './predict';
-import { SIGNAL, signalCommand } from './signal';
 import { RACE, raceCommand } from './race';
+import { SIGNAL, signalCommand } from './signal';
 import { TRAIN, trainCommand } from './train';
 import { InputError } from './work';
 

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { architecture, netName, type Variant } from '../renderer/src/core/build/resnet';
 import { presetFor } from '../renderer/src/data/preprocess';
-import type { EpochMetrics, StepMetrics, TrainTiming } from '../renderer/src/lab/train/trainer';
 import {
   RACE_BASE,
   RACE_NETS,
@@ -14,6 +13,7 @@ import {
 } from '../renderer/src/lab/train/race';
 import { type RaceJson, raceToJson } from '../renderer/src/lab/train/recorded';
 import { type Schedule, stepsPerEpoch, type TrainSettings } from '../renderer/src/lab/train/schedule';
+import type { EpochMetrics, StepMetrics, TrainTiming } from '../renderer/src/lab/train/trainer';
 import {
   type Args,
   dataOptions,
@@ -30,7 +30,7 @@ import {
 import { assetsDir } from './assets';
 import { writeFileAtomicSync } from './files';
 import { cifarBinSet } from './imageSets';
-import { cudaPresent, createNodeRuntime } from './ortNode';
+import { createNodeRuntime, cudaPresent } from './ortNode';
 import { openTrainingData, targetFile } from './train';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 

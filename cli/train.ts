@@ -32,7 +32,7 @@ import {
 import { loadLabelSet } from './assets';
 import { writeFileAtomic, writeFileAtomicSync } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
-import { cudaPresent, createNodeRuntime, type NodeProvider } from './ortNode';
+import { createNodeRuntime, cudaPresent, type NodeProvider } from './ortNode';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 
 /** The stable JSON of `skipscope train --json` and `--json-log` (schema "skipscope.train/1", docs/cli.md). */

@@ -95,6 +95,8 @@ describe('skipscope grad / paths: bad input gets one line', () => {
   it('a plain network has no paths', () => {
     const r = skipscope('paths', 'tests/fixtures/models/cifar_plain8_op13.onnx', '--cifar-bin', CIFAR);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('skipscope: cifar_plain8_op13.onnx has no residual blocks: it has no paths to study');
+    expect(r.stderr.trim()).toBe(
+      'skipscope: cifar_plain8_op13.onnx has no residual joins, so there is no branch to drop, skip to cut or path to unroll',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,6 @@ import { singleSweep } from '../../renderer/src/lab/sweeps';
 import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
 import { CIFAR } from '../helpers/reference';
-import { spawnSync } from 'node:child_process';
 
 /**
  * Lesions beyond ResNet against PyTorch: tests/fixtures/lesion_torch_reference.py rebuilds each fixture from its

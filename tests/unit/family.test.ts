@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../../renderer/src/core/summary';
-import { familyOf } from '../../renderer/src/core/topology/family';
+import { familyOf, noJoinsReason } from '../../renderer/src/core/topology/family';
 import { bundledModel, readBytes } from '../helpers/files';
 
 /**
@@ -19,6 +19,11 @@ const CASES: [file: string, family: string, text: RegExp][] = [
     'tv_efficientnet_b0_x025_op15',
     'efficientnet',
     /^EfficientNet-style, 4 inverted residual blocks .*squeeze-and-excitation/,
+  ],
+  [
+    'tv_mobilenetv3_small_x025_op13',
+    'mobilenetv3',
+    /^MobileNetV3-style, \d+ inverted residual blocks .*squeeze-and-excitation\) in \d+ stages, nothing after the join$/,
   ],
   ['tv_regnet_w8_op16', 'regnet', /^RegNet-style \(4 groups, constant-width bottlenecks\)/],
   [
@@ -51,9 +56,19 @@ describe('architecture families', () => {
     );
   });
 
+  it('a DenseNet is named for its concatenation skips, and the labs say why they do not apply', () => {
+    const a = analyzeModel(readBytes('tests/fixtures/models/tv_densenet_g8_op13_bn.onnx'), 'dense.onnx');
+    expect(a.topology.kind).toBe('plain');
+    expect(a.architecture).toBe('DenseNet-style, 18 weighted layers, 7 concatenation skips, no residual joins');
+    expect(noJoinsReason(a.model)).toMatch(/^joins its layers by concatenation \(DenseNet: 7 concatenation skips\)/);
+  });
+
   it('a plain CNN is not given a residual family', () => {
     const a = analyzeModel(readBytes('tests/fixtures/models/cifar_plain8_op13.onnx'), 'plain.onnx');
     expect(familyOf(a.model, a.topology)).toBe('residual');
     expect(a.architecture).toMatch(/^Plain CNN/);
+    expect(noJoinsReason(a.model)).toBe(
+      'has no residual joins, so there is no branch to drop, skip to cut or path to unroll',
+    );
   });
 });

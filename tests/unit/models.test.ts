@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../renderer/src/core/onnx/model';
 import { analyzeModel } from '../../renderer/src/core/summary';
+import { denseJoins } from '../../renderer/src/core/topology/family';
 import { ROOT, readBytes } from '../helpers/files';
 
 /** Figures every row made from a PyTorch model carries: MACs per image (counted by hooks in PyTorch) and classes. */
@@ -33,7 +34,7 @@ interface Row {
         | { blockType?: undefined }
       ) &
         Figures)
-    | ({ kind: 'plain'; layers: number; parameters: number } & Figures)
+    | ({ kind: 'plain'; layers: number; parameters: number; denseJoins?: number } & Figures)
     | { error: string };
 }
 
@@ -71,6 +72,7 @@ describe('tests/models.json', () => {
       if (e.kind === 'plain') {
         expect(t.kind).toBe('plain');
         expect(t.layers).toHaveLength(e.layers);
+        if (e.denseJoins !== undefined) expect(denseJoins(model)).toBe(e.denseJoins);
         return;
       }
       expect(t.kind).toBe('residual');

@@ -3,7 +3,7 @@ import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { readInts } from './onnx/tensor';
 import { detectTopology } from './topology/detect';
-import { FAMILY_NAMES, familyOf } from './topology/family';
+import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
 
 export interface Analysis {
@@ -78,7 +78,11 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
  * is described plainly ("24 residual joins in 4 stages") rather than named.
  */
 export function describeArchitecture(t: Topology, model: Model): string {
-  if (t.kind === 'plain') return `Plain CNN, ${t.depth} weighted layers, no residual connections`;
+  if (t.kind === 'plain') {
+    const dense = denseJoins(model);
+    if (dense) return `DenseNet-style, ${t.depth} weighted layers, ${dense} concatenation skips, no residual joins`;
+    return `Plain CNN, ${t.depth} weighted layers, no residual connections`;
+  }
   const blocks = t.blocks;
   const stages = `${t.stages.length} ${t.stages.length === 1 ? 'stage' : 'stages'}`;
   const family = familyOf(model, t);

@@ -3,6 +3,7 @@ import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
 import { type TailModel, tailFrom } from '../core/rewrite/tail';
+import { noJoinsReason } from '../core/topology/family';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
@@ -120,7 +121,7 @@ export class LesionEngine {
     set: ImageSet,
     options: LesionEngineOptions,
   ): LesionEngine {
-    if (topology.blocks.length === 0) throw new UnsupportedInput('this network has no residual blocks to lesion');
+    if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noJoinsReason(model)}`);
     const batchSize = input.fixedBatch ?? Math.max(1, Math.min(options.batchSize, set.count));
     const gated = gateBlocks(model, topology);
     const tails = new Map<number, TailModel | null>();

@@ -10,6 +10,7 @@ import type { Model } from '../core/onnx/model';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
 import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
+import { noJoinsReason } from '../core/topology/family';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
@@ -161,8 +162,7 @@ export class ModelLab {
   ): Promise<PathStudy & { target: number; name: string }> {
     const input = this.input;
     const { model, topology } = this.analysis;
-    if (topology.blocks.length === 0)
-      throw new UnsupportedInput('this network has no residual blocks, so no paths to study');
+    if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noJoinsReason(model)}`);
     const image = await loadImage(images, request.index, input, request.preprocessing);
     const classes = topology.output.shape?.[1];
     const choice = chooseTarget(

@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { layoutNetwork } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
+import { noJoinsReason } from '../core/topology/family';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
@@ -331,7 +332,7 @@ function LabPanels({
           <RunPanel model={model} />
         </>
       ) : (
-        <p className="muted">This network has no residual joins: there is no branch to drop or skip to cut.</p>
+        <p className="muted">This network {noJoinsReason(model.analysis.model)}.</p>
       );
     case 'gradients':
       return model.input ? (

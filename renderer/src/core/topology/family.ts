@@ -126,3 +126,34 @@ function isWide(t: Topology): boolean {
   const out = b.branchLayers[2]?.weightShape[0] ?? 0;
   return mid > 0 && out / mid <= 2;
 }
+
+/**
+ * Concatenation joins of a DenseNet-style network: channel Concats of two or more tensors where some tensor feeds
+ * several of them (a dense block hands every layer's output to all later layers). Inception-style concatenations,
+ * where each branch output feeds one Concat, are not counted. 0 when the network has no dense connectivity.
+ */
+export function denseJoins(model: Model): number {
+  const concats = model.graph.nodes.filter((n) => {
+    if (n.opType !== 'Concat' || (n.domain !== '' && n.domain !== 'ai.onnx')) return false;
+    const axis = n.attrs.get('axis');
+    return (
+      axis?.type === 'int' && axis.value === 1 && n.inputs.filter((t) => !model.graph.constants.has(t)).length >= 2
+    );
+  });
+  const uses = new Map<string, number>();
+  for (const c of concats) for (const t of new Set(c.inputs)) uses.set(t, (uses.get(t) ?? 0) + 1);
+  const reused = [...uses.values()].some((k) => k >= 2);
+  return reused ? concats.length : 0;
+}
+
+/**
+ * Why a network without residual joins has no branch to drop, skip to cut or path to unroll, as the end of a sentence
+ * that names it ("resnet.onnx has no residual joins, …"): a dense network's skips concatenate, so removing a layer
+ * would change the width every later layer reads.
+ */
+export function noJoinsReason(model: Model): string {
+  const dense = denseJoins(model);
+  if (dense)
+    return `joins its layers by concatenation (DenseNet: ${dense} concatenation skips), not by adding: a dropped layer would change the width every later layer reads, so there is no branch to drop, skip to cut or path to unroll`;
+  return 'has no residual joins, so there is no branch to drop, skip to cut or path to unroll';
+}

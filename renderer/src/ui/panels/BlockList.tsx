@@ -1,8 +1,8 @@
-import { useLesionNote } from '../network/lesionNote';
 import { SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { formatCount, formatFigure, formatShape } from '../common/format';
+import { useLesionNote } from '../network/lesionNote';
 
 /** Residual blocks as units: stage, shapes, shortcut kind; hovering or clicking links to the 3D view. */
 export function BlockList({ model }: { model: OpenModel }) {
