@@ -59,8 +59,8 @@ describe('architecture families', () => {
   it('a DenseNet is named for its concatenation skips, and the labs say why they do not apply', () => {
     const a = analyzeModel(readBytes('tests/fixtures/models/tv_densenet_g8_op13_bn.onnx'), 'dense.onnx');
     expect(a.topology.kind).toBe('plain');
-    expect(a.architecture).toBe('DenseNet-style, 18 weighted layers, 7 concatenation skips, no residual joins');
-    expect(noJoinsReason(a.model)).toMatch(/^joins its layers by concatenation \(DenseNet: 7 concatenation skips\)/);
+    expect(a.architecture).toBe('DenseNet-style, 18 weighted layers, 7 dense concatenations, no residual joins');
+    expect(noJoinsReason(a.model)).toMatch(/^joins its layers by concatenation \(DenseNet: 7 concatenations\)/);
   });
 
   it('a plain CNN is not given a residual family', () => {

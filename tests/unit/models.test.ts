@@ -34,7 +34,7 @@ interface Row {
         | { blockType?: undefined }
       ) &
         Figures)
-    | ({ kind: 'plain'; layers: number; parameters: number; denseJoins?: number } & Figures)
+    | ({ kind: 'plain'; layers: number; parameters: number; denseJoins?: number; denseSkips?: number } & Figures)
     | { error: string };
 }
 
@@ -73,6 +73,7 @@ describe('tests/models.json', () => {
         expect(t.kind).toBe('plain');
         expect(t.layers).toHaveLength(e.layers);
         if (e.denseJoins !== undefined) expect(denseJoins(model)).toBe(e.denseJoins);
+        if (e.denseSkips !== undefined) expect(t.denseSkips).toHaveLength(e.denseSkips);
         return;
       }
       expect(t.kind).toBe('residual');

@@ -51,6 +51,8 @@ export interface InspectBlock {
   branchLayers: number;
   shortcutLayers: number;
   groups: number;
+  /** In a transformer, the sublayer the join closes ("attention" | "mlp"); null elsewhere. */
+  sublayer: 'attention' | 'mlp' | null;
   params: number;
   /** null when some op's MACs in the block are unknown. */
   macs: number | null;
@@ -106,6 +108,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
       branchLayers: b.branchLayers.length,
       shortcutLayers: b.shortcutLayers.length,
       groups: b.groups,
+      sublayer: b.sublayer,
       params: b.params,
       macs: b.macsComplete ? b.macs : null,
       entry: b.entry,

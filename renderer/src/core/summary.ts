@@ -80,7 +80,7 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
 export function describeArchitecture(t: Topology, model: Model): string {
   if (t.kind === 'plain') {
     const dense = denseJoins(model);
-    if (dense) return `DenseNet-style, ${t.depth} weighted layers, ${dense} concatenation skips, no residual joins`;
+    if (dense) return `DenseNet-style, ${t.depth} weighted layers, ${dense} dense concatenations, no residual joins`;
     return `Plain CNN, ${t.depth} weighted layers, no residual connections`;
   }
   const blocks = t.blocks;

@@ -104,6 +104,22 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
     },
     [markers],
   );
+  // A DenseNet's concatenation skips: thin tubes in the projection colour, all in one draw call.
+  const dense = useMemo(() => {
+    const tubes: THREE.BufferGeometry[] = [];
+    for (let i = 0; i < layout.denseArcs.length / (3 * ARC_POINTS); i++) {
+      const points: THREE.Vector3[] = [];
+      for (let k = 0; k < ARC_POINTS; k++) {
+        const o = 3 * (i * ARC_POINTS + k);
+        points.push(new THREE.Vector3(layout.denseArcs[o], layout.denseArcs[o + 1], layout.denseArcs[o + 2]));
+      }
+      tubes.push(new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 32, theme.skipRadius * 0.7, 6, false));
+    }
+    const merged = tubes.length ? mergeGeometries(tubes) : null;
+    for (const t of tubes) t.dispose();
+    return merged;
+  }, [layout, theme.skipRadius]);
+  useEffect(() => () => dense?.dispose(), [dense]);
   // GPU buffers of the previous tubes are freed when new ones replace them or the scene goes away.
   useEffect(
     () => () => {
@@ -137,6 +153,11 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
       {markers.frustums && (
         <mesh geometry={markers.frustums}>
           <meshStandardMaterial color={theme.skipProjection} roughness={0.5} />
+        </mesh>
+      )}
+      {dense && (
+        <mesh geometry={dense}>
+          <meshStandardMaterial color={theme.skipProjection} emissive={theme.skipProjection} emissiveIntensity={0.25} />
         </mesh>
       )}
       {cut && (

@@ -74,6 +74,7 @@ export const COLOR_MODE_TABLE = [
       categories: Array.from({ length: blockCount(t) }, (_, i) => {
         if (t.kind !== 'residual') return t.layers[i]!.op;
         const b = t.blocks[i]!;
+        if (b.sublayer) return b.sublayer === 'attention' ? 'attention sublayer' : 'MLP sublayer';
         return `${b.activation === 'pre' ? 'pre-act ' : ''}${TYPE_NAMES[b.kind]}${b.downsample ? ', downsampling' : ''}`;
       }),
       palette: 'series',

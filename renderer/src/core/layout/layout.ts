@@ -18,6 +18,11 @@ export interface NetworkLayout {
   head: Float32Array;
   /** Skip arcs: per block ARC_POINTS points (xyz) from the block entry over the block to its output. */
   arcs: Float32Array;
+  /**
+   * A DenseNet's concatenation skips (Topology.denseSkips): per skip ARC_POINTS points from the end of the layer
+   * whose output is concatenated to the start of the layer that reads it, over the layers between them.
+   */
+  denseArcs: Float32Array;
   /** Per stage: x start, x end. */
   stageBounds: Float32Array;
   /** Bounding box: min xyz, max xyz. */
@@ -92,8 +97,10 @@ function unitsOf(t: Topology): Unit[] {
   }
   let stage = -1;
   let previous = '';
+  // A dense network's layers change width at every step: its stages are its dense blocks, one per feature-map size.
+  const dense = t.denseSkips.length > 0;
   return t.layers.map((l) => {
-    const key = l.outShape?.join('x') ?? '';
+    const key = (dense ? l.outShape?.slice(1) : l.outShape)?.join('x') ?? '';
     if (key !== previous) stage++;
     previous = key;
     return { stage, outShape: l.outShape, inShape: null, long: false, skip: false };
@@ -168,6 +175,15 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     lastGap = gap;
   }
   if (stage >= 0) stageBounds[2 * stage + 1] = x - lastGap / 2;
+  const denseArcs = new Float32Array(3 * ARC_POINTS * t.denseSkips.length);
+  t.denseSkips.forEach(([from, to], k) => {
+    if (to >= n) return;
+    const x0 = from < 0 ? stem[0]! + stem[3]! / 2 : blockCenters[3 * from]! + blockSizes[3 * from]! / 2;
+    const x1 = blockCenters[3 * to]! - blockSizes[3 * to]! / 2;
+    let top = 0;
+    for (let j = Math.max(0, from); j <= to; j++) top = Math.max(top, blockSizes[3 * j + 1]!);
+    writeArc(denseArcs, k, x0, x1, top);
+  });
   const headChannels = t.output.shape?.[1] ?? 10;
   const head = new Float32Array([
     x + 0.6 + (n ? STAGE_GAP / 2 : 0),
@@ -177,7 +193,8 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     1,
     Math.min(2, 0.4 + Math.log10(headChannels + 1) / 2),
   ]);
-  const maxHeight = Math.max(stem[4]!, ...Array.from({ length: n }, (_, i) => blockSizes[3 * i + 1]! * 1.9));
+  let maxHeight = Math.max(stem[4]!, ...Array.from({ length: n }, (_, i) => blockSizes[3 * i + 1]! * 1.9));
+  for (let o = 1; o < denseArcs.length; o += 3) maxHeight = Math.max(maxHeight, denseArcs[o]!);
   const bounds = new Float32Array([-0.6, 0, -1.2, head[0]! + 0.6, maxHeight, 1.2]);
   return {
     blockCount: n,
@@ -187,6 +204,7 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     stem,
     head,
     arcs,
+    denseArcs,
     stageBounds,
     bounds,
     fullSize,

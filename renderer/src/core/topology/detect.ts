@@ -3,6 +3,7 @@ import { type Model, ModelError, type Node } from '../onnx/model';
 import { inferShapes } from '../onnx/shapes';
 import { type OpRole, opDef, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
+import { denseSkipPairs } from './family';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import { constantTensors, countParams } from './params';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
@@ -71,6 +72,7 @@ export function detectTopology(model: Model): Topology {
     stemDownsamples: stemShrinks(stem, index, shapes),
     batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
     unknownOps,
+    denseSkips: blocks.length ? [] : denseSkipPairs(model, layers),
   };
 }
 
@@ -188,8 +190,18 @@ function findBlocks(
       macs: cost.macs,
       macsComplete: cost.complete,
       groups: Math.max(1, ...branchLayers.map((l) => l.groups)),
+      sublayer: null,
     });
   }
+  // Transformers: each join closes an attention sublayer (Softmax over MatMuls in its branch) or the MLP after it.
+  const attention = blocks.map((b) => {
+    const ops = new Set(b.branch.map((m) => graph.nodes[m]!.opType));
+    return ops.has('Softmax') && (ops.has('MatMul') || ops.has('Einsum'));
+  });
+  if (blocks.length && attention.filter(Boolean).length >= 0.3 * blocks.length)
+    blocks.forEach((b, i) => {
+      b.sublayer = attention[i] ? 'attention' : 'mlp';
+    });
   return blocks;
 }
 

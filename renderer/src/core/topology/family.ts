@@ -1,5 +1,5 @@
 import type { Model } from '../onnx/model';
-import type { ResidualBlock, Topology } from './types';
+import type { Layer, ResidualBlock, Topology } from './types';
 
 /**
  * The architecture family of a residual network, read from what its blocks are made of (never from names):
@@ -147,6 +147,64 @@ export function denseJoins(model: Model): number {
 }
 
 /**
+ * The skips of a dense network as [from, to] pairs of weighted layers (indices into `layers`): each tensor a dense
+ * Concat joins comes from the nearest layer upstream (−1: none, the image), and goes to the first layer downstream
+ * of the Concat. Pairs of neighbouring layers are the ordinary forward flow, not skips, and are left out.
+ */
+export function denseSkipPairs(model: Model, layers: readonly Layer[]): [number, number][] {
+  if (!denseJoins(model)) return [];
+  const nodes = model.graph.nodes;
+  const layerAt = new Map(layers.map((l, i) => [l.node, i]));
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  for (const n of nodes) {
+    for (const o of n.outputs) if (o) producer.set(o, n.index);
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n.index]);
+  }
+  /** The nearest weighted layer upstream of a tensor, through single-data-input ops. */
+  const upstream = (tensor: string): number => {
+    let t = tensor;
+    for (let steps = 0; steps < 64; steps++) {
+      const p = producer.get(t);
+      if (p === undefined) return -1;
+      const layer = layerAt.get(p);
+      if (layer !== undefined) return layer;
+      const data = nodes[p]!.inputs.filter((x) => x && !model.graph.constants.has(x));
+      if (data.length !== 1) return -1;
+      t = data[0]!;
+    }
+    return -1;
+  };
+  /** The first weighted layer downstream of a tensor (breadth first). */
+  const downstream = (tensor: string): number | null => {
+    const queue = [...(consumers.get(tensor) ?? [])];
+    const seen = new Set<number>();
+    while (queue.length) {
+      const n = queue.shift()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const layer = layerAt.get(n);
+      if (layer !== undefined) return layer;
+      for (const o of nodes[n]!.outputs) if (o) queue.push(...(consumers.get(o) ?? []));
+    }
+    return null;
+  };
+  const pairs = new Map<string, [number, number]>();
+  for (const n of nodes) {
+    const axis = n.attrs.get('axis');
+    if (n.opType !== 'Concat' || axis?.type !== 'int' || axis.value !== 1) continue;
+    const to = downstream(n.outputs[0]!);
+    if (to === null) continue;
+    for (const input of n.inputs) {
+      if (!input || model.graph.constants.has(input)) continue;
+      const from = upstream(input);
+      if (to - from >= 2) pairs.set(`${from},${to}`, [from, to]);
+    }
+  }
+  return [...pairs.values()].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+}
+
+/**
  * Why a network without residual joins has no branch to drop, skip to cut or path to unroll, as the end of a sentence
  * that names it ("resnet.onnx has no residual joins, …"): a dense network's skips concatenate, so removing a layer
  * would change the width every later layer reads.
@@ -154,6 +212,6 @@ export function denseJoins(model: Model): number {
 export function noJoinsReason(model: Model): string {
   const dense = denseJoins(model);
   if (dense)
-    return `joins its layers by concatenation (DenseNet: ${dense} concatenation skips), not by adding: a dropped layer would change the width every later layer reads, so there is no branch to drop, skip to cut or path to unroll`;
+    return `joins its layers by concatenation (DenseNet: ${dense} concatenations), not by adding: a dropped layer would change the width every later layer reads, so there is no branch to drop, skip to cut or path to unroll`;
   return 'has no residual joins, so there is no branch to drop, skip to cut or path to unroll';
 }

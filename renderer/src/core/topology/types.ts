@@ -72,6 +72,23 @@ export interface ResidualBlock {
   macsComplete: boolean;
   /** Largest group count of the branch convolutions (ResNeXt > 1). */
   groups: number;
+  /**
+   * In a transformer (attention in at least 30 % of the joins), which sublayer the join closes: attention (its
+   * branch has a Softmax over MatMuls) or the MLP after it; null in other networks.
+   */
+  sublayer: 'attention' | 'mlp' | null;
+}
+
+/**
+ * A block's name as the lists, chips and labels show it: "S2·B3" (stage 2, block 3), or in a transformer the layer
+ * and sublayer, "L3 attention" / "L3 MLP" (a layer is an attention join and the MLP join after it).
+ */
+export function blockName(t: Topology, index: number): string {
+  const b = t.blocks[index]!;
+  if (!b.sublayer) return `S${b.stage + 1}·B${b.index + 1}`;
+  let layer = 0;
+  for (let i = 0; i <= index; i++) if (t.blocks[i]!.sublayer === 'attention' || i === 0) layer++;
+  return `L${Math.max(1, layer)} ${b.sublayer === 'attention' ? 'attention' : 'MLP'}`;
 }
 
 export interface Stage {
@@ -109,4 +126,10 @@ export interface Topology {
   batchNorms: number;
   /** Ops present that Skipscope's shape inference does not know (they still run in onnxruntime). */
   unknownOps: string[];
+  /**
+   * A DenseNet's concatenation skips as [from, to] weighted-layer indices: the output of layer `from` (−1: the
+   * stem's input) is concatenated into the input of layer `to`, past at least one layer between them. Empty for
+   * residual and other plain networks.
+   */
+  denseSkips: [number, number][];
 }

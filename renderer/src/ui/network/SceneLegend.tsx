@@ -10,8 +10,14 @@ export function SceneLegend({ topology, theme }: { topology: Topology; theme: Th
       <span className="chip">
         <i style={{ background: theme.stem }} /> stem
       </span>
-      {topology.kind === 'plain' && (
+      {topology.kind === 'plain' && topology.denseSkips.length === 0 && (
         <span className="chip">plain network: {topology.layers.length} weighted layers, no skips</span>
+      )}
+      {topology.denseSkips.length > 0 && (
+        <span className="chip">
+          <i className="arc" style={{ borderColor: theme.skipProjection }} /> concatenation skip (dense):{' '}
+          {topology.denseSkips.length} past {topology.layers.length} weighted layers, no residual joins
+        </span>
       )}
       {topology.stages.map((s) => (
         <span className="chip" key={s.index}>

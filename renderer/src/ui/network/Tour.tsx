@@ -110,7 +110,9 @@ export const STEPS: Step[] = [
       const kinds = [...new Set(t.blocks.map((b) => SHORTCUT_NAMES[b.shortcut]))].join(', ');
       return t.kind === 'residual'
         ? `${model.name}: ${t.blocks.length} residual blocks in ${t.stages.length} stages, ${t.depth} weighted layers deep, ${(t.params / 1e6).toFixed(2)} M parameters; shortcuts: ${kinds}.`
-        : `${model.name}: a plain network (${t.layers.length} weighted layers, no skips).`;
+        : t.denseSkips.length
+          ? `${model.name}: a dense network (${t.layers.length} weighted layers; its ${t.denseSkips.length} skips concatenate, none adds).`
+          : `${model.name}: a plain network (${t.layers.length} weighted layers, no skips).`;
     },
   },
   {

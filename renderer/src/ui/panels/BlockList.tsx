@@ -1,4 +1,4 @@
-import { SHORTCUT_NAMES } from '../../core/topology/types';
+import { blockName, SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { formatCount, formatFigure, formatShape } from '../common/format';
@@ -52,11 +52,9 @@ export function BlockList({ model }: { model: OpenModel }) {
                   toggleDrop(b.index);
                 }
               }}
-              aria-label={`Block ${b.index + 1}, stage ${b.stage + 1}${dropped.includes(b.index) ? ', branch removed' : ''}`}
+              aria-label={`Block ${b.index + 1}${b.sublayer ? ` (${blockName(topology, b.index)})` : `, stage ${b.stage + 1}`}${dropped.includes(b.index) ? ', branch removed' : ''}`}
             >
-              <span className="block-name">
-                S{b.stage + 1}·B{b.index + 1}
-              </span>
+              <span className="block-name">{blockName(topology, b.index)}</span>
               <span className="block-shape">
                 {formatShape(b.inShape)} → {formatShape(b.outShape)}
               </span>

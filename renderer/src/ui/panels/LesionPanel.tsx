@@ -1,5 +1,6 @@
 import { encodeModel } from '../../core/onnx/encode';
 import { removeBlocks } from '../../core/rewrite/remove';
+import { blockName } from '../../core/topology/types';
 import type { LesionScore } from '../../lab/lesion';
 import { useApp, useJob, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -21,6 +22,9 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const { job, result, partial } = useJob('lesionEvaluate', key);
   const live = partial;
   const empty = dropped.length === 0 && cutSkips.length === 0;
+  const topology = model.analysis.topology;
+  // Short names: "B4" in a ResNet, the layer and sublayer in a transformer.
+  const name = (b: number) => (topology.blocks[b]?.sublayer ? blockName(topology, b) : `B${b + 1}`);
   const score: LesionScore | undefined = result ?? live;
   const exportOnnx = () => {
     const lesioned = removeBlocks(model.analysis.model, model.analysis.topology, { dropped, cutSkips });
@@ -42,7 +46,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
             .map((b) => (
               <li key={`d${b}`}>
                 <button type="button" className="chip" onClick={() => toggleDrop(b)} title="Restore">
-                  B{b + 1} without F ×
+                  {name(b)} without F ×
                 </button>
               </li>
             ))}
@@ -51,7 +55,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
             .map((b) => (
               <li key={`s${b}`}>
                 <button type="button" className="chip" onClick={() => toggleSkip(b)} title="Restore">
-                  B{b + 1} without skip ×
+                  {name(b)} without skip ×
                 </button>
               </li>
             ))}
