@@ -20,6 +20,10 @@ test('a ViT, a ConvNeXt and a MobileNetV2 open, are named, and a ViT sublayer ca
   );
   await expect(page.getByTestId('summary')).toContainText('none (LayerNorm instead)');
   await expect(page.getByTestId('block-item')).toHaveCount(4);
+  await page.getByTestId('block-item').nth(0).locator('.block-row').click();
+  await expect(page.getByTestId('block-card')).toContainText('(L1 attention) · attention sublayer, pre-norm');
+  await expect(page.getByTestId('block-card')).toContainText('F: 2 weighted layers');
+  await page.getByTestId('reset-view').click();
   await expect(page.getByTestId('block-item').locator('.block-name')).toHaveText([
     'L1 attention',
     'L1 MLP',
@@ -59,6 +63,10 @@ test('a ViT, a ConvNeXt and a MobileNetV2 open, are named, and a ViT sublayer ca
   await expectSceneDrawn(page, 'tv_mobilenetv2_x025_op12.onnx');
   await expect(page.getByTestId('summary')).toContainText('MobileNetV2-style, 11 inverted residual blocks');
   await expect(page.getByTestId('block-item')).toHaveCount(11);
+  // Its blocks are described as what they are, not as ResNet bottlenecks.
+  await page.getByTestId('block-item').nth(3).locator('.block-row').click();
+  await expect(page.getByTestId('block-card')).toContainText('inverted residual, nothing after the join');
+  await expect(page.getByTestId('block-card')).toContainText('F: 3 convs');
   await page.screenshot({ path: 'test-results/families-mobilenetv2.png' });
 
   await chooseModel(page, 'tests/fixtures/models/tv_densenet_g8_op13_bn.onnx');

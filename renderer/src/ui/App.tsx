@@ -267,7 +267,10 @@ function sceneNames(model: OpenModel): { stem: string; stages: string[]; head: s
   const input = t.input.shape?.slice(1).join('×');
   return {
     stem: input ? `stem · input ${input}` : 'stem',
-    stages: t.stages.map((s) => `stage ${s.index + 1} · ${s.last - s.first + 1} blocks · ${formatShape(s.outShape)}`),
+    stages: t.stages.map(
+      (s) =>
+        `stage ${s.index + 1} · ${s.last - s.first + 1} block${s.last === s.first ? '' : 's'} · ${formatShape(s.outShape)}`,
+    ),
     head: `head · ${t.output.shape?.[1] ?? '?'} classes`,
     unit: t.kind === 'residual' ? 'block' : 'layer',
   };

@@ -215,3 +215,39 @@ export function noJoinsReason(model: Model): string {
     return `joins its layers by concatenation (DenseNet: ${dense} concatenations), not by adding: a dropped layer would change the width every later layer reads, so there is no branch to drop, skip to cut or path to unroll`;
   return 'has no residual joins, so there is no branch to drop, skip to cut or path to unroll';
 }
+
+const families = new WeakMap<Topology, Family>();
+
+/** familyOf, computed once per topology (the block card asks on every hover). */
+export function familyOfCached(model: Model, t: Topology): Family {
+  let f = families.get(t);
+  if (f === undefined) {
+    f = familyOf(model, t);
+    families.set(t, f);
+  }
+  return f;
+}
+
+/**
+ * What a block is, in its family's words: "attention sublayer, pre-norm", "inverted residual, nothing after the
+ * join", "ConvNeXt block", or a ResNet's "basic, post-activation".
+ */
+export function describeBlock(model: Model, t: Topology, index: number): string {
+  const b = t.blocks[index]!;
+  const preNorm = b.branchStart === 'LayerNormalization' || b.branchStart === 'ReduceMean';
+  if (b.sublayer)
+    return `${b.sublayer === 'attention' ? 'attention' : 'MLP'} sublayer, ${preNorm ? 'pre' : 'post'}-norm`;
+  const family = familyOfCached(model, t);
+  if (family === 'mobilenetv2' || family === 'mobilenetv3' || family === 'efficientnet')
+    return `inverted residual${facts(model, b).squeezeExcite ? ' with squeeze-and-excitation' : ''}, nothing after the join`;
+  if (family === 'convnext') return 'ConvNeXt block (depthwise 7×7, LayerNorm, MLP)';
+  return `${b.kind}, ${b.activation}-activation`;
+}
+
+/** The branch's weighted layers: "2 convs" when they are all convolutions, else "4 weighted layers". */
+export function branchLayersText(b: ResidualBlock): string {
+  const n = b.branchLayers.length;
+  return b.branchLayers.every((l) => l.op === 'Conv')
+    ? `${n} conv${n === 1 ? '' : 's'}`
+    : `${n} weighted layer${n === 1 ? '' : 's'}`;
+}

@@ -1,4 +1,5 @@
-import { SHORTCUT_NAMES } from '../../core/topology/types';
+import { branchLayersText, describeBlock } from '../../core/topology/family';
+import { blockName, SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { formatCount, formatFigure, formatShape } from '../common/format';
@@ -27,8 +28,9 @@ export function BlockCard({ model }: { model: OpenModel }) {
       <strong>
         Block {b.index + 1} of {t.blocks.length}
       </strong>{' '}
-      (stage {b.stage + 1}) · {b.kind}, {b.activation}-activation · {formatShape(b.inShape)} → {formatShape(b.outShape)}
-      <br />y = F(x) + {b.shortcut === 'identity' ? 'x' : `shortcut(x)`} · F: {b.branchLayers.length} convs · shortcut:{' '}
+      ({b.sublayer ? blockName(t, b.index) : `stage ${b.stage + 1}`}) ·{' '}
+      {describeBlock(model.analysis.model, t, b.index)} · {formatShape(b.inShape)} → {formatShape(b.outShape)}
+      <br />y = F(x) + {b.shortcut === 'identity' ? 'x' : `shortcut(x)`} · F: {branchLayersText(b)} · shortcut:{' '}
       {SHORTCUT_NAMES[b.shortcut]}
       {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatCount(b.params)} params ·{' '}
       {formatFigure(b.macs, b.macsComplete)} MACs

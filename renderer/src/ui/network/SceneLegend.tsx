@@ -22,7 +22,7 @@ export function SceneLegend({ topology, theme }: { topology: Topology; theme: Th
       {topology.stages.map((s) => (
         <span className="chip" key={s.index}>
           <i style={{ background: theme.stages[s.index % theme.stages.length] }} /> stage {s.index + 1}:{' '}
-          {s.last - s.first + 1} blocks, {formatShape(s.outShape)}
+          {s.last - s.first + 1} block{s.last === s.first ? '' : 's'}, {formatShape(s.outShape)}
         </span>
       ))}
       <span className="chip">

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { describeBlock } from '../../core/topology/family';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import { sceneBridge } from '../../scene/bridge';
 import { SLIDE_ASPECTS, type SlideAspect, slideSize } from '../../scene/slide';
@@ -239,7 +240,8 @@ export function Inspector({ model, context }: { model: OpenModel; context: Color
           <tr>
             <th>kind</th>
             <td>
-              {b.kind}, {b.activation}-activation{b.downsample ? ', downsamples' : ''}
+              {describeBlock(model.analysis.model, t, b.index)}
+              {b.downsample ? ', downsamples' : ''}
             </td>
           </tr>
           <tr>

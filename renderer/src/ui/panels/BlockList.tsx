@@ -1,3 +1,4 @@
+import { branchLayersText, describeBlock } from '../../core/topology/family';
 import { blockName, SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -91,7 +92,7 @@ export function BlockList({ model }: { model: OpenModel }) {
             </span>
             {b.index === selected && (
               <p className="block-detail">
-                {b.kind} block, {b.activation}-activation, branch {b.branchLayers.length} convs
+                {describeBlock(model.analysis.model, topology, b.index)}, branch {branchLayersText(b)}
                 {b.shortcutLayers.length ? ` + ${b.shortcutLayers.length} in the shortcut` : ''},{' '}
                 {formatCount(b.params)} params, {formatFigure(b.macs, b.macsComplete)} MACs
                 {b.downsample ? ', downsamples' : ''}
