@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatInspect, toInspectJson } from '../../renderer/src/core/report';
 import { analyzeModel } from '../../renderer/src/core/summary';
+import { readBytes } from '../helpers/files';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 
 const work = mkdtempSync(join(tmpdir(), 'skipscope-training-mode-'));
@@ -46,6 +47,10 @@ describe.skipIf(!hasTorch())(`a model exported in training mode is flagged ${has
     expect(trainMode.warnings[0]).toMatch(
       /^exported in training mode: 2 BatchNormalization layers use batch statistics and 2 Dropout layers are active/,
     );
+    // torchvision's Swin exports eval-mode attention dropout as Dropout(ratio 0, training_mode true): the identity.
+    const swin = analyzeModel(readBytes('tests/fixtures/models/tv_swin_e8_op17_nofold_dyn.onnx'), 'swin.onnx');
+    expect(swin.model.graph.nodes.some((n) => n.opType === 'Dropout')).toBe(true);
+    expect(swin.warnings).toEqual([]);
     const text = formatInspect(toInspectJson('train.onnx', trainMode));
     expect(text.split('\n')[1]).toBe(`  warning: ${trainMode.warnings[0]}`);
   });

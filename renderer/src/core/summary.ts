@@ -1,7 +1,7 @@
 import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
-import { readInts } from './onnx/tensor';
+import { readFloats, readInts } from './onnx/tensor';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
@@ -42,8 +42,12 @@ export function trainingMode(model: Model): string | null {
       const mode = n.attrs.get('training_mode');
       if ((mode?.type === 'int' && mode.value === 1) || n.outputs.slice(1).some(Boolean)) batchNorms++;
     } else if (n.opType === 'Dropout') {
+      // Told to train, and dropping something: a ratio of 0 (exporters emit that for eval-mode attention) is the
+      // identity whatever the flag says. The ratio defaults to 0.5.
       const flag = n.inputs[2] ? model.graph.constants.get(n.inputs[2]) : undefined;
-      if (flag && readInts(flag)[0] === 1) dropouts++;
+      const ratio = n.inputs[1] ? model.graph.constants.get(n.inputs[1]) : undefined;
+      const dropping = ratio ? (readFloats(ratio)[0] ?? 0.5) > 0 : true;
+      if (flag && readInts(flag)[0] === 1 && dropping) dropouts++;
     }
   }
   if (!batchNorms && !dropouts) return null;

@@ -87,10 +87,13 @@ interface Unit {
 /** Residual blocks, or for a plain network its weighted layers grouped into stages by output shape. */
 function unitsOf(t: Topology): Unit[] {
   if (t.kind === 'residual') {
+    // A transformer's residual stream is [tokens, width] (ViT) or [H, W, width] (Swin): the width is its channels,
+    // drawn as height, and the token grid its side, drawn as depth.
+    const stream = (s: number[] | null) => (s && s.length >= 2 ? [s[s.length - 1]!, s[0]!] : s);
     return t.blocks.map((b) => ({
       stage: b.stage,
-      outShape: b.outShape,
-      inShape: b.inShape,
+      outShape: b.sublayer ? stream(b.outShape) : b.outShape,
+      inShape: b.sublayer ? stream(b.inShape) : b.inShape,
       long: b.kind === 'bottleneck',
       skip: true,
     }));
