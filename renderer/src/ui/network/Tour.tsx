@@ -278,11 +278,20 @@ export const STEPS: Step[] = [
       'Transformers wrap every attention and feed-forward sublayer in a residual connection; the running sum is often called the residual stream, and pre-norm placement is the pre-activation idea again.',
       'DenseNet concatenates earlier feature maps instead of adding them; U-Net joins encoder and decoder features of the same resolution across the whole network; highway networks gate the skip with learned weights.',
     ],
-    enter: ({ state }) => {
-      state.setColorMode('stage');
+    enter: ({ state, model }) => {
+      // A transformer's joins are coloured by sublayer: the two skips per layer show.
+      state.setColorMode(model.analysis.topology.blocks.some((b) => b.sublayer) ? 'type' : 'stage');
       state.resetView();
     },
-    measured: () => 'Nothing to measure here: these are notes.',
+    measured: ({ model }) => {
+      const t = model.analysis.topology;
+      const attention = t.blocks.filter((b) => b.sublayer === 'attention').length;
+      if (attention)
+        return `This model is one: ${attention} attention and ${t.blocks.filter((b) => b.sublayer === 'mlp').length} MLP sublayers, each a residual join on one stream (coloured by sublayer).`;
+      if (t.denseSkips.length)
+        return `This model is a DenseNet: ${t.denseSkips.length} concatenation skips, drawn as arcs; none adds, so there is no branch to drop.`;
+      return 'Open a ViT, Swin or DenseNet file to see these skips drawn on a real graph.';
+    },
   },
 ];
 
