@@ -1,4 +1,4 @@
-import { errorLine } from '../renderer/src/core/text';
+import { errorLine, ZERO_GRADIENT_NOTE } from '../renderer/src/core/text';
 import { noJoinsReason } from '../renderer/src/core/topology/family';
 import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
@@ -110,6 +110,7 @@ function formatGrad(r: GradJson): string {
     lines.push(
       `  ${String(b.block).padStart(5)}  ${String(b.stage).padStart(5)}  ${e3(b.output).padStart(12)}  ${e3(b.skip).padStart(23)}  ${e3(b.branch).padStart(11)}`,
     );
+  if (r.norms.input === 0 && r.norms.blocks.every((b) => !b.output)) lines.push(`  note: ${ZERO_GRADIENT_NOTE}`);
   return lines.join('\n');
 }
 

@@ -100,3 +100,14 @@ describe('skipscope grad / paths: bad input gets one line', () => {
     );
   });
 });
+
+describe('skipscope grad: a loss that ignores the image', () => {
+  it('says why every gradient is zero (a fresh torchvision ViT: its head is zeros), and only then', () => {
+    const vit = skipscope('grad', 'tests/fixtures/models/tv_vit_p8_d32_op11_dyn.onnx', '--cifar-bin', CIFAR);
+    expect(vit.code, vit.stderr).toBe(0);
+    expect(vit.stdout).toContain('  note: every gradient is exactly zero: the loss does not depend on the image');
+    const head = skipscope('grad', 'tests/fixtures/models/tv_vit_p8_d32_op11_dyn_head.onnx', '--cifar-bin', CIFAR);
+    expect(head.code, head.stderr).toBe(0);
+    expect(head.stdout).not.toContain('note:');
+  });
+});

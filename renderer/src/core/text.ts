@@ -41,3 +41,10 @@ export function printable(text: string, json = false): string {
   if (json) return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.replace(UNSAFE_RUNS, ' ');
 }
+
+/**
+ * Said when every gradient is exactly zero: the loss does not depend on the input or the blocks. A classifier head
+ * of zeros does this (a freshly initialised torchvision ViT has one), as does a network whose output is constant.
+ */
+export const ZERO_GRADIENT_NOTE =
+  'every gradient is exactly zero: the loss does not depend on the image (a classifier head of zeros, as in a freshly initialised torchvision ViT, does this)';

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { ZERO_GRADIENT_NOTE } from '../../core/text';
 import { gradientCsv } from '../../lab/export';
 import type { GradientView } from '../../lab/gradients';
 import { themes } from '../../scene/theme';
@@ -148,6 +149,11 @@ function GradientBody({ model }: { model: OpenModel }) {
             {result.targetSource === 'top1' ? 'top-1' : result.targetSource}) · ‖∂L/∂image‖ {e3(result.input)} ·
             ‖∂L/∂stem‖ {e3(result.stem)} · {result.provider}, {result.ms.toFixed(0)} ms
           </p>
+          {result.input === 0 && result.blocks.every((b) => !b.output) && (
+            <p className="small" role="note" data-testid="grad-zero">
+              Note: {ZERO_GRADIENT_NOTE}.
+            </p>
+          )}
           <div className="row">
             <Saliency view={result} />
             <div className="small">
