@@ -4,7 +4,7 @@ import { ModelError } from '../onnx/model';
 import { inferGraph } from '../onnx/shapes';
 import { readFloats } from '../onnx/tensor';
 import { opDef } from '../ops';
-import type { BackwardContext, Emitter, Shape } from '../ops/types';
+import { type BackwardContext, type Emitter, type Shape, sumToShape } from '../ops/types';
 import { oneLine } from '../text';
 import { createEmitter } from './emit';
 
@@ -151,7 +151,7 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
   return { grads, parts, e };
 }
 
-/** Sums `grad` (shaped like `out`) down to `input`'s shape: the axes broadcasting stretched. */
+/** Sums `grad` (shaped like `out`) down to `input`'s shape (see sumToShape); fails when a shape is unknown. */
 function unbroadcast(
   e: Emitter,
   grad: string,
@@ -160,17 +160,7 @@ function unbroadcast(
   fail: (why: string) => never,
 ): string {
   if (!input || !out) fail('its shapes are unknown');
-  const lead = out.length - input.length;
-  const stretched = input.flatMap((d, j) => (d === 1 && out[j + lead] !== 1 ? [j + lead] : []));
-  let g = grad;
-  if (stretched.length) g = e.reduceSum(g, stretched, true);
-  if (lead > 0)
-    g = e.reduceSum(
-      g,
-      Array.from({ length: lead }, (_, i) => i),
-      false,
-    );
-  return g;
+  return sumToShape(e, grad, input, out);
 }
 
 function topological(nodes: readonly Node[]): Node[] {

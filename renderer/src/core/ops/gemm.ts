@@ -8,6 +8,7 @@ import {
   product,
   type Shape,
   type ShapeContext,
+  sumToShape,
 } from './types';
 
 /** Every output element of Gemm needs K multiply–accumulates, K = A's shared dimension. */
@@ -141,21 +142,8 @@ function matmulBackward(ctx: BackwardContext): (string | undefined)[] {
   const swap = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
   const out = ctx.shape(ctx.node.outputs[0]!) ?? ctx.fail('its output shape is unknown');
   const lead = out.slice(0, -2);
-  /** Sums a gradient shaped [...lead, r, c] down to an operand of shape `s`. */
-  const reduceTo = (grad: string, s: number[]): string => {
-    const own = s.slice(0, -2);
-    const extra = lead.length - own.length;
-    const stretched = own.flatMap((d, j) => (d === 1 && lead[j + extra] !== 1 ? [j + extra] : []));
-    let r = grad;
-    if (stretched.length) r = e.reduceSum(r, stretched, true);
-    if (extra > 0)
-      r = e.reduceSum(
-        r,
-        Array.from({ length: extra }, (_, i) => i),
-        false,
-      );
-    return r;
-  };
+  // The product's gradient is [...lead, rows, cols] of the operand: summed over the leading axes it was broadcast on.
+  const reduceTo = (grad: string, s: number[]): string => sumToShape(e, grad, s, [...lead, ...s.slice(-2)]);
   return [
     ctx.needs(0) ? reduceTo(e.op('MatMul', [g, e.transpose(b, swap(sb.length))]), sa) : undefined,
     ctx.needs(1) ? reduceTo(e.op('MatMul', [e.transpose(a, swap(sa.length)), g]), sb) : undefined,

@@ -185,3 +185,21 @@ export function sameAsInput(ctx: ShapeContext): void {
 export function each(types: readonly string[], def: OpDef): Record<string, OpDef> {
   return Object.fromEntries(types.map((t) => [t, def]));
 }
+
+/**
+ * Sums `grad` (shaped like `out`) down to `input`'s shape: the axes broadcasting stretched (a 1 in `input` against
+ * more in `out`) and the leading axes `input` lacks. Shapes may mark the batch as −1.
+ */
+export function sumToShape(e: Emitter, grad: string, input: Shape, out: Shape): string {
+  const lead = out.length - input.length;
+  const stretched = input.flatMap((d, j) => (d === 1 && out[j + lead] !== 1 ? [j + lead] : []));
+  let g = grad;
+  if (stretched.length) g = e.reduceSum(g, stretched, true);
+  if (lead > 0)
+    g = e.reduceSum(
+      g,
+      Array.from({ length: lead }, (_, i) => i),
+      false,
+    );
+  return g;
+}
