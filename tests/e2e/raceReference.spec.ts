@@ -13,10 +13,13 @@ test('recorded runs draw as reference curves; an opened log overlays them; a bad
   const panel = page.getByTestId('race-reference');
   await expect(panel).toHaveAttribute('data-runs', /recorded/);
   const plain = page.getByTestId('race-reference-plain');
-  // The recorded training curves are thin and solid (their test curves, dashed, come with whole epochs).
+  // The recorded training curves are thin and solid; their test curves (one point per whole epoch) dashed.
   const recorded = plain.locator('g[data-series="plain-56 (recorded)"] polyline');
   await expect(recorded).toHaveAttribute('stroke-width', '1.2');
   await expect(recorded).not.toHaveAttribute('stroke-dasharray', /./);
+  const recordedTest = plain.locator('g[data-series="plain-56 (recorded) test"] polyline');
+  await expect(recordedTest).toHaveAttribute('stroke-dasharray', '6 4');
+  await expect(recordedTest).toHaveAttribute('stroke-width', '1.2');
 
   // The Open log… button is a label around the file input, as the Run panel's buttons.
   const chooseLog = (name: string, text: string) =>

@@ -45,19 +45,25 @@ describe('recorded runs', async () => {
     }
   });
 
-  it('the order the shipped runs show: plain-56 above plain-20; the ResNets not yet in He et al.’s order', () => {
-    // He et al.'s final order is ResNet-56 ≤ 44 ≤ 32 ≤ 20 and plain-56 above plain-20. The shipped runs are short
-    // (docs/degradation.md: part of the first epoch on a shared 2-core machine): the plain half is already there,
-    // the ResNets are still in the reverse order, the deeper ones behind. When a longer run is shipped, this test
-    // says so by failing here: then assert He et al.'s order.
-    expect(final('plain56')).toBeGreaterThan(final('plain20'));
-    expect(final('resnet20')).toBeLessThanOrEqual(final('resnet32'));
-    expect(final('resnet32')).toBeLessThanOrEqual(final('resnet44'));
-    expect(final('resnet44')).toBeLessThanOrEqual(final('resnet56'));
-    expect(run.json.complete).toBe(false);
+  it('the order the shipped runs show: the plain nets in He et al.’s order; the ResNets not yet, and ResNet-56 behind plain-56', () => {
+    // He et al.'s final order (Fig. 6, 164 epochs on 50,000 images) is ResNet-56 ≤ 44 ≤ 32 ≤ 20 and plain-56 above
+    // plain-20. The shipped runs are 3 whole epochs on 10,000 images (237 steps; docs/degradation.md): the plain half
+    // is there, plain-56 ≥ 44 ≥ 32 ≥ 20; the ResNets are still in the reverse order, the deeper the slower, and
+    // ResNet-56 has not yet left chance by much: it is behind plain-56. What was measured, not the textbook line.
+    expect(run.json.complete).toBe(true);
+    expect(run.log.nets[0]!.epochs).toHaveLength(3);
+    expect(final('plain56')).toBeGreaterThan(final('plain44'));
+    expect(final('plain44')).toBeGreaterThan(final('plain32'));
+    expect(final('plain32')).toBeGreaterThan(final('plain20'));
+    expect(final('resnet20')).toBeLessThan(final('resnet32'));
+    expect(final('resnet32')).toBeLessThan(final('resnet44'));
+    expect(final('resnet44')).toBeLessThan(final('resnet56'));
+    expect(final('resnet56')).toBeGreaterThan(final('plain56'));
+    // Each shallow ResNet is below the plain net of its depth.
+    for (const d of [20, 32, 44]) expect(final(`resnet${d}`)).toBeLessThan(final(`plain${d}`));
   });
 
-  it('ships no trained models while the runs are this short (near chance: nothing to lesion)', () => {
+  it('ships no trained models: after 3 epochs the deepest pair is near chance (nothing to lesion)', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
       models: { id: string; file: string }[];
     };
