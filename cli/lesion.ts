@@ -1,4 +1,5 @@
 import { noJoinsReason } from '../renderer/src/core/topology/family';
+import { blockName } from '../renderer/src/core/topology/types';
 import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
 import { runSweep, type SweepRequest, type SweepResult } from '../renderer/src/lab/lesionLab';
@@ -65,10 +66,14 @@ function format(work: Work, r: SweepResult): string {
       lines.push(
         `  each block's ${r.remove === 'branch' ? 'branch F(x) removed (skip kept)' : 'skip cut (branch kept)'}:`,
       );
-      for (const b of r.blocks)
+      for (const b of r.blocks) {
+        // A transformer's joins are named by layer and sublayer ("L2 MLP"); a CNN's by stage.
+        const t = work.analysis.topology;
+        const where = t.blocks[b.index]?.sublayer ? blockName(t, b.index).padEnd(12) : `stage ${b.stage + 1}`;
         lines.push(
-          `  ${String(b.index + 1).padStart(4)}  stage ${b.stage + 1}  ${pct(b.score.top1.rate).padStart(8)}  (${pct(b.score.top1.low)}–${pct(b.score.top1.high)})${b.downsample ? '  downsampling' : ''}`,
+          `  ${String(b.index + 1).padStart(4)}  ${where}  ${pct(b.score.top1.rate).padStart(8)}  (${pct(b.score.top1.low)}–${pct(b.score.top1.high)})${b.downsample ? '  downsampling' : ''}`,
         );
+      }
       break;
     case 'random':
     case 'reorder':

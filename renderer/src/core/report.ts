@@ -141,7 +141,7 @@ export function formatInspect(j: InspectJson): string {
     ...j.warnings.map((w) => `  warning: ${w}`),
     `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${[j.onnx.producer, j.onnx.producerVersion].filter(Boolean).join(' ')}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
     `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
-    `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm}`,
+    `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm === 'folded' && j.blocks.some((b) => b.sublayer) ? 'none' : j.batchNorm}`,
   ];
   if (j.kind === 'plain') {
     lines.push(`  plain network: ${j.layers.length} weighted layers, no residual blocks (1 path)`);
@@ -151,7 +151,7 @@ export function formatInspect(j: InspectJson): string {
       );
   } else {
     lines.push(
-      `  ${j.blocks.length} residual blocks in ${j.stages.length} stages: 2^${j.paths.log2} = ${BigInt(j.paths.count).toLocaleString('en-US')} paths`,
+      `  ${j.blocks.length} residual blocks in ${j.stages.length} stage${j.stages.length === 1 ? '' : 's'}: 2^${j.paths.log2} = ${BigInt(j.paths.count).toLocaleString('en-US')} paths`,
     );
     lines.push(`  stem: ${j.stem.join(' → ') || '(none)'}`);
     lines.push('    #  stage  in → out                    block       shortcut           act   convs  params');
@@ -159,7 +159,7 @@ export function formatInspect(j: InspectJson): string {
       const io = `${chw(b.inShape)} → ${chw(b.outShape)}`;
       const convs = `${b.branchLayers}${b.shortcutLayers ? `+${b.shortcutLayers}` : ''}`;
       lines.push(
-        `  ${String(b.index).padStart(3)}  ${String(b.stage).padStart(5)}  ${io.padEnd(26)}  ${b.kind.padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
+        `  ${String(b.index).padStart(3)}  ${String(b.stage).padStart(5)}  ${io.padEnd(26)}  ${(b.sublayer ? (b.sublayer === 'mlp' ? 'MLP' : 'attention') : b.kind).padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
       );
     }
     lines.push(`  head: ${j.head.join(' → ') || '(none)'}`);
