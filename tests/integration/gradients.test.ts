@@ -115,6 +115,11 @@ const CASES: { file: string; what: string; runtimes: ('node' | 'wasm')[] }[] = [
     runtimes: ['node'],
   },
   {
+    file: 'tests/fixtures/models/grad_ops_op20.onnx',
+    what: 'opset 20 ops (tests/fixtures/make_grad_ops_model.py): Gelu exact and tanh, Abs, Log, Exp, Reciprocal; Gather with negative and repeated indices; a Split whose first part is unused',
+    runtimes: ['node', 'wasm'],
+  },
+  {
     file: '.cache/models/resnet18_op13.onnx',
     what: 'torchvision ResNet-18, 224×224 (large fixture)',
     runtimes: ['node'],
@@ -143,7 +148,7 @@ describe.skipIf(!hasTorch())(
             const tensors = [...mine.full.keys()].filter((t) => !mine.a.model.graph.constants.has(t));
             const ref = gradReference(file, input, { shape, targets, tensors, weights: true });
             // A model whose loss ignores its input (a zeroed head) would pass any comparison.
-            expect(Math.max(...ref.grads.get(mine.g.image)!.map(Math.abs))).toBeGreaterThan(0);
+            expect(ref.grads.get(mine.g.image)!.some((v) => v !== 0)).toBe(true);
             expect(Math.abs(mine.loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
             const worst: [string, number][] = [];
             const check = (name: string, got: Float32Array) => {

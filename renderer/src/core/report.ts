@@ -1,5 +1,5 @@
 import type { Model } from './onnx/model';
-import type { Analysis } from './summary';
+import { type Analysis, describeBatchNorm } from './summary';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
@@ -33,6 +33,8 @@ export interface InspectJson {
   /** Every weighted layer (Layer without its node index). */
   layers: Omit<Layer, 'node'>[];
   unknownOps: string[];
+  /** BatchNorm in words (summary.describeBatchNorm): separate layers, none (LayerNorm instead), or none or folded. */
+  batchNormText: string;
   /** What to know before trusting figures from the file (a training-mode export), one line each. */
   warnings: string[];
 }
@@ -116,6 +118,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     })),
     layers: t.layers.map(({ node: _node, ...layer }) => layer),
     unknownOps: t.unknownOps,
+    batchNormText: describeBatchNorm(model, t),
     warnings: analysis.warnings,
   };
 }
@@ -141,7 +144,7 @@ export function formatInspect(j: InspectJson): string {
     ...j.warnings.map((w) => `  warning: ${w}`),
     `  ONNX IR ${j.onnx.irVersion}, opset ${j.onnx.opset}${j.onnx.producer ? `, from ${[j.onnx.producer, j.onnx.producerVersion].filter(Boolean).join(' ')}` : ''}, ${j.bytes.toLocaleString('en-US')} bytes`,
     `  input ${j.input.name} ${shape(j.input.shape)}  →  output ${j.output.name} ${shape(j.output.shape)}`,
-    `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNorm === 'folded' && j.blocks.some((b) => b.sublayer) ? 'none' : j.batchNorm}`,
+    `  parameters ${atLeast(j.parameters, j.parametersAtLeast, 'some tensors of unknown size')}, MACs/image ${atLeast(j.macs, j.macsAtLeast, `unknown for ${j.macsUnknownOps.join(', ')}`)}, depth ${j.depth} weighted layers, BatchNorm ${j.batchNormText}`,
   ];
   if (j.kind === 'plain') {
     lines.push(`  plain network: ${j.layers.length} weighted layers, no residual blocks (1 path)`);

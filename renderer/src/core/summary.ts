@@ -159,3 +159,15 @@ export function describeMacs(t: Topology, format: (n: number) => string): string
   const ops = t.macsUnknownOps.slice(0, 4).join(', ') + (t.macsUnknownOps.length > 4 ? ', …' : '');
   return t.macs > 0 ? `≥ ${format(t.macs)} (unknown for ${ops})` : `unknown (${ops})`;
 }
+
+/**
+ * What became of BatchNorm: "20 separate layers", "none (LayerNorm instead)" in transformers and ConvNeXt, or
+ * "none, or folded into convolutions" (a folded export and a network without BatchNorm look the same).
+ */
+export function describeBatchNorm(model: Model, t: Topology): string {
+  if (t.batchNorms) return `${t.batchNorms} separate layers`;
+  const family = t.kind === 'residual' ? familyOf(model, t) : 'residual';
+  return family === 'vit' || family === 'swin' || family === 'convnext'
+    ? 'none (LayerNorm instead)'
+    : 'none, or folded into convolutions';
+}

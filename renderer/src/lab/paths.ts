@@ -1,6 +1,7 @@
 import { exactPathGraph, type PathGraph, type SampledPathGraph, sampledPathGraph } from '../core/autodiff/paths';
 import { encodeModel } from '../core/onnx/encode';
 import { type Model, ModelError } from '../core/onnx/model';
+import { errorLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
 import { lossFeeds } from './gradients';
 import { checkpoint, type JobContext } from './job';
@@ -162,7 +163,7 @@ export class PathEngine {
       if (typeof batch !== 'number' || error instanceof ModelError) throw error;
       if (error instanceof Error && error.name === 'CancelledError') throw error;
       throw new ModelError(
-        `${this.model.name}: its batch axis is fixed at ${batch}, and the path study carries paths along the batch; export it with a dynamic batch axis (dynamic_axes in torch.onnx.export) to study its paths`,
+        `${this.model.name}: its batch axis is fixed at ${batch}, and the path study carries paths along the batch; export it with a dynamic batch axis (dynamic_axes in torch.onnx.export) to study its paths (onnxruntime: ${errorLine(error, 160)})`,
       );
     }
   }

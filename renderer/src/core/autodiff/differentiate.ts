@@ -106,7 +106,8 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
     const node = order[k]!;
     if (!node.outputs.some((o) => needs.has(o) && useful.has(o))) continue;
     const g0 = gradOf(node.outputs[0]!);
-    if (!g0) continue;
+    // Only a later output reaching the loss (a Split's second part) still needs the node's rule.
+    if (!g0 && !node.outputs.slice(1).some((o) => o && gradOf(o))) continue;
     const diff = new Set(gradInputs(node));
     const wants = (i: number) =>
       diff.has(i) && !!node.inputs[i] && needs.has(node.inputs[i]!) && useful.has(node.inputs[i]!);
@@ -118,6 +119,8 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
     };
     const def = opDef(node.opType, node.domain);
     if (!def?.backward) fail('Skipscope has no gradient rule for this op');
+    if (!g0 && node.opType !== 'Split' && node.opType !== 'LayerNormalization')
+      fail('only one of its secondary outputs reaches the loss');
     const ctx: BackwardContext = {
       node,
       e,

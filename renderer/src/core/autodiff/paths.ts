@@ -60,6 +60,12 @@ function prepare(model: Model, topology: Topology) {
   const classes = shapes.get(logits)?.at(-1);
   if (!classes) throw new ModelError(`${model.name}: the number of classes is unknown`);
   const feeding: PathGraph['feeding'] = batchMoves(shapes) ? 'replicated' : 'broadcast';
+  // Rows travel on axis 0: a sequence-first residual stream ([tokens, batch, width]) would mix tokens instead.
+  const stream = shapes.get(topology.blocks[0]!.entry);
+  if (stream && stream.indexOf(-1) > 0)
+    throw new ModelError(
+      `${model.name}: its residual stream carries the batch on axis ${stream.indexOf(-1)}, not first; the path study needs batch-first tensors (batch_first=True)`,
+    );
   const ce = crossEntropy(b, createEmitter(b, 'loss'), logits, feeding === 'replicated' ? 'R' : 1, classes);
   const entry = topology.blocks[0]!.entry;
   const rank = shapes.get(entry)?.length ?? 4;

@@ -167,6 +167,7 @@ const erfSlope = (ctx: BackwardContext, x: string) =>
  */
 function powBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
+  if (ctx.needs(1)) ctx.fail('its exponent depends on the image');
   const p = ctx.floats(node.inputs[1]!) ?? ctx.ints(node.inputs[1]!);
   if (p?.length !== 1) ctx.fail('its exponent is not a constant scalar');
   const k = p[0]!;
@@ -191,7 +192,7 @@ export const elementwiseOps: Record<string, OpDef> = {
   // Where residual branches join the shortcut.
   Add: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add, constantParams: [0, 1] },
   Sum: { role: 'join', inferShapes: inferBroadcast, backward: arithmetic.Add },
-  Pow: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [0], backward: powBackward },
+  Pow: { role: 'elementwise', inferShapes: inferBroadcast, backward: powBackward },
   ...each(['Max', 'Min'], { role: 'elementwise', inferShapes: inferBroadcast }),
   Mod: { role: 'elementwise', inferShapes: inferBroadcast, gradInputs: [] },
   // Where's condition is a mask; x and y are data.

@@ -23,8 +23,8 @@ import {
 function reshapeBack(ctx: BackwardContext): (string | undefined)[] {
   const input = ctx.node.inputs[0]!;
   const x = ctx.shape(input);
-  const free = x?.filter((d) => d === -1).length ?? 2;
-  if (x && free <= 1) return [ctx.e.reshape(ctx.grad()!, x)];
+  if (!x) ctx.fail('its input shape is unknown');
+  if (x.filter((d) => d === -1).length <= 1) return [ctx.e.reshape(ctx.grad()!, x)];
   return [ctx.e.op('Reshape', [ctx.grad()!, ctx.e.op('Shape', [input])])];
 }
 
@@ -212,18 +212,31 @@ function gatherBackward(ctx: BackwardContext): (string | undefined)[] {
   ];
 }
 
-/** Split: the parts' gradients side by side again (zeros for a part nothing downstream used). */
+/**
+ * Split: the parts' gradients side by side again. A part nothing downstream used gets zeros of its own size on the
+ * split axis and, elsewhere, the size of a used part's gradient (which carries the backward pass's batch, whatever
+ * the forward pass ran at).
+ */
 function splitBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
   const x = ctx.shape(node.inputs[0]!);
   if (!x) ctx.fail('its input shape is unknown');
+  const axis = normalizeAxis(attrInt(node, 'axis', 0), x.length);
+  const grads = node.outputs.map((_, i) => ctx.grad(i));
+  const used = grads.find(Boolean)!;
+  const onAxis = x.map((_, a) => (a === axis ? 1 : 0));
   const parts = node.outputs.map((o, i) => {
-    const g = ctx.grad(i);
+    const g = grads[i];
     if (g) return g;
-    const s = ctx.shape(o);
-    return s && !s.includes(-1) ? e.floats(s, new Float32Array(product(s))) : e.op('Mul', [o, e.scalar(0)]);
+    if (e.opset < 9) return e.op('Mul', [o, e.scalar(0)]);
+    const shape = e.op('Add', [
+      e.op('Mul', [e.op('Shape', [used]), e.ints(onAxis.map((m) => 1 - m))]),
+      e.op('Mul', [e.op('Shape', [o]), e.ints(onAxis)]),
+    ]);
+    // ConstantOfShape fills float32 zeros by default.
+    return e.op('ConstantOfShape', [shape]);
   });
-  return [e.op('Concat', parts, { axis: int(normalizeAxis(attrInt(node, 'axis', 0), x.length)) })];
+  return [e.op('Concat', parts, { axis: int(axis) })];
 }
 
 /** Ops that move, reshape, cut or compute shapes of tensors; small integer results are folded. */

@@ -200,7 +200,7 @@ function findBlocks(
   });
   if (blocks.length && attention.filter(Boolean).length >= 0.3 * blocks.length)
     blocks.forEach((b, i) => {
-      b.sublayer = attention[i] ? 'attention' : 'mlp';
+      b.sublayer = attention[i] ? 'attention' : b.branchLayers.every((l) => l.op !== 'Conv') ? 'mlp' : null;
     });
   return blocks;
 }

@@ -133,17 +133,20 @@ function isWide(t: Topology): boolean {
  * where each branch output feeds one Concat, are not counted. 0 when the network has no dense connectivity.
  */
 export function denseJoins(model: Model): number {
-  const concats = model.graph.nodes.filter((n) => {
-    if (n.opType !== 'Concat' || (n.domain !== '' && n.domain !== 'ai.onnx')) return false;
-    const axis = n.attrs.get('axis');
-    return (
-      axis?.type === 'int' && axis.value === 1 && n.inputs.filter((t) => !model.graph.constants.has(t)).length >= 2
-    );
-  });
+  const concats = model.graph.nodes.filter(
+    (n) => isChannelConcat(n) && n.inputs.filter((t) => !model.graph.constants.has(t)).length >= 2,
+  );
   const uses = new Map<string, number>();
   for (const c of concats) for (const t of new Set(c.inputs)) uses.set(t, (uses.get(t) ?? 0) + 1);
-  const reused = [...uses.values()].some((k) => k >= 2);
-  return reused ? concats.length : 0;
+  // Dense: the Concats that share an input with another one.
+  return concats.filter((c) => c.inputs.some((t) => (uses.get(t) ?? 0) >= 2)).length;
+}
+
+/** A Concat along the channels of an NCHW tensor (axis 1, or −3). */
+function isChannelConcat(n: Model['graph']['nodes'][number]): boolean {
+  if (n.opType !== 'Concat' || (n.domain !== '' && n.domain !== 'ai.onnx')) return false;
+  const axis = n.attrs.get('axis');
+  return axis?.type === 'int' && (axis.value === 1 || axis.value === -3);
 }
 
 /**
@@ -161,19 +164,22 @@ export function denseSkipPairs(model: Model, layers: readonly Layer[]): [number,
     for (const o of n.outputs) if (o) producer.set(o, n.index);
     for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n.index]);
   }
-  /** The nearest weighted layer upstream of a tensor, through single-data-input ops. */
-  const upstream = (tensor: string): number => {
+  /**
+   * The nearest weighted layer upstream of a tensor, through single-data-input ops; −1 for the image itself, null
+   * where the way back forks (no one layer is the source).
+   */
+  const upstream = (tensor: string): number | null => {
     let t = tensor;
     for (let steps = 0; steps < 64; steps++) {
       const p = producer.get(t);
-      if (p === undefined) return -1;
+      if (p === undefined) return model.graph.inputs.some((i) => i.name === t) ? -1 : null;
       const layer = layerAt.get(p);
       if (layer !== undefined) return layer;
       const data = nodes[p]!.inputs.filter((x) => x && !model.graph.constants.has(x));
-      if (data.length !== 1) return -1;
+      if (data.length !== 1) return null;
       t = data[0]!;
     }
-    return -1;
+    return null;
   };
   /** The first weighted layer downstream of a tensor (breadth first). */
   const downstream = (tensor: string): number | null => {
@@ -191,14 +197,13 @@ export function denseSkipPairs(model: Model, layers: readonly Layer[]): [number,
   };
   const pairs = new Map<string, [number, number]>();
   for (const n of nodes) {
-    const axis = n.attrs.get('axis');
-    if (n.opType !== 'Concat' || axis?.type !== 'int' || axis.value !== 1) continue;
+    if (!isChannelConcat(n)) continue;
     const to = downstream(n.outputs[0]!);
     if (to === null) continue;
     for (const input of n.inputs) {
       if (!input || model.graph.constants.has(input)) continue;
       const from = upstream(input);
-      if (to - from >= 2) pairs.set(`${from},${to}`, [from, to]);
+      if (from !== null && to - from >= 2) pairs.set(`${from},${to}`, [from, to]);
     }
   }
   return [...pairs.values()].sort((a, b) => a[1] - b[1] || a[0] - b[0]);

@@ -74,7 +74,8 @@ export interface ResidualBlock {
   groups: number;
   /**
    * In a transformer (attention in at least 30 % of the joins), which sublayer the join closes: attention (its
-   * branch has a Softmax over MatMuls) or the MLP after it; null in other networks.
+   * branch has a Softmax over MatMuls) or the MLP after it (no convolution in its branch); null in other networks
+   * and for a hybrid's convolutional blocks.
    */
   sublayer: 'attention' | 'mlp' | null;
 }

@@ -1,5 +1,4 @@
-import { describeMacs, describeParams, formatPathCount } from '../../core/summary';
-import { familyOf } from '../../core/topology/family';
+import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { exportReport } from '../common/exportReport';
@@ -19,15 +18,7 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
     ['Paths through the blocks', t.kind === 'residual' ? formatPathCount(t.blocks.length) : '1 (plain)'],
     ['Input', `${t.input.name} ${formatShape(t.input.shape)}`],
     ['Output', `${t.output.name} ${formatShape(t.output.shape)}`],
-    [
-      'BatchNorm',
-      t.batchNorms
-        ? `${t.batchNorms} separate layers`
-        : model.graph.nodes.some((n) => n.opType === 'LayerNormalization') ||
-            ['vit', 'swin', 'convnext'].includes(familyOf(model, t))
-          ? 'none (LayerNorm instead)'
-          : 'none, or folded into convolutions',
-    ],
+    ['BatchNorm', describeBatchNorm(model, t)],
     [
       'ONNX',
       `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`,
