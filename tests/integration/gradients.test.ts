@@ -115,8 +115,13 @@ const CASES: { file: string; what: string; runtimes: ('node' | 'wasm')[] }[] = [
     runtimes: ['node'],
   },
   {
+    file: 'tests/fixtures/models/tv_mobilenetv3_small_x025_op13.onnx',
+    what: 'MobileNetV3 (HardSigmoid gates, HardSwish as x·HardSigmoid), opset 13',
+    runtimes: ['node'],
+  },
+  {
     file: 'tests/fixtures/models/grad_ops_op20.onnx',
-    what: 'opset 20 ops (tests/fixtures/make_grad_ops_model.py): Gelu exact and tanh, Abs, Log, Exp, Reciprocal; Gather with negative and repeated indices; a Split whose first part is unused',
+    what: 'opset 20 ops (tests/fixtures/make_grad_ops_model.py): Gelu exact and tanh, Abs, Log, Exp, Reciprocal, HardSigmoid, HardSwish; Gather with negative and repeated indices; a Split whose first part is unused',
     runtimes: ['node', 'wasm'],
   },
   {

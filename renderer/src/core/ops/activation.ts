@@ -26,10 +26,27 @@ function clipBounds(ctx: BackwardContext): { min: number; max: number } {
 /** Non-linearities applied element-wise: the "ReLU" of conv → BN → ReLU, and their relatives. */
 export const activationOps: Record<string, OpDef> = {
   // SiLU / Swish is Sigmoid then Mul (EfficientNet, RegNet's SE); GELU is Erf arithmetic before opset 20.
-  ...each(
-    ['Selu', 'HardSigmoid', 'HardSwish', 'Mish', 'Softplus', 'Softsign', 'Celu', 'ThresholdedRelu'],
-    activation(),
-  ),
+  ...each(['Selu', 'Mish', 'Softplus', 'Softsign', 'Celu', 'ThresholdedRelu'], activation()),
+  // y = clip(αx + β, 0, 1): slope α where 0 < αx + β < 1 (MobileNetV3's squeeze-excitation gate).
+  HardSigmoid: activation((ctx) => {
+    const { e } = ctx;
+    const alpha = attrFloat(ctx.node, 'alpha', 0.2);
+    const beta = attrFloat(ctx.node, 'beta', 0.5);
+    const u = e.op('Add', [e.op('Mul', [ctx.node.inputs[0]!, e.scalar(alpha)]), e.scalar(beta)]);
+    const inside = e.op('Mul', [e.mask(e.op('Greater', [u, e.scalar(0)])), e.mask(e.op('Less', [u, e.scalar(1)]))]);
+    return [e.op('Mul', [ctx.grad()!, e.op('Mul', [inside, e.scalar(alpha)])])];
+  }),
+  // y = x · clip(x/6 + ½, 0, 1): slope clip(x/6 + ½, 0, 1) + x/6 where −3 < x < 3.
+  HardSwish: activation((ctx) => {
+    const { e } = ctx;
+    const x = ctx.node.inputs[0]!;
+    const u = e.op('Add', [e.op('Mul', [x, e.scalar(1 / 6)]), e.scalar(0.5)]);
+    const inside = e.op('Mul', [e.mask(e.op('Greater', [u, e.scalar(0)])), e.mask(e.op('Less', [u, e.scalar(1)]))]);
+    const gate = e.op('Mul', [inside, u]);
+    const above = e.mask(e.op('Greater', [u, e.scalar(1)]));
+    const slope = e.op('Add', [e.op('Add', [gate, above]), e.op('Mul', [inside, e.op('Mul', [x, e.scalar(1 / 6)])])]);
+    return [e.op('Mul', [ctx.grad()!, slope])];
+  }),
   // Opset 20's Gelu: exact, Φ(x) + x·φ(x); with approximate="tanh", y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³),
   // y' = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
   Gelu: activation((ctx) => {
