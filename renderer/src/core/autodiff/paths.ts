@@ -13,7 +13,7 @@ import { crossEntropy, type LossFeeds, logitsOf, splitAtEntry } from './gradient
  * k (the number of branches a path takes), for one image at a time. The backward pass carries paths or lengths
  * along the batch axis. Where the batch stays the first axis of every tensor (convolutional nets), the forward
  * pass runs at batch 1 and the backward pass reads its activations by broadcast. Where the batch merges with
- * other axes (attention's batch × heads, Swin's windows), the image is fed once per row (`rows`), so forward and
+ * other axes (attention's batch × heads, Swin's windows), the image is fed once per row (`feeding`), so forward and
  * backward tensors have the same batch.
  */
 export interface PathGraph {
