@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { architecture, netName, type Variant } from '../renderer/src/core/build/resnet';
+import { architecture, type Variant } from '../renderer/src/core/build/resnet';
 import { presetFor } from '../renderer/src/data/preprocess';
 import {
   RACE_BASE,
@@ -9,6 +9,7 @@ import {
   type RaceNet,
   type RaceResult,
   racePreset,
+  raceRunResult,
   runRace,
 } from '../renderer/src/lab/train/race';
 import { type RaceJson, raceToJson } from '../renderer/src/lab/train/recorded';
@@ -209,21 +210,13 @@ export async function race(options: RaceOptions, out: (s: string) => void): Prom
         if (id !== options.nets.at(-1)!.id || !logTarget) return;
         const so: RaceResult = {
           race: name,
-          nets: options.nets.map((n) => {
-            const a = architecture({ ...n.build, dataset: 'cifar' });
-            return {
-              id: n.id,
-              name: a.name,
-              title: netName(n.build),
-              variant: a.variant,
-              depth: a.depth,
-              width: a.width,
-              params: a.params,
+          nets: options.nets.map((n) =>
+            raceRunResult(n, {
               steps: steps.get(n.id)!,
               epochs: epochs.get(n.id)!,
               timing: { ...NO_TIMING, provider: options.provider ?? 'cpu' },
-            };
-          }),
+            }),
+          ),
           settings,
           images: used,
           data: set.title,

@@ -72,7 +72,7 @@ export function detectTopology(model: Model): Topology {
     stemDownsamples: stemShrinks(stem, index, shapes),
     batchNorms: graph.nodes.filter((n) => n.opType === 'BatchNormalization').length,
     unknownOps,
-    denseSkips: blocks.length ? [] : denseSkipPairs(model, layers),
+    denseSkips: blocks.length ? [] : denseSkipPairs(model, index, layers),
   };
 }
 

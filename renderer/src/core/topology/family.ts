@@ -1,4 +1,5 @@
 import type { Model } from '../onnx/model';
+import type { GraphIndex } from './graphIndex';
 import type { Layer, ResidualBlock, Topology } from './types';
 
 /**
@@ -154,16 +155,11 @@ function isChannelConcat(n: Model['graph']['nodes'][number]): boolean {
  * Concat joins comes from the nearest layer upstream (−1: none, the image), and goes to the first layer downstream
  * of the Concat. Pairs of neighbouring layers are the ordinary forward flow, not skips, and are left out.
  */
-export function denseSkipPairs(model: Model, layers: readonly Layer[]): [number, number][] {
+export function denseSkipPairs(model: Model, index: GraphIndex, layers: readonly Layer[]): [number, number][] {
   if (!denseJoins(model)) return [];
   const nodes = model.graph.nodes;
+  const { producer, consumers } = index;
   const layerAt = new Map(layers.map((l, i) => [l.node, i]));
-  const producer = new Map<string, number>();
-  const consumers = new Map<string, number[]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) if (o) producer.set(o, n.index);
-    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n.index]);
-  }
   /**
    * The nearest weighted layer upstream of a tensor, through single-data-input ops; −1 for the image itself, null
    * where the way back forks (no one layer is the source).
@@ -172,7 +168,7 @@ export function denseSkipPairs(model: Model, layers: readonly Layer[]): [number,
     let t = tensor;
     for (let steps = 0; steps < 64; steps++) {
       const p = producer.get(t);
-      if (p === undefined) return model.graph.inputs.some((i) => i.name === t) ? -1 : null;
+      if (p === undefined) return t === index.input ? -1 : null;
       const layer = layerAt.get(p);
       if (layer !== undefined) return layer;
       const data = nodes[p]!.inputs.filter((x) => x && !model.graph.constants.has(x));

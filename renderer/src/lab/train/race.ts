@@ -2,7 +2,7 @@
  * The training race as the app and `skipscope` run it: networks from the variants builder (CIFAR recipe) trained
  * side by side on the same batches of a CIFAR-10-labelled set, and the trained networks kept for export.
  */
-import { type BuildOptions, buildResNet, netName } from '../../core/build/resnet';
+import { architecture, type BuildOptions, buildResNet, netName } from '../../core/build/resnet';
 import { encodeModel } from '../../core/onnx/encode';
 import type { Model } from '../../core/onnx/model';
 import type { ImageSet } from '../../data/imageSets';
@@ -36,6 +36,24 @@ export interface RaceRunResult {
   steps: StepMetrics[];
   epochs: EpochMetrics[];
   timing: TrainTiming;
+}
+
+/** One network's entry in a race result: the builder's names and sizes for it, with its curves and timing. */
+export function raceRunResult(
+  net: RaceNet,
+  curves: { steps: StepMetrics[]; epochs: EpochMetrics[]; timing: TrainTiming },
+): RaceRunResult {
+  const a = architecture({ ...net.build, dataset: 'cifar' });
+  return {
+    id: net.id,
+    name: a.name,
+    title: netName(net.build),
+    variant: a.variant,
+    depth: a.depth,
+    width: a.width,
+    params: a.params,
+    ...curves,
+  };
 }
 
 export interface RaceResult {
@@ -171,21 +189,9 @@ export async function runRace(
   const first = results.get(request.nets[0]!.id)!;
   const result: RaceResult = {
     race: request.race,
-    nets: request.nets.map((n, k) => {
+    nets: request.nets.map((n) => {
       const r = results.get(n.id)!;
-      const a = built[k]!.architecture;
-      return {
-        id: n.id,
-        name: a.name,
-        title: netName(n.build),
-        variant: a.variant,
-        depth: a.depth,
-        width: n.build.width ?? 16,
-        params: a.params,
-        steps: r.steps,
-        epochs: r.epochs,
-        timing: r.timing,
-      };
+      return raceRunResult(n, { steps: r.steps, epochs: r.epochs, timing: r.timing });
     }),
     settings: first.settings,
     images: first.images,
