@@ -161,3 +161,33 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await expect(page.getByTestId('tour-measured')).toContainText('n = 9: 2ⁿ = 512 paths');
   expect(errors).toEqual([]);
 });
+
+test('draw calls do not grow with depth: ResNet-56 and ResNet-1202 (600 blocks) cost the same calls per frame', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page, '?provider=wasm');
+  const scene = page.getByTestId('scene');
+  await expect(scene).toHaveAttribute('data-drawn', 'true');
+  // Debian's Chromium draws with llvmpipe here: the light path (no MSAA, Lambert shading) is what it must choose.
+  await expect(scene).toHaveAttribute('data-render', 'light');
+  const info = () =>
+    page.evaluate(() => {
+      const debug = (
+        window as unknown as { skipscope_debug: { scene: { info: () => { calls: number; triangles: number } } } }
+      ).skipscope_debug;
+      return debug.scene.info();
+    });
+  const small = await info();
+  await page.getByTestId('tab-build').click();
+  const panel = page.getByTestId('build-panel');
+  await panel.getByTestId('build-variant').selectOption('resnet');
+  await panel.getByTestId('build-depth').fill('1202');
+  await panel.getByTestId('build-open').click();
+  await expect(scene).toHaveAttribute('data-blocks', '600', { timeout: 120_000 });
+  // The last frame drew the 600 blocks once it has far more triangles than ResNet-56's (each block is a box).
+  await expect.poll(async () => (await info()).triangles, { timeout: 60_000 }).toBeGreaterThan(small.triangles + 5000);
+  const big = await info();
+  expect(small.calls).toBeGreaterThan(0);
+  expect(big.calls).toBeLessThanOrEqual(small.calls);
+});

@@ -4,6 +4,7 @@ import * as THREE from 'three';
 import type { BlockDetail as Detail, PlacedPart } from '../core/layout/layout';
 import type { PartKind } from '../core/layout/parts';
 import type { Theme } from './theme';
+import { SceneMaterial } from './materials';
 
 interface Props {
   detail: Detail;
@@ -53,7 +54,7 @@ export function BlockDetail({ detail, theme, color, dropped }: Props) {
       geometry={p.kind === 'pool' ? geometries.frustum : geometries.box}
       onClick={keepSelection}
     >
-      <meshStandardMaterial
+      <SceneMaterial
         color={shortcut ? theme.skipProjection : colorOf[p.kind]}
         roughness={p.kind === 'activation' ? 0.3 : 0.55}
         emissive={p.kind === 'activation' ? colorOf.activation : '#000000'}
@@ -70,7 +71,7 @@ export function BlockDetail({ detail, theme, color, dropped }: Props) {
       {detail.shortcut.map((p, i) => part(p, `s${i}`, true))}
       {detail.after.map((p, i) => part(p, `a${i}`, false, false))}
       <mesh position={detail.add} scale={detail.addRadius} geometry={geometries.sphere} onClick={keepSelection}>
-        <meshStandardMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.3} roughness={0.3} />
+        <SceneMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.3} roughness={0.3} />
       </mesh>
     </group>
   );

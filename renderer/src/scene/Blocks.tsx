@@ -4,6 +4,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
 import { baseColor, rampFor, type Theme } from './theme';
+import { sceneMaterial } from './materials';
 
 interface Props {
   layout: NetworkLayout;
@@ -43,14 +44,14 @@ export function Blocks({
 }: Props) {
   const mesh = useRef<THREE.InstancedMesh>(null);
   const bars = useRef<THREE.InstancedMesh>(null);
-  const barMaterial = useMemo(() => new THREE.MeshStandardMaterial({ roughness: 0.4, emissiveIntensity: 0.3 }), []);
+  const barMaterial = useMemo(() => sceneMaterial({ roughness: 0.4, emissiveIntensity: 0.3 }), []);
   const ghosts = useRef<THREE.InstancedMesh>(null);
   const invalidate = useThree((s) => s.invalidate);
   const geometry = useMemo(() => new THREE.BoxGeometry(1, 1, 1), []);
-  const material = useMemo(() => new THREE.MeshStandardMaterial({ roughness: 0.55, metalness: 0.05 }), []);
+  const material = useMemo(() => sceneMaterial({ roughness: 0.55, metalness: 0.05 }), []);
   // A removed block stays in place as a see-through ghost: the skip arc above it is what carries the signal.
   const ghostMaterial = useMemo(
-    () => new THREE.MeshStandardMaterial({ transparent: true, opacity: 0.22, depthWrite: false, roughness: 0.9 }),
+    () => sceneMaterial({ transparent: true, opacity: 0.22, depthWrite: false, roughness: 0.9 }),
     [],
   );
   const removed = useMemo(() => new Set(dropped), [dropped]);
@@ -127,7 +128,13 @@ export function Blocks({
   return (
     <>
       <instancedMesh ref={mesh} args={[geometry, material, Math.max(1, layout.blockCount)]} {...handlers} />
-      <instancedMesh ref={ghosts} args={[geometry, ghostMaterial, Math.max(1, layout.blockCount)]} {...handlers} />
+      {/* Drawn (and picked) only while some block is removed: 600 invisible instances still cost every frame. */}
+      <instancedMesh
+        ref={ghosts}
+        args={[geometry, ghostMaterial, Math.max(1, layout.blockCount)]}
+        visible={removed.size > 0}
+        {...handlers}
+      />
       <instancedMesh
         ref={bars}
         args={[geometry, barMaterial, Math.max(1, layout.blockCount)]}

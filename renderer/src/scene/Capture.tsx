@@ -156,15 +156,30 @@ function renderAt(
   const clear = gl.getClearColor(new THREE.Color());
   const alpha = gl.getClearAlpha();
   const sceneBackground = scene.background;
+  // Without multisampling (a CPU rasteriser, glProbe.ts), drawn at twice the size and scaled down: supersampled
+  // edges, where the GPU's own limit allows.
+  const limit = gl.capabilities.maxTextureSize;
+  const factor = !gl.getContextAttributes()?.antialias && 2 * Math.max(target.width, target.height) <= limit ? 2 : 1;
   try {
     gl.setPixelRatio(1);
-    gl.setSize(target.width, target.height, false);
+    gl.setSize(target.width * factor, target.height * factor, false);
     if (transparent !== null) {
       scene.background = null;
       gl.setClearColor(transparent, 0);
     }
     gl.render(scene, view);
-    ctx.drawImage(gl.domElement, 0, 0, target.width, target.height);
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(
+      gl.domElement,
+      0,
+      0,
+      target.width * factor,
+      target.height * factor,
+      0,
+      0,
+      target.width,
+      target.height,
+    );
   } finally {
     scene.background = sceneBackground;
     gl.setClearColor(clear, alpha);

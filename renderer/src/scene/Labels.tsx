@@ -1,5 +1,5 @@
 import { useFrame, useThree } from '@react-three/fiber';
-import { type RefObject, useEffect } from 'react';
+import { type RefObject, useEffect, useMemo } from 'react';
 import * as THREE from 'three';
 
 /** A text label pinned to a point of the scene. */
@@ -73,7 +73,17 @@ export function LabelTracker({
   useEffect(() => {
     invalidate();
   }, [anchors, invalidate]);
-  const point = new THREE.Vector3();
+  // Reused every frame: the frame loop allocates nothing per label, reads each label's size only when its text
+  // changed (offsetWidth forces a layout of the page), and writes a style only when it changes.
+  const point = useMemo(() => new THREE.Vector3(), []);
+  const scratch = useMemo(
+    () => ({
+      items: [] as { x: number; y: number; width: number; height: number; priority: number }[],
+      index: [] as number[],
+      sizes: new WeakMap<HTMLElement, { key: string; width: number; height: number }>(),
+    }),
+    [],
+  );
   useFrame(({ camera, size }) => {
     const root = container.current;
     if (!root) return;
@@ -82,8 +92,9 @@ export function LabelTracker({
     camera.updateMatrixWorld();
     const children = root.children;
     const count = children.length;
-    const items: { x: number; y: number; width: number; height: number; priority: number }[] = [];
-    const index: number[] = [];
+    const { items, index, sizes } = scratch;
+    items.length = 0;
+    index.length = 0;
     for (let i = 0; i < count; i++) {
       const el = children[i] as HTMLElement;
       // Each label carries its own anchor (data-anchor, data-kind), so its text and its place cannot come from
@@ -93,16 +104,24 @@ export function LabelTracker({
       point.set(...anchor.position).project(camera);
       const visible = point.z < 1 && Math.abs(point.x) < 1.1 && Math.abs(point.y) < 1.1;
       if (!visible) {
-        el.style.display = 'none';
+        setStyle(el, 'display', 'none');
         continue;
       }
-      el.style.display = '';
+      setStyle(el, 'display', '');
+      // A label's size follows its text, its kind and the type of the mode (presentation mode's larger type comes
+      // with a new view size).
+      const key = `${el.className}|${size.width}×${size.height}|${el.textContent ?? ''}`;
+      let measured = sizes.get(el);
+      if (!measured || measured.key !== key || measured.width === 0) {
+        measured = { key, width: el.offsetWidth, height: el.offsetHeight };
+        sizes.set(el, measured);
+      }
       index.push(i);
       items.push({
         x: ((point.x + 1) / 2) * size.width,
         y: ((1 - point.y) / 2) * size.height,
-        width: el.offsetWidth,
-        height: el.offsetHeight,
+        width: measured.width,
+        height: measured.height,
         priority: PRIORITY[anchor.kind],
       });
     }
@@ -122,11 +141,16 @@ export function LabelTracker({
     const places = placeLabels(items, size, obstacles);
     places.forEach((p, k) => {
       const el = children[index[k]!] as HTMLElement;
-      if (!p) el.style.display = 'none';
-      else el.style.transform = `translate(-50%, -50%) translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`;
+      if (!p) setStyle(el, 'display', 'none');
+      else setStyle(el, 'transform', `translate(-50%, -50%) translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`);
     });
   });
   return null;
+}
+
+/** Writes a style property only when it changes (every write invalidates the page's style). */
+function setStyle(el: HTMLElement, property: 'display' | 'transform', value: string): void {
+  if (el.style[property] !== value) el.style[property] = value;
 }
 
 /** The anchor a label element carries (data-anchor "x,y,z" and data-kind), or null when it carries none. */

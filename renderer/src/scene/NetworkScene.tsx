@@ -1,11 +1,13 @@
-import { Canvas, useFrame } from '@react-three/fiber';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { Canvas, useFrame, useThree } from '@react-three/fiber';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
 import { BlockDetail } from './BlockDetail';
+import { SceneMaterial } from './materials';
 import { Blocks } from './Blocks';
 import { sceneBridge } from './bridge';
 import { Capture } from './Capture';
+import { renderQuality } from './glProbe';
 import { AdaptiveResolution, type CameraMove, Controls } from './Controls';
 import { type LabelAnchor, LabelTracker } from './Labels';
 import { PathPulse } from './PathPulse';
@@ -68,11 +70,13 @@ export function NetworkScene({
   const dot = useRef<HTMLDivElement>(null);
   const anchors = useMemo(() => anchorsOf(layout, names, selected, note), [layout, names, selected, note]);
   const detail = layout.detail;
+  const aa = useMemo(renderQuality, []);
   return (
     <div
       className={`scene${laser ? ' laser' : ''}`}
       data-testid="scene"
       data-drawn={drawn ? 'true' : 'false'}
+      data-render={aa.lambert ? 'light' : 'full'}
       data-blocks={layout.blockCount}
       data-overlay={bars ? 'on' : 'off'}
       data-color-mode={colorMode}
@@ -91,7 +95,7 @@ export function NetworkScene({
         frameloop="demand"
         performance={{ min: 0.5, debounce: 250 }}
         camera={{ fov: 40 }}
-        gl={{ antialias: true, preserveDrawingBuffer: true }}
+        gl={{ antialias: aa.msaa, preserveDrawingBuffer: true }}
         onCreated={(state) => state.gl.setClearColor(theme.background)}
         onPointerMissed={() => onSelect(null)}
       >
@@ -100,7 +104,7 @@ export function NetworkScene({
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
         <Controls frame={frame} layout={layout} move={cameraMove} />
-        <AdaptiveResolution />
+        <AdaptiveResolution still={aa.still} />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />
         <StagePlates layout={layout} theme={theme} />
@@ -219,6 +223,18 @@ function anchorsOf(
 }
 
 function FrameCounter() {
+  const gl = useThree((s) => s.gl);
+  useEffect(() => {
+    // What the last frame cost the GPU: the benchmark and the tests read it (draw calls must not grow with depth).
+    sceneBridge.info = () => ({
+      calls: gl.info.render.calls,
+      triangles: gl.info.render.triangles,
+      pixelRatio: gl.getPixelRatio(),
+    });
+    return () => {
+      sceneBridge.info = null;
+    };
+  }, [gl]);
   useFrame(() => {
     sceneBridge.frames++;
   });
@@ -229,7 +245,7 @@ function Box({ values, color }: { values: Float32Array; color: string }) {
   return (
     <mesh position={[values[0]!, values[1]!, values[2]!]} scale={[values[3]!, values[4]!, values[5]!]}>
       <boxGeometry />
-      <meshStandardMaterial color={color} roughness={0.6} />
+      <SceneMaterial color={color} roughness={0.6} />
     </mesh>
   );
 }
@@ -244,7 +260,7 @@ function StagePlates({ layout, theme }: { layout: NetworkLayout; theme: Theme })
     plates.push(
       <mesh key={s} position={[(x0 + x1) / 2, -0.03, 0]} scale={[x1 - x0, 0.05, 2.6]}>
         <boxGeometry />
-        <meshStandardMaterial color={color} transparent opacity={0.28} />
+        <SceneMaterial color={color} transparent opacity={0.28} />
       </mesh>,
     );
   }

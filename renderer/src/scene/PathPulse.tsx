@@ -2,6 +2,7 @@ import { useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import { ARC_POINTS, type NetworkLayout } from '../core/layout/layout';
+import { SceneMaterial } from './materials';
 
 const LOOPS = 3;
 const SECONDS_PER_LOOP = 4;
@@ -55,7 +56,7 @@ export function PathPulse({ layout, path, color }: { layout: NetworkLayout; path
   });
   return (
     <mesh ref={mesh} geometry={geometry}>
-      <meshStandardMaterial color={color} emissive={color} emissiveIntensity={1.2} />
+      <SceneMaterial color={color} emissive={color} emissiveIntensity={1.2} />
     </mesh>
   );
 }

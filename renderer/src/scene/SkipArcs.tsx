@@ -4,6 +4,7 @@ import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js
 import { ARC_POINTS, type NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
 import type { Theme } from './theme';
+import { SceneMaterial } from './materials';
 
 interface Props {
   layout: NetworkLayout;
@@ -64,7 +65,7 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
       // Collapsed blocks (thin slices in a long network) get coarse tubes: they are a few pixels wide.
       const full = layout.fullSize[i] === 1;
       if (shortcuts[i] === 'optionA' && group < 2) groups[group]!.push(...dashed(curve, radius));
-      else groups[group]!.push(new THREE.TubeGeometry(curve, full ? 48 : 10, radius, full ? 8 : 5, false));
+      else groups[group]!.push(new THREE.TubeGeometry(curve, full ? 48 : 6, radius, full ? 8 : 3, false));
     }
     const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
     for (const g of groups.flat()) g.dispose();
@@ -132,37 +133,37 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
     <>
       {identity && (
         <mesh geometry={identity}>
-          <meshStandardMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.25} />
+          <SceneMaterial color={theme.skip} emissive={theme.skip} emissiveIntensity={0.25} />
         </mesh>
       )}
       {transformed && (
         <mesh geometry={transformed}>
-          <meshStandardMaterial color={theme.skipProjection} emissive={theme.skipProjection} emissiveIntensity={0.25} />
+          <SceneMaterial color={theme.skipProjection} emissive={theme.skipProjection} emissiveIntensity={0.25} />
         </mesh>
       )}
       {glowing && (
         <mesh geometry={glowing}>
-          <meshStandardMaterial color={theme.glow} emissive={theme.glow} emissiveIntensity={0.9} />
+          <SceneMaterial color={theme.glow} emissive={theme.glow} emissiveIntensity={0.9} />
         </mesh>
       )}
       {markers.boxes && (
         <mesh geometry={markers.boxes}>
-          <meshStandardMaterial color={theme.skipProjection} roughness={0.5} />
+          <SceneMaterial color={theme.skipProjection} roughness={0.5} />
         </mesh>
       )}
       {markers.frustums && (
         <mesh geometry={markers.frustums}>
-          <meshStandardMaterial color={theme.skipProjection} roughness={0.5} />
+          <SceneMaterial color={theme.skipProjection} roughness={0.5} />
         </mesh>
       )}
       {dense && (
         <mesh geometry={dense}>
-          <meshStandardMaterial color={theme.skipProjection} emissive={theme.skipProjection} emissiveIntensity={0.25} />
+          <SceneMaterial color={theme.skipProjection} emissive={theme.skipProjection} emissiveIntensity={0.25} />
         </mesh>
       )}
       {cut && (
         <mesh geometry={cut}>
-          <meshStandardMaterial color={theme.ghost} transparent opacity={0.5} />
+          <SceneMaterial color={theme.ghost} transparent opacity={0.5} />
         </mesh>
       )}
     </>
