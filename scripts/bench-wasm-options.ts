@@ -27,7 +27,7 @@ export interface WasmConfig {
 
 /** The app's settings first (2 threads on 2 cores, no spinning, full optimisation), then one change at a time. */
 export const CONFIGS: WasmConfig[] = [
-  { id: 'app', what: "the app's: 2 threads, no spinning", threads: 2, spinning: false },
+  { id: 'app', what: "the app's on 2 cores: 2 threads, no spinning", threads: 2, spinning: false },
   { id: 'spin', what: '2 threads, idle threads spin', threads: 2, spinning: true },
   { id: 'one_thread', what: '1 thread', threads: 1, spinning: false },
   { id: 'no_arena', what: '2 threads, no spinning, CPU memory arena off', threads: 2, spinning: false, arena: false },

@@ -34,10 +34,8 @@ function ortFor(provider: Provider): Promise<Ort> {
     if (settings.wasmBase) ort.env.wasm.wasmPaths = settings.wasmBase;
     const isolated = typeof globalThis.crossOriginIsolated === 'boolean' ? globalThis.crossOriginIsolated : true;
     const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 2;
-    // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP). One
-    // core is left to the page (React, three.js) and everything else on the machine: on 2 cores a pool of 2 lost
-    // to 1 thread at every batch size (scripts/bench-wasm-options.ts, resnet56 in a Chromium worker: 7 vs 27
-    // images/s at batch 1, 13 vs 18 at batch 32), its threads waiting on each other after every small op.
+    // Threads need SharedArrayBuffer, which browsers grant only to cross-origin-isolated pages (COOP/COEP). See
+    // wasmThreads for how many.
     ort.env.wasm.numThreads = isolated ? wasmThreads(cores, settings.threads) : 1;
     ort.env.logLevel = 'error';
     return ort;
@@ -45,9 +43,17 @@ function ortFor(provider: Provider): Promise<Ort> {
   return loaded[provider];
 }
 
-/** WASM threads for a machine with `cores` cores: one left free, at most `max` (default 4), at least 1. */
+/**
+ * WASM threads for a machine with `cores` cores, at most `max` (default 4): every core of a 2-core machine, else one
+ * left to the page (React, three.js) and the rest of the machine. Measured with scripts/bench-wasm-options.ts
+ * (resnet56 in a Chromium worker, images/s at batch 1 / 8 / 32): on an idle 2-core machine 2 threads gave 44–64 /
+ * 84–139 / 102–170 against one thread's 73–79 / 76–83 / 81–87 (three runs), so batch work (lesion studies,
+ * evaluation) runs up to twice as fast and a single image a few ms slower. With the same cores loaded 8–14 deep by
+ * other jobs, one thread won (27–33 / 16–38 / 18–25 against 7–8 / 14–18 / 13–24): a pool's threads wait on each
+ * other after every small op when the cores are not theirs. A lecturer's or student's laptop is the idle case.
+ */
 export function wasmThreads(cores: number, max = 4): number {
-  return Math.max(1, Math.min(max, cores - 1));
+  return Math.max(1, Math.min(max, cores <= 2 ? cores : cores - 1));
 }
 
 interface GpuNavigator {
