@@ -47,6 +47,8 @@ export function Controls({ frame, layout, move }: Props) {
   const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
   const controls = useRef<OrbitControls | null>(null);
   const flight = useRef<{ from: Pose; to: Pose; start: number } | null>(null);
+  /** True while the overview is applied: placing the camera is not a motion (no lower resolution for it). */
+  const placing = useRef(false);
   const layoutRef = useRef(layout);
   layoutRef.current = layout;
   const aspectRef = useRef(aspect);
@@ -72,7 +74,7 @@ export function Controls({ frame, layout, move }: Props) {
         suspended = true;
         setEvents({ enabled: false });
       }
-      regress();
+      if (!placing.current) regress();
       invalidate();
     };
     // Any drag or wheel interrupts a flight: the user is in charge.
@@ -122,7 +124,9 @@ export function Controls({ frame, layout, move }: Props) {
     camera.position.set(...pose.position);
     camera.updateProjectionMatrix();
     c.target.set(...pose.target);
+    placing.current = true;
     c.update();
+    placing.current = false;
     flight.current = null;
     atOverview.current = true;
     invalidate();
@@ -166,19 +170,15 @@ export function Controls({ frame, layout, move }: Props) {
   return null;
 }
 
-/**
- * Follows r3f's performance level: the pixel ratio drops to `min` × the device's while the view is moving, and is
- * `still` × the device's once it stops (above 1: supersampling where multisampling is off, see glProbe.ts).
- */
-export function AdaptiveResolution({ still = 1 }: { still?: number }) {
+/** Follows r3f's performance level: the pixel ratio drops to `min` × the still view's while the view is moving. */
+export function AdaptiveResolution() {
   const current = useThree((s) => s.performance.current);
-  const max = useThree((s) => s.performance.max);
   const initial = useThree((s) => s.viewport.initialDpr);
   const setDpr = useThree((s) => s.setDpr);
   const invalidate = useThree((s) => s.invalidate);
   useEffect(() => {
-    setDpr(current * initial * (current >= max ? still : 1));
+    setDpr(current * initial);
     invalidate();
-  }, [current, max, initial, still, setDpr, invalidate]);
+  }, [current, initial, setDpr, invalidate]);
   return null;
 }

@@ -63,9 +63,13 @@ export function NetworkScene({
   colorMode = 'stage',
   note = null,
 }: Props) {
-  // True once a frame has really drawn the blocks (not merely once the canvas exists): tests wait on it.
-  const [drawn, setDrawn] = useState(false);
-  const markDrawn = useCallback(() => setDrawn(true), []);
+  // Which model a frame has really drawn the blocks of (not merely that the canvas exists): tests and the bench wait
+  // on it. The scene stays mounted from model to model, so it is the model's overview layout, not a flag.
+  const [drawnFrame, setDrawnFrame] = useState<NetworkLayout | null>(null);
+  const frameRef = useRef(frame);
+  frameRef.current = frame;
+  const markDrawn = useCallback(() => setDrawnFrame(frameRef.current), []);
+  const drawn = drawnFrame === frame;
   const labelRoot = useRef<HTMLDivElement>(null);
   const dot = useRef<HTMLDivElement>(null);
   const anchors = useMemo(() => anchorsOf(layout, names, selected, note), [layout, names, selected, note]);
@@ -93,7 +97,10 @@ export function NetworkScene({
     >
       <Canvas
         frameloop="demand"
-        performance={{ min: 0.5, debounce: 250 }}
+        // The still view's pixel ratio: the device's (1–2, r3f's default range) times the quality's supersampling;
+        // while the view moves, half the device's. Given here, so that r3f's own set-up on every render keeps it.
+        dpr={Math.min(Math.max(globalThis.devicePixelRatio || 1, 1), 2) * aa.still}
+        performance={{ min: 0.5 / aa.still, debounce: 250 }}
         camera={{ fov: 40 }}
         gl={{ antialias: aa.msaa, preserveDrawingBuffer: true }}
         onCreated={(state) => state.gl.setClearColor(theme.background)}
@@ -104,7 +111,7 @@ export function NetworkScene({
         <directionalLight position={[5, 12, 8]} intensity={1.4} />
         <directionalLight position={[-6, 4, -5]} intensity={0.35} />
         <Controls frame={frame} layout={layout} move={cameraMove} />
-        <AdaptiveResolution still={aa.still} />
+        <AdaptiveResolution />
         <Box values={layout.stem} color={theme.stem} />
         <Box values={layout.head} color={theme.head} />
         <StagePlates layout={layout} theme={theme} />

@@ -25,7 +25,8 @@ export interface Coloring {
  * views that colour, inspect or narrate call this; nothing writes derived values back into the store).
  */
 export function colorContext(state: AppState, cache: ResultCache<LabResults>): ColorContext | null {
-  const model = state.status === 'ready' ? state.model : null;
+  // While the next model loads, the scene still draws the last one (App.tsx), in its colours.
+  const model = state.status === 'ready' || state.status === 'loading' ? state.model : null;
   if (!model) return null;
   return {
     topology: model.analysis.topology,
