@@ -86,3 +86,34 @@ describe('WebGPU adapter classification and the provider rule', () => {
       for (const c of [software, gpu, none]) expect(chooseProvider(p, c).reason).not.toMatch(/\n/);
   });
 });
+
+describe('the WebGL renderer strings the 3D view classifies (scene/glProbe.ts, WEBGL_debug_renderer_info)', () => {
+  it("ANGLE's unmasked renderer names the CPU rasterisers and the GPUs", () => {
+    // Debian's Chromium with --use-gl=angle --use-angle=gl-egl on a machine without a GPU (this one).
+    expect(
+      classifyAdapter({
+        vendor: 'Google Inc. (Mesa)',
+        description: 'ANGLE (Mesa, llvmpipe (LLVM 15.0.6, 256 bits), OpenGL 4.5)',
+      }),
+    ).toEqual({ kind: 'software', name: 'llvmpipe' });
+    expect(
+      classifyAdapter({
+        vendor: 'Google Inc. (Google)',
+        description: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)',
+      }),
+    ).toEqual({ kind: 'software', name: 'SwiftShader' });
+    expect(
+      classifyAdapter({
+        vendor: 'Google Inc. (Microsoft)',
+        description: 'ANGLE (Microsoft, Microsoft Basic Render Driver (0x0000008C) Direct3D11 vs_5_0 ps_5_0, D3D11)',
+      }).kind,
+    ).toBe('software');
+    expect(
+      classifyAdapter({
+        vendor: 'Google Inc. (NVIDIA)',
+        description: 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 (0x00002504) Direct3D11 vs_5_0 ps_5_0, D3D11)',
+      }).kind,
+    ).toBe('hardware');
+    expect(classifyAdapter({ vendor: 'Apple', description: 'Apple M2' }).kind).toBe('hardware');
+  });
+});
