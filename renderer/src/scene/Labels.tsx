@@ -73,14 +73,14 @@ export function LabelTracker({
   useEffect(() => {
     invalidate();
   }, [anchors, invalidate]);
-  // Reused every frame: the frame loop allocates nothing per label, reads each label's size only when its text
-  // changed (offsetWidth forces a layout of the page), and writes a style only when it changes.
+  // The frame loop reuses its arrays, writes a style only when it changes, and reads the labels' sizes after all its
+  // writes (one layout of the page per frame at most, not one per label). Sizes are read every frame: a label's
+  // type can change without its text (presentation mode, fonts loading), and a size kept from before overlaps.
   const point = useMemo(() => new THREE.Vector3(), []);
   const scratch = useMemo(
     () => ({
       items: [] as { x: number; y: number; width: number; height: number; priority: number }[],
       index: [] as number[],
-      sizes: new WeakMap<HTMLElement, { key: string; width: number; height: number }>(),
     }),
     [],
   );
@@ -92,7 +92,7 @@ export function LabelTracker({
     camera.updateMatrixWorld();
     const children = root.children;
     const count = children.length;
-    const { items, index, sizes } = scratch;
+    const { items, index } = scratch;
     items.length = 0;
     index.length = 0;
     for (let i = 0; i < count; i++) {
@@ -103,28 +103,22 @@ export function LabelTracker({
       if (!anchor) continue;
       point.set(...anchor.position).project(camera);
       const visible = point.z < 1 && Math.abs(point.x) < 1.1 && Math.abs(point.y) < 1.1;
-      if (!visible) {
-        setStyle(el, 'display', 'none');
-        continue;
-      }
-      setStyle(el, 'display', '');
-      // A label's size follows its text, its kind and the type of the mode (presentation mode's larger type comes
-      // with a new view size).
-      const key = `${el.className}|${size.width}×${size.height}|${el.textContent ?? ''}`;
-      let measured = sizes.get(el);
-      if (!measured || measured.key !== key || measured.width === 0) {
-        measured = { key, width: el.offsetWidth, height: el.offsetHeight };
-        sizes.set(el, measured);
-      }
+      setStyle(el, 'display', visible ? '' : 'none');
+      if (!visible) continue;
       index.push(i);
       items.push({
         x: ((point.x + 1) / 2) * size.width,
         y: ((1 - point.y) / 2) * size.height,
-        width: measured.width,
-        height: measured.height,
+        width: 0,
+        height: 0,
         priority: PRIORITY[anchor.kind],
       });
     }
+    items.forEach((item, k) => {
+      const el = children[index[k]!] as HTMLElement;
+      item.width = el.offsetWidth;
+      item.height = el.offsetHeight;
+    });
     // The overlays on the scene (legends, the view bar) are obstacles: labels keep clear of them.
     const origin = root.getBoundingClientRect();
     const obstacles: Box[] = [];

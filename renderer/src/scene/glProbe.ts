@@ -1,4 +1,4 @@
-import { type AdapterClass, classifyAdapter } from '../runtime/adapter';
+import { type AdapterClass, classifyAdapter } from '../core/gpu';
 
 let probed: AdapterClass | null = null;
 
