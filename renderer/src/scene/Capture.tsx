@@ -157,9 +157,14 @@ function renderAt(
   const alpha = gl.getClearAlpha();
   const sceneBackground = scene.background;
   // Without multisampling (a CPU rasteriser, glProbe.ts), drawn at twice the size and scaled down: supersampled
-  // edges, where the GPU's own limit allows.
+  // edges, where the GPU's own limit allows and the doubled image stays under 25 M pixels (a 2× capture of a
+  // 1440 × 860 window is 19.8 M; a 4× one is drawn as it is, its pixels already finer than any screen's).
   const limit = gl.capabilities.maxTextureSize;
-  const factor = !gl.getContextAttributes()?.antialias && 2 * Math.max(target.width, target.height) <= limit ? 2 : 1;
+  const doubled = 4 * target.width * target.height;
+  const factor =
+    !gl.getContextAttributes()?.antialias && 2 * Math.max(target.width, target.height) <= limit && doubled <= 25e6
+      ? 2
+      : 1;
   try {
     gl.setPixelRatio(1);
     gl.setSize(target.width * factor, target.height * factor, false);
