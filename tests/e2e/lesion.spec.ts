@@ -110,4 +110,13 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   expect(text.split('\n').filter((l) => /^\d/.test(l))).toHaveLength(9);
   await page.getByTestId('sweep-expand').click();
   await page.getByTestId('sweep-panel').screenshot({ path: 'docs/screenshots/lesion-sweep.png' });
+
+  // After the study, a click on a block reads its exact figure from the study (the same lesion, image for image).
+  const ninth = page.getByTestId('block-item').nth(8);
+  await ninth.getByTestId('drop-block').click();
+  await expect(readout).toHaveAttribute('data-status', 'done');
+  await expect(readout).toContainText('from the single-block study');
+  const fromStudy = cli.result.blocks[8]!.score.top1;
+  expect(Number(await readout.getAttribute('data-top1'))).toBeCloseTo(fromStudy.correct / fromStudy.n, 12);
+  expect(Number(await readout.getAttribute('data-n'))).toBe(fromStudy.n);
 });

@@ -49,6 +49,11 @@ export interface LesionEvaluation extends LesionScore {
   skipped: Skipped[];
   provider: string;
   ms: number;
+  /**
+   * 'study': read from a finished single-block study of the same model, images and preprocessing, which evaluated
+   * this very lesion with the same engine (store/lesionSlice.ts); `ms` is then 0.
+   */
+  from?: 'study';
 }
 
 interface BatchState {

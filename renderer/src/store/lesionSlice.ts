@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Lesion } from '../core/rewrite/gates';
+import type { LesionEvaluation } from '../lab/lesion';
 import { describeSweep } from '../lab/lesionLab';
 import { modelRequest } from './requests';
 import type { AppState, LesionSlice, Services } from './types';
@@ -16,8 +17,35 @@ export function lesionBatch(provider: string | null): number {
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
+/**
+ * A one-block lesion's exact figure from a finished single-block study of the same model, images and preprocessing
+ * (the study evaluated this very lesion, image for image, with the same engine), or null: a click after a study
+ * answers at once instead of recomputing.
+ */
+export function fromSingleStudy(state: AppState, cache: Services['cache'], lesion: Lesion): LesionEvaluation | null {
+  const cuts = lesion.cutSkips ?? [];
+  if (lesion.dropped.length + cuts.length !== 1) return null;
+  const remove = lesion.dropped.length === 1 ? 'branch' : 'skip';
+  const block = lesion.dropped[0] ?? cuts[0]!;
+  const study = cache.get('lesionSweep', state.sweepKey({ kind: 'single', remove }));
+  if (study?.kind !== 'single') return null;
+  const at = study.blocks.findIndex((b) => b.index === block);
+  const row = study.blocks[at];
+  const predictions = study.predictions[at];
+  if (!row || !predictions) return null;
+  return {
+    lesion,
+    ...row.score,
+    predictions,
+    skipped: study.skipped,
+    provider: state.provider ?? '',
+    ms: 0,
+    from: 'study',
+  };
+}
+
 export const createLesionSlice =
-  (_services: Services): StateCreator<AppState, [], [], LesionSlice> =>
+  ({ cache }: Services): StateCreator<AppState, [], [], LesionSlice> =>
   (set, get) => {
     /** The key of the live readout job, so a new lesion cancels the one it replaces. */
     let live: string | null = null;
@@ -28,6 +56,8 @@ export const createLesionSlice =
       if (live && live !== key) get().cancelJob(live);
       live = key;
       const request = modelRequest(get());
+      const known = key && !cache.has(key) ? fromSingleStudy(get(), cache, lesion()) : null;
+      if (key && known) cache.set('lesionEvaluate', key, known);
       if (key && request)
         void get().startJob(key, 'lesionEvaluate', {
           ...request.on,

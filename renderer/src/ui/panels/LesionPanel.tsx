@@ -83,7 +83,11 @@ export function LesionPanel({ model }: { model: OpenModel }) {
               {result ? 'exact' : 'running estimate'} on {score.top1.n}
               {imageSet ? ` of ${imageSet.count}` : ''} images of {imageSet?.title}; 95 % CI {pct(score.top1.low)}–
               {pct(score.top1.high)}; {score.changed} predictions changed
-              {result ? ` · ${formatDuration(result.ms)} on ${result.provider}` : ''}
+              {result
+                ? result.from === 'study'
+                  ? ' · from the single-block study'
+                  : ` · ${formatDuration(result.ms)} on ${result.provider}`
+                : ''}
             </span>
           </>
         )}
