@@ -13,7 +13,7 @@ import { type BenchRow, row } from './bench-rows';
 
 type Debug = {
   store: { getState(): Record<string, unknown> };
-  scene: { frames: number; info: (() => { calls: number; triangles: number; pixelRatio: number }) | null };
+  scene: { frames: number; info: (() => { calls: number; triangles: number }) | null };
 };
 
 function median(xs: number[]): number {

@@ -276,7 +276,7 @@ function recordingJob() {
  * fraction of the real time left.
  */
 function etaError(
-  reports: readonly Progress<SweepPartial>[],
+  reports: readonly Pick<Progress, 'done' | 'total' | 'etaMs' | 'elapsedMs'>[],
 ): { error: number; estimate: number; real: number } | null {
   const end = reports.at(-1);
   const first = reports.find((p) => p.total > 0 && p.done / p.total >= 0.1 && p.etaMs !== null && p.done < p.total);
@@ -522,12 +522,8 @@ type PageDebug = {
   services: { lab: { call(method: string, params: unknown, options?: unknown): Promise<unknown> } };
 };
 
-/** Each step is its own page.evaluate, so its rows print as soon as it is measured. */
-async function chromiumRows(browser: Browser, url: string): Promise<void> {
-  const RUNS: [number, number][] = [
-    [1, 30],
-    [32, 5],
-  ];
+/** A new page of the app on WASM with resnet56 open, once its lab worker has the model's session. */
+async function appPage(browser: Browser, url: string) {
   const page = await browser.newPage();
   await page.goto(`${url}?provider=wasm&model=cifar10-resnet56`);
   await page.waitForFunction(
@@ -541,6 +537,16 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
   );
   // tsx (esbuild keepNames) wraps named functions in __name(); the page must know it for page.evaluate.
   await page.evaluate('window.__name = (f) => f');
+  return page;
+}
+
+/** Each step is its own page.evaluate, so its rows print as soon as it is measured. */
+async function chromiumRows(browser: Browser, url: string): Promise<void> {
+  const RUNS: [number, number][] = [
+    [1, 30],
+    [32, 5],
+  ];
+  const page = await appPage(browser, url);
   const msPerRun: Record<number, number> = {};
   let nativeB32 = 0;
   for (const [batch, runs] of RUNS) {
@@ -676,17 +682,7 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
 
   // The single-block study as the app runs it (lab worker, WASM with the app's threads and batch), from a fresh page:
   // a new worker, no session and no cached block input yet, as when a user starts it.
-  const fresh = await browser.newPage();
-  await fresh.goto(`${url}?provider=wasm&model=cifar10-resnet56`);
-  await fresh.waitForFunction(
-    () =>
-      (
-        window as unknown as { skipscope_debug?: { store: { getState(): { runtime: string } } } }
-      ).skipscope_debug?.store.getState().runtime === 'ready',
-    undefined,
-    { timeout: 300_000 },
-  );
-  await fresh.evaluate('window.__name = (f) => f');
+  const fresh = await appPage(browser, url);
   const study = await fresh.evaluate(async () => {
     const { store } = (window as unknown as { skipscope_debug: PageDebug }).skipscope_debug;
     const sweep = { kind: 'single', remove: 'branch' };
@@ -742,17 +738,15 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
       ids.exact[3],
     ),
   );
-  const at10 = study.reports.find((r) => r.done / r.total >= 0.1 && r.etaMs !== null && r.done < r.total);
-  const endMs = study.reports.at(-1)?.elapsedMs ?? study.ms;
-  const real = at10 ? endMs - at10.elapsedMs : 0;
+  const eta = ok ? etaError(study.reports) : null;
   emit(
     row(
       ids.eta[0],
       ids.eta[1],
-      ok && at10 && real > 0 ? Math.abs(at10.etaMs! - real) / real : null,
+      eta?.error ?? null,
       'fraction',
-      ok && at10
-        ? `estimated ${(at10.etaMs! / 1000).toFixed(1)} s left, really ${(real / 1000).toFixed(1)} s`
+      eta
+        ? `estimated ${(eta.estimate / 1000).toFixed(1)} s left, really ${(eta.real / 1000).toFixed(1)} s`
         : 'no estimate reported',
       ids.eta[3],
     ),

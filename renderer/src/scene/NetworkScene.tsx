@@ -236,7 +236,6 @@ function FrameCounter() {
     sceneBridge.info = () => ({
       calls: gl.info.render.calls,
       triangles: gl.info.render.triangles,
-      pixelRatio: gl.getPixelRatio(),
     });
     return () => {
       sceneBridge.info = null;

@@ -15,6 +15,6 @@ export const sceneBridge: {
   slide: ((options: import('./slide').SlideOptions) => Promise<import('./slide').Slide>) | null;
   /** Frames rendered so far (the scene renders on demand): the benchmark's frame-rate counter. */
   frames: number;
-  /** The last frame's draw calls and triangles, and the pixel ratio it was drawn at. */
-  info: (() => { calls: number; triangles: number; pixelRatio: number }) | null;
+  /** The last frame's draw calls and triangles. */
+  info: (() => { calls: number; triangles: number }) | null;
 } = { pose: null, capture: null, slide: null, frames: 0, info: null };

@@ -39,7 +39,6 @@ export interface RenderQuality {
   still: number;
   /** Lambert (diffuse) materials instead of physically based ones. */
   lambert: boolean;
-  why: string;
 }
 
 let quality: RenderQuality | null = null;
@@ -47,15 +46,7 @@ let quality: RenderQuality | null = null;
 export function renderQuality(): RenderQuality {
   if (quality) return quality;
   const forced = new URLSearchParams(globalThis.location?.search ?? '').get('render');
-  const gl = forced ? null : webglRenderer();
-  const light = forced === 'light' || gl?.kind === 'software';
-  quality = light
-    ? {
-        msaa: false,
-        still: 1.5,
-        lambert: true,
-        why: gl?.kind === 'software' ? `light (${gl.name} draws on the CPU)` : 'light (forced)',
-      }
-    : { msaa: true, still: 1, lambert: false, why: forced ? 'full (forced)' : 'full' };
+  const light = forced ? forced === 'light' : webglRenderer().kind === 'software';
+  quality = light ? { msaa: false, still: 1.5, lambert: true } : { msaa: true, still: 1, lambert: false };
   return quality;
 }
