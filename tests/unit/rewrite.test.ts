@@ -102,6 +102,23 @@ describe('lesion gates (core/rewrite)', () => {
         const full = (await gatedRun(lesion))[out]!.data as Float32Array;
         expect(maxDiff(fromTail, full)).toBeLessThanOrEqual(1e-5);
       }
+      // Several blocks at once, neighbours included: where one block's Add feeds the next block directly
+      // (pre-activation), the next block's shortcut is the removed Add's output.
+      const n = t.blocks.length;
+      const all = t.blocks.map((b) => b.index);
+      for (const lesion of [
+        { dropped: [0, 1] },
+        { dropped: [n - 2, n - 1] },
+        { dropped: all },
+        { dropped: [0], cutSkips: [1] },
+        { dropped: [1], cutSkips: [0, 1] },
+      ]) {
+        const gatedOut = (await gatedRun(lesion))[out]!.data as Float32Array;
+        expect(
+          maxDiff(gatedOut, await run(removeBlocks(model, t, lesion), x, out)),
+          JSON.stringify(lesion),
+        ).toBeLessThanOrEqual(1e-5);
+      }
       if (batch < 3) return;
       // Per-image gates: image 0 intact, image 1 without block 0, image 2 with block 0's skip cut.
       const mixed = (

@@ -12,16 +12,29 @@ export function removeBlocks(model: Model, topology: Topology, lesion: Lesion): 
   const g = new GraphBuilder(model);
   const dropped = new Set(lesion.dropped);
   const cut = new Set(lesion.cutSkips ?? []);
+  // A removed Add's output now stands for another tensor. Where one block's Add feeds the next block directly (a
+  // pre-activation ResNet, an inverted residual, a transformer), the next block's recorded shortcut is that removed
+  // output: follow the chain to what replaced it.
+  const replaced = new Map<string, string>();
+  const current = (t: string) => {
+    let name = t;
+    while (replaced.has(name)) name = replaced.get(name)!;
+    return name;
+  };
   for (const block of topology.blocks) {
     const dropBranch = dropped.has(block.index);
     const cutSkip = cut.has(block.index);
     if (!dropBranch && !cutSkip) continue;
     const add = g.producerOf(block.sum)!;
-    if (dropBranch && cutSkip) {
-      // Neither path: the block outputs zeros of the sum's shape.
-      g.rewire(block.sum, g.op('Sub', [block.shortcutOutput, block.shortcutOutput]));
-    } else g.rewire(block.sum, dropBranch ? block.shortcutOutput : block.branchOutput);
+    const shortcut = current(block.shortcutOutput);
+    // Neither path: the block outputs zeros of the sum's shape.
+    const target =
+      dropBranch && cutSkip ? g.op('Sub', [shortcut, shortcut]) : dropBranch ? shortcut : current(block.branchOutput);
+    g.rewire(block.sum, target);
+    replaced.set(block.sum, target);
     g.removeNodes((n) => n === add);
+    // A graph output keeps its name.
+    if (g.graphOutputs.some((o) => o.name === block.sum)) g.node('Identity', [target], {}, { outputs: [block.sum] });
   }
   const names = [...dropped].map((k) => `-B${k + 1}`).concat([...cut].map((k) => `-S${k + 1}`));
   return g.build({ prune: true, name: `${model.name.replace(/\.onnx$/i, '')}${names.join('')}` });
