@@ -3,8 +3,9 @@ import * as THREE from 'three';
 import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
 import { ARC_POINTS, type NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
-import type { Theme } from './theme';
 import { SceneMaterial } from './materials';
+import type { Theme } from './theme';
+import { mergePlaced, type PlacedTube, placedTube } from './tubes';
 
 interface Props {
   layout: NetworkLayout;
@@ -21,7 +22,7 @@ interface Props {
 }
 
 /** Option-A shortcuts (zero-padded channels, subsampled) are drawn dashed: x passes, but only in part. */
-function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.BufferGeometry[] {
+function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.BufferGeometry {
   const dashes = 5;
   const out: THREE.BufferGeometry[] = [];
   for (let k = 0; k < dashes; k++) {
@@ -30,7 +31,9 @@ function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.Buffer
     const points = Array.from({ length: 6 }, (_, j) => curve.getPoint(a + ((b - a) * j) / 5));
     out.push(new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 6, radius, 8, false));
   }
-  return out;
+  const merged = mergeGeometries(out);
+  for (const g of out) g.dispose();
+  return merged;
 }
 
 /**
@@ -39,16 +42,10 @@ function dashed(curve: THREE.Curve<THREE.Vector3>, radius: number): THREE.Buffer
  */
 export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = null, opened = null }: Props) {
   const [identity, transformed, glowing, cut] = useMemo(() => {
-    const groups: THREE.BufferGeometry[][] = [[], [], [], []];
+    const groups: PlacedTube[][] = [[], [], [], []];
     const removed = new Set(dropped);
     const severed = new Set(cutSkips);
     for (let i = 0; i < layout.arcs.length / (3 * ARC_POINTS); i++) {
-      const points: THREE.Vector3[] = [];
-      for (let k = 0; k < ARC_POINTS; k++) {
-        const o = 3 * (i * ARC_POINTS + k);
-        points.push(new THREE.Vector3(layout.arcs[o], layout.arcs[o + 1], layout.arcs[o + 2]));
-      }
-      const curve = new THREE.CatmullRomCurve3(points);
       const group = path
         ? path[i]
           ? 3
@@ -64,12 +61,23 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
         (shortcuts[i] === 'identity' ? 1 : 1.6) * theme.skipRadius * (group === 2 ? 1.8 : group === 3 ? 0.5 : 1);
       // Collapsed blocks (thin slices in a long network) get coarse tubes: they are a few pixels wide.
       const full = layout.fullSize[i] === 1;
-      if (shortcuts[i] === 'optionA' && group < 2) groups[group]!.push(...dashed(curve, radius));
-      else groups[group]!.push(new THREE.TubeGeometry(curve, full ? 48 : 6, radius, full ? 8 : 3, false));
+      const dash = shortcuts[i] === 'optionA' && group < 2;
+      groups[group]!.push(
+        placedTube(
+          layout.arcs,
+          3 * i * ARC_POINTS,
+          ARC_POINTS,
+          `${dash ? 'dash' : full ? 'full' : 'slice'} ${radius}`,
+          (points) => {
+            const curve = new THREE.CatmullRomCurve3(points);
+            return dash
+              ? dashed(curve, radius)
+              : new THREE.TubeGeometry(curve, full ? 48 : 6, radius, full ? 8 : 3, false);
+          },
+        ),
+      );
     }
-    const merged = groups.map((g) => (g.length ? mergeGeometries(g) : null));
-    for (const g of groups.flat()) g.dispose();
-    return merged;
+    return groups.map(mergePlaced);
   }, [layout, shortcuts, theme.skipRadius, dropped, cutSkips, path]);
   // A projection shortcut carries a 1×1 convolution: a small box on the arc's crest; a pooled one (ResNet-D) a
   // frustum (average pooling) before it.
@@ -107,18 +115,19 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
   );
   // A DenseNet's concatenation skips: thin tubes in the projection colour, all in one draw call.
   const dense = useMemo(() => {
-    const tubes: THREE.BufferGeometry[] = [];
-    for (let i = 0; i < layout.denseArcs.length / (3 * ARC_POINTS); i++) {
-      const points: THREE.Vector3[] = [];
-      for (let k = 0; k < ARC_POINTS; k++) {
-        const o = 3 * (i * ARC_POINTS + k);
-        points.push(new THREE.Vector3(layout.denseArcs[o], layout.denseArcs[o + 1], layout.denseArcs[o + 2]));
-      }
-      tubes.push(new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 32, theme.skipRadius * 0.7, 6, false));
-    }
-    const merged = tubes.length ? mergeGeometries(tubes) : null;
-    for (const t of tubes) t.dispose();
-    return merged;
+    const tubes: PlacedTube[] = [];
+    const radius = theme.skipRadius * 0.7;
+    for (let i = 0; i < layout.denseArcs.length / (3 * ARC_POINTS); i++)
+      tubes.push(
+        placedTube(
+          layout.denseArcs,
+          3 * i * ARC_POINTS,
+          ARC_POINTS,
+          `dense ${radius}`,
+          (points) => new THREE.TubeGeometry(new THREE.CatmullRomCurve3(points), 32, radius, 6, false),
+        ),
+      );
+    return mergePlaced(tubes);
   }, [layout, theme.skipRadius]);
   useEffect(() => () => dense?.dispose(), [dense]);
   // GPU buffers of the previous tubes are freed when new ones replace them or the scene goes away.
