@@ -37,7 +37,12 @@ const { values: v } = parseArgs({
   },
 });
 
-type Config = { width: number; settings: Partial<Omit<TrainSettings, 'preprocessing'>> };
+type Config = {
+  width: number;
+  settings: Partial<Omit<TrainSettings, 'preprocessing'>>;
+  /** Builder options for every network (e.g. zeroInitResidual). */
+  build?: Partial<Pick<RaceNet['build'], 'zeroInitResidual'>>;
+};
 
 /** Named grids: each a list of (width, settings changed from RACE_BASE). */
 const GRIDS: Record<string, Config[]> = {
@@ -95,7 +100,8 @@ export function order(f: { mean: number; interval: [number, number] }[]): {
   resnetFarBelowPlain: boolean;
   all: boolean;
 } | null {
-  if (v.nets !== 'plain-20,plain-56,resnet-20,resnet-56') return null;
+  // The two plain nets, then two residual nets of either form (post- or pre-activation).
+  if (!/^plain-20,plain-56,(resnet|preact)-20,(resnet|preact)-56$/.test(v.nets!)) return null;
   const [p20, p56, r20, r56] = f as [(typeof f)[0], (typeof f)[0], (typeof f)[0], (typeof f)[0]];
   const plainDegrades = p56.interval[0] > p20.interval[1];
   const resnetHelps = r56.mean <= r20.interval[1];
@@ -114,7 +120,10 @@ async function main() {
     for (const config of configs)
       for (const seed of seeds) {
         const settings: TrainSettings = { ...RACE_BASE, ...config.settings, seed, preprocessing: presetFor(32) };
-        const nets = NETS.map((b, i) => ({ id: `net${i + 1}`, build: { ...b, width: config.width, seed } }));
+        const nets = NETS.map((b, i) => ({
+          id: `net${i + 1}`,
+          build: { ...b, ...config.build, width: config.width, seed },
+        }));
         const started = performance.now();
         const cpu = process.cpuUsage();
         const { result } = await runRace(runtime, { race: grid, nets, settings }, set, quietJob());
@@ -127,6 +136,7 @@ async function main() {
           grid,
           runtime: runtime.name + (v.wasm ? ' wasm' : ''),
           width: config.width,
+          build: config.build,
           settings: { ...config.settings, seed },
           steps: result.nets[0]!.steps.length,
           wallMs: Math.round(wallMs),

@@ -9,6 +9,7 @@ import { decodeModel } from '../../renderer/src/core/onnx/decode';
 import { DataType } from '../../renderer/src/core/onnx/dtypes';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
 import { readFloats } from '../../renderer/src/core/onnx/tensor';
+import { removeBlocks } from '../../renderer/src/core/rewrite/remove';
 import { detectTopology } from '../../renderer/src/core/topology/detect';
 import { float32 } from '../../renderer/src/lab/runtime';
 import { skipscope } from '../helpers/cli';
@@ -166,6 +167,52 @@ describe('variants builder', () => {
     expect(linear.max).toBeLessThanOrEqual(1 / 8);
     expect(linear.sd).toBeCloseTo(1 / 8 / Math.sqrt(3), 2);
     expect(stats('bn1.running_var')).toMatchObject({ mean: 1, sd: 0 });
+  });
+
+  it('zero-initialised residual branches: only the last γ (or conv) of each branch is zeroed, so blocks start as their shortcuts', async () => {
+    for (const [variant, zeroed] of [
+      ['resnet', /^layer\d\.\d+\.bn2\.weight$/],
+      ['preact', /^layer\d\.\d+\.conv2\.weight$/],
+    ] as const) {
+      const plainInit = buildResNet({ variant, depth: 20, width: 4, seed: 2 });
+      const zero = buildResNet({ variant, depth: 20, width: 4, seed: 2, zeroInitResidual: true });
+      expect(zero.architecture.name).toBe(`${variant}20-cifar-w4-z-s2`);
+      expect(zero.architecture.params).toBe(plainInit.architecture.params);
+      let count = 0;
+      for (const [name, t] of zero.model.graph.constants) {
+        if (t.dataType !== DataType.FLOAT) continue;
+        const z = Array.from(readFloats(t));
+        const o = Array.from(readFloats(plainInit.model.graph.constants.get(name)!));
+        if (zeroed.test(name)) {
+          count++;
+          expect(z.every((v) => v === 0)).toBe(true);
+        } else expect(z).toEqual(o);
+      }
+      expect(count).toBe(9);
+      // Every branch adds zero, so the network computes what the He-initialised one computes with every block
+      // removed (each block replaced by its shortcut, the lesion rewrite).
+      const topology = detectTopology(plainInit.model);
+      const lesioned = removeBlocks(plainInit.model, topology, { dropped: topology.blocks.map((bl) => bl.index) });
+      const x = float32(
+        Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.sin(i)),
+        [2, 3, 32, 32],
+      );
+      const logits = async (bytes: Uint8Array) => {
+        const session = await createNodeRuntime().createSession(bytes);
+        const out = await session.run({ input: x });
+        await session.release();
+        return out.logits!.data as Float32Array;
+      };
+      const got = await logits(encodeModel(zero.model));
+      expect(relErr(got, await logits(encodeModel(lesioned)))).toBeLessThan(1e-6);
+      // …and not what the He-initialised network computes.
+      expect(relErr(got, await logits(encodeModel(plainInit.model)))).toBeGreaterThan(1e-2);
+    }
+    // Plain nets have no shortcut to start as: the option is ignored.
+    expect(architecture({ variant: 'plain', depth: 20, zeroInitResidual: true })).toMatchObject({
+      zeroInitResidual: false,
+      name: 'plain20-cifar-s0',
+    });
   });
 
   it('lays out ResNet-1202 (600 blocks, 19.4 M parameters) and refuses impossible requests in one line', () => {

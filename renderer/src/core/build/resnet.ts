@@ -59,6 +59,12 @@ export interface BuildOptions {
   seed?: number;
   /** Side of the square input (default 32 for CIFAR, 224 for ImageNet). */
   inputSize?: number;
+  /**
+   * Start every residual branch at zero (Goyal et al. 2017; torchvision's `zero_init_residual`): the last BatchNorm
+   * of each branch gets γ = 0 (post-activation), the last conv of each branch zero weights (pre-activation), so each
+   * block starts as its shortcut. Ignored by plain nets, which have no shortcut to start as.
+   */
+  zeroInitResidual?: boolean;
 }
 
 export interface BlockSpec {
@@ -86,8 +92,10 @@ export interface Architecture {
   params: number;
   /** Weighted layers on the longest path (stem conv + branch convs + linear). */
   layers: number;
-  /** A file-friendly name, e.g. "plain56-cifar-s0". */
+  /** A file-friendly name, e.g. "plain56-cifar-s0" ("-z" when residual branches start at zero). */
   name: string;
+  /** Residual branches start at zero (BuildOptions.zeroInitResidual; always false for plain nets). */
+  zeroInitResidual: boolean;
   /** What the user should know before running it (null when nothing): e.g. float32 overflow at initialisation. */
   warning: string | null;
 }
@@ -179,15 +187,31 @@ export function architecture(options: BuildOptions): Architecture {
     );
   const layers = 2 + blocks.length * (bottleneck ? 3 : 2);
   const prefix = variant === 'resnet' ? 'resnet' : variant === 'preact' ? 'preact' : 'plain';
-  const name = `${prefix}${depth}-${dataset}${width !== (dataset === 'cifar' ? 16 : 64) ? `-w${width}` : ''}-s${seed}`;
+  const zeroInitResidual = variant !== 'plain' && options.zeroInitResidual === true;
+  const name = `${prefix}${depth}-${dataset}${width !== (dataset === 'cifar' ? 16 : 64) ? `-w${width}` : ''}${zeroInitResidual ? '-z' : ''}-s${seed}`;
   // With BatchNorm as the identity, each residual block adds a branch of about the input's variance, so the
   // activations' scale grows by about √2 per block (measured: ~1e13 at the logits of ResNet-182, NaN at ResNet-1202).
-  const decades = variant === 'plain' ? 0 : blocks.length * Math.log10(Math.SQRT2);
+  // Branches that start at zero add nothing, so nothing grows.
+  const decades = variant === 'plain' || zeroInitResidual ? 0 : blocks.length * Math.log10(Math.SQRT2);
   const warning =
     decades > 25
       ? `untrained and unnormalised (BatchNorm is the identity): activations grow ~√2 per block, ~1e${Math.round(decades)} by the head${decades > 38 ? ', past float32 (outputs overflow to Inf/NaN)' : ''}`
       : null;
-  return { variant, dataset, depth, width, classes, seed, inputSize, blocks, params, layers, name, warning };
+  return {
+    variant,
+    dataset,
+    depth,
+    width,
+    classes,
+    seed,
+    inputSize,
+    blocks,
+    params,
+    layers,
+    name,
+    zeroInitResidual,
+    warning,
+  };
 }
 
 const conv = (side: number, k: number, stride: number, pad: number) => Math.floor((side + 2 * pad - k) / stride) + 1;
@@ -205,9 +229,12 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
   const b = GraphBuilder.create({ name: arch.name, opset: 13, producer: 'skipscope-build' });
   const input = b.input('input', DataType.FLOAT, ['N', 3, inputSize, inputSize], true);
 
-  const convolution = (x: string, name: string, cin: number, cout: number, k: number, stride: number) => {
+  const convolution = (x: string, name: string, cin: number, cout: number, k: number, stride: number, zero = false) => {
     const std = Math.sqrt(2 / (cout * k * k));
-    const w = b.initializer(`${name}.weight`, DataType.FLOAT, [cout, cin, k, k], rng.normals(cout * cin * k * k, std));
+    // Drawn even when zeroed, so every other weight is the same as without zeroInitResidual.
+    const values = rng.normals(cout * cin * k * k, std);
+    if (zero) values.fill(0);
+    const w = b.initializer(`${name}.weight`, DataType.FLOAT, [cout, cin, k, k], values);
     const pad = (k - 1) >> 1;
     return b.op('Conv', [x, w], {
       kernel_shape: ints([k, k]),
@@ -217,10 +244,10 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
       group: int(1),
     });
   };
-  const norm = (x: string, name: string, c: number) => {
+  const norm = (x: string, name: string, c: number, gamma = 1) => {
     const param = (suffix: string, value: number) =>
       b.initializer(`${name}.${suffix}`, DataType.FLOAT, [c], new Float32Array(c).fill(value));
-    const inputs = [x, param('weight', 1), param('bias', 0), param('running_mean', 0), param('running_var', 1)];
+    const inputs = [x, param('weight', gamma), param('bias', 0), param('running_mean', 0), param('running_var', 1)];
     return b.op('BatchNormalization', inputs, { epsilon: float(1e-5) });
   };
   const relu = (x: string) => b.op('Relu', [x]);
@@ -249,6 +276,8 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
     x = b.op('MaxPool', [x], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) });
   }
 
+  const zeroBranch = arch.zeroInitResidual;
+  const lastGamma = zeroBranch ? 0 : 1;
   for (const block of arch.blocks) {
     const [cin] = block.inShape;
     const [cout] = block.outShape;
@@ -264,10 +293,10 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
       if (block.bottleneck) {
         y = convolution(a, `${p}.conv1`, cin, planes, 1, 1);
         y = convolution(relu(norm(y, `${p}.bn2`, planes)), `${p}.conv2`, planes, planes, 3, block.stride);
-        y = convolution(relu(norm(y, `${p}.bn3`, planes)), `${p}.conv3`, planes, cout, 1, 1);
+        y = convolution(relu(norm(y, `${p}.bn3`, planes)), `${p}.conv3`, planes, cout, 1, 1, zeroBranch);
       } else {
         y = convolution(a, `${p}.conv1`, cin, planes, 3, block.stride);
-        y = convolution(relu(norm(y, `${p}.bn2`, planes)), `${p}.conv2`, planes, cout, 3, 1);
+        y = convolution(relu(norm(y, `${p}.bn2`, planes)), `${p}.conv2`, planes, cout, 3, 1, zeroBranch);
       }
       x = b.op('Add', [y, shortcut]);
       continue;
@@ -276,10 +305,10 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
     if (block.bottleneck) {
       y = relu(norm(convolution(x, `${p}.conv1`, cin, planes, 1, 1), `${p}.bn1`, planes));
       y = relu(norm(convolution(y, `${p}.conv2`, planes, planes, 3, block.stride), `${p}.bn2`, planes));
-      y = norm(convolution(y, `${p}.conv3`, planes, cout, 1, 1), `${p}.bn3`, cout);
+      y = norm(convolution(y, `${p}.conv3`, planes, cout, 1, 1), `${p}.bn3`, cout, lastGamma);
     } else {
       y = relu(norm(convolution(x, `${p}.conv1`, cin, planes, 3, block.stride), `${p}.bn1`, planes));
-      y = norm(convolution(y, `${p}.conv2`, planes, cout, 3, 1), `${p}.bn2`, cout);
+      y = norm(convolution(y, `${p}.conv2`, planes, cout, 3, 1), `${p}.bn2`, cout, lastGamma);
     }
     if (block.shortcut === 'none') {
       x = relu(y);
@@ -318,7 +347,10 @@ export function buildResNet(options: BuildOptions): { model: Model; architecture
     ['width', String(width)],
     ['classes', String(classes)],
     ['seed', String(arch.seed)],
-    ['init', 'conv: He normal (fan_out, ReLU gain); linear: U(±1/√fan_in); BatchNorm: γ=1 β=0 μ=0 σ²=1'],
+    [
+      'init',
+      `conv: He normal (fan_out, ReLU gain); linear: U(±1/√fan_in); BatchNorm: γ=1 β=0 μ=0 σ²=1${zeroBranch ? (variant === 'preact' ? '; last conv of each residual branch: 0' : '; last BatchNorm γ of each residual branch: 0') : ''}`,
+    ],
   ];
   return { model, architecture: arch };
 }
