@@ -75,7 +75,39 @@ describe('training race: curves and the degradation verdict', () => {
     ]);
     expect(v[1]!.text).toMatch(/^Plain: the deeper net trains worse — plain-56 50\.0 % vs plain-20 30\.0 %/);
     expect(v[1]!.text).toMatch(/degradation problem/);
-    expect(v[0]!.text).toMatch(/^ResNet: depth does not hurt with skips — resnet-56 25\.0 % vs resnet-20 30\.0 %/);
+    expect(v[0]!.text).toMatch(
+      /^ResNet: with skips the deeper net trains better — resnet-56 25\.0 % vs resnet-20 30\.0 %/,
+    );
+    expect(v[0]!.text).toMatch(/means of the last 5 steps, ±0\.0 and ±0\.0 points at 95 %/);
+  });
+
+  it("calls a gap inside the run's own batch noise a tie, for either variant", () => {
+    // Alternating 0.2 / 0.4 (interval ±0.065 over the last 10) against a level 0.3 or 0.35.
+    const noisy = (level: number) => Array.from({ length: 100 }, (_, i) => level + (i % 2 ? 0.1 : -0.1));
+    const v = degradationVerdict(
+      race([
+        [{ variant: 'plain', depth: 20 }, noisy(0.3)],
+        [{ variant: 'plain', depth: 56 }, noisy(0.35)],
+        [{ variant: 'preact', depth: 20 }, noisy(0.3)],
+        [{ variant: 'preact', depth: 56 }, noisy(0.35)],
+      ]),
+    );
+    const plain = v.find((x) => x.variant === 'plain')!;
+    const preact = v.find((x) => x.variant === 'preact')!;
+    // Plain-56 is 5 points behind, inside the noise: not called degradation.
+    expect(plain.shows).toBe(false);
+    expect(plain.text).toMatch(/not clearly behind.*35\.0 % vs plain-20 30\.0 %.*±6\.5 and ±6\.5/);
+    // Pre-activation 56 is 5 points behind, inside ResNet-20's interval: level.
+    expect(preact.shows).toBe(true);
+    expect(preact.text).toMatch(/depth does not hurt with skips.*level within the run's noise/);
+    // Beyond the noise, it is behind.
+    const behind = degradationVerdict(
+      race([
+        [{ variant: 'preact', depth: 20 }, noisy(0.3)],
+        [{ variant: 'preact', depth: 56 }, noisy(0.45)],
+      ]),
+    );
+    expect(behind[0]).toMatchObject({ shows: false, text: expect.stringMatching(/still behind/) });
   });
 
   it('says so when a run does not show it, and says nothing without two depths of a variant', () => {
