@@ -11,13 +11,13 @@ export function skipscope(...args: string[]): { code: number | null; stdout: str
  * node options (`--require` a preload) of its own.
  */
 export function skipscopeWith(
-  options: { cwd?: string; env?: Record<string, string>; node?: string[] },
+  options: { cwd?: string; env?: Record<string, string>; node?: string[]; timeoutMs?: number },
   ...args: string[]
 ): { code: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [...(options.node ?? []), `${ROOT}/bin/skipscope.mjs`, ...args], {
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
-    timeout: 180_000,
+    timeout: options.timeoutMs ?? 180_000,
     env: { ...process.env, ...options.env },
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };

@@ -8,8 +8,8 @@ import { skipscope } from '../helpers/cli';
 
 /**
  * `skipscope race` (issue #21): the app's race headless. A tiny race (width 4, 48 images, 3 steps) through the real
- * bin for the schema; bad input is one line and exit 2. The lecture preset's ordering on five seeds is a script
- * (scripts/sweep-degradation.ts --grid lecture --seeds 0,1,2,3,4), too long for npm test on 2 cores.
+ * bin for the schema; bad input is one line and exit 2. The lecture preset's ordering: lecturePreset.test.ts (seed 0)
+ * and scripts/sweep-degradation.ts (all five documented seeds).
  */
 const dir = mkdtempSync(join(tmpdir(), 'skipscope-race-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
