@@ -148,7 +148,8 @@ export async function sceneRows(
   for (const [name, b] of Object.entries(files)) writeFileSync(resolve(served, name), b);
   const page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
   try {
-    await page.goto(`${serverUrl}?provider=wasm&model=cifar10-resnet56`);
+    // The page starts on resnet20, so resnet56 is a model it has not drawn yet.
+    await page.goto(`${serverUrl}?provider=wasm&model=cifar10-resnet20`);
     // tsx (esbuild keepNames) wraps named functions in __name(); the page must know it for page.evaluate.
     await page.evaluate('window.__name = (f) => f');
     await page.waitForFunction(
@@ -158,32 +159,18 @@ export async function sceneRows(
         timeout: 120_000,
       },
     );
-    // Bytes → first frame: resnet56 (bundled, from the host) and a 224² ResNet-50 (97 MiB of weights).
-    const r56 = await page.evaluate(async () => {
-      const debug = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
-      const state = debug.store.getState() as { openModel(id: string): Promise<void> };
-      const other = debug.store.getState() as { openModel(id: string): Promise<void> };
-      await other.openModel('cifar10-resnet20');
-      const started = performance.now();
-      void state.openModel('cifar10-resnet56');
-      return await new Promise<number>((resolve) => {
-        const poll = () => {
-          const scene = document.querySelector('[data-testid="scene"]');
-          if (scene?.getAttribute('data-drawn') === 'true' && scene.getAttribute('data-blocks') === '27')
-            resolve(performance.now() - started);
-          else requestAnimationFrame(poll);
-        };
-        poll();
-      });
-    });
+    // Bytes → first frame, both from bytes in memory (a dropped file; the server's fetch is not part of it):
+    // resnet56 and a 224² ResNet-50 (97 MiB of weights).
+    const r56 = await openAndTime(page, `${serverUrl}models/cifar10/resnet56.onnx`, 'resnet56.onnx', 27);
     const r50ms = await openAndTime(page, `${serverUrl}bench-models/resnet50.onnx`, 'resnet50.onnx', 16);
     add(
       row(
         'scene.first_frame_ms.resnet56',
-        'model bytes → first frame in Chromium: resnet56 (bundled)',
+        'model bytes → first frame in Chromium: resnet56 (dropped file)',
         r56,
         'ms',
         'decode, topology, layout, React + three first draw',
+        { op: '≤', value: 300 },
       ),
     );
     add(

@@ -435,7 +435,12 @@ const CHROMIUM_ROWS: [string, string, string, BenchRow['target']][] = [
 ];
 const SCENE_ROWS: [string, string, string, BenchRow['target']][] = [
   ['scene.layout_ms.resnet1202', 'layout of ResNet-1202 (600 blocks), node: overview', 'ms', { op: '≤', value: 50 }],
-  ['scene.first_frame_ms.resnet56', 'model bytes → first frame in Chromium: resnet56 (bundled)', 'ms', null],
+  [
+    'scene.first_frame_ms.resnet56',
+    'model bytes → first frame in Chromium: resnet56 (dropped file)',
+    'ms',
+    { op: '≤', value: 300 },
+  ],
   ['scene.first_frame_ms.resnet50', 'model bytes → first frame in Chromium: ResNet-50 224² (97 MiB)', 'ms', null],
   [
     'scene.orbit_fps.resnet152',
