@@ -28,11 +28,18 @@ function inputFor(shape: number[]): Float32Array {
   return x;
 }
 
-async function ours(runtime: Runtime, file: string, batch: number, targets: number[], input: Float32Array) {
+async function ours(
+  runtime: Runtime,
+  file: string,
+  batch: number,
+  targets: number[],
+  input: Float32Array,
+  options: { batchOne?: boolean } = {},
+) {
   const a = analyzeModel(readFileSync(file), file);
   const blockTensors = a.topology.blocks.flatMap((b) => [b.output, b.entry]);
   const params = a.topology.layers.map((l) => a.model.graph.nodes[l.node]!.inputs[1]!);
-  const g = gradientGraph(a.model, a.topology, { full: [...new Set([...blockTensors, ...params])] });
+  const g = gradientGraph(a.model, a.topology, { full: [...new Set([...blockTensors, ...params])], ...options });
   const shape = [batch, ...a.topology.input.shape!.slice(1)];
   const session = await runtime.createSession(encodeModel(g.model));
   // Weights 1/N: the batch-mean loss PyTorch's cross_entropy takes.
@@ -169,6 +176,18 @@ describe.skipIf(!hasTorch())(
             );
             if (worst[0]![1] >= 1e-5) console.log(worst.slice(0, 8));
             expect(worst[0]![1]).toBeLessThan(1e-5);
+            // The Gradients panel's graph: one image, the batch axis pinned to 1 (weight gradients without the
+            // Transposes), against PyTorch at batch 1.
+            if (rt !== 'node' || typeof fixed === 'number') return;
+            const one = [1, ...shape.slice(1)];
+            const single = input.slice(0, input.length / batch);
+            const panel = await ours(runtime, file, 1, [3], single, { batchOne: true });
+            expect(panel.g.model.graph.inputs.find((i) => i.name === panel.g.image)?.shape?.[0]).toBe(1);
+            const ref1 = gradReference(file, single, { shape: one, targets: [3], tensors, weights: true });
+            expect(Math.abs(panel.loss - ref1.loss) / ref1.loss).toBeLessThan(1e-5);
+            let worstOne = relErr(panel.input, ref1.grads.get(panel.g.image)!);
+            for (const [t, got] of panel.full) worstOne = Math.max(worstOne, relErr(got, ref1.grads.get(t)!));
+            expect(worstOne).toBeLessThan(1e-5);
           },
           300_000,
         );

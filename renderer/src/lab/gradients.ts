@@ -47,7 +47,8 @@ export class GradientEngine {
   ) {}
 
   static async create(runtime: Runtime, model: Model, topology: Topology): Promise<GradientEngine> {
-    const graph = gradientGraph(model, topology);
+    // One image at a time: the batch axis pinned to 1 lets the weight gradients skip a Transpose per layer.
+    const graph = gradientGraph(model, topology, { batchOne: true });
     const batchDim = model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
     const session = await runtime.createSession(
       encodeModel(graph.model),

@@ -28,6 +28,8 @@ export interface DifferentiateOptions {
   fastConv?: boolean;
   /** With fastConv: weight gradients from patches (see BackwardContext.patchConv), for small batches. */
   patchConv?: boolean;
+  /** The graph runs one image at a time (see BackwardContext.batchOne); the caller pins the batch axis to 1. */
+  batchOne?: boolean;
 }
 
 export interface Differentiated {
@@ -136,6 +138,7 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       fail,
       ...(options.fastConv ? { fastConv: true } : {}),
       ...(options.fastConv && options.patchConv ? { patchConv: true } : {}),
+      ...(options.batchOne ? { batchOne: true } : {}),
     };
     const results = def!.backward!(ctx);
     results.forEach((r, i) => {

@@ -124,11 +124,32 @@ export interface GradientGraph {
 export function gradientGraph(
   model: Model,
   topology: Topology,
-  options: { weights?: boolean; full?: readonly string[]; fastConv?: boolean; patchConv?: boolean } = {},
+  options: {
+    weights?: boolean;
+    full?: readonly string[];
+    fastConv?: boolean;
+    patchConv?: boolean;
+    /** Build for one image at a time: the image's batch axis is pinned to 1 (the Gradients panel's graph). */
+    batchOne?: boolean;
+  } = {},
 ): GradientGraph {
-  const b = new GraphBuilder(model);
   const image = topology.input.name;
-  const batch: Dim = model.graph.inputs.find((i) => i.name === image)?.shape?.[0] ?? 'N';
+  const declared: Dim = model.graph.inputs.find((i) => i.name === image)?.shape?.[0] ?? 'N';
+  // Only a symbolic (or already single) batch can be pinned; a model exported for a fixed batch keeps it.
+  const batchOne = options.batchOne === true && (typeof declared !== 'number' || declared === 1);
+  const pinned: Model = batchOne
+    ? {
+        ...model,
+        graph: {
+          ...model.graph,
+          inputs: model.graph.inputs.map((i) =>
+            i.name === image && i.shape ? { ...i, shape: [1, ...i.shape.slice(1)] } : i,
+          ),
+        },
+      }
+    : model;
+  const b = new GraphBuilder(pinned);
+  const batch: Dim = batchOne ? 1 : declared;
   const logits = logitsOf(model);
   const { shapes } = batchAgnosticShapes(model);
   const classes = shapes.get(logits)?.at(-1);
@@ -152,6 +173,7 @@ export function gradientGraph(
     wrt,
     fastConv: options.fastConv ?? true,
     patchConv: options.patchConv ?? true,
+    batchOne,
   });
   const e = d.e;
   const gradOf = (t: string): string => {

@@ -228,8 +228,11 @@ function convWeightGradPatches(ctx: BackwardContext, g: string, x: Shape, y: Sha
     dilations: intsAttr([1, 1]),
     group: int(c),
   });
-  const gt = e.reshape(e.transpose(g, [1, 0, 2, 3]), [m, -1]);
-  const pt = e.reshape(e.transpose(patches, [1, 0, 2, 3]), [c * taps, -1]);
+  // Channels first, [channels, N·Ho·Wo]; one image at a time, the layout already is.
+  const channelsFirst = (t: string, rows: number) =>
+    e.reshape(ctx.batchOne ? t : e.transpose(t, [1, 0, 2, 3]), [rows, -1]);
+  const gt = channelsFirst(g, m);
+  const pt = channelsFirst(patches, c * taps);
   // Gemm's C is optional from opset 11; before, a zero scalar (broadcast) stands in.
   const gemm = e.op('Gemm', e.opset >= 11 ? [gt, pt] : [gt, pt, e.scalar(0)], { transB: int(1) });
   return e.reshape(gemm, [m, c, kh, kw]);

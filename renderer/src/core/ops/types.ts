@@ -93,6 +93,11 @@ export interface BackwardContext {
    * grouped one-hot convolution, then a single Gemm: a few ops per layer instead of a Slice and a Gemm per offset.
    */
   readonly patchConv?: boolean;
+  /**
+   * The graph runs one image at a time (its batch axis pinned to 1): a tensor [1, C, …] has the layout of
+   * [C, 1, …], so moving the batch axis behind the channels is a Reshape, not a Transpose.
+   */
+  readonly batchOne?: boolean;
 }
 
 /**
