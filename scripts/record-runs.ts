@@ -5,6 +5,7 @@
  *
  *   nice -n 19 npx tsx scripts/record-runs.ts [--epochs 30] [--train FILE] [--test FILE] [--threads 2]
  *                                             [--until-epoch E] [--provider cpu|cuda]
+ *                                             [--variants plain,resnet] [--depths 20,32,44,56] [--out FILE]
  *
  * Resumable: after every epoch it writes a checkpoint (.scratch/record-runs/checkpoint.bin: weights, momentum,
  * BatchNorm running statistics, the random stream, the epoch and the log so far; also every --every 4 batches inside an
@@ -44,17 +45,22 @@ const { values: v } = parseArgs({
     // For a smoke test of the script: fewer images and depths.
     limit: { type: 'string' },
     depths: { type: 'string', default: '20,32,44,56' },
+    // plain, resnet and/or preact (the lecture preset's ResNets are pre-activation ones).
+    variants: { type: 'string', default: 'plain,resnet' },
     // A checkpoint every this many batches inside an epoch too (a slow machine keeps its progress).
     every: { type: 'string', default: '4' },
   },
 });
 
 const DEPTHS = v.depths!.split(',').map(Number);
-const NETS = (['plain', 'resnet'] as const).flatMap((variant) =>
+const VARIANTS = v.variants!.split(',') as ('plain' | 'resnet' | 'preact')[];
+for (const variant of VARIANTS)
+  if (!['plain', 'resnet', 'preact'].includes(variant)) throw new Error(`--variants: unknown variant "${variant}"`);
+const NETS = VARIANTS.flatMap((variant) =>
   DEPTHS.map((depth) => ({ id: `${variant}${depth}`, build: { variant, depth, width: 16, seed: 0 } })),
 );
-/** The deepest pair ships as models, for lesioning side by side. */
-const SHIPPED = [`plain${DEPTHS.at(-1)}`, `resnet${DEPTHS.at(-1)}`];
+/** The deepest net of each variant is exported as a model, for lesioning side by side. */
+const SHIPPED = VARIANTS.map((variant) => `${variant}${DEPTHS.at(-1)}`);
 
 const epochs = Number(v.epochs);
 const until = v['until-epoch'] ? Number(v['until-epoch']) : epochs;
@@ -98,7 +104,7 @@ async function main() {
   let log: RaceJson = {
     schema: 'skipscope.race/1',
     complete: false,
-    race: 'Recorded: plain-20/32/44/56 and ResNet-20/32/44/56 on 10,000 CIFAR-10 images (He et al. 2015 recipe)',
+    race: `Recorded: ${NETS.map((n) => netName(n.build)).join(', ')} on ${used.toLocaleString('en')} CIFAR-10 images (He et al. 2015 recipe)`,
     preset: null,
     data: {
       title: 'CIFAR-10 training images (10,000)',
