@@ -7,7 +7,8 @@ import { ROOT } from '../helpers/files';
 /**
  * The recorded full-length runs the app ships (assets/runs, scripts/record-runs.ts; issue #21), read as the race
  * workspace and the tour read them (loadRecordedRuns): all eight networks, every epoch with its test error, and the
- * order of the final training errors they show (docs/degradation.md says how far the runs got).
+ * order of the final training errors they show (docs/degradation.md says how far the runs got); and the
+ * pre-activation ResNet-20 and -56 recorded the same way (preact-10k.json), the lecture preset's kind of ResNet.
  */
 const read = async (path: string) => readFileSync(join(ROOT, 'assets', path), 'utf8');
 
@@ -61,6 +62,26 @@ describe('recorded runs', async () => {
     expect(final('resnet56')).toBeGreaterThan(final('plain56'));
     // Each shallow ResNet is below the plain net of its depth.
     for (const d of [20, 32, 44]) expect(final(`resnet${d}`)).toBeLessThan(final(`plain${d}`));
+  });
+
+  it("the pre-activation pair (the lecture preset's ResNets), same recipe and batches: ResNet-56 level with ResNet-20", () => {
+    const pre = runs.find((r) => r.file === 'preact-10k.json')!;
+    expect(pre.json.complete).toBe(true);
+    expect(pre.json.settings).toEqual(run.json.settings);
+    expect(pre.json.data).toEqual(run.json.data);
+    expect(pre.log.nets.map((n) => [n.id, n.variant, n.depth, n.epochs.length])).toEqual([
+      ['preact20', 'preact', 20, 3],
+      ['preact56', 'preact', 56, 3],
+    ]);
+    const [p20, p56] = pre.log.nets as [(typeof pre.log.nets)[0], (typeof pre.log.nets)[0]];
+    for (const n of [p20, p56]) for (const e of n.epochs) expect(e.testError).toBeGreaterThan(0);
+    // Measured after 3 epochs (docs/degradation.md): 58.3 % against 58.9 %, inside each other's intervals; the
+    // post-activation ResNet-56 of the same recipe is at 87.3 %, and plain-56 at 82.6 %.
+    expect(p56.finalTrainError).toBeLessThanOrEqual(p20.interval[1]);
+    expect(p56.interval[1]).toBeLessThan(final('plain56'));
+    expect(p56.interval[1]).toBeLessThan(final('resnet56'));
+    // Test error after the last epoch goes the same way.
+    expect(p56.epochs.at(-1)!.testError!).toBeLessThanOrEqual(p20.epochs.at(-1)!.testError!);
   });
 
   it('ships no trained models: after 3 epochs the deepest pair is near chance (nothing to lesion)', () => {
