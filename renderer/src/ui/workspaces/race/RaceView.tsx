@@ -95,8 +95,8 @@ export function RaceView({ race }: { race: RaceState }) {
       )}
       {verdict.length > 0 && total < EARLY_STEPS && (
         <p className="muted small" data-testid="race-caveat">
-          Only {total} steps so far: batch-to-batch noise is as large as the differences this early. The gap He et al.
-          report opens over thousands of steps.
+          Only {total} steps so far. The verdict weighs each gap against this run's own batch noise; the gaps He et al.
+          report open over thousands of steps.
         </p>
       )}
       {total > 0 && (
