@@ -15,8 +15,9 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await openApp(page, '?provider=wasm');
   await page.getByTestId('tab-race').click();
   await expect(page.getByTestId('race-workspace')).toBeVisible();
-  // The default race is the degradation preset: four networks.
+  // The default race is the lecture preset: four networks, and the preset menu says so until the form is edited.
   await expect(page.locator('[data-testid^="race-net-"]')).toHaveCount(4);
+  await expect(page.getByTestId('race-preset')).toHaveValue('0');
   await page.getByLabel('remove network 4').click();
   await setNet(page, 1, 'plain', 8, 4);
   await setNet(page, 2, 'plain', 20, 4);
@@ -24,6 +25,8 @@ test('a short race trains live, pauses and resumes, and a trained network saves 
   await page.getByTestId('race-limit').fill('160');
   await page.getByTestId('race-batch').fill('16');
   await page.getByTestId('race-epochs').fill('2');
+  await expect(page.getByTestId('race-preset')).toHaveValue('');
+  await expect(page.getByTestId('race-preset').locator('option').first()).toHaveText('custom');
   await expect(page.getByTestId('race-plan')).toContainText('20 steps (10 per epoch) of 16 images per network');
   // ← / → move between the workspace tabs; the form is kept meanwhile.
   await page.getByTestId('tab-race').focus();

@@ -15,6 +15,7 @@ test('the lecture preset races to the end in the browser and shows both halves o
   await page.setViewportSize({ width: 1280, height: 720 });
   await openApp(page, '?provider=wasm');
   await page.getByTestId('tab-race').click();
+  await expect(page.getByTestId('race-preset')).toHaveValue('0');
   await expect(page.getByTestId('race-plan')).toContainText(
     'plain-20 (width 4) vs plain-56 (width 4) vs PreAct-ResNet-20 (width 4) vs PreAct-ResNet-56 (width 4): 256 steps',
   );

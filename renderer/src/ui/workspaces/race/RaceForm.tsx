@@ -52,6 +52,20 @@ export function RaceForm() {
   const used = Math.min(available, settings.limit ?? available);
   const batch = Math.min(settings.batch, used);
   const perEpoch = stepsPerEpoch(used, batch);
+  // The preset the form holds, if it still holds one exactly (the select shows it; any edit makes it "custom").
+  // The seed is the user's either way.
+  const sameSettings = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    [...new Set([...Object.keys(a), ...Object.keys(b)])].every(
+      (k) => k === 'seed' || JSON.stringify(a[k]) === JSON.stringify(b[k]),
+    );
+  const active = RACE_PRESETS.findIndex(
+    (p) =>
+      p.nets.length === nets.length &&
+      p.nets.every(
+        (n, i) => n.variant === nets[i]!.variant && n.depth === nets[i]!.depth && n.width === nets[i]!.width,
+      ) &&
+      sameSettings({ ...RACE_BASE, ...p.settings }, settings),
+  );
   return (
     <section className="panel wide" aria-labelledby="race-h">
       <h2 id="race-h">Training race</h2>
@@ -67,7 +81,7 @@ export function RaceForm() {
           Preset{' '}
           <select
             disabled={running}
-            value=""
+            value={active >= 0 ? String(active) : ''}
             onChange={(e) => {
               const p = RACE_PRESETS[Number(e.target.value)];
               if (!p) return;
@@ -76,7 +90,7 @@ export function RaceForm() {
             }}
             data-testid="race-preset"
           >
-            <option value="">choose…</option>
+            <option value="">{active >= 0 ? 'choose…' : 'custom'}</option>
             {RACE_PRESETS.map((p, i) => (
               <option key={p.name} value={i}>
                 {p.name}
