@@ -171,9 +171,9 @@ export function RaceReference({ race }: { race: RaceState | null }) {
       <h2 id="race-reference-h">Reference curves (He et al. 2015, Fig. 6)</h2>
       <p className="muted small">
         Plain nets get worse as they get deeper; ResNets of the same depths get better. The thin curves are Skipscope's
-        own recorded runs of all eight networks (scripts/record-runs.ts; logs in assets/runs). Drop a{' '}
-        <code>skipscope race --json-log</code> or <code>skipscope train --json-log</code> file here, or open one, to
-        draw it over them.
+        own recorded runs: plain and ResNet at four depths, and a pre-activation pair (scripts/record-runs.ts; logs in
+        assets/runs). Drop a <code>skipscope race --json-log</code> or <code>skipscope train --json-log</code> file
+        here, or open one, to draw it over them.
       </p>
       <div className="row">
         <label className="file-button">
