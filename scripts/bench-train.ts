@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createNodeRuntime } from '../cli/ortNode';
-import { buildResNet } from '../renderer/src/core/build/resnet';
+import { type BuildOptions, buildResNet, netName } from '../renderer/src/core/build/resnet';
+import { racePreset } from '../renderer/src/lab/train/race';
 import type { Runtime } from '../renderer/src/lab/runtime';
 import { createTrainer } from '../renderer/src/lab/train/trainer';
 import { createWebRuntime } from '../renderer/src/runtime/ortWeb';
@@ -39,11 +40,15 @@ for threads in sorted({1, os.cpu_count() or 1}):
 print(best[0], best[1], torch.__version__)
 `;
 
-async function skipscopeStep(runtime: Runtime): Promise<number> {
-  const { model } = buildResNet({ variant: 'resnet', depth: 20 });
+async function skipscopeStep(
+  runtime: Runtime,
+  build: Omit<BuildOptions, 'dataset'> = { variant: 'resnet', depth: 20 },
+  batch = BATCH,
+): Promise<number> {
+  const { model } = buildResNet(build);
   const trainer = await createTrainer(runtime, model);
-  const x = new Float32Array(BATCH * 3 * 32 * 32).map((_, i) => Math.sin(i));
-  const y = Array.from({ length: BATCH }, (_, i) => i % 10);
+  const x = new Float32Array(batch * 3 * 32 * 32).map((_, i) => Math.sin(i));
+  const y = Array.from({ length: batch }, (_, i) => i % 10);
   for (let i = 0; i < 2; i++) await trainer.step(x, y, 0.1);
   const times: number[] = [];
   for (let i = 0; i < STEPS; i++) {
@@ -54,6 +59,103 @@ async function skipscopeStep(runtime: Runtime): Promise<number> {
   await trainer.release();
   times.sort((a, b) => a - b);
   return times[times.length >> 1]!;
+}
+
+/**
+ * PyTorch's step time for each of several CIFAR nets (argv: fixtures dir, steps, batch, then variant:depth:width
+ * triples), the better of 1 and all threads, one line of JSON per net.
+ */
+const TORCH_NETS = `
+import json, os, sys, time, torch, torch.nn.functional as F
+sys.path.insert(0, sys.argv[1])
+from build_reference import CifarResNet
+STEPS, BATCH = int(sys.argv[2]), int(sys.argv[3])
+for spec in sys.argv[4:]:
+    variant, depth, width = spec.split(':')
+    torch.manual_seed(0)
+    m = CifarResNet(variant, (int(depth) - 2) // 6, int(width), 10).train()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(BATCH, 3, 32, 32); y = torch.randint(0, 10, (BATCH,))
+    def step():
+        opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
+    best = None
+    for threads in sorted({1, os.cpu_count() or 1}):
+        torch.set_num_threads(threads)
+        for _ in range(2): step()
+        times = []
+        for _ in range(STEPS):
+            t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+        times.sort()
+        if best is None or times[len(times) // 2] < best[0]: best = (times[len(times) // 2], threads)
+    print(json.dumps({'spec': spec, 's': best[0], 'threads': best[1], 'version': torch.__version__}))
+`;
+
+/**
+ * Rows race.vs_torch.<net>.node and .wasm (issue #21): images/s of one training step of each network of the lecture
+ * race (its batch), Skipscope on onnxruntime-node and on onnxruntime-web WASM (in Node, one thread) against PyTorch
+ * CPU on the same batch size. Quick mode: node only, 2 timed steps.
+ */
+export async function raceRows(quick = false, emit: (r: BenchRow) => void = () => {}): Promise<BenchRow[]> {
+  const steps = quick ? 2 : 4;
+  const preset = racePreset('lecture')!;
+  const batch = preset.settings.batch ?? 32;
+  const rows: BenchRow[] = [];
+  const torch = new Map<string, { ms: number; threads: number; version: string }>();
+  let torchWhy = '';
+  try {
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        TORCH_NETS,
+        resolve(import.meta.dirname, '../tests/fixtures'),
+        String(steps),
+        String(batch),
+        ...preset.nets.map((n) => `${n.variant}:${n.depth}:${n.width}`),
+      ],
+      { encoding: 'utf8' },
+    );
+    for (const line of out.trim().split('\n')) {
+      const r = JSON.parse(line) as { spec: string; s: number; threads: number; version: string };
+      torch.set(r.spec, { ms: r.s * 1000, threads: r.threads, version: r.version });
+    }
+  } catch (error) {
+    torchWhy = String((error as Error).message).split('\n')[0]!;
+  }
+  const saved = STEPS;
+  STEPS = steps;
+  try {
+    for (const [id, name, make] of [
+      ['node', 'onnxruntime-node', () => createNodeRuntime()],
+      ['wasm', 'onnxruntime-web WASM (Node, 1 thread)', () => createWebRuntime('wasm')],
+    ] as const)
+      for (const net of preset.nets) {
+        const key = `${net.variant}${net.depth}`;
+        const label = `lecture race: training images/s of ${netName(net)}, batch ${batch}, ${name} vs PyTorch CPU`;
+        if (quick && id === 'wasm') {
+          const r = notMeasured(`race.vs_torch.${key}.${id}`, label, '×', 'left out of --quick', null);
+          rows.push(r);
+          emit(r);
+          continue;
+        }
+        const ms = await skipscopeStep(make(), net, batch);
+        const t = torch.get(`${net.variant}:${net.depth}:${net.width}`);
+        const ips = (batch * 1000) / ms;
+        const torchIps = t ? (batch * 1000) / t.ms : null;
+        const r = row(
+          `race.vs_torch.${key}.${id}`,
+          label,
+          torchIps ? ips / torchIps : null,
+          '×',
+          `${ips.toFixed(0)} vs ${torchIps ? torchIps.toFixed(0) : '—'} images/s (median of ${steps} steps: ${ms.toFixed(0)} ms/step${t ? `; torch ${t.version} at its best of 1 or all threads: ${t.threads}` : `; PyTorch not measured: ${torchWhy}`})`,
+        );
+        rows.push(r);
+        emit(r);
+      }
+  } finally {
+    STEPS = saved;
+  }
+  return rows;
 }
 
 /**

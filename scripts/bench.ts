@@ -37,7 +37,7 @@ import { landscapeRows } from './bench-landscape';
 import { type BenchReport, type BenchRow, notMeasured, printRow, row, updateReadme } from './bench-rows';
 import { sceneRows } from './bench-scene';
 import { BATCHES, CONFIGS, wasmOptionRows } from './bench-wasm-options';
-import { trainRows } from './bench-train';
+import { raceRows, trainRows } from './bench-train';
 import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
 
@@ -758,7 +758,10 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
   );
 }
 
-if (wanted('train')) await trainRows(quick, emit);
+if (wanted('train')) {
+  await trainRows(quick, emit);
+  await raceRows(quick, emit);
+}
 if (wanted('landscape')) await landscapeRows(quick, emit);
 
 const final = report(true);
