@@ -17,29 +17,6 @@ const BATCH = 64;
 /** Timed steps after two warm-up steps (medians of 4 stayed within the spread of the earlier medians of 8). */
 let STEPS = 4;
 
-const TORCH = `
-import os, sys, time, torch, torch.nn.functional as F
-sys.path.insert(0, sys.argv[1])
-from build_reference import CifarResNet
-torch.manual_seed(0)
-m = CifarResNet('resnet', 3, 16, 10).train()
-opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-x = torch.randn(${BATCH}, 3, 32, 32); y = torch.randint(0, 10, (${BATCH},))
-STEPS = int(sys.argv[2])
-def step():
-    opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
-best = None
-for threads in sorted({1, os.cpu_count() or 1}):
-    torch.set_num_threads(threads)
-    for _ in range(2): step()
-    times = []
-    for _ in range(STEPS):
-        t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-    times.sort()
-    if best is None or times[len(times) // 2] < best[0]: best = (times[len(times) // 2], threads)
-print(best[0], best[1], torch.__version__)
-`;
-
 async function skipscopeStep(
   runtime: Runtime,
   build: Omit<BuildOptions, 'dataset'> = { variant: 'resnet', depth: 20 },
@@ -90,6 +67,27 @@ for spec in sys.argv[4:]:
     print(json.dumps({'spec': spec, 's': best[0], 'threads': best[1], 'version': torch.__version__}))
 `;
 
+type TorchTimes = { times: Map<string, { ms: number; threads: number; version: string }>; why: string };
+
+/** PyTorch's median step time for `specs` ("variant:depth:width"), or why it could not be measured. */
+function torchSteps(steps: number, batch: number, specs: string[]): TorchTimes {
+  const times: TorchTimes['times'] = new Map();
+  try {
+    const out = execFileSync(
+      '/usr/bin/python3',
+      ['-c', TORCH_NETS, resolve(import.meta.dirname, '../tests/fixtures'), String(steps), String(batch), ...specs],
+      { encoding: 'utf8' },
+    );
+    for (const line of out.trim().split('\n')) {
+      const r = JSON.parse(line) as { spec: string; s: number; threads: number; version: string };
+      times.set(r.spec, { ms: r.s * 1000, threads: r.threads, version: r.version });
+    }
+    return { times, why: '' };
+  } catch (error) {
+    return { times, why: String((error as Error).message).split('\n')[0]! };
+  }
+}
+
 /**
  * Rows race.vs_torch.<net>.node and .wasm (issue #21): images/s of one training step of each network of the lecture
  * race (its batch), Skipscope on onnxruntime-node and on onnxruntime-web WASM (in Node, one thread) against PyTorch
@@ -100,28 +98,11 @@ export async function raceRows(quick = false, emit: (r: BenchRow) => void = () =
   const preset = racePreset('lecture')!;
   const batch = preset.settings.batch ?? 32;
   const rows: BenchRow[] = [];
-  const torch = new Map<string, { ms: number; threads: number; version: string }>();
-  let torchWhy = '';
-  try {
-    const out = execFileSync(
-      '/usr/bin/python3',
-      [
-        '-c',
-        TORCH_NETS,
-        resolve(import.meta.dirname, '../tests/fixtures'),
-        String(steps),
-        String(batch),
-        ...preset.nets.map((n) => `${n.variant}:${n.depth}:${n.width}`),
-      ],
-      { encoding: 'utf8' },
-    );
-    for (const line of out.trim().split('\n')) {
-      const r = JSON.parse(line) as { spec: string; s: number; threads: number; version: string };
-      torch.set(r.spec, { ms: r.s * 1000, threads: r.threads, version: r.version });
-    }
-  } catch (error) {
-    torchWhy = String((error as Error).message).split('\n')[0]!;
-  }
+  const { times: torch, why: torchWhy } = torchSteps(
+    steps,
+    batch,
+    preset.nets.map((n) => `${n.variant}:${n.depth}:${n.width}`),
+  );
   const saved = STEPS;
   STEPS = steps;
   try {
@@ -169,19 +150,9 @@ export async function trainRows(quick = false, emit: (r: BenchRow) => void = () 
     rows.push(r);
     emit(r);
   };
-  let torch: { ms: number; threads: string; version: string } | null = null;
-  let torchWhy = '';
-  try {
-    const out = execFileSync(
-      '/usr/bin/python3',
-      ['-c', TORCH, resolve(import.meta.dirname, '../tests/fixtures'), String(STEPS)],
-      { encoding: 'utf8' },
-    ).trim();
-    const [s, threads, version] = out.split(/\s+/);
-    torch = { ms: Number(s) * 1000, threads: threads!, version: version! };
-  } catch (error) {
-    torchWhy = String((error as Error).message).split('\n')[0]!;
-  }
+  const measured = torchSteps(STEPS, BATCH, ['resnet:20:16']);
+  const torch = measured.times.get('resnet:20:16') ?? null;
+  const torchWhy = measured.why;
   for (const [id, name, make] of [
     [
       'node',
