@@ -188,282 +188,283 @@ export function chartCsv(series: readonly ChartSeries[]): string {
   return `${rows.join('\n')}\n`;
 }
 
+/** The chart's props as drawn: its scale, and whether a long legend or note may make it taller (drawn in place). */
+type SvgProps = ChartProps & { scale?: number; grow?: boolean };
+
 /**
  * A self-contained SVG chart: every colour and font is an attribute (no CSS), so the exported file looks the same
  * as the screen in any viewer. Hovering the plot shows the values at the nearest x.
  */
-const ChartSvg = forwardRef<SVGSVGElement, ChartProps & { scale?: number; grow?: boolean }>(
-  function ChartSvg(props, ref) {
-    const { colors, width = 560, scale: k = 1 } = props;
-    const fs = {
-      title: FONT.title * k,
-      axis: FONT.axis * k,
-      tick: FONT.tick * k,
-      legend: FONT.legend * k,
-      note: FONT.note * k,
-    };
-    const log = !!props.yLog;
-    // On a log axis everything is drawn in log10 units; points with no logarithm are left out.
-    const ty = (y: number) => (log ? Math.log10(y) : y);
-    const series = log
-      ? props.series.map((s) => ({
-          ...s,
-          points: s.points
-            .filter((p) => p.y > 0)
-            .map((p) => ({
-              ...p,
-              y: ty(p.y),
-              // An interval reaching 0 has no lower end on a log axis: it is drawn from the point up.
-              ...(p.low !== undefined ? { low: p.low > 0 ? ty(p.low) : ty(p.y) } : {}),
-              ...(p.high !== undefined ? { high: ty(p.high) } : {}),
-            })),
-        }))
-      : props.series;
-    const references = (props.references ?? []).filter((r) => !log || r.y > 0).map((r) => ({ ...r, y: ty(r.y) }));
-    // The note wraps at spaces to the chart's width (the same glyph-width estimate as the legend's), never clipped.
-    const noteLines = props.note
-      ? wrapWords(props.note, (width - 46 * k - fs.tick * 2.2 - 8 * k) / (fs.note * 0.58))
-      : [];
-    const noteHeight = noteLines.length ? noteLines.length * (fs.note + 4) + 4 : 0;
-    // The legend sits above the plot, never on the data: its items flow in rows under the title.
-    const legendItems = series.length > 1 && !props.hideLegend ? series : [];
-    const legendRows: { name: string; color: string; x: number; row: number }[] = [];
-    {
-      let x = 0;
-      let row = 0;
-      const room = width - 70 * k;
-      for (const s of legendItems) {
-        const w = 18 * k + s.name.length * fs.legend * 0.58 + 16 * k;
-        if (x > 0 && x + w > room) {
-          row++;
-          x = 0;
-        }
-        legendRows.push({ name: s.name, color: s.color, x, row });
-        x += w;
+const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, ref) {
+  const { colors, width = 560, scale: k = 1 } = props;
+  const fs = {
+    title: FONT.title * k,
+    axis: FONT.axis * k,
+    tick: FONT.tick * k,
+    legend: FONT.legend * k,
+    note: FONT.note * k,
+  };
+  const log = !!props.yLog;
+  // On a log axis everything is drawn in log10 units; points with no logarithm are left out.
+  const ty = (y: number) => (log ? Math.log10(y) : y);
+  const series = log
+    ? props.series.map((s) => ({
+        ...s,
+        points: s.points
+          .filter((p) => p.y > 0)
+          .map((p) => ({
+            ...p,
+            y: ty(p.y),
+            // An interval reaching 0 has no lower end on a log axis: it is drawn from the point up.
+            ...(p.low !== undefined ? { low: p.low > 0 ? ty(p.low) : ty(p.y) } : {}),
+            ...(p.high !== undefined ? { high: ty(p.high) } : {}),
+          })),
+      }))
+    : props.series;
+  const references = (props.references ?? []).filter((r) => !log || r.y > 0).map((r) => ({ ...r, y: ty(r.y) }));
+  // The note wraps at spaces to the chart's width (the same glyph-width estimate as the legend's), never clipped.
+  const noteLines = props.note
+    ? wrapWords(props.note, (width - 46 * k - fs.tick * 2.2 - 8 * k) / (fs.note * 0.58))
+    : [];
+  const noteHeight = noteLines.length ? noteLines.length * (fs.note + 4) + 4 : 0;
+  // The legend sits above the plot, never on the data: its items flow in rows under the title.
+  const legendItems = series.length > 1 && !props.hideLegend ? series : [];
+  const legendRows: { name: string; color: string; x: number; row: number }[] = [];
+  {
+    let x = 0;
+    let row = 0;
+    const room = width - 70 * k;
+    for (const s of legendItems) {
+      const w = 18 * k + s.name.length * fs.legend * 0.58 + 16 * k;
+      if (x > 0 && x + w > room) {
+        row++;
+        x = 0;
       }
+      legendRows.push({ name: s.name, color: s.color, x, row });
+      x += w;
     }
-    const legendHeight = legendItems.length ? (legendRows[legendRows.length - 1]!.row + 1) * (fs.legend + 6) + 4 : 0;
-    const PAD = {
-      left: 46 * k + fs.tick * 2.2,
-      right: 16 * k,
-      top: fs.title + 14 * k + legendHeight,
-      bottom: fs.tick + fs.axis + 22 * k,
-    };
-    const all = series.flatMap((s) => s.points);
-    const xs = all.map((p) => p.x);
-    const bars = series.some((s) => s.kind === 'bars');
-    const xMin = xs.length ? Math.min(...xs) : 0;
-    const xMax = xs.length ? Math.max(...xs) : 1;
-    const ys = [...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), ...references.map((r) => r.y)];
-    const [yMin, yMax] = props.yRange
-      ? [ty(props.yRange[0]), ty(props.yRange[1])]
-      : log
-        ? logRange(ys)
-        : [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
-    const plotW = width - PAD.left - PAD.right;
-    // Drawn in place (not in a stage card of fixed size), a long legend or note makes the chart taller rather than
-    // squeezing the plot below 160 px.
-    const height = Math.max(props.height ?? 300, props.grow ? PAD.top + PAD.bottom + noteHeight + 160 * k : 0);
-    const plotH = height - PAD.top - PAD.bottom - noteHeight;
-    // A trailing space keeps the words apart in the SVG's text content (copy, search, tests).
-    const noteRows = noteLines.map((line, i) => ({
-      text: i < noteLines.length - 1 ? `${line} ` : line,
-      y: height - 6 - (noteLines.length - 1 - i) * (fs.note + 4),
-    }));
-    // Bars sit in slots centred on their x; lines and points span the width with a small margin.
-    const slots = xMax - xMin + 1;
-    const X = (x: number) => round1(xRaw(x));
-    const xRaw = (x: number) =>
-      bars
-        ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
-        : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
-    const Y = (y: number) => round1(PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH);
-    const yFormat = log
-      ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
-      : (props.yFormat ?? ((y: number) => y.toFixed(2)));
-    const decades = Math.max(1, yMax - yMin);
-    const yTicks = log
-      ? Array.from(
-          { length: Math.floor(decades / Math.ceil(decades / 8)) + 1 },
-          (_, i) => yMin + i * Math.ceil(decades / 8),
-        )
-      : linearTicks(yMin, yMax);
-    const xTicks =
-      props.xTicks ??
-      (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
-    const font = { fontFamily: 'system-ui, sans-serif', fill: colors.text };
-    const barWidth = Math.max(2, ((plotW / slots) * 0.7) / Math.max(1, series.filter((s) => s.kind === 'bars').length));
-    return (
-      <svg
-        ref={ref}
-        xmlns="http://www.w3.org/2000/svg"
-        width={width}
-        height={height}
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-label={props.title}
-        data-testid={props.testId}
-      >
-        <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
-          {props.title}
-        </text>
-        {yTicks.map((y) => (
-          <g key={`y${y}`}>
-            <line x1={PAD.left} x2={PAD.left + plotW} y1={Y(y)} y2={Y(y)} stroke={colors.grid} strokeWidth={1} />
-            <text x={PAD.left - 6} y={Y(y) + fs.tick / 3} fontSize={fs.tick} textAnchor="end" {...font}>
-              {yFormat(y)}
-            </text>
-          </g>
-        ))}
-        {xTicks.map((t) => (
-          <text
-            key={`x${t.x}`}
-            x={X(t.x)}
-            y={PAD.top + plotH + fs.tick + 4}
-            fontSize={fs.tick}
-            textAnchor="middle"
-            {...font}
-          >
-            {t.label}
+  }
+  const legendHeight = legendItems.length ? (legendRows[legendRows.length - 1]!.row + 1) * (fs.legend + 6) + 4 : 0;
+  const PAD = {
+    left: 46 * k + fs.tick * 2.2,
+    right: 16 * k,
+    top: fs.title + 14 * k + legendHeight,
+    bottom: fs.tick + fs.axis + 22 * k,
+  };
+  const all = series.flatMap((s) => s.points);
+  const xs = all.map((p) => p.x);
+  const bars = series.some((s) => s.kind === 'bars');
+  const xMin = xs.length ? Math.min(...xs) : 0;
+  const xMax = xs.length ? Math.max(...xs) : 1;
+  const ys = [...all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]), ...references.map((r) => r.y)];
+  const [yMin, yMax] = props.yRange
+    ? [ty(props.yRange[0]), ty(props.yRange[1])]
+    : log
+      ? logRange(ys)
+      : [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
+  const plotW = width - PAD.left - PAD.right;
+  // Drawn in place (not in a stage card of fixed size), a long legend or note makes the chart taller rather than
+  // squeezing the plot below 160 px.
+  const height = Math.max(props.height ?? 300, props.grow ? PAD.top + PAD.bottom + noteHeight + 160 * k : 0);
+  const plotH = height - PAD.top - PAD.bottom - noteHeight;
+  // A trailing space keeps the words apart in the SVG's text content (copy, search, tests).
+  const noteRows = noteLines.map((line, i) => ({
+    text: i < noteLines.length - 1 ? `${line} ` : line,
+    y: height - 6 - (noteLines.length - 1 - i) * (fs.note + 4),
+  }));
+  // Bars sit in slots centred on their x; lines and points span the width with a small margin.
+  const slots = xMax - xMin + 1;
+  const X = (x: number) => round1(xRaw(x));
+  const xRaw = (x: number) =>
+    bars
+      ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
+      : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
+  const Y = (y: number) => round1(PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH);
+  const yFormat = log
+    ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
+    : (props.yFormat ?? ((y: number) => y.toFixed(2)));
+  const decades = Math.max(1, yMax - yMin);
+  const yTicks = log
+    ? Array.from(
+        { length: Math.floor(decades / Math.ceil(decades / 8)) + 1 },
+        (_, i) => yMin + i * Math.ceil(decades / 8),
+      )
+    : linearTicks(yMin, yMax);
+  const xTicks =
+    props.xTicks ??
+    (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
+  const font = { fontFamily: 'system-ui, sans-serif', fill: colors.text };
+  const barWidth = Math.max(2, ((plotW / slots) * 0.7) / Math.max(1, series.filter((s) => s.kind === 'bars').length));
+  return (
+    <svg
+      ref={ref}
+      xmlns="http://www.w3.org/2000/svg"
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={props.title}
+      data-testid={props.testId}
+    >
+      <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
+        {props.title}
+      </text>
+      {yTicks.map((y) => (
+        <g key={`y${y}`}>
+          <line x1={PAD.left} x2={PAD.left + plotW} y1={Y(y)} y2={Y(y)} stroke={colors.grid} strokeWidth={1} />
+          <text x={PAD.left - 6} y={Y(y) + fs.tick / 3} fontSize={fs.tick} textAnchor="end" {...font}>
+            {yFormat(y)}
           </text>
-        ))}
-        <line x1={PAD.left} x2={PAD.left + plotW} y1={PAD.top + plotH} y2={PAD.top + plotH} stroke={colors.text} />
-        <line x1={PAD.left} x2={PAD.left} y1={PAD.top} y2={PAD.top + plotH} stroke={colors.text} />
+        </g>
+      ))}
+      {xTicks.map((t) => (
         <text
-          x={PAD.left + plotW / 2}
-          y={PAD.top + plotH + fs.tick + fs.axis + 10 * k}
-          fontSize={fs.axis}
-          textAnchor="middle"
-          {...font}
-        >
-          {props.xLabel}
-        </text>
-        <text
-          x={fs.axis}
-          y={PAD.top + plotH / 2}
-          fontSize={fs.axis}
-          textAnchor="middle"
-          transform={`rotate(-90 ${fs.axis} ${PAD.top + plotH / 2})`}
-          {...font}
-        >
-          {props.yLabel}
-        </text>
-        {(props.bands ?? []).map((b) => (
-          <g key={`band${b.label}`}>
-            <rect
-              x={X(b.from) - (bars ? plotW / slots / 2 : 0)}
-              y={PAD.top}
-              width={Math.max(2, X(b.to) - X(b.from) + (bars ? plotW / slots : 0))}
-              height={plotH}
-              fill={b.color}
-              opacity={0.18}
-            />
-            <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={fs.note} {...font}>
-              {b.label}
-            </text>
-          </g>
-        ))}
-        {references.map((r) => (
-          <g key={`r${r.label}`}>
-            <line
-              x1={PAD.left}
-              x2={PAD.left + plotW}
-              y1={Y(r.y)}
-              y2={Y(r.y)}
-              stroke={colors.reference}
-              strokeDasharray="6 4"
-              strokeWidth={1.5}
-            />
-            <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={fs.tick} textAnchor="end" {...font}>
-              {r.label}
-            </text>
-          </g>
-        ))}
-        {series.map((s, si) => {
-          const barOffset = (si - (series.length - 1) / 2) * barWidth;
-          return (
-            <g key={s.name} data-series={s.name}>
-              {s.kind === 'line' && (
-                <polyline
-                  fill="none"
-                  stroke={s.color}
-                  strokeWidth={2}
-                  points={s.points.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ')}
-                />
-              )}
-              {(s.kind !== 'line' || props.lineDots !== false) &&
-                s.points.map((p) => (
-                  <g key={p.x}>
-                    {s.kind === 'bars' ? (
-                      <rect
-                        x={X(p.x) + barOffset - barWidth / 2}
-                        y={Math.min(Y(p.y), Y(log ? yMin : Math.max(yMin, 0)))}
-                        width={barWidth}
-                        height={Math.abs(Y(log ? yMin : Math.max(yMin, 0)) - Y(p.y))}
-                        fill={s.color}
-                        stroke={p.marked ? colors.text : 'none'}
-                        strokeWidth={p.marked ? 2 : 0}
-                      >
-                        {p.label && <title>{p.label}</title>}
-                      </rect>
-                    ) : (
-                      <circle
-                        cx={X(p.x)}
-                        cy={Y(p.y)}
-                        r={p.marked ? 5 : 3}
-                        fill={s.color}
-                        stroke={p.marked ? colors.text : 'none'}
-                        strokeWidth={2}
-                      >
-                        {p.label && <title>{p.label}</title>}
-                      </circle>
-                    )}
-                    {p.low !== undefined && p.high !== undefined && (
-                      <line
-                        x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
-                        x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
-                        y1={Y(p.low)}
-                        y2={Y(p.high)}
-                        stroke={s.kind === 'bars' ? colors.text : s.color}
-                        strokeWidth={1.5}
-                      />
-                    )}
-                  </g>
-                ))}
-            </g>
-          );
-        })}
-        {legendRows.map((l) => (
-          <g
-            key={`legend${l.name}`}
-            transform={`translate(${PAD.left + l.x}, ${fs.title + 12 * k + l.row * (fs.legend + 6)})`}
-          >
-            <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
-            <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>
-              {l.name}
-            </text>
-          </g>
-        ))}
-        <HoverLayer
-          series={series}
-          X={X}
-          Y={Y}
-          plot={{ x: PAD.left, y: PAD.top, w: plotW, h: plotH }}
-          highlight={props.highlightX ?? null}
-          onHover={props.onHoverX}
+          key={`x${t.x}`}
+          x={X(t.x)}
+          y={PAD.top + plotH + fs.tick + 4}
           fontSize={fs.tick}
-          colors={colors}
-          format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
-        />
-        {noteRows.map((row) => (
-          <text key={row.y} x={PAD.left} y={row.y} fontSize={fs.note} {...font}>
-            {row.text}
+          textAnchor="middle"
+          {...font}
+        >
+          {t.label}
+        </text>
+      ))}
+      <line x1={PAD.left} x2={PAD.left + plotW} y1={PAD.top + plotH} y2={PAD.top + plotH} stroke={colors.text} />
+      <line x1={PAD.left} x2={PAD.left} y1={PAD.top} y2={PAD.top + plotH} stroke={colors.text} />
+      <text
+        x={PAD.left + plotW / 2}
+        y={PAD.top + plotH + fs.tick + fs.axis + 10 * k}
+        fontSize={fs.axis}
+        textAnchor="middle"
+        {...font}
+      >
+        {props.xLabel}
+      </text>
+      <text
+        x={fs.axis}
+        y={PAD.top + plotH / 2}
+        fontSize={fs.axis}
+        textAnchor="middle"
+        transform={`rotate(-90 ${fs.axis} ${PAD.top + plotH / 2})`}
+        {...font}
+      >
+        {props.yLabel}
+      </text>
+      {(props.bands ?? []).map((b) => (
+        <g key={`band${b.label}`}>
+          <rect
+            x={X(b.from) - (bars ? plotW / slots / 2 : 0)}
+            y={PAD.top}
+            width={Math.max(2, X(b.to) - X(b.from) + (bars ? plotW / slots : 0))}
+            height={plotH}
+            fill={b.color}
+            opacity={0.18}
+          />
+          <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={fs.note} {...font}>
+            {b.label}
           </text>
-        ))}
-      </svg>
-    );
-  },
-);
+        </g>
+      ))}
+      {references.map((r) => (
+        <g key={`r${r.label}`}>
+          <line
+            x1={PAD.left}
+            x2={PAD.left + plotW}
+            y1={Y(r.y)}
+            y2={Y(r.y)}
+            stroke={colors.reference}
+            strokeDasharray="6 4"
+            strokeWidth={1.5}
+          />
+          <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={fs.tick} textAnchor="end" {...font}>
+            {r.label}
+          </text>
+        </g>
+      ))}
+      {series.map((s, si) => {
+        const barOffset = (si - (series.length - 1) / 2) * barWidth;
+        return (
+          <g key={s.name} data-series={s.name}>
+            {s.kind === 'line' && (
+              <polyline
+                fill="none"
+                stroke={s.color}
+                strokeWidth={2}
+                points={s.points.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ')}
+              />
+            )}
+            {(s.kind !== 'line' || props.lineDots !== false) &&
+              s.points.map((p) => (
+                <g key={p.x}>
+                  {s.kind === 'bars' ? (
+                    <rect
+                      x={X(p.x) + barOffset - barWidth / 2}
+                      y={Math.min(Y(p.y), Y(log ? yMin : Math.max(yMin, 0)))}
+                      width={barWidth}
+                      height={Math.abs(Y(log ? yMin : Math.max(yMin, 0)) - Y(p.y))}
+                      fill={s.color}
+                      stroke={p.marked ? colors.text : 'none'}
+                      strokeWidth={p.marked ? 2 : 0}
+                    >
+                      {p.label && <title>{p.label}</title>}
+                    </rect>
+                  ) : (
+                    <circle
+                      cx={X(p.x)}
+                      cy={Y(p.y)}
+                      r={p.marked ? 5 : 3}
+                      fill={s.color}
+                      stroke={p.marked ? colors.text : 'none'}
+                      strokeWidth={2}
+                    >
+                      {p.label && <title>{p.label}</title>}
+                    </circle>
+                  )}
+                  {p.low !== undefined && p.high !== undefined && (
+                    <line
+                      x1={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                      x2={X(p.x) + (s.kind === 'bars' ? barOffset : 0)}
+                      y1={Y(p.low)}
+                      y2={Y(p.high)}
+                      stroke={s.kind === 'bars' ? colors.text : s.color}
+                      strokeWidth={1.5}
+                    />
+                  )}
+                </g>
+              ))}
+          </g>
+        );
+      })}
+      {legendRows.map((l) => (
+        <g
+          key={`legend${l.name}`}
+          transform={`translate(${PAD.left + l.x}, ${fs.title + 12 * k + l.row * (fs.legend + 6)})`}
+        >
+          <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
+          <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>
+            {l.name}
+          </text>
+        </g>
+      ))}
+      <HoverLayer
+        series={series}
+        X={X}
+        Y={Y}
+        plot={{ x: PAD.left, y: PAD.top, w: plotW, h: plotH }}
+        highlight={props.highlightX ?? null}
+        onHover={props.onHoverX}
+        fontSize={fs.tick}
+        colors={colors}
+        format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
+      />
+      {noteRows.map((row) => (
+        <text key={row.y} x={PAD.left} y={row.y} fontSize={fs.note} {...font}>
+          {row.text}
+        </text>
+      ))}
+    </svg>
+  );
+});
 
 /** Splits `text` at spaces into lines of at most `chars` characters (a longer word gets a line of its own). */
 export function wrapWords(text: string, chars: number): string[] {
