@@ -15,10 +15,12 @@ import { type BenchRow, notMeasured, row } from './bench-rows';
 
 const BATCH = 64;
 /** Timed steps after two warm-up steps (medians of 4 stayed within the spread of the earlier medians of 8). */
-let STEPS = 4;
+const STEPS = 4;
 
+/** Skipscope's median ms for one training step of `build` at `batch`, over `steps` steps after two warm-up steps. */
 async function skipscopeStep(
   runtime: Runtime,
+  steps: number,
   build: Omit<BuildOptions, 'dataset'> = { variant: 'resnet', depth: 20 },
   batch = BATCH,
 ): Promise<number> {
@@ -28,7 +30,7 @@ async function skipscopeStep(
   const y = Array.from({ length: batch }, (_, i) => i % 10);
   for (let i = 0; i < 2; i++) await trainer.step(x, y, 0.1);
   const times: number[] = [];
-  for (let i = 0; i < STEPS; i++) {
+  for (let i = 0; i < steps; i++) {
     const t = performance.now();
     await trainer.step(x, y, 0.1);
     times.push(performance.now() - t);
@@ -88,54 +90,58 @@ function torchSteps(steps: number, batch: number, specs: string[]): TorchTimes {
   }
 }
 
+/** A row of Skipscope's training images/s against PyTorch's (null, with the reason, when PyTorch was not measured). */
+function vsTorchRow(
+  id: string,
+  label: string,
+  step: { ms: number; steps: number; batch: number },
+  torch: { times: TorchTimes['times']; why: string; spec: string },
+  target: BenchRow['target'] = null,
+): BenchRow {
+  const t = torch.times.get(torch.spec);
+  const ips = (step.batch * 1000) / step.ms;
+  const torchIps = t ? (step.batch * 1000) / t.ms : null;
+  return row(
+    id,
+    label,
+    torchIps ? ips / torchIps : null,
+    '×',
+    `${ips.toFixed(0)} vs ${torchIps ? torchIps.toFixed(0) : '—'} images/s (median of ${step.steps} steps: ${step.ms.toFixed(0)} ms/step${t ? `; torch ${t.version} at its best of 1 or all threads: ${t.threads}` : `; PyTorch not measured: ${torch.why}`})`,
+    target,
+  );
+}
+
 /**
  * Rows race.vs_torch.<net>.node and .wasm (issue #21): images/s of one training step of each network of the lecture
  * race (its batch), Skipscope on onnxruntime-node and on onnxruntime-web WASM (in Node, one thread) against PyTorch
  * CPU on the same batch size. Quick mode: node only, 2 timed steps.
  */
 export async function raceRows(quick = false, emit: (r: BenchRow) => void = () => {}): Promise<BenchRow[]> {
-  const steps = quick ? 2 : 4;
+  const steps = quick ? 2 : STEPS;
   const preset = racePreset('lecture')!;
   const batch = preset.settings.batch ?? 32;
   const rows: BenchRow[] = [];
-  const { times: torch, why: torchWhy } = torchSteps(
-    steps,
-    batch,
-    preset.nets.map((n) => `${n.variant}:${n.depth}:${n.width}`),
-  );
-  const saved = STEPS;
-  STEPS = steps;
-  try {
-    for (const [id, name, make] of [
-      ['node', 'onnxruntime-node', () => createNodeRuntime()],
-      ['wasm', 'onnxruntime-web WASM (Node, 1 thread)', () => createWebRuntime('wasm')],
-    ] as const)
-      for (const net of preset.nets) {
-        const key = `${net.variant}${net.depth}`;
-        const label = `lecture race: training images/s of ${netName(net)}, batch ${batch}, ${name} vs PyTorch CPU`;
-        if (quick && id === 'wasm') {
-          const r = notMeasured(`race.vs_torch.${key}.${id}`, label, '×', 'left out of --quick', null);
-          rows.push(r);
-          emit(r);
-          continue;
-        }
-        const ms = await skipscopeStep(make(), net, batch);
-        const t = torch.get(`${net.variant}:${net.depth}:${net.width}`);
-        const ips = (batch * 1000) / ms;
-        const torchIps = t ? (batch * 1000) / t.ms : null;
-        const r = row(
-          `race.vs_torch.${key}.${id}`,
-          label,
-          torchIps ? ips / torchIps : null,
-          '×',
-          `${ips.toFixed(0)} vs ${torchIps ? torchIps.toFixed(0) : '—'} images/s (median of ${steps} steps: ${ms.toFixed(0)} ms/step${t ? `; torch ${t.version} at its best of 1 or all threads: ${t.threads}` : `; PyTorch not measured: ${torchWhy}`})`,
-        );
-        rows.push(r);
-        emit(r);
-      }
-  } finally {
-    STEPS = saved;
-  }
+  const specOf = (n: (typeof preset.nets)[number]) => `${n.variant}:${n.depth}:${n.width}`;
+  const torch = torchSteps(steps, batch, preset.nets.map(specOf));
+  for (const [id, name, make] of [
+    ['node', 'onnxruntime-node', () => createNodeRuntime()],
+    ['wasm', 'onnxruntime-web WASM (Node, 1 thread)', () => createWebRuntime('wasm')],
+  ] as const)
+    for (const net of preset.nets) {
+      const rowId = `race.vs_torch.${net.variant}${net.depth}.${id}`;
+      const label = `lecture race: training images/s of ${netName(net)}, batch ${batch}, ${name} vs PyTorch CPU`;
+      const r =
+        quick && id === 'wasm'
+          ? notMeasured(rowId, label, '×', 'left out of --quick', null)
+          : vsTorchRow(
+              rowId,
+              label,
+              { ms: await skipscopeStep(make(), steps, net, batch), steps, batch },
+              { ...torch, spec: specOf(net) },
+            );
+      rows.push(r);
+      emit(r);
+    }
   return rows;
 }
 
@@ -144,15 +150,13 @@ export async function raceRows(quick = false, emit: (r: BenchRow) => void = () =
  * WASM row.
  */
 export async function trainRows(quick = false, emit: (r: BenchRow) => void = () => {}): Promise<BenchRow[]> {
-  STEPS = quick ? 2 : 4;
+  const steps = quick ? 2 : STEPS;
   const rows: BenchRow[] = [];
   const add = (r: BenchRow) => {
     rows.push(r);
     emit(r);
   };
-  const measured = torchSteps(STEPS, BATCH, ['resnet:20:16']);
-  const torch = measured.times.get('resnet:20:16') ?? null;
-  const torchWhy = measured.why;
+  const torch = { ...torchSteps(steps, BATCH, ['resnet:20:16']), spec: 'resnet:20:16' };
   for (const [id, name, make] of [
     [
       'node',
@@ -169,19 +173,8 @@ export async function trainRows(quick = false, emit: (r: BenchRow) => void = () 
     }
     // Like torch above: the better of the default thread pool and one thread (on a busy machine one can win).
     let ms = Number.POSITIVE_INFINITY;
-    for (const runtime of make()) ms = Math.min(ms, await skipscopeStep(runtime));
-    const ips = (BATCH * 1000) / ms;
-    const torchIps = torch ? (BATCH * 1000) / torch.ms : null;
-    add(
-      row(
-        `train.vs_torch.${id}`,
-        label,
-        torchIps ? ips / torchIps : null,
-        '×',
-        `${ips.toFixed(0)} vs ${torchIps ? torchIps.toFixed(0) : '—'} images/s (median of ${STEPS} steps: ${ms.toFixed(0)} ms/step${torch ? `; torch ${torch.version} at its best of 1 or all threads: ${torch.threads}` : `; PyTorch not measured: ${torchWhy}`})`,
-        target,
-      ),
-    );
+    for (const runtime of make()) ms = Math.min(ms, await skipscopeStep(runtime, steps));
+    add(vsTorchRow(`train.vs_torch.${id}`, label, { ms, steps, batch: BATCH }, torch, target));
   }
   return rows;
 }
