@@ -21,6 +21,18 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** Waits until the lab worker has set the open model up (or failed to): it no longer competes for the cores. */
+function workerSettled(page: Page): Promise<unknown> {
+  return page.waitForFunction(
+    () =>
+      ['ready', 'error'].includes(
+        String((window as unknown as { skipscope_debug: Debug }).skipscope_debug.store.getState().runtime),
+      ),
+    undefined,
+    { timeout: 300_000 },
+  );
+}
+
 /** Opens `bytes` in the page as a dropped file; resolves with ms from the call to the first frame with its blocks. */
 async function openAndTime(page: Page, url: string, name: string, blocks: number): Promise<number> {
   return page.evaluate(
@@ -161,14 +173,7 @@ export async function sceneRows(
     );
     // …and at rest: resnet20's session is up in the lab worker (a drop while the worker still compiles the last
     // model competes with it for the two cores: 173 ms against 357 ms measured).
-    await page.waitForFunction(
-      () =>
-        (
-          window as unknown as { skipscope_debug?: { store: { getState(): { runtime: string } } } }
-        ).skipscope_debug?.store.getState().runtime === 'ready',
-      undefined,
-      { timeout: 120_000 },
-    );
+    await workerSettled(page);
     // Bytes → first frame, both from bytes in memory (a dropped file; the server's fetch is not part of it):
     // resnet56 and a 224² ResNet-50 (97 MiB of weights).
     const r56 = await openAndTime(page, `${serverUrl}models/cifar10/resnet56.onnx`, 'resnet56.onnx', 27);
@@ -198,14 +203,7 @@ export async function sceneRows(
     ] as const) {
       const ms = await openAndTime(page, `${serverUrl}bench-models/${name}`, name, blocks);
       // Orbit once the lab worker has its session (creating it takes the same two cores the renderer needs).
-      await page.waitForFunction(
-        () =>
-          ['ready', 'error'].includes(
-            String((window as unknown as { skipscope_debug: Debug }).skipscope_debug.store.getState().runtime),
-          ),
-        undefined,
-        { timeout: 300_000 },
-      );
+      await workerSettled(page);
       await page.waitForTimeout(500);
       const overview = await orbitFps(page, 2000);
       // The overview's cost on the GPU once the view is still again (r3f restores the resolution after 250 ms).
