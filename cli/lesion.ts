@@ -1,4 +1,5 @@
-import { noJoinsReason } from '../renderer/src/core/topology/family';
+import { noLesionReason } from '../renderer/src/core/topology/family';
+import { plainUnits } from '../renderer/src/core/topology/plainUnits';
 import { blockName } from '../renderer/src/core/topology/types';
 import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
@@ -17,7 +18,8 @@ export type LesionJson = ReturnType<typeof lesionReport> & Work['header'];
 export async function lesion(options: LesionOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'lesion');
   const { analysis, input, source, preprocessing, runtime } = work;
-  if (analysis.topology.blocks.length === 0) throw new InputError(`${work.file} ${noJoinsReason(analysis.model)}`);
+  if (analysis.topology.blocks.length === 0 && plainUnits(analysis.model, analysis.topology).length === 0)
+    throw new InputError(`${work.file} ${noLesionReason(analysis.model, analysis.topology)}`);
   let engine: LesionEngine | null = null;
   const batchSize = options.batch ?? runtime.batchSize;
   const started = performance.now();
@@ -64,12 +66,19 @@ function format(work: Work, r: SweepResult): string {
   switch (r.kind) {
     case 'single':
       lines.push(
-        `  each block's ${r.remove === 'branch' ? 'branch F(x) removed (skip kept)' : 'skip cut (branch kept)'}:`,
+        r.blocks[0]?.layer !== undefined
+          ? '  each removable layer taken out (a plain network: its input passed on in its place):'
+          : `  each block's ${r.remove === 'branch' ? 'branch F(x) removed (skip kept)' : 'skip cut (branch kept)'}:`,
       );
       for (const b of r.blocks) {
-        // A transformer's joins are named by layer and sublayer ("L2 MLP"); a CNN's by stage.
+        // A transformer's joins are named by layer and sublayer ("L2 MLP"); a CNN's by stage; a plain net's by layer.
         const t = work.analysis.topology;
-        const where = t.blocks[b.index]?.sublayer ? blockName(t, b.index).padEnd(12) : `stage ${b.stage + 1}`;
+        const where =
+          b.layer !== undefined
+            ? `layer ${b.layer + 1}`.padEnd(9)
+            : t.blocks[b.index]?.sublayer
+              ? blockName(t, b.index).padEnd(12)
+              : `stage ${b.stage + 1}`;
         lines.push(
           `  ${String(b.index + 1).padStart(4)}  ${where}  ${pct(b.score.top1.rate).padStart(8)}  (${pct(b.score.top1.low)}–${pct(b.score.top1.high)})${b.downsample ? '  downsampling' : ''}`,
         );

@@ -67,7 +67,12 @@ function numberedFromOne(r: SweepResult) {
       return {
         ...r,
         cachePoints: r.cachePoints.map(one),
-        blocks: r.blocks.map((b) => ({ ...b, index: b.index + 1, stage: b.stage + 1 })),
+        blocks: r.blocks.map((b) => ({
+          ...b,
+          index: b.index + 1,
+          stage: b.stage + 1,
+          ...(b.layer === undefined ? {} : { layer: b.layer + 1 }),
+        })),
       };
     case 'random':
       return {

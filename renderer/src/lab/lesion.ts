@@ -1,9 +1,10 @@
 import type { Preprocessing } from '../core/catalog';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
-import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
+import { type Gate, type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
+import { lesionTarget } from '../core/rewrite/plain';
 import { type TailModel, tailFrom } from '../core/rewrite/tail';
-import { noJoinsReason } from '../core/topology/family';
+import { noLesionReason } from '../core/topology/family';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
@@ -92,7 +93,8 @@ export class LesionEngine {
 
   private constructor(
     private readonly runtime: Runtime,
-    private readonly topology: Topology,
+    /** The lesion target's topology: a plain network's removable layers are its blocks (rewrite/plain.ts). */
+    readonly topology: Topology,
     private readonly input: ModelInput,
     private readonly set: ImageSet,
     private readonly gated: GatedModel,
@@ -105,6 +107,8 @@ export class LesionEngine {
     private readonly usableTails: Map<number, TailModel>,
     /** Blocks whose output is their input when their branch is removed (see passesThrough). */
     private readonly passThrough: Set<number>,
+    /** A plain network: the layer index (of the model's own topology) each unit removes; null when residual. */
+    readonly plainLayers: number[] | null,
   ) {
     const order = stratifiedPermutation(set.count, options.seed ?? 1, (i) => set.label(i));
     this.batches = batches(set.count, batchSize, order).map((indices) => ({
@@ -120,15 +124,19 @@ export class LesionEngine {
   /** Plans the cache and builds the gated and recorder models; sessions are created on first use. */
   static create(
     runtime: Runtime,
-    model: Model,
-    topology: Topology,
+    original: Model,
+    given: Topology,
     input: ModelInput,
     set: ImageSet,
     options: LesionEngineOptions,
   ): LesionEngine {
-    if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noJoinsReason(model)}`);
+    // A plain network's removable layers are lesioned as joins with closed skips (rewrite/plain.ts).
+    const target = lesionTarget(original, given);
+    const { model, topology } = target;
+    const closed = target.plain !== null;
+    if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noLesionReason(original, given)}`);
     const batchSize = input.fixedBatch ?? Math.max(1, Math.min(options.batchSize, set.count));
-    const gated = gateBlocks(model, topology);
+    const gated = gateBlocks(model, topology, [], closed);
     const tails = new Map<number, TailModel | null>();
     const tailAt = (b: number) => {
       if (!tails.has(b)) tails.set(b, tailFrom(gated, topology, b, options.float16 === false ? 'float32' : 'float16'));
@@ -153,6 +161,7 @@ export class LesionEngine {
       model,
       topology,
       [...usable.keys()].map((b) => topology.blocks[b]!.entry),
+      closed,
     );
     const passThrough = new Set(
       topology.blocks.flatMap((_, b) => (usable.has(b + 1) && passesThrough(model, topology, b) ? [b] : [])),
@@ -169,6 +178,7 @@ export class LesionEngine {
       options,
       usable,
       passThrough,
+      target.plain?.layers ?? null,
     );
   }
 
@@ -250,17 +260,16 @@ export class LesionEngine {
   }
 
   /** The gate inputs `gates` for the rows of a batch under a lesion (padded rows keep every gate 1). */
-  private gateTensors(gates: Iterable<{ branch: string; skip: string }>, spec: LesionSpec, indices: number[]) {
+  private gateTensors(gates: Iterable<Gate>, spec: LesionSpec, indices: number[]) {
     const perImage = typeof spec === 'function' ? spec : () => spec;
     const values = gateFeeds(
       this.gated,
       (row) => (row < indices.length ? perImage(indices[row]!) : { dropped: [] }),
       this.batchSize,
     );
-    const rank = 1 + (this.topology.blocks[0]!.outShape?.length ?? 3);
-    const dims = [this.batchSize, ...new Array<number>(rank - 1).fill(1)];
     const feeds: Record<string, HostTensor> = {};
-    for (const { branch, skip } of gates) {
+    for (const { branch, skip, rank } of gates) {
+      const dims = [this.batchSize, ...new Array<number>(rank - 1).fill(1)];
       feeds[branch] = float32(values[branch]!, dims);
       feeds[skip] = float32(values[skip]!, dims);
     }

@@ -3,7 +3,7 @@ import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import type { ModelInput } from './inputs';
-import type { JobContext } from './job';
+import { type JobContext, UnsupportedInput } from './job';
 import type { LesionEngine } from './lesion';
 import { type ReorderSweepResult, reorderSweep } from './reorder';
 import type { Runtime } from './runtime';
@@ -40,24 +40,34 @@ export interface SweepContext {
 }
 
 /** Runs one lesion study; partial results after each batch of images. */
-export function runSweep(
+export async function runSweep(
   context: SweepContext,
   request: SweepRequest,
   job: JobContext<SweepPartial>,
 ): Promise<SweepResult> {
-  const { topology } = context;
+  // The engine's topology: a plain network's removable layers stand as its blocks there (core/rewrite/plain.ts).
   switch (request.kind) {
-    case 'single':
-      return singleSweep(context.engine(), topology, request, job);
-    case 'random':
-      return randomSweep(context.engine(), topology, request, job);
-    case 'stochastic':
-      return stochasticSweep(context.engine(), topology, request, job);
+    case 'single': {
+      const engine = context.engine();
+      if (engine.plainLayers && request.remove === 'skip')
+        throw new UnsupportedInput('a plain network has no skips to cut: remove its layers instead');
+      return singleSweep(engine, engine.topology, request, job);
+    }
+    case 'random': {
+      const engine = context.engine();
+      return randomSweep(engine, engine.topology, request, job);
+    }
+    case 'stochastic': {
+      const engine = context.engine();
+      return stochasticSweep(engine, engine.topology, request, job);
+    }
     case 'reorder':
+      if (context.topology.blocks.length === 0)
+        throw new UnsupportedInput('swapping blocks needs residual blocks: a plain network has none');
       return reorderSweep(
         context.runtime,
         context.model,
-        topology,
+        context.topology,
         context.input,
         context.set,
         { ...request, preprocessing: context.preprocessing, batchSize: context.batchSize },

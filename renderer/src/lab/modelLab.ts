@@ -8,6 +8,7 @@ import { decodeModel } from '../core/onnx/decode';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
+import { lesionTarget } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
 import { noJoinsReason } from '../core/topology/family';
@@ -91,14 +92,21 @@ export class ModelLab {
     const input = this.input;
     if (!lesion || (lesion.dropped.length === 0 && !lesion.cutSkips?.length))
       return predictOne(this.sessions, input, images, index, preprocessing);
+    // A plain network's removable layers are gated as joins with closed skips (core/rewrite/plain.ts).
+    const target = lesionTarget(this.analysis.model, this.analysis.topology);
     if (!this.gated) {
-      const gated = gateBlocks(this.analysis.model, this.analysis.topology);
+      const gated = gateBlocks(target.model, target.topology, [], target.plain !== null);
       this.gated = { model: gated, sessions: modelSessions(this.runtime, encodeModel(gated.model), input) };
     }
     const gates = gateFeeds(this.gated.model, lesion, 1);
-    const rank = 1 + (this.analysis.topology.blocks[0]?.outShape?.length ?? 3);
+    const rankOf = new Map(
+      this.gated.model.gates.flatMap((g) => [[g.branch, g.rank] as const, [g.skip, g.rank] as const]),
+    );
     const extra: Record<string, HostTensor> = Object.fromEntries(
-      Object.entries(gates).map(([name, data]) => [name, float32(data, [1, ...new Array<number>(rank - 1).fill(1)])]),
+      Object.entries(gates).map(([name, data]) => [
+        name,
+        float32(data, [1, ...new Array<number>(rankOf.get(name)! - 1).fill(1)]),
+      ]),
     );
     return predictOne(this.gated.sessions, input, images, index, preprocessing, extra);
   }

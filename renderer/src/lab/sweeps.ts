@@ -24,7 +24,8 @@ export interface SingleSweepResult extends SweepBase {
   kind: 'single';
   /** 'branch': F(x) removed, the skip kept (Veit et al.); 'skip': the skip cut, F(x) kept (a plain net's case). */
   remove: 'branch' | 'skip';
-  blocks: { index: number; stage: number; downsample: boolean; score: LesionScore }[];
+  /** Per block (a plain network: per removable layer, `layer` its index among the network's weighted layers). */
+  blocks: { index: number; stage: number; downsample: boolean; layer?: number; score: LesionScore }[];
   /** Top-1 per image of the set for each block's lesion (−1 where skipped). */
   predictions: Int16Array[];
 }
@@ -52,6 +53,7 @@ export async function singleSweep(
       index: b.index,
       stage: b.stage,
       downsample: b.downsample,
+      ...(engine.plainLayers ? { layer: engine.plainLayers[i]! } : {}),
       score: scores[i]!,
     })),
     predictions,

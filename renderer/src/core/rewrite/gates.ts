@@ -3,13 +3,28 @@ import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
 import type { Topology } from '../topology/types';
 
+export interface Gate {
+  branch: string;
+  skip: string;
+  /** Rank of the gate tensors, [batch, 1, …]. */
+  rank: number;
+}
+
 /** A model whose residual joins take gates: y = branch · g + skip · s per block (and per image). */
 export interface GatedModel {
   model: Model;
-  /** Per block, the input names of its branch gate g and skip gate s, each shaped [batch, 1, 1, 1]. */
-  gates: { branch: string; skip: string }[];
+  /**
+   * Per block, the input names of its branch gate g and skip gate s, each shaped [batch, 1, …] with the rank of the
+   * block's sum (4 after a convolution, 2 after a Linear).
+   */
+  gates: Gate[];
   /** The batch dimension the gates share with the image input: a symbolic name or a fixed size. */
   batch: Dim;
+  /**
+   * A plain network's removable layers as joins (rewrite/plain.ts): every skip gate is 0 at rest, and a removed
+   * layer's gates flip (g = 0, s = 1), so its input is passed on in its place. Skips cannot be cut there.
+   */
+  closedSkips: boolean;
 }
 
 /**
@@ -21,7 +36,12 @@ export interface GatedModel {
  * graph into one kernel that sums in another order (relative to the largest logit).
  * `extraOutputs` adds graph outputs (tensors to cache, e.g. block inputs).
  */
-export function gateBlocks(model: Model, topology: Topology, extraOutputs: readonly string[] = []): GatedModel {
+export function gateBlocks(
+  model: Model,
+  topology: Topology,
+  extraOutputs: readonly string[] = [],
+  closedSkips = false,
+): GatedModel {
   const g = new GraphBuilder(model);
   const image = model.graph.inputs.find((i) => i.name === topology.input.name);
   const batch: Dim = image?.shape?.[0] ?? 'N';
@@ -34,10 +54,10 @@ export function gateBlocks(model: Model, topology: Topology, extraOutputs: reado
     const skip = g.input(`skipscope_gate_skip_${block.index}`, DataType.FLOAT, shape);
     add.inputs[block.branchOperand] = g.op('Mul', [block.branchOutput, branch]);
     add.inputs[1 - block.branchOperand] = g.op('Mul', [block.shortcutOutput, skip]);
-    return { branch, skip };
+    return { branch, skip, rank };
   });
   for (const name of extraOutputs) g.output(name);
-  return { model: g.build({ prune: false }), gates, batch };
+  return { model: g.build({ prune: false }), gates, batch, closedSkips };
 }
 
 /** A lesion: blocks whose branch F is removed, and blocks whose skip is cut. */
@@ -46,20 +66,28 @@ export interface Lesion {
   cutSkips?: readonly number[];
 }
 
-/** Gate values for `count` images: 1 everywhere except the lesion's zeros. */
+/**
+ * Gate values for `count` images: 1 everywhere except the lesion's zeros; with closed skips (a plain network), skip
+ * gates 0 except at the removed layers.
+ */
 export function gateFeeds(
   gated: GatedModel,
   lesion: Lesion | ((image: number) => Lesion),
   count: number,
 ): Record<string, Float32Array> {
   const feeds: Record<string, Float32Array> = {};
+  const rest = gated.closedSkips ? 0 : 1;
   for (const { branch, skip } of gated.gates) {
     feeds[branch] = new Float32Array(count).fill(1);
-    feeds[skip] = new Float32Array(count).fill(1);
+    feeds[skip] = new Float32Array(count).fill(rest);
   }
   for (let i = 0; i < count; i++) {
     const l = typeof lesion === 'function' ? lesion(i) : lesion;
-    for (const k of l.dropped) feeds[gated.gates[k]!.branch]![i] = 0;
+    if (gated.closedSkips && l.cutSkips?.length) throw new Error('a plain network has no skips to cut');
+    for (const k of l.dropped) {
+      feeds[gated.gates[k]!.branch]![i] = 0;
+      feeds[gated.gates[k]!.skip]![i] = 1;
+    }
     for (const k of l.cutSkips ?? []) feeds[gated.gates[k]!.skip]![i] = 0;
   }
   return feeds;

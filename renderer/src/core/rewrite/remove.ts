@@ -1,6 +1,7 @@
 import { GraphBuilder } from '../onnx/builder';
 import type { Model } from '../onnx/model';
 import type { Topology } from '../topology/types';
+import { plainUnits } from '../topology/plainUnits';
 import type { Lesion } from './gates';
 
 /**
@@ -9,6 +10,7 @@ import type { Lesion } from './gates';
  * any more are pruned. Opens in onnxruntime and other viewers and predicts what the gated lesion predicts.
  */
 export function removeBlocks(model: Model, topology: Topology, lesion: Lesion): Model {
+  if (topology.kind === 'plain') return removeLayers(model, topology, lesion);
   const g = new GraphBuilder(model);
   const dropped = new Set(lesion.dropped);
   const cut = new Set(lesion.cutSkips ?? []);
@@ -37,5 +39,31 @@ export function removeBlocks(model: Model, topology: Topology, lesion: Lesion): 
     if (g.graphOutputs.some((o) => o.name === block.sum)) g.node('Identity', [target], {}, { outputs: [block.sum] });
   }
   const names = [...dropped].map((k) => `-B${k + 1}`).concat([...cut].map((k) => `-S${k + 1}`));
+  return g.build({ prune: true, name: `${model.name.replace(/\.onnx$/i, '')}${names.join('')}` });
+}
+
+/**
+ * A plain network with removable layers (plainUnits) taken out: whatever read a removed unit's output reads its input
+ * instead. `lesion.dropped` holds unit indices, as the lesion target numbers them (rewrite/plain.ts).
+ */
+function removeLayers(model: Model, topology: Topology, lesion: Lesion): Model {
+  if (lesion.cutSkips?.length) throw new Error('a plain network has no skips to cut');
+  const units = plainUnits(model, topology);
+  const g = new GraphBuilder(model);
+  const replaced = new Map<string, string>();
+  const current = (t: string) => {
+    let name = t;
+    while (replaced.has(name)) name = replaced.get(name)!;
+    return name;
+  };
+  const dropped = [...new Set(lesion.dropped)].sort((a, b) => a - b);
+  for (const k of dropped) {
+    const unit = units[k];
+    if (!unit) throw new Error(`no removable layer ${k + 1} (the network has ${units.length})`);
+    const input = current(unit.entry);
+    g.rewire(unit.output, input);
+    replaced.set(unit.output, input);
+  }
+  const names = dropped.map((k) => `-L${units[k]!.layer + 1}`);
   return g.build({ prune: true, name: `${model.name.replace(/\.onnx$/i, '')}${names.join('')}` });
 }

@@ -3,7 +3,7 @@ import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
 import type { Topology } from '../topology/types';
-import type { GatedModel } from './gates';
+import type { Gate, GatedModel } from './gates';
 
 /** The part of a gated model from one block's input onward: what a lesion at or after that block can change. */
 export interface TailModel {
@@ -13,7 +13,7 @@ export interface TailModel {
   /** The input that takes the cached block input, shaped [batch, ...block.inShape]. */
   input: string;
   /** Gate inputs of the blocks the tail contains (block index → names); earlier blocks have none. */
-  gates: Map<number, { branch: string; skip: string }>;
+  gates: Map<number, Gate>;
 }
 
 /**
@@ -39,7 +39,7 @@ export function tailFrom(
   const model = g.build({ prune: true });
   const names = new Set(model.graph.inputs.map((i) => i.name));
   if (names.has(topology.input.name)) return null;
-  const gates = new Map<number, { branch: string; skip: string }>();
+  const gates = new Map<number, Gate>();
   gated.gates.forEach((gate, k) => {
     if (names.has(gate.branch)) gates.set(k, gate);
   });

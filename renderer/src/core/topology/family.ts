@@ -217,6 +217,17 @@ export function noJoinsReason(model: Model): string {
   return 'has no residual joins, so there is no branch to drop, skip to cut or path to unroll';
 }
 
+/**
+ * Why a network takes no lesion, to follow "this network": it has neither residual joins nor a plain layer that can
+ * be taken out (plainUnits: every weighted layer changes its input's shape, or reads the image).
+ */
+export function noLesionReason(model: Model, t: Topology): string {
+  if (denseJoins(model)) return noJoinsReason(model);
+  if (t.kind === 'plain')
+    return 'has no residual joins, and each of its layers changes the shape of what it reads (or reads the image), so none can be taken out';
+  return noJoinsReason(model);
+}
+
 const families = new WeakMap<Topology, Family>();
 
 /** familyOf, computed once per topology (the block card asks on every hover). */

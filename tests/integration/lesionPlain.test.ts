@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeRuntime } from '../../cli/ortNode';
+import { buildResNet } from '../../renderer/src/core/build/resnet';
+import { encodeModel } from '../../renderer/src/core/onnx/encode';
+import { lesionTarget } from '../../renderer/src/core/rewrite/plain';
+import { removeBlocks } from '../../renderer/src/core/rewrite/remove';
+import { detectTopology } from '../../renderer/src/core/topology/detect';
+import { plainUnits } from '../../renderer/src/core/topology/plainUnits';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { cifarImageSet } from '../../renderer/src/data/imageSets';
+import { describeInput } from '../../renderer/src/lab/inputs';
+import { quietJob } from '../../renderer/src/lab/job';
+import { LesionEngine } from '../../renderer/src/lab/lesion';
+import { runSweep } from '../../renderer/src/lab/lesionLab';
+import { float32 } from '../../renderer/src/lab/runtime';
+import { ROOT } from '../helpers/files';
+import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
+import { CIFAR } from '../helpers/reference';
+
+/**
+ * Layers taken out of plain networks (Veit et al.'s VGG experiment) against PyTorch:
+ * tests/fixtures/plain_lesion_reference.py decides from the modules which layers keep their input's shape and skips
+ * them in the forward pass, in float64. Skipscope finds them in the ONNX graph (plainUnits), removes them there, and
+ * its lesion engine runs them as joins with closed skips; all must agree.
+ */
+
+const COUNT = 40;
+const RECORD = 3073;
+const MEAN = [0.485, 0.456, 0.406] as [number, number, number];
+const STD = [0.229, 0.224, 0.225] as [number, number, number];
+const work = mkdtempSync(join(tmpdir(), 'skipscope-lesion-plain-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Reference {
+  removable: number[];
+  intact: number[][];
+  removed: number[][][];
+  pair: [number, number];
+  pairRemoved: number[][];
+}
+
+function reference(net: string): { ref: Reference; onnx: string } {
+  const out = join(work, `${net}.json`);
+  const onnx = net === 'vgg' ? join(work, 'vgg.onnx') : resolve(ROOT, `tests/fixtures/models/${net}.onnx`);
+  const run = spawnSync(
+    PYTHON,
+    [
+      resolve(ROOT, 'tests/fixtures/plain_lesion_reference.py'),
+      net,
+      resolve(ROOT, 'assets/data/cifar10/test_first932.bin'),
+      String(COUNT),
+      out,
+      ...(net === 'vgg' ? [onnx] : []),
+    ],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  if (run.status !== 0) throw new Error(`plain_lesion_reference.py failed: ${run.stderr.slice(-2000)}`);
+  return { ref: JSON.parse(readFileSync(out, 'utf8')) as Reference, onnx };
+}
+
+function images(): Float32Array {
+  const x = new Float32Array(COUNT * 3 * 32 * 32);
+  for (let i = 0; i < COUNT; i++)
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 1024; p++)
+        x[(i * 3 + c) * 1024 + p] = (CIFAR[i * RECORD + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
+  return x;
+}
+
+/** Logits of a model on the images, one run per image when its batch is fixed. */
+async function logits(bytes: Uint8Array, input: string, fixed: boolean): Promise<Float32Array> {
+  const session = await createNodeRuntime().createSession(bytes);
+  const x = images();
+  const size = 3 * 32 * 32;
+  const step = fixed ? 1 : COUNT;
+  const all = new Float32Array(COUNT * 10);
+  for (let i = 0; i < COUNT; i += step) {
+    const out = await session.run({ [input]: float32(x.slice(i * size, (i + step) * size), [step, 3, 32, 32]) });
+    all.set(Object.values(out)[0]!.data as Float32Array, i * 10);
+  }
+  await session.release();
+  return all;
+}
+
+/** Largest |a − b| over the largest |b|. */
+function worst(a: Float32Array, b: number[][]): number {
+  const flat = b.flat();
+  let err = 0;
+  let scale = 0;
+  flat.forEach((v, i) => {
+    err = Math.max(err, Math.abs(a[i]! - v));
+    scale = Math.max(scale, Math.abs(v));
+  });
+  return err / scale;
+}
+
+const argmax = (row: number[]) => row.indexOf(Math.max(...row));
+const tied = (row: number[]) => {
+  const s = [...row].sort((p, q) => q - p);
+  return s[0]! - s[1]! < 1e-4 * Math.max(1, Math.abs(s[0]!));
+};
+
+describe('removable layers of a plain network', () => {
+  it('plain-20 (the builder): every 3×3 convolution that keeps its width, not the stem, the two widening ones or the classifier', () => {
+    const { model } = buildResNet({ variant: 'plain', depth: 20, width: 16, seed: 0, dataset: 'cifar' });
+    const t = detectTopology(model);
+    expect(t.kind).toBe('plain');
+    const units = plainUnits(model, t);
+    // 19 convolutions + 1 classifier; the stem (3 → 16) and the first of stages 2 and 3 (stride 2, wider) change shape.
+    const convs = t.layers.flatMap((l, i) => (l.op === 'Conv' ? [i] : []));
+    expect(convs).toHaveLength(19);
+    const changing = new Set([0, 7, 13]);
+    expect(units.map((u) => u.layer)).toEqual(convs.filter((i) => !changing.has(i)));
+    for (const u of units)
+      expect(u.nodes.map((n) => model.graph.nodes[n]!.opType)).toEqual(['Conv', 'BatchNormalization', 'Relu']);
+    // Its target: one join per unit, each skip the unit's input.
+    const target = lesionTarget(model, t);
+    expect(target.topology.blocks).toHaveLength(16);
+    expect(target.plain?.layers).toEqual(units.map((u) => u.layer));
+  });
+
+  it('a residual network and a DenseNet have none', () => {
+    const resnet = buildResNet({ variant: 'resnet', depth: 20, width: 8, seed: 0, dataset: 'cifar' }).model;
+    expect(plainUnits(resnet, detectTopology(resnet))).toEqual([]);
+    const dense = analyzeModel(
+      readFileSync(resolve(ROOT, 'tests/fixtures/models/tv_densenet_g8_op13_bn.onnx')),
+      'densenet.onnx',
+    );
+    expect(plainUnits(dense.model, dense.topology)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasTorch())(`plain lesions equal PyTorch's ${hasTorch() ? '' : NO_TORCH}`, () => {
+  for (const net of ['cifar_plain8_op13', 'vgg']) {
+    it(`${net}: each removable layer, and two neighbours, taken out logit for logit; the engine's predictions`, async () => {
+      const { ref, onnx } = reference(net);
+      const a = analyzeModel(readFileSync(onnx), `${net}.onnx`);
+      const units = plainUnits(a.model, a.topology);
+      expect(units.map((u) => u.layer)).toEqual(ref.removable);
+      const input = a.topology.input.name;
+      const fixed = typeof a.model.graph.inputs.find((i) => i.name === input)?.shape?.[0] === 'number';
+      expect(worst(await logits(encodeModel(a.model), input, fixed), ref.intact)).toBeLessThan(1e-4);
+      for (const [k, u] of units.entries()) {
+        const removed = removeBlocks(a.model, a.topology, { dropped: [k] });
+        expect(removed.graph.nodes.length).toBe(a.model.graph.nodes.length - u.nodes.length);
+        expect(
+          worst(await logits(encodeModel(removed), input, fixed), ref.removed[k]!),
+          `layer ${u.layer}`,
+        ).toBeLessThan(1e-4);
+      }
+      const pair = ref.pair.map((l) => units.findIndex((u) => u.layer === l));
+      const both = removeBlocks(a.model, a.topology, { dropped: pair });
+      expect(worst(await logits(encodeModel(both), input, fixed), ref.pairRemoved)).toBeLessThan(1e-4);
+      expect(() => removeBlocks(a.model, a.topology, { dropped: [], cutSkips: [0] })).toThrow(/no skips/);
+
+      // The lesion engine: gated joins with closed skips, cached unit inputs, tails.
+      const set = cifarImageSet({
+        id: `cifar10-first${COUNT}`,
+        title: 'CIFAR-10',
+        bytes: CIFAR.slice(0, COUNT * RECORD),
+      });
+      const engine = LesionEngine.create(
+        createNodeRuntime(),
+        a.model,
+        a.topology,
+        describeInput(a.model, a.topology),
+        set,
+        {
+          preprocessing: { scale: 1 / 255, mean: MEAN, std: STD, resize: null },
+          batchSize: 16,
+          float16: false,
+        },
+      );
+      expect(engine.plainLayers).toEqual(ref.removable);
+      const context = {
+        runtime: createNodeRuntime(),
+        model: a.model,
+        topology: a.topology,
+        input: describeInput(a.model, a.topology),
+        set,
+        preprocessing: { scale: 1 / 255, mean: MEAN, std: STD, resize: null },
+        batchSize: 16,
+        engine: () => engine,
+      };
+      const sweep = await runSweep(context, { kind: 'single', remove: 'branch' }, quietJob());
+      if (sweep.kind !== 'single') throw new Error('not a single sweep');
+      expect(sweep.blocks.map((b) => b.layer)).toEqual(ref.removable);
+      const intactRight = ref.intact.filter((row, i) => argmax(row) === CIFAR[i * RECORD]).length;
+      expect(sweep.intact.successes).toBe(intactRight);
+      units.forEach((u, k) => {
+        const got = Array.from(sweep.predictions[k]!);
+        ref.removed[k]!.forEach((row, i) => {
+          if (!tied(row)) expect(got[i], `layer ${u.layer}, image ${i}`).toBe(argmax(row));
+        });
+      });
+      const evaluation = await engine.evaluate({ dropped: pair }, quietJob());
+      ref.pairRemoved.forEach((row, i) => {
+        if (!tied(row)) expect(evaluation.predictions[i], `pair, image ${i}`).toBe(argmax(row));
+      });
+      await expect(runSweep(context, { kind: 'single', remove: 'skip' }, quietJob())).rejects.toThrow(/no skips/);
+      await engine.release();
+    }, 300_000);
+  }
+});
