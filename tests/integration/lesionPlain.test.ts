@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
 import { buildResNet } from '../../renderer/src/core/build/resnet';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
-import { lesionTarget } from '../../renderer/src/core/rewrite/plain';
+import { lesionTarget, takesLesions, targetLesion } from '../../renderer/src/core/rewrite/plain';
 import { removeBlocks } from '../../renderer/src/core/rewrite/remove';
 import { detectTopology } from '../../renderer/src/core/topology/detect';
 import { plainUnits } from '../../renderer/src/core/topology/plainUnits';
@@ -121,6 +121,9 @@ describe('removable layers of a plain network', () => {
     const target = lesionTarget(model, t);
     expect(target.topology.blocks).toHaveLength(16);
     expect(target.plain?.layers).toEqual(units.map((u) => u.layer));
+    // The app numbers a plain network's lesion by layer (the scene's units); the target by removable layer.
+    expect(targetLesion(model, t, { dropped: [2, 0, 7, 19] })).toEqual({ dropped: [1], cutSkips: [] });
+    expect(takesLesions(model, t)).toBe(true);
   });
 
   it('a residual network and a DenseNet have none', () => {
@@ -131,6 +134,7 @@ describe('removable layers of a plain network', () => {
       'densenet.onnx',
     );
     expect(plainUnits(dense.model, dense.topology)).toEqual([]);
+    expect(takesLesions(dense.model, dense.topology)).toBe(false);
   });
 });
 

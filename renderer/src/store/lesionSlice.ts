@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Lesion } from '../core/rewrite/gates';
+import { takesLesions, targetLesion } from '../core/rewrite/plain';
 import type { LesionEvaluation } from '../lab/lesion';
 import { describeSweep } from '../lab/lesionLab';
 import { modelRequest } from './requests';
@@ -49,7 +50,12 @@ export const createLesionSlice =
   (set, get) => {
     /** The key of the live readout job, so a new lesion cancels the one it replaces. */
     let live: string | null = null;
-    const lesion = (): Lesion => ({ dropped: sorted(get().dropped), cutSkips: sorted(get().cutSkips) });
+    /** The lesion in the lesion target's numbering (a plain network's layers become its removable units). */
+    const lesion = (): Lesion => {
+      const asShown = { dropped: sorted(get().dropped), cutSkips: sorted(get().cutSkips) };
+      const model = get().model;
+      return model ? targetLesion(model.analysis.model, model.analysis.topology, asShown) : asShown;
+    };
     /** After every change: cancel the previous readout, start this one, and re-run the Run panel's image. */
     const changed = () => {
       const key = get().lesionKey();
@@ -94,7 +100,7 @@ export const createLesionSlice =
       },
       lesionKey() {
         const request = modelRequest(get());
-        if (!request || request.model.analysis.topology.blocks.length === 0) return null;
+        if (!request || !takesLesions(request.model.analysis.model, request.model.analysis.topology)) return null;
         return request.key('lesion', { lesion: lesion() });
       },
       sweepKey(sweep) {

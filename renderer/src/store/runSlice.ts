@@ -1,3 +1,4 @@
+import { targetLesion } from '../core/rewrite/plain';
 import type { StateCreator } from 'zustand';
 import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
@@ -129,7 +130,7 @@ export const createRunSlice =
             set: imageSet.id,
             index,
             preprocessing: preprocessing ?? model.preprocessing,
-            lesion: { dropped, cutSkips },
+            lesion: targetLesion(model.analysis.model, model.analysis.topology, { dropped, cutSkips }),
           });
           if (get().model !== model) return;
           const labels = model.labelSet?.classes ?? [];

@@ -1,7 +1,9 @@
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { layoutNetwork } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
-import { noJoinsReason } from '../core/topology/family';
+import { takesLesions } from '../core/rewrite/plain';
+import { noLesionReason } from '../core/topology/family';
+import { plainUnits } from '../core/topology/plainUnits';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
@@ -101,7 +103,6 @@ export function App() {
         e.target instanceof HTMLButtonElement ||
         e.target instanceof HTMLAnchorElement ||
         (e.target instanceof HTMLElement && e.target.tagName === 'SUMMARY');
-      const residual = state.model?.analysis.topology.kind === 'residual';
       if (e.altKey && /^Digit[1-9]$/.test(e.code)) {
         const b = state.bookmarks[Number(e.code.slice(5)) - 1];
         if (b) state.goToPose(b.pose);
@@ -131,8 +132,15 @@ export function App() {
         else if (state.tourStep !== null) state.setTourStep(null);
         else if (state.presentation) state.setPresentation(false);
         else state.selectBlock(null);
-      } else if (e.key === ' ' && !onButton && !e.repeat && state.selectedBlock !== null && residual) {
-        // Space removes (or restores) the selected block's branch, unless a control has the focus.
+      } else if (
+        e.key === ' ' &&
+        !onButton &&
+        !e.repeat &&
+        state.selectedBlock !== null &&
+        state.model &&
+        removable(state.model, state.selectedBlock)
+      ) {
+        // Space removes (or restores) the selected block's branch (a plain layer), unless a control has the focus.
         e.preventDefault();
         state.toggleDrop(state.selectedBlock);
       } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
@@ -239,8 +247,7 @@ export function App() {
               // The last model's scene, drawn while the next one loads, takes no clicks.
               if (!loaded) return;
               // Clicking a block flies to it; clicking the selected block removes (or restores) its branch.
-              if (block !== null && block === selected && loaded?.analysis.topology.kind === 'residual')
-                toggleDrop(block);
+              if (block !== null && block === selected && removable(loaded, block)) toggleDrop(block);
               else if (block === null) selectBlock(null);
               else flyTo(block);
             }}
@@ -335,7 +342,7 @@ function LabPanels({
         </>
       );
     case 'lesion':
-      return residual ? (
+      return takesLesions(model.analysis.model, model.analysis.topology) ? (
         <>
           <LesionPanel model={model} />
           <SweepPanel model={model} />
@@ -343,7 +350,7 @@ function LabPanels({
           <RunPanel model={model} />
         </>
       ) : (
-        <p className="muted">This network {noJoinsReason(model.analysis.model)}.</p>
+        <p className="muted">This network {noLesionReason(model.analysis.model, model.analysis.topology)}.</p>
       );
     case 'gradients':
       return model.input ? (
@@ -471,4 +478,10 @@ function stepSelection(store: AppStore, delta: number): void {
   const current = state.selectedBlock;
   const next = current === null ? (delta > 0 ? 0 : count - 1) : Math.min(count - 1, Math.max(0, current + delta));
   state.flyTo(next);
+}
+
+/** Whether a scene unit can be lesioned: any residual block, or a plain network's layer that keeps its input's shape. */
+function removable(model: OpenModel, unit: number): boolean {
+  const { model: m, topology: t } = model.analysis;
+  return t.kind === 'residual' ? unit < t.blocks.length : plainUnits(m, t).some((u) => u.layer === unit);
 }

@@ -3,6 +3,7 @@ import type { Model } from '../onnx/model';
 import { detectTopology } from '../topology/detect';
 import { plainUnits } from '../topology/plainUnits';
 import type { Topology } from '../topology/types';
+import type { Lesion } from './gates';
 
 /**
  * What lesions run on. A residual network is its own target. A plain network's removable layers (plainUnits) become
@@ -51,4 +52,20 @@ export function lesionTarget(model: Model, topology: Topology): LesionTarget {
   }
   cache.set(model, target);
   return target;
+}
+
+/**
+ * A lesion as the app numbers it (residual blocks; a plain network's weighted layers, the units its scene draws)
+ * in the target's numbering (a plain network's removable layers, in order). Layers that cannot be removed are left
+ * out.
+ */
+export function targetLesion(model: Model, topology: Topology, lesion: Lesion): Lesion {
+  if (topology.kind !== 'plain') return lesion;
+  const unitOf = new Map(plainUnits(model, topology).map((u, k) => [u.layer, k]));
+  return { dropped: lesion.dropped.flatMap((layer) => (unitOf.has(layer) ? [unitOf.get(layer)!] : [])), cutSkips: [] };
+}
+
+/** Whether the app's lesion lab works on this network: residual blocks, or plain layers that can be removed. */
+export function takesLesions(model: Model, topology: Topology): boolean {
+  return topology.blocks.length > 0 || plainUnits(model, topology).length > 0;
 }

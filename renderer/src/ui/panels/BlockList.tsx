@@ -1,4 +1,5 @@
 import { branchLayersText, describeBlock } from '../../core/topology/family';
+import { plainUnits } from '../../core/topology/plainUnits';
 import { blockName, SHORTCUT_NAMES } from '../../core/topology/types';
 import { useApp } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -105,12 +106,19 @@ export function BlockList({ model }: { model: OpenModel }) {
   );
 }
 
-/** A plain network has no blocks: its weighted layers are the units drawn in the scene. */
+/**
+ * A plain network has no blocks: its weighted layers are the units drawn in the scene. Those that keep their input's
+ * shape can be removed (their input is passed on in their place), as Veit et al. removed layers from VGG.
+ */
 function LayerList({ model }: { model: OpenModel }) {
   const selected = useApp((s) => s.selectedBlock);
   const selectBlock = useApp((s) => s.selectBlock);
   const flyTo = useApp((s) => s.flyTo);
+  const dropped = useApp((s) => s.dropped);
+  const toggleDrop = useApp((s) => s.toggleDrop);
+  const note = useLesionNote();
   const layers = model.analysis.topology.layers;
+  const removable = new Set(plainUnits(model.analysis.model, model.analysis.topology).map((u) => u.layer));
   return (
     <section className="panel" aria-label="Layers">
       <h2>
@@ -119,22 +127,59 @@ function LayerList({ model }: { model: OpenModel }) {
           {layers.length}
         </span>
       </h2>
-      <p className="muted">No residual connections: every signal and gradient passes through every layer.</p>
+      <p className="muted">
+        No residual connections: every signal and gradient passes through every layer.
+        {removable.size > 0 &&
+          ` ${removable.size} layers keep their input's shape: −L removes one and passes its input on.`}
+      </p>
       <ol className="block-list" data-testid="layer-list">
         {layers.map((l, i) => (
-          <li key={l.node} className={i === selected ? 'selected' : ''}>
+          <li
+            key={l.node}
+            data-testid="layer-item"
+            data-layer={i}
+            data-dropped={dropped.includes(i) ? 'true' : 'false'}
+            className={`${i === selected ? 'selected' : ''}${dropped.includes(i) ? ' dropped' : ''}`}
+            ref={i === selected ? scrollIntoView : undefined}
+          >
             <button
               type="button"
               className="block-row"
               aria-pressed={i === selected}
               onClick={() => (i === selected ? selectBlock(null) : flyTo(i))}
+              onKeyDown={(e) => {
+                if (e.key === ' ' && removable.has(i)) {
+                  e.preventDefault();
+                  toggleDrop(i);
+                }
+              }}
             >
               <span className="block-name">L{i + 1}</span>
               <span className="block-shape">
                 {l.op} {formatShape(l.weightShape)} → {formatShape(l.outShape)}
               </span>
               <span className="tag">{formatCount(l.params)}</span>
+              {note?.block === i && (
+                <span className="lesion-note" data-testid="row-note" data-exact={String(note.exact)}>
+                  {note.text}
+                </span>
+              )}
             </button>
+            {removable.has(i) && (
+              <span className="lesion-toggles">
+                <button
+                  type="button"
+                  className="toggle"
+                  aria-pressed={dropped.includes(i)}
+                  aria-label={`Remove layer ${i + 1}`}
+                  title="Remove this layer: its input goes on in its place (Space on the selected layer)"
+                  data-testid="drop-layer"
+                  onClick={() => toggleDrop(i)}
+                >
+                  −L
+                </button>
+              </span>
+            )}
           </li>
         ))}
       </ol>

@@ -1,4 +1,5 @@
 import { encodeModel } from '../../core/onnx/encode';
+import { targetLesion } from '../../core/rewrite/plain';
 import { removeBlocks } from '../../core/rewrite/remove';
 import { blockName } from '../../core/topology/types';
 import type { LesionScore } from '../../lab/lesion';
@@ -23,17 +24,26 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const live = partial;
   const empty = dropped.length === 0 && cutSkips.length === 0;
   const topology = model.analysis.topology;
-  // Short names: "B4" in a ResNet, the layer and sublayer in a transformer.
-  const name = (b: number) => (topology.blocks[b]?.sublayer ? blockName(topology, b) : `B${b + 1}`);
+  const plain = topology.kind === 'plain';
+  // Short names: "B4" in a ResNet, the layer and sublayer in a transformer, "L5" for a plain network's layer.
+  const name = (b: number) =>
+    plain ? `L${b + 1}` : topology.blocks[b]?.sublayer ? blockName(topology, b) : `B${b + 1}`;
   const score: LesionScore | undefined = result ?? live;
   const exportOnnx = () => {
-    const lesioned = removeBlocks(model.analysis.model, model.analysis.topology, { dropped, cutSkips });
+    const { model: m, topology: t } = model.analysis;
+    const lesioned = removeBlocks(m, t, targetLesion(m, t, { dropped, cutSkips }));
     void saveBytes(host, `${lesioned.name}.onnx`, encodeModel(lesioned), 'application/octet-stream');
   };
   return (
     <section className="panel" aria-label="Lesion" data-testid="lesion-panel">
       <h2>Lesion</h2>
-      {empty ? (
+      {empty && plain ? (
+        <p className="muted">
+          A plain network has no skips: removing a layer (<kbd>−L</kbd> in the layer list, a click on the selected layer
+          in the 3D view, or <kbd>Space</kbd>) passes its input straight to the next layer. Only layers that keep their
+          input’s shape can go.
+        </p>
+      ) : empty ? (
         <p className="muted">
           Remove a block’s branch F(x) with <kbd>−F</kbd> in the block list, by clicking it in the 3D view, or with{' '}
           <kbd>Space</kbd> on the selected block: its skip then carries the signal alone. <kbd>−skip</kbd> cuts the skip
@@ -46,7 +56,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
             .map((b) => (
               <li key={`d${b}`}>
                 <button type="button" className="chip" onClick={() => toggleDrop(b)} title="Restore">
-                  {name(b)} without F ×
+                  {plain ? `${name(b)} removed` : `${name(b)} without F`} ×
                 </button>
               </li>
             ))}
@@ -109,7 +119,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
           onClick={exportOnnx}
           disabled={empty}
           data-testid="export-lesioned"
-          title="The network with these blocks physically removed, as a standalone ONNX file"
+          title={`The network with these ${plain ? 'layers' : 'blocks'} physically removed, as a standalone ONNX file`}
         >
           Export lesioned ONNX
         </button>

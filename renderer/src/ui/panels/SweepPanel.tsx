@@ -1,4 +1,5 @@
 import { useRef, useState } from 'react';
+import { plainUnits } from '../../core/topology/plainUnits';
 import type { Topology } from '../../core/topology/types';
 import { lesionCsv, lesionReport } from '../../lab/export';
 import type { LesionScore } from '../../lab/lesion';
@@ -26,9 +27,14 @@ const TITLES: Record<Kind, string> = {
 /** The four lesion studies of Veit et al. 2016 (and test-time stochastic depth), run in the lab worker. */
 export function SweepPanel({ model }: { model: OpenModel }) {
   const { host } = useServices();
+  const topology = model.analysis.topology;
+  // A plain network: its removable layers are the units of every study (no skips to cut, no blocks to swap).
+  const plainLayers = topology.kind === 'plain' ? plainUnits(model.analysis.model, topology).map((u) => u.layer) : null;
+  const units = plainLayers?.length ?? topology.blocks.length;
   const [kind, setKind] = useState<Kind>('single');
-  const [remove, setRemove] = useState<'branch' | 'skip'>('branch');
-  const [maxK, setMaxK] = useState(Math.min(10, Math.max(1, model.analysis.topology.blocks.length - 2)));
+  const [chosenRemove, setRemove] = useState<'branch' | 'skip'>('branch');
+  const remove = plainLayers ? 'branch' : chosenRemove;
+  const [maxK, setMaxK] = useState(Math.min(10, Math.max(1, units - 2)));
   const [samples, setSamples] = useState(5);
   const [seed, setSeed] = useState(1);
   const [includeDownsampling, setIncludeDownsampling] = useState(false);
@@ -76,21 +82,24 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         </button>
       </h2>
       <div className="tabs" role="tablist">
-        {(Object.keys(TITLES) as Kind[]).map((k) => (
-          <button
-            key={k}
-            type="button"
-            role="tab"
-            aria-selected={k === kind}
-            onClick={() => setKind(k)}
-            data-testid={`sweep-kind-${k}`}
-          >
-            {TITLES[k]}
-          </button>
-        ))}
+        {(Object.keys(TITLES) as Kind[])
+          .filter((k) => !(plainLayers && k === 'reorder'))
+          .map((k) => (
+            <button
+              key={k}
+              type="button"
+              role="tab"
+              aria-selected={k === kind}
+              onClick={() => setKind(k)}
+              data-testid={`sweep-kind-${k}`}
+            >
+              {plainLayers ? TITLES[k].replace('block', 'layer') : TITLES[k]}
+            </button>
+          ))}
       </div>
       <div className="settings">
-        {kind === 'single' && (
+        {kind === 'single' && plainLayers && <span className="muted">Each removable layer taken out in turn</span>}
+        {kind === 'single' && !plainLayers && (
           <label>
             Remove{' '}
             <select
@@ -105,14 +114,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         )}
         {(kind === 'random' || kind === 'reorder') && (
           <>
-            <NumberField
-              label="k up to"
-              value={maxK}
-              min={1}
-              max={model.analysis.topology.blocks.length}
-              onChange={setMaxK}
-              testId="sweep-k"
-            />
+            <NumberField label="k up to" value={maxK} min={1} max={units} onChange={setMaxK} testId="sweep-k" />
             <NumberField
               label="samples per k"
               value={samples}
@@ -123,7 +125,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
             />
           </>
         )}
-        {kind === 'random' && (
+        {kind === 'random' && !plainLayers && (
           <label>
             <input
               type="checkbox"
@@ -185,6 +187,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           ref={chart}
           request={request}
           topology={model.analysis.topology}
+          plainLayers={plainLayers}
           result={result}
           partial={partial}
           colors={theme.chart}
@@ -195,7 +198,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
       )}
       {result && meta && (
         <>
-          <SweepTable result={result} />
+          <SweepTable result={result} plain={!!plainLayers} />
           <div className="row exports">
             <button
               type="button"
@@ -247,6 +250,8 @@ interface SweepChartProps {
   height: number;
   request: SweepRequest;
   topology: Topology;
+  /** A plain network: the layer index of each unit of the study. */
+  plainLayers: number[] | null;
   result: SweepResult | undefined;
   partial: SweepPartial | undefined;
   colors: { text: string; grid: string; series: string[]; reference: string };
@@ -258,6 +263,7 @@ const SweepChart = ({
   ref,
   request,
   topology,
+  plainLayers,
   result,
   partial,
   colors,
@@ -280,21 +286,36 @@ const SweepChart = ({
         name: 'top-1 accuracy',
         color: colors.series[0]!,
         kind: 'bars',
-        points: scores.map((s, i) => ({
-          x: i + 1,
-          y: s.top1.rate,
-          low: s.top1.low,
-          high: s.top1.high,
-          marked: topology.blocks[i]?.downsample,
-          label: `block ${i + 1}${topology.blocks[i]?.downsample ? ' (downsampling)' : ''}: ${(100 * s.top1.rate).toFixed(2)} %`,
-        })),
+        points: scores.map((s, i) =>
+          plainLayers
+            ? {
+                // Bars stand at their layer's number; the gaps are the layers that change shape.
+                x: plainLayers[i]! + 1,
+                y: s.top1.rate,
+                low: s.top1.low,
+                high: s.top1.high,
+                label: `layer ${plainLayers[i]! + 1} removed: ${(100 * s.top1.rate).toFixed(2)} %`,
+              }
+            : {
+                x: i + 1,
+                y: s.top1.rate,
+                low: s.top1.low,
+                high: s.top1.high,
+                marked: topology.blocks[i]?.downsample,
+                label: `block ${i + 1}${topology.blocks[i]?.downsample ? ' (downsampling)' : ''}: ${(100 * s.top1.rate).toFixed(2)} %`,
+              },
+        ),
       },
     ];
     return (
       <Chart
         {...common}
-        title={`Top-1 with one block's ${request.remove === 'branch' ? 'branch F(x) removed' : 'skip cut'} (outlined: downsampling)`}
-        xLabel="block"
+        title={
+          plainLayers
+            ? 'Top-1 with one layer removed (plain network: its input passed on)'
+            : `Top-1 with one block's ${request.remove === 'branch' ? 'branch F(x) removed' : 'skip cut'} (outlined: downsampling)`
+        }
+        xLabel={plainLayers ? 'layer' : 'block'}
         yLabel="top-1 accuracy"
         series={series}
         yRange={[0, 1]}
@@ -345,10 +366,10 @@ const SweepChart = ({
       {...common}
       title={
         request.kind === 'random'
-          ? 'Error as blocks are removed at random (mean ± sd over samples)'
+          ? `Error as ${plainLayers ? 'layers' : 'blocks'} are removed at random (mean ± sd over samples)`
           : 'Error after k random swaps of blocks (mean ± sd over samples)'
       }
-      xLabel={request.kind === 'random' ? 'blocks removed (k)' : 'swaps (k)'}
+      xLabel={request.kind === 'random' ? `${plainLayers ? 'layers' : 'blocks'} removed (k)` : 'swaps (k)'}
       yLabel="top-1 error"
       series={[{ name: 'error', color: colors.series[1]!, kind: 'line', points: ks }]}
       yRange={[0, 1]}
@@ -360,19 +381,20 @@ const SweepChart = ({
   );
 };
 
-function SweepTable({ result }: { result: SweepResult }) {
+function SweepTable({ result, plain }: { result: SweepResult; plain: boolean }) {
   const p = (x: number) => `${(100 * x).toFixed(2)} %`;
   if (result.kind === 'single')
     return (
       <details open>
         <summary>
-          Table ({result.blocks.length} blocks; cache {(result.cacheBytes / 2 ** 20).toFixed(0)} MiB)
+          Table ({result.blocks.length} {plain ? 'layers' : 'blocks'}; cache {(result.cacheBytes / 2 ** 20).toFixed(0)}{' '}
+          MiB)
         </summary>
         <table className="table" data-testid="sweep-table">
           <thead>
             <tr>
-              <th>block</th>
-              <th>stage</th>
+              <th>{plain ? 'layer' : 'block'}</th>
+              {!plain && <th>stage</th>}
               <th>top-1</th>
               <th>95 % CI</th>
               <th>changed</th>
@@ -382,10 +404,10 @@ function SweepTable({ result }: { result: SweepResult }) {
             {result.blocks.map((b) => (
               <tr key={b.index} className={b.downsample ? 'marked' : ''}>
                 <td>
-                  {b.index + 1}
+                  {b.layer !== undefined ? b.layer + 1 : b.index + 1}
                   {b.downsample ? ' ↓' : ''}
                 </td>
-                <td>{b.stage + 1}</td>
+                {!plain && <td>{b.stage + 1}</td>}
                 <td>{p(b.score.top1.rate)}</td>
                 <td>
                   {p(b.score.top1.low)}–{p(b.score.top1.high)}
@@ -403,7 +425,7 @@ function SweepTable({ result }: { result: SweepResult }) {
         <thead>
           <tr>
             <th>p</th>
-            <th>blocks removed (mean)</th>
+            <th>{plain ? 'layers' : 'blocks'} removed (mean)</th>
             <th>top-1</th>
             <th>95 % CI</th>
           </tr>
