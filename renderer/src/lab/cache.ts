@@ -49,6 +49,11 @@ export class ResultCache<R extends object = Record<string, unknown>> {
     return entry.value as R[E];
   }
 
+  /** Every stored result of `experiment`, with its key (oldest use first); reading does not refresh them. */
+  list<E extends keyof R>(experiment: E): [string, R[E]][] {
+    return [...this.entries].flatMap(([key, e]) => (e.experiment === experiment ? [[key, e.value as R[E]]] : []));
+  }
+
   has(key: string): boolean {
     return this.entries.has(key);
   }

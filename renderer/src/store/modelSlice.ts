@@ -26,6 +26,7 @@ export const createModelSlice =
       providerReason: null,
       runtimeError: null,
       sha256: null,
+      modelNames: {},
       async refreshModels() {
         set({ entries: await host.listModels() });
       },
@@ -88,7 +89,13 @@ export const createModelSlice =
           try {
             const opened = await lab.call('openModel', { key: model.key, name, bytes: copy }, { transfer: [copy] });
             if (get().model !== model) return;
-            set({ runtime: 'ready', provider: opened.provider, providerReason: opened.reason, sha256: opened.sha256 });
+            set({
+              runtime: 'ready',
+              provider: opened.provider,
+              providerReason: opened.reason,
+              sha256: opened.sha256,
+              modelNames: { ...get().modelNames, [opened.sha256]: name.replace(/\.onnx$/i, '') },
+            });
           } catch (error) {
             if (get().model === model) set({ runtime: 'error', runtimeError: errorLine(error) });
           }

@@ -61,6 +61,8 @@ export interface ModelSlice {
   runtimeError: string | null;
   /** SHA-256 of the open model's bytes (result cache keys); null until the lab has read them. */
   sha256: string | null;
+  /** Names of the models opened this session, by sha256: results cached for them can be shown beside the open one's. */
+  modelNames: Record<string, string>;
   refreshModels(): Promise<void>;
   openModel(id: string): Promise<void>;
   openFromDialog(): Promise<void>;

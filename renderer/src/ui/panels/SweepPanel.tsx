@@ -14,6 +14,7 @@ import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
+import { LesionContrast } from './LesionContrast';
 
 type Kind = SweepRequest['kind'];
 
@@ -188,6 +189,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           request={request}
           topology={model.analysis.topology}
           plainLayers={plainLayers}
+          modelName={model.name}
           result={result}
           partial={partial}
           colors={theme.chart}
@@ -199,6 +201,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
       {result && meta && (
         <>
           <SweepTable result={result} plain={!!plainLayers} />
+          {result.kind === 'single' && result.remove === 'branch' && <LesionContrast model={model} result={result} />}
           <div className="row exports">
             <button
               type="button"
@@ -252,6 +255,7 @@ interface SweepChartProps {
   topology: Topology;
   /** A plain network: the layer index of each unit of the study. */
   plainLayers: number[] | null;
+  modelName: string;
   result: SweepResult | undefined;
   partial: SweepPartial | undefined;
   colors: { text: string; grid: string; series: string[]; reference: string };
@@ -264,6 +268,7 @@ const SweepChart = ({
   request,
   topology,
   plainLayers,
+  modelName,
   result,
   partial,
   colors,
@@ -312,8 +317,8 @@ const SweepChart = ({
         {...common}
         title={
           plainLayers
-            ? 'Top-1 with one layer removed (plain network: its input passed on)'
-            : `Top-1 with one block's ${request.remove === 'branch' ? 'branch F(x) removed' : 'skip cut'} (outlined: downsampling)`
+            ? `${modelName}: one layer removed (its input passed on)`
+            : `${modelName}: one block's ${request.remove === 'branch' ? 'branch F(x) removed' : 'skip cut'} (outlined: downsampling)`
         }
         xLabel={plainLayers ? 'layer' : 'block'}
         yLabel="top-1 accuracy"

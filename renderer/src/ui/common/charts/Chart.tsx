@@ -227,6 +227,9 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
     ? wrapWords(props.note, (width - 46 * k - fs.tick * 2.2 - 8 * k) / (fs.note * 0.58))
     : [];
   const noteHeight = noteLines.length ? noteLines.length * (fs.note + 4) + 4 : 0;
+  // The title wraps the same way (two charts side by side on the stage each get half its width).
+  const titleLines = wrapWords(props.title, (width - 62 * k - fs.tick * 2.2) / (fs.title * 0.6));
+  const titleHeight = fs.title + Math.max(0, titleLines.length - 1) * (fs.title + 4);
   // The legend sits above the plot, never on the data: its items flow in rows under the title.
   const legendItems = series.length > 1 && !props.hideLegend ? series : [];
   const legendRows: { name: string; color: string; x: number; row: number }[] = [];
@@ -248,7 +251,7 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
   const PAD = {
     left: 46 * k + fs.tick * 2.2,
     right: 16 * k,
-    top: fs.title + 14 * k + legendHeight,
+    top: titleHeight + 14 * k + legendHeight,
     bottom: fs.tick + fs.axis + 22 * k,
   };
   const all = series.flatMap((s) => s.points);
@@ -307,7 +310,11 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
       data-testid={props.testId}
     >
       <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
-        {props.title}
+        {titleLines.map((line, i) => (
+          <tspan key={line} x={PAD.left} dy={i === 0 ? 0 : fs.title + 4}>
+            {line}
+          </tspan>
+        ))}
       </text>
       {yTicks.map((y) => (
         <g key={`y${y}`}>
@@ -438,7 +445,7 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
       {legendRows.map((l) => (
         <g
           key={`legend${l.name}`}
-          transform={`translate(${PAD.left + l.x}, ${fs.title + 12 * k + l.row * (fs.legend + 6)})`}
+          transform={`translate(${PAD.left + l.x}, ${titleHeight + 12 * k + l.row * (fs.legend + 6)})`}
         >
           <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
           <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>

@@ -1,0 +1,139 @@
+import { useState } from 'react';
+import type { SingleSweepResult } from '../../lab/sweeps';
+import { themes } from '../../scene/theme';
+import { useApp, useCacheVersion, useServices } from '../../store/store';
+import type { OpenModel } from '../../store/types';
+import { Chart, type ChartSeries } from '../common/charts/Chart';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+/** A finished one-at-a-time study, summed up: what one removal leaves on average and at worst. */
+export function studySummary(result: SingleSweepResult): {
+  units: number;
+  plain: boolean;
+  intact: number;
+  mean: number;
+  worst: number;
+} {
+  const rates = result.blocks.map((b) => b.score.top1.rate);
+  return {
+    units: rates.length,
+    plain: result.blocks[0]?.layer !== undefined,
+    intact: result.intact.rate,
+    mean: rates.reduce((a, r) => a + r, 0) / Math.max(1, rates.length),
+    worst: Math.min(...rates),
+  };
+}
+
+/** The study's bars: at the block number, or for a plain network at the layer number. */
+export function studyPoints(result: SingleSweepResult): ChartSeries['points'] {
+  return result.blocks.map((b) => {
+    const x = (b.layer ?? b.index) + 1;
+    const what = b.layer !== undefined ? `layer ${x}` : `block ${x}${b.downsample ? ' (downsampling)' : ''}`;
+    return {
+      x,
+      y: b.score.top1.rate,
+      low: b.score.top1.low,
+      high: b.score.top1.high,
+      marked: b.downsample,
+      label: `${what}: ${pct(b.score.top1.rate)}`,
+    };
+  });
+}
+
+/**
+ * Veit et al.'s contrast, side by side: the open model's one-at-a-time study beside the same study of another
+ * model opened this session on the same images (a plain network and a ResNet of the same depth, say). The other
+ * study comes from the result cache, so it is exactly what was measured when that model was open.
+ */
+export function LesionContrast({ model, result }: { model: OpenModel; result: SingleSweepResult }) {
+  const { cache } = useServices();
+  useCacheVersion();
+  const sha = useApp((s) => s.sha256);
+  const names = useApp((s) => s.modelNames);
+  const imageSet = useApp((s) => s.imageSet);
+  const theme = themes[useApp((s) => s.theme)];
+  const [chosen, setChosen] = useState<string | null>(null);
+  const others = cache.list('lesionSweep').flatMap(([key, value]) => {
+    const parts = key.split('|');
+    const [owner, experiment] = parts;
+    const studied = owner && owner !== sha && names[owner] && experiment === 'sweep:single-branch';
+    if (!studied || parts.at(-1) !== imageSet?.id || value.kind !== 'single') return [];
+    return [{ key, name: names[owner]!, result: value }];
+  });
+  if (others.length === 0)
+    return (
+      <p className="muted" data-testid="contrast-hint">
+        Side by side: run this study on another network on the same images (a plain network of the same depth shows Veit
+        et al.’s contrast) and it appears here beside this one.
+      </p>
+    );
+  const other = others.find((o) => o.key === chosen) ?? others[others.length - 1]!;
+  const rows = [
+    { name: model.name, s: studySummary(result) },
+    { name: other.name, s: studySummary(other.result) },
+  ];
+  const classes = model.analysis.topology.output.shape?.[1];
+  return (
+    <section className="contrast" aria-label="Side by side" data-testid="lesion-contrast">
+      <h3>
+        Side by side with{' '}
+        <select
+          value={other.key}
+          onChange={(e) => setChosen(e.target.value)}
+          data-testid="contrast-model"
+          aria-label="Compare with"
+        >
+          {others.map((o) => (
+            <option key={o.key} value={o.key}>
+              {o.name}
+            </option>
+          ))}
+        </select>
+      </h3>
+      <Chart
+        title={`${other.name}: one ${studySummary(other.result).plain ? 'layer' : 'block'} removed`}
+        xLabel={studySummary(other.result).plain ? 'layer' : 'block'}
+        yLabel="top-1 accuracy"
+        series={[
+          { name: 'top-1 accuracy', color: theme.chart.series[1]!, kind: 'bars', points: studyPoints(other.result) },
+        ]}
+        yRange={[0, 1]}
+        yFormat={(y) => `${(100 * y).toFixed(0)} %`}
+        references={[{ y: other.result.intact.rate, label: `intact ${(100 * other.result.intact.rate).toFixed(2)} %` }]}
+        colors={theme.chart}
+        width={560}
+        height={260}
+        testId="contrast-chart"
+      />
+      <table className="table" data-testid="contrast-table">
+        <thead>
+          <tr>
+            <th>network</th>
+            <th>intact</th>
+            <th>one removed: mean</th>
+            <th>worst</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(({ name, s }) => (
+            <tr key={name} data-mean={s.mean} data-intact={s.intact}>
+              <td>
+                {name} · {s.units} {s.plain ? 'layers' : 'blocks'}
+              </td>
+              <td>{pct(s.intact)}</td>
+              <td>{pct(s.mean)}</td>
+              <td>{pct(s.worst)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {classes && (
+        <p className="muted">
+          Chance is {pct(1 / classes)} ({classes} classes). A plain network has one path: take a layer out and every
+          image loses it. A residual network has many, and removing one block leaves most of them.
+        </p>
+      )}
+    </section>
+  );
+}
