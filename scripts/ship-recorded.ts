@@ -5,10 +5,14 @@
  * last epoch is not whole yet, every net's final training error taken over the last tenth of the steps so far.
  *
  *   npx tsx scripts/ship-recorded.ts [--checkpoint .scratch/record-runs/checkpoint.bin]
+ *                                    [--log assets/runs/degradation-10k.json]
+ *
+ * The log (schema skipscope.race/1) is read from the checkpoint and written to --log; the shipped pair is the deepest
+ * plain net and the deepest ResNet (post- or pre-activation) of the run.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cifarBinSet } from '../cli/imageSets';
 import { createNodeRuntime } from '../cli/ortNode';
@@ -46,8 +50,9 @@ for (const net of log.nets) {
     net.window = f.window;
   }
 }
-const deepest = (variant: string) => log.nets.filter((n) => n.variant === variant).at(-1)!.id;
-for (const id of [deepest('plain'), deepest('resnet')]) {
+const deepest = (variants: string[]) => log.nets.filter((n) => variants.includes(n.variant)).at(-1)!.id;
+const logName = `assets/runs/${basename(v.log!)}`;
+for (const id of [deepest(['plain']), deepest(['resnet', 'preact'])]) {
   const net = log.nets.find((n) => n.id === id)!;
   const { model } = buildResNet({
     variant: net.variant,
@@ -74,7 +79,7 @@ for (const id of [deepest('plain'), deepest('resnet')]) {
       set: 'cifar10-test-first932',
       runtime: 'onnxruntime-node 1.30 CPU',
     },
-    source: `Skipscope's own training (scripts/record-runs.ts, ${log.engine}): ${net.title} from He init (seed 0) on 10,000 CIFAR-10 training images, ${where} of ${Number(log.settings.plannedEpochs ?? log.settings.epochs)} planned epochs, batch 128, lr 0.1 step schedule, weight decay 1e-4, flip + crop; BatchNorm unfolded; log assets/runs/degradation-10k.json`,
+    source: `Skipscope's own training (scripts/record-runs.ts, ${log.engine}): ${net.title} from He init (seed 0) on 10,000 CIFAR-10 training images, ${where} of ${Number(log.settings.plannedEpochs ?? log.settings.epochs)} planned epochs, batch 128, lr 0.1 step schedule, weight decay 1e-4, flip + crop; BatchNorm unfolded; log ${logName}`,
     licence: 'MIT (Skipscope); trained on CIFAR-10 (Krizhevsky 2009)',
     bytes: bytes.byteLength,
     sha256: createHash('sha256').update(bytes).digest('hex'),

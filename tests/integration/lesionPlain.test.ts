@@ -17,6 +17,7 @@ import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { runSweep } from '../../renderer/src/lab/lesionLab';
 import { float32 } from '../../renderer/src/lab/runtime';
+import { skipscope } from '../helpers/cli';
 import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
 import { CIFAR } from '../helpers/reference';
@@ -209,4 +210,30 @@ describe.skipIf(!hasTorch())(`plain lesions equal PyTorch's ${hasTorch() ? '' : 
       await engine.release();
     }, 300_000);
   }
+});
+
+describe('skipscope lesion on a plain network', () => {
+  const model = 'tests/fixtures/models/cifar_plain8_op13.onnx';
+  const data = ['--cifar-bin', 'assets/data/cifar10/test_first932.bin'];
+
+  it('--single takes out each removable layer and names it; skip cuts and swaps exit 2 with one line', () => {
+    const run = skipscope('lesion', model, ...data, '--single', '--json');
+    expect(run.stderr.split('\n').filter((l) => /error|Error/.test(l))).toEqual([]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { result: { blocks: { index: number; layer: number }[] } };
+    // 1-based, as every number in the report: the removable layers 2, 3, 5 and 7 of 8.
+    expect(report.result.blocks.map((b) => b.layer)).toEqual([2, 3, 5, 7]);
+    const text = skipscope('lesion', model, ...data, '--single');
+    expect(text.stdout).toMatch(/each removable layer taken out/);
+    expect(text.stdout).toMatch(/\n\s+1 {2}layer 2 /);
+    for (const study of [
+      ['--single', '--drop-skip'],
+      ['--reorder', '2'],
+    ]) {
+      const refused = skipscope('lesion', model, ...data, ...study);
+      expect(refused.code, study.join(' ')).toBe(2);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/plain network has no (skips|residual blocks)|needs residual blocks/);
+    }
+  }, 300_000);
 });

@@ -110,6 +110,20 @@ export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult)
   const rows: (string | number)[][] = [];
   switch (r.kind) {
     case 'single':
+      // A plain network's study is by layer (its removable layers; "removed": the layer, its input passed on).
+      if (r.blocks[0]?.layer !== undefined) {
+        rows.push(['layer', 'removed', 'top1_percent', 'low', 'high', 'correct', 'n', 'changed_predictions']);
+        for (const b of r.blocks)
+          rows.push([
+            b.layer! + 1,
+            'layer',
+            ...pct(b.score.top1),
+            b.score.top1.successes,
+            b.score.top1.n,
+            b.score.changed,
+          ]);
+        break;
+      }
       rows.push([
         'block',
         'stage',
