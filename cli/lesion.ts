@@ -87,7 +87,7 @@ function format(work: Work, r: SweepResult): string {
     case 'random':
     case 'reorder':
       lines.push(
-        `  ${r.kind === 'random' ? 'k blocks removed at random' : 'k random swaps'} (${r.samples} samples per k, seed ${r.seed}): error mean ± sd [min, max]`,
+        `  ${r.kind === 'random' ? `k ${r.ks[0]?.sets[0]?.layers ? 'layers' : 'blocks'} removed at random` : 'k random swaps'} (${r.samples} samples per k, seed ${r.seed}): error mean ± sd [min, max]`,
       );
       for (const k of r.ks)
         lines.push(

@@ -8,15 +8,19 @@ import { buildResNet } from '../../renderer/src/core/build/resnet';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
 import { lesionTarget, takesLesions, targetLesion } from '../../renderer/src/core/rewrite/plain';
 import { removeBlocks } from '../../renderer/src/core/rewrite/remove';
+import { analyzeModel } from '../../renderer/src/core/summary';
 import { detectTopology } from '../../renderer/src/core/topology/detect';
 import { plainUnits } from '../../renderer/src/core/topology/plainUnits';
-import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
+import { ResultCache } from '../../renderer/src/lab/cache';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { runSweep } from '../../renderer/src/lab/lesionLab';
 import { float32 } from '../../renderer/src/lab/runtime';
+import { themes } from '../../renderer/src/scene/theme';
+import { colorBlocks } from '../../renderer/src/ui/network/colorModes';
+import type { LabResults } from '../../renderer/src/worker/protocol';
 import { skipscope } from '../helpers/cli';
 import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
@@ -212,11 +216,44 @@ describe.skipIf(!hasTorch())(`plain lesions equal PyTorch's ${hasTorch() ? '' : 
   }
 });
 
+describe("a plain network's study colours its layers", () => {
+  it('Lesion impact sits at the removed layers (the scene draws every weighted layer), not at the first few', async () => {
+    const a = analyzeModel(readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_plain8_op13.onnx')), 'plain8.onnx');
+    const set = cifarImageSet({ id: 'first16', title: 'CIFAR-10', bytes: CIFAR.slice(0, 16 * RECORD) });
+    const input = describeInput(a.model, a.topology);
+    const preprocessing = { scale: 1 / 255, mean: MEAN, std: STD, resize: null };
+    const engine = LesionEngine.create(createNodeRuntime(), a.model, a.topology, input, set, {
+      preprocessing,
+      batchSize: 8,
+    });
+    const sweep = await runSweep(
+      { runtime: createNodeRuntime(), ...a, input, set, preprocessing, batchSize: 8, engine: () => engine },
+      { kind: 'single', remove: 'branch' },
+      quietJob(),
+    );
+    await engine.release();
+    const results = new ResultCache<LabResults>();
+    results.set('lesionSweep', 'l', sweep);
+    const lesion = colorBlocks(
+      'lesion',
+      {
+        topology: a.topology,
+        keys: { gradients: null, signal: null, singleSweep: 'l' },
+        result: (method, key) => results.get(method, key),
+      },
+      themes.dark,
+    );
+    // Layers 1, 2, 4 and 6 (0-based) are removable: coloured; the stem, the widening layers and the head are not.
+    expect(lesion.colors.map((c) => c !== null)).toEqual([false, true, true, false, true, false, true, false]);
+    expect(lesion.legend?.kind === 'scale' && lesion.legend.label).toMatch(/when the layer is removed/);
+  });
+});
+
 describe('skipscope lesion on a plain network', () => {
   const model = 'tests/fixtures/models/cifar_plain8_op13.onnx';
   const data = ['--cifar-bin', 'assets/data/cifar10/test_first932.bin'];
 
-  it('--single takes out each removable layer and names it; skip cuts and swaps exit 2 with one line', () => {
+  it('--single takes out each removable layer and names it, --k draws sets of layers; skip cuts and swaps exit 2 with one line', () => {
     const run = skipscope('lesion', model, ...data, '--single', '--json');
     expect(run.stderr.split('\n').filter((l) => /error|Error/.test(l))).toEqual([]);
     expect(run.code).toBe(0);
@@ -226,6 +263,15 @@ describe('skipscope lesion on a plain network', () => {
     const text = skipscope('lesion', model, ...data, '--single');
     expect(text.stdout).toMatch(/each removable layer taken out/);
     expect(text.stdout).toMatch(/\n\s+1 {2}layer 2 /);
+    // Random sets of layers: numbered as the layer list numbers them, beside the removable-layer indices.
+    const random = skipscope('lesion', model, ...data, '--k', '2', '--samples', '3', '--json');
+    expect(random.code).toBe(0);
+    const sets = (
+      JSON.parse(random.stdout) as { result: { ks: { sets: { blocks: number[]; layers: number[] }[] }[] } }
+    ).result.ks.flatMap((k) => k.sets);
+    expect(sets).toHaveLength(6);
+    for (const set of sets) expect(set.layers).toEqual(set.blocks.map((b) => [2, 3, 5, 7][b - 1]));
+    expect(skipscope('lesion', model, ...data, '--k', '1', '--samples', '1').stdout).toMatch(/k layers removed/);
     for (const study of [
       ['--single', '--drop-skip'],
       ['--reorder', '2'],

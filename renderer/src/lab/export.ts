@@ -78,7 +78,14 @@ function numberedFromOne(r: SweepResult) {
       return {
         ...r,
         cachePoints: r.cachePoints.map(one),
-        ks: r.ks.map((k) => ({ ...k, sets: k.sets.map((s) => ({ ...s, blocks: s.blocks.map(one) })) })),
+        ks: r.ks.map((k) => ({
+          ...k,
+          sets: k.sets.map((s) => ({
+            ...s,
+            blocks: s.blocks.map(one),
+            ...(s.layers ? { layers: s.layers.map(one) } : {}),
+          })),
+        })),
       };
     case 'reorder':
       return {
@@ -149,13 +156,23 @@ export function lesionCsv(meta: ResultMeta, sweep: SweepRequest, r: SweepResult)
         ]);
       break;
     case 'random':
-      rows.push(['k', 'sample', 'removed_blocks', 'top1_percent', 'low', 'high', 'correct', 'n']);
+      // A plain network's sets are of layers (numbered as the layer list and the single study number them).
+      rows.push([
+        'k',
+        'sample',
+        r.ks[0]?.sets[0]?.layers ? 'removed_layers' : 'removed_blocks',
+        'top1_percent',
+        'low',
+        'high',
+        'correct',
+        'n',
+      ]);
       for (const k of r.ks)
         for (const [i, s] of k.sets.entries())
           rows.push([
             k.k,
             i + 1,
-            s.blocks.map((b) => b + 1).join(' '),
+            (s.layers ?? s.blocks).map((b) => b + 1).join(' '),
             ...pct(s.score.top1),
             s.score.top1.successes,
             s.score.top1.n,

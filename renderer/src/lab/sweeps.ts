@@ -72,7 +72,8 @@ export interface RandomSweepResult extends SweepBase {
   /** Per k = 1…K: each sampled set of removed blocks with its accuracy, and the error across the sets. */
   ks: {
     k: number;
-    sets: { blocks: number[]; score: LesionScore }[];
+    /** Each set's blocks (a plain network: its removable layers' indices, and `layers` their layer indices). */
+    sets: { blocks: number[]; layers?: number[]; score: LesionScore }[];
     /** Mean, standard deviation, minimum and maximum of the top-1 error over the sets (fractions). */
     error: { mean: number; sd: number; min: number; max: number };
   }[];
@@ -117,7 +118,12 @@ export async function randomSweep(
   }));
   let at = 0;
   const ks = perK.map((sets, i) => {
-    const scored = sets.map((blocks) => ({ blocks, score: scores[at++]! }));
+    const layers = engine.plainLayers;
+    const scored = sets.map((blocks) => ({
+      blocks,
+      ...(layers ? { layers: blocks.map((b) => layers[b]!) } : {}),
+      score: scores[at++]!,
+    }));
     return { k: i + 1, sets: scored, error: summarize(scored.map((s) => 1 - s.score.top1.rate)) };
   });
   return {

@@ -118,11 +118,15 @@ export const COLOR_MODE_TABLE = [
       if (sweep?.kind !== 'single' || sweep.blocks.length === 0) return null;
       const values: (number | null)[] = Array(blockCount(ctx.topology)).fill(null);
       const intact = sweep.intact.rate;
-      for (const b of sweep.blocks) values[b.index] = 100 * (b.score.top1.rate - intact);
+      // A plain network's study is by removable layer: its values sit at the layer (the scene's unit).
+      for (const b of sweep.blocks) values[b.layer ?? b.index] = 100 * (b.score.top1.rate - intact);
       return {
         values,
         scale: 'linear',
-        label: `Δ top-1 (points) when the block's branch is removed, ${sweep.intact.n} images`,
+        label:
+          sweep.blocks[0]?.layer !== undefined
+            ? `Δ top-1 (points) when the layer is removed, ${sweep.intact.n} images`
+            : `Δ top-1 (points) when the block's branch is removed, ${sweep.intact.n} images`,
         invert: true,
       };
     },

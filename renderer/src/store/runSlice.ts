@@ -1,5 +1,5 @@
-import { targetLesion } from '../core/rewrite/plain';
 import type { StateCreator } from 'zustand';
+import { targetLesion } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
 import { fingerprint } from '../data/imageSets';

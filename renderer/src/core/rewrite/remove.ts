@@ -1,7 +1,7 @@
 import { GraphBuilder } from '../onnx/builder';
 import type { Model } from '../onnx/model';
-import type { Topology } from '../topology/types';
 import { plainUnits } from '../topology/plainUnits';
+import type { Topology } from '../topology/types';
 import type { Lesion } from './gates';
 
 /**

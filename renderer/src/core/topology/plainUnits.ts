@@ -63,7 +63,8 @@ export function plainUnits(model: Model, topology: Topology): PlainUnit[] {
       const users = consumers.get(output) ?? [];
       if (users.length !== 1) break;
       const next = graph.nodes[users[0]!]!;
-      if (weighted.has(next.index) || next.outputs.length !== 1 || next.domain !== '') break;
+      // A Cast may change the element type: the unit's input could then not stand in for its output.
+      if (weighted.has(next.index) || next.outputs.length !== 1 || next.domain !== '' || next.opType === 'Cast') break;
       // Reads the unit's tensor once and constants otherwise (a bias Add, a scale Mul).
       const data = next.inputs.filter((t) => t && !constant.has(t));
       if (data.length !== 1 || data[0] !== output) break;

@@ -54,11 +54,11 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
   const imageSet = useApp((s) => s.imageSet);
   const theme = themes[useApp((s) => s.theme)];
   const [chosen, setChosen] = useState<string | null>(null);
+  // Keys are `${sha}|${experiment}|${params}|${data}` (lab/cache.ts): the sha and experiment hold no "|".
   const others = cache.list('lesionSweep').flatMap(([key, value]) => {
-    const parts = key.split('|');
-    const [owner, experiment] = parts;
+    const [owner, experiment] = key.split('|');
     const studied = owner && owner !== sha && names[owner] && experiment === 'sweep:single-branch';
-    if (!studied || parts.at(-1) !== imageSet?.id || value.kind !== 'single') return [];
+    if (!studied || !imageSet || !key.endsWith(`|${imageSet.id}`) || value.kind !== 'single') return [];
     return [{ key, name: names[owner]!, result: value }];
   });
   if (others.length === 0)
@@ -70,8 +70,8 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
     );
   const other = others.find((o) => o.key === chosen) ?? others[others.length - 1]!;
   const rows = [
-    { name: model.name, s: studySummary(result) },
-    { name: other.name, s: studySummary(other.result) },
+    { id: 'open', name: model.name, s: studySummary(result) },
+    { id: other.key, name: other.name, s: studySummary(other.result) },
   ];
   const classes = model.analysis.topology.output.shape?.[1];
   return (
@@ -116,8 +116,8 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
           </tr>
         </thead>
         <tbody>
-          {rows.map(({ name, s }) => (
-            <tr key={name} data-mean={s.mean} data-intact={s.intact}>
+          {rows.map(({ id, name, s }) => (
+            <tr key={id} data-mean={s.mean} data-intact={s.intact}>
               <td>
                 {name} · {s.units} {s.plain ? 'layers' : 'blocks'}
               </td>
