@@ -72,7 +72,7 @@ for (const id of [deepest(['plain']), deepest(['resnet', 'preact'])]) {
   const entry = {
     ...template,
     id: `cifar10-recorded-${id}`,
-    name: `${net.title}, recorded run (CIFAR-10, ${steps} steps)`,
+    name: `${net.title} (CIFAR-10, recorded run)`,
     file,
     referenceTop1: {
       value: Math.round(10000 * (1 - t.error)) / 100,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ResultCache } from '../../renderer/src/lab/cache';
 import { wilson } from '../../renderer/src/lab/stats';
 import type { SingleSweepResult } from '../../renderer/src/lab/sweeps';
-import { studyPoints, studySummary } from '../../renderer/src/ui/panels/LesionContrast';
+import { shortName, studyPoints, studySummary } from '../../renderer/src/ui/panels/LesionContrast';
 
 const score = (correct: number) => ({ top1: wilson(correct, 100), intact: wilson(90, 100), changed: 0 });
 const study = (rates: number[], layers?: number[]): SingleSweepResult => ({
@@ -32,6 +32,8 @@ describe('side by side lesion studies', () => {
     expect(studySummary(plain)).toMatchObject({ units: 2, plain: true, worst: 0.1 });
     expect(studyPoints(plain).map((p) => p.x)).toEqual([3, 6]);
     expect(studyPoints(study([80, 70])).map((p) => p.x)).toEqual([1, 2]);
+    expect(shortName('ResNet-20 (CIFAR-10, recorded run)')).toBe('ResNet-20');
+    expect(shortName('cifar_plain8_op13.onnx')).toBe('cifar_plain8_op13.onnx');
   });
 
   it("the result cache lists one experiment's results with their keys, without refreshing them", () => {

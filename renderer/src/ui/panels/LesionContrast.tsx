@@ -7,6 +7,11 @@ import { Chart, type ChartSeries } from '../common/charts/Chart';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
+/** A model's name without its parenthesised details, for chart titles: "ResNet-20 (CIFAR-10)" → "ResNet-20". */
+export function shortName(name: string): string {
+  return name.replace(/\s*\(.*\)\s*$/, '') || name;
+}
+
 /** A finished one-at-a-time study, summed up: what one removal leaves on average and at worst. */
 export function studySummary(result: SingleSweepResult): {
   units: number;
@@ -74,6 +79,8 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
     { id: other.key, name: other.name, s: studySummary(other.result) },
   ];
   const classes = model.analysis.topology.output.shape?.[1];
+  // Two networks of one name (the bundled ResNet-20 and a recorded one) keep their full names.
+  const clash = shortName(model.name) === shortName(other.name);
   return (
     <section className="contrast" aria-label="Side by side" data-testid="lesion-contrast">
       <h3>
@@ -92,7 +99,7 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
         </select>
       </h3>
       <Chart
-        title={`${other.name}: one ${studySummary(other.result).plain ? 'layer' : 'block'} removed`}
+        title={`${shortName(other.name)}: one ${studySummary(other.result).plain ? 'layer' : 'block'} removed`}
         xLabel={studySummary(other.result).plain ? 'layer' : 'block'}
         yLabel="top-1 accuracy"
         series={[
@@ -118,8 +125,8 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
         <tbody>
           {rows.map(({ id, name, s }) => (
             <tr key={id} data-mean={s.mean} data-intact={s.intact}>
-              <td>
-                {name} · {s.units} {s.plain ? 'layers' : 'blocks'}
+              <td title={name}>
+                {clash ? name : shortName(name)} · {s.units} {s.plain ? 'layers' : 'blocks'}
               </td>
               <td>{pct(s.intact)}</td>
               <td>{pct(s.mean)}</td>

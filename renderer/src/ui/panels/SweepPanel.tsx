@@ -14,7 +14,7 @@ import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
-import { LesionContrast } from './LesionContrast';
+import { LesionContrast, shortName } from './LesionContrast';
 
 type Kind = SweepRequest['kind'];
 
@@ -189,7 +189,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           request={request}
           topology={model.analysis.topology}
           plainLayers={plainLayers}
-          modelName={model.name}
+          modelName={shortName(model.name)}
           result={result}
           partial={partial}
           colors={theme.chart}
