@@ -205,6 +205,7 @@ export const STEPS: Step[] = [
     text: [
       'Removing one block’s branch from a trained residual network leaves the skip in place: the block becomes the identity and only the paths through it are lost, half of them. Accuracy usually drops only a little, except at blocks that downsample.',
       'Cutting a skip instead (−skip in the block list) forces all signal through F, as in a plain network, and removes every path that skipped the block. Try both on the same block.',
+      'For the trained contrast, open the recorded plain-20 and ResNet-20 from the model list and run “One block (layer) at a time” on each: the second study is drawn beside the first. In a plain network one removed layer leaves most images near chance.',
     ],
     enter: ({ state, model }) => {
       state.lightPath(null);
