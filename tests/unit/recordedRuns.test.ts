@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRecordedRuns } from '../../renderer/src/lab/train/recorded';
+import { loadRecordedRuns, parseRunLog } from '../../renderer/src/lab/train/recorded';
 import { ROOT } from '../helpers/files';
 
 /**
@@ -84,11 +85,30 @@ describe('recorded runs', async () => {
     expect(p56.epochs.at(-1)!.testError!).toBeLessThanOrEqual(p20.epochs.at(-1)!.testError!);
   });
 
-  it('ships no trained models: after 3 epochs the deepest pair is near chance (nothing to lesion)', () => {
+  it('ships the recorded plain-20 and ResNet-20 (pair20-10k.json) as models to lesion side by side', async () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
-      models: { id: string; file: string }[];
+      models: { id: string; file: string; sha256: string; bytes: number; source: string }[];
     };
+    // The 3-epoch deepest pair is near chance (nothing to lesion): not shipped; the longer 20-layer pair is.
     expect(run.log.nets.filter((n) => n.model)).toEqual([]);
-    expect(manifest.models.filter((m) => m.file.includes('recorded'))).toEqual([]);
+    const shipped = manifest.models.filter((m) => m.file.includes('recorded'));
+    expect(shipped.map((m) => m.id)).toEqual(['cifar10-recorded-plain20', 'cifar10-recorded-resnet20']);
+    const pair = parseRunLog(await read('runs/pair20-10k.json'), 'pair20-10k.json');
+    const json = JSON.parse(await read('runs/pair20-10k.json')) as { complete: boolean; settings: { epochs: number } };
+    expect(pair.nets.map((n) => n.id)).toEqual(['plain20', 'resnet20']);
+    for (const [i, m] of shipped.entries()) {
+      const bytes = readFileSync(join(ROOT, 'models', m.file));
+      expect(bytes.byteLength).toBe(m.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(m.sha256);
+      expect(pair.nets[i]!.model).toBe(`models/${m.file}`);
+      expect(m.source).toContain('assets/runs/pair20-10k.json');
+    }
+    for (const n of pair.nets) for (const e of n.epochs) expect(e.testError).toBeGreaterThan(0);
+    expect(json.complete).toBe(true);
+    expect(pair.nets[0]!.epochs).toHaveLength(json.settings.epochs);
+    // The ResNet ends below the plain net of the same depth, beyond both intervals (docs/degradation.md).
+    const [plain, resnet] = pair.nets as [(typeof pair.nets)[0], (typeof pair.nets)[0]];
+    expect(resnet.interval[1]).toBeLessThan(plain.interval[0]);
+    expect(resnet.epochs.at(-1)!.testError!).toBeLessThan(plain.epochs.at(-1)!.testError!);
   });
 });

@@ -127,7 +127,7 @@ export const STEPS: Step[] = [
     },
     figure: () => <DegradationFigure />,
     measured: () =>
-      'Training curves recorded by Skipscope’s own engine on 10,000 CIFAR-10 images (He et al.’s recipe), with any race run in this session drawn over them. The recorded runs are 3 epochs so far (docs/degradation.md): the plain nets are in He et al.’s order; the post-activation ResNets are not yet (the deeper, the slower), while a pre-activation ResNet-56 recorded the same way ends level with its 20-layer sibling (58.3 % against 58.9 % training error). The Race lab runs the lecture preset live.',
+      'Training curves recorded by Skipscope’s own engine on 10,000 CIFAR-10 images (He et al.’s recipe), with any race run in this session drawn over them. The recorded runs are 3 epochs so far (docs/degradation.md): the plain nets are in He et al.’s order; the post-activation ResNets are not yet (the deeper, the slower), while a pre-activation ResNet-56 recorded the same way ends level with its 20-layer sibling (58.3 % against 58.9 % training error). A 20-layer plain net and ResNet trained for 24 epochs the same way (29.8 % against 23.3 %) are in the model list, to lesion side by side. The Race lab runs the lecture preset live.',
   },
   {
     title: 'y = F(x) + x',
