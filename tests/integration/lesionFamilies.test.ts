@@ -11,11 +11,11 @@ import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
-import { float32 } from '../../renderer/src/lab/runtime';
 import { singleSweep } from '../../renderer/src/lab/sweeps';
 import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
 import { CIFAR } from '../helpers/reference';
+import { argmax, cifarLogits, MEAN, RECORD, STD, tied, worstRelative as worst } from '../helpers/torchLogits';
 
 /**
  * Lesions beyond ResNet against PyTorch: tests/fixtures/lesion_torch_reference.py rebuilds each fixture from its
@@ -25,9 +25,6 @@ import { CIFAR } from '../helpers/reference';
  */
 
 const COUNT = 48;
-const RECORD = 3073;
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
 const work = mkdtempSync(join(tmpdir(), 'skipscope-lesion-families-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -55,56 +52,6 @@ function reference(name: string): Reference {
   return JSON.parse(readFileSync(out, 'utf8')) as Reference;
 }
 
-/** The first COUNT CIFAR images as the reference normalises them, NCHW float32. */
-function images(): Float32Array {
-  const x = new Float32Array(COUNT * 3 * 32 * 32);
-  for (let i = 0; i < COUNT; i++)
-    for (let c = 0; c < 3; c++)
-      for (let p = 0; p < 1024; p++)
-        x[(i * 3 + c) * 1024 + p] = (CIFAR[i * RECORD + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
-  return x;
-}
-
-/** Logits of a model on the images, one run per image when its batch is fixed. */
-async function logits(bytes: Uint8Array, input: string, fixed: boolean): Promise<Float32Array> {
-  const session = await createNodeRuntime().createSession(bytes);
-  const x = images();
-  const size = 3 * 32 * 32;
-  const parts: Float32Array[] = [];
-  const step = fixed ? 1 : COUNT;
-  for (let i = 0; i < COUNT; i += step) {
-    const out = await session.run({ [input]: float32(x.slice(i * size, (i + step) * size), [step, 3, 32, 32]) });
-    parts.push(Object.values(out)[0]!.data as Float32Array);
-  }
-  await session.release();
-  const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
-}
-
-/** Largest |a − b| over the largest |b|: logits compared on their own scale. */
-function worst(a: Float32Array, b: number[][]): number {
-  const flat = b.flat();
-  let err = 0;
-  let scale = 0;
-  flat.forEach((v, i) => {
-    err = Math.max(err, Math.abs(a[i]! - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return err / scale;
-}
-
-const argmax = (row: number[]) => row.indexOf(Math.max(...row));
-/** The top two logits are this close: float32 may order them either way. */
-const tied = (row: number[]) => {
-  const s = [...row].sort((p, q) => q - p);
-  return s[0]! - s[1]! < 1e-4 * Math.max(1, Math.abs(s[0]!));
-};
-
 describe.skipIf(!hasTorch())(`lesions beyond ResNet equal PyTorch's ${hasTorch() ? '' : NO_TORCH}`, () => {
   for (const [name, joins] of [
     ['tv_vit_p8_d32_op17_dyn', 4],
@@ -119,16 +66,16 @@ describe.skipIf(!hasTorch())(`lesions beyond ResNet equal PyTorch's ${hasTorch()
       expect(ref.joins).toHaveLength(joins);
       const input = a.topology.input.name;
       const fixed = typeof a.model.graph.inputs.find((i) => i.name === input)?.shape?.[0] === 'number';
-      expect(worst(await logits(encodeModel(a.model), input, fixed), ref.intact)).toBeLessThan(1e-4);
+      expect(worst(await cifarLogits(encodeModel(a.model), input, fixed, COUNT), ref.intact)).toBeLessThan(1e-4);
       for (const b of a.topology.blocks) {
         const dropped = removeBlocks(a.model, a.topology, { dropped: [b.index] });
         expect(
-          worst(await logits(encodeModel(dropped), input, fixed), ref.branch[b.index]!),
+          worst(await cifarLogits(encodeModel(dropped), input, fixed, COUNT), ref.branch[b.index]!),
           `${ref.joins[b.index]} branch`,
         ).toBeLessThan(1e-4);
         const cut = removeBlocks(a.model, a.topology, { dropped: [], cutSkips: [b.index] });
         expect(
-          worst(await logits(encodeModel(cut), input, fixed), ref.skip[b.index]!),
+          worst(await cifarLogits(encodeModel(cut), input, fixed, COUNT), ref.skip[b.index]!),
           `${ref.joins[b.index]} skip`,
         ).toBeLessThan(1e-4);
       }
@@ -144,8 +91,8 @@ describe.skipIf(!hasTorch())(`lesions beyond ResNet equal PyTorch's ${hasTorch()
         {
           preprocessing: {
             scale: 1 / 255,
-            mean: MEAN as [number, number, number],
-            std: STD as [number, number, number],
+            mean: MEAN,
+            std: STD,
             resize: null,
           },
           batchSize: 16,

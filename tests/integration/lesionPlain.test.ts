@@ -17,7 +17,6 @@ import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { runSweep } from '../../renderer/src/lab/lesionLab';
-import { float32 } from '../../renderer/src/lab/runtime';
 import { themes } from '../../renderer/src/scene/theme';
 import { colorBlocks } from '../../renderer/src/ui/network/colorModes';
 import type { LabResults } from '../../renderer/src/worker/protocol';
@@ -25,6 +24,7 @@ import { skipscope } from '../helpers/cli';
 import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
 import { CIFAR } from '../helpers/reference';
+import { argmax, cifarLogits, MEAN, RECORD, STD, tied, worstRelative as worst } from '../helpers/torchLogits';
 
 /**
  * Layers taken out of plain networks (Veit et al.'s VGG experiment) against PyTorch:
@@ -34,9 +34,6 @@ import { CIFAR } from '../helpers/reference';
  */
 
 const COUNT = 40;
-const RECORD = 3073;
-const MEAN = [0.485, 0.456, 0.406] as [number, number, number];
-const STD = [0.229, 0.224, 0.225] as [number, number, number];
 const work = mkdtempSync(join(tmpdir(), 'skipscope-lesion-plain-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -66,48 +63,6 @@ function reference(net: string): { ref: Reference; onnx: string } {
   if (run.status !== 0) throw new Error(`plain_lesion_reference.py failed: ${run.stderr.slice(-2000)}`);
   return { ref: JSON.parse(readFileSync(out, 'utf8')) as Reference, onnx };
 }
-
-function images(): Float32Array {
-  const x = new Float32Array(COUNT * 3 * 32 * 32);
-  for (let i = 0; i < COUNT; i++)
-    for (let c = 0; c < 3; c++)
-      for (let p = 0; p < 1024; p++)
-        x[(i * 3 + c) * 1024 + p] = (CIFAR[i * RECORD + 1 + c * 1024 + p]! / 255 - MEAN[c]!) / STD[c]!;
-  return x;
-}
-
-/** Logits of a model on the images, one run per image when its batch is fixed. */
-async function logits(bytes: Uint8Array, input: string, fixed: boolean): Promise<Float32Array> {
-  const session = await createNodeRuntime().createSession(bytes);
-  const x = images();
-  const size = 3 * 32 * 32;
-  const step = fixed ? 1 : COUNT;
-  const all = new Float32Array(COUNT * 10);
-  for (let i = 0; i < COUNT; i += step) {
-    const out = await session.run({ [input]: float32(x.slice(i * size, (i + step) * size), [step, 3, 32, 32]) });
-    all.set(Object.values(out)[0]!.data as Float32Array, i * 10);
-  }
-  await session.release();
-  return all;
-}
-
-/** Largest |a − b| over the largest |b|. */
-function worst(a: Float32Array, b: number[][]): number {
-  const flat = b.flat();
-  let err = 0;
-  let scale = 0;
-  flat.forEach((v, i) => {
-    err = Math.max(err, Math.abs(a[i]! - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return err / scale;
-}
-
-const argmax = (row: number[]) => row.indexOf(Math.max(...row));
-const tied = (row: number[]) => {
-  const s = [...row].sort((p, q) => q - p);
-  return s[0]! - s[1]! < 1e-4 * Math.max(1, Math.abs(s[0]!));
-};
 
 describe('removable layers of a plain network', () => {
   it('plain-20 (the builder): every 3×3 convolution that keeps its width, not the stem, the two widening ones or the classifier', () => {
@@ -152,18 +107,18 @@ describe.skipIf(!hasTorch())(`plain lesions equal PyTorch's ${hasTorch() ? '' : 
       expect(units.map((u) => u.layer)).toEqual(ref.removable);
       const input = a.topology.input.name;
       const fixed = typeof a.model.graph.inputs.find((i) => i.name === input)?.shape?.[0] === 'number';
-      expect(worst(await logits(encodeModel(a.model), input, fixed), ref.intact)).toBeLessThan(1e-4);
+      expect(worst(await cifarLogits(encodeModel(a.model), input, fixed, COUNT), ref.intact)).toBeLessThan(1e-4);
       for (const [k, u] of units.entries()) {
         const removed = removeBlocks(a.model, a.topology, { dropped: [k] });
         expect(removed.graph.nodes.length).toBe(a.model.graph.nodes.length - u.nodes.length);
         expect(
-          worst(await logits(encodeModel(removed), input, fixed), ref.removed[k]!),
+          worst(await cifarLogits(encodeModel(removed), input, fixed, COUNT), ref.removed[k]!),
           `layer ${u.layer}`,
         ).toBeLessThan(1e-4);
       }
       const pair = ref.pair.map((l) => units.findIndex((u) => u.layer === l));
       const both = removeBlocks(a.model, a.topology, { dropped: pair });
-      expect(worst(await logits(encodeModel(both), input, fixed), ref.pairRemoved)).toBeLessThan(1e-4);
+      expect(worst(await cifarLogits(encodeModel(both), input, fixed, COUNT), ref.pairRemoved)).toBeLessThan(1e-4);
       expect(() => removeBlocks(a.model, a.topology, { dropped: [], cutSkips: [0] })).toThrow(/no skips/);
 
       // The lesion engine: gated joins with closed skips, cached unit inputs, tails.
