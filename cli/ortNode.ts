@@ -3,8 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorLine } from '../renderer/src/core/text';
+import { UnsupportedInput } from '../renderer/src/lab/job';
 import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import type { PROVIDERS } from './args';
+
+// onnxruntime's process-wide log (before any session's own level applies, e.g. a provider library that fails to
+// load) would print multi-line errors that the CLI says once, in one line, itself.
+ort.env.logLevel = 'fatal';
 
 /**
  * onnxruntime refused a model: it would not load it, or failed running it. The message is onnxruntime's, made
@@ -80,6 +85,13 @@ export function cudaPresent(): boolean {
   }
 }
 
+/** The provider itself failed to start (its shared library, driver or device), not the model on it. */
+function providerFailed(error: unknown): boolean {
+  return /AppendExecutionProvider|providers_shared|Failed to load shared library|CUDA|cudnn|TensorRT/i.test(
+    errorLine(error, 2000),
+  );
+}
+
 /** Images per run when --batch is not given: 64 on the CPU, 256 on an accelerator. */
 export const defaultBatchSize = (provider: NodeProvider = 'cpu') => (provider === 'cpu' ? 64 : 256);
 
@@ -118,6 +130,11 @@ export function createNodeRuntime(
         session = await ort.InferenceSession.create(model, sessionOptions);
       } catch (error) {
         // `fallback`: a provider that cannot start here (no GPU, no driver) gives way to the CPU, once for all.
+        // Asked for by name, it is the user's setting that cannot be met here: bad input (exit 2), not a bug.
+        if (!options.fallback && provider !== 'cpu' && providerFailed(error))
+          throw new UnsupportedInput(
+            `--provider ${provider}: onnxruntime-node could not start it here (${translateOrtMessage(errorLine(error, 400))}); without --provider, train and race use CUDA where its provider is installed and the CPU otherwise`,
+          );
         if (!(options.fallback && provider !== 'cpu')) throw new RuntimeRefusal('load', error);
         provider = 'cpu';
         try {
