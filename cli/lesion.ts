@@ -1,5 +1,5 @@
+import { takesLesions } from '../renderer/src/core/rewrite/plain';
 import { noLesionReason } from '../renderer/src/core/topology/family';
-import { plainUnits } from '../renderer/src/core/topology/plainUnits';
 import { blockName } from '../renderer/src/core/topology/types';
 import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
@@ -18,7 +18,7 @@ export type LesionJson = ReturnType<typeof lesionReport> & Work['header'];
 export async function lesion(options: LesionOptions, out: (s: string) => void): Promise<void> {
   const work = await openWork(options, 'lesion');
   const { analysis, input, source, preprocessing, runtime } = work;
-  if (analysis.topology.blocks.length === 0 && plainUnits(analysis.model, analysis.topology).length === 0)
+  if (!takesLesions(analysis.model, analysis.topology))
     throw new InputError(`${work.file} ${noLesionReason(analysis.model, analysis.topology)}`);
   let engine: LesionEngine | null = null;
   const batchSize = options.batch ?? runtime.batchSize;

@@ -30,8 +30,13 @@ describe('side by side lesion studies', () => {
     expect(resnet.mean).toBeCloseTo(0.7, 12);
     const plain = study([10, 12], [2, 5]);
     expect(studySummary(plain)).toMatchObject({ units: 2, plain: true, worst: 0.1 });
-    expect(studyPoints(plain).map((p) => p.x)).toEqual([3, 6]);
-    expect(studyPoints(study([80, 70])).map((p) => p.x)).toEqual([1, 2]);
+    const points = (r: SingleSweepResult) =>
+      studyPoints(
+        r.blocks.map((b) => b.score),
+        r.blocks,
+      );
+    expect(points(plain).map((p) => p.x)).toEqual([3, 6]);
+    expect(points(study([80, 70])).map((p) => p.x)).toEqual([1, 2]);
     expect(shortName('ResNet-20 (CIFAR-10, recorded run)')).toBe('ResNet-20');
     expect(shortName('cifar_plain8_op13.onnx')).toBe('cifar_plain8_op13.onnx');
   });

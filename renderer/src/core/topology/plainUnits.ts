@@ -43,7 +43,12 @@ export function plainUnits(model: Model, topology: Topology): PlainUnit[] {
   const constant = constantTensors(graph);
   const consumers = new Map<string, number[]>();
   for (const node of graph.nodes)
-    for (const t of node.inputs) if (t) consumers.set(t, [...(consumers.get(t) ?? []), node.index]);
+    for (const t of node.inputs) {
+      if (!t) continue;
+      const list = consumers.get(t);
+      if (list) list.push(node.index);
+      else consumers.set(t, [node.index]);
+    }
   const weighted = new Set(topology.layers.map((l) => l.node));
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const same = (a: string, b: string) => {

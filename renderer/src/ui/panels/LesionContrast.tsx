@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { LesionScore } from '../../lab/lesion';
 import type { SingleSweepResult } from '../../lab/sweeps';
 import { themes } from '../../scene/theme';
 import { useApp, useCacheVersion, useServices } from '../../store/store';
@@ -30,18 +31,32 @@ export function studySummary(result: SingleSweepResult): {
   };
 }
 
-/** The study's bars: at the block number, or for a plain network at the layer number. */
-export function studyPoints(result: SingleSweepResult): ChartSeries['points'] {
-  return result.blocks.map((b) => {
-    const x = (b.layer ?? b.index) + 1;
-    const what = b.layer !== undefined ? `layer ${x}` : `block ${x}${b.downsample ? ' (downsampling)' : ''}`;
+/** What a bar of a one-at-a-time study stands for: a block, or a plain network's removable layer. */
+export interface StudyUnit {
+  index: number;
+  downsample: boolean;
+  /** A plain network's layer index: the bar stands at its number. */
+  layer?: number;
+}
+
+/**
+ * The bars of a one-at-a-time study (a finished result's blocks, or the running scores beside the units they
+ * score): at the block number, or for a plain network at the layer number, so the gaps are the layers that change
+ * shape.
+ */
+export function studyPoints(scores: readonly LesionScore[], units: readonly StudyUnit[]): ChartSeries['points'] {
+  return scores.map((score, i) => {
+    const unit = units[i]!;
+    const x = (unit.layer ?? unit.index) + 1;
+    const what =
+      unit.layer !== undefined ? `layer ${x} removed` : `block ${x}${unit.downsample ? ' (downsampling)' : ''}`;
     return {
       x,
-      y: b.score.top1.rate,
-      low: b.score.top1.low,
-      high: b.score.top1.high,
-      marked: b.downsample,
-      label: `${what}: ${pct(b.score.top1.rate)}`,
+      y: score.top1.rate,
+      low: score.top1.low,
+      high: score.top1.high,
+      marked: unit.downsample,
+      label: `${what}: ${(100 * score.top1.rate).toFixed(2)} %`,
     };
   });
 }
@@ -74,9 +89,10 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
       </p>
     );
   const other = others.find((o) => o.key === chosen) ?? others[others.length - 1]!;
+  const theirs = studySummary(other.result);
   const rows = [
     { id: 'open', name: model.name, s: studySummary(result) },
-    { id: other.key, name: other.name, s: studySummary(other.result) },
+    { id: other.key, name: other.name, s: theirs },
   ];
   const classes = model.analysis.topology.output.shape?.[1];
   // Two networks of one name (the bundled ResNet-20 and a recorded one) keep their full names.
@@ -99,11 +115,19 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
         </select>
       </h3>
       <Chart
-        title={`${shortName(other.name)}: one ${studySummary(other.result).plain ? 'layer' : 'block'} removed`}
-        xLabel={studySummary(other.result).plain ? 'layer' : 'block'}
+        title={`${shortName(other.name)}: one ${theirs.plain ? 'layer' : 'block'} removed`}
+        xLabel={theirs.plain ? 'layer' : 'block'}
         yLabel="top-1 accuracy"
         series={[
-          { name: 'top-1 accuracy', color: theme.chart.series[1]!, kind: 'bars', points: studyPoints(other.result) },
+          {
+            name: 'top-1 accuracy',
+            color: theme.chart.series[1]!,
+            kind: 'bars',
+            points: studyPoints(
+              other.result.blocks.map((b) => b.score),
+              other.result.blocks,
+            ),
+          },
         ]}
         yRange={[0, 1]}
         yFormat={(y) => `${(100 * y).toFixed(0)} %`}

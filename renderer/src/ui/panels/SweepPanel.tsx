@@ -14,7 +14,7 @@ import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
-import { LesionContrast, shortName } from './LesionContrast';
+import { LesionContrast, shortName, studyPoints } from './LesionContrast';
 
 type Kind = SweepRequest['kind'];
 
@@ -291,24 +291,9 @@ const SweepChart = ({
         name: 'top-1 accuracy',
         color: colors.series[0]!,
         kind: 'bars',
-        points: scores.map((s, i) =>
-          plainLayers
-            ? {
-                // Bars stand at their layer's number; the gaps are the layers that change shape.
-                x: plainLayers[i]! + 1,
-                y: s.top1.rate,
-                low: s.top1.low,
-                high: s.top1.high,
-                label: `layer ${plainLayers[i]! + 1} removed: ${(100 * s.top1.rate).toFixed(2)} %`,
-              }
-            : {
-                x: i + 1,
-                y: s.top1.rate,
-                low: s.top1.low,
-                high: s.top1.high,
-                marked: topology.blocks[i]?.downsample,
-                label: `block ${i + 1}${topology.blocks[i]?.downsample ? ' (downsampling)' : ''}: ${(100 * s.top1.rate).toFixed(2)} %`,
-              },
+        points: studyPoints(
+          scores,
+          plainLayers ? plainLayers.map((layer, index) => ({ index, layer, downsample: false })) : topology.blocks,
         ),
       },
     ];

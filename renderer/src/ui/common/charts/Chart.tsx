@@ -230,8 +230,13 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
   // The title wraps the same way (two charts side by side on the stage each get half its width).
   const titleLines = wrapWords(props.title, (width - 62 * k - fs.tick * 2.2) / (fs.title * 0.6));
   const titleHeight = fs.title + Math.max(0, titleLines.length - 1) * (fs.title + 4);
-  // Two wrapped lines may read the same: each keeps its position as its key.
-  const titleRows = titleLines.map((text, at) => ({ text, dy: at === 0 ? 0 : fs.title + 4, id: `line${at}` }));
+  // Two wrapped lines may read the same: each keeps its position as its key. A trailing space keeps the words apart
+  // in the text content, as the note's rows do.
+  const titleRows = titleLines.map((line, at) => ({
+    text: at < titleLines.length - 1 ? `${line} ` : line,
+    dy: at === 0 ? 0 : fs.title + 4,
+    id: `line${at}`,
+  }));
   // The legend sits above the plot, never on the data: its items flow in rows under the title.
   const legendItems = series.length > 1 && !props.hideLegend ? series : [];
   const legendRows: { name: string; color: string; x: number; row: number }[] = [];
