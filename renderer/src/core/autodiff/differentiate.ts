@@ -24,10 +24,8 @@ export interface DifferentiateOptions {
   onInputGrad?: (node: Node, input: number, grad: string, e: Emitter) => string;
   /** Combines the terms of one tensor's gradient; return undefined for the default chain of Adds. */
   accumulate?: (tensor: string, parts: readonly Contribution[], e: Emitter) => string | undefined;
-  /** Convolution gradients written for large batches (see BackwardContext.fastConv). */
+  /** Convolution gradients written for speed (see BackwardContext.fastConv). */
   fastConv?: boolean;
-  /** With fastConv: weight gradients from patches (see BackwardContext.patchConv), for small batches. */
-  patchConv?: boolean;
   /** The graph runs one image at a time (see BackwardContext.batchOne); the caller pins the batch axis to 1. */
   batchOne?: boolean;
 }
@@ -137,7 +135,6 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       unbroadcast: (grad, i) => unbroadcast(e, grad, shapes.get(node.inputs[i]!), shapes.get(node.outputs[0]!), fail),
       fail,
       ...(options.fastConv ? { fastConv: true } : {}),
-      ...(options.fastConv && options.patchConv ? { patchConv: true } : {}),
       ...(options.batchOne ? { batchOne: true } : {}),
     };
     const results = def!.backward!(ctx);

@@ -128,7 +128,6 @@ export function gradientGraph(
     weights?: boolean;
     full?: readonly string[];
     fastConv?: boolean;
-    patchConv?: boolean;
     /** Build for one image at a time: the image's batch axis is pinned to 1 (the Gradients panel's graph). */
     batchOne?: boolean;
   } = {},
@@ -166,13 +165,12 @@ export function gradientGraph(
   const wrt = [image, ...blockTensors, ...params.map((p) => p.param), ...(options.full ?? [])];
   const pre = createEmitter(b, 'loss');
   const ce = crossEntropy(b, pre, logits, batch, classes);
-  // The convolution gradients training uses (a Gemm per kernel offset, the flipped-weights Conv): at batch 1 on
-  // the CPU they cost ~2× the forward pass where ConvTranspose and the weight-gradient Conv cost ~10×.
+  // The convolution gradients training uses (weights from the input's patches, inputs by the flipped-weights Conv):
+  // at batch 1 on the CPU they cost ~2× the forward pass where ConvTranspose and the weight-gradient Conv cost ~10×.
   const d = differentiate(b, model, {
     seeds: new Map([[logits, ce.seed]]),
     wrt,
     fastConv: options.fastConv ?? true,
-    patchConv: options.patchConv ?? true,
     batchOne,
   });
   const e = d.e;

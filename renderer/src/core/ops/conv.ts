@@ -166,51 +166,14 @@ function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, y: Shape, win
   return e.transpose(cut, [1, 0, ...sp]);
 }
 
-/** Concat of several tensors, at most three inputs per node (onnxruntime's WebGPU Concat misbehaved with nine). */
-function concatAll(e: Emitter, parts: readonly string[], axis: number): string {
-  if (parts.length === 1) return parts[0]!;
-  if (parts.length <= 3) return e.op('Concat', parts, { axis: int(axis) });
-  const groups: string[] = [];
-  const size = Math.ceil(parts.length / 3);
-  for (let i = 0; i < parts.length; i += size) groups.push(concatAll(e, parts.slice(i, i + size), axis));
-  return concatAll(e, groups, axis);
-}
-
 /**
- * ∂L/∂W of a 2-D, ungrouped, undilated convolution as one Gemm per kernel offset: the output gradient
- * G [M, N·Ho·Wo] against that offset's input patch [C, N·Ho·Wo] (a strided Slice of the padded input, channels first):
- * ∂L/∂W[m, c, i, j] = Σ_{n,y,x} G[n, m, y, x] · X_pad[n, c, y·s + i, x·s + j]. Null where it does not apply.
- */
-function convWeightGradGemm(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
-  const { e, node } = ctx;
-  if (x.length !== 4 || group !== 1 || win.dilations.some((d) => d !== 1)) return null;
-  const [kh, kw] = win.kernel as [number, number];
-  const [sh, sw] = win.strides as [number, number];
-  const [ho, wo] = [y[2]!, y[3]!];
-  const c = x[1]!;
-  const m = y[1]!;
-  let xp = node.inputs[0]!;
-  if (win.pads.some((p) => p !== 0))
-    xp = e.pad(xp, [0, 0, win.pads[0]!, win.pads[1]!, 0, 0, win.pads[2]!, win.pads[3]!]);
-  // Channels first: each kernel offset's patch is a strided Slice [C, N, Ho, Wo] = [C, K] of the transposed input.
-  const xt = e.transpose(xp, [1, 0, 2, 3]);
-  const gt = e.reshape(e.transpose(g, [1, 0, 2, 3]), [m, -1]);
-  const whole = kh === 1 && kw === 1 && sh === 1 && sw === 1 && ho === x[2] && wo === x[3];
-  // One Gemm per offset, [M, K]·[C, K]ᵀ → [M, C]: no K-long patch matrix is ever concatenated.
-  const taps: string[] = [];
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++) {
-      const patch = whole ? xt : e.slice(xt, [i, j], [i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1], [2, 3], [sh, sw]);
-      taps.push(e.reshape(e.op('Gemm', [gt, e.reshape(patch, [c, -1])], { transB: int(1) }), [m, c, 1]));
-    }
-  return e.reshape(concatAll(e, taps, 2), [m, c, kh, kw]);
-}
-
-/**
- * ∂L/∂W of a 2-D, ungrouped, undilated convolution in four ops, for small batches: the input's patches as a
- * grouped convolution with one-hot kernels (group = C, output channel c·kH·kW + i·kW + j copies X_pad[c, ·+i, ·+j]
- * at the forward window's strides and pads: exact, each output is one input value times 1), then one Gemm of the
- * output gradient [M, N·Ho·Wo] against the patches [C·kH·kW, N·Ho·Wo]ᵀ. Null where it does not apply.
+ * ∂L/∂W of a 2-D, ungrouped, undilated convolution from the input's patches: a grouped convolution with one-hot
+ * kernels (group = C, output channel c·kH·kW + i·kW + j copies X_pad[c, ·+i, ·+j] at the forward window's strides
+ * and pads: exact, each output is one input value times 1), then
+ * - one image at a time: one Gemm of the output gradient [M, Ho·Wo] against the patches [C·kH·kW, Ho·Wo]ᵀ;
+ * - a batch: per image, the patches [C·kH·kW, Ho·Wo] times the output gradient [Ho·Wo, M] (one batched MatMul,
+ *   no Transpose of the patches, which are kH·kW times the input), summed over the batch.
+ * Null where it does not apply.
  */
 function convWeightGradPatches(ctx: BackwardContext, g: string, x: Shape, y: Shape, win: Window, group: number) {
   const { e, node } = ctx;
@@ -228,14 +191,20 @@ function convWeightGradPatches(ctx: BackwardContext, g: string, x: Shape, y: Sha
     dilations: intsAttr([1, 1]),
     group: int(c),
   });
-  // Channels first, [channels, N·Ho·Wo]; one image at a time, the layout already is.
-  const channelsFirst = (t: string, rows: number) =>
-    e.reshape(ctx.batchOne ? t : e.transpose(t, [1, 0, 2, 3]), [rows, -1]);
-  const gt = channelsFirst(g, m);
-  const pt = channelsFirst(patches, c * taps);
-  // Gemm's C is optional from opset 11; before, a zero scalar (broadcast) stands in.
-  const gemm = e.op('Gemm', e.opset >= 11 ? [gt, pt] : [gt, pt, e.scalar(0)], { transB: int(1) });
-  return e.reshape(gemm, [m, c, kh, kw]);
+  const positions = y[2]! * y[3]!;
+  if (ctx.batchOne) {
+    // One image: [1, C, …] already has the layout of [C, …]. Gemm's C is optional from opset 11; before, a zero
+    // scalar (broadcast) stands in.
+    const gt = e.reshape(g, [m, positions]);
+    const pt = e.reshape(patches, [c * taps, positions]);
+    const gemm = e.op('Gemm', e.opset >= 11 ? [gt, pt] : [gt, pt, e.scalar(0)], { transB: int(1) });
+    return e.reshape(gemm, [m, c, kh, kw]);
+  }
+  const perImage = e.op('MatMul', [
+    e.reshape(patches, [-1, c * taps, positions]),
+    e.transpose(e.reshape(g, [-1, m, positions]), [0, 2, 1]),
+  ]);
+  return e.reshape(e.transpose(e.reduceSum(perImage, [0], false), [1, 0]), [m, c, kh, kw]);
 }
 
 /**
@@ -284,11 +253,7 @@ function convBackward(ctx: BackwardContext): (string | undefined)[] {
       windowTranspose(e, g, node.inputs[1]!, win, x, y, group);
   if (ctx.needs(1))
     out[1] =
-      (fast
-        ? ctx.patchConv
-          ? convWeightGradPatches(ctx, g, x, y, win, group)
-          : convWeightGradGemm(ctx, g, x, y, win, group)
-        : null) ?? convWeightGrad(ctx, g, x, y, win, group);
+      (fast ? convWeightGradPatches(ctx, g, x, y, win, group) : null) ?? convWeightGrad(ctx, g, x, y, win, group);
   if (node.inputs[2] && ctx.needs(2)) out[2] = e.reduceSum(g, [0, ...x.slice(2).map((_, i) => i + 2)], false);
   return out;
 }

@@ -70,6 +70,9 @@ function padBackward(ctx: BackwardContext): (string | undefined)[] {
   return [g];
 }
 
+/** Largest 0/1 spreading matrix (elements) a strided Slice's gradient multiplies by on the innermost axis. */
+const SPREAD_LIMIT = 1 << 16;
+
 /**
  * Slice is undone by placing the gradient back where the slice read: strided slices interleave zeros (pad a new
  * axis, merge it), then a Pad puts the window at its start.
@@ -101,7 +104,16 @@ function sliceBackward(ctx: BackwardContext): (string | undefined)[] {
     }
     const raw = starts[i]!;
     const start = Math.min(Math.max(raw < 0 ? raw + size : raw, 0), size);
-    if (step > 1 && count > 0) {
+    if (step > 1 && count > 0 && axis === x.length - 1 && count * count * step <= SPREAD_LIMIT) {
+      // The innermost axis: one MatMul with the 0/1 matrix S[k, k·step] = 1 (exact: each output is one value times
+      // 1, plus zeros). A Pad of a new innermost axis of size 1, as below, runs element by element (onnxruntime CPU:
+      // 15 ms for a [64, 16, 32, 16] gradient, the MatMul under 1 ms).
+      const spread = new Float32Array(count * count * step);
+      for (let k = 0; k < count; k++) spread[k * count * step + k * step] = 1;
+      g = e.op('MatMul', [g, e.floats([count, count * step], spread)]);
+      shape = [...shape];
+      shape[axis] = count * step;
+    } else if (step > 1 && count > 0) {
       // [.., count, ..] → [.., count, 1, ..] padded to [.., count, step, ..] → [.., count·step, ..].
       const opened = [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)];
       const withAxis = e.reshape(g, batchTarget(ctx, opened));

@@ -83,16 +83,12 @@ export interface BackwardContext {
   /** A clear failure: the op or this use of it cannot be differentiated. */
   fail(why: string): never;
   /**
-   * Convolution gradients written for speed at large batches (training): the weight gradient as one Gemm of the
-   * output gradient against the input's patches, a stride-1 input gradient as a convolution with the flipped
-   * weights. Default (false): a convolution for the weight gradient and ConvTranspose for the input gradient.
+   * Convolution gradients written for speed (training and the Gradients panel): the weight gradient from the input's
+   * patches (one grouped one-hot convolution) and one matrix product, a stride-1 input gradient as a convolution
+   * with the flipped weights. Default (false): a convolution for the weight gradient and ConvTranspose for the input
+   * gradient.
    */
   readonly fastConv?: boolean;
-  /**
-   * With fastConv, the weight gradient for small batches (interactive gradients): the input's patches from one
-   * grouped one-hot convolution, then a single Gemm: a few ops per layer instead of a Slice and a Gemm per offset.
-   */
-  readonly patchConv?: boolean;
   /**
    * The graph runs one image at a time (its batch axis pinned to 1): a tensor [1, C, …] has the layout of
    * [C, 1, …], so moving the batch axis behind the channels is a Reshape, not a Transpose.

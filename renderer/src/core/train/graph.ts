@@ -37,7 +37,7 @@ export interface StepSettings {
   weightDecay: number;
   /** BatchNorm running-average momentum m, PyTorch's convention (default 0.1). */
   normMomentum: number;
-  /** Convolution gradients for large batches (default true; see BackwardContext.fastConv). */
+  /** The fast convolution gradients (default true; see BackwardContext.fastConv). */
   fastConv?: boolean;
 }
 
