@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ARC_POINTS, layoutNetwork } from '../../renderer/src/core/layout/layout';
+import { ARC_POINTS, layoutNetwork, plainStages } from '../../renderer/src/core/layout/layout';
 import { analyzeModel } from '../../renderer/src/core/summary';
 import { bundledModel, readBytes } from '../helpers/files';
 
@@ -38,5 +38,29 @@ describe('layoutNetwork', () => {
     expect(l.blockCount).toBe(8);
     expect(l.arcs.length).toBe(0);
     expect(l.stageBounds.length / 2).toBeGreaterThanOrEqual(3);
+  });
+
+  it('names a plain network’s stages as it draws them: runs of one output shape, the classifier apart', () => {
+    const { topology } = analyzeModel(readBytes('models/cifar10/recorded-plain20.onnx'), 'plain20.onnx');
+    const stages = plainStages(topology);
+    // The stem and six 3×3 layers per feature-map size, then the fully connected classifier.
+    expect(stages).toEqual([
+      { first: 0, last: 6, outShape: [16, 32, 32] },
+      { first: 7, last: 12, outShape: [32, 16, 16] },
+      { first: 13, last: 18, outShape: [64, 8, 8] },
+      { first: 19, last: 19, outShape: [10] },
+    ]);
+    // One plate per stage in the drawing, each around its layers.
+    const l = layoutNetwork(topology);
+    expect(l.stageBounds.length / 2).toBe(stages.length);
+    stages.forEach((s, k) => {
+      for (const i of [s.first, s.last]) {
+        expect(l.blockStages[i]).toBe(k);
+        expect(l.blockCenters[3 * i]!).toBeGreaterThan(l.stageBounds[2 * k]!);
+        expect(l.blockCenters[3 * i]!).toBeLessThan(l.stageBounds[2 * k + 1]!);
+      }
+    });
+    const resnet = analyzeModel(bundledModel('resnet20'), 'resnet20.onnx').topology;
+    expect(plainStages(resnet)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
-import { layoutNetwork } from '../core/layout/layout';
+import { layoutNetwork, plainStages } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
 import { takesLesions } from '../core/rewrite/plain';
 import { noLesionReason } from '../core/topology/family';
@@ -276,16 +276,34 @@ export function App() {
   );
 }
 
-/** The scene's texts: input and output, each stage with its block count and shape. */
-function sceneNames(model: OpenModel): { stem: string; stages: string[]; head: string; unit: string } {
+/**
+ * The scene's texts: input and output, each stage with its block (or layer) count and shape. A plain network's
+ * fully connected layers (a vector out) are named as such, not as one more stage.
+ */
+function sceneNames(model: OpenModel): {
+  stem: string;
+  stages: string[];
+  head: string;
+  unit: string;
+} {
   const t = model.analysis.topology;
   const input = t.input.shape?.slice(1).join('×');
+  const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  let spatial = 0;
+  const stages =
+    t.kind === 'residual'
+      ? t.stages.map(
+          (s) => `stage ${s.index + 1} · ${count(s.last - s.first + 1, 'block')} · ${formatShape(s.outShape)}`,
+        )
+      : plainStages(t).map((s) => {
+          const n = count(s.last - s.first + 1, 'layer');
+          return s.outShape && s.outShape.length === 1
+            ? `fully connected · ${n} · ${formatShape(s.outShape)}`
+            : `stage ${++spatial} · ${n} · ${formatShape(s.outShape)}`;
+        });
   return {
     stem: input ? `stem · input ${input}` : 'stem',
-    stages: t.stages.map(
-      (s) =>
-        `stage ${s.index + 1} · ${s.last - s.first + 1} block${s.last === s.first ? '' : 's'} · ${formatShape(s.outShape)}`,
-    ),
+    stages,
     head: `head · ${t.output.shape?.[1] ?? '?'} classes`,
     unit: t.kind === 'residual' ? 'block' : 'layer',
   };

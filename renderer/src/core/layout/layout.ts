@@ -111,6 +111,23 @@ function unitsOf(t: Topology): Unit[] {
 }
 
 /**
+ * A plain network's stages as the scene draws them: runs of consecutive weighted layers with one output shape (a
+ * dense network's: one feature-map size), by layer index, with the last layer's output shape.
+ */
+export function plainStages(t: Topology): { first: number; last: number; outShape: number[] | null }[] {
+  if (t.kind === 'residual') return [];
+  const out: { first: number; last: number; outShape: number[] | null }[] = [];
+  unitsOf(t).forEach((u, i) => {
+    const stage = out[u.stage];
+    if (stage) {
+      stage.last = i;
+      stage.outShape = u.outShape;
+    } else out[u.stage] = { first: i, last: i, outShape: u.outShape };
+  });
+  return out;
+}
+
+/**
  * Turns a detected topology into positions and sizes. Pure; deterministic; O(blocks). With a focus, that block
  * is opened into its ops; networks over COLLAPSE_ABOVE blocks draw far blocks as thin slices (level of detail).
  */
