@@ -127,8 +127,17 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await page.getByTestId('tour-next').click();
   // The degradation step draws real training curves: the recorded runs (8 nets), with their final errors.
   await expect(page.getByTestId('tour-degradation-figure')).toHaveAttribute('data-series', '8');
-  await expect(page.getByTestId('tour-degradation-finals')).toContainText(/plain-56 \d+\.\d %/);
-  await page.getByTestId('tour-next').click();
+  // Their final errors as a table: a row per kind of net, a column per depth (20, 32, 44, 56).
+  const finals = page.getByTestId('tour-degradation-finals');
+  await expect(finals.locator('thead th')).toHaveText(['depth', '20', '32', '44', '56']);
+  for (const kind of ['plain', 'ResNet'])
+    await expect(finals.locator('tbody tr', { hasText: kind }).locator('td')).toHaveText(Array(4).fill(/^\d+\.\d %$/));
+  // A presentation clicker's Page Down and Page Up step the tour, wherever the focus is.
+  await page.keyboard.press('PageDown');
+  await expect(tour).toHaveAttribute('data-step', '2');
+  await page.keyboard.press('PageUp');
+  await expect(tour).toHaveAttribute('data-step', '1');
+  await page.keyboard.press('PageDown');
   await expect(page.getByTestId('scene')).toHaveAttribute('data-opened', /\d+/);
   await page.getByTestId('tour-next').click();
   // Evaluate (to find the image) then the gradients: minutes on a loaded 2-core machine.

@@ -17,7 +17,7 @@ import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
 import { useLesionNote } from './network/lesionNote';
 import { SceneLegend } from './network/SceneLegend';
-import { Tour } from './network/Tour';
+import { STEPS, Tour } from './network/Tour';
 import { Bookmarks, ColorLegend, HelpOverlay, Inspector, ViewBar } from './network/ViewControls';
 import { BlockList } from './panels/BlockList';
 import { BuildPanel, InitPanel } from './panels/BuildPanel';
@@ -121,7 +121,12 @@ export function App() {
       } else if (e.key === '[') state.toggleSide('left');
       else if (e.key === ']') state.toggleSide('right');
       else if (e.key === 't' || e.key === 'T') state.setTourStep(state.tourStep === null ? 0 : null);
-      else if (e.key === '?') state.setHelpOpen(!state.helpOpen);
+      else if ((e.key === 'PageDown' || e.key === 'PageUp') && state.tourStep !== null) {
+        // A presentation clicker's buttons: the tour's Next and Back, wherever the focus is.
+        e.preventDefault();
+        const step = state.tourStep + (e.key === 'PageDown' ? 1 : -1);
+        if (step >= 0 && step < STEPS.length) state.setTourStep(step);
+      } else if (e.key === '?') state.setHelpOpen(!state.helpOpen);
       else if (e.key === 'b' || e.key === 'B') {
         const pose = sceneBridge.pose?.();
         if (pose) state.addBookmark({ name: `View ${state.bookmarks.length + 1}`, pose });

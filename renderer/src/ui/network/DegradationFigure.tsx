@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { errorLine } from '../../core/text';
-import { loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
+import { type LoggedNet, loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
 import { themes } from '../../scene/theme';
 import { useApp, useRaces, useServices } from '../../store/store';
 import { Chart, type ChartSeries } from '../common/charts/Chart';
@@ -54,11 +54,9 @@ export function DegradationFigure() {
       });
     });
   }
-  // The recorded runs' final training error (mean over their last steps, with its 95 % interval), net by net.
-  const finals = recorded?.nets.map(
-    (n) =>
-      `${n.title} ${(100 * n.finalTrainError).toFixed(1)} % (±${((100 * (n.interval[1] - n.interval[0])) / 2).toFixed(1)})`,
-  );
+  // The recorded runs' final training error (mean over their last steps, with its 95 % interval): a table with a
+  // row per kind of net and a column per depth, which reads across a hall where a sentence of eight numbers did not.
+  const finals = recorded ? finalsTable(recorded.nets) : null;
   if (problem) return <p className="error">{problem}</p>;
   if (series.length === 0) return <p className="muted">loading the recorded runs…</p>;
   return (
@@ -73,14 +71,58 @@ export function DegradationFigure() {
         yFormat={(y) => `${Math.round(100 * y)} %`}
         lineDots={false}
         width={430}
-        height={300}
+        height={250}
         testId="tour-degradation-chart"
       />
       {finals && (
-        <p className="small" data-testid="tour-degradation-finals">
-          Recorded, final training error: {finals.join(' · ')}.
-        </p>
+        <table className="tour-finals" data-testid="tour-degradation-finals">
+          <caption>Final training error, recorded (95 % intervals ±{finals.widest} points or less)</caption>
+          <thead>
+            <tr>
+              <th scope="col">depth</th>
+              {finals.depths.map((d) => (
+                <th scope="col" key={d}>
+                  {d}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {finals.rows.map((r) => (
+              <tr key={r.name}>
+                <th scope="row">{r.name}</th>
+                {r.cells.map((c, i) => (
+                  <td key={finals.depths[i]} title={c?.title}>
+                    {c ? c.value : '—'}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
+}
+
+const VARIANT_NAMES: Record<LoggedNet['variant'], string> = { plain: 'plain', resnet: 'ResNet', preact: 'PreAct' };
+
+/** The nets' final training errors by kind (rows, in the order they come) and depth (columns, ascending). */
+function finalsTable(nets: readonly LoggedNet[]) {
+  const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
+  const variants = [...new Set(nets.map((n) => n.variant))];
+  const half = (n: LoggedNet) => (100 * (n.interval[1] - n.interval[0])) / 2;
+  return {
+    depths,
+    widest: Math.max(0, ...nets.map(half)).toFixed(1),
+    rows: variants.map((v) => ({
+      name: VARIANT_NAMES[v],
+      cells: depths.map((d) => {
+        const n = nets.find((x) => x.variant === v && x.depth === d);
+        if (!n) return null;
+        const value = `${(100 * n.finalTrainError).toFixed(1)} %`;
+        return { value, title: `${n.title}: ${value} (95 % interval ±${half(n).toFixed(1)})` };
+      }),
+    })),
+  };
 }

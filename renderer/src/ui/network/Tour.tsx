@@ -347,9 +347,12 @@ export function Tour({ model }: { model: OpenModel }) {
         </span>{' '}
         <strong>{current.title}</strong>
       </header>
-      {current.text.map((p) => (
-        <p key={p.slice(0, 24)}>{p}</p>
-      ))}
+      {/* The explanation scrolls on its own: the figure, the measurement and the buttons stay in view. */}
+      <div className="tour-text" data-testid="tour-text">
+        {current.text.map((p) => (
+          <p key={p.slice(0, 24)}>{p}</p>
+        ))}
+      </div>
       {current.figure?.()}
       <p className="tour-measured" data-testid="tour-measured">
         <strong>Measured:</strong> {current.measured(ctx)}

@@ -349,6 +349,7 @@ export const KEYS: [string, string][] = [
   ['P', 'presentation mode (full screen, large type)'],
   ['F', 'full screen'],
   ['T', 'guided tour (each step has a link: #tour=1 … #tour=9)'],
+  ['Page Down / Up', 'next / previous tour step (what a presentation clicker sends)'],
   ['L / Shift+L', 'next / previous lab (Explore, Evaluate, Lesion, …)'],
   ['[ / ]', 'collapse or open the left / right side panel'],
   ['Esc', 'close / restore an enlarged chart / leave / clear the selection'],
