@@ -220,12 +220,14 @@ function convInputGradFlipped(ctx: BackwardContext, g: string, x: Shape, y: Shap
   if (pads.some((p) => p < 0) || e.opset < 10) return null;
   // Output size check: (Ho + pads − k + 1) must give back H, W.
   if (y[2]! + pads[0]! + pads[2]! - kh + 1 !== x[2] || y[3]! + pads[1]! + pads[3]! - kw + 1 !== x[3]) return null;
-  const flipped = e.slice(
-    e.transpose(node.inputs[1]!, [1, 0, 2, 3]),
-    [kh - 1, kw - 1],
-    [-kh - 1, -kw - 1],
-    [2, 3],
-    [-1, -1],
+  // Flipped in space by two Gathers with reversed indices. A Slice with step −1 computes the same on the CPU, but
+  // onnxruntime-web's WebGPU Slice cut the 3×3 kernel to 2×2 (the training step then failed on its first Mul: a
+  // 9×9 input gradient against an 8×8 mask).
+  const reversed = (n: number) => e.ints(Array.from({ length: n }, (_, i) => n - 1 - i));
+  const flipped = e.op(
+    'Gather',
+    [e.op('Gather', [e.transpose(node.inputs[1]!, [1, 0, 2, 3]), reversed(kh)], { axis: int(2) }), reversed(kw)],
+    { axis: int(3) },
   );
   return e.op('Conv', [g, flipped], {
     kernel_shape: intsAttr([kh, kw]),
