@@ -97,3 +97,11 @@ export async function expectSceneDrawn(page: Page, model?: string): Promise<numb
   expect(deviation, 'the 3D view is blank').toBeGreaterThan(8);
   return deviation;
 }
+
+/** Sets network `row` (1-based) of the race table. */
+export async function setNet(page: Page, row: number, variant: string, depth: number, width: number): Promise<void> {
+  const tr = page.getByTestId(`race-net-${row}`);
+  await tr.getByLabel(`network ${row} variant`).selectOption(variant);
+  await tr.getByLabel(`network ${row} depth`).fill(String(depth));
+  await tr.getByLabel(`network ${row} width`).fill(String(width));
+}

@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
-import { openApp } from './helpers';
-
-/** Sets network `row` (1-based) of the race table. */
-async function setNet(page: Page, row: number, variant: string, depth: number, width: number): Promise<void> {
-  const tr = page.getByTestId(`race-net-${row}`);
-  await tr.getByLabel(`network ${row} variant`).selectOption(variant);
-  await tr.getByLabel(`network ${row} depth`).fill(String(depth));
-  await tr.getByLabel(`network ${row} width`).fill(String(width));
-}
+import { expect, test } from '@playwright/test';
+import { openApp, setNet } from './helpers';
 
 test('a short race trains live, pauses and resumes, and a trained network saves and reopens', async ({ page }) => {
   test.setTimeout(300_000);

@@ -1,13 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { openApp } from './helpers';
-
-/** Sets network `row` (1-based) of the race table. */
-async function setNet(page: Page, row: number, variant: string, depth: number, width: number): Promise<void> {
-  const tr = page.getByTestId(`race-net-${row}`);
-  await tr.getByLabel(`network ${row} variant`).selectOption(variant);
-  await tr.getByLabel(`network ${row} depth`).fill(String(depth));
-  await tr.getByLabel(`network ${row} width`).fill(String(width));
-}
+import { openApp, setNet } from './helpers';
 
 type Run = { title: string; loss: number[]; firstGradNorm: number[] }[];
 

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { VARIANT_SHORT } from '../../core/build/resnet';
 import { errorLine } from '../../core/text';
 import { type LoggedNet, loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
 import { themes } from '../../scene/theme';
@@ -105,8 +106,6 @@ export function DegradationFigure() {
   );
 }
 
-const VARIANT_NAMES: Record<LoggedNet['variant'], string> = { plain: 'plain', resnet: 'ResNet', preact: 'PreAct' };
-
 /** The nets' final training errors by kind (rows, in the order they come) and depth (columns, ascending). */
 function finalsTable(nets: readonly LoggedNet[]) {
   const depths = [...new Set(nets.map((n) => n.depth))].sort((a, b) => a - b);
@@ -116,7 +115,7 @@ function finalsTable(nets: readonly LoggedNet[]) {
     depths,
     widest: Math.max(0, ...nets.map(half)).toFixed(1),
     rows: variants.map((v) => ({
-      name: VARIANT_NAMES[v],
+      name: VARIANT_SHORT[v],
       cells: depths.map((d) => {
         const n = nets.find((x) => x.variant === v && x.depth === d);
         if (!n) return null;
