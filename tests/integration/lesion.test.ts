@@ -5,10 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
 import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
+import { evaluate } from '../../renderer/src/lab/evaluate';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { reorderSweep } from '../../renderer/src/lab/reorder';
+import type { Runtime } from '../../renderer/src/lab/runtime';
+import { modelSessions } from '../../renderer/src/lab/sessions';
 import {
   randomBlockSets,
   randomSweep,
@@ -57,22 +60,44 @@ const PREP = {
   resize: null,
 };
 
-function engineFor(name: string, float16 = true, images = set) {
+function engineFor(
+  name: string,
+  float16 = true,
+  images = set,
+  runtime: Runtime = createNodeRuntime(),
+  cacheBudget?: number,
+) {
   const bytes = bundledModel(name);
   const a = analyzeModel(bytes, `${name}.onnx`);
-  const engine = LesionEngine.create(
-    createNodeRuntime(),
-    a.model,
-    a.topology,
-    describeInput(a.model, a.topology),
-    images,
-    {
-      preprocessing: PREP,
-      batchSize: 64,
-      float16,
+  const engine = LesionEngine.create(runtime, a.model, a.topology, describeInput(a.model, a.topology), images, {
+    preprocessing: PREP,
+    batchSize: 64,
+    float16,
+    cacheBudget,
+  });
+  return { engine, topology: a.topology, analysis: a };
+}
+
+/** onnxruntime-node, counting the runs of every session it creates (by creation order). */
+function countingRuntime(): { runtime: Runtime; runs: number[] } {
+  const inner = createNodeRuntime();
+  const runs: number[] = [];
+  const runtime: Runtime = {
+    ...inner,
+    async createSession(model, options) {
+      const session = await inner.createSession(model, options);
+      const k = runs.push(0) - 1;
+      return {
+        ...session,
+        run: (feeds, fetches) => {
+          runs[k]!++;
+          return session.run(feeds, fetches);
+        },
+        release: () => session.release(),
+      };
     },
-  );
-  return { engine, topology: a.topology };
+  };
+  return { runtime, runs };
 }
 
 /**
@@ -219,5 +244,57 @@ describe('float16 block-input cache', () => {
       expect(skips.blocks[i]!.score.top1.rate).toBeLessThan(branches.blocks[i]!.score.top1.rate - 0.25);
     }
     await engine.release();
+  });
+});
+
+describe('an evaluation run through the lesion engine', () => {
+  it("resnet20: the plain evaluation's figures, image for image; the lesion after it runs only its tail; a study after it, the same study", async () => {
+    const { runtime, runs } = countingRuntime();
+    // A cache budget that holds some block inputs, not all (resnet20's nine take 157 MB in float16).
+    const { engine, topology, analysis } = engineFor('resnet20', true, set, runtime, 48 * 2 ** 20);
+    expect(engine.points.length).toBeGreaterThan(1);
+    expect(engine.points.length).toBeLessThan(topology.blocks.length);
+    const input = describeInput(analysis.model, analysis.topology);
+    const plain = await evaluate(
+      modelSessions(createNodeRuntime(), bundledModel('resnet20'), input),
+      input,
+      set,
+      { preprocessing: PREP, batchSize: 64 },
+      quietJob(),
+    );
+    const through = await evaluate(
+      modelSessions(createNodeRuntime(), bundledModel('resnet20'), input),
+      input,
+      set,
+      { preprocessing: PREP, batchSize: 64 },
+      quietJob(),
+      engine,
+    );
+    expect(through.predictions).toEqual(plain.predictions);
+    expect(through.top1).toEqual(plain.top1);
+    expect(through.top5).toEqual(plain.top5);
+    expect(through.perClass).toEqual(plain.perClass);
+    expect(through.leastConfidentCorrect).toEqual(plain.leastConfidentCorrect);
+    expect(correctCount(through.predictions)).toBe(correctCount(await referencePredictions(bundledModel('resnet20'))));
+    const batchCount = Math.ceil(CIFAR_COUNT / 64);
+    // One session (the recorder), one run per batch.
+    expect(runs).toEqual([batchCount]);
+    // The middle block's lesion: its tail once per batch, no recorder run; the same figures as a fresh engine's.
+    const middle = topology.blocks[Math.floor(topology.blocks.length / 2)]!.index;
+    const lesioned = await engine.evaluate({ dropped: [middle] }, quietJob());
+    expect(runs[0]).toBe(batchCount);
+    expect(runs.slice(1)).toEqual([batchCount]);
+    const fresh = engineFor('resnet20');
+    const expected = await fresh.engine.evaluate({ dropped: [middle] }, quietJob());
+    expect(Array.from(lesioned.predictions)).toEqual(Array.from(expected.predictions));
+    expect(lesioned.intact).toEqual(expected.intact);
+    // A single-block study after the evaluation: the recorder runs again for the block inputs the cache left out
+    // (once per batch), and every lesion equals a fresh engine's.
+    const study = await singleSweep(engine, topology, { remove: 'branch' }, quietJob());
+    expect(runs[0]).toBe(2 * batchCount);
+    const again = await singleSweep(fresh.engine, fresh.topology, { remove: 'branch' }, quietJob());
+    expect(study.predictions.map((p) => Array.from(p))).toEqual(again.predictions.map((p) => Array.from(p)));
+    await engine.release();
+    await fresh.engine.release();
   });
 });

@@ -3,6 +3,7 @@ import { argmaxRow, inTopK } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
 import { checkCancelled, checkpoint, type JobContext } from './job';
+import type { LesionEngine } from './lesion';
 import type { ModelSessions } from './sessions';
 import { type Proportion, permutation, wilson } from './stats';
 
@@ -51,10 +52,14 @@ export async function evaluate(
   set: ImageSet,
   options: EvaluateOptions,
   job: JobContext<EvaluatePartial>,
+  /**
+   * Run it through this lesion engine's recorder (the same model with every gate open, so the same logits) instead
+   * of a plain session: the engine keeps the block inputs it passes, so a lesion clicked after the evaluation runs
+   * only its tail. Its own batch size and stratified image order apply.
+   */
+  engine?: LesionEngine,
 ): Promise<EvaluateResult> {
   const started = performance.now();
-  const batchSize = sessionBatch(input, Math.max(1, Math.min(options.batchSize, set.count)));
-  const session = await sessions.forBatch(batchSize);
   const predictions = new Array<number>(set.count).fill(-1);
   const skipped: Skipped[] = [];
   let classes = input.classes ?? 0;
@@ -65,45 +70,66 @@ export async function evaluate(
   let unlabelled = 0;
   let done = 0;
   let leastConfidentCorrect: EvaluateResult['leastConfidentCorrect'] = null;
-  job.progress(0, set.count);
-  for (const indices of batches(set.count, batchSize, permutation(set.count, options.seed ?? 1))) {
-    await checkpoint(job.signal);
-    const batch = await loadBatch(set, indices, input, options.preprocessing);
-    skipped.push(...batch.skipped);
-    if (batch.tensor) {
-      const feed = sessions.fixed ? padBatch(batch.tensor, batchSize) : batch.tensor;
-      const out = await session.run({ [input.name]: feed }, [input.output]);
-      checkCancelled(job.signal);
-      const logits = out[input.output]!;
-      classes = logits.dims[logits.dims.length - 1] ?? classes;
-      if (perClass.length !== classes) perClass = Array.from({ length: classes }, () => ({ count: 0, correct: 0 }));
-      const values = logits.data as Float32Array;
-      batch.indices.forEach((index, row) => {
-        const top = argmaxRow(values, classes, row);
-        predictions[index] = top;
-        const label = set.label(index);
-        if (label === null || label >= classes) {
-          unlabelled++;
-          return;
-        }
-        scored++;
-        perClass[label]!.count++;
-        if (top === label) {
-          correct1++;
-          perClass[label]!.correct++;
-          const probability = softmaxAt(values, classes, row, label);
-          if (
-            !leastConfidentCorrect ||
-            probability < leastConfidentCorrect.probability ||
-            (probability === leastConfidentCorrect.probability && index < leastConfidentCorrect.index)
-          )
-            leastConfidentCorrect = { index, probability };
-        }
-        if (inTopK(values, classes, row, label, Math.min(5, classes))) correct5++;
-      });
-    }
-    done += indices.length;
+  /** Scores one batch's readable rows from their logits [rows, classes]. */
+  const score = (indices: readonly number[], values: Float32Array, width: number) => {
+    if (indices.length === 0) return;
+    classes = width;
+    if (perClass.length !== classes) perClass = Array.from({ length: classes }, () => ({ count: 0, correct: 0 }));
+    indices.forEach((index, row) => {
+      const top = argmaxRow(values, classes, row);
+      predictions[index] = top;
+      const label = set.label(index);
+      if (label === null || label >= classes) {
+        unlabelled++;
+        return;
+      }
+      scored++;
+      perClass[label]!.count++;
+      if (top === label) {
+        correct1++;
+        perClass[label]!.correct++;
+        const probability = softmaxAt(values, classes, row, label);
+        if (
+          !leastConfidentCorrect ||
+          probability < leastConfidentCorrect.probability ||
+          (probability === leastConfidentCorrect.probability && index < leastConfidentCorrect.index)
+        )
+          leastConfidentCorrect = { index, probability };
+      }
+      if (inTopK(values, classes, row, label, Math.min(5, classes))) correct5++;
+    });
+  };
+  const advance = (visited: number) => {
+    done += visited;
     job.progress(done, set.count, { top1: wilson(correct1, scored), top5: wilson(correct5, scored) });
+  };
+  job.progress(0, set.count);
+  let provider: string;
+  if (engine) {
+    for await (const batch of engine.intact(job.signal)) {
+      checkCancelled(job.signal);
+      skipped.push(...batch.skipped);
+      score(batch.indices, batch.logits, batch.classes);
+      advance(batch.visited);
+    }
+    provider = await engine.provider();
+  } else {
+    const batchSize = sessionBatch(input, Math.max(1, Math.min(options.batchSize, set.count)));
+    const session = await sessions.forBatch(batchSize);
+    for (const indices of batches(set.count, batchSize, permutation(set.count, options.seed ?? 1))) {
+      await checkpoint(job.signal);
+      const batch = await loadBatch(set, indices, input, options.preprocessing);
+      skipped.push(...batch.skipped);
+      if (batch.tensor) {
+        const feed = sessions.fixed ? padBatch(batch.tensor, batchSize) : batch.tensor;
+        const out = await session.run({ [input.name]: feed }, [input.output]);
+        checkCancelled(job.signal);
+        const logits = out[input.output]!;
+        score(batch.indices, logits.data as Float32Array, logits.dims[logits.dims.length - 1] ?? classes);
+      }
+      advance(indices.length);
+    }
+    provider = session.provider;
   }
   return {
     set: { id: set.id, title: set.title, count: set.count },
@@ -114,7 +140,7 @@ export async function evaluate(
     skipped,
     unlabelled,
     leastConfidentCorrect,
-    provider: session.provider,
+    provider,
     ms: performance.now() - started,
   };
 }

@@ -1,4 +1,7 @@
 import type { Preprocessing } from '../core/catalog';
+import { int } from '../core/onnx/attrs';
+import { GraphBuilder } from '../core/onnx/builder';
+import { DataType } from '../core/onnx/dtypes';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import { type Gate, type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
@@ -9,7 +12,6 @@ import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
 import { planCache } from './cachePlan';
-import { toHalf } from './float16';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
 import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
@@ -64,6 +66,9 @@ interface BatchState {
   labels: Int16Array;
   /** Intact top-1 per row, once the batch went through the recorder. */
   intact: Int16Array | null;
+  /** The intact model's logits for the rows ([rows, classes]), from the same recorder run (an evaluation's). */
+  logits: Float32Array | null;
+  classes: number;
   /** Block input per cache point for the rows (float32, or float16 bits). */
   cached: Map<number, Float32Array | Uint16Array> | null;
   /**
@@ -99,6 +104,8 @@ export class LesionEngine {
     private readonly set: ImageSet,
     private readonly gated: GatedModel,
     private readonly recorderModel: GatedModel,
+    /** The recorder's output for each block input it records (a float16 copy when the cache is float16). */
+    private readonly recordedAs: ReadonlyMap<string, string>,
     /** Blocks whose input is cached (always includes 0). */
     readonly points: number[],
     private readonly batchSize: number,
@@ -115,6 +122,8 @@ export class LesionEngine {
       indices,
       labels: new Int16Array(0),
       intact: null,
+      logits: null,
+      classes: 0,
       cached: null,
       transient: null,
       skipped: [],
@@ -157,11 +166,14 @@ export class LesionEngine {
     }
     // The recorder outputs every usable block input: one pass caches the planned ones, and a sweep keeps the rest
     // of the batch it works on (outputs of the forward pass it computes anyway).
-    const recorder = gateBlocks(
-      model,
-      topology,
-      [...usable.keys()].map((b) => topology.blocks[b]!.entry),
-      closed,
+    const entries = [...usable.keys()].map((b) => topology.blocks[b]!.entry);
+    // A residual network's recorder is the model itself (every gate would be 1: x·1 is x, so it computes what the
+    // gated model computes, with no Muls and onnxruntime's usual fusions, the plain evaluation's logits). A plain
+    // network's joins exist only in the gated model, where closed skips keep them out.
+    const recorder = recordingModel(
+      closed ? gated : { ...gated, model, gates: [] },
+      entries,
+      options.float16 !== false,
     );
     const passThrough = new Set(
       topology.blocks.flatMap((_, b) => (usable.has(b + 1) && passesThrough(model, topology, b) ? [b] : [])),
@@ -172,7 +184,8 @@ export class LesionEngine {
       input,
       set,
       gated,
-      recorder,
+      recorder.gated,
+      recorder.names,
       points,
       batchSize,
       options,
@@ -224,39 +237,85 @@ export class LesionEngine {
   }
 
   /**
-   * Runs the recorder on a batch once: intact predictions and the cached block inputs; with `all`, every other
-   * usable block input too, kept in `transient` until the caller drops it.
+   * Runs the recorder on a batch once: intact predictions and logits, and the cached block inputs; with `all`,
+   * every other usable block input too, kept in `transient` until the caller drops it. A batch recorded without
+   * them (by an evaluation or a single lesion) runs the recorder again for them when a sweep asks: that one pass
+   * costs less than starting each lesion from the nearest cached point before its block.
    */
   private async record(batch: BatchState, all = false): Promise<void> {
-    if (batch.cached) return;
+    const usable = [...this.usableTails.keys()];
+    const again = batch.cached !== null;
+    const wanted = !again
+      ? all
+        ? usable
+        : this.points
+      : all && !batch.transient
+        ? usable.filter((p) => !batch.cached!.has(p))
+        : [];
+    if (again && wanted.length === 0) return;
     this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
     const session = await this.recorder;
     const loaded = await loadBatch(this.set, batch.indices, this.input, this.options.preprocessing);
-    batch.skipped = loaded.skipped;
-    batch.indices = loaded.indices;
     const rows = loaded.indices.length;
-    batch.labels = Int16Array.from(loaded.indices, (i) => this.set.label(i) ?? -1);
-    batch.cached = new Map();
-    batch.intact = new Int16Array(rows);
+    if (!again) {
+      batch.skipped = loaded.skipped;
+      batch.indices = loaded.indices;
+      batch.labels = Int16Array.from(loaded.indices, (i) => this.set.label(i) ?? -1);
+      batch.cached = new Map();
+      batch.intact = new Int16Array(rows);
+      batch.logits = new Float32Array(0);
+    }
     if (!loaded.tensor) return;
     const feeds = this.gateTensors(this.recorderModel.gates, { dropped: [] }, batch.indices);
     feeds[this.input.name] = padBatch(loaded.tensor, this.batchSize);
-    const wanted = all ? [...this.usableTails.keys()] : this.points;
-    const entries = wanted.map((p) => this.topology.blocks[p]!.entry);
-    const out = await session.run(feeds, [this.input.output, ...entries]);
-    const logits = out[this.input.output]!;
-    const classes = logits.dims[logits.dims.length - 1]!;
-    for (let r = 0; r < rows; r++) batch.intact[r] = argmaxRow(logits.data as Float32Array, classes, r);
+    const fetched = wanted.map((p) => this.recordedAs.get(this.topology.blocks[p]!.entry)!);
+    const out = await session.run(feeds, [this.input.output, ...fetched]);
+    if (!again) {
+      const logits = out[this.input.output]!;
+      const classes = logits.dims[logits.dims.length - 1]!;
+      const values = logits.data as Float32Array;
+      batch.classes = classes;
+      batch.logits = values.slice(0, rows * classes);
+      for (let r = 0; r < rows; r++) batch.intact![r] = argmaxRow(values, classes, r);
+    }
     if (all) batch.transient = new Map();
     wanted.forEach((p, i) => {
-      const data = (out[entries[i]!]!.data as Float32Array).subarray(
-        0,
-        (out[entries[i]!]!.data.length / this.batchSize) * rows,
-      );
-      const kept = this.options.float16 === false ? Float32Array.from(data) : toHalf(data);
+      const data = out[fetched[i]!]!.data as Float32Array | Uint16Array;
+      const length = (data.length / this.batchSize) * rows;
+      // float16 arrives as Uint16Array, or as Float16Array where the browser has one: its bits either way.
+      const kept =
+        data instanceof Float32Array
+          ? data.slice(0, length)
+          : new Uint16Array(data.buffer, data.byteOffset, data.length).subarray(0, length);
       if (this.points.includes(p)) batch.cached!.set(p, kept);
       else batch.transient!.set(p, kept);
     });
+  }
+
+  /**
+   * The intact model on every image, batch by batch: an evaluation run through the recorder, so that it leaves the
+   * block-input cache warm and the first lesion after it runs only its tail. Batches already recorded are read
+   * back. Yields each batch's readable rows with their logits, and how many images it visited.
+   */
+  async *intact(signal: AbortSignal): AsyncGenerator<{
+    indices: number[];
+    skipped: Skipped[];
+    logits: Float32Array;
+    classes: number;
+    visited: number;
+  }> {
+    for (const batch of this.batches) {
+      await checkpoint(signal);
+      await this.record(batch);
+      const { indices, skipped, logits, classes } = batch;
+      yield { indices, skipped, logits: logits!, classes, visited: indices.length + skipped.length };
+    }
+  }
+
+  /** The provider the recorder runs on (once it ran). */
+  async provider(): Promise<string> {
+    this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
+    return (await this.recorder).provider;
   }
 
   /** The gate inputs `gates` for the rows of a batch under a lesion (padded rows keep every gate 1). */
@@ -373,7 +432,7 @@ export class LesionEngine {
   async evaluate(lesion: Lesion, job: JobContext<LesionScore>): Promise<LesionEvaluation> {
     const started = performance.now();
     const { scores, predictions, skipped } = await this.run([lesion], job as JobContext<unknown>, (s) => s[0]);
-    const { provider } = await this.recorder!;
+    const provider = await this.provider();
     return { lesion, ...scores[0]!, predictions: predictions[0]!, skipped, provider, ms: performance.now() - started };
   }
 
@@ -383,6 +442,25 @@ export class LesionEngine {
     this.recorder = null;
     for (const s of sessions) void s?.then((x) => x.release()).catch(() => {});
   }
+}
+
+/**
+ * The gated model with the block inputs `entries` as extra outputs: cast to float16 inside the graph for a float16
+ * cache (onnxruntime narrows them natively, and half the bytes leave the session), else as they are.
+ */
+function recordingModel(
+  gated: GatedModel,
+  entries: readonly string[],
+  half: boolean,
+): { gated: GatedModel; names: Map<string, string> } {
+  const g = new GraphBuilder(gated.model);
+  const names = new Map<string, string>();
+  for (const entry of entries) {
+    const name = half ? g.op('Cast', [entry], { to: int(DataType.FLOAT16) }) : entry;
+    names.set(entry, name);
+    g.output(name, half ? DataType.FLOAT16 : DataType.FLOAT);
+  }
+  return { gated: { ...gated, model: g.build({ prune: false }) }, names };
 }
 
 /**

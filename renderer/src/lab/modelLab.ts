@@ -8,7 +8,7 @@ import { decodeModel } from '../core/onnx/decode';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
-import { lesionTarget } from '../core/rewrite/plain';
+import { lesionTarget, takesLesions } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
 import { noJoinsReason } from '../core/topology/family';
@@ -124,6 +124,21 @@ export class ModelLab {
       this.lesion = { key, engine };
     }
     return this.lesion.engine;
+  }
+
+  /**
+   * The lesion engine for an evaluation to run through (it leaves the block-input cache warm for the lesions
+   * after it), or null where the network takes no lesions.
+   */
+  evaluationEngine(images: ImageSet, preprocessing: Preprocessing, batchSize: number): LesionEngine | null {
+    const { model, topology } = this.analysis;
+    if (!this.inputInfo || !takesLesions(model, topology)) return null;
+    try {
+      return this.lesionEngine(images, preprocessing, batchSize);
+    } catch (error) {
+      if (error instanceof UnsupportedInput) return null;
+      throw error;
+    }
   }
 
   private gradientEngine(): Promise<GradientEngine> {

@@ -4,6 +4,7 @@ import { isCancelled, type Progress } from '../lab/job';
 import { JobTable } from '../lab/jobTable';
 import { CallControl } from '../worker/client';
 import type { JobPartials } from '../worker/protocol';
+import { lesionBatch } from './lesionSlice';
 import { modelRequest } from './requests';
 import type { AppState, LabSlice, Services } from './types';
 
@@ -106,7 +107,8 @@ export const createLabSlice =
         if (!request) return;
         await get().startJob(request.key('evaluate'), 'evaluate', {
           ...request.on,
-          options: { preprocessing: request.preprocessing, batchSize: 32 },
+          // The lesion engine's batch: the evaluation runs through it and leaves its cache warm (worker/handlers.ts).
+          options: { preprocessing: request.preprocessing, batchSize: lesionBatch(get().provider) },
         });
       },
     };

@@ -10,7 +10,8 @@ import type { AppState, LesionSlice, Services } from './types';
  * Batch size of lesion work in the app, by the provider that runs it. ORT-web's WASM build runs ResNet-56 at the same
  * images/s from batch 4 to 64 (measured in Node, one thread: 40–42 images/s), so batches of 8 give a study's first
  * complete chart, with intervals, 8× sooner than batches of 64 at no cost to the whole study; WebGPU needs larger
- * batches to fill the GPU.
+ * batches to fill the GPU. Evaluate uses it too: the evaluation runs through the lesion engine of that batch size and
+ * leaves its block-input cache warm (worker/handlers.ts).
  */
 export function lesionBatch(provider: string | null): number {
   return provider === 'wasm' ? 8 : 32;

@@ -121,7 +121,11 @@ export function createLabHandlers(options: {
     },
     async evaluate({ model: key, set: id, options: evaluateOptions }, job) {
       const m = await model(key);
-      return evaluate(m.sessions, m.input, set(id), evaluateOptions, job);
+      const images = set(id);
+      // Through the lesion engine where the network takes lesions: the first block clicked afterwards then runs
+      // only from that block on (its input was kept), not the whole network twice.
+      const engine = m.evaluationEngine(images, evaluateOptions.preprocessing, evaluateOptions.batchSize);
+      return evaluate(m.sessions, m.input, images, evaluateOptions, job, engine ?? undefined);
     },
     async gradients({ model: key, set: id, ...request }) {
       return (await model(key)).gradients(set(id), request);
