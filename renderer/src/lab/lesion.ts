@@ -93,7 +93,7 @@ const DEFAULT_BUDGET = 256 * 2 ** 20;
  */
 export class LesionEngine {
   private readonly batches: BatchState[];
-  private readonly tails = new Map<number, Promise<{ tail: TailModel; session: Session }>>();
+  private readonly tails = new Map<string, Promise<{ tail: TailModel; session: Session }>>();
   private recorder: Promise<Session> | null = null;
 
   private constructor(
@@ -223,15 +223,24 @@ export class LesionEngine {
     return batchSessionOptions(this.input, this.batchSize);
   }
 
-  private tail(point: number) {
-    let found = this.tails.get(point);
+  /**
+   * The session of the tail from block `point`: the gated model's, or with `open` the ungated model's (a residual
+   * network's lesion that touches no block from `point` on: every gate there would be 1, so the model itself
+   * computes the same, with onnxruntime's usual fusions and no gate Muls).
+   */
+  private tail(point: number, open: boolean) {
+    const key = `${point}${open ? ' open' : ''}`;
+    let found = this.tails.get(key);
     if (!found) {
-      const tail = this.usableTails.get(point)!;
+      const tail = open
+        ? (tailFrom(this.recorderModel, this.topology, point, this.options.float16 === false ? 'float32' : 'float16') ??
+          this.usableTails.get(point)!)
+        : this.usableTails.get(point)!;
       found = this.runtime
         .createSession(encodeModel(tail.model), this.sessionOptions())
         .then((session) => ({ tail, session }));
-      found.catch(() => this.tails.delete(point));
-      this.tails.set(point, found);
+      found.catch(() => this.tails.delete(key));
+      this.tails.set(key, found);
     }
     return found;
   }
@@ -358,7 +367,13 @@ export class LesionEngine {
     const first = this.firstBlock(spec);
     if (first >= this.blockCount || rows === 0) return batch.intact!;
     const start = this.startFor(batch, spec, first);
-    const { tail, session } = await this.tail(start.tail);
+    // The recorder of a residual network is the ungated model (see create): its tail serves a lesion that is over
+    // before the tail starts, as a single block's removal is once that block passed its input on.
+    const open =
+      this.recorderModel.gates.length === 0 &&
+      typeof spec !== 'function' &&
+      [...spec.dropped, ...(spec.cutSkips ?? [])].every((k) => k < start.tail);
+    const { tail, session } = await this.tail(start.tail, open);
     const cached = batch.cached!.get(start.input) ?? batch.transient!.get(start.input)!;
     const perImage = cached.length / rows;
     const padded =
