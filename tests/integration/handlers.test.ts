@@ -54,4 +54,46 @@ describe('lab worker handlers', () => {
     expect(correctCount(await referencePredictions(bytes))).toBe(854);
     await lab.closeModel({ key: 'm' }, job());
   });
+  it('Evaluate leaves the lesion cache warm: the block clicked next runs its tail once per batch and nothing else', async () => {
+    let runs = 0;
+    const counted = createLabHandlers({
+      createRuntime: () => {
+        const inner = createNodeRuntime();
+        return {
+          ...inner,
+          async createSession(model, options) {
+            const session = await inner.createSession(model, options);
+            return {
+              ...session,
+              run: (feeds, fetches) => {
+                runs++;
+                return session.run(feeds, fetches);
+              },
+              release: () => session.release(),
+            };
+          },
+        };
+      },
+      decodeImage,
+    });
+    await counted.openModel({ key: 'w', name: 'resnet20.onnx', bytes: bundledModel('resnet20').slice().buffer }, job());
+    await counted.addImageSet(
+      { kind: 'cifar-binary', id: 'cifar', title: 'CIFAR', data: CIFAR.slice().buffer, labelSet: 'cifar10' },
+      job(),
+    );
+    const evaluation = await counted.evaluate(
+      { model: 'w', set: 'cifar', options: { preprocessing: prep, batchSize: 64 } },
+      job(),
+    );
+    expect(evaluation.top1.successes).toBe(854);
+    const before = runs;
+    const lesioned = await counted.lesionEvaluate(
+      { model: 'w', set: 'cifar', preprocessing: prep, batchSize: 64, lesion: { dropped: [3] } },
+      job(),
+    );
+    expect(runs - before).toBe(Math.ceil(932 / 64));
+    expect(lesioned.intact.successes).toBe(854);
+    expect((100 * lesioned.top1.rate).toFixed(1)).toBe('36.9');
+    await counted.closeModel({ key: 'w' }, job());
+  });
 });

@@ -254,6 +254,12 @@ describe('an evaluation run through the lesion engine', () => {
     const { engine, topology, analysis } = engineFor('resnet20', true, set, runtime, 48 * 2 ** 20);
     expect(engine.points.length).toBeGreaterThan(1);
     expect(engine.points.length).toBeLessThan(topology.blocks.length);
+    expect(engine.cacheFits).toBe(true);
+    // Block 0's input alone (16×32×32 float16 per image: 30 MB for 932) passes a 16 MiB budget: an evaluation then
+    // runs on a plain session (ModelLab.evaluationEngine).
+    const small = engineFor('resnet20', true, set, createNodeRuntime(), 16 * 2 ** 20);
+    expect(small.engine.points).toEqual([0]);
+    expect(small.engine.cacheFits).toBe(false);
     const input = describeInput(analysis.model, analysis.topology);
     const plain = await evaluate(
       modelSessions(createNodeRuntime(), bundledModel('resnet20'), input),

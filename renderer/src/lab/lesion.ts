@@ -199,6 +199,21 @@ export class LesionEngine {
     return this.topology.blocks.length;
   }
 
+  /**
+   * Whether the planned cache fits its budget. Block 0's input is cached whatever it costs (every lesion may start
+   * there), so on a large set of large images it can pass the budget: an evaluation then does not go through the
+   * engine (ModelLab.evaluationEngine), and only lesion work fills that cache.
+   */
+  get cacheFits(): boolean {
+    const bytes = this.options.float16 === false ? 4 : 2;
+    const planned = this.points.reduce(
+      (total, p) =>
+        total + (this.topology.blocks[p]!.inShape ?? []).reduce((a, d) => a * d, 1) * bytes * this.set.count,
+      0,
+    );
+    return planned <= (this.options.cacheBudget ?? DEFAULT_BUDGET);
+  }
+
   /** Bytes of block inputs cached so far. */
   cacheBytes(): number {
     let total = 0;

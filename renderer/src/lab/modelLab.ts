@@ -128,13 +128,14 @@ export class ModelLab {
 
   /**
    * The lesion engine for an evaluation to run through (it leaves the block-input cache warm for the lesions
-   * after it), or null where the network takes no lesions.
+   * after it), or null where the network takes no lesions or the set is too large for the cache's budget.
    */
   evaluationEngine(images: ImageSet, preprocessing: Preprocessing, batchSize: number): LesionEngine | null {
     const { model, topology } = this.analysis;
     if (!this.inputInfo || !takesLesions(model, topology)) return null;
     try {
-      return this.lesionEngine(images, preprocessing, batchSize);
+      const engine = this.lesionEngine(images, preprocessing, batchSize);
+      return engine.cacheFits ? engine : null;
     } catch (error) {
       if (error instanceof UnsupportedInput) return null;
       throw error;
