@@ -151,12 +151,14 @@ export function openTrainingData(options: { data?: string; cifarBin?: string[] }
 /**
  * Depth × width × batch, checked before any work: a step keeps every activation of the batch for the backward pass
  * (about 8 tensors per block output, as many gradients), and the weights four times (weights, gradients, momentum,
- * the update). An estimate over ¾ of this machine's memory is refused with the figures.
+ * the update). One layer's weight gradient also holds its input's 3×3 patches for a moment (core/ops/conv.ts):
+ * 9× the largest layer input, the first stage's. An estimate over ¾ of this machine's memory is refused with the
+ * figures.
  */
 function checkTrainingMemory(arch: Architecture, batch: number): void {
   const perImage =
     16 * arch.blocks.reduce((sum, b) => sum + b.outShape[0] * b.outShape[1] * b.outShape[2], 0) +
-    4 * arch.width * arch.inputSize * arch.inputSize;
+    (4 + 9) * arch.width * arch.inputSize * arch.inputSize;
   const bytes = 4 * (batch * perImage + 4 * arch.params);
   const limit = 0.75 * totalmem();
   if (bytes > limit)
