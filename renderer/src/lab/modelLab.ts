@@ -120,6 +120,11 @@ export class ModelLab {
       const engine = LesionEngine.create(this.runtime, model, topology, this.input, images, {
         preprocessing,
         batchSize,
+        // The float16 cache narrows and widens block inputs with Casts inside the graphs. onnxruntime-web's WebGPU
+        // Cast to or from float16 needs the adapter's shader-f16 feature: without it (SwiftShader, some GPUs) the
+        // pipeline is invalid and the lesioned accuracy came out wrong without an error (ResNet-20, block 4
+        // removed: 50.2 % on WebGPU against 36.9 %). WebGPU keeps float32 block inputs.
+        float16: this.session.provider !== 'webgpu',
       });
       this.lesion = { key, engine };
     }
