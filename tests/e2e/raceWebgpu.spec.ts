@@ -41,10 +41,12 @@ async function race(page: Page, provider: 'webgpu' | 'wasm'): Promise<Run> {
 
 // The training step's backward graph on onnxruntime-web's WebGPU provider (SwiftShader here). It once failed there:
 // the input gradient's flipped kernel (a Slice with step −1) came out 2×2 on WebGPU, and the first step's Mul
-// refused a 9×9 gradient against an 8×8 mask. The first step is compared with WASM's, which the integration tests
-// tie to onnxruntime-node and PyTorch; later steps drift apart by float rounding, ReLU masks near 0 and batch
-// statistics, so only their losses are compared, loosely.
-test('a race trains on WebGPU, and its first step equals WASM’s', async ({ page }) => {
+// refused a 9×9 gradient against an 8×8 mask. Then the weight gradients' patches, a one-hot convolution grouped by
+// channel, came out wrong in about one output in six on WebGPU: the first layer's gradient was right (3 channels)
+// and the later ones were not, so the nets drifted apart from WASM's by a few per cent over four steps. WebGPU now
+// takes the patches channel plane by channel plane; every step's loss and first-layer gradient norm must be WASM's
+// (measured: within 1e-6), and WASM's are tied to onnxruntime-node and PyTorch by the integration tests.
+test('a race trains on WebGPU, step for step as on WASM', async ({ page }) => {
   test.setTimeout(600_000);
   const gpu = await race(page, 'webgpu');
   const cpu = await race(page, 'wasm');
@@ -52,11 +54,11 @@ test('a race trains on WebGPU, and its first step equals WASM’s', async ({ pag
   for (const [k, net] of gpu.entries()) {
     const ref = cpu[k]!;
     expect(net.loss).toHaveLength(4);
-    expect(net.loss[0]!).toBeCloseTo(ref.loss[0]!, 4);
-    expect(Math.abs(net.firstGradNorm[0]! - ref.firstGradNorm[0]!) / ref.firstGradNorm[0]!).toBeLessThan(1e-3);
     for (const [i, loss] of net.loss.entries()) {
       expect(Number.isFinite(loss)).toBe(true);
-      expect(Math.abs(loss - ref.loss[i]!)).toBeLessThan(0.01);
+      expect(Math.abs(loss - ref.loss[i]!), `${net.title}, step ${i + 1}: loss`).toBeLessThan(1e-4);
+      const norm = ref.firstGradNorm[i]!;
+      expect(Math.abs(net.firstGradNorm[i]! - norm) / norm, `${net.title}, step ${i + 1}: ‖∂L/∂W₁‖`).toBeLessThan(1e-4);
     }
   }
 });

@@ -48,13 +48,22 @@ export class GradientEngine {
 
   static async create(runtime: Runtime, model: Model, topology: Topology): Promise<GradientEngine> {
     // One image at a time: the batch axis pinned to 1 lets the weight gradients skip a Transpose per layer.
-    const graph = gradientGraph(model, topology, { batchOne: true });
-    const batchDim = model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
-    const session = await runtime.createSession(
-      encodeModel(graph.model),
-      typeof batchDim === 'string' ? { freeDimensions: { [batchDim]: 1 } } : {},
-    );
-    return new GradientEngine(graph, session);
+    const build = async (planePatches: boolean) => {
+      const graph = gradientGraph(model, topology, { batchOne: true, planePatches });
+      const batchDim = model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
+      const session = await runtime.createSession(
+        encodeModel(graph.model),
+        typeof batchDim === 'string' ? { freeDimensions: { [batchDim]: 1 } } : {},
+      );
+      return { graph, session };
+    };
+    let built = await build(false);
+    // WebGPU takes the weight gradients' patches channel plane by channel plane (core/ops/types.ts planePatches).
+    if (built.session.provider === 'webgpu') {
+      await built.session.release();
+      built = await build(true);
+    }
+    return new GradientEngine(built.graph, built.session);
   }
 
   /**

@@ -28,6 +28,8 @@ export interface DifferentiateOptions {
   fastConv?: boolean;
   /** The graph runs one image at a time (see BackwardContext.batchOne); the caller pins the batch axis to 1. */
   batchOne?: boolean;
+  /** The weight gradients' patches channel plane by channel plane (see BackwardContext.planePatches). */
+  planePatches?: boolean;
 }
 
 export interface Differentiated {
@@ -136,6 +138,7 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       fail,
       ...(options.fastConv ? { fastConv: true } : {}),
       ...(options.batchOne ? { batchOne: true } : {}),
+      ...(options.planePatches ? { planePatches: true } : {}),
     };
     const results = def!.backward!(ctx);
     results.forEach((r, i) => {

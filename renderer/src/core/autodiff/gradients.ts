@@ -130,6 +130,8 @@ export function gradientGraph(
     fastConv?: boolean;
     /** Build for one image at a time: the image's batch axis is pinned to 1 (the Gradients panel's graph). */
     batchOne?: boolean;
+    /** The weight gradients' patches channel plane by channel plane (BackwardContext.planePatches; WebGPU). */
+    planePatches?: boolean;
   } = {},
 ): GradientGraph {
   const image = topology.input.name;
@@ -172,6 +174,7 @@ export function gradientGraph(
     wrt,
     fastConv: options.fastConv ?? true,
     batchOne,
+    planePatches: options.planePatches === true,
   });
   const e = d.e;
   const gradOf = (t: string): string => {

@@ -167,9 +167,10 @@ function convWeightGrad(ctx: BackwardContext, g: string, x: Shape, y: Shape, win
 }
 
 /**
- * ∂L/∂W of a 2-D, ungrouped, undilated convolution from the input's patches: a grouped convolution with one-hot
- * kernels (group = C, output channel c·kH·kW + i·kW + j copies X_pad[c, ·+i, ·+j] at the forward window's strides
- * and pads: exact, each output is one input value times 1), then
+ * ∂L/∂W of a 2-D, ungrouped, undilated convolution from the input's patches: a convolution with one-hot kernels,
+ * grouped by channel or over every channel plane (BackwardContext.planePatches); output channel c·kH·kW + i·kW + j
+ * copies X_pad[c, ·+i, ·+j] at the forward window's strides and pads: exact, each output is one input value times 1.
+ * Then
  * - one image at a time: one Gemm of the output gradient [M, Ho·Wo] against the patches [C·kH·kW, Ho·Wo]ᵀ;
  * - a batch: per image, the patches [C·kH·kW, Ho·Wo] times the output gradient [Ho·Wo, M] (one batched MatMul,
  *   no Transpose of the patches, which are kH·kW times the input), summed over the batch.
@@ -182,15 +183,25 @@ function convWeightGradPatches(ctx: BackwardContext, g: string, x: Shape, y: Sha
   const c = x[1]!;
   const m = y[1]!;
   const taps = kh * kw;
-  const onehot = new Float32Array(c * taps * taps);
-  for (let o = 0; o < c * taps; o++) onehot[o * taps + (o % taps)] = 1;
-  const patches = e.op('Conv', [node.inputs[0]!, e.floats([c * taps, 1, kh, kw], onehot)], {
+  const attrs = {
     kernel_shape: intsAttr([kh, kw]),
     strides: intsAttr(win.strides),
     pads: intsAttr(win.pads),
     dilations: intsAttr([1, 1]),
-    group: int(c),
-  });
+  };
+  let patches: string;
+  if (ctx.planePatches) {
+    // Every channel plane as an image of its own ([N·C, 1, H, W]) through one ungrouped Conv: [N·C, kH·kW, Ho, Wo]
+    // is [N, C·kH·kW, Ho, Wo] in memory.
+    const onehot = new Float32Array(taps * taps);
+    for (let o = 0; o < taps; o++) onehot[o * taps + o] = 1;
+    const planes = e.reshape(node.inputs[0]!, [-1, 1, x[2]!, x[3]!]);
+    patches = e.op('Conv', [planes, e.floats([taps, 1, kh, kw], onehot)], { ...attrs, group: int(1) });
+  } else {
+    const onehot = new Float32Array(c * taps * taps);
+    for (let o = 0; o < c * taps; o++) onehot[o * taps + (o % taps)] = 1;
+    patches = e.op('Conv', [node.inputs[0]!, e.floats([c * taps, 1, kh, kw], onehot)], { ...attrs, group: int(c) });
+  }
   const positions = y[2]! * y[3]!;
   if (ctx.batchOne) {
     // One image: [1, C, …] already has the layout of [C, …]. Gemm's C is optional from opset 11; before, a zero

@@ -39,6 +39,8 @@ export interface StepSettings {
   normMomentum: number;
   /** The fast convolution gradients (default true; see BackwardContext.fastConv). */
   fastConv?: boolean;
+  /** The weight gradients' patches channel plane by channel plane (BackwardContext.planePatches; WebGPU). */
+  planePatches?: boolean;
 }
 
 export const DEFAULT_STEP: StepSettings = { momentum: 0.9, weightDecay: 5e-4, normMomentum: 0.1 };
@@ -225,6 +227,7 @@ export function trainStepGraph(model: Model, settings: Partial<StepSettings> = {
     seeds: new Map([[logits, ce.seed]]),
     wrt: names,
     fastConv: settings.fastConv ?? true,
+    planePatches: settings.planePatches === true,
   });
   const e = createEmitter(b, 'train');
   const lr = b.input('skipscope_lr', DataType.FLOAT, []);

@@ -73,8 +73,14 @@ export async function createTrainer(
   settings: Partial<StepSettings> = {},
   state?: TrainState,
 ): Promise<Trainer> {
-  const graph = trainStepGraph(model, settings);
-  const session: Session = await runtime.createSession(encodeModel(graph.model));
+  let graph = trainStepGraph(model, settings);
+  let session: Session = await runtime.createSession(encodeModel(graph.model));
+  // WebGPU takes the weight gradients' patches channel plane by channel plane (core/ops/types.ts planePatches).
+  if (session.provider === 'webgpu' && !settings.planePatches) {
+    await session.release();
+    graph = trainStepGraph(model, { ...settings, planePatches: true });
+    session = await runtime.createSession(encodeModel(graph.model));
+  }
   const start = state ?? initialState(model, graph.trainable);
   // The carried state as the runtime's host tensors, by graph input name.
   const carried: Record<string, HostTensor> = {};
