@@ -48,7 +48,18 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   const { x, label } = cifarImage(INDEX);
   const a = analyzeModel(readFileSync(resolve(ROOT, MODEL)), 'resnet20.onnx');
   const outputs = a.topology.blocks.map((b) => b.output);
-  const ref = gradReference(resolve(ROOT, MODEL), x, { shape: [1, 3, 32, 32], targets: [label], tensors: outputs });
+  const ref = gradReference(resolve(ROOT, MODEL), x, {
+    shape: [1, 3, 32, 32],
+    targets: [label],
+    tensors: outputs,
+    weights: true,
+  });
+  // Every weighted layer's weights, in the panel's order (topological).
+  const params = a.topology.layers.flatMap((l) => {
+    const w = a.model.graph.nodes[l.node]!.inputs[1];
+    return w && a.model.graph.constants.has(w) ? [w] : [];
+  });
+  const refWeights = params.map((p) => norm(ref.grads.get(p)!));
   const refInput = norm(ref.grads.get(a.topology.input.name)!);
   const refBlocks = outputs.map((t) => norm(ref.grads.get(t)!));
 
@@ -60,6 +71,12 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   for (const [i, v] of shown.entries()) expect(Math.abs(v - refBlocks[i]!) / refBlocks[i]!).toBeLessThan(1e-4);
   const input = Number(await result.getAttribute('data-input'));
   expect(Math.abs(input - refInput) / refInput).toBeLessThan(1e-4);
+  // ‖∂L/∂W‖ of every layer: on WebGPU the weight gradients' patches once came out wrong (one output in six of a
+  // grouped one-hot convolution), with every other number here right.
+  const weights = JSON.parse((await result.getAttribute('data-weights'))!) as number[];
+  expect(weights).toHaveLength(refWeights.length);
+  for (const [i, v] of weights.entries())
+    expect(Math.abs(v - refWeights[i]!) / refWeights[i]!, `layer ${i + 1}`).toBeLessThan(1e-4);
   expect(Math.abs(Number(await result.getAttribute('data-loss')) - ref.loss)).toBeLessThan(1e-4);
   await expect(page.getByTestId('grad-chart')).toBeVisible();
   await expect(page.getByTestId('grad-saliency')).toBeVisible();

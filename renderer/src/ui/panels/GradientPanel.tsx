@@ -142,6 +142,7 @@ function GradientBody({ model }: { model: OpenModel }) {
           data-loss={result.loss}
           data-input={result.input}
           data-blocks={JSON.stringify(result.blocks.map((b) => b.output))}
+          data-weights={JSON.stringify(result.weights.map((w) => w.norm))}
         >
           <p className="small">
             {result.name}: loss {result.loss.toFixed(4)} against{' '}
