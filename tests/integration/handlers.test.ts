@@ -5,6 +5,7 @@ import { trackProgress } from '../../renderer/src/lab/job';
 import type { LesionScore } from '../../renderer/src/lab/lesion';
 import type { SingleSweepResult } from '../../renderer/src/lab/sweeps';
 import { createLabHandlers } from '../../renderer/src/worker/handlers';
+import { countingRuntime } from '../helpers/countingRuntime';
 import { bundledModel, readManifest } from '../helpers/files';
 import { CIFAR, correctCount, referencePredictions } from '../helpers/reference';
 
@@ -55,27 +56,8 @@ describe('lab worker handlers', () => {
     await lab.closeModel({ key: 'm' }, job());
   });
   it('Evaluate leaves the lesion cache warm: the block clicked next runs its tail once per batch and nothing else', async () => {
-    let runs = 0;
-    const counted = createLabHandlers({
-      createRuntime: () => {
-        const inner = createNodeRuntime();
-        return {
-          ...inner,
-          async createSession(model, options) {
-            const session = await inner.createSession(model, options);
-            return {
-              ...session,
-              run: (feeds, fetches) => {
-                runs++;
-                return session.run(feeds, fetches);
-              },
-              release: () => session.release(),
-            };
-          },
-        };
-      },
-      decodeImage,
-    });
+    const counting = countingRuntime();
+    const counted = createLabHandlers({ createRuntime: () => counting.runtime, decodeImage });
     await counted.openModel({ key: 'w', name: 'resnet20.onnx', bytes: bundledModel('resnet20').slice().buffer }, job());
     await counted.addImageSet(
       { kind: 'cifar-binary', id: 'cifar', title: 'CIFAR', data: CIFAR.slice().buffer, labelSet: 'cifar10' },
@@ -86,12 +68,12 @@ describe('lab worker handlers', () => {
       job(),
     );
     expect(evaluation.top1.successes).toBe(854);
-    const before = runs;
+    const before = counting.total();
     const lesioned = await counted.lesionEvaluate(
       { model: 'w', set: 'cifar', preprocessing: prep, batchSize: 64, lesion: { dropped: [3] } },
       job(),
     );
-    expect(runs - before).toBe(Math.ceil(932 / 64));
+    expect(counting.total() - before).toBe(Math.ceil(932 / 64));
     expect(lesioned.intact.successes).toBe(854);
     expect((100 * lesioned.top1.rate).toFixed(1)).toBe('36.9');
     await counted.closeModel({ key: 'w' }, job());

@@ -20,6 +20,7 @@ import {
   stochasticSweep,
   survival,
 } from '../../renderer/src/lab/sweeps';
+import { countingRuntime } from '../helpers/countingRuntime';
 import { bundledModel, ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 import { CIFAR, CIFAR_COUNT, CIFAR_LABELS, correctCount, referencePredictions } from '../helpers/reference';
@@ -76,28 +77,6 @@ function engineFor(
     cacheBudget,
   });
   return { engine, topology: a.topology, analysis: a };
-}
-
-/** onnxruntime-node, counting the runs of every session it creates (by creation order). */
-function countingRuntime(): { runtime: Runtime; runs: number[] } {
-  const inner = createNodeRuntime();
-  const runs: number[] = [];
-  const runtime: Runtime = {
-    ...inner,
-    async createSession(model, options) {
-      const session = await inner.createSession(model, options);
-      const k = runs.push(0) - 1;
-      return {
-        ...session,
-        run: (feeds, fetches) => {
-          runs[k]!++;
-          return session.run(feeds, fetches);
-        },
-        release: () => session.release(),
-      };
-    },
-  };
-  return { runtime, runs };
 }
 
 /**
