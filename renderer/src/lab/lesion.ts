@@ -281,6 +281,8 @@ export class LesionEngine {
     const session = await this.recorder;
     const loaded = await loadBatch(this.set, batch.indices, this.input, this.options.preprocessing);
     const rows = loaded.indices.length;
+    // An image that could be read on the first pass and not now (a file changed on disk): keep what was recorded.
+    if (again && rows !== batch.indices.length) return;
     if (!again) {
       batch.skipped = loaded.skipped;
       batch.indices = loaded.indices;
