@@ -1,5 +1,10 @@
 import type { Topology } from '../core/topology/types';
 
+/** Bytes of block `b`'s input for `images` images at `bytesPerValue` bytes a value. */
+export function blockInputBytes(topology: Topology, b: number, images: number, bytesPerValue: number): number {
+  return (topology.blocks[b]!.inShape ?? []).reduce((a, d) => a * d, 1) * bytesPerValue * images;
+}
+
 /**
  * Which block inputs to cache for lesion work: a lesion whose first touched block is b only needs the network
  * from the nearest cached input at or before b. Block 0's input (the stem's output) is always cached; more points
@@ -13,7 +18,7 @@ export function planCache(
   const blocks = topology.blocks;
   const n = blocks.length;
   if (n === 0) return [];
-  const size = blocks.map((b) => (b.inShape ?? []).reduce((a, d) => a * d, 1) * options.bytesPerValue * options.images);
+  const size = blocks.map((_, b) => blockInputBytes(topology, b, options.images, options.bytesPerValue));
   // MACs from block i to the end (the head's cost is the same for every tail and left out).
   const suffix = new Array<number>(n + 1).fill(0);
   for (let i = n - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + blocks[i]!.macs;

@@ -4,7 +4,7 @@ import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
 import { argmaxRow } from '../data/labels';
 import { UnsupportedInput } from './job';
-import { float32, type HostTensor, type Runtime, type Session } from './runtime';
+import { float32, type HostTensor, type Runtime, type Session, sessionForProvider } from './runtime';
 
 /** What one backward pass measured for one image (norms are L2 over the whole tensor of that image). */
 export interface GradientResult {
@@ -48,22 +48,13 @@ export class GradientEngine {
 
   static async create(runtime: Runtime, model: Model, topology: Topology): Promise<GradientEngine> {
     // One image at a time: the batch axis pinned to 1 lets the weight gradients skip a Transpose per layer.
-    const build = async (planePatches: boolean) => {
+    const batchDim = model.graph.inputs.find((i) => i.name === topology.input.name)?.shape?.[0];
+    const { graph, session } = await sessionForProvider(runtime, (planePatches) => {
       const graph = gradientGraph(model, topology, { batchOne: true, planePatches });
-      const batchDim = model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
-      const session = await runtime.createSession(
-        encodeModel(graph.model),
-        typeof batchDim === 'string' ? { freeDimensions: { [batchDim]: 1 } } : {},
-      );
-      return { graph, session };
-    };
-    let built = await build(false);
-    // WebGPU takes the weight gradients' patches channel plane by channel plane (core/ops/types.ts planePatches).
-    if (built.session.provider === 'webgpu') {
-      await built.session.release();
-      built = await build(true);
-    }
-    return new GradientEngine(built.graph, built.session);
+      const options = typeof batchDim === 'string' ? { freeDimensions: { [batchDim]: 1 } } : {};
+      return { graph, model: encodeModel(graph.model), options };
+    });
+    return new GradientEngine(graph, session);
   }
 
   /**

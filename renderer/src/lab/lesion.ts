@@ -11,7 +11,7 @@ import { noLesionReason } from '../core/topology/family';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
-import { planCache } from './cachePlan';
+import { blockInputBytes, planCache } from './cachePlan';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
 import { checkpoint, type JobContext, UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
@@ -146,16 +146,17 @@ export class LesionEngine {
     if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noLesionReason(original, given)}`);
     const batchSize = input.fixedBatch ?? Math.max(1, Math.min(options.batchSize, set.count));
     const gated = gateBlocks(model, topology, [], closed);
+    const cacheType = options.float16 === false ? 'float32' : 'float16';
     const tails = new Map<number, TailModel | null>();
     const tailAt = (b: number) => {
-      if (!tails.has(b)) tails.set(b, tailFrom(gated, topology, b, options.float16 === false ? 'float32' : 'float16'));
+      if (!tails.has(b)) tails.set(b, tailFrom(gated, topology, b, cacheType));
       return tails.get(b)!;
     };
     if (!tailAt(0))
       throw new UnsupportedInput('the network after its stem still reads the image: lesions need a cut there');
     const points = planCache(topology, {
       images: set.count,
-      bytesPerValue: options.float16 === false ? 4 : 2,
+      bytesPerValue: cacheType === 'float32' ? 4 : 2,
       budgetBytes: options.cacheBudget ?? DEFAULT_BUDGET,
       usable: (b) => tailAt(b) !== null,
     });
@@ -205,13 +206,23 @@ export class LesionEngine {
    * engine (ModelLab.evaluationEngine), and only lesion work fills that cache.
    */
   get cacheFits(): boolean {
-    const bytes = this.options.float16 === false ? 4 : 2;
+    const bytes = this.cacheType === 'float32' ? 4 : 2;
     const planned = this.points.reduce(
-      (total, p) =>
-        total + (this.topology.blocks[p]!.inShape ?? []).reduce((a, d) => a * d, 1) * bytes * this.set.count,
+      (total, p) => total + blockInputBytes(this.topology, p, this.set.count, bytes),
       0,
     );
     return planned <= (this.options.cacheBudget ?? DEFAULT_BUDGET);
+  }
+
+  /** How block inputs are cached (and how tails take them). */
+  private get cacheType(): 'float32' | 'float16' {
+    return this.options.float16 === false ? 'float32' : 'float16';
+  }
+
+  /** The recorder's session, created on first use. */
+  private recorderSession(): Promise<Session> {
+    this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
+    return this.recorder;
   }
 
   /** Bytes of block inputs cached so far. */
@@ -248,8 +259,7 @@ export class LesionEngine {
     let found = this.tails.get(key);
     if (!found) {
       const tail = open
-        ? (tailFrom(this.recorderModel, this.topology, point, this.options.float16 === false ? 'float32' : 'float16') ??
-          this.usableTails.get(point)!)
+        ? (tailFrom(this.recorderModel, this.topology, point, this.cacheType) ?? this.usableTails.get(point)!)
         : this.usableTails.get(point)!;
       found = this.runtime
         .createSession(encodeModel(tail.model), this.sessionOptions())
@@ -267,18 +277,13 @@ export class LesionEngine {
    * costs less than starting each lesion from the nearest cached point before its block.
    */
   private async record(batch: BatchState, all = false): Promise<void> {
-    const usable = [...this.usableTails.keys()];
     const again = batch.cached !== null;
-    const wanted = !again
-      ? all
-        ? usable
-        : this.points
-      : all && !batch.transient
-        ? usable.filter((p) => !batch.cached!.has(p))
-        : [];
+    // Recorded already and no sweep asking for the rest: nothing to run (the common case, once per lesion per batch).
+    if (again && !(all && !batch.transient)) return;
+    const usable = [...this.usableTails.keys()];
+    const wanted = !again ? (all ? usable : this.points) : usable.filter((p) => !batch.cached!.has(p));
     if (again && wanted.length === 0) return;
-    this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
-    const session = await this.recorder;
+    const session = await this.recorderSession();
     const loaded = await loadBatch(this.set, batch.indices, this.input, this.options.preprocessing);
     const rows = loaded.indices.length;
     // An image that could be read on the first pass and not now (a file changed on disk): keep what was recorded.
@@ -340,8 +345,7 @@ export class LesionEngine {
 
   /** The provider the recorder runs on (once it ran). */
   async provider(): Promise<string> {
-    this.recorder ??= this.runtime.createSession(encodeModel(this.recorderModel.model), this.sessionOptions());
-    return (await this.recorder).provider;
+    return (await this.recorderSession()).provider;
   }
 
   /** The gate inputs `gates` for the rows of a batch under a lesion (padded rows keep every gate 1). */

@@ -52,6 +52,26 @@ export interface Runtime {
   readonly batchSize: number;
 }
 
+/**
+ * A session of the graph `build(false)` makes; where it lands on WebGPU, of `build(true)` instead: a graph written
+ * in a form onnxruntime-web's WebGPU computes right (the weight gradients' patches channel plane by channel plane,
+ * core/ops/types.ts planePatches), which the CPU providers run slower. Which provider a session gets is known only
+ * once it exists, so WebGPU creates two.
+ */
+export async function sessionForProvider<G>(
+  runtime: Runtime,
+  build: (webgpu: boolean) => { graph: G; model: Uint8Array; options?: SessionOptions },
+): Promise<{ graph: G; session: Session }> {
+  let built = build(false);
+  let session = await runtime.createSession(built.model, built.options);
+  if (session.provider === 'webgpu') {
+    await session.release();
+    built = build(true);
+    session = await runtime.createSession(built.model, built.options);
+  }
+  return { graph: built.graph, session };
+}
+
 /** A float32 host tensor. */
 export function float32(data: Float32Array, dims: readonly number[]): HostTensor {
   return { type: 'float32', data, dims };

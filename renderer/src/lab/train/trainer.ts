@@ -7,7 +7,7 @@ import { encodeModel } from '../../core/onnx/encode';
 import type { Model } from '../../core/onnx/model';
 import { type StepSettings, type TrainStepGraph, trainStepGraph } from '../../core/train/graph';
 import { exportTrained, initialState, type TrainState } from '../../core/train/state';
-import { float32, type HostTensor, type Runtime, type Session } from '../runtime';
+import { float32, type HostTensor, type Runtime, sessionForProvider } from '../runtime';
 
 export interface StepMetrics {
   /** Optimiser step, 1-based. */
@@ -73,14 +73,10 @@ export async function createTrainer(
   settings: Partial<StepSettings> = {},
   state?: TrainState,
 ): Promise<Trainer> {
-  let graph = trainStepGraph(model, settings);
-  let session: Session = await runtime.createSession(encodeModel(graph.model));
-  // WebGPU takes the weight gradients' patches channel plane by channel plane (core/ops/types.ts planePatches).
-  if (session.provider === 'webgpu' && !settings.planePatches) {
-    await session.release();
-    graph = trainStepGraph(model, { ...settings, planePatches: true });
-    session = await runtime.createSession(encodeModel(graph.model));
-  }
+  const { graph, session } = await sessionForProvider(runtime, (webgpu) => {
+    const graph = trainStepGraph(model, webgpu ? { ...settings, planePatches: true } : settings);
+    return { graph, model: encodeModel(graph.model) };
+  });
   const start = state ?? initialState(model, graph.trainable);
   // The carried state as the runtime's host tensors, by graph input name.
   const carried: Record<string, HostTensor> = {};
