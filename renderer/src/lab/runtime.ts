@@ -52,22 +52,32 @@ export interface Runtime {
   readonly batchSize: number;
 }
 
+/** Where each runtime's last sessionForProvider session landed: whether it was WebGPU. */
+const landedOnWebgpu = new WeakMap<Runtime, boolean>();
+
 /**
  * A session of the graph `build(false)` makes; where it lands on WebGPU, of `build(true)` instead: a graph written
  * in a form onnxruntime-web's WebGPU computes right (the weight gradients' patches channel plane by channel plane,
  * core/ops/types.ts planePatches), which the CPU providers run slower. Which provider a session gets is known only
- * once it exists, so WebGPU creates two.
+ * once it exists, so the first graph built is the form that fitted the runtime's last such session; only when the
+ * provider differs from that (the first session on a WebGPU machine, or a fallback) is the other form built and a
+ * second session created.
  */
 export async function sessionForProvider<G>(
   runtime: Runtime,
   build: (webgpu: boolean) => { graph: G; model: Uint8Array; options?: SessionOptions },
 ): Promise<{ graph: G; session: Session }> {
-  let built = build(false);
+  const guess = landedOnWebgpu.get(runtime) ?? false;
+  let built = build(guess);
   let session = await runtime.createSession(built.model, built.options);
-  if (session.provider === 'webgpu') {
+  const webgpu = session.provider === 'webgpu';
+  landedOnWebgpu.set(runtime, webgpu);
+  if (webgpu !== guess) {
     await session.release();
-    built = build(true);
+    built = build(webgpu);
     session = await runtime.createSession(built.model, built.options);
+    // A WebGPU session of the plane form may itself fall back (the runtime retries on WASM): that graph is right
+    // on every provider, only slower on the CPU.
   }
   return { graph: built.graph, session };
 }
