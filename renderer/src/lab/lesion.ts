@@ -314,9 +314,10 @@ export class LesionEngine {
       const data = out[fetched[i]!]!.data as Float32Array | Uint16Array;
       const length = (data.length / this.batchSize) * rows;
       // float16 arrives as Uint16Array, or as Float16Array where the browser has one: its bits either way.
+      // Each output is an array of its own (runtime.ts Session.run): a view of its first rows keeps no padding.
       const kept =
         data instanceof Float32Array
-          ? data.slice(0, length)
+          ? data.subarray(0, length)
           : new Uint16Array(data.buffer, data.byteOffset, data.length).subarray(0, length);
       if (this.points.includes(p)) batch.cached!.set(p, kept);
       else batch.transient!.set(p, kept);

@@ -30,7 +30,10 @@ export interface SessionInfo {
 export interface Session extends SessionInfo {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs the graph; returns the requested outputs (all when `fetches` is omitted), copied to host memory. */
+  /**
+   * Runs the graph; returns the requested outputs (all when `fetches` is omitted) in host memory, each in an array
+   * of its own that the runtime does not touch again.
+   */
   run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
   release(): Promise<void>;
 }
