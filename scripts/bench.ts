@@ -36,8 +36,8 @@ import { CHROMIUM_PATH, QUIET_FLAGS, SOFTWARE_GL_FLAGS } from '../tests/e2e/chro
 import { landscapeRows } from './bench-landscape';
 import { type BenchReport, type BenchRow, notMeasured, printRow, row, updateReadme } from './bench-rows';
 import { sceneRows } from './bench-scene';
-import { BATCHES, CONFIGS, wasmOptionRows } from './bench-wasm-options';
 import { raceRows, trainRows } from './bench-train';
+import { BATCHES, CONFIGS, wasmOptionRows } from './bench-wasm-options';
 import { isStale } from './freshness.mjs';
 import { startServer } from './serve.mjs';
 
@@ -285,6 +285,12 @@ function etaError(
   return { error: Math.abs(first.etaMs! - real) / real, estimate: first.etaMs!, real };
 }
 
+/** Issue #24 asks for the estimate within 2× of the real time left; this row's own target (≤ 25 %) is stricter. */
+function withinTwice(eta: { estimate: number; real: number }): string {
+  const ratio = eta.estimate / eta.real;
+  return `${ratio.toFixed(2)}× the real time: ${ratio >= 0.5 && ratio <= 2 ? 'within' : 'NOT within'} the issue's 2×`;
+}
+
 // The single-block study of resnet56 over the 932 images, as each front end runs it: onnxruntime-node here (the
 // CLI's engine and batch), the browser's WASM in the Chromium section (the app's lab worker, its threads and batch).
 const STUDY = 'single-block lesion study, resnet56, the 932 CIFAR-10 test images';
@@ -369,7 +375,7 @@ if (wanted('lesion')) {
       eta?.error ?? null,
       'fraction',
       eta
-        ? `estimated ${(eta.estimate / 1000).toFixed(1)} s left, really ${(eta.real / 1000).toFixed(1)} s${sampleNote}`
+        ? `estimated ${(eta.estimate / 1000).toFixed(1)} s left, really ${(eta.real / 1000).toFixed(1)} s (${withinTwice(eta)})${sampleNote}`
         : 'no estimate reported',
       ids.eta[3],
     ),
@@ -751,7 +757,7 @@ async function chromiumRows(browser: Browser, url: string): Promise<void> {
       eta?.error ?? null,
       'fraction',
       eta
-        ? `estimated ${(eta.estimate / 1000).toFixed(1)} s left, really ${(eta.real / 1000).toFixed(1)} s`
+        ? `estimated ${(eta.estimate / 1000).toFixed(1)} s left, really ${(eta.real / 1000).toFixed(1)} s (${withinTwice(eta)})`
         : 'no estimate reported',
       ids.eta[3],
     ),
