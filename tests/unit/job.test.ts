@@ -65,6 +65,37 @@ describe('job mechanism', () => {
     }
   });
 
+  it('a small first batch that paid one-off costs gives no estimate alone; the next report measures work only', () => {
+    // Evaluate on WASM: batches of 8 of 932 images, 130 ms each, the first 630 ms (a session's first run).
+    let now = 0;
+    const reports: Progress[] = [];
+    const job = trackProgress(
+      new AbortController().signal,
+      (p) => reports.push(p),
+      () => now,
+    );
+    job.progress(0, 932);
+    now = 630;
+    job.progress(8, 932);
+    expect(reports.at(-1)!.etaMs).toBeNull();
+    now = 760;
+    job.progress(16, 932);
+    const truth = ((932 - 16) / 8) * 130;
+    expect(reports.at(-1)!.etaMs! / truth).toBeCloseTo(1, 6);
+    // A first batch of a tenth or more of the job is estimated from at once (waiting would leave none for long).
+    const big: Progress[] = [];
+    const other = trackProgress(
+      new AbortController().signal,
+      (p) => big.push(p),
+      () => now,
+    );
+    now = 1000;
+    other.progress(0, 100);
+    now = 2000;
+    other.progress(10, 100);
+    expect(big.at(-1)!.etaMs).toBeCloseTo(9000, 6);
+  });
+
   it('between() holds while paused, says held(), resumes, stops, and cancels', async () => {
     const control = new JobControl();
     const abort = new AbortController();
