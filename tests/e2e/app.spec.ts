@@ -47,6 +47,8 @@ test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees wi
 });
 
 test('a file that is not an ONNX model gets a one-line message and the app keeps working', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   await openApp(page);
   await chooseModel(page, {
     name: 'notes.onnx',
@@ -55,10 +57,44 @@ test('a file that is not an ONNX model gets a one-line message and the app keeps
   });
   const message = page.getByTestId('model-error');
   await expect(message).toContainText('notes.onnx is not an ONNX model');
+  // The model that was open stays open, and the file is not kept in the list.
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  const blocks = await page.getByTestId('block-item').count();
+  expect(blocks).toBeGreaterThan(0);
+  await expect(page.getByTestId('model-list')).not.toContainText('notes.onnx');
+  await message.getByRole('button').click();
+  await expect(message).toHaveCount(0);
+  // An empty file chosen in the dialog is refused before it is read: the same one-line message, nothing else.
+  await chooseModel(page, { name: 'empty.onnx', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0) });
+  await expect(message).toContainText('empty.onnx');
+  await expect(page.getByTestId('block-item')).toHaveCount(blocks);
+  await expect(page.getByTestId('model-list')).not.toContainText('empty.onnx');
   // Back to a good model: nothing was lost.
   await page.locator('[data-model-id="cifar10-resnet56"]').click();
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
   await expect(page.getByTestId('block-item')).toHaveCount(27);
+  await expect(message).toHaveCount(0);
+  // The empty file once escaped as an unhandled rejection instead of the message.
+  expect(pageErrors).toEqual([]);
+});
+
+test('files opened, removed and opened again keep their own places in the list', async ({ page }) => {
+  await openApp(page);
+  const files = ['cifar_plain8_op13.onnx', 'cifar_resnet8_a_op13.onnx', 'tv_resnet18_w8_op17_dyn.onnx'];
+  const list = page.getByTestId('model-list');
+  for (const f of files.slice(0, 2)) {
+    await chooseModel(page, `tests/fixtures/models/${f}`);
+    await expectSceneDrawn(page, f);
+  }
+  await list.locator('li', { hasText: files[0]! }).getByTestId('remove-model').click();
+  await expect(list).not.toContainText(files[0]!);
+  await chooseModel(page, `tests/fixtures/models/${files[2]}`);
+  await expectSceneDrawn(page, files[2]);
+  // The second file is still there (a reused id once overwrote it), and opens.
+  await expect(list).toContainText(files[1]!);
+  await list.locator('[data-testid="model-item"]', { hasText: files[1]! }).click();
+  await expectSceneDrawn(page, files[1]);
+  await expect(list.locator('[data-model-id^="session-"]')).toHaveCount(2);
 });
 
 test('opens other exporters’ models from disk: a plain CNN as layers, a torchvision-style net with projection shortcuts', async ({
@@ -129,6 +165,30 @@ test('lecture-hall controls: arrow keys step through blocks, P toggles presentat
   await expect(page.getByTestId('block-card')).toContainText('Block 4 of 9');
   await expect(page.getByTestId('block-card')).toContainText('option-A');
   await expect(page.locator('[data-testid="block-item"].selected')).toContainText('S2·B4');
+  // The card sits below the view bar however many rows the bar wraps to (two at 1280×720, three at 1024×640), and
+  // the colour legend above the stage legend however many rows that one takes.
+  const below = async () => {
+    const bar = (await page.getByTestId('view-bar').boundingBox())!;
+    const card = (await page.getByTestId('block-card').boundingBox())!;
+    return card.y - (bar.y + bar.height);
+  };
+  for (const [width, height] of [
+    [1280, 720],
+    [1024, 640],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await expect.poll(below, `${width}×${height}`).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('2');
+    await expect
+      .poll(async () => {
+        const colours = (await page.getByTestId('color-legend').boundingBox())!;
+        const stage = (await page.getByTestId('legend').boundingBox())!;
+        return stage.y - (colours.y + colours.height);
+      }, `${width}×${height}`)
+      .toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('1');
+  }
+  await page.setViewportSize({ width: 1440, height: 860 });
   await page.keyboard.press('p');
   await expect(page.locator('.sidebar.right')).toBeHidden();
   await page.keyboard.press('p');

@@ -28,6 +28,7 @@ export function fileHost(root = ROOT): Host {
     parseManifestModels(JSON.parse(readFileSync(join(root, 'models/manifest.json'), 'utf8'))).models;
   const session = new Map<string, { entry: ModelEntry; bytes: ArrayBuffer }>();
   let settings: Settings = { ...defaultSettings };
+  let added = 0;
   return {
     kind: 'web',
     async listModels() {
@@ -44,7 +45,7 @@ export function fileHost(root = ROOT): Host {
     openModel: async () => null,
     async importDropped(file) {
       const entry: ModelEntry = {
-        id: `session-${session.size + 1}`,
+        id: `session-${++added}`,
         name: file.name,
         source: 'session',
         bytes: file.size,

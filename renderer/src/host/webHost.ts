@@ -11,6 +11,8 @@ const SETTINGS_KEY = 'skipscope.settings';
 export function createWebHost(base: string = document.baseURI): Host {
   const sessionFiles = new Map<string, { entry: ModelEntry; bytes: ArrayBuffer }>();
   const listeners = new Set<(entry: ModelEntry) => void>();
+  /** Only ever counts up: an id is never given twice, even after a file is removed. */
+  let added = 0;
   let bundled: Promise<BundledModel[]> | null = null;
 
   const fetchBytes = async (path: string): Promise<ArrayBuffer> => {
@@ -32,7 +34,7 @@ export function createWebHost(base: string = document.baseURI): Host {
     checkModelSize(file.name, file.size);
     const bytes = await file.arrayBuffer();
     const entry: ModelEntry = {
-      id: `session-${sessionFiles.size + 1}`,
+      id: `session-${++added}`,
       name: file.name,
       source: 'session',
       bytes: bytes.byteLength,

@@ -4,6 +4,7 @@ import { analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
 import { guessLabelSet } from '../data/labels';
 import { presetFor } from '../data/preprocess';
+import type { ModelEntry } from '../host/host';
 import { describeInput, type ModelInput } from '../lab/inputs';
 import { ortBase } from '../worker/client';
 import type { AppState, ModelSlice, OpenModel, Services } from './types';
@@ -13,6 +14,29 @@ export const createModelSlice =
   (set, get) => {
     /** Increases with every open; a finished open that is not the latest is dropped. */
     let ticket = 0;
+    /**
+     * Adds a file to the library (or the web session) and opens it. A file refused on the way in, or added and then
+     * unreadable as a model, gets its one-line reason; one added by this very call is taken out again, so the list
+     * holds only models that open.
+     */
+    const importAndOpen = async (add: () => Promise<ModelEntry | null>): Promise<void> => {
+      const known = new Set(get().entries.map((e) => e.id));
+      let entry: ModelEntry | null;
+      try {
+        entry = await add();
+      } catch (error) {
+        set({ error: errorLine(error), ...(get().model ? {} : { status: 'error' as const }) });
+        return;
+      }
+      if (!entry) return;
+      await get().refreshModels();
+      const opened = await get().openModel(entry.id);
+      if (!opened && !known.has(entry.id)) {
+        await host.removeModel(entry.id).catch(() => {});
+        if (get().currentId === entry.id) set({ currentId: null });
+        await get().refreshModels();
+      }
+    };
     return {
       hostKind: host.kind,
       entries: [],
@@ -35,8 +59,9 @@ export const createModelSlice =
         const name = entry?.name ?? id;
         const mine = ++ticket;
         const previous = get().model;
-        set({ currentId: id, status: 'loading', error: null, selectedBlock: null, runtime: 'idle', sha256: null });
-        get().resetRun();
+        // The open model stays as it is (drawn, its lab session open) until the new file has been read and analysed:
+        // a file that cannot be opened then leaves it open, with the reason beside it.
+        set({ currentId: id, status: 'loading', error: null });
         try {
           const bytes = new Uint8Array(await host.readModel(id));
           const analysis = analyzeModel(bytes, name);
@@ -53,7 +78,7 @@ export const createModelSlice =
           } catch (error) {
             inputError = errorLine(error);
           }
-          if (mine !== ticket) return;
+          if (mine !== ticket) return true;
           const model: OpenModel = {
             id,
             key: `${id}#${mine}`,
@@ -66,9 +91,12 @@ export const createModelSlice =
             inputError,
             preprocessing: entry?.preprocessing ?? presetFor(input?.side ?? 32),
           };
+          get().resetRun();
           set({
             model,
             status: 'ready',
+            selectedBlock: null,
+            sha256: null,
             runtime: 'starting',
             provider: null,
             providerReason: null,
@@ -88,7 +116,7 @@ export const createModelSlice =
           const copy = bytes.slice().buffer;
           try {
             const opened = await lab.call('openModel', { key: model.key, name, bytes: copy }, { transfer: [copy] });
-            if (get().model !== model) return;
+            if (get().model !== model) return true;
             set({
               runtime: 'ready',
               provider: opened.provider,
@@ -96,29 +124,29 @@ export const createModelSlice =
               sha256: opened.sha256,
               modelNames: { ...get().modelNames, [opened.sha256]: name.replace(/\.onnx$/i, '') },
             });
+            // Result keys need the hash: a lesion made while the lab was still opening the model starts now.
+            get().refreshLesion();
           } catch (error) {
             if (get().model === model) set({ runtime: 'error', runtimeError: errorLine(error) });
           }
+          return true;
         } catch (error) {
-          if (mine !== ticket) return;
-          if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
-          set({ status: 'error', error: errorLine(error), model: null, runtime: 'idle' });
+          if (mine !== ticket) return false;
+          // The model that was open stays open (its state was not touched); with none, the error fills the stage.
+          const kept = previous !== null && get().model === previous;
+          set(kept ? { currentId: previous.id, status: 'ready' } : { status: 'error', model: null, runtime: 'idle' });
+          set({ error: errorLine(error) });
+          return false;
         }
       },
       async openFromDialog() {
-        const entry = await host.openModel();
-        if (!entry) return;
-        await get().refreshModels();
-        await get().openModel(entry.id);
+        await importAndOpen(() => host.openModel());
       },
       async openDropped(file) {
-        try {
-          const entry = await host.importDropped(file);
-          await get().refreshModels();
-          await get().openModel(entry.id);
-        } catch (error) {
-          set({ status: 'error', error: errorLine(error) });
-        }
+        await importAndOpen(() => host.importDropped(file));
+      },
+      dismissError() {
+        if (get().status !== 'error') set({ error: null });
       },
       async removeModel(id) {
         await host.removeModel(id);

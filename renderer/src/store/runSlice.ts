@@ -41,7 +41,8 @@ export const createRunSlice =
           data.set(new Uint8Array(p), at);
           at += p.byteLength;
         }
-        if (data.byteLength === 0 || data.byteLength % 3073 !== 0)
+        if (data.byteLength === 0) throw new Error(`${custom.title} is empty (0 bytes): not a CIFAR binary batch`);
+        if (data.byteLength % 3073 !== 0)
           throw new Error(
             `${custom.title} is not a CIFAR binary batch (${data.byteLength} bytes is not a multiple of 3073)`,
           );

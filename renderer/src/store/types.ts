@@ -50,7 +50,10 @@ export interface ModelSlice {
   entries: ModelEntry[];
   currentId: string | null;
   status: LoadStatus;
-  /** One-line, user-readable reason when status is 'error'. */
+  /**
+   * One-line, user-readable reason the last open failed: with status 'error' no model is open; otherwise the model
+   * that was open stayed open and the reason shows beside it until dismissed or the next open.
+   */
   error: string | null;
   model: OpenModel | null;
   providerPreference: ProviderPreference;
@@ -64,9 +67,12 @@ export interface ModelSlice {
   /** Names of the models opened this session, by sha256: results cached for them can be shown beside the open one's. */
   modelNames: Record<string, string>;
   refreshModels(): Promise<void>;
-  openModel(id: string): Promise<void>;
+  /** Opens a listed model; false when it could not be opened (the reason is in `error`). */
+  openModel(id: string): Promise<boolean>;
+  /** Opens a file the user picks, or one dropped: a file that will not open is not kept in the list. */
   openFromDialog(): Promise<void>;
   openDropped(file: File): Promise<void>;
+  dismissError(): void;
   removeModel(id: string): Promise<void>;
   revealModel(id: string): Promise<void>;
   /** Persists the preference and reopens the model on it. */

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { layoutNetwork, plainStages } from '../core/layout/layout';
 import { blockParts } from '../core/layout/parts';
 import { takesLesions } from '../core/rewrite/plain';
@@ -13,6 +13,7 @@ import { useApp, useAppStore, useCacheVersion, useServices } from '../store/stor
 import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
+import { useStageInsets } from './common/stageInsets';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
 import { useLesionNote } from './network/lesionNote';
@@ -36,6 +37,9 @@ import { RaceWorkspace } from './workspaces/race/RaceWorkspace';
 export function App() {
   const status = useApp((s) => s.status);
   const error = useApp((s) => s.error);
+  const dismissError = useApp((s) => s.dismissError);
+  const stageRef = useRef<HTMLElement>(null);
+  useStageInsets(stageRef);
   const model = useApp((s) => s.model);
   const store = useAppStore();
   const { cache } = useServices();
@@ -217,13 +221,23 @@ export function App() {
         <SideToggle side="left" />
         {!collapsed.left && <ModelList />}
       </aside>
-      <main className={`stage${stageChart !== null ? ' chart-enlarged' : ''}`} data-testid="stage">
+      <main ref={stageRef} className={`stage${stageChart !== null ? ' chart-enlarged' : ''}`} data-testid="stage">
         {workspace === 'race' && <RaceWorkspace />}
         {workspace === 'landscape' && <LandscapeWorkspace model={loaded} />}
         {workspace === 'network' && status === 'error' && (
           <div className="error-panel" role="alert" data-testid="model-error">
             <strong>Could not open this model.</strong>
             <p>{error}</p>
+          </div>
+        )}
+        {status !== 'error' && error && (
+          <div className="error-banner" role="alert" data-testid="model-error">
+            <span>
+              <strong>Could not open that file</strong> (the open model stays open): {error}
+            </span>
+            <button type="button" onClick={dismissError} aria-label="Dismiss the message">
+              ×
+            </button>
           </div>
         )}
         {workspace === 'network' && status === 'loading' && (

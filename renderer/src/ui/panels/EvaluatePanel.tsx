@@ -80,11 +80,11 @@ export function EvaluateResultView({
       <dl className="facts">
         <div>
           <dt>Top-1</dt>
-          <dd data-testid="top1">{describe(result.top1)}</dd>
+          <dd data-testid="top1">{describe(result.top1, result)}</dd>
         </div>
         <div>
           <dt>Top-5</dt>
-          <dd>{describe(result.top5)}</dd>
+          <dd>{describe(result.top5, result)}</dd>
         </div>
         {reference !== null && (
           <div>
@@ -145,7 +145,12 @@ export function EvaluateResultView({
 
 const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
 
-function describe(p: Proportion): string {
-  if (p.n === 0) return '— (no labelled images)';
+function describe(p: Proportion, result: Pick<EvaluateResult, 'set' | 'skipped'>): string {
+  if (p.n === 0)
+    return result.skipped.length === result.set.count
+      ? '— (no image could be read)'
+      : result.skipped.length > 0
+        ? '— (no labelled image could be read)'
+        : '— (no labelled images)';
   return `${percent(p.rate)} (${p.successes}/${p.n}; 95 % Wilson ${percent(p.low)}–${percent(p.high)})`;
 }

@@ -183,7 +183,24 @@ function Thumbnail({ model }: { model: OpenModel }) {
         ctx.putImageData(new ImageData(new Uint8ClampedArray(planarToRgba(pixels, side, side)), side, side), 0, 0);
         setTitle(name);
       },
-      (error) => live && setTitle(errorLine(error)),
+      (error) => {
+        if (!live) return;
+        // Nothing of the last picture may stay: an image that cannot be read shows as a crossed-out square.
+        const c = canvas.current;
+        const ctx = c?.getContext('2d');
+        if (c && ctx) {
+          ctx.clearRect(0, 0, c.width, c.height);
+          ctx.strokeStyle = '#d9534f';
+          ctx.lineWidth = Math.max(1, c.width / 16);
+          ctx.beginPath();
+          ctx.moveTo(0, 0);
+          ctx.lineTo(c.width, c.height);
+          ctx.moveTo(c.width, 0);
+          ctx.lineTo(0, c.height);
+          ctx.stroke();
+        }
+        setTitle(errorLine(error));
+      },
     );
     return () => {
       live = false;

@@ -1,0 +1,34 @@
+import { type RefObject, useEffect, useLayoutEffect, useRef } from 'react';
+
+/**
+ * Keeps the stage's overlays clear of each other whatever their wrapping: the view bar's bottom edge and the
+ * legend's height (both wrap to more rows on a narrow stage, beside the tour or at 1024 px) as CSS variables on the
+ * stage, `--view-bar-bottom` and `--legend-height`, which the block card and the colour legend are placed by.
+ * Checked after every render (the overlays mount and unmount with the model and the workspace); the observer is
+ * re-attached only when they did.
+ */
+export function useStageInsets(stage: RefObject<HTMLElement | null>): void {
+  const watched = useRef<{ observer: ResizeObserver; elements: (Element | null)[] } | null>(null);
+  useLayoutEffect(() => {
+    const root = stage.current;
+    if (!root) return;
+    const bar = root.querySelector<HTMLElement>('.view-bar');
+    const legend = root.querySelector<HTMLElement>('.legend:not(.overlay-legend)');
+    const elements = [root, bar, legend];
+    const current = watched.current;
+    if (current?.elements.every((e, i) => e === elements[i])) return;
+    current?.observer.disconnect();
+    const measure = () => {
+      const top = root.getBoundingClientRect().top;
+      const set = (name: string, px: number | null) =>
+        px === null ? root.style.removeProperty(name) : root.style.setProperty(name, `${Math.round(px)}px`);
+      set('--view-bar-bottom', bar ? bar.getBoundingClientRect().bottom - top : null);
+      set('--legend-height', legend ? legend.getBoundingClientRect().height : null);
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    for (const element of elements) if (element) observer.observe(element);
+    watched.current = { observer, elements };
+  });
+  useEffect(() => () => watched.current?.observer.disconnect(), []);
+}

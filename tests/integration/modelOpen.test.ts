@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/files';
+import { createTestApp } from '../helpers/storeHarness';
+
+/**
+ * Opening models through the app's store, with the real lab handlers on onnxruntime-node (tests/helpers/
+ * storeHarness.ts): a file that will not open leaves the open model as it was and is not kept in the list; a
+ * lesion made while the lab is still opening the model runs once the model's hash arrives.
+ */
+const file = (name: string, bytes: Uint8Array | string) =>
+  new File([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], name);
+
+describe('opening models', () => {
+  it('a file that is not a model: one-line reason, the open model stays open, the file is not listed', async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    await store.getState().openModel('cifar10-resnet20');
+    const open = await app.until((s) => s.runtime === 'ready' && s.sha256 !== null);
+    const listed = store.getState().entries.length;
+
+    await store.getState().openDropped(file('notes.onnx', 'definitely not protobuf\n'));
+    let s = store.getState();
+    expect(s.error).toContain('notes.onnx is not an ONNX model');
+    expect(s.status).toBe('ready');
+    expect(s.model).toBe(open.model);
+    expect(s.currentId).toBe('cifar10-resnet20');
+    expect(s.runtime).toBe('ready');
+    expect(s.sha256).toBe(open.sha256);
+    expect(s.entries.map((e) => e.name)).not.toContain('notes.onnx');
+    expect(s.entries).toHaveLength(listed);
+
+    // A real model cut short: the same, and the lab still answers for the model that stayed open.
+    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
+    await store.getState().openDropped(file('cut.onnx', whole.subarray(0, Math.floor(whole.length / 2))));
+    s = store.getState();
+    expect(s.error).toContain('cut.onnx');
+    expect(s.model).toBe(open.model);
+    expect(s.entries).toHaveLength(listed);
+    store.getState().dismissError();
+    expect(store.getState().error).toBeNull();
+    await store.getState().evaluate();
+    const key = store.getState().evaluationKey()!;
+    expect(app.cache.has(key)).toBe(true);
+
+    // The whole file opens, listed once; a failing open after it again leaves it (not the bundled one) open.
+    await store.getState().openDropped(file('whole.onnx', whole));
+    await app.until((t) => t.runtime === 'ready' && t.model?.name === 'whole.onnx');
+    expect(store.getState().entries).toHaveLength(listed + 1);
+    await store.getState().openDropped(file('empty.onnx', new Uint8Array(0)));
+    s = store.getState();
+    expect(s.model?.name).toBe('whole.onnx');
+    expect(s.error).toContain('empty.onnx');
+    expect(s.entries.map((e) => e.name)).toEqual([...open.entries.map((e) => e.name), 'whole.onnx']);
+  });
+
+  it('with no model open, a file that will not open fills the stage with its reason', async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    await store.getState().openDropped(file('notes.onnx', 'definitely not protobuf\n'));
+    const s = store.getState();
+    expect(s.status).toBe('error');
+    expect(s.model).toBeNull();
+    expect(s.error).toContain('notes.onnx is not an ONNX model');
+    expect(s.entries.map((e) => e.name)).not.toContain('notes.onnx');
+  });
+
+  it('a block removed before the lab has opened the model gets its accuracy once the model is open', async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    const opening = store.getState().openModel('cifar10-resnet20');
+    // The model is analysed and drawn; the lab has not answered yet (its replies cross a queue), so no key exists.
+    await app.until((s) => s.status === 'ready' && s.model !== null);
+    expect(store.getState().sha256).toBeNull();
+    store.getState().toggleDrop(3);
+    expect(store.getState().lesionKey()).toBeNull();
+    await opening;
+    const done = await app.until((s) => {
+      const key = s.lesionKey();
+      return key !== null && app.cache.has(key);
+    });
+    expect(done.dropped).toEqual([3]);
+  });
+});
