@@ -1,11 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { type Architecture, architecture, type BuildOptions, buildResNet } from '../renderer/src/core/build/resnet';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { formatBytes, printable } from '../renderer/src/core/text';
-import { interruptLatch, writeFileAtomic } from './files';
+import { checkOutputTarget, interruptLatch, writeFileAtomic } from './files';
 import { InputError } from './work';
 
 /** The stable JSON of `skipscope build --json` (schema "skipscope.build/1", docs/cli.md). */
@@ -31,9 +30,7 @@ export interface BuildJson {
 
 /** `skipscope build`: a He-initialised ResNet / pre-activation / plain net of any depth, written as ONNX. */
 export async function build(options: BuildOptions & { out: string; json: boolean }, out: (s: string) => void) {
-  const target = resolve(options.out);
-  if (!existsSync(dirname(target))) throw new InputError(`-o ${options.out}: folder ${dirname(target)} does not exist`);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`-o ${options.out} is a folder`);
+  const target = checkOutputTarget(options.out, '-o');
   // The weights are drawn, encoded and written: about three copies of them in memory, checked before any work.
   const planned = architecture(options);
   if (12 * planned.params > 0.75 * totalmem())

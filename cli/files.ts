@@ -8,14 +8,16 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ExternalDataResolver, ExternalFile } from '../renderer/src/core/onnx/decode';
 import { checkModelSize, ModelError } from '../renderer/src/core/onnx/model';
-import { oneLine } from '../renderer/src/core/text';
+import { errorLine, formatBytes, oneLine } from '../renderer/src/core/text';
+import { InputError } from './errors';
 
 /** File bytes as a Uint8Array view of the Buffer (no copy). */
 export function readBytes(path: string): Uint8Array {
@@ -161,7 +163,7 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
-    throw error;
+    throw writeError(path, error);
   }
 }
 
@@ -217,7 +219,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, latch?: I
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
-    throw error;
+    throw writeError(path, error);
   } finally {
     if (!latch) held.release();
     process.off('exit', cleanUp);
@@ -229,3 +231,128 @@ function cancelled(): Error {
   error.name = 'CancelledError';
   return error;
 }
+
+/** Data files (images, CIFAR batches) at most this big: Node reads no more into one buffer. */
+export const MAX_DATA_BYTES = 2 ** 31 - 1;
+
+/**
+ * A data path given on the command line, checked before anything is read: it exists, is a folder or a regular
+ * file as asked (not a device, a FIFO or a socket: /dev/zero would be read forever), and a file is small enough to
+ * read whole. Throws InputError with a one-line reason.
+ */
+export function checkInputPath(path: string, kind: 'file' | 'folder'): void {
+  const name = basename(path);
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${name}: no such ${kind}`);
+    if (code === 'ELOOP') throw new InputError(`${name}: a loop of links`);
+    throw new InputError(`${name} could not be read (${code ?? errorLine(error)})`);
+  }
+  if (kind === 'folder') {
+    if (!stat.isDirectory()) throw new InputError(`${name} is a file, not a folder`);
+    return;
+  }
+  if (stat.isDirectory()) throw new InputError(`${name} is a folder, not a file`);
+  if (!stat.isFile()) throw new InputError(`${name} is not a regular file (a device, a pipe or a socket)`);
+  if (stat.size > MAX_DATA_BYTES)
+    throw new InputError(
+      `${name} is ${formatBytes(stat.size)}: data files up to ${formatBytes(MAX_DATA_BYTES)} are read`,
+    );
+}
+
+/**
+ * An output file given on the command line (-o, --json-log, --csv), checked before any work, so that nothing is
+ * computed for a file that cannot be written and nothing but a regular file is ever replaced:
+ * - its folder exists, is a folder, and takes a new file (a probe file is created and removed: permissions,
+ *   read-only file systems) and is not read-only by its mode (root would write into it anyway);
+ * - the path is not a folder, a device, a FIFO or a socket (the rename at the end would replace /dev/null);
+ * - an existing file is not read-only, and is none of the command's inputs (`reads`);
+ * - a link is followed: the file it points to is written, the link stays.
+ * Returns the absolute path to write. Throws InputError with a one-line reason.
+ */
+export function checkOutputTarget(path: string, flag: string, reads: readonly string[] = []): string {
+  let target = resolve(path);
+  const shown = `${flag} ${path}`;
+  let existing: Stats | null = null;
+  try {
+    if (lstatSync(target).isSymbolicLink()) {
+      try {
+        target = realpathSync(target);
+      } catch {
+        throw new InputError(`${shown} is a link to nothing (or a loop of links)`);
+      }
+    }
+    existing = statSync(target);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new InputError(`${shown}: ${dirOf(target)} is not a folder`);
+    if (code !== 'ENOENT') throw new InputError(`${shown} cannot be checked (${code ?? errorLine(error)})`);
+  }
+  const folder = dirname(target);
+  let folderStat: Stats;
+  try {
+    folderStat = statSync(folder);
+  } catch {
+    throw new InputError(`${shown}: folder ${folder} does not exist`);
+  }
+  if (!folderStat.isDirectory()) throw new InputError(`${shown}: ${folder} is not a folder`);
+  if (existing) {
+    if (existing.isDirectory()) throw new InputError(`${shown} is a folder`);
+    if (!existing.isFile())
+      throw new InputError(`${shown} is not a regular file (a device, a pipe or a socket): refused`);
+    if ((existing.mode & 0o222) === 0) throw new InputError(`${shown} is read-only: refused`);
+    for (const input of reads) {
+      let same = false;
+      try {
+        same = realpathSync(input) === target;
+      } catch {}
+      if (same) throw new InputError(`${shown} is also an input of this command: refused`);
+    }
+  }
+  if ((folderStat.mode & 0o222) === 0) throw new InputError(`${shown}: folder ${folder} is read-only`);
+  const probe = join(folder, `.skipscope-probe.${process.pid}.${Date.now()}.tmp`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${shown}: cannot write in ${folder} (${code ?? errorLine(error)})`);
+  } finally {
+    rmSync(probe, { force: true });
+  }
+  return target;
+}
+
+/** `path`'s first ancestor that exists and is not a folder (for a message), else its parent. */
+function dirOf(path: string): string {
+  for (let p = dirname(path); p !== dirname(p); p = dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory()) return p;
+      break;
+    } catch {}
+  }
+  return dirname(path);
+}
+
+/** A failed write as the user's problem (a full disk, a folder made read-only meanwhile): exit 2, naming the target. */
+function writeError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && WRITE_CODES.has(code))
+    return new InputError(`cannot write ${basename(path)} (${code}): nothing was written`);
+  return error;
+}
+const WRITE_CODES = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'ENOTDIR',
+  'ENOENT',
+  'EISDIR',
+  'EXDEV',
+  'EIO',
+]);

@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Preprocessing } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
 import { ModelError } from '../renderer/src/core/onnx/model';
@@ -23,7 +22,7 @@ import {
   UsageError,
   workOptions,
 } from './args';
-import { readModelFile, writeFileAtomicSync } from './files';
+import { checkOutputTarget, readModelFile, writeFileAtomicSync } from './files';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
@@ -83,7 +82,15 @@ export async function landscapeCommand(
   await landscape(
     {
       ...workOptions(positional, v),
-      ...(v.csv !== undefined ? { csv: checkTarget(v.csv, '--csv') } : {}),
+      ...(v.csv !== undefined
+        ? {
+            csv: checkOutputTarget(v.csv, '--csv', [
+              ...positional,
+              ...(v.interpolate !== undefined ? [v.interpolate] : []),
+              ...(v['cifar-bin'] ?? []),
+            ]),
+          }
+        : {}),
       ...(line ? { interpolate: v.interpolate } : {}),
       grid: v.grid,
       range: v.range,
@@ -97,13 +104,6 @@ export async function landscapeCommand(
     },
     out,
   );
-}
-
-function checkTarget(path: string, flag: string): string {
-  const target = resolve(path);
-  if (!existsSync(dirname(target))) throw new InputError(`${flag} ${path}: folder ${dirname(target)} does not exist`);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`${flag} ${path} is a folder`);
-  return target;
 }
 
 /** An image's reason for being passed over. */

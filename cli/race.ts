@@ -29,10 +29,10 @@ import {
   UsageError,
 } from './args';
 import { assetsDir } from './assets';
-import { writeFileAtomicSync } from './files';
+import { checkOutputTarget, writeFileAtomicSync } from './files';
 import { cifarBinSet } from './imageSets';
 import { createNodeRuntime, cudaPresent } from './ortNode';
-import { openTrainingData, targetFile } from './train';
+import { openTrainingData } from './train';
 import { InputError, noteSkippedFiles, withProgress } from './work';
 
 const NO_TIMING: TrainTiming = {
@@ -170,7 +170,9 @@ function engineVersion(): string {
 
 /** `skipscope race`: the app's race (lab/train/race.ts runRace) on onnxruntime-node. */
 export async function race(options: RaceOptions, out: (s: string) => void): Promise<void> {
-  const logTarget = options.jsonLog ? targetFile(options.jsonLog, '--json-log') : null;
+  const logTarget = options.jsonLog
+    ? checkOutputTarget(options.jsonLog, '--json-log', options.data ? [] : (options.cifarBin ?? []))
+    : null;
   const source =
     options.data || options.cifarBin
       ? openTrainingData(options)

@@ -1,6 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename } from 'node:path';
 import {
   type Architecture,
   architecture,
@@ -30,7 +29,7 @@ import {
   UsageError,
 } from './args';
 import { loadLabelSet } from './assets';
-import { writeFileAtomic, writeFileAtomicSync } from './files';
+import { checkInputPath, checkOutputTarget, writeFileAtomic, writeFileAtomicSync } from './files';
 import { cifarBinSet, type DiskSet, folderSet } from './imageSets';
 import { createNodeRuntime, cudaPresent, type NodeProvider } from './ortNode';
 import { InputError, noteSkippedFiles, withProgress } from './work';
@@ -136,11 +135,7 @@ export function trainOptions({ positional, values: v }: Args<typeof TRAIN.option
 /** The training images: a folder of class folders or CIFAR binaries (train and race). */
 export function openTrainingData(options: { data?: string; cifarBin?: string[] }): DiskSet {
   const paths = options.data ? [options.data] : options.cifarBin!;
-  for (const p of paths) {
-    if (!existsSync(p)) throw new InputError(`${basename(p)}: no such ${options.data ? 'folder' : 'file'}`);
-    if (statSync(p).isDirectory() !== !!options.data)
-      throw new InputError(`${basename(p)} is ${options.data ? 'a file, not a folder' : 'a folder, not a file'}`);
-  }
+  for (const p of paths) checkInputPath(p, options.data ? 'folder' : 'file');
   try {
     return options.data ? folderSet(options.data, loadLabelSet('cifar10')) : cifarBinSet(options.cifarBin!);
   } catch (error) {
@@ -167,21 +162,14 @@ function checkTrainingMemory(arch: Architecture, batch: number): void {
     );
 }
 
-/** An output file's absolute path, checked before any work: its folder exists and it is not a folder. */
-export function targetFile(path: string, flag: string): string {
-  const target = resolve(path);
-  if (!existsSync(dirname(target))) throw new InputError(`${flag} ${path}: folder ${dirname(target)} does not exist`);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new InputError(`${flag} ${path} is a folder`);
-  return target;
-}
-
 /**
  * `skipscope train`: builds a CIFAR network with the variants builder, trains it with SGD on onnxruntime-node
  * (Skipscope's own training-step graph) and writes the trained inference model atomically.
  */
 export async function train(options: TrainOptions, out: (s: string) => void): Promise<void> {
-  const target = targetFile(options.out, '-o');
-  const logTarget = options.jsonLog ? targetFile(options.jsonLog, '--json-log') : null;
+  const reads = options.data ? [] : (options.cifarBin ?? []);
+  const target = checkOutputTarget(options.out, '-o', reads);
+  const logTarget = options.jsonLog ? checkOutputTarget(options.jsonLog, '--json-log', [...reads, target]) : null;
   const request = {
     variant: options.variant,
     depth: options.depth,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Preprocessing, parseManifestModels } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
@@ -12,13 +12,13 @@ import { batchSessionOptions, describeInput, type ModelInput } from '../renderer
 import { type JobContext, trackProgress } from '../renderer/src/lab/job';
 import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import { assetsDir, loadLabelSet } from './assets';
-import { readModelFile } from './files';
+import { InputError } from './errors';
+import { checkInputPath, readModelFile } from './files';
 import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, singleImageSet } from './imageSets';
 import { createNodeRuntime, defaultBatchSize, type NodeProvider, RuntimeRefusal } from './ortNode';
 import { stderrProgress } from './progress';
 
-/** Bad input from the user (exit code 2 with this one line). */
-export class InputError extends Error {}
+export { InputError } from './errors';
 
 export interface WorkOptions {
   model: string;
@@ -229,11 +229,7 @@ function shippedPreprocessing(sha256: string): Preprocessing | null {
 function openData(options: WorkOptions, labels: LabelSet | null, command: string): DiskSet {
   const given = [options.data, options.cifarBin?.length ? 'x' : undefined, options.image].filter(Boolean).length;
   if (given !== 1) throw new InputError(`${command} needs exactly one of --data DIR, --cifar-bin FILE or --image FILE`);
-  const check = (path: string, folder: boolean) => {
-    if (!existsSync(path)) throw new InputError(`${basename(path)}: no such ${folder ? 'folder' : 'file'}`);
-    if (statSync(path).isDirectory() !== folder)
-      throw new InputError(`${basename(path)} is ${folder ? 'a file, not a folder' : 'a folder, not a file'}`);
-  };
+  const check = (path: string, folder: boolean) => checkInputPath(path, folder ? 'folder' : 'file');
   try {
     if (options.data) {
       check(options.data, true);

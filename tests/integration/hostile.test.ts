@@ -3,11 +3,13 @@
  * `skipscope` bin. Hostile models are made here from a real one with the project's generated protobuf codec: decoded,
  * one field changed, encoded again.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
+  chmodSync,
   closeSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -560,5 +562,109 @@ describe('11: refusals that say what they refuse, and no leftovers', () => {
     expect(code).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('12: output paths: only a regular file is ever replaced, and nothing is computed for one that cannot be', () => {
+  const dir = join(work, 'outputs');
+  const build = (out: string) => skipscope('build', 'resnet', '--depth', '8', '--width', '4', '-o', out);
+  const leftovers = (d: string) => readdirSync(d).filter((f) => f.startsWith('.'));
+  beforeAll(() => mkdirSync(dir));
+
+  it('a FIFO, a folder, a link to nothing and a read-only file are refused with exit 2 and stay as they were', () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = build(fifo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/fifo is not a regular file/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    const dangling = join(dir, 'dangling');
+    symlinkSync(join(dir, 'nowhere'), dangling);
+    expect(build(dangling).stderr).toMatch(/a link to nothing/);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+    const locked = join(dir, 'locked.onnx');
+    writeFileSync(locked, 'keep me');
+    chmodSync(locked, 0o444);
+    const l = build(locked);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toMatch(/locked\.onnx is read-only/);
+    expect(readFileSync(locked, 'utf8')).toBe('keep me');
+    expect(build(dir).stderr).toMatch(/is a folder/);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('a link to a file is written through: the file gets the model, the link stays a link', () => {
+    const real = join(dir, 'real.onnx');
+    writeFileSync(real, 'old');
+    const link = join(dir, 'link.onnx');
+    symlinkSync(real, link);
+    const r = build(link);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real).byteLength).toBeGreaterThan(1000);
+  });
+
+  it('a read-only folder, or a file where a folder should be: exit 2 before any work, not an internal error', () => {
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    try {
+      const r = build(join(ro, 'x.onnx'));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/read-only|cannot write/);
+      expect(readdirSync(ro)).toEqual([]);
+      // train checks its outputs before it trains (it once trained to the end, then failed with exit 1).
+      const t = skipscope(
+        'train',
+        'resnet',
+        '--depth',
+        '8',
+        '--cifar-bin',
+        IMAGES,
+        '--epochs',
+        '1',
+        '-o',
+        join(ro, 't.onnx'),
+      );
+      expect(t.code).toBe(2);
+      expect(t.stderr).not.toContain('internal error');
+      expect(t.stderr).not.toMatch(/step|epoch 1/);
+    } finally {
+      chmodSync(ro, 0o755);
+    }
+    const file = join(dir, 'plain.txt');
+    writeFileSync(file, 'x');
+    const n = build(join(file, 'x.onnx'));
+    expect(n.code).toBe(2);
+    expect(n.stderr).toMatch(/plain\.txt is not a folder/);
+  });
+
+  it("an output that is one of the command's inputs is refused: the training data stays", () => {
+    const data = join(dir, 'data.bin');
+    copyFileSync(IMAGES, data);
+    const r = skipscope('train', 'resnet', '--depth', '8', '--cifar-bin', data, '--epochs', '1', '-o', data);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/also an input/);
+    expect(readFileSync(data).equals(readFileSync(IMAGES))).toBe(true);
+  });
+});
+
+describe('13: data paths that are not regular files are refused before they are read', () => {
+  it('/dev/zero and a FIFO as --image or --cifar-bin: exit 2 at once (they were read without end)', () => {
+    const fifo = join(work, 'data-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [
+      ['predict', SOURCE, '--image', '/dev/zero'],
+      ['predict', SOURCE, '--image', fifo],
+      ['predict', SOURCE, '--cifar-bin', '/dev/zero'],
+      ['grad', SOURCE, '--image', '/dev/urandom'],
+      ['signal', SOURCE, '--images', '/dev/zero'],
+      ['train', 'resnet', '--depth', '8', '--epochs', '1', '--cifar-bin', '/dev/zero', '-o', join(work, 'never.onnx')],
+    ]) {
+      const r = skipscopeWith({ timeoutMs: 60_000 }, ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/is not a regular file/);
+    }
+    expect(existsSync(join(work, 'never.onnx'))).toBe(false);
   });
 });

@@ -1,0 +1,2 @@
+/** Bad input from the user (exit code 2 with this one line). */
+export class InputError extends Error {}
