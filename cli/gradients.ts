@@ -1,12 +1,11 @@
 import { errorLine, ZERO_GRADIENT_NOTE } from '../renderer/src/core/text';
 import { noJoinsReason } from '../renderer/src/core/topology/family';
-import { argmaxRow } from '../renderer/src/data/labels';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
 import { loadImage } from '../renderer/src/lab/inputs';
 import { PathEngine, type PathStudy, pathStudy } from '../renderer/src/lab/paths';
 import type { HostTensor } from '../renderer/src/lab/runtime';
 import { modelSessions } from '../renderer/src/lab/sessions';
-import { chooseTarget, type TargetChoice } from '../renderer/src/lab/target';
+import { chooseTarget, type TargetChoice, topOneTarget } from '../renderer/src/lab/target';
 import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
 
 export interface GradOptions extends WorkOptions {
@@ -143,7 +142,7 @@ export async function paths(options: PathsOptions, out: (s: string) => void): Pr
     let logits = work.input.classes === null ? await forward(work, image.tensor) : null;
     const choice = targetFor(work, image, options.target, work.input.classes ?? logits!.length);
     if (choice.index === null) logits ??= await forward(work, image.tensor);
-    const target = choice.index ?? argmaxRow(logits!, logits!.length, 0);
+    const target = choice.index ?? topOneTarget(logits!);
     const study = await withProgress('path study', (job) =>
       pathStudy(
         engine,

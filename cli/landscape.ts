@@ -23,7 +23,7 @@ import {
   workOptions,
 } from './args';
 import { checkOutputTarget, readModelFile, writeFileAtomicSync } from './files';
-import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
+import { InputError, openWork, requireLabelled, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
   grid: number;
@@ -151,17 +151,8 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
     if (error instanceof InputError || error instanceof ModelError) throw error;
     throw new InputError(errorLine(error));
   }
+  requireLabelled(work, 'a loss');
   const { set } = work.source;
-  const classes = work.input.classes;
-  let labelled = false;
-  for (let i = 0; i < set.count && !labelled; i++) {
-    const label = set.label(i);
-    labelled = label !== null && (classes === null || label < classes);
-  }
-  if (!labelled)
-    throw new InputError(
-      `${set.title} has no images labelled with the model's ${classes === null ? '' : `${classes} `}classes: a loss needs labels`,
-    );
   // The sample is read and normalised once and kept: it must fit in memory (checked before any work).
   const side = work.input.side;
   const sampleBytes = Math.min(options.samples, set.count) * 3 * side * side * 4;

@@ -4,7 +4,7 @@ import { blockName } from '../renderer/src/core/topology/types';
 import { lesionReport } from '../renderer/src/lab/export';
 import { LesionEngine } from '../renderer/src/lab/lesion';
 import { runSweep, type SweepRequest, type SweepResult } from '../renderer/src/lab/lesionLab';
-import { InputError, openWork, type Work, type WorkOptions, withProgress } from './work';
+import { InputError, openWork, requireLabelled, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LesionOptions extends WorkOptions {
   sweep: SweepRequest;
@@ -20,6 +20,7 @@ export async function lesion(options: LesionOptions, out: (s: string) => void): 
   const { analysis, input, source, preprocessing, runtime } = work;
   if (!takesLesions(analysis.model, analysis.topology))
     throw new InputError(`${work.file} ${noLesionReason(analysis.model, analysis.topology)}`);
+  requireLabelled(work, 'an accuracy');
   let engine: LesionEngine | null = null;
   const batchSize = options.batch ?? runtime.batchSize;
   const started = performance.now();
@@ -46,6 +47,11 @@ export async function lesion(options: LesionOptions, out: (s: string) => void): 
         job,
       ),
     );
+    // Labelled, and yet none could be read (every file broken): no figure exists to print.
+    if (result.intact.n === 0)
+      throw new InputError(
+        `no labelled image of ${source.set.title} could be read (${result.skipped.length} skipped): nothing to score`,
+      );
     const report: LesionJson = {
       ...lesionReport({ ...work.header, runtime: { name: runtime.name } }, options.sweep, result),
       data: work.header.data,

@@ -2,6 +2,7 @@ import type { Preprocessing } from '../renderer/src/core/catalog';
 import { topK } from '../renderer/src/data/labels';
 import { evaluate } from '../renderer/src/lab/evaluate';
 import { type AccuracyJson as Accuracy, accuracyJson } from '../renderer/src/lab/export';
+import { UnsupportedInput } from '../renderer/src/lab/job';
 import { predictOne } from '../renderer/src/lab/predict';
 import { modelSessions } from '../renderer/src/lab/sessions';
 import { openWork, type Work, type WorkOptions, withProgress } from './work';
@@ -26,6 +27,8 @@ export interface PredictJson {
   predictions?: number[];
   skipped?: { name: string; reason: string }[];
   unlabelled?: number;
+  /** Images whose outputs held a NaN: no class (prediction −1), scored as wrong. */
+  nanOutputs?: number;
   unknownFolders?: string[];
   ignoredFiles?: number;
   /** Every file of a --data folder not in the set, by name with the reason (links out of it, loops, not images…). */
@@ -47,6 +50,10 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
   try {
     if (source.kind === 'image') {
       const p = await predictOne(sessions, input, source.set, 0, preprocessing);
+      if (Array.from(p.logits).some(Number.isNaN))
+        throw new UnsupportedInput(
+          `the model's output for ${p.name} is NaN (a broken or diverged model?): it has no top classes`,
+        );
       const report: PredictJson = {
         ...base,
         image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5) },
@@ -66,6 +73,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
       predictions: result.predictions,
       skipped: result.skipped.map(({ name, reason }) => ({ name, reason })),
       unlabelled: result.unlabelled,
+      nanOutputs: result.nanOutputs,
       unknownFolders: source.unknownFolders,
       ignoredFiles: source.ignored,
       skippedFiles: source.skippedFiles,
@@ -95,6 +103,8 @@ function formatSet(r: PredictJson): string {
   ];
   if (r.unlabelled)
     lines.push(`  ${r.unlabelled} images without a label of the model's classes (predicted, not scored)`);
+  if (r.nanOutputs)
+    lines.push(`  ${r.nanOutputs} images with NaN outputs: no class, scored as wrong (a broken or diverged model?)`);
   if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
   if (r.skipped?.length) {
     lines.push(`  ${r.skipped.length} unreadable images skipped:`);

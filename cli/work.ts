@@ -277,3 +277,20 @@ export async function withProgress<T, P = never>(label: string, run: (job: JobCo
     bar.finish();
   }
 }
+
+/**
+ * Refuses a set none of whose images carries one of the model's classes as its label (an ImageNet folder for a
+ * CIFAR model, an unlabelled file): an accuracy or a loss needs labels. Checked from the labels alone, before any
+ * image is read.
+ */
+export function requireLabelled(work: Pick<Work, 'source' | 'input'>, what: string): void {
+  const { set } = work.source;
+  const classes = work.input.classes;
+  for (let i = 0; i < set.count; i++) {
+    const label = set.label(i);
+    if (label !== null && (classes === null || label < classes)) return;
+  }
+  throw new InputError(
+    `${set.title} has no images labelled with the model's ${classes === null ? '' : `${classes} `}classes: ${what} needs labels`,
+  );
+}

@@ -668,3 +668,58 @@ describe('13: data paths that are not regular files are refused before they are 
     expect(existsSync(join(work, 'never.onnx'))).toBe(false);
   });
 });
+
+describe('14: a model that outputs NaN has no prediction; a set with nothing to score has no accuracy', () => {
+  /** The source with one weight of its first large initializer set to NaN: every output becomes NaN. */
+  const nanModel = () =>
+    hostile('nan.onnx', (m) => {
+      const t = m.graph.initializer.find((x) => x.rawData && x.rawData.byteLength >= 1024)!;
+      const data = new Uint8Array(t.rawData!);
+      new DataView(data.buffer).setFloat32(0, Number.NaN, true);
+      t.rawData = data;
+    });
+
+  it('predict scores NaN outputs as wrong and says how many (they were class 0: right on every airplane)', () => {
+    const r = skipscope('predict', nanModel(), '--cifar-bin', IMAGES, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as PredictJson;
+    expect(json.nanOutputs).toBe(20);
+    expect(json.top1!.correct).toBe(0);
+    expect(json.top5!.correct).toBe(0);
+    expect(json.predictions!.every((p) => p === -1)).toBe(true);
+    expect(skipscope('predict', nanModel(), '--cifar-bin', IMAGES).stdout).toContain('20 images with NaN outputs');
+  });
+
+  it('one image: predict and grad refuse with one line (no top class, no loss to differentiate)', async () => {
+    const image = join(work, 'plain32.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 60, b: 30 } } })
+      .png()
+      .toFile(image);
+    for (const command of ['predict', 'grad']) {
+      const r = skipscope(command, nanModel(), '--image', image);
+      expect(r.code, command).toBe(2);
+      expect(r.stderr, command).toMatch(/NaN/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('lesion: every lesion of a NaN model scores 0, and a set without the model’s labels is refused before any work', () => {
+    const r = skipscope('lesion', nanModel(), '--cifar-bin', IMAGES, '--single', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { result } = JSON.parse(r.stdout) as {
+      result: { intact: { rate: number }; blocks: { score: { top1: { rate: number } } }[] };
+    };
+    expect(result.intact.rate).toBe(0);
+    expect(result.blocks.every((b) => b.score.top1.rate === 0)).toBe(true);
+    const folder = join(work, 'unlabelled');
+    mkdirSync(join(folder, 'n01440764'), { recursive: true });
+    copyFileSync(
+      join(ROOT, 'assets/samples/imagenet', readdirSync(join(ROOT, 'assets/samples/imagenet'))[0]!),
+      join(folder, 'n01440764', 'a.jpg'),
+    );
+    const u = skipscope('lesion', SOURCE, '--data', folder, '--single');
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/no images labelled with the model's 10 classes/);
+    expect(u.stdout).not.toContain('NaN');
+  });
+});

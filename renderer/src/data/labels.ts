@@ -71,17 +71,33 @@ export function topK(logits: ArrayLike<number>, labels: readonly string[], k = 5
     .slice(0, k);
 }
 
-/** Index of the largest logit of row `row` in a [rows, classes] array. */
+/** Index of the largest logit of row `row` in a [rows, classes] array; NO_CLASS (−1) when the row holds a NaN. */
 export function argmaxRow(logits: ArrayLike<number>, classes: number, row: number): number {
   let best = 0;
-  for (let c = 1; c < classes; c++) if (logits[row * classes + c]! > logits[row * classes + best]!) best = c;
+  for (let c = 0; c < classes; c++) {
+    const v = logits[row * classes + c]!;
+    // A NaN output has no class (a diverged or broken model): no prediction, never correct. Comparisons with NaN are
+    // all false, so before this check such a row was "class 0" and scored right on every class-0 image.
+    if (Number.isNaN(v)) return NO_CLASS;
+    if (v > logits[row * classes + best]!) best = c;
+  }
   return best;
 }
 
-/** Whether `label` is among the `k` largest logits of row `row` (ties counted against it). */
+/** argmaxRow's answer for a row of outputs with a NaN in it. */
+export const NO_CLASS = -1;
+
+/**
+ * Whether `label` is among the `k` largest logits of row `row` (ties counted against it); never for a row with a
+ * NaN in it (NaN compares false with everything, so the label would always have counted as in the top k).
+ */
 export function inTopK(logits: ArrayLike<number>, classes: number, row: number, label: number, k: number): boolean {
   const target = logits[row * classes + label]!;
   let above = 0;
-  for (let c = 0; c < classes; c++) if (c !== label && logits[row * classes + c]! >= target) above++;
+  for (let c = 0; c < classes; c++) {
+    const v = logits[row * classes + c]!;
+    if (Number.isNaN(v)) return false;
+    if (c !== label && v >= target) above++;
+  }
   return above < k;
 }

@@ -1,5 +1,5 @@
 import type { ImageSet } from '../data/imageSets';
-import { argmaxRow, inTopK } from '../data/labels';
+import { argmaxRow, inTopK, NO_CLASS } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
 import { checkCancelled, checkpoint, type JobContext } from './job';
@@ -27,11 +27,13 @@ export interface EvaluateResult {
   top5: Proportion;
   /** Per class index: labelled images and how many were top-1 correct. */
   perClass: { count: number; correct: number }[];
-  /** Top-1 class per image of the set (−1 where the image was skipped). */
+  /** Top-1 class per image of the set (−1 where the image was skipped, or its outputs held a NaN). */
   predictions: number[];
   skipped: Skipped[];
   /** Images without a label in the model's label set (predicted, not scored). */
   unlabelled: number;
+  /** Images whose outputs held a NaN: no class (prediction −1), scored as wrong (labels.ts argmaxRow). */
+  nanOutputs: number;
   /**
    * The correctly classified image the model is least sure of (lowest softmax probability of its label), or null:
    * an image whose loss is well above zero, so its gradients are not vanishingly small (the tour's gradient steps).
@@ -68,6 +70,7 @@ export async function evaluate(
   let correct1 = 0;
   let correct5 = 0;
   let unlabelled = 0;
+  let nanOutputs = 0;
   let done = 0;
   let leastConfidentCorrect: EvaluateResult['leastConfidentCorrect'] = null;
   /** Scores one batch's readable rows from their logits [rows, classes]. */
@@ -78,6 +81,7 @@ export async function evaluate(
     indices.forEach((index, row) => {
       const top = argmaxRow(values, classes, row);
       predictions[index] = top;
+      if (top === NO_CLASS) nanOutputs++;
       const label = set.label(index);
       if (label === null || label >= classes) {
         unlabelled++;
@@ -144,6 +148,7 @@ export async function evaluate(
     predictions,
     skipped,
     unlabelled,
+    nanOutputs,
     leastConfidentCorrect,
     provider,
     ms: performance.now() - started,

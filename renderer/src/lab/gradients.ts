@@ -2,9 +2,9 @@ import { type GradientGraph, gradientGraph, type LossFeeds } from '../core/autod
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
-import { argmaxRow } from '../data/labels';
 import { UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session, sessionForProvider } from './runtime';
+import { topOneTarget } from './target';
 
 /** What one backward pass measured for one image (norms are L2 over the whole tensor of that image). */
 export interface GradientResult {
@@ -68,7 +68,7 @@ export class GradientEngine {
       this.graph.logits,
     ]);
     const logits = forward[this.graph.logits]!.data as Float32Array;
-    return { ...(await this.runWith(image, argmaxRow(logits, logits.length, 0))), targetSource: 'top1' };
+    return { ...(await this.runWith(image, topOneTarget(logits))), targetSource: 'top1' };
   }
 
   private async runWith(image: HostTensor, target: number): Promise<GradientResult> {

@@ -14,7 +14,6 @@ import { detectTopology } from '../core/topology/detect';
 import { noJoinsReason } from '../core/topology/family';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
-import { argmaxRow } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { GradientEngine, type GradientView, saliencyMap } from './gradients';
 import { describeInput, loadImage, type ModelInput } from './inputs';
@@ -24,7 +23,7 @@ import { PathEngine, type PathStudy, pathStudy } from './paths';
 import { type Prediction, predictOne } from './predict';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { type ModelSessions, modelSessions } from './sessions';
-import { chooseTarget } from './target';
+import { chooseTarget, topOneTarget } from './target';
 
 /** The class a one-image experiment differentiates against (see target.ts) and the image it is on. */
 export interface ImageTarget {
@@ -204,7 +203,7 @@ export class ModelLab {
     if (target === null) {
       const out = await this.session.run({ [input.name]: image.tensor }, [input.output]);
       const logits = out[input.output]!.data as Float32Array;
-      target = argmaxRow(logits, logits.length, 0);
+      target = topOneTarget(logits);
     }
     this.paths ??= new PathEngine(this.runtime, model, topology);
     const { samples, exact, seed } = request;

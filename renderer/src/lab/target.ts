@@ -1,3 +1,5 @@
+import { argmaxRow, NO_CLASS } from '../data/labels';
+import { UnsupportedInput } from './job';
 /**
  * The class a one-image experiment (gradients, paths) takes its cross-entropy against: the class the user chose,
  * else the image's label (when the set's labels are the model's classes), else the model's top-1. Written once
@@ -34,4 +36,17 @@ export function chooseTarget(
       `${pick.source === 'chosen' ? 'class' : 'label'} ${pick.index} is outside the model's classes 0–${classes - 1}`,
     );
   return pick;
+}
+
+/**
+ * The model's top-1 class for one image's logits, the target when neither a class nor a label is given. A NaN in
+ * the outputs means there is none: refused in one line (the gradient of a NaN loss says nothing).
+ */
+export function topOneTarget(logits: ArrayLike<number>): number {
+  const top = argmaxRow(logits, logits.length, 0);
+  if (top === NO_CLASS)
+    throw new UnsupportedInput(
+      "the model's output for this image is NaN (a broken or diverged model?): it has no top-1 class to take the loss against",
+    );
+  return top;
 }

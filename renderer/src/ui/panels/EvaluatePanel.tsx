@@ -103,6 +103,11 @@ export function EvaluateResultView({
           </dd>
         </div>
       </dl>
+      {result.nanOutputs > 0 && (
+        <p className="warning" data-testid="nan-outputs">
+          {result.nanOutputs} images gave NaN outputs: no class, counted as wrong (a broken or diverged model?)
+        </p>
+      )}
       {result.skipped.length > 0 && (
         <details data-testid="skipped">
           <summary>{result.skipped.length} unreadable images skipped</summary>
