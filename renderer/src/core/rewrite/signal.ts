@@ -128,9 +128,17 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
   });
 
   const blocks: SignalBlock[] = topology.blocks.map((bl) => {
-    const branchSq = dot(bl.branchOutput, bl.branchOutput);
-    const shortcutSq = dot(bl.shortcutOutput, bl.shortcutOutput);
-    const d = dot(bl.branchOutput, bl.shortcutOutput);
+    // The join may broadcast one operand (a skip pooled to [N, C, 1, 1], say): both are measured as the join adds
+    // them, expanded to its output's shape (flattened as they are, [N, 16384] and [N, 16] cannot be multiplied).
+    const a = shapeOf(bl.branchOutput)?.join('×');
+    const same = a !== undefined && a === shapeOf(bl.shortcutOutput)?.join('×');
+    const joined = same ? null : e.op('Shape', [bl.sum]);
+    const asJoined = (t: string) => (joined ? e.op('Expand', [t, joined]) : t);
+    const branch = asJoined(bl.branchOutput);
+    const shortcut = asJoined(bl.shortcutOutput);
+    const branchSq = dot(branch, branch);
+    const shortcutSq = dot(shortcut, shortcut);
+    const d = dot(branch, shortcut);
     outputs.push(branchSq, shortcutSq, d);
     return { block: bl.index, branchSq, shortcutSq, dot: d };
   });
