@@ -13,7 +13,7 @@ import { useApp, useAppStore, useCacheVersion, useServices } from '../store/stor
 import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
-import { useStageInsets } from './common/stageInsets';
+import { useDockOverflow, useStageInsets } from './common/stageInsets';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
 import { useLesionNote } from './network/lesionNote';
@@ -62,6 +62,7 @@ export function App() {
   const stageChart = useApp((s) => s.stageChart);
   const collapsed = useApp((s) => s.collapsed);
   const [dock, setDock] = useState<HTMLDivElement | null>(null);
+  useDockOverflow(dock);
   // The colours follow the results of the current choices (image, target, image count, images) in the cache.
   const gradientKey = useApp((s) => s.gradientKey());
   const signalKey = useApp((s) => s.signalKey());

@@ -32,3 +32,37 @@ export function useStageInsets(stage: RefObject<HTMLElement | null>): void {
   });
   useEffect(() => () => watched.current?.observer.disconnect(), []);
 }
+
+/**
+ * Marks the chart dock `data-more="right"`, `"left"` or `"both"` while charts lie beyond its edges (three charts
+ * side by side need more than the stage's width at 1280×720): the CSS fades that edge, so the user sees there is
+ * more to scroll to instead of a chart cut off in the middle.
+ */
+export function useDockOverflow(dock: HTMLElement | null): void {
+  useEffect(() => {
+    if (!dock) return;
+    const mark = () => {
+      const left = dock.scrollLeft > 1;
+      const right = dock.scrollLeft + dock.clientWidth < dock.scrollWidth - 1;
+      const more = left && right ? 'both' : left ? 'left' : right ? 'right' : null;
+      if (more) dock.dataset.more = more;
+      else delete dock.dataset.more;
+    };
+    mark();
+    const resized = new ResizeObserver(mark);
+    resized.observe(dock);
+    const changed = new MutationObserver(() => {
+      // Charts come and go (portals): watch each one's size too.
+      for (const child of dock.children) resized.observe(child);
+      mark();
+    });
+    changed.observe(dock, { childList: true });
+    for (const child of dock.children) resized.observe(child);
+    dock.addEventListener('scroll', mark, { passive: true });
+    return () => {
+      resized.disconnect();
+      changed.disconnect();
+      dock.removeEventListener('scroll', mark);
+    };
+  }, [dock]);
+}

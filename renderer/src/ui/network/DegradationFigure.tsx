@@ -77,7 +77,7 @@ export function DegradationFigure() {
       />
       {finals && (
         <table className="tour-finals" data-testid="tour-degradation-finals">
-          <caption>Final training error, recorded (95 % intervals ±{finals.widest} points or less)</caption>
+          <caption>Final training error, recorded, in % (95 % intervals ±{finals.widest} points or less)</caption>
           <thead>
             <tr>
               <th scope="col">depth</th>
@@ -119,8 +119,9 @@ function finalsTable(nets: readonly LoggedNet[]) {
       cells: depths.map((d) => {
         const n = nets.find((x) => x.variant === v && x.depth === d);
         if (!n) return null;
-        const value = `${(100 * n.finalTrainError).toFixed(1)} %`;
-        return { value, title: `${n.title}: ${value} (95 % interval ±${half(n).toFixed(1)})` };
+        // Per cent without the sign (the caption says so): five columns fit the tour's narrow card.
+        const value = (100 * n.finalTrainError).toFixed(1);
+        return { value, title: `${n.title}: ${value} % (95 % interval ±${half(n).toFixed(1)})` };
       }),
     })),
   };

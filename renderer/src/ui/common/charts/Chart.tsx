@@ -255,10 +255,13 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
     }
   }
   const legendHeight = legendItems.length ? (legendRows[legendRows.length - 1]!.row + 1) * (fs.legend + 6) + 4 : 0;
+  // Shaded bands are named in a row of their own just above the plot (inside it they covered the bars or hid
+  // under them).
+  const bandRow = props.bands?.length ? fs.note + 8 : 0;
   const PAD = {
     left: 46 * k + fs.tick * 2.2,
     right: 16 * k,
-    top: titleHeight + 14 * k + legendHeight,
+    top: titleHeight + 14 * k + legendHeight + bandRow,
     bottom: fs.tick + fs.axis + 22 * k,
   };
   const all = series.flatMap((s) => s.points);
@@ -294,12 +297,13 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
     ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
     : (props.yFormat ?? ((y: number) => y.toFixed(2)));
   const decades = Math.max(1, yMax - yMin);
+  // As many y ticks as the plot's height holds apart (a docked chart's short plot once printed four decades on top
+  // of each other): at most 8 decades or 5 steps, fewer when the plot is short.
+  const fit = Math.max(1, Math.floor(plotH / (fs.tick + 8)));
+  const decadeStep = Math.ceil(decades / Math.min(8, fit));
   const yTicks = log
-    ? Array.from(
-        { length: Math.floor(decades / Math.ceil(decades / 8)) + 1 },
-        (_, i) => yMin + i * Math.ceil(decades / 8),
-      )
-    : linearTicks(yMin, yMax);
+    ? Array.from({ length: Math.floor(decades / decadeStep) + 1 }, (_, i) => yMin + i * decadeStep)
+    : linearTicks(yMin, yMax, Math.min(5, fit));
   const xTicks =
     props.xTicks ??
     (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
@@ -374,9 +378,6 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
             fill={b.color}
             opacity={0.18}
           />
-          <text x={X(b.from)} y={PAD.top + plotH - 6} fontSize={fs.note} {...font}>
-            {b.label}
-          </text>
         </g>
       ))}
       {references.map((r) => (
@@ -460,6 +461,25 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
           </text>
         </g>
       ))}
+      {(props.bands ?? []).map((b) => {
+        // In the row above the plot, over the band, kept within the plot's width: from the band's start, or ending
+        // at the plot's right edge when it would run past it (an estimate of its width: no text measuring in an SVG
+        // export). A bar under it spans the band.
+        const w = b.label.length * fs.note * 0.56;
+        const half = bars ? plotW / slots / 2 : 0;
+        const from = X(b.from) - half;
+        const to = X(b.to) + half;
+        const x = Math.max(PAD.left, Math.min(from, PAD.left + plotW - w));
+        const y = PAD.top - 4;
+        return (
+          <g key={`bandLabel${b.label}`} data-testid="band-label">
+            <line x1={from} x2={to} y1={y} y2={y} stroke={b.color} strokeWidth={3} />
+            <text x={x} y={y - 4} fontSize={fs.note} {...font}>
+              {b.label}
+            </text>
+          </g>
+        );
+      })}
       <HoverLayer
         series={series}
         X={X}
@@ -495,10 +515,10 @@ export function wrapWords(text: string, chars: number): string[] {
 }
 
 /** Round tick values inside [min, max] (about 5), e.g. 0, 5, 10, 15, 20, 25 %: never 4.9 or 9.8. */
-function linearTicks(min: number, max: number): number[] {
+function linearTicks(min: number, max: number, steps = 5): number[] {
   const span = max - min;
   if (!(span > 0) || !Number.isFinite(span)) return [min];
-  const raw = span / 5;
+  const raw = span / Math.max(1, steps);
   const p = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
   const out: number[] = [];
