@@ -66,10 +66,18 @@ export function interpolationDirections(
   const fail = (why: string): never => {
     throw new ModelError(`${b.name} cannot be interpolated with ${a.name}: ${why}`);
   };
+  // Different weight tensors: not two trainings of one network (the usual case in the model list). Said plainly
+  // first, with counts; the first tensor that differs last, for whoever exported them.
   const inB = new Set(b.graph.initializers);
-  for (const name of a.graph.initializers) if (!inB.has(name)) fail(`it has no initializer "${name}"`);
   const inA = new Set(a.graph.initializers);
-  for (const name of b.graph.initializers) if (!inA.has(name)) fail(`${a.name} has no initializer "${name}"`);
+  const onlyA = a.graph.initializers.find((name) => !inB.has(name));
+  const onlyB = b.graph.initializers.find((name) => !inA.has(name));
+  if (onlyA !== undefined || onlyB !== undefined)
+    fail(
+      `they are not the same network (${a.graph.initializers.length} weight tensors against ${b.graph.initializers.length}; ` +
+        `interpolating needs two trainings of one architecture, such as two seeds or two checkpoints). ` +
+        (onlyA !== undefined ? `"${onlyA}" is only in ${a.name}` : `"${onlyB}" is only in ${b.name}`),
+    );
   const moved: { name: string; direction: Float32Array }[] = [];
   let identical = 0;
   for (const name of a.graph.initializers) {
