@@ -85,4 +85,23 @@ describe('opening models', () => {
     });
     expect(done.dropped).toEqual([3]);
   });
+
+  it("switching to another model cancels the last one's running jobs (they went on using the cores unseen)", async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    await store.getState().openModel('cifar10-resnet56');
+    await app.until((s) => s.runtime === 'ready' && s.imageSet !== null);
+    const key = store.getState().evaluationKey()!;
+    const evaluation = store.getState().evaluate();
+    await app.until((s) => (s.jobs.any(key)?.progress?.done ?? 0) > 0);
+    await store.getState().openModel('cifar10-resnet20');
+    expect(store.getState().jobs.any(key)?.status).toBe('cancelled');
+    await evaluation;
+    expect(app.cache.has(key)).toBe(false);
+    // The new model's own jobs run as usual.
+    await app.until((s) => s.runtime === 'ready' && s.imageSet !== null);
+    await store.getState().evaluate();
+    expect(app.cache.has(store.getState().evaluationKey()!)).toBe(true);
+  });
 });

@@ -16,17 +16,24 @@ const PROGRESS_INTERVAL_MS = 100;
  * (throttled, with a trailing update), time left, cancel, pause / resume / stop where the method supports it,
  * and the result in the cache under the job's key.
  */
+/** Jobs that go on when the user opens another model: the landscape workspace lists them, with their model. */
+const OUTLIVE_MODEL = new Set<string>(['landscape', 'interpolate']);
+
 export const createLabSlice =
   ({ lab, cache }: Services): StateCreator<AppState, [], [], LabSlice> =>
   (set, get) => {
-    const running = new Map<string, { abort: AbortController; control: CallControl }>();
+    /** Running jobs by key; `model`: the open model's key the job runs on (params.model), when it runs on one. */
+    const running = new Map<string, { abort: AbortController; control: CallControl; model: string | null }>();
     return {
       jobs: JobTable.empty<JobPartials>(),
       async startJob(key, method, params, options = {}) {
         if (cache.has(key) || get().jobs.any(key)?.status === 'running') return;
         const abort = new AbortController();
         const control = new CallControl();
-        running.set(key, { abort, control });
+        // Landscapes are listed with their model's name in their own workspace, running or not: they go on.
+        const model = (params as { model?: unknown }).model;
+        const onModel = typeof model === 'string' && !OUTLIVE_MODEL.has(method) ? model : null;
+        running.set(key, { abort, control, model: onModel });
         set((s) => ({
           jobs: s.jobs.put({
             key,
@@ -95,6 +102,9 @@ export const createLabSlice =
         // Cancelled now, in the store, whatever the worker does (the client replaces one that never answers).
         set((s) => ({ jobs: s.jobs.patch(key, { status: 'cancelled', paused: false, held: false, stopping: false }) }));
         job.abort.abort();
+      },
+      cancelModelJobs(model) {
+        for (const [key, job] of [...running]) if (job.model === model) get().cancelJob(key);
       },
       controlJob(key, action) {
         running.get(key)?.control.send(action);

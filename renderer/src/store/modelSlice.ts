@@ -109,7 +109,11 @@ export const createModelSlice =
             litPath: null,
             gradTarget: null,
           });
-          if (previous) void lab.call('closeModel', { key: previous.key }).catch(() => {});
+          if (previous) {
+            // Its jobs stop with it: left running they took the cores from the new model with nothing on screen.
+            get().cancelModelJobs(previous.key);
+            void lab.call('closeModel', { key: previous.key }).catch(() => {});
+          }
           void host.setSettings({ lastModelId: id });
           void get().chooseDefaultImages();
           // The lab gets its own copy: the analysis keeps zero-copy views into `bytes`.

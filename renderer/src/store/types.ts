@@ -233,6 +233,11 @@ export interface LabSlice {
    */
   startJob<M extends LabMethod>(key: string, method: M, params: LabParams<M>, options?: JobOptions): Promise<void>;
   cancelJob(key: string): void;
+  /**
+   * Cancels the running jobs on the model whose key is `model` (OpenModel.key), one switched away from; landscapes
+   * go on (their workspace lists them with their model).
+   */
+  cancelModelJobs(model: string): void;
   /** Pause, resume or stop a running job of a controllable method (protocol CONTROLLABLE). */
   controlJob(key: string, action: ControlAction): void;
   /** The cache key of "evaluate the open model on the current image set", or null when that is not possible. */
