@@ -723,3 +723,25 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     expect(u.stdout).not.toContain('NaN');
   });
 });
+
+describe('15: a join the detector does not know is said, not dropped in silence', () => {
+  it("y = relu(F(x) − x): inspect warns that the join's layers are in no block (it once reported a shallower net)", () => {
+    let sub = '';
+    const file = hostile('sub-join.onnx', (m) => {
+      // The first identity block's Add becomes a Sub: same layers, a join of a kind Skipscope does not recognise.
+      const join = m.graph.node.find(
+        (n) => n.opType === 'Add' && m.graph.node.some((p) => p.opType === 'Relu' && p.output!.includes(n.input![1]!)),
+      )!;
+      join.opType = 'Sub';
+      sub = join.name ?? '';
+    });
+    const r = skipscope('inspect', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as InspectJson;
+    expect(json.warnings.join('\n')).toMatch(/1 join of the form F\(x\) ± x is not recognised as residual blocks/);
+    if (sub) expect(json.warnings.join('\n')).toContain(sub);
+    expect(skipscope('inspect', file).stdout).toMatch(/warning: 1 join of the form F\(x\) ± x/);
+    // The source itself has no such warning.
+    expect((JSON.parse(skipscope('inspect', SOURCE, '--json').stdout) as InspectJson).warnings).toEqual([]);
+  });
+});

@@ -19,12 +19,67 @@ export function analyzeModel(bytes: Uint8Array, fileName: string, resolveExterna
   const model = decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName });
   const topology = detectTopology(model);
   const training = trainingMode(model);
+  const outside = unplacedLayers(model, topology);
   return {
     model,
     topology,
     architecture: describeArchitecture(topology, model),
-    warnings: training ? [training] : [],
+    warnings: [...(training ? [training] : []), ...(outside ? [outside] : [])],
   };
+}
+
+/**
+ * Joins that look residual but are not blocks: an Add or Sub of two computed tensors where one of them also feeds,
+ * through at least one weighted layer, the other (y = F(x) − x, or an Add the detector passed over). Their layers
+ * sit in no block, so the depth and every per-block figure leave them out: said in one line, or null when there is
+ * none. (A LayerNorm written out, x − mean(x), has no weighted layer in between; an SE block's join is a Mul.)
+ */
+export function unplacedLayers(model: Model, topology: Topology): string | null {
+  const nodes = model.graph.nodes;
+  const joins = new Set(topology.blocks.map((b) => b.addNode));
+  const weighted = new Set(topology.layers.map((l) => l.node));
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.outputs) producer.set(o, i);
+  });
+  const computed = (t: string) => producer.has(t);
+  /**
+   * Whether `from` reaches `to` through the graph with a weighted layer on the way, searched backwards from `to`.
+   * Nodes are in topological order, so none at or before `from`'s producer can lie on such a path: not visited.
+   */
+  const feedsThroughLayer = (to: string, from: string): boolean => {
+    const floor = producer.get(from) ?? -1;
+    const seen = new Set<string>();
+    const stack: [string, boolean][] = [[to, false]];
+    while (stack.length) {
+      const [t, layered] = stack.pop()!;
+      if (t === from) {
+        if (layered) return true;
+        continue;
+      }
+      const key = `${t}|${layered}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const p = producer.get(t);
+      if (p === undefined || p <= floor) continue;
+      for (const i of nodes[p]!.inputs) if (i) stack.push([i, layered || weighted.has(p)]);
+    }
+    return false;
+  };
+  const found: string[] = [];
+  nodes.forEach((n, i) => {
+    if (joins.has(i) || (n.opType !== 'Add' && n.opType !== 'Sub') || (n.domain !== '' && n.domain !== 'ai.onnx'))
+      return;
+    const [a, b] = n.inputs;
+    if (!a || !b || !computed(a) || !computed(b)) return;
+    if (feedsThroughLayer(b, a) || feedsThroughLayer(a, b)) found.push(n.name || `${n.opType} #${i}`);
+  });
+  if (found.length === 0) return null;
+  const names = found
+    .slice(0, 3)
+    .map((x) => `"${x}"`)
+    .join(', ');
+  return `${found.length} join${found.length === 1 ? '' : 's'} of the form F(x) ± x ${found.length === 1 ? 'is' : 'are'} not recognised as residual blocks (${names}${found.length > 3 ? ', …' : ''}): ${found.length === 1 ? 'its' : 'their'} layers are in no block, and the depth and per-block figures leave them out`;
 }
 
 /**
