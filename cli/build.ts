@@ -4,6 +4,7 @@ import { type Architecture, architecture, type BuildOptions, buildResNet } from 
 import { sha256Hex } from '../renderer/src/core/hash';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { formatBytes, printable } from '../renderer/src/core/text';
+import { SHORTCUT_NAMES, type ShortcutKind } from '../renderer/src/core/topology/types';
 import { checkOutputTarget, interruptLatch, writeFileAtomic } from './files';
 import { InputError } from './work';
 
@@ -82,7 +83,7 @@ export async function build(options: BuildOptions & { out: string; json: boolean
   out(
     [
       `${report.file}: ${arch.name} — ${arch.variant} ${arch.dataset} depth ${arch.depth}, width ${arch.width}, ${arch.classes} classes, seed ${arch.seed}`,
-      `  input [N, 3, ${arch.inputSize}, ${arch.inputSize}], ${arch.params.toLocaleString('en-US')} parameters, ${arch.layers} weighted layers, ${arch.blocks.length} blocks (${[...shortcuts].map(([k, n]) => `${n} ${k}`).join(', ')})`,
+      `  input [N, 3, ${arch.inputSize}, ${arch.inputSize}], ${arch.params.toLocaleString('en-US')} parameters, ${arch.layers} weighted layers, ${arch.blocks.length} blocks (${[...shortcuts].map(([k, n]) => `${n} ${k === 'none' ? 'without skip' : SHORTCUT_NAMES[k as ShortcutKind]}`).join(', ')})`,
       `  init: ${report.init}`,
       `  ${(bytes.byteLength / 1e6).toFixed(1)} MB written, sha256 ${report.sha256.slice(0, 16)}…`,
       ...(arch.warning ? [`  note: ${arch.warning}`] : []),

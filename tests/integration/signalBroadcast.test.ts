@@ -47,6 +47,8 @@ describe('forward signal of a block whose skip is broadcast', () => {
     const a = analyzeModel(bytes, 'broadcast.onnx');
     const b = a.topology.blocks.find((x) => x.sum === block.sum)!;
     expect(b.shortcutOutput).toBe(pooled);
+    // A mean broadcast back is a weightless shortcut, but not option A (no subsampling, no zero channels).
+    expect(b.shortcut).toBe('parameterFree');
 
     const g = signalGraph(a.model, a.topology);
     const inputName = a.model.graph.inputs[0]!.name;

@@ -61,7 +61,7 @@ export function SkipArcs({ layout, shortcuts, theme, dropped, cutSkips, path = n
         (shortcuts[i] === 'identity' ? 1 : 1.6) * theme.skipRadius * (group === 2 ? 1.8 : group === 3 ? 0.5 : 1);
       // Collapsed blocks (thin slices in a long network) get coarse tubes: they are a few pixels wide.
       const full = layout.fullSize[i] === 1;
-      const dash = shortcuts[i] === 'optionA' && group < 2;
+      const dash = (shortcuts[i] === 'optionA' || shortcuts[i] === 'parameterFree') && group < 2;
       groups[group]!.push(
         placedTube(
           layout.arcs,

@@ -281,13 +281,17 @@ function collectPost(index: GraphIndex, add: Node): { post: number[]; output: st
   return { post, output };
 }
 
+/** The ops of an option-A shortcut: a strided Slice (or Gather) to subsample, a Pad or Concat for zero channels. */
+const OPTION_A_OPS = new Set(['Slice', 'Pad', 'Concat', 'Gather', 'MaxPool']);
+
 function classifyShortcut(index: GraphIndex, nodes: number[], layerOf: Map<number, Layer>): ShortcutKind {
   const acting = nodes.map((n) => index.graph.nodes[n]!).filter((node) => !isRole(node, 'passive'));
   if (acting.length === 0) return 'identity';
   const hasConv = nodes.some((n) => layerOf.has(n));
   if (hasConv && acting.some((node) => isRole(node, 'pool'))) return 'pooled';
   if (hasConv) return 'projection';
-  return 'optionA';
+  // Option A subsamples and adds zero channels; other weightless shortcuts (a mean broadcast back, a scale) are not it.
+  return acting.some((node) => OPTION_A_OPS.has(node.opType)) ? 'optionA' : 'parameterFree';
 }
 
 function classifyBlock(branchLayers: Layer[]): BlockKind {

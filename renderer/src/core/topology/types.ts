@@ -1,6 +1,10 @@
 import type { Shape } from '../ops';
 
-export type ShortcutKind = 'identity' | 'projection' | 'optionA' | 'pooled';
+/**
+ * 'optionA': parameter-free subsampling and zero channels (a strided Slice, a Pad or a Concat; He et al.'s option A);
+ * 'parameterFree': any other shortcut without weights (a pooled mean broadcast back, a scale by 0.5…).
+ */
+export type ShortcutKind = 'identity' | 'projection' | 'optionA' | 'pooled' | 'parameterFree';
 
 /** How every view (summary, report, block list, legend, CLI) names a shortcut kind. */
 export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
@@ -8,6 +12,7 @@ export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
   projection: 'projection',
   optionA: 'option-A',
   pooled: 'pooled (ResNet-D)',
+  parameterFree: 'parameter-free',
 };
 export type BlockKind = 'basic' | 'bottleneck' | 'other';
 export type Activation = 'post' | 'pre';
