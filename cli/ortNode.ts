@@ -40,6 +40,8 @@ export function translateOrtMessage(raw: string): string {
   // Source positions (/onnxruntime_src/…/graph.cc:1555) and the function named after one.
   text = text.replace(/(?:\/[\w.+-]+)*\/?[\w.+-]+\.(?:cc|cpp|h|hpp):\d+\s*(?:[A-Z][a-z]+[A-Z]\w{6,}\s+)?/g, '');
   text = stripSignatures(text).replace(/\S+ was false\.\s*/g, '');
+  // A C++ lambda's name and the failed check before the reason: "::<lambda()> adapter_result.status == Failed …".
+  text = text.replace(/(?:\S*::)?<lambda\([^)]*\)>\s*(?:[\w.]+\s*==\s*)?/g, '');
   // "In Node, ("/conv1/Conv", Conv, "", -1) : (inputs) -> (outputs) , Error X": the node and X.
   const node = /In Node, \("([^"]*)", ([\w.]+), "([^"]*)", -?\d+\) : .*? , Error (.*)$/.exec(text);
   if (node)
@@ -87,7 +89,7 @@ export function cudaPresent(): boolean {
 
 /** The provider itself failed to start (its shared library, driver or device), not the model on it. */
 function providerFailed(error: unknown): boolean {
-  return /AppendExecutionProvider|providers_shared|Failed to load shared library|CUDA|cudnn|TensorRT/i.test(
+  return /AppendExecutionProvider|providers_shared|Failed to load shared library|CUDA|cudnn|TensorRT|WebGPU adapter|No supported adapters|DirectML|CoreML/i.test(
     errorLine(error, 2000),
   );
 }

@@ -745,3 +745,20 @@ describe('15: a join the detector does not know is said, not dropped in silence'
     expect((JSON.parse(skipscope('inspect', SOURCE, '--json').stdout) as InspectJson).warnings).toEqual([]);
   });
 });
+
+describe('16: what onnxruntime would say in its own words is said in ours', () => {
+  it('a graph that declares no outputs: one line naming that, not "fetches contains invalid output name"', () => {
+    const file = hostile('no-outputs.onnx', (m) => {
+      m.graph.output = [];
+    });
+    for (const args of [
+      ['predict', file, '--cifar-bin', IMAGES],
+      ['lesion', file, '--cifar-bin', IMAGES, '--single'],
+    ]) {
+      const r = skipscope(...args);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toMatch(/declares no graph outputs/);
+      expect(r.stderr).not.toContain('fetches');
+    }
+  });
+});

@@ -45,6 +45,14 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
   const batch = declared?.shape?.[0];
   if (typeof batch === 'number' && !(Number.isSafeInteger(batch) && batch >= 1))
     throw new ModelError(`this model declares batches of ${batch} images`);
+  // onnxruntime returns only declared outputs: without one there is nothing to read ('fetches' names an unknown
+  // output, it said).
+  if (!model.graph.outputs.some((o) => o.name === topology.output.name))
+    throw new ModelError(
+      model.graph.outputs.length === 0
+        ? 'this model declares no graph outputs: onnxruntime returns nothing to read'
+        : `this model does not declare "${oneLine(topology.output.name, 60)}" (its logits) as a graph output`,
+    );
   return {
     name: topology.input.name,
     layout,

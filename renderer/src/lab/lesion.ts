@@ -153,7 +153,11 @@ export class LesionEngine {
       return tails.get(b)!;
     };
     if (!tailAt(0))
-      throw new UnsupportedInput('the network after its stem still reads the image: lesions need a cut there');
+      throw new UnsupportedInput(
+        topology.blocks[0]!.inShape
+          ? 'the network after its stem still reads the image: lesions need a cut there'
+          : "the shape of the first block's input is unknown (shape inference cannot follow the graph that far): lesions cut the network there",
+      );
     const points = planCache(topology, {
       images: set.count,
       bytesPerValue: cacheType === 'float32' ? 4 : 2,
