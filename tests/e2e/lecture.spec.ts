@@ -187,6 +187,8 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
       await expect(sceneCanvas(page)).toBeVisible();
       expect(await labelOverlaps(page)).toEqual([]);
       await expect.poll(() => lowestContrast(page)).toBeGreaterThanOrEqual(3);
+      // The laser dot shows only once the pointer is over the scene (it sat in the corner of every screenshot).
+      await expect(page.locator('.laser-dot')).toBeHidden();
       if (lab === 'lesion') {
         // The labels follow the refitted camera: block 4 (stage 2's first) has its number right of stage 1's label.
         const stage1 = (await page.locator('.scene-label.stage', { hasText: /^stage 1 ·/ }).boundingBox())!;

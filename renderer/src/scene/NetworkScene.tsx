@@ -3,13 +3,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NetworkLayout } from '../core/layout/layout';
 import type { ShortcutKind } from '../core/topology/types';
 import { BlockDetail } from './BlockDetail';
-import { SceneMaterial } from './materials';
 import { Blocks } from './Blocks';
 import { sceneBridge } from './bridge';
 import { Capture } from './Capture';
-import { renderQuality } from './glProbe';
 import { AdaptiveResolution, type CameraMove, Controls } from './Controls';
+import { renderQuality } from './glProbe';
 import { type LabelAnchor, LabelTracker } from './Labels';
+import { SceneMaterial } from './materials';
 import { PathPulse } from './PathPulse';
 import { SkipArcs } from './SkipArcs';
 import { baseColor, type Theme } from './theme';
@@ -93,6 +93,10 @@ export function NetworkScene({
         if (!laser || !d) return;
         const r = e.currentTarget.getBoundingClientRect();
         d.style.transform = `translate(${e.clientX - r.left}px, ${e.clientY - r.top}px)`;
+        d.dataset.shown = 'yes';
+      }}
+      onPointerLeave={() => {
+        if (dot.current) delete dot.current.dataset.shown;
       }}
     >
       <Canvas
