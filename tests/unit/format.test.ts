@@ -1,5 +1,8 @@
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatFigure } from '../../renderer/src/ui/common/format';
+import { formatDuration, formatFigure, formatLoss } from '../../renderer/src/ui/common/format';
+import { JobProgress } from '../../renderer/src/ui/common/JobStatus';
 
 describe('formatDuration', () => {
   it('reads naturally at every scale, never "60 s"', () => {
@@ -15,5 +18,33 @@ describe('formatFigure', () => {
     expect(formatFigure(1_460_000)).toBe('1.46 M');
     expect(formatFigure(1_460_000, false)).toBe('≥ 1.46 M');
     expect(formatFigure(null)).toBe('unknown');
+  });
+});
+
+describe('formatLoss', () => {
+  it('never shows a small loss as zero', () => {
+    expect(formatLoss(1.2345678)).toBe('1.2346');
+    expect(formatLoss(0.00123)).toBe('0.0012');
+    expect(formatLoss(1.234e-7)).toBe('1.23e-7');
+    expect(formatLoss(0)).toBe('0.0000');
+    expect(formatLoss(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('JobProgress', () => {
+  const text = (progress: { done: number; total: number; etaMs?: number | null }, unit?: string) =>
+    renderToString(
+      createElement(JobProgress, {
+        progress: { elapsedMs: 0, etaMs: null, ...progress },
+        unit,
+      }),
+    ).replace(/<[^>]+>/g, '');
+  it('counts in its unit, else as a share; says "preparing…" before any count, not "0 / 0"', () => {
+    expect(text({ done: 120, total: 932 }, 'images')).toContain('120 / 932 images');
+    expect(text({ done: 486, total: 1053 })).toContain('46 %');
+    expect(text({ done: 486, total: 1053 })).not.toContain('1053');
+    expect(text({ done: 0, total: 0 }, 'steps')).toContain('preparing…');
+    expect(text({ done: 0, total: 0 })).not.toContain('0 / 0');
+    expect(text({ done: 10, total: 100, etaMs: 90_000 }, 'points')).toContain('1 min 30 s left');
   });
 });

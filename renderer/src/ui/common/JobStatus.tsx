@@ -6,15 +6,30 @@ import { formatDuration } from './format';
 
 const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
 
-/** A progress bar with counts and the time left, and a running estimate when there is one. */
-export function JobProgress({ progress, estimate }: { progress: Progress | null; estimate?: Proportion | undefined }) {
+/**
+ * A progress bar with how far it is and the time left, and a running estimate when there is one. With a `unit`
+ * the counts are shown in it ("120 / 932 images"); without one, a share ("46 %": a sweep's units are lesion ×
+ * batch pairs, which mean nothing to a reader). Before any count (set-up, whose steps the race and the landscape
+ * name beside it) "preparing…", not "0 / 0".
+ */
+export function JobProgress({
+  progress,
+  estimate,
+  unit,
+}: {
+  progress: Progress | null;
+  estimate?: Proportion | undefined;
+  unit?: string | undefined;
+}) {
   const done = progress?.done ?? 0;
   const total = progress?.total ?? 0;
+  const counted =
+    total > 0 ? (unit ? `${done} / ${total} ${unit}` : `${Math.floor((100 * done) / total)} %`) : 'preparing…';
   return (
     <div className="job-progress" data-testid="job-progress" data-done={done} data-total={total}>
       <progress max={Math.max(total, 1)} value={done} />
       <span className="muted">
-        {done} / {total}
+        {counted}
         {progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
       </span>
       {estimate && estimate.n > 0 && (
@@ -37,14 +52,17 @@ export function JobStatus({
   estimate,
   errorTestId,
   cancelled,
+  unit,
 }: {
   job: Pick<JobRecord, 'status' | 'progress' | 'error'> | undefined;
   estimate?: Proportion | undefined;
   errorTestId?: string;
   cancelled?: ReactNode;
+  /** What the job counts, when a reader can use the counts (Evaluate: images). */
+  unit?: string;
 }) {
   if (!job) return null;
-  if (job.status === 'running') return <JobProgress progress={job.progress} estimate={estimate} />;
+  if (job.status === 'running') return <JobProgress progress={job.progress} estimate={estimate} unit={unit} />;
   if (job.status === 'error')
     return (
       <p className="error" role="alert" data-testid={errorTestId}>

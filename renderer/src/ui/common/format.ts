@@ -27,3 +27,13 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(whole / 60);
   return `${m} min ${whole - 60 * m} s`;
 }
+
+/**
+ * A loss for reading: four decimals from 0.001 up, else three significant digits in scientific notation (a well
+ * fitted image's cross-entropy of 1.2e-7 read "0.0000", as if it were exactly zero).
+ */
+export function formatLoss(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0 || Math.abs(x) >= 1e-3) return x.toFixed(4);
+  return x.toExponential(2);
+}

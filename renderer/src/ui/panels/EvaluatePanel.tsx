@@ -33,7 +33,11 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
     <section className="panel" aria-label="Evaluate" data-testid="evaluate-panel">
       <h2>Evaluate</h2>
       <p className="muted">
-        Top-1 and top-5 accuracy on {imageSet ? `${imageSet.title} (${imageSet.count} images)` : 'the current images'}
+        Top-1 and top-5 accuracy on{' '}
+        {imageSet
+          ? // A title that already counts its images ("CIFAR-10 test set (first 932)") is not followed by the count again.
+            `${imageSet.title}${imageSet.title.includes(String(imageSet.count)) ? '' : ` (${imageSet.count} images)`}`
+          : 'the current images'}
         {!scorable && imageSet && ' — these images carry no labels of the model’s classes: predictions only'}.
       </p>
       <div className="row">
@@ -58,6 +62,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
         estimate={partial?.top1}
         errorTestId="evaluate-error"
         cancelled={!result && <span data-testid="evaluate-cancelled">Cancelled.</span>}
+        unit="images"
       />
       {result && (
         <EvaluateResultView result={result} labels={labels} reference={referenceFor(model.entry, result.set.id)} />

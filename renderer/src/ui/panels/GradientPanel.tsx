@@ -8,6 +8,7 @@ import type { OpenModel } from '../../store/types';
 import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
+import { formatLoss } from '../common/format';
 import { Panel } from '../common/Panel';
 
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
@@ -145,7 +146,7 @@ function GradientBody({ model }: { model: OpenModel }) {
           data-weights={JSON.stringify(result.weights.map((w) => w.norm))}
         >
           <p className="small">
-            {result.name}: loss {result.loss.toFixed(4)} against{' '}
+            {result.name}: loss {formatLoss(result.loss)} against{' '}
             <strong>{labels[result.target] ?? result.target}</strong> (
             {result.targetSource === 'top1' ? 'top-1' : result.targetSource}) · ‖∂L/∂image‖ {e3(result.input)} ·
             ‖∂L/∂stem‖ {e3(result.stem)} · {result.provider}, {result.ms.toFixed(0)} ms

@@ -173,7 +173,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
             </label>
           )}
         </div>
-        <JobStatus job={job} />
+        <JobStatus job={job} unit="points" />
         {job?.status === 'running' && job.progress?.message && <p className="muted small">{job.progress.message}</p>}
         {landscapeError && (
           <p className="error" role="alert">
@@ -402,7 +402,7 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
           </button>
         )}
       </div>
-      <JobStatus job={job} errorTestId="interp-error" />
+      <JobStatus job={job} errorTestId="interp-error" unit="points" />
       {line && series[0]!.points.length > 0 && (
         <div data-testid="interp-result" data-done={result ? 'yes' : 'no'}>
           <Chart

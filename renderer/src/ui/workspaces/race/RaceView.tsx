@@ -73,7 +73,7 @@ export function RaceView({ race }: { race: RaceState }) {
           · {race.status === 'running' ? (race.paused ? 'paused' : 'training') : race.status}
         </span>
       </h2>
-      {race.status === 'running' && <JobProgress progress={race.progress} />}
+      {race.status === 'running' && <JobProgress progress={race.progress} unit="steps" />}
       {race.progress?.message && race.status === 'running' && <p className="muted small">{race.progress.message}</p>}
       {race.status === 'error' && (
         <p className="error" role="alert">
