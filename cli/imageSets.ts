@@ -93,8 +93,12 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
       let real: string;
       try {
         real = realpathSync(full);
-      } catch {
-        skip(full, e.isSymbolicLink() ? 'a broken link' : 'unreadable');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        skip(
+          full,
+          !e.isSymbolicLink() ? 'unreadable' : code === 'ELOOP' ? 'a loop of links (a → b → a)' : 'a broken link',
+        );
         continue;
       }
       if (e.isSymbolicLink()) {

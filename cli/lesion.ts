@@ -21,6 +21,15 @@ export async function lesion(options: LesionOptions, out: (s: string) => void): 
   if (!takesLesions(analysis.model, analysis.topology))
     throw new InputError(`${work.file} ${noLesionReason(analysis.model, analysis.topology)}`);
   requireLabelled(work, 'an accuracy');
+  // --k larger than the blocks that may be removed: said once on stderr, not run silently as a smaller K.
+  const sweep = options.sweep;
+  if (sweep.kind === 'random') {
+    const eligible = analysis.topology.blocks.filter((b) => sweep.includeDownsampling || !b.downsample).length;
+    if (sweep.maxK > eligible)
+      process.stderr.write(
+        `skipscope: --k ${sweep.maxK}: runs k = 1…${eligible}, the blocks that may be removed${sweep.includeDownsampling ? '' : ' (downsampling blocks stay; --include-downsampling adds them)'}\n`,
+      );
+  }
   let engine: LesionEngine | null = null;
   const batchSize = options.batch ?? runtime.batchSize;
   const started = performance.now();

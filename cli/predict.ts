@@ -97,7 +97,7 @@ function formatImage(r: PredictJson): string {
 function formatSet(r: PredictJson): string {
   const acc = (a: Accuracy) => `${pct(a.rate)} (${a.correct}/${a.n}; 95 % Wilson ${pct(a.low)}–${pct(a.high)})`;
   const lines = [
-    `${r.model.file} on ${r.data.title}: ${r.data.count} images, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
+    `${r.model.file} on ${r.data.title}: ${r.data.count} images${r.skipped?.length ? ` (${r.data.count - r.skipped.length} read, ${r.skipped.length} unreadable)` : ''}, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
     `  top-1 ${acc(r.top1!)}`,
     `  top-5 ${acc(r.top5!)}`,
   ];

@@ -487,6 +487,9 @@ describe('10: --data follows links inside the folder, refuses those out of it, a
     symlinkSync(join(outside, 'birds'), join(root, 'bird'));
     symlinkSync('..', join(root, 'cat', 'loop'));
     symlinkSync('nowhere.png', join(root, 'cat', 'broken.png'));
+    // Two links to each other: a loop of links, not "a broken link" (as it was once called).
+    symlinkSync('spin-b.png', join(root, 'cat', 'spin-a.png'));
+    symlinkSync('spin-a.png', join(root, 'cat', 'spin-b.png'));
     const r = skipscope('predict', SOURCE, '--data', root, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as PredictJson;
@@ -499,10 +502,12 @@ describe('10: --data follows links inside the folder, refuses those out of it, a
       { name: 'cat/broken.png', reason: 'a broken link' },
       { name: 'cat/loop', reason: 'a link back to a folder that holds it (a loop)' },
       { name: 'cat/out.png', reason: `a link to ${join(outside, 'far.png')}, outside linked` },
+      { name: 'cat/spin-a.png', reason: 'a loop of links (a → b → a)' },
+      { name: 'cat/spin-b.png', reason: 'a loop of links (a → b → a)' },
     ]);
-    for (const name of ['bird', 'cat/broken.png', 'cat/loop', 'cat/out.png'])
+    for (const name of ['bird', 'cat/broken.png', 'cat/loop', 'cat/out.png', 'cat/spin-a.png'])
       expect(r.stderr).toContain(`    ${name}: `);
-    expect(r.stderr).toContain('note: 4 files of linked skipped:');
+    expect(r.stderr).toContain('note: 6 files of linked skipped:');
   });
 });
 
@@ -760,5 +765,19 @@ describe('16: what onnxruntime would say in its own words is said in ours', () =
       expect(r.stderr, args[0]).toMatch(/declares no graph outputs/);
       expect(r.stderr).not.toContain('fetches');
     }
+  });
+
+  it('--k above the blocks that may be removed says what it runs; a folder with unreadable images counts both', () => {
+    const r = skipscope('lesion', SOURCE, '--cifar-bin', IMAGES, '--k', '5', '--samples', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--k 5: runs k = 1…1, the blocks that may be removed \(downsampling blocks stay/);
+    const folder = join(work, 'half-read');
+    mkdirSync(join(folder, 'cat'), { recursive: true });
+    writeFileSync(join(folder, 'cat', 'bad.png'), 'not a png');
+    copyFileSync(
+      join(ROOT, 'assets/samples/imagenet', readdirSync(join(ROOT, 'assets/samples/imagenet'))[0]!),
+      join(folder, 'cat', 'good.jpg'),
+    );
+    expect(skipscope('predict', SOURCE, '--data', folder).stdout).toContain('2 images (1 read, 1 unreadable)');
   });
 });
