@@ -2,31 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { between, CancelledError, JobControl, type Progress, trackProgress } from '../../renderer/src/lab/job';
 import { JobTable } from '../../renderer/src/lab/jobTable';
 
+/** A progress tracker on a clock the test sets (`clock.now`), keeping every report. */
+function clockedJob(control?: JobControl) {
+  const clock = { now: 0 };
+  const reports: Progress[] = [];
+  const job = trackProgress(
+    new AbortController().signal,
+    (p) => reports.push(p),
+    () => clock.now,
+    control,
+  );
+  return { clock, reports, job, eta: () => reports.at(-1)!.etaMs };
+}
+
 describe('job mechanism', () => {
   it('time left follows the pace of the units, not the set-up before the first one nor the time held paused', () => {
-    let now = 0;
-    const reports: Progress[] = [];
     const control = new JobControl();
-    const job = trackProgress(
-      new AbortController().signal,
-      (p) => reports.push(p),
-      () => now,
-      control,
-    );
-    now = 5000; // a long set-up (graphs built, sessions opened)
+    const { clock, job, eta } = clockedJob(control);
+    clock.now = 5000; // a long set-up (graphs built, sessions opened)
     job.progress(0, 10);
-    expect(reports.at(-1)!.etaMs).toBeNull();
-    now = 5100;
+    expect(eta()).toBeNull();
+    clock.now = 5100;
     job.progress(1, 10);
-    now = 5300;
+    clock.now = 5300;
     job.progress(3, 10); // 100 ms per unit since the first
-    expect(reports.at(-1)!.etaMs).toBeCloseTo(700, 6);
+    expect(eta()).toBeCloseTo(700, 6);
     control.heldMs = 4000; // held paused for 4 s meanwhile
-    now = 9400;
+    clock.now = 9400;
     job.progress(4, 10); // 100 ms of work in 4.1 s
-    expect(reports.at(-1)!.etaMs).toBeCloseTo(600, 6);
+    expect(eta()).toBeCloseTo(600, 6);
     job.progress(10, 10);
-    expect(reports.at(-1)!.etaMs).toBe(0);
+    expect(eta()).toBe(0);
   });
 
   it('once 10 % of a job of uniform units is done, time left is within 2× of the truth', () => {
@@ -37,20 +43,14 @@ describe('job mechanism', () => {
       { every: 32, zeroAfterSetUp: true }, // batches of 32 (the last one short)
     ];
     for (const { every, zeroAfterSetUp } of patterns) {
-      let now = 0;
-      const reports: Progress[] = [];
-      const job = trackProgress(
-        new AbortController().signal,
-        (p) => reports.push(p),
-        () => now,
-      );
+      const { clock, job, eta } = clockedJob();
       job.progress(0, 100);
-      now = 5000;
+      clock.now = 5000;
       if (zeroAfterSetUp) job.progress(0, 100);
       for (let done = every; ; done = Math.min(100, done + every)) {
-        now = 5000 + done * 100;
+        clock.now = 5000 + done * 100;
         job.progress(done, 100);
-        const { etaMs } = reports.at(-1)!;
+        const etaMs = eta();
         const truth = (100 - done) * 100;
         if (done >= 10 && done < 100) {
           expect(etaMs, `every ${every}, ${done} done`).not.toBeNull();
@@ -67,33 +67,22 @@ describe('job mechanism', () => {
 
   it('a small first batch that paid one-off costs gives no estimate alone; the next report measures work only', () => {
     // Evaluate on WASM: batches of 8 of 932 images, 130 ms each, the first 630 ms (a session's first run).
-    let now = 0;
-    const reports: Progress[] = [];
-    const job = trackProgress(
-      new AbortController().signal,
-      (p) => reports.push(p),
-      () => now,
-    );
-    job.progress(0, 932);
-    now = 630;
-    job.progress(8, 932);
-    expect(reports.at(-1)!.etaMs).toBeNull();
-    now = 760;
-    job.progress(16, 932);
+    const small = clockedJob();
+    small.job.progress(0, 932);
+    small.clock.now = 630;
+    small.job.progress(8, 932);
+    expect(small.eta()).toBeNull();
+    small.clock.now = 760;
+    small.job.progress(16, 932);
     const truth = ((932 - 16) / 8) * 130;
-    expect(reports.at(-1)!.etaMs! / truth).toBeCloseTo(1, 6);
+    expect(small.eta()! / truth).toBeCloseTo(1, 6);
     // A first batch of a tenth or more of the job is estimated from at once (waiting would leave none for long).
-    const big: Progress[] = [];
-    const other = trackProgress(
-      new AbortController().signal,
-      (p) => big.push(p),
-      () => now,
-    );
-    now = 1000;
-    other.progress(0, 100);
-    now = 2000;
-    other.progress(10, 100);
-    expect(big.at(-1)!.etaMs).toBeCloseTo(9000, 6);
+    const big = clockedJob();
+    big.clock.now = 1000;
+    big.job.progress(0, 100);
+    big.clock.now = 2000;
+    big.job.progress(10, 100);
+    expect(big.eta()).toBeCloseTo(9000, 6);
   });
 
   it('between() holds while paused, says held(), resumes, stops, and cancels', async () => {
