@@ -41,9 +41,7 @@ async function start(): Promise<void> {
     }
   });
   host.onOpenModel((entry) => {
-    void state()
-      .refreshModels()
-      .then(() => state().openModel(entry.id));
+    void state().openImported(entry);
   });
   const entries = state().entries;
   const initial =

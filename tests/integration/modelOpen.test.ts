@@ -56,6 +56,21 @@ describe('opening models', () => {
     expect(s.entries.map((e) => e.name)).toEqual([...open.entries.map((e) => e.name), 'whole.onnx']);
   });
 
+  it("a file the host added itself (the desktop menu's Open…) that will not open is taken out of the list too", async () => {
+    const app = createTestApp();
+    const { store, services } = app;
+    await store.getState().refreshModels();
+    await store.getState().openModel('cifar10-resnet20');
+    await app.until((s) => s.runtime === 'ready');
+    const entry = await services.host.importDropped(file('menu.onnx', 'not protobuf either'));
+    await store.getState().openImported(entry);
+    const s = store.getState();
+    expect(s.error).toContain('menu.onnx is not an ONNX model');
+    expect(s.model?.id).toBe('cifar10-resnet20');
+    expect(s.entries.map((e) => e.name)).not.toContain('menu.onnx');
+    expect((await services.host.listModels()).map((e) => e.name)).not.toContain('menu.onnx');
+  });
+
   it('with no model open, a file that will not open fills the stage with its reason', async () => {
     const app = createTestApp();
     const { store } = app;

@@ -149,6 +149,9 @@ export const createModelSlice =
       async openDropped(file) {
         await importAndOpen(() => host.importDropped(file));
       },
+      async openImported(entry) {
+        await importAndOpen(async () => entry);
+      },
       dismissError() {
         if (get().status !== 'error') set({ error: null });
       },

@@ -72,6 +72,8 @@ export interface ModelSlice {
   /** Opens a file the user picks, or one dropped: a file that will not open is not kept in the list. */
   openFromDialog(): Promise<void>;
   openDropped(file: File): Promise<void>;
+  /** Opens a file the host has just added to its library (the desktop app's File ▸ Open…), on the same terms. */
+  openImported(entry: ModelEntry): Promise<void>;
   dismissError(): void;
   removeModel(id: string): Promise<void>;
   revealModel(id: string): Promise<void>;
