@@ -265,27 +265,26 @@ export function checkInputPath(path: string, kind: 'file' | 'folder'): void {
 
 /**
  * An output file given on the command line (-o, --json-log, --csv), checked before any work, so that nothing is
- * computed for a file that cannot be written and nothing but a regular file is ever replaced:
+ * computed for a file that cannot be written and nothing but a regular file of the user's is ever replaced:
  * - its folder exists, is a folder, and takes a new file (a probe file is created and removed: permissions,
- *   read-only file systems) and is not read-only by its mode (root would write into it anyway);
- * - the path is not a folder, a device, a FIFO or a socket (the rename at the end would replace /dev/null);
- * - an existing file is not read-only, and is none of the command's inputs (`reads`);
- * - a link is followed: the file it points to is written, the link stays.
+ *   read-only file systems); for root, who writes anyway, a folder read-only by its mode is refused too;
+ * - the path is not a folder, a device, a FIFO or a socket (the rename at the end would replace /dev/null), and not
+ *   a link: written through, a link planted in a shared folder would aim the write at any file the user can write;
+ *   replaced, it would vanish. The user names the file itself;
+ * - an existing file is not read-only, not another user's in a sticky folder such as /tmp (the final rename would
+ *   fail there after all the work), and none of the command's inputs (`reads`: compared by device and inode, so a
+ *   path through a linked folder, a hard link or another letter case is caught too).
  * Returns the absolute path to write. Throws InputError with a one-line reason.
  */
 export function checkOutputTarget(path: string, flag: string, reads: readonly string[] = []): string {
-  let target = resolve(path);
+  const target = resolve(path);
   const shown = `${flag} ${path}`;
   let existing: Stats | null = null;
   try {
-    if (lstatSync(target).isSymbolicLink()) {
-      try {
-        target = realpathSync(target);
-      } catch {
-        throw new InputError(`${shown} is a link to nothing (or a loop of links)`);
-      }
-    }
-    existing = statSync(target);
+    const own = lstatSync(target);
+    if (own.isSymbolicLink())
+      throw new InputError(`${shown} is a link: refused (give the path of the file it points to)`);
+    existing = own;
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -300,20 +299,28 @@ export function checkOutputTarget(path: string, flag: string, reads: readonly st
     throw new InputError(`${shown}: folder ${folder} does not exist`);
   }
   if (!folderStat.isDirectory()) throw new InputError(`${shown}: ${folder} is not a folder`);
+  // Modes mean little on Windows (a folder with the read-only attribute, such as Documents, takes files): there,
+  // and for any user but root, the probe below is the test.
+  const posix = process.platform !== 'win32';
+  const uid = process.getuid?.() ?? -1;
   if (existing) {
     if (existing.isDirectory()) throw new InputError(`${shown} is a folder`);
     if (!existing.isFile())
       throw new InputError(`${shown} is not a regular file (a device, a pipe or a socket): refused`);
-    if ((existing.mode & 0o222) === 0) throw new InputError(`${shown} is read-only: refused`);
+    if (posix && (existing.mode & 0o222) === 0) throw new InputError(`${shown} is read-only: refused`);
+    if (posix && uid !== 0 && folderStat.mode & 0o1000 && existing.uid !== uid)
+      throw new InputError(`${shown} belongs to another user in a shared folder (${folder}): it cannot be replaced`);
     for (const input of reads) {
       let same = false;
       try {
-        same = realpathSync(input) === target;
+        const other = statSync(input);
+        same = other.dev === existing.dev && other.ino === existing.ino;
       } catch {}
       if (same) throw new InputError(`${shown} is also an input of this command: refused`);
     }
   }
-  if ((folderStat.mode & 0o222) === 0) throw new InputError(`${shown}: folder ${folder} is read-only`);
+  if (posix && uid === 0 && (folderStat.mode & 0o222) === 0)
+    throw new InputError(`${shown}: folder ${folder} is read-only`);
   const probe = join(folder, `.skipscope-probe.${process.pid}.${Date.now()}.tmp`);
   try {
     closeSync(openSync(probe, 'wx'));

@@ -170,6 +170,7 @@ export async function train(options: TrainOptions, out: (s: string) => void): Pr
   const reads = options.data ? [] : (options.cifarBin ?? []);
   const target = checkOutputTarget(options.out, '-o', reads);
   const logTarget = options.jsonLog ? checkOutputTarget(options.jsonLog, '--json-log', [...reads, target]) : null;
+  if (logTarget === target) throw new InputError(`-o and --json-log name the same file (${options.out})`);
   const request = {
     variant: options.variant,
     depth: options.depth,

@@ -9,6 +9,7 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -585,7 +586,7 @@ describe('12: output paths: only a regular file is ever replaced, and nothing is
     expect(lstatSync(fifo).isFIFO()).toBe(true);
     const dangling = join(dir, 'dangling');
     symlinkSync(join(dir, 'nowhere'), dangling);
-    expect(build(dangling).stderr).toMatch(/a link to nothing/);
+    expect(build(dangling).stderr).toMatch(/dangling is a link: refused/);
     expect(existsSync(join(dir, 'nowhere'))).toBe(false);
     const locked = join(dir, 'locked.onnx');
     writeFileSync(locked, 'keep me');
@@ -598,15 +599,16 @@ describe('12: output paths: only a regular file is ever replaced, and nothing is
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('a link to a file is written through: the file gets the model, the link stays a link', () => {
+  it('a link is refused: neither written through (a link planted in /tmp could aim anywhere) nor replaced', () => {
     const real = join(dir, 'real.onnx');
     writeFileSync(real, 'old');
     const link = join(dir, 'link.onnx');
     symlinkSync(real, link);
     const r = build(link);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/link\.onnx is a link: refused/);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(readFileSync(real).byteLength).toBeGreaterThan(1000);
+    expect(readFileSync(real, 'utf8')).toBe('old');
   });
 
   it('a read-only folder, or a file where a folder should be: exit 2 before any work, not an internal error', () => {
@@ -650,7 +652,35 @@ describe('12: output paths: only a regular file is ever replaced, and nothing is
     const r = skipscope('train', 'resnet', '--depth', '8', '--cifar-bin', data, '--epochs', '1', '-o', data);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/also an input/);
+    // The same file by another path: through a linked folder, and a hard link.
+    const linked = join(dir, 'linked-folder');
+    symlinkSync(dir, linked);
+    const hard = join(dir, 'hard.bin');
+    linkSync(data, hard);
+    for (const out of [join(linked, 'data.bin'), hard]) {
+      const o = skipscope('train', 'resnet', '--depth', '8', '--cifar-bin', data, '--epochs', '1', '-o', out);
+      expect(o.code, out).toBe(2);
+      expect(o.stderr, out).toMatch(/also an input/);
+    }
     expect(readFileSync(data).equals(readFileSync(IMAGES))).toBe(true);
+    // The model and its log may not be one file either.
+    const same = join(dir, 'both.onnx');
+    const b = skipscope(
+      'train',
+      'resnet',
+      '--depth',
+      '8',
+      '--cifar-bin',
+      data,
+      '--epochs',
+      '1',
+      '-o',
+      same,
+      '--json-log',
+      same,
+    );
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/the same file/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
 import { ROOT } from '../helpers/files';
 import { createTestApp } from '../helpers/storeHarness';
 
@@ -118,5 +119,22 @@ describe('opening models', () => {
     await app.until((s) => s.runtime === 'ready' && s.imageSet !== null);
     await store.getState().evaluate();
     expect(app.cache.has(store.getState().evaluationKey()!)).toBe(true);
+  });
+
+  it('the Run panel refuses NaN outputs in one line instead of ranking classes 0–4 as "NaN %"', async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    const m = onnx.ModelProto.decode(readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx')));
+    const t = m.graph!.initializer!.find((x) => (x.rawData?.byteLength ?? 0) >= 1024)!;
+    const raw = new Uint8Array(t.rawData!);
+    new DataView(raw.buffer).setFloat32(0, Number.NaN, true);
+    t.rawData = raw;
+    await store.getState().openDropped(file('nan.onnx', onnx.ModelProto.encode(m).finish()));
+    await app.until((s) => s.runtime === 'ready' && s.imageSet !== null && s.model?.name === 'nan.onnx');
+    await store.getState().runImage();
+    const s = store.getState();
+    expect(s.run).toBeNull();
+    expect(s.runError).toMatch(/is not finite \(NaN or infinite/);
   });
 });

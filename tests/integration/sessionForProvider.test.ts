@@ -79,6 +79,15 @@ describe('sessionForProvider', () => {
     expect(released).toEqual([0, 2]);
   });
 
+  it('the CPU form never ends on WebGPU: landing there after a fallback, it is built again in the WebGPU form', async () => {
+    const { runtime, released } = reporting(['webgpu', 'webgpu', 'wasm', 'webgpu', 'webgpu']);
+    const built: boolean[] = [];
+    expect((await open(runtime, built)).graph).toBe('plane form');
+    expect(await open(runtime, built)).toEqual({ graph: 'plane form', provider: 'webgpu' });
+    expect(built).toEqual([false, true, true, false, true]);
+    expect(released).toEqual([0, 2, 3]);
+  });
+
   it('each runtime keeps its own guess', async () => {
     const gpu = reporting(['webgpu']);
     const cpu = reporting(['cpu']);

@@ -38,11 +38,17 @@ export function unplacedLayers(model: Model, topology: Topology): string | null 
   const nodes = model.graph.nodes;
   const joins = new Set(topology.blocks.map((b) => b.addNode));
   const weighted = new Set(topology.layers.map((l) => l.node));
+  // Constant nodes' outputs count as weights, not as computed tensors (some exporters put every Constant first, and
+  // an Add of x and a constant then started a walk over the whole graph above it).
   const producer = new Map<string, number>();
   nodes.forEach((n, i) => {
+    if (n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx')) return;
     for (const o of n.outputs) producer.set(o, i);
   });
   const computed = (t: string) => producer.has(t);
+  // A bound on the whole search (each step is one tensor visited): a graph of tens of thousands of joins is not
+  // walked for minutes on the page's thread; past it, no warning rather than a hang.
+  let budget = 2_000_000;
   /**
    * Whether `from` reaches `to` through the graph with a weighted layer on the way, searched backwards from `to`.
    * Nodes are in topological order, so none at or before `from`'s producer can lie on such a path: not visited.
@@ -52,6 +58,7 @@ export function unplacedLayers(model: Model, topology: Topology): string | null 
     const seen = new Set<string>();
     const stack: [string, boolean][] = [[to, false]];
     while (stack.length) {
+      if (--budget < 0) return false;
       const [t, layered] = stack.pop()!;
       if (t === from) {
         if (layered) return true;

@@ -62,27 +62,26 @@ const landedOnWebgpu = new WeakMap<Runtime, boolean>();
  * A session of the graph `build(false)` makes; where it lands on WebGPU, of `build(true)` instead: a graph written
  * in a form onnxruntime-web's WebGPU computes right (the weight gradients' patches channel plane by channel plane,
  * core/ops/types.ts planePatches), which the CPU providers run slower. Which provider a session gets is known only
- * once it exists, so the first graph built is the form that fitted the runtime's last such session; only when the
- * provider differs from that (the first session on a WebGPU machine, or a fallback) is the other form built and a
- * second session created.
+ * once it exists, so the first graph built is the form that fitted the runtime's last such session; when the
+ * provider differs, the other form is built and placed again. The CPU form never ends on WebGPU (wrong numbers
+ * there); the WebGPU form may end on the CPU after a fallback (right, only slower). At most three sessions.
  */
 export async function sessionForProvider<G>(
   runtime: Runtime,
   build: (webgpu: boolean) => { graph: G; model: Uint8Array; options?: SessionOptions },
 ): Promise<{ graph: G; session: Session }> {
-  const guess = landedOnWebgpu.get(runtime) ?? false;
-  let built = build(guess);
-  let session = await runtime.createSession(built.model, built.options);
-  const webgpu = session.provider === 'webgpu';
-  landedOnWebgpu.set(runtime, webgpu);
-  if (webgpu !== guess) {
+  let form = landedOnWebgpu.get(runtime) ?? false;
+  for (let attempt = 0; ; attempt++) {
+    const built = build(form);
+    const session = await runtime.createSession(built.model, built.options);
+    const webgpu = session.provider === 'webgpu';
+    if (webgpu === form || (form && attempt > 0)) {
+      landedOnWebgpu.set(runtime, webgpu);
+      return { graph: built.graph, session };
+    }
     await session.release();
-    built = build(webgpu);
-    session = await runtime.createSession(built.model, built.options);
-    // A WebGPU session of the plane form may itself fall back (the runtime retries on WASM): that graph is right
-    // on every provider, only slower on the CPU.
+    form = webgpu;
   }
-  return { graph: built.graph, session };
 }
 
 /** A float32 host tensor. */

@@ -137,7 +137,8 @@ export const createModelSlice =
         } catch (error) {
           if (mine !== ticket) return false;
           // The model that was open stays open (its state was not touched); with none, the error fills the stage.
-          const kept = previous !== null && get().model === previous;
+          // Not when this was that same model opened again (a new provider: the lab let every model go first).
+          const kept = previous !== null && get().model === previous && previous.id !== id;
           set(kept ? { currentId: previous.id, status: 'ready' } : { status: 'error', model: null, runtime: 'idle' });
           set({ error: errorLine(error) });
           return false;

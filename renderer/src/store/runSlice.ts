@@ -134,6 +134,12 @@ export const createRunSlice =
             lesion: targetLesion(model.analysis.model, model.analysis.topology, { dropped, cutSkips }),
           });
           if (get().model !== model) return;
+          // NaN (or infinite) outputs rank nothing: no top-5 to show, and never a tick on the label (they once read as
+          // classes 0–4, "NaN %" each, with a tick on every class-0 image).
+          if (Array.from(prediction.logits).some((v) => !Number.isFinite(v)))
+            throw new Error(
+              `the model's output for ${prediction.name} is not finite (NaN or infinite: a broken or diverged model?): it has no top classes`,
+            );
           const labels = model.labelSet?.classes ?? [];
           // A true label only means something in the label set the model predicts.
           const sameSet = imageSet.labelSet !== null && imageSet.labelSet === model.labelSet?.name;

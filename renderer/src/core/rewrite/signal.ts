@@ -130,10 +130,12 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
   const blocks: SignalBlock[] = topology.blocks.map((bl) => {
     // The join may broadcast one operand (a skip pooled to [N, C, 1, 1], say): both are measured as the join adds
     // them, expanded to its output's shape (flattened as they are, [N, 16384] and [N, 16] cannot be multiplied).
-    const a = shapeOf(bl.branchOutput)?.join('×');
-    const same = a !== undefined && a === shapeOf(bl.shortcutOutput)?.join('×');
-    const joined = same ? null : e.op('Shape', [bl.sum]);
-    const asJoined = (t: string) => (joined ? e.op('Expand', [t, joined]) : t);
+    // Only where both shapes are known and differ (an unknown shape is left as it was), to the join's own shape.
+    const a = shapeOf(bl.branchOutput);
+    const c = shapeOf(bl.shortcutOutput);
+    const sum = shapeOf(bl.sum);
+    const broadcast = a && c && sum && a.join('×') !== c.join('×') ? [1, ...sum] : null;
+    const asJoined = (t: string) => (broadcast ? e.expand(t, broadcast) : t);
     const branch = asJoined(bl.branchOutput);
     const shortcut = asJoined(bl.shortcutOutput);
     const branchSq = dot(branch, branch);

@@ -281,8 +281,11 @@ function collectPost(index: GraphIndex, add: Node): { post: number[]; output: st
   return { post, output };
 }
 
-/** The ops of an option-A shortcut: a strided Slice (or Gather) to subsample, a Pad or Concat for zero channels. */
-const OPTION_A_OPS = new Set(['Slice', 'Pad', 'Concat', 'Gather', 'MaxPool']);
+/**
+ * The ops of an option-A shortcut: a strided Slice (or Gather) to subsample, a Pad or Concat for zero channels. A
+ * pooling shortcut without weights (max or average alike) is parameter-free, not option A.
+ */
+const OPTION_A_OPS = new Set(['Slice', 'Pad', 'Concat', 'Gather']);
 
 function classifyShortcut(index: GraphIndex, nodes: number[], layerOf: Map<number, Layer>): ShortcutKind {
   const acting = nodes.map((n) => index.graph.nodes[n]!).filter((node) => !isRole(node, 'passive'));
