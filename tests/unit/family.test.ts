@@ -49,6 +49,17 @@ describe('architecture families', () => {
       expect(a.architecture).toMatch(text);
     });
 
+  it('a ViT is pre-norm block by block, its LayerNorm a single op (opset 17) or written out (opset 11)', () => {
+    for (const file of ['tv_vit_p8_d32_op17_dyn', 'tv_vit_p8_d32_op11_dyn']) {
+      const a = analyzeModel(readBytes(`tests/fixtures/models/${file}.onnx`), `${file}.onnx`);
+      // The title said pre-norm while each block of the opset-11 export was listed as post.
+      expect(
+        a.topology.blocks.map((b) => b.activation),
+        file,
+      ).toEqual(['pre', 'pre', 'pre', 'pre']);
+    }
+  });
+
   it('the bundled CIFAR ResNets keep their names', () => {
     const a = analyzeModel(bundledModel('resnet56'), 'resnet56.onnx');
     expect(a.architecture).toBe(

@@ -308,7 +308,9 @@ function classifyBlock(branchLayers: Layer[]): BlockKind {
 function classifyActivation(startOp: string, afterAdd: string | null): Activation {
   if (afterAdd && opRole(afterAdd) === 'activation') return 'post';
   const start = opRole(startOp);
-  return start === 'norm' || start === 'activation' ? 'pre' : 'post';
+  // A branch that opens with a ReduceMean normalises first: a LayerNorm written out (x − mean(x)) / σ, as exporters
+  // do before opset 17 (a ViT at opset 11 was titled pre-norm while each block was listed as post).
+  return start === 'norm' || start === 'activation' || startOp === 'ReduceMean' ? 'pre' : 'post';
 }
 
 /** A new stage starts wherever the feature-map shape changes. */
