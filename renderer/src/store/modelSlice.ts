@@ -139,6 +139,11 @@ export const createModelSlice =
           // The model that was open stays open (its state was not touched); with none, the error fills the stage.
           // Not when this was that same model opened again (a new provider: the lab let every model go first).
           const kept = previous !== null && get().model === previous && previous.id !== id;
+          if (!kept && previous) {
+            // No model stays open: the last one's jobs and its lab session go, as on a successful open.
+            get().cancelModelJobs(previous.key);
+            void lab.call('closeModel', { key: previous.key }).catch(() => {});
+          }
           set(kept ? { currentId: previous.id, status: 'ready' } : { status: 'error', model: null, runtime: 'idle' });
           set({ error: errorLine(error) });
           return false;
