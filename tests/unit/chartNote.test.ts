@@ -1,5 +1,7 @@
+import { createElement } from 'react';
+import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { wrapWords } from '../../renderer/src/ui/common/charts/Chart';
+import { ChartSvg, wrapWords } from '../../renderer/src/ui/common/charts/Chart';
 
 describe("a chart's note wraps instead of running past the card", () => {
   it('breaks at spaces within the width, keeps every word, and gives an over-long word its own line', () => {
@@ -11,5 +13,27 @@ describe("a chart's note wraps instead of running past the card", () => {
     expect(wrapWords('a supercalifragilistic b', 5)).toEqual(['a', 'supercalifragilistic', 'b']);
     expect(wrapWords('short', 40)).toEqual(['short']);
     expect(wrapWords('', 40)).toEqual([]);
+  });
+});
+
+describe("a chart's axis labels stay on the chart", () => {
+  const render = (width: number) =>
+    renderToString(
+      createElement(ChartSvg, {
+        title: 'Activation norm by depth',
+        xLabel: 'depth (weighted layers from the input)',
+        yLabel: 'norm',
+        series: [{ name: 'a', color: '#888', kind: 'line', points: [0, 1, 2].map((x) => ({ x, y: x })) }],
+        colors: { text: '#000', grid: '#ccc', reference: '#000' },
+        width,
+        height: 220,
+      }),
+    );
+  it('a label wider than its room is squeezed to fit (SVG textLength), one that fits is left alone', () => {
+    const narrow = render(240);
+    const m = /<text[^>]*textLength="(\d+)"[^>]*>depth \(weighted layers from the input\)/.exec(narrow);
+    expect(m, 'the x label has a textLength').not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(240);
+    expect(render(900)).not.toMatch(/textLength="\d+"[^>]*>depth/);
   });
 });

@@ -195,7 +195,7 @@ type SvgProps = ChartProps & { scale?: number; grow?: boolean };
  * A self-contained SVG chart: every colour and font is an attribute (no CSS), so the exported file looks the same
  * as the screen in any viewer. Hovering the plot shows the values at the nearest x.
  */
-const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, ref) {
+export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, ref) {
   const { colors, width = 560, scale: k = 1 } = props;
   const fs = {
     title: FONT.title * k,
@@ -354,6 +354,7 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
         y={PAD.top + plotH + fs.tick + fs.axis + 10 * k}
         fontSize={fs.axis}
         textAnchor="middle"
+        {...fitted(props.xLabel, fs.axis, plotW + 2 * PAD.right)}
         {...font}
       >
         {props.xLabel}
@@ -364,6 +365,7 @@ const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(props, re
         fontSize={fs.axis}
         textAnchor="middle"
         transform={`rotate(-90 ${fs.axis} ${PAD.top + plotH / 2})`}
+        {...fitted(props.yLabel, fs.axis, plotH + 2 * Math.min(PAD.top, PAD.bottom))}
         {...font}
       >
         {props.yLabel}
@@ -525,6 +527,15 @@ function linearTicks(min: number, max: number, steps = 5): number[] {
   for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
     out.push(Number(v.toPrecision(12)));
   return out;
+}
+
+/**
+ * An axis label wider than the room it has (an estimate: no text measuring in an SVG export) is drawn squeezed to
+ * fit (SVG textLength) instead of running off the chart: a docked chart cut "depth (weighted layers from the input)".
+ */
+function fitted(label: string, fontSize: number, room: number): { textLength?: number; lengthAdjust?: string } {
+  const estimate = label.length * fontSize * 0.56;
+  return estimate > room ? { textLength: Math.floor(room - 4), lengthAdjust: 'spacingAndGlyphs' } : {};
 }
 
 /** Whole decades around log10 values: at least one decade, [0, 1] when there is nothing to show. */
