@@ -36,4 +36,21 @@ describe("a chart's axis labels stay on the chart", () => {
     expect(Number(m![1])).toBeLessThan(240);
     expect(render(900)).not.toMatch(/textLength="\d+"[^>]*>depth/);
   });
+
+  it('a plot too short for two y ticks shows one, never two printed over each other', () => {
+    const short = renderToString(
+      createElement(ChartSvg, {
+        title: 'Cosine similarity by depth',
+        xLabel: 'depth',
+        yLabel: 'cos',
+        series: [{ name: 'a', color: '#888', kind: 'line', points: [0, 1, 2].map((x) => ({ x, y: x / 2 })) }],
+        colors: { text: '#000', grid: '#ccc', reference: '#000' },
+        width: 300,
+        height: 120,
+        note: 'a note of several words that wraps onto more than one line in a narrow chart like this one',
+      }),
+    );
+    const ticks = [...short.matchAll(/text-anchor="end"[^>]*>([\d.]+)</g)].map((m) => m[1]);
+    expect(ticks.length).toBeLessThanOrEqual(1);
+  });
 });

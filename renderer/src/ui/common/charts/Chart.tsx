@@ -301,9 +301,11 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
   // of each other): at most 8 decades or 5 steps, fewer when the plot is short.
   const fit = Math.max(1, Math.floor(plotH / (fs.tick + 8)));
   const decadeStep = Math.ceil(decades / Math.min(8, fit));
-  const yTicks = log
+  const allTicks = log
     ? Array.from({ length: Math.floor(decades / decadeStep) + 1 }, (_, i) => yMin + i * decadeStep)
     : linearTicks(yMin, yMax, Math.min(5, fit));
+  // A plot too short for two ticks apart shows its top one only (two printed over each other, "1.00" on "0.00").
+  const yTicks = plotH < 2 * (fs.tick + 4) ? allTicks.slice(-1) : allTicks;
   const xTicks =
     props.xTicks ??
     (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
