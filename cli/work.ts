@@ -229,17 +229,16 @@ function shippedPreprocessing(sha256: string): Preprocessing | null {
 function openData(options: WorkOptions, labels: LabelSet | null, command: string): DiskSet {
   const given = [options.data, options.cifarBin?.length ? 'x' : undefined, options.image].filter(Boolean).length;
   if (given !== 1) throw new InputError(`${command} needs exactly one of --data DIR, --cifar-bin FILE or --image FILE`);
-  const check = (path: string, folder: boolean) => checkInputPath(path, folder ? 'folder' : 'file');
   try {
     if (options.data) {
-      check(options.data, true);
+      checkInputPath(options.data, 'folder');
       return folderSet(options.data, labels);
     }
     if (options.image) {
-      check(options.image, false);
+      checkInputPath(options.image, 'file');
       return singleImageSet(options.image);
     }
-    for (const p of options.cifarBin!) check(p, false);
+    for (const p of options.cifarBin!) checkInputPath(p, 'file');
     return cifarBinSet(options.cifarBin!);
   } catch (error) {
     if (error instanceof InputError) throw error;

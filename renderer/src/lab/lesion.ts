@@ -82,6 +82,11 @@ interface BatchState {
 
 const DEFAULT_BUDGET = 256 * 2 ** 20;
 
+type CacheType = 'float32' | 'float16';
+/** How an engine with these options caches block inputs: float16 unless told otherwise. */
+const cacheTypeOf = (options: LesionEngineOptions): CacheType => (options.float16 === false ? 'float32' : 'float16');
+const CACHE_BYTES: Record<CacheType, number> = { float32: 4, float16: 2 };
+
 /**
  * Evaluates lesions of one model on one image set without recomputing what a lesion cannot change: a recorder pass
  * (the gated model, all gates 1) gives the intact predictions and caches block inputs at planned points; a lesion
@@ -146,7 +151,7 @@ export class LesionEngine {
     if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noLesionReason(original, given)}`);
     const batchSize = input.fixedBatch ?? Math.max(1, Math.min(options.batchSize, set.count));
     const gated = gateBlocks(model, topology, [], closed);
-    const cacheType = options.float16 === false ? 'float32' : 'float16';
+    const cacheType = cacheTypeOf(options);
     const tails = new Map<number, TailModel | null>();
     const tailAt = (b: number) => {
       if (!tails.has(b)) tails.set(b, tailFrom(gated, topology, b, cacheType));
@@ -160,7 +165,7 @@ export class LesionEngine {
       );
     const points = planCache(topology, {
       images: set.count,
-      bytesPerValue: cacheType === 'float32' ? 4 : 2,
+      bytesPerValue: CACHE_BYTES[cacheType],
       budgetBytes: options.cacheBudget ?? DEFAULT_BUDGET,
       usable: (b) => tailAt(b) !== null,
     });
@@ -175,11 +180,7 @@ export class LesionEngine {
     // A residual network's recorder is the model itself (every gate would be 1: x·1 is x, so it computes what the
     // gated model computes, with no Muls and onnxruntime's usual fusions, the plain evaluation's logits). A plain
     // network's joins exist only in the gated model, where closed skips keep them out.
-    const recorder = recordingModel(
-      closed ? gated : { ...gated, model, gates: [] },
-      entries,
-      options.float16 !== false,
-    );
+    const recorder = recordingModel(closed ? gated : { ...gated, model, gates: [] }, entries, cacheType === 'float16');
     const passThrough = new Set(
       topology.blocks.flatMap((_, b) => (usable.has(b + 1) && passesThrough(model, topology, b) ? [b] : [])),
     );
@@ -210,7 +211,7 @@ export class LesionEngine {
    * engine (ModelLab.evaluationEngine), and only lesion work fills that cache.
    */
   get cacheFits(): boolean {
-    const bytes = this.cacheType === 'float32' ? 4 : 2;
+    const bytes = CACHE_BYTES[this.cacheType];
     const planned = this.points.reduce(
       (total, p) => total + blockInputBytes(this.topology, p, this.set.count, bytes),
       0,
@@ -219,8 +220,8 @@ export class LesionEngine {
   }
 
   /** How block inputs are cached (and how tails take them). */
-  private get cacheType(): 'float32' | 'float16' {
-    return this.options.float16 === false ? 'float32' : 'float16';
+  private get cacheType(): CacheType {
+    return cacheTypeOf(this.options);
   }
 
   /** The recorder's session, created on first use. */

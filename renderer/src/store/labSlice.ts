@@ -11,14 +11,14 @@ import type { AppState, LabSlice, Services } from './types';
 /** Progress reports arrive faster than people read; by default the store takes at most one per this many ms. */
 const PROGRESS_INTERVAL_MS = 100;
 
+/** Jobs that go on when the user opens another model: the landscape workspace lists them, with their model. */
+const OUTLIVE_MODEL = new Set<string>(['landscape', 'interpolate']);
+
 /**
  * The one job mechanism: every long experiment, the training race included, runs through startJob — progress
  * (throttled, with a trailing update), time left, cancel, pause / resume / stop where the method supports it,
  * and the result in the cache under the job's key.
  */
-/** Jobs that go on when the user opens another model: the landscape workspace lists them, with their model. */
-const OUTLIVE_MODEL = new Set<string>(['landscape', 'interpolate']);
-
 export const createLabSlice =
   ({ lab, cache }: Services): StateCreator<AppState, [], [], LabSlice> =>
   (set, get) => {
