@@ -51,7 +51,12 @@ const SCAN_FROM_BYTES = 16 * 2 ** 20;
  * CLI, the tests and the bench. The size is checked first, and a big file's top-level structure is walked from
  * its header before it is read whole: garbage is refused after a few bytes. Throws ModelError with a one-line reason.
  */
-export function readModelFile(path: string): { bytes: Uint8Array; resolveExternal: ExternalDataResolver } {
+export function readModelFile(path: string): {
+  bytes: Uint8Array;
+  resolveExternal: ExternalDataResolver;
+  /** The external data files the resolver has opened so far (real paths): inputs an output may not replace. */
+  externalFiles: string[];
+} {
   const name = basename(path);
   if (!existsSync(path)) throw new ModelError(`${name}: no such file`);
   const stat = statSync(path);
@@ -59,14 +64,15 @@ export function readModelFile(path: string): { bytes: Uint8Array; resolveExterna
   if (!stat.isFile()) throw new ModelError(`${name} is not a regular file`);
   checkModelSize(name, stat.size);
   if (stat.size >= SCAN_FROM_BYTES) scanModelHeader(path, name, stat.size);
-  return { bytes: readBytes(path), resolveExternal: externalResolver(path, name) };
+  const externalFiles: string[] = [];
+  return { bytes: readBytes(path), resolveExternal: externalResolver(path, name, externalFiles), externalFiles };
 }
 
 /**
  * External data files beside the model at `path`: each is opened for ranged reads (only the bytes a tensor needs
  * are read). A location that leads out of the model's folder, through a link or otherwise, is refused.
  */
-export function externalResolver(path: string, name = basename(path)): ExternalDataResolver {
+export function externalResolver(path: string, name = basename(path), opened?: string[]): ExternalDataResolver {
   const folder = dirname(path);
   return (location): ExternalFile | null => {
     const file = join(folder, location);
@@ -89,6 +95,7 @@ export function externalResolver(path: string, name = basename(path)): ExternalD
       );
     const stat = statSync(real);
     if (!stat.isFile()) throw new ModelError(`${name}: external data "${oneLine(location)}" is not a regular file`);
+    if (opened && !opened.includes(real)) opened.push(real);
     return { size: stat.size, read: (offset, length) => readRange(real, offset, length) };
   };
 }
@@ -310,14 +317,7 @@ export function checkOutputTarget(path: string, flag: string, reads: readonly st
     if (posix && (existing.mode & 0o222) === 0) throw new InputError(`${shown} is read-only: refused`);
     if (posix && uid !== 0 && folderStat.mode & 0o1000 && existing.uid !== uid)
       throw new InputError(`${shown} belongs to another user in a shared folder (${folder}): it cannot be replaced`);
-    for (const input of reads) {
-      let same = false;
-      try {
-        const other = statSync(input);
-        same = other.dev === existing.dev && other.ino === existing.ino;
-      } catch {}
-      if (same) throw new InputError(`${shown} is also an input of this command: refused`);
-    }
+    checkNotInput(target, shown, reads);
   }
   if (posix && uid === 0 && (folderStat.mode & 0o222) === 0)
     throw new InputError(`${shown}: folder ${folder} is read-only`);
@@ -331,6 +331,37 @@ export function checkOutputTarget(path: string, flag: string, reads: readonly st
     rmSync(probe, { force: true });
   }
   return target;
+}
+
+/**
+ * Refuses an existing output file that is one of the command's inputs: a file in `reads` (compared by device and
+ * inode, so a path through a linked folder, a hard link or another letter case is caught too), or any file inside
+ * a folder in `reads` (an image of a --data folder). A new file in an input folder replaces nothing and is let be.
+ */
+export function checkNotInput(target: string, shown: string, reads: readonly string[]): void {
+  let existing: Stats;
+  let real: string;
+  try {
+    existing = statSync(target);
+    real = realpathSync(target);
+  } catch {
+    return;
+  }
+  for (const input of reads) {
+    let other: Stats;
+    try {
+      other = statSync(input);
+    } catch {
+      continue;
+    }
+    if (other.dev === existing.dev && other.ino === existing.ino)
+      throw new InputError(`${shown} is also an input of this command: refused`);
+    if (other.isDirectory()) {
+      const inside = relative(realpathSync(input), real);
+      if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside))
+        throw new InputError(`${shown} is inside ${input}, an input folder of this command: refused`);
+    }
+  }
 }
 
 /** `path`'s first ancestor that exists and is not a folder (for a message), else its parent. */

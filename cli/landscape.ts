@@ -22,7 +22,7 @@ import {
   UsageError,
   workOptions,
 } from './args';
-import { checkOutputTarget, readModelFile, writeFileAtomicSync } from './files';
+import { checkNotInput, checkOutputTarget, readModelFile, writeFileAtomicSync } from './files';
 import { InputError, openWork, requireLabelled, type Work, type WorkOptions, withProgress } from './work';
 
 export interface LandscapeCliOptions extends WorkOptions {
@@ -85,9 +85,10 @@ export async function landscapeCommand(
       ...(v.csv !== undefined
         ? {
             csv: checkOutputTarget(v.csv, '--csv', [
-              ...positional,
+              positional,
               ...(v.interpolate !== undefined ? [v.interpolate] : []),
               ...(v['cifar-bin'] ?? []),
+              ...(v.data !== undefined ? [v.data] : []),
             ]),
           }
         : {}),
@@ -152,6 +153,8 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
     throw new InputError(errorLine(error));
   }
   requireLabelled(work, 'a loss');
+  // The model's external data files are known once it is decoded: the CSV may not replace them either.
+  if (options.csv) checkNotInput(options.csv, `--csv ${options.csv}`, work.externalFiles);
   const { set } = work.source;
   // The sample is read and normalised once and kept: it must fit in memory (checked before any work).
   const side = work.input.side;
@@ -185,8 +188,9 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
   });
   let report: LandscapeJson;
   if (options.interpolate) {
-    const { bytes, resolveExternal } = readModelFile(options.interpolate);
+    const { bytes, resolveExternal, externalFiles } = readModelFile(options.interpolate);
     const other = analyzeModel(bytes, basename(options.interpolate), resolveExternal);
+    if (options.csv) checkNotInput(options.csv, `--csv ${options.csv}`, externalFiles);
     const r = await withProgress('interpolation', (job) =>
       interpolationStudy(
         work.runtime,

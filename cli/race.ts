@@ -171,7 +171,10 @@ function engineVersion(): string {
 /** `skipscope race`: the app's race (lab/train/race.ts runRace) on onnxruntime-node. */
 export async function race(options: RaceOptions, out: (s: string) => void): Promise<void> {
   const logTarget = options.jsonLog
-    ? checkOutputTarget(options.jsonLog, '--json-log', options.data ? [] : (options.cifarBin ?? []))
+    ? checkOutputTarget(options.jsonLog, '--json-log', [
+        ...(options.data ? [options.data] : []),
+        ...(options.cifarBin ?? []),
+      ])
     : null;
   const source =
     options.data || options.cifarBin

@@ -167,7 +167,7 @@ function checkTrainingMemory(arch: Architecture, batch: number): void {
  * (Skipscope's own training-step graph) and writes the trained inference model atomically.
  */
 export async function train(options: TrainOptions, out: (s: string) => void): Promise<void> {
-  const reads = options.data ? [] : (options.cifarBin ?? []);
+  const reads = [...(options.data ? [options.data] : []), ...(options.cifarBin ?? [])];
   const target = checkOutputTarget(options.out, '-o', reads);
   const logTarget = options.jsonLog ? checkOutputTarget(options.jsonLog, '--json-log', [...reads, target]) : null;
   if (logTarget === target) throw new InputError(`-o and --json-log name the same file (${options.out})`);

@@ -35,6 +35,8 @@ export interface Work {
   bytes: Uint8Array;
   /** What the runtime is given: the file's bytes, or a self-contained copy when it keeps external data. */
   runBytes: Uint8Array;
+  /** The model's external data files (real paths): inputs that no output may replace. */
+  externalFiles: readonly string[];
   sha256: string;
   analysis: Analysis;
   input: ModelInput;
@@ -51,7 +53,7 @@ export interface Work {
 }
 
 export async function openWork(options: WorkOptions, command: string): Promise<Work> {
-  const { bytes, resolveExternal } = readModelFile(options.model);
+  const { bytes, resolveExternal, externalFiles } = readModelFile(options.model);
   const file = basename(options.model);
   const analysis = analyzeModel(bytes, file, resolveExternal);
   const input = imageInput(analysis, file);
@@ -90,6 +92,7 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
     file,
     bytes,
     runBytes,
+    externalFiles,
     sha256,
     analysis,
     input,

@@ -682,6 +682,73 @@ describe('12: output paths: only a regular file is ever replaced, and nothing is
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/the same file/);
   });
+
+  it("an output may not replace a model's external data or an image of a --data folder (both were overwritten)", () => {
+    const folder = join(dir, 'ext');
+    mkdirSync(folder);
+    copyFileSync(join(ROOT, 'tests/fixtures/bad/external.onnx'), join(folder, 'external.onnx'));
+    const weights = join(folder, 'external.onnx.data');
+    copyFileSync(join(ROOT, 'tests/fixtures/bad/external.onnx.data'), weights);
+    const before = readFileSync(weights);
+    const l = skipscope(
+      'landscape',
+      join(folder, 'external.onnx'),
+      '--cifar-bin',
+      IMAGES,
+      '--grid',
+      '3',
+      '--samples',
+      '4',
+      '--csv',
+      weights,
+    );
+    expect(l.code, l.stderr).toBe(2);
+    expect(l.stderr).toMatch(/external\.onnx\.data is also an input/);
+    expect(readFileSync(weights).equals(before)).toBe(true);
+    // Nor the model file itself (its path was once spread into one-letter paths and never compared).
+    const model = readFileSync(join(folder, 'external.onnx'));
+    const m = skipscope(
+      'landscape',
+      join(folder, 'external.onnx'),
+      '--cifar-bin',
+      IMAGES,
+      '--csv',
+      join(folder, 'external.onnx'),
+    );
+    expect(m.code, m.stderr).toBe(2);
+    expect(m.stderr).toMatch(/external\.onnx is also an input/);
+    expect(readFileSync(join(folder, 'external.onnx')).equals(model)).toBe(true);
+    // The same for the model compared against with --interpolate.
+    const i = skipscope(
+      'landscape',
+      SOURCE,
+      '--interpolate',
+      join(folder, 'external.onnx'),
+      '--cifar-bin',
+      IMAGES,
+      '--points',
+      '3',
+      '--samples',
+      '4',
+      '--csv',
+      weights,
+    );
+    expect(i.code, i.stderr).toBe(2);
+    expect(i.stderr).toMatch(/also an input/);
+    expect(readFileSync(weights).equals(before)).toBe(true);
+    // An image of the training folder, at any depth, as train's -o or race's --json-log.
+    const data = join(dir, 'images');
+    mkdirSync(join(data, 'cat'), { recursive: true });
+    const image = join(data, 'cat', 'one.png');
+    writeFileSync(image, 'an image');
+    const t = skipscope('train', 'resnet', '--depth', '8', '--data', data, '--epochs', '1', '-o', image);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/inside .*images, an input folder of this command: refused/);
+    const r = skipscope('race', 'plain-20,resnet-20', '--data', data, '--json-log', image);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/an input folder of this command: refused/);
+    expect(readFileSync(image, 'utf8')).toBe('an image');
+  });
 });
 
 describe('13: data paths that are not regular files are refused before they are read', () => {
