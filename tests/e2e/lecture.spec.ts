@@ -196,6 +196,22 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
         expect(note.x + note.width / 2).toBeGreaterThan(stage1.x + stage1.width);
       }
     }
+    // Every docked chart keeps a plot that reads: its note and title are cut to make room, never the plot.
+    for (const svg of await page.locator('.stage-chart-body svg').all()) {
+      const plot = Number(await svg.getAttribute('data-plot-height'));
+      expect(plot, `${lab}: plot of "${await svg.getAttribute('aria-label')}"`).toBeGreaterThanOrEqual(60);
+    }
+    if (lab === 'signal') {
+      // The cosine chart's note is cut or left out on screen; its export is drawn at a slide's size with the whole
+      // note.
+      const card = page.getByTestId('signal-cos-chart-card');
+      const download = page.waitForEvent('download');
+      await card.getByRole('button', { name: 'SVG' }).click();
+      const svg = readFileSync((await (await download).path())!, 'utf8');
+      expect(svg).toMatch(/<svg[^>]* width="960"/);
+      expect(svg).not.toContain('data-note-cut');
+      expect(svg).toContain('range over images');
+    }
     const smallest = await smallestText(page);
     expect(smallest.px, `smallest text in ${lab}: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
     const shot = resolve(dir, `${lab}.png`);

@@ -46,11 +46,52 @@ describe("a chart's axis labels stay on the chart", () => {
         series: [{ name: 'a', color: '#888', kind: 'line', points: [0, 1, 2].map((x) => ({ x, y: x / 2 })) }],
         colors: { text: '#000', grid: '#ccc', reference: '#000' },
         width: 300,
-        height: 120,
+        height: 90,
         note: 'a note of several words that wraps onto more than one line in a narrow chart like this one',
       }),
     );
     const ticks = [...short.matchAll(/text-anchor="end"[^>]*>([\d.]+)</g)].map((m) => m[1]);
     expect(ticks.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('a chart of fixed size keeps a plot that reads', () => {
+  const note =
+    'ResNet-20 (CIFAR-10), 8 images of CIFAR-10 test set (first 932); weights from the file; bars: range over images';
+  const props = {
+    title: 'Cosine similarity by depth, a title long enough to wrap',
+    xLabel: 'depth',
+    yLabel: 'cos',
+    series: ['vs the first map of the stage of this depth and shape', 'b', 'c'].map((name) => ({
+      name,
+      color: '#888',
+      kind: 'line' as const,
+      points: [0, 1, 2].map((x) => ({ x, y: x / 2 })),
+    })),
+    colors: { text: '#000', grid: '#ccc', reference: '#000' },
+    note,
+    width: 300,
+    height: 260,
+    scale: 4 / 3,
+  };
+  it('cuts the note, then the title, to give the plot 40 % of the height; the whole texts stay on hover', () => {
+    const docked = renderToString(createElement(ChartSvg, props));
+    const plot = Number(/data-plot-height="(\d+)"/.exec(docked)![1]);
+    expect(plot).toBeGreaterThanOrEqual(0.4 * 260);
+    expect(docked).not.toContain('range over images');
+    // With room for a line of it, the note is cut to that line, ending in "…", its whole text on hover.
+    const taller = renderToString(createElement(ChartSvg, { ...props, height: 340 }));
+    expect(Number(/data-plot-height="(\d+)"/.exec(taller)![1])).toBeGreaterThanOrEqual(0.4 * 340);
+    const shown = [...taller.matchAll(/<text[^>]*data-note-cut="true"[^>]*><title>([^<]*)<\/title>([^<]*)</g)];
+    expect(shown.length).toBeGreaterThanOrEqual(1);
+    expect(shown[0]![1]).toBe(note);
+    expect(shown.at(-1)![2]).toMatch(/…$/);
+    // A legend name longer than its row is cut too, the whole name on hover.
+    expect(docked).toContain('<title>vs the first map of the stage of this depth and shape</title>');
+    // Drawn in place (grow), nothing is cut: the chart grows instead.
+    const grown = renderToString(createElement(ChartSvg, { ...props, grow: true }));
+    expect(grown).not.toContain('data-note-cut');
+    expect(grown).toContain('range over images');
+    expect(grown).toContain('a title long enough');
   });
 });

@@ -90,7 +90,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
   const cosSeries: ChartSeries[] = result
     ? [
         {
-          name: 'vs the earliest map of the same shape',
+          name: "vs the stage's first map",
           color: s[2]!,
           kind: 'line',
           points: result.points.flatMap((p) =>
@@ -102,7 +102,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
           ),
         },
         {
-          name: 'vs the point before',
+          name: 'vs the map before',
           color: s[3]!,
           kind: 'points',
           points: result.points.flatMap((p) =>
@@ -114,7 +114,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
           ),
         },
         {
-          name: 'between two different images',
+          name: 'between two images',
           color: s[4]!,
           kind: 'line',
           points: result.points.flatMap((p) => spreadPoint(p.depth, p.cosInputs, `${p.label}, image pairs`)),

@@ -168,11 +168,26 @@ function ChartCard(
         </button>
       </figcaption>
       <div className="stage-chart-body" ref={box}>
-        {size && <ChartSvg ref={setRefs} {...chart} width={size.width} height={size.height} scale={scale} />}
+        {size && <ChartSvg {...chart} width={size.width} height={size.height} scale={scale} />}
+      </div>
+      {/* What the exports save (this card's buttons and the panel's): the same chart at a slide's proportions with its
+          whole title and note, whatever the card's size on screen. */}
+      <div className="stage-chart-export" hidden aria-hidden>
+        <ChartSvg
+          ref={setRefs}
+          {...chart}
+          testId={undefined}
+          width={EXPORT_SIZE.width}
+          height={EXPORT_SIZE.height}
+          grow
+        />
       </div>
     </figure>
   );
 }
+
+/** A docked chart's exports are drawn at this size (16:9), taller when its note needs the room. */
+export const EXPORT_SIZE = { width: 960, height: 540 } as const;
 
 /** PNG exports are slide-sized: at least 1920 px wide. */
 function slideScale(svg: SVGSVGElement): number {
@@ -223,34 +238,30 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
     : props.series;
   const references = (props.references ?? []).filter((r) => !log || r.y > 0).map((r) => ({ ...r, y: ty(r.y) }));
   // The note wraps at spaces to the chart's width (the same glyph-width estimate as the legend's), never clipped.
-  const noteLines = props.note
-    ? wrapWords(props.note, (width - 46 * k - fs.tick * 2.2 - 8 * k) / (fs.note * 0.58))
-    : [];
-  const noteHeight = noteLines.length ? noteLines.length * (fs.note + 4) + 4 : 0;
+  const noteChars = (width - 46 * k - fs.tick * 2.2 - 8 * k) / (fs.note * 0.58);
+  const fullNote = props.note ? wrapWords(props.note, noteChars) : [];
   // The title wraps the same way (two charts side by side on the stage each get half its width).
-  const titleLines = wrapWords(props.title, (width - 62 * k - fs.tick * 2.2) / (fs.title * 0.6));
-  const titleHeight = fs.title + Math.max(0, titleLines.length - 1) * (fs.title + 4);
-  // Two wrapped lines may read the same: each keeps its position as its key. A trailing space keeps the words apart
-  // in the text content, as the note's rows do.
-  const titleRows = titleLines.map((line, at) => ({
-    text: at < titleLines.length - 1 ? `${line} ` : line,
-    dy: at === 0 ? 0 : fs.title + 4,
-    id: `line${at}`,
-  }));
+  const titleChars = (width - 62 * k - fs.tick * 2.2) / (fs.title * 0.6);
+  const fullTitle = wrapWords(props.title, titleChars);
   // The legend sits above the plot, never on the data: its items flow in rows under the title.
   const legendItems = series.length > 1 && !props.hideLegend ? series : [];
-  const legendRows: { name: string; color: string; x: number; row: number }[] = [];
+  const legendRows: { name: string; full: string; color: string; x: number; row: number }[] = [];
   {
     let x = 0;
     let row = 0;
-    const room = width - 70 * k;
+    // Items start at the plot's left edge and end before its right one; a name too long for a row of its own is
+    // cut with "…" (the whole name on hover).
+    const room = width - (46 * k + fs.tick * 2.2) - 16 * k;
+    const glyph = fs.legend * 0.6;
     for (const s of legendItems) {
-      const w = 18 * k + s.name.length * fs.legend * 0.58 + 16 * k;
+      const fits = Math.floor((room - 34 * k) / glyph);
+      const name = s.name.length > fits ? `${s.name.slice(0, Math.max(1, fits - 1)).trimEnd()}…` : s.name;
+      const w = 18 * k + name.length * glyph + 16 * k;
       if (x > 0 && x + w > room) {
         row++;
         x = 0;
       }
-      legendRows.push({ name: s.name, color: s.color, x, row });
+      legendRows.push({ name, full: s.name, color: s.color, x, row });
       x += w;
     }
   }
@@ -258,11 +269,44 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
   // Shaded bands are named in a row of their own just above the plot (inside it they covered the bars or hid
   // under them).
   const bandRow = props.bands?.length ? fs.note + 8 : 0;
+  const bottomPad = fs.tick + fs.axis + 22 * k;
+  const linesHeight = (n: number, size: number) => (n ? n * (size + 4) + 4 : 0);
+  const titleHeightOf = (n: number) => fs.title + Math.max(0, n - 1) * (fs.title + 4);
+  // A chart of fixed size (a card in the stage's dock) keeps a plot that reads: when the note, the wrapped title and
+  // the legend would leave it less than 40 % of the chart, the note is cut to fewer lines, then the title to one,
+  // each ending in "…" with the whole text on hover (and in the card's exports, drawn at full size), and as a last
+  // resort the note is left out. A docked chart in presentation at 1280×720 once kept a plot 15 px tall under five
+  // lines of note.
+  let noteLines = fullNote;
+  let titleLines = fullTitle;
+  if (!props.grow) {
+    const total = props.height ?? 300;
+    const minPlot = Math.max(60 * k, 0.4 * total);
+    const plotOf = () =>
+      total -
+      (titleHeightOf(titleLines.length) + 14 * k + legendHeight + bandRow) -
+      bottomPad -
+      linesHeight(noteLines.length, fs.note);
+    for (let n = fullNote.length - 1; n >= 1 && plotOf() < minPlot; n--) noteLines = cut(fullNote, n, noteChars);
+    if (plotOf() < minPlot && fullTitle.length > 1) titleLines = cut(fullTitle, 1, titleChars);
+    // Still short (a legend of several rows): the note goes; Enlarge and the exports show it.
+    if (plotOf() < minPlot) noteLines = [];
+  }
+  const noteCut = noteLines !== fullNote;
+  const noteHeight = linesHeight(noteLines.length, fs.note);
+  const titleHeight = titleHeightOf(titleLines.length);
+  // Two wrapped lines may read the same: each keeps its position as its key. A trailing space keeps the words apart
+  // in the text content, as the note's rows do.
+  const titleRows = titleLines.map((line, at) => ({
+    text: at < titleLines.length - 1 ? `${line} ` : line,
+    dy: at === 0 ? 0 : fs.title + 4,
+    id: `line${at}`,
+  }));
   const PAD = {
     left: 46 * k + fs.tick * 2.2,
     right: 16 * k,
     top: titleHeight + 14 * k + legendHeight + bandRow,
-    bottom: fs.tick + fs.axis + 22 * k,
+    bottom: bottomPad,
   };
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
@@ -321,8 +365,10 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
       role="img"
       aria-label={props.title}
       data-testid={props.testId}
+      data-plot-height={Math.round(plotH)}
     >
       <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
+        {titleLines !== fullTitle && <title>{props.title}</title>}
         {titleRows.map((row) => (
           <tspan key={row.id} x={PAD.left} dy={row.dy}>
             {row.text}
@@ -456,11 +502,12 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
       })}
       {legendRows.map((l) => (
         <g
-          key={`legend${l.name}`}
+          key={`legend${l.full}`}
           transform={`translate(${PAD.left + l.x}, ${titleHeight + 12 * k + l.row * (fs.legend + 6)})`}
         >
           <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
           <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>
+            {l.name !== l.full && <title>{l.full}</title>}
             {l.name}
           </text>
         </g>
@@ -496,7 +543,8 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
         format={(y) => (log ? formatValue(10 ** y) : (props.yFormat ?? formatValue)(y))}
       />
       {noteRows.map((row) => (
-        <text key={row.y} x={PAD.left} y={row.y} fontSize={fs.note} {...font}>
+        <text key={row.y} x={PAD.left} y={row.y} fontSize={fs.note} {...font} data-note-cut={noteCut || undefined}>
+          {noteCut && <title>{props.note}</title>}
           {row.text}
         </text>
       ))}
@@ -516,6 +564,14 @@ export function wrapWords(text: string, chars: number): string[] {
   }
   if (line) lines.push(line);
   return lines;
+}
+
+/** The first `n` of `lines`, the last one ending in "…" within `chars` characters (a text cut to fit its room). */
+function cut(lines: readonly string[], n: number, chars: number): string[] {
+  const kept = lines.slice(0, n);
+  const last = kept[n - 1] ?? '';
+  kept[n - 1] = `${last.length + 1 > chars ? last.slice(0, Math.max(1, Math.floor(chars) - 1)).trimEnd() : last}…`;
+  return kept;
 }
 
 /** Round tick values inside [min, max] (about 5), e.g. 0, 5, 10, 15, 20, 25 %: never 4.9 or 9.8. */
