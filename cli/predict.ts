@@ -1,5 +1,5 @@
 import type { Preprocessing } from '../renderer/src/core/catalog';
-import { topK } from '../renderer/src/data/labels';
+import { topK, unrankedOutputs } from '../renderer/src/data/labels';
 import { evaluate } from '../renderer/src/lab/evaluate';
 import { type AccuracyJson as Accuracy, accuracyJson } from '../renderer/src/lab/export';
 import { UnsupportedInput } from '../renderer/src/lab/job';
@@ -50,10 +50,8 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
   try {
     if (source.kind === 'image') {
       const p = await predictOne(sessions, input, source.set, 0, preprocessing);
-      if (Array.from(p.logits).some(Number.isNaN))
-        throw new UnsupportedInput(
-          `the model's output for ${p.name} is NaN (a broken or diverged model?): it has no top classes`,
-        );
+      const unranked = unrankedOutputs(p.logits, p.name);
+      if (unranked) throw new UnsupportedInput(unranked);
       const report: PredictJson = {
         ...base,
         image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5) },

@@ -805,6 +805,31 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     }
   });
 
+  it('one image: predict refuses infinite outputs as the Run panel does (its probabilities read NaN)', async () => {
+    const image = join(work, 'plain32.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 60, b: 30 } } })
+      .png()
+      .toFile(image);
+    // The logits times 1e38: any logit beyond ±3.4 overflows float32 to ±∞.
+    const inf = hostile('inf.onnx', (m) => {
+      const out = m.graph.output![0]!;
+      const logits = out.name!;
+      out.name = 'scaled';
+      m.graph.initializer.push(
+        asMessage<Tensor>({
+          name: 'huge',
+          dataType: 1,
+          dims: [],
+          rawData: new Uint8Array(new Float32Array([1e38]).buffer),
+        }),
+      );
+      m.graph.node.push(asMessage<Node>({ opType: 'Mul', input: [logits, 'huge'], output: ['scaled'], name: 'scale' }));
+    });
+    const r = skipscope('predict', inf, '--image', image, '--json');
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/is infinite \(a broken or diverged model\?\): it has no top classes/);
+  });
+
   it('lesion: every lesion of a NaN model scores 0, and a set without the model’s labels is refused before any work', () => {
     const r = skipscope('lesion', nanModel(), '--cifar-bin', IMAGES, '--single', '--json');
     expect(r.code, r.stderr).toBe(0);

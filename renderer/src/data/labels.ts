@@ -59,7 +59,20 @@ export interface Prediction {
   probability: number;
 }
 
-/** Softmax over logits, then the k most probable classes. */
+/**
+ * Why one image's outputs rank no classes, or null when they do: a NaN or an infinity among them (softmax then
+ * gives NaN probabilities). The one test of the CLI's predict and the app's Run panel.
+ */
+export function unrankedOutputs(logits: ArrayLike<number>, name: string): string | null {
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (!Number.isFinite(v))
+      return `the model's output for ${name} is ${Number.isNaN(v) ? 'NaN' : 'infinite'} (a broken or diverged model?): it has no top classes`;
+  }
+  return null;
+}
+
+/** Softmax over logits, then the k most probable classes (finite logits: see unrankedOutputs). */
 export function topK(logits: ArrayLike<number>, labels: readonly string[], k = 5): Prediction[] {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);

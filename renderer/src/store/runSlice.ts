@@ -3,7 +3,7 @@ import { targetLesion } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
 import { fingerprint } from '../data/imageSets';
-import { topK } from '../data/labels';
+import { topK, unrankedOutputs } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
 import type { AppState, CustomImages, ImageSource, RegisteredSet, RunSlice, Services } from './types';
 
@@ -136,10 +136,8 @@ export const createRunSlice =
           if (get().model !== model) return;
           // NaN (or infinite) outputs rank nothing: no top-5 to show, and never a tick on the label (they once read as
           // classes 0–4, "NaN %" each, with a tick on every class-0 image).
-          if (Array.from(prediction.logits).some((v) => !Number.isFinite(v)))
-            throw new Error(
-              `the model's output for ${prediction.name} is not finite (NaN or infinite: a broken or diverged model?): it has no top classes`,
-            );
+          const unranked = unrankedOutputs(prediction.logits, prediction.name);
+          if (unranked) throw new Error(unranked);
           const labels = model.labelSet?.classes ?? [];
           // A true label only means something in the label set the model predicts.
           const sameSet = imageSet.labelSet !== null && imageSet.labelSet === model.labelSet?.name;
