@@ -805,7 +805,7 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     }
   });
 
-  it('one image: predict refuses infinite outputs as the Run panel does (its probabilities read NaN)', async () => {
+  it('one image: predict and grad refuse infinite outputs as the Run panel does (probabilities and norms read NaN)', async () => {
     const image = join(work, 'plain32.png');
     await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 120, g: 60, b: 30 } } })
       .png()
@@ -828,6 +828,13 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     const r = skipscope('predict', inf, '--image', image, '--json');
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr).toMatch(/is infinite \(a broken or diverged model\?\): it has no top classes/);
+    // Its loss is not finite either: grad refuses instead of printing NaN for every norm (with a top-1 target and
+    // a chosen one).
+    for (const extra of [[], ['--target', '3']]) {
+      const g = skipscope('grad', inf, '--image', image, ...extra);
+      expect(g.code, g.stdout).toBe(2);
+      expect(g.stderr).toMatch(/the loss for this image is (NaN|infinite): the model's outputs are not finite/);
+    }
   });
 
   it('lesion: every lesion of a NaN model scores 0, and a set without the model’s labels is refused before any work', () => {

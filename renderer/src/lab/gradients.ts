@@ -78,7 +78,7 @@ export class GradientEngine {
     const ms = performance.now() - started;
     const value = (name: string) => Number((out[name]!.data as Float32Array)[0]);
     return {
-      loss: value(g.loss),
+      loss: finiteLoss(value(g.loss)),
       target,
       targetSource: 'chosen',
       logits: Float32Array.from(out[g.logits]!.data as Float32Array),
@@ -104,6 +104,19 @@ export class GradientEngine {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/**
+ * The loss of one image, refused in one line when it is NaN or infinite: the model's outputs are not finite (a NaN or
+ * an overflowing weight, a diverged training run) and no gradient of it says anything. The Gradients panel and
+ * `skipscope grad` once drew or printed NaN for every norm.
+ */
+export function finiteLoss(loss: number): number {
+  if (!Number.isFinite(loss))
+    throw new UnsupportedInput(
+      `the loss for this image is ${Number.isNaN(loss) ? 'NaN' : 'infinite'}: the model's outputs are not finite (a broken or diverged model?), so its gradients say nothing`,
+    );
+  return loss;
 }
 
 /**

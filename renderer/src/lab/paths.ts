@@ -3,7 +3,7 @@ import { encodeModel } from '../core/onnx/encode';
 import { type Model, ModelError } from '../core/onnx/model';
 import { errorLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
-import { lossFeeds } from './gradients';
+import { finiteLoss, lossFeeds } from './gradients';
 import { checkpoint, type JobContext } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { seededRandom } from './stats';
@@ -112,7 +112,7 @@ export class PathEngine {
     return {
       norms: out[graph.norms]!.data as Float32Array,
       sums: out[graph.grads]!,
-      loss: Number((out[graph.loss]!.data as Float32Array)[0]),
+      loss: finiteLoss(Number((out[graph.loss]!.data as Float32Array)[0])),
     };
   }
 
@@ -146,7 +146,8 @@ export class PathEngine {
       feeds[g.branch] = float32(branch, dims);
       feeds[g.skip] = float32(skip, dims);
     });
-    const out = await session.run(feeds, [graph.norms]);
+    const out = await session.run(feeds, [graph.norms, graph.loss]);
+    finiteLoss(Number((out[graph.loss]!.data as Float32Array)[0]));
     return out[graph.norms]!.data as Float32Array;
   }
 
