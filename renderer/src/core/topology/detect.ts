@@ -40,8 +40,13 @@ export function detectTopology(model: Model): Topology {
     if (layer) layerOf.set(n, layer);
   }
   const layers = index.order.filter((n) => layerOf.has(n)).map((n) => layerOf.get(n)!);
-  const blocks = findBlocks(index, shapes, layerOf, macs);
-  const params = countParams(graph, shapes, constant, (n) => index.active[n] === 1);
+  const isActive = (n: number) => index.active[n] === 1;
+  // A block's parameters: every learned tensor its branch, shortcut and what follows its join use (BatchNorm scales
+  // and shifts, LayerNorms, biases added apart, layer scales), as the model's total counts them.
+  const blockParams = (nodes: readonly number[]) =>
+    countParams(graph, shapes, constant, isActive, new Set(nodes)).total;
+  const blocks = findBlocks(index, shapes, layerOf, macs, blockParams);
+  const params = countParams(graph, shapes, constant, isActive);
   const unknownOps = [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))];
   const macsUnknownOps = [...new Set([...macs].filter(([, m]) => m === null).map(([n]) => graph.nodes[n]!.opType))];
   const stages = groupStages(blocks);
@@ -129,6 +134,7 @@ function findBlocks(
   shapes: Map<string, Shape>,
   layerOf: Map<number, Layer>,
   macs: Map<number, number | null>,
+  paramsOf: (nodes: readonly number[]) => number,
 ): ResidualBlock[] {
   const { graph } = index;
   const blocks: ResidualBlock[] = [];
@@ -186,7 +192,7 @@ function findBlocks(
       outShape,
       branchLayers,
       shortcutLayers,
-      params: [...branchLayers, ...shortcutLayers].reduce((s, l) => s + l.params, 0),
+      params: paramsOf([...branch, ...shortcutNodes, ...post]),
       macs: cost.macs,
       macsComplete: cost.complete,
       groups: Math.max(1, ...branchLayers.map((l) => l.groups)),

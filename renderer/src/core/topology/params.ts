@@ -38,6 +38,8 @@ export function countParams(
   shapes: Map<string, Shape>,
   constant: Set<string>,
   active: (node: number) => boolean,
+  /** Count only what these nodes use (a residual block's): every node when left out. */
+  only?: ReadonlySet<number>,
 ): ParamCount {
   const producer = new Map<string, number>();
   for (const node of graph.nodes) for (const out of node.outputs) if (out) producer.set(out, node.index);
@@ -57,6 +59,7 @@ export function countParams(
   let total = 0;
   let unknown = 0;
   for (const node of graph.nodes) {
+    if (only && !only.has(node.index)) continue;
     const def = opDef(node.opType, node.domain);
     if (!def) continue;
     for (const i of def.paramInputs ?? []) {

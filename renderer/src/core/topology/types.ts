@@ -70,6 +70,7 @@ export interface ResidualBlock {
   /** Weighted layers in the branch, and in the shortcut. */
   branchLayers: Layer[];
   shortcutLayers: Layer[];
+  /** Learned parameters the block uses: its branch, its shortcut and what follows its join (topology/params.ts). */
   params: number;
   /** Multiply–accumulates for one image of every op in the branch and the shortcut (those known). */
   macs: number;
