@@ -1,12 +1,24 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open as open_,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
-import { type InspectModel, type Library, type LibraryOptions, openLibrary } from './library';
+import { type InspectModel, type Library, type LibraryOptions, openLibrary, readWhole } from './library';
 import { externalize, libraryProblems, sha256Of, writeExternalModel } from './libraryFixtures';
 
 const modelsDir = fileURLToPath(new URL('../../models/cifar10/', import.meta.url));
@@ -472,6 +484,22 @@ describe('models with external data', () => {
     const cleaned = await open();
     expect(cleaned.report.cleaned).toEqual([`${'c'.repeat(64)}.data`]);
     expect(await libraryFiles(cleaned)).toEqual([`${entry.id}.onnx.rejected`, 'index.json']);
+  });
+});
+
+describe('files of 2 GiB and more', () => {
+  it('are read in pieces: one read of 2 GiB aborted the whole process (a model with a 2 GiB data file)', async () => {
+    const file = join(dataDir, 'big.data');
+    const size = 2 ** 31 + 8;
+    await writeFile(file, Buffer.from('head'));
+    await truncate(file, size); // sparse: no disk space used
+    const tail = await open_(file, 'r+');
+    await tail.write(Buffer.from('tail'), 0, 4, size - 4);
+    await tail.close();
+    const bytes = await readWhole(file, size, 'big.data');
+    expect(bytes.byteLength).toBe(size);
+    expect(Buffer.from(bytes.subarray(0, 4)).toString()).toBe('head');
+    expect(Buffer.from(bytes.subarray(size - 4)).toString()).toBe('tail');
   });
 });
 

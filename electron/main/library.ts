@@ -636,8 +636,14 @@ async function copyAndHash(src: string, temp: string, maxBytes: number, fileName
   return { sha256: hash.digest('hex'), size };
 }
 
-/** Reads a whole file into one buffer (fs.readFile stops at 2 GiB; models can be larger). */
-async function readWhole(path: string, size: number, fileName: string): Promise<Uint8Array> {
+/**
+ * The most bytes one read asks for: Node's fs.read takes a length below 2 GiB and aborts the process (an assertion
+ * in native code, not an exception) for a longer one; importing a model with a 2 GiB data file did.
+ */
+const READ_CHUNK = 2 ** 30;
+
+/** Reads a whole file into one buffer (fs.readFile stops at 2 GiB; models can be larger), 1 GiB per read. */
+export async function readWhole(path: string, size: number, fileName: string): Promise<Uint8Array> {
   let buffer: Buffer;
   try {
     buffer = Buffer.allocUnsafe(size);
@@ -648,7 +654,7 @@ async function readWhole(path: string, size: number, fileName: string): Promise<
   try {
     let offset = 0;
     while (offset < size) {
-      const { bytesRead } = await handle.read(buffer, offset, size - offset, offset);
+      const { bytesRead } = await handle.read(buffer, offset, Math.min(size - offset, READ_CHUNK), offset);
       if (bytesRead === 0) throw new LibraryError(`${fileName} changed while it was being imported`);
       offset += bytesRead;
     }
@@ -669,7 +675,7 @@ async function readRange(path: string, offset: number, length: number | null, fi
     }
     const buffer = Buffer.allocUnsafe(count);
     for (let done = 0; done < count; ) {
-      const { bytesRead } = await handle.read(buffer, done, count - done, offset + done);
+      const { bytesRead } = await handle.read(buffer, done, Math.min(count - done, READ_CHUNK), offset + done);
       if (bytesRead === 0) throw new LibraryError(`${fileName}: its external data file changed while it was read`);
       done += bytesRead;
     }
