@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import {
+  chmod,
   copyFile,
+  lstat,
   mkdir,
   mkdtemp,
   open as open_,
@@ -167,6 +169,62 @@ describe(`library (inspector: ${inspector})`, () => {
     expect((await open()).report.index).toBe('ok');
     expect(await libraryFiles(reopened)).toContain('index.json.corrupt');
   });
+
+  it('a second damaged index never replaces the first one kept aside', async () => {
+    const library = await open();
+    await library.importFile(model('resnet20.onnx'));
+    await writeFile(join(library.dir, 'index.json'), '{"version":1,"entries":[ first');
+    await open();
+    await writeFile(join(library.dir, 'index.json'), '{"version":1,"entries":[ second');
+    await open();
+    const kept = (await libraryFiles(library)).filter((f) => f.startsWith('index.json.corrupt'));
+    expect(kept).toHaveLength(2);
+    const texts = await Promise.all(kept.map((f) => readFile(join(library.dir, f), 'utf8')));
+    expect(texts.sort()).toEqual(['{"version":1,"entries":[ first', '{"version":1,"entries":[ second']);
+  });
+
+  it('an index a newer version wrote, or one that cannot be read, is left as it is: no rebuild, no names lost', async () => {
+    const library = await open();
+    const a = await library.importBytes(new Uint8Array(await readFile(model('resnet20.onnx'))), 'my-favourite.onnx');
+    const path = join(library.dir, 'index.json');
+    const index = JSON.parse(await readFile(path, 'utf8')) as { version: number };
+    const newer = JSON.stringify({ ...index, version: 2 });
+    await writeFile(path, newer);
+    const reopened = await open();
+    expect(reopened.report.setAside).toBeNull();
+    expect(reopened.report.notice).toMatch(/a newer Skipscope wrote it \(index version 2; this one reads 1\)/);
+    expect(reopened.list()).toEqual([]);
+    await expect(reopened.importFile(model('resnet32.onnx'))).rejects.toThrow(/unavailable/);
+    expect(await readFile(path, 'utf8')).toBe(newer);
+    expect((await libraryFiles(library)).filter((f) => f.startsWith('index.json'))).toEqual(['index.json']);
+    // An index that cannot be read (here a loop of links; for a user, a permission) is not rebuilt either.
+    await rm(path);
+    await symlink('index.json', path);
+    const unreadable = await open();
+    expect(unreadable.report.notice).toMatch(/its index cannot be read \(ELOOP\)/);
+    expect((await lstat(path)).isSymbolicLink()).toBe(true);
+    // Put back, the library opens with the user's name for the model.
+    await rm(path);
+    await writeFile(path, JSON.stringify(index));
+    expect((await open()).get(a.id)?.name).toBe('my-favourite');
+  });
+
+  it.skipIf(process.getuid?.() === 0)(
+    'a library folder made read-only keeps its models listed when the index needs a repair it cannot save',
+    async () => {
+      const library = await open();
+      const a = await library.importFile(model('resnet20.onnx'));
+      await writeFile(join(library.dir, 'index.json'), '{"version":1,"entries":[');
+      await chmod(library.dir, 0o555);
+      try {
+        const reopened = await open();
+        expect(reopened.report.setAside).toBeNull();
+        expect(reopened.list().map((e) => e.id)).toEqual([a.id]);
+      } finally {
+        await chmod(library.dir, 0o755);
+      }
+    },
+  );
 
   it('rebuilds a missing index and drops entries whose file was deleted behind its back', async () => {
     const library = await open();

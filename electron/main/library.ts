@@ -20,6 +20,7 @@ import {
   type DataFile,
   type IndexStatus,
   isLibraryId,
+  KeptIndexError,
   type LibraryEntry,
   parseMeta,
   readIndex,
@@ -111,8 +112,23 @@ export const DEFAULT_MAX_DATA_BYTES = 8 * 2 ** 30;
 const INDEX_FILE = 'index.json';
 const MODEL_FILE = /^([0-9a-f]{64})\.onnx$/;
 const DATA_FILE = /^([0-9a-f]{64})\.data$/;
-/** Errors of the machine, not of the library folder: no reason to set the folder aside. */
-const TRANSIENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM', 'EIO', 'EROFS', 'EBUSY', 'EAGAIN']);
+/**
+ * Errors of the machine or of permissions, not of the library's content: setting the folder aside would not help,
+ * and for a folder the user made read-only it would hide every model behind an empty library.
+ */
+const TRANSIENT_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'EIO',
+  'EROFS',
+  'EBUSY',
+  'EAGAIN',
+  'EACCES',
+  'EPERM',
+]);
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 /**
@@ -128,8 +144,10 @@ export async function openLibrary(options: LibraryOptions): Promise<Library> {
     return await loadLibrary(dir, options, null);
   } catch (error) {
     reason = errorLine(error, 200);
-    // A full disk or too many open files says nothing about the folder: moving it aside would not help.
-    if (TRANSIENT_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) return unavailableLibrary(dir, reason);
+    // A full disk or too many open files says nothing about the folder: moving it aside would not help. An index
+    // that may not be read, or that a newer version wrote, is left as it is.
+    if (error instanceof KeptIndexError || TRANSIENT_ERRORS.has((error as NodeJS.ErrnoException).code ?? ''))
+      return unavailableLibrary(dir, reason);
   }
   let aside: string;
   try {
@@ -179,7 +197,7 @@ async function loadLibrary(
   } catch (error) {
     // The repair is redone on the next open; until then the library works from memory.
     if (!TRANSIENT_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    unsaved = errorLine(error, 120);
+    unsaved = (error as NodeJS.ErrnoException).code ?? errorLine(error, 120);
   }
   report.notice = describeRepairs(report, setAside?.reason ?? '', unsaved);
 

@@ -1,4 +1,4 @@
-import { readFile, rename } from 'node:fs/promises';
+import { lstat, readFile, rename } from 'node:fs/promises';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { writeFileAtomic } from './atomic';
 
@@ -44,14 +44,28 @@ export function isLibraryId(id: unknown): id is string {
   return typeof id === 'string' && SHA256.test(id);
 }
 
-/** Reads the index; a missing or unparsable file is reported, not thrown, so the caller can rebuild. */
+/**
+ * An index the library must leave as it is: one it may not read (permissions), or one a newer Skipscope wrote.
+ * Rebuilding it would throw away the names and the recent list it keeps; the library opens unavailable instead.
+ */
+export class KeptIndexError extends Error {
+  override name = 'KeptIndexError';
+}
+
+/**
+ * Reads the index; a missing or unparsable file is reported, not thrown, so the caller can rebuild. An index that
+ * cannot be read (not missing: a permission) or that a newer version wrote throws KeptIndexError.
+ */
 export async function readIndex(path: string): Promise<{ status: IndexStatus; entries: LibraryEntry[] }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing', entries: [] };
-    return { status: 'corrupt', entries: [] };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { status: 'missing', entries: [] };
+    // A folder in its place is damage the caller repairs; anything else (EACCES, EPERM, EIO) is not ours to undo.
+    if (code === 'EISDIR') return { status: 'corrupt', entries: [] };
+    throw new KeptIndexError(`its index cannot be read (${code ?? 'error'}): check the file's permissions`);
   }
   let raw: unknown;
   try {
@@ -59,6 +73,10 @@ export async function readIndex(path: string): Promise<{ status: IndexStatus; en
   } catch {
     return { status: 'corrupt', entries: [] };
   }
+  if (isRecord(raw) && typeof raw.version === 'number' && raw.version > INDEX_VERSION)
+    throw new KeptIndexError(
+      `a newer Skipscope wrote it (index version ${raw.version}; this one reads ${INDEX_VERSION}): it is left as it is`,
+    );
   if (!isRecord(raw) || raw.version !== INDEX_VERSION || !Array.isArray(raw.entries)) {
     return { status: 'corrupt', entries: [] };
   }
@@ -75,12 +93,22 @@ export async function writeIndex(path: string, entries: Iterable<LibraryEntry>):
 
 /**
  * Keeps a corrupt index beside the rebuilt one, for a bug report. Something that is not a file (a folder named
- * index.json) must go, or the new index could not be written: it gets a fresh name when `.corrupt` is taken.
+ * index.json) must go, or the new index could not be written. It takes the first of `.corrupt`, `.corrupt-<time>`,
+ * `.corrupt-<time>-2`, … that is free: a rename onto an existing file would replace it, and an earlier kept index
+ * was once overwritten that way.
  */
-export async function setAsideCorruptIndex(path: string): Promise<void> {
-  await rename(path, `${path}.corrupt`).catch(() =>
-    rename(path, `${path}.corrupt-${Date.now()}`).catch(() => undefined),
-  );
+export async function setAsideCorruptIndex(path: string, now = Date.now()): Promise<void> {
+  const taken = (p: string) =>
+    lstat(p).then(
+      () => true,
+      () => false,
+    );
+  for (let n = 0; n < 100; n++) {
+    const candidate = n === 0 ? `${path}.corrupt` : `${path}.corrupt-${now}${n > 1 ? `-${n}` : ''}`;
+    if (await taken(candidate)) continue;
+    await rename(path, candidate).catch(() => undefined);
+    return;
+  }
 }
 
 /** Validates one stored entry field by field; returns null when anything is off. */
