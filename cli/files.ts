@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ExternalDataResolver, ExternalFile } from '../renderer/src/core/onnx/decode';
 import { checkModelSize, ModelError } from '../renderer/src/core/onnx/model';
 import { errorLine, formatBytes, oneLine } from '../renderer/src/core/text';
@@ -89,7 +89,7 @@ export function externalResolver(path: string, name = basename(path), opened?: s
       return null;
     }
     const inside = relative(realpathSync(folder), real);
-    if (inside === '' || inside.startsWith('..') || isAbsolute(inside))
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside))
       throw new ModelError(
         `${name} keeps its weights in "${oneLine(location)}", ${link ? 'a link' : 'a path'} that leads outside the model's folder: refused`,
       );
@@ -358,7 +358,7 @@ export function checkNotInput(target: string, shown: string, reads: readonly str
       throw new InputError(`${shown} is also an input of this command: refused`);
     if (other.isDirectory()) {
       const inside = relative(realpathSync(input), real);
-      if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside))
+      if (inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside))
         throw new InputError(`${shown} is inside ${input}, an input folder of this command: refused`);
     }
   }

@@ -1,5 +1,5 @@
 import { readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { labelFolder } from '../renderer/src/data/folders';
 import {
   cifarImageSet,
@@ -103,7 +103,7 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
       }
       if (e.isSymbolicLink()) {
         const inside = relative(rootReal, real);
-        if (inside.startsWith('..') || isAbsolute(inside)) {
+        if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
           skip(full, `a link to ${real}, outside ${basename(root)}`);
           continue;
         }

@@ -402,6 +402,13 @@ describe('models with external data', () => {
     expect(reopened.get(entry.id)).toEqual(entry);
   });
 
+  it('a data file whose name starts with two dots is inside the folder (it was refused as a link leading out)', async () => {
+    const library = await open();
+    const dotted = externalize(await resnet20(), () => '..weights.bin');
+    const entry = await library.importFile(await writeExternalModel(srcDir(), 'dotted.onnx', dotted));
+    expect(entry.data).toHaveLength(1);
+  });
+
   it('one data file per tensor, shared data between models, and removal keeps what another model uses', async () => {
     const library = await open();
     const perTensor = externalize(await resnet20(), (index) => `tensors/t${index}.bin`);

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
 import type { ExternalDataResolver } from '../../renderer/src/core/onnx/decode';
 import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
@@ -625,7 +625,7 @@ async function stageExternalData(
 /** True when `path` is `root` or below it (both already real paths). */
 function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 /** The data files (by sha256) the listed models use. */
