@@ -526,6 +526,21 @@ describe('models with external data', () => {
     });
   });
 
+  it('a data file deleted behind the library is said in one line, without the folder path', async () => {
+    const library = await open();
+    const entry = await library.importFile(
+      await writeExternalModel(srcDir(), 'gone.onnx', externalize(await resnet20())),
+    );
+    await rm(join(library.dir, `${entry.data[0]!.sha256}.data`));
+    const error = await library.readInlined(entry.id).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(error?.message).toBe(
+      'gone.onnx: its data file cannot be read from the library (ENOENT); remove the model and import it again',
+    );
+  });
+
   it('reopening repairs: a lost index re-adopts the model with its data, lost data drops it, unused data goes', async () => {
     const library = await open();
     const entry = await library.importFile(

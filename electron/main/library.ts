@@ -383,7 +383,22 @@ async function loadLibrary(
     pathOf: (id) => join(dir, `${find(id).id}.onnx`),
     async readInlined(id) {
       const entry = copyEntry(find(id));
-      const bytes = await readWhole(join(dir, `${entry.id}.onnx`), entry.bytes, entry.fileName);
+      // A file gone or unreadable behind the library's back is said in one line without the folder's path (the
+      // page gets this text).
+      const unreadable = (error: unknown, what: string) => {
+        if (error instanceof LibraryError) return error;
+        const code = (error as NodeJS.ErrnoException).code;
+        return new LibraryError(
+          code
+            ? `${entry.fileName}: ${what} cannot be read from the library (${code}); remove the model and import it again`
+            : errorLine(error),
+        );
+      };
+      const bytes = await readWhole(join(dir, `${entry.id}.onnx`), entry.bytes, entry.fileName).catch(
+        (error: unknown) => {
+          throw unreadable(error, 'its model file');
+        },
+      );
       const external = findExternalData(bytes);
       if (!external) return bytes;
       const files = new Set(entry.data.map((file) => `${file.sha256}.data`));
@@ -394,7 +409,7 @@ async function loadLibrary(
       try {
         return await inlineExternalData(external, bytes.byteLength, MAX_MODEL_BYTES, read, entry.fileName);
       } catch (error) {
-        throw error instanceof LibraryError ? error : new LibraryError(errorLine(error));
+        throw unreadable(error, 'its data file');
       }
     },
   };
