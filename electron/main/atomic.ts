@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Suffix of every temp file we create; `cleanTempFiles`-style sweeps look for it. */
@@ -24,6 +24,35 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     throw error;
   }
   await syncDirectory(dirname(target));
+}
+
+/**
+ * Writes a file the user chose (an export) as writeFileAtomic does, but as a user expects of a save: through a link
+ * to the file it names (the link stays a link), with the replaced file's permissions, or the umask's for a new file.
+ * The library's and the settings' own files stay 0600; exports were 0600 too and replaced links with files.
+ */
+export async function writeUserFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const real = await realpath(target).catch(() => target);
+  const mode = await stat(real).then(
+    (s) => s.mode & 0o7777,
+    () => null,
+  );
+  const temp = makeTempPath(real);
+  try {
+    const handle = await open(temp, 'wx', 0o666);
+    try {
+      if (mode !== null) await handle.chmod(mode);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, real);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(real));
 }
 
 /** Makes a rename durable. Windows cannot open directories; there the rename is already journaled by NTFS. */

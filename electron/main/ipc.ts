@@ -15,7 +15,7 @@ import {
 import type { Settings } from '../../renderer/src/core/catalog';
 import { errorLine } from '../../renderer/src/core/text';
 import { type InvokeHandlers, type IpcReply, invokeChannels, isModelId } from '../contract';
-import { writeFileAtomic } from './atomic';
+import { writeUserFileAtomic } from './atomic';
 import type { Catalog } from './catalog';
 import { toModelEntry } from './catalog';
 import { DEFAULT_MAX_BYTES, type Library } from './library';
@@ -78,7 +78,7 @@ export function createHandlers(deps: IpcDeps): InvokeHandlers {
       };
       const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
       if (choice.canceled || !choice.filePath) return false;
-      await writeFileAtomic(choice.filePath, bytes);
+      await writeUserFileAtomic(choice.filePath, bytes);
       return true;
     },
     'settings:get': (...args) => {
