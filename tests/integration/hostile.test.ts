@@ -837,6 +837,30 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     }
   });
 
+  it('train and race on a folder with an unreadable image: exit 2 naming it, not an internal error', async () => {
+    const data = join(work, 'train-broken');
+    for (const [name, r] of [
+      ['cat', 200],
+      ['dog', 40],
+    ] as const) {
+      mkdirSync(join(data, name), { recursive: true });
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r, g: 90, b: 30 } } })
+        .png()
+        .toFile(join(data, name, 'a.png'));
+    }
+    writeFileSync(join(data, 'cat', 'zz_empty.jpg'), '');
+    for (const args of [
+      ['train', 'resnet', '--depth', '8', '--data', data, '--epochs', '1', '-o', join(work, 'never-trained.onnx')],
+      ['race', 'resnet-8,plain-8', '--data', data, '--epochs', '1'],
+    ]) {
+      const r = skipscope(...args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/zz_empty\.jpg is not an image Skipscope can read .*: remove it from /);
+      expect(r.stderr).not.toContain('internal error');
+    }
+    expect(existsSync(join(work, 'never-trained.onnx'))).toBe(false);
+  });
+
   it('lesion: every lesion of a NaN model scores 0, and a set without the model’s labels is refused before any work', () => {
     const r = skipscope('lesion', nanModel(), '--cifar-bin', IMAGES, '--single', '--json');
     expect(r.code, r.stderr).toBe(0);

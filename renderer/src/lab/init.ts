@@ -9,7 +9,7 @@ import { detectTopology } from '../core/topology/detect';
 import type { ImageSet } from '../data/imageSets';
 import { normalizePlanar, type Preprocessing } from '../data/preprocess';
 import { GradientEngine } from './gradients';
-import { describeInput, loadImage } from './inputs';
+import { describeInput, loadImage, pixelsOrRefuse } from './inputs';
 import { checkpoint, type JobContext } from './job';
 import type { Runtime } from './runtime';
 import { calibrateBatchNorm } from './train/calibrate';
@@ -62,7 +62,7 @@ export async function compareAtInit(
     const n = Math.min(CALIBRATION_IMAGES, images.count);
     if (n < 2) throw new Error(`${images.title}: batch statistics need at least 2 images`);
     const bytes = new Uint8Array(n * 3 * 32 * 32);
-    for (let i = 0; i < n; i++) bytes.set(await images.pixels(i, 32, preprocessing.resize), i * 3 * 32 * 32);
+    for (let i = 0; i < n; i++) bytes.set(await pixelsOrRefuse(images, i, 32, preprocessing.resize), i * 3 * 32 * 32);
     calibration = { x: normalizePlanar(bytes, n, 32, 32, preprocessing), n };
   }
   const out: InitComparison[] = [];

@@ -82,6 +82,27 @@ export interface Batch {
 }
 
 /**
+ * One image's pixels for work that cannot leave an image out (a training batch, a test-error pass, BatchNorm
+ * calibration): a file that is no image is the user's input, refused in one line (training on a folder with one
+ * empty .jpg ended in "internal error", exit 1).
+ */
+export async function pixelsOrRefuse(
+  set: ImageSet,
+  index: number,
+  side: number,
+  resize: number | null,
+): Promise<Uint8Array> {
+  try {
+    return await set.pixels(index, side, resize);
+  } catch (error) {
+    // CIFAR binaries are checked when opened: a failure to read one is ours.
+    if (error instanceof UnsupportedInput || set.nativeSide !== null) throw error;
+    const reason = oneLine(error instanceof Error ? error.message : String(error), 240);
+    throw new UnsupportedInput(`${reason}: remove it from ${set.title} to use the other images`);
+  }
+}
+
+/**
  * Reads, resizes and normalises the images `indices` of `set` into one input tensor for `input`.
  * Unreadable images are left out and reported in `skipped` (the tensor is null when none could be read).
  */

@@ -7,6 +7,7 @@ import type { Model } from '../../core/onnx/model';
 import type { TrainState } from '../../core/train/state';
 import type { ImageSet } from '../../data/imageSets';
 import { normalizePlanar } from '../../data/preprocess';
+import { pixelsOrRefuse } from '../inputs';
 import { between, checkpoint, type JobContext, UnsupportedInput } from '../job';
 import type { Runtime } from '../runtime';
 import {
@@ -164,7 +165,7 @@ export async function trainRace(
     const pixelsOf = async (i: number) => {
       const hit = cache[i];
       if (hit) return hit;
-      const p = await images.pixels(i, side, preprocessing.resize);
+      const p = await pixelsOrRefuse(images, i, side, preprocessing.resize);
       if (cache.length) cache[i] = p;
       return p;
     };

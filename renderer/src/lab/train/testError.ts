@@ -3,6 +3,7 @@ import { encodeModel } from '../../core/onnx/encode';
 import type { Model } from '../../core/onnx/model';
 import type { ImageSet } from '../../data/imageSets';
 import { normalizePlanar, type Preprocessing } from '../../data/preprocess';
+import { pixelsOrRefuse } from '../inputs';
 import { float32, type Runtime } from '../runtime';
 
 export interface SetError {
@@ -36,7 +37,7 @@ export async function setError(
       const bytes = new Uint8Array(n * plane);
       const labels: number[] = [];
       for (let k = 0; k < n; k++) {
-        bytes.set(await set.pixels(start + k, side, preprocessing.resize), k * plane);
+        bytes.set(await pixelsOrRefuse(set, start + k, side, preprocessing.resize), k * plane);
         labels.push(set.label(start + k) ?? -1);
       }
       const x = normalizePlanar(bytes, n, side, side, preprocessing);
