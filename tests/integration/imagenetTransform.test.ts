@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../cli/decode';
 import { readBytes } from '../../cli/files';
@@ -8,6 +10,7 @@ import { ROOT } from '../helpers/files';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 
 const DIR = join(ROOT, 'assets/samples/imagenet');
+const tmp = mkdtempSync(join(tmpdir(), 'skipscope-transform-'));
 
 /**
  * Our ImageNet evaluation transform (decode → Resize(256) → CenterCrop(224)) against torchvision 0.14 on PIL,
@@ -53,6 +56,27 @@ print(json.dumps(out))
         report.push({ file, max, off: off / ours.length });
       }
       expect(report.filter((r) => r.max > 1 || r.off > 0.005)).toEqual([]);
+      // An image already 224 × 224 (a pre-cropped data set) is scaled to 256 × 256 and cropped, as torchvision
+      // does; it was fed as it was. PNG: the decoders agree exactly, so the pixels must too.
+      const square = join(tmp, 'square224.png');
+      await sharp(join(DIR, files[0]!)).resize(224, 224, { fit: 'cover' }).png().toFile(square);
+      const squareRef = Buffer.from(
+        runPython(
+          `
+import sys, base64
+import numpy as np
+from PIL import Image
+import torchvision.transforms as T
+img = Image.open(sys.argv[1]).convert('RGB')
+out = T.Compose([T.Resize(256), T.CenterCrop(224)])(img)
+print(base64.b64encode(np.ascontiguousarray(np.asarray(out).transpose(2, 0, 1)).tobytes()).decode())
+`,
+          [square],
+        ).trim(),
+        'base64',
+      );
+      const squareOurs = toModelPixels(await decodeImage(readBytes(square), 'square224.png'), 224, 256);
+      expect(Buffer.from(squareOurs).equals(squareRef)).toBe(true);
       console.log(
         `torchvision transform: ${report.filter((r) => r.max === 0).length}/${files.length} samples bit-identical`,
       );

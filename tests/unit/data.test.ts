@@ -48,12 +48,13 @@ describe('torchvision Resize(shorter side) + CenterCrop arithmetic', () => {
     expect(resizedSize(256, 256, 256)).toEqual({ width: 256, height: 256 });
   });
 
-  it('a flat image stays flat through the antialiased resize; an image of the right size is taken as it is', () => {
+  it('a flat image stays flat through the antialiased resize; an image of the right size and resize is taken as it is', () => {
     const flat = { width: 37, height: 23, data: new Uint8Array(37 * 23 * 3).fill(77) };
     expect(new Set(resizeBilinear(flat, 11, 5).data)).toEqual(new Set([77]));
     expect(new Set(resizeBilinear(flat, 80, 50).data)).toEqual(new Set([77]));
     const exact = { width: 2, height: 2, data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) };
-    expect(Array.from(toModelPixels(exact, 2, 256))).toEqual([1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12]);
+    expect(Array.from(toModelPixels(exact, 2, null))).toEqual([1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12]);
+    expect(Array.from(toModelPixels(exact, 2, 2))).toEqual([1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12]);
   });
 
   it('centre crop offsets round half to even, as Python’s round() does', () => {

@@ -127,15 +127,16 @@ export function resizedSize(width: number, height: number, size: number): { widt
 }
 
 /**
- * The model's input pixels, planar RGB side × side: an image already side × side is taken as it is; otherwise
- * its shorter side is resized to `resize` (default: side) and the centred side × side square is cut out.
+ * The model's input pixels, planar RGB side × side, as torchvision's Resize(resize) + CenterCrop(side): the shorter
+ * side is resized to `resize` (default: side) and the centred side × side square is cut out. An image already
+ * side × side is resized too when `resize` is larger (torchvision scales a 224² image to 256² before the crop); it
+ * was once taken as it is, a 14 % different zoom from a 225-pixel-wide one.
  */
 export function toModelPixels(image: RgbImage, side: number, resize: number | null): Uint8Array {
   let img = image;
-  if (img.width !== side || img.height !== side) {
-    const target = resizedSize(img.width, img.height, resize ?? side);
+  const target = resizedSize(img.width, img.height, resize ?? side);
+  if (target.width !== img.width || target.height !== img.height)
     img = resizeBilinear(img, target.width, target.height);
-  }
   if (img.width < side || img.height < side)
     throw new Error(`the image is ${img.width}×${img.height} after resizing, smaller than the model's ${side}×${side}`);
   const top = roundHalfEven((img.height - side) / 2);
