@@ -1,39 +1,88 @@
+import { exifOrientation, mayHaveAlpha, unrotate } from './imageBytes';
 import type { RgbImage } from './resize';
 
 /**
  * Decodes an image (JPEG, PNG, WebP…) with the browser's own decoders, in the page or in a worker, into 8-bit
- * RGB as torchvision's PIL loader sees it: no colour management (embedded ICC profiles ignored), alpha not
- * premultiplied and then dropped, no EXIF rotation.
+ * RGB as torchvision's PIL loader sees it: no colour management (embedded ICC profiles ignored), the colour stored
+ * under transparent pixels kept (alpha then dropped), no EXIF rotation.
+ *
+ * Two things the browser does that PIL does not are undone. Chromium applies a file's EXIF orientation whatever
+ * createImageBitmap is asked ('none' now means 'from-image'): the stored orientation is read from the bytes and the
+ * rotation or mirror undone (a phone photo was fed rotated, 88 grey levels from the CLI's pixels on average). A 2D
+ * canvas keeps premultiplied pixels, so a transparent pixel's colour came back black: an image that may have alpha
+ * is read through a WebGL texture, which keeps the stored values (the 2D canvas is the fallback without WebGL).
  */
 export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImage> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createBitmap(blob);
+    bitmap = await createImageBitmap(blob, {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+      imageOrientation: 'from-image',
+    });
   } catch {
     throw new Error(`${name} is not an image the browser can decode`);
   }
   try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d', { colorSpace: 'srgb', willReadFrequently: true });
-    if (!ctx) throw new Error('no 2D canvas available');
-    ctx.drawImage(bitmap, 0, 0);
-    const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-    const data = new Uint8Array(bitmap.width * bitmap.height * 3);
+    const { width, height } = bitmap;
+    const rgba = (mayHaveAlpha(bytes) ? straightRgba(bitmap) : null) ?? canvasRgba(bitmap);
+    const data = new Uint8Array(width * height * 3);
     for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
       data[o] = rgba[i]!;
       data[o + 1] = rgba[i + 1]!;
       data[o + 2] = rgba[i + 2]!;
     }
-    return { width: bitmap.width, height: bitmap.height, data };
+    return unrotate({ width, height, data }, exifOrientation(bytes));
   } finally {
     bitmap.close();
   }
 }
 
-function createBitmap(blob: Blob): Promise<ImageBitmap> {
-  const options = { colorSpaceConversion: 'none', premultiplyAlpha: 'none' } as const;
-  // 'none' keeps the stored orientation (PIL does not rotate); older browsers only know 'from-image'/'flipY'.
-  return createImageBitmap(blob, { ...options, imageOrientation: 'none' } as ImageBitmapOptions).catch(() =>
-    createImageBitmap(blob, options),
-  );
+/** The bitmap's RGBA through a 2D canvas (premultiplied: exact for opaque pixels only). */
+function canvasRgba(bitmap: ImageBitmap): Uint8ClampedArray {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { colorSpace: 'srgb', willReadFrequently: true });
+  if (!ctx) throw new Error('no 2D canvas available');
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+}
+
+let gl: WebGL2RenderingContext | null | undefined;
+
+/**
+ * The bitmap's stored RGBA, not premultiplied: uploaded to a texture as it is and read back from a framebuffer.
+ * One WebGL context per worker, kept; null when WebGL 2 is missing or the image is larger than a texture may be.
+ */
+function straightRgba(bitmap: ImageBitmap): Uint8Array | null {
+  if (gl === undefined) {
+    try {
+      gl = new OffscreenCanvas(1, 1).getContext('webgl2', { premultipliedAlpha: false, antialias: false });
+    } catch {
+      gl = null;
+    }
+  }
+  if (!gl || gl.isContextLost()) return null;
+  const { width, height } = bitmap;
+  const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
+  if (width > max || height > max) return null;
+  const texture = gl.createTexture();
+  const framebuffer = gl.createFramebuffer();
+  try {
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bitmap);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) return null;
+    const out = new Uint8Array(width * height * 4);
+    gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, out);
+    return gl.getError() === gl.NO_ERROR ? out : null;
+  } finally {
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.deleteFramebuffer(framebuffer);
+    gl.deleteTexture(texture);
+  }
 }

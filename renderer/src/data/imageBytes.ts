@@ -1,0 +1,170 @@
+import type { RgbImage } from './resize';
+
+/**
+ * What an image file's bytes say before it is decoded: its EXIF orientation (JPEG APP1, PNG eXIf) and
+ * whether it may hold transparent pixels. Both only read headers and stop at the first thing they do not expect:
+ * a damaged file reads as orientation 1 and "may have alpha" (the careful answer).
+ */
+
+/**
+ * The EXIF orientation (1–8) a JPEG or PNG declares, the ones Chromium applies when it decodes; 1 when it declares
+ * none or cannot be read. A WebP's EXIF is left alone: Chromium draws a WebP's stored pixels (e2e imageDecode).
+ */
+export function exifOrientation(bytes: Uint8Array): number {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return jpegOrientation(bytes);
+  if (isPng(bytes)) {
+    for (const chunk of pngChunks(bytes)) {
+      if (chunk.type === 'eXIf') return tiffOrientation(bytes, chunk.start, chunk.end);
+      if (chunk.type === 'IDAT') break;
+    }
+    return 1;
+  }
+  return 1;
+}
+
+function jpegOrientation(bytes: Uint8Array): number {
+  let p = 2;
+  while (p + 4 <= bytes.length) {
+    if (bytes[p] !== 0xff) return 1;
+    const marker = bytes[p + 1]!;
+    if (marker === 0xff) {
+      p++; // fill byte
+      continue;
+    }
+    // Start of scan or end of image: no EXIF before the picture.
+    if (marker === 0xda || marker === 0xd9) return 1;
+    const length = (bytes[p + 2]! << 8) | bytes[p + 3]!;
+    if (length < 2) return 1;
+    if (marker === 0xe1 && length >= 8 && ascii(bytes, p + 4, 6) === 'Exif\0\0')
+      return tiffOrientation(bytes, p + 10, Math.min(bytes.length, p + 2 + length));
+    p += 2 + length;
+  }
+  return 1;
+}
+
+/** Tag 0x0112 of a TIFF structure's first directory (EXIF's IFD0), in [start, end). */
+function tiffOrientation(bytes: Uint8Array, start: number, end: number): number {
+  const order = ascii(bytes, start, 2);
+  if (order !== 'II' && order !== 'MM') return 1;
+  const little = order === 'II';
+  const u16 = (at: number) =>
+    at + 2 > end ? -1 : little ? bytes[at]! | (bytes[at + 1]! << 8) : (bytes[at]! << 8) | bytes[at + 1]!;
+  const u32 = (at: number) =>
+    at + 4 > end
+      ? -1
+      : little
+        ? (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0
+        : ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  if (u16(start + 2) !== 42) return 1;
+  const ifd = u32(start + 4);
+  if (ifd < 8) return 1;
+  const count = u16(start + ifd);
+  for (let i = 0; i < count; i++) {
+    const entry = start + ifd + 2 + 12 * i;
+    if (entry + 12 > end) return 1;
+    if (u16(entry) !== 0x0112) continue;
+    // SHORT (type 3), one value, stored in the first two bytes of the value field.
+    const value = u16(entry + 8);
+    return u16(entry + 2) === 3 && value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
+/**
+ * Whether the file may hold transparent pixels: a PNG with an alpha channel or a tRNS chunk, a WebP with alpha (or
+ * lossless, whose header is not read); never a JPEG. Anything else (or anything unclear) may.
+ */
+export function mayHaveAlpha(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return false;
+  if (isPng(bytes)) {
+    const colourType = bytes[25];
+    if (colourType === 4 || colourType === 6) return true;
+    for (const chunk of pngChunks(bytes)) {
+      if (chunk.type === 'tRNS') return true;
+      if (chunk.type === 'IDAT') return false;
+    }
+    return true;
+  }
+  if (isWebp(bytes)) {
+    const first = riffChunks(bytes).next();
+    if (first.done) return true;
+    if (first.value.type === 'VP8 ') return false;
+    if (first.value.type === 'VP8X') return ((bytes[first.value.start] ?? 0xff) & 0x10) !== 0;
+    return true;
+  }
+  return true;
+}
+
+/**
+ * The stored image from one drawn with EXIF orientation `orientation` applied (the inverse of the rotation or
+ * mirror the tag asks a viewer for). Orientations 5–8 swap width and height.
+ */
+export function unrotate(image: RgbImage, orientation: number): RgbImage {
+  if (orientation < 2 || orientation > 8) return image;
+  const swap = orientation >= 5;
+  const w = swap ? image.height : image.width;
+  const h = swap ? image.width : image.height;
+  const W = image.width;
+  const data = new Uint8Array(w * h * 3);
+  // Where stored pixel (x, y) landed in the drawn image.
+  const drawn: (x: number, y: number) => [number, number] = {
+    2: (x: number, y: number): [number, number] => [w - 1 - x, y],
+    3: (x: number, y: number): [number, number] => [w - 1 - x, h - 1 - y],
+    4: (x: number, y: number): [number, number] => [x, h - 1 - y],
+    5: (x: number, y: number): [number, number] => [y, x],
+    6: (x: number, y: number): [number, number] => [h - 1 - y, x],
+    7: (x: number, y: number): [number, number] => [h - 1 - y, w - 1 - x],
+    8: (x: number, y: number): [number, number] => [y, w - 1 - x],
+  }[orientation]!;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [dx, dy] = drawn(x, y);
+      const from = (dy * W + dx) * 3;
+      const to = (y * w + x) * 3;
+      data[to] = image.data[from]!;
+      data[to + 1] = image.data[from + 1]!;
+      data[to + 2] = image.data[from + 2]!;
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+function ascii(bytes: Uint8Array, at: number, length: number): string {
+  let s = '';
+  for (let i = 0; i < length && at + i < bytes.length; i++) s += String.fromCharCode(bytes[at + i]!);
+  return s;
+}
+
+function isPng(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x89 && ascii(bytes, 1, 3) === 'PNG';
+}
+
+function isWebp(bytes: Uint8Array): boolean {
+  return ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP';
+}
+
+/** PNG chunks after the signature: type and data range, until the bytes run out. */
+function* pngChunks(bytes: Uint8Array): Generator<{ type: string; start: number; end: number }> {
+  let p = 8;
+  while (p + 8 <= bytes.length) {
+    const length = ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) >>> 0;
+    const start = p + 8;
+    const end = start + length;
+    if (end > bytes.length) return;
+    yield { type: ascii(bytes, p + 4, 4), start, end };
+    p = end + 4; // CRC
+  }
+}
+
+/** RIFF chunks after "RIFF size WEBP": type and data range (chunks are padded to even sizes). */
+function* riffChunks(bytes: Uint8Array): Generator<{ type: string; start: number; end: number }> {
+  let p = 12;
+  while (p + 8 <= bytes.length) {
+    const length = (bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24)) >>> 0;
+    const start = p + 8;
+    const end = start + length;
+    if (end > bytes.length) return;
+    yield { type: ascii(bytes, p, 4), start, end };
+    p = end + (length & 1);
+  }
+}

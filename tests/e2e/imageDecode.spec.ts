@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
+import { decodeImage } from '../../cli/decode';
+import { toModelPixels } from '../../renderer/src/data/resize';
+import { openApp } from './helpers';
+
+const work = mkdtempSync(join(tmpdir(), 'skipscope-decode-'));
+test.afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * The app decodes images with the browser; the CLI with libvips, checked against PIL (imagenetTransform.test). Both
+ * must give the model the same pixels, also where a browser does what PIL does not: Chromium applies EXIF
+ * orientation whatever it is asked (the app fed phone photos rotated), and a 2D canvas premultiplies alpha (a
+ * transparent pixel's colour came back black).
+ */
+test('the app feeds the model the pixels the CLI (and PIL) would: EXIF orientation kept, transparent colour kept', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const source = sharp('assets/samples/imagenet/n01667114_mud_turtle.JPEG').resize(48, 32, { fit: 'fill' });
+  const rgb = await source.clone().removeAlpha().raw().toBuffer();
+  const rgba = Buffer.alloc(48 * 32 * 4);
+  for (let i = 0; i < 48 * 32; i++) {
+    rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+    const x = i % 48;
+    rgba[i * 4 + 3] = x < 16 ? 0 : x < 32 ? 8 * (x - 16) + 3 : 255;
+  }
+  const raw = { raw: { width: 48, height: 32, channels: 4 as const } };
+  const files: [string, Buffer][] = [
+    ['plain.jpg', await source.clone().jpeg({ quality: 95 }).toBuffer()],
+    ...(await Promise.all(
+      [3, 5, 6, 8].map(
+        async (o): Promise<[string, Buffer]> => [
+          `exif${o}.jpg`,
+          await source.clone().jpeg({ quality: 95 }).withMetadata({ orientation: o }).toBuffer(),
+        ],
+      ),
+    )),
+    ['exif6.png', await source.clone().png().withMetadata({ orientation: 6 }).toBuffer()],
+    ['exif8.webp', await source.clone().webp({ lossless: true }).withMetadata({ orientation: 8 }).toBuffer()],
+    ['alpha.png', await sharp(rgba, raw).png().toBuffer()],
+    ['alpha.webp', await sharp(rgba, raw).webp({ lossless: true }).toBuffer()],
+  ];
+  // The CLI's pixels for each, cut to the model's 32 × 32 as any preset would.
+  const expected = await Promise.all(
+    files.map(async ([name, bytes]) => Array.from(toModelPixels(await decodeImage(bytes, name), 32, null))),
+  );
+  await openApp(page, '?provider=wasm');
+  const got = await page.evaluate(
+    async (list) => {
+      type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
+      const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
+      await services.lab.call('addImageSet', {
+        kind: 'files',
+        id: 'decode-check',
+        title: 'decode check',
+        labelSet: null,
+        files: list.map(([name, b64]) => ({
+          name,
+          label: null,
+          blob: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]),
+        })),
+      });
+      const out: number[][] = [];
+      for (let index = 0; index < list.length; index++) {
+        const r = (await services.lab.call('pixels', { set: 'decode-check', index, side: 32, resize: null })) as {
+          pixels: Uint8Array;
+        };
+        out.push(Array.from(r.pixels));
+      }
+      return out;
+    },
+    files.map(([name, bytes]) => [name, bytes.toString('base64')] as [string, string]),
+  );
+  files.forEach(([name], i) => {
+    const a = got[i]!;
+    const b = expected[i]!;
+    let max = 0;
+    let off = 0;
+    for (let k = 0; k < a.length; k++) {
+      const d = Math.abs(a[k]! - b[k]!);
+      max = Math.max(max, d);
+      if (d) off++;
+    }
+    // JPEG: two builds of libjpeg-turbo may differ by a level or two on a few pixels. PNG and WebP: exactly.
+    const jpeg = name.endsWith('.jpg');
+    expect(
+      { name, max: Math.min(max, jpeg ? 2 : 0), few: off / a.length <= (jpeg ? 0.02 : 0) },
+      `${name}: ${max}`,
+    ).toEqual({
+      name,
+      max,
+      few: true,
+    });
+  });
+});
