@@ -8,7 +8,7 @@ import type { RgbImage } from '../renderer/src/data/resize';
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbImage> {
   try {
-    const open = () => sharp(bytes, { ignoreIcc: true, failOn: 'error' });
+    const open = () => sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: MAX_PIXELS });
     // CMYK JPEGs: libvips would convert to sRGB through its own CMYK profile (13 grey levels from PIL on average,
     // a different top-1 on CIFAR); PIL multiplies out the ink (cmyk2rgb), as Chromium does. The ink is read as it
     // is stored and converted the same way.
@@ -23,10 +23,21 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbI
     const { data, info } = await open().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
   } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (/exceeds pixel limit/.test(message))
+      throw new Error(
+        `${name} has more than ${MAX_PIXELS.toLocaleString('en-US')} pixels: refused, as PIL refuses such a decompression bomb`,
+      );
+    const why = message.split('\n')[0];
     throw new Error(`${name} is not an image Skipscope can read (${why})`);
   }
 }
+
+/**
+ * The most pixels an image may have: PIL's DecompressionBombError threshold (twice Image.MAX_IMAGE_PIXELS). A
+ * 16000 × 16000 PNG of 1 MB had taken 3.6 GB to decode.
+ */
+const MAX_PIXELS = 178_956_970;
 
 /** Ink (C, M, Y, K, 0 = none) → RGB as Pillow's cmyk2rgb: each channel (255 − K) − ink · (255 − K) / 255, rounded. */
 function cmykToRgb(data: Uint8Array, width: number, height: number): RgbImage {

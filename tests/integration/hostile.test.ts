@@ -837,6 +837,26 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     }
   });
 
+  it('an image past PIL’s decompression-bomb limit is refused from its header; a 1 × 65000 strip is fine', async () => {
+    const bomb = join(work, 'bomb.png');
+    await sharp({ create: { width: 14000, height: 14000, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+      .png({ compressionLevel: 9 })
+      .toFile(bomb);
+    const r = skipscope('predict', SOURCE, '--image', bomb);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'skipscope: bomb.png has more than 178,956,970 pixels: refused, as PIL refuses such a decompression bomb',
+    );
+    // Resized to a shorter side of 32 it is 32 × 2,080,000: only the centre square is computed (it once failed with
+    // "Invalid typed array length").
+    const strip = join(work, 'strip.png');
+    await sharp({ create: { width: 1, height: 65000, channels: 3, background: { r: 120, g: 60, b: 30 } } })
+      .png()
+      .toFile(strip);
+    const s = skipscope('predict', SOURCE, '--image', strip, '--json');
+    expect(s.code, s.stderr).toBe(0);
+  });
+
   it('train and race on a folder with an unreadable image: exit 2 naming it, not an internal error', async () => {
     const data = join(work, 'train-broken');
     for (const [name, r] of [

@@ -57,6 +57,47 @@ describe('torchvision Resize(shorter side) + CenterCrop arithmetic', () => {
     expect(Array.from(toModelPixels(exact, 2, 2))).toEqual([1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12]);
   });
 
+  it('a window of the resized image is bit for bit the whole resized image cut (what the centre crop computes)', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % 256;
+    };
+    for (const [w, h, W, H] of [
+      [37, 23, 11, 5],
+      [37, 23, 80, 50],
+      [40, 30, 40, 17],
+      [40, 30, 13, 30],
+      [40, 30, 40, 30],
+      [5, 300, 64, 3840],
+    ] as const) {
+      const image = { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, random) };
+      const whole = resizeBilinear(image, W, H);
+      const window = {
+        left: Math.floor(W / 3),
+        top: Math.floor(H / 4),
+        width: Math.ceil(W / 2),
+        height: Math.ceil(H / 2),
+      };
+      const part = resizeBilinear(image, W, H, window);
+      expect([part.width, part.height]).toEqual([window.width, window.height]);
+      for (let y = 0; y < window.height; y++) {
+        const from = ((window.top + y) * W + window.left) * 3;
+        expect(
+          Array.from(part.data.subarray(y * window.width * 3, (y + 1) * window.width * 3)),
+          `${w}×${h}→${W}×${H}`,
+        ).toEqual(Array.from(whole.data.subarray(from, from + window.width * 3)));
+      }
+    }
+  });
+
+  it('a 1 × 65000 strip gives its centre square: only the crop is computed, not a 256 × 16.6 M image', () => {
+    const strip = { width: 1, height: 65000, data: new Uint8Array(65000 * 3).fill(90) };
+    const out = toModelPixels(strip, 224, 256);
+    expect(out.length).toBe(3 * 224 * 224);
+    expect(new Set(out)).toEqual(new Set([90]));
+  });
+
   it('centre crop offsets round half to even, as Python’s round() does', () => {
     // 5 wide → crop 2: (5 − 2) / 2 = 1.5 → 2 (even); a gradient image shows which columns were kept.
     const data = new Uint8Array(5 * 2 * 3);
