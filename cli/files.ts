@@ -17,6 +17,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import type { ExternalDataResolver, ExternalFile } from '../renderer/src/core/onnx/decode';
 import { checkModelSize, ModelError } from '../renderer/src/core/onnx/model';
 import { errorLine, formatBytes, oneLine } from '../renderer/src/core/text';
+import { isImageFileName } from '../renderer/src/data/imageSets';
 import { InputError } from './errors';
 
 /** File bytes as a Uint8Array view of the Buffer (no copy). */
@@ -335,8 +336,9 @@ export function checkOutputTarget(path: string, flag: string, reads: readonly st
 
 /**
  * Refuses an existing output file that is one of the command's inputs: a file in `reads` (compared by device and
- * inode, so a path through a linked folder, a hard link or another letter case is caught too), or any file inside
- * a folder in `reads` (an image of a --data folder). A new file in an input folder replaces nothing and is let be.
+ * inode, so a path through a linked folder, a hard link or another letter case is caught too), or an image inside
+ * a folder in `reads` (a file of a --data folder the set would read, by its name). Other files there (the last
+ * run's log or model) and new files replace nothing the command reads and are let be.
  */
 export function checkNotInput(target: string, shown: string, reads: readonly string[]): void {
   let existing: Stats;
@@ -356,10 +358,10 @@ export function checkNotInput(target: string, shown: string, reads: readonly str
     }
     if (other.dev === existing.dev && other.ino === existing.ino)
       throw new InputError(`${shown} is also an input of this command: refused`);
-    if (other.isDirectory()) {
+    if (other.isDirectory() && isImageFileName(basename(real))) {
       const inside = relative(realpathSync(input), real);
       if (inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside))
-        throw new InputError(`${shown} is inside ${input}, an input folder of this command: refused`);
+        throw new InputError(`${shown} is an image inside ${input}, an input folder of this command: refused`);
     }
   }
 }
