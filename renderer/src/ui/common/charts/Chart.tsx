@@ -1,5 +1,6 @@
 import { createContext, forwardRef, useContext, useEffect, useRef, useState } from 'react';
-import { createPortal } from 'react-dom';
+import { createPortal, flushSync } from 'react-dom';
+import { createRoot } from 'react-dom/client';
 import { themes } from '../../../scene/theme';
 import { useApp, useServices } from '../../../store/store';
 import { saveBytes } from '../exportReport';
@@ -114,8 +115,13 @@ function ChartCard(
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
+  // What the exports save (this card's buttons and the panel's, through svgText and svgToPng): the chart drawn
+  // when asked, at a slide's proportions with its whole title and note, whatever the card's size on screen.
+  const latest = useRef(chart);
+  latest.current = chart;
   const setRefs = (el: SVGSVGElement | null) => {
     own.current = el;
+    if (el) exportDrawings.set(el, () => drawExport(latest.current));
     if (typeof svgRef === 'function') svgRef(el);
     else if (svgRef) svgRef.current = el;
   };
@@ -150,7 +156,7 @@ function ChartCard(
           type="button"
           onClick={() =>
             own.current &&
-            void svgToPng(own.current, slideScale(own.current), themes[background].background).then((png) =>
+            void svgToPng(own.current, slideScale(EXPORT_SIZE.width), themes[background].background).then((png) =>
               saveBytes(host, `${base}.png`, png, 'image/png'),
             )
           }
@@ -168,19 +174,7 @@ function ChartCard(
         </button>
       </figcaption>
       <div className="stage-chart-body" ref={box}>
-        {size && <ChartSvg {...chart} width={size.width} height={size.height} scale={scale} />}
-      </div>
-      {/* What the exports save (this card's buttons and the panel's): the same chart at a slide's proportions with its
-          whole title and note, whatever the card's size on screen. */}
-      <div className="stage-chart-export" hidden aria-hidden>
-        <ChartSvg
-          ref={setRefs}
-          {...chart}
-          testId={undefined}
-          width={EXPORT_SIZE.width}
-          height={EXPORT_SIZE.height}
-          grow
-        />
+        {size && <ChartSvg ref={setRefs} {...chart} width={size.width} height={size.height} scale={scale} />}
       </div>
     </figure>
   );
@@ -189,9 +183,29 @@ function ChartCard(
 /** A docked chart's exports are drawn at this size (16:9), taller when its note needs the room. */
 export const EXPORT_SIZE = { width: 960, height: 540 } as const;
 
+/** How each docked chart on screen draws its export (only while it is on screen: the map holds it weakly). */
+const exportDrawings = new WeakMap<SVGSVGElement, () => SVGSVGElement>();
+
+/** The chart at EXPORT_SIZE with every word, drawn off screen when asked (no second copy is kept in the page). */
+function drawExport(props: ChartProps): SVGSVGElement {
+  const holder = document.createElement('div');
+  const root = createRoot(holder);
+  flushSync(() =>
+    root.render(<ChartSvg {...props} testId={undefined} width={EXPORT_SIZE.width} height={EXPORT_SIZE.height} grow />),
+  );
+  const svg = holder.firstElementChild!.cloneNode(true) as SVGSVGElement;
+  root.unmount();
+  return svg;
+}
+
+/** What an export of `svg` saves: a docked chart's full drawing, else the chart as shown. */
+function exportable(svg: SVGSVGElement): SVGSVGElement {
+  return exportDrawings.get(svg)?.() ?? svg;
+}
+
 /** PNG exports are slide-sized: at least 1920 px wide. */
-function slideScale(svg: SVGSVGElement): number {
-  return Math.max(2, 1920 / Math.max(1, Number(svg.getAttribute('width'))));
+function slideScale(width: number): number {
+  return Math.max(2, 1920 / Math.max(1, width));
 }
 
 /** Every point of every series as CSV rows: series, x, y, low, high, label. */
@@ -367,6 +381,8 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
       data-testid={props.testId}
       data-plot-height={Math.round(plotH)}
     >
+      {/* A note left out for room is still there on hover. */}
+      {noteCut && noteLines.length === 0 && <title>{props.note}</title>}
       <text x={PAD.left} y={fs.title + 3} fontSize={fs.title} fontWeight={600} {...font}>
         {titleLines !== fullTitle && <title>{props.title}</title>}
         {titleRows.map((row) => (
@@ -617,14 +633,15 @@ function niceTicks(min: number, max: number, whole: boolean): number[] {
 
 /** The chart as a standalone SVG file. */
 export function svgText(svg: SVGSVGElement): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(svg)}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(exportable(svg))}`;
 }
 
 /** The chart rendered to PNG at `scale` × its size, on the given background colour. */
 export async function svgToPng(svg: SVGSVGElement, scale: number, background: string): Promise<Uint8Array> {
-  const width = Number(svg.getAttribute('width'));
-  const height = Number(svg.getAttribute('height'));
-  const url = URL.createObjectURL(new Blob([svgText(svg)], { type: 'image/svg+xml' }));
+  const drawn = exportable(svg);
+  const width = Number(drawn.getAttribute('width'));
+  const height = Number(drawn.getAttribute('height'));
+  const url = URL.createObjectURL(new Blob([svgText(drawn)], { type: 'image/svg+xml' }));
   try {
     const image = new Image();
     image.src = url;
