@@ -6,9 +6,10 @@ import type { RgbImage } from './resize';
  * RGB as torchvision's PIL loader sees it: no colour management (embedded ICC profiles ignored), the colour stored
  * under transparent pixels kept (alpha then dropped), no EXIF rotation.
  *
- * Two things the browser does that PIL does not are undone. Chromium applies a file's EXIF orientation whatever
- * createImageBitmap is asked ('none' now means 'from-image'): the stored orientation is read from the bytes and the
- * rotation or mirror undone (a phone photo was fed rotated, 88 grey levels from the CLI's pixels on average). A 2D
+ * Two things the browser does that PIL does not are undone. Chromium applies a JPEG's or PNG's EXIF orientation
+ * whatever createImageBitmap is asked ('none' now means 'from-image'): where this browser does (a tiny probe image
+ * says), the stored orientation is read from the bytes and the rotation or mirror undone (a phone photo was fed
+ * rotated, 88 grey levels from the CLI's pixels on average). A 2D
  * canvas keeps premultiplied pixels, so a transparent pixel's colour came back black: an image that may have alpha
  * is read through a WebGL texture, which keeps the stored values (the 2D canvas is the fallback without WebGL).
  */
@@ -33,10 +34,40 @@ export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImag
       data[o + 1] = rgba[i + 1]!;
       data[o + 2] = rgba[i + 2]!;
     }
-    return unrotate({ width, height, data }, exifOrientation(bytes));
+    const orientation = exifOrientation(bytes);
+    return orientation > 1 && (await appliesOrientation(bytes))
+      ? unrotate({ width, height, data }, orientation)
+      : { width, height, data };
   } finally {
     bitmap.close();
   }
+}
+
+/**
+ * 2 × 1 images tagged with EXIF orientation 6 (rotate 90° to view): decoded as 1 × 2, this browser applies the
+ * tag and decoding must undo it. Asked once per format and worker: Chromium does for JPEG and PNG; an engine that
+ * does not is left alone.
+ */
+const PROBES = {
+  jpeg: '/9j/4QC8RXhpZgAASUkqAAgAAAAGABIBAwABAAAABgAAABoBBQABAAAAVgAAABsBBQABAAAAXgAAACgBAwABAAAAAgAAABMCAwABAAAAAQAAAGmHBAABAAAAZgAAAAAAAAA4YwAA6AMAADhjAADoAwAABgAAkAcABAAAADAyMTABkQcABAAAAAECAwAAoAcABAAAADAxMDABoAMAAQAAAP//AAACoAQAAQAAAAIAAAADoAQAAQAAAAEAAAAAAAAA/+IB8ElDQ19QUk9GSUxFAAEBAAAB4GxjbXMEIAAAbW50clJHQiBYWVogB+IAAwAUAAkADgAdYWNzcE1TRlQAAAAAc2F3c2N0cmwAAAAAAAAAAAAAAAAAAPbWAAEAAAAA0y1oYW5keem/Vlo+AbaDI4VVRvdPqgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAKZGVzYwAAAPwAAAAkY3BydAAAASAAAAAid3RwdAAAAUQAAAAUY2hhZAAAAVgAAAAsclhZWgAAAYQAAAAUZ1hZWgAAAZgAAAAUYlhZWgAAAawAAAAUclRSQwAAAcAAAAAgZ1RSQwAAAcAAAAAgYlRSQwAAAcAAAAAgbWx1YwAAAAAAAAABAAAADGVuVVMAAAAIAAAAHABzAFIARwBCbWx1YwAAAAAAAAABAAAADGVuVVMAAAAGAAAAHABDAEMAMAAAWFlaIAAAAAAAAPbWAAEAAAAA0y1zZjMyAAAAAAABDD8AAAXd///zJgAAB5AAAP2S///7of///aIAAAPcAADAcVhZWiAAAAAAAABvoAAAOPIAAAOPWFlaIAAAAAAAAGKWAAC3iQAAGNpYWVogAAAAAAAAJKAAAA+FAAC2xHBhcmEAAAAAAAMAAAACZmkAAPKnAAANWQAAE9AAAApb/9sAQwAQCwwODAoQDg0OEhEQExgoGhgWFhgxIyUdKDozPTw5Mzg3QEhcTkBEV0U3OFBtUVdfYmdoZz5NcXlwZHhcZWdj/9sAQwEREhIYFRgvGhovY0I4QmNjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2Nj/8AAEQgAAQACAwEiAAIRAQMRAf/EABUAAQEAAAAAAAAAAAAAAAAAAAAG/8QAGhABAAEFAAAAAAAAAAAAAAAAAAECAzNysf/EABUBAQEAAAAAAAAAAAAAAAAAAAMG/8QAGREAAQUAAAAAAAAAAAAAAAAAAAECAzNx/9oADAMBAAIRAxEAPwCQvZq9p6At4Km4gM1jtU//2Q==',
+  png: 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAABP2lDQ1BpY2MAABiVfZC/SwJxGMY/11WWWA05NBQcJU0FUUtTgYZOEfgj1Kbz/FGgdt33QprLoaloiEZrCaLZxhz6A4KgIQqirdWghpKLrw5aUM/yfnh4Xt6XB5TnvFEQ3RoUirYVDvm1eCKpuV5Q8dLPIGO6IczlSDAKIPSSMGwrzw+936PIeTe9rhfTO6/Xq8kFpbo7UY4FP1Yu+F/udEYYwBfgM0zLBkUDxku2KXkJ8BrrehqUODBlxRNJUPakn2vxieRUiy8lW9FwAJQaoOU6ONXBhfy2vCslv/dkirEI0AeMIggTwv9HpreZCRBgBmRfv3sQ2bnZ1pZnEXqeHOdtElyH0DhynM9Tx2mcgfoIta32/mYF5uugHrS91DFc7cPIQ9vzVWCoDNUbU7f0pqUCXdkNqJ/DQAKGb8G99g3j4l+x2lMbhgAAALRlWElmSUkqAAgAAAAGABIBAwABAAAABgAAABoBBQABAAAAVgAAABsBBQABAAAAXgAAACgBAwABAAAAAgAAABMCAwABAAAAAQAAAGmHBAABAAAAZgAAAAAAAAA4YwAA6AMAADhjAADoAwAABgAAkAcABAAAADAyMTABkQcABAAAAAECAwAAoAcABAAAADAxMDABoAMAAQAAAP//AAACoAQAAQAAAAIAAAADoAQAAQAAAAEAAAAAAAAAZzLh8QAAAAlwSFlzAAAD6AAAA+gBtXtSawAAAA1JREFUCNdj+M8ABP8BBwAB/xkm8SMAAAAASUVORK5CYII=',
+} as const;
+const applies: Partial<Record<keyof typeof PROBES, Promise<boolean>>> = {};
+
+function appliesOrientation(bytes: Uint8Array): Promise<boolean> {
+  const format = bytes[0] === 0xff ? 'jpeg' : 'png';
+  applies[format] ??= (async () => {
+    try {
+      const probe = Uint8Array.from(atob(PROBES[format]), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([probe]), { imageOrientation: 'from-image' });
+      const rotated = bitmap.width === 1 && bitmap.height === 2;
+      bitmap.close();
+      return rotated;
+    } catch {
+      return true;
+    }
+  })();
+  return applies[format];
 }
 
 /** The bitmap's RGBA through a 2D canvas (premultiplied: exact for opaque pixels only). */
