@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { MAX_PIXELS, tooManyPixels } from '../renderer/src/data/imageBytes';
 import type { RgbImage } from '../renderer/src/data/resize';
 
 /**
@@ -24,20 +25,11 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbI
     return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/exceeds pixel limit/.test(message))
-      throw new Error(
-        `${name} has more than ${MAX_PIXELS.toLocaleString('en-US')} pixels: refused, as PIL refuses such a decompression bomb`,
-      );
+    if (/exceeds pixel limit/.test(message)) throw new Error(tooManyPixels(name));
     const why = message.split('\n')[0];
     throw new Error(`${name} is not an image Skipscope can read (${why})`);
   }
 }
-
-/**
- * The most pixels an image may have: PIL's DecompressionBombError threshold (twice Image.MAX_IMAGE_PIXELS). A
- * 16000 × 16000 PNG of 1 MB had taken 3.6 GB to decode.
- */
-const MAX_PIXELS = 178_956_970;
 
 /** Ink (C, M, Y, K, 0 = none) → RGB as Pillow's cmyk2rgb: each channel (255 − K) − ink · (255 − K) / 255, rounded. */
 function cmykToRgb(data: Uint8Array, width: number, height: number): RgbImage {

@@ -97,3 +97,32 @@ test('the app feeds the model the pixels the CLI (and PIL) would: EXIF orientati
     });
   });
 });
+
+test('an image past PIL’s decompression-bomb limit is refused from its header, as the CLI refuses it', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const bomb = await sharp({ create: { width: 14000, height: 14000, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  await openApp(page, '?provider=wasm');
+  const message = await page.evaluate(async (b64) => {
+    type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
+    const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
+    const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]);
+    await services.lab.call('addImageSet', {
+      kind: 'files',
+      id: 'bomb',
+      title: 'bomb',
+      labelSet: null,
+      files: [{ name: 'bomb.png', label: null, blob }],
+    });
+    return services.lab.call('pixels', { set: 'bomb', index: 0, side: 32, resize: null }).then(
+      () => 'decoded',
+      (error: Error) => error.message,
+    );
+  }, bomb.toString('base64'));
+  expect(message).toContain(
+    'bomb.png has more than 178,956,970 pixels: refused, as PIL refuses such a decompression bomb',
+  );
+});

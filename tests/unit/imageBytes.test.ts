@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { exifOrientation, mayHaveAlpha, unrotate } from '../../renderer/src/data/imageBytes';
+import { exifOrientation, imageSize, mayHaveAlpha, unrotate } from '../../renderer/src/data/imageBytes';
 
 const source = () => sharp('assets/samples/imagenet/n01667114_mud_turtle.JPEG').resize(24, 16, { fit: 'fill' });
 
@@ -44,5 +44,22 @@ describe('EXIF orientation, read from the bytes and undone', () => {
     expect(mayHaveAlpha(await sharp(rgba, raw).png({ palette: true }).toBuffer())).toBe(true);
     expect(mayHaveAlpha(await sharp(rgba, raw).webp().toBuffer())).toBe(true);
     expect(mayHaveAlpha(new Uint8Array([1, 2, 3]))).toBe(true);
+  });
+
+  it('sizes from the headers: JPEG (baseline and progressive), PNG, WebP lossy, lossless and extended', async () => {
+    const rgba = await source().ensureAlpha(0.5).raw().toBuffer();
+    const files = [
+      await source().jpeg().toBuffer(),
+      await source().jpeg({ progressive: true }).toBuffer(),
+      await source().png().toBuffer(),
+      await source().webp().toBuffer(),
+      await source().webp({ lossless: true }).toBuffer(),
+      await sharp(rgba, { raw: { width: 24, height: 16, channels: 4 } })
+        .webp()
+        .toBuffer(),
+      await source().webp().withMetadata({ orientation: 6 }).toBuffer(),
+    ];
+    for (const bytes of files) expect(imageSize(bytes)).toEqual({ width: 24, height: 16 });
+    expect(imageSize(new Uint8Array([0xff, 0xd8, 0xff]))).toBeNull();
   });
 });

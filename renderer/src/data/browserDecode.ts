@@ -1,4 +1,4 @@
-import { exifOrientation, mayHaveAlpha, unrotate } from './imageBytes';
+import { exifOrientation, imageSize, MAX_PIXELS, mayHaveAlpha, tooManyPixels, unrotate } from './imageBytes';
 import type { RgbImage } from './resize';
 
 /**
@@ -15,6 +15,8 @@ import type { RgbImage } from './resize';
  */
 export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImage> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
+  const size = imageSize(bytes);
+  if (size && size.width * size.height > MAX_PIXELS) throw new Error(tooManyPixels(name));
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, {

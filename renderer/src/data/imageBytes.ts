@@ -71,6 +71,60 @@ function tiffOrientation(bytes: Uint8Array, start: number, end: number): number 
 }
 
 /**
+ * The most pixels an image may have, in the app and the CLI alike: PIL's DecompressionBombError threshold (twice
+ * Image.MAX_IMAGE_PIXELS). A 16000 × 16000 PNG of 1 MB had taken 3.6 GB to decode.
+ */
+export const MAX_PIXELS = 178_956_970;
+
+/** The one-line refusal of an image over MAX_PIXELS. */
+export function tooManyPixels(name: string): string {
+  return `${name} has more than ${MAX_PIXELS.toLocaleString('en-US')} pixels: refused, as PIL refuses such a decompression bomb`;
+}
+
+/** Width and height from a JPEG's frame header, a PNG's IHDR or a WebP's first chunk; null when not found. */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const u16 = (at: number) => (bytes[at]! << 8) | bytes[at + 1]!;
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    let p = 2;
+    while (p + 9 <= bytes.length) {
+      if (bytes[p] !== 0xff) return null;
+      const marker = bytes[p + 1]!;
+      if (marker === 0xff) {
+        p++;
+        continue;
+      }
+      if (marker === 0xda || marker === 0xd9) return null;
+      // Start of frame: every SOFn but DHT (C4), JPG (C8) and DAC (CC).
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+        return { height: u16(p + 5), width: u16(p + 7) };
+      p += 2 + u16(p + 2);
+    }
+    return null;
+  }
+  if (isPng(bytes) && bytes.length >= 24 && ascii(bytes, 12, 4) === 'IHDR') {
+    const u32 = (at: number) => ((u16(at) << 16) | u16(at + 2)) >>> 0;
+    return { width: u32(16), height: u32(20) };
+  }
+  if (isWebp(bytes)) {
+    const first = riffChunks(bytes).next();
+    if (first.done) return null;
+    const { type, start } = first.value;
+    const u24 = (at: number) => bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16);
+    if (type === 'VP8X') return { width: u24(start + 4) + 1, height: u24(start + 7) + 1 };
+    if (type === 'VP8 ' && bytes.length >= start + 10)
+      return {
+        width: (bytes[start + 6]! | (bytes[start + 7]! << 8)) & 0x3fff,
+        height: (bytes[start + 8]! | (bytes[start + 9]! << 8)) & 0x3fff,
+      };
+    if (type === 'VP8L' && bytes.length >= start + 5) {
+      const bits = bytes[start + 1]! | (bytes[start + 2]! << 8) | (bytes[start + 3]! << 16) | (bytes[start + 4]! << 24);
+      return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    }
+  }
+  return null;
+}
+
+/**
  * Whether the file may hold transparent pixels: a PNG with an alpha channel or a tRNS chunk, a WebP with alpha (or
  * lossless, whose header is not read); never a JPEG. Anything else (or anything unclear) may.
  */
