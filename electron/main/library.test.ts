@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import {
@@ -18,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelMeta } from '../../renderer/src/core/catalog';
 import { type InspectModel, type Library, type LibraryOptions, openLibrary, readWhole } from './library';
@@ -209,20 +211,46 @@ describe(`library (inspector: ${inspector})`, () => {
     expect((await open()).get(a.id)?.name).toBe('my-favourite');
   });
 
-  it.skipIf(process.getuid?.() === 0)(
+  // Root writes into a read-only folder anyway: as root the child runs as nobody (setpriv, util-linux).
+  const root = process.getuid?.() === 0;
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  it.skipIf(process.platform === 'win32' || (root && !setpriv))(
     'a library folder made read-only keeps its models listed when the index needs a repair it cannot save',
     async () => {
-      const library = await open();
-      const a = await library.importFile(model('resnet20.onnx'));
-      await writeFile(join(library.dir, 'index.json'), '{"version":1,"entries":[');
-      await chmod(library.dir, 0o555);
-      try {
-        const reopened = await open();
-        expect(reopened.report.setAside).toBeNull();
-        expect(reopened.list().map((e) => e.id)).toEqual([a.id]);
-      } finally {
-        await chmod(library.dir, 0o755);
-      }
+      const work = await mkdtemp(join(tmpdir(), 'skipscope-readonly-child-'));
+      const child = join(work, 'child.cjs');
+      await build({
+        entryPoints: [fileURLToPath(new URL('./libraryReadOnlyChild.ts', import.meta.url))],
+        outfile: child,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        logLevel: 'silent',
+      });
+      await chmod(work, 0o755);
+      const command = root
+        ? [
+            setpriv!,
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            process.execPath,
+            child,
+            model('resnet20.onnx'),
+          ]
+        : [process.execPath, child, model('resnet20.onnx')];
+      const out = execFileSync(command[0]!, command.slice(1), {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: work },
+      });
+      await rm(work, { recursive: true, force: true });
+      const report = JSON.parse(out) as { uid: number; setAside: string | null; listed: boolean[]; notice: string };
+      expect(report.uid).not.toBe(0);
+      // Before: the whole library was renamed library.damaged-* and an empty one started.
+      expect(report.setAside).toBeNull();
+      expect(report.listed).toEqual([true]);
+      expect(report.notice).toMatch(/could not be saved \(EACCES\)/);
     },
   );
 

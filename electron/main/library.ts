@@ -133,9 +133,11 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 
 /**
  * Opens (creating if needed) and repairs the library in `<dataDir>/library/`. Never rejects: a folder that
- * cannot be opened (a file in its place, unreadable, an index that cannot be written) is renamed
- * `library.damaged-<time>` and a new library started; if even that fails, the library is unavailable
- * (empty, imports refused with the reason). Either way `report.notice` says what happened.
+ * cannot be opened for what it holds (a file in its place) is renamed `library.damaged-<time>` and a new library
+ * started; for errors of the machine or of permissions (TRANSIENT_ERRORS), an index a newer version wrote or one
+ * that cannot be read, or when setting aside fails too, the library is unavailable (empty, imports refused with
+ * the reason); a repair that cannot be saved leaves the models listed from memory. Either way `report.notice`
+ * says what happened.
  */
 export async function openLibrary(options: LibraryOptions): Promise<Library> {
   const dir = join(options.dataDir, 'library');

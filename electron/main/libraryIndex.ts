@@ -65,7 +65,9 @@ export async function readIndex(path: string): Promise<{ status: IndexStatus; en
     if (code === 'ENOENT') return { status: 'missing', entries: [] };
     // A folder in its place is damage the caller repairs; anything else (EACCES, EPERM, EIO) is not ours to undo.
     if (code === 'EISDIR') return { status: 'corrupt', entries: [] };
-    throw new KeptIndexError(`its index cannot be read (${code ?? 'error'}): check the file's permissions`);
+    throw new KeptIndexError(
+      `its index cannot be read (${code ?? 'error'})${code === 'EACCES' || code === 'EPERM' ? ": check the file's permissions" : ''}`,
+    );
   }
   let raw: unknown;
   try {
