@@ -228,18 +228,13 @@ describe(`library (inspector: ${inspector})`, () => {
         target: 'node20',
         logLevel: 'silent',
       });
-      await chmod(work, 0o755);
+      // Everything the child reads is in this folder: the checkout itself may be private to root.
+      const copy = join(work, 'resnet20.onnx');
+      await copyFile(model('resnet20.onnx'), copy);
+      await Promise.all([chmod(work, 0o755), chmod(child, 0o644), chmod(copy, 0o644)]);
       const command = root
-        ? [
-            setpriv!,
-            '--reuid=65534',
-            '--regid=65534',
-            '--clear-groups',
-            process.execPath,
-            child,
-            model('resnet20.onnx'),
-          ]
-        : [process.execPath, child, model('resnet20.onnx')];
+        ? [setpriv!, '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, child, copy]
+        : [process.execPath, child, copy];
       const out = execFileSync(command[0]!, command.slice(1), {
         encoding: 'utf8',
         env: { ...process.env, HOME: work },
