@@ -98,6 +98,17 @@ describe('skipscope:// protocol', () => {
     expect(head.headers.get('Content-Length')).not.toBeNull();
   });
 
+  it('a library model file deleted behind its back is said in one line naming it, not "Not found"', async () => {
+    const entry = await library.importFile(join(repo, 'models/cifar10/resnet44.onnx'));
+    await rm(library.pathOf(entry.id));
+    const response = await get(`/@model/${entry.id}`);
+    expect(response.status).toBe(422);
+    expect(await response.text()).toBe(
+      `${entry.name}: its model file cannot be read from the library (ENOENT); remove the model and import it again`,
+    );
+    await library.remove(entry.id);
+  });
+
   it('serves a library model with external data in one piece, its tensors written inline', async () => {
     const original = await readFile(join(repo, 'models/cifar10/resnet20.onnx'));
     const entry = await library.importFile(

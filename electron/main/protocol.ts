@@ -8,8 +8,8 @@
  * onto a path without a check: ids are looked up in the catalog, asset paths in the manifest's list,
  * renderer files are resolved and must stay (after symlinks) inside the renderer folder.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
 import { errorLine } from '../../renderer/src/core/text';
@@ -79,6 +79,19 @@ export function createProtocolHandler(options: ProtocolOptions): (request: Reque
         );
         if (response.ok) options.onModelRead?.(id);
         return response;
+      }
+      // A model file gone or unreadable behind the app's back: one line naming the model (the page showed "Not
+      // found", or a network error once the stream failed).
+      const missing = await access(path, fsConstants.R_OK).then(
+        () => null,
+        (error: NodeJS.ErrnoException) => error.code ?? 'error',
+      );
+      if (missing) {
+        const name = catalog.list().find((m) => m.id === id)?.name ?? id;
+        const [where, fix] = catalog.isBundled(id)
+          ? ['the installation', 'reinstall Skipscope']
+          : ['the library', 'remove the model and import it again'];
+        return reply(422, `${name}: its model file cannot be read from ${where} (${missing}); ${fix}`, cors);
       }
       const response = await sendFile(request, path, 'application/octet-stream', cors);
       if (response.ok) options.onModelRead?.(id);
