@@ -26,7 +26,7 @@ describe('skipscope CLI', () => {
     expect(j.paths).toEqual({ log2: 27, count: '134217728' });
     expect(j.input).toEqual({ name: 'input', shape: ['N', 3, 32, 32] });
     expect(j.depth).toBe(56);
-    expect(j.blocks.reduce((s, b) => s + b.params, 0) + j.layers[0]!.params + j.layers.at(-1)!.params).toBe(
+    expect(j.blocks.reduce((s, b) => s + b.params!, 0) + j.layers[0]!.params + j.layers.at(-1)!.params).toBe(
       j.parameters,
     );
   });

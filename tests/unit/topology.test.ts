@@ -136,4 +136,30 @@ describe('figures that cannot be computed say so', () => {
     expect(describeParams(t, String)).toBe(`≥ ${t.params} (1 tensor of unknown size)`);
     expect(toInspectJson('m.onnx', analyse(model)).parameters).toBeNull();
   });
+
+  it('a block whose parameter is computed by an unknown op has params null in the report, ≥ on screen', () => {
+    const model = decodeFile(file);
+    const original = detectTopology(decodeFile(file));
+    const conv = model.graph.nodes[original.blocks[0]!.branchLayers[0]!.node]!;
+    const weight = conv.inputs[1]!;
+    conv.inputs[1] = `${weight}_decoded`;
+    model.graph.nodes.unshift({
+      index: 0,
+      name: 'decode_weight',
+      opType: 'Mystery',
+      domain: 'com.example',
+      inputs: [weight],
+      outputs: [`${weight}_decoded`],
+      attrs: new Map(),
+    });
+    model.graph.nodes.forEach((n, i) => {
+      n.index = i;
+    });
+    const t = detectTopology(model);
+    expect(t.blocks[0]!.paramsComplete).toBe(false);
+    expect(t.blocks[1]!.paramsComplete).toBe(true);
+    const json = toInspectJson('m.onnx', analyse(model));
+    expect(json.blocks[0]!.params).toBeNull();
+    expect(json.blocks[1]!.params).toBe(original.blocks[1]!.params);
+  });
 });

@@ -55,7 +55,8 @@ export interface InspectBlock {
   groups: number;
   /** In a transformer, the sublayer the join closes ("attention" | "mlp"); null elsewhere. */
   sublayer: 'attention' | 'mlp' | null;
-  params: number;
+  /** null when some parameter tensor's size in the block is unknown. */
+  params: number | null;
   /** null when some op's MACs in the block are unknown. */
   macs: number | null;
   entry: string;
@@ -111,7 +112,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
       shortcutLayers: b.shortcutLayers.length,
       groups: b.groups,
       sublayer: b.sublayer,
-      params: b.params,
+      params: b.paramsComplete ? b.params : null,
       macs: b.macsComplete ? b.macs : null,
       entry: b.entry,
       output: b.output,
@@ -162,7 +163,7 @@ export function formatInspect(j: InspectJson): string {
       const io = `${chw(b.inShape)} → ${chw(b.outShape)}`;
       const convs = `${b.branchLayers}${b.shortcutLayers ? `+${b.shortcutLayers}` : ''}`;
       lines.push(
-        `  ${String(b.index).padStart(3)}  ${String(b.stage).padStart(5)}  ${io.padEnd(26)}  ${(b.sublayer ? (b.sublayer === 'mlp' ? 'MLP' : 'attention') : b.kind).padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${b.params.toLocaleString('en-US').padStart(9)}`,
+        `  ${String(b.index).padStart(3)}  ${String(b.stage).padStart(5)}  ${io.padEnd(26)}  ${(b.sublayer ? (b.sublayer === 'mlp' ? 'MLP' : 'attention') : b.kind).padEnd(10)}  ${SHORTCUT_NAMES[b.shortcut].padEnd(17)}  ${b.activation.padEnd(4)}  ${convs.padStart(5)}  ${(b.params === null ? 'unknown' : b.params.toLocaleString('en-US')).padStart(9)}`,
       );
     }
     lines.push(`  head: ${j.head.join(' → ') || '(none)'}`);

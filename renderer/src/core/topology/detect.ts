@@ -5,7 +5,7 @@ import { type OpRole, opDef, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
 import { denseSkipPairs } from './family';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
-import { constantTensors, countParams } from './params';
+import { constantTensors, countParams, type ParamCount } from './params';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
 const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRole(node.opType, node.domain) === role;
@@ -43,8 +43,7 @@ export function detectTopology(model: Model): Topology {
   const isActive = (n: number) => index.active[n] === 1;
   // A block's parameters: every learned tensor its branch, shortcut and what follows its join use (BatchNorm scales
   // and shifts, LayerNorms, biases added apart, layer scales), as the model's total counts them.
-  const blockParams = (nodes: readonly number[]) =>
-    countParams(graph, shapes, constant, isActive, new Set(nodes)).total;
+  const blockParams = (nodes: readonly number[]) => countParams(graph, shapes, constant, isActive, new Set(nodes));
   const blocks = findBlocks(index, shapes, layerOf, macs, blockParams);
   const params = countParams(graph, shapes, constant, isActive);
   const unknownOps = [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))];
@@ -134,7 +133,7 @@ function findBlocks(
   shapes: Map<string, Shape>,
   layerOf: Map<number, Layer>,
   macs: Map<number, number | null>,
-  paramsOf: (nodes: readonly number[]) => number,
+  paramsOf: (nodes: readonly number[]) => ParamCount,
 ): ResidualBlock[] {
   const { graph } = index;
   const blocks: ResidualBlock[] = [];
@@ -169,6 +168,7 @@ function findBlocks(
     const startOp = graph.nodes[branch[0]!]?.opType ?? '';
     const cost = sumMacs([...branch, ...shortcutNodes], macs);
     const afterAdd = post.length ? graph.nodes[post[0]!]!.opType : null;
+    const params = paramsOf([...branch, ...shortcutNodes, ...post]);
     blocks.push({
       index: blocks.length,
       stage: 0,
@@ -192,7 +192,8 @@ function findBlocks(
       outShape,
       branchLayers,
       shortcutLayers,
-      params: paramsOf([...branch, ...shortcutNodes, ...post]),
+      params: params.total,
+      paramsComplete: params.unknown === 0,
       macs: cost.macs,
       macsComplete: cost.complete,
       groups: Math.max(1, ...branchLayers.map((l) => l.groups)),

@@ -72,6 +72,8 @@ export interface ResidualBlock {
   shortcutLayers: Layer[];
   /** Learned parameters the block uses: its branch, its shortcut and what follows its join (topology/params.ts). */
   params: number;
+  /** False when some parameter tensor's size in the block is unknown: `params` is then a lower bound. */
+  paramsComplete: boolean;
   /** Multiply–accumulates for one image of every op in the branch and the shortcut (those known). */
   macs: number;
   /** False when some op's MACs in the block are unknown: `macs` is then a lower bound. */

@@ -32,7 +32,7 @@ export function BlockCard({ model }: { model: OpenModel }) {
       {describeBlock(model.analysis.model, t, b.index)} · {formatShape(b.inShape)} → {formatShape(b.outShape)}
       <br />y = F(x) + {b.shortcut === 'identity' ? 'x' : `shortcut(x)`} · F: {branchLayersText(b)} · shortcut:{' '}
       {SHORTCUT_NAMES[b.shortcut]}
-      {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatCount(b.params)} params ·{' '}
+      {b.afterAdd ? ` · then ${b.afterAdd}` : ''} · {formatFigure(b.params, b.paramsComplete)} params ·{' '}
       {formatFigure(b.macs, b.macsComplete)} MACs
     </div>
   );

@@ -268,7 +268,7 @@ export function Inspector({ model, context }: { model: OpenModel; context: Color
           <tr>
             <th>cost</th>
             <td>
-              {formatCount(b.params)} params · {formatFigure(b.macs, b.macsComplete)} MACs
+              {formatFigure(b.params, b.paramsComplete)} params · {formatFigure(b.macs, b.macsComplete)} MACs
             </td>
           </tr>
           <tr>

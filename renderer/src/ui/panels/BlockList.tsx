@@ -95,7 +95,7 @@ export function BlockList({ model }: { model: OpenModel }) {
               <p className="block-detail">
                 {describeBlock(model.analysis.model, topology, b.index)}, branch {branchLayersText(b)}
                 {b.shortcutLayers.length ? ` + ${b.shortcutLayers.length} in the shortcut` : ''},{' '}
-                {formatCount(b.params)} params, {formatFigure(b.macs, b.macsComplete)} MACs
+                {formatFigure(b.params, b.paramsComplete)} params, {formatFigure(b.macs, b.macsComplete)} MACs
                 {b.downsample ? ', downsamples' : ''}
               </p>
             )}
