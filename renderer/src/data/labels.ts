@@ -61,7 +61,9 @@ export interface Prediction {
 
 /**
  * Why one image's outputs rank no classes, or null when they do: a NaN or an infinity among them (softmax then
- * gives NaN probabilities). The one test of the CLI's predict and the app's Run panel.
+ * gives NaN probabilities). The one test of the CLI's predict and the app's Run panel, which show probabilities.
+ * Scoring a set needs only the order of the outputs (argmaxRow, inTopK): ±∞ keeps an order and is ranked there;
+ * NaN has none and is not.
  */
 export function unrankedOutputs(logits: ArrayLike<number>, name: string): string | null {
   for (let i = 0; i < logits.length; i++) {

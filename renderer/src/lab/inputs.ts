@@ -95,9 +95,11 @@ export async function pixelsOrRefuse(
   try {
     return await set.pixels(index, side, resize);
   } catch (error) {
-    // CIFAR binaries are checked when opened: a failure to read one is ours.
-    if (error instanceof UnsupportedInput || set.nativeSide !== null) throw error;
-    const reason = oneLine(error instanceof Error ? error.message : String(error), 240);
+    // CIFAR binaries are checked when opened: a failure to read one is ours. So is a failure that does not name
+    // the file (no canvas, no memory): only the decoders' "x.jpg is not an image …" is the image's fault.
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof UnsupportedInput || set.nativeSide !== null || !message.includes(set.name(index))) throw error;
+    const reason = oneLine(message, 240);
     throw new UnsupportedInput(`${reason}: remove it from ${set.title} to use the other images`);
   }
 }
