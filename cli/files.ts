@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   existsSync,
   lstatSync,
@@ -163,11 +164,22 @@ function scanModelHeader(path: string, name: string, size: number): void {
   }
 }
 
+/** The permissions of the file `path` replaces, kept by the new one (a private log stays private); null for a new file. */
+function keptMode(path: string): number | null {
+  try {
+    return statSync(path).mode & 0o7777;
+  } catch {
+    return null;
+  }
+}
+
 /** Writes a small file (a log, a CSV) whole or not at all: a temp file beside it, then a rename over the target. */
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const mode = keptMode(path);
   try {
     writeFileSync(temp, bytes, { flag: 'wx' });
+    if (mode !== null) chmodSync(temp, mode);
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -216,8 +228,10 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, latch?: I
   process.on('exit', cleanUp);
   try {
     if (held.stopped) throw cancelled();
+    const mode = keptMode(path);
     const file = await open(temp, 'wx');
     try {
+      if (mode !== null) await file.chmod(mode);
       for (let at = 0; at < bytes.byteLength && !held.stopped; at += WRITE_STEP)
         await file.write(bytes, at, Math.min(WRITE_STEP, bytes.byteLength - at), at);
     } finally {

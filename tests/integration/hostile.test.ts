@@ -17,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
   writeSync,
@@ -609,6 +610,16 @@ describe('12: output paths: only a regular file is ever replaced, and nothing is
     expect(r.stderr).toMatch(/link\.onnx is a link: refused/);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(real, 'utf8')).toBe('old');
+  });
+
+  it("a replaced output keeps the old file's permissions (a private file stays private)", () => {
+    const out = join(dir, 'private.onnx');
+    writeFileSync(out, 'old');
+    chmodSync(out, 0o600);
+    const r = build(out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(statSync(out).size).toBeGreaterThan(3);
   });
 
   it('a read-only folder, or a file where a folder should be: exit 2 before any work, not an internal error', () => {
