@@ -198,6 +198,18 @@ test('lecture-hall controls: arrow keys step through blocks, P toggles presentat
   await page.reload();
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
   await expect(page.getByTestId('app')).toHaveClass(/theme-projector/);
+  // The projector's larger text keeps every side-panel select inside its panel (the provider select ran past it).
+  const overflow = await page.evaluate(() =>
+    [...document.querySelectorAll('.sidebar select')]
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .filter((el) => {
+        const panel = el.closest('.sidebar')!.getBoundingClientRect();
+        return el.getBoundingClientRect().right > panel.right + 0.5;
+      })
+      .map((el) => (el as HTMLElement).dataset.testid ?? el.outerHTML.slice(0, 60)),
+  );
+  expect(overflow).toEqual([]);
+  await expect(page.getByTestId('provider')).not.toHaveAttribute('data-provider', '');
   await page.screenshot({ path: 'docs/screenshots/projector.png' });
 });
 
