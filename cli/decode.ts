@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { oneLine } from '../renderer/src/core/text';
 import { MAX_PIXELS, tooManyPixels } from '../renderer/src/data/imageBytes';
 import type { RgbImage } from '../renderer/src/data/resize';
 
@@ -25,9 +26,9 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbI
     return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/exceeds pixel limit/.test(message)) throw new Error(tooManyPixels(name));
+    if (/exceeds pixel limit/.test(message)) throw new Error(tooManyPixels(oneLine(name, 200)));
     const why = message.split('\n')[0];
-    throw new Error(`${name} is not an image Skipscope can read (${why})`);
+    throw new Error(`${oneLine(name, 200)} is not an image Skipscope can read (${why})`);
   }
 }
 

@@ -59,7 +59,8 @@ export function readModelFile(path: string): {
   /** The external data files the resolver has opened so far (real paths): inputs an output may not replace. */
   externalFiles: string[];
 } {
-  const name = basename(path);
+  // Control characters in a name (a newline) would cut or split the one-line message: shown as spaces.
+  const name = oneLine(basename(path), 200);
   if (!existsSync(path)) throw new ModelError(`${name}: no such file`);
   const stat = statSync(path);
   if (stat.isDirectory()) throw new ModelError(`${name} is a folder, not an ONNX file`);
@@ -263,7 +264,7 @@ export const MAX_DATA_BYTES = 2 ** 31 - 1;
  * read whole. Throws InputError with a one-line reason.
  */
 export function checkInputPath(path: string, kind: 'file' | 'folder'): void {
-  const name = basename(path);
+  const name = oneLine(basename(path), 200);
   let stat: Stats;
   try {
     stat = statSync(path);

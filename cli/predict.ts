@@ -1,4 +1,5 @@
 import type { Preprocessing } from '../renderer/src/core/catalog';
+import { oneLine } from '../renderer/src/core/text';
 import { topK, unrankedOutputs } from '../renderer/src/data/labels';
 import { evaluate } from '../renderer/src/lab/evaluate';
 import { type AccuracyJson as Accuracy, accuracyJson } from '../renderer/src/lab/export';
@@ -106,7 +107,7 @@ function formatSet(r: PredictJson): string {
   if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
   if (r.skipped?.length) {
     lines.push(`  ${r.skipped.length} unreadable images skipped:`);
-    for (const s of r.skipped.slice(0, 10)) lines.push(`    ${s.reason}`);
+    for (const s of r.skipped.slice(0, 10)) lines.push(`    ${oneLine(s.reason, 300)}`);
   }
   const classes = r.perClass!.filter((c) => c.count > 0);
   if (classes.length && classes.length <= 20) {

@@ -257,7 +257,8 @@ function openData(options: WorkOptions, labels: LabelSet | null, command: string
 export function noteSkippedFiles(source: DiskSet, err = (s: string) => process.stderr.write(s)): void {
   const notable = source.skippedFiles.filter((f) => f.reason !== NOT_AN_IMAGE_NAME);
   if (notable.length === 0) return;
-  const shown = notable.slice(0, 10).map((f) => `    ${f.name}: ${f.reason}`);
+  // One line per file, whatever its name holds (a newline in a file name broke the list).
+  const shown = notable.slice(0, 10).map((f) => `    ${oneLine(`${f.name}: ${f.reason}`, 300)}`);
   const more = notable.length > 10 ? [`    … and ${notable.length - 10} more`] : [];
   err(
     printable(

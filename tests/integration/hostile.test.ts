@@ -514,6 +514,19 @@ describe('10: --data follows links inside the folder, refuses those out of it, a
 });
 
 describe('11: refusals that say what they refuse, and no leftovers', () => {
+  it('a file name with a newline in it is one line of the message, whole (it was cut at the newline or split)', () => {
+    const folder = join(work, 'newline-names');
+    mkdirSync(folder, { recursive: true });
+    const empty = join(folder, 'bad\nname.jpg');
+    writeFileSync(empty, '');
+    const bad = skipscope('predict', SOURCE, '--image', empty);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('skipscope: bad name.jpg is not an image Skipscope can read (Input Bit Array is empty)\n');
+    const missing = skipscope('predict', SOURCE, '--image', join(folder, 'missing\nfile.jpg'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('skipscope: missing file.jpg: no such file\n');
+  });
+
   it('a "../" external data location is refused as outside the folder, not reported missing (even when it exists)', () => {
     const dir = join(work, 'climb', 'model');
     mkdirSync(dir, { recursive: true });
