@@ -107,6 +107,15 @@ describe('skipscope:// protocol', () => {
       `${entry.name}: its model file cannot be read from the library (ENOENT); remove the model and import it again`,
     );
     await library.remove(entry.id);
+    // Another model copied over a model's file: refused by its size, not served under the first one's name.
+    const other = await library.importFile(join(repo, 'models/cifar10/resnet44.onnx'));
+    await writeFile(library.pathOf(other.id), await readFile(join(repo, 'models/cifar10/resnet56.onnx')));
+    const swapped = await get(`/@model/${other.id}`);
+    expect(swapped.status).toBe(422);
+    expect(await swapped.text()).toMatch(
+      /^resnet44: its model file in the library has changed \([\d,]+ bytes, not [\d,]+\); remove/,
+    );
+    await library.remove(other.id);
   });
 
   it('serves a library model with external data in one piece, its tensors written inline', async () => {

@@ -86,13 +86,25 @@ export function createProtocolHandler(options: ProtocolOptions): (request: Reque
         () => null,
         (error: NodeJS.ErrnoException) => error.code ?? 'error',
       );
-      if (missing) {
-        const name = catalog.list().find((m) => m.id === id)?.name ?? id;
-        const [where, fix] = catalog.isBundled(id)
-          ? ['the installation', 'reinstall Skipscope']
-          : ['the library', 'remove the model and import it again'];
-        return reply(422, `${name}: its model file cannot be read from ${where} (${missing}); ${fix}`, cors);
-      }
+      const listed = catalog.list().find((m) => m.id === id);
+      const [where, fix] = catalog.isBundled(id)
+        ? ['the installation', 'reinstall Skipscope']
+        : ['the library', 'remove the model and import it again'];
+      if (missing)
+        return reply(
+          422,
+          `${listed?.name ?? id}: its model file cannot be read from ${where} (${missing}); ${fix}`,
+          cors,
+        );
+      // A file replaced behind the app's back (another model copied over it) is not the model listed: its size
+      // says so for free (the page would have shown one model's name over another's weights).
+      const size = (await stat(path)).size;
+      if (listed && size !== listed.bytes)
+        return reply(
+          422,
+          `${listed.name}: its model file in ${where} has changed (${size.toLocaleString('en-US')} bytes, not ${listed.bytes.toLocaleString('en-US')}); ${fix}`,
+          cors,
+        );
       const response = await sendFile(request, path, 'application/octet-stream', cors);
       if (response.ok) options.onModelRead?.(id);
       return response;
