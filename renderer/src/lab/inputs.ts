@@ -98,7 +98,9 @@ export async function pixelsOrRefuse(
     // CIFAR binaries are checked when opened: a failure to read one is ours. So is a failure that does not name
     // the file (no canvas, no memory): only the decoders' "x.jpg is not an image …" is the image's fault.
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof UnsupportedInput || set.nativeSide !== null || !message.includes(set.name(index))) throw error;
+    const name = set.name(index);
+    const named = message.includes(name) || message.includes(oneLine(name, 200));
+    if (error instanceof UnsupportedInput || set.nativeSide !== null || !named) throw error;
     const reason = oneLine(message, 240);
     throw new UnsupportedInput(`${reason}: remove it from ${set.title} to use the other images`);
   }
