@@ -78,7 +78,9 @@ describe('a chart of fixed size keeps a plot that reads', () => {
     const docked = renderToString(createElement(ChartSvg, props));
     const plot = Number(/data-plot-height="(\d+)"/.exec(docked)![1]);
     expect(plot).toBeGreaterThanOrEqual(0.4 * 260);
-    expect(docked).not.toContain('range over images');
+    // Left out of the drawing, the note is the chart's hover title.
+    expect(docked).not.toMatch(/<text[^>]*>[^<]*range over images/);
+    expect(docked).toMatch(/^<svg[^>]*><title>ResNet-20 \(CIFAR-10\), 8 images [^<]*range over images<\/title>/);
     // With room for a line of it, the note is cut to that line, ending in "…", its whole text on hover.
     const taller = renderToString(createElement(ChartSvg, { ...props, height: 340 }));
     expect(Number(/data-plot-height="(\d+)"/.exec(taller)![1])).toBeGreaterThanOrEqual(0.4 * 340);
