@@ -121,6 +121,23 @@ describe('opening models', () => {
     expect(app.cache.has(store.getState().evaluationKey()!)).toBe(true);
   });
 
+  it("a model the lab cannot feed says why in Skipscope's words, not onnxruntime's Type Error", async () => {
+    const app = createTestApp();
+    const { store } = app;
+    await store.getState().refreshModels();
+    const m = onnx.ModelProto.decode(readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx')));
+    m.graph!.input![0]!.type!.tensorType!.elemType = onnx.TensorProto.DataType.INT64;
+    await store.getState().openDropped(file('int64.onnx', onnx.ModelProto.encode(m).finish()));
+    // The harness's `until` fails with the runtime's error: it must be the model's own reason.
+    await expect(app.until((s) => s.model?.name === 'int64.onnx' && s.runtime === 'ready')).rejects.toThrow(
+      /^this model's input "input" takes int64 values; Skipscope feeds float32 images$/,
+    );
+    const s = store.getState();
+    expect(s.runtimeError).toBe(s.model!.inputError);
+    await store.getState().runImage();
+    expect(store.getState().runError).toBe(s.model!.inputError);
+  });
+
   it('the Run panel refuses NaN outputs in one line instead of ranking classes 0–4 as "NaN %"', async () => {
     const app = createTestApp();
     const { store } = app;

@@ -26,7 +26,16 @@ export const MAX_SIDE = 16384;
 
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
-  const declared = model.graph.inputs.find((i) => i.name === topology.input.name);
+  const { inputs } = model.graph;
+  // Every run feeds one tensor: a second input made every run fail with onnxruntime's "input 'x2' is missing".
+  if (inputs.length > 1)
+    throw new ModelError(
+      `this model has ${inputs.length} inputs (${inputs
+        .slice(0, 4)
+        .map((i) => `"${oneLine(i.name, 40)}"`)
+        .join(', ')}${inputs.length > 4 ? ', …' : ''}): Skipscope feeds one image input`,
+    );
+  const declared = inputs.find((i) => i.name === topology.input.name);
   const shape = topology.input.shape;
   const [, a, b, c] = (shape ?? []) as number[];
   const layout = shape?.length === 4 ? (a === 3 && b === c ? 'NCHW' : c === 3 && a === b ? 'NHWC' : null) : null;
@@ -35,6 +44,12 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
       `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
     );
   const side = layout === 'NCHW' ? b! : a!;
+  // Shapes are inferred with a symbolic height and width taken as 1: the model would be fed 1 × 1 images.
+  const spatial = declared?.shape?.slice(layout === 'NCHW' ? 2 : 1, layout === 'NCHW' ? 4 : 3) ?? [];
+  if (spatial.some((d) => typeof d !== 'number'))
+    throw new ModelError(
+      `this model's input size is not fixed (${declared!.shape!.map((d) => (typeof d === 'number' ? d : oneLine(String(d ?? '?'), 12))).join('×')}): Skipscope needs its image side; export it with a fixed height and width (no dynamic axes for them)`,
+    );
   if (!(side >= 1 && side <= MAX_SIDE))
     throw new ModelError(`this model expects ${side}×${side} images; Skipscope runs sides from 1 to ${MAX_SIDE}`);
   const elemType = declared?.elemType ?? DataType.FLOAT;
@@ -52,6 +67,13 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
       model.graph.outputs.length === 0
         ? 'this model declares no graph outputs: onnxruntime returns nothing to read'
         : `this model does not declare "${oneLine(topology.output.name, 60)}" (its logits) as a graph output`,
+    );
+  // One score per class and image: a segmentation map or an embedding is no classifier (Run once showed "class
+  // 1800" of a 5×32×32 output, and Evaluate scored it).
+  const out = topology.output.shape;
+  if (out && !(out.length >= 2 && out.slice(2).every((d) => d === 1)))
+    throw new ModelError(
+      `this model's output is ${out.slice(1).join('×') || 'a scalar'} per image, not one score per class: Run, Evaluate and the labs need class scores (N×K)`,
     );
   return {
     name: topology.input.name,

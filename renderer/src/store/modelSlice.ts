@@ -131,7 +131,9 @@ export const createModelSlice =
             // Result keys need the hash: a lesion made while the lab was still opening the model starts now.
             get().refreshLesion();
           } catch (error) {
-            if (get().model === model) set({ runtime: 'error', runtimeError: errorLine(error) });
+            // A model the lab cannot feed says why in Skipscope's words, not in onnxruntime's ("Type Error: Type
+            // 'tensor(int64)' of input parameter …").
+            if (get().model === model) set({ runtime: 'error', runtimeError: model.inputError ?? errorLine(error) });
           }
           return true;
         } catch (error) {

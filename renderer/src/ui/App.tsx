@@ -397,7 +397,9 @@ function LabPanels({
           <GradientPanel key={`gradient:${model.key}`} model={model} />
         </>
       ) : (
-        <p className="muted">Gradients need a model with one image input.</p>
+        <p className="muted">
+          Gradients need a model with one image input{model.inputError ? `: ${model.inputError}` : '.'}
+        </p>
       );
     case 'paths':
       return model.input && residual ? (
@@ -406,7 +408,9 @@ function LabPanels({
           <PathsPanel key={`paths:${model.key}`} model={model} />
         </>
       ) : (
-        <p className="muted">Paths need a residual network with one image input.</p>
+        <p className="muted">
+          Paths need a residual network with one image input{model.inputError ? `: ${model.inputError}` : '.'}
+        </p>
       );
     case 'signal':
       return model.input ? (
@@ -415,7 +419,9 @@ function LabPanels({
           <SignalPanel key={`signal:${model.key}`} model={model} />
         </>
       ) : (
-        <p className="muted">The forward signal needs a model with one image input.</p>
+        <p className="muted">
+          The forward signal needs a model with one image input{model.inputError ? `: ${model.inputError}` : '.'}
+        </p>
       );
     case 'build':
       // The builder itself stays mounted above (its settings survive the model it opens).

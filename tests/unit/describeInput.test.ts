@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
+import { analyzeModel } from '../../renderer/src/core/summary';
+import { describeInput } from '../../renderer/src/lab/inputs';
+import { readBytes } from '../helpers/files';
+
+const SOURCE = 'tests/fixtures/models/cifar_resnet8_a_op13.onnx';
+
+/** The fixture changed by `change`, analysed, and its input described (or the one-line refusal). */
+function described(change: (m: onnx.ModelProto) => void): string {
+  const m = onnx.ModelProto.decode(readBytes(SOURCE));
+  change(m);
+  const a = analyzeModel(onnx.ModelProto.encode(m).finish(), 'm.onnx');
+  try {
+    const input = describeInput(a.model, a.topology);
+    return `side ${input.side}, ${input.classes} classes`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('the image input Skipscope feeds, or why it feeds none', () => {
+  it('the fixture as it is: 32 × 32 images, 10 classes', () => {
+    expect(described(() => {})).toBe('side 32, 10 classes');
+  });
+
+  it('a second graph input is refused (every run failed with "input \'x2\' is missing in feeds")', () => {
+    expect(
+      described((m) => {
+        m.graph!.input!.push(new onnx.ValueInfoProto({ ...m.graph!.input![0]!, name: 'x2' }));
+      }),
+    ).toBe('this model has 2 inputs ("input", "x2"): Skipscope feeds one image input');
+  });
+
+  it('a symbolic height and width are refused, not run as 1 × 1 images', () => {
+    expect(
+      described((m) => {
+        const dims = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+        dims[2] = new onnx.TensorShapeProto.Dimension({ dimParam: 'H' });
+        dims[3] = new onnx.TensorShapeProto.Dimension({ dimParam: 'W' });
+      }),
+    ).toMatch(/^this model's input size is not fixed \(1×3×H×W\): Skipscope needs its image side/);
+  });
+
+  it('an output that is no score per class (a feature map) is refused, not ranked as 16384 "classes"', () => {
+    expect(
+      described((m) => {
+        const relu = m.graph!.node!.find((n) => n.opType === 'Relu')!;
+        m.graph!.output = [
+          new onnx.ValueInfoProto({
+            name: relu.output![0]!,
+            type: { tensorType: { elemType: 1, shape: { dim: [1, 16, 32, 32].map((dimValue) => ({ dimValue })) } } },
+          }),
+        ];
+      }),
+    ).toBe(
+      "this model's output is 16×32×32 per image, not one score per class: Run, Evaluate and the labs need class scores (N×K)",
+    );
+  });
+});
