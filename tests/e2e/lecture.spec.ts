@@ -214,6 +214,8 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
     }
     const smallest = await smallestText(page);
     expect(smallest.px, `smallest text in ${lab}: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
+    // Every job the lab started has finished (the stage shows a running one's progress in presentation).
+    await expect(page.getByTestId('stage-jobs')).toBeHidden({ timeout: 120_000 });
     // Once more just before the screenshot: a docs screenshot once caught the network at half the stage's width.
     if (NETWORK_LABS.has(lab)) await expect.poll(() => networkWidthShare(page)).toBeGreaterThanOrEqual(0.8);
     const shot = resolve(dir, `${lab}.png`);
@@ -267,4 +269,49 @@ test('a slide export frames the whole network whatever the camera shows, at the 
   expect(svg).toContain('width="1280" height="960"');
   expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
   expect(svg).toMatch(/<text [^>]*>stage 1 · 3 blocks/);
+});
+
+test('in presentation a running job shows its progress and time left on the stage, large', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openApp(page, '?provider=wasm&model=cifar10-resnet56');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
+  // The side panels (and their Evaluate button and bar) are hidden: the job starts as the panel's button starts it.
+  await page.evaluate(() => {
+    type Debug = { store: { getState(): { evaluate(): Promise<void> } } };
+    void (window as unknown as { skipscope_debug: Debug }).skipscope_debug.store.getState().evaluate();
+  });
+  const shown = page.getByTestId('stage-jobs');
+  await expect(shown).toContainText('Evaluate');
+  await expect(shown).toContainText(/\d+ \/ 932 images/);
+  const smallest = await smallestText(page);
+  expect(smallest.px, `smallest text: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
+  await expect(shown).toBeHidden({ timeout: 120_000 });
+});
+
+test('presenting a race shows the race, not its form; presenting a landscape shows its surface', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page, '?provider=wasm&model=cifar10-resnet20');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
+  await page.getByTestId('tab-race').click();
+  await page.getByTestId('race-start').click();
+  await expect(page.getByTestId('race-view')).toBeVisible();
+  await page.keyboard.press('p');
+  // The form filled the screen with the curves below the fold.
+  await expect(page.getByTestId('race-net-1')).toBeHidden();
+  expect((await page.getByTestId('race-view').boundingBox())!.y).toBeLessThan(60);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('race-net-1')).toBeVisible();
+  await page.getByTestId('race-cancel').click();
+  await page.getByTestId('tab-landscape').click();
+  await page.getByTestId('landscape-run').click();
+  await expect(page.getByTestId('landscape-view')).toBeVisible();
+  await page.keyboard.press('p');
+  await expect(page.locator('.landscape-settings')).toBeHidden();
+  // The surface starts in the upper half of the screen (only a sliver of it showed at the bottom edge).
+  expect((await page.getByTestId('landscape-view').boundingBox())!.y).toBeLessThan(360);
+  await expect(page.getByTestId('job-progress').first()).toBeVisible();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('landscape-cancel').click();
 });

@@ -46,6 +46,11 @@ export class JobTable<P extends object> {
     return key ? this.rows.get(key) : undefined;
   }
 
+  /** Every job still running, oldest first. */
+  running(): JobRecord<keyof P, unknown>[] {
+    return [...this.rows.values()].filter((row) => row.status === 'running');
+  }
+
   put<M extends keyof P>(record: JobRecord<M, P[M]>): JobTable<P> {
     const rows = new Map(this.rows);
     rows.delete(record.key);

@@ -18,6 +18,7 @@ import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
 import { useLesionNote } from './network/lesionNote';
 import { SceneLegend } from './network/SceneLegend';
+import { StageJobs } from './network/StageJobs';
 import { STEPS, Tour } from './network/Tour';
 import { Bookmarks, ColorLegend, HelpOverlay, Inspector, ViewBar } from './network/ViewControls';
 import { BlockList } from './panels/BlockList';
@@ -277,6 +278,7 @@ export function App() {
         {workspace === 'network' && loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
         {workspace === 'network' && loaded && <BlockCard model={loaded} />}
+        {workspace === 'network' && loaded && <StageJobs />}
         {workspace === 'network' && loaded && LAB_CHARTS.has(lab) && (
           <div className="stage-dock" ref={setDock} data-testid="stage-dock" />
         )}

@@ -65,7 +65,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
     <div className="workspace" data-testid="landscape-workspace">
       <section className="panel wide" aria-labelledby="landscape-h">
         <h2 id="landscape-h">Loss landscape · {model.analysis.model.name}</h2>
-        <p className="muted">
+        <p className="muted landscape-about">
           The loss over a plane through this network’s weights: θ + α·d₁ + β·d₂, with d₁ and d₂ random Gaussian
           directions rescaled filter by filter to the norms of the model’s own filters (Li et al. 2018), so the plane is
           to scale for every layer. Biases and normalisation parameters stay put. The centre is the model itself.
@@ -118,7 +118,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
             onChange={(v) => set('seed', v)}
           />
         </div>
-        <p className="muted small">
+        <p className="muted small landscape-cost">
           {formatCount(evaluations)} image evaluations ({settings.grid * settings.grid} points × {sampled} images of{' '}
           {imageSet?.title ?? 'the Run panel’s images'}).
         </p>

@@ -12,9 +12,14 @@ import { RaceView } from './RaceView';
 export function RaceWorkspace() {
   const raceId = useApp((s) => s.raceId);
   const race = useRaces().find((r) => r.id === raceId) ?? null;
+  // Presenting a race shows the race: its progress, verdict and curves on top, not the form (kept, hidden: its
+  // settings stay as they were). Without a race, the form and the reference curves.
+  const presenting = useApp((s) => s.presentation) && race !== null;
   return (
     <div className="workspace" data-testid="race-workspace">
-      <RaceForm />
+      <div hidden={presenting}>
+        <RaceForm />
+      </div>
       {race && <RaceView race={race} />}
       <RaceReference race={race} />
     </div>
