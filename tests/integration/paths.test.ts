@@ -126,7 +126,26 @@ describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' :
     const ref = resnet20Paths(a, file, x);
     const engine = new PathEngine(createNodeRuntime(), a.model, a.topology);
     const img = float32(x, [1, 3, 32, 32]);
-    const study = await pathStudy(engine, 9, img, 3, { samples: 1000, exact: true }, quietJob());
+    // Progress counts path rows (the exact sums' 10, then each length's paths: 512), so a length of 1 path is not
+    // taken for as much work as one of 126 when the time left is estimated.
+    const reports: [number, number][] = [];
+    const job = {
+      signal: new AbortController().signal,
+      progress: (done: number, total: number) => reports.push([done, total]),
+    };
+    const study = await pathStudy(engine, 9, img, 3, { samples: 1000, exact: true }, job);
+    expect(reports.map(([, total]) => total)).toEqual(reports.map(() => 10 + 512));
+    expect(reports.map(([done]) => done)).toEqual([
+      0,
+      10,
+      ...Array.from(
+        { length: 10 },
+        (_, k) =>
+          10 +
+          Array.from({ length: k + 1 }, (_, j) => Math.round(Math.exp(logBinomials(9)[j]!))).reduce((a, b) => a + b),
+      ),
+      522,
+    ]);
     // Every length of resnet20 has ≤ 126 paths, so the study enumerated them all.
     study.sampled!.forEach((s, k) => {
       expect(s.samples).toBe(Math.round(Math.exp(logBinomials(9)[k]!)));
