@@ -43,7 +43,7 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   expect(centre).toBeGreaterThan(0);
   expect(centre).toBeLessThan(1.5);
   await expect(page.getByTestId('landscape-surface-readout')).toContainText(/centre \(the model\): loss \d/);
-  await expect(page.getByTestId('landscape-run')).toHaveText('Computed (cached)');
+  await expect(page.getByTestId('landscape-run')).toHaveText('Computed');
 
   const csv = await download(page, 'landscape-surface-csv');
   expect(csv.name).toBe('landscape-ResNet-20-CIFAR-10-5x5.csv');

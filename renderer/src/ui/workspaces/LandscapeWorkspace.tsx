@@ -147,7 +147,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               onClick={() => void start(settings)}
               data-testid="landscape-run"
             >
-              {result ? 'Computed (cached)' : 'Compute'}
+              {result ? 'Computed' : 'Compute'}
             </button>
           )}
           {landscapes.length > 1 && (
