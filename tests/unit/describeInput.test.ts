@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
-import { analyzeModel } from '../../renderer/src/core/summary';
+import { toInspectJson } from '../../renderer/src/core/report';
+import { analyzeModel, summarizeModel } from '../../renderer/src/core/summary';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { readBytes } from '../helpers/files';
 
@@ -56,5 +57,15 @@ describe('the image input Skipscope feeds, or why it feeds none', () => {
     ).toBe(
       "this model's output is 16×32×32 per image, not one score per class: Run, Evaluate and the labs need class scores (N×K)",
     );
+  });
+});
+
+describe("a file's strings are clipped where they are shown and kept", () => {
+  it('a 1 MB producer name is 120 characters in the summary (the library index keeps it) and 200 in the report', () => {
+    const m = onnx.ModelProto.decode(readBytes(SOURCE));
+    m.producerName = 'P'.repeat(2 ** 20);
+    const bytes = onnx.ModelProto.encode(m).finish();
+    expect(summarizeModel(bytes, 'm.onnx').producer.length).toBeLessThanOrEqual(120);
+    expect(toInspectJson('m.onnx', analyzeModel(bytes, 'm.onnx')).onnx.producer.length).toBeLessThanOrEqual(200);
   });
 });

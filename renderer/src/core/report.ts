@@ -1,5 +1,6 @@
 import type { Model } from './onnx/model';
 import { type Analysis, describeBatchNorm } from './summary';
+import { oneLine } from './text';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
@@ -74,8 +75,8 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     onnx: {
       irVersion: model.irVersion,
       opset: model.opset,
-      producer: model.producer,
-      producerVersion: model.producerVersion,
+      producer: oneLine(model.producer, 200),
+      producerVersion: oneLine(model.producerVersion, 200),
     },
     kind: t.kind,
     architecture,

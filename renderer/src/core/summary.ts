@@ -2,6 +2,7 @@ import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { readFloats, readInts } from './onnx/tensor';
+import { oneLine } from './text';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
@@ -132,7 +133,8 @@ export function summarizeModel(bytes: Uint8Array, fileName: string, resolveExter
     parameters: topology.params,
     opset: model.opset,
     irVersion: model.irVersion,
-    producer: [model.producer, model.producerVersion].filter(Boolean).join(' '),
+    // Clipped: a file's strings are shown and kept in the library's index (a 10 MB producer froze the page).
+    producer: oneLine([model.producer, model.producerVersion].filter(Boolean).join(' '), 120),
     blocks: topology.blocks.length,
   };
 }

@@ -1,4 +1,5 @@
 import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
+import { oneLine } from '../../core/text';
 import { useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { exportReport } from '../common/exportReport';
@@ -21,7 +22,7 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
     ['BatchNorm', describeBatchNorm(model, t)],
     [
       'ONNX',
-      `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${model.producer} ${model.producerVersion}` : ''}`,
+      `IR ${model.irVersion}, opset ${model.opset}${model.producer ? `, ${oneLine(`${model.producer} ${model.producerVersion}`, 120)}` : ''}`,
     ],
   ];
   if (t.unknownOps.length) rows.push(['Other ops', `${t.unknownOps.join(', ')} (run by onnxruntime; not analysed)`]);
