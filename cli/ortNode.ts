@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errorLine } from '../renderer/src/core/text';
 import { UnsupportedInput } from '../renderer/src/lab/job';
+import { translateOrtMessage } from '../renderer/src/lab/ortMessages';
 import { type HostTensor, mapTensors, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import type { PROVIDERS } from './args';
 
@@ -24,48 +25,6 @@ export class RuntimeRefusal extends Error {
   ) {
     super(`onnxruntime-node could not ${stage} it: ${translateOrtMessage(errorLine(cause, 2000))}`);
   }
-}
-
-/** onnxruntime's error text in a user's words: what is wrong with the model, without its source-file positions. */
-export function translateOrtMessage(raw: string): string {
-  const custom = /(?:Fatal error: )?([\w.-]*):([\w.-]+)\((-?\d+)\) is not a registered function\/op/.exec(raw);
-  if (custom) return `it uses the op ${custom[2]} of domain "${custom[1]}", which onnxruntime does not have`;
-  const noOp = /Could not find an implementation for (\w+)\((\d+)\)/.exec(raw);
-  if (noOp) return `onnxruntime has no implementation of ${noOp[1]} (opset ${noOp[2]}) for these types`;
-  const missing = /input '([^']*)' is missing in 'feeds'/.exec(raw);
-  if (missing) return `it needs the input "${missing[1]}" too; Skipscope feeds only the image`;
-  // The last of nested "[ONNXRuntimeError] : 1 : FAIL : …" parts says what is wrong; the rest is how it got there.
-  let text = raw.split(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/).at(-1)!;
-  text = text.replace(/^Exception during initialization:\s*/, '').replace(/Load model from .*? failed:\s*/g, '');
-  // Source positions (/onnxruntime_src/…/graph.cc:1555) and the function named after one.
-  text = text.replace(/(?:\/[\w.+-]+)*\/?[\w.+-]+\.(?:cc|cpp|h|hpp):\d+\s*(?:[A-Z][a-z]+[A-Z]\w{6,}\s+)?/g, '');
-  text = stripSignatures(text).replace(/\S+ was false\.\s*/g, '');
-  // A C++ lambda's name and the failed check before the reason: "::<lambda()> adapter_result.status == Failed …".
-  text = text.replace(/(?:\S*::)?<lambda\([^)]*\)>\s*(?:[\w.]+\s*==\s*)?/g, '');
-  // "In Node, ("/conv1/Conv", Conv, "", -1) : (inputs) -> (outputs) , Error X": the node and X.
-  const node = /In Node, \("([^"]*)", ([\w.]+), "([^"]*)", -?\d+\) : .*? , Error (.*)$/.exec(text);
-  if (node)
-    text = `${text.slice(0, node.index)}node "${node[1]}" (${node[2]}${node[3] ? ` of ${node[3]}` : ''}): ${node[4]}`;
-  text = text.replace(/\s+/g, ' ').trim();
-  return errorLine(text.length > 0 ? text : raw, 240);
-}
-
-/** Removes C++ signatures such as `void onnxruntime::Graph::Init(const std::string&) const [with T = …]`. */
-function stripSignatures(text: string): string {
-  for (let guard = 0; guard < 20; guard++) {
-    const m = /(?:[\w:<>*&,]+ )*?(?:onnxruntime|onnx|std)::[\w:~<>]+\(/.exec(text);
-    if (!m) break;
-    let depth = 0;
-    let i = m.index + m[0].length - 1;
-    for (; i < text.length; i++) {
-      if (text[i] === '(') depth++;
-      else if (text[i] === ')' && --depth === 0) break;
-    }
-    const rest = text.slice(i + 1);
-    const tail = /^(?: const)?(?: \[with [^\]]*\])?\s*/.exec(rest)![0];
-    text = text.slice(0, m.index) + rest.slice(tail.length);
-  }
-  return text;
 }
 
 /** Execution providers onnxruntime-node can be asked for by name (the list is cli/args.ts's PROVIDERS). */

@@ -1,6 +1,5 @@
 import type { Model } from './onnx/model';
 import { type Analysis, describeBatchNorm } from './summary';
-import { oneLine } from './text';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
@@ -75,8 +74,9 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     onnx: {
       irVersion: model.irVersion,
       opset: model.opset,
-      producer: oneLine(model.producer, 200),
-      producerVersion: oneLine(model.producerVersion, 200),
+      // Clipped, not cleaned: JSON keeps a file's strings as they are (escaped), only not megabytes of them.
+      producer: clip(model.producer, 200),
+      producerVersion: clip(model.producerVersion, 200),
     },
     kind: t.kind,
     architecture,
@@ -172,4 +172,9 @@ export function formatInspect(j: InspectJson): string {
   if (j.unknownOps.length)
     lines.push(`  note: ops outside the ResNet op set (shapes not inferred): ${j.unknownOps.join(', ')}`);
   return lines.join('\n');
+}
+
+/** `text` cut to `max` characters, ending in "…" when cut. */
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

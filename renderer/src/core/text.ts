@@ -1,7 +1,8 @@
 /** Text from a file or an error made safe to show: control characters become spaces, long text is cut with an ellipsis. */
 export function oneLine(text: string, max = 80): string {
-  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs.
-  const flat = text.replace(/\p{Cc}+/gu, ' ');
+  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs. The bidirectional
+  // controls go too: a name with U+202E shown the rest of its message reversed.
+  const flat = text.replace(/\p{Cc}+/gu, ' ').replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

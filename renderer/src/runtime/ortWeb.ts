@@ -1,5 +1,6 @@
 import type { ProviderPreference } from '../core/catalog';
 import { errorLine } from '../core/text';
+import { translateOrtMessage } from '../lab/ortMessages';
 import { type HostTensor, mapTensors, type Runtime, type Session, type SessionOptions } from '../lab/runtime';
 import { type AdapterClass, adapterFacts, classifyAdapter, type GpuAdapterLike } from './adapter';
 
@@ -151,7 +152,7 @@ export function createWebRuntime(preference: ProviderPreference = 'auto'): Runti
         const threads = ort.env.wasm.numThreads ?? 1;
         return wrap(ort, session, 'wasm', reason.replace('{threads}', `${threads} thread${threads === 1 ? '' : 's'}`));
       } catch (error) {
-        throw new Error(`onnxruntime could not load this model: ${errorLine(error, 200)}`);
+        throw new Error(`onnxruntime could not load this model: ${translateOrtMessage(errorLine(error, 2000))}`);
       }
     },
   };
