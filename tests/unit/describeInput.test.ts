@@ -69,3 +69,13 @@ describe("a file's strings are clipped where they are shown and kept", () => {
     expect(toInspectJson('m.onnx', analyzeModel(bytes, 'm.onnx')).onnx.producer.length).toBeLessThanOrEqual(200);
   });
 });
+
+describe('declared input dimensions', () => {
+  it('a batch of 2^62 is refused as too large (it was "must be at least 1", with an inexact figure)', () => {
+    const m = onnx.ModelProto.decode(readBytes(SOURCE));
+    m.graph!.input![0]!.type!.tensorType!.shape!.dim![0] = new onnx.TensorShapeProto.Dimension({ dimValue: 2 ** 62 });
+    expect(() => analyzeModel(onnx.ModelProto.encode(m).finish(), 'm.onnx')).toThrow(
+      'm.onnx: its input "input" has shape [>2^53, 3, 32, 32]: a dimension that large cannot be an image batch or size',
+    );
+  });
+});

@@ -26,9 +26,11 @@ export function detectTopology(model: Model): Topology {
   }
   const index = indexGraph(graph, model.name);
   const declared = graph.inputs.find((i) => i.name === index.input)?.shape;
-  if (declared?.some((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 1)))
+  const bad = declared?.find((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 1));
+  if (bad !== undefined)
     throw new ModelError(
-      `${model.name}: its input "${oneLine(index.input, 60)}" has shape [${declared.join(', ')}]: every dimension must be at least 1`,
+      // A dimension past 2⁵³ is no longer exact as a number: said as "too large", not printed as a wrong figure.
+      `${model.name}: its input "${oneLine(index.input, 60)}" has shape [${declared!.map((d) => (typeof d === 'number' && d > Number.MAX_SAFE_INTEGER ? '>2^53' : d)).join(', ')}]: ${(bad as number) >= 1 ? 'a dimension that large cannot be an image batch or size' : 'every dimension must be at least 1'}`,
     );
   const shapes = inferShapes(graph);
   checkShapes(model, shapes);
