@@ -57,6 +57,25 @@ describe('opening models', () => {
     expect(s.entries.map((e) => e.name)).toEqual([...open.entries.map((e) => e.name), 'whole.onnx']);
   });
 
+  it('of files dropped one after another, the last one dropped has the last word, whichever is read first', async () => {
+    const { store } = createTestApp();
+    await store.getState().refreshModels();
+    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
+    // The first file is read slowly (a big model), the second at once and refused: the refusal stays on screen.
+    let release!: () => void;
+    const slow = file('slow.onnx', whole);
+    const read = slow.arrayBuffer.bind(slow);
+    slow.arrayBuffer = () => new Promise<ArrayBuffer>((done) => (release = () => void read().then(done)));
+    const first = store.getState().openDropped(slow);
+    await store.getState().openDropped(file('broken.onnx', 'not a model'));
+    expect(store.getState().error).toContain('broken.onnx');
+    release();
+    await first;
+    const s = store.getState();
+    expect(s.error).toContain('broken.onnx');
+    expect(s.model?.name).not.toBe('slow.onnx');
+  });
+
   it("a file the host added itself (the desktop menu's Open…) that will not open is taken out of the list too", async () => {
     const app = createTestApp();
     const { store, services } = app;

@@ -14,22 +14,29 @@ export const createModelSlice =
   (set, get) => {
     /** Increases with every open; a finished open that is not the latest is dropped. */
     let ticket = 0;
+    /** Increases with every file dropped or chosen: the last one's outcome (its model or its error) is what shows. */
+    let imports = 0;
     /**
      * Adds a file to the library (or the web session) and opens it. A file refused on the way in, or added and then
      * unreadable as a model, gets its one-line reason; one added by this very call is taken out again, so the list
      * holds only models that open.
      */
     const importAndOpen = async (add: () => Promise<ModelEntry | null>): Promise<void> => {
+      const mine = ++imports;
       const known = new Set(get().entries.map((e) => e.id));
       let entry: ModelEntry | null;
       try {
         entry = await add();
       } catch (error) {
-        set({ error: errorLine(error), ...(get().model ? {} : { status: 'error' as const }) });
+        // A file dropped later has the last word: an earlier one's refusal, read after it, would wipe or hide it.
+        if (mine === imports) set({ error: errorLine(error), ...(get().model ? {} : { status: 'error' as const }) });
         return;
       }
       if (!entry) return;
       await get().refreshModels();
+      // Files are read at their own pace (a 79 MB model after a 1 MB one): one dropped after this one, already read,
+      // is what opens. This one stays in the list.
+      if (mine !== imports) return;
       const opened = await get().openModel(entry.id);
       if (!opened && !known.has(entry.id)) {
         await host.removeModel(entry.id).catch(() => {});
