@@ -215,7 +215,7 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
     const smallest = await smallestText(page);
     expect(smallest.px, `smallest text in ${lab}: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
     // Every job the lab started has finished (the stage shows a running one's progress in presentation).
-    await expect(page.getByTestId('stage-jobs')).toBeHidden({ timeout: 120_000 });
+    await expect(page.getByTestId('stage-jobs').getByTestId('job-progress')).toHaveCount(0, { timeout: 120_000 });
     // Once more just before the screenshot: a docs screenshot once caught the network at half the stage's width.
     if (NETWORK_LABS.has(lab)) await expect.poll(() => networkWidthShare(page)).toBeGreaterThanOrEqual(0.8);
     const shot = resolve(dir, `${lab}.png`);
@@ -287,7 +287,14 @@ test('in presentation a running job shows its progress and time left on the stag
   await expect(shown).toContainText(/\d+ \/ 932 images/);
   const smallest = await smallestText(page);
   expect(smallest.px, `smallest text: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
-  await expect(shown).toBeHidden({ timeout: 120_000 });
+  // Done, its answer stays on the stage in the Evaluate lab: top-1 with its interval.
+  await expect(shown.getByTestId('job-progress')).toHaveCount(0, { timeout: 120_000 });
+  await expect(page.getByTestId('app')).toHaveAttribute('data-lab', 'explore');
+  await expect(shown).toBeHidden();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('tab-evaluate').click();
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('stage-evaluated')).toContainText(/Top-1 9\d\.\d+ % \(\d+\/932; 95 % Wilson/);
 });
 
 test('presenting a race shows the race, not its form; presenting a landscape shows its surface', async ({ page }) => {

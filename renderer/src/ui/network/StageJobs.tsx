@@ -1,6 +1,7 @@
-import { useApp } from '../../store/store';
+import { useApp, useJob } from '../../store/store';
 import type { LabMethod } from '../../worker/protocol';
 import { JobProgress } from '../common/JobStatus';
+import { describe, percent } from '../panels/EvaluatePanel';
 
 /** The network labs' long jobs, by method: what the line says and the unit its progress counts. */
 const SHOWN: Partial<Record<LabMethod, { name: string; unit?: string }>> = {
@@ -15,14 +16,20 @@ const SHOWN: Partial<Record<LabMethod, { name: string; unit?: string }>> = {
 
 /**
  * In presentation the side panels are gone, and with them every progress bar: the network's running jobs are
- * shown on the stage, large, with the time left (a lecturer running Evaluate had nothing to say how long to talk).
+ * shown on the stage, large, with the time left (a lecturer running Evaluate had nothing to say how long to talk),
+ * and in the Evaluate lab the top-1 it found.
  */
 export function StageJobs() {
   const presentation = useApp((s) => s.presentation);
   const jobs = useApp((s) => s.jobs);
+  const lab = useApp((s) => s.lab);
+  const key = useApp((s) => s.evaluationKey());
+  const { result } = useJob('evaluate', key);
   if (!presentation) return null;
   const running = jobs.running().filter((job) => SHOWN[job.method]);
-  if (running.length === 0) return null;
+  // In the Evaluate lab, once it has run, its answer: the question the class asked.
+  const evaluated = lab === 'evaluate' && result && !running.some((job) => job.method === 'evaluate');
+  if (running.length === 0 && !evaluated) return null;
   return (
     <div className="stage-jobs" data-testid="stage-jobs">
       {running.map((job) => (
@@ -31,6 +38,22 @@ export function StageJobs() {
           <JobProgress progress={job.progress} unit={SHOWN[job.method]!.unit} />
         </div>
       ))}
+      {evaluated && (
+        <div className="stage-job" data-testid="stage-evaluated">
+          <strong>Top-1</strong>{' '}
+          {result.top1.n > 0 ? (
+            <>
+              <span className="stage-figure">{percent(result.top1.rate)}</span>{' '}
+              <span className="muted">
+                ({result.top1.successes}/{result.top1.n}; 95 % Wilson {percent(result.top1.low)}–
+                {percent(result.top1.high)})
+              </span>
+            </>
+          ) : (
+            describe(result.top1, result)
+          )}
+        </div>
+      )}
     </div>
   );
 }

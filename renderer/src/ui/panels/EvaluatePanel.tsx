@@ -153,9 +153,9 @@ export function EvaluateResultView({
   );
 }
 
-const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
+export const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
 
-function describe(p: Proportion, result: Pick<EvaluateResult, 'set' | 'skipped'>): string {
+export function describe(p: Proportion, result: Pick<EvaluateResult, 'set' | 'skipped'>): string {
   if (p.n === 0)
     return result.skipped.length === result.set.count
       ? '— (no image could be read)'
