@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { chooseModel, expectReference, expectSceneDrawn, openApp, referenceLogits } from './helpers';
@@ -240,4 +240,24 @@ test('quick clicks on two models: the last one clicked is the one shown', async 
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', /^(webgpu|wasm)$/);
   await page.getByTestId('run').click();
   await expect(page.getByTestId('prediction')).toBeVisible();
+});
+
+test('several models dropped at once are all opened in turn and listed; the last stays open', async ({ page }) => {
+  await openApp(page, '?provider=wasm');
+  const files = ['cifar_resnet8_a_op13.onnx', 'cifar_plain8_op13.onnx'].map((name) => ({
+    name,
+    b64: readFileSync(`tests/fixtures/models/${name}`).toString('base64'),
+  }));
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const { name, b64 } of list)
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+    return dt;
+  }, files);
+  await page.getByTestId('app').dispatchEvent('drop', { dataTransfer });
+  // The second was ignored before.
+  await expect(page.getByTestId('model-list')).toContainText('cifar_resnet8_a_op13');
+  await expect(page.getByTestId('model-list')).toContainText('cifar_plain8_op13');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  await expect(page.locator('[data-testid="model-item"].active')).toContainText('cifar_plain8_op13');
 });

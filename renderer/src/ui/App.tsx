@@ -194,9 +194,14 @@ export function App() {
         e.preventDefault();
         // An .onnx file opens as a model; images become the current image set; CIFAR .bin files too.
         const files = [...e.dataTransfer.files];
-        const model = files.find((f) => /\.onnx$/i.test(f.name));
+        const [model, ...more] = files.filter((f) => /\.onnx$/i.test(f.name));
         const binaries = files.filter((f) => /\.bin$/i.test(f.name));
-        if (model) void openDropped(model);
+        // Several models dropped at once are opened one after the other (all but the first were ignored): each that
+        // opens joins the list, one that does not says why, and the last that opens stays open.
+        if (model)
+          void (async () => {
+            for (const file of [model, ...more]) await openDropped(file);
+          })();
         else if (binaries.length)
           void store.getState().setCustomImages({
             origin: 'cifar-binary',
