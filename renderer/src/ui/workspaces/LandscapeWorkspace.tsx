@@ -188,7 +188,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
           data-done={result ? 'yes' : 'no'}
           data-centre={result?.centre.loss ?? ''}
         >
-          <div className="row">
+          <div className="row surface-controls">
             <label>
               <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log height
             </label>
