@@ -109,6 +109,9 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   );
   expect(text.split('\n').filter((l) => /^\d/.test(l))).toHaveLength(9);
   await page.getByTestId('sweep-expand').click();
+  // Expanded over the stage, it leaves the lab tabs free (it covered them from Gradients on).
+  const tabs = (await page.getByTestId('tab-landscape').boundingBox())!;
+  expect((await page.getByTestId('sweep-panel').boundingBox())!.y).toBeGreaterThanOrEqual(tabs.y + tabs.height);
   await page.getByTestId('sweep-panel').screenshot({ path: 'docs/screenshots/lesion-sweep.png' });
 
   // After the study, a click on a block reads its exact figure from the study (the same lesion, image for image).
