@@ -216,30 +216,42 @@ describe(`library (inspector: ${inspector})`, () => {
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   it.skipIf(process.platform === 'win32' || (root && !setpriv))(
     'a library folder made read-only keeps its models listed when the index needs a repair it cannot save',
-    async () => {
+    async (context) => {
       const work = await mkdtemp(join(tmpdir(), 'skipscope-readonly-child-'));
-      const child = join(work, 'child.cjs');
-      await build({
-        entryPoints: [fileURLToPath(new URL('./libraryReadOnlyChild.ts', import.meta.url))],
-        outfile: child,
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        logLevel: 'silent',
-      });
-      // Everything the child reads is in this folder: the checkout itself may be private to root.
-      const copy = join(work, 'resnet20.onnx');
-      await copyFile(model('resnet20.onnx'), copy);
-      await Promise.all([chmod(work, 0o755), chmod(child, 0o644), chmod(copy, 0o644)]);
-      const command = root
-        ? [setpriv!, '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, child, copy]
-        : [process.execPath, child, copy];
-      const out = execFileSync(command[0]!, command.slice(1), {
-        encoding: 'utf8',
-        env: { ...process.env, HOME: work },
-      });
-      await rm(work, { recursive: true, force: true });
+      let out: string;
+      try {
+        const child = join(work, 'child.cjs');
+        await build({
+          entryPoints: [fileURLToPath(new URL('./libraryReadOnlyChild.ts', import.meta.url))],
+          outfile: child,
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          target: 'node20',
+          logLevel: 'silent',
+        });
+        // Everything the child reads is in this folder: the checkout itself may be private to root.
+        const copy = join(work, 'resnet20.onnx');
+        await copyFile(model('resnet20.onnx'), copy);
+        await Promise.all([chmod(work, 0o755), chmod(child, 0o644), chmod(copy, 0o644)]);
+        const asNobody = [setpriv!, '--reuid=65534', '--regid=65534', '--clear-groups'];
+        // Node itself may be out of nobody's reach (installed under /root): then this machine cannot run the test.
+        if (root) {
+          try {
+            execFileSync(asNobody[0]!, [...asNobody.slice(1), process.execPath, '-e', '0'], { cwd: work });
+          } catch {
+            context.skip();
+          }
+        }
+        const command = root ? [...asNobody, process.execPath, child, copy] : [process.execPath, child, copy];
+        out = execFileSync(command[0]!, command.slice(1), {
+          encoding: 'utf8',
+          cwd: work,
+          env: { ...process.env, HOME: work, TMPDIR: '/tmp' },
+        });
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
       const report = JSON.parse(out) as { uid: number; setAside: string | null; listed: boolean[]; notice: string };
       expect(report.uid).not.toBe(0);
       // Before: the whole library was renamed library.damaged-* and an empty one started.

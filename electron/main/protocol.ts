@@ -99,7 +99,7 @@ export function createProtocolHandler(options: ProtocolOptions): (request: Reque
       // A file replaced behind the app's back (another model copied over it) is not the model listed: its size
       // says so for free (the page would have shown one model's name over another's weights).
       const size = (await stat(path)).size;
-      if (listed && size !== listed.bytes)
+      if (listed?.bytes && size !== listed.bytes)
         return reply(
           422,
           `${listed.name}: its model file in ${where} has changed (${size.toLocaleString('en-US')} bytes, not ${listed.bytes.toLocaleString('en-US')}); ${fix}`,

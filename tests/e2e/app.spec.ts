@@ -244,10 +244,13 @@ test('quick clicks on two models: the last one clicked is the one shown', async 
 
 test('several models dropped at once are all opened in turn and listed; the last stays open', async ({ page }) => {
   await openApp(page, '?provider=wasm');
-  const files = ['cifar_resnet8_a_op13.onnx', 'cifar_plain8_op13.onnx'].map((name) => ({
-    name,
-    b64: readFileSync(`tests/fixtures/models/${name}`).toString('base64'),
-  }));
+  const files = [
+    { name: 'broken.onnx', b64: Buffer.from('not a model').toString('base64') },
+    ...['cifar_resnet8_a_op13.onnx', 'cifar_plain8_op13.onnx'].map((name) => ({
+      name,
+      b64: readFileSync(`tests/fixtures/models/${name}`).toString('base64'),
+    })),
+  ];
   const dataTransfer = await page.evaluateHandle((list) => {
     const dt = new DataTransfer();
     for (const { name, b64 } of list)
@@ -260,4 +263,7 @@ test('several models dropped at once are all opened in turn and listed; the last
   await expect(page.getByTestId('model-list')).toContainText('cifar_plain8_op13');
   await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
   await expect(page.locator('[data-testid="model-item"].active')).toContainText('cifar_plain8_op13');
+  // The one that did not open says so, although the models after it opened (each open cleared the last message).
+  await expect(page.getByTestId('model-error')).toContainText('broken.onnx');
+  await expect(page.getByTestId('model-error')).toContainText('(1 of 3 dropped models not opened)');
 });

@@ -310,7 +310,8 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
   expect((await page.getByTestId('race-view').boundingBox())!.y).toBeLessThan(60);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('race-net-1')).toBeVisible();
-  await page.getByTestId('race-cancel').click();
+  // Cancelled if still running (a fast machine may have finished it).
+  if (await page.getByTestId('race-cancel').isVisible()) await page.getByTestId('race-cancel').click();
   await page.getByTestId('tab-landscape').click();
   await page.getByTestId('landscape-run').click();
   await expect(page.getByTestId('landscape-view')).toBeVisible();
@@ -318,7 +319,6 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
   await expect(page.locator('.landscape-settings')).toBeHidden();
   // The surface starts in the upper half of the screen (only a sliver of it showed at the bottom edge).
   expect((await page.getByTestId('landscape-view').boundingBox())!.y).toBeLessThan(360);
-  await expect(page.getByTestId('job-progress').first()).toBeVisible();
   await page.keyboard.press('Escape');
-  await page.getByTestId('landscape-cancel').click();
+  if (await page.getByTestId('landscape-cancel').isVisible()) await page.getByTestId('landscape-cancel').click();
 });

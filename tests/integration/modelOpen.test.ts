@@ -76,6 +76,22 @@ describe('opening models', () => {
     expect(s.model?.name).not.toBe('slow.onnx');
   });
 
+  it('a dialog cancelled while a dropped file is still being read does not take that file its turn', async () => {
+    const { store } = createTestApp();
+    await store.getState().refreshModels();
+    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
+    let release!: () => void;
+    const slow = file('slow.onnx', whole);
+    const read = slow.arrayBuffer.bind(slow);
+    slow.arrayBuffer = () => new Promise<ArrayBuffer>((done) => (release = () => void read().then(done)));
+    const first = store.getState().openDropped(slow);
+    // The harness's Open… dialog chooses nothing.
+    await store.getState().openFromDialog();
+    release();
+    await first;
+    expect(store.getState().model?.name).toBe('slow.onnx');
+  });
+
   it("a file the host added itself (the desktop menu's Open…) that will not open is taken out of the list too", async () => {
     const app = createTestApp();
     const { store, services } = app;

@@ -43,6 +43,30 @@ describe('the image input Skipscope feeds, or why it feeds none', () => {
     ).toMatch(/^this model's input size is not fixed \(1×3×H×W\): Skipscope needs its image side/);
   });
 
+  /** The logits reshaped to `dims` (a channels-last head, a 1×1 map, one image without a batch axis). */
+  const reshaped = (dims: number[]) => (m: onnx.ModelProto) => {
+    const out = m.graph!.output![0]!;
+    const logits = out.name!;
+    m.graph!.initializer!.push(
+      new onnx.TensorProto({ name: 'dims', dataType: 7, dims: [dims.length], int64Data: dims }),
+    );
+    m.graph!.node!.push(new onnx.NodeProto({ opType: 'Reshape', input: [logits, 'dims'], output: ['scores'] }));
+    m.graph!.output = [
+      new onnx.ValueInfoProto({
+        name: 'scores',
+        type: { tensorType: { elemType: 1, shape: { dim: dims.map((dimValue) => ({ dimValue })) } } },
+      }),
+    ];
+  };
+
+  it('classes on the last axis: [N, 1, 1, K] and [K] are fed; [N, K, 1, 1] is refused (it was scored as 1 class)', () => {
+    expect(described(reshaped([1, 1, 1, 10]))).toBe('side 32, 10 classes');
+    expect(described(reshaped([10]))).toBe('side 32, 10 classes');
+    expect(described(reshaped([1, 10, 1, 1]))).toBe(
+      "this model's output is 10×1×1 per image, not one score per class on its last axis: Run, Evaluate and the labs need class scores (N×K)",
+    );
+  });
+
   it('an output that is no score per class (a feature map) is refused, not ranked as 16384 "classes"', () => {
     expect(
       described((m) => {
@@ -55,7 +79,7 @@ describe('the image input Skipscope feeds, or why it feeds none', () => {
         ];
       }),
     ).toBe(
-      "this model's output is 16×32×32 per image, not one score per class: Run, Evaluate and the labs need class scores (N×K)",
+      "this model's output is 16×32×32 per image, not one score per class on its last axis: Run, Evaluate and the labs need class scores (N×K)",
     );
   });
 });

@@ -70,10 +70,12 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     );
   // One score per class and image: a segmentation map or an embedding is no classifier (Run once showed "class
   // 1800" of a 5×32×32 output, and Evaluate scored it).
+  // Every lab reads the classes on the last axis: [N, K], [N, 1, 1, K] (a channels-last head) or [K] for one image.
+  // [N, K, 1, 1] was read as K rows of one class each (Evaluate said 100 %): refused with the others.
   const out = topology.output.shape;
-  if (out && !(out.length >= 2 && out.slice(2).every((d) => d === 1)))
+  if (out && (out.length === 0 || !(out.length === 1 || out.slice(1, -1).every((d) => d === 1))))
     throw new ModelError(
-      `this model's output is ${out.slice(1).join('×') || 'a scalar'} per image, not one score per class: Run, Evaluate and the labs need class scores (N×K)`,
+      `this model's output is ${out.slice(1).join('×') || 'a scalar'} per image, not one score per class on its last axis: Run, Evaluate and the labs need class scores (N×K)`,
     );
   return {
     name: topology.input.name,
@@ -82,7 +84,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     fixedBatch: typeof batch === 'number' ? batch : null,
     batchDim: typeof batch === 'string' ? batch : null,
     output: topology.output.name,
-    classes: topology.output.shape?.[1] ?? null,
+    classes: topology.output.shape?.at(-1) ?? null,
   };
 }
 

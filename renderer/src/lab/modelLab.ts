@@ -192,7 +192,7 @@ export class ModelLab {
     const { model, topology } = this.analysis;
     if (topology.blocks.length === 0) throw new UnsupportedInput(`this network ${noJoinsReason(model)}`);
     const image = await loadImage(images, request.index, input, request.preprocessing);
-    const classes = topology.output.shape?.[1];
+    const classes = topology.output.shape?.at(-1);
     const choice = chooseTarget(
       request.target,
       images.label(request.index),

@@ -32,7 +32,11 @@ export const createModelSlice =
         if (mine === imports) set({ error: errorLine(error), ...(get().model ? {} : { status: 'error' as const }) });
         return;
       }
-      if (!entry) return;
+      if (!entry) {
+        // Nothing chosen (a dialog cancelled): an import still being read keeps its turn.
+        if (mine === imports) imports--;
+        return;
+      }
       await get().refreshModels();
       // Files are read at their own pace (a 79 MB model after a 1 MB one): one dropped after this one, already read,
       // is what opens. This one stays in the list.
@@ -76,7 +80,7 @@ export const createModelSlice =
           const labelSetName =
             entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
               ? entry.labels
-              : guessLabelSet(analysis.topology.output.shape?.[1]);
+              : guessLabelSet(analysis.topology.output.shape?.at(-1));
           const labelSet = labelSetName ? await assets.labelSet(labelSetName) : null;
           let input: ModelInput | null = null;
           let inputError: string | null = null;
@@ -140,7 +144,10 @@ export const createModelSlice =
           } catch (error) {
             // A model the lab cannot feed says why in Skipscope's words, not in onnxruntime's ("Type Error: Type
             // 'tensor(int64)' of input parameter …").
-            if (get().model === model) set({ runtime: 'error', runtimeError: model.inputError ?? errorLine(error) });
+            const message = errorLine(error);
+            const aboutInput = /type|input|feed/i.test(message);
+            if (get().model === model)
+              set({ runtime: 'error', runtimeError: (aboutInput && model.inputError) || message });
           }
           return true;
         } catch (error) {

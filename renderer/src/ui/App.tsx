@@ -200,7 +200,17 @@ export function App() {
         // opens joins the list, one that does not says why, and the last that opens stays open.
         if (model)
           void (async () => {
-            for (const file of [model, ...more]) await openDropped(file);
+            const refused: string[] = [];
+            for (const file of [model, ...more]) {
+              await openDropped(file);
+              const error = store.getState().error;
+              if (error) refused.push(error);
+            }
+            // Each open clears the last one's message: the refusals are said together at the end.
+            if (refused.length > 0 && more.length > 0)
+              store.setState({
+                error: `${refused.join('; ')} (${refused.length} of ${more.length + 1} dropped models not opened)`,
+              });
           })();
         else if (binaries.length)
           void store.getState().setCustomImages({
@@ -331,7 +341,7 @@ function sceneNames(model: OpenModel): {
   return {
     stem: input ? `stem · input ${input}` : 'stem',
     stages,
-    head: `head · ${t.output.shape?.[1] ?? '?'} classes`,
+    head: `head · ${t.output.shape?.at(-1) ?? '?'} classes`,
     unit: t.kind === 'residual' ? 'block' : 'layer',
   };
 }

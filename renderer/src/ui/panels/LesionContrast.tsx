@@ -94,7 +94,7 @@ export function LesionContrast({ model, result }: { model: OpenModel; result: Si
     { id: 'open', name: model.name, s: studySummary(result) },
     { id: other.key, name: other.name, s: theirs },
   ];
-  const classes = model.analysis.topology.output.shape?.[1];
+  const classes = model.analysis.topology.output.shape?.at(-1);
   // Two networks of one name (the bundled ResNet-20 and a recorded one) keep their full names.
   const clash = shortName(model.name) === shortName(other.name);
   return (
