@@ -13,6 +13,15 @@ import { createTestApp } from '../helpers/storeHarness';
 const file = (name: string, bytes: Uint8Array | string) =>
   new File([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], name);
 
+/** A model file whose bytes arrive only when `release` is called (a big file still being read). */
+function slowFile() {
+  const slow = file('slow.onnx', readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx')));
+  const read = slow.arrayBuffer.bind(slow);
+  let release!: () => void;
+  slow.arrayBuffer = () => new Promise<ArrayBuffer>((done) => (release = () => void read().then(done)));
+  return { slow, release: () => release() };
+}
+
 describe('opening models', () => {
   it('a file that is not a model: one-line reason, the open model stays open, the file is not listed', async () => {
     const app = createTestApp();
@@ -60,12 +69,8 @@ describe('opening models', () => {
   it('of files dropped one after another, the last one dropped has the last word, whichever is read first', async () => {
     const { store } = createTestApp();
     await store.getState().refreshModels();
-    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
     // The first file is read slowly (a big model), the second at once and refused: the refusal stays on screen.
-    let release!: () => void;
-    const slow = file('slow.onnx', whole);
-    const read = slow.arrayBuffer.bind(slow);
-    slow.arrayBuffer = () => new Promise<ArrayBuffer>((done) => (release = () => void read().then(done)));
+    const { slow, release } = slowFile();
     const first = store.getState().openDropped(slow);
     await store.getState().openDropped(file('broken.onnx', 'not a model'));
     expect(store.getState().error).toContain('broken.onnx');
@@ -79,11 +84,7 @@ describe('opening models', () => {
   it('a dialog cancelled while a dropped file is still being read does not take that file its turn', async () => {
     const { store } = createTestApp();
     await store.getState().refreshModels();
-    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
-    let release!: () => void;
-    const slow = file('slow.onnx', whole);
-    const read = slow.arrayBuffer.bind(slow);
-    slow.arrayBuffer = () => new Promise<ArrayBuffer>((done) => (release = () => void read().then(done)));
+    const { slow, release } = slowFile();
     const first = store.getState().openDropped(slow);
     // The harness's Open… dialog chooses nothing.
     await store.getState().openFromDialog();
