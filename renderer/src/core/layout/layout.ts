@@ -204,7 +204,7 @@ export function layoutNetwork(t: Topology, options: LayoutOptions = {}): Network
     for (let j = Math.max(0, from); j <= to; j++) top = Math.max(top, blockSizes[3 * j + 1]!);
     writeArc(denseArcs, k, x0, x1, top);
   });
-  const headChannels = t.output.shape?.[1] ?? 10;
+  const headChannels = t.output.shape?.at(-1) ?? 10;
   const head = new Float32Array([
     x + 0.6 + (n ? STAGE_GAP / 2 : 0),
     0.5,
