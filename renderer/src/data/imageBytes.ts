@@ -12,34 +12,40 @@ import type { RgbImage } from './resize';
  */
 export function exifOrientation(bytes: Uint8Array): number {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return jpegOrientation(bytes);
-  if (isPng(bytes)) {
+  if (isPng(bytes))
     for (const chunk of pngChunks(bytes)) {
       if (chunk.type === 'eXIf') return tiffOrientation(bytes, chunk.start, chunk.end);
       if (chunk.type === 'IDAT') break;
     }
-    return 1;
-  }
   return 1;
 }
 
 function jpegOrientation(bytes: Uint8Array): number {
+  for (const { marker, at, length } of jpegSegments(bytes))
+    if (marker === 0xe1 && length >= 8 && ascii(bytes, at + 4, 6) === 'Exif\0\0')
+      return tiffOrientation(bytes, at + 10, Math.min(bytes.length, at + 2 + length));
+  return 1;
+}
+
+/**
+ * A JPEG's marker segments before its picture: each marker, where its segment starts (its 0xFF) and its length
+ * field. Stops at the start of scan or the end of the image, and at anything that is no segment.
+ */
+function* jpegSegments(bytes: Uint8Array): Generator<{ marker: number; at: number; length: number }> {
   let p = 2;
   while (p + 4 <= bytes.length) {
-    if (bytes[p] !== 0xff) return 1;
+    if (bytes[p] !== 0xff) return;
     const marker = bytes[p + 1]!;
     if (marker === 0xff) {
       p++; // fill byte
       continue;
     }
-    // Start of scan or end of image: no EXIF before the picture.
-    if (marker === 0xda || marker === 0xd9) return 1;
+    if (marker === 0xda || marker === 0xd9) return;
     const length = (bytes[p + 2]! << 8) | bytes[p + 3]!;
-    if (length < 2) return 1;
-    if (marker === 0xe1 && length >= 8 && ascii(bytes, p + 4, 6) === 'Exif\0\0')
-      return tiffOrientation(bytes, p + 10, Math.min(bytes.length, p + 2 + length));
+    if (length < 2) return;
+    yield { marker, at: p, length };
     p += 2 + length;
   }
-  return 1;
 }
 
 /** Tag 0x0112 of a TIFF structure's first directory (EXIF's IFD0), in [start, end). */
@@ -85,20 +91,10 @@ export function tooManyPixels(name: string): string {
 export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
   const u16 = (at: number) => (bytes[at]! << 8) | bytes[at + 1]!;
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    let p = 2;
-    while (p + 9 <= bytes.length) {
-      if (bytes[p] !== 0xff) return null;
-      const marker = bytes[p + 1]!;
-      if (marker === 0xff) {
-        p++;
-        continue;
-      }
-      if (marker === 0xda || marker === 0xd9) return null;
-      // Start of frame: every SOFn but DHT (C4), JPG (C8) and DAC (CC).
+    // Start of frame: every SOFn but DHT (C4), JPG (C8) and DAC (CC).
+    for (const { marker, at } of jpegSegments(bytes))
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
-        return { height: u16(p + 5), width: u16(p + 7) };
-      p += 2 + u16(p + 2);
-    }
+        return at + 9 <= bytes.length ? { height: u16(at + 5), width: u16(at + 7) } : null;
     return null;
   }
   if (isPng(bytes) && bytes.length >= 24 && ascii(bytes, 12, 4) === 'IHDR') {
