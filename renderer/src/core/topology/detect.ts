@@ -5,7 +5,7 @@ import { type OpRole, opDef, opRole, product, type Shape } from '../ops';
 import { oneLine } from '../text';
 import { denseSkipPairs } from './family';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
-import { constantTensors, countParams, type ParamCount } from './params';
+import { constantTensors, type ParamCount, paramCounter } from './params';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
 const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRole(node.opType, node.domain) === role;
@@ -45,9 +45,10 @@ export function detectTopology(model: Model): Topology {
   const isActive = (n: number) => index.active[n] === 1;
   // A block's parameters: every learned tensor its branch, shortcut and what follows its join use (BatchNorm scales
   // and shifts, LayerNorms, biases added apart, layer scales), as the model's total counts them.
-  const blockParams = (nodes: readonly number[]) => countParams(graph, shapes, constant, isActive, new Set(nodes));
+  const countOf = paramCounter(graph, shapes, constant, isActive);
+  const blockParams = (nodes: readonly number[]) => countOf(nodes.map((n) => graph.nodes[n]!));
   const blocks = findBlocks(index, shapes, layerOf, macs, blockParams);
-  const params = countParams(graph, shapes, constant, isActive);
+  const params = countOf(graph.nodes);
   const unknownOps = [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))];
   const macsUnknownOps = [...new Set([...macs].filter(([, m]) => m === null).map(([n]) => graph.nodes[n]!.opType))];
   const stages = groupStages(blocks);
