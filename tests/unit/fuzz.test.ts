@@ -12,12 +12,16 @@ function runFuzzer(
   seed: number,
   cases: number,
   limitMs: number,
-  options: { fromFirstReport?: boolean } = {},
+  options: { fromFirstReport?: boolean; from?: number } = {},
 ): Promise<FuzzResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fuzz/run.ts', String(seed), String(cases)], {
-      cwd: ROOT,
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'tests/fuzz/run.ts', String(seed), String(cases), String(options.from ?? 0)],
+      {
+        cwd: ROOT,
+      },
+    );
     let stdout = '';
     let lastCase = 'none';
     let watchdog: NodeJS.Timeout | undefined;
@@ -53,6 +57,8 @@ function runFuzzer(
 
 /** Seeds that once found bugs or cover the classic corruptions; they run every time. */
 const PINNED = [20261122, 1, 7, 424242];
+/** Single cases of random runs that found bugs: [seed, case]. */
+const PINNED_CASES = [[2099178418, 4760]] as const;
 /** The watchdog of the 10,000-mutant run: a run this long is a hang, not a slow machine. */
 const FUZZ_LIMIT_MS = 600_000;
 /** A new seed each run, printed so a failure can be replayed with FUZZ_SEED. */
@@ -79,6 +85,16 @@ describe('fuzzing decode + topology with mutated copies of real models (child pr
       expect(result.problems).toEqual([]);
       expect(result.refused).toBeGreaterThan(result.cases / 4);
     }, 330_000);
+  }
+
+  // Single mutants the random run found, replayed alone. 2099178418 case 4760 (resnet20): an int64 step of ~7e16
+  // gave a ConstantOfShape a huge length; shape inference kept 6 folded values for a [3.5e16, 2] tensor, and a
+  // reversing Slice walked its 3.5e16 rows (CI hung).
+  for (const [seed, at] of PINNED_CASES) {
+    it(`pinned case ${at} of seed ${seed}`, async () => {
+      const result = await runFuzzer(seed, at + 1, 120_000, { from: at, fromFirstReport: true });
+      expect(result).toMatchObject({ cases: 1, problems: [] });
+    }, 150_000);
   }
 
   // The limit runs from the child's first report: counted from the spawn, a loaded machine could take longer than

@@ -1,5 +1,6 @@
 import { type Folded, opDef, type Shape, type ShapeContext } from '../ops';
 import { MAX_FOLDED } from '../ops/layout';
+import { product } from '../ops/types';
 import { isFloatType, isIntegral } from './dtypes';
 import type { Graph, Node } from './model';
 import { readFloats, readInts } from './tensor';
@@ -101,7 +102,9 @@ function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded
       const out = node.outputs[0];
       if (!out || !dims.every((d) => Number.isFinite(d) && d >= 0)) return;
       shapes.set(out, dims);
-      if (values.length <= MAX_FOLDED && values.every((v) => Number.isFinite(v)))
+      // Values are kept only when there is one for each element: a damaged graph's shape arithmetic can pair a few
+      // values with a huge shape, and a rule walking such a tensor row by row would never end.
+      if (values.length <= MAX_FOLDED && values.length === product(dims) && values.every((v) => Number.isFinite(v)))
         folded.set(out, float ? { dims, values, float: true } : { dims, values });
     },
   };

@@ -345,12 +345,14 @@ export const layoutOps: Record<string, OpDef> = {
       axes.forEach((axis, i) => {
         const size = x[axis]!;
         const step = steps[i] ?? 1;
+        // A step of 0 is invalid ONNX (and would never end the walk below): the shape is left unknown.
+        if (!Number.isInteger(step) || step === 0) return;
         const clamp = (p: number, lo: number, hi: number): number => Math.min(Math.max(p < 0 ? p + size : p, lo), hi);
         const start = step > 0 ? clamp(starts[i]!, 0, size) : clamp(starts[i]!, -1, size - 1);
         const end = step > 0 ? clamp(ends[i]!, 0, size) : clamp(ends[i]!, -1, size - 1);
         out[axis] = Math.max(0, Math.ceil((end - start) / step));
         // Folded values sliced along their first axis (the pads arithmetic torch emits reverses rows this way).
-        if (v && axes.length === 1 && axis === 0 && v.dims.length >= 1) {
+        if (v && axes.length === 1 && axis === 0 && v.dims[0] === size) {
           const row = product(v.dims.slice(1));
           const picked: number[] = [];
           for (let p = start; step > 0 ? p < end : p > end; p += step)
