@@ -97,6 +97,14 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await page.getByTestId('sweep-cancel').click();
   await expect(page.getByTestId('sweep-cancelled')).toBeVisible();
   await page.getByTestId('sweep-kind-single').click();
+  // A single-block study cancelled once its first chart is drawn keeps that chart, said to be a partial sample.
+  await page.getByTestId('sweep-run').click();
+  await expect(page.getByTestId('sweep-chart')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('sweep-cancel').click();
+  await expect(page.getByTestId('sweep-cancelled')).toContainText(/Cancelled after [\d,]+ of 932 images/);
+  await expect(page.getByTestId('sweep-chart')).toBeVisible();
+  await expect(page.getByTestId('sweep-chart')).toContainText('cancelled:');
+  await expect(page.getByTestId('sweep-chart').locator('rect > title')).toHaveCount(9);
   await page.getByTestId('sweep-run').click();
   await expect(page.getByTestId('sweep-table')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByTestId('sweep-table').locator('tbody tr')).toHaveCount(9);

@@ -60,6 +60,12 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const themeName = useApp((s) => s.theme);
   const theme = themes[themeName];
   const running = job?.status === 'running';
+  // A cancelled single-block study keeps its chart: its images were visited in a class-balanced random order, so the
+  // figures so far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
+  const stopped =
+    kind === 'single' && job?.status === 'cancelled' && !result ? job.progress?.partial?.scores.length : 0;
+  const shownPartial = partial ?? (stopped ? job?.progress?.partial : undefined);
+  const stoppedImages = stopped ? (shownPartial?.scores[0]?.intact.n ?? 0) : 0;
   const chart = useRef<SVGSVGElement>(null);
   const invalid =
     kind === 'stochastic' &&
@@ -178,12 +184,14 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         )}
         {job?.status === 'cancelled' && !result && (
           <span className="muted" data-testid="sweep-cancelled">
-            Cancelled.
+            {stopped
+              ? `Cancelled after ${stoppedImages.toLocaleString('en-US')} of ${(imageSet?.count ?? 0).toLocaleString('en-US')} images: the chart shows them. Run starts again from the first.`
+              : 'Cancelled.'}
           </span>
         )}
       </div>
       <JobStatus job={job} />
-      {(result || partial) && (
+      {(result || shownPartial) && (
         <SweepChart
           ref={chart}
           request={request}
@@ -191,11 +199,11 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           plainLayers={plainLayers}
           modelName={shortName(model.name)}
           result={result}
-          partial={partial}
+          partial={shownPartial}
           colors={theme.chart}
           width={expanded ? 920 : 560}
           height={expanded ? 440 : 300}
-          note={`${imageSet?.title ?? ''}${result ? `, ${formatDuration(result.ms)}` : ', running'} · intervals: 95 % Wilson`}
+          note={`${imageSet?.title ?? ''}${result ? `, ${formatDuration(result.ms)}` : stopped ? `, cancelled: ${stoppedImages.toLocaleString('en-US')} images (a class-balanced sample)` : ', running'} · intervals: 95 % Wilson`}
         />
       )}
       {result && meta && (
