@@ -100,6 +100,15 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   // A single-block study cancelled once its first chart is drawn keeps that chart, said to be a partial sample.
   await page.getByTestId('sweep-run').click();
   await expect(page.getByTestId('sweep-chart')).toBeVisible({ timeout: 120_000 });
+  // Paused, it holds between two batches (the worker says so) and says paused instead of a time left; resumed, on.
+  const study = page.getByTestId('sweep-panel').getByTestId('job-progress');
+  await page.getByTestId('sweep-pause').click();
+  await expect(study).toHaveAttribute('data-paused', 'paused');
+  await expect(study).toContainText('paused');
+  const heldAt = Number(await study.getAttribute('data-done'));
+  await page.getByTestId('sweep-resume').click();
+  await expect(study).toHaveAttribute('data-paused', 'no');
+  await expect.poll(async () => Number(await study.getAttribute('data-done'))).toBeGreaterThan(heldAt);
   await page.getByTestId('sweep-cancel').click();
   await expect(page.getByTestId('sweep-cancelled')).toContainText(/Cancelled after [\d,]+ of 932 images/);
   await expect(page.getByTestId('sweep-chart')).toBeVisible();

@@ -7,7 +7,7 @@ import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { evaluate } from '../../renderer/src/lab/evaluate';
 import { describeInput } from '../../renderer/src/lab/inputs';
-import { quietJob } from '../../renderer/src/lab/job';
+import { type JobContext, JobControl, quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { reorderSweep } from '../../renderer/src/lab/reorder';
 import type { Runtime } from '../../renderer/src/lab/runtime';
@@ -15,6 +15,7 @@ import { modelSessions } from '../../renderer/src/lab/sessions';
 import {
   randomBlockSets,
   randomSweep,
+  type SweepPartial,
   singleSweep,
   stochasticLesion,
   stochasticSweep,
@@ -223,6 +224,38 @@ describe('float16 block-input cache', () => {
       expect(skips.blocks[i]!.score.top1.rate).toBeLessThan(branches.blocks[i]!.score.top1.rate - 0.25);
     }
     await engine.release();
+  });
+});
+
+describe('a paused study', () => {
+  it('resnet20: holds between two batches, moves no further while held, and on resume gives the unpaused study', async () => {
+    const paused = engineFor('resnet20');
+    const control = new JobControl();
+    let reports = 0;
+    const job: JobContext<SweepPartial> = {
+      signal: new AbortController().signal,
+      control,
+      progress(done) {
+        reports++;
+        if (done > 0 && reports === 3) control.pause();
+      },
+    };
+    const running = singleSweep(paused.engine, paused.topology, { remove: 'branch' }, job);
+    await control.held();
+    const heldAt = reports;
+    // Many trips through the event loop (no clock): a held study reports nothing more.
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(reports).toBe(heldAt);
+    expect(control.holding).toBe(true);
+    control.resume();
+    const study = await running;
+    expect(reports).toBeGreaterThan(heldAt);
+    const fresh = engineFor('resnet20');
+    const unpaused = await singleSweep(fresh.engine, fresh.topology, { remove: 'branch' }, quietJob());
+    expect(study.predictions.map((p) => Array.from(p))).toEqual(unpaused.predictions.map((p) => Array.from(p)));
+    expect(study.blocks.map((b) => b.score)).toEqual(unpaused.blocks.map((b) => b.score));
+    await paused.engine.release();
+    await fresh.engine.release();
   });
 });
 

@@ -13,7 +13,7 @@ import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
 import { blockInputBytes, planCache } from './cachePlan';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped } from './inputs';
-import { checkpoint, type JobContext, UnsupportedInput } from './job';
+import { between, checkpoint, type JobContext, UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { type Proportion, stratifiedPermutation, wilson } from './stats';
 
@@ -441,7 +441,9 @@ export class LesionEngine {
       }));
     job.progress(0, total);
     for (const [b, batch] of this.batches.entries()) {
-      await checkpoint(job.signal);
+      // Between batches a study can be paused (a lecturer's question) and resumed; it has no early stop (a study
+      // over part of the images is not one the click readout could take its exact figures from).
+      await between(job);
       await this.record(batch, specs.length > 1);
       skipped.push(...batch.skipped);
       const labels = batch.labels;

@@ -8,7 +8,7 @@ import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow } from '../data/labels';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
-import { checkpoint, type JobContext, UnsupportedInput } from './job';
+import { between, checkpoint, type JobContext, UnsupportedInput } from './job';
 import type { LesionScore } from './lesion';
 import type { HostTensor, Runtime } from './runtime';
 import { modelSessions } from './sessions';
@@ -118,7 +118,7 @@ export async function reorderSweep(
     }));
   try {
     for (const [bi, indices] of all.entries()) {
-      await checkpoint(job.signal);
+      await between(job); // paused here between batches, as the other studies are (LesionEngine.run)
       const batch = await loadBatch(set, indices, input, options.preprocessing);
       skipped.push(...batch.skipped);
       if (!batch.tensor) continue;

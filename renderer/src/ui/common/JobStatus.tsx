@@ -16,21 +16,34 @@ export function JobProgress({
   progress,
   estimate,
   unit,
+  paused,
 }: {
   progress: Progress | null;
   estimate?: Proportion | undefined;
   unit?: string | undefined;
+  /** Pause asked ('pausing', the unit under way finishes first) or in force ('paused'): said instead of time left. */
+  paused?: 'pausing' | 'paused' | null | undefined;
 }) {
   const done = progress?.done ?? 0;
   const total = progress?.total ?? 0;
   const counted =
     total > 0 ? (unit ? `${done} / ${total} ${unit}` : `${Math.floor((100 * done) / total)} %`) : 'preparing…';
   return (
-    <div className="job-progress" data-testid="job-progress" data-done={done} data-total={total}>
+    <div
+      className="job-progress"
+      data-testid="job-progress"
+      data-done={done}
+      data-total={total}
+      data-paused={paused ?? 'no'}
+    >
       <progress max={Math.max(total, 1)} value={done} />
       <span className="muted">
         {counted}
-        {progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
+        {paused === 'paused'
+          ? ' · paused'
+          : paused === 'pausing'
+            ? ' · pausing after this batch…'
+            : progress?.etaMs != null && progress.etaMs > 0 && ` · ${formatDuration(progress.etaMs)} left`}
       </span>
       {estimate && estimate.n > 0 && (
         <span data-testid="running-estimate">
@@ -54,7 +67,7 @@ export function JobStatus({
   cancelled,
   unit,
 }: {
-  job: Pick<JobRecord, 'status' | 'progress' | 'error'> | undefined;
+  job: (Pick<JobRecord, 'status' | 'progress' | 'error'> & Partial<Pick<JobRecord, 'paused' | 'held'>>) | undefined;
   estimate?: Proportion | undefined;
   errorTestId?: string;
   cancelled?: ReactNode;
@@ -62,7 +75,8 @@ export function JobStatus({
   unit?: string;
 }) {
   if (!job) return null;
-  if (job.status === 'running') return <JobProgress progress={job.progress} estimate={estimate} unit={unit} />;
+  if (job.status === 'running')
+    return <JobProgress progress={job.progress} estimate={estimate} unit={unit} paused={pauseState(job)} />;
   if (job.status === 'error')
     return (
       <p className="error" role="alert" data-testid={errorTestId}>
@@ -71,4 +85,9 @@ export function JobStatus({
     );
   if (job.status === 'cancelled' && cancelled) return <p className="muted small">{cancelled}</p>;
   return null;
+}
+
+/** How a job's pause stands, for JobProgress: asked and not yet in force, in force, or none. */
+export function pauseState(job: Partial<Pick<JobRecord, 'paused' | 'held'>>): 'pausing' | 'paused' | null {
+  return job.paused ? (job.held ? 'paused' : 'pausing') : null;
 }

@@ -1,6 +1,6 @@
 import { useApp, useJob } from '../../store/store';
 import type { LabMethod } from '../../worker/protocol';
-import { JobProgress } from '../common/JobStatus';
+import { JobProgress, pauseState } from '../common/JobStatus';
 import { describe, percent } from '../panels/EvaluatePanel';
 
 /** The network labs' long jobs, by method: what the line says and the unit its progress counts. */
@@ -35,7 +35,7 @@ export function StageJobs() {
       {running.map((job) => (
         <div key={job.key} className="stage-job">
           <strong>{SHOWN[job.method]!.name}</strong>
-          <JobProgress progress={job.progress} unit={SHOWN[job.method]!.unit} />
+          <JobProgress progress={job.progress} unit={SHOWN[job.method]!.unit} paused={pauseState(job)} />
         </div>
       ))}
       {evaluated && (

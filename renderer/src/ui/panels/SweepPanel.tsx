@@ -52,7 +52,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           ? { kind, maxK, samples, seed }
           : { kind, ps: parseList(ps), rule, passes, seed };
   const key = useApp((s) => s.sweepKey(request));
-  const { job, result, partial } = useJob('lesionSweep', key);
+  const { job, result, partial, control } = useJob('lesionSweep', key);
   const start = useApp((s) => s.startSweep);
   const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
@@ -178,9 +178,20 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           </button>
         )}
         {running && key && (
-          <button type="button" onClick={() => cancel(key)} data-testid="sweep-cancel">
-            Cancel
-          </button>
+          <>
+            {/* A study holds between two batches while paused: the class's question, then on where it was. */}
+            <button
+              type="button"
+              onClick={() => control(job.paused ? 'resume' : 'pause')}
+              aria-pressed={job.paused}
+              data-testid={job.paused ? 'sweep-resume' : 'sweep-pause'}
+            >
+              {job.paused ? 'Resume' : 'Pause'}
+            </button>
+            <button type="button" onClick={() => cancel(key)} data-testid="sweep-cancel">
+              Cancel
+            </button>
+          </>
         )}
         {job?.status === 'cancelled' && !result && (
           <span className="muted" data-testid="sweep-cancelled">
@@ -203,7 +214,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           colors={theme.chart}
           width={expanded ? 920 : 560}
           height={expanded ? 440 : 300}
-          note={`${imageSet?.title ?? ''}${result ? `, ${formatDuration(result.ms)}` : stopped ? `, cancelled: ${stoppedImages.toLocaleString('en-US')} images (a class-balanced sample)` : ', running'} · intervals: 95 % Wilson`}
+          note={`${imageSet?.title ?? ''}${result ? `, ${formatDuration(result.ms)}` : stopped ? `, cancelled: ${stoppedImages.toLocaleString('en-US')} images (a class-balanced sample)` : job?.paused ? ', paused' : ', running'} · intervals: 95 % Wilson`}
         />
       )}
       {result && meta && (
