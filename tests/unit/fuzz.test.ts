@@ -58,7 +58,10 @@ function runFuzzer(
 /** Seeds that once found bugs or cover the classic corruptions; they run every time. */
 const PINNED = [20261122, 1, 7, 424242];
 /** Single cases of random runs that found bugs: [seed, case]. */
-const PINNED_CASES = [[2099178418, 4760]] as const;
+const PINNED_CASES = [
+  [2099178418, 4760],
+  [772448514, 4248],
+] as const;
 /** The watchdog of the 10,000-mutant run: a run this long is a hang, not a slow machine. */
 const FUZZ_LIMIT_MS = 600_000;
 /** A new seed each run, printed so a failure can be replayed with FUZZ_SEED. */
@@ -89,7 +92,8 @@ describe('fuzzing decode + topology with mutated copies of real models (child pr
 
   // Single mutants the random run found, replayed alone. 2099178418 case 4760 (resnet20): an int64 step of ~7e16
   // gave a ConstantOfShape a huge length; shape inference kept 6 folded values for a [3.5e16, 2] tensor, and a
-  // reversing Slice walked its 3.5e16 rows (CI hung).
+  // reversing Slice walked its 3.5e16 rows (CI hung). 772448514 case 4248 (resnet20, bit flips): a folded [0, 2.3e18]
+  // tensor, transposed column by column; and a Reshape's inferred shape [3.5e-18, 2.3e18] (dims must be whole).
   for (const [seed, at] of PINNED_CASES) {
     it(`pinned case ${at} of seed ${seed}`, async () => {
       const result = await runFuzzer(seed, at + 1, 120_000, { from: at, fromFirstReport: true });

@@ -96,15 +96,21 @@ function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded
     },
     set(shape, i = 0) {
       const out = node.outputs[i];
-      if (shape && out && shape.every((d) => Number.isFinite(d) && d >= 0)) shapes.set(out, shape);
+      if (shape && out && shape.every((d) => Number.isInteger(d) && d >= 0)) shapes.set(out, shape);
     },
     fold(values, dims, float) {
       const out = node.outputs[0];
-      if (!out || !dims.every((d) => Number.isFinite(d) && d >= 0)) return;
+      if (!out || !dims.every((d) => Number.isInteger(d) && d >= 0)) return;
       shapes.set(out, dims);
-      // Values are kept only when there is one for each element: a damaged graph's shape arithmetic can pair a few
-      // values with a huge shape, and a rule walking such a tensor row by row would never end.
-      if (values.length <= MAX_FOLDED && values.length === product(dims) && values.every((v) => Number.isFinite(v)))
+      // Values are kept only when there is one for each element and no axis is longer than MAX_FOLDED: a damaged
+      // graph's shape arithmetic can pair a few values, or none, with a huge shape ([3.5e16, 2], [0, 2.3e18]), and
+      // a rule walking such a tensor axis by axis would never end.
+      if (
+        values.length <= MAX_FOLDED &&
+        values.length === product(dims) &&
+        dims.every((d) => d <= MAX_FOLDED) &&
+        values.every((v) => Number.isFinite(v))
+      )
         folded.set(out, float ? { dims, values, float: true } : { dims, values });
     },
   };

@@ -300,12 +300,18 @@ export const layoutOps: Record<string, OpDef> = {
       const perm = attrInts(ctx.node, 'perm') ?? x.map((_, i) => x.length - 1 - i);
       ctx.set(perm.map((p) => x[p]!));
       const v = ctx.value(0);
-      if (v && v.dims.length === 2) {
+      if (v && v.dims.length === 2 && perm[0] === 1 && perm[1] === 0) {
         const [r, c] = v.dims as [number, number];
-        const t: number[] = [];
-        for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) t.push(v.values[i * c + j]!);
+        // Element by element (r·c values, at most MAX_FOLDED): not by rows and columns, since one of them may be
+        // empty and the other huge in a damaged graph.
+        const t = Array.from({ length: r * c }, (_, k) => v.values[(k % r) * c + Math.floor(k / r)]!);
         ctx.fold(t, [c, r], v.float);
-      } else if (v && v.dims.length <= 1) ctx.fold(v.values, v.dims, v.float);
+      } else if (v && (v.dims.length <= 1 || perm.every((p, i) => p === i)))
+        ctx.fold(
+          v.values,
+          perm.map((p) => v.dims[p]!),
+          v.float,
+        );
     },
   },
   Pad: {

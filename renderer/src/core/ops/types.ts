@@ -18,7 +18,7 @@ export interface ShapeContext {
   value(i: number): Folded | undefined;
   /** Values of a small constant float input (Resize scales), when it is one. */
   floats(i: number): number[] | undefined;
-  /** Records the shape of output `output` (default 0); ignored when undefined or not finite. */
+  /** Records the shape of output `output` (default 0); ignored when undefined or any dimension is not a whole number ≥ 0. */
   set(shape: Shape | undefined, output?: number): void;
   /**
    * Records output 0's shape and, when it is small (at most MAX_FOLDED elements), its values; `float` marks
