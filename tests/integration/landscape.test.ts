@@ -15,7 +15,7 @@ import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { presetFor } from '../../renderer/src/data/preprocess';
 import { describeInput, loadBatch } from '../../renderer/src/lab/inputs';
-import { isCancelled, quietJob } from '../../renderer/src/lab/job';
+import { isCancelled, type JobContext, JobControl, quietJob } from '../../renderer/src/lab/job';
 import { landscapeCsv } from '../../renderer/src/lab/landscape/csv';
 import { interpolationStudy } from '../../renderer/src/lab/landscape/line';
 import { type LandscapePartial, type LandscapeResult, landscapeStudy } from '../../renderer/src/lab/landscape/plane';
@@ -397,6 +397,28 @@ describe('loss landscape without a reference', () => {
       [-0.5, 0.5, r.loss[0]![1]!, r.accuracy[0]![1]!].map((v) => Number(v.toPrecision(10))),
     );
     expect(JSON.parse(JSON.stringify(r)) as LandscapeResult).toEqual(r);
+
+    // Paused after its second point, it holds there (nothing more is reported while held), then on resume ends
+    // with the same surface.
+    const control = new JobControl();
+    let reports = 0;
+    const job: JobContext<LandscapePartial> = {
+      signal: new AbortController().signal,
+      control,
+      progress(done) {
+        reports++;
+        if (done === 2) control.pause();
+      },
+    };
+    const running = landscapeStudy(createNodeRuntime(), a, input, SET, options, job);
+    await control.held();
+    const heldAt = reports;
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(reports).toBe(heldAt);
+    control.resume();
+    const resumed = await running;
+    expect(resumed.loss).toEqual(r.loss);
+    expect(resumed.centre).toEqual(r.centre);
   }, 120_000);
 
   it('a model that ends in Softmax: the loss is taken of the logits before it', async () => {

@@ -143,10 +143,15 @@ export interface LabPartials {
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 
 /**
- * The methods whose jobs pause and resume besides cancelling; a race also stops early, keeping what it did (a lesion
- * study has no stop: see LesionEngine.run).
+ * The methods whose jobs pause and resume besides cancelling; a race also stops early, keeping what it did (lesion
+ * studies and landscapes have no stop: see LesionEngine.run).
  */
-export const CONTROLLABLE = ['trainRace', 'lesionSweep'] as const satisfies readonly LabMethod[];
+export const CONTROLLABLE = [
+  'trainRace',
+  'lesionSweep',
+  'landscape',
+  'interpolate',
+] as const satisfies readonly LabMethod[];
 export type ControllableMethod = (typeof CONTROLLABLE)[number];
 
 /** Every method's result, by method: what the result cache holds under a job's key. */

@@ -6,7 +6,7 @@ import { coarseToFine, linspace, moveWeights } from '../../core/rewrite/landscap
 import type { Topology } from '../../core/topology/types';
 import type { ImageSet } from '../../data/imageSets';
 import type { ModelInput } from '../inputs';
-import { checkpoint, type JobContext } from '../job';
+import { between, checkpoint, type JobContext } from '../job';
 import type { Runtime } from '../runtime';
 import {
   type LandscapeImages,
@@ -150,6 +150,7 @@ export async function interpolationStudy(
     const evalStart = performance.now();
     const ends: { a?: LossValue; b?: LossValue } = {};
     for (const k of coarseToFine(count)) {
+      await between(job); // paused: held between two points
       const value = await evaluator.evaluate([ts[k]!], job.signal);
       loss[k] = value.loss;
       accuracy[k] = value.accuracy;

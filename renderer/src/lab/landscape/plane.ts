@@ -11,7 +11,7 @@ import {
 import type { Topology } from '../../core/topology/types';
 import type { ImageSet } from '../../data/imageSets';
 import type { ModelInput } from '../inputs';
-import { checkpoint, type JobContext } from '../job';
+import { between, checkpoint, type JobContext } from '../job';
 import type { Runtime } from '../runtime';
 import {
   type LandscapeImages,
@@ -204,6 +204,8 @@ export async function landscapeStudy(
       job.progress(0, total, partial(), 'the centre (the model itself)');
     }
     for (const [i, j] of gridOrder(grid)) {
+      // Paused, the surface holds between two points; it has no early stop (cancel keeps nothing).
+      await between(job);
       const value = await evaluator.evaluate([alphas[i]!, betas[j]!], job.signal);
       loss[i]![j] = value.loss;
       accuracy[i]![j] = value.accuracy;

@@ -91,3 +91,29 @@ export function JobStatus({
 export function pauseState(job: Partial<Pick<JobRecord, 'paused' | 'held'>>): 'pausing' | 'paused' | null {
   return job.paused ? (job.held ? 'paused' : 'pausing') : null;
 }
+
+/**
+ * Pause / Resume for a running job of a controllable method (protocol CONTROLLABLE): the job holds between two of
+ * its units until resumed (a lecturer's question mid-study), and its progress line says so.
+ */
+export function PauseButton({
+  job,
+  control,
+  testId,
+}: {
+  job: Pick<JobRecord, 'paused'>;
+  control: (action: 'pause' | 'resume') => void;
+  /** data-testid prefix: `${testId}-pause` or `${testId}-resume`. */
+  testId: string;
+}) {
+  return (
+    <button
+      type="button"
+      onClick={() => control(job.paused ? 'resume' : 'pause')}
+      aria-pressed={job.paused}
+      data-testid={`${testId}-${job.paused ? 'resume' : 'pause'}`}
+    >
+      {job.paused ? 'Resume' : 'Pause'}
+    </button>
+  );
+}

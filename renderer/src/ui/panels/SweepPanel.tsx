@@ -12,7 +12,7 @@ import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
-import { JobStatus } from '../common/JobStatus';
+import { JobStatus, PauseButton } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
 import { LesionContrast, shortName, studyPoints } from './LesionContrast';
 
@@ -179,15 +179,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         )}
         {running && key && (
           <>
-            {/* A study holds between two batches while paused: the class's question, then on where it was. */}
-            <button
-              type="button"
-              onClick={() => control(job.paused ? 'resume' : 'pause')}
-              aria-pressed={job.paused}
-              data-testid={job.paused ? 'sweep-resume' : 'sweep-pause'}
-            >
-              {job.paused ? 'Resume' : 'Pause'}
-            </button>
+            <PauseButton job={job} control={control} testId="sweep" />
             <button type="button" onClick={() => cancel(key)} data-testid="sweep-cancel">
               Cancel
             </button>
