@@ -227,29 +227,64 @@ describe('float16 block-input cache', () => {
   });
 });
 
-describe('a paused study', () => {
-  it('resnet20: holds between two batches, moves no further while held, and on resume gives the unpaused study', async () => {
+/**
+ * A job that pauses itself at its `at`-th report of units done. `held()` waits until the job's loop holds, checks
+ * that nothing more is reported over many trips through the event loop (no clock), and resumes it.
+ */
+function pausingJob<P>(at: number): { job: JobContext<P>; held: () => Promise<void> } {
+  const control = new JobControl();
+  let reports = 0;
+  const job: JobContext<P> = {
+    signal: new AbortController().signal,
+    control,
+    progress(done) {
+      if (done > 0 && ++reports === at) control.pause();
+    },
+  };
+  return {
+    job,
+    async held() {
+      await control.held();
+      const heldAt = reports;
+      for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(reports).toBe(heldAt);
+      expect(control.holding).toBe(true);
+      control.resume();
+    },
+  };
+}
+
+describe('paused jobs', () => {
+  it('resnet20 Evaluate, on a plain session and through the lesion engine: held between batches, then the same figures', async () => {
+    const { engine, analysis } = engineFor('resnet20');
+    const input = describeInput(analysis.model, analysis.topology);
+    const run = (job: JobContext<unknown>, through?: LesionEngine) =>
+      evaluate(
+        modelSessions(createNodeRuntime(), bundledModel('resnet20'), input),
+        input,
+        set,
+        { preprocessing: PREP, batchSize: 64 },
+        job as JobContext<never>,
+        through,
+      );
+    const unpaused = await run(quietJob());
+    for (const through of [undefined, engine]) {
+      const { job, held } = pausingJob(3);
+      const running = run(job, through);
+      await held();
+      const result = await running;
+      expect(result.predictions).toEqual(unpaused.predictions);
+      expect(result.top1).toEqual(unpaused.top1);
+    }
+    await engine.release();
+  });
+
+  it('resnet20: a study holds between two batches, moves no further while held, and on resume gives the unpaused study', async () => {
     const paused = engineFor('resnet20');
-    const control = new JobControl();
-    let reports = 0;
-    const job: JobContext<SweepPartial> = {
-      signal: new AbortController().signal,
-      control,
-      progress(done) {
-        reports++;
-        if (done > 0 && reports === 3) control.pause();
-      },
-    };
+    const { job, held } = pausingJob<SweepPartial>(3);
     const running = singleSweep(paused.engine, paused.topology, { remove: 'branch' }, job);
-    await control.held();
-    const heldAt = reports;
-    // Many trips through the event loop (no clock): a held study reports nothing more.
-    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(reports).toBe(heldAt);
-    expect(control.holding).toBe(true);
-    control.resume();
+    await held();
     const study = await running;
-    expect(reports).toBeGreaterThan(heldAt);
     const fresh = engineFor('resnet20');
     const unpaused = await singleSweep(fresh.engine, fresh.topology, { remove: 'branch' }, quietJob());
     expect(study.predictions.map((p) => Array.from(p))).toEqual(unpaused.predictions.map((p) => Array.from(p)));

@@ -2,7 +2,7 @@ import type { ImageSet } from '../data/imageSets';
 import { argmaxRow, inTopK, NO_CLASS } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
-import { checkCancelled, checkpoint, type JobContext } from './job';
+import { between, checkCancelled, type JobContext } from './job';
 import type { LesionEngine } from './lesion';
 import type { ModelSessions } from './sessions';
 import { type Proportion, permutation, wilson } from './stats';
@@ -119,6 +119,8 @@ export async function evaluate(
       skipped.push(...batch.skipped);
       score(batch.indices, batch.logits, batch.classes);
       advance(batch.visited);
+      // Paused, it holds here, before the next batch is asked of the engine.
+      if (done < set.count) await between(job);
     }
     provider = await engine.provider();
   } else {
@@ -126,7 +128,7 @@ export async function evaluate(
     const session = await sessions.forBatch(batchSize);
     job.progress(0, set.count);
     for (const indices of batches(set.count, batchSize, permutation(set.count, options.seed ?? 1))) {
-      await checkpoint(job.signal);
+      await between(job); // paused: held between two batches
       const batch = await loadBatch(set, indices, input, options.preprocessing);
       skipped.push(...batch.skipped);
       if (batch.tensor) {

@@ -143,11 +143,12 @@ export interface LabPartials {
 export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabPartials[M] : never;
 
 /**
- * The methods whose jobs pause and resume besides cancelling; a race also stops early, keeping what it did (lesion
- * studies and landscapes have no stop: see LesionEngine.run).
+ * The methods whose jobs pause and resume besides cancelling; a race also stops early, keeping what it did (Evaluate,
+ * lesion studies and landscapes have no stop: see LesionEngine.run).
  */
 export const CONTROLLABLE = [
   'trainRace',
+  'evaluate',
   'lesionSweep',
   'landscape',
   'interpolate',
