@@ -106,7 +106,9 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await expect(study).toHaveAttribute('data-paused', 'paused');
   await expect(study).toContainText('paused');
   const heldAt = Number(await study.getAttribute('data-done'));
-  await page.getByTestId('sweep-resume').click();
+  // K resumes it (as it pauses every running job that can pause: in presentation there is no panel to click).
+  await expect(page.getByTestId('sweep-resume')).toBeVisible();
+  await page.keyboard.press('k');
   await expect(study).toHaveAttribute('data-paused', 'no');
   await expect.poll(async () => Number(await study.getAttribute('data-done'))).toBeGreaterThan(heldAt);
   await page.getByTestId('sweep-cancel').click();

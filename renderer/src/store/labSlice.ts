@@ -3,7 +3,7 @@ import { errorLine } from '../core/text';
 import { isCancelled, type Progress } from '../lab/job';
 import { JobTable } from '../lab/jobTable';
 import { CallControl } from '../worker/client';
-import type { JobPartials } from '../worker/protocol';
+import { CONTROLLABLE, type JobPartials, type LabMethod } from '../worker/protocol';
 import { lesionBatch } from './lesionSlice';
 import { modelRequest } from './requests';
 import type { AppState, LabSlice, Services } from './types';
@@ -108,6 +108,13 @@ export const createLabSlice =
       },
       controlJob(key, action) {
         running.get(key)?.control.send(action);
+      },
+      togglePauseJobs() {
+        const pausable = get()
+          .jobs.running()
+          .filter((job) => (CONTROLLABLE as readonly LabMethod[]).includes(job.method) && !job.stopping);
+        const action = pausable.every((job) => job.paused) ? 'resume' : 'pause';
+        for (const job of pausable) if (job.paused !== (action === 'pause')) get().controlJob(job.key, action);
       },
       evaluationKey() {
         return modelRequest(get())?.key('evaluate') ?? null;

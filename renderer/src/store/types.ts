@@ -242,6 +242,11 @@ export interface LabSlice {
   cancelModelJobs(model: string): void;
   /** Pause, resume or stop a running job of a controllable method (protocol CONTROLLABLE). */
   controlJob(key: string, action: ControlAction): void;
+  /**
+   * The K key: pauses every running job that can pause (Evaluate, lesion studies, landscapes, races), or, when all
+   * of them are paused already, resumes them. In presentation no panel is there to click.
+   */
+  togglePauseJobs(): void;
   /** The cache key of "evaluate the open model on the current image set", or null when that is not possible. */
   evaluationKey(): string | null;
   evaluate(): Promise<void>;

@@ -133,6 +133,7 @@ export function App() {
         const step = state.tourStep + (e.key === 'PageDown' ? 1 : -1);
         if (step >= 0 && step < STEPS.length) state.setTourStep(step);
       } else if (e.key === '?') state.setHelpOpen(!state.helpOpen);
+      else if (e.key === 'k' || e.key === 'K') state.togglePauseJobs();
       else if (e.key === 'b' || e.key === 'B') {
         const pose = sceneBridge.pose?.();
         if (pose) state.addBookmark({ name: `View ${state.bookmarks.length + 1}`, pose });

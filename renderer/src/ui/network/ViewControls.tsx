@@ -347,6 +347,7 @@ export const KEYS: [string, string][] = [
   ['R', 'overview of the whole network'],
   ['B', 'bookmark the current view; Alt+1 … 9 recalls'],
   ['P', 'presentation mode (full screen, large type)'],
+  ['K', 'pause / resume the running work (Evaluate, lesion studies, landscapes, races)'],
   ['F', 'full screen'],
   ['T', 'guided tour (each step has a link: #tour=1 … #tour=9)'],
   ['Page Down / Up', 'next / previous tour step (what a presentation clicker sends)'],
