@@ -61,6 +61,7 @@ const PINNED = [20261122, 1, 7, 424242];
 const PINNED_CASES = [
   [2099178418, 4760],
   [772448514, 4248],
+  [221683520, 6572],
 ] as const;
 /** The watchdog of the 10,000-mutant run: a run this long is a hang, not a slow machine. */
 const FUZZ_LIMIT_MS = 600_000;
@@ -94,6 +95,8 @@ describe('fuzzing decode + topology with mutated copies of real models (child pr
   // gave a ConstantOfShape a huge length; shape inference kept 6 folded values for a [3.5e16, 2] tensor, and a
   // reversing Slice walked its 3.5e16 rows (CI hung). 772448514 case 4248 (resnet20, bit flips): a folded [0, 2.3e18]
   // tensor, transposed column by column; and a Reshape's inferred shape [3.5e-18, 2.3e18] (dims must be whole).
+  // 221683520 case 6572 (resnet20, bit flips): a Slice axis of 2^31 + 2 wrote index 2^31 of a shape array, whose 2^31
+  // holes every later walk visited.
   for (const [seed, at] of PINNED_CASES) {
     it(`pinned case ${at} of seed ${seed}`, async () => {
       const result = await runFuzzer(seed, at + 1, 120_000, { from: at, fromFirstReport: true });

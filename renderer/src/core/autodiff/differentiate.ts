@@ -140,7 +140,14 @@ export function differentiate(b: GraphBuilder, model: Model, options: Differenti
       ...(options.batchOne ? { batchOne: true } : {}),
       ...(options.planePatches ? { planePatches: true } : {}),
     };
-    const results = def!.backward!(ctx);
+    let results: readonly (string | undefined)[];
+    try {
+      results = def!.backward!(ctx);
+    } catch (error) {
+      // An axis outside the tensor's rank (normalizeAxis) in a damaged file: a one-line refusal naming the node.
+      if (error instanceof RangeError) fail(error.message);
+      throw error;
+    }
     results.forEach((r, i) => {
       if (!r || !wants(i)) return;
       const grad = options.onInputGrad ? options.onInputGrad(node, i, r, e) : r;

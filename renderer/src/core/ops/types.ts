@@ -168,8 +168,15 @@ export function product(dims: readonly number[]): number {
   return p;
 }
 
+/**
+ * An axis counted from the end (−1: the last) as one counted from the start. Throws for an axis outside the rank:
+ * in a damaged file an axis of 2^31 made a shape rule write index 2^31 of an array, and every later walk over that
+ * array (2^31 holes) took minutes. Shape inference leaves such a node's outputs unknown.
+ */
 export function normalizeAxis(axis: number, rank: number): number {
-  return axis < 0 ? axis + rank : axis;
+  const a = axis < 0 ? axis + rank : axis;
+  if (!(Number.isInteger(a) && a >= 0 && a < rank)) throw new RangeError(`axis ${axis} is outside rank ${rank}`);
+  return a;
 }
 
 /** Numpy-style broadcast of two shapes. */
