@@ -136,7 +136,10 @@ function convertGraph(g: onnx.IGraphProto, ctx: Context): Graph {
     if (!constants.has(tensor.name)) initializers.push(tensor.name);
     constants.set(tensor.name, tensor);
   }
-  const nodes: Node[] = (g.node ?? []).map((n, index) => convertNode(n, index, ctx));
+  const nodes = inOrder(
+    (g.node ?? []).map((n, index) => convertNode(n, index, ctx)),
+    ctx.name,
+  );
   for (const node of nodes) {
     const out = node.outputs[0];
     if (node.opType !== 'Constant' || node.domain !== '' || !out) continue;
@@ -155,6 +158,44 @@ function convertGraph(g: onnx.IGraphProto, ctx: Context): Graph {
     initializers,
     valueInfo,
   };
+}
+
+/**
+ * The nodes in an order where each comes after the nodes whose outputs it reads, as ONNX requires and every reader of
+ * the graph here assumes (walks that follow consumers stop because the graph has no cycle). Exporters write them in
+ * that order already (returned as they are); onnxruntime also loads a graph listed out of order, so such a graph is
+ * sorted (Kahn's algorithm, original order kept among ready nodes), not refused. A tensor written by two nodes, or a
+ * cycle, is not a graph: refused in one line (a damaged file closed a chain of activations into a loop, and a walk
+ * along it grew an array until the process died).
+ */
+function inOrder(nodes: Node[], name: string): Node[] {
+  const producer = new Map<string, number>();
+  for (const [i, node] of nodes.entries())
+    for (const out of node.outputs) {
+      if (!out) continue;
+      if (producer.has(out))
+        throw new ModelError(`${name} is not a valid ONNX graph: two nodes write the tensor "${oneLine(out, 80)}"`);
+      producer.set(out, i);
+    }
+  const after = (i: number) => nodes[i]!.inputs.map((t) => producer.get(t)).filter((p) => p !== undefined);
+  if (nodes.every((_, i) => after(i).every((p) => p < i))) return nodes;
+  const waiting = nodes.map((_, i) => after(i).length);
+  const readers = nodes.map((): number[] => []);
+  for (const i of nodes.keys()) for (const p of after(i)) readers[p]!.push(i);
+  const ready = [...nodes.keys()].filter((i) => waiting[i] === 0);
+  const order: number[] = [];
+  while (ready.length) {
+    const i = ready.shift()!;
+    order.push(i);
+    for (const r of readers[i]!) if (--waiting[r]! === 0) ready.push(r);
+  }
+  if (order.length < nodes.length) {
+    const stuck = nodes.find((_, i) => waiting[i]! > 0)!;
+    throw new ModelError(
+      `${name} is not a valid ONNX graph: its nodes form a cycle (through ${oneLine(stuck.opType, 40)} "${oneLine(stuck.name || stuck.outputs[0] || '', 60)}")`,
+    );
+  }
+  return order.map((i, index) => ({ ...nodes[i]!, index }));
 }
 
 function convertNode(n: onnx.INodeProto, index: number, ctx: Context): Node {

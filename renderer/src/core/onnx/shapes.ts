@@ -33,6 +33,7 @@ export function inferGraph(graph: Graph, batch = 1): { shapes: Map<string, Shape
   for (const [name, t] of graph.constants) {
     shapes.set(name, t.dims);
     try {
+      if (!smallDims(t.dims)) continue;
       if (t.size <= MAX_FOLDED && isIntegral(t.dataType)) folded.set(name, { dims: t.dims, values: readInts(t) });
       else if (t.size <= MAX_FOLDED && isFloatType(t.dataType))
         folded.set(name, { dims: t.dims, values: Array.from(readFloats(t)), float: true });
@@ -102,16 +103,23 @@ function contextFor(node: Node, graph: Graph, shapes: Map<string, Shape>, folded
       const out = node.outputs[0];
       if (!out || !dims.every((d) => Number.isInteger(d) && d >= 0)) return;
       shapes.set(out, dims);
-      // Values are kept only when there is one for each element and no axis is longer than MAX_FOLDED: a damaged
-      // graph's shape arithmetic can pair a few values, or none, with a huge shape ([3.5e16, 2], [0, 2.3e18]), and
-      // a rule walking such a tensor axis by axis would never end.
+      // Values are kept only when there is one for each element and the shape is small (smallDims).
       if (
         values.length <= MAX_FOLDED &&
         values.length === product(dims) &&
-        dims.every((d) => d <= MAX_FOLDED) &&
+        smallDims(dims) &&
         values.every((v) => Number.isFinite(v))
       )
         folded.set(out, float ? { dims, values, float: true } : { dims, values });
     },
   };
+}
+
+/**
+ * A shape whose values shape inference may keep: at most MAX_FOLDED elements counting an empty axis as 1. A damaged
+ * graph's shape arithmetic can pair a few values, or none, with a huge shape ([3.5e16, 2], [0, 2.3e18], [64, …, 64,
+ * 0]); a rule walking such a tensor axis by axis (rows, outer × inner) would never end.
+ */
+function smallDims(dims: readonly number[]): boolean {
+  return product(dims.map((d) => Math.max(d, 1))) <= MAX_FOLDED;
 }
