@@ -15,7 +15,7 @@ import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { presetFor } from '../../renderer/src/data/preprocess';
 import { describeInput, loadBatch } from '../../renderer/src/lab/inputs';
-import { isCancelled, type JobContext, JobControl, quietJob } from '../../renderer/src/lab/job';
+import { isCancelled, quietJob } from '../../renderer/src/lab/job';
 import { landscapeCsv } from '../../renderer/src/lab/landscape/csv';
 import { interpolationStudy } from '../../renderer/src/lab/landscape/line';
 import { type LandscapePartial, type LandscapeResult, landscapeStudy } from '../../renderer/src/lab/landscape/plane';
@@ -23,6 +23,7 @@ import type { Runtime } from '../../renderer/src/lab/runtime';
 import { createWebRuntime } from '../../renderer/src/runtime/ortWeb';
 import { ROOT } from '../helpers/files';
 import { relErr } from '../helpers/gradReference';
+import { pausingJob } from '../helpers/pausing';
 import { hasTorch, NO_TORCH, PYTHON } from '../helpers/python';
 
 /**
@@ -400,22 +401,9 @@ describe('loss landscape without a reference', () => {
 
     // Paused after its second point, it holds there (nothing more is reported while held), then on resume ends
     // with the same surface.
-    const control = new JobControl();
-    let reports = 0;
-    const job: JobContext<LandscapePartial> = {
-      signal: new AbortController().signal,
-      control,
-      progress(done) {
-        reports++;
-        if (done === 2) control.pause();
-      },
-    };
+    const { job, held } = pausingJob<LandscapePartial>(2);
     const running = landscapeStudy(createNodeRuntime(), a, input, SET, options, job);
-    await control.held();
-    const heldAt = reports;
-    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(reports).toBe(heldAt);
-    control.resume();
+    await held();
     const resumed = await running;
     expect(resumed.loss).toEqual(r.loss);
     expect(resumed.centre).toEqual(r.centre);

@@ -7,7 +7,7 @@ import { analyzeModel } from '../../renderer/src/core/summary';
 import { cifarImageSet } from '../../renderer/src/data/imageSets';
 import { evaluate } from '../../renderer/src/lab/evaluate';
 import { describeInput } from '../../renderer/src/lab/inputs';
-import { type JobContext, JobControl, quietJob } from '../../renderer/src/lab/job';
+import { type JobContext, quietJob } from '../../renderer/src/lab/job';
 import { LesionEngine } from '../../renderer/src/lab/lesion';
 import { reorderSweep } from '../../renderer/src/lab/reorder';
 import type { Runtime } from '../../renderer/src/lab/runtime';
@@ -23,6 +23,7 @@ import {
 } from '../../renderer/src/lab/sweeps';
 import { countingRuntime } from '../helpers/countingRuntime';
 import { bundledModel, ROOT } from '../helpers/files';
+import { pausingJob } from '../helpers/pausing';
 import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 import { CIFAR, CIFAR_COUNT, CIFAR_LABELS, correctCount, referencePredictions } from '../helpers/reference';
 
@@ -226,33 +227,6 @@ describe('float16 block-input cache', () => {
     await engine.release();
   });
 });
-
-/**
- * A job that pauses itself at its `at`-th report of units done. `held()` waits until the job's loop holds, checks
- * that nothing more is reported over many trips through the event loop (no clock), and resumes it.
- */
-function pausingJob<P>(at: number): { job: JobContext<P>; held: () => Promise<void> } {
-  const control = new JobControl();
-  let reports = 0;
-  const job: JobContext<P> = {
-    signal: new AbortController().signal,
-    control,
-    progress(done) {
-      if (done > 0 && ++reports === at) control.pause();
-    },
-  };
-  return {
-    job,
-    async held() {
-      await control.held();
-      const heldAt = reports;
-      for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
-      expect(reports).toBe(heldAt);
-      expect(control.holding).toBe(true);
-      control.resume();
-    },
-  };
-}
 
 describe('paused jobs', () => {
   it('resnet20 Evaluate, on a plain session and through the lesion engine: held between batches, then the same figures', async () => {

@@ -25,4 +25,10 @@ describe("onnxruntime's messages in a user's words", () => {
     expect(oneLine('node "abc\u202Edef" is bad')).toBe('node "abcdef" is bad');
     expect(errorLine(new Error('x\u2066y\u2069 z'))).toBe('xy z');
   });
+
+  it('line and paragraph separators are breaks too; a cut keeps surrogate pairs whole', () => {
+    expect(oneLine('a\u2028b\u2029c')).toBe('a b c');
+    expect(oneLine('ab\u{1F600}cd', 4)).toBe('ab…');
+    expect(oneLine('abc\u{1F600}d', 5)).toBe('abc…');
+  });
 });

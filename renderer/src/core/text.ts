@@ -1,9 +1,14 @@
 /** Text from a file or an error made safe to show: control characters become spaces, long text is cut with an ellipsis. */
 export function oneLine(text: string, max = 80): string {
-  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs. The bidirectional
-  // controls go too: a name with U+202E shown the rest of its message reversed.
-  const flat = text.replace(/\p{Cc}+/gu, ' ').replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  // \p{Cc}: the Unicode control characters (C0, DEL, C1), which include newlines and tabs; U+2028 and U+2029 are
+  // line and paragraph breaks too. The bidirectional controls go: a name with U+202E shown the rest of its message
+  // reversed. The cut never splits a surrogate pair (half an emoji).
+  const flat = text
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '');
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /** The first line of an error's message (or of any text), made safe to show: what a user reads. */

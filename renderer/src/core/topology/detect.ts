@@ -280,7 +280,8 @@ function isNormOrActivation(n: number | undefined, index: GraphIndex): boolean {
 function collectPost(index: GraphIndex, add: Node): { post: number[]; output: string } {
   const post: number[] = [];
   let output = add.outputs[0]!;
-  for (;;) {
+  // Bounded by the graph's size as well: decode refuses cycles, and this walk must end whatever reaches it.
+  while (post.length < index.graph.nodes.length) {
     const users = index.consumers.get(output) ?? [];
     if (users.length !== 1) break;
     const next = index.graph.nodes[users[0]!]!;

@@ -63,7 +63,8 @@ export function plainUnits(model: Model, topology: Topology): PlainUnit[] {
     if (!entry || constant.has(entry) || entry === topology.input.name) return;
     const nodes = [first.index];
     let output = first.outputs[0]!;
-    for (;;) {
+    // Bounded by the graph's size too (decode refuses cycles; this walk ends whatever reaches it).
+    while (nodes.length <= graph.nodes.length) {
       if (outputs.has(output)) break;
       const users = consumers.get(output) ?? [];
       if (users.length !== 1) break;
