@@ -3,7 +3,7 @@ import { errorLine } from '../core/text';
 import { isCancelled, type Progress } from '../lab/job';
 import { JobTable } from '../lab/jobTable';
 import { CallControl } from '../worker/client';
-import { CONTROLLABLE, type JobPartials, type LabMethod } from '../worker/protocol';
+import { isControllable, type JobPartials } from '../worker/protocol';
 import { lesionBatch } from './lesionSlice';
 import { modelRequest } from './requests';
 import type { AppState, LabSlice, Services } from './types';
@@ -112,7 +112,7 @@ export const createLabSlice =
       togglePauseJobs() {
         const pausable = get()
           .jobs.running()
-          .filter((job) => (CONTROLLABLE as readonly LabMethod[]).includes(job.method) && !job.stopping);
+          .filter((job) => isControllable(job.method) && !job.stopping);
         const action = pausable.every((job) => job.paused) ? 'resume' : 'pause';
         for (const job of pausable) if (job.paused !== (action === 'pause')) get().controlJob(job.key, action);
       },

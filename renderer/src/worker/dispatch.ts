@@ -1,7 +1,7 @@
 import { errorLine } from '../core/text';
 import { isCancelled, JobControl, trackProgress } from '../lab/job';
 import type { LabHandlers } from './handlers';
-import { CONTROLLABLE, type LabMethod, type LabReply, type LabRequest } from './protocol';
+import { isControllable, type LabReply, type LabRequest } from './protocol';
 
 /**
  * The lab worker's message loop, free of the Worker itself (labWorker.ts posts and receives; tests drive it in
@@ -26,7 +26,7 @@ export function createDispatcher(
     }
     const { id, method, params } = request;
     const abort = new AbortController();
-    const control = (CONTROLLABLE as readonly LabMethod[]).includes(method) ? new JobControl() : null;
+    const control = isControllable(method) ? new JobControl() : null;
     running.set(id, { abort, control });
     if (control)
       control.onHeld = () =>

@@ -155,6 +155,11 @@ export const CONTROLLABLE = [
 ] as const satisfies readonly LabMethod[];
 export type ControllableMethod = (typeof CONTROLLABLE)[number];
 
+/** Whether a method's jobs take pause / resume (the worker gives them a JobControl; the K key pauses them). */
+export function isControllable(method: LabMethod): method is ControllableMethod {
+  return (CONTROLLABLE as readonly LabMethod[]).includes(method);
+}
+
 /** Every method's result, by method: what the result cache holds under a job's key. */
 export type LabResults = { [M in LabMethod]: LabResult<M> };
 /** Every method's progress partial, by method: what the store's job table holds. */

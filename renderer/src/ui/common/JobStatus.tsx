@@ -93,27 +93,34 @@ export function pauseState(job: Partial<Pick<JobRecord, 'paused' | 'held'>>): 'p
 }
 
 /**
- * Pause / Resume for a running job of a controllable method (protocol CONTROLLABLE): the job holds between two of
- * its units until resumed (a lecturer's question mid-study), and its progress line says so.
+ * Pause / Resume and Cancel for a running job of a controllable method (protocol CONTROLLABLE): paused, the job
+ * holds between two of its units until resumed (a lecturer's question mid-study), and its progress line says so.
  */
-export function PauseButton({
+export function RunningControls({
   job,
   control,
+  cancel,
   testId,
 }: {
   job: Pick<JobRecord, 'paused'>;
   control: (action: 'pause' | 'resume') => void;
-  /** data-testid prefix: `${testId}-pause` or `${testId}-resume`. */
+  cancel: () => void;
+  /** data-testid prefix: `${testId}-pause` or `${testId}-resume`, and `${testId}-cancel`. */
   testId: string;
 }) {
   return (
-    <button
-      type="button"
-      onClick={() => control(job.paused ? 'resume' : 'pause')}
-      aria-pressed={job.paused}
-      data-testid={`${testId}-${job.paused ? 'resume' : 'pause'}`}
-    >
-      {job.paused ? 'Resume' : 'Pause'}
-    </button>
+    <>
+      <button
+        type="button"
+        onClick={() => control(job.paused ? 'resume' : 'pause')}
+        aria-pressed={job.paused}
+        data-testid={`${testId}-${job.paused ? 'resume' : 'pause'}`}
+      >
+        {job.paused ? 'Resume' : 'Pause'}
+      </button>
+      <button type="button" onClick={cancel} data-testid={`${testId}-cancel`}>
+        Cancel
+      </button>
+    </>
   );
 }

@@ -4,7 +4,7 @@ import type { Proportion } from '../../lab/stats';
 import { useApp, useJob } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { formatDuration } from '../common/format';
-import { JobStatus, PauseButton } from '../common/JobStatus';
+import { JobStatus, RunningControls } from '../common/JobStatus';
 
 /**
  * The model's shipped reference top-1 when it belongs to the images evaluated: it was measured on one data set
@@ -22,9 +22,8 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
   const imageSet = useApp((s) => s.imageSet);
   const runtime = useApp((s) => s.runtime);
   const key = useApp((s) => s.evaluationKey());
-  const { job, result, partial, control } = useJob('evaluate', key);
+  const { job, result, partial, control, cancel } = useJob('evaluate', key);
   const evaluate = useApp((s) => s.evaluate);
-  const cancel = useApp((s) => s.cancelJob);
   const running = job?.status === 'running';
   const labels = model.labelSet?.classes ?? [];
   const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
@@ -51,14 +50,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
             {result ? 'Evaluated' : 'Evaluate'}
           </button>
         )}
-        {running && key && (
-          <>
-            <PauseButton job={job} control={control} testId="evaluate" />
-            <button type="button" data-testid="evaluate-cancel" onClick={() => cancel(key)}>
-              Cancel
-            </button>
-          </>
-        )}
+        {running && <RunningControls job={job} control={control} cancel={cancel} testId="evaluate" />}
       </div>
       <JobStatus
         job={job}

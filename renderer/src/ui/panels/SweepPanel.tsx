@@ -12,7 +12,7 @@ import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
-import { JobStatus, PauseButton } from '../common/JobStatus';
+import { JobStatus, RunningControls } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
 import { LesionContrast, shortName, studyPoints } from './LesionContrast';
 
@@ -52,9 +52,8 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           ? { kind, maxK, samples, seed }
           : { kind, ps: parseList(ps), rule, passes, seed };
   const key = useApp((s) => s.sweepKey(request));
-  const { job, result, partial, control } = useJob('lesionSweep', key);
+  const { job, result, partial, control, cancel } = useJob('lesionSweep', key);
   const start = useApp((s) => s.startSweep);
-  const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   const themeName = useApp((s) => s.theme);
@@ -62,10 +61,13 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const running = job?.status === 'running';
   // A cancelled single-block study keeps its chart: its images were visited in a class-balanced random order, so the
   // figures so far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
-  const stopped =
-    kind === 'single' && job?.status === 'cancelled' && !result ? job.progress?.partial?.scores.length : 0;
-  const shownPartial = partial ?? (stopped ? job?.progress?.partial : undefined);
-  const stoppedImages = stopped ? (shownPartial?.scores[0]?.intact.n ?? 0) : 0;
+  const stoppedAt =
+    kind === 'single' && job?.status === 'cancelled' && !result && job.progress?.partial?.scores.length
+      ? job.progress.partial
+      : undefined;
+  const stopped = stoppedAt !== undefined;
+  const shownPartial = partial ?? stoppedAt;
+  const stoppedImages = stoppedAt?.scores[0]?.intact.n ?? 0;
   const chart = useRef<SVGSVGElement>(null);
   const invalid =
     kind === 'stochastic' &&
@@ -177,14 +179,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
             {result ? 'Done' : 'Run'}
           </button>
         )}
-        {running && key && (
-          <>
-            <PauseButton job={job} control={control} testId="sweep" />
-            <button type="button" onClick={() => cancel(key)} data-testid="sweep-cancel">
-              Cancel
-            </button>
-          </>
-        )}
+        {running && <RunningControls job={job} control={control} cancel={cancel} testId="sweep" />}
         {job?.status === 'cancelled' && !result && (
           <span className="muted" data-testid="sweep-cancelled">
             {stopped

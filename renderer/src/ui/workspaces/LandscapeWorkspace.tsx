@@ -9,7 +9,7 @@ import { Chart } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatCount, formatDuration } from '../common/format';
-import { JobStatus, PauseButton } from '../common/JobStatus';
+import { JobStatus, RunningControls } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
 
 const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
@@ -27,12 +27,11 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const landscapes = useApp((s) => s.landscapes);
   const landscapeError = useApp((s) => s.landscapeError);
   const start = useApp((s) => s.startLandscape);
-  const cancel = useApp((s) => s.cancelJob);
   const settings = useApp((s) => s.landscapeSettings);
   const setSettings = useApp((s) => s.setLandscapeSettings);
   const jobs = useApp((s) => s.jobs);
   const key = useApp((s) => s.landscapeKey(settings));
-  const { job, result, partial, control } = useJob('landscape', key);
+  const { job, result, partial, control, cancel } = useJob('landscape', key);
   const [compareKey, setCompareKey] = useState<string>('');
   const [log, setLog] = useState(true);
   // A clip belongs to the landscape it was set on; another landscape starts from its own range.
@@ -136,12 +135,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
         )}
         <div className="row">
           {job?.status === 'running' ? (
-            <>
-              <PauseButton job={job} control={control} testId="landscape" />
-              <button type="button" onClick={() => key && cancel(key)} data-testid="landscape-cancel">
-                Cancel
-              </button>
-            </>
+            <RunningControls job={job} control={control} cancel={cancel} testId="landscape" />
           ) : (
             <button
               type="button"
@@ -334,12 +328,11 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
   const currentId = useApp((s) => s.currentId);
   const runtime = useApp((s) => s.runtime);
   const start = useApp((s) => s.startInterpolation);
-  const cancel = useApp((s) => s.cancelJob);
   const others = entries.filter((e) => e.id !== currentId);
   const [otherId, setOtherId] = useState('');
   const [settings, setSettings] = useState<InterpolationSettings>({ points: 21, from: -0.5, to: 1.5, samples: 128 });
   const key = useApp((s) => (otherId ? s.interpolationKey(otherId, settings) : null));
-  const { job, result, partial, control } = useJob('interpolate', key);
+  const { job, result, partial, control, cancel } = useJob('interpolate', key);
   const chart = useRef<SVGSVGElement>(null);
   const line = result ?? partial;
   const other = entries.find((e) => e.id === otherId);
@@ -391,12 +384,7 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
           onChange={(samples) => setSettings((s) => ({ ...s, samples }))}
         />
         {job?.status === 'running' ? (
-          <>
-            <PauseButton job={job} control={control} testId="interp" />
-            <button type="button" onClick={() => key && cancel(key)}>
-              Cancel
-            </button>
-          </>
+          <RunningControls job={job} control={control} cancel={cancel} testId="interp" />
         ) : (
           <button
             type="button"
