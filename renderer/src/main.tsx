@@ -7,14 +7,20 @@ import { createAssets } from './store/assets';
 import { createAppStore, StoreContext } from './store/store';
 import { App } from './ui/App';
 import { exportReport } from './ui/common/exportReport';
-import { ortBase, startLabWorker } from './worker/client';
+import { ortBase, startAnalyzer, startLabWorker } from './worker/client';
 import type { LabResults } from './worker/protocol';
 import './ui/styles.css';
 
 async function start(): Promise<void> {
   const host = createHost();
   const lab = startLabWorker();
-  const services = { host, assets: createAssets(host), lab, cache: new ResultCache<LabResults>() };
+  const services = {
+    host,
+    assets: createAssets(host),
+    lab,
+    analyzer: startAnalyzer(),
+    cache: new ResultCache<LabResults>(),
+  };
   const store = createAppStore(services);
   // For the benchmark and for diagnosing a user's session from the devtools console; nothing in the app reads it.
   Object.assign(window, { skipscope_debug: { store, services, scene: sceneBridge } });

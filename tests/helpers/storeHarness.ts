@@ -14,6 +14,14 @@ import { ResultCache } from '../../renderer/src/lab/cache';
 import { createAssets } from '../../renderer/src/store/assets';
 import { createAppStore } from '../../renderer/src/store/store';
 import type { AppState, AppStore, Services } from '../../renderer/src/store/types';
+import {
+  type AnalyzeReply,
+  type AnalyzeRequest,
+  type Analyzer,
+  type AnalyzeWorker,
+  analyzeInProcess,
+  answer,
+} from '../../renderer/src/worker/analyzer';
 import { LabClient } from '../../renderer/src/worker/client';
 import { createDispatcher } from '../../renderer/src/worker/dispatch';
 import { createLabHandlers, type LabHandlers } from '../../renderer/src/worker/handlers';
@@ -83,6 +91,45 @@ export function inProcessLab(handlers: LabHandlers): LabClient {
   } as Pick<Worker, 'postMessage' | 'addEventListener'>);
 }
 
+/**
+ * The analysis worker in this process (analyzer.ts `answer` behind a real structured clone, replies on a later turn
+ * of the event loop). `hold` keeps the requests whose file name it matches unanswered (a big file still being
+ * analysed); `die` makes the worker fail on them as a worker killed by V8 does: an `error` event with no message.
+ */
+export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } = {}) {
+  const started: { requests: string[]; terminated: boolean }[] = [];
+  const start = (): AnalyzeWorker => {
+    const listeners = new Map<string, ((event: Event) => void)[]>();
+    const emit = (type: string, event: Event) => {
+      for (const l of listeners.get(type) ?? []) l(event);
+    };
+    const record = { requests: [] as string[], terminated: false };
+    started.push(record);
+    return {
+      postMessage(request: AnalyzeRequest) {
+        record.requests.push(request.name);
+        if (options.hold?.test(request.name)) return;
+        setImmediate(() => {
+          if (record.terminated) return;
+          if (options.die?.test(request.name)) {
+            emit('error', Object.assign(new Event('error'), { message: '' }));
+            return;
+          }
+          const { reply, transfer } = answer(request);
+          emit('message', new MessageEvent<AnalyzeReply>('message', { data: structuredClone(reply, { transfer }) }));
+        });
+      },
+      addEventListener(type: string, listener: (event: Event) => void) {
+        listeners.set(type, [...(listeners.get(type) ?? []), listener]);
+      },
+      terminate() {
+        record.terminated = true;
+      },
+    } as AnalyzeWorker;
+  };
+  return { start, started };
+}
+
 export interface TestApp {
   store: AppStore;
   services: Services;
@@ -93,11 +140,17 @@ export interface TestApp {
 }
 
 /** The store with real services; `openModel` a bundled model id to start. */
-export function createTestApp(): TestApp {
+export function createTestApp(options: { analyzer?: Analyzer } = {}): TestApp {
   const handlers = createLabHandlers({ createRuntime: () => createNodeRuntime(), decodeImage });
   const host = fileHost();
   const cache = new ResultCache<LabResults>();
-  const services: Services = { host, assets: createAssets(host), lab: inProcessLab(handlers), cache };
+  const services: Services = {
+    host,
+    assets: createAssets(host),
+    lab: inProcessLab(handlers),
+    analyzer: options.analyzer ?? analyzeInProcess,
+    cache,
+  };
   const store = createAppStore(services);
   const failure = (s: AppState) => (s.status === 'error' ? s.error : s.runtime === 'error' ? s.runtimeError : null);
   const until = (ready: (state: AppState) => boolean) =>

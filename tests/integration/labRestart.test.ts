@@ -6,6 +6,7 @@ import { CancelledError } from '../../renderer/src/lab/job';
 import { createAssets } from '../../renderer/src/store/assets';
 import { createAppStore } from '../../renderer/src/store/store';
 import type { AppState, Services } from '../../renderer/src/store/types';
+import { analyzeInProcess } from '../../renderer/src/worker/analyzer';
 import { LabClient, type LabWorker } from '../../renderer/src/worker/client';
 import { createDispatcher, mayCorruptWorker } from '../../renderer/src/worker/dispatch';
 import { createLabHandlers } from '../../renderer/src/worker/handlers';
@@ -55,7 +56,13 @@ async function openApp(options: { cancelGraceMs?: number } = {}) {
   const { workers, factory } = inProcessWorkers();
   const lab = new LabClient(factory, options);
   const host = fileHost();
-  const services: Services = { host, assets: createAssets(host), lab, cache: new ResultCache<LabResults>() };
+  const services: Services = {
+    host,
+    assets: createAssets(host),
+    lab,
+    analyzer: analyzeInProcess,
+    cache: new ResultCache<LabResults>(),
+  };
   const store = createAppStore(services);
   const until = (ready: (s: AppState) => boolean) =>
     new Promise<void>((resolve) => {

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
+import { AnalyzerClient } from '../../renderer/src/worker/analyzer';
 import { ROOT } from '../helpers/files';
-import { createTestApp } from '../helpers/storeHarness';
+import { createTestApp, inProcessAnalyzeWorker } from '../helpers/storeHarness';
 
 /**
  * Opening models through the app's store, with the real lab handlers on onnxruntime-node (tests/helpers/
@@ -189,5 +190,49 @@ describe('opening models', () => {
     const s = store.getState();
     expect(s.run).toBeNull();
     expect(s.runError).toMatch(/is NaN \(a broken or diverged model\?\): it has no top classes/);
+  });
+
+  it('a file still being analysed when another model is opened: its worker is stopped, the file stays listed', async () => {
+    const worker = inProcessAnalyzeWorker({ hold: /^deep\.onnx$/ });
+    const app = createTestApp({ analyzer: new AnalyzerClient(worker.start) });
+    const { store } = app;
+    await store.getState().refreshModels();
+    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
+    const dropped = store.getState().openDropped(file('deep.onnx', whole));
+    await app.until((s) => s.entries.some((e) => e.name === 'deep.onnx') && s.status === 'loading');
+    // The worker is deep in the file (held): a click on another model does not wait for it.
+    await store.getState().openModel('cifar10-resnet20');
+    await dropped;
+    const s = await app.until((t) => t.runtime === 'ready');
+    expect(s.model?.id).toBe('cifar10-resnet20');
+    expect(s.error).toBeNull();
+    expect(worker.started.map((w) => [w.requests, w.terminated])).toEqual([
+      [['deep.onnx'], true],
+      [['ResNet-20 (CIFAR-10)'], false],
+    ]);
+    // Not refused, only superseded: it stays in the list, and opens from it.
+    const deep = s.entries.find((e) => e.name === 'deep.onnx')!;
+    expect(deep).toBeDefined();
+  });
+
+  it('an analysis worker that dies on a file (out of memory) leaves the open model open and says so in one line', async () => {
+    const worker = inProcessAnalyzeWorker({ die: /^bomb\.onnx$/ });
+    const app = createTestApp({ analyzer: new AnalyzerClient(worker.start) });
+    const { store } = app;
+    await store.getState().refreshModels();
+    await store.getState().openModel('cifar10-resnet20');
+    const open = await app.until((s) => s.runtime === 'ready');
+    const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
+    await store.getState().openDropped(file('bomb.onnx', whole));
+    const s = store.getState();
+    expect(s.error).toBe('bomb.onnx could not be analysed: the analysis ran out of memory or stopped');
+    expect(s.model).toBe(open.model);
+    expect(s.status).toBe('ready');
+    expect(s.entries.map((e) => e.name)).not.toContain('bomb.onnx');
+    // A new worker reads the next file.
+    await store.getState().openDropped(file('whole.onnx', whole));
+    await app.until((t) => t.runtime === 'ready' && t.model?.name === 'whole.onnx');
+    expect(worker.started).toHaveLength(2);
+    expect(worker.started[0]!.terminated).toBe(true);
   });
 });

@@ -1,16 +1,16 @@
 import type { StateCreator } from 'zustand';
 import { layoutNetwork } from '../core/layout/layout';
-import { analyzeModel } from '../core/summary';
 import { errorLine } from '../core/text';
 import { guessLabelSet } from '../data/labels';
 import { presetFor } from '../data/preprocess';
 import type { ModelEntry } from '../host/host';
 import { describeInput, type ModelInput } from '../lab/inputs';
+import { SupersededError } from '../worker/analyzer';
 import { ortBase } from '../worker/client';
 import type { AppState, ModelSlice, OpenModel, Services } from './types';
 
 export const createModelSlice =
-  ({ host, assets, lab }: Services): StateCreator<AppState, [], [], ModelSlice> =>
+  ({ host, assets, lab, analyzer }: Services): StateCreator<AppState, [], [], ModelSlice> =>
   (set, get) => {
     /** Increases with every open; a finished open that is not the latest is dropped. */
     let ticket = 0;
@@ -74,8 +74,10 @@ export const createModelSlice =
         // a file that cannot be opened then leaves it open, with the reason beside it.
         set({ currentId: id, status: 'loading', error: null });
         try {
-          const bytes = new Uint8Array(await host.readModel(id));
-          const analysis = analyzeModel(bytes, name);
+          // Decoded and analysed in its own worker: the page stays responsive through a deep graph, and a file that
+          // exhausts memory takes only that worker down. It gets its own copy (a session file's buffer is the
+          // host's, read again on the next open) and returns, besides, a copy for the lab.
+          const { analysis, parts, copy } = await analyzer.analyze((await host.readModel(id)).slice(0), name);
           const layout = layoutNetwork(analysis.topology);
           const labelSetName =
             entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
@@ -96,6 +98,7 @@ export const createModelSlice =
             name,
             entry,
             analysis,
+            parts,
             layout,
             labelSet,
             input,
@@ -127,8 +130,7 @@ export const createModelSlice =
           }
           void host.setSettings({ lastModelId: id });
           void get().chooseDefaultImages();
-          // The lab gets its own copy: the analysis keeps zero-copy views into `bytes`.
-          const copy = bytes.slice().buffer;
+          // The lab gets its own copy: the analysis keeps zero-copy views into its bytes.
           try {
             const opened = await lab.call('openModel', { key: model.key, name, bytes: copy }, { transfer: [copy] });
             if (get().model !== model) return true;
@@ -151,7 +153,8 @@ export const createModelSlice =
           }
           return true;
         } catch (error) {
-          if (mine !== ticket) return false;
+          // A file superseded by a later open was not refused: it stays in the list.
+          if (mine !== ticket) return error instanceof SupersededError;
           // The model that was open stays open (its state was not touched); with none, the error fills the stage.
           // Not when this was that same model opened again (a new provider: the lab let every model go first).
           const kept = previous !== null && get().model === previous && previous.id !== id;

@@ -6,6 +6,7 @@ import type { StoreApi } from 'zustand';
 import type { BuildOptions } from '../core/build/resnet';
 import type { ModelEntry, ProviderPreference, Settings } from '../core/catalog';
 import type { NetworkLayout } from '../core/layout/layout';
+import type { BlockParts } from '../core/layout/parts';
 import type { Analysis } from '../core/summary';
 import type { LabelSet, Prediction } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
@@ -19,6 +20,7 @@ import type { SweepRequest } from '../lab/lesionLab';
 import type { RaceNet, RaceResult } from '../lab/train/race';
 import type { TrainSettings } from '../lab/train/schedule';
 import type { StepMetrics } from '../lab/train/trainer';
+import type { Analyzer } from '../worker/analyzer';
 import type { LabClient } from '../worker/client';
 import type { ImageSetSource, JobPartials, LabMethod, LabParams, LabPartial, LabResults } from '../worker/protocol';
 import type { Assets } from './assets';
@@ -36,6 +38,8 @@ export interface OpenModel {
   name: string;
   entry: ModelEntry | undefined;
   analysis: Analysis;
+  /** Each block's ops, in block order (drawn when a block is opened). */
+  parts: BlockParts[];
   layout: NetworkLayout;
   labelSet: LabelSet | null;
   /** The image input, or (inputError) why the model takes no images Skipscope can feed. */
@@ -414,6 +418,8 @@ export interface Services {
   host: Host;
   assets: Assets;
   lab: LabClient;
+  /** Reads model files (in a worker in the page). */
+  analyzer: Analyzer;
   cache: ResultCache<LabResults>;
 }
 

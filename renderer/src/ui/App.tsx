@@ -1,6 +1,5 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { layoutNetwork, plainStages } from '../core/layout/layout';
-import { blockParts } from '../core/layout/parts';
 import { takesLesions } from '../core/rewrite/plain';
 import { noLesionReason } from '../core/topology/family';
 import { plainUnits } from '../core/topology/plainUnits';
@@ -75,7 +74,7 @@ export function App() {
   // Chromium with llvmpipe, resnet20 → resnet56, bytes to first frame: ~390 ms with a new context, ~250 ms without).
   const drawn = status === 'ready' || status === 'loading' ? model : null;
   const shortcuts = useMemo(() => drawn?.analysis.topology.blocks.map((b) => b.shortcut) ?? [], [drawn]);
-  const parts = useMemo(() => (drawn ? blockParts(drawn.analysis.model, drawn.analysis.topology) : null), [drawn]);
+  const parts = drawn?.parts ?? null;
   // The selected block opens into its ops; the overview framing stays that of the closed layout.
   const layout = useMemo(
     () => (drawn ? layoutNetwork(drawn.analysis.topology, { focus: selected, parts }) : null),

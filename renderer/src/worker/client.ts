@@ -1,4 +1,5 @@
 import { CancelledError, type ControlAction, type Progress } from '../lab/job';
+import { AnalyzerClient } from './analyzer';
 import type { JobPartials, LabMethod, LabParams, LabReply, LabRequest, LabResults } from './protocol';
 
 export interface CallOptions<P> {
@@ -304,5 +305,12 @@ export function startLabWorker(): LabClient {
         type: 'module',
         name: faults ? 'skipscope-lab faults' : 'skipscope-lab',
       }),
+  );
+}
+
+/** Starts the analysis worker (its own module, like the lab's) on the first model opened. */
+export function startAnalyzer(): AnalyzerClient {
+  return new AnalyzerClient(
+    () => new Worker(new URL('./analyzeWorker.ts', import.meta.url), { type: 'module', name: 'skipscope-analysis' }),
   );
 }
