@@ -94,7 +94,7 @@ export function inProcessLab(handlers: LabHandlers): LabClient {
 /**
  * The analysis worker in this process (analyzer.ts `answer` behind a real structured clone, replies on a later turn
  * of the event loop). `hold` keeps the requests whose file name it matches unanswered (a big file still being
- * analysed); `die` makes the worker fail on them as a worker killed by V8 does: an `error` event with no message.
+ * analysed); `die` makes the worker fail on them as a worker that stopped does: an `error` event with no message.
  */
 export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } = {}) {
   const started: { requests: string[]; terminated: boolean }[] = [];

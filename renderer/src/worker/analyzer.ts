@@ -1,9 +1,10 @@
 /**
  * Reading a model file off the page's thread. Decoding the protobuf, finding the residual structure and splitting
  * each block into its ops take a few hundred milliseconds for the deepest networks (ResNet-1202: ~0.25 s of a 0.5 s
- * freeze; a 12,000-node graph ~0.6 s), and a hostile file that exhausts memory would take the whole page down with
- * it. Here that work runs in its own worker; the page gets the analysis back as data. The same `answer` runs in the
- * worker (analyzeWorker.ts) and, through a real structured clone, in the Node store harness.
+ * freeze; a 12,000-node graph ~0.6 s). Here that work runs in its own worker; the page gets the analysis back as
+ * data. The same `answer` runs in the worker (analyzeWorker.ts) and, through a real structured clone, in the Node
+ * store harness. (A worker is no shield against a file that exhausts memory: Chromium runs dedicated workers in the
+ * page's process, and V8's out-of-memory crash takes the tab down with it, checked. The decoder's own limits are.)
  */
 import { type BlockParts, blockParts } from '../core/layout/parts';
 import { ModelError } from '../core/onnx/model';
@@ -66,7 +67,7 @@ export class SupersededError extends Error {
 
 /**
  * The page's handle on the analysis worker: one worker, started when first needed and kept for the next file; one
- * that dies (out of memory on a hostile file) or is stopped for a later file is replaced on the next call.
+ * that fails (its script did not load, or it stopped) or is stopped for a later file is replaced on the next call.
  */
 export class AnalyzerClient implements Analyzer {
   private worker: AnalyzeWorker | null = null;
@@ -111,8 +112,7 @@ export class AnalyzerClient implements Analyzer {
     };
     worker.addEventListener('error', (event) => {
       (event as ErrorEvent).preventDefault?.();
-      // A worker killed by V8 (out of memory) reports no message of its own.
-      died((event as ErrorEvent).message || 'the analysis ran out of memory or stopped');
+      died((event as ErrorEvent).message || 'the analysis worker stopped');
     });
     worker.addEventListener('messageerror', () => died('its result could not be read back'));
     this.worker = worker;
