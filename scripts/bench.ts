@@ -449,6 +449,12 @@ const SCENE_ROWS: [string, string, string, BenchRow['target']][] = [
   ],
   ['scene.first_frame_ms.resnet50', 'model bytes → first frame in Chromium: ResNet-50 224² (97 MiB)', 'ms', null],
   [
+    'scene.open_longest_task_ms.resnet1202',
+    'opening ResNet-1202 (600 blocks, 75 MiB, dropped file) in Chromium: the longest task on the page thread',
+    'ms',
+    null,
+  ],
+  [
     'scene.orbit_fps.resnet152',
     'orbiting resnet152 (50 blocks) in Chromium, software GL (llvmpipe)',
     'fps',
