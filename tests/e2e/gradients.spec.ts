@@ -163,4 +163,9 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   await page.screenshot({ path: 'docs/screenshots/paths.png' });
   await panel.getByTestId('path-clear').click();
   await expect(page.getByTestId('scene')).toHaveAttribute('data-path', '');
+  // A path still lit when another lab opens is put out: that lab's colours and legend would contradict it.
+  await panel.getByTestId('path-light').click();
+  await expect(page.getByTestId('scene')).not.toHaveAttribute('data-path', '');
+  await page.getByTestId('tab-signal').click();
+  await expect(page.getByTestId('scene')).toHaveAttribute('data-path', '');
 });

@@ -81,6 +81,37 @@ describe('training race: curves and the degradation verdict', () => {
     expect(v[0]!.text).toMatch(/means of the last 5 steps, ±0\.0 and ±0\.0 points at 95 %/);
   });
 
+  it('while the race runs, the call is the state of the race so far, not a result', () => {
+    const nets: Parameters<typeof race>[0] = [
+      [{ variant: 'plain', depth: 20 }, new Array(20).fill(0.3)],
+      [{ variant: 'plain', depth: 56 }, new Array(20).fill(0.5)],
+      [{ variant: 'preact', depth: 20 }, new Array(20).fill(0.3)],
+      [{ variant: 'preact', depth: 56 }, new Array(20).fill(0.3)],
+    ];
+    const running = degradationVerdict({ ...race(nets), status: 'running' });
+    const done = degradationVerdict({ ...race(nets), status: 'done' });
+    expect(running.map((v) => v.headline)).toEqual([
+      'PreAct-ResNet, so far: depth does not hurt with skips.',
+      'Plain, so far: the deeper net trains worse.',
+    ]);
+    expect(running[1]!.text).toMatch(/If it stays behind to the end, this is the degradation problem\.$/);
+    expect(done.map((v) => v.headline)).toEqual([
+      'PreAct-ResNet: depth does not hurt with skips.',
+      'Plain: the deeper net trains worse.',
+    ]);
+    expect(done[1]!.text).toMatch(/— plain-56 50\.0 % vs plain-20 30\.0 % .*\. This is the degradation problem\.$/);
+    // Not behind while running: no conclusion drawn yet.
+    const tie = degradationVerdict({
+      ...race([
+        [{ variant: 'plain', depth: 20 }, new Array(20).fill(0.3)],
+        [{ variant: 'plain', depth: 56 }, new Array(20).fill(0.3)],
+      ]),
+      status: 'running',
+    });
+    expect(tie[0]!.text).not.toMatch(/Degradation does not show/);
+    expect(tie[0]!.headline).toBe('Plain, so far: the deeper net is not clearly behind.');
+  });
+
   it("calls a gap inside the run's own batch noise a tie, for either variant", () => {
     // Alternating 0.2 / 0.4 (interval ±0.065 over the last 10) against a level 0.3 or 0.35.
     const noisy = (level: number) => Array.from({ length: 100 }, (_, i) => level + (i % 2 ? 0.1 : -0.1));

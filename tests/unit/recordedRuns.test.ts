@@ -85,6 +85,22 @@ describe('recorded runs', async () => {
     expect(p56.epochs.at(-1)!.testError!).toBeLessThanOrEqual(p20.epochs.at(-1)!.testError!);
   });
 
+  it("the tour's figures are these runs' own (the degradation and pre-activation steps quote them)", async () => {
+    const { STEPS } = await import('../../renderer/src/ui/network/Tour');
+    const pre = runs.find((r) => r.file === 'preact-10k.json')!;
+    const pair = parseRunLog(await read('runs/pair20-10k.json'), 'pair20-10k.json');
+    const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+    const at = (log: typeof run.log, id: string) => pct(log.nets.find((n) => n.id === id)!.finalTrainError);
+    const preactStep = STEPS.find((s) => s.title === 'Pre- vs post-activation')!.text.join(' ');
+    expect(preactStep).toContain(`(${at(run.log, 'resnet56')} training error)`);
+    expect(preactStep).toContain(`(${at(pre.log, 'preact56')} against ${at(pre.log, 'preact20')})`);
+    // The degradation step's measured line (it reads nothing live).
+    const degradation = STEPS.find((s) => s.title === 'The degradation problem')!;
+    const measured = degradation.measured({} as never);
+    expect(measured).toContain(`(${at(pre.log, 'preact56').replace(' %', '')} % against ${at(pre.log, 'preact20')}`);
+    expect(measured).toContain(`(${at(pair, 'plain20').replace(' %', '')} % against ${at(pair, 'resnet20')})`);
+  });
+
   it('ships the recorded plain-20 and ResNet-20 (pair20-10k.json) as models to lesion side by side', async () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'models/manifest.json'), 'utf8')) as {
       models: { id: string; file: string; sha256: string; bytes: number; source: string }[];

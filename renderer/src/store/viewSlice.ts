@@ -28,7 +28,14 @@ export const createViewSlice =
           stageChart: null,
         })),
       lab: 'explore',
-      setLab: (lab) => set({ lab, workspace: labWorkspace(lab), stageChart: null }),
+      setLab: (lab) =>
+        set((s) => ({
+          lab,
+          workspace: labWorkspace(lab),
+          stageChart: null,
+          // A path lit in the Paths lab recolours every block; another lab's colours and legend would contradict it.
+          ...(s.lab === 'paths' && lab !== 'paths' ? { litPath: null } : {}),
+        })),
       stageChart: null,
       setStageChart: (stageChart) => set({ stageChart }),
       collapsed: { left: false, right: false },

@@ -47,12 +47,15 @@ export function PathsPanel({ model }: { model: OpenModel }) {
         {
           from: effective.from,
           to: effective.to,
-          label: `effective paths: ${(100 * effective.share).toFixed(0)} % of the gradient`,
+          // From the sampled paths: as sure as their intervals (drawn on the curve), not an exact figure.
+          label: `effective paths (sampled): ${(100 * effective.share).toFixed(0)} % of the gradient`,
           color: theme.glow,
         },
       ]
     : [];
   const contributionMax = Math.max(...(shown?.contribution ?? [0]), 1e-30);
+  const contributionScale = Math.max(...distribution) / contributionMax;
+  const pathCounts = logBinomials(n).map(Math.exp);
   const lengthSeries: ChartSeries[] = [
     {
       name: 'share of paths',
@@ -63,14 +66,22 @@ export function PathsPanel({ model }: { model: OpenModel }) {
     ...(shown?.contribution
       ? [
           {
-            name: 'gradient carried (scaled)',
+            // Veit et al.'s total gradient magnitude per length: one path's sampled mean norm × the paths of that
+            // length, with the samples' 95 % interval scaled alike (with few samples per length it is wide, and a dip
+            // between two peaks can be noise).
+            name: 'Σ path gradient norms (sampled, scaled)',
             color: theme.chart.series[1]!,
             kind: 'line' as const,
-            points: shown.contribution.map((c, x) => ({
-              x,
-              y: (c / contributionMax) * Math.max(...distribution),
-              label: `length ${x}: total ${c.toExponential(3)}`,
-            })),
+            points: shown.contribution.map((c, x) => {
+              const s = shown.sampled?.[x];
+              const count = pathCounts[x]!;
+              return {
+                x,
+                y: c * contributionScale,
+                ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
+                label: `length ${x}: total ${c.toExponential(3)}${s ? ` (95 %: ${(s.low * count).toExponential(2)}–${(s.high * count).toExponential(2)}, ${s.samples} paths)` : ''}`,
+              };
+            }),
           },
         ]
       : []),

@@ -17,6 +17,10 @@ const EARLY_STEPS = 300;
 
 export function RaceView({ race }: { race: RaceState }) {
   const theme = themes[useApp((s) => s.theme)];
+  const presentation = useApp((s) => s.presentation);
+  // Presenting, the curves go two to a row at the presentation font size (one to a row left half the screen empty
+  // and pushed the second chart below the fold); the verdict says its call in a few words above them.
+  const size = presentation ? { width: 440, height: 250 } : {};
   const { host } = useServices();
   const openRaceNet = useApp((s) => s.openRaceNet);
   const raceNetFile = useApp((s) => s.raceNetFile);
@@ -50,7 +54,7 @@ export function RaceView({ race }: { race: RaceState }) {
   const ratioSeries: ChartSeries[] = Array.from({ length: blocks }, (_, b) => ({
     name: `block ${b + 1}`,
     // Early blocks cool, late blocks warm.
-    color: `hsl(${220 - (200 * b) / Math.max(1, blocks - 1)}, 70%, ${theme.name === 'light' ? 40 : 60}%)`,
+    color: `hsl(${220 - (220 * b) / Math.max(1, blocks - 1)}, 70%, ${theme.name === 'light' ? 40 : 60}%)`,
     kind: 'line' as const,
     points: smooth(ratioSteps, (m) => m.ratios[b] ?? Number.NaN, window, 120).filter((p) => Number.isFinite(p.y)),
   }));
@@ -74,7 +78,9 @@ export function RaceView({ race }: { race: RaceState }) {
         </span>
       </h2>
       {race.status === 'running' && <JobProgress progress={race.progress} unit="steps" />}
-      {race.progress?.message && race.status === 'running' && <p className="muted small">{race.progress.message}</p>}
+      {race.progress?.message && race.status === 'running' && !presentation && (
+        <p className="muted small">{race.progress.message}</p>
+      )}
       {race.status === 'error' && (
         <p className="error" role="alert">
           {race.error}
@@ -87,19 +93,19 @@ export function RaceView({ race }: { race: RaceState }) {
       {verdict.length > 0 && (
         <ul className="verdict" data-testid="race-verdict">
           {verdict.map((v) => (
-            <li key={v.variant} data-shows={v.shows ? 'yes' : 'no'}>
-              {v.text}
+            <li key={v.variant} data-shows={v.shows ? 'yes' : 'no'} title={presentation ? v.text : undefined}>
+              {presentation ? v.headline : v.text}
             </li>
           ))}
         </ul>
       )}
-      {verdict.length > 0 && total < EARLY_STEPS && (
+      {verdict.length > 0 && total < EARLY_STEPS && !presentation && (
         <p className="muted small" data-testid="race-caveat">
-          Only {total} steps so far. The verdict weighs each gap against this run's own batch noise; the gaps He et al.
-          report open over thousands of steps.
+          Only {total} steps{race.status === 'running' ? ' so far' : ''}. The verdict weighs each gap against this run's
+          own batch noise; the gaps He et al. report open over thousands of steps.
         </p>
       )}
-      {total > 0 && (
+      {total > 0 && !presentation && (
         <p className="small" data-testid="race-settings">
           {settingsLine}
         </p>
@@ -117,6 +123,7 @@ export function RaceView({ race }: { race: RaceState }) {
               colors={theme.chart}
               note={note}
               testId="race-loss"
+              {...size}
             />
             <div className="row exports">
               <ChartExports chart={lossChart} base={`${base}-loss`} background={theme.background} />
@@ -135,6 +142,7 @@ export function RaceView({ race }: { race: RaceState }) {
               yFormat={(y) => `${Math.round(100 * y)} %`}
               note={note}
               testId="race-trainerror"
+              {...size}
             />
             <div className="row exports">
               <ChartExports chart={errorChart} base={`${base}-error`} background={theme.background} />
@@ -152,6 +160,7 @@ export function RaceView({ race }: { race: RaceState }) {
               yLog
               note={note}
               testId="race-grad"
+              {...size}
             />
             <div className="row exports">
               <ChartExports chart={gradChart} base={`${base}-gradnorm`} background={theme.background} />
@@ -171,6 +180,7 @@ export function RaceView({ race }: { race: RaceState }) {
                   hideLegend
                   lineDots={dots}
                   testId="race-ratio"
+                  {...size}
                 />
                 <div className="row exports">
                   {residual.length > 1 && (

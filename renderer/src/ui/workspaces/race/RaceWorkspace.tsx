@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useApp, useRaces } from '../../../store/store';
 import { RaceForm } from './RaceForm';
 import { RaceReference } from './RaceReference';
@@ -15,8 +16,13 @@ export function RaceWorkspace() {
   // Presenting a race shows the race: its progress, verdict and curves on top, not the form (kept, hidden: its
   // settings stay as they were). Without a race, the form and the reference curves.
   const presenting = useApp((s) => s.presentation) && race !== null;
+  const own = useRef<HTMLDivElement>(null);
+  // Presenting starts at the top (the race's progress and curves), wherever the page was scrolled to before.
+  useEffect(() => {
+    if (presenting) own.current?.scrollTo({ top: 0 });
+  }, [presenting]);
   return (
-    <div className="workspace" data-testid="race-workspace">
+    <div className="workspace" data-testid="race-workspace" ref={own}>
       <div hidden={presenting}>
         <RaceForm />
       </div>

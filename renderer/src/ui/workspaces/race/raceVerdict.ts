@@ -51,9 +51,13 @@ export function finalMean(steps: readonly StepMetrics[], value: (m: StepMetrics)
  * batch noise is called a tie, not a result. Said as measured, either way.
  */
 export function degradationVerdict(
-  race: Pick<RaceState, 'config' | 'nets' | 'steps'>,
-): { variant: Variant; text: string; shows: boolean }[] {
-  const out: { variant: Variant; text: string; shows: boolean }[] = [];
+  race: Pick<RaceState, 'config' | 'nets' | 'steps'> & Partial<Pick<RaceState, 'status'>>,
+): Verdict[] {
+  const out: Verdict[] = [];
+  // While the race runs, the ends are the last steps so far, and the call can change as the window moves: it is
+  // said as the state of the race, not as a result (a verdict that flipped between two reports read as a claim).
+  const running = race.status === 'running';
+  const who = (name: string) => (running ? `${name}, so far` : name);
   for (const variant of VARIANTS) {
     const members = race.config.nets
       .map((n, i) => ({ n, info: race.nets[i]!, steps: race.steps[n.id] ?? [] }))
@@ -69,11 +73,15 @@ export function degradationVerdict(
         !Number.isFinite(finalMean(m.steps, (s) => s.trainError)),
     );
     if (diverged) {
-      out.push({
-        variant,
-        shows: false,
-        text: `${VARIANT_SHORT[variant]}: a network diverged (its loss is no longer finite), so there is no comparison; try a lower learning rate.`,
-      });
+      out.push(
+        verdict(
+          variant,
+          false,
+          `${VARIANT_SHORT[variant]}: a network diverged (its loss is no longer finite)`,
+          'so there is no comparison; try a lower learning rate.',
+          '; ',
+        ),
+      );
       continue;
     }
     const [s, d] = [shallow, deep].map((m) => finalError(m.steps.map((x) => x.trainError)));
@@ -83,27 +91,61 @@ export function degradationVerdict(
     if (variant === 'plain') {
       // Worse beyond the noise: the deeper net's interval lies above the shallower one's.
       const worse = d!.interval[0] > s!.interval[1];
-      out.push({
-        variant,
-        shows: worse,
-        text: worse
-          ? `Plain: the deeper net trains worse — ${measured}. This is the degradation problem.`
-          : `Plain: the deeper net is not clearly behind in this run — ${measured}. Degradation does not show here (short runs and few images can hide it; He et al. trained for 64k steps).`,
-      });
+      out.push(
+        worse
+          ? verdict(
+              variant,
+              true,
+              `${who('Plain')}: the deeper net trains worse`,
+              running
+                ? `${measured}. If it stays behind to the end, this is the degradation problem.`
+                : `${measured}. This is the degradation problem.`,
+            )
+          : verdict(
+              variant,
+              false,
+              `${who('Plain')}: the deeper net is not clearly behind${running ? '' : ' in this run'}`,
+              running
+                ? `${measured}.`
+                : `${measured}. Degradation does not show here (short runs and few images can hide it; He et al. trained for 64k steps).`,
+            ),
+      );
       continue;
     }
     // At or below: the deeper net's mean is no higher than the top of the shallower one's interval.
     const atOrBelow = d!.mean <= s!.interval[1];
     const ahead = d!.interval[1] < s!.interval[0];
-    out.push({
-      variant,
-      shows: atOrBelow,
-      text: !atOrBelow
-        ? `${VARIANT_SHORT[variant]}: the deeper net is still behind — ${measured}. With skips it usually catches up given more steps.`
+    const name = who(VARIANT_SHORT[variant]);
+    out.push(
+      !atOrBelow
+        ? verdict(
+            variant,
+            false,
+            `${name}: the deeper net is still behind`,
+            `${measured}. With skips it usually catches up given more steps.`,
+          )
         : ahead
-          ? `${VARIANT_SHORT[variant]}: with skips the deeper net trains better — ${measured}.`
-          : `${VARIANT_SHORT[variant]}: depth does not hurt with skips — ${measured}: level within the run's noise.`,
-    });
+          ? verdict(variant, true, `${name}: with skips the deeper net trains better`, `${measured}.`)
+          : verdict(
+              variant,
+              true,
+              `${name}: depth does not hurt with skips`,
+              `${measured}: level within the run's noise.`,
+            ),
+    );
   }
   return out;
+}
+
+export interface Verdict {
+  variant: Variant;
+  shows: boolean;
+  /** The call in a few words (what presentation mode shows). */
+  headline: string;
+  /** The headline with the measured figures. */
+  text: string;
+}
+
+function verdict(variant: Variant, shows: boolean, headline: string, detail: string, join = ' — '): Verdict {
+  return { variant, shows, headline: `${headline}.`, text: `${headline}${join}${detail}` };
 }
