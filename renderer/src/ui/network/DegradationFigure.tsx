@@ -1,82 +1,104 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { VARIANT_SHORT } from '../../core/build/resnet';
 import { errorLine } from '../../core/text';
 import { type LoggedNet, loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
 import { themes } from '../../scene/theme';
 import { useApp, useRaces, useServices } from '../../store/store';
-import { Chart, type ChartSeries } from '../common/charts/Chart';
+import { Chart, type ChartSeries, PRESENTATION_SCALE } from '../common/charts/Chart';
 import { smooth } from '../workspaces/race/raceVerdict';
 
 /**
- * The tour's degradation step: real training curves. The recorded runs the app ships (assets/runs) and, when a race
- * ran in this session, its curves too (the newest race). Training error against steps, smoothed over 8 steps;
- * plain nets in warm colours, ResNets in cool ones, deeper darker.
+ * The tour's degradation step: real training curves, drawn over the stage beside the tour's card at the size it is
+ * given (`width` × `height`, CSS pixels). The recorded runs the app ships (assets/runs) and, when a race ran in this
+ * session, its curves too (the newest race), bold. Training error against thousands of images seen (the recorded
+ * runs take 128 images a step, the race 32: steps would put unlike runs side by side), smoothed over 8 steps; plain
+ * nets in warm colours, ResNets in cool ones, deeper darker.
  */
-export function DegradationFigure() {
+export function DegradationFigure({ width, height }: { width: number; height: number }) {
   const theme = themes[useApp((s) => s.theme)];
+  const presentation = useApp((s) => s.presentation);
   const { host } = useServices();
   const races = useRaces();
-  const [recorded, setRecorded] = useState<RunLog | null>(null);
+  const [recorded, setRecorded] = useState<{ log: RunLog; batch: number; images: number } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const table = useRef<HTMLTableElement>(null);
+  const [tableHeight, setTableHeight] = useState(0);
   useEffect(() => {
     let live = true;
     loadRecordedRuns(async (path) => new TextDecoder().decode(await host.readAsset(path)))
-      .then(({ runs }) => live && setRecorded(runs[0]?.log ?? null))
+      .then(({ runs }) => {
+        const first = runs[0];
+        if (live && first)
+          setRecorded({ log: first.log, batch: Number(first.json.settings.batch), images: first.json.data.used });
+      })
       .catch((e) => live && setProblem(`recorded runs: ${errorLine(e)}`));
     return () => {
       live = false;
     };
   }, [host]);
+  // The chart takes the height the table leaves.
+  useLayoutEffect(() => {
+    const h = table.current?.offsetHeight ?? 0;
+    if (h !== tableHeight) setTableHeight(h);
+  });
   const race = races.find((r) => Object.values(r.steps).some((s) => s.length > 0)) ?? null;
   const warm = ['#f6b26b', '#e69138', '#cc4125', '#85200c'];
   const cool = ['#9fc5e8', '#6fa8dc', '#3d85c6', '#0b5394'];
-  const color = (variant: string, k: number) => (variant === 'plain' ? warm : cool)[Math.min(3, k)]!;
+  // By depth (20, 32, 44, 56: lighter to darker), so a race's plain-56 has the recorded plain-56's colour.
+  const color = (variant: string, depth: number) => {
+    const k = [20, 32, 44, 56].indexOf(depth);
+    return (variant === 'plain' ? warm : cool)[k < 0 ? 3 : k]!;
+  };
+  const thousands = (batch: number) => (p: { x: number; y: number }) => ({ x: (p.x * batch) / 1000, y: p.y });
   const series: ChartSeries[] = [];
   if (recorded) {
-    const byVariant = { plain: 0, resnet: 0, preact: 0 };
-    for (const net of recorded.nets) {
-      const k = byVariant[net.variant]++;
+    for (const net of recorded.log.nets) {
       series.push({
         name: `${net.title} (recorded)`,
-        color: color(net.variant, k),
+        color: color(net.variant, net.depth),
         kind: 'line',
-        points: smooth(net.steps ?? [], (s) => s.trainError, 8),
+        strokeWidth: 1.2,
+        points: smooth(net.steps ?? [], (s) => s.trainError, 8).map(thousands(recorded.batch)),
       });
     }
   }
+  const raceBatch = race ? (race.result?.settings.batch ?? race.config.settings.batch) : 0;
   if (race) {
-    race.nets.forEach((net, i) => {
-      const steps = race.steps[net.id] ?? [];
+    // The race's nets take the recorded colours of their kind and depth, drawn bold.
+    race.config.nets.forEach((n, i) => {
       series.push({
-        name: `${net.name} (this session's race)`,
-        color: theme.chart.series[i % theme.chart.series.length]!,
+        name: `${race.nets[i]!.name} (this race)`,
+        color: color(n.build.variant, n.build.depth),
         kind: 'line',
-        points: smooth(steps, (s) => s.trainError, 8),
+        strokeWidth: 3,
+        points: smooth(race.steps[n.id] ?? [], (s) => s.trainError, 8).map(thousands(raceBatch)),
       });
     });
   }
+  const k = presentation ? PRESENTATION_SCALE : 1;
   // The recorded runs' final training error (mean over their last steps, with its 95 % interval): a table with a
   // row per kind of net and a column per depth, which reads across a hall where a sentence of eight numbers did not.
-  const finals = recorded ? finalsTable(recorded.nets) : null;
+  const finals = recorded ? finalsTable(recorded.log.nets) : null;
   if (problem) return <p className="error">{problem}</p>;
   if (series.length === 0) return <p className="muted">loading the recorded runs…</p>;
   return (
     <div className="tour-figure" data-testid="tour-degradation-figure" data-series={series.length}>
       <Chart
         title={race ? 'Training error: recorded runs and this session’s race' : 'Training error of the recorded runs'}
-        xLabel="step"
+        xLabel="thousands of images seen"
         yLabel="training error (8-step mean)"
         series={series}
         colors={theme.chart}
         yRange={[0, 1]}
         yFormat={(y) => `${Math.round(100 * y)} %`}
         lineDots={false}
-        width={430}
-        height={250}
+        note={`thin: recorded${recorded ? ` (${recorded.images.toLocaleString('en')} images, batch ${recorded.batch})` : ''}${race ? `; bold: this race (batch ${raceBatch})` : ''}`}
+        width={Math.max(200, width / k)}
+        height={Math.max(160, (height - tableHeight - 8) / k)}
         testId="tour-degradation-chart"
       />
       {finals && (
-        <table className="tour-finals" data-testid="tour-degradation-finals">
+        <table className="tour-finals" data-testid="tour-degradation-finals" ref={table}>
           <caption>Final training error, recorded, in % (95 % intervals ±{finals.widest} points or less)</caption>
           <thead>
             <tr>

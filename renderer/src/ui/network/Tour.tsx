@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import type { BuildOptions } from '../../core/build/resnet';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import type { ResultCache } from '../../lab/cache';
@@ -40,8 +40,11 @@ interface Step {
   measure?(ctx: Ctx): void;
   /** What is measured on this model, live. */
   measured(ctx: Ctx): ReactNode;
-  /** A figure the step shows (e.g. training curves), under its text. */
-  figure?(): ReactNode;
+  /**
+   * A figure the step shows (e.g. training curves) in place of the 3D view, at the size of the stage beside the card
+   * (in the card it was drawn at a third of the screen's width, its text at 12 px in presentation).
+   */
+  figure?(size: { width: number; height: number }): ReactNode;
 }
 
 const residual = (t: Topology) => t.kind === 'residual' && t.blocks.length > 0;
@@ -126,9 +129,9 @@ export const STEPS: Step[] = [
       state.lightPath(null);
       state.resetView();
     },
-    figure: () => <DegradationFigure />,
+    figure: (size) => <DegradationFigure {...size} />,
     measured: () =>
-      'Training curves recorded by Skipscope’s own engine on 10,000 CIFAR-10 images (He et al.’s recipe), with any race run in this session drawn over them. The recorded runs are 3 epochs so far (docs/degradation.md): the plain nets are in He et al.’s order; the post-activation ResNets are not yet (the deeper, the slower), while a pre-activation ResNet-56 recorded the same way ends level with its 20-layer sibling (58.3 % against 58.9 % training error). A 20-layer plain net and ResNet trained for 24 epochs the same way (29.8 % against 23.3 %) are in the model list, to lesion side by side. The Race lab runs the lecture preset live.',
+      'Skipscope’s own runs (He et al.’s recipe, 3 epochs on 10,000 CIFAR-10 images; docs/degradation.md): the plain nets get worse with depth; the post-activation ResNets are not yet in He et al.’s order (the deeper, the slower), while pre-activation ResNet-56 ends level with its 20-layer sibling (58.3 % against 58.9 %). Plain-20 and ResNet-20 trained 24 epochs (29.8 % against 23.3 %) are in the model list. The Race lab runs this live.',
   },
   {
     title: 'y = F(x) + x',
@@ -326,11 +329,27 @@ export function Tour({ model }: { model: OpenModel }) {
     if (step === null) return;
     const s = STEPS[step];
     const state = store.getState();
-    // Each step starts from a clean scene: no lit path, no lesion (the steps that need one set it again).
+    // Each step starts from a clean scene: no lit path, no lesion, no block opened, coloured by stage (the steps
+    // that need one of these set it again). Stepping back once kept the later step's colours and opened block, and
+    // an opened block's op labels floated over the overview of the steps after it.
     state.lightPath(null);
     if (state.dropped.length || state.cutSkips.length) state.resetLesion();
+    if (state.selectedBlock !== null) state.selectBlock(null);
+    if (state.colorMode !== 'stage') state.setColorMode('stage');
     s?.enter(tourContext(store, model, cache));
   }, [step, store, model, cache]);
+  const touring = step !== null;
+  // The gradient step shows the least confident correct image in the Run panel; when the tour ends, the image the
+  // user had comes back (unless they chose another meanwhile).
+  useEffect(() => {
+    if (!touring) return;
+    const before = store.getState().imageIndex;
+    return () => {
+      const s = store.getState();
+      const picked = cache.get('evaluate', s.evaluationKey())?.leastConfidentCorrect?.index;
+      if (s.imageIndex !== before && s.imageIndex === picked) s.setImageIndex(before);
+    };
+  }, [touring, store, cache]);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runtime and imageSet are the triggers (read via the store)
@@ -341,41 +360,69 @@ export function Tour({ model }: { model: OpenModel }) {
   if (step === null || !current) return null;
   const ctx: Ctx = { ...tourContext(store, model, cache), state };
   return (
-    <section className="tour" aria-label="Guided tour" data-testid="tour" data-step={step}>
-      <header>
-        <span className="muted">
-          {step + 1} / {STEPS.length}
-        </span>{' '}
-        <strong>{current.title}</strong>
-      </header>
-      {/* The explanation scrolls on its own: the figure, the measurement and the buttons stay in view. */}
-      <div className="tour-text" data-testid="tour-text">
-        {current.text.map((p) => (
-          <p key={p.slice(0, 24)}>{p}</p>
-        ))}
-      </div>
-      {current.figure?.()}
-      <p className="tour-measured" data-testid="tour-measured">
-        <strong>Measured:</strong> {current.measured(ctx)}
-      </p>
-      <div className="row">
-        <button type="button" disabled={step === 0} onClick={() => setStep(step - 1)} data-testid="tour-prev">
-          Back
-        </button>
-        {step < STEPS.length - 1 ? (
-          <button type="button" onClick={() => setStep(step + 1)} data-testid="tour-next">
-            Next
+    <>
+      {current.figure && <StageFigure figure={current.figure} />}
+      <section className="tour" aria-label="Guided tour" data-testid="tour" data-step={step}>
+        <header>
+          <span className="muted">
+            {step + 1} / {STEPS.length}
+          </span>{' '}
+          <strong>{current.title}</strong>
+        </header>
+        {/* The explanation scrolls on its own: the measurement and the buttons stay in view. */}
+        <div className="tour-text" data-testid="tour-text">
+          {current.text.map((p) => (
+            <p key={p.slice(0, 24)}>{p}</p>
+          ))}
+        </div>
+        <p className="tour-measured" data-testid="tour-measured">
+          <strong>Measured:</strong> {current.measured(ctx)}
+        </p>
+        <div className="row">
+          <button type="button" disabled={step === 0} onClick={() => setStep(step - 1)} data-testid="tour-prev">
+            Back
           </button>
-        ) : (
-          <button type="button" onClick={() => setStep(null)} data-testid="tour-end">
-            End tour
+          {step < STEPS.length - 1 ? (
+            <button type="button" onClick={() => setStep(step + 1)} data-testid="tour-next">
+              Next
+            </button>
+          ) : (
+            <button type="button" onClick={() => setStep(null)} data-testid="tour-end">
+              End tour
+            </button>
+          )}
+          <button type="button" onClick={() => setStep(null)} aria-label="Close the tour">
+            ×
           </button>
-        )}
-        <button type="button" onClick={() => setStep(null)} aria-label="Close the tour">
-          ×
-        </button>
-      </div>
-    </section>
+        </div>
+      </section>
+    </>
+  );
+}
+
+/** A step's figure over the stage beside the card, drawn at the size it is given there. */
+function StageFigure({ figure }: { figure: NonNullable<Step['figure']> }) {
+  const own = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  useEffect(() => {
+    const element = own.current;
+    if (!element) return;
+    const measure = () => {
+      const style = getComputedStyle(element);
+      const width = element.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight);
+      const height =
+        element.clientHeight - Number.parseFloat(style.paddingTop) - Number.parseFloat(style.paddingBottom);
+      if (width > 0 && height > 0) setSize({ width: Math.floor(width), height: Math.floor(height) });
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return (
+    <div className="tour-stage-figure" ref={own} data-testid="tour-stage-figure">
+      {size && figure(size)}
+    </div>
   );
 }
 

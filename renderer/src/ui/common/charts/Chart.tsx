@@ -21,6 +21,9 @@ export interface ChartSeries {
   color: string;
   kind: 'line' | 'points' | 'bars';
   points: ChartPoint[];
+  /** A line's stroke width (default 2) and dash pattern (SVG stroke-dasharray); its legend chip is then a line. */
+  strokeWidth?: number;
+  dash?: string;
 }
 
 export interface ChartProps {
@@ -259,7 +262,15 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
   const fullTitle = wrapWords(props.title, titleChars);
   // The legend sits above the plot, never on the data: its items flow in rows under the title.
   const legendItems = series.length > 1 && !props.hideLegend ? series : [];
-  const legendRows: { name: string; full: string; color: string; x: number; row: number }[] = [];
+  const legendRows: {
+    name: string;
+    full: string;
+    color: string;
+    x: number;
+    row: number;
+    /** A styled line's chip: a stroke of its width and dash (a square cannot say thin, bold or dashed). */
+    line?: { width: number; dash?: string };
+  }[] = [];
   {
     let x = 0;
     let row = 0;
@@ -275,7 +286,15 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
         row++;
         x = 0;
       }
-      legendRows.push({ name, full: s.name, color: s.color, x, row });
+      const styled = s.kind === 'line' && (s.strokeWidth !== undefined || s.dash !== undefined);
+      legendRows.push({
+        name,
+        full: s.name,
+        color: s.color,
+        x,
+        row,
+        ...(styled ? { line: { width: s.strokeWidth ?? 2, ...(s.dash ? { dash: s.dash } : {}) } } : {}),
+      });
       x += w;
     }
   }
@@ -470,7 +489,8 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
               <polyline
                 fill="none"
                 stroke={s.color}
-                strokeWidth={2}
+                strokeWidth={s.strokeWidth ?? 2}
+                strokeDasharray={s.dash}
                 points={s.points.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ')}
               />
             )}
@@ -521,7 +541,19 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
           key={`legend${l.full}`}
           transform={`translate(${PAD.left + l.x}, ${titleHeight + 12 * k + l.row * (fs.legend + 6)})`}
         >
-          <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
+          {l.line ? (
+            <line
+              x1={0}
+              x2={12 * k}
+              y1={1 + fs.legend * 0.4}
+              y2={1 + fs.legend * 0.4}
+              stroke={l.color}
+              strokeWidth={Math.max(1.5, l.line.width) * k}
+              strokeDasharray={l.line.dash}
+            />
+          ) : (
+            <rect width={12 * k} height={fs.legend * 0.8} y={1} fill={l.color} />
+          )}
           <text x={16 * k} y={fs.legend * 0.8} fontSize={fs.legend} {...font}>
             {l.name !== l.full && <title>{l.full}</title>}
             {l.name}
