@@ -20,6 +20,23 @@ test('recorded runs draw as reference curves; an opened log overlays them; a bad
   const recordedTest = plain.locator('g[data-series="plain-56 (recorded) test"] polyline');
   await expect(recordedTest).toHaveAttribute('stroke-dasharray', '6 4');
   await expect(recordedTest).toHaveAttribute('stroke-width', '1.2');
+  // ResNet-56 and PreAct-ResNet-56 (stuck near chance against level with ResNet-20) are not one colour.
+  const resnets = page.getByTestId('race-reference-resnet');
+  const stroke = (name: string) => resnets.locator(`g[data-series="${name}"] polyline`).getAttribute('stroke');
+  const [post, pre] = [await stroke('ResNet-56 (recorded)'), await stroke('PreAct-ResNet-56 (recorded)')];
+  expect(post).toMatch(/^#[0-9a-f]{6}$/);
+  expect(pre).toMatch(/^#[0-9a-f]{6}$/);
+  expect(pre).not.toBe(post);
+  // The legend draws each styled line as a stroke of its own dash: a dashed chip for a test curve.
+  const chip = (name: string) =>
+    plain.evaluate((chart, name) => {
+      const item = [...chart.querySelectorAll('g')].find(
+        (g) => g.querySelector(':scope > text')?.textContent === name && g.querySelector(':scope > line'),
+      );
+      return item?.querySelector(':scope > line')?.getAttribute('stroke-dasharray') ?? null;
+    }, name);
+  expect(await chip('plain-56 (recorded) test')).toBe('6 4');
+  expect(await chip('plain-56 (recorded)')).toBeNull();
 
   // The Open log… button is a label around the file input, as the Run panel's buttons.
   const chooseLog = (name: string, text: string) =>
