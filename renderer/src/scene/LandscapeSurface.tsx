@@ -39,9 +39,12 @@ export function heightOf(loss: number, scale: SurfaceScale): number {
   return Math.max(0, Math.min(1, t));
 }
 
+/** The ramp's stops, low to high (viridis). */
+const RAMP = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+
 /** A perceptual ramp (viridis, 5 stops) for heights 0…1. */
 export function rampColor(t: number): THREE.Color {
-  const stops = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+  const stops = RAMP;
   const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
   const k = Math.min(stops.length - 2, Math.floor(x));
   return new THREE.Color(stops[k]).lerp(new THREE.Color(stops[k + 1]), x - k);
@@ -60,8 +63,10 @@ export const LandscapeSurface = forwardRef<
     theme: Theme;
     onHover?(point: { i: number; j: number } | null): void;
     testId?: string;
+    /** Drawn over the view's top-left corner (the hovered point's readout): in sight while presenting. */
+    overlay?: React.ReactNode;
   }
->(function LandscapeSurface({ data, scale, theme, onHover, testId }, ref) {
+>(function LandscapeSurface({ data, scale, theme, onHover, testId, overlay }, ref) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useImperativeHandle(ref, () => ({
     png: async (caption = []) => {
@@ -102,13 +107,48 @@ export const LandscapeSurface = forwardRef<
         {lattice && <Surface data={data} indices={lattice} scale={scale} theme={theme} onHover={onHover} />}
         <Floor theme={theme} />
       </Canvas>
+      {overlay !== undefined && <div className="surface-overlay">{overlay}</div>}
+      <ColorBar scale={scale} testId={testId && `${testId}-scale`} />
       <div className="surface-axes muted small">
-        α: direction 1 · β: direction 2 · height and colour: {scale.log ? 'log ' : ''}loss, clipped at{' '}
-        {scale.hi.toPrecision(3)}
+        α {span(data.alphas)} along direction 1 · β {span(data.betas)} along direction 2 (filter-normalised) · height
+        and colour: {scale.log ? 'log ' : ''}loss
       </div>
     </div>
   );
 });
+
+/** "from −0.5 to 0.5": a grid axis's extent. */
+function span(values: readonly number[]): string {
+  if (values.length === 0) return '';
+  const f = (v: number) => (v < 0 ? `−${Math.abs(v)}` : String(v));
+  return `from ${f(Math.min(...values))} to ${f(Math.max(...values))}`;
+}
+
+/**
+ * The colour and height scale: the ramp with the loss at its top (the clip: higher losses are drawn there), middle
+ * and bottom, in the scale's own spacing (log or linear). A surface without it showed a shape with no numbers.
+ */
+function ColorBar({ scale, testId }: { scale: SurfaceScale; testId?: string | undefined }) {
+  const at = (t: number) =>
+    scale.log
+      ? Math.exp(Math.log(scale.lo) + t * (Math.log(scale.hi) - Math.log(scale.lo)))
+      : scale.lo + t * (scale.hi - scale.lo);
+  const label = (v: number) =>
+    v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e4) ? v.toExponential(1) : v.toPrecision(3);
+  return (
+    <div className="surface-scale small" data-testid={testId} data-lo={scale.lo} data-hi={scale.hi}>
+      <span className="surface-scale-title">loss</span>
+      <div className="surface-scale-body">
+        <div className="surface-scale-ramp" style={{ background: `linear-gradient(to top, ${RAMP.join(', ')})` }} />
+        <div className="surface-scale-ticks">
+          <span>≥ {label(at(1))}</span>
+          <span>{label(at(0.5))}</span>
+          <span>{label(at(0))}</span>
+        </div>
+      </div>
+    </div>
+  );
+}
 
 function Orbit() {
   const { camera, gl, invalidate } = useThree();

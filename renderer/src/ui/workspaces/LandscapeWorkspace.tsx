@@ -265,16 +265,26 @@ function SurfacePanel({
   return (
     <div className="surface-panel">
       <h3 className="small">{title}</h3>
-      <LandscapeSurface ref={surface} data={data} scale={scale} theme={theme} onHover={setHover} testId={testId} />
-      <p className="small" data-testid={`${testId}-readout`}>
-        {at && at.loss !== undefined && Number.isFinite(at.loss)
-          ? `α ${at.alpha.toFixed(3)}, β ${at.beta.toFixed(3)}: loss ${at.loss.toFixed(4)}, top-1 ${(100 * (at.accuracy ?? Number.NaN)).toFixed(1)} %`
-          : result
-            ? `centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %; lowest ${result.min ? result.min.loss.toFixed(4) : '—'}, highest ${result.max ? result.max.loss.toFixed(4) : '—'}`
-            : 'kind' in data
-              ? ''
-              : `${data.done} of ${data.total} points`}
-      </p>
+      <LandscapeSurface
+        ref={surface}
+        data={data}
+        scale={scale}
+        theme={theme}
+        onHover={setHover}
+        testId={testId}
+        // Over the view, not under it: below the surface the readout was off screen while presenting.
+        overlay={
+          <span data-testid={`${testId}-readout`}>
+            {at && at.loss !== undefined && Number.isFinite(at.loss)
+              ? `α ${at.alpha.toFixed(3)}, β ${at.beta.toFixed(3)}: loss ${at.loss.toFixed(4)}, top-1 ${(100 * (at.accuracy ?? Number.NaN)).toFixed(1)} %`
+              : result
+                ? `centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %; lowest ${result.min ? result.min.loss.toFixed(4) : '—'}, highest ${result.max ? result.max.loss.toFixed(4) : '—'}`
+                : 'kind' in data
+                  ? ''
+                  : `${data.done} of ${data.total} points`}
+          </span>
+        }
+      />
       {result && (
         <>
           <p className="muted small">
