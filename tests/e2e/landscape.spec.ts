@@ -44,6 +44,13 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   expect(centre).toBeLessThan(1.5);
   await expect(page.getByTestId('landscape-surface-readout')).toContainText(/centre \(the model\): loss \d/);
   await expect(page.getByTestId('landscape-run')).toHaveText('Computed');
+  // The surface says its numbers: the colour scale from the lowest loss drawn to the clip, the axes' extents.
+  const scale = page.getByTestId('landscape-surface-scale');
+  await expect(scale).toContainText('≥ 10.0');
+  expect(Number(await scale.getAttribute('data-lo'))).toBeCloseTo(centre, 4);
+  await expect(page.getByTestId('landscape-surface')).toContainText(
+    /α from −\d+(\.\d+)? to \d+(\.\d+)? along direction 1/,
+  );
 
   const csv = await download(page, 'landscape-surface-csv');
   expect(csv.name).toBe('landscape-ResNet-20-CIFAR-10-5x5.csv');

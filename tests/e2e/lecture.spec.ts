@@ -319,6 +319,12 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
   await expect(page.locator('.landscape-settings')).toBeHidden();
   // The surface starts in the upper half of the screen (only a sliver of it showed at the bottom edge).
   expect((await page.getByTestId('landscape-view').boundingBox())!.y).toBeLessThan(360);
+  // Its readout and scale are in sight (the readout sat below the surface, off screen).
+  await expect(page.getByTestId('landscape-surface-readout')).not.toBeEmpty();
+  for (const id of ['landscape-surface-readout', 'landscape-surface-scale']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.y + box.height).toBeLessThanOrEqual(720);
+  }
   await page.keyboard.press('Escape');
   if (await page.getByTestId('landscape-cancel').isVisible()) await page.getByTestId('landscape-cancel').click();
 });

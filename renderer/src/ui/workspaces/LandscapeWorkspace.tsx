@@ -171,7 +171,9 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
           )}
         </div>
         <JobStatus job={job} unit="points" />
-        {job?.status === 'running' && job.progress?.message && <p className="muted small">{job.progress.message}</p>}
+        {job?.status === 'running' && job.progress?.message && (
+          <p className="muted small landscape-message">{job.progress.message}</p>
+        )}
         {landscapeError && (
           <p className="error" role="alert">
             {landscapeError}
