@@ -22,6 +22,11 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const key = useApp((s) => s.lesionKey());
   const { job, result, partial } = useJob('lesionEvaluate', key);
   const live = partial;
+  // The intact network's accuracy on the whole set, when Evaluate has measured it: a running estimate is then shown
+  // against it (the change measured on the images so far, added to it) instead of against the intact net's score on
+  // those few images, which read as the model's accuracy changing on screen (81 % → 69 % beside an evaluated 93 %).
+  const evaluationKey = useApp((s) => s.evaluationKey());
+  const whole = useJob('evaluate', evaluationKey).result?.top1.rate;
   const empty = dropped.length === 0 && cutSkips.length === 0;
   const topology = model.analysis.topology;
   const plain = topology.kind === 'plain';
@@ -82,8 +87,17 @@ export function LesionPanel({ model }: { model: OpenModel }) {
         {!empty && !score && job?.status !== 'error' && <span className="muted">Evaluating…</span>}
         {!empty && score && score.top1.n > 0 && (
           <>
-            <span className="big">
-              {pct(score.intact.rate)} → <strong>{pct(score.top1.rate)}</strong>{' '}
+            <span className="big" data-against={!result && whole !== undefined ? 'whole set' : 'same images'}>
+              {!result && whole !== undefined ? (
+                <>
+                  {pct(whole)} →{' '}
+                  <strong>≈ {pct(Math.min(1, Math.max(0, whole + score.top1.rate - score.intact.rate)))}</strong>
+                </>
+              ) : (
+                <>
+                  {pct(score.intact.rate)} → <strong>{pct(score.top1.rate)}</strong>
+                </>
+              )}{' '}
               <span className={score.top1.rate < score.intact.rate ? 'down' : 'up'}>
                 ({score.top1.rate >= score.intact.rate ? '+' : '−'}
                 {Math.abs(100 * (score.top1.rate - score.intact.rate)).toFixed(2)} points)
@@ -91,8 +105,11 @@ export function LesionPanel({ model }: { model: OpenModel }) {
             </span>
             <span className="muted">
               {result ? 'exact' : 'running estimate'} on {score.top1.n}
-              {imageSet ? ` of ${imageSet.count}` : ''} images of {imageSet?.title}; 95 % CI {pct(score.top1.low)}–
-              {pct(score.top1.high)}; {score.changed} predictions changed
+              {imageSet ? ` of ${imageSet.count}` : ''} images of {imageSet?.title}
+              {!result && whole !== undefined
+                ? `: there intact ${pct(score.intact.rate)}, lesioned ${pct(score.top1.rate)} (95 % CI ${pct(score.top1.low)}–${pct(score.top1.high)}); that change, added to the whole set's evaluated ${pct(whole)}`
+                : `; 95 % CI ${pct(score.top1.low)}–${pct(score.top1.high)}`}
+              ; {score.changed} predictions changed
               {result
                 ? result.from === 'study'
                   ? ' · from the single-block study'
