@@ -117,6 +117,7 @@ function format(work: Work, r: SweepResult): string {
         );
       break;
   }
-  if (r.skipped.length) lines.push(`  ${r.skipped.length} unreadable images skipped`);
+  if (r.skipped.length)
+    lines.push(`  ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped`);
   return lines.join('\n');
 }

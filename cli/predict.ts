@@ -106,7 +106,7 @@ function formatSet(r: PredictJson): string {
     lines.push(`  ${r.nanOutputs} images with NaN outputs: no class, scored as wrong (a broken or diverged model?)`);
   if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
   if (r.skipped?.length) {
-    lines.push(`  ${r.skipped.length} unreadable images skipped:`);
+    lines.push(`  ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped:`);
     for (const s of r.skipped.slice(0, 10)) lines.push(`    ${oneLine(s.reason, 300)}`);
   }
   const classes = r.perClass!.filter((c) => c.count > 0);

@@ -41,7 +41,7 @@ test('the user’s images: a class-per-folder set, CIFAR binaries and dropped im
   await expect(result).toBeVisible({ timeout: 120_000 });
   await expect(result).toHaveAttribute('data-n', String(cli.top1.n));
   await expect(page.getByTestId('top1')).toContainText(`(${cli.top1.correct}/${cli.top1.n}`);
-  await expect(page.getByTestId('skipped')).toContainText('1 unreadable images skipped');
+  await expect(page.getByTestId('skipped')).toContainText('1 unreadable image skipped');
 
   // CIFAR binary batches chosen as files: the first 100 images.
   const bin = join(work, 'part.bin');

@@ -462,7 +462,7 @@ describe('9: control characters from files never reach the terminal', () => {
     writeFileSync(join(dir, `bad${ESC}.png`), 'not a png');
     const p = skipscope('predict', SOURCE, '--data', join(work, 'escape-images'));
     expect(p.code, p.stderr).toBe(0);
-    expect(p.stdout).toContain('1 unreadable images skipped');
+    expect(p.stdout).toContain('1 unreadable image skipped');
     expect(clean(p.stdout)).toBe(true);
     expect(clean(p.stderr)).toBe(true);
   });

@@ -6,6 +6,11 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/** "1 image", "932 images": a count and its noun, singular for one ("1 images" read as a slip). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : plural}`;
+}
+
 /** A count that may be unknown or only partly known: null → "unknown", a lower bound → "≥ 1.46 M". */
 export function formatFigure(n: number | null, complete = true): string {
   if (n === null) return 'unknown';

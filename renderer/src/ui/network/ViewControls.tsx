@@ -363,7 +363,13 @@ export function HelpOverlay() {
   if (!open) return null;
   return (
     <div className="help-overlay" role="dialog" aria-label="Keyboard keys" data-testid="help">
-      <h2>Keys</h2>
+      {/* Close stays at the top, in sight: at 1280×720 the list is taller than the overlay. */}
+      <div className="row help-head">
+        <h2>Keys</h2>
+        <button type="button" onClick={() => setOpen(false)} data-testid="help-close">
+          Close
+        </button>
+      </div>
       <table>
         <tbody>
           {KEYS.map(([k, what]) => (
@@ -375,9 +381,6 @@ export function HelpOverlay() {
         </tbody>
       </table>
       <p className="muted">Mouse: drag to orbit, right-drag to pan, wheel to zoom; click a block to fly to it.</p>
-      <button type="button" onClick={() => setOpen(false)}>
-        Close
-      </button>
     </div>
   );
 }

@@ -3,7 +3,7 @@ import type { EvaluateResult } from '../../lab/evaluate';
 import type { Proportion } from '../../lab/stats';
 import { useApp, useJob } from '../../store/store';
 import type { OpenModel } from '../../store/types';
-import { formatDuration } from '../common/format';
+import { counted, formatDuration } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
 
 /**
@@ -35,7 +35,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
         Top-1 and top-5 accuracy on{' '}
         {imageSet
           ? // A title that already counts its images ("CIFAR-10 test set (first 932)") is not followed by the count again.
-            `${imageSet.title}${imageSet.title.includes(String(imageSet.count)) ? '' : ` (${imageSet.count} images)`}`
+            `${imageSet.title}${imageSet.title.includes(String(imageSet.count)) ? '' : ` (${counted(imageSet.count, 'image')})`}`
           : 'the current images'}
         {!scorable && imageSet && ' — these images carry no labels of the model’s classes: predictions only'}.
       </p>
@@ -105,12 +105,13 @@ export function EvaluateResultView({
       </dl>
       {result.nanOutputs > 0 && (
         <p className="warning" data-testid="nan-outputs">
-          {result.nanOutputs} images gave NaN outputs: no class, counted as wrong (a broken or diverged model?)
+          {counted(result.nanOutputs, 'image')} gave NaN outputs: no class, counted as wrong (a broken or diverged
+          model?)
         </p>
       )}
       {result.skipped.length > 0 && (
         <details data-testid="skipped">
-          <summary>{result.skipped.length} unreadable images skipped</summary>
+          <summary>{counted(result.skipped.length, 'unreadable image')} skipped</summary>
           <ul>
             {result.skipped.slice(0, 50).map((s) => (
               <li key={s.index}>{s.reason}</li>

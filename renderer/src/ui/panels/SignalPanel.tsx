@@ -7,6 +7,7 @@ import type { OpenModel } from '../../store/types';
 import { Chart, type ChartPoint, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
+import { counted } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
 
 const COUNTS = [8, 16, 32, 64, 128, 256];
@@ -56,7 +57,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
   const base = `${model.name.replace(/\.onnx$/i, '')}-signal-${result?.images.count ?? count}`;
   const s = theme.chart.series;
   const note = result
-    ? `${result.model}, ${result.images.count} images of ${result.images.set}; ${result.setting.weights === 'built' ? 'built at initialisation, BatchNorm = identity' : 'weights from the file'}; bars: range over images`
+    ? `${result.model}, ${counted(result.images.count, 'image')} of ${result.images.set}; ${result.setting.weights === 'built' ? 'built at initialisation, BatchNorm = identity' : 'weights from the file'}; bars: range over images`
     : undefined;
 
   const ratioSeries: ChartSeries[] = result
@@ -179,8 +180,8 @@ export function SignalPanel({ model }: { model: OpenModel }) {
           data-cos-inputs={JSON.stringify(result.points.map((p) => p.cosInputs?.mean ?? null))}
         >
           <p className="small" data-testid="signal-setting">
-            <strong>Setting:</strong> {result.model}; {result.setting.text}; the first {result.images.count} images of{' '}
-            {result.images.set}
+            <strong>Setting:</strong> {result.model}; {result.setting.text}; the first{' '}
+            {counted(result.images.count, 'image')} of {result.images.set}
             {result.images.skipped ? ` (${result.images.skipped} unreadable, skipped)` : ''}, in runs of {result.batch}{' '}
             ({result.pairs} image pairs); {result.provider}, {(result.ms / 1000).toFixed(1)} s.
           </p>

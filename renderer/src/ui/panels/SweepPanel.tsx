@@ -379,6 +379,8 @@ const SweepChart = ({
 
 function SweepTable({ result, plain }: { result: SweepResult; plain: boolean }) {
   const p = (x: number) => `${(100 * x).toFixed(2)} %`;
+  // One unit per interval ("88.74–92.47 %"): with a unit on each end the cell wrapped in the side panel.
+  const range = (low: number, high: number) => `${(100 * low).toFixed(2)}–${(100 * high).toFixed(2)} %`;
   if (result.kind === 'single')
     return (
       <details open>
@@ -405,9 +407,7 @@ function SweepTable({ result, plain }: { result: SweepResult; plain: boolean }) 
                 </td>
                 {!plain && <td>{b.stage + 1}</td>}
                 <td>{p(b.score.top1.rate)}</td>
-                <td>
-                  {p(b.score.top1.low)}–{p(b.score.top1.high)}
-                </td>
+                <td>{range(b.score.top1.low, b.score.top1.high)}</td>
                 <td>{b.score.changed}</td>
               </tr>
             ))}
@@ -432,9 +432,7 @@ function SweepTable({ result, plain }: { result: SweepResult; plain: boolean }) 
               <td>{pt.p}</td>
               <td>{pt.meanRemoved.toFixed(1)}</td>
               <td>{p(pt.score.rate)}</td>
-              <td>
-                {p(pt.score.low)}–{p(pt.score.high)}
-              </td>
+              <td>{range(pt.score.low, pt.score.high)}</td>
             </tr>
           ))}
         </tbody>
