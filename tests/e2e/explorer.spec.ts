@@ -125,13 +125,22 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   const measured = page.getByTestId('tour-measured');
   await expect(measured).toContainText('9 residual blocks');
   await page.getByTestId('tour-next').click();
-  // The degradation step draws real training curves: the recorded runs (8 nets), with their final errors.
-  await expect(page.getByTestId('tour-degradation-figure')).toHaveAttribute('data-series', '8');
+  // The degradation step draws real training curves: the recorded runs of one recipe (plain and ResNet at four
+  // depths, the pre-activation pair), with their final errors.
+  await expect(page.getByTestId('tour-degradation-figure')).toHaveAttribute('data-series', '10');
   // Their final errors as a table: a row per kind of net, a column per depth (20, 32, 44, 56).
   const finals = page.getByTestId('tour-degradation-finals');
   await expect(finals.locator('thead th')).toHaveText(['depth', '20', '32', '44', '56']);
   for (const kind of ['plain', 'ResNet'])
-    await expect(finals.locator('tbody tr', { hasText: kind }).locator('td')).toHaveText(Array(4).fill(/^\d+\.\d$/));
+    await expect(finals.locator('tbody tr', { hasText: new RegExp(`^${kind}`) }).locator('td')).toHaveText(
+      Array(4).fill(/^\d+\.\d$/),
+    );
+  await expect(finals.locator('tbody tr', { hasText: 'PreAct' }).locator('td')).toHaveText([
+    /^\d+\.\d$/,
+    '—',
+    '—',
+    /^\d+\.\d$/,
+  ]);
   // The figure takes the stage beside the card. At 1280×720 the chart and all five columns fit it, in and out of
   // presentation mode; presenting, its smallest text is 16 px (in the card it was 12 px, the paragraph cut by it).
   await page.setViewportSize({ width: 1280, height: 720 });
@@ -185,6 +194,15 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await expect(measured).toContainText(/least confident correct one \(p = 0\.\d+, loss \d+\.\d+\)/);
   const loss = Number(/loss (\d+\.\d+)\)/.exec((await measured.textContent()) ?? '')?.[1]);
   expect(loss).toBeGreaterThan(0.05);
+  const imageIndex = () =>
+    page.evaluate(
+      () =>
+        (
+          window as unknown as { skipscope_debug: { store: { getState(): { imageIndex: number } } } }
+        ).skipscope_debug.store.getState().imageIndex,
+    );
+  // The Run panel shows that image meanwhile (not the first one, which the tour puts back at its end).
+  expect(await imageIndex()).not.toBe(0);
   // Each step has its own address, for links from slides.
   await expect(page).toHaveURL(/#tour=4$/);
   await page.getByTestId('tour-next').click();
@@ -203,14 +221,7 @@ test('the guided tour steps through with live numbers and no errors', async ({ p
   await page.getByTestId('tour-end').click();
   await expect(tour).toHaveCount(0);
   // The gradient step showed its hard image in the Run panel; the tour over, the first image is back.
-  expect(
-    await page.evaluate(
-      () =>
-        (
-          window as unknown as { skipscope_debug: { store: { getState(): { imageIndex: number } } } }
-        ).skipscope_debug.store.getState().imageIndex,
-    ),
-  ).toBe(0);
+  expect(await imageIndex()).toBe(0);
   // A link to a step opens the app on that step.
   await page.goto('/?provider=wasm#tour=5');
   await expect(page.getByTestId('tour')).toHaveAttribute('data-step', '4');

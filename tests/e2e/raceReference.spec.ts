@@ -27,16 +27,20 @@ test('recorded runs draw as reference curves; an opened log overlays them; a bad
   expect(post).toMatch(/^#[0-9a-f]{6}$/);
   expect(pre).toMatch(/^#[0-9a-f]{6}$/);
   expect(pre).not.toBe(post);
-  // The legend draws each styled line as a stroke of its own dash: a dashed chip for a test curve.
+  // The legend lists each run once, by its training curve: a thin solid stroke for a recorded run (a square chip
+  // could not say thin or bold); the note says dashed is test error.
   const chip = (name: string) =>
     plain.evaluate((chart, name) => {
-      const item = [...chart.querySelectorAll('g')].find(
-        (g) => g.querySelector(':scope > text')?.textContent === name && g.querySelector(':scope > line'),
-      );
-      return item?.querySelector(':scope > line')?.getAttribute('stroke-dasharray') ?? null;
+      const item = [...chart.querySelectorAll('g')].find((g) => g.querySelector(':scope > text')?.textContent === name);
+      if (!item) return null;
+      const line = item.querySelector(':scope > line');
+      return line
+        ? { width: line.getAttribute('stroke-width'), dash: line.getAttribute('stroke-dasharray') }
+        : 'square';
     }, name);
-  expect(await chip('plain-56 (recorded) test')).toBe('6 4');
-  expect(await chip('plain-56 (recorded)')).toBeNull();
+  expect(await chip('plain-56 (recorded)')).toEqual({ width: '1.2', dash: null });
+  expect(await chip('plain-56 (recorded) test')).toBeNull();
+  await expect(plain).toContainText('dashed: test error');
 
   // The Open log… button is a label around the file input, as the Run panel's buttons.
   const chooseLog = (name: string, text: string) =>

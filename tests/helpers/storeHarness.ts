@@ -94,10 +94,12 @@ export function inProcessLab(handlers: LabHandlers): LabClient {
 /**
  * The analysis worker in this process (analyzer.ts `answer` behind a real structured clone, replies on a later turn
  * of the event loop). `hold` keeps the requests whose file name it matches unanswered (a big file still being
- * analysed); `die` makes the worker fail on them as a worker that stopped does: an `error` event with no message.
+ * analysed) until `release`; `die` makes the worker fail on them as a worker that stopped does: an `error` event with no message.
  */
 export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } = {}) {
   const started: { requests: string[]; terminated: boolean }[] = [];
+  /** Held requests, answered by `release` (unless their worker was stopped meanwhile). */
+  const held: (() => void)[] = [];
   const start = (): AnalyzeWorker => {
     const listeners = new Map<string, ((event: Event) => void)[]>();
     const emit = (type: string, event: Event) => {
@@ -106,10 +108,11 @@ export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } 
     const record = { requests: [] as string[], terminated: false };
     started.push(record);
     return {
-      postMessage(request: AnalyzeRequest) {
+      postMessage(message: AnalyzeRequest, transfer: Transferable[] = []) {
+        // Handed over as a browser does: the sender's buffers are detached at once.
+        const request = structuredClone(message, { transfer: transfer as ArrayBuffer[] });
         record.requests.push(request.name);
-        if (options.hold?.test(request.name)) return;
-        setImmediate(() => {
+        const reply = () => {
           if (record.terminated) return;
           if (options.die?.test(request.name)) {
             emit('error', Object.assign(new Event('error'), { message: '' }));
@@ -117,7 +120,9 @@ export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } 
           }
           const { reply, transfer } = answer(request);
           emit('message', new MessageEvent<AnalyzeReply>('message', { data: structuredClone(reply, { transfer }) }));
-        });
+        };
+        if (options.hold?.test(request.name)) held.push(reply);
+        else setImmediate(reply);
       },
       addEventListener(type: string, listener: (event: Event) => void) {
         listeners.set(type, [...(listeners.get(type) ?? []), listener]);
@@ -127,7 +132,10 @@ export function inProcessAnalyzeWorker(options: { hold?: RegExp; die?: RegExp } 
       },
     } as AnalyzeWorker;
   };
-  return { start, started };
+  const release = () => {
+    for (const reply of held.splice(0)) setImmediate(reply);
+  };
+  return { start, started, release };
 }
 
 export interface TestApp {

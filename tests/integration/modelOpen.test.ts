@@ -14,6 +14,11 @@ import { createTestApp, inProcessAnalyzeWorker } from '../helpers/storeHarness';
 const file = (name: string, bytes: Uint8Array | string) =>
   new File([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)], name);
 
+/** Resolves once `done` holds, checked on each turn of the event loop (for states outside the store). */
+async function reached(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((next) => setImmediate(next));
+}
+
 /** A model file whose bytes arrive only when `release` is called (a big file still being read). */
 function slowFile() {
   const slow = file('slow.onnx', readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx')));
@@ -199,7 +204,7 @@ describe('opening models', () => {
     await store.getState().refreshModels();
     const whole = readFileSync(resolve(ROOT, 'tests/fixtures/models/cifar_resnet8_a_op13.onnx'));
     const dropped = store.getState().openDropped(file('deep.onnx', whole));
-    await app.until((s) => s.entries.some((e) => e.name === 'deep.onnx') && s.status === 'loading');
+    await reached(() => worker.started.some((w) => w.requests.includes('deep.onnx')));
     // The worker is deep in the file (held): a click on another model does not wait for it.
     await store.getState().openModel('cifar10-resnet20');
     await dropped;
@@ -234,5 +239,33 @@ describe('opening models', () => {
     await app.until((t) => t.runtime === 'ready' && t.model?.name === 'whole.onnx');
     expect(worker.started).toHaveLength(2);
     expect(worker.started[0]!.terminated).toBe(true);
+  });
+
+  it('a model read slowly does not supersede one opened after it and read first', async () => {
+    const worker = inProcessAnalyzeWorker({ hold: /^ResNet-20/ });
+    const app = createTestApp({ analyzer: new AnalyzerClient(worker.start) });
+    const { store, services } = app;
+    await store.getState().refreshModels();
+    // ResNet-56 is clicked first but its bytes arrive late (a fetch, a big file); ResNet-20 is clicked next, read at
+    // once, and is being analysed when ResNet-56's bytes arrive.
+    const read = services.host.readModel.bind(services.host);
+    let arrive!: () => void;
+    const late = new Promise<void>((done) => (arrive = done));
+    services.host.readModel = async (id) => {
+      if (id === 'cifar10-resnet56') await late;
+      return read(id);
+    };
+    const first = store.getState().openModel('cifar10-resnet56');
+    const second = store.getState().openModel('cifar10-resnet20');
+    await reached(() => worker.started.some((w) => w.requests.length > 0));
+    arrive();
+    expect(await first).toBe(true);
+    worker.release();
+    expect(await second).toBe(true);
+    const s = await app.until((t) => t.runtime === 'ready');
+    expect(s.model?.id).toBe('cifar10-resnet20');
+    expect(s.error).toBeNull();
+    // The late file never reached the worker: the one being analysed was not stopped for it.
+    expect(worker.started.map((w) => [w.requests, w.terminated])).toEqual([[['ResNet-20 (CIFAR-10)'], false]]);
   });
 });

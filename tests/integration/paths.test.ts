@@ -149,6 +149,9 @@ describe.skipIf(!hasTorch())(`exact gradients by path length ${hasTorch() ? '' :
     // Every length of resnet20 has ≤ 126 paths, so the study enumerated them all.
     study.sampled!.forEach((s, k) => {
       expect(s.samples).toBe(Math.round(Math.exp(logBinomials(9)[k]!)));
+      // Enumerated: the mean is the whole population's, so no interval is drawn around it.
+      expect(s.all).toBe(true);
+      expect([s.low, s.high]).toEqual([s.mean, s.mean]);
     });
     // All 512 gated paths at once: the mean input-gradient norm per length equals PyTorch's.
     {

@@ -100,6 +100,10 @@ describe('training race: curves and the degradation verdict', () => {
       'Plain: the deeper net trains worse.',
     ]);
     expect(done[1]!.text).toMatch(/— plain-56 50\.0 % vs plain-20 30\.0 % .*\. This is the degradation problem\.$/);
+    // A cancelled race is said as where it stood, not as a result.
+    const cancelled = degradationVerdict({ ...race(nets), status: 'cancelled' });
+    expect(cancelled[1]!.headline).toBe('Plain, when it stopped: the deeper net trains worse.');
+    expect(cancelled[1]!.text).toMatch(/The race ended early: not yet a result\.$/);
     // Not behind while running: no conclusion drawn yet.
     const tie = degradationVerdict({
       ...race([

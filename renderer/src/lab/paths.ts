@@ -47,8 +47,11 @@ export interface PathStudy {
   distribution: number[];
   /** ‖Σ of the gradients of all paths of length k‖ at the first block's input (exact, one pass). */
   exactNorms: number[] | null;
-  /** Sampled: mean and 95 % interval of one path's gradient norm at each length, and the samples taken. */
-  sampled: { mean: number; low: number; high: number; samples: number }[] | null;
+  /**
+   * Sampled: mean and 95 % interval of one path's gradient norm at each length, and the samples taken. A length
+   * with no more paths than samples has them all enumerated (`all`): its mean is exact, its interval that point.
+   */
+  sampled: { mean: number; low: number; high: number; samples: number; all: boolean }[] | null;
   /** Sampled mean × number of paths of that length: the total gradient magnitude per length (Veit et al., fig. 6). */
   contribution: number[] | null;
   /** Lengths carrying 90 % of that total. */
@@ -263,8 +266,8 @@ export async function pathStudy(
         norms.push(...(await engine.pathNorms(image, target, paths.slice(start, start + batch))));
       const mean = norms.reduce((a, b) => a + b, 0) / norms.length;
       const sd = Math.sqrt(norms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, norms.length - 1));
-      const half = norms.length > 1 ? (1.96 * sd) / Math.sqrt(norms.length) : 0;
-      sampled.push({ mean, low: Math.max(0, mean - half), high: mean + half, samples: norms.length });
+      const half = !enumerated && norms.length > 1 ? (1.96 * sd) / Math.sqrt(norms.length) : 0;
+      sampled.push({ mean, low: Math.max(0, mean - half), high: mean + half, samples: norms.length, all: enumerated });
       study.sampled = [...sampled];
       done += paths.length;
       job.progress(done, total, study, `length ${k}: ${norms.length} paths`);

@@ -74,10 +74,14 @@ export const createModelSlice =
         // a file that cannot be opened then leaves it open, with the reason beside it.
         set({ currentId: id, status: 'loading', error: null });
         try {
-          // Decoded and analysed in its own worker: the page stays responsive through a deep graph, and a file that
-          // exhausts memory takes only that worker down. It gets its own copy (a session file's buffer is the
-          // host's, read again on the next open) and returns, besides, a copy for the lab.
-          const { analysis, parts, copy } = await analyzer.analyze((await host.readModel(id)).slice(0), name);
+          const raw = await host.readModel(id);
+          // A later open whose file was read first is already being analysed: this one, read late, must not
+          // supersede it (it would be stopped and its file taken for refused, and this stale one then dropped).
+          if (mine !== ticket) return true;
+          // Decoded and analysed in its own worker: the page stays responsive through a deep graph. It gets its own
+          // copy (a session file's buffer is the host's, read again on the next open) and returns, besides, a copy
+          // for the lab.
+          const { analysis, parts, copy } = await analyzer.analyze(raw.slice(0), name);
           const layout = layoutNetwork(analysis.topology);
           const labelSetName =
             entry?.labels === 'cifar10' || entry?.labels === 'imagenet'

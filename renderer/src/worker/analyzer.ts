@@ -86,8 +86,9 @@ export class AnalyzerClient implements Analyzer {
     const worker = this.ensure();
     const id = ++this.next;
     return new Promise<Analyzed>((resolve, reject) => {
-      this.current = { id, name, resolve, reject };
+      // Posted first: a buffer that cannot be handed over throws here, and no call is left pending behind it.
       worker.postMessage({ id, name, bytes } satisfies AnalyzeRequest, [bytes]);
+      this.current = { id, name, resolve, reject };
     });
   }
 

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { VARIANT_SHORT } from '../../core/build/resnet';
 import { errorLine } from '../../core/text';
-import { type LoggedNet, loadRecordedRuns, type RunLog } from '../../lab/train/recorded';
+import { type LoggedNet, loadRecordedRuns } from '../../lab/train/recorded';
 import { themes } from '../../scene/theme';
 import { useApp, useRaces, useServices } from '../../store/store';
 import { Chart, type ChartSeries, PRESENTATION_SCALE } from '../common/charts/Chart';
@@ -12,14 +12,14 @@ import { smooth } from '../workspaces/race/raceVerdict';
  * given (`width` × `height`, CSS pixels). The recorded runs the app ships (assets/runs) and, when a race ran in this
  * session, its curves too (the newest race), bold. Training error against thousands of images seen (the recorded
  * runs take 128 images a step, the race 32: steps would put unlike runs side by side), smoothed over 8 steps; plain
- * nets in warm colours, ResNets in cool ones, deeper darker.
+ * nets warm, ResNets blue, pre-activation ResNets green, deeper darker.
  */
 export function DegradationFigure({ width, height }: { width: number; height: number }) {
   const theme = themes[useApp((s) => s.theme)];
   const presentation = useApp((s) => s.presentation);
   const { host } = useServices();
   const races = useRaces();
-  const [recorded, setRecorded] = useState<{ log: RunLog; batch: number; images: number } | null>(null);
+  const [recorded, setRecorded] = useState<{ nets: LoggedNet[]; batch: number; images: number } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const table = useRef<HTMLTableElement>(null);
   const [tableHeight, setTableHeight] = useState(0);
@@ -28,8 +28,20 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
     loadRecordedRuns(async (path) => new TextDecoder().decode(await host.readAsset(path)))
       .then(({ runs }) => {
         const first = runs[0];
-        if (live && first)
-          setRecorded({ log: first.log, batch: Number(first.json.settings.batch), images: first.json.data.used });
+        if (!live || !first) return;
+        // Every run recorded with the first one's recipe and images: the plain and ResNet depths, and the
+        // pre-activation pair the tour's text quotes (a run of another schedule, such as the 24-epoch pair, is not
+        // comparable on one axis).
+        const same = runs.filter(
+          (r) =>
+            JSON.stringify(r.json.settings) === JSON.stringify(first.json.settings) &&
+            r.json.data.used === first.json.data.used,
+        );
+        setRecorded({
+          nets: same.flatMap((r) => r.log.nets),
+          batch: Number(first.json.settings.batch),
+          images: first.json.data.used,
+        });
       })
       .catch((e) => live && setProblem(`recorded runs: ${errorLine(e)}`));
     return () => {
@@ -42,22 +54,27 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
     if (h !== tableHeight) setTableHeight(h);
   });
   const race = races.find((r) => Object.values(r.steps).some((s) => s.length > 0)) ?? null;
-  const warm = ['#f6b26b', '#e69138', '#cc4125', '#85200c'];
-  const cool = ['#9fc5e8', '#6fa8dc', '#3d85c6', '#0b5394'];
-  // By depth (20, 32, 44, 56: lighter to darker), so a race's plain-56 has the recorded plain-56's colour.
+  // Plain warm, ResNet blue, pre-activation ResNet green; by depth (20, 32, 44, 56: lighter to darker), so a race's
+  // plain-56 has the recorded plain-56's colour, and PreAct-ResNet-56 is not ResNet-56's.
+  const palettes: Record<string, string[]> = {
+    plain: ['#f6b26b', '#e69138', '#cc4125', '#85200c'],
+    resnet: ['#9fc5e8', '#6fa8dc', '#3d85c6', '#0b5394'],
+    preact: ['#b6d7a8', '#93c47d', '#6aa84f', '#38761d'],
+  };
   const color = (variant: string, depth: number) => {
     const k = [20, 32, 44, 56].indexOf(depth);
-    return (variant === 'plain' ? warm : cool)[k < 0 ? 3 : k]!;
+    return (palettes[variant] ?? palettes.resnet!)[k < 0 ? 3 : k]!;
   };
   const thousands = (batch: number) => (p: { x: number; y: number }) => ({ x: (p.x * batch) / 1000, y: p.y });
   const series: ChartSeries[] = [];
   if (recorded) {
-    for (const net of recorded.log.nets) {
+    for (const net of recorded.nets) {
       series.push({
         name: `${net.title} (recorded)`,
         color: color(net.variant, net.depth),
         kind: 'line',
-        strokeWidth: 1.2,
+        // Thin only beside a race's bold curves: alone they are the figure, at the usual width for the back row.
+        strokeWidth: race ? 1.2 : 2,
         points: smooth(net.steps ?? [], (s) => s.trainError, 8).map(thousands(recorded.batch)),
       });
     }
@@ -78,7 +95,7 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
   const k = presentation ? PRESENTATION_SCALE : 1;
   // The recorded runs' final training error (mean over their last steps, with its 95 % interval): a table with a
   // row per kind of net and a column per depth, which reads across a hall where a sentence of eight numbers did not.
-  const finals = recorded ? finalsTable(recorded.log.nets) : null;
+  const finals = recorded ? finalsTable(recorded.nets) : null;
   if (problem) return <p className="error">{problem}</p>;
   if (series.length === 0) return <p className="muted">loading the recorded runs…</p>;
   return (
@@ -92,7 +109,7 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
         yRange={[0, 1]}
         yFormat={(y) => `${Math.round(100 * y)} %`}
         lineDots={false}
-        note={`thin: recorded${recorded ? ` (${recorded.images.toLocaleString('en')} images, batch ${recorded.batch})` : ''}${race ? `; bold: this race (batch ${raceBatch})` : ''}`}
+        note={`${race ? 'thin: ' : ''}recorded${recorded ? ` (${recorded.images.toLocaleString('en')} images, batch ${recorded.batch})` : ''}${race ? `; bold: this race (batch ${raceBatch})` : ''}`}
         width={Math.max(200, width / k)}
         height={Math.max(160, (height - tableHeight - 8) / k)}
         testId="tour-degradation-chart"

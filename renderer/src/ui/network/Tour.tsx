@@ -70,7 +70,10 @@ function middleBlock(t: Topology): number | null {
  */
 async function gradientsOnHardImage(ctx: Ctx): Promise<void> {
   const { store } = ctx;
+  const step = store.getState().tourStep;
   await store.getState().evaluate();
+  // Evaluate can take minutes: a tour ended or moved on meanwhile keeps the user's image.
+  if (store.getState().tourStep !== step) return;
   const r = ctx.get('evaluate', store.getState().evaluationKey());
   const pick = r?.leastConfidentCorrect;
   if (pick && store.getState().imageIndex !== pick.index) store.getState().setImageIndex(pick.index);

@@ -79,7 +79,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
                 x,
                 y: c * contributionScale,
                 ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
-                label: `length ${x}: total ${c.toExponential(3)}${s ? ` (95 %: ${(s.low * count).toExponential(2)}–${(s.high * count).toExponential(2)}, ${s.samples} paths)` : ''}`,
+                label: `length ${x}: total ${c.toExponential(3)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${(s.low * count).toExponential(2)}–${(s.high * count).toExponential(2)}, ${s.samples} paths)`) : ''}`,
               };
             }),
           },
@@ -108,7 +108,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
               y: s.mean,
               low: s.low,
               high: s.high,
-              label: `length ${x}: ${s.mean.toExponential(3)} (${s.samples} paths)`,
+              label: `length ${x}: ${s.mean.toExponential(3)} (${s.all ? `all ${s.samples} paths` : `${s.samples} sampled paths`})`,
             })),
           },
         ]

@@ -143,6 +143,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
               disabled={!key || runtime !== 'ready' || !labelled || !!result}
               onClick={() => void start(settings)}
               data-testid="landscape-run"
+              data-computed={result ? 'true' : undefined}
             >
               {result ? 'Computed' : 'Compute'}
             </button>

@@ -24,6 +24,8 @@ export interface ChartSeries {
   /** A line's stroke width (default 2) and dash pattern (SVG stroke-dasharray); its legend chip is then a line. */
   strokeWidth?: number;
   dash?: string;
+  /** Left out of the legend (e.g. a test curve drawn dashed in its training curve's colour, which the note explains). */
+  unlisted?: boolean;
 }
 
 export interface ChartProps {
@@ -261,7 +263,7 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
   const titleChars = (width - 62 * k - fs.tick * 2.2) / (fs.title * 0.6);
   const fullTitle = wrapWords(props.title, titleChars);
   // The legend sits above the plot, never on the data: its items flow in rows under the title.
-  const legendItems = series.length > 1 && !props.hideLegend ? series : [];
+  const legendItems = series.length > 1 && !props.hideLegend ? series.filter((s) => !s.unlisted) : [];
   const legendRows: {
     name: string;
     full: string;
@@ -548,7 +550,7 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
               y1={1 + fs.legend * 0.4}
               y2={1 + fs.legend * 0.4}
               stroke={l.color}
-              strokeWidth={Math.max(1.5, l.line.width) * k}
+              strokeWidth={l.line.width}
               strokeDasharray={l.line.dash}
             />
           ) : (

@@ -144,7 +144,18 @@ export function RaceReference({ race }: { race: RaceState | null }) {
               points: train.filter((p) => Number.isFinite(p.y)),
             },
             ...(test.length
-              ? [{ name: `${name} test`, color: c, kind: 'line' as const, strokeWidth, dash: '6 4', points: test }]
+              ? [
+                  // In the legend once, as its training curve: the note says dashed is test error.
+                  {
+                    name: `${name} test`,
+                    color: c,
+                    kind: 'line' as const,
+                    strokeWidth,
+                    dash: '6 4',
+                    unlisted: true,
+                    points: test,
+                  },
+                ]
               : []),
           ];
         }),

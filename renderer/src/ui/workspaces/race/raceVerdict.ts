@@ -56,8 +56,11 @@ export function degradationVerdict(
   const out: Verdict[] = [];
   // While the race runs, the ends are the last steps so far, and the call can change as the window moves: it is
   // said as the state of the race, not as a result (a verdict that flipped between two reports read as a claim).
-  const running = race.status === 'running';
-  const who = (name: string) => (running ? `${name}, so far` : name);
+  // A race cancelled or failed part-way is no result either: said as where it stood. (A race stopped early with
+  // Stop ends as done, its networks kept: its call is final for the steps it ran.)
+  const running = race.status === 'running' || race.status === 'cancelled' || race.status === 'error';
+  const when = race.status === 'running' ? 'so far' : 'when it stopped';
+  const who = (name: string) => (running ? `${name}, ${when}` : name);
   for (const variant of VARIANTS) {
     const members = race.config.nets
       .map((n, i) => ({ n, info: race.nets[i]!, steps: race.steps[n.id] ?? [] }))
@@ -98,7 +101,7 @@ export function degradationVerdict(
               true,
               `${who('Plain')}: the deeper net trains worse`,
               running
-                ? `${measured}. If it stays behind to the end, this is the degradation problem.`
+                ? `${measured}. ${race.status === 'running' ? 'If it stays behind to the end, this is the degradation problem.' : 'The race ended early: not yet a result.'}`
                 : `${measured}. This is the degradation problem.`,
             )
           : verdict(
