@@ -115,6 +115,34 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   await expect(page.getByTestId('grad-result')).toHaveAttribute('data-loss', loss!);
 });
 
+test('an image the model is sure of gets a note and a way to the least confident image it gets right', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openApp(page, '?provider=wasm&model=cifar10-resnet56');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
+  await page.getByTestId('tab-gradients').click();
+  await expect(page.locator('.run-controls')).toContainText('of 932');
+  await page.getByTestId('grad-run').click();
+  const result = page.getByTestId('grad-result');
+  await expect(result).toBeVisible({ timeout: 120_000 });
+  // ResNet-56 is all but certain of the first test image: its loss, and every gradient with it, is tiny.
+  expect(Number(await result.getAttribute('data-loss'))).toBeLessThan(1e-3);
+  await expect(page.getByTestId('grad-easy')).toContainText('The model is sure of this image');
+  await page.getByTestId('grad-find-hard').click();
+  const use = page.getByTestId('grad-use-hard');
+  await expect(use).toBeVisible({ timeout: 120_000 });
+  const index = Number(/#(\d+)/.exec((await use.textContent()) ?? '')?.[1]);
+  expect(index).toBeGreaterThan(0);
+  await use.click();
+  await expect(page.getByTestId('image-index')).toHaveValue(String(index));
+  // The gradients follow the image: a loss well above zero, and no note.
+  await expect
+    .poll(async () => Number(await result.getAttribute('data-loss')), { timeout: 120_000 })
+    .toBeGreaterThan(0.01);
+  await expect(page.getByTestId('grad-easy')).toHaveCount(0);
+});
+
 test('paths: exact per-length sums equal the CLI, sampled paths with progress, a path lit in 3D', async ({ page }) => {
   test.setTimeout(300_000);
   await openApp(page, '?provider=wasm');

@@ -12,6 +12,8 @@ import { formatLoss } from '../common/format';
 import { Panel } from '../common/Panel';
 
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
+/** Below this loss the prediction is all but certain (p > 0.999) and its gradients are tiny. */
+const EASY_LOSS = 1e-3;
 
 /**
  * Layer-wise gradients of the Run panel's image: ‖∂L/∂h‖ at every block output (log scale), the gradient entering
@@ -45,6 +47,16 @@ function GradientBody({ model }: { model: OpenModel }) {
   const classes = model.input?.classes ?? labels.length;
   const blocks = topology.blocks;
   const ready = runtime === 'ready' && !!key;
+  // The image to show gradients on when the current one is too easy: the least confident one the model gets right,
+  // from the evaluation of the current images when there is one.
+  const evaluation = useJob(
+    'evaluate',
+    useApp((s) => s.evaluationKey()),
+  ).result;
+  const hard = evaluation?.leastConfidentCorrect ?? null;
+  const imageIndex = useApp((s) => s.imageIndex);
+  const setImageIndex = useApp((s) => s.setImageIndex);
+  const evaluate = useApp((s) => s.evaluate);
 
   // Once the user has asked for gradients, they follow the image (and target) as these change.
   const following = useRef(false);
@@ -151,10 +163,41 @@ function GradientBody({ model }: { model: OpenModel }) {
             {result.targetSource === 'top1' ? 'top-1' : result.targetSource}) · ‖∂L/∂image‖ {e3(result.input)} ·
             ‖∂L/∂stem‖ {e3(result.stem)} · {result.provider}, {result.ms.toFixed(0)} ms
           </p>
-          {result.input === 0 && result.blocks.every((b) => !b.output) && (
+          {result.input === 0 && result.blocks.every((b) => !b.output) ? (
             <p className="small" role="note" data-testid="grad-zero">
               Note: {ZERO_GRADIENT_NOTE}.
             </p>
+          ) : (
+            result.loss < EASY_LOSS && (
+              // The loss of a sure prediction is about 1 − p, and every gradient scales with it. ∂L/∂logits of the
+              // true class is p − 1, computed from a p rounded to float32 next to 1 (steps of 6e-8): with the first
+              // test image's loss of ~1e-7 that term is mostly rounding.
+              <p className="small" role="note" data-testid="grad-easy">
+                The model is sure of this image (loss {formatLoss(result.loss)}): every gradient is about as small, and
+                float32 rounds the true class's p − 1 in steps of 6e-8, so these norms are only roughly right.{' '}
+                {hard && hard.index !== imageIndex ? (
+                  <>
+                    Image #{hard.index} is the least confident one it gets right (p = {hard.probability.toFixed(3)}
+                    ).{' '}
+                    <button type="button" onClick={() => setImageIndex(hard.index)} data-testid="grad-use-hard">
+                      Use image #{hard.index}
+                    </button>
+                  </>
+                ) : !evaluation ? (
+                  <>
+                    Evaluate finds the least confident image it gets right.{' '}
+                    <button
+                      type="button"
+                      disabled={runtime !== 'ready'}
+                      onClick={() => void evaluate()}
+                      data-testid="grad-find-hard"
+                    >
+                      Evaluate
+                    </button>
+                  </>
+                ) : null}
+              </p>
+            )
           )}
           <div className="row">
             <Saliency view={result} />
