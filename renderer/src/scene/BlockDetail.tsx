@@ -3,8 +3,8 @@ import { useEffect, useMemo } from 'react';
 import * as THREE from 'three';
 import type { BlockDetail as Detail, PlacedPart } from '../core/layout/layout';
 import type { PartKind } from '../core/layout/parts';
-import type { Theme } from './theme';
 import { SceneMaterial } from './materials';
+import type { Theme } from './theme';
 
 interface Props {
   detail: Detail;
@@ -60,7 +60,7 @@ export function BlockDetail({ detail, theme, color, dropped }: Props) {
         emissive={p.kind === 'activation' ? colorOf.activation : '#000000'}
         emissiveIntensity={p.kind === 'activation' ? 0.35 : 0}
         transparent={ghost}
-        opacity={ghost ? 0.22 : 1}
+        opacity={ghost ? theme.ghostOpacity : 1}
         depthWrite={!ghost}
       />
     </mesh>

@@ -3,8 +3,8 @@ import { useThree } from '@react-three/fiber';
 import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import * as THREE from 'three';
 import type { NetworkLayout } from '../core/layout/layout';
-import { baseColor, rampFor, type Theme } from './theme';
 import { sceneMaterial } from './materials';
+import { baseColor, rampFor, type Theme } from './theme';
 
 interface Props {
   layout: NetworkLayout;
@@ -51,8 +51,8 @@ export function Blocks({
   const material = useMemo(() => sceneMaterial({ roughness: 0.55, metalness: 0.05 }), []);
   // A removed block stays in place as a see-through ghost: the skip arc above it is what carries the signal.
   const ghostMaterial = useMemo(
-    () => sceneMaterial({ transparent: true, opacity: 0.22, depthWrite: false, roughness: 0.9 }),
-    [],
+    () => sceneMaterial({ transparent: true, opacity: theme.ghostOpacity, depthWrite: false, roughness: 0.9 }),
+    [theme.ghostOpacity],
   );
   const removed = useMemo(() => new Set(dropped), [dropped]);
   // GPU resources go with the scene.

@@ -41,10 +41,16 @@ export function heightOf(loss: number, scale: SurfaceScale): number {
 
 /** The ramp's stops, low to high (viridis). */
 const RAMP = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+/** On the projector's black, viridis from its blue up: its dark purple end (the lowest loss) was 1.4:1 there. */
+const PROJECTOR_RAMP = ['#3e64b8', '#21918c', '#5ec962', '#fde725'];
 
-/** A perceptual ramp (viridis, 5 stops) for heights 0…1. */
-export function rampColor(t: number): THREE.Color {
-  const stops = RAMP;
+/** The ramp a theme draws surfaces with. */
+export function rampStops(theme: Pick<Theme, 'name'>): readonly string[] {
+  return theme.name === 'projector' ? PROJECTOR_RAMP : RAMP;
+}
+
+/** A perceptual ramp (viridis) for heights 0…1. */
+export function rampColor(t: number, stops: readonly string[] = RAMP): THREE.Color {
   const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
   const k = Math.min(stops.length - 2, Math.floor(x));
   return new THREE.Color(stops[k]).lerp(new THREE.Color(stops[k + 1]), x - k);
@@ -108,7 +114,7 @@ export const LandscapeSurface = forwardRef<
         <Floor theme={theme} />
       </Canvas>
       {overlay !== undefined && <div className="surface-overlay">{overlay}</div>}
-      <ColorBar scale={scale} testId={testId && `${testId}-scale`} />
+      <ColorBar scale={scale} stops={rampStops(theme)} testId={testId && `${testId}-scale`} />
       <div className="surface-axes muted small">
         α {span(data.alphas)} along direction 1 · β {span(data.betas)} along direction 2 (filter-normalised) · height
         and colour: {scale.log ? 'log ' : ''}loss
@@ -128,7 +134,15 @@ function span(values: readonly number[]): string {
  * The colour and height scale: the ramp with the loss at its top (the clip: higher losses are drawn there), middle
  * and bottom, in the scale's own spacing (log or linear). A surface without it showed a shape with no numbers.
  */
-function ColorBar({ scale, testId }: { scale: SurfaceScale; testId?: string | undefined }) {
+function ColorBar({
+  scale,
+  stops,
+  testId,
+}: {
+  scale: SurfaceScale;
+  stops: readonly string[];
+  testId?: string | undefined;
+}) {
   const at = (t: number) =>
     scale.log
       ? Math.exp(Math.log(scale.lo) + t * (Math.log(scale.hi) - Math.log(scale.lo)))
@@ -139,7 +153,7 @@ function ColorBar({ scale, testId }: { scale: SurfaceScale; testId?: string | un
     <div className="surface-scale small" data-testid={testId} data-lo={scale.lo} data-hi={scale.hi}>
       <span className="surface-scale-title">loss</span>
       <div className="surface-scale-body">
-        <div className="surface-scale-ramp" style={{ background: `linear-gradient(to top, ${RAMP.join(', ')})` }} />
+        <div className="surface-scale-ramp" style={{ background: `linear-gradient(to top, ${stops.join(', ')})` }} />
         <div className="surface-scale-ticks">
           <span>≥ {label(at(1))}</span>
           <span>{label(at(0.5))}</span>
@@ -208,6 +222,7 @@ function Surface({
     return (u: number) => -1 + (2 * gridPosition(indices, u)) / span;
   }, [key, n]);
   const { lo, hi, log } = scale;
+  const stops = rampStops(theme);
   const geometry = useMemo(() => {
     const g = new THREE.BufferGeometry();
     const positions = new Float32Array(m * m * 3);
@@ -216,7 +231,7 @@ function Surface({
       for (let j = 0; j < m; j++) {
         const h = heightOf(lattice[i]![j]!, { lo, hi, log });
         positions.set(toWorld(place, i, j, h), (i * m + j) * 3);
-        const c = rampColor(h);
+        const c = rampColor(h, stops);
         colors.set([c.r, c.g, c.b], (i * m + j) * 3);
       }
     const index: number[] = [];
@@ -230,7 +245,7 @@ function Surface({
     g.setIndex(index);
     g.computeVertexNormals();
     return g;
-  }, [lattice, m, place, lo, hi, log]);
+  }, [lattice, m, place, lo, hi, log, stops]);
   const contours = useMemo(() => {
     const field = log ? lattice.map((r) => r.map((v) => Math.log(Math.max(v, 1e-12)))) : lattice;
     const levels = log ? contourLevels(Math.log(lo), Math.log(hi), CONTOURS) : contourLevels(lo, hi, CONTOURS);

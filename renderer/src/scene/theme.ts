@@ -18,6 +18,8 @@ export interface Theme {
   skipRadius: number;
   /** A dropped block, drawn as a ghost; the skip of a dropped block, glowing (it is the only path left). */
   ghost: string;
+  /** How opaque a ghost is: enough to stand out from the background (see-through at 0.22 it vanished on white and black). */
+  ghostOpacity: number;
   glow: string;
   /** Charts: text and axes, grid lines, the series colours in order, the intact reference level. */
   chart: { text: string; grid: string; series: string[]; reference: string };
@@ -38,6 +40,7 @@ export const themes: Record<Theme['name'], Theme> = {
     text: '#e6e9ef',
     skipRadius: 0.085,
     ghost: '#646e7e',
+    ghostOpacity: 0.22,
     glow: '#7ef9ff',
     chart: {
       text: '#c9d1dc',
@@ -53,13 +56,16 @@ export const themes: Record<Theme['name'], Theme> = {
     stages: ['#2f5d8a', '#3d7a35', '#8a6e00', '#b0303a', '#7b4f73', '#3f8580'],
     stem: '#5b6470',
     head: '#c2600a',
-    skip: '#1d2430',
+    // Slate, not near-black: the colour modes' salient end on this background is magma's black, and skips over the
+    // highest blocks vanished into them.
+    skip: '#51647d',
     skipProjection: '#c23b4b',
     selected: '#000000',
     hovered: '#b25c00',
     text: '#1d2430',
     skipRadius: 0.085,
-    ghost: '#7d8591',
+    ghost: '#5b6470',
+    ghostOpacity: 0.35,
     glow: '#0077cc',
     chart: {
       text: '#1d2430',
@@ -71,7 +77,8 @@ export const themes: Record<Theme['name'], Theme> = {
   projector: {
     name: 'projector',
     background: '#000000',
-    floor: '#101010',
+    // Dark grey, not near-black: the landscape's base plane and the stage plates vanished on black.
+    floor: '#242424',
     stages: ['#00a2ff', '#00e05a', '#ffe100', '#ff3b3b', '#ff6bff', '#00ffd5'],
     stem: '#ffffff',
     head: '#ff9900',
@@ -81,7 +88,8 @@ export const themes: Record<Theme['name'], Theme> = {
     hovered: '#ffff00',
     text: '#ffffff',
     skipRadius: 0.1,
-    ghost: '#6a6a6a',
+    ghost: '#c8c8c8',
+    ghostOpacity: 0.35,
     glow: '#00ffff',
     chart: {
       text: '#ffffff',

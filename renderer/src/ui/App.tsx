@@ -290,7 +290,13 @@ export function App() {
           />
         )}
         {workspace === 'network' && loaded && <ViewBar model={loaded} />}
-        {workspace === 'network' && loaded && <SceneLegend topology={loaded.analysis.topology} theme={theme} />}
+        {workspace === 'network' && loaded && (
+          <SceneLegend
+            topology={loaded.analysis.topology}
+            theme={theme}
+            recoloured={colorMode !== 'stage' || litPath !== null}
+          />
+        )}
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
         {workspace === 'network' && loaded && <BlockCard model={loaded} />}
         {workspace === 'network' && loaded && <StageJobs />}

@@ -14,6 +14,29 @@ import { smooth } from '../workspaces/race/raceVerdict';
  * runs take 128 images a step, the race 32: steps would put unlike runs side by side), smoothed over 8 steps; plain
  * nets warm, ResNets blue, pre-activation ResNets green, deeper darker.
  */
+/**
+ * Plain warm, ResNet blue, pre-activation green, depth 20 → 56 light to dark, per theme: each line at least 3:1
+ * against its theme's background (the dark theme's pale 20-layer lines were 1.5:1 on the light theme's white, its
+ * dark 56-layer ones 2.2:1 on the projector's black).
+ */
+const PALETTES: Record<'dark' | 'light' | 'projector', Record<'plain' | 'resnet' | 'preact', string[]>> = {
+  dark: {
+    plain: ['#f6b26b', '#e69138', '#e0603a', '#c23b22'],
+    resnet: ['#9fc5e8', '#6fa8dc', '#3d85c6', '#2f6fb5'],
+    preact: ['#b6d7a8', '#93c47d', '#6aa84f', '#4f8f38'],
+  },
+  light: {
+    plain: ['#c06000', '#a0400f', '#80200f', '#4d0f05'],
+    resnet: ['#3d7fc0', '#2a6aa8', '#1a4f85', '#0b3360'],
+    preact: ['#4a8f2a', '#3a7d1f', '#2a6015', '#1a420c'],
+  },
+  projector: {
+    plain: ['#ffd08a', '#ffb347', '#ff8a3d', '#ff5a1f'],
+    resnet: ['#bfe3ff', '#7cc4ff', '#3aa6ff', '#0a84ff'],
+    preact: ['#c8ffb0', '#8cf27a', '#4fdc4a', '#22c02a'],
+  },
+};
+
 export function DegradationFigure({ width, height }: { width: number; height: number }) {
   const theme = themes[useApp((s) => s.theme)];
   const presentation = useApp((s) => s.presentation);
@@ -56,14 +79,10 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
   const race = races.find((r) => Object.values(r.steps).some((s) => s.length > 0)) ?? null;
   // Plain warm, ResNet blue, pre-activation ResNet green; by depth (20, 32, 44, 56: lighter to darker), so a race's
   // plain-56 has the recorded plain-56's colour, and PreAct-ResNet-56 is not ResNet-56's.
-  const palettes: Record<string, string[]> = {
-    plain: ['#f6b26b', '#e69138', '#cc4125', '#85200c'],
-    resnet: ['#9fc5e8', '#6fa8dc', '#3d85c6', '#0b5394'],
-    preact: ['#b6d7a8', '#93c47d', '#6aa84f', '#38761d'],
-  };
+  const palettes = PALETTES[theme.name];
   const color = (variant: string, depth: number) => {
     const k = [20, 32, 44, 56].indexOf(depth);
-    return (palettes[variant] ?? palettes.resnet!)[k < 0 ? 3 : k]!;
+    return (palettes[variant as keyof typeof palettes] ?? palettes.resnet)[k < 0 ? 3 : k]!;
   };
   const thousands = (batch: number) => (p: { x: number; y: number }) => ({ x: (p.x * batch) / 1000, y: p.y });
   const series: ChartSeries[] = [];
@@ -88,6 +107,8 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
         color: color(n.build.variant, n.build.depth),
         kind: 'line',
         strokeWidth: 3,
+        // Named in the note: fourteen legend entries left the plot a strip and pushed the table off the screen.
+        unlisted: true,
         points: smooth(race.steps[n.id] ?? [], (s) => s.trainError, 8).map(thousands(raceBatch)),
       });
     });
@@ -109,7 +130,7 @@ export function DegradationFigure({ width, height }: { width: number; height: nu
         yRange={[0, 1]}
         yFormat={(y) => `${Math.round(100 * y)} %`}
         lineDots={false}
-        note={`${race ? 'thin: ' : ''}recorded${recorded ? ` (${recorded.images.toLocaleString('en')} images, batch ${recorded.batch})` : ''}${race ? `; bold: this race (batch ${raceBatch})` : ''}`}
+        note={`${race ? 'thin: ' : ''}recorded${recorded ? ` (${recorded.images.toLocaleString('en')} images, batch ${recorded.batch})` : ''}${race ? `; bold, in the colour of its kind and depth: this race (${race.nets.map((n) => n.name).join(', ')}; batch ${raceBatch})` : ''}`}
         width={Math.max(200, width / k)}
         height={Math.max(160, (height - tableHeight - 8) / k)}
         testId="tour-degradation-chart"

@@ -3,7 +3,19 @@ import type { Theme } from '../../scene/theme';
 import { formatShape } from '../common/format';
 
 /** Names what the colours in the 3D view mean: stages, stem/head, and the two kinds of skip arc. */
-export function SceneLegend({ topology, theme }: { topology: Topology; theme: Theme }) {
+export function SceneLegend({
+  topology,
+  theme,
+  recoloured = false,
+}: {
+  topology: Topology;
+  theme: Theme;
+  /**
+   * The blocks show another colour mode or a lit path: the stages are still named, without their colour chips (a
+   * basic block's colour was stage 1's, and a lit path's blue read as stage 1).
+   */
+  recoloured?: boolean;
+}) {
   const transformed = [...new Set(topology.blocks.map((b) => b.shortcut).filter((s) => s !== 'identity'))];
   return (
     <div className="legend" data-testid="legend">
@@ -21,8 +33,8 @@ export function SceneLegend({ topology, theme }: { topology: Topology; theme: Th
       )}
       {topology.stages.map((s) => (
         <span className="chip" key={s.index}>
-          <i style={{ background: theme.stages[s.index % theme.stages.length] }} /> stage {s.index + 1}:{' '}
-          {s.last - s.first + 1} block{s.last === s.first ? '' : 's'}, {formatShape(s.outShape)}
+          {!recoloured && <i style={{ background: theme.stages[s.index % theme.stages.length] }} />} stage {s.index + 1}
+          : {s.last - s.first + 1} block{s.last === s.first ? '' : 's'}, {formatShape(s.outShape)}
         </span>
       ))}
       <span className="chip">

@@ -48,7 +48,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
           from: effective.from,
           to: effective.to,
           // From the sampled paths: as sure as their intervals (drawn on the curve), not an exact figure.
-          label: `effective paths (sampled): ${(100 * effective.share).toFixed(0)} % of the gradient`,
+          label: `effective paths (sampled): ${(100 * effective.share).toFixed(0)} %`,
           color: theme.glow,
         },
       ]
