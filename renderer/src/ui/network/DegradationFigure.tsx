@@ -19,7 +19,7 @@ import { smooth } from '../workspaces/race/raceVerdict';
  * against its theme's background (the dark theme's pale 20-layer lines were 1.5:1 on the light theme's white, its
  * dark 56-layer ones 2.2:1 on the projector's black).
  */
-const PALETTES: Record<'dark' | 'light' | 'projector', Record<'plain' | 'resnet' | 'preact', string[]>> = {
+export const PALETTES: Record<'dark' | 'light' | 'projector', Record<'plain' | 'resnet' | 'preact', string[]>> = {
   dark: {
     plain: ['#f6b26b', '#e69138', '#e0603a', '#c23b22'],
     resnet: ['#9fc5e8', '#6fa8dc', '#3d85c6', '#2f6fb5'],
