@@ -17,6 +17,14 @@ export function errorLine(error: unknown, max = 300): string {
   return oneLine(text.split(/\r?\n/, 1)[0]!.trim(), max);
 }
 
+/**
+ * A measured value in three significant figures, in scientific notation when very small or large: "0.331", "1.82",
+ * "4.26e-3" ("4.3e-3" with `digits` 1), "2.53e+4". Colour scales, legends and the tour's figures use it.
+ */
+export function formatValue(x: number, digits = 2): string {
+  return x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(digits) : x.toPrecision(3);
+}
+
 /** Byte counts in binary units, as every message and view shows them: "932 bytes", "1.0 MiB", "44.6 MiB". */
 export function formatBytes(bytes: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

@@ -3,6 +3,7 @@ import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef } from 'rea
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { contourLevels, contourSegments, drawableIndices, gridPosition, subLattice } from '../core/layout/surface';
+import { formatValue } from '../core/text';
 import type { Theme } from './theme';
 
 export interface SurfaceData {
@@ -147,8 +148,7 @@ function ColorBar({
     scale.log
       ? Math.exp(Math.log(scale.lo) + t * (Math.log(scale.hi) - Math.log(scale.lo)))
       : scale.lo + t * (scale.hi - scale.lo);
-  const label = (v: number) =>
-    v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e4) ? v.toExponential(1) : v.toPrecision(3);
+  const label = (v: number) => formatValue(v, 1);
   return (
     <div className="surface-scale small" data-testid={testId} data-lo={scale.lo} data-hi={scale.hi}>
       <span className="surface-scale-title">loss</span>

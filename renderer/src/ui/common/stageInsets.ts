@@ -1,4 +1,4 @@
-import { type RefObject, useEffect, useLayoutEffect, useRef } from 'react';
+import { type RefObject, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 /**
  * Keeps the stage's overlays clear of each other whatever their wrapping: the view bar's bottom edge and the
@@ -65,4 +65,31 @@ export function useDockOverflow(dock: HTMLElement | null): void {
       dock.removeEventListener('scroll', mark);
     };
   }, [dock]);
+}
+
+/**
+ * The size of an element's content box (inside its padding and border), whole pixels, kept up to date as it
+ * resizes; null until it has one. Things drawn to fit a box (a docked chart, a tour figure) are sized by it.
+ */
+export function useBoxSize(box: RefObject<HTMLElement | null>): { width: number; height: number } | null {
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const measure = () => {
+      const r = element.getBoundingClientRect();
+      const style = getComputedStyle(element);
+      const px = (property: string) => Number.parseFloat(style.getPropertyValue(property)) || 0;
+      const width =
+        r.width - px('padding-left') - px('padding-right') - px('border-left-width') - px('border-right-width');
+      const height =
+        r.height - px('padding-top') - px('padding-bottom') - px('border-top-width') - px('border-bottom-width');
+      if (width > 0 && height > 0) setSize({ width: Math.floor(width), height: Math.floor(height) });
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [box]);
+  return size;
 }

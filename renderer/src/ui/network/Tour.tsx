@@ -1,5 +1,6 @@
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 import type { BuildOptions } from '../../core/build/resnet';
+import { formatValue } from '../../core/text';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import type { ResultCache } from '../../lab/cache';
 import { pathLengthDistribution, randomPath } from '../../lab/paths';
@@ -8,12 +9,11 @@ import { type ColorContext, modeValues } from '../../store/colorModes';
 import { useApp, useAppStore, useCacheVersion, useServices } from '../../store/store';
 import type { AppState, AppStore, OpenModel } from '../../store/types';
 import type { LabMethod, LabResults } from '../../worker/protocol';
+import { useBoxSize } from '../common/stageInsets';
 import { colorContext } from './colorModes';
 import { DegradationFigure } from './DegradationFigure';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-const sci = (x: number) =>
-  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);
 
 /** What a step may read: the live store, the open model, the result cache. */
 interface Ctx {
@@ -154,7 +154,7 @@ export const STEPS: Step[] = [
       const block = model.analysis.topology.blocks[b]!;
       const ratio = colors ? modeValues('signal', colors)?.values[b] : undefined;
       return `Block ${b + 1}: ${block.branchLayers.length} convolutions in F, ${SHORTCUT_NAMES[block.shortcut]} shortcut, ${block.activation}-activation.${
-        ratio !== null && ratio !== undefined ? ` Measured ‖F(x)‖/‖x‖ = ${sci(ratio)}.` : ''
+        ratio !== null && ratio !== undefined ? ` Measured ‖F(x)‖/‖x‖ = ${formatValue(ratio)}.` : ''
       }`;
     },
   },
@@ -180,7 +180,7 @@ export const STEPS: Step[] = [
       const first = g[0];
       const last = g[g.length - 1];
       const mean = h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
-      return `${hardImage(ctx)}‖∂L/∂ output‖ of block 1: ${sci(first ?? Number.NaN)}; of the last block: ${sci(last ?? Number.NaN)}. Skip ÷ (skip + branch), mean over blocks: ${mean.toFixed(2)}.`;
+      return `${hardImage(ctx)}‖∂L/∂ output‖ of block 1: ${formatValue(first ?? Number.NaN)}; of the last block: ${formatValue(last ?? Number.NaN)}. Skip ÷ (skip + branch), mean over blocks: ${mean.toFixed(2)}.`;
     },
   },
   {
@@ -257,7 +257,7 @@ export const STEPS: Step[] = [
       return `${r
         .map(
           (v) =>
-            `${v.name}: first layer ${sci(v.layers[0] ?? Number.NaN)}, last layer ${sci(v.layers[v.layers.length - 1] ?? Number.NaN)} (ratio ${sci((v.layers[0] ?? Number.NaN) / (v.layers[v.layers.length - 1] ?? Number.NaN))})`,
+            `${v.name}: first layer ${formatValue(v.layers[0] ?? Number.NaN)}, last layer ${formatValue(v.layers[v.layers.length - 1] ?? Number.NaN)} (ratio ${formatValue((v.layers[0] ?? Number.NaN) / (v.layers[v.layers.length - 1] ?? Number.NaN))})`,
         )
         .join(' · ')} (seed ${initVariants[0]!.seed}; the ratio varies from seed to seed: the Build lab takes others).`;
     },
@@ -406,22 +406,7 @@ export function Tour({ model }: { model: OpenModel }) {
 /** A step's figure over the stage beside the card, drawn at the size it is given there. */
 function StageFigure({ figure }: { figure: NonNullable<Step['figure']> }) {
   const own = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
-  useEffect(() => {
-    const element = own.current;
-    if (!element) return;
-    const measure = () => {
-      const style = getComputedStyle(element);
-      const width = element.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight);
-      const height =
-        element.clientHeight - Number.parseFloat(style.paddingTop) - Number.parseFloat(style.paddingBottom);
-      if (width > 0 && height > 0) setSize({ width: Math.floor(width), height: Math.floor(height) });
-    };
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
+  const size = useBoxSize(own);
   return (
     <div className="tour-stage-figure" ref={own} data-testid="tour-stage-figure">
       {size && figure(size)}

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { formatValue } from '../../core/text';
 import { describeBlock } from '../../core/topology/family';
 import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import { sceneBridge } from '../../scene/bridge';
@@ -9,9 +10,6 @@ import type { OpenModel } from '../../store/types';
 import { saveBytes } from '../common/exportReport';
 import { formatCount, formatFigure, formatShape } from '../common/format';
 import type { Coloring } from './colorModes';
-
-const fmt = (x: number) =>
-  x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(2) : x.toPrecision(3);
 
 /** Over the 3D view: colour mode (number keys), overview, PNG at 2× / 4×, presentation, keys. */
 export function ViewBar({ model }: { model: OpenModel }) {
@@ -196,7 +194,8 @@ export function ColorLegend({ coloring }: { coloring: Coloring }) {
         <>
           <span className="chip">{legend.label}</span>
           <span className="chip">
-            {fmt(legend.min)} <i className="scale" style={{ background: legend.css }} /> {fmt(legend.max)}
+            {formatValue(legend.min)} <i className="scale" style={{ background: legend.css }} />{' '}
+            {formatValue(legend.max)}
             {legend.scale === 'log' ? ' (log scale)' : ''}
           </span>
         </>
@@ -279,7 +278,7 @@ export function Inspector({ model, context }: { model: OpenModel; context: Color
             <tr key={mode} data-testid={`inspector-${mode}`}>
               <th>{colorMode(mode).name}</th>
               <td title={metric!.label}>
-                {fmt(metric!.values[selected]!)} <span className="muted">{metric!.label}</span>
+                {formatValue(metric!.values[selected]!)} <span className="muted">{metric!.label}</span>
               </td>
             </tr>
           ))}

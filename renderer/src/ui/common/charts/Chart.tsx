@@ -1,9 +1,10 @@
-import { createContext, forwardRef, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, forwardRef, useContext, useRef, useState } from 'react';
 import { createPortal, flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { themes } from '../../../scene/theme';
 import { useApp, useServices } from '../../../store/store';
 import { saveBytes } from '../exportReport';
+import { useBoxSize } from '../stageInsets';
 
 /** One data point; `low`/`high` draw an interval, `marked` a ring (e.g. a downsampling block). */
 export interface ChartPoint {
@@ -107,19 +108,7 @@ function ChartCard(
   const { host } = useServices();
   const box = useRef<HTMLDivElement>(null);
   const own = useRef<SVGSVGElement | null>(null);
-  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const measure = () => {
-      const r = el.getBoundingClientRect();
-      if (r.width > 0 && r.height > 0) setSize({ width: Math.floor(r.width), height: Math.floor(r.height) });
-    };
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
+  const size = useBoxSize(box);
   // What the exports save (this card's buttons and the panel's, through svgText and svgToPng): the chart drawn
   // when asked, at a slide's proportions with its whole title and note, whatever the card's size on screen.
   const latest = useRef(chart);
