@@ -44,6 +44,15 @@ test('a small landscape renders as a 3D surface, exports CSV and PNG, compares w
   expect(centre).toBeLessThan(1.5);
   await expect(page.getByTestId('landscape-surface-readout')).toContainText(/centre \(the model\): loss \d/);
   await expect(page.getByTestId('landscape-run')).toHaveText('Computed');
+  // Presenting at 1280×720, the surface, its setting and its exports fit the screen (the exports ran off its bottom).
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.keyboard.press('p');
+  for (const id of ['landscape-surface', 'landscape-surface-csv', 'landscape-surface-png']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.y + box.height, id).toBeLessThanOrEqual(720);
+  }
+  await page.keyboard.press('Escape');
+  await page.setViewportSize({ width: 1440, height: 860 });
   // The surface says its numbers: the colour scale from the lowest loss drawn to the clip, the axes' extents.
   const scale = page.getByTestId('landscape-surface-scale');
   await expect(scale).toContainText('≥ 10.0');

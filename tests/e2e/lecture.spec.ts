@@ -148,6 +148,18 @@ async function prepare(page: Page, lab: (typeof LABS)[number]): Promise<void> {
     await page.getByTestId('signal-count').selectOption('8');
     await page.getByTestId('signal-run').click();
     await expect(page.getByTestId('signal-result')).toBeVisible();
+    // Beside both side panels the third chart lies past the dock's right edge (it read as cut off): a button brings
+    // it into view, and one at the left edge goes back.
+    const right = async (id: string) => {
+      const box = (await page.getByTestId(id).boundingBox())!;
+      return box.x + box.width;
+    };
+    expect(await right('signal-cos-chart-card')).toBeGreaterThan(await right('stage-dock'));
+    await page.getByTestId('dock-scroll-right').click();
+    await expect.poll(async () => (await right('signal-cos-chart-card')) - (await right('stage-dock'))).toBeLessThan(1);
+    await expect(page.getByTestId('dock-scroll-right')).toBeHidden();
+    await page.getByTestId('dock-scroll-left').click();
+    await expect(page.getByTestId('dock-scroll-left')).toBeHidden();
   } else if (lab === 'build') {
     await page.getByTestId('init-run').click();
     await expect(page.getByTestId('init-result')).toBeVisible();

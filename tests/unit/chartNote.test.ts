@@ -97,3 +97,34 @@ describe('a chart of fixed size keeps a plot that reads', () => {
     expect(grown).toContain('a title long enough');
   });
 });
+
+describe("a reference line's label is put where no data crosses it", () => {
+  const render = (ys: number[]) =>
+    renderToString(
+      createElement(ChartSvg, {
+        title: '‖F(x)‖ / ‖x‖ per residual block',
+        xLabel: 'block',
+        yLabel: 'ratio',
+        series: [{ name: 'r', color: '#888', kind: 'line', points: ys.map((y, i) => ({ x: i + 1, y })) }],
+        colors: { text: '#000', grid: '#ccc', reference: '#000' },
+        references: [{ y: 1, label: '‖F(x)‖ = ‖x‖' }],
+        width: 320,
+        height: 240,
+      }),
+    );
+  const anchor = (svg: string) => /<text[^>]*text-anchor="(start|end)"[^>]*>‖F\(x\)‖ = ‖x‖/.exec(svg)?.[1];
+  it('at the right end above the line while the data stay clear of it', () => {
+    expect(anchor(render([0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]))).toBe('end');
+  });
+  it('at the left end when a curve rises through the right end (ResNet-20: the last blocks sit above 1)', () => {
+    expect(anchor(render([0.6, 0.65, 0.6, 0.9, 0.6, 0.6, 1.7, 1.2, 2]))).toBe('start');
+  });
+  it('every place crossed: the one the fewest data cross, still on the chart', () => {
+    const svg = render([1, 1.02, 0.98, 1.01, 1, 0.99, 1.02, 1, 1.01]);
+    const m = /<text x="([\d.]+)" y="([\d.]+)"[^>]*>‖F\(x\)‖ = ‖x‖/.exec(svg);
+    expect(m, 'the label is drawn').not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![1])).toBeLessThan(320);
+    expect(Number(m![2])).toBeLessThan(240);
+  });
+});

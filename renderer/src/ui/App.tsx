@@ -12,7 +12,7 @@ import { useApp, useAppStore, useCacheVersion, useServices } from '../store/stor
 import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
 import { formatShape } from './common/format';
-import { useDockOverflow, useStageInsets } from './common/stageInsets';
+import { scrollDock, useDockOverflow, useStageInsets } from './common/stageInsets';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
 import { useLesionNote } from './network/lesionNote';
@@ -62,7 +62,7 @@ export function App() {
   const stageChart = useApp((s) => s.stageChart);
   const collapsed = useApp((s) => s.collapsed);
   const [dock, setDock] = useState<HTMLDivElement | null>(null);
-  useDockOverflow(dock);
+  const dockMore = useDockOverflow(dock);
   // The colours follow the results of the current choices (image, target, image count, images) in the cache.
   const gradientKey = useApp((s) => s.gradientKey());
   const signalKey = useApp((s) => s.signalKey());
@@ -303,6 +303,25 @@ export function App() {
         {workspace === 'network' && loaded && LAB_CHARTS.has(lab) && (
           <div className="stage-dock" ref={setDock} data-testid="stage-dock" />
         )}
+        {/* Charts beyond the dock's edge: a button brings the next one into view (the fade alone was missed). */}
+        {workspace === 'network' &&
+          dock &&
+          (['left', 'right'] as const).map(
+            (side) =>
+              (dockMore === side || dockMore === 'both') && (
+                <button
+                  key={side}
+                  type="button"
+                  className={`dock-scroll ${side}`}
+                  onClick={() => scrollDock(dock, side)}
+                  aria-label={side === 'right' ? 'Show the next chart' : 'Show the chart before'}
+                  title={side === 'right' ? 'More charts to the right' : 'More charts to the left'}
+                  data-testid={`dock-scroll-${side}`}
+                >
+                  {side === 'right' ? '›' : '‹'}
+                </button>
+              ),
+          )}
         {loaded && <Tour model={loaded} />}
         <HelpOverlay />
       </main>

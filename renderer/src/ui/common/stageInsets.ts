@@ -36,17 +36,22 @@ export function useStageInsets(stage: RefObject<HTMLElement | null>): void {
 /**
  * Marks the chart dock `data-more="right"`, `"left"` or `"both"` while charts lie beyond its edges (three charts
  * side by side need more than the stage's width at 1280×720): the CSS fades that edge, so the user sees there is
- * more to scroll to instead of a chart cut off in the middle.
+ * more to scroll to instead of a chart cut off in the middle. Returns the same, for the buttons that scroll there.
  */
-export function useDockOverflow(dock: HTMLElement | null): void {
+export function useDockOverflow(dock: HTMLElement | null): DockOverflow {
+  const [more, setMore] = useState<DockOverflow>(null);
   useEffect(() => {
-    if (!dock) return;
+    if (!dock) {
+      setMore(null);
+      return;
+    }
     const mark = () => {
       const left = dock.scrollLeft > 1;
       const right = dock.scrollLeft + dock.clientWidth < dock.scrollWidth - 1;
-      const more = left && right ? 'both' : left ? 'left' : right ? 'right' : null;
-      if (more) dock.dataset.more = more;
+      const next = left && right ? 'both' : left ? 'left' : right ? 'right' : null;
+      if (next) dock.dataset.more = next;
       else delete dock.dataset.more;
+      setMore(next);
     };
     mark();
     const resized = new ResizeObserver(mark);
@@ -65,6 +70,24 @@ export function useDockOverflow(dock: HTMLElement | null): void {
       dock.removeEventListener('scroll', mark);
     };
   }, [dock]);
+  return more;
+}
+
+/** Which edges of the chart dock have charts beyond them. */
+export type DockOverflow = 'left' | 'right' | 'both' | null;
+
+/**
+ * Scrolls the chart dock by one chart towards `side`: the next chart beyond that edge comes fully into view
+ * (a chart is ≥ 300 px wide; three of them do not fit beside both side panels at 1280 px).
+ */
+export function scrollDock(dock: HTMLElement, side: 'left' | 'right'): void {
+  const box = dock.getBoundingClientRect();
+  const charts = [...dock.children].map((c) => c.getBoundingClientRect());
+  const target =
+    side === 'right' ? charts.find((c) => c.right > box.right + 1) : charts.findLast((c) => c.left < box.left - 1);
+  if (!target) return;
+  const by = side === 'right' ? target.right - box.right + 10 : target.left - box.left - 10;
+  dock.scrollBy({ left: by, behavior: 'smooth' });
 }
 
 /**

@@ -289,7 +289,8 @@ function SurfacePanel({
         }
       />
       {result && (
-        <>
+        // The setting beside its exports, not above them: presenting at 1280×720 the buttons ran off the screen.
+        <div className="surface-foot">
           <p className="muted small">
             {result.settings.grid} × {result.settings.grid} grid over ±{result.settings.range}, {result.images.count}{' '}
             images of {result.images.set}, direction seed {result.settings.seed};{' '}
@@ -327,7 +328,7 @@ function SurfacePanel({
               PNG
             </button>
           </div>
-        </>
+        </div>
       )}
     </div>
   );

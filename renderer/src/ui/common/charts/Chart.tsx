@@ -456,22 +456,25 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
           />
         </g>
       ))}
-      {references.map((r) => (
-        <g key={`r${r.label}`}>
-          <line
-            x1={PAD.left}
-            x2={PAD.left + plotW}
-            y1={Y(r.y)}
-            y2={Y(r.y)}
-            stroke={colors.reference}
-            strokeDasharray="6 4"
-            strokeWidth={1.5}
-          />
-          <text x={PAD.left + plotW - 4} y={Y(r.y) - 5} fontSize={fs.tick} textAnchor="end" {...font}>
-            {r.label}
-          </text>
-        </g>
-      ))}
+      {references.map((r) => {
+        const at = referenceLabelPlace(r.label, Y(r.y), fs.tick, PAD.left, PAD.left + plotW, series, X, Y, barWidth);
+        return (
+          <g key={`r${r.label}`}>
+            <line
+              x1={PAD.left}
+              x2={PAD.left + plotW}
+              y1={Y(r.y)}
+              y2={Y(r.y)}
+              stroke={colors.reference}
+              strokeDasharray="6 4"
+              strokeWidth={1.5}
+            />
+            <text x={at.x} y={at.y} fontSize={fs.tick} textAnchor={at.anchor} {...font}>
+              {r.label}
+            </text>
+          </g>
+        );
+      })}
       {series.map((s, si) => {
         const barOffset = (si - (series.length - 1) / 2) * barWidth;
         return (
@@ -630,6 +633,76 @@ function linearTicks(min: number, max: number, steps = 5): number[] {
  * An axis label wider than the room it has (an estimate: no text measuring in an SVG export) is drawn squeezed to
  * fit (SVG textLength) instead of running off the chart: a docked chart cut "depth (weighted layers from the input)".
  */
+/**
+ * Where a reference line's label goes: at the plot's right or left end, above or below the line, the first of those
+ * places no data crosses (lines between their points, dots, intervals and bars, in pixels); else the one fewest data
+ * cross. At the right end above the line, where it always went, it was crossed by a rising curve (Signal's
+ * ‖F(x)‖ = ‖x‖ on ResNet-20, whose last blocks sit above 1).
+ */
+export function referenceLabelPlace(
+  label: string,
+  lineY: number,
+  fontSize: number,
+  left: number,
+  right: number,
+  series: readonly ChartSeries[],
+  X: (x: number) => number,
+  Y: (y: number) => number,
+  barWidth: number,
+): { x: number; y: number; anchor: 'start' | 'end' } {
+  const width = label.length * fontSize * 0.6;
+  const places = [
+    { x: right - 4, y: lineY - 5, anchor: 'end' as const },
+    { x: left + 4, y: lineY - 5, anchor: 'start' as const },
+    { x: right - 4, y: lineY + fontSize + 3, anchor: 'end' as const },
+    { x: left + 4, y: lineY + fontSize + 3, anchor: 'start' as const },
+  ];
+  let best = places[0]!;
+  let fewest = Number.POSITIVE_INFINITY;
+  for (const place of places) {
+    const x0 = place.anchor === 'end' ? place.x - width : place.x;
+    const box = { x0: x0 - 3, x1: x0 + width + 3, y0: place.y - fontSize - 1, y1: place.y + 3 };
+    const hits = series.reduce((n, s) => n + crossings(s, box, X, Y, barWidth), 0);
+    if (hits === 0) return place;
+    if (hits < fewest) [best, fewest] = [place, hits];
+  }
+  return best;
+}
+
+/** How many of a series' marks (line segments, dots, intervals, bars) cross a box, in pixels. */
+function crossings(
+  s: ChartSeries,
+  box: { x0: number; x1: number; y0: number; y1: number },
+  X: (x: number) => number,
+  Y: (y: number) => number,
+  barWidth: number,
+): number {
+  const inX = (x: number) => x >= box.x0 && x <= box.x1;
+  const spans = (a: number, b: number) => Math.min(a, b) <= box.y1 && Math.max(a, b) >= box.y0;
+  let n = 0;
+  const pts = s.points.map((p) => ({ x: X(p.x), y: Y(p.y), low: p.low, high: p.high }));
+  for (const p of pts) {
+    if (s.kind === 'bars') {
+      if (p.x + barWidth / 2 >= box.x0 && p.x - barWidth / 2 <= box.x1 && spans(p.y, box.y1 + 1e6)) n++;
+      continue;
+    }
+    if (inX(p.x) && spans(p.y - 4, p.y + 4)) n++;
+    if (p.low !== undefined && p.high !== undefined && inX(p.x) && spans(Y(p.low), Y(p.high))) n++;
+  }
+  if (s.kind === 'line')
+    for (let i = 1; i < pts.length; i++) {
+      const a = pts[i - 1]!;
+      const b = pts[i]!;
+      // The segment's part between the box's x edges, as a y range.
+      const lo = Math.max(Math.min(a.x, b.x), box.x0);
+      const hi = Math.min(Math.max(a.x, b.x), box.x1);
+      if (lo > hi) continue;
+      const at = (x: number) => (b.x === a.x ? a.y : a.y + ((x - a.x) / (b.x - a.x)) * (b.y - a.y));
+      if (spans(at(lo), at(hi))) n++;
+    }
+  return n;
+}
+
 function fitted(label: string, fontSize: number, room: number): { textLength?: number; lengthAdjust?: string } {
   const estimate = label.length * fontSize * 0.56;
   return estimate > room ? { textLength: Math.floor(room - 4), lengthAdjust: 'spacingAndGlyphs' } : {};
