@@ -94,8 +94,15 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await page.getByTestId('sweep-run').click();
   const progress = page.getByTestId('sweep-panel').getByTestId('job-progress');
   await expect(progress).toBeVisible();
+  // While it runs, the chart draws k = 1…4 from the images scored so far (it stayed empty to the end); cancelled,
+  // it keeps them, said to be a partial sample.
+  await expect(page.getByTestId('sweep-chart').locator('g[data-series="error"] circle')).toHaveCount(4, {
+    timeout: 120_000,
+  });
   await page.getByTestId('sweep-cancel').click();
-  await expect(page.getByTestId('sweep-cancelled')).toBeVisible();
+  await expect(page.getByTestId('sweep-cancelled')).toContainText(/Cancelled after [\d,]+ of 932 images/);
+  await expect(page.getByTestId('sweep-chart')).toContainText('cancelled:');
+  await expect(page.getByTestId('sweep-chart').locator('g[data-series="error"] circle')).toHaveCount(4);
   await page.getByTestId('sweep-kind-single').click();
   // A single-block study cancelled once its first chart is drawn keeps that chart, said to be a partial sample.
   await page.getByTestId('sweep-run').click();

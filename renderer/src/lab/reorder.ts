@@ -12,7 +12,7 @@ import { between, checkpoint, type JobContext, UnsupportedInput } from './job';
 import type { LesionScore } from './lesion';
 import type { HostTensor, Runtime } from './runtime';
 import { modelSessions } from './sessions';
-import { type Proportion, permutation, seededRandom, summarize, wilson } from './stats';
+import { type Proportion, seededRandom, stratifiedPermutation, summarize, wilson } from './stats';
 import type { SweepPartial } from './sweeps';
 
 export interface ReorderSweepResult {
@@ -109,7 +109,13 @@ export async function reorderSweep(
   const changed = samples.map(() => 0);
   let scored = 0;
   const skipped: Skipped[] = [];
-  const all = batches(set.count, batchSize, permutation(set.count, 1));
+  // Class-balanced, as the lesion engine's order: every partial figure (while it runs, or after a cancel) is a fair
+  // sample; the whole set's result does not depend on the order.
+  const all = batches(
+    set.count,
+    batchSize,
+    stratifiedPermutation(set.count, 1, (i) => set.label(i)),
+  );
   const scores = (): LesionScore[] =>
     samples.map((_, s) => ({
       top1: wilson(correct[s]!, scored),

@@ -231,3 +231,18 @@ function mix(...values: number[]): number {
   }
   return h;
 }
+
+/**
+ * Mean ± sd of the top-1 error per k from a running study's scores (`samples` sampled sets per k, k = 1, 2, … in
+ * order, as randomBlockSets and randomSwaps draw them); none before the first scored image.
+ */
+export function partialErrors(
+  scores: readonly LesionScore[],
+  samples: number,
+): { k: number; error: ReturnType<typeof summarize> }[] {
+  if (!scores.length || scores[0]!.top1.n === 0 || samples < 1) return [];
+  const out: { k: number; error: ReturnType<typeof summarize> }[] = [];
+  for (let at = 0; at + samples <= scores.length; at += samples)
+    out.push({ k: out.length + 1, error: summarize(scores.slice(at, at + samples).map((s) => 1 - s.top1.rate)) });
+  return out;
+}

@@ -4,7 +4,7 @@ import type { Topology } from '../../core/topology/types';
 import { lesionCsv, lesionReport } from '../../lab/export';
 import type { LesionScore } from '../../lab/lesion';
 import { describeSweep, type SweepRequest, type SweepResult } from '../../lab/lesionLab';
-import type { SweepPartial } from '../../lab/sweeps';
+import { partialErrors, type SweepPartial } from '../../lab/sweeps';
 import { themes } from '../../scene/theme';
 import { useApp, useJob, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
@@ -59,12 +59,10 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const themeName = useApp((s) => s.theme);
   const theme = themes[themeName];
   const running = job?.status === 'running';
-  // A cancelled single-block study keeps its chart: its images were visited in a class-balanced random order, so the
-  // figures so far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
+  // A cancelled study keeps its chart: its images were visited in a class-balanced random order, so the figures so
+  // far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
   const stoppedAt =
-    kind === 'single' && job?.status === 'cancelled' && !result && job.progress?.partial?.scores.length
-      ? job.progress.partial
-      : undefined;
+    job?.status === 'cancelled' && !result && job.progress?.partial?.scores.length ? job.progress.partial : undefined;
   const stopped = stoppedAt !== undefined;
   const shownPartial = partial ?? stoppedAt;
   const stoppedImages = stoppedAt?.scores[0]?.intact.n ?? 0;
@@ -348,15 +346,17 @@ const SweepChart = ({
       />
     );
   }
-  const ks =
+  // While it runs (or once cancelled), from the running scores: one per sampled set, `samples` sets per k in order.
+  const errors =
     result && (result.kind === 'random' || result.kind === 'reorder')
-      ? result.ks.map((k) => ({
-          x: k.k,
-          y: k.error.mean,
-          low: Math.max(0, k.error.mean - k.error.sd),
-          high: Math.min(1, k.error.mean + k.error.sd),
-        }))
-      : [];
+      ? result.ks.map((k) => ({ k: k.k, error: k.error }))
+      : partialErrors(partial?.scores ?? [], request.samples);
+  const ks = errors.map(({ k, error }) => ({
+    x: k,
+    y: error.mean,
+    low: Math.max(0, error.mean - error.sd),
+    high: Math.min(1, error.mean + error.sd),
+  }));
   return (
     <Chart
       {...common}
