@@ -18,7 +18,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   const temp = makeTempPath(target);
   try {
     await writeSynced(temp, data);
-    await rename(temp, target);
+    await renameReplacing(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
@@ -47,12 +47,51 @@ export async function writeUserFileAtomic(target: string, data: string | Uint8Ar
     } finally {
       await handle.close();
     }
-    await rename(temp, real);
+    await renameReplacing(temp, real);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
   await syncDirectory(dirname(real));
+}
+
+/**
+ * Errors a rename over a file meets on Windows while another program (a virus scanner, the search indexer, a backup
+ * or sync tool) holds the source or the target open for a moment. They pass; graceful-fs retries them the same way.
+ */
+const BUSY_ON_WINDOWS = new Set(['EPERM', 'EACCES', 'EBUSY']);
+/** Waits between tries, ms: about 2.3 s in all before the error is the caller's. */
+const RENAME_RETRIES = [10, 20, 40, 80, 160, 320, 640, 1000];
+
+/** What renameReplacing runs on: the real ones by default (tests give a rename that fails the way Windows does). */
+export interface RenameDeps {
+  rename: (from: string, to: string) => Promise<void>;
+  platform: NodeJS.Platform;
+  wait: (ms: number) => Promise<void>;
+}
+const realRename: RenameDeps = {
+  rename,
+  platform: process.platform,
+  wait: (ms) => new Promise((done) => setTimeout(done, ms)),
+};
+
+/**
+ * rename(), retried on Windows while the file is busy (BUSY_ON_WINDOWS): saving the library's index or placing an
+ * imported model failed outright when a scanner had just opened the file. Elsewhere, and for any other error, the
+ * first error is thrown.
+ */
+export async function renameReplacing(from: string, to: string, deps: RenameDeps = realRename): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await deps.rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const retry = deps.platform === 'win32' && code !== undefined && BUSY_ON_WINDOWS.has(code);
+      if (!retry || attempt >= RENAME_RETRIES.length) throw error;
+      await deps.wait(RENAME_RETRIES[attempt]!);
+    }
+  }
 }
 
 /** Makes a rename durable. Windows cannot open directories; there the rename is already journaled by NTFS. */

@@ -15,7 +15,7 @@ import type { ModelMeta } from '../../renderer/src/core/catalog';
 import type { ExternalDataResolver } from '../../renderer/src/core/onnx/decode';
 import { checkModelSize, MAX_MODEL_BYTES } from '../../renderer/src/core/onnx/model';
 import { errorLine, formatBytes, oneLine } from '../../renderer/src/core/text';
-import { serialize, syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
+import { renameReplacing, serialize, syncDirectory, TEMP_SUFFIX, writeSynced } from './atomic';
 import {
   type DataFile,
   type IndexStatus,
@@ -235,7 +235,7 @@ async function loadLibrary(
     data: DataFile[],
   ) => {
     const target = join(dir, `${sha256}.onnx`);
-    await rename(temp, target);
+    await renameReplacing(temp, target);
     await syncDirectory(dir);
     step('model placed');
     const entry: LibraryEntry = {
@@ -304,7 +304,7 @@ async function loadLibrary(
         for (const file of data.values()) {
           if (files.has(file.sha256)) continue;
           // Same name, same bytes: replacing a copy another model already uses changes nothing it reads.
-          await rename(file.temp, join(dir, `${file.sha256}.data`));
+          await renameReplacing(file.temp, join(dir, `${file.sha256}.data`));
           step('data placed');
           files.set(file.sha256, { sha256: file.sha256, bytes: file.bytes });
         }
