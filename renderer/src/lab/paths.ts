@@ -4,7 +4,7 @@ import { type Model, ModelError } from '../core/onnx/model';
 import { errorLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
 import { finiteLoss, lossFeeds } from './gradients';
-import { checkpoint, type JobContext } from './job';
+import { between, type JobContext } from './job';
 import { float32, type HostTensor, type Runtime, type Session } from './runtime';
 import { seededRandom } from './stats';
 
@@ -255,7 +255,7 @@ export async function pathStudy(
     const sampled: NonNullable<PathStudy['sampled']> = [];
     const batch = options.batch ?? 64;
     for (let k = 0; k <= blocks; k++) {
-      await checkpoint(job.signal);
+      await between(job); // paused: held between two lengths
       // Lengths with no more paths than samples are enumerated; the others sampled uniformly.
       const enumerated = Math.exp(log[k]!) <= options.samples + 0.5;
       const paths = enumerated

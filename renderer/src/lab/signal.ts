@@ -6,7 +6,7 @@ import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import { metaComments, type ResultMeta } from './export';
 import { batches, batchSessionOptions, loadBatch, type ModelInput, padBatch, sessionBatch } from './inputs';
-import { checkpoint, type JobContext, UnsupportedInput } from './job';
+import { between, type JobContext, UnsupportedInput } from './job';
 import type { HostTensor, Runtime, Session } from './runtime';
 import { summarize } from './stats';
 
@@ -227,7 +227,7 @@ export async function signalStudy(
     let skipped = 0;
     job.progress(0, count, undefined, 'building the measuring graph');
     for (const indices of batches(count, engine.batch)) {
-      await checkpoint(job.signal);
+      await between(job); // paused (K, or the panel's Pause): held between two batches
       const batch = await loadBatch(set, indices, input, options.preprocessing);
       skipped += batch.skipped.length;
       if (batch.tensor) {

@@ -144,7 +144,7 @@ export type LabPartial<M extends LabMethod> = M extends keyof LabPartials ? LabP
 
 /**
  * The methods whose jobs pause and resume besides cancelling; a race also stops early, keeping what it did (Evaluate,
- * lesion studies and landscapes have no stop: see LesionEngine.run).
+ * lesion studies, landscapes, the path study and the forward signal have no stop: see LesionEngine.run).
  */
 export const CONTROLLABLE = [
   'trainRace',
@@ -152,6 +152,8 @@ export const CONTROLLABLE = [
   'lesionSweep',
   'landscape',
   'interpolate',
+  'pathStudy',
+  'signal',
 ] as const satisfies readonly LabMethod[];
 export type ControllableMethod = (typeof CONTROLLABLE)[number];
 

@@ -8,7 +8,7 @@ import type { OpenModel } from '../../store/types';
 import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
-import { JobStatus } from '../common/JobStatus';
+import { JobStatus, RunningControls } from '../common/JobStatus';
 
 /**
  * The 2ⁿ paths of n residual blocks (Veit et al. 2016): how many paths have each length (Binomial(n, ½), exact
@@ -24,9 +24,8 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const [k, setK] = useState(Math.round(n / 2));
   const request = { samples, exact, seed };
   const key = useApp((s) => s.pathKey(request));
-  const { job, result, partial } = useJob('pathStudy', key);
+  const { job, result, partial, control, cancel } = useJob('pathStudy', key);
   const start = useApp((s) => s.startPathStudy);
-  const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const litPath = useApp((s) => s.litPath);
   const lightPath = useApp((s) => s.lightPath);
@@ -165,9 +164,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
           />
         </label>
         {job?.status === 'running' ? (
-          <button type="button" onClick={() => key && cancel(key)} data-testid="paths-cancel">
-            Cancel
-          </button>
+          <RunningControls job={job} control={control} cancel={cancel} testId="paths" />
         ) : (
           <button
             type="button"

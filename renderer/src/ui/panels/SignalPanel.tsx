@@ -8,7 +8,7 @@ import { Chart, type ChartPoint, type ChartSeries } from '../common/charts/Chart
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { counted } from '../common/format';
-import { JobStatus } from '../common/JobStatus';
+import { JobStatus, RunningControls } from '../common/JobStatus';
 
 const COUNTS = [8, 16, 32, 64, 128, 256];
 const f3 = (x: number) => x.toFixed(3);
@@ -41,9 +41,8 @@ export function SignalPanel({ model }: { model: OpenModel }) {
   const count = useApp((s) => s.signalCount);
   const setCount = useApp((s) => s.setSignalCount);
   const key = useApp((s) => s.signalKey(count));
-  const { job, result } = useJob('signal', key);
+  const { job, result, control, cancel } = useJob('signal', key);
   const start = useApp((s) => s.startSignal);
-  const cancel = useApp((s) => s.cancelJob);
   const runtime = useApp((s) => s.runtime);
   const imageSet = useApp((s) => s.imageSet);
   const theme = themes[useApp((s) => s.theme)];
@@ -165,11 +164,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
         >
           {job?.status === 'running' ? 'Measuring…' : result ? 'Measured' : 'Measure'}
         </button>
-        {job?.status === 'running' && (
-          <button type="button" onClick={() => key && cancel(key)} data-testid="signal-cancel">
-            Cancel
-          </button>
-        )}
+        {job?.status === 'running' && <RunningControls job={job} control={control} cancel={cancel} testId="signal" />}
       </div>
       <JobStatus job={job} errorTestId="signal-error" />
       {job?.status === 'cancelled' && !result && <p className="muted small">Cancelled.</p>}
