@@ -1,14 +1,16 @@
 import sharp from 'sharp';
 import { oneLine } from '../renderer/src/core/text';
-import { MAX_PIXELS, tooManyPixels } from '../renderer/src/data/imageBytes';
+import { MAX_PIXELS, tooManyPixels, unreadFormat } from '../renderer/src/data/imageBytes';
 import type { RgbImage } from '../renderer/src/data/resize';
 
 /**
- * Decodes JPEG, PNG or WebP bytes in Node with sharp (libvips) into 8-bit RGB, the way torchvision's PIL loader
+ * Decodes JPEG, PNG, WebP or GIF bytes in Node with sharp (libvips) into 8-bit RGB, the way torchvision's PIL loader
  * sees them: embedded ICC profiles ignored (PIL does not colour-manage), alpha dropped, grey replicated to RGB,
  * CMYK multiplied out as PIL does, no EXIF rotation. Throws a one-line message for anything that is not such an image.
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbImage> {
+  const refused = unreadFormat(bytes, oneLine(name, 200));
+  if (refused) throw new Error(refused);
   try {
     const open = () => sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: MAX_PIXELS });
     // CMYK JPEGs: libvips would convert to sRGB through its own CMYK profile (13 grey levels from PIL on average,

@@ -23,7 +23,17 @@ import { InputError } from './errors';
 
 /** File bytes as a Uint8Array view of the Buffer (no copy). */
 export function readBytes(path: string): Uint8Array {
-  const b = readFileSync(path);
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (error) {
+    // Node reads at most 2 GiB at once; its own words name no file ("File size (3221225472) is greater than 2 GiB").
+    if ((error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE')
+      throw new Error(
+        `${oneLine(basename(path), 200)} is ${formatBytes(statSync(path).size)}: files up to 2 GiB are read`,
+      );
+    throw error;
+  }
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 

@@ -1,6 +1,6 @@
-import { readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import { labelFolder } from '../renderer/src/data/folders';
+import { isHiddenPath, labelFolder } from '../renderer/src/data/folders';
 import {
   cifarImageSet,
   fileImageSet,
@@ -41,7 +41,8 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
   const found = walked.map((full) => ({ path: relative(dir, full), full }));
   const { images, unknownFolders, ignored } = labelFolder(found, labels);
   for (const f of found)
-    if (!isImageFileName(basename(f.path))) skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
+    if (!isHiddenPath(f.path) && !isImageFileName(basename(f.path)))
+      skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
   skipped.sort((a, b) => a.name.localeCompare(b.name));
   if (images.length === 0)
     throw new Error(
@@ -82,7 +83,25 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
   let entries = 0;
   const skip = (full: string, reason: string) => skipped.push({ name: relative(root, full), reason });
   const visit = (dir: string, ancestors: Set<string>) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    let listed: Dirent[];
+    try {
+      listed = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      // The folder the user named fails as a whole; a subfolder that cannot be listed (no permission) is skipped
+      // with its reason, as an unreadable file is (it stopped the whole run).
+      if (dir === root) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      skip(
+        dir,
+        code === 'EACCES' || code === 'EPERM'
+          ? 'a folder that cannot be read (permission denied)'
+          : `a folder that cannot be read (${code ?? errorText(error)})`,
+      );
+      return;
+    }
+    for (const e of listed.sort((a, b) => a.name.localeCompare(b.name))) {
+      // Hidden entries are the system's (.git, .DS_Store, macOS's ._photo.jpg): not walked, not images.
+      if (isHiddenPath(e.name)) continue;
       if (++entries > MAX_ENTRIES)
         throw new Error(`${basename(root)} holds more than ${MAX_ENTRIES.toLocaleString('en-US')} entries`);
       const full = join(dir, e.name);
@@ -164,4 +183,8 @@ export function singleImageSet(path: string): DiskSet {
     ignored: 0,
     skippedFiles: [],
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

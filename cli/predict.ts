@@ -96,18 +96,21 @@ function formatImage(r: PredictJson): string {
 function formatSet(r: PredictJson): string {
   const acc = (a: Accuracy) => `${pct(a.rate)} (${a.correct}/${a.n}; 95 % Wilson ${pct(a.low)}–${pct(a.high)})`;
   const lines = [
-    `${r.model.file} on ${r.data.title}: ${r.data.count} images${r.skipped?.length ? ` (${r.data.count - r.skipped.length} read, ${r.skipped.length} unreadable)` : ''}, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
+    `${r.model.file} on ${r.data.title}: ${r.data.count} image${r.data.count === 1 ? '' : 's'}${r.skipped?.length ? ` (${r.data.count - r.skipped.length} read, ${r.skipped.length} unreadable)` : ''}, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
     `  top-1 ${acc(r.top1!)}`,
     `  top-5 ${acc(r.top5!)}`,
   ];
   if (r.unlabelled)
-    lines.push(`  ${r.unlabelled} images without a label of the model's classes (predicted, not scored)`);
+    lines.push(
+      `  ${r.unlabelled} image${r.unlabelled === 1 ? '' : 's'} without a label of the model's classes (predicted, not scored)`,
+    );
   if (r.nanOutputs)
     lines.push(`  ${r.nanOutputs} images with NaN outputs: no class, scored as wrong (a broken or diverged model?)`);
   if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
   if (r.skipped?.length) {
     lines.push(`  ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped:`);
     for (const s of r.skipped.slice(0, 10)) lines.push(`    ${oneLine(s.reason, 300)}`);
+    if (r.skipped.length > 10) lines.push(`    … and ${r.skipped.length - 10} more (--json lists them all)`);
   }
   const classes = r.perClass!.filter((c) => c.count > 0);
   if (classes.length && classes.length <= 20) {

@@ -117,7 +117,7 @@ const range = (s: Spread | null, digits = 3) =>
 
 function formatSignal(r: SignalJson): string {
   const lines = [
-    `${r.model.file}: ${r.kind}, ${r.images.count} images of ${r.data.title} (batches of ${r.images.batch}, ${r.images.pairs} image pairs), ${r.runtime.provider}`,
+    `${r.model.file}: ${r.kind}, ${r.images.count} images of ${r.data.title}${r.images.skipped ? `, ${r.images.skipped} unreadable skipped` : ''} (batches of ${r.images.batch}, ${r.images.pairs} image pairs), ${r.runtime.provider}`,
     `  setting: ${r.setting.text}`,
     '  means over images; cos vs earliest: the earliest point of the same shape; between images: different images of a batch',
     '  point                 depth  shape         ‖h‖        rms        cos vs earliest  cos vs previous  cos between images',

@@ -43,6 +43,11 @@ test('the app feeds the model the pixels the CLI (and PIL) would: EXIF orientati
     ['exif8.webp', await source.clone().webp({ lossless: true }).withMetadata({ orientation: 8 }).toBuffer()],
     ['alpha.png', await sharp(rgba, raw).png().toBuffer()],
     ['alpha.webp', await sharp(rgba, raw).webp({ lossless: true }).toBuffer()],
+    // Wider than a canvas may be (65,535 px): read tile by tile (one canvas of its size gave back all black, and
+    // the model was fed a black picture).
+    ['panorama.png', await source.clone().resize(66_000, 24, { fit: 'fill' }).png().toBuffer()],
+    // A GIF is read by its bytes in both (first frame), named .gif or not.
+    ['palette.gif', await source.clone().gif().toBuffer()],
   ];
   // The CLI's pixels for each, cut to the model's 32 × 32 as any preset would.
   const expected = await Promise.all(
@@ -125,4 +130,71 @@ test('an image past PIL’s decompression-bomb limit is refused from its header,
   expect(message).toContain(
     'bomb.png has more than 178,956,970 pixels: refused, as PIL refuses such a decompression bomb',
   );
+});
+
+test('formats only one of the decoders reads are refused in both, with the CLI’s words (a folder scored apart)', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const picture = sharp('assets/icons/32x32.png');
+  // A 2 × 1 24-bit BMP (Chromium decodes BMP, sharp does not); TIFF and SVG are the other way round; AVIF both, a
+  // level or two apart.
+  const bmp = Buffer.alloc(62);
+  bmp.write('BM', 0, 'latin1');
+  bmp.writeUInt32LE(62, 2);
+  bmp.writeUInt32LE(54, 10);
+  bmp.writeUInt32LE(40, 14);
+  bmp.writeInt32LE(2, 18);
+  bmp.writeInt32LE(1, 22);
+  bmp.writeUInt16LE(1, 26);
+  bmp.writeUInt16LE(24, 28);
+  bmp.writeUInt32LE(8, 34);
+  const files: [string, Buffer][] = [
+    ['scan.jpg', await picture.clone().tiff().toBuffer()],
+    ['logo.png', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')],
+    ['bitmap.jpg', bmp],
+    ['photo.png', await picture.clone().avif().toBuffer()],
+  ];
+  const cli = await Promise.all(
+    files.map(([name, bytes]) =>
+      decodeImage(bytes, name).then(
+        () => 'decoded',
+        (error: Error) => error.message,
+      ),
+    ),
+  );
+  expect(cli).toEqual([
+    'scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'logo.png is an SVG image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'bitmap.jpg is a BMP image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'photo.png is an AVIF image: Skipscope reads JPEG, PNG, WebP and GIF images',
+  ]);
+  await openApp(page, '?provider=wasm');
+  const app = await page.evaluate(
+    async (list) => {
+      type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
+      const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
+      await services.lab.call('addImageSet', {
+        kind: 'files',
+        id: 'formats',
+        title: 'formats',
+        labelSet: null,
+        files: list.map(([name, b64]) => ({
+          name,
+          label: null,
+          blob: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]),
+        })),
+      });
+      return Promise.all(
+        list.map((_, index) =>
+          services.lab.call('pixels', { set: 'formats', index, side: 32, resize: null }).then(
+            () => 'decoded',
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+    },
+    files.map(([name, bytes]) => [name, bytes.toString('base64')] as [string, string]),
+  );
+  expect(app).toEqual(cli);
 });

@@ -27,6 +27,10 @@ test('the user’s images: a class-per-folder set, CIFAR binaries and dropped im
   }
   writeFileSync(join(folder, 'cat', 'broken.jpg'), 'no jpeg here');
   writeFileSync(join(folder, 'README.txt'), 'notes');
+  // What a Mac leaves beside copied files: AppleDouble metadata (named like the image) and .DS_Store. Neither is an
+  // image; each ._ file counted as an unreadable one.
+  writeFileSync(join(folder, 'cat', '._0.png'), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]));
+  writeFileSync(join(folder, '.DS_Store'), Buffer.alloc(64));
   const cli = JSON.parse(skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder, '--json').stdout) as {
     top1: { correct: number; n: number };
   };
@@ -35,13 +39,30 @@ test('the user’s images: a class-per-folder set, CIFAR binaries and dropped im
   await page.getByTestId('tab-evaluate').click();
   await page.getByTestId('custom-folder').setInputFiles(folder);
   await expect(page.getByTestId('image-source')).toHaveValue('custom');
-  await expect(page.getByTestId('custom-notice')).toContainText('1 other files ignored');
+  await expect(page.getByTestId('custom-notice')).toHaveText('1 other file ignored');
   await page.getByTestId('evaluate').click();
   const result = page.getByTestId('evaluate-result');
   await expect(result).toBeVisible({ timeout: 120_000 });
   await expect(result).toHaveAttribute('data-n', String(cli.top1.n));
   await expect(page.getByTestId('top1')).toContainText(`(${cli.top1.correct}/${cli.top1.n}`);
   await expect(page.getByTestId('skipped')).toContainText('1 unreadable image skipped');
+
+  // The same folder dropped on the window (a real drag from the desktop: Chromium gives a folder entry) is read as
+  // Folder… reads it: it was taken for one empty file ("… holds no JPEG, PNG or WebP images").
+  await page.getByTestId('image-source').selectOption('cifar10');
+  await expect(page.getByTestId('image-index')).toHaveAttribute('max', '931');
+  const cdp = await page.context().newCDPSession(page);
+  const drag = { items: [], files: [folder], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+    await cdp.send('Input.dispatchDragEvent', { type, x: 640, y: 400, data: drag });
+  await expect(page.getByTestId('image-source')).toHaveValue('custom');
+  await expect(page.locator('[data-testid="image-source"] option[value="custom"]')).toContainText('mine/');
+  await expect(page.getByTestId('custom-notice')).toHaveText('1 other file ignored');
+  // 60 images and the broken one, as Folder… listed them.
+  await expect(page.getByTestId('image-index')).toHaveAttribute('max', '60');
+  await page.getByTestId('evaluate').click();
+  await expect(result).toHaveAttribute('data-n', String(cli.top1.n), { timeout: 120_000 });
+  await expect(page.getByTestId('top1')).toContainText(`(${cli.top1.correct}/${cli.top1.n}`);
 
   // CIFAR binary batches chosen as files: the first 100 images.
   const bin = join(work, 'part.bin');

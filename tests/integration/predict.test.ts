@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -120,4 +120,74 @@ describe('skipscope predict', () => {
       expect(code).toBe(2);
     });
   }
+});
+
+describe('skipscope predict on the folders users bring', () => {
+  const folder = join(work, 'from-a-mac');
+  beforeAll(async () => {
+    for (let i = 0; i < 6; i++) {
+      const dir = join(folder, CLASSES[CIFAR[i * 3073]!]!);
+      mkdirSync(dir, { recursive: true });
+      const image = sharp(rgb(i), { raw: { width: 32, height: 32, channels: 3 } });
+      // .jfif: a JPEG as Chrome on Windows saves one.
+      if (i === 0) await image.jpeg({ quality: 100 }).toFile(join(dir, `${i}.jfif`));
+      else await image.png().toFile(join(dir, `${i}.png`));
+      // AppleDouble metadata beside every file copied from a Mac: hidden, never an image.
+      writeFileSync(join(dir, `._${i}.png`), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]));
+    }
+    writeFileSync(join(folder, '.DS_Store'), Buffer.alloc(64));
+    mkdirSync(join(folder, '.git'));
+    writeFileSync(join(folder, '.git', 'x.png'), 'not here');
+    // A TIFF and a GIF under image names (the app's browser and the CLI's libvips read different extras).
+    const cat = join(folder, 'cat');
+    mkdirSync(cat, { recursive: true });
+    await sharp(rgb(0), { raw: { width: 32, height: 32, channels: 3 } })
+      .tiff()
+      .toFile(join(cat, 'scan.jpg'));
+    await sharp(rgb(0), { raw: { width: 32, height: 32, channels: 3 } })
+      .gif()
+      .toFile(join(cat, 'anim.png'));
+    writeFileSync(join(cat, 'clip.gif'), 'GIF89a');
+  });
+
+  it('hidden files are left out; .jfif is a JPEG; a TIFF is refused in one line; a GIF by its bytes is read', () => {
+    const { code, stdout, stderr } = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder, '--json');
+    expect(code, stderr).toBe(0);
+    const j = JSON.parse(stdout) as PredictJson;
+    expect(j.data.count).toBe(8);
+    expect(j.skipped).toEqual([
+      { name: 'cat/scan.jpg', reason: 'cat/scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images' },
+    ]);
+    expect(j.top1!.n).toBe(7);
+    expect(j.ignoredFiles).toBe(1);
+    // The file ignored by its name is said in the text output too (it was only counted in the JSON).
+    const text = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder);
+    expect(text.stderr).toContain(
+      'note: 1 file of from-a-mac ignored, not JPEG, PNG or WebP by its name: cat/clip.gif',
+    );
+    expect(text.stdout).toContain('8 images (7 read, 1 unreadable)');
+  });
+
+  it('a file over 2 GiB is skipped by name; a folder none of whose images can be read is refused (exit 2)', () => {
+    const big = join(work, 'big');
+    mkdirSync(join(big, 'dog'), { recursive: true });
+    // Sparse: 3 GiB long, nothing written.
+    writeFileSync(join(big, 'dog', 'huge.jpg'), '');
+    truncateSync(join(big, 'dog', 'huge.jpg'), 3 * 2 ** 30);
+    writeFileSync(join(big, 'dog', 'empty.png'), '');
+    const r = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', big);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+      /^skipscope: none of the 2 images of big could be read \(dog\/\S+ /,
+    );
+    // With one image that reads, the set is scored and the big file named with its reason.
+    writeFileSync(join(big, 'dog', 'ok.png'), readFileSync(join(work, 'from-a-mac', 'cat', 'anim.png')));
+    const some = JSON.parse(
+      skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', big, '--json').stdout,
+    ) as PredictJson;
+    expect(some.skipped!.find((s) => s.name === 'dog/huge.jpg')!.reason).toBe(
+      'huge.jpg is 3.0 GiB: files up to 2 GiB are read',
+    );
+  });
 });

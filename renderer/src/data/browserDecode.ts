@@ -1,4 +1,13 @@
-import { exifOrientation, imageSize, MAX_PIXELS, mayHaveAlpha, tooManyPixels, unrotate } from './imageBytes';
+import { formatBytes } from '../core/text';
+import {
+  exifOrientation,
+  imageSize,
+  MAX_PIXELS,
+  mayHaveAlpha,
+  tooManyPixels,
+  unreadFormat,
+  unrotate,
+} from './imageBytes';
 import type { RgbImage } from './resize';
 
 /**
@@ -14,7 +23,12 @@ import type { RgbImage } from './resize';
  * is read through a WebGL texture, which keeps the stored values (the 2D canvas is the fallback without WebGL).
  */
 export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImage> {
+  // As the CLI says it: the browser's own words for a file it will not read whole ("The requested file could not be
+  // read, typically due to permission problems…") sent the user looking at permissions.
+  if (blob.size >= 2 ** 31) throw new Error(`${name} is ${formatBytes(blob.size)}: files up to 2 GiB are read`);
   const bytes = new Uint8Array(await blob.arrayBuffer());
+  const refused = unreadFormat(bytes, name);
+  if (refused) throw new Error(refused);
   const size = imageSize(bytes);
   if (size && size.width * size.height > MAX_PIXELS) throw new Error(tooManyPixels(name));
   let bitmap: ImageBitmap;
@@ -72,13 +86,35 @@ function appliesOrientation(bytes: Uint8Array): Promise<boolean> {
   return applies[format];
 }
 
-/** The bitmap's RGBA through a 2D canvas (premultiplied: exact for opaque pixels only). */
+/** Side of the tiles a large bitmap is read in: a canvas wider or taller than 65,535 px reads back as transparent black. */
+const TILE = 8192;
+
+/**
+ * The bitmap's RGBA through a 2D canvas (premultiplied: exact for opaque pixels only), tile by tile: a panorama
+ * 66,000 px wide came back all black from one canvas of its size, and was scored as a black picture.
+ */
 function canvasRgba(bitmap: ImageBitmap): Uint8ClampedArray {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(Math.min(width, TILE), Math.min(height, TILE));
   const ctx = canvas.getContext('2d', { colorSpace: 'srgb', willReadFrequently: true });
   if (!ctx) throw new Error('no 2D canvas available');
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  if (width <= TILE && height <= TILE) {
+    ctx.drawImage(bitmap, 0, 0);
+    return ctx.getImageData(0, 0, width, height).data;
+  }
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y += TILE)
+    for (let x = 0; x < width; x += TILE) {
+      const w = Math.min(TILE, width - x);
+      const h = Math.min(TILE, height - y);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      // Source and destination the same size: a copy, no resampling.
+      ctx.drawImage(bitmap, x, y, w, h, 0, 0, w, h);
+      const tile = ctx.getImageData(0, 0, w, h).data;
+      for (let row = 0; row < h; row++)
+        out.set(tile.subarray(row * w * 4, (row + 1) * w * 4), ((y + row) * width + x) * 4);
+    }
+  return out;
 }
 
 let gl: WebGL2RenderingContext | null | undefined;

@@ -27,6 +27,9 @@ export function labelFolder<F extends FolderFile>(files: readonly F[], labels: L
   const byFolder = new Map<string, number | null>();
   for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
     const parts = file.path.split(/[\\/]/).filter(Boolean);
+    // Hidden files and folders are the system's, not images: macOS's ._photo.jpg beside every photo copied from a
+    // Mac (AppleDouble metadata) counted as an unreadable image each; .DS_Store, .git.
+    if (isHiddenPath(file.path)) continue;
     const name = parts.at(-1) ?? '';
     if (!isImageFileName(name)) {
       ignored++;
@@ -41,4 +44,9 @@ export function labelFolder<F extends FolderFile>(files: readonly F[], labels: L
     } else images.push({ file, label: labels && /^n\d{8}/.test(name) ? classIndexOf(name, labels) : null });
   }
   return { images, unknownFolders: [...unknown], ignored };
+}
+
+/** A path with a hidden part (".DS_Store", "._photo.jpg", ".git/…"): the system's files, never images of a set. */
+export function isHiddenPath(path: string): boolean {
+  return path.split(/[\\/]/).some((part) => part.startsWith('.') && part !== '.' && part !== '..');
 }

@@ -218,3 +218,38 @@ function* riffChunks(bytes: Uint8Array): Generator<{ type: string; start: number
     p = end + (length & 1);
   }
 }
+
+/**
+ * The one-line refusal of an image in a format Skipscope does not read, known by its first bytes (TIFF, BMP, SVG,
+ * AVIF, HEIC…), or null (JPEG, PNG, WebP or GIF, or bytes no format claims: the decoder says what is wrong with
+ * them). Asked before decoding, in the app and the CLI alike: each decoder reads a few formats beyond these, and not
+ * the same ones (sharp reads TIFF and SVG, Chromium BMP), so one folder scored differently in the app and the CLI.
+ */
+export function unreadFormat(bytes: Uint8Array, name: string): string | null {
+  const format = otherFormat(bytes);
+  if (!format) return null;
+  const article = /^(SVG|AVIF|ICO)$/.test(format) ? 'an' : 'a';
+  return `${name} is ${article} ${format} image: Skipscope reads JPEG, PNG, WebP and GIF images`;
+}
+
+function otherFormat(bytes: Uint8Array): string | null {
+  const head = ascii(bytes, 0, 16);
+  if (head.startsWith('II*\0') || head.startsWith('MM\0*')) return 'TIFF';
+  if (head.startsWith('BM') && bytes.length >= 26 && bytes[14]! >= 12 && bytes[15] === 0) return 'BMP';
+  if (head.startsWith('\0\0\x01\0') && bytes.length >= 6 && bytes[4]! > 0) return 'ICO';
+  if (head.startsWith('8BPS')) return 'Photoshop (PSD)';
+  if (head.startsWith('%PDF')) return 'PDF';
+  if (head.startsWith('\0\0\0\x0cjP  ') || head.startsWith('\xff\x4f\xff\x51')) return 'JPEG 2000';
+  if (head.startsWith('\xff\x0a') || head.startsWith('\0\0\0\x0cJXL ')) return 'JPEG XL';
+  if (ascii(bytes, 4, 4) === 'ftyp') {
+    const brand = ascii(bytes, 8, 4);
+    if (brand === 'avif' || brand === 'avis') return 'AVIF';
+    if (/^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/.test(brand)) return 'HEIF/HEIC';
+  }
+  // SVG is text: an XML declaration, comments or a doctype may come first.
+  const text = ascii(bytes, 0, 1024)
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart();
+  if (/^<(\?xml|!--|!DOCTYPE svg|svg)/i.test(text) && /<svg[\s>]/i.test(text)) return 'SVG';
+  return null;
+}

@@ -83,9 +83,9 @@ export function fileImageSet(options: {
   };
 }
 
-/** Image file names Skipscope reads (by extension, case-insensitive). */
+/** Image file names Skipscope reads (by extension, case-insensitive; .jfif and .jpe are JPEGs, as browsers save them). */
 export function isImageFileName(name: string): boolean {
-  return /\.(jpe?g|png|webp)$/i.test(name);
+  return /\.(jpe?g|jfif|jpe|png|webp)$/i.test(name);
 }
 
 /** A short, stable fingerprint of a list of files (names and sizes) for set ids: FNV-1a, hex. */

@@ -2,7 +2,7 @@ import type { ImageSet } from '../data/imageSets';
 import { argmaxRow, inTopK, NO_CLASS } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
 import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
-import { between, checkCancelled, type JobContext } from './job';
+import { between, checkCancelled, type JobContext, UnsupportedInput } from './job';
 import type { LesionEngine } from './lesion';
 import type { ModelSessions } from './sessions';
 import { type Proportion, permutation, wilson } from './stats';
@@ -142,6 +142,12 @@ export async function evaluate(
     }
     provider = session.provider;
   }
+  // Nothing read, nothing to report: "top-1 — (0/0)" passed for a result (exit 0 from `skipscope predict`), where
+  // every other experiment refuses such a set.
+  if (skipped.length >= set.count && set.count > 0)
+    throw new UnsupportedInput(
+      `none of the ${set.count} image${set.count === 1 ? '' : 's'} of ${set.title} could be read (${skipped[0]!.reason})`,
+    );
   return {
     set: { id: set.id, title: set.title, count: set.count },
     top1: wilson(correct1, scored),

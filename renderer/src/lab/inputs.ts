@@ -150,7 +150,15 @@ export async function loadBatch(
       used.push(i);
     } catch (error) {
       if (set.nativeSide !== null) throw error;
-      skipped.push({ index: i, name: set.name(i), reason: error instanceof Error ? error.message : String(error) });
+      const name = set.name(i);
+      const why = error instanceof Error ? error.message : String(error);
+      // The reason names its file: a read error's own words do not (a file over 2 GiB, a file gone since it was
+      // listed), and a list of reasons without names said nothing of which file to look at.
+      skipped.push({
+        index: i,
+        name,
+        reason: why.includes(name) || why.includes(baseName(name)) ? why : `${name}: ${why}`,
+      });
     }
   }
   if (used.length === 0) return { indices: [], tensor: null, pixels: new Uint8Array(0), skipped };
@@ -204,4 +212,9 @@ export async function loadImage(
   const batch = await loadBatch(set, [index], input, prep);
   if (!batch.tensor) throw new UnsupportedInput(batch.skipped[0]?.reason ?? `${set.name(index)} could not be read`);
   return { tensor: batch.tensor, pixels: batch.pixels };
+}
+
+/** The last part of a path inside a set ("dog/a.jpg" → "a.jpg"). */
+function baseName(path: string): string {
+  return path.split(/[\\/]/).at(-1) ?? path;
 }

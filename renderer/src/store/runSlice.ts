@@ -32,7 +32,9 @@ export const createRunSlice =
     };
     /** The user's images as a set, labelled against the open model's classes (ids change with those). */
     const customSource = async (custom: CustomImages): Promise<ImageSetSource> => {
-      const stamp = custom.files.flatMap((f) => [pathOf(f), f.size, f.lastModified]);
+      // Paths, not names: a dropped folder's files carry theirs in `paths` (two cat/1.png and dog/1.png sets of the
+      // same sizes and times are different sets).
+      const stamp = custom.files.flatMap((f, i) => [custom.paths?.[i] ?? pathOf(f), f.size, f.lastModified]);
       if (custom.origin === 'cifar-binary') {
         const parts = await Promise.all(custom.files.map((f) => f.arrayBuffer()));
         const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -57,12 +59,20 @@ export const createRunSlice =
       }
       const labels = get().model?.labelSet ?? null;
       const { images, unknownFolders, ignored } = labelFolder(
-        custom.files.map((file) => ({ path: custom.origin === 'folder' ? pathOf(file) : file.name, file })),
+        custom.files.map((file, i) => ({
+          path: custom.paths?.[i] ?? (custom.origin === 'folder' ? pathOf(file) : file.name),
+          file,
+        })),
         labels,
       );
-      if (images.length === 0) throw new Error(`${custom.title} holds no JPEG, PNG or WebP images`);
+      if (images.length === 0)
+        throw new Error(
+          custom.files.length === 1 && custom.origin !== 'folder'
+            ? `${custom.files[0]!.name} is not a JPEG, PNG or WebP file by its name`
+            : `${custom.title} holds no JPEG, PNG or WebP images`,
+        );
       const notes = [
-        ignored ? `${ignored} other files ignored` : '',
+        ignored ? `${ignored} other file${ignored === 1 ? '' : 's'} ignored` : '',
         unknownFolders.length ? `folders naming no class of the model: ${unknownFolders.slice(0, 5).join(', ')}` : '',
       ].filter(Boolean);
       set({ customNotice: notes.length ? notes.join('; ') : null });

@@ -111,6 +111,9 @@ export interface RunResult {
 export interface CustomImages {
   origin: 'image' | 'folder' | 'cifar-binary' | 'drop';
   files: File[];
+  /** Each file's path below the chosen folder ("cat/001.png"), where it is not the files' webkitRelativePath (a
+   * dropped folder's files have none). */
+  paths?: string[];
   /** What the user chose, e.g. "dogs/ (120 images)". */
   title: string;
 }

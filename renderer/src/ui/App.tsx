@@ -3,6 +3,7 @@ import { layoutNetwork, plainStages } from '../core/layout/layout';
 import { takesLesions } from '../core/rewrite/plain';
 import { noLesionReason } from '../core/topology/family';
 import { plainUnits } from '../core/topology/plainUnits';
+import { droppedFolders, readDropped } from '../data/dropEntries';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
@@ -11,7 +12,7 @@ import { raceRunning } from '../store/raceSlice';
 import { useApp, useAppStore, useCacheVersion, useServices } from '../store/store';
 import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
-import { formatShape } from './common/format';
+import { counted, formatShape } from './common/format';
 import { scrollDock, useDockOverflow, useStageInsets } from './common/stageInsets';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
@@ -192,6 +193,22 @@ export function App() {
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
+        // Folders (with or without files beside them) are read as Folder… reads one: their images, class by
+        // subfolder. A folder once came through as one empty file ("… holds no JPEG, PNG or WebP images").
+        const folders = droppedFolders(e.dataTransfer);
+        if (folders) {
+          void (async () => {
+            const { files, paths, truncated } = await readDropped(folders);
+            const name = folders.length === 1 ? `${folders[0]!.name}/` : `${folders.length} dropped items`;
+            await store.getState().setCustomImages({
+              origin: 'folder',
+              files,
+              paths,
+              title: `${name} (${truncated ? 'the first ' : ''}${counted(files.length, 'file')})`,
+            });
+          })();
+          return;
+        }
         // An .onnx file opens as a model; images become the current image set; CIFAR .bin files too.
         const files = [...e.dataTransfer.files];
         const [model, ...more] = files.filter((f) => /\.onnx$/i.test(f.name));
