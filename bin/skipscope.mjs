@@ -17,5 +17,12 @@ if (existsSync(sources[1]) && isStale(bundle, sources)) {
   await buildCli();
   process.chdir(cwd);
 }
+// Output piped into a reader that stops early (`skipscope predict … | head -1`): the rest has nowhere to go, which
+// is no error of ours (it ended as an uncaught EPIPE, exit 1, the code of a bug). Stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 const { main } = createRequire(import.meta.url)(bundle);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { InspectJson } from '../../renderer/src/core/report';
 import { skipscope } from '../helpers/cli';
+import { ROOT } from '../helpers/files';
 
 describe('skipscope CLI', () => {
   it('inspect --json: stable schema with blocks, stages and totals, counted from 1', () => {
@@ -108,5 +110,26 @@ describe('skipscope CLI', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.trim()).toBe(line);
     }
+  });
+});
+
+describe('skipscope piped into a reader that stops early', () => {
+  it('stops quietly (exit 0), not as an internal error (an uncaught EPIPE exited 1, the code of a bug)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        `${ROOT}/bin/skipscope.mjs`,
+        'predict',
+        'models/cifar10/resnet20.onnx',
+        '--cifar-bin',
+        'assets/data/cifar10/test_first932.bin',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    // `… 2>&1 | head -1` once head has its line: the progress and the report have nowhere to go.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
   });
 });
