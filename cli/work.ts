@@ -112,6 +112,8 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
 function selfContained(analysis: Analysis, bytes: Uint8Array, file: string): Uint8Array {
   const { graph } = analysis.model;
   const tensors = graph.initializers.map((n) => graph.constants.get(n)!);
+  // Weights made float32 (dequantized, cast up): every experiment runs that one graph, inference too.
+  if (analysis.folded) return encodeModel(analysis.model);
   if (!tensors.some((t) => t.external)) return bytes;
   const total = tensors.reduce((sum, t) => sum + (t.raw?.byteLength ?? 0), bytes.byteLength);
   if (total > MAX_MODEL_BYTES)

@@ -2,6 +2,7 @@ import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { readFloats, readInts } from './onnx/tensor';
+import { foldConstantWeights } from './rewrite/fold';
 import { oneLine } from './text';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
@@ -13,20 +14,42 @@ export interface Analysis {
   architecture: string;
   /** What a user must know before trusting figures from this file (a training-mode export), one line each. */
   warnings: string[];
+  /**
+   * Nodes whose constant outputs were made float32 weights (rewrite/fold.ts: dequantized int8, float16 cast up):
+   * then every experiment, inference included, runs `model` (encoded) rather than the file's bytes, so that all
+   * figures come from one graph.
+   */
+  folded?: number;
 }
 
 /** Decodes and analyses model bytes in one step; throws ModelError with a one-line reason. */
 export function analyzeModel(bytes: Uint8Array, fileName: string, resolveExternal?: ExternalDataResolver): Analysis {
-  const model = decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName });
+  const { model, folded } = foldConstantWeights(
+    decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName }),
+  );
   const topology = detectTopology(model);
   const training = trainingMode(model);
   const outside = unplacedLayers(model, topology);
+  const quantized = quantizedActivations(model);
   return {
     model,
     topology,
     architecture: describeArchitecture(topology, model),
-    warnings: [...(training ? [training] : []), ...(outside ? [outside] : [])],
+    warnings: [...(training ? [training] : []), ...(outside ? [outside] : []), ...(quantized ? [quantized] : [])],
+    folded,
   };
+}
+
+/**
+ * A QDQ model's activations are rounded to an integer grid (QuantizeLinear → DequantizeLinear): Skipscope computes
+ * them as ONNX defines them, in float32, which is what onnxruntime gives with its graph optimisations off; its
+ * optimised CPU kernels fuse them into integer convolutions that round differently (on the test ResNet-8, logits
+ * up to 0.1 apart, no top-1 changed). Said in one line, or null.
+ */
+function quantizedActivations(model: Model): string | null {
+  const n = model.graph.nodes.filter((node) => node.opType === 'QuantizeLinear' && node.domain === '').length;
+  if (n === 0) return null;
+  return `int8 QDQ model: ${n} tensors rounded to an integer grid (QuantizeLinear → DequantizeLinear), computed as ONNX defines them in float32; onnxruntime's optimised integer kernels round differently, so an image near a class boundary may be classified differently there`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
+import { foldConstantWeights } from '../core/rewrite/fold';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
 import { lesionTarget, takesLesions } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
@@ -62,7 +63,8 @@ export class ModelLab {
   /** Decodes the model, finds its structure and input, and opens its batch-1 session. */
   static async open(runtime: Runtime, bytes: Uint8Array, name: string): Promise<ModelLab> {
     const sha256 = await sha256Hex(bytes);
-    const model = decodeModel(bytes, { name });
+    // As the analysis reads it (core/summary.ts): weights stored quantized or in float16 are float32 constants.
+    const { model, folded } = foldConstantWeights(decodeModel(bytes, { name }));
     const topology = detectTopology(model);
     let input: ModelInput | null = null;
     let inputError: string | null = null;
@@ -71,7 +73,8 @@ export class ModelLab {
     } catch (error) {
       inputError = errorLine(error);
     }
-    const sessions = modelSessions(runtime, bytes, input);
+    // Weights made float32 (dequantized, cast up): inference runs that graph too, so that every figure comes from it.
+    const sessions = modelSessions(runtime, folded ? encodeModel(model) : bytes, input);
     const session = await sessions.forBatch(1);
     return new ModelLab(runtime, { model, topology }, sessions, session, sha256, input, inputError);
   }

@@ -431,14 +431,18 @@ function LabPanels({
         </>
       );
     case 'evaluate':
-      return (
+      return model.input ? (
         <>
           <RunPanel model={model} />
           <EvaluatePanel model={model} />
           <BlockList model={model} />
         </>
+      ) : (
+        <NoInput model={model} what="Evaluate needs" />
       );
     case 'lesion':
+      // A model Skipscope cannot feed (a float16 input): its lesion readout waited for an evaluation forever.
+      if (!model.input) return <NoInput model={model} what="Lesions are measured on images; they need" />;
       return takesLesions(model.analysis.model, model.analysis.topology) ? (
         <>
           <LesionPanel model={model} />
@@ -488,6 +492,18 @@ function LabPanels({
     default:
       return null;
   }
+}
+
+/** Why a lab that runs images has nothing to run: the model takes no image input Skipscope can feed. */
+function NoInput({ model, what }: { model: OpenModel; what: string }) {
+  return (
+    <>
+      <p className="muted" data-testid="no-input">
+        {what} a model with one image input{model.inputError ? `: ${model.inputError}` : '.'}
+      </p>
+      <BlockList model={model} />
+    </>
+  );
 }
 
 /** The lab switcher: one tab per lab; ← / → move between them. */

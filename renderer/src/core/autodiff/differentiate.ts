@@ -5,6 +5,7 @@ import { inferGraph } from '../onnx/shapes';
 import { readFloats } from '../onnx/tensor';
 import { opDef } from '../ops';
 import { type BackwardContext, type Emitter, type Shape, sumToShape } from '../ops/types';
+import { requireFloat32 } from '../rewrite/fold';
 import { oneLine } from '../text';
 import { createEmitter } from './emit';
 
@@ -75,6 +76,7 @@ export function batchAgnosticShapes(model: Model): {
  * The forward nodes stay in `b`, so masks and activations are read from the same run.
  */
 export function differentiate(b: GraphBuilder, model: Model, options: DifferentiateOptions): Differentiated {
+  requireFloat32(model, 'gradients');
   const { shapes, folded } = batchAgnosticShapes(model);
   const e = createEmitter(b);
   const nodes = [...b.graphNodes];

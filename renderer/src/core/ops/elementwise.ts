@@ -254,6 +254,18 @@ export const elementwiseOps: Record<string, OpDef> = {
   Cast: { role: 'elementwise', inferShapes: inferCast, backward: pass },
   CastLike: { role: 'elementwise', inferShapes: sameAsInput, gradInputs: [0] },
   Identity: { role: 'passive', inferShapes: passThrough, backward: pass },
+  // An activation quantized on the way (a QDQ model: QuantizeLinear → DequantizeLinear before a Conv, around an Add):
+  // the same tensor, rounded to the int8 grid, so the structure passes over them as it does over Identity. Their
+  // rounding has no gradient (zero almost everywhere): differentiating through one is refused with the reason.
+  ...each(['QuantizeLinear', 'DequantizeLinear'], {
+    role: 'passive',
+    inferShapes: sameAsInput,
+    gradInputs: [0],
+    backward: (ctx) =>
+      ctx.fail(
+        'an activation rounded to integers (QuantizeLinear → DequantizeLinear) has no gradient; gradients need the float model',
+      ),
+  }),
   Dropout: {
     role: 'passive',
     inferShapes(ctx) {

@@ -2,6 +2,7 @@ import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
 import type { Topology } from '../topology/types';
+import { requireFloat32 } from './fold';
 
 export interface Gate {
   branch: string;
@@ -42,6 +43,7 @@ export function gateBlocks(
   extraOutputs: readonly string[] = [],
   closedSkips = false,
 ): GatedModel {
+  requireFloat32(model, 'lesions');
   const g = new GraphBuilder(model);
   const image = model.graph.inputs.find((i) => i.name === topology.input.name);
   const batch: Dim = image?.shape?.[0] ?? 'N';

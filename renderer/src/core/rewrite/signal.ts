@@ -3,8 +3,9 @@ import { createEmitter } from '../autodiff/emit';
 import { int } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
-import type { Dim, Model } from '../onnx/model';
+import { type Dim, type Model, ModelError } from '../onnx/model';
 import type { Topology } from '../topology/types';
+import { requireFloat32 } from './fold';
 
 /** Where along the network a feature map is measured. */
 export interface SignalPoint {
@@ -60,6 +61,7 @@ export interface SignalGraph {
  * every weighted layer but the first (the feature map each layer reads, after the previous layer's BN and ReLU).
  */
 export function signalGraph(model: Model, topology: Topology): SignalGraph {
+  requireFloat32(model, 'the forward signal');
   const b = new GraphBuilder(model);
   const e = createEmitter(b, 'signal');
   const image = topology.input.name;
@@ -90,6 +92,12 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
     const last = topology.blocks.at(-1)!.output;
     if (pooled && pooled !== last && pooled !== image) raw.push({ tensor: pooled, kind: 'pooled', block: null, depth });
   } else {
+    // One weighted layer: no tensor between two layers to measure (the graph had no outputs at all, and onnxruntime
+    // failed to load it: an exit 1).
+    if (topology.layers.length < 2)
+      throw new ModelError(
+        `${model.name} has ${topology.layers.length === 1 ? 'one weighted layer' : 'no weighted layers'}: the forward signal is measured between layers`,
+      );
     const seen = new Set<string>([image]);
     for (const l of topology.layers.slice(1)) {
       const t = nodes[l.node]!.inputs[0];

@@ -13,6 +13,18 @@ const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRo
 const isWeighted = (node: Node, constant: Set<string>) =>
   node.domain === '' && isRole(node, 'weighted') && constant.has(node.inputs[1] ?? '');
 
+/** Operators of a quantized model's operator form (QOperator) and of dynamic quantization. */
+const QUANTIZED_OPERATORS = new Set([
+  'QLinearConv',
+  'ConvInteger',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'QLinearAdd',
+  'QLinearMul',
+  'QGemm',
+  'DynamicQuantizeLinear',
+]);
+
 /**
  * Finds the residual structure of a CNN from graph structure alone (never node names):
  * a residual Add is one whose two operands both flow from the image and meet at their dominator,
@@ -21,6 +33,13 @@ const isWeighted = (node: Node, constant: Set<string>) =>
 export function detectTopology(model: Model): Topology {
   const { graph } = model;
   if (!graph.nodes.some((n) => n.opType === 'Conv' && n.domain === '')) {
+    // Integer operators (the ONNX model zoo's int8 models, onnxruntime's dynamic quantization) are convolutions too:
+    // "has no convolutions" sent the user looking for a fault that was not there.
+    const integer = [...new Set(graph.nodes.map((n) => n.opType).filter((op) => QUANTIZED_OPERATORS.has(op)))];
+    if (integer.length)
+      throw new ModelError(
+        `${model.name} computes with integer operators (${oneLine(integer.slice(0, 3).join(', '))}), which Skipscope does not run its experiments on: open the float model, or one quantized in the QDQ form (QuantizeLinear / DequantizeLinear around float operators), which Skipscope reads`,
+      );
     const ops = oneLine([...new Set(graph.nodes.map((n) => n.opType))].slice(0, 4).join(', '));
     throw new ModelError(`${model.name} has no convolutions (ops: ${ops}…): Skipscope explores convolutional networks`);
   }

@@ -34,6 +34,9 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const name = (b: number) =>
     plain ? `L${b + 1}` : topology.blocks[b]?.sublayer ? blockName(topology, b) : `B${b + 1}`;
   const score: LesionScore | undefined = result ?? live;
+  // Labels of another label set (ImageNet samples under a CIFAR-10 model) match the model's classes by number only:
+  // scored, they read as "0.00 % → 0.00 %". The change in predictions is all such images can say.
+  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
   const exportOnnx = () => {
     const { model: m, topology: t } = model.analysis;
     const lesioned = removeBlocks(m, t, targetLesion(m, t, { dropped, cutSkips }));
@@ -85,7 +88,13 @@ export function LesionPanel({ model }: { model: OpenModel }) {
         data-n={score?.top1.n ?? ''}
       >
         {!empty && !score && job?.status !== 'error' && <span className="muted">Evaluating…</span>}
-        {!empty && score && score.top1.n > 0 && (
+        {!empty && score && !scorable && (
+          <span className="muted" data-testid="lesion-unscored">
+            These images carry no labels of the model’s classes: {score.changed} of {imageSet?.count ?? '?'} predictions
+            changed{result ? '' : ' so far'}.
+          </span>
+        )}
+        {!empty && score && scorable && score.top1.n > 0 && (
           <>
             <span className="big" data-against={!result && whole !== undefined ? 'whole set' : 'same images'}>
               {!result && whole !== undefined ? (
@@ -118,7 +127,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
             </span>
           </>
         )}
-        {!empty && score && score.top1.n === 0 && result && (
+        {!empty && score && scorable && score.top1.n === 0 && result && (
           <span className="muted">These images carry no labels of the model’s classes.</span>
         )}
         {job?.status === 'error' && (
