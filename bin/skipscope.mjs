@@ -18,10 +18,11 @@ if (existsSync(sources[1]) && isStale(bundle, sources)) {
   process.chdir(cwd);
 }
 // Output piped into a reader that stops early (`skipscope predict … | head -1`): the rest has nowhere to go, which
-// is no error of ours (it ended as an uncaught EPIPE, exit 1, the code of a bug). Stop quietly, as Unix tools do.
+// is no error of ours (it ended as an uncaught EPIPE, exit 1, the code of a bug). Stop quietly with 141, as a Unix
+// tool killed by SIGPIPE (128 + 13): not 0, the work did not finish (`set -o pipefail` sees it).
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (error) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (error.code === 'EPIPE') process.exit(141);
     throw error;
   });
 const { main } = createRequire(import.meta.url)(bundle);

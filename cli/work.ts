@@ -112,13 +112,12 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
 function selfContained(analysis: Analysis, bytes: Uint8Array, file: string): Uint8Array {
   const { graph } = analysis.model;
   const tensors = graph.initializers.map((n) => graph.constants.get(n)!);
-  // Weights made float32 (dequantized, cast up): every experiment runs that one graph, inference too.
-  if (analysis.folded) return encodeModel(analysis.model);
-  if (!tensors.some((t) => t.external)) return bytes;
+  // Weights made float32 (dequantized, cast up) run as that one graph, inference too; external data is inlined.
+  if (!analysis.folded && !tensors.some((t) => t.external)) return bytes;
   const total = tensors.reduce((sum, t) => sum + (t.raw?.byteLength ?? 0), bytes.byteLength);
   if (total > MAX_MODEL_BYTES)
     throw new InputError(
-      `${file} and its external data take ${formatBytes(total)}: Skipscope hands onnxruntime one model of at most 2 GiB`,
+      `${file} ${analysis.folded ? 'with its weights as float32' : 'and its external data'} takes ${formatBytes(total)}: Skipscope hands onnxruntime one model of at most 2 GiB`,
     );
   return encodeModel(analysis.model);
 }

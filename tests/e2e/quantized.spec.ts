@@ -34,7 +34,11 @@ test('an int8 QDQ ResNet opens with its blocks and lesions as the CLI; float16 m
     /These images carry no labels of the model’s classes: \d+ of 23 predictions changed\./,
     { timeout: 120_000 },
   );
+  // The studies measure accuracy too: Run waits for a labelled set, and says so.
+  await expect(page.getByTestId('sweep-unscored')).toBeVisible();
+  await expect(page.getByTestId('sweep-run')).toBeDisabled();
   await page.getByTestId('image-source').selectOption('cifar10');
+  await expect(page.getByTestId('sweep-run')).toBeEnabled();
 
   // float16 inside, float32 at the ends: the network is drawn; a lesion is refused with the reason.
   await chooseModel(page, 'tests/fixtures/quantized/fp16_keepio.onnx');

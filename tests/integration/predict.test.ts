@@ -156,7 +156,7 @@ describe('skipscope predict on the folders users bring', () => {
     const j = JSON.parse(stdout) as PredictJson;
     expect(j.data.count).toBe(8);
     expect(j.skipped).toEqual([
-      { name: 'cat/scan.jpg', reason: 'cat/scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images' },
+      { name: 'cat/scan.jpg', reason: 'cat/scan.jpg is a TIFF image: Skipscope reads JPEG, PNG and WebP images' },
     ]);
     expect(j.top1!.n).toBe(7);
     expect(j.ignoredFiles).toBe(1);

@@ -1,7 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../cli/decode';
+import { createNodeRuntime } from '../../cli/ortNode';
 import { encodeModel } from '../../renderer/src/core/onnx/encode';
 import { analyzeModel } from '../../renderer/src/core/summary';
+import { presetFor } from '../../renderer/src/data/preprocess';
+import { quietJob } from '../../renderer/src/lab/job';
+import { createLabHandlers } from '../../renderer/src/worker/handlers';
 import { skipscope } from '../helpers/cli';
 import { readBytes } from '../helpers/files';
 import { CIFAR } from '../helpers/reference';
@@ -70,6 +75,12 @@ describe('quantized and float16 models', () => {
         expect(weight?.dataType).toBe(1);
       }
       expect(await logits(encodeModel(a.model))).toEqual(await logits(bytes));
+      // What the folded values came from is gone (onnxruntime warned once per unused initializer).
+      const read = new Set([
+        ...a.model.graph.nodes.flatMap((n) => n.inputs),
+        ...a.model.graph.outputs.map((o) => o.name),
+      ]);
+      expect(a.model.graph.initializers.filter((t) => !read.has(t))).toEqual([]);
     });
 
   it('int8 QDQ: lesions and the landscape run on the quantized network; gradients are refused with the reason', () => {
@@ -149,5 +160,48 @@ describe('quantized and float16 models', () => {
     expect(r.stderr).toBe(
       'skipscope: qlinearconv.onnx computes with integer operators (QLinearConv), which Skipscope does not run its experiments on: open the float model, or one quantized in the QDQ form (QuantizeLinear / DequantizeLinear around float operators), which Skipscope reads\n',
     );
+  });
+
+  it('in the app’s lab worker: Evaluate runs a float16 model as it is; the 1-D line reads the other model as the open one', async () => {
+    const handlers = createLabHandlers({ createRuntime: () => createNodeRuntime(), decodeImage });
+    await handlers.addImageSet(
+      { kind: 'cifar-binary', id: 's', title: 'first 32', data: CIFAR.slice(0, 32 * 3073).buffer, labelSet: 'cifar10' },
+      quietJob(),
+    );
+    const preprocessing = presetFor(32);
+    const open = async (key: string, name: string) => {
+      const bytes = readBytes(Q(name));
+      await handlers.openModel({ key, name: `${name}.onnx`, bytes: bytes.slice().buffer }, quietJob());
+    };
+    // The lesion engine cannot rewrite a float16 model: Evaluate goes through plain sessions (it failed with the
+    // lesion engine's refusal).
+    await open('half', 'fp16_keepio');
+    const evaluated = await handlers.evaluate(
+      { model: 'half', set: 's', options: { preprocessing, batchSize: 8 } },
+      quietJob(),
+    );
+    expect(evaluated.top1.n).toBe(32);
+    const predict = JSON.parse(skipscope('predict', Q('fp16_keepio'), '--cifar-bin', IMAGES, '--json').stdout) as {
+      predictions: number[];
+    };
+    // The same classes as the CLI, image by image (the worker visits them in another order).
+    const correct = predict.predictions.slice(0, 32).filter((p, i) => p === CIFAR[i * 3073]).length;
+    expect(evaluated.top1.successes).toBe(correct);
+    // The line from the float16-weight model to its float32 original: the other file is read as the open one was
+    // (before, only the open model was folded: "onnx::Conv_152" was "only in" it).
+    await open('cast', 'fp16w_cast');
+    const original = readBytes(FLOAT);
+    const line = await handlers.interpolate(
+      {
+        model: 'cast',
+        other: { name: 'float.onnx', bytes: original.slice().buffer },
+        set: 's',
+        options: { points: 3, from: 0, to: 1, samples: 16, preprocessing },
+      },
+      quietJob(),
+    );
+    expect(line.loss).toHaveLength(3);
+    // The two ends differ by float16's rounding of the weights only.
+    expect(line.loss[0]).toBeCloseTo(line.loss[2]!, 2);
   });
 });

@@ -229,7 +229,7 @@ export function unreadFormat(bytes: Uint8Array, name: string): string | null {
   const format = otherFormat(bytes);
   if (!format) return null;
   const article = /^(SVG|AVIF|ICO)$/.test(format) ? 'an' : 'a';
-  return `${name} is ${article} ${format} image: Skipscope reads JPEG, PNG, WebP and GIF images`;
+  return `${name} is ${article} ${format} image: Skipscope reads JPEG, PNG and WebP images`;
 }
 
 function otherFormat(bytes: Uint8Array): string | null {

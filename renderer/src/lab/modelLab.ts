@@ -6,7 +6,7 @@
 import { sha256Hex } from '../core/hash';
 import { decodeModel } from '../core/onnx/decode';
 import { encodeModel } from '../core/onnx/encode';
-import type { Model } from '../core/onnx/model';
+import { type Model, ModelError } from '../core/onnx/model';
 import { foldConstantWeights } from '../core/rewrite/fold';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
 import { lesionTarget, takesLesions } from '../core/rewrite/plain';
@@ -144,7 +144,8 @@ export class ModelLab {
       const engine = this.lesionEngine(images, preprocessing, batchSize);
       return engine.cacheFits ? engine : null;
     } catch (error) {
-      if (error instanceof UnsupportedInput) return null;
+      // Not one the lesion engine can rewrite (a model that computes in float16): Evaluate runs it as it is.
+      if (error instanceof UnsupportedInput || error instanceof ModelError) return null;
       throw error;
     }
   }

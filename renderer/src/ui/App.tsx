@@ -63,6 +63,8 @@ export function App() {
   const stageChart = useApp((s) => s.stageChart);
   const collapsed = useApp((s) => s.collapsed);
   const [dock, setDock] = useState<HTMLDivElement | null>(null);
+  /** The latest folder drop being read (an earlier one still reading is dropped when it ends). */
+  const dropTicket = useRef(0);
   const dockMore = useDockOverflow(dock);
   // The colours follow the results of the current choices (image, target, image count, images) in the cache.
   const gradientKey = useApp((s) => s.gradientKey());
@@ -195,10 +197,19 @@ export function App() {
         e.preventDefault();
         // Folders (with or without files beside them) are read as Folder… reads one: their images, class by
         // subfolder. A folder once came through as one empty file ("… holds no JPEG, PNG or WebP images").
-        const folders = droppedFolders(e.dataTransfer);
+        // A model dropped with them still opens as a model (below), as before folders were read.
+        const folders = [...e.dataTransfer.files].some((f) => /\.onnx$/i.test(f.name))
+          ? null
+          : droppedFolders(e.dataTransfer);
         if (folders) {
+          // Reading a large folder takes a while: a later choice of images (another drop, Folder…, the CIFAR set)
+          // made meanwhile stands, and this read is dropped.
+          const ticket = ++dropTicket.current;
+          const { custom, imageSource } = store.getState();
           void (async () => {
             const { files, paths, truncated } = await readDropped(folders);
+            const now = store.getState();
+            if (ticket !== dropTicket.current || now.custom !== custom || now.imageSource !== imageSource) return;
             const name = folders.length === 1 ? `${folders[0]!.name}/` : `${folders.length} dropped items`;
             await store.getState().setCustomImages({
               origin: 'folder',

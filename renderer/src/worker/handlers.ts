@@ -1,4 +1,5 @@
 import { decodeModel } from '../core/onnx/decode';
+import { foldConstantWeights } from '../core/rewrite/fold';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
@@ -164,7 +165,8 @@ export function createLabHandlers(options: {
     },
     async interpolate({ model: key, other, set: id, options: study }, job) {
       const m = await model(key);
-      const b = decodeModel(new Uint8Array(other.bytes), { name: other.name });
+      // Read as the open model was read (ModelLab.open): its stored int8 or float16 weights made float32 constants.
+      const b = foldConstantWeights(decodeModel(new Uint8Array(other.bytes), { name: other.name })).model;
       return interpolationStudy(lab(), m.analysis, { model: b }, m.input, set(id), study, job);
     },
     async benchmark({ model: key, batch, runs }, job) {

@@ -45,10 +45,16 @@ export function foldConstantWeights(model: Model): { model: Model; folded: numbe
   const read = new Set([...nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)]);
   const kept = subgraphs ? initializers : initializers.filter((name) => read.has(name));
   if (!subgraphs) for (const name of initializers) if (!read.has(name)) constants.delete(name);
+  // A Constant node the folded nodes alone read goes too.
+  const live = subgraphs
+    ? nodes
+    : nodes.filter((n) => !(n.opType === 'Constant' && n.domain === '' && n.outputs.every((o) => !read.has(o))));
+  const alive = new Set(live);
+  if (!subgraphs) for (const n of nodes) if (!alive.has(n)) for (const o of n.outputs) constants.delete(o);
   return {
     model: {
       ...model,
-      graph: { ...graph, nodes: nodes.map((n, index) => ({ ...n, index })), constants, initializers: kept },
+      graph: { ...graph, nodes: live.map((n, index) => ({ ...n, index })), constants, initializers: kept },
     },
     folded,
   };
@@ -71,7 +77,9 @@ const MAX_ELEMENTS = 2 ** 28;
 
 function foldNode(node: Node, constants: Map<string, Tensor>): { dims: number[]; data: Float32Array } | null {
   const inputs = node.inputs.filter(Boolean).map((name) => constants.get(name));
-  if (inputs.length === 0 || inputs.some((t) => !t || t.external !== null || t.size > MAX_ELEMENTS)) return null;
+  // External data is folded once its bytes are read (raw); a tensor whose bytes are not at hand is left alone.
+  const unread = (t: Tensor) => t.external !== null && t.raw === null;
+  if (inputs.length === 0 || inputs.some((t) => !t || unread(t) || t.size > MAX_ELEMENTS)) return null;
   const x = inputs[0]!;
   switch (node.opType) {
     case 'Cast':

@@ -59,6 +59,9 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const themeName = useApp((s) => s.theme);
   const theme = themes[themeName];
   const running = job?.status === 'running';
+  // Studies measure accuracy: on images labelled in another label set (ImageNet samples under a CIFAR-10 model)
+  // their labels match the model's classes by number only, and the curves read as near-total error.
+  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
   // A cancelled study keeps its chart: its images were visited in a class-balanced random order, so the figures so
   // far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
   const stoppedAt =
@@ -170,7 +173,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         {!running && (
           <button
             type="button"
-            disabled={runtime !== 'ready' || !key || !!result || invalid}
+            disabled={runtime !== 'ready' || !key || !!result || invalid || !scorable}
             onClick={() => void start(request)}
             data-testid="sweep-run"
           >
@@ -186,6 +189,11 @@ export function SweepPanel({ model }: { model: OpenModel }) {
           </span>
         )}
       </div>
+      {!scorable && imageSet && (
+        <p className="muted small" data-testid="sweep-unscored">
+          These images carry no labels of the model’s classes: lesion studies measure accuracy. Choose a labelled set.
+        </p>
+      )}
       <JobStatus job={job} />
       {(result || shownPartial) && (
         <SweepChart
