@@ -51,6 +51,13 @@ async function logits(bytes: Uint8Array): Promise<number[]> {
   }
 }
 
+/** The weight tensors a small landscape of the model moves (`skipscope landscape --json`). */
+function landscapeMoves(name: string): number {
+  const r = skipscope('landscape', Q(name), '--cifar-bin', IMAGES, '--grid', '3', '--samples', '16', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { directions: { perturbedTensors: number } }).directions.perturbedTensors;
+}
+
 describe('quantized and float16 models', () => {
   const reference = analyzeModel(readBytes(FLOAT), 'float.onnx');
 
@@ -93,21 +100,7 @@ describe('quantized and float16 models', () => {
       top1: { rate: number };
     };
     expect(study.intact.rate).toBe(predict.top1.rate);
-    const landscape = skipscope(
-      'landscape',
-      Q('qdq_pc'),
-      '--cifar-bin',
-      IMAGES,
-      '--grid',
-      '3',
-      '--samples',
-      '16',
-      '--json',
-    );
-    expect(landscape.code, landscape.stderr).toBe(0);
-    expect(
-      (JSON.parse(landscape.stdout) as { directions: { perturbedTensors: number } }).directions.perturbedTensors,
-    ).toBe(8);
+    expect(landscapeMoves('qdq_pc')).toBe(8);
     const grad = skipscope('grad', Q('qdq_pc'), '--cifar-bin', IMAGES, '--index', '0');
     expect(grad.code).toBe(2);
     expect(grad.stderr).toMatch(
@@ -117,21 +110,7 @@ describe('quantized and float16 models', () => {
 
   it('float16 weights cast up, and int8 weights only: every experiment sees every layer (the landscape moved one of 8)', () => {
     for (const name of ['fp16w_cast', 'wonly']) {
-      const landscape = skipscope(
-        'landscape',
-        Q(name),
-        '--cifar-bin',
-        IMAGES,
-        '--grid',
-        '3',
-        '--samples',
-        '16',
-        '--json',
-      );
-      expect(landscape.code, landscape.stderr).toBe(0);
-      expect(
-        (JSON.parse(landscape.stdout) as { directions: { perturbedTensors: number } }).directions.perturbedTensors,
-      ).toBe(8);
+      expect(landscapeMoves(name)).toBe(8);
       const grad = skipscope('grad', Q(name), '--cifar-bin', IMAGES, '--index', '0', '--json');
       expect(grad.code, grad.stderr).toBe(0);
       expect((JSON.parse(grad.stdout) as { weights: unknown[] }).weights).toHaveLength(8);
