@@ -260,7 +260,7 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
     const shot = resolve(dir, `${lab}.png`);
     if (NETWORK_LABS.has(lab))
       await expect
-        .poll(async () => shownWidthShare(page, await page.screenshot({ path: shot })))
+        .poll(async () => shownWidthShare(page, await page.screenshot({ path: shot })), { timeout: 30_000 })
         .toBeGreaterThanOrEqual(0.8);
     else await page.screenshot({ path: shot });
     copyFileSync(shot, resolve(ROOT, `docs/screenshots/lecture-${lab}.png`));
