@@ -1,6 +1,6 @@
 import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import { isHiddenPath, labelFolder } from '../renderer/src/data/folders';
+import { isHiddenName, labelFolder } from '../renderer/src/data/folders';
 import {
   cifarImageSet,
   fileImageSet,
@@ -41,8 +41,7 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
   const found = walked.map((full) => ({ path: relative(dir, full), full }));
   const { images, unknownFolders, ignored } = labelFolder(found, labels);
   for (const f of found)
-    if (!isHiddenPath(f.path) && !isImageFileName(basename(f.path)))
-      skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
+    if (!isImageFileName(basename(f.path))) skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
   skipped.sort((a, b) => a.name.localeCompare(b.name));
   if (images.length === 0)
     throw new Error(
@@ -101,7 +100,7 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
     }
     for (const e of listed.sort((a, b) => a.name.localeCompare(b.name))) {
       // Hidden entries are the system's (.git, .DS_Store, macOS's ._photo.jpg): not walked, not images.
-      if (isHiddenPath(e.name)) continue;
+      if (isHiddenName(e.name)) continue;
       if (++entries > MAX_ENTRIES)
         throw new Error(`${basename(root)} holds more than ${MAX_ENTRIES.toLocaleString('en-US')} entries`);
       const full = join(dir, e.name);

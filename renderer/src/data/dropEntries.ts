@@ -1,3 +1,5 @@
+import { isHiddenName } from './folders';
+
 /**
  * Folders dropped on the window: the browser hands them over as file-system entries (a folder's `File` in
  * `dataTransfer.files` is an empty stand-in that reads as nothing). Read here into files with their paths below
@@ -38,7 +40,7 @@ export async function readDropped(
       truncated = true;
       return;
     }
-    if (entry.name.startsWith('.')) return;
+    if (isHiddenName(entry.name)) return;
     if (entry.isFile) {
       const file = await new Promise<File | null>((resolve) =>
         (entry as FileSystemFileEntry).file(resolve, () => resolve(null)),

@@ -29,7 +29,7 @@ export function labelFolder<F extends FolderFile>(files: readonly F[], labels: L
     const parts = file.path.split(/[\\/]/).filter(Boolean);
     // Hidden files and folders are the system's, not images: macOS's ._photo.jpg beside every photo copied from a
     // Mac (AppleDouble metadata) counted as an unreadable image each; .DS_Store, .git.
-    if (isHiddenPath(file.path)) continue;
+    if (parts.some(isHiddenName)) continue;
     const name = parts.at(-1) ?? '';
     if (!isImageFileName(name)) {
       ignored++;
@@ -46,7 +46,7 @@ export function labelFolder<F extends FolderFile>(files: readonly F[], labels: L
   return { images, unknownFolders: [...unknown], ignored };
 }
 
-/** A path with a hidden part (".DS_Store", "._photo.jpg", ".git/…"): the system's files, never images of a set. */
-export function isHiddenPath(path: string): boolean {
-  return path.split(/[\\/]/).some((part) => part.startsWith('.') && part !== '.' && part !== '..');
+/** A hidden file or folder name (".DS_Store", "._photo.jpg", ".git"): the system's, never images of a set. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.') && name !== '.' && name !== '..';
 }

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { presetFor } from '../data/preprocess';
 import { cacheKey } from '../lab/cache';
-import { modelRequest } from './requests';
+import { labelsScored, modelRequest } from './requests';
 import type { AppState, InsightSlice, Services } from './types';
 
 export const createInsightSlice =
@@ -17,7 +17,7 @@ export const createInsightSlice =
       if (!request) return null;
       const { imageIndex, gradTarget } = get();
       const { imageSet, model } = request;
-      const useLabel = !!imageSet.labelSet && imageSet.labelSet === model.labelSet?.name;
+      const useLabel = labelsScored(imageSet, model);
       const params = {
         ...request.on,
         index: imageIndex,

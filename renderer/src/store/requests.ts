@@ -30,3 +30,15 @@ export function modelRequest(state: AppState): ModelRequest | null {
     on: { model: model.key, set: imageSet.id },
   };
 }
+
+/**
+ * Whether a set's labels are the model's classes (the same label set): only then is an image right or wrong, and
+ * are accuracies, losses against the label and lesion figures measured. ImageNet samples under a CIFAR-10 model
+ * carry labels that match its classes by number only.
+ */
+export function labelsScored(
+  imageSet: Pick<RegisteredSet, 'labelSet'> | null | undefined,
+  model: Pick<OpenModel, 'labelSet'>,
+): boolean {
+  return !!imageSet?.labelSet && imageSet.labelSet === model.labelSet?.name;
+}

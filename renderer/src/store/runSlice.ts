@@ -5,6 +5,7 @@ import { labelFolder } from '../data/folders';
 import { fingerprint } from '../data/imageSets';
 import { topK, unrankedOutputs } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
+import { labelsScored } from './requests';
 import type { AppState, CustomImages, ImageSource, RegisteredSet, RunSlice, Services } from './types';
 
 export const createRunSlice =
@@ -32,9 +33,10 @@ export const createRunSlice =
     };
     /** The user's images as a set, labelled against the open model's classes (ids change with those). */
     const customSource = async (custom: CustomImages): Promise<ImageSetSource> => {
-      // Paths, not names: a dropped folder's files carry theirs in `paths` (two cat/1.png and dog/1.png sets of the
-      // same sizes and times are different sets).
-      const stamp = custom.files.flatMap((f, i) => [custom.paths?.[i] ?? pathOf(f), f.size, f.lastModified]);
+      // Each file's path below the chosen folder: a dropped folder's files carry theirs in `paths`. Paths, not names,
+      // make the set's id (two cat/1.png and dog/1.png sets of the same sizes and times are different sets).
+      const paths = custom.files.map((f, i) => custom.paths?.[i] ?? pathOf(f));
+      const stamp = custom.files.flatMap((f, i) => [paths[i]!, f.size, f.lastModified]);
       if (custom.origin === 'cifar-binary') {
         const parts = await Promise.all(custom.files.map((f) => f.arrayBuffer()));
         const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -59,10 +61,7 @@ export const createRunSlice =
       }
       const labels = get().model?.labelSet ?? null;
       const { images, unknownFolders, ignored } = labelFolder(
-        custom.files.map((file, i) => ({
-          path: custom.paths?.[i] ?? (custom.origin === 'folder' ? pathOf(file) : file.name),
-          file,
-        })),
+        custom.files.map((file, i) => ({ path: paths[i]!, file })),
         labels,
       );
       if (images.length === 0)
@@ -150,7 +149,7 @@ export const createRunSlice =
           if (unranked) throw new Error(unranked);
           const labels = model.labelSet?.classes ?? [];
           // A true label only means something in the label set the model predicts.
-          const sameSet = imageSet.labelSet !== null && imageSet.labelSet === model.labelSet?.name;
+          const sameSet = labelsScored(imageSet, model);
           set({
             run: {
               predictions: topK(prediction.logits, labels, 5),
@@ -169,7 +168,7 @@ export const createRunSlice =
     };
   };
 
-/** A file's path below the folder the user picked ("cat/001.png"), else its name. */
+/** A file's path below the folder the user picked ("cat/001.png"), else (a file chosen or dropped) its name. */
 function pathOf(file: File): string {
   const relative = (file as File & { webkitRelativePath?: string }).webkitRelativePath;
   return relative ? relative.split('/').slice(1).join('/') : file.name;

@@ -329,7 +329,7 @@ export function App() {
         {workspace === 'network' && loaded && <BlockCard model={loaded} />}
         {workspace === 'network' && loaded && <StageJobs />}
         {workspace === 'network' && loaded && LAB_CHARTS.has(lab) && (
-          <div className="stage-dock" ref={setDock} data-testid="stage-dock" />
+          <div className="stage-dock" ref={setDock} data-testid="stage-dock" data-more={dockMore ?? undefined} />
         )}
         {/* Charts beyond the dock's edge: a button brings the next one into view (the fade alone was missed). */}
         {workspace === 'network' &&

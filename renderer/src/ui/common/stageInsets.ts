@@ -34,9 +34,9 @@ export function useStageInsets(stage: RefObject<HTMLElement | null>): void {
 }
 
 /**
- * Marks the chart dock `data-more="right"`, `"left"` or `"both"` while charts lie beyond its edges (three charts
- * side by side need more than the stage's width at 1280×720): the CSS fades that edge, so the user sees there is
- * more to scroll to instead of a chart cut off in the middle. Returns the same, for the buttons that scroll there.
+ * Which edges of the chart dock have charts beyond them, `"right"`, `"left"`, `"both"` or null (three charts side by
+ * side need more than the stage's width at 1280×720): the dock carries it as `data-more`, whose CSS fades that
+ * edge, and a button there scrolls to the next chart, instead of a chart cut off in the middle.
  */
 export function useDockOverflow(dock: HTMLElement | null): DockOverflow {
   const [more, setMore] = useState<DockOverflow>(null);
@@ -48,10 +48,7 @@ export function useDockOverflow(dock: HTMLElement | null): DockOverflow {
     const mark = () => {
       const left = dock.scrollLeft > 1;
       const right = dock.scrollLeft + dock.clientWidth < dock.scrollWidth - 1;
-      const next = left && right ? 'both' : left ? 'left' : right ? 'right' : null;
-      if (next) dock.dataset.more = next;
-      else delete dock.dataset.more;
-      setMore(next);
+      setMore(left && right ? 'both' : left ? 'left' : right ? 'right' : null);
     };
     mark();
     const resized = new ResizeObserver(mark);

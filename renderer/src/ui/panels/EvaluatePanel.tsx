@@ -1,6 +1,7 @@
 import type { ModelEntry } from '../../core/catalog';
 import type { EvaluateResult } from '../../lab/evaluate';
 import type { Proportion } from '../../lab/stats';
+import { labelsScored } from '../../store/requests';
 import { useApp, useJob } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { counted, formatDuration } from '../common/format';
@@ -26,7 +27,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
   const evaluate = useApp((s) => s.evaluate);
   const running = job?.status === 'running';
   const labels = model.labelSet?.classes ?? [];
-  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
+  const scorable = labelsScored(imageSet, model);
   if (!model.input) return null;
   return (
     <section className="panel" aria-label="Evaluate" data-testid="evaluate-panel">

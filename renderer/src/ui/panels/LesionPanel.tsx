@@ -3,6 +3,7 @@ import { targetLesion } from '../../core/rewrite/plain';
 import { removeBlocks } from '../../core/rewrite/remove';
 import { blockName } from '../../core/topology/types';
 import type { LesionScore } from '../../lab/lesion';
+import { labelsScored } from '../../store/requests';
 import { useApp, useJob, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { saveBytes } from '../common/exportReport';
@@ -36,7 +37,7 @@ export function LesionPanel({ model }: { model: OpenModel }) {
   const score: LesionScore | undefined = result ?? live;
   // Labels of another label set (ImageNet samples under a CIFAR-10 model) match the model's classes by number only:
   // scored, they read as "0.00 % → 0.00 %". The change in predictions is all such images can say.
-  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
+  const scorable = labelsScored(imageSet, model);
   const exportOnnx = () => {
     const { model: m, topology: t } = model.analysis;
     const lesioned = removeBlocks(m, t, targetLesion(m, t, { dropped, cutSkips }));

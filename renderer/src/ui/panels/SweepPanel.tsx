@@ -6,6 +6,7 @@ import type { LesionScore } from '../../lab/lesion';
 import { describeSweep, type SweepRequest, type SweepResult } from '../../lab/lesionLab';
 import { partialErrors, type SweepPartial } from '../../lab/sweeps';
 import { themes } from '../../scene/theme';
+import { labelsScored } from '../../store/requests';
 import { useApp, useJob, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { Chart, type ChartSeries } from '../common/charts/Chart';
@@ -61,7 +62,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const running = job?.status === 'running';
   // Studies measure accuracy: on images labelled in another label set (ImageNet samples under a CIFAR-10 model)
   // their labels match the model's classes by number only, and the curves read as near-total error.
-  const scorable = imageSet?.labelSet !== null && imageSet?.labelSet === model.labelSet?.name;
+  const scorable = labelsScored(imageSet, model);
   // A cancelled study keeps its chart: its images were visited in a class-balanced random order, so the figures so
   // far (with their wider intervals) are a fair sample, and minutes of work are not thrown away.
   const stoppedAt =

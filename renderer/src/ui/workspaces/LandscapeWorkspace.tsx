@@ -3,6 +3,7 @@ import { interpolationCsv, landscapeCsv } from '../../lab/landscape/csv';
 import type { LandscapePartial, LandscapeResult } from '../../lab/landscape/plane';
 import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../../scene/LandscapeSurface';
 import { themes } from '../../scene/theme';
+import { labelsScored } from '../../store/requests';
 import { useApp, useCacheVersion, useJob, useServices } from '../../store/store';
 import type { InterpolationSettings, LandscapeSettings, OpenModel } from '../../store/types';
 import { Chart } from '../common/charts/Chart';
@@ -48,7 +49,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const shown = result ?? partial;
   const compare = compareKey && compareKey !== key ? cache.get('landscape', compareKey) : undefined;
   const compareEntry = landscapes.find((l) => l.key === compareKey);
-  const labelled = imageSet?.labelSet != null && imageSet.labelSet === model.labelSet?.name;
+  const labelled = labelsScored(imageSet, model);
   // One height scale for both surfaces, so they compare by eye: from the lowest loss to the clip.
   const finite = [shown, compare].flatMap((r) => (r ? r.loss.flat() : [])).filter((v) => Number.isFinite(v) && v >= 0);
   const lo = finite.length ? Math.min(...finite) : 0;
