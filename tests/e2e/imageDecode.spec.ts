@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import sharp from 'sharp';
 import { decodeImage } from '../../cli/decode';
 import { toModelPixels } from '../../renderer/src/data/resize';
@@ -9,6 +9,40 @@ import { openApp } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'skipscope-decode-'));
 test.afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * The pixels the app's lab worker gives the model for each file (a set of them added through the page's debug
+ * hook), 32 × 32 without resizing; where the worker refuses a file, its message instead.
+ */
+async function appPixels(page: Page, id: string, files: [string, Buffer][]): Promise<(number[] | string)[]> {
+  return page.evaluate(
+    async ({ id, list }) => {
+      type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
+      const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
+      await services.lab.call('addImageSet', {
+        kind: 'files',
+        id,
+        title: id,
+        labelSet: null,
+        files: list.map(([name, b64]) => ({
+          name,
+          label: null,
+          blob: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]),
+        })),
+      });
+      const out: (number[] | string)[] = [];
+      for (let index = 0; index < list.length; index++)
+        out.push(
+          await services.lab.call('pixels', { set: id, index, side: 32, resize: null }).then(
+            (r) => Array.from((r as { pixels: Uint8Array }).pixels),
+            (error: Error) => error.message,
+          ),
+        );
+      return out;
+    },
+    { id, list: files.map(([name, bytes]) => [name, bytes.toString('base64')] as [string, string]) },
+  );
+}
 
 /**
  * The app decodes images with the browser; the CLI with libvips, checked against PIL (imagenetTransform.test). Both
@@ -54,34 +88,10 @@ test('the app feeds the model the pixels the CLI (and PIL) would: EXIF orientati
     files.map(async ([name, bytes]) => Array.from(toModelPixels(await decodeImage(bytes, name), 32, null))),
   );
   await openApp(page, '?provider=wasm');
-  const got = await page.evaluate(
-    async (list) => {
-      type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
-      const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
-      await services.lab.call('addImageSet', {
-        kind: 'files',
-        id: 'decode-check',
-        title: 'decode check',
-        labelSet: null,
-        files: list.map(([name, b64]) => ({
-          name,
-          label: null,
-          blob: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]),
-        })),
-      });
-      const out: number[][] = [];
-      for (let index = 0; index < list.length; index++) {
-        const r = (await services.lab.call('pixels', { set: 'decode-check', index, side: 32, resize: null })) as {
-          pixels: Uint8Array;
-        };
-        out.push(Array.from(r.pixels));
-      }
-      return out;
-    },
-    files.map(([name, bytes]) => [name, bytes.toString('base64')] as [string, string]),
-  );
+  const got = await appPixels(page, 'decode-check', files);
+  expect(got.filter((r) => typeof r === 'string')).toEqual([]);
   files.forEach(([name], i) => {
-    const a = got[i]!;
+    const a = got[i] as number[];
     const b = expected[i]!;
     let max = 0;
     let off = 0;
@@ -111,22 +121,7 @@ test('an image past PIL’s decompression-bomb limit is refused from its header,
     .png({ compressionLevel: 9 })
     .toBuffer();
   await openApp(page, '?provider=wasm');
-  const message = await page.evaluate(async (b64) => {
-    type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
-    const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
-    const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]);
-    await services.lab.call('addImageSet', {
-      kind: 'files',
-      id: 'bomb',
-      title: 'bomb',
-      labelSet: null,
-      files: [{ name: 'bomb.png', label: null, blob }],
-    });
-    return services.lab.call('pixels', { set: 'bomb', index: 0, side: 32, resize: null }).then(
-      () => 'decoded',
-      (error: Error) => error.message,
-    );
-  }, bomb.toString('base64'));
+  const [message] = await appPixels(page, 'bomb', [['bomb.png', bomb]]);
   expect(message).toContain(
     'bomb.png has more than 178,956,970 pixels: refused, as PIL refuses such a decompression bomb',
   );
@@ -170,31 +165,6 @@ test('formats only one of the decoders reads are refused in both, with the CLI�
     'photo.png is an AVIF image: Skipscope reads JPEG, PNG and WebP images',
   ]);
   await openApp(page, '?provider=wasm');
-  const app = await page.evaluate(
-    async (list) => {
-      type Debug = { services: { lab: { call(method: string, params: unknown): Promise<unknown> } } };
-      const { services } = (window as unknown as { skipscope_debug: Debug }).skipscope_debug;
-      await services.lab.call('addImageSet', {
-        kind: 'files',
-        id: 'formats',
-        title: 'formats',
-        labelSet: null,
-        files: list.map(([name, b64]) => ({
-          name,
-          label: null,
-          blob: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]),
-        })),
-      });
-      return Promise.all(
-        list.map((_, index) =>
-          services.lab.call('pixels', { set: 'formats', index, side: 32, resize: null }).then(
-            () => 'decoded',
-            (error: Error) => error.message,
-          ),
-        ),
-      );
-    },
-    files.map(([name, bytes]) => [name, bytes.toString('base64')] as [string, string]),
-  );
+  const app = (await appPixels(page, 'formats', files)).map((r) => (typeof r === 'string' ? r : 'decoded'));
   expect(app).toEqual(cli);
 });
