@@ -211,6 +211,13 @@ export const provider = () =>
 export const json = () => flag('print the JSON report instead of text (schemas in docs/cli.md)');
 export const batch = (max?: number) =>
   int({ min: 1, ...(max !== undefined ? { max } : {}), help: 'images per run (default: the runtime’s 64)' });
+export const side = () =>
+  int({
+    min: 1,
+    max: 16384,
+    value: 'S',
+    help: 'the image side for a model whose file leaves its input size open (default: the first common size its shapes agree at)',
+  });
 /** Where the images come from: a folder of class folders or CIFAR binary batches. */
 export const dataOptions = () => ({
   data: text({ value: 'DIR', help: 'a folder of images, one subfolder per class (or WordNet-id file names)' }),
@@ -221,7 +228,14 @@ export const imageOption = () => ({ image: text({ value: 'FILE', help: 'one imag
 /** The options of a command that opens a model and its images (cli/work.ts), from the parsed arguments. */
 export function workOptions(
   model: string,
-  v: { data?: string; 'cifar-bin'?: string[]; image?: string; batch?: number; provider?: (typeof PROVIDERS)[number] },
+  v: {
+    data?: string;
+    'cifar-bin'?: string[];
+    image?: string;
+    batch?: number;
+    provider?: (typeof PROVIDERS)[number];
+    side?: number;
+  },
 ): WorkOptions {
   return {
     model,
@@ -230,6 +244,7 @@ export function workOptions(
     ...(v.image !== undefined ? { image: v.image } : {}),
     ...(v.batch !== undefined ? { batch: v.batch } : {}),
     ...(v.provider !== undefined ? { provider: v.provider } : {}),
+    ...(v.side !== undefined ? { side: v.side } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   json,
   onlyWith,
   provider,
+  side,
   text,
   UsageError,
   workOptions,
@@ -58,6 +59,7 @@ N×N grid (default 21) of θ + α·d₁ + β·d₂, α, β in [−R, R], d₁, d
     'sample-seed': int({ min: 0, max: 2 ** 32 - 1, default: 1, value: 'S', help: 'seed of the sample' }),
     batch: batch(4096),
     provider: provider(),
+    side: side(),
     csv: text({ value: 'FILE', help: 'also write the grid (or line) as CSV' }),
     interpolate: text({ value: 'OTHER.onnx', help: 'the line from MODEL to this model instead of the plane' }),
     points: int({ min: 1, max: 10_001, default: 21, value: 'K', help: 'with --interpolate: values of t' }),
@@ -189,7 +191,13 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
   let report: LandscapeJson;
   if (options.interpolate) {
     const { bytes, resolveExternal, externalFiles } = readModelFile(options.interpolate);
-    const other = analyzeModel(bytes, basename(options.interpolate), resolveExternal);
+    // Read at the open model's side, where its file leaves the side open as the open model's does.
+    const other = analyzeModel(
+      bytes,
+      basename(options.interpolate),
+      resolveExternal,
+      work.analysis.openSide?.side ?? null,
+    );
     if (options.csv) checkNotInput(options.csv, `--csv ${options.csv}`, externalFiles);
     const r = await withProgress('interpolation', (job) =>
       interpolationStudy(

@@ -2,7 +2,6 @@ import { basename } from 'node:path';
 import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/resnet';
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, toInspectJson } from '../renderer/src/core/report';
-import { analyzeModel } from '../renderer/src/core/summary';
 import { printable } from '../renderer/src/core/text';
 import { UnsupportedInput } from '../renderer/src/lab/job';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
@@ -25,6 +24,7 @@ import {
   parseCommand,
   provider,
   required,
+  side,
   synopsis,
   text,
   UsageError,
@@ -39,7 +39,7 @@ import { predict } from './predict';
 import { RACE, raceCommand } from './race';
 import { SIGNAL, signalCommand } from './signal';
 import { TRAIN, trainCommand } from './train';
-import { InputError } from './work';
+import { InputError, openAnalysis } from './work';
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or bad usage (with a one-line message). */
 export const EXIT = { ok: 0, internal: 1, input: 2 } as const;
@@ -51,12 +51,12 @@ const INSPECT = defineCommand({
   usage: 'inspect MODEL [--json]',
   about: 'architecture guess, parameters, MACs, stages and every residual block of an ONNX CNN',
   positional: MODEL,
-  options: { json: json() },
+  options: { side: side(), json: json() },
 });
 
 async function inspect({ positional: path, values }: Args<typeof INSPECT.options>, out: (s: string) => void) {
   const { bytes, resolveExternal } = readModelFile(path);
-  const analysis = analyzeModel(bytes, basename(path), resolveExternal);
+  const analysis = openAnalysis(bytes, basename(path), resolveExternal, values.side, () => {});
   const report = toInspectJson(basename(path), analysis);
   if (values.json) {
     out(JSON.stringify(report, null, 2));
@@ -77,7 +77,7 @@ const PREDICT = defineCommand({
   about: `top-5 classes of one image, or top-1/top-5 and per-class accuracy on a labelled set
 (DIR: one subfolder per class, named by CIFAR-10 class, ImageNet WordNet id or ImageNet name)`,
   positional: MODEL,
-  options: { ...dataOptions(), ...imageOption(), batch: batch(), provider: provider(), json: json() },
+  options: { ...dataOptions(), ...imageOption(), batch: batch(), provider: provider(), side: side(), json: json() },
 });
 
 async function predictCommand({ positional, values }: Args<typeof PREDICT.options>, out: (s: string) => void) {
@@ -132,6 +132,7 @@ removed blocks, k random swaps of interchangeable blocks, or test-time stochasti
     seed: int({ default: 1, value: 'S', help: 'seed of the random draws' }),
     batch: batch(),
     provider: provider(),
+    side: side(),
     json: json(),
   },
 });
@@ -184,6 +185,7 @@ const IMAGE_OPTIONS = {
   }),
   batch: batch(),
   provider: provider(),
+  side: side(),
   json: json(),
 };
 

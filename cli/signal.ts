@@ -14,6 +14,7 @@ import {
   int,
   json,
   provider,
+  side,
   text,
   UsageError,
   workOptions,
@@ -34,6 +35,7 @@ by depth, cosines between early and late features and between different images (
     count: int({ min: 1, default: 64, help: 'the first N images of the set' }),
     batch: batch(),
     provider: provider(),
+    side: side(),
     json: json(),
   },
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Preprocessing, parseManifestModels } from '../renderer/src/core/catalog';
 import { sha256Hex } from '../renderer/src/core/hash';
+import type { ExternalDataResolver } from '../renderer/src/core/onnx/decode';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
@@ -27,6 +28,8 @@ export interface WorkOptions {
   image?: string;
   batch?: number;
   provider?: NodeProvider;
+  /** The image side for a model whose file leaves it open (core/rewrite/inputSize.ts). */
+  side?: number;
 }
 
 /** A model and the images to run it on, opened the same way for every command. */
@@ -55,7 +58,7 @@ export interface Work {
 export async function openWork(options: WorkOptions, command: string): Promise<Work> {
   const { bytes, resolveExternal, externalFiles } = readModelFile(options.model);
   const file = basename(options.model);
-  const analysis = analyzeModel(bytes, file, resolveExternal);
+  const analysis = openAnalysis(bytes, file, resolveExternal, options.side);
   const input = imageInput(analysis, file);
   if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
   const labelSetName = guessLabelSet(input.classes);
@@ -65,7 +68,11 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   if (options.batch === undefined)
     checkBatch(Math.min(defaultBatchSize(options.provider), source.set.count), analysis, input, file, false);
   const sha256 = await sha256Hex(bytes);
-  const preprocessing = shippedPreprocessing(sha256) ?? presetFor(input.side);
+  // A side Skipscope fixed is part of the preprocessing: every report says which side was fed.
+  const preprocessing = {
+    ...(shippedPreprocessing(sha256) ?? presetFor(input.side)),
+    ...(analysis.openSide ? { side: analysis.openSide.side } : {}),
+  };
   if (source.kind === 'image' || source.set.nativeSide !== null) {
     // One image is read before any session: a file that is no image, or CIFAR binaries of another size than the
     // model takes, is bad input, said in one line.
@@ -312,4 +319,32 @@ export function requireLabelled(work: Pick<Work, 'source' | 'input'>, what: stri
   throw new InputError(
     `${set.title} has no images labelled with the model's ${classes === null ? '' : `${classes} `}classes: ${what} needs labels`,
   );
+}
+
+/**
+ * The model analysed at the side `--side` gives, where its file leaves the input's size open; a side Skipscope chose
+ * is said on stderr (the figures depend on it). `--side` for a file that fixes its size is bad input.
+ */
+export function openAnalysis(
+  bytes: Uint8Array,
+  file: string,
+  resolveExternal: ExternalDataResolver | undefined,
+  side: number | undefined,
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Analysis {
+  const analysis = analyzeModel(bytes, file, resolveExternal, side ?? null);
+  const open = analysis.openSide;
+  if (side !== undefined && !open) {
+    const shape = analysis.topology.input.shape;
+    throw new InputError(
+      `--side is for models whose file leaves the image size open; ${file} fixes it${shape ? ` (${shape.slice(1).join('×')})` : ''}`,
+    );
+  }
+  if (open && !open.chosen)
+    err(
+      printable(
+        `${oneLine(`note: ${file} leaves its input's size open (${open.declared}): fed ${open.side}×${open.side} images, the first common size its shapes agree at; give the side it was trained at with --side`, 400)}\n`,
+      ),
+    );
+  return analysis;
 }

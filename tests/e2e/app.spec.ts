@@ -230,6 +230,35 @@ test('a channels-last (NHWC) model runs on the same images and matches onnxrunti
   await expectReference(page, await referenceLogits(file, 3, { layout: 'NHWC' }));
 });
 
+test('a model whose file leaves its image size open runs at the side Skipscope chose, and opens again at the side given', async ({
+  page,
+}) => {
+  // The same network exported at a fixed 32×32 is the reference: the open file fed 32×32 images must match it.
+  await openApp(page);
+  await chooseModel(page, 'tests/fixtures/open_size/cifar_resnet8_dynhw_op13.onnx');
+  const summary = page.getByTestId('summary');
+  await expect(summary).toContainText("the file leaves its input's size open (N×3×H×W): fed 32×32, the first common size its shapes agree at");
+  await expect(summary).toContainText('input 1×3×32×32');
+  await expect(page.getByTestId('open-side')).toContainText('chosen by Skipscope; the file declares N×3×H×W');
+  await expect(page.getByTestId('open-side-input')).toHaveValue('32');
+  await expect(page.getByTestId('open-side-apply')).toBeDisabled();
+  await page.getByTestId('image-index').fill('3');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('prediction')).toBeVisible();
+  await expectReference(page, await referenceLogits('tests/fixtures/open_size/cifar_resnet8_fixed32_op13.onnx', 3));
+
+  // Another side: the model is read again at it (its shapes and MACs follow), and the field says who chose it.
+  await page.getByTestId('open-side-input').fill('64');
+  await page.getByTestId('open-side-apply').click();
+  await expect(page.getByTestId('open-side')).toContainText('chosen here');
+  await expect(summary).toContainText('input 1×3×64×64');
+  await expect(summary).not.toContainText("leaves its input's size open");
+  await expectSceneDrawn(page, 'cifar_resnet8_dynhw_op13.onnx');
+  // A side its shapes cannot take is refused in one line, and the model stays open at 64.
+  await page.getByTestId('open-side-input').fill('0');
+  await expect(page.getByTestId('open-side-apply')).toBeDisabled();
+});
+
 test('quick clicks on two models: the last one clicked is the one shown', async ({ page }) => {
   await openApp(page);
   await page.locator('[data-model-id="cifar10-resnet56"]').click();

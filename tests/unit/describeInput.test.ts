@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { decodeModel } from '../../renderer/src/core/onnx/decode';
 import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
 import { toInspectJson } from '../../renderer/src/core/report';
 import { analyzeModel, summarizeModel } from '../../renderer/src/core/summary';
+import { detectTopology } from '../../renderer/src/core/topology/detect';
 import { describeInput } from '../../renderer/src/lab/inputs';
 import { readBytes } from '../helpers/files';
 
@@ -33,14 +35,21 @@ describe('the image input Skipscope feeds, or why it feeds none', () => {
     ).toBe('this model has 2 inputs ("input", "x2"): Skipscope feeds one image input');
   });
 
-  it('a symbolic height and width are refused, not run as 1 × 1 images', () => {
-    expect(
-      described((m) => {
-        const dims = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
-        dims[2] = new onnx.TensorShapeProto.Dimension({ dimParam: 'H' });
-        dims[3] = new onnx.TensorShapeProto.Dimension({ dimParam: 'W' });
-      }),
-    ).toMatch(/^this model's input size is not fixed \(1×3×H×W\): Skipscope needs its image side/);
+  it('a symbolic height and width are read at a side their shapes agree at, not run as 1 × 1 images', () => {
+    const open = (m: onnx.ModelProto) => {
+      const dims = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+      dims[2] = new onnx.TensorShapeProto.Dimension({ dimParam: 'H' });
+      dims[3] = new onnx.TensorShapeProto.Dimension({ dimParam: 'W' });
+    };
+    // The analysis fixes the side (core/rewrite/inputSize.ts): 10 classes, so 32 first.
+    expect(described(open)).toBe('side 32, 10 classes');
+    // A graph still open at the input (read without that step) is refused rather than fed 1 × 1 images.
+    const m = onnx.ModelProto.decode(readBytes(SOURCE));
+    open(m);
+    const raw = decodeModel(onnx.ModelProto.encode(m).finish(), { name: 'm.onnx' });
+    expect(() => describeInput(raw, detectTopology(raw))).toThrow(
+      /^this model's input size is not fixed \(1×3×H×W\): Skipscope needs its image side/,
+    );
   });
 
   /** The logits reshaped to `dims` (a channels-last head, a 1×1 map, one image without a batch axis). */

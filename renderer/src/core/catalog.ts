@@ -11,6 +11,11 @@ export interface Preprocessing {
   std: [number, number, number];
   /** The shorter side is resized to this before the centre crop; null: images must already have the model's side. */
   resize: number | null;
+  /**
+   * The image side fed to a model whose file leaves it open (core/rewrite/inputSize.ts); absent when the file fixes
+   * it. Part of every result's key and export.
+   */
+  side?: number;
 }
 
 /** What the native menu asks the UI to do; the rest of the menu (Open…, Open Recent) is handled by the host. */

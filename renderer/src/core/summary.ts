@@ -3,6 +3,7 @@ import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { readFloats, readInts } from './onnx/tensor';
 import { foldConstantWeights } from './rewrite/fold';
+import { fixOpenSide, type OpenSide } from './rewrite/inputSize';
 import { oneLine } from './text';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
@@ -20,24 +21,63 @@ export interface Analysis {
    * figures come from one graph.
    */
   folded?: number;
+  /**
+   * The image side Skipscope chose, or the user did, for a file that leaves its input's height and width open
+   * (rewrite/inputSize.ts): `model` declares it; absent when the file fixes its size.
+   */
+  openSide?: OpenSide;
+}
+
+/**
+ * A model file as every lab reads it: decoded, its stored int8 / float16 weights made float32 constants, and an
+ * image side the file leaves open fixed (to `side`, or Skipscope's choice when null).
+ */
+export function readModel(
+  bytes: Uint8Array,
+  name: string,
+  options: { resolveExternal?: ExternalDataResolver; side?: number | null } = {},
+): { model: Model; folded: number; openSide: OpenSide | null } {
+  const decoded = decodeModel(
+    bytes,
+    options.resolveExternal ? { name, resolveExternal: options.resolveExternal } : { name },
+  );
+  const { model: folded, folded: count } = foldConstantWeights(decoded);
+  const { model, open } = fixOpenSide(folded, options.side ?? null);
+  return { model, folded: count, openSide: open };
 }
 
 /** Decodes and analyses model bytes in one step; throws ModelError with a one-line reason. */
-export function analyzeModel(bytes: Uint8Array, fileName: string, resolveExternal?: ExternalDataResolver): Analysis {
-  const { model, folded } = foldConstantWeights(
-    decodeModel(bytes, resolveExternal ? { name: fileName, resolveExternal } : { name: fileName }),
-  );
+export function analyzeModel(
+  bytes: Uint8Array,
+  fileName: string,
+  resolveExternal?: ExternalDataResolver,
+  side: number | null = null,
+): Analysis {
+  const { model, folded, openSide } = readModel(bytes, fileName, { resolveExternal, side });
   const topology = detectTopology(model);
   const training = trainingMode(model);
   const outside = unplacedLayers(model, topology);
   const quantized = quantizedActivations(model);
+  const open = openSide && openSideWarning(openSide);
   return {
     model,
     topology,
     architecture: describeArchitecture(topology, model),
-    warnings: [...(training ? [training] : []), ...(outside ? [outside] : []), ...(quantized ? [quantized] : [])],
+    warnings: [
+      ...(open ? [open] : []),
+      ...(training ? [training] : []),
+      ...(outside ? [outside] : []),
+      ...(quantized ? [quantized] : []),
+    ],
     folded,
+    ...(openSide ? { openSide } : {}),
   };
+}
+
+/** What a user must know of a side the file leaves open, one line; null when the user chose it. */
+function openSideWarning(open: OpenSide): string | null {
+  if (open.chosen) return null;
+  return `the file leaves its input's size open (${open.declared}): fed ${open.side}×${open.side}, the first common size its shapes agree at; give the side it was trained at under Image side (CLI: --side)`;
 }
 
 /**

@@ -4,12 +4,11 @@
  * and path graphs. The lab worker keeps one per open model; the one-image experiments live here.
  */
 import { sha256Hex } from '../core/hash';
-import { decodeModel } from '../core/onnx/decode';
 import { encodeModel } from '../core/onnx/encode';
 import { type Model, ModelError } from '../core/onnx/model';
-import { foldConstantWeights } from '../core/rewrite/fold';
 import { type GatedModel, gateBlocks, gateFeeds, type Lesion } from '../core/rewrite/gates';
 import { lesionTarget, takesLesions } from '../core/rewrite/plain';
+import { readModel } from '../core/summary';
 import { errorLine } from '../core/text';
 import { detectTopology } from '../core/topology/detect';
 import { noJoinsReason } from '../core/topology/family';
@@ -61,10 +60,11 @@ export class ModelLab {
   ) {}
 
   /** Decodes the model, finds its structure and input, and opens its batch-1 session. */
-  static async open(runtime: Runtime, bytes: Uint8Array, name: string): Promise<ModelLab> {
+  static async open(runtime: Runtime, bytes: Uint8Array, name: string, side: number | null = null): Promise<ModelLab> {
     const sha256 = await sha256Hex(bytes);
-    // As the analysis reads it (core/summary.ts): weights stored quantized or in float16 are float32 constants.
-    const { model, folded } = foldConstantWeights(decodeModel(bytes, { name }));
+    // As the analysis reads it (core/summary.ts): weights stored quantized or in float16 are float32 constants, and
+    // an image side the file leaves open is fixed (the file's bytes run at that side as they are).
+    const { model, folded } = readModel(bytes, name, { side });
     const topology = detectTopology(model);
     let input: ModelInput | null = null;
     let inputError: string | null = null;

@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import { layoutNetwork } from '../core/layout/layout';
 import { errorLine } from '../core/text';
 import { guessLabelSet } from '../data/labels';
-import { presetFor } from '../data/preprocess';
+import { type Preprocessing, presetFor } from '../data/preprocess';
 import type { ModelEntry } from '../host/host';
 import { describeInput, type ModelInput } from '../lab/inputs';
 import { SupersededError } from '../worker/analyzer';
@@ -62,6 +62,7 @@ export const createModelSlice =
       runtimeError: null,
       sha256: null,
       modelNames: {},
+      openSides: {},
       async refreshModels() {
         set({ entries: await host.listModels() });
       },
@@ -81,7 +82,9 @@ export const createModelSlice =
           // Decoded and analysed in its own worker: the page stays responsive through a deep graph. It gets its own
           // copy (a session file's buffer is the host's, read again on the next open) and returns, besides, a copy
           // for the lab.
-          const { analysis, parts, copy } = await analyzer.analyze(raw.slice(0), name);
+          // A file that leaves its image side open is read at the side chosen for it this session, else at Skipscope's.
+          const side = get().openSides[id] ?? null;
+          const { analysis, parts, copy } = await analyzer.analyze(raw.slice(0), name, side);
           const layout = layoutNetwork(analysis.topology);
           const labelSetName =
             entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
@@ -107,7 +110,7 @@ export const createModelSlice =
             labelSet,
             input,
             inputError,
-            preprocessing: entry?.preprocessing ?? presetFor(input?.side ?? 32),
+            preprocessing: modelPreprocessing(entry, input, analysis, previous?.id === id ? get().preprocessing : null),
           };
           get().resetRun();
           set({
@@ -136,7 +139,11 @@ export const createModelSlice =
           void get().chooseDefaultImages();
           // The lab gets its own copy: the analysis keeps zero-copy views into its bytes.
           try {
-            const opened = await lab.call('openModel', { key: model.key, name, bytes: copy }, { transfer: [copy] });
+            const opened = await lab.call(
+              'openModel',
+              { key: model.key, name, bytes: copy, side: analysis.openSide?.side ?? null },
+              { transfer: [copy] },
+            );
             if (get().model !== model) return true;
             set({
               runtime: 'ready',
@@ -195,6 +202,20 @@ export const createModelSlice =
       async revealModel(id) {
         await host.revealModel(id);
       },
+      async setOpenSide(side) {
+        const open = get().model;
+        if (!open?.analysis.openSide || open.analysis.openSide.side === side) return true;
+        const before = get().openSides[open.id];
+        set({ openSides: { ...get().openSides, [open.id]: side } });
+        if (await get().openModel(open.id)) return true;
+        // Refused at that side (its shapes do not agree there): the reason stays on screen and the model opens again
+        // at the side it had, so the field to try another is back.
+        const { [open.id]: _, ...rest } = get().openSides;
+        set({ openSides: before === undefined ? rest : { ...rest, [open.id]: before } });
+        const error = get().error;
+        if (get().currentId === open.id && (await get().openModel(open.id))) set({ error });
+        return false;
+      },
       async setProviderPreference(preference) {
         set({ providerPreference: preference });
         await host.setSettings({ provider: preference });
@@ -204,3 +225,22 @@ export const createModelSlice =
       },
     };
   };
+
+/**
+ * The preprocessing a model opens with: its manifest's, else the preset for its input side; a model whose side
+ * Skipscope fixed (core/rewrite/inputSize.ts) carries that side, so results at different sides are kept apart and
+ * every export says which side was fed. Opened again at another side, the normalisation the user set is kept and the
+ * resize follows the side.
+ */
+function modelPreprocessing(
+  entry: ModelEntry | undefined,
+  input: ModelInput | null,
+  analysis: OpenModel['analysis'],
+  before: Preprocessing | null,
+): Preprocessing {
+  const base = entry?.preprocessing ?? presetFor(input?.side ?? 32);
+  const open = analysis.openSide;
+  if (!open) return base;
+  const kept = before?.side !== undefined ? { scale: before.scale, mean: before.mean, std: before.std } : {};
+  return { ...base, ...kept, side: open.side };
+}

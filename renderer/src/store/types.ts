@@ -81,6 +81,13 @@ export interface ModelSlice {
   dismissError(): void;
   removeModel(id: string): Promise<void>;
   revealModel(id: string): Promise<void>;
+  /**
+   * Image sides chosen this session, by model id, for files that leave their input's size open: the model is read
+   * and run at that side (core/rewrite/inputSize.ts).
+   */
+  openSides: Record<string, number>;
+  /** Reopens the open model at another image side, where its file leaves the side open; false if it did not open. */
+  setOpenSide(side: number): Promise<boolean>;
   /** Persists the preference and reopens the model on it. */
   setProviderPreference(preference: ProviderPreference): Promise<void>;
 }

@@ -24,6 +24,8 @@ export interface AnalyzeRequest {
   name: string;
   /** Handed over: the analysis comes back with views into it. */
   bytes: ArrayBuffer;
+  /** The image side for a file that leaves it open; absent: Skipscope's choice (core/rewrite/inputSize.ts). */
+  side?: number | null;
 }
 
 export type AnalyzeReply =
@@ -34,7 +36,7 @@ export type AnalyzeReply =
 /** The worker's side of one request: the reply and what it hands back (the bytes the analysis views, the copy). */
 export function answer(request: AnalyzeRequest): { reply: AnalyzeReply; transfer: ArrayBuffer[] } {
   try {
-    const analysis = analyzeModel(new Uint8Array(request.bytes), request.name);
+    const analysis = analyzeModel(new Uint8Array(request.bytes), request.name, undefined, request.side ?? null);
     const parts = blockParts(analysis.model, analysis.topology);
     const copy = request.bytes.slice(0);
     return {
@@ -57,7 +59,7 @@ export interface Analyzer {
    * Analyses a model file. `bytes` is handed over (detached here). A call made while another is running supersedes
    * it: only the latest file opens, so the earlier one's worker is stopped and its call rejected.
    */
-  analyze(bytes: ArrayBuffer, name: string): Promise<Analyzed>;
+  analyze(bytes: ArrayBuffer, name: string, side?: number | null): Promise<Analyzed>;
 }
 
 /** Thrown to a call whose file was superseded by a later one. */
@@ -76,7 +78,7 @@ export class AnalyzerClient implements Analyzer {
 
   constructor(private readonly start: () => AnalyzeWorker) {}
 
-  analyze(bytes: ArrayBuffer, name: string): Promise<Analyzed> {
+  analyze(bytes: ArrayBuffer, name: string, side: number | null = null): Promise<Analyzed> {
     if (this.current) {
       // The earlier file is no longer wanted: its worker may be deep in a big graph, so it is stopped, not waited for.
       this.current.reject(new SupersededError(`${this.current.name} was superseded by ${name}`));
@@ -87,7 +89,7 @@ export class AnalyzerClient implements Analyzer {
     const id = ++this.next;
     return new Promise<Analyzed>((resolve, reject) => {
       // Posted first: a buffer that cannot be handed over throws here, and no call is left pending behind it.
-      worker.postMessage({ id, name, bytes } satisfies AnalyzeRequest, [bytes]);
+      worker.postMessage({ id, name, bytes, side } satisfies AnalyzeRequest, [bytes]);
       this.current = { id, name, resolve, reject };
     });
   }
@@ -128,8 +130,8 @@ export class AnalyzerClient implements Analyzer {
 
 /** The analysis in this thread, behind the same structured clone a worker's reply goes through (Node, tests). */
 export const analyzeInProcess: Analyzer = {
-  async analyze(bytes, name) {
-    const { reply, transfer } = answer({ id: 0, name, bytes });
+  async analyze(bytes, name, side = null) {
+    const { reply, transfer } = answer({ id: 0, name, bytes, side });
     const received = structuredClone(reply, { transfer });
     if (received.ok) return received.analyzed;
     throw received.model ? new ModelError(received.message) : new Error(received.message);

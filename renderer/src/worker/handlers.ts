@@ -1,5 +1,4 @@
-import { decodeModel } from '../core/onnx/decode';
-import { foldConstantWeights } from '../core/rewrite/fold';
+import { readModel } from '../core/summary';
 import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
@@ -67,8 +66,8 @@ export function createLabHandlers(options: {
       runtime = options.createRuntime(preference);
       return { runtime: runtime.name };
     },
-    async openModel({ key, name, bytes }) {
-      const loading = ModelLab.open(lab(), new Uint8Array(bytes), name);
+    async openModel({ key, name, bytes, side }) {
+      const loading = ModelLab.open(lab(), new Uint8Array(bytes), name, side ?? null);
       const previous = models.get(key);
       models.set(key, loading);
       void release(previous);
@@ -166,7 +165,7 @@ export function createLabHandlers(options: {
     async interpolate({ model: key, other, set: id, options: study }, job) {
       const m = await model(key);
       // Read as the open model was read (ModelLab.open): its stored int8 or float16 weights made float32 constants.
-      const b = foldConstantWeights(decodeModel(new Uint8Array(other.bytes), { name: other.name })).model;
+      const b = readModel(new Uint8Array(other.bytes), other.name).model;
       return interpolationStudy(lab(), m.analysis, { model: b }, m.input, set(id), study, job);
     },
     async benchmark({ model: key, batch, runs }, job) {

@@ -45,7 +45,8 @@ export interface OpenedModel {
 /** The lab worker's methods: params in, result out; long ones report progress (their partial type). */
 export interface LabMethods {
   configure(p: { wasmBase: string; preference: ProviderPreference }): { runtime: string };
-  openModel(p: { key: string; name: string; bytes: ArrayBuffer }): OpenedModel;
+  /** `side`: the image side for a model whose file leaves it open (core/rewrite/inputSize.ts); absent: Skipscope's. */
+  openModel(p: { key: string; name: string; bytes: ArrayBuffer; side?: number | null }): OpenedModel;
   closeModel(p: { key: string }): null;
   addImageSet(p: ImageSetSource): { id: string; count: number };
   /** Image `index` as the model sees it (planar RGB, side × side) and its name. */

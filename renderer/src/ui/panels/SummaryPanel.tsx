@@ -1,6 +1,8 @@
+import { useState } from 'react';
+import { MAX_OPEN_SIDE } from '../../core/rewrite/inputSize';
 import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { oneLine } from '../../core/text';
-import { useServices } from '../../store/store';
+import { useApp, useServices } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { exportReport } from '../common/exportReport';
 import { formatCount, formatShape } from '../common/format';
@@ -26,18 +28,21 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
     ],
   ];
   if (t.unknownOps.length) rows.push(['Other ops', `${t.unknownOps.join(', ')} (run by onnxruntime; not analysed)`]);
-  for (const w of open.analysis.warnings) rows.unshift(['Warning', w]);
+  const warnings = open.analysis.warnings.map((w) => ['Warning', w] as [string, string]);
+  rows.unshift(...warnings);
   return (
     <section className="panel" aria-label="Model summary" data-testid="summary">
       <h2>Summary</h2>
       <dl className="facts">
-        {rows.map(([k, v]) => (
-          <div key={k}>
+        {rows.map(([k, v], i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are fixed per model; several may be warnings
+          <div key={i}>
             <dt>{k}</dt>
             <dd>{v}</dd>
           </div>
         ))}
       </dl>
+      {open.analysis.openSide ? <OpenSideField key={open.key} model={open} /> : null}
       <button
         type="button"
         className="export"
@@ -47,5 +52,52 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
         Export report (JSON)
       </button>
     </section>
+  );
+}
+
+/**
+ * The image side of a model whose file leaves it open: Skipscope's choice until the user gives the side the model
+ * was trained at. Applying it reads and opens the model again at that side (its shapes, blocks and every figure
+ * follow from it).
+ */
+function OpenSideField({ model }: { model: OpenModel }) {
+  const setOpenSide = useApp((s) => s.setOpenSide);
+  const loading = useApp((s) => s.status === 'loading');
+  const open = model.analysis.openSide!;
+  const [text, setText] = useState(String(open.side));
+  const value = Number(text);
+  const valid = Number.isSafeInteger(value) && value >= 1 && value <= MAX_OPEN_SIDE;
+  const apply = () => {
+    if (valid && value !== open.side) void setOpenSide(value);
+  };
+  return (
+    <form
+      className="row open-side"
+      data-testid="open-side"
+      onSubmit={(e) => {
+        e.preventDefault();
+        apply();
+      }}
+    >
+      <label>
+        Image side{' '}
+        <input
+          type="number"
+          min={1}
+          max={MAX_OPEN_SIDE}
+          value={text}
+          aria-invalid={!valid}
+          onChange={(e) => setText(e.target.value)}
+          data-testid="open-side-input"
+        />{' '}
+        px
+      </label>
+      <button type="submit" disabled={!valid || value === open.side || loading} data-testid="open-side-apply">
+        Open at {valid ? `${value}×${value}` : '…'}
+      </button>
+      <span className="muted">
+        {open.chosen ? 'chosen here' : 'chosen by Skipscope'}; the file declares {open.declared}
+      </span>
+    </form>
   );
 }

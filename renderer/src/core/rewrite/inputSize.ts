@@ -1,0 +1,185 @@
+import { attrInts } from '../onnx/attrs';
+import { type Dim, type Model, ModelError, type ValueInfo } from '../onnx/model';
+import { inferShapes } from '../onnx/shapes';
+import { oneLine } from '../text';
+
+/**
+ * Image models exported with an open height and width (Hugging Face's optimum writes pixel_values as
+ * [batch_size, num_channels, height, width]; torch.onnx.export with those axes dynamic) run at any size onnxruntime is
+ * fed, but a graph of shapes needs one: Skipscope read such a model's shapes at 1 × 1 and refused it. The side is
+ * chosen here and written into the input's declared shape, so that every lab (topology, lesions, gradients, the
+ * landscape) reads one fixed-size network, and the open channel axis is 3 (RGB). The file's bytes still run as they
+ * are: they take the fixed size as one of the sizes they accept.
+ */
+export interface OpenSide {
+  /** The side fed (square images). */
+  side: number;
+  /** Whether the user chose it (else Skipscope did, by `SIDES`). */
+  chosen: boolean;
+  /** The input's shape as the file declares it, e.g. "batch_size×num_channels×height×width". */
+  declared: string;
+}
+
+/** The largest side a user may choose (as lab/inputs.ts feeds: a 16384² RGB float image is 3 GiB). */
+export const MAX_OPEN_SIDE = 16384;
+
+/**
+ * The sides tried, in order, for a model that does not choose one: the first at which every output's shape is known
+ * is taken. 224 (ImageNet's) first; models with at most 100 classes (CIFAR-10/100) try 32 first.
+ */
+const SIDES = [224, 256, 299, 384, 320, 288, 192, 160, 128, 96, 64, 32, 448, 512];
+
+const isOpen = (d: Dim | undefined) => typeof d !== 'number' || d < 1;
+
+/** The one rank-4 image input whose height or width the file leaves open, and where its axes are; else null. */
+function openInput(model: Model): { input: ValueInfo; channelsLast: boolean } | null {
+  const { inputs, nodes } = model.graph;
+  const [input] = inputs;
+  if (inputs.length !== 1 || !input?.shape || input.shape.length !== 4) return null;
+  const [, a, b, c] = input.shape;
+  // [N, 3, H, W] / [N, H, W, 3]; with every axis open, channels first (ONNX's Conv layout) unless the input goes
+  // straight into a Transpose to channels first (tf2onnx's NHWC models).
+  let channelsLast: boolean;
+  if (a === 3 || a === 1) channelsLast = false;
+  else if (c === 3 || c === 1) channelsLast = true;
+  else if (isOpen(a) && isOpen(c))
+    channelsLast = nodes.some(
+      (n) => n.opType === 'Transpose' && n.inputs[0] === input.name && String(attrInts(n, 'perm')) === '0,3,1,2',
+    );
+  else return null;
+  const spatial = channelsLast ? [a, b] : [b, c];
+  return spatial.some(isOpen) ? { input, channelsLast } : null;
+}
+
+/** Whether the model's image input leaves its height or width open (the app then offers a side). */
+export function hasOpenSide(model: Model): boolean {
+  return openInput(model) !== null;
+}
+
+/**
+ * The model with its open image side fixed to `side` (or, when null, the first of `SIDES` at which the graph's
+ * shapes agree), and what was done; the model unchanged with `open` null when its input's size is fixed. A side
+ * the file fixes on one axis only is taken for the other.
+ */
+export function fixOpenSide(model: Model, side: number | null = null): { model: Model; open: OpenSide | null } {
+  const found = openInput(model);
+  if (!found) return { model, open: null };
+  const { input, channelsLast } = found;
+  const shape = input.shape!;
+  const declared = shape.map((d) => (typeof d === 'number' && d >= 1 ? String(d) : d || '?')).join('×');
+  const spatialAxes = channelsLast ? [1, 2] : [2, 3];
+  const channelAxis = channelsLast ? 3 : 1;
+  const given = spatialAxes.map((i) => shape[i]).find((d): d is number => typeof d === 'number' && d >= 1);
+  const withSide = (s: number): Model => {
+    const dims = shape.map((d, i) =>
+      spatialAxes.includes(i) ? (typeof d === 'number' && d >= 1 ? d : s) : i === channelAxis && isOpen(d) ? 3 : d,
+    );
+    const fixed: ValueInfo = { ...input, shape: dims };
+    return { ...model, graph: { ...model.graph, inputs: [fixed] } };
+  };
+  if (side !== null) {
+    if (!(Number.isSafeInteger(side) && side >= 1 && side <= MAX_OPEN_SIDE))
+      throw new RangeError(`an image side is a whole number from 1 to ${MAX_OPEN_SIDE}`);
+    const fixed = withSide(given ?? side);
+    const why = shapeDisagreement(fixed);
+    if (why)
+      throw new ModelError(
+        `${model.name} does not run at ${given ?? side}×${given ?? side}: ${oneLine(why, 160)}; give the side it was trained at`,
+      );
+    return { model: fixed, open: { side: given ?? side, chosen: true, declared } };
+  }
+  if (given !== undefined) return { model: withSide(given), open: { side: given, chosen: false, declared } };
+  const first = withSide(SIDES[0]!);
+  const classes = classCount(first);
+  const order = classes !== null && classes <= 100 ? [32, ...SIDES.filter((s) => s !== 32)] : SIDES;
+  for (const s of order) {
+    const candidate = s === SIDES[0] ? first : withSide(s);
+    if (shapeDisagreement(candidate) === null) return { model: candidate, open: { side: s, chosen: false, declared } };
+  }
+  return { model: first, open: { side: SIDES[0]!, chosen: false, declared } };
+}
+
+/** The class count on the first output's last axis, as shapes infer it; null when unknown. */
+function classCount(model: Model): number | null {
+  const out = model.graph.outputs[0];
+  if (!out) return null;
+  const declared = out.shape?.at(-1);
+  if (typeof declared === 'number' && declared >= 1) return declared;
+  try {
+    return inferShapes(model.graph).get(out.name)?.at(-1) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Element-wise ops whose inputs broadcast against each other (numpy rules). */
+const BROADCASTING = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Max',
+  'Min',
+  'Sum',
+  'Mean',
+  'Where',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Mod',
+  'PRelu',
+]);
+
+/**
+ * Why the graph's shapes do not agree at the side its input declares, or null when they do: every graph output has
+ * a shape with no empty axis, every broadcasting op's inputs broadcast, and every MatMul's and Gemm's inner
+ * dimensions match. (Shape inference itself is lenient, so that a damaged file still shows its structure: a ViT's
+ * position embedding added to the wrong number of tokens, or a Flatten head fed another size, passed it.)
+ */
+export function shapeDisagreement(model: Model): string | null {
+  let shapes: ReturnType<typeof inferShapes>;
+  try {
+    shapes = inferShapes(model.graph);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const show = (d: readonly number[]) => `[${d.join(', ')}]`;
+  for (const node of model.graph.nodes) {
+    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    const ins = node.inputs.map((t) => (t ? shapes.get(t) : undefined));
+    const what = `${node.opType}${node.name ? ` "${node.name}"` : ''}`;
+    if (BROADCASTING.has(node.opType)) {
+      const known = ins.filter((d): d is number[] => d !== undefined);
+      for (let i = 1; i < known.length; i++) {
+        const a = known[0]!;
+        const b = known[i]!;
+        const n = Math.min(a.length, b.length);
+        for (let k = 1; k <= n; k++) {
+          const x = a[a.length - k]!;
+          const y = b[b.length - k]!;
+          if (x !== y && x !== 1 && y !== 1) return `${what} gets ${show(a)} and ${show(b)}`;
+        }
+      }
+    } else if (node.opType === 'MatMul' || node.opType === 'Gemm') {
+      const [a, b] = ins;
+      if (!a || !b || a.length < 1 || b.length < 1) continue;
+      const transA = node.opType === 'Gemm' && node.attrs.get('transA')?.value === 1;
+      const transB = node.opType === 'Gemm' && node.attrs.get('transB')?.value === 1;
+      const k1 = transA ? a[a.length - 2] : a[a.length - 1];
+      const k2 = b.length === 1 ? b[0] : transB ? b[b.length - 1] : b[b.length - 2];
+      if (k1 !== undefined && k2 !== undefined && k1 !== k2)
+        return `${what} multiplies ${show(a)} by ${show(b)} (${k1} against ${k2})`;
+    }
+  }
+  for (const o of model.graph.outputs) {
+    const d = shapes.get(o.name);
+    if (!d?.every((x) => x >= 1)) return `the shape of its output "${o.name}" cannot be worked out`;
+  }
+  return null;
+}
