@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LabelSetName } from '../renderer/src/data/imageSets';
+import type { NamedLabelSet as LabelSetName } from '../renderer/src/data/imageSets';
 import { type LabelSet, parseLabelSet } from '../renderer/src/data/labels';
 
 /** The shipped assets/ folder: beside the checkout's cli/ (sources) or dist-cli/ (the bundle). */

@@ -7,9 +7,9 @@ import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
 import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
-import { guessLabelSet, type LabelSet } from '../renderer/src/data/labels';
+import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { presetFor } from '../renderer/src/data/preprocess';
-import { batchSessionOptions, describeInput, type ModelInput } from '../renderer/src/lab/inputs';
+import { batchSessionOptions, describeInput, inputDims, type ModelInput } from '../renderer/src/lab/inputs';
 import { type JobContext, trackProgress } from '../renderer/src/lab/job';
 import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import { assetsDir, loadLabelSet } from './assets';
@@ -61,8 +61,8 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   const analysis = openAnalysis(bytes, file, resolveExternal, options.side);
   const input = imageInput(analysis, file);
   if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
-  const labelSetName = guessLabelSet(input.classes);
-  const labels = labelSetName ? loadLabelSet(labelSetName) : null;
+  const labelSetName = guessLabelSet(input.classes, input.channels);
+  const labels = labelSetName ? loadLabelSet(labelSetName) : indexLabelSet(input.classes);
   const source = openData(options, labels, command);
   noteSkippedFiles(source);
   if (options.batch === undefined)
@@ -70,7 +70,7 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   const sha256 = await sha256Hex(bytes);
   // A side Skipscope fixed is part of the preprocessing: every report says which side was fed.
   const preprocessing = {
-    ...(shippedPreprocessing(sha256) ?? presetFor(input.side)),
+    ...(shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels)),
     ...(analysis.openSide ? { side: analysis.openSide.side } : {}),
   };
   if (source.kind === 'image' || source.set.nativeSide !== null) {
@@ -154,7 +154,7 @@ const MAX_BATCH_BYTES = 2 ** 31;
  */
 function checkBatch(batch: number, analysis: Analysis, input: ModelInput, file: string, given: boolean): void {
   const perImage = Math.max(
-    3 * input.side * input.side,
+    input.channels * input.side * input.side,
     ...analysis.topology.layers.map((l) => (l.outShape ? l.outShape.reduce((a, b) => a * b, 1) : 0)),
   );
   const fit = Math.floor(MAX_BATCH_BYTES / (4 * perImage));
@@ -187,8 +187,8 @@ function refusalsAsInput(runtime: Runtime, file: string, original: Uint8Array, i
       try {
         const session = await runtime.createSession(original, batchSessionOptions(input, 1));
         try {
-          const plane = 3 * input.side * input.side;
-          const dims = input.layout === 'NCHW' ? [1, 3, input.side, input.side] : [1, input.side, input.side, 3];
+          const plane = input.channels * input.side * input.side;
+          const dims = inputDims(input, 1);
           await session.run({ [input.name]: float32(new Float32Array(plane), dims) }, [input.output]);
         } finally {
           await session.release();

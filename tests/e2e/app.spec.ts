@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { chooseModel, expectReference, expectSceneDrawn, openApp, referenceLogits } from './helpers';
+import { chooseModel, expectReference, expectSceneDrawn, openApp, referenceLogits, shownLogits } from './helpers';
 
 test('opens with the bundled ResNet-20 drawn, runs one test image, and agrees with onnxruntime-node', async ({
   page,
@@ -237,7 +237,9 @@ test('a model whose file leaves its image size open runs at the side Skipscope c
   await openApp(page);
   await chooseModel(page, 'tests/fixtures/open_size/cifar_resnet8_dynhw_op13.onnx');
   const summary = page.getByTestId('summary');
-  await expect(summary).toContainText("the file leaves its input's size open (N×3×H×W): fed 32×32, the first common size its shapes agree at");
+  await expect(summary).toContainText(
+    "the file leaves its input's size open (N×3×H×W): fed 32×32, the first common size its shapes agree at",
+  );
   await expect(summary).toContainText('input 1×3×32×32');
   await expect(page.getByTestId('open-side')).toContainText('chosen by Skipscope; the file declares N×3×H×W');
   await expect(page.getByTestId('open-side-input')).toHaveValue('32');
@@ -257,6 +259,38 @@ test('a model whose file leaves its image size open runs at the side Skipscope c
   // A side its shapes cannot take is refused in one line, and the model stays open at 64.
   await page.getByTestId('open-side-input').fill('0');
   await expect(page.getByTestId('open-side-apply')).toBeDisabled();
+});
+
+test('a grey (one-channel) model: its digit folders are scored by index, each image made grey as PIL does', async ({
+  page,
+}) => {
+  // tests/fixtures/make_grey_models.py: PyTorch float64 logits of each image read RGB, resized, cropped, then
+  // convert('L'), with MNIST's mean and std.
+  const reference = JSON.parse(readFileSync('tests/fixtures/grey/reference.json', 'utf8')) as {
+    images: { path: string; label: number; logits: number[] }[];
+  };
+  await openApp(page, '?provider=wasm');
+  await chooseModel(page, 'tests/fixtures/grey/mnist_resnet8_grey_op13.onnx');
+  await expect(page.getByTestId('summary')).toContainText('input 1×1×28×28');
+  await expect(page.getByLabel('mean grey')).toHaveValue('0.1307');
+  await expect(page.getByLabel('mean G', { exact: true })).toHaveCount(0);
+  await page.getByTestId('custom-folder').setInputFiles('tests/fixtures/grey/digits');
+  await expect(page.getByTestId('image-source')).toHaveValue('custom');
+  for (const [i, image] of reference.images.entries()) {
+    await page.getByTestId('image-index').fill(String(i));
+    await page.getByTestId('run').click();
+    // The shown logits become this image's (the last run's stay until it is done).
+    await expect
+      .poll(async () => {
+        const shown = await shownLogits(page);
+        return shown.length === 10 ? Math.max(...shown.map((v, k) => Math.abs(v - image.logits[k]!))) : 1;
+      })
+      .toBeLessThan(1e-3);
+    await expect(page.getByTestId('true-label')).toContainText(`class ${image.label}`);
+  }
+  await page.getByTestId('tab-evaluate').click();
+  await page.getByTestId('evaluate').click();
+  await expect(page.getByTestId('evaluate-result')).toHaveAttribute('data-n', '6', { timeout: 120_000 });
 });
 
 test('quick clicks on two models: the last one clicked is the one shown', async ({ page }) => {

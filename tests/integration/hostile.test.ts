@@ -313,7 +313,7 @@ describe('5: what onnxruntime refuses is bad input: exit 2 with its reason in on
     });
     expectRefused(
       skipscope('predict', oblong, '--image', join(ROOT, 'assets/icons/32x32.png')),
-      'oblong-input.onnx: this model expects 3×32×16 input; Skipscope runs square RGB images (3×S×S or S×S×3)',
+      'oblong-input.onnx: this model expects 3×32×16 input; Skipscope runs square RGB or grey images (3×S×S, 1×S×S, S×S×3 or S×S×1)',
     );
     expectRefused(
       skipscope('predict', SOURCE, '--image', join(ROOT, 'README.md')),

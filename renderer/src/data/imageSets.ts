@@ -2,7 +2,10 @@ import { imagePixels, parseCifarBinary } from './cifar';
 import { type RgbImage, toModelPixels } from './resize';
 
 /** Label sets Skipscope ships (assets/labels). */
-export type LabelSetName = 'cifar10' | 'imagenet';
+/** The label sets Skipscope ships (class names, WordNet ids). */
+export type NamedLabelSet = 'cifar10' | 'imagenet';
+/** A shipped label set, or a model's K classes known by index only ("classes-100"; data/labels.ts indexLabelSet). */
+export type LabelSetName = NamedLabelSet | `classes-${number}`;
 
 /** Turns image file bytes into RGB: the browser's decoders in the app, sharp in the CLI. */
 export type ImageDecoder = (bytes: Uint8Array, name: string) => Promise<RgbImage>;

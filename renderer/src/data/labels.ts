@@ -1,4 +1,4 @@
-import type { LabelSetName } from './imageSets';
+import type { LabelSetName, NamedLabelSet } from './imageSets';
 
 /** A label set: class names by index and, for ImageNet, the WordNet ids. */
 export interface LabelSet {
@@ -24,10 +24,27 @@ export function parseLabelSet(name: LabelSetName, text: string): LabelSet {
 }
 
 /** The label set a model with `classes` outputs presumably predicts: 10 → CIFAR-10, 1000 → ImageNet. */
-export function guessLabelSet(classes: number | null | undefined): LabelSetName | null {
+export function guessLabelSet(classes: number | null | undefined, channels: 1 | 3 = 3): NamedLabelSet | null {
+  // CIFAR-10 and ImageNet are colour: a grey model with 10 outputs is MNIST's kind, its classes unnamed.
+  if (channels !== 3) return null;
   if (classes === 10) return 'cifar10';
   if (classes === 1000) return 'imagenet';
   return null;
+}
+
+/**
+ * The classes of a model whose classes Skipscope cannot name (not CIFAR-10's or ImageNet's count, or a grey model):
+ * "class 0" … "class K−1". Images in folders named by the index are labelled with it, so Evaluate and the lesion
+ * figures score them.
+ */
+export function indexLabelSet(classes: number | null | undefined): LabelSet | null {
+  if (!(typeof classes === 'number' && Number.isSafeInteger(classes) && classes >= 1 && classes <= 1_000_000))
+    return null;
+  return {
+    name: `classes-${classes}`,
+    classes: Array.from({ length: classes }, (_, i) => `class ${i}`),
+    wnids: [],
+  };
 }
 
 const normalise = (s: string) =>
@@ -42,6 +59,11 @@ const normalise = (s: string) =>
  * two classes share (ImageNet has a few) are ambiguous: null, like an unknown name.
  */
 export function classIndexOf(label: string, set: LabelSet): number | null {
+  // Classes known by index only: a folder named by the index ("0" … "9", as MNIST's PNG dumps are laid out).
+  if (set.name.startsWith('classes-')) {
+    const n = /^\d+$/.test(label) ? Number(label) : -1;
+    return n >= 0 && n < set.classes.length ? n : null;
+  }
   const wnid = /^(n\d{8})(?!\d)/.exec(label)?.[1];
   if (wnid) {
     const i = set.wnids.indexOf(wnid);

@@ -16,11 +16,24 @@ export function defaultResize(side: number): number {
 }
 
 /**
- * The preprocessing to use when the model's manifest names none, chosen from the input side: 32×32 models get
- * the CIFAR recipe (no resize; the mean/std of the bundled models), larger ones ImageNet's resize → centre crop.
+ * The normalisation of MNIST's grey digits (pytorch/examples' Normalize((0.1307,), (0.3081,))), the preset for a
+ * one-channel model: its one mean and std, written three times.
  */
-export function presetFor(side: number): Preprocessing {
-  return { ...IMAGENET_NORMALIZATION, resize: side <= 32 ? null : defaultResize(side) };
+export const GREY_NORMALIZATION: Preprocessing = {
+  scale: 1 / 255,
+  mean: [0.1307, 0.1307, 0.1307],
+  std: [0.3081, 0.3081, 0.3081],
+  resize: null,
+};
+
+/**
+ * The preprocessing to use when the model's manifest names none, chosen from the input side: models up to 32×32 take
+ * images at their side (no resize), larger ones ImageNet's resize → centre crop; ImageNet's mean and std for colour,
+ * MNIST's for a grey (one-channel) model.
+ */
+export function presetFor(side: number, channels: 1 | 3 = 3): Preprocessing {
+  const normalization = channels === 1 ? GREY_NORMALIZATION : IMAGENET_NORMALIZATION;
+  return { ...normalization, resize: side <= 32 ? null : defaultResize(side) };
 }
 
 /**

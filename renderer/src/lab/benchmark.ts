@@ -1,4 +1,4 @@
-import type { ModelInput } from './inputs';
+import { inputDims, type ModelInput } from './inputs';
 import { checkpoint, type JobContext } from './job';
 import { float32 } from './runtime';
 import type { ModelSessions } from './sessions';
@@ -25,8 +25,10 @@ export async function benchmark(
 ): Promise<BenchmarkResult> {
   const n = input.fixedBatch ?? batch;
   const session = await sessions.forBatch(n);
-  const dims = input.layout === 'NCHW' ? [n, 3, input.side, input.side] : [n, input.side, input.side, 3];
-  const data = Float32Array.from({ length: n * 3 * input.side * input.side }, (_, i) => Math.sin(i * 0.37));
+  const dims = inputDims(input, n);
+  const data = Float32Array.from({ length: n * input.channels * input.side * input.side }, (_, i) =>
+    Math.sin(i * 0.37),
+  );
   const feeds = { [input.name]: float32(data, dims) };
   await session.run(feeds, [input.output]);
   const times: number[] = [];

@@ -142,12 +142,18 @@ export function lossFeeds(
 }
 
 /** A saliency map: per pixel, the largest |∂L/∂x| over the channels, scaled to 0…1 (layout NCHW or NHWC). */
-export function saliencyMap(grad: Float32Array, side: number, layout: 'NCHW' | 'NHWC'): Float32Array {
+export function saliencyMap(
+  grad: Float32Array,
+  side: number,
+  layout: 'NCHW' | 'NHWC',
+  channels: 1 | 3 = 3,
+): Float32Array {
   const plane = side * side;
   const out = new Float32Array(plane);
   for (let p = 0; p < plane; p++) {
     let m = 0;
-    for (let c = 0; c < 3; c++) m = Math.max(m, Math.abs(grad[layout === 'NCHW' ? c * plane + p : p * 3 + c]!));
+    for (let c = 0; c < channels; c++)
+      m = Math.max(m, Math.abs(grad[layout === 'NCHW' ? c * plane + p : p * channels + c]!));
     out[p] = m;
   }
   let max = 0;

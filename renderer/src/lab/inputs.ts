@@ -11,6 +11,8 @@ import { float32, type HostTensor, type SessionOptions } from './runtime';
 export interface ModelInput {
   name: string;
   layout: 'NCHW' | 'NHWC';
+  /** 3: RGB; 1: grey (images are converted as PIL's convert('L') does, after the resize and crop). */
+  channels: 1 | 3;
   side: number;
   /** A batch size the graph insists on (e.g. exported with batch 1), or null when the batch axis is dynamic. */
   fixedBatch: number | null;
@@ -24,7 +26,7 @@ export interface ModelInput {
 /** The largest image side Skipscope feeds (a 16384² RGB float image is 3 GiB). */
 export const MAX_SIDE = 16384;
 
-/** Reads the image input of a model; throws a one-line message when it does not take square RGB images. */
+/** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
   const { inputs } = model.graph;
   // Every run feeds one tensor: a second input made every run fail with onnxruntime's "input 'x2' is missing".
@@ -38,11 +40,13 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
   const declared = inputs.find((i) => i.name === topology.input.name);
   const shape = topology.input.shape;
   const [, a, b, c] = (shape ?? []) as number[];
-  const layout = shape?.length === 4 ? (a === 3 && b === c ? 'NCHW' : c === 3 && a === b ? 'NHWC' : null) : null;
+  const colour = (d: number | undefined) => d === 3 || d === 1;
+  const layout = shape?.length === 4 ? (colour(a) && b === c ? 'NCHW' : colour(c) && a === b ? 'NHWC' : null) : null;
   if (!layout)
     throw new ModelError(
-      `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB images (3×S×S or S×S×3)`,
+      `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB or grey images (3×S×S, 1×S×S, S×S×3 or S×S×1)`,
     );
+  const channels = (layout === 'NCHW' ? a : c) as 1 | 3;
   const side = layout === 'NCHW' ? b! : a!;
   // Shapes are inferred with a symbolic height and width taken as 1: the model would be fed 1 × 1 images.
   const spatial = declared?.shape?.slice(layout === 'NCHW' ? 2 : 1, layout === 'NCHW' ? 4 : 3) ?? [];
@@ -80,6 +84,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
   return {
     name: topology.input.name,
     layout,
+    channels,
     side,
     fixedBatch: typeof batch === 'number' ? batch : null,
     batchDim: typeof batch === 'string' ? batch : null,
@@ -164,13 +169,60 @@ export async function loadBatch(
   if (used.length === 0) return { indices: [], tensor: null, pixels: new Uint8Array(0), skipped };
   const n = used.length;
   const read = pixels.subarray(0, n * plane);
-  const planar = normalizePlanar(read, n, input.side, input.side, prep);
-  if (input.layout === 'NCHW')
-    return { indices: used, tensor: float32(planar, [n, 3, input.side, input.side]), pixels: read, skipped };
+  // A grey model sees the grey image: that is what the thumbnails and the saliency overlay show.
+  const seen = input.channels === 1 ? greyAsRgb(read, n, input.side * input.side) : read;
+  return { indices: used, tensor: imageTensor(read, n, input, prep), pixels: seen, skipped };
+}
+
+/** The input tensor's dimensions for `n` images. */
+export function inputDims(input: ModelInput, n: number): number[] {
+  const { side, channels } = input;
+  return input.layout === 'NCHW' ? [n, channels, side, side] : [n, side, side, channels];
+}
+
+/**
+ * Planar RGB bytes of `n` images (n × 3 × side × side) → the model's input tensor: normalised per channel, grey for
+ * a one-channel model (PIL's convert('L'): L = (19595 R + 38470 G + 7471 B + 2¹⁵) >> 16, then mean[0] and std[0]),
+ * channels last where the model takes them so.
+ */
+export function imageTensor(pixels: Uint8Array, n: number, input: ModelInput, prep: Preprocessing): HostTensor {
+  const { side } = input;
+  const area = side * side;
+  let planar: Float32Array;
+  if (input.channels === 1) {
+    const grey = toGrey(pixels, n, area);
+    planar = new Float32Array(n * area);
+    const mean = prep.mean[0];
+    const std = prep.std[0];
+    for (let i = 0; i < planar.length; i++) planar[i] = (grey[i]! * prep.scale - mean) / std;
+  } else planar = normalizePlanar(pixels, n, side, side, prep);
+  if (input.layout === 'NCHW' || input.channels === 1) return float32(planar, inputDims(input, n));
+  const plane = 3 * area;
   const nhwc = new Float32Array(planar.length);
   for (let k = 0; k < n; k++)
-    nhwc.set(nchwToNhwc(planar.subarray(k * plane, (k + 1) * plane), 3, input.side, input.side), k * plane);
-  return { indices: used, tensor: float32(nhwc, [n, input.side, input.side, 3]), pixels: read, skipped };
+    nhwc.set(nchwToNhwc(planar.subarray(k * plane, (k + 1) * plane), 3, side, side), k * plane);
+  return float32(nhwc, inputDims(input, n));
+}
+
+/** Planar RGB bytes → grey bytes, one plane per image, as PIL's convert('L') rounds them (libImaging's L24). */
+export function toGrey(pixels: Uint8Array, n: number, area: number): Uint8Array {
+  const out = new Uint8Array(n * area);
+  for (let k = 0; k < n; k++) {
+    const r = k * 3 * area;
+    for (let p = 0; p < area; p++)
+      out[k * area + p] =
+        (pixels[r + p]! * 19595 + pixels[r + area + p]! * 38470 + pixels[r + 2 * area + p]! * 7471 + 0x8000) >>> 16;
+  }
+  return out;
+}
+
+/** The grey images as planar RGB (the same plane three times), for drawing. */
+function greyAsRgb(pixels: Uint8Array, n: number, area: number): Uint8Array {
+  const grey = toGrey(pixels, n, area);
+  const out = new Uint8Array(n * 3 * area);
+  for (let k = 0; k < n; k++)
+    for (let c = 0; c < 3; c++) out.set(grey.subarray(k * area, (k + 1) * area), (k * 3 + c) * area);
+  return out;
 }
 
 /** Splits 0…count−1 (in `order` when given) into batches of at most `size`. */

@@ -178,7 +178,7 @@ export class ModelLab {
     } = await engine.run(image.tensor, choice.index, choice.source === 'chosen' ? 'chosen' : 'label');
     return {
       ...result,
-      saliency: saliencyMap(saliency, input.side, input.layout),
+      saliency: saliencyMap(saliency, input.side, input.layout, input.channels),
       side: input.side,
       pixels: image.pixels,
       name: images.name(request.index),

@@ -1,4 +1,4 @@
-import type { LabelSetName } from '../data/imageSets';
+import type { NamedLabelSet as LabelSetName } from '../data/imageSets';
 import { classIndexOf, type LabelSet, parseLabelSet } from '../data/labels';
 import type { Host } from '../host/host';
 import type { ImageSetSource } from '../worker/protocol';

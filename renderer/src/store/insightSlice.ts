@@ -93,5 +93,6 @@ export const createInsightSlice =
 
 /** The built nets take 32 × 32 images: the open model's preprocessing when it does too, else the preset. */
 function initPreprocessing(state: AppState) {
-  return state.model?.input?.side === 32 && state.preprocessing ? state.preprocessing : presetFor(32);
+  const input = state.model?.input;
+  return input?.side === 32 && input.channels === 3 && state.preprocessing ? state.preprocessing : presetFor(32);
 }

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { layoutNetwork } from '../core/layout/layout';
 import { errorLine } from '../core/text';
-import { guessLabelSet } from '../data/labels';
+import { guessLabelSet, indexLabelSet } from '../data/labels';
 import { type Preprocessing, presetFor } from '../data/preprocess';
 import type { ModelEntry } from '../host/host';
 import { describeInput, type ModelInput } from '../lab/inputs';
@@ -86,11 +86,6 @@ export const createModelSlice =
           const side = get().openSides[id] ?? null;
           const { analysis, parts, copy } = await analyzer.analyze(raw.slice(0), name, side);
           const layout = layoutNetwork(analysis.topology);
-          const labelSetName =
-            entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
-              ? entry.labels
-              : guessLabelSet(analysis.topology.output.shape?.at(-1));
-          const labelSet = labelSetName ? await assets.labelSet(labelSetName) : null;
           let input: ModelInput | null = null;
           let inputError: string | null = null;
           try {
@@ -98,6 +93,13 @@ export const createModelSlice =
           } catch (error) {
             inputError = errorLine(error);
           }
+          const classes = analysis.topology.output.shape?.at(-1);
+          const labelSetName =
+            entry?.labels === 'cifar10' || entry?.labels === 'imagenet'
+              ? entry.labels
+              : guessLabelSet(classes, input?.channels);
+          // Classes Skipscope cannot name are known by index: folders named "0" … "K−1" are labelled with them.
+          const labelSet = labelSetName ? await assets.labelSet(labelSetName) : indexLabelSet(classes);
           if (mine !== ticket) return true;
           const model: OpenModel = {
             id,
@@ -238,7 +240,7 @@ function modelPreprocessing(
   analysis: OpenModel['analysis'],
   before: Preprocessing | null,
 ): Preprocessing {
-  const base = entry?.preprocessing ?? presetFor(input?.side ?? 32);
+  const base = entry?.preprocessing ?? presetFor(input?.side ?? 32, input?.channels);
   const open = analysis.openSide;
   if (!open) return base;
   const kept = before?.side !== undefined ? { scale: before.scale, mean: before.mean, std: before.std } : {};

@@ -1,4 +1,4 @@
-import { attrInts } from '../onnx/attrs';
+import { attrInt, attrInts } from '../onnx/attrs';
 import { type Dim, type Model, ModelError, type ValueInfo } from '../onnx/model';
 import { inferShapes } from '../onnx/shapes';
 import { oneLine } from '../text';
@@ -24,8 +24,8 @@ export interface OpenSide {
 export const MAX_OPEN_SIDE = 16384;
 
 /**
- * The sides tried, in order, for a model that does not choose one: the first at which every output's shape is known
- * is taken. 224 (ImageNet's) first; models with at most 100 classes (CIFAR-10/100) try 32 first.
+ * The sides tried, in order, for a model that does not choose one: the first at which the graph's shapes agree is
+ * taken. 224 (ImageNet's) first; models with at most 100 classes (CIFAR-10/100) try 32 first, grey ones 28 (MNIST).
  */
 const SIDES = [224, 256, 299, 384, 320, 288, 192, 160, 128, 96, 64, 32, 448, 512];
 
@@ -51,6 +51,25 @@ function openInput(model: Model): { input: ValueInfo; channelsLast: boolean } | 
   return spatial.some(isOpen) ? { input, channelsLast } : null;
 }
 
+/**
+ * The input channels of the convolution that reads the image (directly, or through the Transpose to channels
+ * first), from its weight's shape [M, C, kH, kW] (C × group for a grouped one); null when there is none to read.
+ */
+function firstConvChannels(model: Model, input: string, channelsLast: boolean): number | null {
+  const { nodes, constants } = model.graph;
+  let tensor = input;
+  if (channelsLast) {
+    const t = nodes.find((n) => n.opType === 'Transpose' && n.inputs[0] === input);
+    if (!t?.outputs[0]) return null;
+    tensor = t.outputs[0];
+  }
+  const conv = nodes.find((n) => n.opType === 'Conv' && n.inputs[0] === tensor);
+  const dims = conv?.inputs[1] ? constants.get(conv.inputs[1])?.dims : undefined;
+  const group = conv ? attrInt(conv, 'group', 1) : 1;
+  const c = dims?.[1];
+  return typeof c === 'number' && c >= 1 && (c * group === 1 || c * group === 3) ? c * group : null;
+}
+
 /** Whether the model's image input leaves its height or width open (the app then offers a side). */
 export function hasOpenSide(model: Model): boolean {
   return openInput(model) !== null;
@@ -70,9 +89,17 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
   const spatialAxes = channelsLast ? [1, 2] : [2, 3];
   const channelAxis = channelsLast ? 3 : 1;
   const given = spatialAxes.map((i) => shape[i]).find((d): d is number => typeof d === 'number' && d >= 1);
+  // An open channel axis takes what the first convolution reads (1 for a grey model), else 3 (RGB).
+  const channels = firstConvChannels(model, input.name, channelsLast) ?? 3;
   const withSide = (s: number): Model => {
     const dims = shape.map((d, i) =>
-      spatialAxes.includes(i) ? (typeof d === 'number' && d >= 1 ? d : s) : i === channelAxis && isOpen(d) ? 3 : d,
+      spatialAxes.includes(i)
+        ? typeof d === 'number' && d >= 1
+          ? d
+          : s
+        : i === channelAxis && isOpen(d)
+          ? channels
+          : d,
     );
     const fixed: ValueInfo = { ...input, shape: dims };
     return { ...model, graph: { ...model.graph, inputs: [fixed] } };
@@ -91,7 +118,9 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
   if (given !== undefined) return { model: withSide(given), open: { side: given, chosen: false, declared } };
   const first = withSide(SIDES[0]!);
   const classes = classCount(first);
-  const order = classes !== null && classes <= 100 ? [32, ...SIDES.filter((s) => s !== 32)] : SIDES;
+  // A grey model is MNIST's kind (28); up to 100 classes, CIFAR's (32); else ImageNet's first.
+  const preferred = channels === 1 ? 28 : classes !== null && classes <= 100 ? 32 : null;
+  const order = preferred === null ? SIDES : [preferred, ...SIDES.filter((s) => s !== preferred)];
   for (const s of order) {
     const candidate = s === SIDES[0] ? first : withSide(s);
     if (shapeDisagreement(candidate) === null) return { model: candidate, open: { side: s, chosen: false, declared } };

@@ -19,7 +19,15 @@ import { encodeModel } from '../../core/onnx/encode';
 import { exposeLogits, type MovedModel } from '../../core/rewrite/landscape';
 import type { ImageSet } from '../../data/imageSets';
 import type { Preprocessing } from '../../data/preprocess';
-import { batchSessionOptions, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from '../inputs';
+import {
+  batchSessionOptions,
+  inputDims,
+  loadBatch,
+  type ModelInput,
+  padBatch,
+  type Skipped,
+  sessionBatch,
+} from '../inputs';
 import { checkpoint, UnsupportedInput } from '../job';
 import { float32, type HostTensor, type Runtime, type Session } from '../runtime';
 import { permutation } from '../stats';
@@ -94,7 +102,7 @@ export async function readSample(
   const order = Array.from(permutation(set.count, sampleSeed)).filter(labelled);
   if (order.length === 0)
     throw new UnsupportedInput(`${set.title} has no images labelled with the model's classes; a loss needs labels`);
-  const plane = 3 * input.side * input.side;
+  const plane = input.channels * input.side * input.side;
   const chunks: Float32Array[] = [];
   const indices: number[] = [];
   const skipped: Skipped[] = [];
@@ -122,7 +130,7 @@ export async function readSample(
   const most = Math.max(1, options.batch ?? runtime.batchSize);
   const runsCount = Math.ceil(n / most);
   const size = sessionBatch(input, Math.ceil(n / runsCount));
-  const dims = input.layout === 'NCHW' ? [3, input.side, input.side] : [input.side, input.side, 3];
+  const dims = inputDims(input, 1).slice(1);
   const runs: Sample['runs'] = [];
   for (let s = 0; s < n; s += size) {
     const k = Math.min(size, n - s);

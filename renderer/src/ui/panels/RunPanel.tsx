@@ -256,11 +256,13 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
   const preprocessing = useApp((s) => s.preprocessing);
   const setPreprocessing = useApp((s) => s.setPreprocessing);
   if (!preprocessing) return null;
+  const grey = model.input?.channels === 1;
   const origin = model.entry?.preprocessing
     ? "from the model's manifest"
-    : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} input`;
+    : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} ${grey ? "grey input: MNIST's" : 'input'}`;
+  // A grey model reads one mean and one std (the first of each triple, kept equal).
   const triple = (key: 'mean' | 'std', i: number, value: number) => {
-    const next = [...preprocessing[key]] as [number, number, number];
+    const next = (grey ? [value, value, value] : [...preprocessing[key]]) as [number, number, number];
     next[i] = value;
     setPreprocessing({ ...preprocessing, [key]: next });
   };
@@ -270,20 +272,22 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
         Preprocessing <span className="muted">({origin})</span>
       </summary>
       <p className="muted">
-        x = (pixel / 255 − mean) / std per RGB channel; larger images: shorter side to “resize”, then the centred
-        square.
+        {grey
+          ? 'x = (grey / 255 − mean) / std, grey as PIL’s convert("L") after the resize and crop'
+          : 'x = (pixel / 255 − mean) / std per RGB channel'}
+        ; larger images: shorter side to “resize”, then the centred square.
       </p>
       {(['mean', 'std'] as const).map((key) => (
         <div className="row" key={key}>
           {key}
-          {preprocessing[key].map((v, i) => (
+          {preprocessing[key].slice(0, grey ? 1 : 3).map((v, i) => (
             <input
               // biome-ignore lint/suspicious/noArrayIndexKey: the channel index is the identity
               key={i}
               type="number"
               step="0.001"
               value={v}
-              aria-label={`${key} ${'RGB'[i]}`}
+              aria-label={grey ? `${key} grey` : `${key} ${'RGB'[i]}`}
               onChange={(e) => {
                 const value = Number(e.target.value);
                 if (Number.isFinite(value) && (key === 'mean' || value > 0)) triple(key, i, value);
