@@ -288,6 +288,14 @@ test('a grey (one-channel) model: its digit folders are scored by index, each im
       .toBeLessThan(1e-3);
     await expect(page.getByTestId('true-label')).toContainText(`class ${image.label}`);
   }
+  // The thumbnail is the grey image the model sees (the last image is a coloured zig-zag).
+  const colourful = await page.getByTestId('thumbnail').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) n++;
+    return { n, size: c.width };
+  });
+  expect(colourful).toEqual({ n: 0, size: 28 });
   await page.getByTestId('tab-evaluate').click();
   await page.getByTestId('evaluate').click();
   await expect(page.getByTestId('evaluate-result')).toHaveAttribute('data-n', '6', { timeout: 120_000 });

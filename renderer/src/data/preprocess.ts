@@ -80,3 +80,24 @@ export function nchwToNhwc(data: Float32Array, channels: number, height: number,
   for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[i * channels + c] = data[c * plane + i]!;
   return out;
 }
+
+/** Planar RGB bytes → grey bytes, one plane per image, as PIL's convert('L') rounds them (libImaging's L24). */
+export function toGrey(pixels: Uint8Array, n: number, area: number): Uint8Array {
+  const out = new Uint8Array(n * area);
+  for (let k = 0; k < n; k++) {
+    const r = k * 3 * area;
+    for (let p = 0; p < area; p++)
+      out[k * area + p] =
+        (pixels[r + p]! * 19595 + pixels[r + area + p]! * 38470 + pixels[r + 2 * area + p]! * 7471 + 0x8000) >>> 16;
+  }
+  return out;
+}
+
+/** The grey images as planar RGB (the same plane three times), for drawing. */
+export function greyAsRgb(pixels: Uint8Array, n: number, area: number): Uint8Array {
+  const grey = toGrey(pixels, n, area);
+  const out = new Uint8Array(n * 3 * area);
+  for (let k = 0; k < n; k++)
+    for (let c = 0; c < 3; c++) out.set(grey.subarray(k * area, (k + 1) * area), (k * 3 + c) * area);
+  return out;
+}

@@ -3,7 +3,7 @@ import { type Model, ModelError } from '../core/onnx/model';
 import { oneLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
-import { nchwToNhwc, normalizePlanar, type Preprocessing } from '../data/preprocess';
+import { greyAsRgb, nchwToNhwc, normalizePlanar, type Preprocessing, toGrey } from '../data/preprocess';
 import { UnsupportedInput } from './job';
 import { float32, type HostTensor, type SessionOptions } from './runtime';
 
@@ -202,27 +202,6 @@ export function imageTensor(pixels: Uint8Array, n: number, input: ModelInput, pr
   for (let k = 0; k < n; k++)
     nhwc.set(nchwToNhwc(planar.subarray(k * plane, (k + 1) * plane), 3, side, side), k * plane);
   return float32(nhwc, inputDims(input, n));
-}
-
-/** Planar RGB bytes → grey bytes, one plane per image, as PIL's convert('L') rounds them (libImaging's L24). */
-export function toGrey(pixels: Uint8Array, n: number, area: number): Uint8Array {
-  const out = new Uint8Array(n * area);
-  for (let k = 0; k < n; k++) {
-    const r = k * 3 * area;
-    for (let p = 0; p < area; p++)
-      out[k * area + p] =
-        (pixels[r + p]! * 19595 + pixels[r + area + p]! * 38470 + pixels[r + 2 * area + p]! * 7471 + 0x8000) >>> 16;
-  }
-  return out;
-}
-
-/** The grey images as planar RGB (the same plane three times), for drawing. */
-function greyAsRgb(pixels: Uint8Array, n: number, area: number): Uint8Array {
-  const grey = toGrey(pixels, n, area);
-  const out = new Uint8Array(n * 3 * area);
-  for (let k = 0; k < n; k++)
-    for (let c = 0; c < 3; c++) out.set(grey.subarray(k * area, (k + 1) * area), (k * 3 + c) * area);
-  return out;
 }
 
 /** Splits 0…count−1 (in `order` when given) into batches of at most `size`. */

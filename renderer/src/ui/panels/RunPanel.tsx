@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { errorLine } from '../../core/text';
-import { planarToRgba } from '../../data/preprocess';
+import { greyAsRgb, planarToRgba } from '../../data/preprocess';
 import { useApp, useServices } from '../../store/store';
 import type { ImageSource, OpenModel } from '../../store/types';
 
@@ -180,7 +180,9 @@ function Thumbnail({ model }: { model: OpenModel }) {
         if (!live || !c || !ctx) return;
         c.width = side;
         c.height = side;
-        ctx.putImageData(new ImageData(new Uint8ClampedArray(planarToRgba(pixels, side, side)), side, side), 0, 0);
+        // A grey model sees the grey image.
+        const seen = model.input?.channels === 1 ? greyAsRgb(pixels, 1, side * side) : pixels;
+        ctx.putImageData(new ImageData(new Uint8ClampedArray(planarToRgba(seen, side, side)), side, side), 0, 0);
         setTitle(name);
       },
       (error) => {
