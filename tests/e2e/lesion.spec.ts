@@ -118,12 +118,19 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await page.keyboard.press('k');
   await expect(study).toHaveAttribute('data-paused', 'no');
   await expect.poll(async () => Number(await study.getAttribute('data-done'))).toBeGreaterThan(heldAt);
+  const beforeCancel = Number(await study.getAttribute('data-done'));
   await page.getByTestId('sweep-cancel').click();
   await expect(page.getByTestId('sweep-cancelled')).toContainText(/Cancelled after [\d,]+ of 932 images/);
   await expect(page.getByTestId('sweep-chart')).toBeVisible();
   await expect(page.getByTestId('sweep-chart')).toContainText('cancelled:');
   await expect(page.getByTestId('sweep-chart').locator('rect > title')).toHaveCount(9);
+  // Run again, it goes on from where it was cancelled: its first report is there, not at the first image; and the
+  // figures at the end are the uninterrupted study's (the CLI's 36.91 % below).
+  await expect(page.getByTestId('sweep-cancelled')).toContainText('Continue goes on from there.');
+  await expect(page.getByTestId('sweep-run')).toHaveText('Continue');
   await page.getByTestId('sweep-run').click();
+  await expect.poll(async () => Number(await study.getAttribute('data-total'))).toBeGreaterThan(0);
+  expect(Number(await study.getAttribute('data-done'))).toBeGreaterThanOrEqual(beforeCancel);
   await expect(page.getByTestId('sweep-table')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByTestId('sweep-table').locator('tbody tr')).toHaveCount(9);
   await expect(page.getByTestId('sweep-table').locator('tbody tr').nth(3)).toContainText('36.91 %');

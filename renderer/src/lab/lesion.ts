@@ -100,6 +100,12 @@ export class LesionEngine {
   private readonly batches: BatchState[];
   private readonly tails = new Map<string, Promise<{ tail: TailModel; session: Session }>>();
   private recorder: Promise<Session> | null = null;
+  /**
+   * Runs cancelled part of the way, by their resume key: what their finished batches counted. The same run asked
+   * for again goes on from there (the batches and their order are the engine's, so the result is the one an
+   * uninterrupted run gives); a cancelled study no longer starts again from its first image.
+   */
+  private readonly stopped = new Map<string, RunState>();
 
   private constructor(
     private readonly runtime: Runtime,
@@ -425,57 +431,88 @@ export class LesionEngine {
     specs: readonly LesionSpec[],
     job: JobContext<unknown>,
     onBatch?: (scores: LesionScore[], batchesDone: number) => unknown,
+    /** Names this run (its lesions, drawn from its request): cancelled, it is kept and goes on when asked again. */
+    resumeKey?: string,
   ): Promise<{ scores: LesionScore[]; predictions: Int16Array[]; skipped: Skipped[] }> {
     const total = this.batches.length * Math.max(1, specs.length);
-    const predictions = specs.map(() => new Int16Array(this.set.count).fill(-1));
-    const correct = specs.map(() => 0);
-    const changed = specs.map(() => 0);
-    let intactCorrect = 0;
-    let scored = 0;
-    const skipped: Skipped[] = [];
+    const kept = resumeKey === undefined ? undefined : this.stopped.get(resumeKey);
+    if (resumeKey !== undefined) this.stopped.delete(resumeKey);
+    const state: RunState =
+      kept && kept.correct.length === specs.length
+        ? kept
+        : {
+            next: 0,
+            predictions: specs.map(() => new Int16Array(this.set.count).fill(-1)),
+            correct: specs.map(() => 0),
+            changed: specs.map(() => 0),
+            intactCorrect: 0,
+            scored: 0,
+            skipped: [],
+          };
+    const { predictions, correct, changed } = state;
     const scores = () =>
       specs.map((_, s) => ({
-        top1: wilson(correct[s]!, scored),
-        intact: wilson(intactCorrect, scored),
+        top1: wilson(correct[s]!, state.scored),
+        intact: wilson(state.intactCorrect, state.scored),
         changed: changed[s]!,
       }));
-    job.progress(0, total);
-    for (const [b, batch] of this.batches.entries()) {
-      // Between batches a study can be paused (a lecturer's question) and resumed; it has no early stop (a study
-      // over part of the images is not one the click readout could take its exact figures from).
-      await between(job);
-      await this.record(batch, specs.length > 1);
-      skipped.push(...batch.skipped);
-      const labels = batch.labels;
-      const intact = batch.intact!;
-      for (const [s, spec] of specs.entries()) {
-        await checkpoint(job.signal);
-        const predicted = await this.predictBatch(batch, spec);
-        batch.indices.forEach((index, r) => {
-          predictions[s]![index] = predicted[r]!;
-          if (predicted[r] !== intact[r]) changed[s]!++;
-          if (labels[r]! >= 0 && predicted[r] === labels[r]) correct[s]!++;
+    // A run going on from where it was cancelled reports its figures so far at once.
+    job.progress(state.next * specs.length, total, state.next > 0 ? onBatch?.(scores(), state.next) : undefined);
+    try {
+      for (let b = state.next; b < this.batches.length; b++) {
+        const batch = this.batches[b]!;
+        // Between batches a study can be paused (a lecturer's question) and resumed; it has no early stop (a study
+        // over part of the images is not one the click readout could take its exact figures from).
+        await between(job);
+        await this.record(batch, specs.length > 1);
+        const labels = batch.labels;
+        const intact = batch.intact!;
+        // A batch counts once all its lesions are done: a run cancelled inside one goes on from its start.
+        const outcome: Int16Array[] = [];
+        for (const spec of specs) {
+          await checkpoint(job.signal);
+          outcome.push(await this.predictBatch(batch, spec));
+        }
+        state.skipped.push(...batch.skipped);
+        outcome.forEach((predicted, s) => {
+          batch.indices.forEach((index, r) => {
+            predictions[s]![index] = predicted[r]!;
+            if (predicted[r] !== intact[r]) changed[s]!++;
+            if (labels[r]! >= 0 && predicted[r] === labels[r]) correct[s]!++;
+          });
         });
+        batch.transient = null;
+        for (let r = 0; r < batch.indices.length; r++) {
+          if (labels[r]! < 0) continue;
+          state.scored++;
+          if (intact[r] === labels[r]) state.intactCorrect++;
+        }
+        state.next = b + 1;
+        // Progress once per batch: every batch costs the same, while the lesions within one do not (an early
+        // block's lesion runs the longest tail) and the first batch also creates every tail's session. The time-left
+        // estimate counts from the first report, so it then measures whole batches only (bench row
+        // job.eta_error_at_10pct).
+        const partial = onBatch?.(scores(), b + 1);
+        job.progress(Math.min((b + 1) * specs.length, total), total, partial);
       }
-      batch.transient = null;
-      for (let r = 0; r < batch.indices.length; r++) {
-        if (labels[r]! < 0) continue;
-        scored++;
-        if (intact[r] === labels[r]) intactCorrect++;
-      }
-      // Progress once per batch: every batch costs the same, while the lesions within one do not (an early block's
-      // lesion runs the longest tail) and the first batch also creates every tail's session. The time-left estimate
-      // counts from the first report, so it then measures whole batches only (bench row job.eta_error_at_10pct).
-      const partial = onBatch?.(scores(), b + 1);
-      job.progress(Math.min((b + 1) * specs.length, total), total, partial);
+    } catch (error) {
+      if (resumeKey !== undefined && job.signal.aborted && state.next > 0) this.stopped.set(resumeKey, state);
+      throw error;
     }
-    return { scores: scores(), predictions, skipped };
+    return { scores: scores(), predictions, skipped: state.skipped };
   }
 
-  /** One lesion on the whole set, with a running estimate after every batch. */
+  /** How far a cancelled run named `resumeKey` got: batches done of all; null when none is kept. */
+  resumable(resumeKey: string): { done: number; total: number } | null {
+    const s = this.stopped.get(resumeKey);
+    return s ? { done: s.next, total: this.batches.length } : null;
+  }
+
+  /** One lesion on the whole set, with a running estimate after every batch; cancelled, it goes on when asked again. */
   async evaluate(lesion: Lesion, job: JobContext<LesionScore>): Promise<LesionEvaluation> {
     const started = performance.now();
-    const { scores, predictions, skipped } = await this.run([lesion], job as JobContext<unknown>, (s) => s[0]);
+    const key = `lesion:${JSON.stringify([lesion.dropped, lesion.cutSkips ?? []])}`;
+    const { scores, predictions, skipped } = await this.run([lesion], job as JobContext<unknown>, (s) => s[0], key);
     const provider = await this.provider();
     return { lesion, ...scores[0]!, predictions: predictions[0]!, skipped, provider, ms: performance.now() - started };
   }
@@ -486,6 +523,18 @@ export class LesionEngine {
     this.recorder = null;
     for (const s of sessions) void s?.then((x) => x.release()).catch(() => {});
   }
+}
+
+/** What a run's finished batches counted: kept when it is cancelled, so that it can go on (LesionEngine.run). */
+interface RunState {
+  /** The first batch not yet counted. */
+  next: number;
+  predictions: Int16Array[];
+  correct: number[];
+  changed: number[];
+  intactCorrect: number;
+  scored: number;
+  skipped: Skipped[];
 }
 
 /**

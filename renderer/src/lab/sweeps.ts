@@ -41,10 +41,13 @@ export async function singleSweep(
   const lesions: Lesion[] = topology.blocks.map((b) =>
     options.remove === 'branch' ? { dropped: [b.index] } : { dropped: [], cutSkips: [b.index] },
   );
-  const { scores, predictions, skipped } = await engine.run(lesions, job as JobContext<unknown>, (s, batches) => ({
-    scores: s,
-    batches,
-  }));
+  // Cancelled, the study goes on from its last whole batch when it is asked for again (LesionEngine.run).
+  const { scores, predictions, skipped } = await engine.run(
+    lesions,
+    job as JobContext<unknown>,
+    (s, batches) => ({ scores: s, batches }),
+    `single:${JSON.stringify(lesions)}`,
+  );
   return {
     kind: 'single',
     remove: options.remove,
@@ -112,10 +115,12 @@ export async function randomSweep(
   const started = performance.now();
   const perK = randomBlockSets(topology, options);
   const lesions = perK.flat().map((blocks) => ({ dropped: blocks }));
-  const { scores, skipped } = await engine.run(lesions, job as JobContext<unknown>, (s, batches) => ({
-    scores: s,
-    batches,
-  }));
+  const { scores, skipped } = await engine.run(
+    lesions,
+    job as JobContext<unknown>,
+    (s, batches) => ({ scores: s, batches }),
+    `random:${JSON.stringify(lesions)}`,
+  );
   let at = 0;
   const ks = perK.map((sets, i) => {
     const layers = engine.plainLayers;
@@ -183,10 +188,12 @@ export async function stochasticSweep(
       removed.push(keep.reduce((a, q) => a + (1 - q), 0));
     }
   });
-  const { scores, skipped } = await engine.run(specs, job as JobContext<unknown>, (s, batches) => ({
-    scores: s,
-    batches,
-  }));
+  const { scores, skipped } = await engine.run(
+    specs,
+    job as JobContext<unknown>,
+    (s, batches) => ({ scores: s, batches }),
+    `stochastic:${JSON.stringify([options.ps, options.rule, options.passes, options.seed])}`,
+  );
   const points = options.ps.map((p, pi) => {
     const mine = scores.slice(pi * options.passes, (pi + 1) * options.passes);
     const successes = mine.reduce((a, s) => a + s.top1.successes, 0);

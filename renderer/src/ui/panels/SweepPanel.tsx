@@ -70,6 +70,9 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const stopped = stoppedAt !== undefined;
   const shownPartial = partial ?? stoppedAt;
   const stoppedImages = stoppedAt?.scores[0]?.intact.n ?? 0;
+  // The lesion engine keeps what a cancelled study counted and goes on from it (lab/lesion.ts run); the swap study
+  // runs on its own sessions and starts again.
+  const resumes = stopped && request.kind !== 'reorder';
   const chart = useRef<SVGSVGElement>(null);
   const invalid =
     kind === 'stochastic' &&
@@ -178,14 +181,14 @@ export function SweepPanel({ model }: { model: OpenModel }) {
             onClick={() => void start(request)}
             data-testid="sweep-run"
           >
-            {result ? 'Done' : 'Run'}
+            {result ? 'Done' : resumes ? 'Continue' : 'Run'}
           </button>
         )}
         {running && <RunningControls job={job} control={control} cancel={cancel} testId="sweep" />}
         {job?.status === 'cancelled' && !result && (
           <span className="muted" data-testid="sweep-cancelled">
             {stopped
-              ? `Cancelled after ${stoppedImages.toLocaleString('en-US')} of ${(imageSet?.count ?? 0).toLocaleString('en-US')} images: the chart shows them. Run starts again from the first.`
+              ? `Cancelled after ${stoppedImages.toLocaleString('en-US')} of ${(imageSet?.count ?? 0).toLocaleString('en-US')} images: the chart shows them. ${resumes ? 'Continue goes on from there.' : 'Run starts again from the first.'}`
               : 'Cancelled.'}
           </span>
         )}
