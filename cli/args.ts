@@ -5,7 +5,7 @@
  * "x"`. `--help` (or `-h`) after any command prints that command's options, made from the same declarations.
  */
 import { parseArgs } from 'node:util';
-import type { WorkOptions } from './work';
+import type { PreprocessingChoice, WorkOptions } from './work';
 
 /** A wrong command line: one line, exit code 2 (cli/main.ts adds where to find the help). */
 export class UsageError extends Error {}
@@ -218,6 +218,26 @@ export const side = () =>
     value: 'S',
     help: 'the image side for a model whose file leaves its input size open (default: the first common size its shapes agree at)',
   });
+/**
+ * The preprocessing the model was trained with, where Skipscope's preset (ImageNet's mean and std, MNIST's for a grey
+ * model, 1/255) is not it: each given option replaces the preset's value.
+ */
+export const preprocessingOptions = () => ({
+  mean: floats({
+    value: 'M',
+    help: 'mean subtracted after scaling: one value, or three in the model’s channel order (default ImageNet’s)',
+  }),
+  std: floats({ above: 0, value: 'S', help: 'divisor after the mean: one value or three (default ImageNet’s)' }),
+  scale: float({ above: 0, value: 'X', help: 'pixel multiplier before the mean (default 1/255; 1 for 0–255 models)' }),
+  resize: custom({
+    value: 'N|none',
+    expects: 'a whole number of pixels or "none"',
+    parse: (raw) => (raw === 'none' ? null : /^\d+$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined),
+    help: 'shorter side before the centre crop (default side / 0.875; none: the model’s side)',
+  }),
+  bgr: flag('the model takes its colour planes blue first (Caffe, OpenCV); --mean and --std in that order'),
+});
+
 /** Where the images come from: a folder of class folders or CIFAR binary batches. */
 export const dataOptions = () => ({
   data: text({ value: 'DIR', help: 'a folder of images, one subfolder per class (or WordNet-id file names)' }),
@@ -235,8 +255,28 @@ export function workOptions(
     batch?: number;
     provider?: (typeof PROVIDERS)[number];
     side?: number;
+    mean?: number[];
+    std?: number[];
+    scale?: number;
+    resize?: number | null;
+    bgr?: boolean;
   },
 ): WorkOptions {
+  const triple = (flag: string, values: number[] | undefined): [number, number, number] | undefined => {
+    if (values === undefined) return undefined;
+    if (values.length === 1) return [values[0]!, values[0]!, values[0]!];
+    if (values.length === 3) return values as [number, number, number];
+    throw new UsageError(`--${flag} takes one value or three (one per channel), got ${values.length}`);
+  };
+  const mean = triple('mean', v.mean);
+  const std = triple('std', v.std);
+  const preprocessing: PreprocessingChoice = {
+    ...(mean ? { mean } : {}),
+    ...(std ? { std } : {}),
+    ...(v.scale !== undefined ? { scale: v.scale } : {}),
+    ...(v.resize !== undefined ? { resize: v.resize } : {}),
+    ...(v.bgr ? { order: 'BGR' as const } : {}),
+  };
   return {
     model,
     ...(v.data !== undefined ? { data: v.data } : {}),
@@ -245,6 +285,7 @@ export function workOptions(
     ...(v.batch !== undefined ? { batch: v.batch } : {}),
     ...(v.provider !== undefined ? { provider: v.provider } : {}),
     ...(v.side !== undefined ? { side: v.side } : {}),
+    ...(Object.keys(preprocessing).length ? { preprocessing } : {}),
   };
 }
 

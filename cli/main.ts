@@ -22,6 +22,7 @@ import {
   oneOf,
   onlyWith,
   parseCommand,
+  preprocessingOptions,
   provider,
   required,
   side,
@@ -77,7 +78,15 @@ const PREDICT = defineCommand({
   about: `top-5 classes of one image, or top-1/top-5 and per-class accuracy on a labelled set
 (DIR: one subfolder per class, named by CIFAR-10 class, ImageNet WordNet id or ImageNet name)`,
   positional: MODEL,
-  options: { ...dataOptions(), ...imageOption(), batch: batch(), provider: provider(), side: side(), json: json() },
+  options: {
+    ...dataOptions(),
+    ...imageOption(),
+    batch: batch(),
+    provider: provider(),
+    side: side(),
+    ...preprocessingOptions(),
+    json: json(),
+  },
 });
 
 async function predictCommand({ positional, values }: Args<typeof PREDICT.options>, out: (s: string) => void) {
@@ -133,6 +142,7 @@ removed blocks, k random swaps of interchangeable blocks, or test-time stochasti
     batch: batch(),
     provider: provider(),
     side: side(),
+    ...preprocessingOptions(),
     json: json(),
   },
 });
@@ -186,6 +196,7 @@ const IMAGE_OPTIONS = {
   batch: batch(),
   provider: provider(),
   side: side(),
+  ...preprocessingOptions(),
   json: json(),
 };
 

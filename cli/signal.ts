@@ -13,6 +13,7 @@ import {
   imageOption,
   int,
   json,
+  preprocessingOptions,
   provider,
   side,
   text,
@@ -36,6 +37,7 @@ by depth, cosines between early and late features and between different images (
     batch: batch(),
     provider: provider(),
     side: side(),
+    ...preprocessingOptions(),
     json: json(),
   },
 });

@@ -30,7 +30,12 @@ export interface WorkOptions {
   provider?: NodeProvider;
   /** The image side for a model whose file leaves it open (core/rewrite/inputSize.ts). */
   side?: number;
+  /** What the command line says of the preprocessing (--mean, --std, --scale, --resize, --bgr). */
+  preprocessing?: PreprocessingChoice;
 }
+
+/** Preprocessing values given on the command line, each replacing the preset's. */
+export type PreprocessingChoice = Partial<Pick<Preprocessing, 'mean' | 'std' | 'scale' | 'resize' | 'order'>>;
 
 /** A model and the images to run it on, opened the same way for every command. */
 export interface Work {
@@ -71,8 +76,15 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   // A side Skipscope fixed is part of the preprocessing: every report says which side was fed.
   const preprocessing = {
     ...(shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels)),
+    ...options.preprocessing,
     ...(analysis.openSide ? { side: analysis.openSide.side } : {}),
   };
+  if (preprocessing.resize !== null && preprocessing.resize < input.side)
+    throw new InputError(
+      `--resize ${preprocessing.resize} is smaller than the model's ${input.side}×${input.side} input: the centre crop needs at least its side`,
+    );
+  if (preprocessing.order === 'BGR' && input.channels === 1)
+    throw new InputError(`--bgr is for colour models; ${file} takes grey images`);
   if (source.kind === 'image' || source.set.nativeSide !== null) {
     // One image is read before any session: a file that is no image, or CIFAR binaries of another size than the
     // model takes, is bad input, said in one line.

@@ -16,6 +16,11 @@ export interface Preprocessing {
    * it. Part of every result's key and export.
    */
   side?: number;
+  /**
+   * 'BGR': the model takes its colour planes blue first (Caffe, OpenCV-trained models); mean and std are then in that
+   * order too. Absent: RGB.
+   */
+  order?: 'BGR';
 }
 
 /** What the native menu asks the UI to do; the rest of the menu (Open…, Open Recent) is handled by the host. */
@@ -120,7 +125,10 @@ export function parseManifestModels(
 function readPreprocessing(raw: RawModel['preprocessing']): { preprocessing: Preprocessing } | null {
   if (!raw || typeof raw.scale !== 'number' || !isTriple(raw.mean) || !isTriple(raw.std)) return null;
   const resize = typeof raw.resize === 'number' ? raw.resize : null;
-  return { preprocessing: { scale: raw.scale, mean: raw.mean, std: raw.std, resize } };
+  const bgr = (raw as { order?: unknown }).order === 'BGR';
+  return {
+    preprocessing: { scale: raw.scale, mean: raw.mean, std: raw.std, resize, ...(bgr ? { order: 'BGR' } : {}) },
+  };
 }
 
 function isTriple(value: unknown): value is [number, number, number] {

@@ -44,12 +44,19 @@ export function cifarImageSet(options: {
     nativeSide: set.width,
     label: (i) => set.labels[i] ?? null,
     name: (i) => `${options.title} #${i}`,
-    async pixels(i, side) {
+    async pixels(i, side, resize) {
       if (side !== set.width)
         throw new Error(
           `this model expects 3×${side}×${side} input; ${options.title} is 3×${set.width}×${set.height} (pick ImageNet samples or your own images)`,
         );
-      return imagePixels(set, i);
+      const planar = imagePixels(set, i);
+      if (resize === null || resize === set.width) return planar;
+      // A resize other than the images' own side is applied as to any image (torchvision's Resize + CenterCrop
+      // of the 32 × 32 picture): it was ignored, while the report said it was used.
+      const area = set.width * set.height;
+      const data = new Uint8Array(3 * area);
+      for (let p = 0; p < area; p++) for (let c = 0; c < 3; c++) data[p * 3 + c] = planar[c * area + p]!;
+      return toModelPixels({ width: set.width, height: set.height, data }, side, resize);
     },
   };
 }

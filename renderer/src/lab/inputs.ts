@@ -195,13 +195,25 @@ export function imageTensor(pixels: Uint8Array, n: number, input: ModelInput, pr
     const mean = prep.mean[0];
     const std = prep.std[0];
     for (let i = 0; i < planar.length; i++) planar[i] = (grey[i]! * prep.scale - mean) / std;
-  } else planar = normalizePlanar(pixels, n, side, side, prep);
+  } else planar = normalizePlanar(prep.order === 'BGR' ? swapRedBlue(pixels, n, area) : pixels, n, side, side, prep);
   if (input.layout === 'NCHW' || input.channels === 1) return float32(planar, inputDims(input, n));
   const plane = 3 * area;
   const nhwc = new Float32Array(planar.length);
   for (let k = 0; k < n; k++)
     nhwc.set(nchwToNhwc(planar.subarray(k * plane, (k + 1) * plane), 3, side, side), k * plane);
   return float32(nhwc, inputDims(input, n));
+}
+
+/** Planar RGB images → planar BGR (the first and last planes swapped), for a model that takes blue first. */
+function swapRedBlue(pixels: Uint8Array, n: number, area: number): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  for (let k = 0; k < n; k++) {
+    const at = k * 3 * area;
+    out.set(pixels.subarray(at + 2 * area, at + 3 * area), at);
+    out.set(pixels.subarray(at + area, at + 2 * area), at + area);
+    out.set(pixels.subarray(at, at + area), at + 2 * area);
+  }
+  return out;
 }
 
 /** Splits 0…count−1 (in `order` when given) into batches of at most `size`. */

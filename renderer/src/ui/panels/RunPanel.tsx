@@ -275,8 +275,8 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
       </summary>
       <p className="muted">
         {grey
-          ? 'x = (grey / 255 − mean) / std, grey as PIL’s convert("L") after the resize and crop'
-          : 'x = (pixel / 255 − mean) / std per RGB channel'}
+          ? 'x = (grey · scale − mean) / std, grey as PIL’s convert("L") after the resize and crop'
+          : 'x = (pixel · scale − mean) / std per channel'}
         ; larger images: shorter side to “resize”, then the centred square.
       </p>
       {(['mean', 'std'] as const).map((key) => (
@@ -289,7 +289,7 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
               type="number"
               step="0.001"
               value={v}
-              aria-label={grey ? `${key} grey` : `${key} ${'RGB'[i]}`}
+              aria-label={grey ? `${key} grey` : `${key} ${(preprocessing.order === 'BGR' ? 'BGR' : 'RGB')[i]}`}
               onChange={(e) => {
                 const value = Number(e.target.value);
                 if (Number.isFinite(value) && (key === 'mean' || value > 0)) triple(key, i, value);
@@ -312,10 +312,38 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
               setPreprocessing({ ...preprocessing, resize: value });
           }}
         />
-        <button type="button" onClick={() => setPreprocessing(model.preprocessing)}>
-          Reset
-        </button>
       </div>
+      <label className="row">
+        pixels{' '}
+        <select
+          value={preprocessing.scale === 1 ? '255' : Math.abs(preprocessing.scale - 1 / 255) < 1e-12 ? '1' : 'other'}
+          onChange={(e) => setPreprocessing({ ...preprocessing, scale: e.target.value === '255' ? 1 : 1 / 255 })}
+          data-testid="preprocessing-scale"
+        >
+          <option value="1">0–1 (÷ 255)</option>
+          <option value="255">0–255 (as read)</option>
+          {preprocessing.scale !== 1 && Math.abs(preprocessing.scale - 1 / 255) >= 1e-12 && (
+            <option value="other">× {preprocessing.scale}</option>
+          )}
+        </select>
+      </label>
+      {!grey && (
+        <label className="check-line">
+          <input
+            type="checkbox"
+            checked={preprocessing.order === 'BGR'}
+            onChange={(e) => {
+              const { order: _, ...rgb } = preprocessing;
+              setPreprocessing(e.target.checked ? { ...rgb, order: 'BGR' } : rgb);
+            }}
+            data-testid="preprocessing-bgr"
+          />{' '}
+          blue first (BGR: Caffe, OpenCV); mean and std in that order
+        </label>
+      )}
+      <button type="button" onClick={() => setPreprocessing(model.preprocessing)}>
+        Reset
+      </button>
     </details>
   );
 }
