@@ -64,6 +64,11 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   const { bytes, resolveExternal, externalFiles } = readModelFile(options.model);
   const file = basename(options.model);
   const analysis = openAnalysis(bytes, file, resolveExternal, options.side);
+  const misfit = analysis.openSide?.misfit;
+  if (misfit)
+    throw new InputError(
+      `${file} leaves its image size open and no common size fits its shapes (at ${analysis.openSide!.side}×${analysis.openSide!.side}: ${misfit}): give the side it was trained at with --side`,
+    );
   const input = imageInput(analysis, file);
   if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
   const labelSetName = guessLabelSet(input.classes, input.channels);
@@ -352,7 +357,7 @@ export function openAnalysis(
       `--side is for models whose file leaves the image size open; ${file} fixes it${shape ? ` (${shape.slice(1).join('×')})` : ''}`,
     );
   }
-  if (open && !open.chosen)
+  if (open && !open.chosen && !open.misfit && !open.forced)
     err(
       printable(
         `${oneLine(`note: ${file} leaves its input's size open (${open.declared}): fed ${open.side}×${open.side} images, the first common size its shapes agree at; give the side it was trained at with --side`, 400)}\n`,

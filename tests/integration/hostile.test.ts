@@ -321,7 +321,7 @@ describe('5: what onnxruntime refuses is bad input: exit 2 with its reason in on
     );
     expectRefused(
       skipscope('predict', 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx', '--cifar-bin', IMAGES),
-      'this model expects 3×64×64 input; images20.bin is 3×32×32',
+      'this model expects 64×64 images; images20.bin holds 32×32 ones',
     );
   });
 });

@@ -143,7 +143,7 @@ describe('skipscope landscape', () => {
     ],
     [
       ['landscape', 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx', '--cifar-bin', CIFAR],
-      /expects 3×64×64 input/,
+      /expects 64×64 images/,
     ],
   ])('bad input %j: exit 2 and one line', (args, message) => {
     const { code, stdout, stderr } = skipscope(...(args as string[]));

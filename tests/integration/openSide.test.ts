@@ -81,10 +81,20 @@ describe('models with an open image size', () => {
       macs: number;
     };
     expect(inspect.macs).toBe(48_956_032);
+    // At its own side, the 40 × 40 Flatten head runs.
+    run('predict', F('flatten_head40_dynhw_op13'), '--side', '40', ...one);
     for (const [args, message] of [
       [
         ['inspect', F('vit_p8_d32_dynhw_op17'), '--side', '64'],
         'skipscope: vit_p8_d32_dynhw_op17.onnx does not run at 64×64: Add "/encoder/Add" gets [1, 65, 32] and [1, 17, 32]; give the side it was trained at\n',
+      ],
+      [
+        ['predict', F('flatten_head40_dynhw_op13'), '--data', 'assets/samples/imagenet'],
+        'skipscope: flatten_head40_dynhw_op13.onnx leaves its image size open and no common size fits its shapes (at 32×32: Gemm "/fc/Gemm" multiplies [1, 2048] by [10, 3200] (2048 against 3200)): give the side it was trained at with --side\n',
+      ],
+      [
+        ['predict', F('cifar_resnet8_dynhw_op13'), '--data', 'assets/samples/imagenet', '--side', '8000'],
+        'skipscope: cifar_resnet8_dynhw_op13.onnx does not run at 8000×8000: one image\'s largest tensor ("/conv1/Conv_output_0") takes 3.8 GiB, more than Skipscope runs (2.0 GiB); give the side it was trained at\n',
       ],
       [
         ['predict', F('cifar_resnet8_fixed32_op13'), '--cifar-bin', IMAGES, '--side', '64'],

@@ -75,6 +75,38 @@ describe('a cancelled lesion run goes on from its last whole batch', () => {
     });
   }
 
+  it('the model closed and opened again (another model looked at meanwhile), the study still goes on', async () => {
+    const handlers = await lab();
+    const params = { ...base, sweep: { kind: 'single', remove: 'branch' } } as LabParams<'lesionSweep'>;
+    const abort = new AbortController();
+    await expect(
+      handlers.lesionSweep(params, {
+        signal: abort.signal,
+        progress(done: number, total: number) {
+          if (done >= (3 * total) / 6) abort.abort();
+        },
+      } as never),
+    ).rejects.toSatisfy(isCancelled);
+    await handlers.closeModel({ key: 'm' }, quietJob());
+    const bytes = bundledModel('resnet20');
+    await handlers.openModel({ key: 'm2', name: 'resnet20.onnx', bytes: bytes.slice().buffer }, quietJob());
+    const resumed = job<unknown>();
+    const result = await handlers.lesionSweep({ ...params, model: 'm2' }, resumed as never);
+    expect(resumed.reports[0]!.done).toBe((3 * resumed.reports[0]!.total) / 6);
+    const straight = await (await lab()).lesionSweep(params, quietJob() as never);
+    // The figures are the same; the new engine's cache holds only the batches it read itself.
+    const { ms: _a, cacheBytes: _c, ...a } = result as { ms: number; cacheBytes: number };
+    const { ms: _b, cacheBytes: _d, ...b } = straight as { ms: number; cacheBytes: number };
+    expect(a).toEqual(b);
+    // Other preprocessing: another study, from its first image.
+    const other = job<unknown>();
+    await handlers.lesionSweep(
+      { ...params, model: 'm2', preprocessing: { ...presetFor(32), mean: [0.5, 0.5, 0.5] } },
+      other as never,
+    );
+    expect(other.reports[0]!.done).toBe(0);
+  });
+
   it('one block’s lesion (the readout) too, and a run cancelled before any batch is counted starts from the first', async () => {
     const handlers = await lab();
     const params = { ...base, lesion: { dropped: [3] } } as LabParams<'lesionEvaluate'>;

@@ -85,6 +85,17 @@ describe('job mechanism', () => {
     expect(big.eta()).toBeCloseTo(9000, 6);
   });
 
+  it('a job that goes on from units done before (a continued study) gives no estimate until its own pace is known', () => {
+    // Continued at 61 %: its first report already counts 61 units; it said "0 ms left".
+    const resumed = clockedJob();
+    resumed.clock.now = 5;
+    resumed.job.progress(61, 100);
+    expect(resumed.eta()).toBeNull();
+    resumed.clock.now = 505;
+    resumed.job.progress(71, 100);
+    expect(resumed.eta()).toBeCloseTo((500 / 10) * 29, 6);
+  });
+
   it('between() holds while paused, says held(), resumes, stops, and cancels', async () => {
     const control = new JobControl();
     const abort = new AbortController();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../../renderer/src/core/onnx/decode';
+import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
 import { fixOpenSide, hasOpenSide, shapeDisagreement } from '../../renderer/src/core/rewrite/inputSize';
 import { analyzeModel } from '../../renderer/src/core/summary';
 import { describeInput } from '../../renderer/src/lab/inputs';
@@ -27,7 +28,7 @@ describe('a model whose file leaves its image side open', () => {
     ['flatten_head_dynhw_op13.onnx', 32, 'N×3×H×W', 'NCHW'],
     // Every axis open, the input going straight into a Transpose to channels first: channels last.
     ['nhwc_resnet8_dynall_op13.onnx', 32, 'N×H×W×C', 'NHWC'],
-  ] as const)('%s is read at %i×%i, its blocks found', (file, side, declared, layout) => {
+  ] as const)('%s is read at side %i, its blocks found', (file, side, declared, layout) => {
     const a = analyzeModel(readBytes(`${DIR}/${file}`), file);
     expect(a.openSide).toEqual({ side, chosen: false, declared });
     expect(a.topology.blocks).toHaveLength(reference.models[file]!.residualJoins);
@@ -68,6 +69,67 @@ describe('a model whose file leaves its image side open', () => {
       'flatten_head_dynhw_op13.onnx does not run at 224×224: Gemm "/fc/Gemm" multiplies [1, 100352] by [10, 2048] (100352 against 2048); give the side it was trained at',
     );
     expect(() => fixOpenSide(open('cifar_resnet8_dynhw_op13.onnx'), 0)).toThrow(RangeError);
+  });
+
+  /** The open CIFAR ResNet-8 with its input's dims changed by `dims`, analysed (or the one-line refusal). */
+  const edited = (dims: (d: onnx.TensorShapeProto.IDimension[]) => void, side: number | null = null) => {
+    const m = onnx.ModelProto.decode(readBytes(`${DIR}/cifar_resnet8_dynhw_op13.onnx`));
+    dims(m.graph!.input![0]!.type!.tensorType!.shape!.dim!);
+    return analyzeModel(onnx.ModelProto.encode(m).finish(), 'edited.onnx', undefined, side);
+  };
+
+  it('one side fixed by the file is the side: said, and another side asked for is refused', () => {
+    const wOnly = (d: onnx.TensorShapeProto.IDimension[]) => {
+      d[2] = { dimValue: 32 };
+    };
+    const a = edited(wOnly);
+    expect(a.openSide).toEqual({ side: 32, chosen: false, declared: 'N×3×32×W', forced: true });
+    expect(a.warnings[0]).toBe(
+      'the file leaves one side of its input open (N×3×32×W): fed 32×32, square at the side it fixes',
+    );
+    expect(edited(wOnly, 32).openSide).toMatchObject({ side: 32, chosen: true, forced: true });
+    // It ran at 32 while saying 64 was chosen.
+    expect(() => edited(wOnly, 64)).toThrow(
+      'edited.onnx fixes one side of its input at 32 (N×3×32×W): Skipscope runs square images, 32×32',
+    );
+  });
+
+  it('a declared 0 is no open axis: refused as a bad dimension (the file itself would be fed nothing else)', () => {
+    expect(() =>
+      edited((d) => {
+        d[2] = { dimValue: 0 };
+        d[3] = { dimValue: 0 };
+      }),
+    ).toThrow('edited.onnx: its input "input" has shape [N, 3, 0, 0]: every dimension must be at least 1');
+  });
+
+  it('another channel count with an open size is read at a side (its MACs are an image’s, not 1 × 1’s), then refused', () => {
+    const file = 'rgba_resnet8_dynhw_op13.onnx';
+    const a = analyzeModel(readBytes(`${DIR}/${file}`), file);
+    expect(a.openSide).toMatchObject({ side: 32, declared: 'N×4×H×W' });
+    // The ResNet-8 after its 1 × 1 RGBA → RGB Conv: its MACs at 32 × 32, and 4 × 3 × 32 × 32 more.
+    const fixed = analyzeModel(readBytes(`${DIR}/cifar_resnet8_fixed32_op13.onnx`), 'fixed').topology.macs;
+    expect(a.topology.macs).toBe(fixed + 4 * 3 * 32 * 32);
+    expect(() => describeInput(a.model, a.topology)).toThrow('this model expects 4×32×32 input');
+  });
+
+  it('no side tried fits (a Flatten head for 40 × 40): said, with why, instead of "its shapes agree"', () => {
+    const file = 'flatten_head40_dynhw_op13.onnx';
+    const a = analyzeModel(readBytes(`${DIR}/${file}`), file);
+    expect(a.openSide).toEqual({
+      side: 32,
+      chosen: false,
+      declared: 'N×3×H×W',
+      misfit: 'Gemm "/fc/Gemm" multiplies [1, 2048] by [10, 3200] (2048 against 3200)',
+    });
+    expect(a.warnings[0]).toContain('and no common size fits its shapes (at 32×32: Gemm "/fc/Gemm"');
+    expect(fixOpenSide(open(file), 40).open).toMatchObject({ side: 40, chosen: true });
+  });
+
+  it('a side whose tensors would not fit in memory is refused before anything runs (it ended in std::bad_alloc)', () => {
+    expect(() => fixOpenSide(open('cifar_resnet8_dynhw_op13.onnx'), 8000)).toThrow(
+      'cifar_resnet8_dynhw_op13.onnx does not run at 8000×8000: one image\'s largest tensor ("/conv1/Conv_output_0") takes 3.8 GiB, more than Skipscope runs (2.0 GiB)',
+    );
   });
 
   it('shapes that agree at the fixed sides of the test models say so', () => {

@@ -77,6 +77,10 @@ export function analyzeModel(
 /** What a user must know of a side the file leaves open, one line; null when the user chose it. */
 function openSideWarning(open: OpenSide): string | null {
   if (open.chosen) return null;
+  if (open.misfit)
+    return `the file leaves its input's size open (${open.declared}) and no common size fits its shapes (at ${open.side}×${open.side}: ${open.misfit}); give the side it was trained at under Image side (CLI: --side)`;
+  if (open.forced)
+    return `the file leaves one side of its input open (${open.declared}): fed ${open.side}×${open.side}, square at the side it fixes`;
   return `the file leaves its input's size open (${open.declared}): fed ${open.side}×${open.side}, the first common size its shapes agree at; give the side it was trained at under Image side (CLI: --side)`;
 }
 

@@ -47,7 +47,7 @@ export function cifarImageSet(options: {
     async pixels(i, side, resize) {
       if (side !== set.width)
         throw new Error(
-          `this model expects 3×${side}×${side} input; ${options.title} is 3×${set.width}×${set.height} (pick ImageNet samples or your own images)`,
+          `this model expects ${side}×${side} images; ${options.title} holds ${set.width}×${set.height} ones (pick ImageNet samples or your own images)`,
         );
       const planar = imagePixels(set, i);
       if (resize === null || resize === set.width) return planar;

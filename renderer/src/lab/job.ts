@@ -188,8 +188,10 @@ export function trackProgress<P>(
   const started = now();
   // The first report that counted units: its time, its count, and the time held paused by then.
   let first: { at: number; done: number; held: number } | null = null;
-  // The last report before any unit was counted (set-up done so far), else the start.
-  let zero = { at: started, held: 0 };
+  // The last report before any unit was counted (set-up done so far), else the start; null for a job that goes on
+  // from units done before it (its first report already counts them): its pace is known only from its next report.
+  let zero: { at: number; held: number } | null = { at: started, held: 0 };
+  let reported = false;
   return {
     signal,
     ...(control ? { control } : {}),
@@ -197,10 +199,13 @@ export function trackProgress<P>(
       const at = now();
       const elapsedMs = at - started;
       const held = control?.heldMs ?? 0;
+      if (!reported && done > 0) zero = null;
+      reported = true;
       if (done <= 0 && first === null) zero = { at, held };
       if (done > 0 && (first === null || done < first.done)) first = { at, done, held };
       let etaMs: number | null = done >= total ? 0 : null;
-      const from = first && done > first.done ? first : done > 0 && done * 10 >= total ? { ...zero, done: 0 } : null;
+      const from =
+        first && done > first.done ? first : zero && done > 0 && done * 10 >= total ? { ...zero, done: 0 } : null;
       if (from && total > done) etaMs = ((at - from.at - (held - from.held)) / (done - from.done)) * (total - done);
       report({
         done,

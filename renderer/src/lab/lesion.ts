@@ -20,6 +20,12 @@ import { type Proportion, stratifiedPermutation, wilson } from './stats';
 export interface LesionEngineOptions {
   preprocessing: Preprocessing;
   batchSize: number;
+  /**
+   * What makes this engine's runs what they are (the model's bytes, the images, the provider): a run cancelled on
+   * one engine goes on in another of the same identity (the model closed and opened again). Without one, only in
+   * this engine.
+   */
+  identity?: string;
   /** Memory for cached block inputs, in bytes (default 256 MiB). */
   cacheBudget?: number;
   /**
@@ -103,9 +109,10 @@ export class LesionEngine {
   /**
    * Runs cancelled part of the way, by their resume key: what their finished batches counted. The same run asked
    * for again goes on from there (the batches and their order are the engine's, so the result is the one an
-   * uninterrupted run gives); a cancelled study no longer starts again from its first image.
+   * uninterrupted run gives); a cancelled study no longer starts again from its first image. Kept by the engine's
+   * identity across engines (stoppedRuns), so that it survives the model being closed and opened again.
    */
-  private readonly stopped = new Map<string, RunState>();
+  private readonly stopped: Map<string, RunState>;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -128,6 +135,7 @@ export class LesionEngine {
     /** A plain network: the layer index (of the model's own topology) each unit removes; null when residual. */
     readonly plainLayers: number[] | null,
   ) {
+    this.stopped = stoppedRuns(options.identity, batchSize);
     const order = stratifiedPermutation(set.count, options.seed ?? 1, (i) => set.label(i));
     this.batches = batches(set.count, batchSize, order).map((indices) => ({
       indices,
@@ -523,6 +531,23 @@ export class LesionEngine {
     this.recorder = null;
     for (const s of sessions) void s?.then((x) => x.release()).catch(() => {});
   }
+}
+
+/**
+ * Cancelled runs kept for engines of one identity (this thread's: the lab worker's), the most recently used few: a
+ * run's state is its lesions' predictions per image, two bytes each.
+ */
+const STOPPED = new Map<string, Map<string, RunState>>();
+const STOPPED_ENGINES = 8;
+
+function stoppedRuns(identity: string | undefined, batchSize: number): Map<string, RunState> {
+  if (identity === undefined) return new Map();
+  const key = `${identity}|${batchSize}`;
+  const runs = STOPPED.get(key) ?? new Map<string, RunState>();
+  STOPPED.delete(key);
+  STOPPED.set(key, runs);
+  for (const old of [...STOPPED.keys()].slice(0, Math.max(0, STOPPED.size - STOPPED_ENGINES))) STOPPED.delete(old);
+  return runs;
 }
 
 /** What a run's finished batches counted: kept when it is cancelled, so that it can go on (LesionEngine.run). */

@@ -122,6 +122,9 @@ export class ModelLab {
       const engine = LesionEngine.create(this.runtime, model, topology, this.input, images, {
         preprocessing,
         batchSize,
+        // A study cancelled and continued after the model was closed and opened again goes on (lab/lesion.ts):
+        // the same bytes (at the same side: it is in the preprocessing), images and provider give the same batches.
+        identity: JSON.stringify([this.sha256, images.id, preprocessing, this.session.provider]),
         // The float16 cache narrows and widens block inputs with Casts inside the graphs. onnxruntime-web's WebGPU
         // Cast to or from float16 needs the adapter's shader-f16 feature: without it (SwiftShader, some GPUs) the
         // pipeline is invalid and the lesioned accuracy came out wrong without an error (ResNet-20, block 4

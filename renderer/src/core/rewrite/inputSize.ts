@@ -1,7 +1,7 @@
 import { attrInt, attrInts } from '../onnx/attrs';
 import { type Dim, type Model, ModelError, type ValueInfo } from '../onnx/model';
 import { inferShapes } from '../onnx/shapes';
-import { oneLine } from '../text';
+import { formatBytes, oneLine } from '../text';
 
 /**
  * Image models exported with an open height and width (Hugging Face's optimum writes pixel_values as
@@ -18,7 +18,17 @@ export interface OpenSide {
   chosen: boolean;
   /** The input's shape as the file declares it, e.g. "batch_size×num_channels×height×width". */
   declared: string;
+  /** The file fixes one of height and width: that is the side, whatever is asked. */
+  forced?: boolean;
+  /** No side tried fits the graph's shapes: why not at `side` (the side shown, which will not run). */
+  misfit?: string;
 }
+
+/**
+ * The most bytes one image's largest tensor may take (float32), as the CLI's batch check allows for a whole batch:
+ * past it onnxruntime-web ends in std::bad_alloc and the lab worker is replaced.
+ */
+export const MAX_IMAGE_TENSOR_BYTES = 2 ** 31;
 
 /** The largest side a user may choose (as lab/inputs.ts feeds: a 16384² RGB float image is 3 GiB). */
 export const MAX_OPEN_SIDE = 16384;
@@ -29,7 +39,8 @@ export const MAX_OPEN_SIDE = 16384;
  */
 const SIDES = [224, 256, 299, 384, 320, 288, 192, 160, 128, 96, 64, 32, 448, 512];
 
-const isOpen = (d: Dim | undefined) => typeof d !== 'number' || d < 1;
+/** A symbolic or unnamed axis. (A declared 0 or −1 is no open axis: the analysis refuses it as a bad dimension.) */
+const isOpen = (d: Dim | undefined) => typeof d !== 'number';
 
 /** The one rank-4 image input whose height or width the file leaves open, and where its axes are; else null. */
 function openInput(model: Model): { input: ValueInfo; channelsLast: boolean } | null {
@@ -39,9 +50,13 @@ function openInput(model: Model): { input: ValueInfo; channelsLast: boolean } | 
   const [, a, b, c] = input.shape;
   // [N, 3, H, W] / [N, H, W, 3]; with every axis open, channels first (ONNX's Conv layout) unless the input goes
   // straight into a Transpose to channels first (tf2onnx's NHWC models).
+  // Another fixed channel count (4: RGBA) is read where it stands, so that its shapes and MACs are those of an image
+  // and not of 1 × 1; the labs then refuse the channels in one line.
   let channelsLast: boolean;
   if (a === 3 || a === 1) channelsLast = false;
   else if (c === 3 || c === 1) channelsLast = true;
+  else if (!isOpen(a) && isOpen(c)) channelsLast = false;
+  else if (isOpen(a) && !isOpen(c)) channelsLast = true;
   else if (isOpen(a) && isOpen(c))
     channelsLast = nodes.some(
       (n) => n.opType === 'Transpose' && n.inputs[0] === input.name && String(attrInts(n, 'perm')) === '0,3,1,2',
@@ -107,15 +122,20 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
   if (side !== null) {
     if (!(Number.isSafeInteger(side) && side >= 1 && side <= MAX_OPEN_SIDE))
       throw new RangeError(`an image side is a whole number from 1 to ${MAX_OPEN_SIDE}`);
-    const fixed = withSide(given ?? side);
+    if (given !== undefined && given !== side)
+      throw new ModelError(
+        `${model.name} fixes one side of its input at ${given} (${declared}): Skipscope runs square images, ${given}×${given}`,
+      );
+    const fixed = withSide(side);
     const why = shapeDisagreement(fixed);
     if (why)
       throw new ModelError(
-        `${model.name} does not run at ${given ?? side}×${given ?? side}: ${oneLine(why, 160)}; give the side it was trained at`,
+        `${model.name} does not run at ${side}×${side}: ${oneLine(why, 160)}; give the side it was trained at`,
       );
-    return { model: fixed, open: { side: given ?? side, chosen: true, declared } };
+    return { model: fixed, open: { side, chosen: true, declared, ...(given !== undefined ? { forced: true } : {}) } };
   }
-  if (given !== undefined) return { model: withSide(given), open: { side: given, chosen: false, declared } };
+  if (given !== undefined)
+    return { model: withSide(given), open: { side: given, chosen: false, declared, forced: true } };
   const first = withSide(SIDES[0]!);
   const classes = classCount(first);
   // A grey model is MNIST's kind (28); up to 100 classes, CIFAR's (32); else ImageNet's first.
@@ -125,7 +145,11 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
     const candidate = s === SIDES[0] ? first : withSide(s);
     if (shapeDisagreement(candidate) === null) return { model: candidate, open: { side: s, chosen: false, declared } };
   }
-  return { model: first, open: { side: SIDES[0]!, chosen: false, declared } };
+  // None fits (a Flatten head for a size not tried): shown at the first side tried, said not to run there and why.
+  const shown = order[0]!;
+  const atFirst = shown === SIDES[0] ? first : withSide(shown);
+  const misfit = oneLine(shapeDisagreement(atFirst) ?? 'its shapes do not agree', 160);
+  return { model: atFirst, open: { side: shown, chosen: false, declared, misfit } };
 }
 
 /** The class count on the first output's last axis, as shapes infer it; null when unknown. */
@@ -210,5 +234,17 @@ export function shapeDisagreement(model: Model): string | null {
     const d = shapes.get(o.name);
     if (!d?.every((x) => x >= 1)) return `the shape of its output "${o.name}" cannot be worked out`;
   }
+  // One image's largest tensor (the shapes are for a batch of one) must fit what onnxruntime can allocate.
+  let largest = 0;
+  let where = '';
+  for (const [name, d] of shapes) {
+    const bytes = 4 * d.reduce((a, b) => a * b, 1);
+    if (bytes > largest && !model.graph.constants.has(name)) {
+      largest = bytes;
+      where = name;
+    }
+  }
+  if (largest > MAX_IMAGE_TENSOR_BYTES)
+    return `one image's largest tensor ("${oneLine(where, 40)}") takes ${formatBytes(largest)}, more than Skipscope runs (${formatBytes(MAX_IMAGE_TENSOR_BYTES)})`;
   return null;
 }

@@ -70,6 +70,12 @@ function OpenSideField({ model }: { model: OpenModel }) {
   const apply = () => {
     if (valid && value !== open.side) void setOpenSide(value);
   };
+  if (open.forced)
+    return (
+      <p className="row open-side" data-testid="open-side">
+        Image side {open.side} px <span className="muted">: the file fixes it ({open.declared})</span>
+      </p>
+    );
   return (
     <form
       className="row open-side"
