@@ -141,10 +141,7 @@ describe('skipscope landscape', () => {
       ['landscape', MODEL, '--cifar-bin', CIFAR, '--interpolate', 'models/cifar10/resnet32.onnx', '--samples', '2'],
       /^skipscope: resnet32\.onnx cannot be interpolated with resnet20\.onnx: /,
     ],
-    [
-      ['landscape', 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx', '--cifar-bin', CIFAR],
-      /expects 64×64 images/,
-    ],
+    [['landscape', 'tests/fixtures/models/tv_resnet18_w8_op17_dyn.onnx', '--cifar-bin', CIFAR], /expects 64×64 images/],
   ])('bad input %j: exit 2 and one line', (args, message) => {
     const { code, stdout, stderr } = skipscope(...(args as string[]));
     expect(code).toBe(2);
