@@ -5,6 +5,7 @@
  * "x"`. `--help` (or `-h`) after any command prints that command's options, made from the same declarations.
  */
 import { parseArgs } from 'node:util';
+import { MAX_SIDE } from '../renderer/src/core/rewrite/inputSize';
 import type { PreprocessingChoice, WorkOptions } from './work';
 
 /** A wrong command line: one line, exit code 2 (cli/main.ts adds where to find the help). */
@@ -214,7 +215,7 @@ export const batch = (max?: number) =>
 export const side = () =>
   int({
     min: 1,
-    max: 16384,
+    max: MAX_SIDE,
     value: 'S',
     help: 'the image side for a model whose file leaves its input size open (default: the first common size its shapes agree at)',
   });
@@ -225,9 +226,13 @@ export const side = () =>
 export const preprocessingOptions = () => ({
   mean: floats({
     value: 'M',
-    help: 'mean subtracted after scaling: one value, or three in the model’s channel order (default ImageNet’s)',
+    help: 'mean subtracted after scaling: one value, or three in the model’s channel order (default ImageNet’s; grey: MNIST’s)',
   }),
-  std: floats({ above: 0, value: 'S', help: 'divisor after the mean: one value or three (default ImageNet’s)' }),
+  std: floats({
+    above: 0,
+    value: 'S',
+    help: 'divisor after the mean: one value or three (default ImageNet’s; grey: MNIST’s)',
+  }),
   scale: float({ above: 0, value: 'X', help: 'pixel multiplier before the mean (default 1/255; 1 for 0–255 models)' }),
   resize: custom({
     value: 'N|none',

@@ -162,10 +162,11 @@ export async function landscape(options: LandscapeCliOptions, out: (s: string) =
   const { set } = work.source;
   // The sample is read and normalised once and kept: it must fit in memory (checked before any work).
   const side = work.input.side;
-  const sampleBytes = Math.min(options.samples, set.count) * 3 * side * side * 4;
+  const perImage = work.input.channels * side * side * 4;
+  const sampleBytes = Math.min(options.samples, set.count) * perImage;
   if (sampleBytes > MAX_SAMPLE_BYTES)
     throw new InputError(
-      `--samples ${options.samples} of ${side}×${side} images would hold ${formatBytes(sampleBytes)} of normalised images; at most ${Math.floor(MAX_SAMPLE_BYTES / (12 * side * side))} fit in ${formatBytes(MAX_SAMPLE_BYTES)}`,
+      `--samples ${options.samples} of ${side}×${side} images would hold ${formatBytes(sampleBytes)} of normalised images; at most ${Math.floor(MAX_SAMPLE_BYTES / perImage)} fit in ${formatBytes(MAX_SAMPLE_BYTES)}`,
     );
   // A fixed-size set (CIFAR binaries) of another size than the model takes: exit 2, one line.
   if (set.nativeSide !== null)

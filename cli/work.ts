@@ -79,11 +79,22 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
     checkBatch(Math.min(defaultBatchSize(options.provider), source.set.count), analysis, input, file, false);
   const sha256 = await sha256Hex(bytes);
   // A side Skipscope fixed is part of the preprocessing: every report says which side was fed.
-  const preprocessing = {
-    ...(shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels)),
-    ...options.preprocessing,
+  const base = shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels);
+  const given = options.preprocessing ?? {};
+  // --bgr alone: the preset's mean and std go with their colours, so they are written blue first too.
+  const flip = given.order === 'BGR' && base.order !== 'BGR';
+  const reversed = (t: [number, number, number]) => [t[2], t[1], t[0]] as [number, number, number];
+  const preprocessing: Preprocessing = {
+    ...base,
+    ...(flip ? { mean: reversed(base.mean), std: reversed(base.std) } : {}),
+    ...given,
     ...(analysis.openSide ? { side: analysis.openSide.side } : {}),
   };
+  for (const key of ['mean', 'std'] as const) {
+    const values = given[key];
+    if (input.channels === 1 && values && !values.every((v) => v === values[0]))
+      throw new InputError(`${file} takes grey images: --${key} is one value, not one per colour`);
+  }
   if (preprocessing.resize !== null && preprocessing.resize < input.side)
     throw new InputError(
       `--resize ${preprocessing.resize} is smaller than the model's ${input.side}×${input.side} input: the centre crop needs at least its side`,

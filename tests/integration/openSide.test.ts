@@ -138,27 +138,32 @@ describe('models with an open image size', () => {
     expect(s.model!.analysis.openSide).toEqual({ side: 32, chosen: false, declared: 'N×3×H×W' });
     expect(s.preprocessing).toEqual({ ...presetFor(32), side: 32 });
     const before = s.evaluationKey();
-    // A normalisation the user set survives the reopening; the resize follows the new side.
-    store.getState().setPreprocessing({ ...s.preprocessing!, mean: [0.5, 0.5, 0.5] });
+    // What the user set survives the reopening (normalisation, channel order); the preset's resize follows the side.
+    store.getState().setPreprocessing({ ...s.preprocessing!, mean: [0.5, 0.5, 0.5], order: 'BGR' });
     expect(await store.getState().setOpenSide(64)).toBe(true);
     s = await app.until((t) => t.runtime === 'ready' && t.sha256 !== null && t.model?.input?.side === 64);
     expect(s.model!.analysis.openSide).toEqual({ side: 64, chosen: true, declared: 'N×3×H×W' });
     expect(s.model!.analysis.topology.macs).toBe(48_956_032);
-    expect(s.preprocessing).toEqual({ ...presetFor(64), mean: [0.5, 0.5, 0.5], side: 64 });
+    expect(s.preprocessing).toEqual({ ...presetFor(64), mean: [0.5, 0.5, 0.5], order: 'BGR', side: 64 });
     expect(s.evaluationKey()).not.toEqual(before);
     expect(s.model!.analysis.warnings).toEqual([]);
-    // A Flatten head fixes the side it takes: at 64 its Gemm is refused, the reason stays, the model is open again at 32.
+    expect(s.openSides[s.model!.id]).toBe(64);
+    // A Flatten head fixes the side it takes: at 64 its Gemm is refused, the reason stays, and the model stays open
+    // at 32 as it was (its session, its jobs, the preprocessing the user set).
     await store.getState().openDropped(new File([readBytes(F('flatten_head_dynhw_op13')).slice()], 'head.onnx'));
     s = await app.until((t) => t.runtime === 'ready' && t.model?.name === 'head.onnx' && t.sha256 !== null);
-    const opened = s.model;
+    store.getState().setPreprocessing({ ...s.preprocessing!, std: [0.3, 0.3, 0.3] });
+    const opened = store.getState().model;
+    const preprocessing = store.getState().preprocessing;
     expect(await store.getState().setOpenSide(64)).toBe(false);
     s = store.getState();
     expect(s.error).toBe(
       'head.onnx does not run at 64×64: Gemm "/fc/Gemm" multiplies [1, 8192] by [10, 2048] (8192 against 2048); give the side it was trained at',
     );
     expect(s.status).toBe('ready');
-    expect(s.model).not.toBe(opened);
-    expect(s.model!.analysis.openSide).toEqual({ side: 32, chosen: false, declared: 'N×3×H×W' });
+    expect(s.runtime).toBe('ready');
+    expect(s.model).toBe(opened);
+    expect(s.preprocessing).toBe(preprocessing);
     expect(s.openSides[s.model!.id]).toBeUndefined();
   });
 });

@@ -64,7 +64,10 @@ describe('a cancelled lesion run goes on from its last whole batch', () => {
       // Every later report counts on from there; nothing is counted twice.
       expect(first.reports.at(-1)!.done).toBe(6 * specs);
       // The same figures as a study run once, straight through, on a fresh lab.
-      const straight = await (await lab()).lesionSweep(params, quietJob() as never);
+      // A fresh lab on its own: its first report counts nothing (no kept run was taken for it).
+      const fresh = job<unknown>();
+      const straight = await (await lab()).lesionSweep(params, fresh as never);
+      expect(fresh.reports[0]!.done).toBe(0);
       const { ms: _a, ...a } = resumed as { ms: number };
       const { ms: _b, ...b } = straight as { ms: number };
       expect(a).toEqual(b);
@@ -93,7 +96,9 @@ describe('a cancelled lesion run goes on from its last whole batch', () => {
     const resumed = job<unknown>();
     const result = await handlers.lesionSweep({ ...params, model: 'm2' }, resumed as never);
     expect(resumed.reports[0]!.done).toBe((3 * resumed.reports[0]!.total) / 6);
-    const straight = await (await lab()).lesionSweep(params, quietJob() as never);
+    const fresh = job<unknown>();
+    const straight = await (await lab()).lesionSweep(params, fresh as never);
+    expect(fresh.reports[0]!.done).toBe(0);
     // The figures are the same; the new engine's cache holds only the batches it read itself.
     const { ms: _a, cacheBytes: _c, ...a } = result as { ms: number; cacheBytes: number };
     const { ms: _b, cacheBytes: _d, ...b } = straight as { ms: number; cacheBytes: number };
@@ -127,7 +132,9 @@ describe('a cancelled lesion run goes on from its last whole batch', () => {
     const resumed = job<unknown>();
     const result = await handlers.lesionEvaluate(params, resumed as never);
     expect(resumed.reports[0]!.done).toBe(3);
-    const straight = await (await lab()).lesionEvaluate(params, quietJob() as never);
+    const fresh = job<unknown>();
+    const straight = await (await lab()).lesionEvaluate(params, fresh as never);
+    expect(fresh.reports[0]!.done).toBe(0);
     expect(result.top1).toEqual(straight.top1);
     expect(result.changed).toBe(straight.changed);
     expect(Array.from(result.predictions)).toEqual(Array.from(straight.predictions));

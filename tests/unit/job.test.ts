@@ -89,7 +89,7 @@ describe('job mechanism', () => {
     // Continued at 61 %: its first report already counts 61 units; it said "0 ms left".
     const resumed = clockedJob();
     resumed.clock.now = 5;
-    resumed.job.progress(61, 100);
+    resumed.job.progress(61, 100, undefined, undefined, true);
     expect(resumed.eta()).toBeNull();
     resumed.clock.now = 505;
     resumed.job.progress(71, 100);

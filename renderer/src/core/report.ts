@@ -1,4 +1,5 @@
 import type { Model } from './onnx/model';
+import type { OpenSide } from './rewrite/inputSize';
 import { type Analysis, describeBatchNorm } from './summary';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
@@ -16,6 +17,11 @@ export interface InspectJson {
   architecture: string;
   input: { name: string; shape: (number | string | null)[] | null };
   output: { name: string; shape: (number | string | null)[] | null };
+  /**
+   * Present when the file leaves its input's height and width open: the side Skipscope reads it at (filled into
+   * `input.shape`), who chose it, the shape as the file declares it, and why no side fits when none does.
+   */
+  openSide?: OpenSide;
   /** null when some parameter tensor's size is unknown (parametersAtLeast then holds what is known). */
   parameters: number | null;
   parametersAtLeast: number;
@@ -82,6 +88,7 @@ export function toInspectJson(file: string, analysis: Analysis): InspectJson {
     architecture,
     input: { name: t.input.name, shape: declaredShape(model, t.input.name) },
     output: { name: t.output.name, shape: declaredShape(model, t.output.name) },
+    ...(analysis.openSide ? { openSide: analysis.openSide } : {}),
     parameters: t.paramsUnknown ? null : t.params,
     parametersAtLeast: t.params,
     macs: t.macsUnknownOps.length ? null : t.macs,

@@ -1,5 +1,6 @@
 import { DataType, runtimeType } from '../core/onnx/dtypes';
 import { type Model, ModelError } from '../core/onnx/model';
+import { MAX_SIDE } from '../core/rewrite/inputSize';
 import { oneLine } from '../core/text';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
@@ -22,9 +23,6 @@ export interface ModelInput {
   output: string;
   classes: number | null;
 }
-
-/** The largest image side Skipscope feeds (a 16384² RGB float image is 3 GiB). */
-export const MAX_SIDE = 16384;
 
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {

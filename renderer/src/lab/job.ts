@@ -15,7 +15,11 @@ export interface Progress<P = unknown> {
 
 export interface JobContext<P = unknown> {
   signal: AbortSignal;
-  progress(done: number, total: number, partial?: P, message?: string): void;
+  /**
+   * `resumed`: this first report counts units done before the job started (a cancelled study continued): its pace
+   * is known only from its next report.
+   */
+  progress(done: number, total: number, partial?: P, message?: string, resumed?: boolean): void;
   /** Pause, resume and stop, for the jobs that support them (see `between`); absent: they run through. */
   control?: JobControl;
 }
@@ -189,18 +193,16 @@ export function trackProgress<P>(
   // The first report that counted units: its time, its count, and the time held paused by then.
   let first: { at: number; done: number; held: number } | null = null;
   // The last report before any unit was counted (set-up done so far), else the start; null for a job that goes on
-  // from units done before it (its first report already counts them): its pace is known only from its next report.
+  // from units done before it (its first report says so): its pace is known only from its next report.
   let zero: { at: number; held: number } | null = { at: started, held: 0 };
-  let reported = false;
   return {
     signal,
     ...(control ? { control } : {}),
-    progress(done, total, partial, message) {
+    progress(done, total, partial, message, resumed) {
       const at = now();
       const elapsedMs = at - started;
       const held = control?.heldMs ?? 0;
-      if (!reported && done > 0) zero = null;
-      reported = true;
+      if (resumed && first === null) zero = null;
       if (done <= 0 && first === null) zero = { at, held };
       if (done > 0 && (first === null || done < first.done)) first = { at, done, held };
       let etaMs: number | null = done >= total ? 0 : null;

@@ -110,9 +110,9 @@ export class LesionEngine {
    * Runs cancelled part of the way, by their resume key: what their finished batches counted. The same run asked
    * for again goes on from there (the batches and their order are the engine's, so the result is the one an
    * uninterrupted run gives); a cancelled study no longer starts again from its first image. Kept by the engine's
-   * identity across engines (stoppedRuns), so that it survives the model being closed and opened again.
+   * identity across engines (keepStopped), so that it survives the model being closed and opened again.
    */
-  private readonly stopped: Map<string, RunState>;
+  private readonly stoppedAs: string;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -135,7 +135,7 @@ export class LesionEngine {
     /** A plain network: the layer index (of the model's own topology) each unit removes; null when residual. */
     readonly plainLayers: number[] | null,
   ) {
-    this.stopped = stoppedRuns(options.identity, batchSize);
+    this.stoppedAs = options.identity !== undefined ? `${options.identity}|${batchSize}` : `engine ${++engines}`;
     const order = stratifiedPermutation(set.count, options.seed ?? 1, (i) => set.label(i));
     this.batches = batches(set.count, batchSize, order).map((indices) => ({
       indices,
@@ -443,8 +443,7 @@ export class LesionEngine {
     resumeKey?: string,
   ): Promise<{ scores: LesionScore[]; predictions: Int16Array[]; skipped: Skipped[] }> {
     const total = this.batches.length * Math.max(1, specs.length);
-    const kept = resumeKey === undefined ? undefined : this.stopped.get(resumeKey);
-    if (resumeKey !== undefined) this.stopped.delete(resumeKey);
+    const kept = resumeKey === undefined ? undefined : takeStopped(this.stoppedAs, resumeKey);
     const state: RunState =
       kept && kept.correct.length === specs.length
         ? kept
@@ -464,8 +463,10 @@ export class LesionEngine {
         intact: wilson(state.intactCorrect, state.scored),
         changed: changed[s]!,
       }));
-    // A run going on from where it was cancelled reports its figures so far at once.
-    job.progress(state.next * specs.length, total, state.next > 0 ? onBatch?.(scores(), state.next) : undefined);
+    // A run going on from where it was cancelled reports its figures so far at once (and that its pace is to come).
+    if (state.next > 0)
+      job.progress(state.next * specs.length, total, onBatch?.(scores(), state.next), undefined, true);
+    else job.progress(0, total);
     try {
       for (let b = state.next; b < this.batches.length; b++) {
         const batch = this.batches[b]!;
@@ -504,16 +505,11 @@ export class LesionEngine {
         job.progress(Math.min((b + 1) * specs.length, total), total, partial);
       }
     } catch (error) {
-      if (resumeKey !== undefined && job.signal.aborted && state.next > 0) this.stopped.set(resumeKey, state);
+      if (resumeKey !== undefined && job.signal.aborted && state.next > 0)
+        keepStopped(this.stoppedAs, resumeKey, state);
       throw error;
     }
     return { scores: scores(), predictions, skipped: state.skipped };
-  }
-
-  /** How far a cancelled run named `resumeKey` got: batches done of all; null when none is kept. */
-  resumable(resumeKey: string): { done: number; total: number } | null {
-    const s = this.stopped.get(resumeKey);
-    return s ? { done: s.next, total: this.batches.length } : null;
   }
 
   /** One lesion on the whole set, with a running estimate after every batch; cancelled, it goes on when asked again. */
@@ -534,20 +530,32 @@ export class LesionEngine {
 }
 
 /**
- * Cancelled runs kept for engines of one identity (this thread's: the lab worker's), the most recently used few: a
- * run's state is its lesions' predictions per image, two bytes each.
+ * Cancelled runs kept for engines of one identity (this thread's: the lab worker's): the few most recently kept, for
+ * the few identities that kept one last. A run's state is its lesions' predictions per image, two bytes each.
  */
 const STOPPED = new Map<string, Map<string, RunState>>();
-const STOPPED_ENGINES = 8;
+const STOPPED_IDENTITIES = 8;
+const STOPPED_RUNS = 16;
+let engines = 0;
 
-function stoppedRuns(identity: string | undefined, batchSize: number): Map<string, RunState> {
-  if (identity === undefined) return new Map();
-  const key = `${identity}|${batchSize}`;
-  const runs = STOPPED.get(key) ?? new Map<string, RunState>();
-  STOPPED.delete(key);
-  STOPPED.set(key, runs);
-  for (const old of [...STOPPED.keys()].slice(0, Math.max(0, STOPPED.size - STOPPED_ENGINES))) STOPPED.delete(old);
-  return runs;
+function takeStopped(identity: string, key: string): RunState | undefined {
+  const runs = STOPPED.get(identity);
+  const state = runs?.get(key);
+  if (runs && state) {
+    runs.delete(key);
+    if (runs.size === 0) STOPPED.delete(identity);
+  }
+  return state;
+}
+
+function keepStopped(identity: string, key: string, state: RunState): void {
+  const runs = STOPPED.get(identity) ?? new Map<string, RunState>();
+  STOPPED.delete(identity);
+  STOPPED.set(identity, runs);
+  runs.delete(key);
+  runs.set(key, state);
+  for (const old of [...runs.keys()].slice(0, Math.max(0, runs.size - STOPPED_RUNS))) runs.delete(old);
+  for (const old of [...STOPPED.keys()].slice(0, Math.max(0, STOPPED.size - STOPPED_IDENTITIES))) STOPPED.delete(old);
 }
 
 /** What a run's finished batches counted: kept when it is cancelled, so that it can go on (LesionEngine.run). */

@@ -66,7 +66,7 @@ export const createModelSlice =
       async refreshModels() {
         set({ entries: await host.listModels() });
       },
-      async openModel(id) {
+      async openModel(id, options = {}) {
         const entry = get().entries.find((e) => e.id === id);
         const name = entry?.name ?? id;
         const mine = ++ticket;
@@ -82,8 +82,9 @@ export const createModelSlice =
           // Decoded and analysed in its own worker: the page stays responsive through a deep graph. It gets its own
           // copy (a session file's buffer is the host's, read again on the next open) and returns, besides, a copy
           // for the lab.
-          // A file that leaves its image side open is read at the side chosen for it this session, else at Skipscope's.
-          const side = get().openSides[id] ?? null;
+          // A file that leaves its image side open is read at the side asked for now, else the one chosen for it this
+          // session, else at Skipscope's.
+          const side = options.side ?? get().openSides[id] ?? null;
           const { analysis, parts, copy } = await analyzer.analyze(raw.slice(0), name, side);
           const layout = layoutNetwork(analysis.topology);
           let input: ModelInput | null = null;
@@ -112,9 +113,16 @@ export const createModelSlice =
             labelSet,
             input,
             inputError,
-            preprocessing: modelPreprocessing(entry, input, analysis, previous?.id === id ? get().preprocessing : null),
+            preprocessing: modelPreprocessing(
+              entry,
+              input,
+              analysis,
+              previous?.id === id ? { preprocessing: get().preprocessing, input: previous.input } : null,
+            ),
           };
           get().resetRun();
+          // A side asked for is kept for the model's next opening this session once it has opened at it.
+          if (options.side !== undefined) set({ openSides: { ...get().openSides, [id]: options.side } });
           set({
             model,
             status: 'ready',
@@ -169,8 +177,10 @@ export const createModelSlice =
           // A file superseded by a later open was not refused: it stays in the list.
           if (mine !== ticket) return error instanceof SupersededError;
           // The model that was open stays open (its state was not touched); with none, the error fills the stage.
-          // Not when this was that same model opened again (a new provider: the lab let every model go first).
-          const kept = previous !== null && get().model === previous && previous.id !== id;
+          // Not when this was that same model opened again (a new provider: the lab let every model go first), unless
+          // at another side: refused there, it stays open at its own, with the field to try another.
+          const kept =
+            previous !== null && get().model === previous && (previous.id !== id || options.side !== undefined);
           if (!kept && previous) {
             // No model stays open: the last one's jobs and its lab session go, as on a successful open.
             get().cancelModelJobs(previous.key);
@@ -207,16 +217,8 @@ export const createModelSlice =
       async setOpenSide(side) {
         const open = get().model;
         if (!open?.analysis.openSide || open.analysis.openSide.side === side) return true;
-        const before = get().openSides[open.id];
-        set({ openSides: { ...get().openSides, [open.id]: side } });
-        if (await get().openModel(open.id)) return true;
-        // Refused at that side (its shapes do not agree there): the reason stays on screen and the model opens again
-        // at the side it had, so the field to try another is back.
-        const { [open.id]: _, ...rest } = get().openSides;
-        set({ openSides: before === undefined ? rest : { ...rest, [open.id]: before } });
-        const error = get().error;
-        if (get().currentId === open.id && (await get().openModel(open.id))) set({ error });
-        return false;
+        // Refused at that side (its shapes do not agree there), the model stays open at its own with the reason.
+        return get().openModel(open.id, { side });
       },
       async setProviderPreference(preference) {
         set({ providerPreference: preference });
@@ -231,18 +233,22 @@ export const createModelSlice =
 /**
  * The preprocessing a model opens with: its manifest's, else the preset for its input side; a model whose side
  * Skipscope fixed (core/rewrite/inputSize.ts) carries that side, so results at different sides are kept apart and
- * every export says which side was fed. Opened again at another side, the normalisation the user set is kept and the
- * resize follows the side.
+ * every export says which side was fed. Opened again at another side, what the user set is kept (normalisation,
+ * pixel range, channel order, a resize of their own); a resize that was the old side's preset follows the new side.
  */
 function modelPreprocessing(
   entry: ModelEntry | undefined,
   input: ModelInput | null,
   analysis: OpenModel['analysis'],
-  before: Preprocessing | null,
+  before: { preprocessing: Preprocessing | null; input: ModelInput | null } | null,
 ): Preprocessing {
   const base = entry?.preprocessing ?? presetFor(input?.side ?? 32, input?.channels);
   const open = analysis.openSide;
   if (!open) return base;
-  const kept = before?.side !== undefined ? { scale: before.scale, mean: before.mean, std: before.std } : {};
-  return { ...base, ...kept, side: open.side };
+  const was = before?.preprocessing;
+  if (!was || was.side === undefined) return { ...base, side: open.side };
+  const { side: _, ...kept } = was;
+  const presetResize = before.input ? presetFor(before.input.side, before.input.channels).resize : null;
+  const resize = entry?.preprocessing || was.resize !== presetResize ? was.resize : base.resize;
+  return { ...kept, resize: resize !== null && input && resize < input.side ? base.resize : resize, side: open.side };
 }

@@ -72,7 +72,7 @@ export interface ModelSlice {
   modelNames: Record<string, string>;
   refreshModels(): Promise<void>;
   /** Opens a listed model; false when it could not be opened (the reason is in `error`). */
-  openModel(id: string): Promise<boolean>;
+  openModel(id: string, options?: { side?: number }): Promise<boolean>;
   /** Opens a file the user picks, or one dropped: a file that will not open is not kept in the list. */
   openFromDialog(): Promise<void>;
   openDropped(file: File): Promise<void>;

@@ -164,8 +164,9 @@ export function createLabHandlers(options: {
     },
     async interpolate({ model: key, other, set: id, options: study }, job) {
       const m = await model(key);
-      // Read as the open model was read (ModelLab.open): its stored int8 or float16 weights made float32 constants.
-      const b = readModel(new Uint8Array(other.bytes), other.name).model;
+      // Read as the open model was read (ModelLab.open): its stored int8 or float16 weights made float32 constants,
+      // an open image side at the open model's (as the CLI reads it).
+      const b = readModel(new Uint8Array(other.bytes), other.name, { side: m.inputOrNull?.side ?? null }).model;
       return interpolationStudy(lab(), m.analysis, { model: b }, m.input, set(id), study, job);
     },
     async benchmark({ model: key, batch, runs }, job) {

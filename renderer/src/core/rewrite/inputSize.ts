@@ -9,7 +9,8 @@ import { formatBytes, oneLine } from '../text';
  * fed, but a graph of shapes needs one: Skipscope read such a model's shapes at 1 × 1 and refused it. The side is
  * chosen here and written into the input's declared shape, so that every lab (topology, lesions, gradients, the
  * landscape) reads one fixed-size network, and the open channel axis is 3 (RGB). The file's bytes still run as they
- * are: they take the fixed size as one of the sizes they accept.
+ * are: they take the fixed size as one of the sizes they accept. An open channel axis takes what the first
+ * convolution reads (3 for RGB, 1 for grey).
  */
 export interface OpenSide {
   /** The side fed (square images). */
@@ -30,8 +31,8 @@ export interface OpenSide {
  */
 export const MAX_IMAGE_TENSOR_BYTES = 2 ** 31;
 
-/** The largest side a user may choose (as lab/inputs.ts feeds: a 16384² RGB float image is 3 GiB). */
-export const MAX_OPEN_SIDE = 16384;
+/** The largest image side Skipscope feeds (a 16384² RGB float image is 3 GiB); the largest a user may choose. */
+export const MAX_SIDE = 16384;
 
 /**
  * The sides tried, in order, for a model that does not choose one: the first at which the graph's shapes agree is
@@ -82,10 +83,11 @@ function firstConvChannels(model: Model, input: string, channelsLast: boolean): 
   const dims = conv?.inputs[1] ? constants.get(conv.inputs[1])?.dims : undefined;
   const group = conv ? attrInt(conv, 'group', 1) : 1;
   const c = dims?.[1];
-  return typeof c === 'number' && c >= 1 && (c * group === 1 || c * group === 3) ? c * group : null;
+  // Any count: a first Conv reading 4 channels makes a 4-channel input, which the labs then refuse in one line.
+  return typeof c === 'number' && c >= 1 ? c * group : null;
 }
 
-/** Whether the model's image input leaves its height or width open (the app then offers a side). */
+/** Whether the model's image input leaves its height or width open. */
 export function hasOpenSide(model: Model): boolean {
   return openInput(model) !== null;
 }
@@ -120,14 +122,16 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
     return { ...model, graph: { ...model.graph, inputs: [fixed] } };
   };
   if (side !== null) {
-    if (!(Number.isSafeInteger(side) && side >= 1 && side <= MAX_OPEN_SIDE))
-      throw new RangeError(`an image side is a whole number from 1 to ${MAX_OPEN_SIDE}`);
+    if (!(Number.isSafeInteger(side) && side >= 1 && side <= MAX_SIDE))
+      throw new RangeError(`an image side is a whole number from 1 to ${MAX_SIDE}`);
     if (given !== undefined && given !== side)
       throw new ModelError(
         `${model.name} fixes one side of its input at ${given} (${declared}): Skipscope runs square images, ${given}×${given}`,
       );
     const fixed = withSide(side);
-    const why = shapeDisagreement(fixed);
+    // A side the user gives is refused for what is known to fail there, not for an output shape the inference
+    // cannot follow (every side would be refused, and none could be given).
+    const why = shapeDisagreement(fixed, false);
     if (why)
       throw new ModelError(
         `${model.name} does not run at ${side}×${side}: ${oneLine(why, 160)}; give the side it was trained at`,
@@ -195,7 +199,7 @@ const BROADCASTING = new Set([
  * dimensions match. (Shape inference itself is lenient, so that a damaged file still shows its structure: a ViT's
  * position embedding added to the wrong number of tokens, or a Flatten head fed another size, passed it.)
  */
-export function shapeDisagreement(model: Model): string | null {
+export function shapeDisagreement(model: Model, outputsKnown = true): string | null {
   let shapes: ReturnType<typeof inferShapes>;
   try {
     shapes = inferShapes(model.graph);
@@ -232,7 +236,7 @@ export function shapeDisagreement(model: Model): string | null {
   }
   for (const o of model.graph.outputs) {
     const d = shapes.get(o.name);
-    if (!d?.every((x) => x >= 1)) return `the shape of its output "${o.name}" cannot be worked out`;
+    if (d ? !d.every((x) => x >= 1) : outputsKnown) return `the shape of its output "${o.name}" cannot be worked out`;
   }
   // One image's largest tensor (the shapes are for a batch of one) must fit what onnxruntime can allocate.
   let largest = 0;

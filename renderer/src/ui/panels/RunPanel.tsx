@@ -333,8 +333,14 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
             type="checkbox"
             checked={preprocessing.order === 'BGR'}
             onChange={(e) => {
+              // The mean and std go with their colours: written in the other order too.
               const { order: _, ...rgb } = preprocessing;
-              setPreprocessing(e.target.checked ? { ...rgb, order: 'BGR' } : rgb);
+              const flipped = {
+                ...rgb,
+                mean: [...preprocessing.mean].reverse() as [number, number, number],
+                std: [...preprocessing.std].reverse() as [number, number, number],
+              };
+              setPreprocessing(e.target.checked ? { ...flipped, order: 'BGR' } : flipped);
             }}
             data-testid="preprocessing-bgr"
           />{' '}

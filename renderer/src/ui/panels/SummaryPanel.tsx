@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { MAX_OPEN_SIDE } from '../../core/rewrite/inputSize';
+import { MAX_SIDE } from '../../core/rewrite/inputSize';
 import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { oneLine } from '../../core/text';
 import { useApp, useServices } from '../../store/store';
@@ -66,7 +66,7 @@ function OpenSideField({ model }: { model: OpenModel }) {
   const open = model.analysis.openSide!;
   const [text, setText] = useState(String(open.side));
   const value = Number(text);
-  const valid = Number.isSafeInteger(value) && value >= 1 && value <= MAX_OPEN_SIDE;
+  const valid = Number.isSafeInteger(value) && value >= 1 && value <= MAX_SIDE;
   const apply = () => {
     if (valid && value !== open.side) void setOpenSide(value);
   };
@@ -90,7 +90,7 @@ function OpenSideField({ model }: { model: OpenModel }) {
         <input
           type="number"
           min={1}
-          max={MAX_OPEN_SIDE}
+          max={MAX_SIDE}
           value={text}
           aria-invalid={!valid}
           onChange={(e) => setText(e.target.value)}
