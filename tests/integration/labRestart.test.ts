@@ -188,6 +188,32 @@ describe('the lab worker fails, hangs and is replaced; the app goes on', () => {
     expect(lab.restarts).toBe(1);
   }, 120_000);
 
+  it('a study cancelled in one worker is said to go on only while that worker lives (its kept state is there)', async () => {
+    const { store, workers, restarted } = await openApp();
+    const request = { kind: 'single', remove: 'branch' } as const;
+    const key = store.getState().sweepKey(request)!;
+    const study = store.getState().startSweep(request);
+    // Cancelled once its first batch is counted.
+    await new Promise<void>((resolve) => {
+      const stop = store.subscribe((s) => {
+        if ((s.jobs.get('lesionSweep', key)?.progress?.done ?? 0) > 0) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    store.getState().cancelJob(key);
+    await study;
+    const cancelled = store.getState().jobs.get('lesionSweep', key)!;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.worker).toBe(store.getState().labRestarts);
+    const replaced = restarted();
+    workers[0]!.crash('boom');
+    await replaced;
+    expect(store.getState().labRestarts).toBe(1);
+    expect(store.getState().jobs.get('lesionSweep', key)!.worker).not.toBe(store.getState().labRestarts);
+  }, 120_000);
+
   it('a worker that fails every time it starts: a few replacements, then every call fails with one line', async () => {
     let started = 0;
     const failing = (): LabWorker => {

@@ -16,10 +16,15 @@ export interface JobRecord<M extends PropertyKey = string, P = unknown> {
   error: string | null;
   /** When it started (ms since the epoch). */
   startedAt: number;
+  /**
+   * Cancelled: how many times the lab worker had been replaced by then. What a cancelled run kept lives in that
+   * worker: once it is replaced, the run cannot go on (a lesion study starts again).
+   */
+  worker?: number;
 }
 
 /** What may change in a job without knowing its method. */
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'paused' | 'held' | 'stopping' | 'error'>>;
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'paused' | 'held' | 'stopping' | 'error' | 'worker'>>;
 
 /**
  * Jobs by key, immutable (every change returns a new table, so a store can hold it and views re-render), typed

@@ -24,8 +24,10 @@ export const createLabSlice =
   (set, get) => {
     /** Running jobs by key; `model`: the open model's key the job runs on (params.model), when it runs on one. */
     const running = new Map<string, { abort: AbortController; control: CallControl; model: string | null }>();
+    lab.onRestart(() => set({ labRestarts: lab.restarts }));
     return {
       jobs: JobTable.empty<JobPartials>(),
+      labRestarts: lab.restarts,
       async startJob(key, method, params, options = {}) {
         if (cache.has(key) || get().jobs.any(key)?.status === 'running') return;
         const abort = new AbortController();
@@ -86,7 +88,7 @@ export const createLabSlice =
           if (!current()) return;
           flush();
           const patch = isCancelled(error)
-            ? { status: 'cancelled' as const, paused: false, held: false }
+            ? { status: 'cancelled' as const, paused: false, held: false, worker: lab.restarts }
             : { status: 'error' as const, error: errorLine(error), paused: false, held: false };
           set((s) => ({ jobs: s.jobs.patch(key, patch) }));
         } finally {
@@ -100,7 +102,15 @@ export const createLabSlice =
         if (!job) return;
         running.delete(key);
         // Cancelled now, in the store, whatever the worker does (the client replaces one that never answers).
-        set((s) => ({ jobs: s.jobs.patch(key, { status: 'cancelled', paused: false, held: false, stopping: false }) }));
+        set((s) => ({
+          jobs: s.jobs.patch(key, {
+            status: 'cancelled',
+            paused: false,
+            held: false,
+            stopping: false,
+            worker: lab.restarts,
+          }),
+        }));
         job.abort.abort();
       },
       cancelModelJobs(model) {

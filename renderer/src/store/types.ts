@@ -243,6 +243,8 @@ export interface JobOptions {
 export interface LabSlice {
   /** Jobs by result key: at most one running per key. */
   jobs: Jobs;
+  /** How many times the lab worker was replaced (a cancelled run's kept state lives in the worker of its time). */
+  labRestarts: number;
   /**
    * Runs a lab method as a job whose result is cached under `key`; does nothing when the result is cached or
    * the job is already running.

@@ -70,9 +70,10 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   const stopped = stoppedAt !== undefined;
   const shownPartial = partial ?? stoppedAt;
   const stoppedImages = stoppedAt?.scores[0]?.intact.n ?? 0;
-  // The lesion engine keeps what a cancelled study counted and goes on from it (lab/lesion.ts run); the swap study
-  // runs on its own sessions and starts again.
-  const resumes = stopped && request.kind !== 'reorder';
+  // The lesion engine keeps what a cancelled study counted and goes on from it (lab/lesion.ts run), in the worker of
+  // its time; the swap study runs on its own sessions and starts again.
+  const labRestarts = useApp((s) => s.labRestarts);
+  const resumes = stopped && request.kind !== 'reorder' && job?.worker === labRestarts;
   const chart = useRef<SVGSVGElement>(null);
   const invalid =
     kind === 'stochastic' &&
