@@ -8,7 +8,7 @@ import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
 import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
 import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
-import { presetFor } from '../renderer/src/data/preprocess';
+import { inChannelOrder, presetFor } from '../renderer/src/data/preprocess';
 import { batchSessionOptions, describeInput, inputDims, type ModelInput } from '../renderer/src/lab/inputs';
 import { type JobContext, trackProgress } from '../renderer/src/lab/job';
 import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime';
@@ -82,11 +82,8 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   const base = shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels);
   const given = options.preprocessing ?? {};
   // --bgr alone: the preset's mean and std go with their colours, so they are written blue first too.
-  const flip = given.order === 'BGR' && base.order !== 'BGR';
-  const reversed = (t: [number, number, number]) => [t[2], t[1], t[0]] as [number, number, number];
   const preprocessing: Preprocessing = {
-    ...base,
-    ...(flip ? { mean: reversed(base.mean), std: reversed(base.std) } : {}),
+    ...(given.order ? inChannelOrder(base, given.order) : base),
     ...given,
     ...(analysis.openSide ? { side: analysis.openSide.side } : {}),
   };

@@ -37,8 +37,8 @@ export function presetFor(side: number, channels: 1 | 3 = 3): Preprocessing {
 }
 
 /**
- * Planar RGB bytes (N × 3 × H × W) → float32 NCHW input: x = (pixel · scale − mean[c]) / std[c].
- * The one preprocessing path used by the app, the CLI, the tests and the benchmark.
+ * Planar bytes (N × C × H × W: RGB, BGR, or one grey plane) → float32 NCHW input: x = (pixel · scale − mean[c]) /
+ * std[c]. The one preprocessing path used by the app, the CLI, the tests and the benchmark.
  */
 export function normalizePlanar(
   pixels: Uint8Array,
@@ -46,12 +46,13 @@ export function normalizePlanar(
   height: number,
   width: number,
   p: Preprocessing,
+  channels: 1 | 3 = 3,
 ): Float32Array {
   const plane = height * width;
-  const out = new Float32Array(count * 3 * plane);
+  const out = new Float32Array(count * channels * plane);
   for (let n = 0; n < count; n++) {
-    for (let c = 0; c < 3; c++) {
-      const offset = (n * 3 + c) * plane;
+    for (let c = 0; c < channels; c++) {
+      const offset = (n * channels + c) * plane;
       const mean = p.mean[c]!;
       const std = p.std[c]!;
       for (let i = 0; i < plane; i++) out[offset + i] = (pixels[offset + i]! * p.scale - mean) / std;
@@ -100,4 +101,15 @@ export function greyAsRgb(pixels: Uint8Array, n: number, area: number): Uint8Arr
   for (let k = 0; k < n; k++)
     for (let c = 0; c < 3; c++) out.set(grey.subarray(k * area, (k + 1) * area), (k * 3 + c) * area);
   return out;
+}
+
+/**
+ * The preprocessing with the model's colour planes in `order` (absent: RGB): the mean and std go with their colours,
+ * so they are written in that order too (the preset's RGB values applied to blue-first planes gave wrong figures).
+ */
+export function inChannelOrder(p: Preprocessing, order: 'BGR' | undefined): Preprocessing {
+  const { order: was, ...rest } = p;
+  if ((was ?? 'RGB') === (order ?? 'RGB')) return p;
+  const reversed = (t: [number, number, number]) => [t[2], t[1], t[0]] as [number, number, number];
+  return { ...rest, mean: reversed(p.mean), std: reversed(p.std), ...(order ? { order } : {}) };
 }

@@ -186,14 +186,10 @@ export function inputDims(input: ModelInput, n: number): number[] {
 export function imageTensor(pixels: Uint8Array, n: number, input: ModelInput, prep: Preprocessing): HostTensor {
   const { side } = input;
   const area = side * side;
-  let planar: Float32Array;
-  if (input.channels === 1) {
-    const grey = toGrey(pixels, n, area);
-    planar = new Float32Array(n * area);
-    const mean = prep.mean[0];
-    const std = prep.std[0];
-    for (let i = 0; i < planar.length; i++) planar[i] = (grey[i]! * prep.scale - mean) / std;
-  } else planar = normalizePlanar(prep.order === 'BGR' ? swapRedBlue(pixels, n, area) : pixels, n, side, side, prep);
+  // The planes in the model's order: one grey plane, blue first, or RGB as read.
+  const planes =
+    input.channels === 1 ? toGrey(pixels, n, area) : prep.order === 'BGR' ? swapRedBlue(pixels, n, area) : pixels;
+  const planar = normalizePlanar(planes, n, side, side, prep, input.channels);
   if (input.layout === 'NCHW' || input.channels === 1) return float32(planar, inputDims(input, n));
   const plane = 3 * area;
   const nhwc = new Float32Array(planar.length);

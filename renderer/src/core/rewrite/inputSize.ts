@@ -102,22 +102,14 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
   if (!found) return { model, open: null };
   const { input, channelsLast } = found;
   const shape = input.shape!;
-  const declared = shape.map((d) => (typeof d === 'number' && d >= 1 ? String(d) : d || '?')).join('×');
+  const declared = shape.map((d) => (isOpen(d) ? d || '?' : String(d))).join('×');
   const spatialAxes = channelsLast ? [1, 2] : [2, 3];
   const channelAxis = channelsLast ? 3 : 1;
-  const given = spatialAxes.map((i) => shape[i]).find((d): d is number => typeof d === 'number' && d >= 1);
+  const given = spatialAxes.map((i) => shape[i]).find((d): d is number => !isOpen(d));
   // An open channel axis takes what the first convolution reads (1 for a grey model), else 3 (RGB).
   const channels = firstConvChannels(model, input.name, channelsLast) ?? 3;
   const withSide = (s: number): Model => {
-    const dims = shape.map((d, i) =>
-      spatialAxes.includes(i)
-        ? typeof d === 'number' && d >= 1
-          ? d
-          : s
-        : i === channelAxis && isOpen(d)
-          ? channels
-          : d,
-    );
+    const dims = shape.map((d, i) => (!isOpen(d) ? d : spatialAxes.includes(i) ? s : i === channelAxis ? channels : d));
     const fixed: ValueInfo = { ...input, shape: dims };
     return { ...model, graph: { ...model.graph, inputs: [fixed] } };
   };

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { errorLine } from '../../core/text';
-import { greyAsRgb, planarToRgba } from '../../data/preprocess';
+import { greyAsRgb, inChannelOrder, planarToRgba } from '../../data/preprocess';
 import { useApp, useServices } from '../../store/store';
 import type { ImageSource, OpenModel } from '../../store/types';
 
@@ -332,16 +332,7 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
           <input
             type="checkbox"
             checked={preprocessing.order === 'BGR'}
-            onChange={(e) => {
-              // The mean and std go with their colours: written in the other order too.
-              const { order: _, ...rgb } = preprocessing;
-              const flipped = {
-                ...rgb,
-                mean: [...preprocessing.mean].reverse() as [number, number, number],
-                std: [...preprocessing.std].reverse() as [number, number, number],
-              };
-              setPreprocessing(e.target.checked ? { ...flipped, order: 'BGR' } : flipped);
-            }}
+            onChange={(e) => setPreprocessing(inChannelOrder(preprocessing, e.target.checked ? 'BGR' : undefined))}
             data-testid="preprocessing-bgr"
           />{' '}
           blue first (BGR: Caffe, OpenCV); mean and std in that order
