@@ -49,6 +49,12 @@ async function smallestText(page: Page): Promise<{ px: number; text: string }> {
 
 /** The share of the 3D view's width the network covers in a screenshot of the page (what the hall sees). */
 async function shownWidthShare(page: Page, png: Buffer): Promise<number> {
+  const stale = await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="scene"] canvas') as HTMLCanvasElement | null;
+    const box = canvas?.getBoundingClientRect();
+    return !canvas || !box?.height || Math.abs(canvas.width / canvas.height / (box.width / box.height) - 1) > 0.01;
+  });
+  if (stale) return 0;
   const box = await sceneCanvas(page).boundingBox();
   const bg = await page.getByTestId('app').evaluate((app) => getComputedStyle(app).backgroundColor);
   if (!box) return 0;
@@ -78,9 +84,14 @@ async function networkWidthShare(page: Page): Promise<number> {
   const drawn = await page.evaluate(() => {
     const canvas = document.querySelector('[data-testid="scene"] canvas') as HTMLCanvasElement | null;
     const app = document.querySelector('[data-testid="app"]') as HTMLElement;
-    return canvas ? { url: canvas.toDataURL('image/png'), bg: getComputedStyle(app).backgroundColor } : null;
+    if (!canvas) return null;
+    // A drawing buffer of another shape than the canvas's box is a frame drawn before the last resize, stretched to
+    // the new box: its network spans the old view, and the labels were placed for the old view too.
+    const box = canvas.getBoundingClientRect();
+    const stale = box.height === 0 || Math.abs(canvas.width / canvas.height / (box.width / box.height) - 1) > 0.01;
+    return stale ? null : { url: canvas.toDataURL('image/png'), bg: getComputedStyle(app).backgroundColor };
   });
-  // The scene remounts when a model (re)opens: no canvas yet reads as nothing drawn.
+  // The scene remounts when a model (re)opens: no canvas yet, or one not yet drawn at its size, reads as nothing drawn.
   if (!drawn) return 0;
   const { url, bg } = drawn;
   const [r0, g0, b0] = (bg.match(/\d+/g) ?? []).map(Number) as [number, number, number];
@@ -229,9 +240,14 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
       await expect(page.locator('.laser-dot')).toBeHidden();
       if (lab === 'lesion') {
         // The labels follow the refitted camera: block 4 (stage 2's first) has its number right of stage 1's label.
-        const stage1 = (await page.locator('.scene-label.stage', { hasText: /^stage 1 ·/ }).boundingBox())!;
-        const note = (await page.getByTestId('scene-note').boundingBox())!;
-        expect(note.x + note.width / 2).toBeGreaterThan(stage1.x + stage1.width);
+        const stage1 = page.locator('.scene-label.stage', { hasText: /^stage 1 ·/ });
+        const note = page.getByTestId('scene-note');
+        await expect
+          .poll(async () => {
+            const [s, n] = [await stage1.boundingBox(), await note.boundingBox()];
+            return s && n ? n.x + n.width / 2 - (s.x + s.width) : -1;
+          })
+          .toBeGreaterThan(0);
       }
     }
     // Every docked chart keeps a plot that reads: its note and title are cut to make room, never the plot.
