@@ -41,7 +41,17 @@ describe.skipIf(!hasTorch())(`skipscope grad / paths against PyTorch ${hasTorch(
     expect(j.target).toEqual({ index: label, source: 'label' });
     const a = analyzeModel(readFileSync(join(ROOT, MODEL)), 'resnet20.onnx');
     const tensors = a.topology.blocks.map((b) => b.output);
-    const ref = gradReference(join(ROOT, MODEL), x, { shape: [1, 3, 32, 32], targets: [label], tensors });
+    // Identity blocks: the skip's part of ∂L/∂x is ∂L/∂(the Add's output); the branch's is the rest of ∂L/∂x.
+    const identity = a.topology.blocks.flatMap((b, i) =>
+      b.shortcutNodes.length === 0 ? [{ i, add: a.model.graph.nodes[b.addNode]!.outputs[0]!, entry: b.entry }] : [],
+    );
+    expect(identity.length).toBeGreaterThan(5);
+    const ref = gradReference(join(ROOT, MODEL), x, {
+      shape: [1, 3, 32, 32],
+      targets: [label],
+      tensors: [...tensors, ...identity.flatMap((b) => [b.add, b.entry])],
+      weights: true,
+    });
     const norm = (name: string) => l2(ref.grads.get(name)!);
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
     // Image 7 is classified with p ≈ 1 − 8e-6: the loss and the seed must avoid float32 cancellation.
@@ -57,7 +67,21 @@ describe.skipIf(!hasTorch())(`skipscope grad / paths against PyTorch ${hasTorch(
       expect(b.skip! + b.branch!).toBeGreaterThan(0);
       expect(whole, `block ${i + 1}`).toBeLessThanOrEqual((b.skip! + b.branch!) * (1 + 1e-6));
     });
+    for (const b of identity) {
+      const gx = ref.grads.get(b.entry)!;
+      const gAdd = ref.grads.get(b.add)!;
+      expect(rel(j.norms.blocks[b.i]!.skip!, l2(gAdd)), `block ${b.i + 1} skip`).toBeLessThan(1e-4);
+      expect(
+        rel(j.norms.blocks[b.i]!.branch!, l2(gx.map((v, k) => v - gAdd[k]!))),
+        `block ${b.i + 1} branch`,
+      ).toBeLessThan(1e-4);
+    }
+    // Every layer's weight-gradient norm, in the graph's order.
     expect(j.weights).toHaveLength(a.topology.layers.length);
+    for (const w of j.weights) {
+      const param = a.model.graph.nodes[w.layer]!.inputs[1]!;
+      expect(rel(w.norm, l2(ref.grads.get(param)!)), `‖∂L/∂${param}‖`).toBeLessThan(1e-4);
+    }
   }, 240_000);
 
   it('paths --exact --json: binomial shares, exact sums, enumerated short lengths', () => {

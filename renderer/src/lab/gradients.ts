@@ -1,4 +1,4 @@
-import { type GradientGraph, gradientGraph, type LossFeeds } from '../core/autodiff/gradients';
+import { type GradientGraph, gradientGraph, type LossFeeds, type NormRef, normValue } from '../core/autodiff/gradients';
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
@@ -76,9 +76,9 @@ export class GradientEngine {
     const started = performance.now();
     const out = await this.session.run({ [g.image]: image, ...lossFeeds(g.feeds, [target]) });
     const ms = performance.now() - started;
-    const value = (name: string) => Number((out[name]!.data as Float32Array)[0]);
+    const value = (ref: NormRef) => normValue(out, ref);
     return {
-      loss: finiteLoss(value(g.loss)),
+      loss: finiteLoss(Number((out[g.loss]!.data as Float32Array)[0])),
       target,
       targetSource: 'chosen',
       logits: Float32Array.from(out[g.logits]!.data as Float32Array),

@@ -89,19 +89,23 @@ export function createEmitter(b: GraphBuilder, prefix = 'grad'): Emitter {
   return e;
 }
 
-/** ‖x‖₂ per image: √Σ x² over every axis but the first, as one ReduceL2 (one value per image). */
+/**
+ * ‖x‖₂ over `axes`, as √(ReduceSumSquare): onnxruntime's ReduceL2 takes about 4× as long on both its CPU and WASM
+ * kernels (25 against 6 µs on a [1, 16, 32, 32] tensor, measured; bench grad rows), and a gradient graph takes a norm
+ * of every block's gradient and every layer's weight gradient.
+ */
+function norm(e: Emitter, x: string, axes: number[]): string {
+  return e.op('Sqrt', [e.reduce('ReduceSumSquare', x, axes, false)]);
+}
+
+/** ‖x‖₂ per image: √Σ x² over every axis but the first (one value per image). */
 export function normPerImage(e: Emitter, x: string, rank: number): string {
   const axes = Array.from({ length: rank - 1 }, (_, i) => i + 1);
   if (axes.length === 0) return e.op('Abs', [x]);
-  return e.reduce('ReduceL2', x, axes, false);
+  return norm(e, x, axes);
 }
 
-/** ‖x‖₂ over every axis of x (a weight gradient's norm), as one ReduceL2. */
-export function normAll(e: Emitter, x: string, rank: number): string {
-  return e.reduce(
-    'ReduceL2',
-    x,
-    Array.from({ length: rank }, (_, i) => i),
-    false,
-  );
+/** ‖x‖₂ over every axis of x (a weight gradient's norm): a reduction given no axes reduces them all, in every opset. */
+export function normAll(e: Emitter, x: string): string {
+  return e.op('Sqrt', [e.op('ReduceSumSquare', [x], { keepdims: int(0) })]);
 }

@@ -3,7 +3,7 @@ import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
 import { ModelError } from '../onnx/model';
-import type { Emitter } from '../ops/types';
+import type { Emitter, Shape } from '../ops/types';
 import type { ResidualBlock, Topology } from '../topology/types';
 import { batchAgnosticShapes, type Contribution, differentiate } from './differentiate';
 import { createEmitter, normAll, normPerImage } from './emit';
@@ -86,13 +86,32 @@ export function splitAtEntry(
   return out;
 }
 
+/**
+ * Where a norm is in the graph's outputs: norms of tensors of one shape leave packed in one output, `index` in it
+ * (per image: entries index·N … index·N + N − 1 for N images; over the whole batch: entry `index`).
+ */
+export interface NormRef {
+  tensor: string;
+  index: number;
+}
+
+/** The norm `ref` of image `image` (of `images`) in a run's outputs; one value per ref for whole-batch norms. */
+export function normValue(
+  out: Readonly<Record<string, { data: unknown }>>,
+  ref: NormRef,
+  image = 0,
+  images = 1,
+): number {
+  return Number((out[ref.tensor]!.data as Float32Array)[ref.index * images + image]);
+}
+
 export interface BlockGradientOutputs {
   /** ‖∂L/∂(block output)‖ per image. */
-  output: string;
+  output: NormRef;
   /** ‖part of ∂L/∂(block input) that came through the skip‖ per image (null when it cannot be split). */
-  skip: string | null;
+  skip: NormRef | null;
   /** ‖part that came through the branch F‖ per image. */
-  branch: string | null;
+  branch: NormRef | null;
 }
 
 export interface GradientGraph {
@@ -105,12 +124,12 @@ export interface GradientGraph {
   /** ∂L/∂image, full [N, C, H, W] (the saliency map). */
   inputGrad: string;
   /** ‖∂L/∂image‖ per image. */
-  inputNorm: string;
+  inputNorm: NormRef;
   /** ‖∂L/∂(stem output)‖ per image (the first block's input); null for a plain net. */
-  stemNorm: string | null;
+  stemNorm: NormRef | null;
   blocks: BlockGradientOutputs[];
   /** ‖∂L/∂W‖ per weighted layer (summed over the batch, as the loss is). */
-  weights: { layer: number; param: string; norm: string }[];
+  weights: { layer: number; param: string; norm: NormRef }[];
   /** Full gradients of extra tensors, by tensor name (tests compare them against PyTorch). */
   full: Map<string, string>;
 }
@@ -182,30 +201,29 @@ export function gradientGraph(
     if (!g) throw new ModelError(`${model.name}: the loss does not depend on "${t}"`);
     return g;
   };
-  const rank = (t: string) => shapes.get(t)?.length ?? 4;
-  const norm = (t: string) => normPerImage(e, gradOf(t), rank(t));
+  const norms = new NormPack(e);
+  const perImage = (grad: string, like: string) => norms.perImage(grad, shapes.get(like));
   const outputs: string[] = [ce.loss, logits];
   const inputGrad = gradOf(image);
-  const inputNorm = norm(image);
-  const stemNorm = topology.blocks.length ? norm(topology.blocks[0]!.entry) : null;
+  const inputNorm = perImage(inputGrad, image);
+  const stemNorm = topology.blocks.length
+    ? perImage(gradOf(topology.blocks[0]!.entry), topology.blocks[0]!.entry)
+    : null;
   const blocks = topology.blocks.map((bl) => {
     const split = splitAtEntry(bl, d.parts.get(bl.entry) ?? []);
     const ok = split.skip.length > 0 && split.branch.length > 0 && split.other.length === 0;
-    const r = rank(bl.entry);
     return {
-      output: norm(bl.output),
-      skip: ok ? normPerImage(e, e.sum(split.skip), r) : null,
-      branch: ok ? normPerImage(e, e.sum(split.branch), r) : null,
+      output: perImage(gradOf(bl.output), bl.output),
+      skip: ok ? perImage(e.sum(split.skip), bl.entry) : null,
+      branch: ok ? perImage(e.sum(split.branch), bl.entry) : null,
     };
   });
-  const weights = params.map((p) => {
-    const g = gradOf(p.param);
-    return { ...p, norm: normAll(e, g, rank(p.param)) };
-  });
+  const weights = params.map((p) => ({
+    ...p,
+    norm: norms.whole(gradOf(p.param), model.graph.constants.get(p.param)!.dims),
+  }));
   const full = new Map((options.full ?? []).map((t) => [t, gradOf(t)]));
-  outputs.push(inputGrad, inputNorm, ...(stemNorm ? [stemNorm] : []));
-  for (const bl of blocks) outputs.push(bl.output, ...(bl.skip ? [bl.skip, bl.branch!] : []));
-  outputs.push(...weights.map((w) => w.norm), ...full.values());
+  outputs.push(inputGrad, ...norms.finish(), ...full.values());
   b.setOutputs([...new Set(outputs)].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
   return {
     model: b.build({ prune: true, name: `${model.name} (gradients)` }),
@@ -220,4 +238,85 @@ export function gradientGraph(
     weights,
     full,
   };
+}
+
+/**
+ * The most tensors one Concat joins. onnxruntime-web's WebGPU kernels (JSEP) bind every input of a Concat as a
+ * storage buffer, and a device gives a shader 8 of them by default: with 8 or more inputs (SwiftShader, checked on a
+ * ResNet-20 graph) the Concat wrote wrong values and corrupted other outputs of the run, with no error; 7 held. Six
+ * leaves room.
+ */
+const MAX_JOINED = 6;
+
+/**
+ * Norms of many gradients in a handful of nodes: tensors of one shape are joined along the first axis (one Concat),
+ * squared and summed per image or per tensor (one reduction) and rooted (one Sqrt), and leave as one output. A
+ * ResNet-56's Gradients panel takes 139 norms; one reduction and one output each cost onnxruntime more in dispatch
+ * than in arithmetic (bench rows grad.fwd_bwd_ratio.*). A tensor of unknown shape gets a norm of its own.
+ */
+class NormPack {
+  private readonly groups = new Map<string, { terms: string[]; refs: NormRef[]; perImage: boolean; rank: number }>();
+  /** Each tensor's norm once, by kind and name. */
+  private readonly seen = new Map<string, NormRef>();
+  private unique = 0;
+
+  constructor(private readonly e: Emitter) {}
+
+  /** ‖t‖ per image; `shape` is the tensor's ([images, …], −1 where it depends on the batch). */
+  perImage(t: string, shape: Shape | undefined): NormRef {
+    const known = shape && shape.length >= 2 && shape.slice(1).every((d) => d >= 0);
+    return this.add(
+      known ? `image:${shape.slice(1).join('x')}` : `image?${this.unique++}`,
+      t,
+      true,
+      shape?.length ?? 0,
+    );
+  }
+
+  /** ‖t‖ over the whole tensor, whose shape is `dims`. */
+  whole(t: string, dims: readonly number[]): NormRef {
+    return this.add(`whole:${dims.join('x')}`, t, false, dims.length);
+  }
+
+  private add(key: string, t: string, perImage: boolean, rank: number): NormRef {
+    const known = this.seen.get(`${perImage}:${t}`);
+    if (known) return known;
+    let group = this.groups.get(key);
+    if (group && group.terms.length >= MAX_JOINED) {
+      // A full group is closed under a key of its own; the next term of this shape opens a new one.
+      this.groups.set(`${key}#${this.unique++}`, group);
+      this.groups.delete(key);
+      group = undefined;
+    }
+    if (!group) {
+      group = { terms: [], refs: [], perImage, rank };
+      this.groups.set(key, group);
+    }
+    const ref: NormRef = { tensor: '', index: group.terms.length };
+    group.terms.push(t);
+    group.refs.push(ref);
+    this.seen.set(`${perImage}:${t}`, ref);
+    return ref;
+  }
+
+  /** Emits the norms; returns the outputs that carry them. */
+  finish(): string[] {
+    const e = this.e;
+    const out: string[] = [];
+    for (const g of this.groups.values()) {
+      let tensor: string;
+      if (g.perImage && g.rank < 2) tensor = normPerImage(e, g.terms[0]!, g.rank || 4);
+      else {
+        const joined = g.terms.length === 1 ? g.terms[0]! : e.op('Concat', g.terms, { axis: int(0) });
+        tensor = g.perImage
+          ? normPerImage(e, joined, g.rank)
+          : g.terms.length === 1
+            ? normAll(e, joined)
+            : normPerImage(e, e.reshape(joined, [g.terms.length, -1]), 2);
+      }
+      for (const r of g.refs) r.tensor = tensor;
+      out.push(tensor);
+    }
+    return out;
+  }
 }
