@@ -106,6 +106,7 @@ export class LesionEngine {
   private readonly batches: BatchState[];
   private readonly tails = new Map<string, Promise<{ tail: TailModel; session: Session }>>();
   private recorder: Promise<Session> | null = null;
+  private wide: Promise<{ session: Session; names: ReadonlyMap<string, string> }> | null = null;
   /**
    * Runs cancelled part of the way, by their resume key: what their finished batches counted. The same run asked
    * for again goes on from there (the batches and their order are the engine's, so the result is the one an
@@ -134,6 +135,8 @@ export class LesionEngine {
     private readonly passThrough: Set<number>,
     /** A plain network: the layer index (of the model's own topology) each unit removes; null when residual. */
     readonly plainLayers: number[] | null,
+    /** The recorder before its outputs were narrowed to float16: a batch whose inputs float16 cannot hold is recorded again by it. */
+    private readonly recorderBase: GatedModel,
   ) {
     this.stoppedAs = options.identity !== undefined ? `${options.identity}|${batchSize}` : `engine ${++engines}`;
     const order = stratifiedPermutation(set.count, options.seed ?? 1, (i) => set.label(i));
@@ -194,7 +197,8 @@ export class LesionEngine {
     // A residual network's recorder is the model itself (every gate would be 1: x·1 is x, so it computes what the
     // gated model computes, with no Muls and onnxruntime's usual fusions, the plain evaluation's logits). A plain
     // network's joins exist only in the gated model, where closed skips keep them out.
-    const recorder = recordingModel(closed ? gated : { ...gated, model, gates: [] }, entries, cacheType === 'float16');
+    const recorderBase = closed ? gated : { ...gated, model, gates: [] };
+    const recorder = recordingModel(recorderBase, entries, cacheType === 'float16');
     const passThrough = new Set(
       topology.blocks.flatMap((_, b) => (usable.has(b + 1) && passesThrough(model, topology, b) ? [b] : [])),
     );
@@ -212,6 +216,7 @@ export class LesionEngine {
       usable,
       passThrough,
       target.plain?.layers ?? null,
+      recorderBase,
     );
   }
 
@@ -244,6 +249,20 @@ export class LesionEngine {
     return this.recorder;
   }
 
+  /** The float32 recorder of a float16 cache (for batches float16 cannot hold) and its output names, on first use. */
+  private wideRecorder(): Promise<{ session: Session; names: ReadonlyMap<string, string> }> {
+    if (!this.wide) {
+      const entries = [...this.usableTails.keys()].map((b) => this.topology.blocks[b]!.entry);
+      const { gated, names } = recordingModel(this.recorderBase, entries, false);
+      const opening = this.runtime.createSession(encodeModel(gated.model), this.sessionOptions());
+      this.wide = opening.then((session) => ({ session, names }));
+      this.wide.catch(() => {
+        this.wide = null;
+      });
+    }
+    return this.wide;
+  }
+
   /** Bytes of block inputs cached so far. */
   cacheBytes(): number {
     let total = 0;
@@ -273,13 +292,13 @@ export class LesionEngine {
    * network's lesion that touches no block from `point` on: every gate there would be 1, so the model itself
    * computes the same, with onnxruntime's usual fusions and no gate Muls).
    */
-  private tail(point: number, open: boolean) {
-    const key = `${point}${open ? ' open' : ''}`;
+  private tail(point: number, open: boolean, type: CacheType) {
+    const key = `${point}${open ? ' open' : ''} ${type}`;
     let found = this.tails.get(key);
     if (!found) {
-      const tail = open
-        ? (tailFrom(this.recorderModel, this.topology, point, this.cacheType) ?? this.usableTails.get(point)!)
-        : this.usableTails.get(point)!;
+      const gated =
+        type === this.cacheType ? this.usableTails.get(point)! : tailFrom(this.gated, this.topology, point, type)!;
+      const tail = open ? (tailFrom(this.recorderModel, this.topology, point, type) ?? gated) : gated;
       found = this.runtime
         .createSession(encodeModel(tail.model), this.sessionOptions())
         .then((session) => ({ tail, session }));
@@ -338,6 +357,23 @@ export class LesionEngine {
         data instanceof Float32Array
           ? data.subarray(0, length)
           : new Uint16Array(data.buffer, data.byteOffset, data.length).subarray(0, length);
+      if (this.points.includes(p)) batch.cached!.set(p, kept);
+      else batch.transient!.set(p, kept);
+    });
+    // Block inputs float16 cannot hold (past its largest value, 65504, or all below 2⁻¹⁰, where its steps grow coarse
+    // against the values): recorded again in float32 for this batch. A He-initialised ResNet-110's deep blocks reach
+    // past 65504, and a lesion read from infinities predicted nothing right.
+    const narrow = wanted.filter((p) => {
+      const kept = batch.cached!.get(p) ?? batch.transient!.get(p)!;
+      return kept instanceof Uint16Array && !halfHolds(kept);
+    });
+    if (narrow.length === 0) return;
+    const wide = await this.wideRecorder();
+    const names = narrow.map((p) => wide.names.get(this.topology.blocks[p]!.entry)!);
+    const exact = await wide.session.run(feeds, names);
+    narrow.forEach((p, i) => {
+      const data = exact[names[i]!]!.data as Float32Array;
+      const kept = data.subarray(0, (data.length / this.batchSize) * rows);
       if (this.points.includes(p)) batch.cached!.set(p, kept);
       else batch.transient!.set(p, kept);
     });
@@ -414,8 +450,8 @@ export class LesionEngine {
       this.recorderModel.gates.length === 0 &&
       typeof spec !== 'function' &&
       [...spec.dropped, ...(spec.cutSkips ?? [])].every((k) => k < start.tail);
-    const { tail, session } = await this.tail(start.tail, open);
     const cached = batch.cached!.get(start.input) ?? batch.transient!.get(start.input)!;
+    const { tail, session } = await this.tail(start.tail, open, cached instanceof Uint16Array ? 'float16' : 'float32');
     const perImage = cached.length / rows;
     const padded =
       cached instanceof Uint16Array
@@ -522,9 +558,14 @@ export class LesionEngine {
   }
 
   async release(): Promise<void> {
-    const sessions = [this.recorder, ...[...this.tails.values()].map((t) => t.then((x) => x.session))];
+    const sessions = [
+      this.recorder,
+      this.wide?.then((x) => x.session),
+      ...[...this.tails.values()].map((t) => t.then((x) => x.session)),
+    ];
     this.tails.clear();
     this.recorder = null;
+    this.wide = null;
     for (const s of sessions) void s?.then((x) => x.release()).catch(() => {});
   }
 }
@@ -568,6 +609,20 @@ interface RunState {
   intactCorrect: number;
   scored: number;
   skipped: Skipped[];
+}
+
+/**
+ * Whether float16 bits hold what they were narrowed from: nothing became infinite (a value past 65504) or NaN, and the
+ * largest magnitude is at least 2⁻¹⁰, so that float16's fixed steps near zero (6e-8) stay below its rounding of the
+ * values that matter. Magnitudes of float16 order as their bits do, so one pass over the bits finds the largest.
+ */
+export function halfHolds(bits: Uint16Array): boolean {
+  let largest = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const magnitude = bits[i]! & 0x7fff;
+    if (magnitude > largest) largest = magnitude;
+  }
+  return largest < 0x7c00 && largest >= 0x1400;
 }
 
 /**
