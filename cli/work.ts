@@ -7,6 +7,7 @@ import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
 import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
+import { scoredFor } from '../renderer/src/data/imageSets';
 import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { inChannelOrder, presetFor } from '../renderer/src/data/preprocess';
 import { batchSessionOptions, describeInput, inputDims, type ModelInput } from '../renderer/src/lab/inputs';
@@ -73,7 +74,9 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
   if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
   const labelSetName = guessLabelSet(input.classes, input.channels);
   const labels = labelSetName ? loadLabelSet(labelSetName) : indexLabelSet(input.classes);
-  const source = openData(options, labels, command);
+  const opened = openData(options, labels, command);
+  // CIFAR-10 binaries against a model of other classes: the images are read, their labels not scored.
+  const source = { ...opened, set: scoredFor(opened.set, labels?.name ?? null) };
   noteSkippedFiles(source);
   if (options.batch === undefined)
     checkBatch(Math.min(defaultBatchSize(options.provider), source.set.count), analysis, input, file, false);

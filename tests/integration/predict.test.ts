@@ -63,6 +63,29 @@ describe('skipscope predict', () => {
     expect(stderr).toContain('932/932');
   });
 
+  it('--cifar-bin against a model of other classes: the images are predicted, their CIFAR-10 labels not scored', () => {
+    // Built 32×32 networks with 2 and 1000 outputs: CIFAR's labels 0–9 index classes of neither (ImageNet's class 3
+    // is a tiger shark, not a cat). They were scored as if they did.
+    const first = join(work, 'first100.bin');
+    writeFileSync(first, CIFAR.subarray(0, 100 * 3073));
+    for (const classes of [2, 1000]) {
+      const model = join(work, `built${classes}.onnx`);
+      const built = skipscope('build', 'resnet', '--depth', '8', '--classes', String(classes), '-o', model);
+      expect(built.code, built.stderr).toBe(0);
+      const { code, stdout, stderr } = skipscope('predict', model, '--cifar-bin', first, '--json');
+      expect(code, stderr).toBe(0);
+      const j = JSON.parse(stdout) as PredictJson;
+      expect(j.data.labelSet).toBeNull();
+      expect(j.top1).toMatchObject({ correct: 0, n: 0 });
+      expect(j.unlabelled).toBe(100);
+      expect(j.predictions).toHaveLength(100);
+      const lesion = skipscope('lesion', model, '--cifar-bin', first, '--single');
+      expect(lesion.code).toBe(2);
+      expect(lesion.stderr.trim().split('\n')).toHaveLength(1);
+      expect(lesion.stderr).toContain('no images labelled');
+    }
+  });
+
   it('--data DIR: class folders by name, bad files listed and skipped, the same predictions as the binary', () => {
     const { code, stdout, stderr } = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder, '--json');
     expect(code, stderr).toBe(0);

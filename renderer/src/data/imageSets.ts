@@ -1,8 +1,7 @@
 import { imagePixels, parseCifarBinary } from './cifar';
 import { type RgbImage, toModelPixels } from './resize';
 
-/** Label sets Skipscope ships (assets/labels). */
-/** The label sets Skipscope ships (class names, WordNet ids). */
+/** The label sets Skipscope ships (assets/labels: class names, WordNet ids). */
 export type NamedLabelSet = 'cifar10' | 'imagenet';
 /** A shipped label set, or a model's K classes known by index only ("classes-100"; data/labels.ts indexLabelSet). */
 export type LabelSetName = NamedLabelSet | `classes-${number}`;
@@ -26,6 +25,16 @@ export interface ImageSet {
   name(i: number): string;
   /** Planar RGB bytes (3 × side × side) for image i, resized and centre-cropped as torchvision does. */
   pixels(i: number, side: number, resize: number | null): Promise<Uint8Array>;
+}
+
+/**
+ * The set as scored against a model whose classes are the label set `labels`: a set labelled in another label set
+ * keeps its images and loses its labels, which index other classes. CIFAR-10 binaries against a 1000-class model had
+ * their cats scored as ImageNet's class 3 (a tiger shark), and against a 2-class model their first two classes.
+ */
+export function scoredFor(set: ImageSet, labels: LabelSetName | null): ImageSet {
+  if (set.labelSet === null || set.labelSet === labels) return set;
+  return { ...set, labelSet: null, label: () => null };
 }
 
 /** A set from CIFAR binary batch bytes (1 label byte + 3072 pixel bytes per image). */

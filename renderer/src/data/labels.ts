@@ -32,6 +32,11 @@ export function guessLabelSet(classes: number | null | undefined, channels: 1 | 
   return null;
 }
 
+/** The label set a model's outputs are read in: guessLabelSet's, else its classes by index; null when unknown. */
+export function labelSetNameOf(classes: number | null | undefined, channels: 1 | 3 = 3): LabelSetName | null {
+  return guessLabelSet(classes, channels) ?? indexLabelSet(classes)?.name ?? null;
+}
+
 /**
  * The classes of a model whose classes Skipscope cannot name (not CIFAR-10's or ImageNet's count, or a grey model):
  * "class 0" … "class K−1". Images in folders named by the index are labelled with it, so Evaluate and the lesion

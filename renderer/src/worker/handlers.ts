@@ -1,5 +1,6 @@
 import { readModel } from '../core/summary';
-import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet } from '../data/imageSets';
+import { cifarImageSet, fileImageSet, type ImageDecoder, type ImageSet, scoredFor } from '../data/imageSets';
+import { labelSetNameOf } from '../data/labels';
 import { benchmark } from '../lab/benchmark';
 import { evaluate } from '../lab/evaluate';
 import { compareAtInit } from '../lab/init';
@@ -56,6 +57,11 @@ export function createLabHandlers(options: {
     if (!found) throw new Error(`no image set "${id}" in the lab`);
     return found;
   };
+  /** Set `id` as scored against the model `m` (scoredFor: labels of another label set are dropped). */
+  const setFor = (id: string, m: ModelLab): ImageSet => {
+    const input = m.inputOrNull;
+    return input ? scoredFor(set(id), labelSetNameOf(input.classes, input.channels)) : set(id);
+  };
   const release = (m: Promise<ModelLab> | undefined) => m?.then((x) => x.release()).catch(() => {});
 
   return {
@@ -100,14 +106,16 @@ export function createLabHandlers(options: {
       return { pixels: await images.pixels(index, side, resize), name: images.name(index) };
     },
     async predict({ model: key, set: id, index, preprocessing, lesion }) {
-      return (await model(key)).predict(set(id), index, preprocessing, lesion);
+      const m = await model(key);
+      return m.predict(setFor(id, m), index, preprocessing, lesion);
     },
     async lesionEvaluate({ model: key, set: id, preprocessing, batchSize, lesion }, job) {
-      return (await model(key)).lesionEngine(set(id), preprocessing, batchSize).evaluate(lesion, job);
+      const m = await model(key);
+      return m.lesionEngine(setFor(id, m), preprocessing, batchSize).evaluate(lesion, job);
     },
     async lesionSweep({ model: key, set: id, preprocessing, batchSize, sweep }, job) {
       const m = await model(key);
-      const images = set(id);
+      const images = setFor(id, m);
       const context = {
         runtime: lab(),
         ...m.analysis,
@@ -121,24 +129,26 @@ export function createLabHandlers(options: {
     },
     async evaluate({ model: key, set: id, options: evaluateOptions }, job) {
       const m = await model(key);
-      const images = set(id);
+      const images = setFor(id, m);
       // Through the lesion engine where the network takes lesions: the first block clicked afterwards then runs
       // only from that block on (its input was kept), not the whole network twice.
       const engine = m.evaluationEngine(images, evaluateOptions.preprocessing, evaluateOptions.batchSize);
       return evaluate(m.sessions, m.input, images, evaluateOptions, job, engine ?? undefined);
     },
     async gradients({ model: key, set: id, ...request }) {
-      return (await model(key)).gradients(set(id), request);
+      const m = await model(key);
+      return m.gradients(setFor(id, m), request);
     },
     async pathStudy({ model: key, set: id, ...request }, job) {
-      return (await model(key)).pathStudy(set(id), request, job);
+      const m = await model(key);
+      return m.pathStudy(setFor(id, m), request, job);
     },
     async compareAtInit({ set: id, ...request }, job) {
       return compareAtInit(lab(), set(id), request, job);
     },
     async signal({ model: key, set: id, preprocessing, count }, job) {
       const m = await model(key);
-      return signalStudy(lab(), m.analysis, m.input, set(id), { count, preprocessing }, job);
+      return signalStudy(lab(), m.analysis, m.input, setFor(id, m), { count, preprocessing }, job);
     },
     async trainRace({ race, nets, set: id, settings }, job) {
       if (running.has(race)) throw new Error('this race is already running');
@@ -160,14 +170,14 @@ export function createLabHandlers(options: {
     async landscape({ model: key, set: id, options: study }, job) {
       const m = await model(key);
       checkLandscapeSize(m.analysis.model, LANDSCAPE_MAX_BYTES);
-      return landscapeStudy(lab(), m.analysis, m.input, set(id), study, job);
+      return landscapeStudy(lab(), m.analysis, m.input, setFor(id, m), study, job);
     },
     async interpolate({ model: key, other, set: id, options: study }, job) {
       const m = await model(key);
       // Read as the open model was read (ModelLab.open): its stored int8 or float16 weights made float32 constants,
       // an open image side at the open model's (as the CLI reads it).
       const b = readModel(new Uint8Array(other.bytes), other.name, { side: m.inputOrNull?.side ?? null }).model;
-      return interpolationStudy(lab(), m.analysis, { model: b }, m.input, set(id), study, job);
+      return interpolationStudy(lab(), m.analysis, { model: b }, m.input, setFor(id, m), study, job);
     },
     async benchmark({ model: key, batch, runs }, job) {
       const m = await model(key);
