@@ -254,7 +254,7 @@ post-activation ResNet, pre-activation ResNet, or the plain net with the same la
     depth: int({ min: 1, value: 'D', help: 'CIFAR: 6n+2; ImageNet: 18, 34, 50, 101 or 152' }),
     dataset: oneOf(['cifar', 'imagenet'], { default: 'cifar' }),
     width: int({ min: 1, value: 'W', help: 'channels of the first stage (default 16 on CIFAR, 64 on ImageNet)' }),
-    classes: int({ min: 1, value: 'K', help: 'outputs (default 10 on CIFAR, 1000 on ImageNet)' }),
+    classes: int({ min: 2, value: 'K', help: 'classes, 2 or more (default 10 on CIFAR, 1000 on ImageNet)' }),
     seed: int({ min: 0, default: 0, value: 'S', help: 'seed of the initial weights' }),
     out: text({ value: 'FILE', short: 'o', help: 'the ONNX file to write' }),
     json: json(),

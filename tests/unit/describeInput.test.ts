@@ -76,6 +76,28 @@ describe('the image input Skipscope feeds, or why it feeds none', () => {
     );
   });
 
+  it('one value per image (a sigmoid or a single logit) is refused: it was "class 0" at 100 % and its gradients 0', () => {
+    const message =
+      'this model gives one value per image (a sigmoid, a single logit or a regression), not a score per class: Run, Evaluate and the labs need two classes or more';
+    // The logits' largest value, kept as [N, 1].
+    const oneValue = (m: onnx.ModelProto) => {
+      const logits = m.graph!.output![0]!.name!;
+      m.graph!.node!.push(
+        new onnx.NodeProto({
+          opType: 'ReduceMax',
+          input: [logits],
+          output: ['score'],
+          attribute: [
+            new onnx.AttributeProto({ name: 'axes', type: 7, ints: [1] }),
+            new onnx.AttributeProto({ name: 'keepdims', type: 2, i: 1 }),
+          ],
+        }),
+      );
+      m.graph!.output = [new onnx.ValueInfoProto({ name: 'score' })];
+    };
+    expect(described(oneValue)).toBe(message);
+  });
+
   it('an output that is no score per class (a feature map) is refused, not ranked as 16384 "classes"', () => {
     expect(
       described((m) => {

@@ -79,6 +79,12 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     throw new ModelError(
       `this model's output is ${out.slice(1).join('×') || 'a scalar'} per image, not one score per class on its last axis: Run, Evaluate and the labs need class scores (N×K)`,
     );
+  // One output value per image (a sigmoid, a single logit, a regression): no class to take the top of. Every image
+  // was "class 0" at 100 %, and the cross-entropy of one class, and so every gradient, was 0.
+  if (out && out.length >= 1 && out.at(-1) === 1)
+    throw new ModelError(
+      'this model gives one value per image (a sigmoid, a single logit or a regression), not a score per class: Run, Evaluate and the labs need two classes or more',
+    );
   return {
     name: topology.input.name,
     layout,

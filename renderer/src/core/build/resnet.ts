@@ -122,7 +122,8 @@ export function architecture(options: BuildOptions): Architecture {
   if (!Number.isInteger(width) || width < 1 || width > 4096) throw new BuildError(`width must be 1…4096, got ${width}`);
   if (dataset === 'cifar' && width % 2 !== 0)
     throw new BuildError(`CIFAR width must be even (option-A pads half), got ${width}`);
-  if (!Number.isInteger(classes) || classes < 1) throw new BuildError(`classes must be ≥ 1, got ${classes}`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new BuildError(`classes must be ≥ 2 (one score per class), got ${classes}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new BuildError(`seed must be 0…4294967295, got ${seed}`);
   if (!Number.isInteger(inputSize) || inputSize < 8) throw new BuildError(`input size must be ≥ 8, got ${inputSize}`);
