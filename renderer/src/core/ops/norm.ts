@@ -57,7 +57,11 @@ function batchNormTrainingBackward(ctx: BackwardContext): (string | undefined)[]
  */
 function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
-  if (attrInt(node, 'training_mode', 0) === 1) return batchNormTrainingBackward(ctx);
+  // Batch statistics as onnxruntime decides them: the training_mode attribute, or before opset 14 a node that has
+  // running-statistics outputs (torch's TrainingMode.TRAINING export at opset ≤ 13). Read as the inference form, the
+  // gradients of such a model were wrong (a probe found one 80× too small).
+  if (attrInt(node, 'training_mode', 0) === 1 || (e.opset < 14 && node.outputs.length > 1))
+    return batchNormTrainingBackward(ctx);
   const x = ctx.shape(node.inputs[0]!);
   if (!x) ctx.fail('its input shape is unknown');
   const [input, scale, , mean, variance] = node.inputs as [string, string, string, string, string];
