@@ -76,9 +76,19 @@ export function readModelFile(path: string): {
   if (stat.isDirectory()) throw new ModelError(`${name} is a folder, not an ONNX file`);
   if (!stat.isFile()) throw new ModelError(`${name} is not a regular file`);
   checkModelSize(name, stat.size);
-  if (stat.size >= SCAN_FROM_BYTES) scanModelHeader(path, name, stat.size);
+  let bytes: Uint8Array;
+  try {
+    if (stat.size >= SCAN_FROM_BYTES) scanModelHeader(path, name, stat.size);
+    bytes = readBytes(path);
+  } catch (error) {
+    // A file the user may not read (or a failing disk) is their problem, said in one line: it was an internal error.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new ModelError(`${name} cannot be read (permission denied)`);
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) throw new ModelError(`${name} cannot be read (${code})`);
+    throw error;
+  }
   const externalFiles: string[] = [];
-  return { bytes: readBytes(path), resolveExternal: externalResolver(path, name, externalFiles), externalFiles };
+  return { bytes, resolveExternal: externalResolver(path, name, externalFiles), externalFiles };
 }
 
 /**
