@@ -113,6 +113,17 @@ test('gradients on WebGPU equal PyTorch autograd (float64) to 1e-4; the overlay 
   // Opened again, it shows the same result at once (from the cache, nothing recomputed).
   await page.getByTestId('gradient-panel-toggle').click();
   await expect(page.getByTestId('grad-result')).toHaveAttribute('data-loss', loss!);
+  // A block removed in the Lesion lab stays removed in 3D; the panel says its gradients are the intact network's.
+  await expect(page.getByTestId('grad-intact')).toHaveCount(0);
+  await page.evaluate(() =>
+    (
+      window as unknown as { skipscope_debug: { store: { getState(): { toggleDrop(b: number): void } } } }
+    ).skipscope_debug.store
+      .getState()
+      .toggleDrop(3),
+  );
+  await expect(page.getByTestId('grad-intact')).toContainText('intact network');
+  await expect(page.getByTestId('grad-result')).toHaveAttribute('data-loss', loss!);
 });
 
 test('an image the model is sure of gets a note and a way to the least confident image it gets right', async ({

@@ -114,12 +114,13 @@ async function networkWidthShare(page: Page): Promise<number> {
 
 async function labelOverlaps(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    // Scene labels against each other and against the overlays on the scene (legend chips, the view bar).
+    // Scene labels against each other and against the overlays on the scene (legend chips, the view bar, the lab's
+    // name).
     const boxes = [...document.querySelectorAll<HTMLElement>('.scene-label')]
       .filter((el) => el.style.display !== 'none' && el.offsetWidth > 0)
       .map((el) => ({ text: el.textContent ?? '', r: el.getBoundingClientRect() }));
     const labels = boxes.length;
-    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *'))
+    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *, .stage-lab'))
       if (el.offsetWidth > 0) boxes.push({ text: el.textContent ?? '', r: el.getBoundingClientRect() });
     const out: string[] = [];
     for (let i = 0; i < labels; i++)
@@ -231,6 +232,10 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
     await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
     if (NETWORK_LABS.has(lab)) {
       await expect(sceneCanvas(page)).toBeVisible();
+      // The tabs are hidden: the stage names the lab.
+      await expect(page.getByTestId('stage-lab')).toHaveText(
+        await page.getByTestId(`tab-${lab}`).evaluate((tab) => tab.textContent ?? ''),
+      );
       // The overview is refitted after the resize; wait until the drawn network settles at its final width.
       await expect.poll(() => networkWidthShare(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(0.8);
       await expect(sceneCanvas(page)).toBeVisible();
@@ -239,6 +244,12 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
       // The laser dot shows only once the pointer is over the scene (it sat in the corner of every screenshot).
       await expect(page.locator('.laser-dot')).toBeHidden();
       if (lab === 'lesion') {
+        // The stage says what was removed and the top-1 before and after, large (the side panels are gone).
+        const readout = page.getByTestId('lesion-readout');
+        const pct = async (name: string) => `${(100 * Number(await readout.getAttribute(name))).toFixed(2)} %`;
+        await expect(page.getByTestId('stage-lesion')).toContainText(
+          `Block 4 removed ${await pct('data-intact')} → ${await pct('data-top1')}`,
+        );
         // The labels follow the refitted camera: block 4 (stage 2's first) has its number right of stage 1's label.
         const stage1 = page.locator('.scene-label.stage', { hasText: /^stage 1 ·/ });
         const note = page.getByTestId('scene-note');

@@ -30,10 +30,12 @@ export interface ImageSet {
 /**
  * The set as scored against a model whose classes are the label set `labels`: a set labelled in another label set
  * keeps its images and loses its labels, which index other classes. CIFAR-10 binaries against a 1000-class model had
- * their cats scored as ImageNet's class 3 (a tiger shark), and against a 2-class model their first two classes.
+ * their cats scored as ImageNet's class 3 (a tiger shark), and against a 2-class model their first two classes. A
+ * model whose classes are unknown (`labels` null: shape inference cannot follow its graph to the output) keeps them:
+ * its number of classes shows only when it runs.
  */
 export function scoredFor(set: ImageSet, labels: LabelSetName | null): ImageSet {
-  if (set.labelSet === null || set.labelSet === labels) return set;
+  if (labels === null || set.labelSet === null || set.labelSet === labels) return set;
   return { ...set, labelSet: null, label: () => null };
 }
 

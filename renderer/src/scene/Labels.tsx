@@ -119,10 +119,11 @@ export function LabelTracker({
       item.width = el.offsetWidth;
       item.height = el.offsetHeight;
     });
-    // The overlays on the scene (legends, the view bar) are obstacles: labels keep clear of them.
+    // The overlays on the scene (legends, the view bar, the lab's name in presentation) are obstacles: labels keep
+    // clear of them.
     const origin = root.getBoundingClientRect();
     const obstacles: Box[] = [];
-    for (const el of root.closest('.stage')?.querySelectorAll('.legend .chip, .view-bar > *') ?? []) {
+    for (const el of root.closest('.stage')?.querySelectorAll('.legend .chip, .view-bar > *, .stage-lab') ?? []) {
       const r = el.getBoundingClientRect();
       if (r.width > 0)
         obstacles.push({

@@ -326,8 +326,20 @@ export function App() {
           />
         )}
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
-        {workspace === 'network' && loaded && <BlockCard model={loaded} />}
-        {workspace === 'network' && loaded && <StageJobs />}
+        {workspace === 'network' && loaded && presentation && (
+          // Without the tabs, the lab is named on the stage (Gradients looked just like Lesion), left of the view bar.
+          <div className="stage-lab" data-testid="stage-lab">
+            {LAB_NAMES[lab]}
+          </div>
+        )}
+        {/* One column: the running jobs (in presentation) above the block's card; each had its own corner, and
+            in presentation the job's box sat over the card. */}
+        {workspace === 'network' && loaded && (
+          <div className="stage-corner">
+            <StageJobs />
+            <BlockCard model={loaded} />
+          </div>
+        )}
         {workspace === 'network' && loaded && LAB_CHARTS.has(lab) && (
           <div className="stage-dock" ref={setDock} data-testid="stage-dock" data-more={dockMore ?? undefined} />
         )}

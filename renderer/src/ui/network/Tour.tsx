@@ -126,7 +126,7 @@ export const STEPS: Step[] = [
     title: 'The degradation problem',
     text: [
       'Stacking more plain layers should never hurt in principle: the extra layers could copy their input. In practice, a deeper plain network reaches a higher error on its own training data than a shallower one. The data are the same and the capacity is larger, so this is a failure to optimise, not overfitting.',
-      'Residual networks were the fix: with skips, the 56- and 110-layer CIFAR networks train to lower error than the 20-layer one instead of higher.',
+      'Residual networks were the fix He et al. found: with skips, their 56- and 110-layer CIFAR networks trained to lower error than the 20-layer one instead of higher. Short runs need not show it yet: see what Skipscope measured.',
     ],
     enter: ({ state }) => {
       state.lightPath(null);

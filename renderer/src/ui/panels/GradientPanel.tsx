@@ -57,6 +57,8 @@ function GradientBody({ model }: { model: OpenModel }) {
   const imageIndex = useApp((s) => s.imageIndex);
   const setImageIndex = useApp((s) => s.setImageIndex);
   const evaluate = useApp((s) => s.evaluate);
+  // The lesion lab's removals stay shown in 3D across labs; these gradients are the whole network's.
+  const lesioned = useApp((s) => s.dropped.length + s.cutSkips.length);
 
   // Once the user has asked for gradients, they follow the image (and target) as these change.
   const following = useRef(false);
@@ -144,6 +146,13 @@ function GradientBody({ model }: { model: OpenModel }) {
           {job?.status === 'running' ? 'Computing…' : 'Compute gradients'}
         </button>
       </div>
+      {lesioned > 0 && (
+        <p className="small" role="note" data-testid="grad-intact">
+          These are the intact network's gradients: the{' '}
+          {lesioned === 1 ? 'removal made in the Lesion lab does' : `${lesioned} removals made in the Lesion lab do`}{' '}
+          not apply here.
+        </p>
+      )}
       {job?.status === 'error' && (
         <p className="error" role="alert" data-testid="grad-error">
           {job.error}

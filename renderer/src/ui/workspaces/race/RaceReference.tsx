@@ -180,10 +180,13 @@ export function RaceReference({ race }: { race: RaceState | null }) {
     >
       <h2 id="race-reference-h">Reference curves (He et al. 2015, Fig. 6)</h2>
       <p className="muted small">
-        Plain nets get worse as they get deeper; ResNets of the same depths get better. The thin curves are Skipscope's
-        own recorded runs: plain and ResNet at four depths, and a pre-activation pair (scripts/record-runs.ts; logs in
-        assets/runs). Drop a <code>skipscope race --json-log</code> or <code>skipscope train --json-log</code> file
-        here, or open one, to draw it over them.
+        He et al. trained for 64,000 steps: their plain nets got worse as they got deeper, their ResNets of the same
+        depths better. The thin curves are Skipscope's own runs, far shorter (3 epochs on 10,000 images): plain and
+        ResNet at four depths, and a pre-activation pair (scripts/record-runs.ts; logs in assets/runs). In them the
+        plain nets do get worse with depth, but the post-activation ResNets are not yet in He et al.'s order (the deeper
+        train slower at first); the pre-activation ResNet-56 ends level with its 20-layer sibling. Drop a{' '}
+        <code>skipscope race --json-log</code> or <code>skipscope train --json-log</code> file here, or open one, to
+        draw it over them.
       </p>
       <div className="row">
         <label className="file-button">
