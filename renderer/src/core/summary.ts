@@ -2,6 +2,7 @@ import type { ModelMeta } from './catalog';
 import { decodeModel, type ExternalDataResolver } from './onnx/decode';
 import type { Model } from './onnx/model';
 import { readFloats, readInts } from './onnx/tensor';
+import { usesBatchStatistics } from './ops/norm';
 import { foldConstantWeights } from './rewrite/fold';
 import { fixOpenSide, type OpenSide } from './rewrite/inputSize';
 import { oneLine } from './text';
@@ -159,8 +160,8 @@ export function unplacedLayers(model: Model, topology: Topology): string | null 
 
 /**
  * Why the file looks exported in training mode (torch.onnx.export(training=TrainingMode.TRAINING)), or null:
- * BatchNormalization that normalises with the batch's own statistics (training_mode = 1, or its running-statistics
- * outputs wired), or a Dropout told to train. Such a model's predictions depend on the batch it runs in, and its
+ * BatchNormalization that normalises with the batch's own statistics (ops/norm.ts usesBatchStatistics), or a Dropout
+ * told to train. Such a model's predictions depend on the batch it runs in, and its
  * Dropout is random, so accuracies and lesions from it are not the deployed model's.
  */
 export function trainingMode(model: Model): string | null {
@@ -169,8 +170,8 @@ export function trainingMode(model: Model): string | null {
   for (const n of model.graph.nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
     if (n.opType === 'BatchNormalization') {
-      const mode = n.attrs.get('training_mode');
-      if ((mode?.type === 'int' && mode.value === 1) || n.outputs.slice(1).some(Boolean)) batchNorms++;
+      // The rule the gradients follow (ops/norm.ts): what onnxruntime runs on batch statistics.
+      if (usesBatchStatistics(n, model.opset)) batchNorms++;
     } else if (n.opType === 'Dropout') {
       // Told to train, and dropping something: a ratio of 0 (exporters emit that for eval-mode attention) is the
       // identity whatever the flag says. The ratio defaults to 0.5.

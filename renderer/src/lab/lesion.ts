@@ -255,9 +255,10 @@ export class LesionEngine {
       const entries = [...this.usableTails.keys()].map((b) => this.topology.blocks[b]!.entry);
       const { gated, names } = recordingModel(this.recorderBase, entries, false);
       const opening = this.runtime.createSession(encodeModel(gated.model), this.sessionOptions());
-      this.wide = opening.then((session) => ({ session, names }));
-      this.wide.catch(() => {
-        this.wide = null;
+      const wide = opening.then((session) => ({ session, names }));
+      this.wide = wide;
+      wide.catch(() => {
+        if (this.wide === wide) this.wide = null;
       });
     }
     return this.wide;
@@ -326,57 +327,67 @@ export class LesionEngine {
     const rows = loaded.indices.length;
     // An image that could be read on the first pass and not now (a file changed on disk): keep what was recorded.
     if (again && rows !== batch.indices.length) return;
-    if (!again) {
+    // What this pass learns is kept only once every run of it has answered: a run that fails (a session that cannot
+    // open) leaves the batch as it was, to be recorded again, never half-recorded with values that were to be
+    // replaced.
+    const commitFirst = (classes: number, logits: Float32Array, intact: Int16Array) => {
       batch.skipped = loaded.skipped;
       batch.indices = loaded.indices;
       batch.labels = Int16Array.from(loaded.indices, (i) => this.set.label(i) ?? -1);
       batch.cached = new Map();
-      batch.intact = new Int16Array(rows);
-      batch.logits = new Float32Array(0);
+      batch.intact = intact;
+      batch.logits = logits;
+      batch.classes = classes;
+    };
+    if (!loaded.tensor) {
+      if (!again) commitFirst(0, new Float32Array(0), new Int16Array(rows));
+      return;
     }
-    if (!loaded.tensor) return;
-    const feeds = this.gateTensors(this.recorderModel.gates, { dropped: [] }, batch.indices);
+    const feeds = this.gateTensors(this.recorderModel.gates, { dropped: [] }, loaded.indices);
     feeds[this.input.name] = padBatch(loaded.tensor, this.batchSize);
     const fetched = wanted.map((p) => this.recordedAs.get(this.topology.blocks[p]!.entry)!);
     const out = await session.run(feeds, [this.input.output, ...fetched]);
-    if (!again) {
-      const logits = out[this.input.output]!;
-      const classes = logits.dims[logits.dims.length - 1]!;
-      const values = logits.data as Float32Array;
-      batch.classes = classes;
-      batch.logits = values.slice(0, rows * classes);
-      for (let r = 0; r < rows; r++) batch.intact![r] = argmaxRow(values, classes, r);
-    }
-    if (all) batch.transient = new Map();
+    const arrays = new Map<number, Float32Array | Uint16Array>();
     wanted.forEach((p, i) => {
       const data = out[fetched[i]!]!.data as Float32Array | Uint16Array;
       const length = (data.length / this.batchSize) * rows;
       // float16 arrives as Uint16Array, or as Float16Array where the browser has one: its bits either way.
       // Each output is an array of its own (runtime.ts Session.run): a view of its first rows keeps no padding.
-      const kept =
+      arrays.set(
+        p,
         data instanceof Float32Array
           ? data.subarray(0, length)
-          : new Uint16Array(data.buffer, data.byteOffset, data.length).subarray(0, length);
-      if (this.points.includes(p)) batch.cached!.set(p, kept);
-      else batch.transient!.set(p, kept);
+          : new Uint16Array(data.buffer, data.byteOffset, data.length).subarray(0, length),
+      );
     });
     // Block inputs float16 cannot hold (past its largest value, 65504, or all below 2⁻¹⁰, where its steps grow coarse
     // against the values): recorded again in float32 for this batch. A He-initialised ResNet-110's deep blocks reach
     // past 65504, and a lesion read from infinities predicted nothing right.
     const narrow = wanted.filter((p) => {
-      const kept = batch.cached!.get(p) ?? batch.transient!.get(p)!;
+      const kept = arrays.get(p)!;
       return kept instanceof Uint16Array && !halfHolds(kept);
     });
-    if (narrow.length === 0) return;
-    const wide = await this.wideRecorder();
-    const names = narrow.map((p) => wide.names.get(this.topology.blocks[p]!.entry)!);
-    const exact = await wide.session.run(feeds, names);
-    narrow.forEach((p, i) => {
-      const data = exact[names[i]!]!.data as Float32Array;
-      const kept = data.subarray(0, (data.length / this.batchSize) * rows);
-      if (this.points.includes(p)) batch.cached!.set(p, kept);
-      else batch.transient!.set(p, kept);
-    });
+    if (narrow.length > 0) {
+      const wide = await this.wideRecorder();
+      const names = narrow.map((p) => wide.names.get(this.topology.blocks[p]!.entry)!);
+      const exact = await wide.session.run(feeds, names);
+      narrow.forEach((p, i) => {
+        const data = exact[names[i]!]!.data as Float32Array;
+        arrays.set(p, data.subarray(0, (data.length / this.batchSize) * rows));
+      });
+    }
+    if (!again) {
+      const logits = out[this.input.output]!;
+      const classes = logits.dims[logits.dims.length - 1]!;
+      const values = logits.data as Float32Array;
+      commitFirst(
+        classes,
+        values.slice(0, rows * classes),
+        Int16Array.from({ length: rows }, (_, r) => argmaxRow(values, classes, r)),
+      );
+    }
+    if (all) batch.transient = new Map();
+    for (const [p, kept] of arrays) (this.points.includes(p) ? batch.cached! : batch.transient!).set(p, kept);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { attrFloat, attrInt } from '../onnx/attrs';
+import type { Node } from '../onnx/model';
 import { type BackwardContext, type Emitter, each, normalizeAxis, type OpDef, sameAsInput } from './types';
 
 /** What a batch-statistics BatchNormalization computes on the way: tensors shaped [1, C, 1, …] except `normalised`. */
@@ -51,17 +52,23 @@ function batchNormTrainingBackward(ctx: BackwardContext): (string | undefined)[]
 }
 
 /**
+ * Whether a BatchNormalization normalises with the batch's own statistics, as onnxruntime decides it: its
+ * training_mode attribute, or before opset 14 a node with more outputs than y (its running statistics; torch's
+ * TrainingMode.TRAINING export at opset ≤ 13), counted as onnxruntime counts them, empty names included.
+ */
+export function usesBatchStatistics(node: Node, opset: number): boolean {
+  return attrInt(node, 'training_mode', 0) === 1 || (opset < 14 && node.outputs.length > 1);
+}
+
+/**
  * BatchNormalization in inference form (training mode: see batchNormTrainingBackward), y = (x − μ)/√(σ² + ε) · γ + β, is a per-channel affine map:
  * ∂L/∂x = g · γ/√(σ² + ε), ∂L/∂γ = Σ g · x̂, ∂L/∂β = Σ g (sums over batch and space). The running
  * statistics are not learned, so no gradient flows to them.
  */
 function batchNormBackward(ctx: BackwardContext): (string | undefined)[] {
   const { node, e } = ctx;
-  // Batch statistics as onnxruntime decides them: the training_mode attribute, or before opset 14 a node that has
-  // running-statistics outputs (torch's TrainingMode.TRAINING export at opset ≤ 13). Read as the inference form, the
-  // gradients of such a model were wrong (a probe found one 80× too small).
-  if (attrInt(node, 'training_mode', 0) === 1 || (e.opset < 14 && node.outputs.length > 1))
-    return batchNormTrainingBackward(ctx);
+  // Read as the inference form, the gradients of a batch-statistics node were wrong (a probe found one 80× too small).
+  if (usesBatchStatistics(node, e.opset)) return batchNormTrainingBackward(ctx);
   const x = ctx.shape(node.inputs[0]!);
   if (!x) ctx.fail('its input shape is unknown');
   const [input, scale, , mean, variance] = node.inputs as [string, string, string, string, string];

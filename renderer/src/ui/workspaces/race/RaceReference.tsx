@@ -22,9 +22,9 @@ interface Drawn {
 
 /**
  * Reference curves in the style of He et al. 2015, Fig. 6: training error (solid) and test error (dashed) of plain
- * nets (left) and ResNets (right) of depth 20–56, from the recorded full-length runs the app ships
- * (assets/runs, scripts/record-runs.ts); the race on screen and any opened skipscope.race/1 or skipscope.train/1
- * log (Open, or drop the file here) are drawn over them, bold.
+ * nets (left) and ResNets (right) of depth 20–56, from the short recorded runs the app ships (3 epochs on 10,000
+ * images, 24 for one pair; assets/runs, scripts/record-runs.ts); the race on screen and any opened skipscope.race/1 or
+ * skipscope.train/1 log (Open, or drop the file here) are drawn over them, bold.
  */
 export function RaceReference({ race }: { race: RaceState | null }) {
   const theme = themes[useApp((s) => s.theme)];
