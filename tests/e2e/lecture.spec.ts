@@ -120,7 +120,7 @@ async function labelOverlaps(page: Page): Promise<string[]> {
       .filter((el) => el.style.display !== 'none' && el.offsetWidth > 0)
       .map((el) => ({ text: el.textContent ?? '', r: el.getBoundingClientRect() }));
     const labels = boxes.length;
-    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *, .stage-lab'))
+    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *, .stage-lab, .stage-action'))
       if (el.offsetWidth > 0) boxes.push({ text: el.textContent ?? '', r: el.getBoundingClientRect() });
     const out: string[] = [];
     for (let i = 0; i < labels; i++)
@@ -345,26 +345,39 @@ test('in presentation a running job shows its progress and time left on the stag
   test.setTimeout(180_000);
   await openApp(page, '?provider=wasm&model=cifar10-resnet56');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
+  await page.getByTestId('tab-evaluate').click();
   await page.keyboard.press('p');
   await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
-  // The side panels (and their Evaluate button and bar) are hidden: the job starts as the panel's button starts it.
-  await page.evaluate(() => {
-    type Debug = { store: { getState(): { evaluate(): Promise<void> } } };
-    void (window as unknown as { skipscope_debug: Debug }).skipscope_debug.store.getState().evaluate();
-  });
+  // The side panels (and their Evaluate button) are hidden: the stage offers the lab's main action, and Enter
+  // starts it (the tab just clicked no longer holds the focus).
+  const action = page.getByTestId('stage-action');
+  await expect(action).toHaveText(/^▶ Evaluate\s*Enter$/);
+  await expect(action).toBeEnabled();
+  await page.keyboard.press('Enter');
   const shown = page.getByTestId('stage-jobs');
   await expect(shown).toContainText('Evaluate');
   await expect(shown).toContainText(/\d+ \/ 932 images/);
+  await expect(action).toBeDisabled();
   const smallest = await smallestText(page);
   expect(smallest.px, `smallest text: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
   // Done, its answer stays on the stage in the Evaluate lab: top-1 with its interval.
   await expect(shown.getByTestId('job-progress')).toHaveCount(0, { timeout: 120_000 });
-  await expect(page.getByTestId('app')).toHaveAttribute('data-lab', 'explore');
-  await expect(shown).toBeHidden();
-  await page.keyboard.press('Escape');
-  await page.getByTestId('tab-evaluate').click();
-  await page.keyboard.press('p');
   await expect(page.getByTestId('stage-evaluated')).toContainText(/Top-1 9\d\.\d+ % \(\d+\/932; 95 % Wilson/);
+  await expect(action).toHaveText('Evaluated');
+  await expect(action).toBeDisabled();
+  // The lab's name and its action stay clear of the view bar.
+  const [head, bar] = [await page.locator('.stage-head').boundingBox(), await page.locator('.view-bar').boundingBox()];
+  expect(head!.x + head!.width).toBeLessThan(bar!.x);
+  // Another lab, another action: the Lesion lab's study, started from the stage's button.
+  await page.keyboard.press('Escape');
+  await page.getByTestId('tab-lesion').click();
+  await page.keyboard.press('p');
+  await expect(action).toHaveText(/^▶ Run: one block at a time\s*Enter$/);
+  await action.click();
+  await expect(shown).toContainText('Lesion study');
+  await page.keyboard.press('Escape');
+  // Cancelled if still running (a fast machine may have finished it).
+  if (await page.getByTestId('sweep-cancel').isVisible()) await page.getByTestId('sweep-cancel').click();
 });
 
 test('presenting a race shows the race, not its form; presenting a landscape shows its surface', async ({ page }) => {
@@ -372,20 +385,39 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
   await openApp(page, '?provider=wasm&model=cifar10-resnet20');
   await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
   await page.getByTestId('tab-race').click();
-  await page.getByTestId('race-start').click();
-  await expect(page.getByTestId('race-view')).toBeVisible();
+  // Presenting before the race: the form fills the page, its Start button below the fold; the keys scroll the
+  // page and Enter starts the race.
   await page.keyboard.press('p');
+  const workspace = page.getByTestId('race-workspace');
+  const action = page.getByTestId('stage-action');
+  await expect(action).toHaveText(/^▶ Start race\s*Enter$/);
+  await page.keyboard.press('End');
+  await expect.poll(() => workspace.evaluate((w) => w.scrollTop)).toBeGreaterThan(0);
+  await page.keyboard.press('Home');
+  await expect.poll(() => workspace.evaluate((w) => w.scrollTop)).toBe(0);
+  await page.keyboard.press('PageDown');
+  await expect.poll(() => workspace.evaluate((w) => w.scrollTop)).toBeGreaterThan(0);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('race-view')).toBeVisible();
   // The form filled the screen with the curves below the fold.
   await expect(page.getByTestId('race-net-1')).toBeHidden();
   expect((await page.getByTestId('race-view').boundingBox())!.y).toBeLessThan(60);
+  // Enter pauses and resumes the race (its buttons are in the hidden form).
+  await expect(action).toHaveText(/^▶ Pause the race\s*Enter$/);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('race-controls')).toHaveAttribute('data-paused', 'yes');
+  await expect(action).toHaveText(/^▶ Resume the race\s*Enter$/);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('race-controls')).toHaveAttribute('data-paused', 'no');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('race-net-1')).toBeVisible();
   // Cancelled if still running (a fast machine may have finished it).
   if (await page.getByTestId('race-cancel').isVisible()) await page.getByTestId('race-cancel').click();
   await page.getByTestId('tab-landscape').click();
-  await page.getByTestId('landscape-run').click();
-  await expect(page.getByTestId('landscape-view')).toBeVisible();
   await page.keyboard.press('p');
+  await expect(action).toHaveText(/^▶ Compute the landscape\s*Enter$/);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('landscape-view')).toBeVisible();
   await expect(page.locator('.landscape-settings')).toBeHidden();
   // The surface starts in the upper half of the screen (only a sliver of it showed at the bottom edge).
   expect((await page.getByTestId('landscape-view').boundingBox())!.y).toBeLessThan(360);

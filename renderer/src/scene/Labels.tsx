@@ -123,7 +123,9 @@ export function LabelTracker({
     // clear of them.
     const origin = root.getBoundingClientRect();
     const obstacles: Box[] = [];
-    for (const el of root.closest('.stage')?.querySelectorAll('.legend .chip, .view-bar > *, .stage-lab') ?? []) {
+    for (const el of root
+      .closest('.stage')
+      ?.querySelectorAll('.legend .chip, .view-bar > *, .stage-lab, .stage-action') ?? []) {
       const r = el.getBoundingClientRect();
       if (r.width > 0)
         obstacles.push({

@@ -183,6 +183,19 @@ export function labWorkspace(lab: Lab): Workspace {
 }
 export type Workspace = 'network' | 'race' | 'landscape';
 
+/**
+ * The open lab's main action (Evaluate, Run the study, Compute gradients…), as its panel offers it: presenting,
+ * the stage shows it as a button and Enter starts it, where the side panel with its own button is hidden.
+ */
+export interface PrimaryAction {
+  /** Who registered it (a panel's own token), so that one panel's unmount cannot clear another's. */
+  owner: symbol;
+  /** The button's text, as the panel's own button says it. */
+  label: string;
+  enabled: boolean;
+  run(): void;
+}
+
 export interface ViewSlice {
   theme: Settings['theme'];
   selectedBlock: number | null;
@@ -194,6 +207,11 @@ export interface ViewSlice {
   bookmarks: Bookmark[];
   /** The key list (?) is open. */
   helpOpen: boolean;
+  /** The open lab's main action, or null where its panel offers none (ui/common/primaryAction.ts). */
+  primaryAction: PrimaryAction | null;
+  setPrimaryAction(action: PrimaryAction | null): void;
+  /** Clears the main action if `owner` registered it. */
+  clearPrimaryAction(owner: symbol): void;
   /** Side panels the user closed (ids of ui/common/Panel). */
   closedPanels: string[];
   togglePanel(id: string): void;

@@ -14,6 +14,11 @@ export const createViewSlice =
       cameraRequest: null,
       bookmarks: [],
       helpOpen: false,
+      primaryAction: null,
+      setPrimaryAction: (primaryAction) => set({ primaryAction }),
+      clearPrimaryAction: (owner) => {
+        if (get().primaryAction?.owner === owner) set({ primaryAction: null });
+      },
       closedPanels: [],
       togglePanel: (id) =>
         set((s) => ({

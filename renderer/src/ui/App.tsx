@@ -13,6 +13,7 @@ import { useApp, useAppStore, useCacheVersion, useServices } from '../store/stor
 import { type AppStore, LAB_IDS, type Lab, labWorkspace, type OpenModel } from '../store/types';
 import { StageDock } from './common/charts/Chart';
 import { counted, formatShape } from './common/format';
+import { StageAction } from './common/primaryAction';
 import { scrollDock, useDockOverflow, useStageInsets } from './common/stageInsets';
 import { BlockCard } from './network/BlockCard';
 import { colorBlocks, colorContext } from './network/colorModes';
@@ -148,6 +149,7 @@ export function App() {
         else state.selectBlock(null);
       } else if (
         e.key === ' ' &&
+        state.workspace === 'network' &&
         !onButton &&
         !e.repeat &&
         state.selectedBlock !== null &&
@@ -157,9 +159,22 @@ export function App() {
         // Space removes (or restores) the selected block's branch (a plain layer), unless a control has the focus.
         e.preventDefault();
         state.toggleDrop(state.selectedBlock);
+      } else if (e.key === 'Enter' && !onButton && !e.repeat && state.primaryAction?.enabled) {
+        // The open lab's main action (Evaluate, Run the study, Start race…), where no control has the focus: its
+        // button is in the side panel, which presenting hides.
+        e.preventDefault();
+        state.primaryAction.run();
       } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
         e.preventDefault();
         stepSelection(store, e.key === 'ArrowRight' ? 1 : -1);
+      } else if (state.workspace !== 'network' && !onButton && SCROLL_KEYS.has(e.key)) {
+        // The race and the landscape are pages: the keys scroll them wherever the focus is (in presentation it is
+        // on no control of theirs, and the page itself does not scroll).
+        const page = document.querySelector<HTMLElement>('.stage > .workspace');
+        if (page) {
+          e.preventDefault();
+          scrollPage(page, e.key, e.shiftKey);
+        }
       }
     };
     window.addEventListener('keydown', onKey);
@@ -175,6 +190,13 @@ export function App() {
     document.addEventListener('fullscreenchange', onChange);
     return () => document.removeEventListener('fullscreenchange', onChange);
   }, [store]);
+  // Presenting hides the tabs and the panels: a control of theirs that kept the focus (the tab just clicked) would
+  // take Enter, and the lab's main action (StageAction) would not start.
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (presentation && focused instanceof HTMLElement && focused !== document.body && focused.offsetParent === null)
+      focused.blur();
+  }, [presentation]);
   useEffect(() => {
     if (presentation && !document.fullscreenElement)
       document.documentElement.requestFullscreen?.().catch(() => {
@@ -328,10 +350,15 @@ export function App() {
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
         {workspace === 'network' && loaded && presentation && (
           // Without the tabs, the lab is named on the stage (Gradients looked just like Lesion), left of the view bar.
-          <div className="stage-lab" data-testid="stage-lab">
-            {LAB_NAMES[lab]}
+          <div className="stage-head">
+            <div className="stage-lab" data-testid="stage-lab">
+              {LAB_NAMES[lab]}
+            </div>
+            {/* The lab's main action, whose panel is hidden: a button, and Enter. */}
+            <StageAction floating={false} />
           </div>
         )}
+        {workspace !== 'network' && presentation && <StageAction floating />}
         {/* One column: the running jobs (in presentation) above the block's card; each had its own corner, and
             in presentation the job's box sat over the card. */}
         {workspace === 'network' && loaded && (
@@ -368,8 +395,9 @@ export function App() {
       <aside className="sidebar right" aria-label={`${LAB_NAMES[lab]} controls`} data-testid="lab-panel">
         <SideToggle side="right" />
         <StageDock.Provider value={workspace === 'network' && LAB_CHARTS.has(lab) ? dock : null}>
-          {!collapsed.right && lab === 'build' && <BuildPanel />}
-          {!collapsed.right && loaded && workspace === 'network' && (
+          {/* Presenting hides the panel but keeps it mounted: the stage offers its main action (StageAction). */}
+          {(!collapsed.right || presentation) && lab === 'build' && <BuildPanel />}
+          {(!collapsed.right || presentation) && loaded && workspace === 'network' && (
             <LabPanels lab={lab} model={loaded} context={context} />
           )}
         </StageDock.Provider>
@@ -414,6 +442,25 @@ function sceneNames(model: OpenModel): {
 function toggleFullScreen(): void {
   if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
   else void document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+/** Keys that scroll the race and the landscape pages (App's key handler). */
+const SCROLL_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End', ' ']);
+
+/** Scrolls a page as the browser would for its focused scroller: a line, a page (less a line), or to an end. */
+function scrollPage(page: HTMLElement, key: string, shift: boolean): void {
+  const line = 48;
+  const screen = Math.max(line, page.clientHeight - line);
+  const by: Record<string, number> = {
+    ArrowDown: line,
+    ArrowUp: -line,
+    PageDown: screen,
+    PageUp: -screen,
+    ' ': shift ? -screen : screen,
+  };
+  if (key === 'Home') page.scrollTo({ top: 0 });
+  else if (key === 'End') page.scrollTo({ top: page.scrollHeight });
+  else page.scrollBy({ top: by[key] ?? 0 });
 }
 
 /** The labs of the switcher, with the names on their tabs. */

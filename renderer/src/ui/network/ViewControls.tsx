@@ -343,6 +343,11 @@ export const KEYS: [string, string][] = [
     `${modeKey(COLOR_MODES[0]!)} … ${modeKey(COLOR_MODES.at(-1)!)}`,
     `colour mode: ${COLOR_MODES.map((m) => colorMode(m).name).join(', ')}`,
   ],
+  [
+    'Enter',
+    "the lab's main action: Evaluate, run the study, compute, start or pause the race (the stage shows it when presenting)",
+  ],
+  ['↑ / ↓, Page Up / Down, Home / End', 'scroll the race and the landscape'],
   ['R', 'overview of the whole network'],
   ['B', 'bookmark the current view; Alt+1 … 9 recalls'],
   ['P', 'presentation mode (full screen, large type)'],

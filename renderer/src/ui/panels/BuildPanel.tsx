@@ -21,6 +21,7 @@ import { ChartExports } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatCount } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
+import { usePrimaryAction } from '../common/primaryAction';
 
 /**
  * The variants builder: a post-activation ResNet, a pre-activation ResNet or the plain net with the same layers,
@@ -199,6 +200,12 @@ export function InitPanel() {
     points: r.layers.map((y, i) => ({ x: i + 1, y, label: `${r.name} layer ${i + 1}: ${y.toExponential(3)}` })),
   }));
   const ratio = (r: InitComparison) => r.layers[0]! / r.layers.at(-1)!;
+  usePrimaryAction(
+    true,
+    job?.status === 'running' ? 'Comparing…' : `Compare at initialisation, depth ${depth}`,
+    job?.status !== 'running' && runtime === 'ready' && !!key,
+    () => void start(variants, batchNorm),
+  );
   return (
     <section className="panel" aria-labelledby="init-h" data-testid="init-panel">
       <h2 id="init-h">Plain vs residual at initialisation</h2>

@@ -6,6 +6,7 @@ import { useApp, useJob } from '../../store/store';
 import type { OpenModel } from '../../store/types';
 import { counted, formatDuration } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
+import { usePrimaryAction } from '../common/primaryAction';
 
 /**
  * The model's shipped reference top-1 when it belongs to the images evaluated: it was measured on one data set
@@ -28,6 +29,12 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
   const running = job?.status === 'running';
   const labels = model.labelSet?.classes ?? [];
   const scorable = labelsScored(imageSet, model);
+  usePrimaryAction(
+    true,
+    running ? 'Evaluating…' : result ? 'Evaluated' : 'Evaluate',
+    !running && runtime === 'ready' && !!key && !result && !!model.input,
+    () => void evaluate(),
+  );
   if (!model.input) return null;
   return (
     <section className="panel" aria-label="Evaluate" data-testid="evaluate-panel">

@@ -10,6 +10,7 @@ import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatLoss } from '../common/format';
 import { Panel } from '../common/Panel';
+import { usePrimaryAction } from '../common/primaryAction';
 
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
 /** Below this loss the prediction is all but certain (p > 0.999) and its gradients are tiny. */
@@ -66,6 +67,16 @@ function GradientBody({ model }: { model: OpenModel }) {
     // Only a key never tried starts by itself: a failed job waits for the button (no retry loop).
     if (following.current && ready && !result && !job) void compute();
   }, [ready, result, job, compute]);
+
+  usePrimaryAction(
+    true,
+    job?.status === 'running' ? 'Computing…' : 'Compute gradients',
+    ready && job?.status !== 'running',
+    () => {
+      following.current = true;
+      void compute();
+    },
+  );
 
   const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-gradients-${result?.name.replace(/[^\w.-]+/g, '_') ?? ''}`;

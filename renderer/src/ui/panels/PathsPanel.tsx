@@ -9,6 +9,7 @@ import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { JobStatus, RunningControls } from '../common/JobStatus';
+import { usePrimaryAction } from '../common/primaryAction';
 
 /**
  * The 2ⁿ paths of n residual blocks (Veit et al. 2016): how many paths have each length (Binomial(n, ½), exact
@@ -37,6 +38,14 @@ export function PathsPanel({ model }: { model: OpenModel }) {
   const distribution = Array.from(pathLengthDistribution(n));
   const mean = n / 2;
   const sd = Math.sqrt(n) / 2;
+
+  const running = job?.status === 'running';
+  usePrimaryAction(
+    true,
+    running ? 'Measuring gradients per length…' : 'Measure gradients per length',
+    !running && runtime === 'ready' && !!key && (exact || samples > 0),
+    () => void start(request),
+  );
 
   const meta = useResultMeta(model);
   const base = `${model.name.replace(/\.onnx$/i, '')}-paths`;

@@ -3,6 +3,7 @@ import { errorLine } from '../../core/text';
 import { greyAsRgb, inChannelOrder, planarToRgba } from '../../data/preprocess';
 import { useApp, useServices } from '../../store/store';
 import type { ImageSource, OpenModel } from '../../store/types';
+import { usePrimaryAction } from '../common/primaryAction';
 
 const PROVIDER_NAME: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
 
@@ -28,6 +29,14 @@ export function RunPanel({ model }: { model: OpenModel }) {
   const setCustomImages = useApp((s) => s.setCustomImages);
   const labels = model.labelSet?.classes ?? [];
   const count = imageSet?.count ?? 0;
+  // Explore's main action; in the other labs this panel chooses their images and their own action leads.
+  const explore = useApp((s) => s.lab === 'explore');
+  usePrimaryAction(
+    explore,
+    running ? 'Running…' : `Run image ${imageIndex}`,
+    runtime === 'ready' && !running && !!imageSet,
+    () => void runImage(),
+  );
 
   return (
     <section className="panel" aria-label="Run">

@@ -9,6 +9,7 @@ import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { counted } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
+import { usePrimaryAction } from '../common/primaryAction';
 
 const COUNTS = [8, 16, 32, 64, 128, 256];
 const f3 = (x: number) => x.toFixed(3);
@@ -52,6 +53,12 @@ export function SignalPanel({ model }: { model: OpenModel }) {
   const meta = useResultMeta(model);
   const { topology } = model.analysis;
   const ready = runtime === 'ready' && !!key;
+  usePrimaryAction(
+    true,
+    job?.status === 'running' ? 'Measuring…' : result ? 'Measured' : 'Measure the signal',
+    ready && job?.status !== 'running' && !result,
+    () => void start(count),
+  );
 
   const base = `${model.name.replace(/\.onnx$/i, '')}-signal-${result?.images.count ?? count}`;
   const s = theme.chart.series;

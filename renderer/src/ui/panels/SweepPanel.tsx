@@ -15,6 +15,7 @@ import { saveBytes } from '../common/exportReport';
 import { formatDuration } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
+import { usePrimaryAction } from '../common/primaryAction';
 import { LesionContrast, shortName, studyPoints } from './LesionContrast';
 
 type Kind = SweepRequest['kind'];
@@ -81,6 +82,16 @@ export function SweepPanel({ model }: { model: OpenModel }) {
     (request.ps.length === 0 || request.ps.some((p) => !(p >= 0 && p <= 1)));
   const base = `${model.name.replace(/\.onnx$/i, '')}.${describeSweep(request)}`;
   const meta = useResultMeta(model);
+  usePrimaryAction(
+    true,
+    running
+      ? `Running: ${TITLES[kind]}…`
+      : result
+        ? `Done: ${TITLES[kind]}`
+        : `${resumes ? 'Continue' : 'Run'}: ${TITLES[kind].toLowerCase()}`,
+    !running && runtime === 'ready' && !!key && !result && !invalid && scorable,
+    () => void start(request),
+  );
 
   return (
     <section className={`panel${expanded ? ' expanded' : ''}`} aria-label="Lesion studies" data-testid="sweep-panel">

@@ -12,6 +12,7 @@ import { saveBytes } from '../common/exportReport';
 import { formatCount, formatDuration } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
 import { NumberField } from '../common/NumberField';
+import { usePrimaryAction } from '../common/primaryAction';
 
 const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
 
@@ -39,6 +40,14 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
   const [clipped, setClipped] = useState<{ key: string | null; value: number } | null>(null);
   const clip = clipped && clipped.key === key ? clipped.value : null;
   const setClip = (value: number) => setClipped({ key, value });
+  const runningNow = job?.status === 'running';
+  const canStart = !!model?.input && !!key && runtime === 'ready' && labelsScored(imageSet, model) && !result;
+  usePrimaryAction(
+    true,
+    runningNow ? 'Computing the landscape…' : result ? 'Computed' : 'Compute the landscape',
+    !runningNow && canStart,
+    () => void start(settings),
+  );
   if (!model) return <div className="workspace muted">Open a model to draw its loss landscape.</div>;
   if (!model.input)
     return (

@@ -8,6 +8,7 @@ import { useApp, useRaces } from '../../../store/store';
 import type { RaceConfig, RaceData, RaceState } from '../../../store/types';
 import { formatCount } from '../../common/format';
 import { NumberField } from '../../common/NumberField';
+import { usePrimaryAction } from '../../common/primaryAction';
 
 type Settings = RaceConfig['settings'];
 
@@ -65,6 +66,18 @@ export function RaceForm() {
         (n, i) => n.variant === nets[i]!.variant && n.depth === nets[i]!.depth && n.width === nets[i]!.width,
       ) &&
       sameSettings({ ...RACE_BASE, ...p.settings }, settings),
+  );
+  // Presenting, the form is hidden while a race runs: Enter (and the stage's button) pauses and resumes it.
+  const controlRace = useApp((s) => s.controlRace);
+  const startable = !problem && runtime === 'ready' && !anyRunning;
+  usePrimaryAction(
+    true,
+    running ? (race.stopping ? 'Stopping…' : race.paused ? 'Resume the race' : 'Pause the race') : 'Start race',
+    running ? !race.stopping : startable,
+    () => {
+      if (running) void controlRace(race.paused ? 'resume' : 'pause');
+      else void startRace(config);
+    },
   );
   return (
     <section className="panel wide" aria-labelledby="race-h">
