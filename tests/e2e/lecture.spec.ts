@@ -47,6 +47,12 @@ async function smallestText(page: Page): Promise<{ px: number; text: string }> {
   });
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+/** Whether two boxes on screen share any area. */
+function intersect(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
 /** The share of the 3D view's width the network covers in a screenshot of the page (what the hall sees). */
 async function shownWidthShare(page: Page, png: Buffer): Promise<number> {
   const stale = await page.evaluate(() => {
@@ -243,6 +249,13 @@ test('every lab reads from the back row at 1280×720 in presentation', async ({ 
       await expect.poll(() => lowestContrast(page)).toBeGreaterThanOrEqual(3);
       // The laser dot shows only once the pointer is over the scene (it sat in the corner of every screenshot).
       await expect(page.locator('.laser-dot')).toBeHidden();
+      // The lab's main action is on the stage, clear of the view bar, the lab's name and the running jobs.
+      const action = await page.getByTestId('stage-action').boundingBox();
+      expect(action, `${lab}: the stage's action`).not.toBeNull();
+      for (const other of ['.view-bar', '[data-testid="stage-lab"]', '[data-testid="stage-jobs"]']) {
+        const box = (await page.locator(other).count()) ? await page.locator(other).boundingBox() : null;
+        if (box) expect(intersect(action!, box), `${lab}: the stage's action over ${other}`).toBe(false);
+      }
       if (lab === 'lesion') {
         // The stage says what was removed and the top-1 before and after, large (the side panels are gone).
         const readout = page.getByTestId('lesion-readout');
@@ -365,9 +378,6 @@ test('in presentation a running job shows its progress and time left on the stag
   await expect(page.getByTestId('stage-evaluated')).toContainText(/Top-1 9\d\.\d+ % \(\d+\/932; 95 % Wilson/);
   await expect(action).toHaveText('Evaluated');
   await expect(action).toBeDisabled();
-  // The lab's name and its action stay clear of the view bar.
-  const [head, bar] = [await page.locator('.stage-head').boundingBox(), await page.locator('.view-bar').boundingBox()];
-  expect(head!.x + head!.width).toBeLessThan(bar!.x);
   // Another lab, another action: the Lesion lab's study, started from the stage's button.
   await page.keyboard.press('Escape');
   await page.getByTestId('tab-lesion').click();

@@ -350,12 +350,8 @@ export function App() {
         {workspace === 'network' && loaded && coloring && <ColorLegend coloring={coloring} />}
         {workspace === 'network' && loaded && presentation && (
           // Without the tabs, the lab is named on the stage (Gradients looked just like Lesion), left of the view bar.
-          <div className="stage-head">
-            <div className="stage-lab" data-testid="stage-lab">
-              {LAB_NAMES[lab]}
-            </div>
-            {/* The lab's main action, whose panel is hidden: a button, and Enter. */}
-            <StageAction floating={false} />
+          <div className="stage-lab" data-testid="stage-lab">
+            {LAB_NAMES[lab]}
           </div>
         )}
         {workspace !== 'network' && presentation && <StageAction floating />}
@@ -363,6 +359,8 @@ export function App() {
             in presentation the job's box sat over the card. */}
         {workspace === 'network' && loaded && (
           <div className="stage-corner">
+            {/* Presenting, the lab's main action, whose panel is hidden: a button, and Enter. */}
+            {presentation && <StageAction floating={false} />}
             <StageJobs />
             <BlockCard model={loaded} />
           </div>
