@@ -8,9 +8,12 @@ import type { ResidualBlock, Topology } from '../topology/types';
 import { batchAgnosticShapes, type Contribution, differentiate } from './differentiate';
 import { createEmitter, normAll, normPerImage } from './emit';
 
-/** The tensor cross-entropy reads: the graph's first output, or the input of a final (Log)Softmax. */
-export function logitsOf(model: Model): string {
-  const out = model.graph.outputs[0]?.name;
+/**
+ * The tensor cross-entropy reads: the class scores' output (the topology's: core/topology/scores.ts; else the first
+ * output), or the input of a final (Log)Softmax.
+ */
+export function logitsOf(model: Model, output: string | undefined = model.graph.outputs[0]?.name): string {
+  const out = output;
   if (!out) throw new ModelError(`${model.name} has no output to take a loss of`);
   const last = model.graph.nodes.find((n) => n.outputs.includes(out));
   if (last && (last.opType === 'Softmax' || last.opType === 'LogSoftmax') && last.domain === '') return last.inputs[0]!;
@@ -170,7 +173,7 @@ export function gradientGraph(
     : model;
   const b = new GraphBuilder(pinned);
   const batch: Dim = batchOne ? 1 : declared;
-  const logits = logitsOf(model);
+  const logits = logitsOf(model, topology.output.name);
   const { shapes } = batchAgnosticShapes(model);
   const classes = shapes.get(logits)?.at(-1);
   if (!classes || classes < 1) throw new ModelError(`${model.name}: the number of classes is unknown`);

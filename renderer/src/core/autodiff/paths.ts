@@ -55,7 +55,7 @@ function prepare(model: Model, topology: Topology) {
     throw new ModelError(`${model.name} has no residual blocks: it has no paths to study`);
   const b = new GraphBuilder(model);
   const image = topology.input.name;
-  const logits = logitsOf(model);
+  const logits = logitsOf(model, topology.output.name);
   const { shapes } = batchAgnosticShapes(model);
   const classes = shapes.get(logits)?.at(-1);
   if (!classes) throw new ModelError(`${model.name}: the number of classes is unknown`);

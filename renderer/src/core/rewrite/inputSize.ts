@@ -2,6 +2,7 @@ import { attrInt, attrInts } from '../onnx/attrs';
 import { type Dim, type Model, ModelError, type ValueInfo } from '../onnx/model';
 import { inferShapes } from '../onnx/shapes';
 import { formatBytes, oneLine } from '../text';
+import { scoresOutput } from '../topology/scores';
 
 /**
  * Image models exported with an open height and width (Hugging Face's optimum writes pixel_values as
@@ -148,14 +149,19 @@ export function fixOpenSide(model: Model, side: number | null = null): { model: 
   return { model: atFirst, open: { side: shown, chosen: false, declared, misfit } };
 }
 
-/** The class count on the first output's last axis, as shapes infer it; null when unknown. */
+/** The class count on the class scores' last axis (core/topology/scores.ts), as declared or inferred; null when unknown. */
 function classCount(model: Model): number | null {
-  const out = model.graph.outputs[0];
-  if (!out) return null;
-  const declared = out.shape?.at(-1);
-  if (typeof declared === 'number' && declared >= 1) return declared;
+  const outputs = model.graph.outputs;
+  const declaredOf = (name: string) => {
+    const k = outputs.find((o) => o.name === name)?.shape?.at(-1);
+    return typeof k === 'number' && k >= 1 ? k : null;
+  };
+  if (outputs.length === 0) return null;
+  if (outputs.length === 1 && declaredOf(outputs[0]!.name) !== null) return declaredOf(outputs[0]!.name);
   try {
-    return inferShapes(model.graph).get(out.name)?.at(-1) ?? null;
+    const shapes = inferShapes(model.graph);
+    const scores = scoresOutput(model.graph, shapes);
+    return declaredOf(scores) ?? shapes.get(scores)?.at(-1) ?? null;
   } catch {
     return null;
   }

@@ -6,6 +6,7 @@ import { oneLine } from '../text';
 import { denseSkipPairs } from './family';
 import { collectBack, type GraphIndex, indexGraph, ROOT } from './graphIndex';
 import { constantTensors, type ParamCount, paramCounter } from './params';
+import { scoresOutput } from './scores';
 import type { Activation, BlockKind, Layer, ResidualBlock, ShortcutKind, Stage, Topology } from './types';
 
 const isRole = (node: Node | undefined, role: OpRole): boolean => !!node && opRole(node.opType, node.domain) === role;
@@ -71,7 +72,8 @@ export function detectTopology(model: Model): Topology {
   const unknownOps = [...new Set(graph.nodes.filter((n) => !opDef(n.opType, n.domain)).map((n) => n.opType))];
   const macsUnknownOps = [...new Set([...macs].filter(([, m]) => m === null).map(([n]) => graph.nodes[n]!.opType))];
   const stages = groupStages(blocks);
-  const outputName = graph.outputs[0]?.name ?? '';
+  // The class scores, where a model returns its features (or its logits beside its probabilities) too.
+  const outputName = scoresOutput(graph, shapes);
   const last = blocks[blocks.length - 1];
   const stem = blocks.length ? collectBack(index, blocks[0]!.entry, ROOT) : [];
   const head = last ? collectForward(index, last.output) : [];
