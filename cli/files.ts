@@ -320,6 +320,8 @@ export function checkInputPath(path: string, kind: 'file' | 'folder'): void {
  * Returns the absolute path to write. Throws InputError with a one-line reason.
  */
 export function checkOutputTarget(path: string, flag: string, reads: readonly string[] = []): string {
+  // An empty name resolves to the working folder ("-o  is a folder", it said).
+  if (path.trim() === '') throw new InputError(`${flag} needs a file name`);
   const target = resolve(path);
   const shown = `${flag} ${path}`;
   let existing: Stats | null = null;

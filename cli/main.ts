@@ -3,6 +3,7 @@ import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/r
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, toInspectJson } from '../renderer/src/core/report';
 import { printable } from '../renderer/src/core/text';
+import { weightsNotStored } from '../renderer/src/core/topology/params';
 import { UnsupportedInput } from '../renderer/src/lab/job';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import {
@@ -65,8 +66,9 @@ async function inspect({ positional: path, values }: Args<typeof INSPECT.options
   }
   const { inputs } = analysis.model.graph;
   // A model with several inputs runs in none of the other commands: say which one the figures are for.
+  // (A file whose other inputs are its weights says so in its warnings.)
   const note =
-    inputs.length > 1
+    inputs.length > 1 && !weightsNotStored(analysis.model.graph)
       ? `\n  note: ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); the figures are for "${analysis.topology.input.name}", the one image input Skipscope would feed, and the other commands refuse the model`
       : '';
   out(formatInspect(report) + note);
@@ -229,6 +231,9 @@ paths per length (default 64; lengths with fewer paths are enumerated)`,
 });
 
 async function pathsCommand({ positional, values: v }: Args<typeof PATHS.options>, out: (s: string) => void) {
+  // Checked before the model is read: a run that measures nothing printed a table of dashes.
+  if (v.samples === 0 && !v.exact)
+    throw new InputError('--samples 0 without --exact measures no path: give --samples 1 or more, or --exact');
   await paths(
     {
       ...workOptions(positional, v),

@@ -5,8 +5,9 @@ import { sha256Hex } from '../renderer/src/core/hash';
 import type { ExternalDataResolver } from '../renderer/src/core/onnx/decode';
 import { encodeModel } from '../renderer/src/core/onnx/encode';
 import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
-import { type Analysis, analyzeModel } from '../renderer/src/core/summary';
+import { type Analysis, analyzeModel, trainingMode } from '../renderer/src/core/summary';
 import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
+import { weightsNotStored } from '../renderer/src/core/topology/params';
 import { scoredFor } from '../renderer/src/data/imageSets';
 import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { inChannelOrder, presetFor } from '../renderer/src/data/preprocess';
@@ -160,6 +161,8 @@ function selfContained(analysis: Analysis, bytes: Uint8Array, file: string): Uin
 /** The one image input Skipscope feeds; a model that needs more inputs, or takes no image, is bad input. */
 function imageInput(analysis: Analysis, file: string): ModelInput {
   const { inputs } = analysis.model.graph;
+  const unstored = weightsNotStored(analysis.model.graph);
+  if (unstored) throw new InputError(`${file}: ${unstored}`);
   if (inputs.length > 1) {
     const names = inputs.map((i) => `"${oneLine(i.name, 40)}"`);
     throw new InputError(
@@ -368,6 +371,9 @@ export function openAnalysis(
       `--side is for models whose file leaves the image size open; ${file} fixes it${shape ? ` (${shape.slice(1).join('×')})` : ''}`,
     );
   }
+  // Its figures depend on the batch (and on chance): said before any are printed, not only by inspect.
+  const training = trainingMode(analysis.model);
+  if (training) err(printable(`${oneLine(`warning: ${file} ${training}`, 400)}\n`));
   if (open && !open.chosen && !open.misfit && !open.forced)
     err(
       printable(

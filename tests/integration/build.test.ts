@@ -264,5 +264,9 @@ describe('variants builder', () => {
     }
     expect(readdirSync(dir).length).toBe(before);
     expect(existsSync(join(dir, 'x.onnx'))).toBe(false);
+    // An empty file name: said as such (it resolved to the working folder: "-o  is a folder").
+    const empty = skipscope('build', 'resnet', '--depth', '20', '-o', '');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.trim()).toBe('skipscope: -o needs a file name');
   });
 });

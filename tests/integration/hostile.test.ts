@@ -31,6 +31,7 @@ import { onnx } from '../../renderer/src/core/onnx/onnxProto.js';
 import type { InspectJson } from '../../renderer/src/core/report';
 import { skipscope, skipscopeWith } from '../helpers/cli';
 import { ROOT, readBytes } from '../helpers/files';
+import { hasTorch, NO_TORCH, runPython } from '../helpers/python';
 
 const work = mkdtempSync(join(tmpdir(), 'skipscope-hostile-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -983,4 +984,95 @@ describe('16: what onnxruntime would say in its own words is said in ours', () =
     );
     expect(skipscope('predict', SOURCE, '--data', folder).stdout).toContain('2 images (1 read, 1 unreadable)');
   });
+});
+
+describe('17: a model that returns more than its class scores is read at its scores', () => {
+  it('its features listed first, or its probabilities beside its logits: the same predictions, loss and gradients', () => {
+    // Exporters keep the order of forward()'s return value: `return features, logits` lists the 64 features first.
+    const featuresFirst = hostile('features-first.onnx', (m) => {
+      const gemm = (m.graph.node as Node[]).find((n) => n.opType === 'Gemm')!;
+      m.graph.output!.unshift(
+        asMessage<onnx.IValueInfoProto>({ name: gemm.input[0]!, type: { tensorType: { elemType: 1 } } }),
+      );
+    });
+    const withProbabilities = hostile('logits-and-probabilities.onnx', (m) => {
+      const logits = m.graph.output![0]!.name!;
+      m.graph.node.push(
+        asMessage<Node>({
+          name: 'probabilities',
+          opType: 'Softmax',
+          input: [logits],
+          output: ['probs'],
+          attribute: [],
+        }),
+      );
+      m.graph.output!.push(asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } }));
+    });
+    const predict = (file: string) => {
+      const r = skipscope('predict', file, '--cifar-bin', IMAGES, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as PredictJson;
+      return { top1: j.top1, top5: j.top5, perClass: j.perClass };
+    };
+    const grad = (file: string) => {
+      const r = skipscope('grad', file, '--cifar-bin', IMAGES, '--index', '3', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as { loss: number; norms: Record<string, unknown>; target: unknown };
+      return j;
+    };
+    const reference = predict(SOURCE);
+    const referenceGrad = grad(SOURCE);
+    for (const [file, scores] of [
+      [featuresFirst, 'logits'],
+      [withProbabilities, 'probs'],
+    ] as const) {
+      const inspected = JSON.parse(skipscope('inspect', file, '--json').stdout) as InspectJson;
+      expect(inspected.output.name, file).toBe(scores);
+      expect(predict(file), file).toEqual(reference);
+      // The loss is taken of the logits in both (a Softmax's input, never the probabilities).
+      const g = grad(file);
+      expect(g.target, file).toEqual(referenceGrad.target);
+      expect(g.loss, file).toBeCloseTo(referenceGrad.loss, 5);
+      expect(g.norms, file).toEqual(referenceGrad.norms);
+    }
+  });
+});
+
+describe.skipIf(!hasTorch())(`18: a model exported without its weights ${hasTorch() ? '' : NO_TORCH}`, () => {
+  it('is read as the network it is, says why it cannot run, and running it is one line, exit 2', () => {
+    const files = { with: join(work, 'with-params.onnx'), without: join(work, 'no-params.onnx') };
+    runPython(
+      `
+import sys, torch, torchvision
+net = torchvision.models.resnet18(num_classes=10).eval()
+x = torch.randn(1, 3, 64, 64)
+for path, params in ((sys.argv[1], True), (sys.argv[2], False)):
+    torch.onnx.export(net, x, path, export_params=params, opset_version=13, input_names=["input"], output_names=["logits"])
+`,
+      [files.with, files.without],
+    );
+    const [stored, unstored] = [files.with, files.without].map((f) => {
+      const r = skipscope('inspect', f, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as InspectJson;
+    });
+    // It was "a plain CNN, 0 weighted layers, no residual connections".
+    expect(unstored!.architecture).toBe(stored!.architecture);
+    expect(unstored!.architecture).toMatch(/^ResNet-18/);
+    expect(unstored!.blocks).toHaveLength(8);
+    expect(unstored!.parameters).toBe(stored!.parameters);
+    expect(stored!.warnings).toEqual([]);
+    expect(unstored!.warnings).toHaveLength(1);
+    // Every input but the image is a weight.
+    const [, n, of] = /^its weights are not in the file: (\d+) of its (\d+) inputs are layers' weights/.exec(
+      unstored!.warnings[0]!,
+    )!;
+    expect(Number(n)).toBe(Number(of) - 1);
+    expect(Number(n)).toBeGreaterThan(20);
+    const run = skipscope('predict', files.without, '--cifar-bin', IMAGES);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('no-params.onnx: its weights are not in the file');
+    expect(run.stderr).toContain('re-export it with export_params=True');
+  }, 300_000);
 });

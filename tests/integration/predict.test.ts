@@ -10,6 +10,9 @@ import { readBytes } from '../helpers/files';
 const CIFAR = readBytes('assets/data/cifar10/test_first932.bin');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const work = mkdtempSync(join(tmpdir(), 'skipscope-predict-'));
+/** A CIFAR binary with no bytes (a download cut off before its first image). */
+const EMPTY_BIN = join(work, 'empty.bin');
+writeFileSync(EMPTY_BIN, new Uint8Array(0));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** CIFAR image i as interleaved RGB (this test's own reading of the binary). */
@@ -129,6 +132,7 @@ describe('skipscope predict', () => {
     [['--data', 'assets/nowhere'], 'nowhere: no such folder'],
     [['--image', 'assets'], 'assets is a folder, not a file'],
     [['--cifar-bin', 'assets/labels/cifar10.txt'], 'cifar10.txt is not a CIFAR binary batch'],
+    [['--cifar-bin', EMPTY_BIN], 'empty.bin is not a CIFAR binary batch: the file is empty'],
     [['--data', 'assets/labels'], 'labels holds no JPEG, PNG or WebP images'],
     [['--data', 'assets', '--image', 'x.png'], 'exactly one of --data DIR, --cifar-bin FILE or --image FILE'],
     [['--batch', 'zero', '--image', 'x.png'], '--batch must be a positive integer, got "zero"'],

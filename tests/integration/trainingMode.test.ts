@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../../cli/ortNode';
+import { openAnalysis } from '../../cli/work';
 import { formatInspect, toInspectJson } from '../../renderer/src/core/report';
 import { analyzeModel } from '../../renderer/src/core/summary';
 import { GradientEngine } from '../../renderer/src/lab/gradients';
@@ -56,6 +57,13 @@ describe.skipIf(!hasTorch())(`a model exported in training mode is flagged ${has
     expect(swin.warnings).toEqual([]);
     const text = formatInspect(toInspectJson('train.onnx', trainMode));
     expect(text.split('\n')[1]).toBe(`  warning: ${trainMode.warnings[0]}`);
+    // The commands that run the model say it on stderr too (it was said by inspect only); the eval export is quiet.
+    const said: string[] = [];
+    openAnalysis(readFileSync(files.train), 'train.onnx', undefined, undefined, (line) => said.push(line));
+    expect(said).toEqual([`warning: train.onnx ${trainMode.warnings[0]}\n`]);
+    said.length = 0;
+    openAnalysis(readFileSync(files.eval), 'eval.onnx', undefined, undefined, (line) => said.push(line));
+    expect(said).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { fixOpenSide, type OpenSide } from './rewrite/inputSize';
 import { oneLine } from './text';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
+import { weightsNotStored } from './topology/params';
 import { SHORTCUT_NAMES, type Topology } from './topology/types';
 
 export interface Analysis {
@@ -57,6 +58,7 @@ export function analyzeModel(
   const { model, folded, openSide } = readModel(bytes, fileName, { resolveExternal, side });
   const topology = detectTopology(model);
   const training = trainingMode(model);
+  const unstored = weightsNotStored(model.graph);
   const outside = unplacedLayers(model, topology);
   const quantized = quantizedActivations(model);
   const open = openSide && openSideWarning(openSide);
@@ -66,6 +68,7 @@ export function analyzeModel(
     architecture: describeArchitecture(topology, model),
     warnings: [
       ...(open ? [open] : []),
+      ...(unstored ? [unstored] : []),
       ...(training ? [training] : []),
       ...(outside ? [outside] : []),
       ...(quantized ? [quantized] : []),

@@ -13,7 +13,9 @@ export interface LabelledImages {
 
 /** Parses a CIFAR-10/100-style binary batch; throws when the length is not a whole number of records. */
 export function parseCifarBinary(bytes: Uint8Array): LabelledImages {
-  if (bytes.byteLength === 0 || bytes.byteLength % RECORD !== 0) {
+  if (bytes.byteLength === 0)
+    throw new Error(`not a CIFAR binary batch: the file is empty (a batch holds ${RECORD} bytes per image)`);
+  if (bytes.byteLength % RECORD !== 0) {
     throw new Error(`not a CIFAR binary batch: ${bytes.byteLength} bytes is not a multiple of ${RECORD}`);
   }
   const count = bytes.byteLength / RECORD;

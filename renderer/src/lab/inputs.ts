@@ -2,6 +2,7 @@ import { DataType, runtimeType } from '../core/onnx/dtypes';
 import { type Model, ModelError } from '../core/onnx/model';
 import { MAX_SIDE } from '../core/rewrite/inputSize';
 import { oneLine } from '../core/text';
+import { weightsNotStored } from '../core/topology/params';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { greyAsRgb, nchwToNhwc, normalizePlanar, type Preprocessing, toGrey } from '../data/preprocess';
@@ -27,6 +28,8 @@ export interface ModelInput {
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
   const { inputs } = model.graph;
+  const unstored = weightsNotStored(model.graph);
+  if (unstored) throw new ModelError(`this model: ${unstored}`);
   // Every run feeds one tensor: a second input made every run fail with onnxruntime's "input 'x2' is missing".
   if (inputs.length > 1)
     throw new ModelError(

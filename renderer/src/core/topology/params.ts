@@ -1,6 +1,7 @@
 import { isFloatType } from '../onnx/dtypes';
 import type { Graph, Node } from '../onnx/model';
 import { opDef, product, type Shape } from '../ops';
+import { oneLine } from '../text';
 
 /**
  * Ops a learned tensor passes through unchanged in size on its way to the op that uses it: torch writes a
@@ -16,9 +17,14 @@ export interface ParamCount {
   unknown: number;
 }
 
-/** Which tensors are constants or computed from constants only (not from the image or other graph inputs). */
+/**
+ * Which tensors are constants or computed from constants only (not from the image or other graph inputs). Graph
+ * inputs that only ever fill layers' weight slots (a weighted or normalisation op's inputs after the first), with
+ * a fully known shape, count as constants: torch.onnx.export(export_params=False) writes every weight as an input,
+ * and the structure read without them was "a plain CNN of 0 weighted layers" (weightInputs names them).
+ */
 export function constantTensors(graph: Graph): Set<string> {
-  const constant = new Set<string>(graph.constants.keys());
+  const constant = new Set<string>([...graph.constants.keys(), ...weightInputs(graph)]);
   for (const node of graph.nodes) {
     if (node.inputs.every((t) => !t || constant.has(t))) for (const out of node.outputs) if (out) constant.add(out);
   }
@@ -87,4 +93,31 @@ export function paramCounter(
     }
     return { total, unknown };
   };
+}
+
+/** Graph inputs that are layers' weights rather than data (see constantTensors), in input order. */
+export function weightInputs(graph: Graph): string[] {
+  if (graph.inputs.length < 2) return [];
+  const slots = new Map<string, boolean>();
+  for (const node of graph.nodes)
+    node.inputs.forEach((t, i) => {
+      if (!t) return;
+      const role = opDef(node.opType, node.domain)?.role;
+      // A shared weight (torch writes equal biases once) reaches its layers through Identity chains.
+      const weight = CHAIN.has(node.opType) || (i >= 1 && (role === 'weighted' || role === 'norm'));
+      slots.set(t, (slots.get(t) ?? true) && weight);
+    });
+  return graph.inputs
+    .filter((v) => slots.get(v.name) === true && v.shape?.every((d) => typeof d === 'number' && d >= 1) === true)
+    .map((v) => v.name);
+}
+
+/**
+ * Why the file cannot run as it is, or null: its weights are graph inputs (weightInputs), not stored in it. A clause
+ * for "this model…" or "FILE: …".
+ */
+export function weightsNotStored(graph: Graph): string | null {
+  const names = weightInputs(graph);
+  if (names.length === 0) return null;
+  return `its weights are not in the file: ${names.length} of its ${graph.inputs.length} inputs are layers' weights ("${oneLine(names[0]!, 40)}", …), as torch.onnx.export(export_params=False) writes them; its structure can be explored, not run: re-export it with export_params=True`;
 }
