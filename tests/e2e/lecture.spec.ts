@@ -381,10 +381,16 @@ test('in presentation a running job shows its progress and time left on the stag
   // Another lab, another action: the Lesion lab's study, started from the stage's button.
   await page.keyboard.press('Escape');
   await page.getByTestId('tab-lesion').click();
-  await page.keyboard.press('p');
+  // Entered by the view bar's Present button this time: Enter starts the study (the button kept the focus and
+  // Enter left presentation again), and the stage's button says it runs.
+  await page.getByTestId('presentation').click();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
   await expect(action).toHaveText(/^▶ Run: one block at a time\s*Enter$/);
-  await action.click();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
   await expect(shown).toContainText('Lesion study');
+  await expect(action).toHaveText(/^Running: one block at a time…$/);
+  await expect(action).toBeDisabled();
   await page.keyboard.press('Escape');
   // Cancelled if still running (a fast machine may have finished it).
   if (await page.getByTestId('sweep-cancel').isVisible()) await page.getByTestId('sweep-cancel').click();
@@ -409,9 +415,11 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
   await expect.poll(() => workspace.evaluate((w) => w.scrollTop)).toBeGreaterThan(0);
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('race-view')).toBeVisible();
-  // The form filled the screen with the curves below the fold.
+  // The form filled the screen with the curves below the fold; presenting the race starts at its top.
   await expect(page.getByTestId('race-net-1')).toBeHidden();
-  expect((await page.getByTestId('race-view').boundingBox())!.y).toBeLessThan(60);
+  const top = (await page.getByTestId('race-view').boundingBox())!.y;
+  expect(top).toBeLessThan(60);
+  expect(top).toBeGreaterThanOrEqual(0);
   // Enter pauses and resumes the race (its buttons are in the hidden form).
   await expect(action).toHaveText(/^▶ Pause the race\s*Enter$/);
   await page.keyboard.press('Enter');

@@ -108,15 +108,6 @@ describe.skipIf(!hasTorch())(`skipscope grad / paths against PyTorch ${hasTorch(
     expect(Math.abs(j.sampled![0]!.mean - j.exactNorms![0]!) / j.exactNorms![0]!).toBeLessThan(1e-5);
     expect(Math.abs(j.sampled![9]!.mean - j.exactNorms![9]!) / j.exactNorms![9]!).toBeLessThan(1e-5);
   }, 240_000);
-
-  it('paths --samples 0 without --exact is refused: it would measure no path', () => {
-    const r = skipscope('paths', MODEL, '--cifar-bin', CIFAR, '--samples', '0');
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe(
-      'skipscope: --samples 0 without --exact measures no path: give --samples 1 or more, or --exact',
-    );
-  });
 });
 
 describe('skipscope grad / paths: bad input gets one line', () => {
@@ -142,5 +133,16 @@ describe('skipscope grad: a loss that ignores the image', () => {
     const head = skipscope('grad', 'tests/fixtures/models/tv_vit_p8_d32_op11_dyn_head.onnx', '--cifar-bin', CIFAR);
     expect(head.code, head.stderr).toBe(0);
     expect(head.stdout).not.toContain('note:');
+  });
+});
+
+describe('skipscope paths: bad input', () => {
+  it('paths --samples 0 without --exact is refused: it would measure no path', () => {
+    const r = skipscope('paths', MODEL, '--cifar-bin', CIFAR, '--samples', '0');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      'skipscope: --samples 0 without --exact measures no path: give --samples 1 or more, or --exact',
+    );
   });
 });

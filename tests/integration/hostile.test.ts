@@ -987,7 +987,7 @@ describe('16: what onnxruntime would say in its own words is said in ours', () =
 });
 
 describe('17: a model that returns more than its class scores is read at its scores', () => {
-  it('its features listed first, or its probabilities beside its logits: the same predictions, loss and gradients', () => {
+  it('its features listed first (or a copy of them), or its probabilities beside its logits: the same predictions, confidences, loss and gradients', async () => {
     // Exporters keep the order of forward()'s return value: `return features, logits` lists the 64 features first.
     const featuresFirst = hostile('features-first.onnx', (m) => {
       const gemm = (m.graph.node as Node[]).find((n) => n.opType === 'Gemm')!;
@@ -1008,6 +1008,35 @@ describe('17: a model that returns more than its class scores is read at its sco
       );
       m.graph.output!.push(asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } }));
     });
+    // The features as an Identity copy of the tensor the classifier reads, listed first.
+    const copiedFeatures = hostile('copied-features-first.onnx', (m) => {
+      const gemm = (m.graph.node as Node[]).find((n) => n.opType === 'Gemm')!;
+      m.graph.node.push(
+        asMessage<Node>({
+          name: 'copy',
+          opType: 'Identity',
+          input: [gemm.input[0]!],
+          output: ['features'],
+          attribute: [],
+        }),
+      );
+      m.graph.output!.unshift(
+        asMessage<onnx.IValueInfoProto>({ name: 'features', type: { tensorType: { elemType: 1 } } }),
+      );
+    });
+    // One image as a PNG: its top-5 with their probabilities (a softmax of the probabilities read 22 % for 96 %).
+    const png = join(work, 'first.png');
+    const record = readFileSync(IMAGES).subarray(1, 3073);
+    const rgb = Buffer.alloc(3072);
+    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = record[c * 1024 + p]!;
+    await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(png);
+    const top5 = (file: string) => {
+      const r = skipscope('predict', file, '--image', png, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as PredictJson).image!.top5;
+    };
     const predict = (file: string) => {
       const r = skipscope('predict', file, '--cifar-bin', IMAGES, '--json');
       expect(r.code, r.stderr).toBe(0);
@@ -1022,13 +1051,13 @@ describe('17: a model that returns more than its class scores is read at its sco
     };
     const reference = predict(SOURCE);
     const referenceGrad = grad(SOURCE);
-    for (const [file, scores] of [
-      [featuresFirst, 'logits'],
-      [withProbabilities, 'probs'],
-    ] as const) {
+    const referenceTop5 = top5(SOURCE);
+    expect(referenceTop5[0]!.probability).toBeGreaterThan(0.3);
+    for (const file of [featuresFirst, copiedFeatures, withProbabilities]) {
       const inspected = JSON.parse(skipscope('inspect', file, '--json').stdout) as InspectJson;
-      expect(inspected.output.name, file).toBe(scores);
+      expect(inspected.output.name, file).toBe('logits');
       expect(predict(file), file).toEqual(reference);
+      expect(top5(file), file).toEqual(referenceTop5);
       // The loss is taken of the logits in both (a Softmax's input, never the probabilities).
       const g = grad(file);
       expect(g.target, file).toEqual(referenceGrad.target);
@@ -1069,6 +1098,24 @@ for path, params in ((sys.argv[1], True), (sys.argv[2], False)):
     )!;
     expect(Number(n)).toBe(Number(of) - 1);
     expect(Number(n)).toBeGreaterThan(20);
+    // Data inputs are not weights: the image reaching its first Conv through an Identity, and a second input read as
+    // data (here by an Add), give the usual "2 inputs" refusal, not "its weights are not in the file".
+    const twoInputs = hostile('image-copy-and-data-input.onnx', (m) => {
+      const image = m.graph.input[0]!.name!;
+      for (const n of m.graph.node as Node[]) n.input = n.input.map((t) => (t === image ? 'image_copy' : t));
+      m.graph.node.unshift(
+        asMessage<Node>({ name: 'copy', opType: 'Identity', input: [image], output: ['image_copy'], attribute: [] }),
+        asMessage<Node>({ name: 'twice', opType: 'Add', input: ['extra', 'extra'], output: ['extra2'], attribute: [] }),
+      );
+      const scalar = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } };
+      m.graph.input.push(asMessage<onnx.IValueInfoProto>({ name: 'extra', type: scalar }));
+      m.graph.output!.push(asMessage<onnx.IValueInfoProto>({ name: 'extra2', type: scalar }));
+    });
+    const inspected = JSON.parse(skipscope('inspect', twoInputs, '--json').stdout) as InspectJson;
+    expect(inspected.warnings).toEqual([]);
+    const refused = skipscope('predict', twoInputs, '--cifar-bin', IMAGES);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('has 2 inputs');
     const run = skipscope('predict', files.without, '--cifar-bin', IMAGES);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);

@@ -159,9 +159,9 @@ export function App() {
         // Space removes (or restores) the selected block's branch (a plain layer), unless a control has the focus.
         e.preventDefault();
         state.toggleDrop(state.selectedBlock);
-      } else if (e.key === 'Enter' && !onButton && !e.repeat && state.primaryAction?.enabled) {
-        // The open lab's main action (Evaluate, Run the study, Start race…), where no control has the focus: its
-        // button is in the side panel, which presenting hides.
+      } else if (e.key === 'Enter' && state.presentation && !onButton && !e.repeat && state.primaryAction?.enabled) {
+        // Presenting, the open lab's main action (Evaluate, Run the study, Start race…), where no control has the
+        // focus: its button is in the side panel, which presenting hides. (Elsewhere a stray Enter started a race.)
         e.preventDefault();
         state.primaryAction.run();
       } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
@@ -190,12 +190,11 @@ export function App() {
     document.addEventListener('fullscreenchange', onChange);
     return () => document.removeEventListener('fullscreenchange', onChange);
   }, [store]);
-  // Presenting hides the tabs and the panels: a control of theirs that kept the focus (the tab just clicked) would
-  // take Enter, and the lab's main action (StageAction) would not start.
+  // Presenting, no control keeps the focus: the tab just clicked (now hidden) or the view bar's Present button would
+  // take Enter (Present would leave presentation again), and the lab's main action (StageAction) would not start.
   useEffect(() => {
     const focused = document.activeElement;
-    if (presentation && focused instanceof HTMLElement && focused !== document.body && focused.offsetParent === null)
-      focused.blur();
+    if (presentation && focused instanceof HTMLElement && focused !== document.body) focused.blur();
   }, [presentation]);
   useEffect(() => {
     if (presentation && !document.fullscreenElement)

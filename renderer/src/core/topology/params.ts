@@ -95,20 +95,45 @@ export function paramCounter(
   };
 }
 
-/** Graph inputs that are layers' weights rather than data (see constantTensors), in input order. */
+/**
+ * Graph inputs that are layers' weights rather than data (see constantTensors), in input order: float inputs of a
+ * fully known shape whose every use is a weight slot (a weighted or normalisation op's input after the first),
+ * directly or through value-keeping chains (Identity, Cast, Transpose, reshapes: torch writes equal biases once).
+ * The image, which reaches a layer's first input, never is one.
+ */
 export function weightInputs(graph: Graph): string[] {
   if (graph.inputs.length < 2) return [];
-  const slots = new Map<string, boolean>();
+  const uses = new Map<string, { node: Node; slot: number }[]>();
   for (const node of graph.nodes)
-    node.inputs.forEach((t, i) => {
-      if (!t) return;
-      const role = opDef(node.opType, node.domain)?.role;
-      // A shared weight (torch writes equal biases once) reaches its layers through Identity chains.
-      const weight = CHAIN.has(node.opType) || (i >= 1 && (role === 'weighted' || role === 'norm'));
-      slots.set(t, (slots.get(t) ?? true) && weight);
+    node.inputs.forEach((t, slot) => {
+      if (t) uses.set(t, [...(uses.get(t) ?? []), { node, slot }]);
     });
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const memo = new Map<string, boolean>();
+  const onlyWeights = (tensor: string, depth: number): boolean => {
+    const known = memo.get(tensor);
+    if (known !== undefined) return known;
+    memo.set(tensor, false); // a cycle is not a weight
+    const all = uses.get(tensor) ?? [];
+    const weight =
+      all.length > 0 &&
+      !outputs.has(tensor) &&
+      depth < 16 &&
+      all.every(({ node, slot }) => {
+        if (CHAIN.has(node.opType) && slot === 0) return node.outputs.every((o) => !o || onlyWeights(o, depth + 1));
+        const role = opDef(node.opType, node.domain)?.role;
+        return slot >= 1 && (role === 'weighted' || role === 'norm');
+      });
+    memo.set(tensor, weight);
+    return weight;
+  };
   return graph.inputs
-    .filter((v) => slots.get(v.name) === true && v.shape?.every((d) => typeof d === 'number' && d >= 1) === true)
+    .filter(
+      (v) =>
+        isFloatType(v.elemType) &&
+        v.shape?.every((d) => typeof d === 'number' && d >= 1) === true &&
+        onlyWeights(v.name, 0),
+    )
     .map((v) => v.name);
 }
 

@@ -2,13 +2,15 @@ import type { Graph } from '../onnx/model';
 import type { Shape } from '../ops/types';
 
 /**
- * The graph output that holds the class scores, by structure: a model that also returns its features, an
- * embedding or its logits beside its probabilities (exporters keep the order of a forward's return value, so the
- * features often come first) is read at its scores, not at whichever output is listed first.
+ * The graph output that holds the class scores, by structure: a model that also returns its features or an
+ * embedding (exporters keep the order of a forward's return value, so the features often come first) is read at
+ * its scores, not at whichever output is listed first.
  * - Candidates: outputs of two axes with at least 2 on the last (N × K), or of a shape not known; none, the first
  *   output (the callers then say why it cannot be read as class scores).
- * - An output another candidate is computed from (the features a classifier reads, the logits a Softmax reads) is
- *   not the model's answer: of the candidates no other candidate depends on, the first listed.
+ * - An output another candidate is computed from (the features a classifier reads; an Identity copy of them counts
+ *   as them) is not the model's answer; of those left (auxiliary heads), the one computed from the most.
+ * - Its probabilities (a Softmax or LogSoftmax of another output) give way to those logits: everything that reads
+ *   the scores takes them as logits (a softmax of probabilities showed 22 % for a 96 % class).
  * A single output is taken as it is.
  */
 export function scoresOutput(graph: Graph, shapes: ReadonlyMap<string, Shape>): string {
@@ -25,6 +27,16 @@ export function scoresOutput(graph: Graph, shapes: ReadonlyMap<string, Shape>): 
   if (candidates.length <= 1) return candidates[0] ?? names[0]!;
   const producer = new Map<string, Graph['nodes'][number]>();
   for (const node of graph.nodes) for (const o of node.outputs) if (o) producer.set(o, node);
+  /** The tensor an output copies (an Identity chain's start), so a copy of the features is known as them. */
+  const source = (name: string): string => {
+    let t = name;
+    for (let i = 0; i < 64; i++) {
+      const node = producer.get(t);
+      if (node?.opType !== 'Identity' || node.domain !== '' || !node.inputs[0]) break;
+      t = node.inputs[0];
+    }
+    return t;
+  };
   /** Every tensor `name` is computed from (the main graph only). */
   const upstream = (name: string): Set<string> => {
     const seen = new Set<string>();
@@ -41,6 +53,17 @@ export function scoresOutput(graph: Graph, shapes: ReadonlyMap<string, Shape>): 
     return seen;
   };
   const feeds = new Map(candidates.map((c) => [c, upstream(c)]));
-  const answers = candidates.filter((a) => !candidates.some((b) => b !== a && feeds.get(b)!.has(a)));
-  return answers[0] ?? candidates[0]!;
+  const feedsAnother = (a: string) =>
+    candidates.some((b) => b !== a && source(b) !== source(a) && feeds.get(b)!.has(source(a)));
+  const answers = candidates.filter((a) => !feedsAnother(a));
+  // Of several (auxiliary heads beside the main one), the one computed from the most: the deepest.
+  let answer = answers[0] ?? candidates[0]!;
+  for (const a of answers) if (feeds.get(a)!.size > feeds.get(answer)!.size) answer = a;
+  // Probabilities beside their logits: the logits (the labs' softmax and top-k read scores as logits).
+  const last = producer.get(source(answer));
+  if (last && last.domain === '' && (last.opType === 'Softmax' || last.opType === 'LogSoftmax')) {
+    const logits = candidates.find((c) => c !== answer && source(c) === source(last.inputs[0] ?? ''));
+    if (logits) return logits;
+  }
+  return answer;
 }

@@ -5,7 +5,8 @@ import { useApp } from '../../store/store';
  * Offers the open lab's main action (the panel's own Evaluate, Run, Compute… button) to the stage: presenting, the
  * side panel is hidden, so the stage shows it as a button and Enter starts it (App.tsx). A panel calls this beside
  * its button, with the button's own text and enabled state, so the two never disagree. `active` false withdraws
- * it (a panel shown in several labs offers its action in one of them only).
+ * it (a panel shown in several labs offers its action in one of them only). A panel the user closed (ui/common/
+ * Panel) has no body, so it offers none: presenting keeps the user's choice rather than bring its charts back.
  */
 export function usePrimaryAction(active: boolean, label: string, enabled: boolean, run: () => void): void {
   const owner = useRef<symbol>(Symbol('primary action')).current;

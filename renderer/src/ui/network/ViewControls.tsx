@@ -345,7 +345,7 @@ export const KEYS: [string, string][] = [
   ],
   [
     'Enter',
-    "the lab's main action: Evaluate, run the study, compute, start or pause the race (the stage shows it when presenting)",
+    "presenting: the lab's main action, shown on the stage (Evaluate, run the study, start or pause the race…)",
   ],
   ['↑ / ↓, Page Up / Down, Home / End', 'scroll the race and the landscape'],
   ['R', 'overview of the whole network'],

@@ -85,9 +85,9 @@ export function SweepPanel({ model }: { model: OpenModel }) {
   usePrimaryAction(
     true,
     running
-      ? `Running: ${TITLES[kind]}…`
+      ? `Running: ${TITLES[kind].toLowerCase()}…`
       : result
-        ? `Done: ${TITLES[kind]}`
+        ? `Done: ${TITLES[kind].toLowerCase()}`
         : `${resumes ? 'Continue' : 'Run'}: ${TITLES[kind].toLowerCase()}`,
     !running && runtime === 'ready' && !!key && !result && !invalid && scorable,
     () => void start(request),
