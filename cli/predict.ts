@@ -55,7 +55,7 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
       if (unranked) throw new UnsupportedInput(unranked);
       const report: PredictJson = {
         ...base,
-        image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5) },
+        image: { name: p.name, top5: topK(p.logits, labels?.classes ?? [], 5, input.scores) },
         ms: p.ms,
       };
       out(options.json ? JSON.stringify(report, null, 2) : formatImage(report));

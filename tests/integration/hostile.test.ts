@@ -1058,12 +1058,30 @@ describe('17: a model that returns more than its class scores is read at its sco
       expect(inspected.output.name, file).toBe('logits');
       expect(predict(file), file).toEqual(reference);
       expect(top5(file), file).toEqual(referenceTop5);
-      // The loss is taken of the logits in both (a Softmax's input, never the probabilities).
+      // The loss is taken of the logits (a Softmax's input, never the probabilities).
       const g = grad(file);
       expect(g.target, file).toEqual(referenceGrad.target);
       expect(g.loss, file).toBeCloseTo(referenceGrad.loss, 5);
       expect(g.norms, file).toEqual(referenceGrad.norms);
     }
+    // Probabilities alone (a model ending in Softmax): its top-5 are its own probabilities, not softmaxed again.
+    const probabilitiesOnly = hostile('probabilities-only.onnx', (m) => {
+      const logits = m.graph.output![0]!.name!;
+      m.graph.node.push(
+        asMessage<Node>({
+          name: 'probabilities',
+          opType: 'Softmax',
+          input: [logits],
+          output: ['probs'],
+          attribute: [],
+        }),
+      );
+      m.graph.output = [asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } })];
+    });
+    const own = top5(probabilitiesOnly);
+    expect(own.map((p) => p.index)).toEqual(referenceTop5.map((p) => p.index));
+    own.forEach((p, i) => expect(p.probability).toBeCloseTo(referenceTop5[i]!.probability, 5));
+    expect(predict(probabilitiesOnly)).toEqual(reference);
   });
 });
 

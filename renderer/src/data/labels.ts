@@ -101,12 +101,22 @@ export function unrankedOutputs(logits: ArrayLike<number>, name: string): string
   return null;
 }
 
-/** Softmax over logits, then the k most probable classes (finite logits: see unrankedOutputs). */
-export function topK(logits: ArrayLike<number>, labels: readonly string[], k = 5): Prediction[] {
+/**
+ * The k most probable classes (finite outputs: see unrankedOutputs): a softmax over logits (which gives
+ * log-probabilities back as probabilities); probabilities (a model ending in Softmax) as they are, normalised.
+ */
+export function topK(
+  logits: ArrayLike<number>,
+  labels: readonly string[],
+  k = 5,
+  scores: 'logits' | 'probabilities' | 'log-probabilities' = 'logits',
+): Prediction[] {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const exps = Array.from({ length: logits.length }, (_, i) => Math.exp(logits[i]! - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
+  const exps = Array.from({ length: logits.length }, (_, i) =>
+    scores === 'probabilities' ? Math.max(0, logits[i]!) : Math.exp(logits[i]! - max),
+  );
+  const sum = exps.reduce((a, b) => a + b, 0) || 1;
   return exps
     .map((e, index) => ({ index, label: labels[index] ?? `class ${index}`, probability: e / sum }))
     .sort((a, b) => b.probability - a.probability)

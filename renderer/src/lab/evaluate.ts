@@ -1,7 +1,7 @@
 import type { ImageSet } from '../data/imageSets';
 import { argmaxRow, inTopK, NO_CLASS } from '../data/labels';
 import type { Preprocessing } from '../data/preprocess';
-import { batches, loadBatch, type ModelInput, padBatch, type Skipped, sessionBatch } from './inputs';
+import { batches, loadBatch, type ModelInput, padBatch, type Scores, type Skipped, sessionBatch } from './inputs';
 import { between, checkCancelled, type JobContext, UnsupportedInput } from './job';
 import type { LesionEngine } from './lesion';
 import type { ModelSessions } from './sessions';
@@ -92,7 +92,7 @@ export async function evaluate(
       if (top === label) {
         correct1++;
         perClass[label]!.correct++;
-        const probability = softmaxAt(values, classes, row, label);
+        const probability = softmaxAt(values, classes, row, label, input.scores);
         if (
           !leastConfidentCorrect ||
           probability < leastConfidentCorrect.probability ||
@@ -163,9 +163,17 @@ export async function evaluate(
   };
 }
 
-/** The softmax probability of class `k` in one row of logits (stable: shifted by the row's maximum). */
-function softmaxAt(values: Float32Array, classes: number, row: number, k: number): number {
+/**
+ * The probability of class `k` in one row of scores: the softmax of logits (stable: shifted by the row's maximum;
+ * of log-probabilities it is their probabilities); a Softmax model's own probabilities as they are (normalised).
+ */
+function softmaxAt(values: Float32Array, classes: number, row: number, k: number, scores: Scores = 'logits'): number {
   const o = row * classes;
+  if (scores === 'probabilities') {
+    let sum = 0;
+    for (let j = 0; j < classes; j++) sum += Math.max(0, values[o + j]!);
+    return sum > 0 ? Math.max(0, values[o + k]!) / sum : 0;
+  }
   let max = -Infinity;
   for (let j = 0; j < classes; j++) max = Math.max(max, values[o + j]!);
   let sum = 0;

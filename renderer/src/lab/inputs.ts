@@ -23,6 +23,27 @@ export interface ModelInput {
   /** The output experiments read (logits), and its class count when known. */
   output: string;
   classes: number | null;
+  /**
+   * What that output holds (absent: logits): a model ending in Softmax gives probabilities, one ending in LogSoftmax
+   * log-probabilities; the top-5 and the confidences are read from them as they are, not softmaxed again.
+   */
+  scores?: Scores;
+}
+
+export type Scores = 'logits' | 'probabilities' | 'log-probabilities';
+
+/** What a model's output holds, from the op that makes it (through Identity copies). */
+export function scoresOf(model: Model, output: string): Scores {
+  let t = output;
+  for (let i = 0; i < 64; i++) {
+    const node = model.graph.nodes.find((n) => n.outputs.includes(t));
+    if (!node || node.domain !== '') return 'logits';
+    if (node.opType === 'Softmax') return 'probabilities';
+    if (node.opType === 'LogSoftmax') return 'log-probabilities';
+    if (node.opType !== 'Identity' || !node.inputs[0]) return 'logits';
+    t = node.inputs[0];
+  }
+  return 'logits';
 }
 
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
@@ -97,6 +118,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     batchDim: typeof batch === 'string' ? batch : null,
     output: topology.output.name,
     classes: topology.output.shape?.at(-1) ?? null,
+    scores: scoresOf(model, topology.output.name),
   };
 }
 

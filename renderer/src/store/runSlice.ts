@@ -152,7 +152,7 @@ export const createRunSlice =
           const sameSet = labelsScored(imageSet, model);
           set({
             run: {
-              predictions: topK(prediction.logits, labels, 5),
+              predictions: topK(prediction.logits, labels, 5, model.input?.scores),
               logits: Array.from(prediction.logits),
               trueLabel: sameSet ? prediction.label : null,
               ms: prediction.ms,
