@@ -995,19 +995,17 @@ describe('17: a model that returns more than its class scores is read at its sco
         asMessage<onnx.IValueInfoProto>({ name: gemm.input[0]!, type: { tensorType: { elemType: 1 } } }),
       );
     });
-    const withProbabilities = hostile('logits-and-probabilities.onnx', (m) => {
-      const logits = m.graph.output![0]!.name!;
-      m.graph.node.push(
-        asMessage<Node>({
-          name: 'probabilities',
-          opType: 'Softmax',
-          input: [logits],
-          output: ['probs'],
-          attribute: [],
-        }),
-      );
-      m.graph.output!.push(asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } }));
-    });
+    /** The logits' Softmax as output 'probs', beside the logits or instead of them. */
+    const probabilities = (name: string, keepLogits: boolean) =>
+      hostile(name, (m) => {
+        const logits = m.graph.output![0]!.name!;
+        m.graph.node.push(
+          asMessage<Node>({ name: 'softmax', opType: 'Softmax', input: [logits], output: ['probs'], attribute: [] }),
+        );
+        const probs = asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } });
+        m.graph.output = keepLogits ? [...m.graph.output!, probs] : [probs];
+      });
+    const withProbabilities = probabilities('logits-and-probabilities.onnx', true);
     // The features as an Identity copy of the tensor the classifier reads, listed first.
     const copiedFeatures = hostile('copied-features-first.onnx', (m) => {
       const gemm = (m.graph.node as Node[]).find((n) => n.opType === 'Gemm')!;
@@ -1065,19 +1063,7 @@ describe('17: a model that returns more than its class scores is read at its sco
       expect(g.norms, file).toEqual(referenceGrad.norms);
     }
     // Probabilities alone (a model ending in Softmax): its top-5 are its own probabilities, not softmaxed again.
-    const probabilitiesOnly = hostile('probabilities-only.onnx', (m) => {
-      const logits = m.graph.output![0]!.name!;
-      m.graph.node.push(
-        asMessage<Node>({
-          name: 'probabilities',
-          opType: 'Softmax',
-          input: [logits],
-          output: ['probs'],
-          attribute: [],
-        }),
-      );
-      m.graph.output = [asMessage<onnx.IValueInfoProto>({ name: 'probs', type: { tensorType: { elemType: 1 } } })];
-    });
+    const probabilitiesOnly = probabilities('probabilities-only.onnx', false);
     const own = top5(probabilitiesOnly);
     expect(own.map((p) => p.index)).toEqual(referenceTop5.map((p) => p.index));
     own.forEach((p, i) => expect(p.probability).toBeCloseTo(referenceTop5[i]!.probability, 5));
