@@ -207,7 +207,7 @@ export interface ViewSlice {
   bookmarks: Bookmark[];
   /** The key list (?) is open. */
   helpOpen: boolean;
-  /** The open lab's main action, or null where its panel offers none (ui/common/primaryAction.ts). */
+  /** The open lab's main action, or null where its panel offers none (ui/common/primaryAction.tsx). */
   primaryAction: PrimaryAction | null;
   setPrimaryAction(action: PrimaryAction | null): void;
   /** Clears the main action if `owner` registered it. */
