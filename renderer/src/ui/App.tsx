@@ -353,7 +353,15 @@ export function App() {
             {LAB_NAMES[lab]}
           </div>
         )}
-        {workspace !== 'network' && presentation && <StageAction floating />}
+        {workspace !== 'network' && presentation && (
+          // The race and the landscape are pages: their lab's name and main action in a row above them.
+          <>
+            <div className="stage-lab" data-testid="stage-lab">
+              {LAB_NAMES[lab]}
+            </div>
+            <StageAction floating />
+          </>
+        )}
         {/* One column: the running jobs (in presentation) above the block's card; each had its own corner, and
             in presentation the job's box sat over the card. */}
         {workspace === 'network' && loaded && (
