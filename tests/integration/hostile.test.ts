@@ -1066,7 +1066,7 @@ describe('17: a model that returns more than its class scores is read at its sco
     const probabilitiesOnly = probabilities('probabilities-only.onnx', false);
     const own = top5(probabilitiesOnly);
     expect(own.map((p) => p.index)).toEqual(referenceTop5.map((p) => p.index));
-    own.forEach((p, i) => expect(p.probability).toBeCloseTo(referenceTop5[i]!.probability, 5));
+    for (const [i, p] of own.entries()) expect(p.probability).toBeCloseTo(referenceTop5[i]!.probability, 5);
     expect(predict(probabilitiesOnly)).toEqual(reference);
   });
 });

@@ -37,7 +37,7 @@ export function scoresOf(model: Model, output: string): Scores {
   let t = output;
   for (let i = 0; i < 64; i++) {
     const node = model.graph.nodes.find((n) => n.outputs.includes(t));
-    if (!node || node.domain !== '') return 'logits';
+    if (node?.domain !== '') return 'logits';
     if (node.opType === 'Softmax') return 'probabilities';
     if (node.opType === 'LogSoftmax') return 'log-probabilities';
     if (node.opType !== 'Identity' || !node.inputs[0]) return 'logits';
