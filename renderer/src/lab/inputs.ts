@@ -3,6 +3,7 @@ import { type Model, ModelError } from '../core/onnx/model';
 import { MAX_SIDE } from '../core/rewrite/inputSize';
 import { oneLine } from '../core/text';
 import { weightsNotStored } from '../core/topology/params';
+import { finalSoftmax } from '../core/topology/scores';
 import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import { greyAsRgb, nchwToNhwc, normalizePlanar, type Preprocessing, toGrey } from '../data/preprocess';
@@ -34,16 +35,8 @@ export type Scores = 'logits' | 'probabilities' | 'log-probabilities';
 
 /** What a model's output holds, from the op that makes it (through Identity copies). */
 export function scoresOf(model: Model, output: string): Scores {
-  let t = output;
-  for (let i = 0; i < 64; i++) {
-    const node = model.graph.nodes.find((n) => n.outputs.includes(t));
-    if (node?.domain !== '') return 'logits';
-    if (node.opType === 'Softmax') return 'probabilities';
-    if (node.opType === 'LogSoftmax') return 'log-probabilities';
-    if (node.opType !== 'Identity' || !node.inputs[0]) return 'logits';
-    t = node.inputs[0];
-  }
-  return 'logits';
+  const last = finalSoftmax(model.graph, output);
+  return !last ? 'logits' : last.opType === 'Softmax' ? 'probabilities' : 'log-probabilities';
 }
 
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */

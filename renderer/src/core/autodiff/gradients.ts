@@ -4,6 +4,7 @@ import { DataType } from '../onnx/dtypes';
 import type { Dim, Model } from '../onnx/model';
 import { ModelError } from '../onnx/model';
 import type { Emitter, Shape } from '../ops/types';
+import { finalSoftmax } from '../topology/scores';
 import type { ResidualBlock, Topology } from '../topology/types';
 import { batchAgnosticShapes, type Contribution, differentiate } from './differentiate';
 import { createEmitter, normAll, normPerImage } from './emit';
@@ -15,8 +16,8 @@ import { createEmitter, normAll, normPerImage } from './emit';
 export function logitsOf(model: Model, output: string | undefined = model.graph.outputs[0]?.name): string {
   const out = output;
   if (!out) throw new ModelError(`${model.name} has no output to take a loss of`);
-  const last = model.graph.nodes.find((n) => n.outputs.includes(out));
-  if (last && (last.opType === 'Softmax' || last.opType === 'LogSoftmax') && last.domain === '') return last.inputs[0]!;
+  const last = finalSoftmax(model.graph, out);
+  if (last?.inputs[0]) return last.inputs[0];
   return out;
 }
 

@@ -157,7 +157,9 @@ function classCount(model: Model): number | null {
     return typeof k === 'number' && k >= 1 ? k : null;
   };
   if (outputs.length === 0) return null;
-  if (outputs.length === 1 && declaredOf(outputs[0]!.name) !== null) return declaredOf(outputs[0]!.name);
+  // One output that says its classes needs no shape inference.
+  const single = outputs.length === 1 ? declaredOf(outputs[0]!.name) : null;
+  if (single !== null) return single;
   try {
     const shapes = inferShapes(model.graph);
     const scores = scoresOutput(model.graph, shapes);

@@ -16,6 +16,7 @@ import { DataType } from '../onnx/dtypes';
 import { type Model, ModelError, type Node } from '../onnx/model';
 import { readFloats } from '../onnx/tensor';
 import { opDef } from '../ops';
+import { finalSoftmax } from '../topology/scores';
 
 /** A learned tensor of the model and what a landscape direction does with it. */
 export interface LandscapeTensor {
@@ -211,14 +212,13 @@ export function moveWeights(
 }
 
 /**
- * The tensor that holds the logits: the model's output, or, when the graph ends in Softmax or LogSoftmax, that op's
- * input (added as an output), so a cross-entropy is never taken of probabilities.
+ * The tensor that holds the logits: the model's output, or, when the graph ends in Softmax or LogSoftmax (through
+ * Identity copies: topology/scores.ts finalSoftmax), that op's input (added as an output), so a cross-entropy is never taken of probabilities.
  */
 export function exposeLogits(model: Model, output: string): { model: Model; logits: string } {
-  const producer = model.graph.nodes.find((n) => n.outputs.includes(output));
-  const final = producer?.domain === '' && ['Softmax', 'LogSoftmax'].includes(producer.opType);
-  if (!producer || !final) return { model, logits: output };
-  const logits = producer.inputs[0]!;
+  const final = finalSoftmax(model.graph, output);
+  if (!final?.inputs[0]) return { model, logits: output };
+  const logits = final.inputs[0];
   if (model.graph.outputs.some((o) => o.name === logits)) return { model, logits };
   const g = new GraphBuilder(model);
   g.output(logits);

@@ -106,7 +106,10 @@ export function weightInputs(graph: Graph): string[] {
   const uses = new Map<string, { node: Node; slot: number }[]>();
   for (const node of graph.nodes)
     node.inputs.forEach((t, slot) => {
-      if (t) uses.set(t, [...(uses.get(t) ?? []), { node, slot }]);
+      if (!t) return;
+      const list = uses.get(t);
+      if (list) list.push({ node, slot });
+      else uses.set(t, [{ node, slot }]);
     });
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const memo = new Map<string, boolean>();

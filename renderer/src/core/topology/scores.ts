@@ -1,4 +1,4 @@
-import type { Graph } from '../onnx/model';
+import type { Graph, Node } from '../onnx/model';
 import type { Shape } from '../ops/types';
 
 /**
@@ -60,10 +60,24 @@ export function scoresOutput(graph: Graph, shapes: ReadonlyMap<string, Shape>): 
   let answer = answers[0] ?? candidates[0]!;
   for (const a of answers) if (feeds.get(a)!.size > feeds.get(answer)!.size) answer = a;
   // Probabilities beside their logits: the logits (the labs' softmax and top-k read scores as logits).
-  const last = producer.get(source(answer));
-  if (last && last.domain === '' && (last.opType === 'Softmax' || last.opType === 'LogSoftmax')) {
-    const logits = candidates.find((c) => c !== answer && source(c) === source(last.inputs[0] ?? ''));
-    if (logits) return logits;
+  const last = finalSoftmax(graph, answer);
+  const logits = last && candidates.find((c) => c !== answer && source(c) === source(last.inputs[0] ?? ''));
+  return logits ?? answer;
+}
+
+/**
+ * The Softmax or LogSoftmax (default domain) that makes `tensor`, through Identity copies, or null: what tells
+ * probabilities from logits for the loss (autodiff logitsOf, rewrite/landscape exposeLogits), the top-5
+ * (lab/inputs scoresOf) and the choice of output above.
+ */
+export function finalSoftmax(graph: Graph, tensor: string): Node | null {
+  let t = tensor;
+  for (let i = 0; i < 64; i++) {
+    const node = graph.nodes.find((n) => n.outputs.includes(t));
+    if (node?.domain !== '') return null;
+    if (node.opType === 'Softmax' || node.opType === 'LogSoftmax') return node;
+    if (node.opType !== 'Identity' || !node.inputs[0]) return null;
+    t = node.inputs[0];
   }
-  return answer;
+  return null;
 }
