@@ -120,3 +120,28 @@ describe("a reference line's label is put where no data crosses it", () => {
     expect(anchor(render([0.6, 0.65, 0.6, 0.9, 0.6, 0.6, 1.7, 1.2, 2]))).toBe('start');
   });
 });
+
+describe("a log chart's decades", () => {
+  const render = (ys: number[]) =>
+    renderToString(
+      createElement(ChartSvg, {
+        title: 'Gradient norm by depth',
+        xLabel: 'block',
+        yLabel: 'norm',
+        yLog: true,
+        series: [{ name: 'a', color: '#888', kind: 'line', points: ys.map((y, x) => ({ x, y })) }],
+        colors: { text: '#000', grid: '#ccc', reference: '#000' },
+        width: 480,
+        height: 300,
+      }),
+    );
+  const ticks = (svg: string) => [...svg.matchAll(/text-anchor="end"[^>]*>([^<]+)</g)].map((m) => m[1]);
+  it('reads as numbers near 1 and as powers of ten far from it, never as "1e-2"', () => {
+    const near = ticks(render([0.004, 0.05, 0.3]));
+    expect(near).toEqual(['0.001', '0.01', '0.1', '1']);
+    const far = ticks(render([2e-7, 3e-4, 0.5]));
+    expect(far[0]).toBe('10⁻⁷');
+    expect(far.at(-1)).toBe('10⁰');
+    expect(render([2e-7, 0.5])).not.toMatch(/>1e-?\d/);
+  });
+});

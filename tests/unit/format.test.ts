@@ -1,7 +1,7 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatFigure, formatLoss } from '../../renderer/src/ui/common/format';
+import { decadeLabels, formatDuration, formatFigure, formatLoss } from '../../renderer/src/ui/common/format';
 import { JobProgress } from '../../renderer/src/ui/common/JobStatus';
 
 describe('formatDuration', () => {
@@ -46,5 +46,15 @@ describe('JobProgress', () => {
     expect(text({ done: 0, total: 0 }, 'steps')).toContain('preparing…');
     expect(text({ done: 0, total: 0 })).not.toContain('0 / 0');
     expect(text({ done: 10, total: 100, etaMs: 90_000 }, 'points')).toContain('1 min 30 s left');
+  });
+});
+
+describe('decadeLabels', () => {
+  it('writes decades near 1 as plain numbers', () => {
+    expect(decadeLabels([-3, -2, -1, 0, 1, 2, 3])).toEqual(['0.001', '0.01', '0.1', '1', '10', '100', '1000']);
+  });
+  it('writes every decade as a power of ten once one lies far from 1', () => {
+    expect(decadeLabels([-6, -4, -2, 0])).toEqual(['10⁻⁶', '10⁻⁴', '10⁻²', '10⁰']);
+    expect(decadeLabels([2, 4, 12])).toEqual(['10²', '10⁴', '10¹²']);
   });
 });

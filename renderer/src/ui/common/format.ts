@@ -42,3 +42,35 @@ export function formatLoss(x: number): string {
   if (x === 0 || Math.abs(x) >= 1e-3) return x.toFixed(4);
   return x.toExponential(2);
 }
+
+const SUPERSCRIPT: Record<string, string> = {
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+};
+
+/**
+ * A log axis's decade labels: plain numbers while every decade on the axis lies in 0.001…1000 ("0.01", "1", "100"),
+ * else powers of ten for all of them ("10⁻⁵", "10⁰", "10²"), never the programmer's "1e-5" on a projected chart.
+ */
+export function decadeLabels(exponents: readonly number[]): string[] {
+  const plain = exponents.every((k) => k >= -3 && k <= 3);
+  return exponents.map((k) =>
+    plain
+      ? k < 0
+        ? (10 ** k).toFixed(-k)
+        : String(10 ** k)
+      : `10${String(k)
+          .split('')
+          .map((c) => SUPERSCRIPT[c] ?? c)
+          .join('')}`,
+  );
+}

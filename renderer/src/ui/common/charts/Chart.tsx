@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { themes } from '../../../scene/theme';
 import { useApp, useServices } from '../../../store/store';
 import { saveBytes } from '../exportReport';
+import { decadeLabels } from '../format';
 import { useBoxSize } from '../stageInsets';
 
 /** One data point; `low`/`high` draw an interval, `marked` a ring (e.g. a downsampling block). */
@@ -361,9 +362,6 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
       ? PAD.left + ((x - xMin + 0.5) / slots) * plotW
       : PAD.left + 8 + (xMax === xMin ? (plotW - 16) / 2 : ((x - xMin) / (xMax - xMin)) * (plotW - 16));
   const Y = (y: number) => round1(PAD.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH);
-  const yFormat = log
-    ? (y: number) => (props.yFormat ?? ((v: number) => `1e${Math.round(Math.log10(v))}`))(10 ** y)
-    : (props.yFormat ?? ((y: number) => y.toFixed(2)));
   const decades = Math.max(1, yMax - yMin);
   // As many y ticks as the plot's height holds apart (a docked chart's short plot once printed four decades on top
   // of each other): at most 8 decades or 5 steps, fewer when the plot is short.
@@ -374,6 +372,13 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
     : linearTicks(yMin, yMax, Math.min(5, fit));
   // A plot too short for two ticks apart shows its top one only (two printed over each other, "1.00" on "0.00").
   const yTicks = plotH < 2 * (fs.tick + 4) ? allTicks.slice(-1) : allTicks;
+  const decadeNames = log ? decadeLabels(yTicks.map((y) => Math.round(y))) : [];
+  const yFormat = (y: number, i: number) =>
+    log
+      ? props.yFormat
+        ? props.yFormat(10 ** y)
+        : decadeNames[i]!
+      : (props.yFormat ?? ((v: number) => v.toFixed(2)))(y);
   const xTicks =
     props.xTicks ??
     (bars ? niceTicks(xMin, xMax, true) : niceTicks(xMin, xMax, false)).map((x) => ({ x, label: String(x) }));
@@ -401,11 +406,11 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
           </tspan>
         ))}
       </text>
-      {yTicks.map((y) => (
+      {yTicks.map((y, i) => (
         <g key={`y${y}`}>
           <line x1={PAD.left} x2={PAD.left + plotW} y1={Y(y)} y2={Y(y)} stroke={colors.grid} strokeWidth={1} />
           <text x={PAD.left - 6} y={Y(y) + fs.tick / 3} fontSize={fs.tick} textAnchor="end" {...font}>
-            {yFormat(y)}
+            {yFormat(y, i)}
           </text>
         </g>
       ))}
