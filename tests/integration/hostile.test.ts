@@ -522,7 +522,7 @@ describe('11: refusals that say what they refuse, and no leftovers', () => {
     writeFileSync(empty, '');
     const bad = skipscope('predict', SOURCE, '--image', empty);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('skipscope: bad name.jpg is not an image Skipscope can read (Input Bit Array is empty)\n');
+    expect(bad.stderr).toBe('skipscope: bad name.jpg is not an image Skipscope can read (the file is empty)\n');
     const missing = skipscope('predict', SOURCE, '--image', join(folder, 'missing\nfile.jpg'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('skipscope: missing file.jpg: no such file\n');
@@ -910,6 +910,34 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
       expect(r.stderr).not.toContain('internal error');
     }
     expect(existsSync(join(work, 'never-trained.onnx'))).toBe(false);
+  });
+
+  it('landscape: a NaN model scores 0 too (its NaN rows were class 0 there: right on both airplanes)', () => {
+    const labels = [...readFileSync(IMAGES)].filter((_, i) => i % 3073 === 0);
+    expect(labels.filter((l) => l === 0).length, 'the set holds airplanes').toBeGreaterThan(0);
+    const r = skipscope('landscape', nanModel(), '--cifar-bin', IMAGES, '--grid', '1', '--samples', '20', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { centre } = JSON.parse(r.stdout) as { centre: { accuracy: number } };
+    expect(centre.accuracy).toBe(0);
+  });
+
+  it('a CIFAR label past the classes (10…255) is no label in predict, lesion and landscape alike', () => {
+    const bytes = new Uint8Array(readFileSync(IMAGES));
+    bytes[0] = 10;
+    bytes[3073] = 255;
+    const odd = join(work, 'labels-past-classes.bin');
+    writeFileSync(odd, bytes);
+    const p = JSON.parse(skipscope('predict', SOURCE, '--cifar-bin', odd, '--json').stdout) as PredictJson;
+    expect(p.top1!.n).toBe(18);
+    const l = skipscope('lesion', SOURCE, '--cifar-bin', odd, '--single', '--json');
+    expect(l.code, l.stderr).toBe(0);
+    const { result } = JSON.parse(l.stdout) as { result: { intact: { n: number; correct: number } } };
+    // Scored as wrong answers, they made 20 (and a lower intact accuracy than predict's).
+    expect(result.intact.n).toBe(18);
+    expect(result.intact.correct).toBe(p.top1!.correct);
+    const s = skipscope('landscape', SOURCE, '--cifar-bin', odd, '--grid', '1', '--samples', '20', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout) as { images: { count: number } }).images.count).toBe(18);
   });
 
   it('lesion: every lesion of a NaN model scores 0, and a set without the model’s labels is refused before any work', () => {

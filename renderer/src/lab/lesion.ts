@@ -333,7 +333,12 @@ export class LesionEngine {
     const commitFirst = (classes: number, logits: Float32Array, intact: Int16Array) => {
       batch.skipped = loaded.skipped;
       batch.indices = loaded.indices;
-      batch.labels = Int16Array.from(loaded.indices, (i) => this.set.label(i) ?? -1);
+      // A label beyond the model's classes (a CIFAR binary's byte 10…255) is no label, as Evaluate reads it: it was
+      // scored as a wrong answer here, where Evaluate left it out.
+      batch.labels = Int16Array.from(loaded.indices, (i) => {
+        const label = this.set.label(i);
+        return label === null || label < 0 || label >= classes ? -1 : label;
+      });
       batch.cached = new Map();
       batch.intact = intact;
       batch.logits = logits;

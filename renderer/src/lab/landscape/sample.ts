@@ -18,6 +18,7 @@
 import { encodeModel } from '../../core/onnx/encode';
 import { exposeLogits, type MovedModel } from '../../core/rewrite/landscape';
 import type { ImageSet } from '../../data/imageSets';
+import { argmaxRow } from '../../data/labels';
 import type { Preprocessing } from '../../data/preprocess';
 import {
   batchSessionOptions,
@@ -190,15 +191,11 @@ export class PointEvaluator {
       const v = logits.data as Float32Array;
       run.labels.forEach((label, row) => {
         if (label >= classes) throw new Error(`label ${label} is not one of the model's ${classes} classes`);
-        let top = 0;
+        // A row with a NaN has no class and is never right (argmaxRow): it was class 0 here, scored right on every
+        // class-0 image, while Evaluate and the lesion lab scored it wrong.
+        const top = argmaxRow(v, classes, row);
         let max = Number.NEGATIVE_INFINITY;
-        for (let c = 0; c < classes; c++) {
-          const x = v[row * classes + c]!;
-          if (x > max) {
-            max = x;
-            top = c;
-          }
-        }
+        for (let c = 0; c < classes; c++) max = Math.max(max, v[row * classes + c]!);
         let sum = 0;
         for (let c = 0; c < classes; c++) sum += Math.exp(v[row * classes + c]! - max);
         loss += max + Math.log(sum) - v[row * classes + label]!;

@@ -2,6 +2,7 @@
 import { encodeModel } from '../../core/onnx/encode';
 import type { Model } from '../../core/onnx/model';
 import type { ImageSet } from '../../data/imageSets';
+import { argmaxRow } from '../../data/labels';
 import { normalizePlanar, type Preprocessing } from '../../data/preprocess';
 import { pixelsOrRefuse } from '../inputs';
 import { float32, type Runtime } from '../runtime';
@@ -46,11 +47,12 @@ export async function setError(
       const classes = logits.length / n;
       for (let k = 0; k < n; k++) {
         const label = labels[k]!;
-        if (label < 0) continue;
+        if (label < 0 || label >= classes) continue;
         const row = logits.subarray(k * classes, (k + 1) * classes);
-        let top = 0;
+        // A diverged network's NaN row is no class, an error whatever the label (it was class 0, right on class 0).
+        const top = argmaxRow(row, classes, 0);
         let max = Number.NEGATIVE_INFINITY;
-        for (let c = 0; c < classes; c++) if (row[c]! > max) [max, top] = [row[c]!, c];
+        for (let c = 0; c < classes; c++) max = Math.max(max, row[c]!);
         let sum = 0;
         for (let c = 0; c < classes; c++) sum += Math.exp(row[c]! - max);
         loss += Math.log(sum) + max - row[label]!;
