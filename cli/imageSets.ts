@@ -1,6 +1,7 @@
 import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { isHiddenName, labelFolder } from '../renderer/src/data/folders';
+import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import {
   cifarImageSet,
   fileImageSet,
@@ -26,14 +27,14 @@ export interface DiskSet {
   kind: 'folder' | 'cifar-bin' | 'image';
   /** Class folders whose name matches no class of the label set (their images are predicted, not scored). */
   unknownFolders: string[];
-  /** Files that are not JPEG, PNG or WebP by name. */
+  /** Files that are not JPEG, PNG, WebP or GIF by name. */
   ignored: number;
   /** Every file of a folder that is not in the set, by name with the reason (links out of it, loops, …). */
   skippedFiles: SkippedFile[];
 }
 
 /** Why a file is not read when its name says it is no image. */
-export const NOT_AN_IMAGE_NAME = 'not a JPEG, PNG or WebP file by its name';
+export const NOT_AN_IMAGE_NAME = `not a ${READ_FORMATS_OR} file by its name`;
 
 /** A folder of images, labelled by data/folders.ts: one subfolder per class, or WordNet-id file names. */
 export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
@@ -45,7 +46,7 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
   skipped.sort((a, b) => a.name.localeCompare(b.name));
   if (images.length === 0)
     throw new Error(
-      `${basename(dir)} holds no JPEG, PNG or WebP images${skipped.length ? ` (skipped: ${skipped[0]!.name}, ${skipped[0]!.reason}${skipped.length > 1 ? `, and ${skipped.length - 1} more` : ''})` : ''}`,
+      `${basename(dir)} holds no ${READ_FORMATS_OR} images${skipped.length ? ` (skipped: ${skipped[0]!.name}, ${skipped[0]!.reason}${skipped.length > 1 ? `, and ${skipped.length - 1} more` : ''})` : ''}`,
     );
   const files: ImageFile[] = images.map(({ file, label }) => ({
     name: file.path,

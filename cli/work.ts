@@ -8,6 +8,7 @@ import { MAX_MODEL_BYTES } from '../renderer/src/core/onnx/model';
 import { type Analysis, analyzeModel, trainingMode } from '../renderer/src/core/summary';
 import { errorLine, formatBytes, oneLine, printable } from '../renderer/src/core/text';
 import { weightsNotStored } from '../renderer/src/core/topology/params';
+import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import { scoredFor } from '../renderer/src/data/imageSets';
 import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { inChannelOrder, presetFor } from '../renderer/src/data/preprocess';
@@ -301,7 +302,7 @@ export function noteSkippedFiles(source: DiskSet, err = (s: string) => process.s
     err(
       printable(
         `${oneLine(
-          `note: ${byName.length} file${byName.length === 1 ? '' : 's'} of ${source.set.title} ignored, not JPEG, PNG or WebP by ${byName.length === 1 ? 'its name' : 'their names'}: ${byName
+          `note: ${byName.length} file${byName.length === 1 ? '' : 's'} of ${source.set.title} ignored, not ${READ_FORMATS_OR} by ${byName.length === 1 ? 'its name' : 'their names'}: ${byName
             .slice(0, 3)
             .map((f) => f.name)
             .join(', ')}${byName.length > 3 ? `, and ${byName.length - 3} more` : ''}`,

@@ -159,10 +159,10 @@ test('formats only one of the decoders reads are refused in both, with the CLIâ€
     ),
   );
   expect(cli).toEqual([
-    'scan.jpg is a TIFF image: Skipscope reads JPEG, PNG and WebP images',
-    'logo.png is an SVG image: Skipscope reads JPEG, PNG and WebP images',
-    'bitmap.jpg is a BMP image: Skipscope reads JPEG, PNG and WebP images',
-    'photo.png is an AVIF image: Skipscope reads JPEG, PNG and WebP images',
+    'scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'logo.png is an SVG image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'bitmap.jpg is a BMP image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    'photo.png is an AVIF image: Skipscope reads JPEG, PNG, WebP and GIF images',
   ]);
   await openApp(page, '?provider=wasm');
   const app = (await appPixels(page, 'formats', files)).map((r) => (typeof r === 'string' ? r : 'decoded'));

@@ -133,7 +133,7 @@ describe('skipscope predict', () => {
     [['--image', 'assets'], 'assets is a folder, not a file'],
     [['--cifar-bin', 'assets/labels/cifar10.txt'], 'cifar10.txt is not a CIFAR binary batch'],
     [['--cifar-bin', EMPTY_BIN], 'empty.bin is not a CIFAR binary batch: the file is empty'],
-    [['--data', 'assets/labels'], 'labels holds no JPEG, PNG or WebP images'],
+    [['--data', 'assets/labels'], 'labels holds no JPEG, PNG, WebP or GIF images'],
     [['--data', 'assets', '--image', 'x.png'], 'exactly one of --data DIR, --cifar-bin FILE or --image FILE'],
     [['--batch', 'zero', '--image', 'x.png'], '--batch must be a positive integer, got "zero"'],
     [['--provider', 'quantum', '--image', 'x.png'], '--provider must be cpu, cuda, tensorrt or webgpu, got "quantum"'],
@@ -174,7 +174,7 @@ describe('skipscope predict on the folders users bring', () => {
     await sharp(rgb(0), { raw: { width: 32, height: 32, channels: 3 } })
       .gif()
       .toFile(join(cat, 'anim.png'));
-    writeFileSync(join(cat, 'clip.gif'), 'GIF89a');
+    writeFileSync(join(cat, 'notes.txt'), 'taken on a Mac');
   });
 
   it('hidden files are left out; .jfif is a JPEG; a TIFF is refused in one line; a GIF by its bytes is read', () => {
@@ -183,14 +183,14 @@ describe('skipscope predict on the folders users bring', () => {
     const j = JSON.parse(stdout) as PredictJson;
     expect(j.data.count).toBe(8);
     expect(j.skipped).toEqual([
-      { name: 'cat/scan.jpg', reason: 'cat/scan.jpg is a TIFF image: Skipscope reads JPEG, PNG and WebP images' },
+      { name: 'cat/scan.jpg', reason: 'cat/scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images' },
     ]);
     expect(j.top1!.n).toBe(7);
     expect(j.ignoredFiles).toBe(1);
     // The file ignored by its name is said in the text output too (it was only counted in the JSON).
     const text = skipscope('predict', 'models/cifar10/resnet20.onnx', '--data', folder);
     expect(text.stderr).toContain(
-      'note: 1 file of from-a-mac ignored, not JPEG, PNG or WebP by its name: cat/clip.gif',
+      'note: 1 file of from-a-mac ignored, not JPEG, PNG, WebP or GIF by its name: cat/notes.txt',
     );
     expect(text.stdout).toContain('8 images (7 read, 1 unreadable)');
   });

@@ -103,7 +103,7 @@ describe('skipscope signal', () => {
       );
       // A folder with no images is bad input: one line, exit 2.
       expect(code).toBe(2);
-      expect(stderr.trim().split('\n').at(-1)).toMatch(/^skipscope: .*no JPEG, PNG or WebP images/);
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/^skipscope: .*no JPEG, PNG, WebP or GIF images/);
       expect(stdout).toBe('');
       const ok = skipscope('signal', join(dir, 'plain8.onnx'), '--cifar-bin', join(ROOT, CIFAR), '--count', '3');
       expect(ok.code, ok.stderr).toBe(0);

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { exifOrientation, imageSize, mayHaveAlpha, unrotate } from '../../renderer/src/data/imageBytes';
+import { decodeImage } from '../../cli/decode';
+import { exifOrientation, imageSize, mayHaveAlpha, unreadFormat, unrotate } from '../../renderer/src/data/imageBytes';
 
 const source = () => sharp('assets/samples/imagenet/n01667114_mud_turtle.JPEG').resize(24, 16, { fit: 'fill' });
 
@@ -61,5 +62,33 @@ describe('EXIF orientation, read from the bytes and undone', () => {
     ];
     for (const bytes of files) expect(imageSize(bytes)).toEqual({ width: 24, height: 16 });
     expect(imageSize(new Uint8Array([0xff, 0xd8, 0xff]))).toBeNull();
+  });
+});
+
+describe('formats are known by their signatures, not by what is missing', () => {
+  const refusal = (bytes: Uint8Array | Buffer, name = 'x.png') => unreadFormat(new Uint8Array(bytes), name);
+  it('JPEG, PNG, WebP and GIF pass to the decoder', async () => {
+    for (const format of ['jpeg', 'png', 'webp', 'gif'] as const)
+      expect(refusal(await source().toFormat(format).toBuffer()), format).toBeNull();
+  });
+  it('an SVG behind a long comment, a BigTIFF, an empty file and unknown bytes are refused before decoding', async () => {
+    // sharp draws an SVG and reads a BigTIFF: both got past the old check (an SVG whose "<svg" came after 1 KB of
+    // comment, a BigTIFF's "II+" signature) and were scored as pictures; a heavy SVG took minutes and 4 GB.
+    const svg = Buffer.from(
+      `<!-- ${'x'.repeat(2000)} --><svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" fill="red"/></svg>`,
+    );
+    expect(refusal(svg, 'a.png')).toBe('a.png is an SVG image: Skipscope reads JPEG, PNG, WebP and GIF images');
+    expect((await sharp(svg).png().toBuffer()).length, 'sharp would draw it').toBeGreaterThan(0);
+    const big = await source().tiff().toBuffer();
+    // BigTIFF: "II", 43, offset size 8, 0 — the header of a 64-bit TIFF; enough for the signature.
+    const bigTiff = Buffer.concat([Buffer.from([0x49, 0x49, 0x2b, 0, 8, 0, 0, 0]), big.subarray(8)]);
+    expect(refusal(bigTiff, 'scan.jpg')).toBe(
+      'scan.jpg is a TIFF image: Skipscope reads JPEG, PNG, WebP and GIF images',
+    );
+    expect(refusal(Buffer.alloc(0), 'e.jpg')).toBe('e.jpg is not an image Skipscope can read (the file is empty)');
+    expect(refusal(Buffer.from('P6\n2 2\n255\n'.padEnd(24, '\0')), 'p.jpg')).toBe(
+      'p.jpg is not an image Skipscope can read (its first bytes are no JPEG, PNG, WebP or GIF)',
+    );
+    await expect(decodeImage(new Uint8Array(svg), 'a.png')).rejects.toThrow('is an SVG image');
   });
 });

@@ -11,7 +11,7 @@ export interface LabelledFiles<F extends FolderFile> {
   images: { file: F; label: number | null }[];
   /** First-level folders whose names match no class. */
   unknownFolders: string[];
-  /** Files that are not JPEG, PNG or WebP by name. */
+  /** Files that are not JPEG, PNG, WebP or GIF by name. */
   ignored: number;
 }
 

@@ -219,22 +219,41 @@ function* riffChunks(bytes: Uint8Array): Generator<{ type: string; start: number
   }
 }
 
+/** The formats Skipscope reads, in the app and the CLI alike, as messages name them. */
+export const READ_FORMATS = 'JPEG, PNG, WebP and GIF';
+/** The same, as a choice: "not a JPEG, PNG, WebP or GIF file". */
+export const READ_FORMATS_OR = 'JPEG, PNG, WebP or GIF';
+
 /**
- * The one-line refusal of an image in a format Skipscope does not read, known by its first bytes (TIFF, BMP, SVG,
- * AVIF, HEIC…), or null (JPEG, PNG, WebP or GIF, or bytes no format claims: the decoder says what is wrong with
- * them). Asked before decoding, in the app and the CLI alike: each decoder reads a few formats beyond these, and not
- * the same ones (sharp reads TIFF and SVG, Chromium BMP), so one folder scored differently in the app and the CLI.
+ * The one-line refusal of bytes that are not a JPEG, PNG, WebP or GIF image, naming the format where the first bytes
+ * say it (TIFF, BMP, SVG, AVIF, HEIC…), or null for one of those four (the decoder then says what is wrong inside).
+ * Asked before decoding, in the app and the CLI alike. A format is known by its signature, never by what is not
+ * there: each decoder reads formats beyond these, and not the same ones (sharp reads TIFF, BigTIFF and SVG, Chromium
+ * BMP), so a folder was scored differently in the app and the CLI; and an SVG that began with 1 KB of comment got
+ * past a check for "<svg" and was drawn, at 12000 × 12000 with filters for minutes.
  */
 export function unreadFormat(bytes: Uint8Array, name: string): string | null {
+  if (readFormat(bytes)) return null;
+  if (bytes.length === 0) return `${name} is not an image Skipscope can read (the file is empty)`;
   const format = otherFormat(bytes);
-  if (!format) return null;
+  if (!format) return `${name} is not an image Skipscope can read (its first bytes are no ${READ_FORMATS_OR})`;
   const article = /^(SVG|AVIF|ICO)$/.test(format) ? 'an' : 'a';
-  return `${name} is ${article} ${format} image: Skipscope reads JPEG, PNG and WebP images`;
+  return `${name} is ${article} ${format} image: Skipscope reads ${READ_FORMATS} images`;
+}
+
+/** JPEG, PNG, WebP or GIF by its signature, else null. */
+function readFormat(bytes: Uint8Array): string | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'JPEG';
+  if (isPng(bytes) && ascii(bytes, 4, 4) === '\r\n\x1a\n') return 'PNG';
+  if (isWebp(bytes)) return 'WebP';
+  const head = ascii(bytes, 0, 6);
+  if (head === 'GIF87a' || head === 'GIF89a') return 'GIF';
+  return null;
 }
 
 function otherFormat(bytes: Uint8Array): string | null {
   const head = ascii(bytes, 0, 16);
-  if (head.startsWith('II*\0') || head.startsWith('MM\0*')) return 'TIFF';
+  if (/^(II[*+]\0|MM\0[*+])/.test(head)) return 'TIFF';
   if (head.startsWith('BM') && bytes.length >= 26 && bytes[14]! >= 12 && bytes[15] === 0) return 'BMP';
   if (head.startsWith('\0\0\x01\0') && bytes.length >= 6 && bytes[4]! > 0) return 'ICO';
   if (head.startsWith('8BPS')) return 'Photoshop (PSD)';
@@ -246,10 +265,10 @@ function otherFormat(bytes: Uint8Array): string | null {
     if (brand === 'avif' || brand === 'avis') return 'AVIF';
     if (/^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/.test(brand)) return 'HEIF/HEIC';
   }
-  // SVG is text: an XML declaration, comments or a doctype may come first.
-  const text = ascii(bytes, 0, 1024)
+  // SVG is text: an XML declaration, comments or a doctype may come first, at any length.
+  const text = ascii(bytes, 0, 65536)
     .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
     .trimStart();
-  if (/^<(\?xml|!--|!DOCTYPE svg|svg)/i.test(text) && /<svg[\s>]/i.test(text)) return 'SVG';
+  if (/^</.test(text) && /<svg[\s>]/i.test(text)) return 'SVG';
   return null;
 }

@@ -79,7 +79,7 @@ export interface ImageFile {
   read(): Promise<Uint8Array>;
 }
 
-/** A set of image files (JPEG, PNG, WebP), decoded on demand with `decode`. */
+/** A set of image files (JPEG, PNG, WebP, GIF), decoded on demand with `decode`. */
 export function fileImageSet(options: {
   id: string;
   title: string;
@@ -106,7 +106,7 @@ export function fileImageSet(options: {
 
 /** Image file names Skipscope reads (by extension, case-insensitive; .jfif and .jpe are JPEGs, as browsers save them). */
 export function isImageFileName(name: string): boolean {
-  return /\.(jpe?g|jfif|jpe|png|webp)$/i.test(name);
+  return /\.(jpe?g|jfif|jpe|png|webp|gif)$/i.test(name);
 }
 
 /** A short, stable fingerprint of a list of files (names and sizes) for set ids: FNV-1a, hex. */

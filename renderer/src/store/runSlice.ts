@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import { targetLesion } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
+import { READ_FORMATS_OR } from '../data/imageBytes';
 import { fingerprint } from '../data/imageSets';
 import { topK, unrankedOutputs } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
@@ -67,8 +68,8 @@ export const createRunSlice =
       if (images.length === 0)
         throw new Error(
           custom.files.length === 1 && custom.origin !== 'folder'
-            ? `${custom.files[0]!.name} is not a JPEG, PNG or WebP file by its name`
-            : `${custom.title} holds no JPEG, PNG or WebP images`,
+            ? `${custom.files[0]!.name} is not a ${READ_FORMATS_OR} file by its name`
+            : `${custom.title} holds no ${READ_FORMATS_OR} images`,
         );
       const notes = [
         ignored ? `${ignored} other file${ignored === 1 ? '' : 's'} ignored` : '',

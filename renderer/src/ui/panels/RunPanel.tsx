@@ -83,7 +83,7 @@ export function RunPanel({ model }: { model: OpenModel }) {
       <div className="row file-buttons">
         <FileButton
           label="Image…"
-          accept="image/jpeg,image/png,image/webp"
+          accept="image/jpeg,image/png,image/webp,image/gif"
           testId="custom-image"
           onFiles={(files) => setCustomImages({ origin: 'image', files, title: files[0]!.name })}
         />
