@@ -961,6 +961,23 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
   });
 });
 
+describe('14b: a weight used twice through Identity aliases is counted once', () => {
+  it('the second conv of the first block reads the first one’s weight through an alias: 2,304 fewer parameters', () => {
+    const tied = hostile('tied.onnx', (m) => {
+      const second = convs(m)[2]!;
+      expect(second.input[1]).toBe('onnx::Conv_158');
+      m.graph.node.unshift(
+        asMessage<Node>({ opType: 'Identity', input: ['onnx::Conv_155'], output: ['alias_155'], name: 'alias' }),
+      );
+      second.input[1] = 'alias_155';
+    });
+    const params = (file: string) =>
+      (JSON.parse(skipscope('inspect', file, '--json').stdout) as InspectJson).parameters;
+    // torch writes a block applied twice this way; each alias was counted as a tensor of its own.
+    expect(params(SOURCE) - params(tied)).toBe(16 * 16 * 3 * 3);
+  });
+});
+
 describe('15: a join the detector does not know is said, not dropped in silence', () => {
   it("y = relu(F(x) − x): inspect warns that the join's layers are in no block (it once reported a shallower net)", () => {
     let sub = '';
