@@ -28,10 +28,15 @@ export function readBytes(path: string): Uint8Array {
     b = readFileSync(path);
   } catch (error) {
     // Node reads at most 2 GiB at once; its own words name no file ("File size (3221225472) is greater than 2 GiB").
-    if ((error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE')
-      throw new Error(
-        `${oneLine(basename(path), 200)} is ${formatBytes(statSync(path).size)}: files up to 2 GiB are read`,
-      );
+    const code = (error as NodeJS.ErrnoException).code;
+    const name = oneLine(basename(path), 200);
+    if (code === 'ERR_FS_FILE_TOO_LARGE')
+      throw new Error(`${name} is ${formatBytes(statSync(path).size)}: files up to 2 GiB are read`);
+    // In our words, as the model file's are: Node's named the full path in its own form ("EACCES: permission
+    // denied, open '/home/…'").
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${name} cannot be read (permission denied)`);
+    if (code === 'ENOENT') throw new Error(`${name}: no such file`);
+    if (code === 'EISDIR') throw new Error(`${name} is a folder, not a file`);
     throw error;
   }
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

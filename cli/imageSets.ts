@@ -1,5 +1,7 @@
 import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { formatBytes, oneLine } from '../renderer/src/core/text';
+import { parseCifarBinary } from '../renderer/src/data/cifar';
 import { isHiddenName, labelFolder } from '../renderer/src/data/folders';
 import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import {
@@ -42,21 +44,21 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
   const found = walked.map((full) => ({ path: relative(dir, full), full }));
   const { images, unknownFolders, ignored } = labelFolder(found, labels);
   for (const f of found)
-    if (!isImageFileName(basename(f.path))) skipped.push({ name: f.path, reason: NOT_AN_IMAGE_NAME });
+    if (!isImageFileName(basename(f.path))) skipped.push({ name: shown(f.path), reason: NOT_AN_IMAGE_NAME });
   skipped.sort((a, b) => a.name.localeCompare(b.name));
   if (images.length === 0)
     throw new Error(
       `${basename(dir)} holds no ${READ_FORMATS_OR} images${skipped.length ? ` (skipped: ${skipped[0]!.name}, ${skipped[0]!.reason}${skipped.length > 1 ? `, and ${skipped.length - 1} more` : ''})` : ''}`,
     );
   const files: ImageFile[] = images.map(({ file, label }) => ({
-    name: file.path,
+    name: shown(file.path),
     label,
     read: async () => readBytes(file.full),
   }));
   return {
     set: fileImageSet({
       id: `folder-${fingerprint(images.flatMap(({ file }) => [file.path, statSync(file.full).size]))}`,
-      title: basename(dir),
+      title: shown(basename(dir)),
       files,
       labelSet: labels?.name ?? null,
       decode: decodeImage,
@@ -72,6 +74,19 @@ export function folderSet(dir: string, labels: LabelSet | null): DiskSet {
 const MAX_ENTRIES = 2_000_000;
 
 /**
+ * A file's name as every output shows it, text and JSON alike: control characters (a newline in a name made a fake
+ * line of output: "cat/a" then "fake.jpg: cross-entropy …") become spaces, as in every message.
+ */
+const shown = (name: string) => oneLine(name, Number.POSITIVE_INFINITY);
+
+/**
+ * The most CIFAR binary bytes read at once: 1 GiB, about 350,000 images (CIFAR-10 is 60,000). They are held twice
+ * while read (the batches, then the pixels apart from the labels); three sparse 1.9 GB files had taken 5.6 GB and
+ * failed in V8's words ("Invalid typed array length").
+ */
+const MAX_CIFAR_BYTES = 2 ** 30;
+
+/**
  * Every regular file under `root`, in name order. Links are followed when they lead to a file or folder inside
  * `root` (its real path); a link out of it, a broken link, a link back to a folder being walked (a loop) and
  * anything that is no file or folder are skipped, each by name with the reason.
@@ -81,7 +96,7 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
   const files: string[] = [];
   const skipped: SkippedFile[] = [];
   let entries = 0;
-  const skip = (full: string, reason: string) => skipped.push({ name: relative(root, full), reason });
+  const skip = (full: string, reason: string) => skipped.push({ name: shown(relative(root, full)), reason });
   const visit = (dir: string, ancestors: Set<string>) => {
     let listed: Dirent[];
     try {
@@ -147,14 +162,29 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
 
 /** One or more CIFAR binary batch files (CIFAR-10 labels), concatenated in the order given. */
 export function cifarBinSet(paths: string[]): DiskSet {
-  const chunks = paths.map((p) => readBytes(p));
+  // Each file is a batch of its own: checked together, a file one byte short and one a byte long passed as one, and
+  // the second file's images were read one byte out of place (their labels garbage, "unlabelled").
+  const total = paths.reduce((sum, p) => sum + statSync(p).size, 0);
+  if (total > MAX_CIFAR_BYTES)
+    throw new Error(
+      `${paths.length === 1 ? oneLine(basename(paths[0]!), 200) : `the ${paths.length} CIFAR binaries`} ${paths.length === 1 ? 'is' : 'add up to'} ${formatBytes(total)}: up to ${formatBytes(MAX_CIFAR_BYTES)} of CIFAR batches are read at once`,
+    );
+  const chunks = paths.map((p) => {
+    const chunk = readBytes(p);
+    try {
+      parseCifarBinary(chunk);
+    } catch (error) {
+      throw new Error(`${oneLine(basename(p), 200)} is ${(error as Error).message}`);
+    }
+    return chunk;
+  });
   const bytes = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
   let offset = 0;
   for (const c of chunks) {
     bytes.set(c, offset);
     offset += c.length;
   }
-  const title = paths.map((p) => basename(p)).join(' + ');
+  const title = paths.map((p) => shown(basename(p))).join(' + ');
   try {
     const set = cifarImageSet({
       id: `cifar-bin-${fingerprint(paths.flatMap((p, i) => [basename(p), chunks[i]!.length]))}`,
@@ -169,7 +199,7 @@ export function cifarBinSet(paths: string[]): DiskSet {
 
 /** A single image file (unlabelled). */
 export function singleImageSet(path: string): DiskSet {
-  const name = basename(path);
+  const name = shown(basename(path));
   return {
     set: fileImageSet({
       id: `image-${fingerprint([name, statSync(path).size])}`,

@@ -18,7 +18,7 @@ import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime
 import { assetsDir, loadLabelSet } from './assets';
 import { InputError } from './errors';
 import { checkInputPath, readModelFile } from './files';
-import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, singleImageSet } from './imageSets';
+import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, type SkippedFile, singleImageSet } from './imageSets';
 import { createNodeRuntime, defaultBatchSize, type NodeProvider, RuntimeRefusal } from './ortNode';
 import { stderrProgress } from './progress';
 
@@ -313,7 +313,14 @@ export function noteSkippedFiles(source: DiskSet, err = (s: string) => process.s
   const notable = source.skippedFiles.filter((f) => f.reason !== NOT_AN_IMAGE_NAME);
   if (notable.length === 0) return;
   // One line per file, whatever its name holds (a newline in a file name broke the list).
-  const shown = notable.slice(0, 10).map((f) => `    ${oneLine(`${f.name}: ${f.reason}`, 300)}`);
+  // A reason that names the file already (the decoder's "cat.jpg is not an image …") is said once, with its path.
+  const said = (f: SkippedFile) => {
+    const base = basename(f.name);
+    if (f.reason.startsWith(f.name)) return f.reason;
+    if (f.reason.startsWith(base)) return `${f.name}${f.reason.slice(base.length)}`;
+    return `${f.name}: ${f.reason}`;
+  };
+  const shown = notable.slice(0, 10).map((f) => `    ${oneLine(said(f), 300)}`);
   const more = notable.length > 10 ? [`    … and ${notable.length - 10} more`] : [];
   err(
     printable(

@@ -528,6 +528,40 @@ describe('11: refusals that say what they refuse, and no leftovers', () => {
     expect(missing.stderr).toBe('skipscope: missing file.jpg: no such file\n');
   });
 
+  it('a newline in an image name never starts a line of output (grad printed "cat/a", then "fake.jpg: …")', async () => {
+    const dir = join(work, 'newline-data', 'cat');
+    mkdirSync(dir, { recursive: true });
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 200, g: 90, b: 30 } } })
+      .png()
+      .toFile(join(dir, 'a\nfake.png'));
+    for (const args of [
+      ['grad', SOURCE, '--data', join(work, 'newline-data')],
+      ['predict', SOURCE, '--image', join(dir, 'a\nfake.png')],
+    ]) {
+      const r = skipscope(...args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('a fake.png');
+      expect(r.stdout.split('\n').some((line) => line.startsWith('fake.png'))).toBe(false);
+    }
+  });
+
+  it('several CIFAR binaries are each checked: one byte short and one byte long do not pass as one', () => {
+    const bytes = readFileSync(IMAGES);
+    const short = join(work, 'short.bin');
+    const long = join(work, 'long.bin');
+    writeFileSync(short, bytes.subarray(0, bytes.length - 1));
+    writeFileSync(long, Buffer.concat([bytes, Buffer.alloc(1)]));
+    expectRefused(
+      skipscope('predict', SOURCE, '--cifar-bin', short, '--cifar-bin', long),
+      `short.bin is not a CIFAR binary batch: ${bytes.length - 1} bytes is not a multiple of 3073`,
+    );
+    writeFileSync(join(work, 'empty.bin'), '');
+    expectRefused(
+      skipscope('predict', SOURCE, '--cifar-bin', IMAGES, '--cifar-bin', join(work, 'empty.bin')),
+      'empty.bin is not a CIFAR binary batch: the file is empty',
+    );
+  });
+
   it('a "../" external data location is refused as outside the folder, not reported missing (even when it exists)', () => {
     const dir = join(work, 'climb', 'model');
     mkdirSync(dir, { recursive: true });
@@ -974,7 +1008,7 @@ describe('14b: a weight used twice through Identity aliases is counted once', ()
     const params = (file: string) =>
       (JSON.parse(skipscope('inspect', file, '--json').stdout) as InspectJson).parameters;
     // torch writes a block applied twice this way; each alias was counted as a tensor of its own.
-    expect(params(SOURCE) - params(tied)).toBe(16 * 16 * 3 * 3);
+    expect(params(SOURCE)! - params(tied)!).toBe(16 * 16 * 3 * 3);
   });
 });
 
