@@ -1,7 +1,7 @@
 import { errorLine, ZERO_GRADIENT_NOTE } from '../renderer/src/core/text';
 import { noJoinsReason } from '../renderer/src/core/topology/family';
 import { GradientEngine, type GradientResult } from '../renderer/src/lab/gradients';
-import { loadImage } from '../renderer/src/lab/inputs';
+import { firstImage, loadImage, oneImageBatch } from '../renderer/src/lab/inputs';
 import { PathEngine, type PathStudy, pathStudy } from '../renderer/src/lab/paths';
 import type { HostTensor } from '../renderer/src/lab/runtime';
 import { modelSessions } from '../renderer/src/lab/sessions';
@@ -42,8 +42,9 @@ function targetFor(work: Work, image: { label: number | null }, chosen: number |
 async function forward(work: Work, tensor: HostTensor): Promise<Float32Array> {
   const sessions = modelSessions(work.runtime, work.runBytes, work.input);
   try {
-    const out = await (await sessions.forBatch(1)).run({ [work.input.name]: tensor }, [work.input.output]);
-    return out[work.input.output]!.data as Float32Array;
+    const one = oneImageBatch(work.input, tensor);
+    const out = await (await sessions.forBatch(1)).run({ [work.input.name]: one.tensor }, [work.input.output]);
+    return firstImage(out[work.input.output]!.data as Float32Array, one.rows);
   } finally {
     await sessions.release();
   }

@@ -1012,6 +1012,49 @@ describe('14b: a weight used twice through Identity aliases is counted once', ()
   });
 });
 
+describe('14c: a model exported with a fixed batch of 4 runs one image as the same model of batch 1', () => {
+  it('predict --image and grad: the same top-5 and the same gradients (onnxruntime refused the one-image batch)', async () => {
+    const batch4 = hostile('batch4.onnx', (m) => {
+      m.graph.input[0]!.type!.tensorType!.shape!.dim![0] = { dimValue: 4 };
+    });
+    const image = join(work, 'batch4.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40, g: 160, b: 90 } } })
+      .png()
+      .toFile(image);
+    const predict = (file: string) => {
+      const r = skipscope('predict', file, '--image', image, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { image: { top5: unknown } }).image.top5;
+    };
+    expect(predict(batch4)).toEqual(predict(SOURCE));
+    const grad = (file: string) => {
+      const r = skipscope('grad', file, '--image', image, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as {
+        loss: number;
+        target: { index: number };
+        norms: { input: number; blocks: { output: number; skip: number | null; branch: number | null }[] };
+        weights: { norm: number }[];
+      };
+    };
+    const one = grad(SOURCE);
+    const four = grad(batch4);
+    expect(four.target).toEqual(one.target);
+    expect(four.loss).toBeCloseTo(one.loss, 5);
+    const close = (a: number | null, b: number | null) => expect(a!).toBeCloseTo(b!, 5);
+    close(four.norms.input, one.norms.input);
+    expect(four.norms.blocks.length).toBe(one.norms.blocks.length);
+    four.norms.blocks.forEach((b, i) => {
+      close(b.output, one.norms.blocks[i]!.output);
+      close(b.skip, one.norms.blocks[i]!.skip);
+      close(b.branch, one.norms.blocks[i]!.branch);
+    });
+    // The weight gradients hold the image's loss alone: the padding's rows weigh nothing.
+    expect(four.weights.length).toBe(one.weights.length);
+    for (const [i, w] of four.weights.entries()) close(w.norm, one.weights[i]!.norm);
+  });
+});
+
 describe('15: a join the detector does not know is said, not dropped in silence', () => {
   it("y = relu(F(x) − x): inspect warns that the join's layers are in no block (it once reported a shallower net)", () => {
     let sub = '';

@@ -2,6 +2,7 @@ import { type GradientGraph, gradientGraph, type LossFeeds, type NormRef, normVa
 import { encodeModel } from '../core/onnx/encode';
 import type { Model } from '../core/onnx/model';
 import type { Topology } from '../core/topology/types';
+import { firstImage, padBatch } from './inputs';
 import { UnsupportedInput } from './job';
 import { float32, type HostTensor, type Runtime, type Session, sessionForProvider } from './runtime';
 import { topOneTarget } from './target';
@@ -41,10 +42,28 @@ export interface GradientView extends Omit<GradientResult, 'saliency' | 'salienc
 
 /** The gradient graph of a model and its session, built once and reused for every image. */
 export class GradientEngine {
+  /**
+   * Images each run feeds: a model exported with a fixed batch of N runs the image with N − 1 black ones whose loss
+   * weighs 0, so every gradient is the image's own (the rows of an evaluation never meet).
+   */
+  private readonly rows: number;
+
   private constructor(
     readonly graph: GradientGraph,
     private readonly session: Session,
-  ) {}
+  ) {
+    const batch = graph.model.graph.inputs.find((i) => i.name === graph.image)?.shape?.[0];
+    this.rows = typeof batch === 'number' && batch > 1 ? batch : 1;
+  }
+
+  /** The image, padded to the graph's batch, and the loss feeds for `target`, weighing the padding 0. */
+  private feeds(image: HostTensor, target: number): Record<string, HostTensor> {
+    const pad = this.rows - 1;
+    return {
+      [this.graph.image]: this.rows > 1 ? padBatch(image, this.rows) : image,
+      ...lossFeeds(this.graph.feeds, [target, ...Array<number>(pad).fill(0)], [1, ...Array<number>(pad).fill(0)]),
+    };
+  }
 
   static async create(runtime: Runtime, model: Model, topology: Topology): Promise<GradientEngine> {
     // One image at a time: the batch axis pinned to 1 lets the weight gradients skip a Transpose per layer.
@@ -64,24 +83,24 @@ export class GradientEngine {
   async run(image: HostTensor, target: number | null, source: 'label' | 'chosen' = 'label'): Promise<GradientResult> {
     if (target !== null) return { ...(await this.runWith(image, target)), targetSource: source };
     // The top-1 class first: a run that fetches only the logits computes only the forward pass.
-    const forward = await this.session.run({ [this.graph.image]: image, ...lossFeeds(this.graph.feeds, [0]) }, [
-      this.graph.logits,
-    ]);
-    const logits = forward[this.graph.logits]!.data as Float32Array;
+    const forward = await this.session.run(this.feeds(image, 0), [this.graph.logits]);
+    const logits = firstImage(forward[this.graph.logits]!.data as Float32Array, this.rows);
     return { ...(await this.runWith(image, topOneTarget(logits))), targetSource: 'top1' };
   }
 
   private async runWith(image: HostTensor, target: number): Promise<GradientResult> {
     const g = this.graph;
     const started = performance.now();
-    const out = await this.session.run({ [g.image]: image, ...lossFeeds(g.feeds, [target]) });
+    const out = await this.session.run(this.feeds(image, target));
     const ms = performance.now() - started;
-    const value = (ref: NormRef) => normValue(out, ref);
+    // Per-image norms hold a value per row; weight-gradient norms are over the batch, one value each.
+    const value = (ref: NormRef) => normValue(out, ref, 0, this.rows);
+    const whole = (ref: NormRef) => normValue(out, ref);
     return {
       loss: finiteLoss(Number((out[g.loss]!.data as Float32Array)[0])),
       target,
       targetSource: 'chosen',
-      logits: Float32Array.from(out[g.logits]!.data as Float32Array),
+      logits: Float32Array.from(firstImage(out[g.logits]!.data as Float32Array, this.rows)),
       input: value(g.inputNorm),
       stem: g.stemNorm ? value(g.stemNorm) : null,
       blocks: g.blocks.map((b) => ({
@@ -89,9 +108,9 @@ export class GradientEngine {
         skip: b.skip ? value(b.skip) : null,
         branch: b.branch ? value(b.branch) : null,
       })),
-      weights: g.weights.map((w) => ({ layer: w.layer, norm: value(w.norm) })),
-      saliency: Float32Array.from(out[g.inputGrad]!.data as Float32Array),
-      saliencyDims: [...out[g.inputGrad]!.dims],
+      weights: g.weights.map((w) => ({ layer: w.layer, norm: whole(w.norm) })),
+      saliency: Float32Array.from(firstImage(out[g.inputGrad]!.data as Float32Array, this.rows)),
+      saliencyDims: [1, ...out[g.inputGrad]!.dims.slice(1)],
       provider: this.session.provider,
       ms,
     };

@@ -261,6 +261,21 @@ export function padBatch(tensor: HostTensor, size: number): HostTensor {
   return float32(data, [size, ...tensor.dims.slice(1)]);
 }
 
+/**
+ * One image as a model takes it: a model exported with a fixed batch of N (torch traces the dummy input's batch into
+ * the file) gets the image and N − 1 black ones, as a batch of a set is padded; evaluation rows are independent.
+ * predict --image, grad and the Run panel failed on such a model in onnxruntime's words ("Got invalid dimensions").
+ */
+export function oneImageBatch(input: ModelInput, tensor: HostTensor): { tensor: HostTensor; rows: number } {
+  const rows = input.fixedBatch !== null && input.fixedBatch > 1 ? input.fixedBatch : 1;
+  return { tensor: rows > 1 ? padBatch(tensor, rows) : tensor, rows };
+}
+
+/** The first image's values of an output computed for `rows` images. */
+export function firstImage(data: Float32Array, rows: number): Float32Array {
+  return rows > 1 ? data.subarray(0, data.length / rows) : data;
+}
+
 /** Image `index` of a set as a batch-1 tensor and its pixels; one-line errors for a bad index or an unreadable file. */
 export async function loadImage(
   set: ImageSet,

@@ -16,7 +16,7 @@ import type { Topology } from '../core/topology/types';
 import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
 import { GradientEngine, type GradientView, saliencyMap } from './gradients';
-import { describeInput, loadImage, type ModelInput } from './inputs';
+import { describeInput, firstImage, loadImage, type ModelInput, oneImageBatch } from './inputs';
 import { type JobContext, UnsupportedInput } from './job';
 import { LesionEngine } from './lesion';
 import { PathEngine, type PathStudy, pathStudy } from './paths';
@@ -208,8 +208,9 @@ export class ModelLab {
     );
     let target = choice.index;
     if (target === null) {
-      const out = await this.session.run({ [input.name]: image.tensor }, [input.output]);
-      const logits = out[input.output]!.data as Float32Array;
+      const { tensor, rows } = oneImageBatch(input, image.tensor);
+      const out = await this.session.run({ [input.name]: tensor }, [input.output]);
+      const logits = firstImage(out[input.output]!.data as Float32Array, rows);
       target = topOneTarget(logits);
     }
     this.paths ??= new PathEngine(this.runtime, model, topology);

@@ -1,6 +1,6 @@
 import type { ImageSet } from '../data/imageSets';
 import type { Preprocessing } from '../data/preprocess';
-import { loadImage, type ModelInput } from './inputs';
+import { firstImage, loadImage, type ModelInput, oneImageBatch } from './inputs';
 import type { HostTensor } from './runtime';
 import type { ModelSessions } from './sessions';
 
@@ -28,14 +28,15 @@ export async function predictOne(
 ): Promise<Prediction> {
   const image = await loadImage(set, index, input, prep);
   const session = await sessions.forBatch(1);
+  const { tensor, rows } = oneImageBatch(input, image.tensor);
   const started = performance.now();
-  const out = await session.run({ [input.name]: image.tensor, ...extra }, [input.output]);
+  const out = await session.run({ [input.name]: tensor, ...extra }, [input.output]);
   const ms = performance.now() - started;
   return {
     pixels: image.pixels,
     name: set.name(index),
     label: set.label(index),
-    logits: Float32Array.from(out[input.output]!.data as Float32Array),
+    logits: Float32Array.from(firstImage(out[input.output]!.data as Float32Array, rows)),
     ms,
     provider: session.provider,
   };
