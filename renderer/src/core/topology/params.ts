@@ -71,14 +71,9 @@ export function paramCounter(
       if (!def) continue;
       for (const i of def.paramInputs ?? []) {
         const name = node.inputs[i];
-        if (!name || !constant.has(name)) continue;
-        // Tied weights once, by the constant their chain starts from: torch writes a weight used twice (a block
-        // applied three times, one backbone for two inputs) as one initializer and an Identity alias per use, and
-        // each alias was counted (a shared-block ResNet-18 read 11.76 M parameters, its file holds 11.61 M).
+        if (!name || counted.has(name) || !constant.has(name)) continue;
+        counted.add(name);
         const r = root(name);
-        const key = r ?? name;
-        if (counted.has(key)) continue;
-        counted.add(key);
         const shape = r ? graph.constants.get(r)!.dims : shapes.get(name);
         if (shape) total += product(shape);
         else unknown++;
@@ -88,11 +83,11 @@ export function paramCounter(
       if ((node.opType === 'Add' || node.opType === 'Mul') && !active(node.index)) continue;
       for (const i of def.constantParams) {
         const name = node.inputs[i];
-        if (!name || !constant.has(name)) continue;
+        if (!name || counted.has(name) || !constant.has(name)) continue;
         const r = root(name);
         const t = r ? graph.constants.get(r) : undefined;
-        if (!t || t.size <= 1 || !isFloatType(t.dataType) || counted.has(r!)) continue;
-        counted.add(r!);
+        if (!t || t.size <= 1 || !isFloatType(t.dataType)) continue;
+        counted.add(name);
         total += t.size;
       }
     }
