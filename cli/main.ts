@@ -1,9 +1,11 @@
 import { basename } from 'node:path';
 import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/resnet';
 import { ModelError } from '../renderer/src/core/onnx/model';
-import { formatInspect, toInspectJson } from '../renderer/src/core/report';
+import { formatInspect, type InspectJson, toInspectJson } from '../renderer/src/core/report';
 import { printable } from '../renderer/src/core/text';
+import type { InputNormalization } from '../renderer/src/core/topology/inputNorm';
 import { weightsNotStored } from '../renderer/src/core/topology/params';
+import { describeInput } from '../renderer/src/lab/inputs';
 import { UnsupportedInput } from '../renderer/src/lab/job';
 import type { SweepRequest } from '../renderer/src/lab/lesionLab';
 import {
@@ -59,7 +61,13 @@ const INSPECT = defineCommand({
 async function inspect({ positional: path, values }: Args<typeof INSPECT.options>, out: (s: string) => void) {
   const { bytes, resolveExternal } = readModelFile(path);
   const analysis = openAnalysis(bytes, basename(path), resolveExternal, values.side, () => {});
-  const report = toInspectJson(basename(path), analysis);
+  let normalizes: InputNormalization | null = null;
+  try {
+    normalizes = describeInput(analysis.model, analysis.topology).normalizes ?? null;
+  } catch {
+    // A model the other commands refuse says why there; inspect describes it all the same.
+  }
+  const report: InspectJson = { ...toInspectJson(basename(path), analysis), inputNormalization: normalizes };
   if (values.json) {
     out(JSON.stringify(report, null, 2));
     return;
@@ -71,7 +79,10 @@ async function inspect({ positional: path, values }: Args<typeof INSPECT.options
     inputs.length > 1 && !weightsNotStored(analysis.model.graph)
       ? `\n  note: ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); the figures are for "${analysis.topology.input.name}", the one image input Skipscope would feed, and the other commands refuse the model`
       : '';
-  out(formatInspect(report) + note);
+  const normalised = normalizes
+    ? `\n  note: the model normalises its image itself (${normalizes.ops.join(' → ')}), so it takes ${normalizes.range[0]}–${normalizes.range[1]} pixels: the other commands feed it those (--scale, --mean and --std still rule)`
+    : '';
+  out(formatInspect(report) + note + normalised);
 }
 
 const PREDICT = defineCommand({

@@ -84,7 +84,7 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
     checkBatch(Math.min(defaultBatchSize(options.provider), source.set.count), analysis, input, file, false);
   const sha256 = await sha256Hex(bytes);
   // A side Skipscope fixed is part of the preprocessing: every report says which side was fed.
-  const base = shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels);
+  const base = shippedPreprocessing(sha256) ?? presetFor(input.side, input.channels, input.normalizes?.range);
   const given = options.preprocessing ?? {};
   // --bgr alone: the preset's mean and std go with their colours, so they are written blue first too.
   const preprocessing: Preprocessing = {

@@ -995,23 +995,6 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
   });
 });
 
-describe('14b: a weight used twice through Identity aliases is counted once', () => {
-  it('the second conv of the first block reads the first one’s weight through an alias: 2,304 fewer parameters', () => {
-    const tied = hostile('tied.onnx', (m) => {
-      const second = convs(m)[2]!;
-      expect(second.input[1]).toBe('onnx::Conv_158');
-      m.graph.node.unshift(
-        asMessage<Node>({ opType: 'Identity', input: ['onnx::Conv_155'], output: ['alias_155'], name: 'alias' }),
-      );
-      second.input[1] = 'alias_155';
-    });
-    const params = (file: string) =>
-      (JSON.parse(skipscope('inspect', file, '--json').stdout) as InspectJson).parameters;
-    // torch writes a block applied twice this way; each alias was counted as a tensor of its own.
-    expect(params(SOURCE)! - params(tied)!).toBe(16 * 16 * 3 * 3);
-  });
-});
-
 describe('14c: a model exported with a fixed batch of 4 runs one image as the same model of batch 1', () => {
   it('predict --image and grad: the same top-5 and the same gradients (onnxruntime refused the one-image batch)', async () => {
     const batch4 = hostile('batch4.onnx', (m) => {
@@ -1052,6 +1035,82 @@ describe('14c: a model exported with a fixed batch of 4 runs one image as the sa
     // The weight gradients hold the image's loss alone: the padding's rows weigh nothing.
     expect(four.weights.length).toBe(one.weights.length);
     for (const [i, w] of four.weights.entries()) close(w.norm, one.weights[i]!.norm);
+  });
+});
+
+describe('14d: a model that normalises its image itself is fed the pixels its arithmetic takes', () => {
+  const MEAN = [0.485, 0.456, 0.406];
+  const STD = [0.229, 0.224, 0.225];
+  /** The source behind `steps` ([op, values]) applied to a new input "pixels" before its own input. */
+  const wrapped = (name: string, steps: [string, number[]][]) =>
+    hostile(name, (m) => {
+      const original = m.graph.input[0]!.name!;
+      m.graph.input[0]!.name = 'pixels';
+      let from = 'pixels';
+      const nodes = steps.map(([op, values], i) => {
+        const constant = `norm_c${i}`;
+        m.graph.initializer.push(
+          asMessage<Tensor>({
+            name: constant,
+            dataType: 1,
+            dims: values.length === 1 ? [] : [1, values.length, 1, 1],
+            rawData: new Uint8Array(new Float32Array(values).buffer),
+          }),
+        );
+        const to = i === steps.length - 1 ? original : `norm_t${i}`;
+        const node = asMessage<Node>({ opType: op, input: [from, constant], output: [to], name: `norm${i}` });
+        from = to;
+        return node;
+      });
+      m.graph.node.unshift(...nodes);
+    });
+  const image = join(work, 'cifar0.png');
+  beforeAll(async () => {
+    // CIFAR test image 0 (planar in the binary) as a PNG.
+    const planar = readFileSync(IMAGES).subarray(1, 3073);
+    const rgb = Buffer.alloc(3072);
+    for (let i = 0; i < 1024; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = planar[c * 1024 + i]!;
+    await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(image);
+  });
+  /** The top-5 classes with their probabilities to 4 decimals (the graph's float32 arithmetic against ours). */
+  const top5 = (file: string, ...extra: string[]) => {
+    const r = skipscope('predict', file, '--image', image, '--json', ...extra);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } };
+    return j.image.top5.map((t) => `${t.index}:${t.probability.toFixed(4)}`);
+  };
+  it('÷255, −mean, ÷std takes 0–255; −mean, ÷std takes 0–1; x / 127.5 − 1 takes 0–255: each predicts as the bare model', () => {
+    const bare = top5(SOURCE);
+    const full = wrapped('norm-255.onnx', [
+      ['Div', [255]],
+      ['Sub', MEAN],
+      ['Div', STD],
+    ]);
+    // Fed ImageNet's normalisation on top, the model saw its image normalised twice.
+    expect(top5(full)).toEqual(bare);
+    const inspect = skipscope('inspect', full);
+    expect(inspect.stdout).toContain(
+      'the model normalises its image itself (Div → Sub → Div), so it takes 0–255 pixels',
+    );
+    expect((JSON.parse(skipscope('inspect', full, '--json').stdout) as InspectJson).inputNormalization).toEqual({
+      ops: ['Div', 'Sub', 'Div'],
+      range: [0, 255],
+    });
+    const standardise = wrapped('norm-01.onnx', [
+      ['Sub', MEAN],
+      ['Mul', STD.map((s) => 1 / s)],
+    ]);
+    expect(top5(standardise)).toEqual(bare);
+    const tf = wrapped('norm-tf.onnx', [
+      ['Div', [127.5]],
+      ['Sub', [1]],
+    ]);
+    expect(top5(tf)).toEqual(top5(SOURCE, '--scale', String(2 / 255), '--mean', '1', '--std', '1'));
+    // Options still rule: the bare model's preset given by hand reproduces the double normalisation.
+    expect(top5(full, '--scale', String(1 / 255), '--mean', MEAN.join(','), '--std', STD.join(','))).not.toEqual(bare);
+    expect((JSON.parse(skipscope('inspect', SOURCE, '--json').stdout) as InspectJson).inputNormalization).toBeNull();
   });
 });
 

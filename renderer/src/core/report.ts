@@ -1,6 +1,7 @@
 import type { Model } from './onnx/model';
 import type { OpenSide } from './rewrite/inputSize';
 import { type Analysis, describeBatchNorm } from './summary';
+import type { InputNormalization } from './topology/inputNorm';
 import { type Layer, type ResidualBlock, SHORTCUT_NAMES } from './topology/types';
 
 /**
@@ -43,6 +44,11 @@ export interface InspectJson {
   batchNormText: string;
   /** What to know before trusting figures from the file (a training-mode export), one line each. */
   warnings: string[];
+  /**
+   * The normalisation the graph does to its image itself and the pixel range it takes (null: none; absent where the
+   * report was made without reading the input, as the app's export does).
+   */
+  inputNormalization?: InputNormalization | null;
 }
 
 export interface InspectBlock {

@@ -31,9 +31,24 @@ export const GREY_NORMALIZATION: Preprocessing = {
  * images at their side (no resize), larger ones ImageNet's resize → centre crop; ImageNet's mean and std for colour,
  * MNIST's for a grey (one-channel) model.
  */
-export function presetFor(side: number, channels: 1 | 3 = 3): Preprocessing {
-  const normalization = channels === 1 ? GREY_NORMALIZATION : IMAGENET_NORMALIZATION;
+export function presetFor(
+  side: number,
+  channels: 1 | 3 = 3,
+  /** The pixel range a model that normalises its image itself takes (ModelInput.normalizes): fed as it is. */
+  range?: readonly [number, number],
+): Preprocessing {
+  const normalization = range
+    ? rangeNormalization(range)
+    : channels === 1
+      ? GREY_NORMALIZATION
+      : IMAGENET_NORMALIZATION;
   return { ...normalization, resize: side <= 32 ? null : defaultResize(side) };
+}
+
+/** Pixels 0…255 mapped onto [lo, hi] and nothing more: x = lo + p · (hi − lo) / 255. */
+export function rangeNormalization(range: readonly [number, number]): Preprocessing {
+  const [lo, hi] = range;
+  return { scale: (hi - lo) / 255, mean: [-lo, -lo, -lo], std: [1, 1, 1], resize: null };
 }
 
 /**

@@ -2,6 +2,7 @@ import { DataType, runtimeType } from '../core/onnx/dtypes';
 import { type Model, ModelError } from '../core/onnx/model';
 import { MAX_SIDE } from '../core/rewrite/inputSize';
 import { oneLine } from '../core/text';
+import { type InputNormalization, inputNormalization } from '../core/topology/inputNorm';
 import { weightsNotStored } from '../core/topology/params';
 import { finalSoftmax } from '../core/topology/scores';
 import type { Topology } from '../core/topology/types';
@@ -29,6 +30,11 @@ export interface ModelInput {
    * log-probabilities; the top-5 and the confidences are read from them as they are, not softmaxed again.
    */
   scores?: Scores;
+  /**
+   * The normalisation the model does itself before its first layer (Div by 255, Sub the mean…), and so the pixel
+   * range it takes; absent when it does none. The default preprocessing then feeds that range, not ImageNet's.
+   */
+  normalizes?: InputNormalization;
 }
 
 export type Scores = 'logits' | 'probabilities' | 'log-probabilities';
@@ -102,6 +108,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     throw new ModelError(
       'this model gives one value per image (a sigmoid, a single logit or a regression), not a score per class: Run, Evaluate and the labs need two classes or more',
     );
+  const normalizes = inputNormalization(model.graph, topology.input.name, channels, layout);
   return {
     name: topology.input.name,
     layout,
@@ -112,6 +119,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     output: topology.output.name,
     classes: topology.output.shape?.at(-1) ?? null,
     scores: scoresOf(model, topology.output.name),
+    ...(normalizes ? { normalizes } : {}),
   };
 }
 

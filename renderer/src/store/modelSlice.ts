@@ -242,7 +242,7 @@ function modelPreprocessing(
   analysis: OpenModel['analysis'],
   before: { preprocessing: Preprocessing | null; input: ModelInput | null } | null,
 ): Preprocessing {
-  const base = entry?.preprocessing ?? presetFor(input?.side ?? 32, input?.channels);
+  const base = entry?.preprocessing ?? presetFor(input?.side ?? 32, input?.channels, input?.normalizes?.range);
   const open = analysis.openSide;
   if (!open) return base;
   const was = before?.preprocessing;

@@ -268,9 +268,12 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
   const setPreprocessing = useApp((s) => s.setPreprocessing);
   if (!preprocessing) return null;
   const grey = model.input?.channels === 1;
+  const inGraph = model.input?.normalizes;
   const origin = model.entry?.preprocessing
     ? "from the model's manifest"
-    : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} ${grey ? "grey input: MNIST's" : 'input'}`;
+    : inGraph
+      ? `the model normalises its image itself (${inGraph.ops.join(' → ')}): fed ${inGraph.range[0]}–${inGraph.range[1]} pixels`
+      : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} ${grey ? "grey input: MNIST's" : 'input'}`;
   // A grey model reads one mean and one std (the first of each triple, kept equal).
   const triple = (key: 'mean' | 'std', i: number, value: number) => {
     const next = (grey ? [value, value, value] : [...preprocessing[key]]) as [number, number, number];
