@@ -105,6 +105,20 @@ export function normPerImage(e: Emitter, x: string, rank: number): string {
   return norm(e, x, axes);
 }
 
+/**
+ * ‖x‖₂ per image, scaled by its largest |x| first (m · √Σ (x/m)²): the squares of a gradient below 1e-19 underflow
+ * float32 (a path through all nine of a 32×32 EfficientNet-B0's blocks carried 2.6e-25, read as 0), and those above
+ * 1.8e19 overflow. Two more reductions than normPerImage: for the few rows of the path study, not for every layer.
+ */
+export function scaledNormPerImage(e: Emitter, x: string, rank: number): string {
+  const axes = Array.from({ length: rank - 1 }, (_, i) => i + 1);
+  if (axes.length === 0) return e.op('Abs', [x]);
+  // The smallest normal float32: an all-zero row divides by it and stays 0.
+  const m = e.op('Max', [e.reduce('ReduceMax', e.op('Abs', [x]), axes, true), e.scalar(2 ** -126)]);
+  const r = e.op('Sqrt', [e.reduce('ReduceSumSquare', e.op('Div', [x, m]), axes, false)]);
+  return e.op('Mul', [r, e.reshape(m, [-1])]);
+}
+
 /** ‖x‖₂ over every axis of x (a weight gradient's norm): a reduction given no axes reduces them all, in every opset. */
 export function normAll(e: Emitter, x: string): string {
   return e.op('Sqrt', [e.op('ReduceSumSquare', [x], { keepdims: int(0) })]);

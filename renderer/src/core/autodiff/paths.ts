@@ -4,7 +4,7 @@ import type { Model } from '../onnx/model';
 import { ModelError } from '../onnx/model';
 import type { Topology } from '../topology/types';
 import { batchAgnosticShapes, type Differentiated, differentiate } from './differentiate';
-import { createEmitter, normPerImage } from './emit';
+import { createEmitter, scaledNormPerImage } from './emit';
 import { crossEntropy, type LossFeeds, logitsOf, splitAtEntry } from './gradients';
 
 /**
@@ -82,7 +82,7 @@ function finish(
 ): PathGraph {
   const grads = d.grads.get(entry);
   if (!grads) throw new ModelError(`${model.name}: the loss does not depend on the first block's input`);
-  const norms = normPerImage(d.e, grads, rank);
+  const norms = scaledNormPerImage(d.e, grads, rank);
   const inputGrads = d.grads.get(image)!;
   b.setOutputs([norms, grads, inputGrads, ce.loss].map((name) => ({ name, elemType: DataType.FLOAT, shape: null })));
   return {
