@@ -10,6 +10,13 @@ import { ROOT, readBytes } from '../helpers/files';
 interface Figures {
   macs?: number;
   classes?: number;
+  /**
+   * Weighted layers on the longest path, counted by hand from the architecture (not by our code): ResNet-n's n;
+   * MobileNetV2's 53 (stem, 2 for its t = 1 block, 3 for each of 16 more, the 1×1 to 1280, the classifier);
+   * ViT-B/16's 50 (patch conv, 4 per encoder layer, head); ConvNeXt-T's 59 (stem, 3 per block × 18, 3 downsampling
+   * convs, head); the small DenseNet's 18 (stem, 2 per dense layer × 7, 2 transitions, classifier).
+   */
+  depth?: number;
 }
 
 /**
@@ -69,6 +76,7 @@ describe('tests/models.json', () => {
         expect(t.macs).toBe(e.macs);
       }
       if (e.classes !== undefined) expect(t.output.shape?.[t.output.shape.length - 1]).toBe(e.classes);
+      if (e.depth !== undefined) expect(t.depth).toBe(e.depth);
       if (e.kind === 'plain') {
         expect(t.kind).toBe('plain');
         expect(t.layers).toHaveLength(e.layers);

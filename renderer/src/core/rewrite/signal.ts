@@ -4,6 +4,8 @@ import { int } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import { type Dim, type Model, ModelError } from '../onnx/model';
+import { sortTopologically } from '../onnx/order';
+import { weightedDepths } from '../topology/detect';
 import type { Topology } from '../topology/types';
 import { requireFloat32 } from './fold';
 
@@ -81,11 +83,18 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
   type Raw = Pick<SignalPoint, 'tensor' | 'kind' | 'block' | 'depth'>;
   const raw: Raw[] = [];
   if (topology.blocks.length) {
-    const stem = new Set(topology.stem);
-    let depth = topology.layers.filter((l) => stem.has(l.node)).length;
+    // Depth as the model's depth counts it: the longest path of weighted layers to each tensor, so the layers between
+    // blocks count too (a MobileNetV2's second block sat at 12, not its 15).
+    const producer = new Map<string, number>();
+    nodes.forEach((node, i) => {
+      for (const t of node.outputs) if (t) producer.set(t, i);
+    });
+    const layered = new Set(topology.layers.map((l) => l.node));
+    const depths = weightedDepths(nodes, sortTopologically(nodes, producer, model.name), (n) => layered.has(n));
+    let depth = depths.get(topology.blocks[0]!.entry) ?? 0;
     raw.push({ tensor: topology.blocks[0]!.entry, kind: 'stem', block: null, depth });
     for (const bl of topology.blocks) {
-      depth += bl.branchLayers.length;
+      depth = depths.get(bl.output) ?? depth + bl.branchLayers.length;
       raw.push({ tensor: bl.output, kind: 'block', block: bl.index, depth });
     }
     const pooled = headLayer ? nodes[headLayer.node]!.inputs[0] : undefined;

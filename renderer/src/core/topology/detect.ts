@@ -78,11 +78,7 @@ export function detectTopology(model: Model): Topology {
   const stem = blocks.length ? collectBack(index, blocks[0]!.entry, ROOT) : [];
   const head = last ? collectForward(index, last.output) : [];
   const inShape = shapes.get(index.input) ?? null;
-  const depth = blocks.length
-    ? countWeighted(stem, layerOf) +
-      blocks.reduce((s, b) => s + b.branchLayers.length, 0) +
-      countWeighted(head, layerOf)
-    : layers.length;
+  const depth = longestWeightedPath(graph.nodes, index.order, layerOf, outputName);
   return {
     kind: blocks.length ? 'residual' : 'plain',
     input: { name: index.input, shape: inShape },
@@ -150,6 +146,39 @@ function stemShrinks(stem: number[], index: GraphIndex, shapes: Map<string, Shap
 
 function countWeighted(nodes: number[], layerOf: Map<number, Layer>): number {
   return nodes.filter((n) => layerOf.has(n)).length;
+}
+
+/**
+ * Weighted layers on the longest path from the input to `output`, the "56" of ResNet-56 and the "121" of
+ * DenseNet-121: stem, every block's branch and head for a ResNet, and for any other net also what sits between its
+ * blocks (a MobileNetV2's widening and strided blocks without a skip, 12 of its 53 layers, were left out) and never
+ * its parallel layers (GoogLeNet's 58 layers are 22 deep).
+ */
+function longestWeightedPath(
+  nodes: readonly Node[],
+  order: readonly number[],
+  layerOf: Map<number, Layer>,
+  output: string,
+): number {
+  const deepest = weightedDepths(nodes, order, (n) => layerOf.has(n));
+  return deepest.get(output) ?? Math.max(0, ...deepest.values());
+}
+
+/** Per tensor, the weighted layers on the longest path that computes it (0 for the image and constants). */
+export function weightedDepths(
+  nodes: readonly Node[],
+  order: readonly number[],
+  isLayer: (node: number) => boolean,
+): Map<string, number> {
+  const deepest = new Map<string, number>();
+  for (const n of order) {
+    const node = nodes[n]!;
+    let d = 0;
+    for (const t of node.inputs) if (t) d = Math.max(d, deepest.get(t) ?? 0);
+    if (isLayer(n)) d++;
+    for (const t of node.outputs) if (t) deepest.set(t, d);
+  }
+  return deepest;
 }
 
 function findBlocks(
