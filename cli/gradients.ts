@@ -101,8 +101,21 @@ export async function grad(options: GradOptions, out: (s: string) => void): Prom
 const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
 
 function formatGrad(r: GradJson): string {
+  const head = `${r.model.file}, ${r.image.name}: cross-entropy ${r.loss.toFixed(4)} against class ${r.target.index} (${r.target.source})`;
+  if (r.norms.blocks.length === 0) {
+    // A plain net has no blocks to split: its layers' weight gradients are the figure (they fade toward the input
+    // in a deep plain net; the block table printed an empty header and "‖∂L/∂stem‖ —").
+    const plain = [
+      head,
+      `  ‖∂L/∂image‖ ${e3(r.norms.input)}; no residual blocks: each weighted layer's ‖∂L/∂W‖, input → output`,
+      '  layer  ‖∂L/∂W‖     node',
+      ...r.weights.map((w, i) => `  ${String(i + 1).padStart(5)}  ${e3(w.norm).padEnd(10)}  ${w.name}`),
+    ];
+    if (r.norms.input === 0 && r.weights.every((w) => !w.norm)) plain.push(`  note: ${ZERO_GRADIENT_NOTE}`);
+    return plain.join('\n');
+  }
   const lines = [
-    `${r.model.file}, ${r.image.name}: cross-entropy ${r.loss.toFixed(4)} against class ${r.target.index} (${r.target.source})`,
+    head,
     `  ‖∂L/∂image‖ ${e3(r.norms.input)}   ‖∂L/∂stem‖ ${e3(r.norms.stem)}`,
     '  block  stage  ‖∂L/∂output‖  into its input: via skip   via branch F',
   ];

@@ -23,7 +23,9 @@ export class RuntimeRefusal extends Error {
     readonly stage: 'load' | 'run',
     cause: unknown,
   ) {
-    super(`onnxruntime-node could not ${stage} it: ${translateOrtMessage(errorLine(cause, 2000))}`);
+    super(
+      `onnxruntime-node could not ${stage} it: ${translateOrtMessage(cause instanceof Error ? cause.message : String(cause))}`,
+    );
   }
 }
 

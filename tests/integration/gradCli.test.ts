@@ -110,6 +110,24 @@ describe.skipIf(!hasTorch())(`skipscope grad / paths against PyTorch ${hasTorch(
   }, 240_000);
 });
 
+describe('skipscope grad: a plain network', () => {
+  it('prints each layer’s weight-gradient norm, as its JSON has them (the block table printed an empty header)', () => {
+    const plain = 'tests/fixtures/models/cifar_plain8_op13.onnx';
+    const text = skipscope('grad', plain, '--cifar-bin', CIFAR);
+    expect(text.code, text.stderr).toBe(0);
+    const j = JSON.parse(skipscope('grad', plain, '--cifar-bin', CIFAR, '--json').stdout) as {
+      weights: { name: string; norm: number }[];
+    };
+    expect(j.weights).toHaveLength(8);
+    expect(text.stdout).not.toContain('via skip');
+    const rows = text.stdout.split('\n').filter((l) => /^\s+\d+\s+\d\.\d{3}e[+-]\d+\s+\S/.test(l));
+    expect(rows.map((l) => l.trim().split(/\s+/)[2])).toEqual(j.weights.map((w) => w.name));
+    expect(rows.map((l) => Number(l.trim().split(/\s+/)[1]))).toEqual(
+      j.weights.map((w) => Number(w.norm.toExponential(3))),
+    );
+  });
+});
+
 describe('skipscope grad / paths: bad input gets one line', () => {
   it('a class outside the model', () => {
     const r = skipscope('grad', MODEL, '--cifar-bin', CIFAR, '--target', '12');

@@ -21,6 +21,14 @@ describe("onnxruntime's messages in a user's words", () => {
     expect(translateOrtMessage(web)).toBe('This is an invalid model. Duplicate definition of name (x).');
   });
 
+  it('a fixed input size says which axis and what it takes (its first line alone said neither)', () => {
+    const raw =
+      'Got invalid dimensions for input: input for the following indices\n index: 0 Got: 1 Expected: 4\n Please fix either the inputs/outputs or the model.';
+    expect(translateOrtMessage(raw)).toBe(
+      'its input "input" has a fixed size Skipscope did not feed (axis 0 is 4, fed 1)',
+    );
+  });
+
   it('bidirectional controls from a file never reorder a message', () => {
     expect(oneLine('node "abc\u202Edef" is bad')).toBe('node "abcdef" is bad');
     expect(errorLine(new Error('x\u2066y\u2069 z'))).toBe('xy z');

@@ -13,6 +13,17 @@ export function translateOrtMessage(raw: string): string {
   const opset = /Opset (\d+) is under development[\s\S]*?support for domain ([\w.]+) is till opset (\d+)/.exec(raw);
   if (opset)
     return `it uses opset ${opset[1]} of ${opset[2]}, newer than this onnxruntime runs (up to opset ${opset[3]})`;
+  // "Got invalid dimensions for input: x for the following indices\n index: 0 Got: 1 Expected: 4\n Please fix …".
+  const dims =
+    /Got invalid dimensions for input: (\S+) for the following indices\s+((?:index: \d+ Got: \d+ Expected: \d+\s*)+)/.exec(
+      raw,
+    );
+  if (dims) {
+    const axes = [...dims[2]!.matchAll(/index: (\d+) Got: (\d+) Expected: (\d+)/g)].map(
+      (m) => `axis ${m[1]} is ${m[3]}, fed ${m[2]}`,
+    );
+    return `its input "${dims[1]}" has a fixed size Skipscope did not feed (${axes.join('; ')})`;
+  }
   const missing = /input '([^']*)' is missing in 'feeds'/.exec(raw);
   if (missing) return `it needs the input "${missing[1]}" too; Skipscope feeds only the image`;
   // The last of nested "[ONNXRuntimeError] : 1 : FAIL : …" parts says what is wrong; the rest is how it got there.
