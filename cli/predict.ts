@@ -1,6 +1,6 @@
 import type { Preprocessing } from '../renderer/src/core/catalog';
 import { oneLine } from '../renderer/src/core/text';
-import { topK, unrankedOutputs } from '../renderer/src/data/labels';
+import { ambiguousClass, topK, unrankedOutputs } from '../renderer/src/data/labels';
 import { evaluate } from '../renderer/src/lab/evaluate';
 import { type AccuracyJson as Accuracy, accuracyJson } from '../renderer/src/lab/export';
 import { UnsupportedInput } from '../renderer/src/lab/job';
@@ -78,7 +78,9 @@ export async function predict(options: PredictOptions, out: (s: string) => void)
       skippedFiles: source.skippedFiles,
       ms: result.ms,
     };
-    out(options.json ? JSON.stringify(report, null, 2) : formatSet(report));
+    // A folder named by a class name two classes share ("crane"): said why, with the ids that tell them apart.
+    const ambiguous = labels ? source.unknownFolders.flatMap((f) => ambiguousClass(f, labels) ?? []) : [];
+    out(options.json ? JSON.stringify(report, null, 2) : formatSet(report, ambiguous));
   } finally {
     await sessions.release();
   }
@@ -93,7 +95,7 @@ function formatImage(r: PredictJson): string {
   ].join('\n');
 }
 
-function formatSet(r: PredictJson): string {
+function formatSet(r: PredictJson, ambiguous: string[] = []): string {
   const acc = (a: Accuracy) => `${pct(a.rate)} (${a.correct}/${a.n}; 95 % Wilson ${pct(a.low)}–${pct(a.high)})`;
   const lines = [
     `${r.model.file} on ${r.data.title}: ${r.data.count} image${r.data.count === 1 ? '' : 's'}${r.skipped?.length ? ` (${r.data.count - r.skipped.length} read, ${r.skipped.length} unreadable)` : ''}, ${r.runtime.provider}, ${(r.ms / 1000).toFixed(1)} s`,
@@ -107,6 +109,7 @@ function formatSet(r: PredictJson): string {
   if (r.nanOutputs)
     lines.push(`  ${r.nanOutputs} images with NaN outputs: no class, scored as wrong (a broken or diverged model?)`);
   if (r.unknownFolders?.length) lines.push(`  folders that name no class: ${r.unknownFolders.join(', ')}`);
+  for (const note of ambiguous) lines.push(`    ${oneLine(note, 300)}`);
   if (r.skipped?.length) {
     lines.push(`  ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped:`);
     for (const s of r.skipped.slice(0, 10)) lines.push(`    ${oneLine(s.reason, 300)}`);

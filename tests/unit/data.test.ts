@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseCifarBinary } from '../../renderer/src/data/cifar';
-import { argmaxRow, classIndexOf, guessLabelSet, inTopK, parseLabelSet, topK } from '../../renderer/src/data/labels';
+import {
+  ambiguousClass,
+  argmaxRow,
+  classIndexOf,
+  guessLabelSet,
+  inTopK,
+  parseLabelSet,
+  topK,
+} from '../../renderer/src/data/labels';
 import {
   defaultResize,
   nchwToNhwc,
@@ -147,6 +155,13 @@ describe('labels', () => {
     // "crane" names both a bird (134) and a machine (517) in ImageNet.
     expect(imagenet.classes.filter((c) => c === 'crane')).toHaveLength(2);
     expect(classIndexOf('crane', imagenet)).toBeNull();
+    // …and says so, with the ids that tell them apart; a name of no class is no ambiguity.
+    expect(ambiguousClass('crane', imagenet)).toBe(
+      `crane: 2 classes have that name (${imagenet.wnids[134]}, ${imagenet.wnids[517]}): name the folder by its WordNet id`,
+    );
+    expect(ambiguousClass('spaceship', cifar)).toBeNull();
+    // WordNet ids in upper case, as some systems write names.
+    expect(classIndexOf('N02085620', imagenet)).toBe(151);
   });
 
   it('softmax top-k, argmax and top-k membership', () => {

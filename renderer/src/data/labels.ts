@@ -69,7 +69,8 @@ export function classIndexOf(label: string, set: LabelSet): number | null {
     const n = /^\d+$/.test(label) ? Number(label) : -1;
     return n >= 0 && n < set.classes.length ? n : null;
   }
-  const wnid = /^(n\d{8})(?!\d)/.exec(label)?.[1];
+  // WordNet ids in either case ("N02099601" from a system that upper-cases names), as class names are read.
+  const wnid = /^([nN]\d{8})(?!\d)/.exec(label)?.[1]?.toLowerCase();
   if (wnid) {
     const i = set.wnids.indexOf(wnid);
     if (i >= 0) return i;
@@ -78,6 +79,19 @@ export function classIndexOf(label: string, set: LabelSet): number | null {
   const first = set.classes.findIndex((c) => normalise(c) === key);
   if (first < 0) return null;
   return set.classes.findIndex((c, i) => i > first && normalise(c) === key) < 0 ? first : null;
+}
+
+/**
+ * Why a folder name that matches no class matches none, where it names several: ImageNet has two "crane"s (the bird
+ * and the machine) and two "maillot"s; "crane: 2 classes have that name (n02012849, n03126707): name the folder by
+ * its WordNet id". Null for a name that matches no class at all.
+ */
+export function ambiguousClass(label: string, set: LabelSet): string | null {
+  const key = normalise(label);
+  const matches = set.classes.flatMap((c, i) => (normalise(c) === key ? [i] : []));
+  if (matches.length < 2) return null;
+  const ids = set.wnids.length ? matches.map((i) => set.wnids[i]) : matches.map(String);
+  return `${label}: ${matches.length} classes have that name (${ids.join(', ')}): name the folder by ${set.wnids.length ? 'its WordNet id' : 'its class index'}`;
 }
 
 export interface Prediction {

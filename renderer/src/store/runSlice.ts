@@ -4,7 +4,7 @@ import { errorLine } from '../core/text';
 import { labelFolder } from '../data/folders';
 import { READ_FORMATS_OR } from '../data/imageBytes';
 import { fingerprint } from '../data/imageSets';
-import { topK, unrankedOutputs } from '../data/labels';
+import { ambiguousClass, topK, unrankedOutputs } from '../data/labels';
 import type { ImageSetSource } from '../worker/protocol';
 import { labelsScored } from './requests';
 import type { AppState, CustomImages, ImageSource, RegisteredSet, RunSlice, Services } from './types';
@@ -74,6 +74,7 @@ export const createRunSlice =
       const notes = [
         ignored ? `${ignored} other file${ignored === 1 ? '' : 's'} ignored` : '',
         unknownFolders.length ? `folders naming no class of the model: ${unknownFolders.slice(0, 5).join(', ')}` : '',
+        ...(labels ? unknownFolders.slice(0, 5).flatMap((f) => ambiguousClass(f, labels) ?? []) : []),
       ].filter(Boolean);
       set({ customNotice: notes.length ? notes.join('; ') : null });
       return {
