@@ -1114,6 +1114,94 @@ describe('14d: a model that normalises its image itself is fed the pixels its ar
   });
 });
 
+describe('14e: float16 and uint8 at the model’s edge are fed and read as float32', () => {
+  it('a float16 input and output, and uint8 pixels normalised in the graph, predict as the float32 model', async () => {
+    const image = join(work, 'edge.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 180, g: 70, b: 40 } } })
+      .png()
+      .toFile(image);
+    const top5 = (file: string) => {
+      const r = skipscope('predict', file, '--image', image, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } }).image.top5;
+    };
+    const bare = top5(SOURCE);
+    // float16 at both ends, float32 inside: what a float16 conversion that keeps some ops in float32 leaves.
+    const half = hostile('half-io.onnx', (m) => {
+      const input = m.graph.input[0]!;
+      const output = m.graph.output![0]!;
+      const original = input.name!;
+      input.name = 'half_in';
+      input.type!.tensorType!.elemType = 10;
+      const logits = output.name!;
+      output.name = 'half_out';
+      output.type!.tensorType!.elemType = 10;
+      m.graph.node.unshift(
+        asMessage<Node>({ opType: 'Cast', input: ['half_in'], output: [original], name: 'in_cast', attribute: [] }),
+      );
+      const cast = asMessage<Node>({
+        opType: 'Cast',
+        input: [logits],
+        output: ['half_out'],
+        name: 'out_cast',
+        attribute: [],
+      });
+      setInt(cast, 'to', 10);
+      setInt(m.graph.node[0]!, 'to', 1);
+      m.graph.node.push(cast);
+    });
+    const h = top5(half);
+    expect(h.map((p) => p.index)).toEqual(bare.map((p) => p.index));
+    for (const [i, p] of h.entries()) expect(p.probability).toBeCloseTo(bare[i]!.probability, 2);
+    // uint8 pixels, cast and normalised inside (a TF export's form): refused before ("takes uint8 values").
+    const bytes = hostile('uint8-in.onnx', (m) => {
+      const input = m.graph.input[0]!;
+      const original = input.name!;
+      input.name = 'pixels_u8';
+      input.type!.tensorType!.elemType = 2;
+      const constant = (name: string, values: number[]) =>
+        m.graph.initializer.push(
+          asMessage<Tensor>({
+            name,
+            dataType: 1,
+            dims: values.length === 1 ? [] : [1, 3, 1, 1],
+            rawData: new Uint8Array(new Float32Array(values).buffer),
+          }),
+        );
+      constant('u8_255', [255]);
+      constant('u8_mean', [0.485, 0.456, 0.406]);
+      constant('u8_std', [0.229, 0.224, 0.225]);
+      const cast = asMessage<Node>({
+        opType: 'Cast',
+        input: ['pixels_u8'],
+        output: ['u8_f'],
+        name: 'u8_cast',
+        attribute: [],
+      });
+      setInt(cast, 'to', 1);
+      m.graph.node.unshift(
+        cast,
+        asMessage<Node>({ opType: 'Div', input: ['u8_f', 'u8_255'], output: ['u8_a'], name: 'u8_div' }),
+        asMessage<Node>({ opType: 'Sub', input: ['u8_a', 'u8_mean'], output: ['u8_b'], name: 'u8_sub' }),
+        asMessage<Node>({ opType: 'Div', input: ['u8_b', 'u8_std'], output: [original], name: 'u8_std' }),
+      );
+    });
+    const u = top5(bytes);
+    expect(u.map((p) => p.index)).toEqual(bare.map((p) => p.index));
+    for (const [i, p] of u.entries()) expect(p.probability).toBeCloseTo(bare[i]!.probability, 4);
+    // Its gradient is per 0…255 pixel value: the float32 model's, through ÷255 and ÷std.
+    const norm = (file: string) =>
+      (
+        JSON.parse(skipscope('grad', file, '--image', image, '--json').stdout) as {
+          norms: { input: number; stem: number };
+        }
+      ).norms;
+    const [g8, g32] = [norm(bytes), norm(SOURCE)];
+    expect(g8.stem).toBeCloseTo(g32.stem, 5);
+    expect(g8.input).toBeLessThan(g32.input / 50);
+  });
+});
+
 describe('15: a join the detector does not know is said, not dropped in silence', () => {
   it("y = relu(F(x) − x): inspect warns that the join's layers are in no block (it once reported a shallower net)", () => {
     let sub = '';

@@ -5,6 +5,7 @@ import { readFloats, readInts } from './onnx/tensor';
 import { usesBatchStatistics } from './ops/norm';
 import { foldConstantWeights } from './rewrite/fold';
 import { fixOpenSide, type OpenSide } from './rewrite/inputSize';
+import { floatInterface } from './rewrite/ioTypes';
 import { oneLine } from './text';
 import { detectTopology } from './topology/detect';
 import { denseJoins, FAMILY_NAMES, familyOf } from './topology/family';
@@ -44,8 +45,10 @@ export function readModel(
     options.resolveExternal ? { name, resolveExternal: options.resolveExternal } : { name },
   );
   const { model: folded, folded: count } = foldConstantWeights(decoded);
-  const { model, open } = fixOpenSide(folded, options.side ?? null);
-  return { model, folded: count, openSide: open };
+  // A float16, double or uint8 image input and float16 scores: float32 at the model's edge, cast inside.
+  const { model: floats, adapted } = floatInterface(folded);
+  const { model, open } = fixOpenSide(floats, options.side ?? null);
+  return { model, folded: count + adapted, openSide: open };
 }
 
 /** Decodes and analyses model bytes in one step; throws ModelError with a one-line reason. */
