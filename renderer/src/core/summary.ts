@@ -263,7 +263,9 @@ export function describeArchitecture(t: Topology, model: Model): string {
     ? 'pre-activation'
     : blocks.every((b) => b.activation === 'post')
       ? 'post-activation'
-      : 'mixed activation order';
+      : blocks.every((b) => b.activation === 'none')
+        ? 'nothing after the join'
+        : 'mixed activation order';
   const blockWord = kind === 'mixed' || kind === 'other' ? 'residual' : kind;
   return `${named}, ${style}, ${activation}, ${blocks.length} ${blockWord} blocks in ${stages}, ${shortcutText(t)} shortcuts`;
 }

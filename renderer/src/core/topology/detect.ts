@@ -371,7 +371,10 @@ function classifyActivation(startOp: string, afterAdd: string | null): Activatio
   const start = opRole(startOp);
   // A branch that opens with a ReduceMean normalises first: a LayerNorm written out (x − mean(x)) / σ, as exporters
   // do before opset 17 (a ViT at opset 11 was titled pre-norm while each block was listed as post).
-  return start === 'norm' || start === 'activation' || startOp === 'ReduceMean' ? 'pre' : 'post';
+  if (start === 'norm' || start === 'activation' || startOp === 'ReduceMean') return 'pre';
+  // A norm on the sum is post-norm; nothing on it, with a convolution first in the branch, is neither (MobileNetV2,
+  // EfficientNet and ConvNeXt blocks were listed "post" beside "nothing after the join").
+  return afterAdd ? 'post' : 'none';
 }
 
 /** A new stage starts wherever the feature-map shape changes. */

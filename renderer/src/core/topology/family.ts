@@ -1,6 +1,6 @@
 import type { Model } from '../onnx/model';
 import type { GraphIndex } from './graphIndex';
-import type { Layer, ResidualBlock, Topology } from './types';
+import { activationText, type Layer, type ResidualBlock, type Topology } from './types';
 
 /**
  * The architecture family of a residual network, read from what its blocks are made of (never from names):
@@ -253,7 +253,7 @@ export function describeBlock(model: Model, t: Topology, index: number): string 
   if (family === 'mobilenetv2' || family === 'mobilenetv3' || family === 'efficientnet')
     return `inverted residual${facts(model, b).squeezeExcite ? ' with squeeze-and-excitation' : ''}, nothing after the join`;
   if (family === 'convnext') return 'ConvNeXt block (depthwise 7×7, LayerNorm, MLP)';
-  return `${b.kind}, ${b.activation}-activation`;
+  return `${b.kind}, ${activationText(b.activation)}`;
 }
 
 /** The branch's weighted layers: "2 convs" when they are all convolutions, else "4 weighted layers". */

@@ -15,7 +15,17 @@ export const SHORTCUT_NAMES: Record<ShortcutKind, string> = {
   parameterFree: 'parameter-free',
 };
 export type BlockKind = 'basic' | 'bottleneck' | 'other';
-export type Activation = 'post' | 'pre';
+/**
+ * Where a block's nonlinearity sits against its join: after it ('post': ResNet's ReLU on the sum; a post-norm
+ * Transformer's LayerNorm), at the start of the branch ('pre'), or neither ('none': an inverted residual's linear
+ * bottleneck or a ConvNeXt block leave the sum untouched and open the branch with a convolution).
+ */
+export type Activation = 'post' | 'pre' | 'none';
+
+/** "post-activation", "pre-activation", "nothing after the join". */
+export function activationText(a: Activation): string {
+  return a === 'none' ? 'nothing after the join' : `${a}-activation`;
+}
 
 /** One weighted layer (Conv, Gemm or MatMul with a constant weight). */
 export interface Layer {

@@ -1,7 +1,7 @@
 import { type ReactNode, useEffect, useRef } from 'react';
 import type { BuildOptions } from '../../core/build/resnet';
 import { formatValue } from '../../core/text';
-import { SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
+import { activationText, SHORTCUT_NAMES, type Topology } from '../../core/topology/types';
 import type { ResultCache } from '../../lab/cache';
 import { pathLengthDistribution, randomPath } from '../../lab/paths';
 import { seededRandom } from '../../lab/stats';
@@ -153,7 +153,7 @@ export const STEPS: Step[] = [
       if (b === null) return 'This network has no residual blocks.';
       const block = model.analysis.topology.blocks[b]!;
       const ratio = colors ? modeValues('signal', colors)?.values[b] : undefined;
-      return `Block ${b + 1}: ${block.branchLayers.length} convolutions in F, ${SHORTCUT_NAMES[block.shortcut]} shortcut, ${block.activation}-activation.${
+      return `Block ${b + 1}: ${block.branchLayers.length} convolutions in F, ${SHORTCUT_NAMES[block.shortcut]} shortcut, ${activationText(block.activation)}.${
         ratio !== null && ratio !== undefined ? ` Measured ‖F(x)‖/‖x‖ = ${formatValue(ratio)}.` : ''
       }`;
     },
@@ -275,8 +275,9 @@ export const STEPS: Step[] = [
     measured: ({ model }) => {
       const t = model.analysis.topology;
       const pre = t.blocks.filter((b) => b.activation === 'pre').length;
+      const none = t.blocks.filter((b) => b.activation === 'none').length;
       return t.blocks.length
-        ? `This model: ${pre} pre-activation and ${t.blocks.length - pre} post-activation blocks (read from its graph).`
+        ? `This model: ${pre} pre-activation and ${t.blocks.length - pre - none} post-activation blocks${none ? `, ${none} with nothing after the join` : ''} (read from its graph).`
         : 'This model has no residual blocks.';
     },
   },
