@@ -1,7 +1,7 @@
 import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { formatBytes, oneLine } from '../renderer/src/core/text';
-import { parseCifarBinary } from '../renderer/src/data/cifar';
+import { checkCifarLength } from '../renderer/src/data/cifar';
 import { isHiddenName, labelFolder } from '../renderer/src/data/folders';
 import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import {
@@ -172,7 +172,7 @@ export function cifarBinSet(paths: string[]): DiskSet {
   const chunks = paths.map((p) => {
     const chunk = readBytes(p);
     try {
-      parseCifarBinary(chunk);
+      checkCifarLength(chunk.byteLength);
     } catch (error) {
       throw new Error(`${oneLine(basename(p), 200)} is ${(error as Error).message}`);
     }

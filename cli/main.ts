@@ -3,7 +3,7 @@ import { BuildError, VARIANTS, type Variant } from '../renderer/src/core/build/r
 import { ModelError } from '../renderer/src/core/onnx/model';
 import { formatInspect, type InspectJson, toInspectJson } from '../renderer/src/core/report';
 import { printable } from '../renderer/src/core/text';
-import type { InputNormalization } from '../renderer/src/core/topology/inputNorm';
+import { type InputNormalization, normalizationText } from '../renderer/src/core/topology/inputNorm';
 import { weightsNotStored } from '../renderer/src/core/topology/params';
 import { describeInput } from '../renderer/src/lab/inputs';
 import { UnsupportedInput } from '../renderer/src/lab/job';
@@ -80,7 +80,7 @@ async function inspect({ positional: path, values }: Args<typeof INSPECT.options
       ? `\n  note: ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); the figures are for "${analysis.topology.input.name}", the one image input Skipscope would feed, and the other commands refuse the model`
       : '';
   const normalised = normalizes
-    ? `\n  note: the model normalises its image itself (${normalizes.ops.join(' → ')}), so it takes ${normalizes.range[0]}–${normalizes.range[1]} pixels: the other commands feed it those (--scale, --mean and --std still rule)`
+    ? `\n  note: ${normalizationText(normalizes)}: the other commands feed it those (--scale, --mean and --std still rule)`
     : '';
   out(formatInspect(report) + note + normalised);
 }

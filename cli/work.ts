@@ -12,13 +12,19 @@ import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import { scoredFor } from '../renderer/src/data/imageSets';
 import { guessLabelSet, indexLabelSet, type LabelSet } from '../renderer/src/data/labels';
 import { inChannelOrder, presetFor } from '../renderer/src/data/preprocess';
-import { batchSessionOptions, describeInput, inputDims, type ModelInput } from '../renderer/src/lab/inputs';
+import {
+  batchSessionOptions,
+  describeInput,
+  inputDims,
+  type ModelInput,
+  oneImageBatch,
+} from '../renderer/src/lab/inputs';
 import { type JobContext, trackProgress } from '../renderer/src/lab/job';
 import { float32, type Runtime, type Session } from '../renderer/src/lab/runtime';
 import { assetsDir, loadLabelSet } from './assets';
 import { InputError } from './errors';
 import { checkInputPath, readModelFile } from './files';
-import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, type SkippedFile, singleImageSet } from './imageSets';
+import { cifarBinSet, type DiskSet, folderSet, NOT_AN_IMAGE_NAME, singleImageSet } from './imageSets';
 import { createNodeRuntime, defaultBatchSize, type NodeProvider, RuntimeRefusal } from './ortNode';
 import { stderrProgress } from './progress';
 
@@ -219,9 +225,11 @@ function refusalsAsInput(runtime: Runtime, file: string, original: Uint8Array, i
       try {
         const session = await runtime.createSession(original, batchSessionOptions(input, 1));
         try {
+          // One image as every command feeds it: padded to a batch the file fixes (a batch-4 export failed this
+          // probe, and a derived graph's failure was then blamed on the file).
           const plane = input.channels * input.side * input.side;
-          const dims = inputDims(input, 1);
-          await session.run({ [input.name]: float32(new Float32Array(plane), dims) }, [input.output]);
+          const { tensor } = oneImageBatch(input, float32(new Float32Array(plane), inputDims(input, 1)));
+          await session.run({ [input.name]: tensor }, [input.output]);
         } finally {
           await session.release();
         }
@@ -313,14 +321,7 @@ export function noteSkippedFiles(source: DiskSet, err = (s: string) => process.s
   const notable = source.skippedFiles.filter((f) => f.reason !== NOT_AN_IMAGE_NAME);
   if (notable.length === 0) return;
   // One line per file, whatever its name holds (a newline in a file name broke the list).
-  // A reason that names the file already (the decoder's "cat.jpg is not an image …") is said once, with its path.
-  const said = (f: SkippedFile) => {
-    const base = basename(f.name);
-    if (f.reason.startsWith(f.name)) return f.reason;
-    if (f.reason.startsWith(base)) return `${f.name}${f.reason.slice(base.length)}`;
-    return `${f.name}: ${f.reason}`;
-  };
-  const shown = notable.slice(0, 10).map((f) => `    ${oneLine(said(f), 300)}`);
+  const shown = notable.slice(0, 10).map((f) => `    ${oneLine(`${f.name}: ${f.reason}`, 300)}`);
   const more = notable.length > 10 ? [`    … and ${notable.length - 10} more`] : [];
   err(
     printable(

@@ -76,7 +76,15 @@ test('the user’s images: a class-per-folder set, CIFAR binaries and dropped im
   writeFileSync(join(work, 'bad.bin'), Buffer.alloc(100));
   await page.getByTestId('custom-cifar').setInputFiles(join(work, 'bad.bin'));
   await expect(page.getByTestId('run-error')).toContainText(
-    'bad.bin is not a CIFAR binary batch (100 bytes is not a multiple of 3073)',
+    'bad.bin is not a CIFAR binary batch: 100 bytes is not a multiple of 3073',
+  );
+  // Two files are two batches: one a byte short and one a byte long do not pass as one (the second was read out of
+  // place), as in the CLI.
+  writeFileSync(join(work, 'short.bin'), cifar.subarray(0, 2 * 3073 - 1));
+  writeFileSync(join(work, 'long.bin'), cifar.subarray(0, 3073 + 1));
+  await page.getByTestId('custom-cifar').setInputFiles([join(work, 'short.bin'), join(work, 'long.bin')]);
+  await expect(page.getByTestId('run-error')).toContainText(
+    'short.bin is not a CIFAR binary batch: 6145 bytes is not a multiple of 3073',
   );
 
   // Images dropped on the window become the set.

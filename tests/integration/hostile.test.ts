@@ -969,6 +969,20 @@ describe('14: a model that outputs NaN has no prediction; a set with nothing to 
     // Scored as wrong answers, they made 20 (and a lower intact accuracy than predict's).
     expect(result.intact.n).toBe(18);
     expect(result.intact.correct).toBe(p.top1!.correct);
+    // The reorder study too (its blocks need swappable twins: ResNet-20's).
+    const re = skipscope(
+      'lesion',
+      'models/cifar10/resnet20.onnx',
+      '--cifar-bin',
+      odd,
+      '--reorder',
+      '1',
+      '--samples',
+      '1',
+      '--json',
+    );
+    expect(re.code, re.stderr).toBe(0);
+    expect((JSON.parse(re.stdout) as { result: { intact: { n: number } } }).result.intact.n).toBe(18);
     const s = skipscope('landscape', SOURCE, '--cifar-bin', odd, '--grid', '1', '--samples', '20', '--json');
     expect(s.code, s.stderr).toBe(0);
     expect((JSON.parse(s.stdout) as { images: { count: number } }).images.count).toBe(18);
@@ -1096,8 +1110,15 @@ describe('14d: a model that normalises its image itself is fed the pixels its ar
     );
     expect((JSON.parse(skipscope('inspect', full, '--json').stdout) as InspectJson).inputNormalization).toEqual({
       ops: ['Div', 'Sub', 'Div'],
+      integer: false,
       range: [0, 255],
     });
+    // x · 0.5 + 0.5 was made for −1…1 pixels: no 0…1 standardisation, so nothing is assumed (it was taken for one).
+    const half = wrapped('norm-half.onnx', [
+      ['Mul', [0.5]],
+      ['Add', [0.5]],
+    ]);
+    expect((JSON.parse(skipscope('inspect', half, '--json').stdout) as InspectJson).inputNormalization).toBeNull();
     const standardise = wrapped('norm-01.onnx', [
       ['Sub', MEAN],
       ['Mul', STD.map((s) => 1 / s)],
@@ -1199,6 +1220,30 @@ describe('14e: float16 and uint8 at the model’s edge are fed and read as float
     const [g8, g32] = [norm(bytes), norm(SOURCE)];
     expect(g8.stem).toBeCloseTo(g32.stem, 5);
     expect(g8.input).toBeLessThan(g32.input / 50);
+    // uint8 pixels straight into the layers (the normalisation folded into the first conv): fed whole 0…255 values.
+    // ImageNet's normalisation was fed, cast to uint8 ({254, 255, 0, 1, 2}).
+    const raw = hostile('uint8-raw.onnx', (m) => {
+      const input = m.graph.input[0]!;
+      const original = input.name!;
+      input.name = 'raw_u8';
+      input.type!.tensorType!.elemType = 2;
+      const cast = asMessage<Node>({
+        opType: 'Cast',
+        input: ['raw_u8'],
+        output: [original],
+        name: 'raw_cast',
+        attribute: [],
+      });
+      setInt(cast, 'to', 1);
+      m.graph.node.unshift(cast);
+    });
+    const whole = (file: string, ...extra: string[]) => {
+      const r = skipscope('predict', file, '--image', image, '--json', ...extra);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } }).image.top5;
+    };
+    expect(whole(raw)).toEqual(whole(SOURCE, '--scale', '1', '--mean', '0', '--std', '1'));
+    expect(skipscope('inspect', raw).stdout).toContain('the model takes whole 0–255 pixels');
   });
 });
 

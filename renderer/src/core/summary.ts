@@ -106,8 +106,8 @@ function quantizedActivations(model: Model): string | null {
 /**
  * Joins that look residual but are not blocks: an Add or Sub of two computed tensors where one of them also feeds,
  * through at least one weighted layer, the other (y = F(x) − x, or an Add the detector passed over). Their layers
- * sit in no block, so the depth and every per-block figure leave them out: said in one line, or null when there is
- * none. (A LayerNorm written out, x − mean(x), has no weighted layer in between; an SE block's join is a Mul.)
+ * sit in no block, so every per-block figure leaves them out (the depth, a longest path, counts them): said in one
+ * line, or null when there is none. (A LayerNorm written out, x − mean(x), has no weighted layer in between; an SE block's join is a Mul.)
  */
 export function unplacedLayers(model: Model, topology: Topology): string | null {
   const nodes = model.graph.nodes;
@@ -161,7 +161,7 @@ export function unplacedLayers(model: Model, topology: Topology): string | null 
     .slice(0, 3)
     .map((x) => `"${x}"`)
     .join(', ');
-  return `${found.length} join${found.length === 1 ? '' : 's'} of the form F(x) ± x ${found.length === 1 ? 'is' : 'are'} not recognised as residual blocks (${names}${found.length > 3 ? ', …' : ''}): ${found.length === 1 ? 'its' : 'their'} layers are in no block, and the depth and per-block figures leave them out`;
+  return `${found.length} join${found.length === 1 ? '' : 's'} of the form F(x) ± x ${found.length === 1 ? 'is' : 'are'} not recognised as residual blocks (${names}${found.length > 3 ? ', …' : ''}): ${found.length === 1 ? 'its' : 'their'} layers are in no block, and every per-block figure leaves them out`;
 }
 
 /**

@@ -12,12 +12,16 @@ export interface LabelledImages {
 }
 
 /** Parses a CIFAR-10/100-style binary batch; throws when the length is not a whole number of records. */
-export function parseCifarBinary(bytes: Uint8Array): LabelledImages {
-  if (bytes.byteLength === 0)
+/** Throws "not a CIFAR binary batch: …" for a length no batch has (empty, or no whole number of records). */
+export function checkCifarLength(byteLength: number): void {
+  if (byteLength === 0)
     throw new Error(`not a CIFAR binary batch: the file is empty (a batch holds ${RECORD} bytes per image)`);
-  if (bytes.byteLength % RECORD !== 0) {
-    throw new Error(`not a CIFAR binary batch: ${bytes.byteLength} bytes is not a multiple of ${RECORD}`);
-  }
+  if (byteLength % RECORD !== 0)
+    throw new Error(`not a CIFAR binary batch: ${byteLength} bytes is not a multiple of ${RECORD}`);
+}
+
+export function parseCifarBinary(bytes: Uint8Array): LabelledImages {
+  checkCifarLength(bytes.byteLength);
   const count = bytes.byteLength / RECORD;
   const labels = new Uint8Array(count);
   const pixels = new Uint8Array(count * (RECORD - 1));

@@ -271,7 +271,8 @@ export function padBatch(tensor: HostTensor, size: number): HostTensor {
 
 /**
  * One image as a model takes it: a model exported with a fixed batch of N (torch traces the dummy input's batch into
- * the file) gets the image and N − 1 black ones, as a batch of a set is padded; evaluation rows are independent.
+ * the file) gets the image and N − 1 rows of zeros, as a batch of a set is padded; the rows of an eval-mode export
+ * never meet (a training-mode export's BatchNorm would mix them: warned about on opening).
  * predict --image, grad and the Run panel failed on such a model in onnxruntime's words ("Got invalid dimensions").
  */
 export function oneImageBatch(input: ModelInput, tensor: HostTensor): { tensor: HostTensor; rows: number } {

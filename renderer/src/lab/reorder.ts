@@ -109,6 +109,11 @@ export async function reorderSweep(
   const changed = samples.map(() => 0);
   let scored = 0;
   const skipped: Skipped[] = [];
+  let classesSeen: number | null = null;
+  const scoredLabel = (i: number, classes: number) => {
+    const label = set.label(i);
+    return label === null || label < 0 || label >= classes ? -1 : label;
+  };
   // Class-balanced, as the lesion engine's order: every partial figure (while it runs, or after a cancel) is a fair
   // sample; the whole set's result does not depend on the order.
   const all = batches(
@@ -136,15 +141,18 @@ export async function reorderSweep(
         const out = await session.run({ [input.name]: image, ...feedsFor(swaps) }, [input.output]);
         const logits = out[input.output]!;
         const classes = logits.dims[logits.dims.length - 1]!;
+        classesSeen = classes;
         const predicted = Array.from({ length: rows }, (_, r) => argmaxRow(logits.data as Float32Array, classes, r));
         if (s === 0) intact = predicted;
         predicted.forEach((p, r) => {
           if (p !== intact[r]) changed[s]!++;
-          if (p === set.label(batch.indices[r]!)) correct[s]!++;
+          const label = scoredLabel(batch.indices[r]!, classes);
+          if (label >= 0 && p === label) correct[s]!++;
         });
         job.progress(bi * samples.length + s + 1, all.length * samples.length);
       }
-      scored += batch.indices.filter((i) => (set.label(i) ?? -1) >= 0).length;
+      // A label past the model's classes is no label, as Evaluate and the lesion lab read it.
+      scored += batch.indices.filter((i) => scoredLabel(i, classesSeen ?? Number.POSITIVE_INFINITY) >= 0).length;
       job.progress((bi + 1) * samples.length, all.length * samples.length, {
         scores: scores().slice(1),
         batches: bi + 1,

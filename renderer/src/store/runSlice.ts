@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { targetLesion } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
+import { checkCifarLength } from '../data/cifar';
 import { labelFolder } from '../data/folders';
 import { READ_FORMATS_OR } from '../data/imageBytes';
 import { fingerprint } from '../data/imageSets';
@@ -39,6 +40,15 @@ export const createRunSlice =
       const paths = custom.files.map((f, i) => custom.paths?.[i] ?? pathOf(f));
       const stamp = custom.files.flatMap((f, i) => [paths[i]!, f.size, f.lastModified]);
       if (custom.origin === 'cifar-binary') {
+        // Each file is a batch of its own, as the CLI checks them: a file one byte short and one a byte long passed
+        // as one, and the second was read out of place.
+        for (const f of custom.files) {
+          try {
+            checkCifarLength(f.size);
+          } catch (error) {
+            throw new Error(`${f.name} is ${errorLine(error)}`);
+          }
+        }
         const parts = await Promise.all(custom.files.map((f) => f.arrayBuffer()));
         const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
         let at = 0;

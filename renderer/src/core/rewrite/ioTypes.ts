@@ -30,16 +30,18 @@ export function floatInterface(model: Model): { model: Model; adapted: number } 
     b.rewire(input.name, stored);
     b.node('Cast', [input.name], { to: int(input.elemType) }, { outputs: [stored] });
   }
+  const cast = new Set(inputs.map((i) => i.name));
   for (const output of outputs) {
     const producer = b.producerOf(output.name);
+    // An output no node computes (an initializer, or the input itself) keeps its type: onnxruntime says what it is.
     if (!producer) continue;
+    cast.add(output.name);
     const stored = b.unique(`${output.name}_stored`);
     producer.outputs = producer.outputs.map((t) => (t === output.name ? stored : t));
     b.rewire(output.name, stored);
     b.node('Cast', [stored], { to: int(DataType.FLOAT) }, { outputs: [output.name] });
   }
-  const float = new Set([...inputs, ...outputs].map((v) => v.name));
-  b.setInputs(graph.inputs.map((i) => (float.has(i.name) ? { ...i, elemType: DataType.FLOAT } : i)));
-  b.setOutputs(graph.outputs.map((o) => (float.has(o.name) ? { ...o, elemType: DataType.FLOAT } : o)));
-  return { model: b.build({ prune: false, name: model.name }), adapted: inputs.length + outputs.length };
+  b.setInputs(graph.inputs.map((i) => (cast.has(i.name) ? { ...i, elemType: DataType.FLOAT } : i)));
+  b.setOutputs(graph.outputs.map((o) => (cast.has(o.name) ? { ...o, elemType: DataType.FLOAT } : o)));
+  return { model: b.build({ prune: false, name: model.name }), adapted: cast.size };
 }

@@ -82,15 +82,16 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
 
   type Raw = Pick<SignalPoint, 'tensor' | 'kind' | 'block' | 'depth'>;
   const raw: Raw[] = [];
+  // Depth as the model's depth counts it: the longest path of weighted layers to each tensor, so the layers between
+  // blocks count too (a MobileNetV2's second block sat at 12, not its 15) and parallel ones once (GoogLeNet's points
+  // ran to 57 of its 22).
+  const producer = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    for (const t of node.outputs) if (t) producer.set(t, i);
+  });
+  const layered = new Set(topology.layers.map((l) => l.node));
+  const depths = weightedDepths(nodes, sortTopologically(nodes, producer, model.name), (n) => layered.has(n));
   if (topology.blocks.length) {
-    // Depth as the model's depth counts it: the longest path of weighted layers to each tensor, so the layers between
-    // blocks count too (a MobileNetV2's second block sat at 12, not its 15).
-    const producer = new Map<string, number>();
-    nodes.forEach((node, i) => {
-      for (const t of node.outputs) if (t) producer.set(t, i);
-    });
-    const layered = new Set(topology.layers.map((l) => l.node));
-    const depths = weightedDepths(nodes, sortTopologically(nodes, producer, model.name), (n) => layered.has(n));
     let depth = depths.get(topology.blocks[0]!.entry) ?? 0;
     raw.push({ tensor: topology.blocks[0]!.entry, kind: 'stem', block: null, depth });
     for (const bl of topology.blocks) {
@@ -99,7 +100,8 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
     }
     const pooled = headLayer ? nodes[headLayer.node]!.inputs[0] : undefined;
     const last = topology.blocks.at(-1)!.output;
-    if (pooled && pooled !== last && pooled !== image) raw.push({ tensor: pooled, kind: 'pooled', block: null, depth });
+    if (pooled && pooled !== last && pooled !== image)
+      raw.push({ tensor: pooled, kind: 'pooled', block: null, depth: depths.get(pooled) ?? depth });
   } else {
     // One weighted layer: no tensor between two layers to measure (the graph had no outputs at all, and onnxruntime
     // failed to load it: an exit 1).
@@ -113,7 +115,12 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
       if (!t || seen.has(t)) continue;
       seen.add(t);
       const isHead = headLayer?.node === l.node || (shapes.get(t)?.length ?? 4) <= 2;
-      raw.push({ tensor: t, kind: isHead ? 'pooled' : 'layer', block: null, depth: (layerDepth.get(l.node) ?? 1) - 1 });
+      raw.push({
+        tensor: t,
+        kind: isHead ? 'pooled' : 'layer',
+        block: null,
+        depth: depths.get(t) ?? (layerDepth.get(l.node) ?? 1) - 1,
+      });
     }
   }
 

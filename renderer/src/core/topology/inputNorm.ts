@@ -1,11 +1,14 @@
-import { attrInts } from '../onnx/attrs';
+import { attrInt, attrInts } from '../onnx/attrs';
+import { DataType, isIntegral } from '../onnx/dtypes';
 import type { Graph, Node } from '../onnx/model';
 import { readFloats } from '../onnx/tensor';
 
 /** What a model does to its image itself before its first layer (Keras and TF exports, wrapped torch models). */
 export interface InputNormalization {
-  /** The ops, in order ("Div", "Sub", "Div"). */
+  /** The arithmetic ops, in order ("Div", "Sub", "Div"); empty for whole pixels cast in with none. */
   ops: string[];
+  /** The image passes through an integer type first (a uint8 input): whole 0…255 pixels, whatever follows. */
+  integer: boolean;
   /** The pixel range the graph's arithmetic expects: [0, 255] or [0, 1]. */
   range: [number, number];
 }
@@ -21,11 +24,12 @@ const RANGES: [number, number][] = [
 /**
  * What the first layer of a trained network is fed, as [lo, hi] for black and white: standardised by a data set's
  * mean and std (ImageNet's 0…1 pixels span about −2.1…2.6 per channel, CIFAR's −2.0…2.1), −1…1 (TF/Keras
- * "inception" preprocessing), 0…1, and 0…255 less the mean (Caffe).
+ * "inception" preprocessing), −0.5…0.5, 0…1, and 0…255 less the mean (Caffe).
  */
 const NORMALISED: [number, number][] = [
   [-2, 2.4],
   [-1, 1],
+  [-0.5, 0.5],
   [0, 1],
   [-128, 128],
 ];
@@ -51,6 +55,7 @@ export function inputNormalization(
   const a = Array<number>(channels).fill(1);
   const b = Array<number>(channels).fill(0);
   const ops: string[] = [];
+  let integer = false;
   let tensor = input;
   const rank = 4;
   let axis = layout === 'NCHW' ? 1 : 3;
@@ -60,6 +65,7 @@ export function inputNormalization(
     const node = next[0]!;
     if (node.domain !== '') break;
     if (node.opType === 'Cast' || node.opType === 'Identity') {
+      if (node.opType === 'Cast' && isIntegral(attrInt(node, 'to', DataType.FLOAT))) integer = true;
       tensor = node.outputs[0]!;
       continue;
     }
@@ -96,9 +102,14 @@ export function inputNormalization(
     ops.push(node.opType);
     tensor = node.outputs[0]!;
   }
-  if (ops.length === 0 || ![...a, ...b].every(Number.isFinite) || a.some((v) => v === 0)) return null;
-  // The pixel range whose image under the map is a normalised image of a known kind, each end within a quarter of
-  // its width; none: the map says nothing about the range.
+  // Pixels cast to an integer type are whole 0…255 values (a TF export's uint8 input, with or without arithmetic
+  // after it: one with none was fed ImageNet's normalisation, cast to {254, 255, 0, 1, 2}).
+  if (integer) return { ops, integer, range: [0, 255] };
+  const identity = a.every((v) => v === 1) && b.every((v) => v === 0);
+  if (ops.length === 0 || identity || ![...a, ...b].every(Number.isFinite) || a.some((v) => v === 0)) return null;
+  // The pixel range whose image under the map is a normalised image of a known kind, its two ends off by a quarter
+  // of its width at most in all; none: the map says nothing about the range (x · 0.5 + 0.5, made for −1…1 pixels,
+  // is no 0…1 standardisation).
   let best: { range: [number, number]; miss: number } | null = null;
   for (const range of RANGES)
     for (const [lo, hi] of NORMALISED) {
@@ -110,8 +121,8 @@ export function inputNormalization(
       }
       if (!best || miss < best.miss - 1e-9) best = { range, miss };
     }
-  if (!best || best.miss > 0.5) return null;
-  return { ops, range: best.range };
+  if (!best || best.miss > 0.25) return null;
+  return { ops, integer, range: best.range };
 }
 
 /** A constant's values per channel, for a scalar or a tensor that varies along the channel axis alone; else null. */
@@ -129,4 +140,11 @@ function perChannel(
   const varying = dims.findIndex((d) => d !== 1);
   if (varying < 0 || varying + offset !== axis) return null;
   return Array.from(values);
+}
+
+/** How a report says it: "the model normalises its image itself (Div → Sub → Div)", or takes uint8 pixels. */
+export function normalizationText(n: InputNormalization): string {
+  const range = `${n.range[0]}–${n.range[1]}`;
+  if (n.ops.length === 0) return `the model takes whole ${range} pixels (its input is cast to an integer type)`;
+  return `the model normalises its image itself (${n.ops.join(' → ')}), so it takes ${range} pixels`;
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { errorLine } from '../../core/text';
+import { normalizationText } from '../../core/topology/inputNorm';
 import { greyAsRgb, inChannelOrder, planarToRgba } from '../../data/preprocess';
 import { useApp, useServices } from '../../store/store';
 import type { ImageSource, OpenModel } from '../../store/types';
@@ -272,7 +273,7 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
   const origin = model.entry?.preprocessing
     ? "from the model's manifest"
     : inGraph
-      ? `the model normalises its image itself (${inGraph.ops.join(' → ')}): fed ${inGraph.range[0]}–${inGraph.range[1]} pixels`
+      ? normalizationText(inGraph)
       : `a preset for ${model.input?.side ?? '?'}×${model.input?.side ?? '?'} ${grey ? "grey input: MNIST's" : 'input'}`;
   // A grey model reads one mean and one std (the first of each triple, kept equal).
   const triple = (key: 'mean' | 'std', i: number, value: number) => {
