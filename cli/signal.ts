@@ -130,6 +130,11 @@ function formatSignal(r: SignalJson): string {
     lines.push(
       `  ${p.label.padEnd(20)}  ${String(p.depth).padStart(5)}  ${(p.shape?.join('×') ?? '?').padEnd(12)}  ${e3(p.norm).padStart(9)}  ${e3(p.rms).padStart(9)}  ${f3(p.cosReference).padStart(15)}  ${f3(p.cosPrevious).padStart(15)}  ${range(p.cosInputs)}`,
     );
+  // Cosines between images are taken within a batch: a file fixed at batch 1 gives none (its "—" said nothing).
+  if (r.images.pairs === 0 && r.images.count > 1 && r.images.batch === 1)
+    lines.push(
+      "  note: no cos between images: they are compared within a batch, and this model's file fixes its batch at 1 (export it with a dynamic batch axis to compare them)",
+    );
   if (r.blocks.length) {
     lines.push('  block  stage  shortcut     ‖F(x)‖/‖shortcut(x)‖ mean (min–max)   cos(F(x), shortcut(x))');
     for (const b of r.blocks)

@@ -111,10 +111,25 @@ describe('skipscope signal', () => {
       expect(ok.stdout).toMatch(/setting: built by Skipscope at initialisation \(plain-8/);
       expect(ok.stdout).toMatch(/no residual blocks/);
       expect(ok.stdout.split('\n').filter((l) => /^\s+input of layer \d+/.test(l))).toHaveLength(6);
+      expect(ok.stdout).not.toMatch(/no cos between images/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it('a file fixed at batch 1 says why it compares no images (its column only read "—")', () => {
+    const fixed = skipscope(
+      'signal',
+      'tests/fixtures/models/cifar_resnet8_a_op13.onnx',
+      '--cifar-bin',
+      join(ROOT, CIFAR),
+      '--count',
+      '3',
+    );
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/batches of 1, 0 image pairs/);
+    expect(fixed.stdout).toMatch(/note: no cos between images: .* fixes its batch at 1/);
+  });
 
   it.each([
     [['signal', MODEL], /needs exactly one of/],
