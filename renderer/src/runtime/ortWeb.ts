@@ -152,7 +152,7 @@ export function createWebRuntime(preference: ProviderPreference = 'auto'): Runti
         const threads = ort.env.wasm.numThreads ?? 1;
         return wrap(ort, session, 'wasm', reason.replace('{threads}', `${threads} thread${threads === 1 ? '' : 's'}`));
       } catch (error) {
-        throw new Error(`onnxruntime could not load this model: ${translateOrtMessage(errorLine(error, 2000))}`);
+        throw new Error(`onnxruntime could not load this model: ${translateOrtMessage(rawMessage(error))}`);
       }
     },
   };
@@ -171,7 +171,14 @@ function wrap(
     outputNames: session.outputNames,
     async run(feeds, fetches) {
       const inputs = mapTensors(feeds, (t) => new ort.Tensor(t.type, t.data, t.dims));
-      const results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
+      let results: import('onnxruntime-web').InferenceSession.ReturnType;
+      try {
+        results = fetches ? await session.run(inputs, [...fetches]) : await session.run(inputs);
+      } catch (error) {
+        // In our words, as the CLI says them ("its input … has a fixed size …"); onnxruntime's first line alone
+        // said neither the axis nor the size.
+        throw new Error(`onnxruntime could not run this model: ${translateOrtMessage(rawMessage(error))}`);
+      }
       try {
         const out: Record<string, HostTensor> = {};
         for (const [name, t] of Object.entries(results)) {
@@ -191,4 +198,9 @@ function wrap(
     },
     release: () => session.release(),
   };
+}
+
+/** An error's whole message, every line: translateOrtMessage reads what follows onnxruntime's first line too. */
+function rawMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
