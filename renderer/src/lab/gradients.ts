@@ -43,8 +43,8 @@ export interface GradientView extends Omit<GradientResult, 'saliency' | 'salienc
 /** The gradient graph of a model and its session, built once and reused for every image. */
 export class GradientEngine {
   /**
-   * Images each run feeds: a model exported with a fixed batch of N runs the image with N − 1 black ones whose loss
-   * weighs 0, so every gradient is the image's own (the rows of an evaluation never meet).
+   * Images each run feeds: a model exported with a fixed batch of N runs the image with N − 1 rows of zeros whose
+   * loss weighs 0, so every gradient is the image's own (the rows of an eval-mode export never meet).
    */
   private readonly rows: number;
 
