@@ -1,7 +1,7 @@
 import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { formatBytes, oneLine } from '../renderer/src/core/text';
-import { checkCifarLength } from '../renderer/src/data/cifar';
+import { cifarLengthProblem } from '../renderer/src/data/cifar';
 import { isHiddenName, labelFolder } from '../renderer/src/data/folders';
 import { READ_FORMATS_OR } from '../renderer/src/data/imageBytes';
 import {
@@ -162,8 +162,7 @@ function walk(root: string): { files: string[]; skipped: SkippedFile[] } {
 
 /** One or more CIFAR binary batch files (CIFAR-10 labels), concatenated in the order given. */
 export function cifarBinSet(paths: string[]): DiskSet {
-  // Each file is a batch of its own: checked together, a file one byte short and one a byte long passed as one, and
-  // the second file's images were read one byte out of place (their labels garbage, "unlabelled").
+  // Each file is a batch of its own (cifarLengthProblem).
   const total = paths.reduce((sum, p) => sum + statSync(p).size, 0);
   if (total > MAX_CIFAR_BYTES)
     throw new Error(
@@ -171,11 +170,8 @@ export function cifarBinSet(paths: string[]): DiskSet {
     );
   const chunks = paths.map((p) => {
     const chunk = readBytes(p);
-    try {
-      checkCifarLength(chunk.byteLength);
-    } catch (error) {
-      throw new Error(`${oneLine(basename(p), 200)} is ${(error as Error).message}`);
-    }
+    const problem = cifarLengthProblem(chunk.byteLength);
+    if (problem) throw new Error(`${oneLine(basename(p), 200)} is ${problem}`);
     return chunk;
   });
   const bytes = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));

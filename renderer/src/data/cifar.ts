@@ -12,16 +12,20 @@ export interface LabelledImages {
 }
 
 /** Parses a CIFAR-10/100-style binary batch; throws when the length is not a whole number of records. */
-/** Throws "not a CIFAR binary batch: …" for a length no batch has (empty, or no whole number of records). */
-export function checkCifarLength(byteLength: number): void {
-  if (byteLength === 0)
-    throw new Error(`not a CIFAR binary batch: the file is empty (a batch holds ${RECORD} bytes per image)`);
-  if (byteLength % RECORD !== 0)
-    throw new Error(`not a CIFAR binary batch: ${byteLength} bytes is not a multiple of ${RECORD}`);
+/**
+ * "not a CIFAR binary batch: …" for a length no batch has (empty, or no whole number of records), else null. Each
+ * file of several is a batch of its own (the CLI and the app check each: a file one byte short and one a byte long
+ * passed as one, and the second was read out of place).
+ */
+export function cifarLengthProblem(byteLength: number): string | null {
+  if (byteLength === 0) return `not a CIFAR binary batch: the file is empty (a batch holds ${RECORD} bytes per image)`;
+  if (byteLength % RECORD !== 0) return `not a CIFAR binary batch: ${byteLength} bytes is not a multiple of ${RECORD}`;
+  return null;
 }
 
 export function parseCifarBinary(bytes: Uint8Array): LabelledImages {
-  checkCifarLength(bytes.byteLength);
+  const problem = cifarLengthProblem(bytes.byteLength);
+  if (problem) throw new Error(problem);
   const count = bytes.byteLength / RECORD;
   const labels = new Uint8Array(count);
   const pixels = new Uint8Array(count * (RECORD - 1));

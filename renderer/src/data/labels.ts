@@ -75,10 +75,14 @@ export function classIndexOf(label: string, set: LabelSet): number | null {
     const i = set.wnids.indexOf(wnid);
     if (i >= 0) return i;
   }
+  const named = classesNamed(label, set);
+  return named.length === 1 ? named[0]! : null;
+}
+
+/** Every class whose name is `label`, compared without case, spaces, underscores or hyphens. */
+function classesNamed(label: string, set: LabelSet): number[] {
   const key = normalise(label);
-  const first = set.classes.findIndex((c) => normalise(c) === key);
-  if (first < 0) return null;
-  return set.classes.findIndex((c, i) => i > first && normalise(c) === key) < 0 ? first : null;
+  return set.classes.flatMap((c, i) => (normalise(c) === key ? [i] : []));
 }
 
 /**
@@ -87,8 +91,7 @@ export function classIndexOf(label: string, set: LabelSet): number | null {
  * its WordNet id". Null for a name that matches no class at all.
  */
 export function ambiguousClass(label: string, set: LabelSet): string | null {
-  const key = normalise(label);
-  const matches = set.classes.flatMap((c, i) => (normalise(c) === key ? [i] : []));
+  const matches = classesNamed(label, set);
   if (matches.length < 2) return null;
   const ids = set.wnids.length ? matches.map((i) => set.wnids[i]) : matches.map(String);
   return `${label}: ${matches.length} classes have that name (${ids.join(', ')}): name the folder by ${set.wnids.length ? 'its WordNet id' : 'its class index'}`;

@@ -46,7 +46,7 @@ export function presetFor(
 }
 
 /** Pixels 0…255 mapped onto [lo, hi] and nothing more: x = lo + p · (hi − lo) / 255. */
-export function rangeNormalization(range: readonly [number, number]): Preprocessing {
+function rangeNormalization(range: readonly [number, number]): Preprocessing {
   const [lo, hi] = range;
   return { scale: (hi - lo) / 255, mean: [-lo, -lo, -lo], std: [1, 1, 1], resize: null };
 }

@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { targetLesion } from '../core/rewrite/plain';
 import { errorLine } from '../core/text';
-import { checkCifarLength } from '../data/cifar';
+import { cifarLengthProblem } from '../data/cifar';
 import { labelFolder } from '../data/folders';
 import { READ_FORMATS_OR } from '../data/imageBytes';
 import { fingerprint } from '../data/imageSets';
@@ -40,14 +40,10 @@ export const createRunSlice =
       const paths = custom.files.map((f, i) => custom.paths?.[i] ?? pathOf(f));
       const stamp = custom.files.flatMap((f, i) => [paths[i]!, f.size, f.lastModified]);
       if (custom.origin === 'cifar-binary') {
-        // Each file is a batch of its own, as the CLI checks them: a file one byte short and one a byte long passed
-        // as one, and the second was read out of place.
+        // Each file is a batch of its own, as the CLI checks them (cifarLengthProblem).
         for (const f of custom.files) {
-          try {
-            checkCifarLength(f.size);
-          } catch (error) {
-            throw new Error(`${f.name} is ${errorLine(error)}`);
-          }
+          const problem = cifarLengthProblem(f.size);
+          if (problem) throw new Error(`${f.name} is ${problem}`);
         }
         const parts = await Promise.all(custom.files.map((f) => f.arrayBuffer()));
         const data = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -56,11 +52,8 @@ export const createRunSlice =
           data.set(new Uint8Array(p), at);
           at += p.byteLength;
         }
+        // No file at all (every file is checked whole above).
         if (data.byteLength === 0) throw new Error(`${custom.title} is empty (0 bytes): not a CIFAR binary batch`);
-        if (data.byteLength % 3073 !== 0)
-          throw new Error(
-            `${custom.title} is not a CIFAR binary batch (${data.byteLength} bytes is not a multiple of 3073)`,
-          );
         set({ customNotice: null });
         return {
           kind: 'cifar-binary',

@@ -4,7 +4,6 @@ import { int } from '../onnx/attrs';
 import { GraphBuilder } from '../onnx/builder';
 import { DataType } from '../onnx/dtypes';
 import { type Dim, type Model, ModelError } from '../onnx/model';
-import { sortTopologically } from '../onnx/order';
 import { weightedDepths } from '../topology/detect';
 import type { Topology } from '../topology/types';
 import { requireFloat32 } from './fold';
@@ -84,13 +83,9 @@ export function signalGraph(model: Model, topology: Topology): SignalGraph {
   const raw: Raw[] = [];
   // Depth as the model's depth counts it: the longest path of weighted layers to each tensor, so the layers between
   // blocks count too (a MobileNetV2's second block sat at 12, not its 15) and parallel ones once (GoogLeNet's points
-  // ran to 57 of its 22).
-  const producer = new Map<string, number>();
-  nodes.forEach((node, i) => {
-    for (const t of node.outputs) if (t) producer.set(t, i);
-  });
+  // ran to 57 of its 22). A Model's nodes are in topological order (the decoder and the builder sort them).
   const layered = new Set(topology.layers.map((l) => l.node));
-  const depths = weightedDepths(nodes, sortTopologically(nodes, producer, model.name), (n) => layered.has(n));
+  const depths = weightedDepths(nodes, [...nodes.keys()], (n) => layered.has(n));
   if (topology.blocks.length) {
     let depth = depths.get(topology.blocks[0]!.entry) ?? 0;
     raw.push({ tensor: topology.blocks[0]!.entry, kind: 'stem', block: null, depth });

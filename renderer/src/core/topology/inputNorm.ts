@@ -38,9 +38,9 @@ const NORMALISED: [number, number][] = [
  * The per-channel affine map y = a·x + b a graph applies to its image before anything else — Sub, Add, Mul and Div
  * by constants (a scalar or one value per channel), through Cast and Transpose — and the pixel range it was made
  * for, or null where the image goes straight to a layer, or to anything else first. The range is the one the map
- * takes to a normalised image (about −2…2.7 for ImageNet's mean and std of 0…1 pixels): a model that divides by
- * 255 and subtracts ImageNet's mean takes 0…255 pixels; one that only subtracts the mean and divides by the std
- * takes 0…1. Fed Skipscope's default normalisation as well, such a model saw its image normalised twice and
+ * takes to a normalised image (NORMALISED): a model that divides by 255 and standardises takes 0…255 pixels, one
+ * that only standardises takes 0…1, x / 127.5 − 1 takes 0…255; an image cast to an integer type first takes whole
+ * 0…255 pixels. Fed Skipscope's default normalisation as well, such a model saw its image normalised twice and
  * predicted with confidence from a washed-out picture.
  */
 export function inputNormalization(
@@ -49,9 +49,15 @@ export function inputNormalization(
   channels: number,
   layout: 'NCHW' | 'NHWC',
 ): InputNormalization | null {
+  // Read on every model open: each list grows in place (a copy per use was quadratic in a tensor's readers).
   const consumers = new Map<string, Node[]>();
   for (const node of graph.nodes)
-    for (const t of node.inputs) if (t) consumers.set(t, [...(consumers.get(t) ?? []), node]);
+    for (const t of node.inputs) {
+      if (!t) continue;
+      const list = consumers.get(t);
+      if (list) list.push(node);
+      else consumers.set(t, [node]);
+    }
   const a = Array<number>(channels).fill(1);
   const b = Array<number>(channels).fill(0);
   const ops: string[] = [];
