@@ -80,6 +80,25 @@ const setInt = (n: Node, name: string, i: number) => {
 };
 
 /** Exit 2, nothing on stdout, one line on stderr (progress lines aside) that says `text`; never "internal error". */
+/** CIFAR test image 0 (planar in the binary) as an RGB PNG at `work/name`; returns its path. */
+async function firstCifarPng(name: string): Promise<string> {
+  const planar = readFileSync(IMAGES).subarray(1, 3073);
+  const rgb = Buffer.alloc(3072);
+  for (let i = 0; i < 1024; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = planar[c * 1024 + i]!;
+  const path = join(work, name);
+  await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
+    .png()
+    .toFile(path);
+  return path;
+}
+
+/** `predict --image` of one model (exit 0 checked): its top-5 classes with their probabilities. */
+function imageTop5(file: string, image: string, ...extra: string[]): { index: number; probability: number }[] {
+  const r = skipscope('predict', file, '--image', image, '--json', ...extra);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as PredictJson).image!.top5;
+}
+
 function expectRefused(r: { code: number | null; stdout: string; stderr: string }, text: string | RegExp): void {
   const lines = r.stderr.trim().split('\n');
   const said = lines.filter((l) => l.startsWith('skipscope:'));
@@ -1018,12 +1037,7 @@ describe('14c: a model exported with a fixed batch of 4 runs one image as the sa
     await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40, g: 160, b: 90 } } })
       .png()
       .toFile(image);
-    const predict = (file: string) => {
-      const r = skipscope('predict', file, '--image', image, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { image: { top5: unknown } }).image.top5;
-    };
-    expect(predict(batch4)).toEqual(predict(SOURCE));
+    expect(imageTop5(batch4, image)).toEqual(imageTop5(SOURCE, image));
     const grad = (file: string) => {
       const r = skipscope('grad', file, '--image', image, '--json');
       expect(r.code, r.stderr).toBe(0);
@@ -1078,23 +1092,13 @@ describe('14d: a model that normalises its image itself is fed the pixels its ar
       });
       m.graph.node.unshift(...nodes);
     });
-  const image = join(work, 'cifar0.png');
+  let image = '';
   beforeAll(async () => {
-    // CIFAR test image 0 (planar in the binary) as a PNG.
-    const planar = readFileSync(IMAGES).subarray(1, 3073);
-    const rgb = Buffer.alloc(3072);
-    for (let i = 0; i < 1024; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = planar[c * 1024 + i]!;
-    await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
-      .png()
-      .toFile(image);
+    image = await firstCifarPng('cifar0.png');
   });
   /** The top-5 classes with their probabilities to 4 decimals (the graph's float32 arithmetic against ours). */
-  const top5 = (file: string, ...extra: string[]) => {
-    const r = skipscope('predict', file, '--image', image, '--json', ...extra);
-    expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } };
-    return j.image.top5.map((t) => `${t.index}:${t.probability.toFixed(4)}`);
-  };
+  const top5 = (file: string, ...extra: string[]) =>
+    imageTop5(file, image, ...extra).map((t) => `${t.index}:${t.probability.toFixed(4)}`);
   it('÷255, −mean, ÷std takes 0–255; −mean, ÷std takes 0–1; x / 127.5 − 1 takes 0–255: each predicts as the bare model', () => {
     const bare = top5(SOURCE);
     const full = wrapped('norm-255.onnx', [
@@ -1141,11 +1145,7 @@ describe('14e: float16 and uint8 at the model’s edge are fed and read as float
     await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 180, g: 70, b: 40 } } })
       .png()
       .toFile(image);
-    const top5 = (file: string) => {
-      const r = skipscope('predict', file, '--image', image, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } }).image.top5;
-    };
+    const top5 = (file: string, ...extra: string[]) => imageTop5(file, image, ...extra);
     const bare = top5(SOURCE);
     // float16 at both ends, float32 inside: what a float16 conversion that keeps some ops in float32 leaves.
     const half = hostile('half-io.onnx', (m) => {
@@ -1237,12 +1237,7 @@ describe('14e: float16 and uint8 at the model’s edge are fed and read as float
       setInt(cast, 'to', 1);
       m.graph.node.unshift(cast);
     });
-    const whole = (file: string, ...extra: string[]) => {
-      const r = skipscope('predict', file, '--image', image, '--json', ...extra);
-      expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { image: { top5: { index: number; probability: number }[] } }).image.top5;
-    };
-    expect(whole(raw)).toEqual(whole(SOURCE, '--scale', '1', '--mean', '0', '--std', '1'));
+    expect(top5(raw)).toEqual(top5(SOURCE, '--scale', '1', '--mean', '0', '--std', '1'));
     expect(skipscope('inspect', raw).stdout).toContain('the model takes whole 0–255 pixels');
   });
 });
@@ -1337,18 +1332,8 @@ describe('17: a model that returns more than its class scores is read at its sco
       );
     });
     // One image as a PNG: its top-5 with their probabilities (a softmax of the probabilities read 22 % for 96 %).
-    const png = join(work, 'first.png');
-    const record = readFileSync(IMAGES).subarray(1, 3073);
-    const rgb = Buffer.alloc(3072);
-    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = record[c * 1024 + p]!;
-    await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } })
-      .png()
-      .toFile(png);
-    const top5 = (file: string) => {
-      const r = skipscope('predict', file, '--image', png, '--json');
-      expect(r.code, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as PredictJson).image!.top5;
-    };
+    const png = await firstCifarPng('first.png');
+    const top5 = (file: string) => imageTop5(file, png);
     const predict = (file: string) => {
       const r = skipscope('predict', file, '--cifar-bin', IMAGES, '--json');
       expect(r.code, r.stderr).toBe(0);
