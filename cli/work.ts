@@ -79,7 +79,14 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
       `${file} leaves its image size open and no common size fits its shapes (at ${analysis.openSide!.side}×${analysis.openSide!.side}: ${misfit}): give the side it was trained at with --side`,
     );
   const input = imageInput(analysis, file);
-  if (options.batch !== undefined) checkBatch(options.batch, analysis, input, file, true);
+  if (options.batch !== undefined) {
+    checkBatch(options.batch, analysis, input, file, true);
+    // The file decides its batch: --batch is not what runs, and the user is told so (it went unsaid).
+    if (input.fixedBatch !== null && input.fixedBatch !== options.batch)
+      process.stderr.write(
+        `note: ${printable(oneLine(file, 200))} was exported for batches of exactly ${input.fixedBatch} images, so --batch ${options.batch} is not used (re-export it with a dynamic batch axis to choose)\n`,
+      );
+  }
   const labelSetName = guessLabelSet(input.classes, input.channels);
   const labels = labelSetName ? loadLabelSet(labelSetName) : indexLabelSet(input.classes);
   const opened = openData(options, labels, command);

@@ -1,6 +1,7 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { formatScientific, formatValue } from '../../renderer/src/core/text';
 import { decadeLabels, formatDuration, formatFigure, formatLoss } from '../../renderer/src/ui/common/format';
 import { JobProgress } from '../../renderer/src/ui/common/JobStatus';
 
@@ -25,9 +26,23 @@ describe('formatLoss', () => {
   it('never shows a small loss as zero', () => {
     expect(formatLoss(1.2345678)).toBe('1.2346');
     expect(formatLoss(0.00123)).toBe('0.0012');
-    expect(formatLoss(1.234e-7)).toBe('1.23e-7');
+    expect(formatLoss(1.234e-7)).toBe('1.23 × 10⁻⁷');
     expect(formatLoss(0)).toBe('0.0000');
     expect(formatLoss(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('formatScientific and formatValue', () => {
+  it('write powers of ten as people do, never the e-form', () => {
+    expect(formatScientific(4.2637e-3)).toBe('4.26 × 10⁻³');
+    expect(formatScientific(-2.5e12, 1)).toBe('-2.5 × 10¹²');
+    expect(formatScientific(1.23456)).toBe('1.23');
+    expect(formatScientific(Number.POSITIVE_INFINITY)).toBe('Infinity');
+    expect(formatValue(0.547123)).toBe('0.547');
+    expect(formatValue(5.47123e-5)).toBe('5.47 × 10⁻⁵');
+    expect(formatValue(25_300)).toBe('2.53 × 10⁴');
+    expect(formatValue(0)).toBe('0.00');
+    for (const x of [1e-30, 7.7e-9, 0.0099, 12_345, 9.9e20]) expect(formatValue(x)).not.toMatch(/e[-+]?\d/);
   });
 });
 

@@ -17,12 +17,46 @@ export function errorLine(error: unknown, max = 300): string {
   return oneLine(text.split(/\r?\n/, 1)[0]!.trim(), max);
 }
 
+const SUPERSCRIPT: Record<string, string> = {
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+};
+
+/** 10 to an integer power as it is written, not typed: -5 → "10⁻⁵". */
+export function powerOfTen(exponent: number): string {
+  return `10${String(exponent)
+    .split('')
+    .map((c) => SUPERSCRIPT[c] ?? c)
+    .join('')}`;
+}
+
+/**
+ * Scientific notation for people, not programs: 4.26e-3 → "4.26 × 10⁻³" (`digits` decimals of the mantissa), and no
+ * "× 10⁰". A projected "4.26e-3" reads as code from the back of a hall; exports and the CLI keep the e-form.
+ */
+export function formatScientific(x: number, digits = 2): string {
+  if (!Number.isFinite(x)) return String(x);
+  const [mantissa, exponent] = x.toExponential(digits).split('e') as [string, string];
+  const k = Number(exponent);
+  return k === 0 ? mantissa : `${mantissa} × ${powerOfTen(k)}`;
+}
+
 /**
  * A measured value in three significant figures, in scientific notation when very small or large: "0.331", "1.82",
- * "4.26e-3" ("4.3e-3" with `digits` 1), "2.53e+4". Colour scales, legends and the tour's figures use it.
+ * "4.26 × 10⁻³" ("4.3 × 10⁻³" with `digits` 1), "2.53 × 10⁴". Panels, colour scales, legends and the tour's figures
+ * use it.
  */
 export function formatValue(x: number, digits = 2): string {
-  return x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? x.toExponential(digits) : x.toPrecision(3);
+  return x !== 0 && (Math.abs(x) < 1e-2 || Math.abs(x) >= 1e4) ? formatScientific(x, digits) : x.toPrecision(3);
 }
 
 /** Byte counts in binary units, as every message and view shows them: "932 bytes", "1.0 MiB", "44.6 MiB". */

@@ -1,3 +1,5 @@
+import { formatScientific, powerOfTen } from '../../core/text';
+
 /** 269034 → "269.0 k", 25557032 → "25.6 M", 4.1e9 → "4.1 G". */
 export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
@@ -35,27 +37,13 @@ export function formatDuration(ms: number): string {
 
 /**
  * A loss for reading: four decimals from 0.001 up, else three significant digits in scientific notation (a well
- * fitted image's cross-entropy of 1.2e-7 read "0.0000", as if it were exactly zero).
+ * fitted image's cross-entropy of 1.2 × 10⁻⁷ read "0.0000", as if it were exactly zero).
  */
 export function formatLoss(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0 || Math.abs(x) >= 1e-3) return x.toFixed(4);
-  return x.toExponential(2);
+  return formatScientific(x);
 }
-
-const SUPERSCRIPT: Record<string, string> = {
-  '-': '⁻',
-  '0': '⁰',
-  '1': '¹',
-  '2': '²',
-  '3': '³',
-  '4': '⁴',
-  '5': '⁵',
-  '6': '⁶',
-  '7': '⁷',
-  '8': '⁸',
-  '9': '⁹',
-};
 
 /**
  * A log axis's decade labels: plain numbers while every decade on the axis lies in 0.001…1000 ("0.01", "1", "100"),
@@ -63,14 +51,5 @@ const SUPERSCRIPT: Record<string, string> = {
  */
 export function decadeLabels(exponents: readonly number[]): string[] {
   const plain = exponents.every((k) => k >= -3 && k <= 3);
-  return exponents.map((k) =>
-    plain
-      ? k < 0
-        ? (10 ** k).toFixed(-k)
-        : String(10 ** k)
-      : `10${String(k)
-          .split('')
-          .map((c) => SUPERSCRIPT[c] ?? c)
-          .join('')}`,
-  );
+  return exponents.map((k) => (plain ? (k < 0 ? (10 ** k).toFixed(-k) : String(10 ** k)) : powerOfTen(k)));
 }

@@ -12,7 +12,7 @@ import {
   type Variant,
 } from '../../core/build/resnet';
 import { encodeModel } from '../../core/onnx/encode';
-import { errorLine } from '../../core/text';
+import { errorLine, formatValue } from '../../core/text';
 import type { InitBatchNorm, InitComparison } from '../../lab/init';
 import { themes } from '../../scene/theme';
 import { useApp, useJob, useServices } from '../../store/store';
@@ -197,7 +197,7 @@ export function InitPanel() {
     name: netName(r),
     color: colors[r.variant],
     kind: 'line',
-    points: r.layers.map((y, i) => ({ x: i + 1, y, label: `${r.name} layer ${i + 1}: ${y.toExponential(3)}` })),
+    points: r.layers.map((y, i) => ({ x: i + 1, y, label: `${r.name} layer ${i + 1}: ${formatValue(y)}` })),
   }));
   const ratio = (r: InitComparison) => r.layers[0]! / r.layers.at(-1)!;
   usePrimaryAction(
@@ -293,8 +293,8 @@ export function InitPanel() {
               {result.map((r) => (
                 <tr key={r.name} data-variant={r.variant} data-ratio={ratio(r)}>
                   <td>{r.name}</td>
-                  <td>{ratio(r).toExponential(2)}</td>
-                  <td>{r.input.toExponential(2)}</td>
+                  <td>{formatValue(ratio(r))}</td>
+                  <td>{formatValue(r.input)}</td>
                   <td>{r.loss.toPrecision(4)}</td>
                 </tr>
               ))}

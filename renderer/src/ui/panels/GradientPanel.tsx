@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { ZERO_GRADIENT_NOTE } from '../../core/text';
+import { formatValue, ZERO_GRADIENT_NOTE } from '../../core/text';
 import { gradientCsv } from '../../lab/export';
 import type { GradientView } from '../../lab/gradients';
 import { themes } from '../../scene/theme';
@@ -12,7 +12,7 @@ import { formatLoss } from '../common/format';
 import { Panel } from '../common/Panel';
 import { usePrimaryAction } from '../common/primaryAction';
 
-const e3 = (x: number | null) => (x === null ? '—' : x.toExponential(3));
+const e3 = (x: number | null) => (x === null ? '—' : formatValue(x));
 /** Below this loss the prediction is all but certain (p > 0.999) and its gradients are tiny. */
 const EASY_LOSS = 1e-3;
 

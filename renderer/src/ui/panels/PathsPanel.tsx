@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
+import { formatValue } from '../../core/text';
 import { pathCsv } from '../../lab/export';
 import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../../lab/paths';
 import { seededRandom } from '../../lab/stats';
@@ -87,7 +88,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
                 x,
                 y: c * contributionScale,
                 ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
-                label: `length ${x}: total ${c.toExponential(3)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${(s.low * count).toExponential(2)}–${(s.high * count).toExponential(2)}, ${s.samples} paths)`) : ''}`,
+                label: `length ${x}: total ${formatValue(c)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${formatValue(s.low * count)}–${formatValue(s.high * count)}, ${s.samples} paths)`) : ''}`,
               };
             }),
           },
@@ -101,7 +102,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
             name: 'exact: ‖Σ all paths of length k‖',
             color: theme.chart.series[2]!,
             kind: 'line' as const,
-            points: shown.exactNorms.map((y, x) => ({ x, y, label: `length ${x}: ${y.toExponential(3)}` })),
+            points: shown.exactNorms.map((y, x) => ({ x, y, label: `length ${x}: ${formatValue(y)}` })),
           },
         ]
       : []),
@@ -116,7 +117,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
               y: s.mean,
               low: s.low,
               high: s.high,
-              label: `length ${x}: ${s.mean.toExponential(3)} (${s.all ? `all ${s.samples} paths` : `${s.samples} sampled paths`})`,
+              label: `length ${x}: ${formatValue(s.mean)} (${s.all ? `all ${s.samples} paths` : `${s.samples} sampled paths`})`,
             })),
           },
         ]

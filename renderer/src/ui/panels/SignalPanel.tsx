@@ -1,4 +1,5 @@
 import { useRef } from 'react';
+import { formatValue } from '../../core/text';
 import { SHORTCUT_NAMES } from '../../core/topology/types';
 import { type SignalResult, type Spread, signalCsv } from '../../lab/signal';
 import { themes } from '../../scene/theme';
@@ -13,7 +14,7 @@ import { usePrimaryAction } from '../common/primaryAction';
 
 const COUNTS = [8, 16, 32, 64, 128, 256];
 const f3 = (x: number) => x.toFixed(3);
-const e3 = (x: number) => x.toExponential(3);
+const e3 = (x: number) => formatValue(x);
 
 /** A point with its mean and, as the interval, the range over images (or image pairs). */
 function spreadPoint(x: number, s: Spread | null, label: string, format = f3, marked = false): ChartPoint[] {

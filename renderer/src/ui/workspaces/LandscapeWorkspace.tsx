@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
+import { formatValue } from '../../core/text';
 import { interpolationCsv, landscapeCsv } from '../../lab/landscape/csv';
 import type { LandscapePartial, LandscapeResult } from '../../lab/landscape/plane';
 import { LandscapeSurface, type SurfaceHandle, type SurfaceScale } from '../../scene/LandscapeSurface';
@@ -329,7 +330,7 @@ function SurfacePanel({
                 void surface.current
                   ?.png([
                     `${title}: loss landscape, ${result.settings.grid} × ${result.settings.grid} grid over ±${result.settings.range}, ${result.images.count} images of ${result.images.set}, direction seed ${result.settings.seed} (filter-normalised)`,
-                    `height and colour: ${scale.log ? 'log ' : ''}loss from ${scale.lo.toPrecision(3)} to ${scale.hi.toPrecision(3)} (clipped); centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %`,
+                    `height and colour: ${scale.log ? 'log ' : ''}loss from ${formatValue(scale.lo)} to ${formatValue(scale.hi)} (clipped); centre (the model): loss ${result.centre.loss.toFixed(4)}, top-1 ${(100 * result.centre.accuracy).toFixed(1)} %`,
                   ])
                   .then((png) => saveBytes(host, `${base}.png`, png, 'image/png'))
               }
@@ -432,7 +433,7 @@ function InterpolationPanel({ model, labelled }: { model: OpenModel; labelled: b
             colors={theme.chart}
             note={
               result
-                ? `${result.images.count} images of ${result.images.set}; A: loss ${result.a.loss.toFixed(3)}, B: loss ${result.b.loss.toFixed(3)}; ‖θB − θA‖ = ${result.tensors.distance.toPrecision(4)}`
+                ? `${result.images.count} images of ${result.images.set}; A: loss ${result.a.loss.toFixed(3)}, B: loss ${result.b.loss.toFixed(3)}; ‖θB − θA‖ = ${formatValue(result.tensors.distance)}`
                 : undefined
             }
             testId="interp-chart"

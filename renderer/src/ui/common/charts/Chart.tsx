@@ -1,6 +1,7 @@
 import { createContext, forwardRef, useContext, useRef, useState } from 'react';
 import { createPortal, flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
+import { formatScientific } from '../../../core/text';
 import { themes } from '../../../scene/theme';
 import { useApp, useServices } from '../../../store/store';
 import { saveBytes } from '../exportReport';
@@ -770,7 +771,7 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
 function formatValue(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a < 1e-3 || a >= 1e5 ? v.toExponential(2) : Number(v.toPrecision(4)).toString();
+  return a < 1e-3 || a >= 1e5 ? formatScientific(v) : Number(v.toPrecision(4)).toString();
 }
 
 /**
