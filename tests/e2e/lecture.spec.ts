@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import sharp from 'sharp';
 import { ROOT } from '../helpers/files';
-import { openApp, sceneCanvas } from './helpers';
+import { openApp, referenceLogits, sceneCanvas } from './helpers';
 
 /**
  * The lecture hall (issue #20): at 1280×720 in presentation mode, for every lab, no visible text is under 16 px,
@@ -126,7 +126,9 @@ async function labelOverlaps(page: Page): Promise<string[]> {
       .filter((el) => el.style.display !== 'none' && el.offsetWidth > 0)
       .map((el) => ({ text: el.textContent ?? '', r: el.getBoundingClientRect() }));
     const labels = boxes.length;
-    for (const el of document.querySelectorAll<HTMLElement>('.legend .chip, .view-bar > *, .stage-lab, .stage-action'))
+    for (const el of document.querySelectorAll<HTMLElement>(
+      '.legend .chip, .view-bar > *, .stage-lab, .stage-action, .stage-jobs',
+    ))
       if (el.offsetWidth > 0) boxes.push({ text: el.textContent ?? '', r: el.getBoundingClientRect() });
     const out: string[] = [];
     for (let i = 0; i < labels; i++)
@@ -394,6 +396,41 @@ test('in presentation a running job shows its progress and time left on the stag
   await page.keyboard.press('Escape');
   // Cancelled if still running (a fast machine may have finished it).
   if (await page.getByTestId('sweep-cancel').isVisible()) await page.getByTestId('sweep-cancel').click();
+});
+
+test("in presentation, Explore shows the image it ran and the model's answer on the stage", async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page, '?provider=wasm');
+  await expect(page.getByTestId('provider')).toHaveAttribute('data-provider', 'wasm');
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
+  const action = page.getByTestId('stage-action');
+  await expect(action).toHaveText(/^▶ Run image 0\s*Enter$/);
+  await expect(action).toBeEnabled();
+  await page.keyboard.press('Enter');
+  // The Run panel that shows the answer is hidden while presenting: the stage shows it, large (it showed nothing).
+  const card = page.getByTestId('stage-predicted');
+  await expect(card).toBeVisible({ timeout: 60_000 });
+  await expect(card).toContainText('Image 0');
+  // This test's own reference: the top class and its softmax probability from onnxruntime-node.
+  const { logits, top1 } = await referenceLogits('models/cifar10/resnet20.onnx', 0);
+  const max = Math.max(...logits);
+  const sum = [...logits].reduce((acc, v) => acc + Math.exp(v - max), 0);
+  const classes = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+  await expect(card.locator('li').first()).toHaveText(`${classes[top1]} ${(100 / sum).toFixed(1)} %`);
+  await expect(card.locator('li')).toHaveCount(3);
+  // CIFAR-10 image 0 is a cat.
+  await expect(page.getByTestId('stage-true-label')).toContainText(`true label cat ${top1 === 3 ? '✓' : '✗'}`);
+  await expect(page.getByTestId('stage-thumbnail')).toBeVisible();
+  const smallest = await smallestText(page);
+  expect(smallest.px, `smallest text: "${smallest.text}"`).toBeGreaterThanOrEqual(16);
+  expect(await labelOverlaps(page)).toEqual([]);
+  await page.screenshot({ path: resolve(ROOT, 'test-results/lecture/explore-predicted.png') });
+  // Another image clears the answer: what the stage shows is always the image just run.
+  await page.keyboard.press('Escape');
+  await page.getByTestId('image-index').fill('1');
+  await page.getByTestId('presentation').click();
+  await expect(card).toHaveCount(0);
 });
 
 test('presenting a race shows the race, not its form; presenting a landscape shows its surface', async ({ page }) => {

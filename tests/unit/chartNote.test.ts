@@ -1,7 +1,7 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { ChartSvg, wrapWords } from '../../renderer/src/ui/common/charts/Chart';
+import { ChartSvg, fittedRange, wrapWords } from '../../renderer/src/ui/common/charts/Chart';
 
 describe("a chart's note wraps instead of running past the card", () => {
   it('breaks at spaces within the width, keeps every word, and gives an over-long word its own line', () => {
@@ -143,5 +143,26 @@ describe("a log chart's decades", () => {
     expect(far[0]).toBe('10⁻⁷');
     expect(far.at(-1)).toBe('10⁰');
     expect(render([2e-7, 0.5])).not.toMatch(/>1e-?\d/);
+  });
+});
+
+describe("a fitted y axis (the race's loss and error)", () => {
+  it('spans the data with room, ends on round ticks, and keeps within its bounds', () => {
+    // Losses of 2.12–2.41 were drawn from 0, the four curves in the top 30 px of the plot.
+    const [lo, hi] = fittedRange([2.31, 2.12, 2.41, 2.2], [0, Number.POSITIVE_INFINITY]);
+    expect(lo).toBeGreaterThan(1.9);
+    expect(lo).toBeLessThan(2.12);
+    expect(hi).toBeGreaterThan(2.41);
+    expect(hi).toBeLessThan(2.6);
+    for (const end of [lo, hi]) expect(Math.abs(end * 20 - Math.round(end * 20))).toBeLessThan(1e-9);
+    // An error near 100 % stays within 0–100 %; one near 0 does not dip below 0.
+    expect(fittedRange([0.97, 0.99, 0.8], [0, 1])[1]).toBe(1);
+    expect(fittedRange([0.01, 0.02, 0.05], [0, 1])[0]).toBe(0);
+    // A flat series gets a band around its value; no data, the bounds.
+    const [a, b] = fittedRange([0.5, 0.5], [0, 1]);
+    expect(a).toBeLessThan(0.5);
+    expect(b).toBeGreaterThan(0.5);
+    expect(fittedRange([], [0, 1])).toEqual([0, 1]);
+    expect(fittedRange([Number.NaN], [0, Number.POSITIVE_INFINITY])).toEqual([0, 1]);
   });
 });

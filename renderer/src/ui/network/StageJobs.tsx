@@ -2,6 +2,7 @@ import { useApp, useJob } from '../../store/store';
 import type { LabMethod } from '../../worker/protocol';
 import { JobProgress, pauseState } from '../common/JobStatus';
 import { describe, percent } from '../panels/EvaluatePanel';
+import { Thumbnail } from '../panels/RunPanel';
 
 /** The network labs' long jobs, by method: what the line says and the unit its progress counts. */
 const SHOWN: Partial<Record<LabMethod, { name: string; unit?: string }>> = {
@@ -32,6 +33,11 @@ export function StageJobs() {
     'lesionEvaluate',
     useApp((s) => s.lesionKey()),
   ).result;
+  const model = useApp((s) => s.model);
+  const run = useApp((s) => s.run);
+  const runError = useApp((s) => s.runError);
+  const imageIndex = useApp((s) => s.imageIndex);
+  const classes = model?.labelSet?.classes ?? [];
   if (!presentation) return null;
   const running = jobs.running().filter((job) => SHOWN[job.method]);
   // In the Evaluate lab, once it has run, its answer: the question the class asked.
@@ -44,7 +50,10 @@ export function StageJobs() {
     lesion.top1.n > 0 &&
     dropped.length + cutSkips.length > 0 &&
     !running.some((job) => job.method === 'lesionEvaluate');
-  if (running.length === 0 && !evaluated && !lesioned) return null;
+  // In Explore, the image just run and what the model made of it: with the side panels hidden, "Run image 0" on the
+  // stage answered nothing the class could see.
+  const predicted = lab === 'explore' && model && (run || runError);
+  if (running.length === 0 && !evaluated && !lesioned && !predicted) return null;
   const unit = plain ? 'layer' : 'block';
   const numbers = (list: readonly number[]) =>
     `${unit}${list.length > 1 ? 's' : ''} ${[...list]
@@ -79,6 +88,33 @@ export function StageJobs() {
           ) : (
             describe(result.top1, result)
           )}
+        </div>
+      )}
+      {predicted && runError && (
+        <p className="error" role="alert" data-testid="stage-run-error">
+          {runError}
+        </p>
+      )}
+      {predicted && run && (
+        <div className="stage-job stage-predicted" data-testid="stage-predicted">
+          <Thumbnail model={model} testId="stage-thumbnail" />
+          <div>
+            <strong>Image {imageIndex}</strong>
+            {run.trueLabel !== null && (
+              <span className="muted" data-testid="stage-true-label">
+                {' '}
+                · true label {classes[run.trueLabel] ?? run.trueLabel}{' '}
+                {run.predictions[0]?.index === run.trueLabel ? '✓' : '✗'}
+              </span>
+            )}
+            <ol className="stage-predictions">
+              {run.predictions.slice(0, 3).map((p, i) => (
+                <li key={p.index} className={i === 0 ? 'stage-figure' : undefined}>
+                  {p.label} {(p.probability * 100).toFixed(1)} %
+                </li>
+              ))}
+            </ol>
+          </div>
         </div>
       )}
       {lesioned && (

@@ -172,7 +172,7 @@ export function RunPanel({ model }: { model: OpenModel }) {
 }
 
 /** The exact pixels the model will see (after resize and crop), drawn at the model's resolution. */
-function Thumbnail({ model }: { model: OpenModel }) {
+export function Thumbnail({ model, testId = 'thumbnail' }: { model: OpenModel; testId?: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const { lab } = useServices();
   const imageSet = useApp((s) => s.imageSet);
@@ -226,7 +226,7 @@ function Thumbnail({ model }: { model: OpenModel }) {
       className="thumb"
       title={title}
       aria-label={title || 'input image'}
-      data-testid="thumbnail"
+      data-testid={testId}
     />
   );
 }

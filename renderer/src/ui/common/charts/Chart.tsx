@@ -39,6 +39,11 @@ export interface ChartProps {
   colors: { text: string; grid: string; reference: string };
   /** y range; default from the data. */
   yRange?: [number, number];
+  /**
+   * Fit the linear y axis to the data, within these bounds, instead of from zero: a race's losses of 2.1–2.4 drawn
+   * from 0 left four tangled curves in the top 30 px of the plot. Ends on round ticks.
+   */
+  yFit?: [number, number];
   /** Horizontal reference lines (e.g. the intact accuracy). */
   references?: { y: number; label: string }[];
   /** Tick labels for the x axis; default numeric ticks. */
@@ -344,7 +349,9 @@ export const ChartSvg = forwardRef<SVGSVGElement, SvgProps>(function ChartSvg(pr
     ? [ty(props.yRange[0]), ty(props.yRange[1])]
     : log
       ? logRange(ys)
-      : [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
+      : props.yFit
+        ? fittedRange(ys, props.yFit)
+        : [Math.min(0, ...ys), Math.max(...ys, 1e-9)];
   const plotW = width - PAD.left - PAD.right;
   // Drawn in place (not in a stage card of fixed size), a long legend or note makes the chart taller rather than
   // squeezing the plot below 160 px.
@@ -622,13 +629,34 @@ function cut(lines: readonly string[], n: number, chars: number): string[] {
   return kept;
 }
 
+/** A round step that cuts `span` into about `steps` parts: 1, 2, 2.5 or 5 times a power of ten. */
+function roundStep(span: number, steps: number): number {
+  const raw = span / Math.max(1, steps);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
+}
+
+/**
+ * The data's y extent with a little room, widened to round ticks and kept within `bounds` (a loss ≥ 0, an error
+ * within 0–100 %). A flat series gets a band around its value.
+ */
+export function fittedRange(ys: readonly number[], bounds: readonly [number, number]): [number, number] {
+  const finite = ys.filter((y) => Number.isFinite(y));
+  if (finite.length === 0) return [bounds[0], Number.isFinite(bounds[1]) ? bounds[1] : bounds[0] + 1];
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const room = hi > lo ? 0.08 * (hi - lo) : Math.max(0.05 * Math.abs(hi), 1e-6);
+  const step = roundStep(hi - lo + 2 * room, 4);
+  const a = Math.max(bounds[0], Math.floor((lo - room) / step) * step);
+  const b = Math.min(bounds[1], Math.ceil((hi + room) / step) * step);
+  return [Number(a.toPrecision(12)), Number(b.toPrecision(12))];
+}
+
 /** Round tick values inside [min, max] (about 5), e.g. 0, 5, 10, 15, 20, 25 %: never 4.9 or 9.8. */
 function linearTicks(min: number, max: number, steps = 5): number[] {
   const span = max - min;
   if (!(span > 0) || !Number.isFinite(span)) return [min];
-  const raw = span / Math.max(1, steps);
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
+  const step = roundStep(span, steps);
   const out: number[] = [];
   for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step)
     out.push(Number(v.toPrecision(12)));

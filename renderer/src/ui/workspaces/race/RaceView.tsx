@@ -121,6 +121,7 @@ export function RaceView({ race }: { race: RaceState }) {
               series={lines((m) => m.loss)}
               lineDots={dots}
               colors={theme.chart}
+              yFit={[0, Number.POSITIVE_INFINITY]}
               note={note}
               testId="race-loss"
               {...size}
@@ -138,8 +139,8 @@ export function RaceView({ race }: { race: RaceState }) {
               series={lines((m) => m.trainError)}
               lineDots={dots}
               colors={theme.chart}
-              yRange={[0, 1]}
-              yFormat={(y) => `${Math.round(100 * y)} %`}
+              yFit={[0, 1]}
+              yFormat={(y) => `${Number((100 * y).toFixed(1))} %`}
               note={note}
               testId="race-trainerror"
               {...size}
