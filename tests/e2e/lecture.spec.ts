@@ -487,5 +487,17 @@ test('presenting a race shows the race, not its form; presenting a landscape sho
     expect(box.y + box.height).toBeLessThanOrEqual(720);
   }
   await page.keyboard.press('Escape');
+  // Scrolled down to the surface in normal mode, presenting again starts at the page's top: readout and scale in
+  // sight (the settings left the page above them, and they began above the screen).
+  await page.getByTestId('landscape-view').evaluate((v) => v.scrollIntoView({ block: 'end' }));
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('p');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-presentation', 'on');
+  for (const id of ['landscape-surface-readout', 'landscape-surface-scale']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(720);
+  }
+  await page.keyboard.press('Escape');
   if (await page.getByTestId('landscape-cancel').isVisible()) await page.getByTestId('landscape-cancel').click();
 });

@@ -134,6 +134,11 @@ test('lesion lab: drop blocks from the list and the keyboard, the readout equals
   await expect(page.getByTestId('sweep-table')).toBeVisible({ timeout: 300_000 });
   await expect(page.getByTestId('sweep-table').locator('tbody tr')).toHaveCount(9);
   await expect(page.getByTestId('sweep-table').locator('tbody tr').nth(3)).toContainText('36.91 %');
+  // Every column within the side panel (the last one, "changed", ran past its edge).
+  const [tableRight, panelRight] = await page
+    .getByTestId('sweep-table')
+    .evaluate((t) => [t.getBoundingClientRect().right, t.closest('.panel')!.getBoundingClientRect().right]);
+  expect(tableRight).toBeLessThanOrEqual(panelRight!);
   const csv = page.waitForEvent('download');
   await page.getByTestId('sweep-csv').click();
   const text = readFileSync(await (await csv).path(), 'utf8');

@@ -68,6 +68,11 @@ test('plain vs residual lesions (Veit et al.): the recorded plain-20 loses a lay
   await open('cifar10-recorded-plain20');
   const layers = page.getByTestId('layer-item');
   await expect(layers).toHaveCount(20);
+  // The Summary counts the stages the 3D view draws and labels (it said "Stages 0" beside stage 1, 2 and 3).
+  await page.getByTestId('tab-explore').click();
+  await expect(page.getByTestId('summary')).toContainText('Stages (layers of one feature-map size)3');
+  await expect(page.locator('.scene-label', { hasText: /^stage 3 · / })).toHaveCount(1);
+  await page.getByTestId('tab-lesion').click();
   // The stem (layer 1) and the widening layers keep no −L; layer 3 does.
   await expect(layers.nth(0).getByTestId('drop-layer')).toHaveCount(0);
   await expect(page.getByTestId('drop-layer')).toHaveCount(16);

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { layoutNetwork, plainStages } from '../core/layout/layout';
 import { takesLesions } from '../core/rewrite/plain';
 import { noLesionReason } from '../core/topology/family';
@@ -195,6 +195,11 @@ export function App() {
   useEffect(() => {
     const focused = document.activeElement;
     if (presentation && focused instanceof HTMLElement && focused !== document.body) focused.blur();
+  }, [presentation]);
+  // The race and the landscape are pages: presenting starts at their top, where their view is (the landscape kept its
+  // normal-mode scroll, and its readout and scale title began above the screen).
+  useLayoutEffect(() => {
+    if (presentation) for (const page of document.querySelectorAll('.stage > .workspace')) page.scrollTop = 0;
   }, [presentation]);
   useEffect(() => {
     if (presentation && !document.fullscreenElement)

@@ -57,8 +57,12 @@ export function BlockList({ model }: { model: OpenModel }) {
               aria-label={`Block ${b.index + 1}${b.sublayer ? ` (${blockName(topology, b.index)})` : `, stage ${b.stage + 1}`}${dropped.includes(b.index) ? ', branch removed' : ''}`}
             >
               <span className="block-name">{blockName(topology, b.index)}</span>
-              <span className="block-shape">
-                {formatShape(b.inShape)} → {formatShape(b.outShape)}
+              {/* The shape once where the block keeps it, else "→" and the new shape: both in a row of ~100 px cut the
+                  output shape of every row ("16×32×32 → 1…"), and the change was the point of the downsampling rows. */}
+              <span className="block-shape" title={`${formatShape(b.inShape)} → ${formatShape(b.outShape)}`}>
+                {formatShape(b.inShape) === formatShape(b.outShape)
+                  ? formatShape(b.outShape)
+                  : `→ ${formatShape(b.outShape)}`}
               </span>
               <span className={`tag shortcut-${b.shortcut}`}>{SHORTCUT_NAMES[b.shortcut]}</span>
               {note?.block === b.index && (

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { plainStages } from '../../core/layout/layout';
 import { MAX_SIDE } from '../../core/rewrite/inputSize';
 import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { oneLine } from '../../core/text';
@@ -17,7 +18,11 @@ export function SummaryPanel({ model: open }: { model: OpenModel }) {
     ['MACs / image', describeMacs(t, formatCount)],
     ['Depth (weighted layers)', String(t.depth)],
     ['Residual blocks', String(t.blocks.length)],
-    ['Stages', String(t.stages.length)],
+    // A plain net has no blocks to group, yet the 3D view draws its layers in stages of one feature-map size: the
+    // Summary said "Stages 0" beside a drawing labelled stage 1, 2 and 3.
+    t.kind === 'residual'
+      ? ['Stages', String(t.stages.length)]
+      : ['Stages (layers of one feature-map size)', String(featureStages(t))],
     ['Paths through the blocks', t.kind === 'residual' ? formatPathCount(t.blocks.length) : '1 (plain)'],
     ['Input', `${t.input.name} ${formatShape(t.input.shape)}`],
     ['Output', `${t.output.name} ${formatShape(t.output.shape)}`],
@@ -106,4 +111,10 @@ function OpenSideField({ model }: { model: OpenModel }) {
       </span>
     </form>
   );
+}
+
+/** A plain network's stages as drawn: runs of layers with one feature-map shape (the head's vectors not counted). */
+function featureStages(t: OpenModel['analysis']['topology']): number {
+  const runs = plainStages(t);
+  return runs.filter((r) => (r.outShape?.length ?? 0) >= 3).length || runs.length;
 }

@@ -403,8 +403,9 @@ const SweepChart = ({
 
 function SweepTable({ result, plain }: { result: SweepResult; plain: boolean }) {
   const p = (x: number) => `${(100 * x).toFixed(2)} %`;
-  // One unit per interval ("88.74–92.47 %"): with a unit on each end the cell wrapped in the side panel.
-  const range = (low: number, high: number) => `${(100 * low).toFixed(2)}–${(100 * high).toFixed(2)} %`;
+  // One unit per interval ("88.7–92.5 %"): with a unit on each end the cell wrapped in the side panel, and with two
+  // decimals (no interval a few points wide has them) the last column ran past the panel's edge.
+  const range = (low: number, high: number) => `${(100 * low).toFixed(1)}–${(100 * high).toFixed(1)} %`;
   if (result.kind === 'single')
     return (
       <details open>
