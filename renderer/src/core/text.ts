@@ -31,12 +31,17 @@ const SUPERSCRIPT: Record<string, string> = {
   '9': '⁹',
 };
 
-/** 10 to an integer power as it is written, not typed: -5 → "10⁻⁵". */
-export function powerOfTen(exponent: number): string {
-  return `10${String(exponent)
+/** An integer as a superscript: 27 → "²⁷", -5 → "⁻⁵". */
+export function superscript(n: number): string {
+  return String(n)
     .split('')
     .map((c) => SUPERSCRIPT[c] ?? c)
-    .join('')}`;
+    .join('');
+}
+
+/** 10 to an integer power as it is written, not typed: -5 → "10⁻⁵". */
+export function powerOfTen(exponent: number): string {
+  return `10${superscript(exponent)}`;
 }
 
 /**

@@ -121,6 +121,15 @@ export const createModelSlice =
             ),
           };
           get().resetRun();
+          // The same model opened again (another execution provider, another image side) with the same blocks keeps
+          // its lesion; every model keeps its camera views for the session. Both were wiped without a word.
+          const again =
+            previous?.id === id &&
+            previous.analysis.topology.blocks.length === analysis.topology.blocks.length &&
+            previous.analysis.topology.layers.length === analysis.topology.layers.length;
+          const savedBookmarks = previous
+            ? { ...get().savedBookmarks, [previous.id]: get().bookmarks }
+            : get().savedBookmarks;
           // A side asked for is kept for the model's next opening this session once it has opened at it.
           if (options.side !== undefined) set({ openSides: { ...get().openSides, [id]: options.side } });
           set({
@@ -133,9 +142,10 @@ export const createModelSlice =
             providerReason: null,
             runtimeError: null,
             preprocessing: model.preprocessing,
-            dropped: [],
-            cutSkips: [],
-            bookmarks: [],
+            dropped: again ? get().dropped : [],
+            cutSkips: again ? get().cutSkips : [],
+            bookmarks: savedBookmarks[id] ?? [],
+            savedBookmarks,
             cameraRequest: null,
             litPath: null,
             gradTarget: null,

@@ -94,6 +94,10 @@ export const createRunSlice =
       imageSet: null,
       custom: null,
       customNotice: null,
+      dropNotice: null,
+      setDropNotice(dropNotice) {
+        set({ dropNotice });
+      },
       running: false,
       run: null,
       runError: null,
@@ -136,10 +140,24 @@ export const createRunSlice =
         const imageSet = get().imageSet;
         if (!model || !imageSet) return;
         set({ running: true, runError: null });
+        const index = get().imageIndex;
+        const { preprocessing, dropped, cutSkips } = get();
+        // What was asked has changed while it ran (another image typed in while a 10,000² one decoded, another set,
+        // preprocessing or lesion): its answer is not for what the panel shows, and is dropped (it once showed a
+        // huge image's prediction and label beside the small image chosen since).
+        const stale = () => {
+          const now = get();
+          return (
+            now.model !== model ||
+            now.imageSet !== imageSet ||
+            now.imageIndex !== index ||
+            now.preprocessing !== preprocessing ||
+            now.dropped !== dropped ||
+            now.cutSkips !== cutSkips
+          );
+        };
         try {
           if (!model.input) throw new Error(model.inputError ?? 'this model takes no image input');
-          const index = get().imageIndex;
-          const { preprocessing, dropped, cutSkips } = get();
           const prediction = await lab.call('predict', {
             model: model.key,
             set: imageSet.id,
@@ -147,7 +165,7 @@ export const createRunSlice =
             preprocessing: preprocessing ?? model.preprocessing,
             lesion: targetLesion(model.analysis.model, model.analysis.topology, { dropped, cutSkips }),
           });
-          if (get().model !== model) return;
+          if (stale()) return;
           // NaN (or infinite) outputs rank nothing: no top-5 to show, and never a tick on the label (they once read as
           // classes 0–4, "NaN %" each, with a tick on every class-0 image).
           const unranked = unrankedOutputs(prediction.logits, prediction.name);
@@ -165,7 +183,7 @@ export const createRunSlice =
             },
           });
         } catch (error) {
-          set({ runError: errorLine(error) });
+          if (!stale()) set({ runError: errorLine(error) });
         } finally {
           set({ running: false });
         }

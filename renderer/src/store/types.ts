@@ -133,6 +133,9 @@ export interface RunSlice {
   custom: CustomImages | null;
   /** What reading the user's images left out (non-image files, folders naming no class), one line. */
   customNotice: string | null;
+  /** Why files dropped on the window were not taken (none is a model, a CIFAR binary or an image), or null. */
+  dropNotice: string | null;
+  setDropNotice(notice: string | null): void;
   running: boolean;
   run: RunResult | null;
   runError: string | null;
@@ -205,6 +208,8 @@ export interface ViewSlice {
   cameraRequest: CameraRequest | null;
   /** Named camera views of the open model (Alt+1…9 recalls them). */
   bookmarks: Bookmark[];
+  /** Each model's camera views this session, by model id: opening another model and coming back keeps them. */
+  savedBookmarks: Record<string, Bookmark[]>;
   /** The key list (?) is open. */
   helpOpen: boolean;
   /** The open lab's main action, or null where its panel offers none (ui/common/primaryAction.tsx). */

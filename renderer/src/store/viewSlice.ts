@@ -13,6 +13,7 @@ export const createViewSlice =
       colorMode: 'stage',
       cameraRequest: null,
       bookmarks: [],
+      savedBookmarks: {},
       helpOpen: false,
       primaryAction: null,
       setPrimaryAction: (primaryAction) => set({ primaryAction }),

@@ -1,9 +1,12 @@
 import { type ReactNode, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { layoutNetwork, plainStages } from '../core/layout/layout';
 import { takesLesions } from '../core/rewrite/plain';
+import { oneLine } from '../core/text';
 import { noLesionReason } from '../core/topology/family';
 import { plainUnits } from '../core/topology/plainUnits';
 import { droppedFolders, readDropped } from '../data/dropEntries';
+import { READ_FORMATS_OR } from '../data/imageBytes';
+import { isImageFileName } from '../data/imageSets';
 import { sceneBridge } from '../scene/bridge';
 import { NetworkScene } from '../scene/NetworkScene';
 import { themes } from '../scene/theme';
@@ -47,6 +50,7 @@ export function App() {
   const { cache } = useServices();
   const themeName = useApp((s) => s.theme);
   const presentation = useApp((s) => s.presentation);
+  const dropNotice = useApp((s) => s.dropNotice);
   const selected = useApp((s) => s.selectedBlock);
   const hovered = useApp((s) => s.hoveredBlock);
   const selectBlock = useApp((s) => s.selectBlock);
@@ -221,6 +225,7 @@ export function App() {
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
+        store.getState().setDropNotice(null);
         // Folders (with or without files beside them) are read as Folder… reads one: their images, class by
         // subfolder. A folder once came through as one empty file ("… holds no JPEG, PNG or WebP images").
         // A model dropped with them still opens as a model (below), as before folders were read.
@@ -272,12 +277,25 @@ export function App() {
             files: binaries,
             title: binaries.map((f) => f.name).join(' + '),
           });
-        else if (files.length)
+        else if (files.some((f) => isImageFileName(f.name)))
           void store.getState().setCustomImages({
             origin: 'drop',
             files,
             title: files.length === 1 ? files[0]!.name : `${files.length} dropped files`,
           });
+        // Nothing Skipscope reads (a .txt, a .zip): said in one line, and the images in use stay (they were replaced
+        // by a set of one unreadable "image", and every lab then failed on it).
+        else if (files.length) {
+          const which =
+            files.length === 1
+              ? `${oneLine(files[0]!.name, 80)} is not`
+              : `none of the ${files.length} dropped files is`;
+          store
+            .getState()
+            .setDropNotice(
+              `${which} an .onnx model, a CIFAR-10 .bin file or a ${READ_FORMATS_OR} image by ${files.length === 1 ? 'its name' : 'their names'}: nothing was opened, the images in use stay`,
+            );
+        }
       }}
     >
       <header className="topbar">
@@ -293,6 +311,14 @@ export function App() {
         {!collapsed.left && <ModelList />}
       </aside>
       <main ref={stageRef} className={`stage${stageChart !== null ? ' chart-enlarged' : ''}`} data-testid="stage">
+        {dropNotice && (
+          <p className="error drop-notice" role="alert" data-testid="drop-notice">
+            {dropNotice}{' '}
+            <button type="button" aria-label="dismiss" onClick={() => store.getState().setDropNotice(null)}>
+              ×
+            </button>
+          </p>
+        )}
         {workspace === 'race' && <RaceWorkspace />}
         {workspace === 'landscape' && <LandscapeWorkspace model={loaded} />}
         {workspace === 'network' && status === 'error' && (

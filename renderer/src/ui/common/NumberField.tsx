@@ -1,7 +1,85 @@
+import { type InputHTMLAttributes, useEffect, useId, useState } from 'react';
+
+type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'min' | 'max' | 'type'>;
+
+/** A field's text as a number; empty is null. */
+const parse = (t: string): number | null => (t.trim() === '' ? null : Number(t));
+
 /**
- * A labelled number input. Whole numbers unless `real`. With a `max`, a typed value outside [min, max] is clamped
- * into it; without one, a value below `min` is left unapplied (the user may still be typing it).
+ * A number input that keeps what is typed. A controlled input that refuses the value on the way ("1" of 16 below a
+ * minimum of 2, "0" of 0.25 where only positive numbers count, "-" of −0.5) has React put the old value back, and
+ * the next keys land after it: 16 became 326, 0.25 became 0.22925 and −0.5 became 0.5, and were used. Here the text
+ * is the input's own; each value that is valid as it stands is applied at once, and on leaving the field an invalid
+ * text is clamped into [min, max] when it is a number, else the last applied value comes back.
  */
+export function NumberInput(
+  props: InputProps & {
+    value: number | null;
+    min?: number;
+    max?: number;
+    /** Whole numbers only. */
+    integer?: boolean;
+    /** A further rule ("greater than 0"). */
+    allow?(v: number): boolean;
+    /** An empty field stands for null (no value). */
+    allowEmpty?: boolean;
+    onValue(v: number | null): void;
+  },
+) {
+  const { value, min, max, integer, allow, allowEmpty, onValue, onBlur, ...rest } = props;
+  const shown = value === null ? '' : String(value);
+  const [text, setText] = useState(shown);
+  // A value changed from outside (a preset, a reset, the store's clamping) replaces the text, unless the text already
+  // says it ("0.50" is 0.5).
+  useEffect(() => {
+    setText((t) => (parse(t) === value ? t : shown));
+  }, [value, shown]);
+  const valid = (t: string): boolean => {
+    const v = parse(t);
+    if (v === null) return allowEmpty === true;
+    return (
+      Number.isFinite(v) &&
+      (!integer || Number.isInteger(v)) &&
+      (min === undefined || v >= min) &&
+      (max === undefined || v <= max) &&
+      (allow ? allow(v) : true)
+    );
+  };
+  return (
+    <input
+      {...rest}
+      type="number"
+      min={min}
+      max={max}
+      value={text}
+      aria-invalid={!valid(text)}
+      onChange={(e) => {
+        const t = e.target.value;
+        setText(t);
+        if (valid(t)) {
+          const v = parse(t);
+          if (v !== value) onValue(v);
+        }
+      }}
+      onBlur={(e) => {
+        if (!valid(text)) {
+          const v = parse(text);
+          const clamped =
+            v !== null && Number.isFinite(v)
+              ? Math.min(max ?? Infinity, Math.max(min ?? -Infinity, integer ? Math.round(v) : v))
+              : null;
+          if (clamped !== null && valid(String(clamped))) {
+            setText(String(clamped));
+            if (clamped !== value) onValue(clamped);
+          } else setText(shown);
+        }
+        onBlur?.(e);
+      }}
+    />
+  );
+}
+
+/** A labelled number input (NumberInput). Whole numbers unless `real`. */
 export function NumberField(props: {
   label: string;
   value: number;
@@ -16,23 +94,20 @@ export function NumberField(props: {
   onChange(v: number): void;
   testId?: string;
 }) {
-  const { min, max } = props;
+  const id = useId();
   return (
-    <label>
+    <label htmlFor={id}>
       {props.label}{' '}
-      <input
-        type="number"
+      <NumberInput
+        id={id}
         value={props.value}
-        min={min}
-        max={max}
+        min={props.min}
+        max={props.max}
+        integer={!props.real}
         step={props.step}
         disabled={props.disabled}
-        onChange={(e) => {
-          const n = Number(e.target.value);
-          if (!Number.isFinite(n)) return;
-          const v = props.real ? n : Math.trunc(n);
-          if (max !== undefined) props.onChange(Math.max(min, Math.min(max, v)));
-          else if (v >= min) props.onChange(v);
+        onValue={(v) => {
+          if (v !== null) props.onChange(v);
         }}
         style={props.width ? { width: props.width } : undefined}
         data-testid={props.testId}

@@ -21,6 +21,7 @@ import { ChartExports } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatCount } from '../common/format';
 import { JobStatus } from '../common/JobStatus';
+import { NumberInput } from '../common/NumberField';
 import { usePrimaryAction } from '../common/primaryAction';
 
 /**
@@ -101,13 +102,13 @@ export function BuildPanel() {
         </label>
         <label>
           Depth{' '}
-          <input
-            type="number"
+          <NumberInput
             list={`depths-${dataset}`}
             value={depth}
             min={dataset === 'cifar' ? 8 : 18}
+            integer
             step={dataset === 'cifar' ? 6 : 1}
-            onChange={(e) => setDepth(Math.floor(Number(e.target.value) || 0))}
+            onValue={(d) => d !== null && setDepth(d)}
             data-testid="build-depth"
           />
           <datalist id={`depths-${dataset}`}>
@@ -232,11 +233,11 @@ export function InitPanel() {
         </label>
         <label>
           Seed{' '}
-          <input
-            type="number"
+          <NumberInput
             value={seed}
             min={0}
-            onChange={(e) => setSeed(Math.max(0, Math.floor(Number(e.target.value) || 0)))}
+            integer
+            onValue={(s) => s !== null && setSeed(s)}
             style={{ width: '4em' }}
           />
         </label>

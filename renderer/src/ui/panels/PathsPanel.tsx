@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
-import { formatValue } from '../../core/text';
+import { formatValue, superscript } from '../../core/text';
 import { pathCsv } from '../../lab/export';
 import { logBinomials, type PathStudy, pathLengthDistribution, randomPath } from '../../lab/paths';
 import { seededRandom } from '../../lab/stats';
@@ -10,6 +10,7 @@ import { Chart, type ChartSeries } from '../common/charts/Chart';
 import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { JobStatus, RunningControls } from '../common/JobStatus';
+import { NumberInput } from '../common/NumberField';
 import { usePrimaryAction } from '../common/primaryAction';
 
 /**
@@ -62,15 +63,21 @@ export function PathsPanel({ model }: { model: OpenModel }) {
         },
       ]
     : [];
-  const contributionMax = Math.max(...(shown?.contribution ?? [0]), 1e-30);
-  const contributionScale = Math.max(...distribution) / contributionMax;
+  // On the share axis as a share too: of the summed gradient norms of all paths, the part that paths of length k
+  // carry (scaled to the bars' peak, its ticks had read as a percentage of nothing).
+  const contributionTotal = (shown?.contribution ?? []).reduce((a, c) => a + (Number.isFinite(c) ? c : 0), 0);
+  const contributionScale = contributionTotal > 0 ? 1 / contributionTotal : 0;
   const pathCounts = logBinomials(n).map(Math.exp);
   const lengthSeries: ChartSeries[] = [
     {
       name: 'share of paths',
       color: theme.chart.series[0]!,
       kind: 'bars',
-      points: distribution.map((p, x) => ({ x, y: p, label: `length ${x}: ${(100 * p).toPrecision(3)} % of 2^${n}` })),
+      points: distribution.map((p, x) => ({
+        x,
+        y: p,
+        label: `length ${x}: ${(100 * p).toPrecision(3)} % of 2${superscript(n)}`,
+      })),
     },
     ...(shown?.contribution
       ? [
@@ -78,7 +85,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
             // Veit et al.'s total gradient magnitude per length: one path's sampled mean norm × the paths of that
             // length, with the samples' 95 % interval scaled alike (with few samples per length it is wide, and a dip
             // between two peaks can be noise).
-            name: 'Σ path gradient norms (sampled, scaled)',
+            name: 'share of Σ path gradient norms (sampled)',
             color: theme.chart.series[1]!,
             kind: 'line' as const,
             points: shown.contribution.map((c, x) => {
@@ -88,7 +95,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
                 x,
                 y: c * contributionScale,
                 ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
-                label: `length ${x}: total ${formatValue(c)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${formatValue(s.low * count)}–${formatValue(s.high * count)}, ${s.samples} paths)`) : ''}`,
+                label: `length ${x}: ${(100 * c * contributionScale).toPrecision(3)} % of the summed norms, total ${formatValue(c)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${formatValue(s.low * count)}–${formatValue(s.high * count)}, ${s.samples} paths)`) : ''}`,
               };
             }),
           },
@@ -134,24 +141,24 @@ export function PathsPanel({ model }: { model: OpenModel }) {
       </p>
       <Chart
         ref={lengthsChart}
-        title={`Path lengths of ${n} blocks (2^${n} paths)`}
+        title={`Path lengths of ${n} blocks (2${superscript(n)} paths)`}
         xLabel="path length k (branches taken)"
-        yLabel="share of all paths"
+        yLabel={shown?.contribution ? 'share' : 'share of all paths'}
         series={lengthSeries}
         colors={theme.chart}
         bands={bands}
-        yFormat={(y) => `${(100 * y).toFixed(y < 0.1 ? 1 : 0)} %`}
+        yFormat={(y) => `${Number((100 * y).toFixed(1))} %`}
         testId="paths-lengths-chart"
       />
       <div className="row">
         <label>
           Samples per length{' '}
-          <input
-            type="number"
+          <NumberInput
             min={0}
             max={1024}
+            integer
             value={samples}
-            onChange={(e) => setSamples(Math.max(0, Math.min(1024, Math.floor(Number(e.target.value) || 0))))}
+            onValue={(v) => v !== null && setSamples(v)}
             data-testid="paths-samples"
           />
         </label>
@@ -165,13 +172,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
           exact per-length sums
         </label>
         <label>
-          Seed{' '}
-          <input
-            type="number"
-            value={seed}
-            onChange={(e) => setSeed(Math.floor(Number(e.target.value) || 0))}
-            style={{ width: '4em' }}
-          />
+          Seed <NumberInput value={seed} integer onValue={(v) => v !== null && setSeed(v)} style={{ width: '4em' }} />
         </label>
         {job?.status === 'running' ? (
           <RunningControls job={job} control={control} cancel={cancel} testId="paths" />

@@ -4,6 +4,7 @@ import { normalizationText } from '../../core/topology/inputNorm';
 import { greyAsRgb, inChannelOrder, planarToRgba } from '../../data/preprocess';
 import { useApp, useServices } from '../../store/store';
 import type { ImageSource, OpenModel } from '../../store/types';
+import { NumberInput } from '../common/NumberField';
 import { usePrimaryAction } from '../common/primaryAction';
 
 const PROVIDER_NAME: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM (CPU)' };
@@ -117,14 +118,17 @@ export function RunPanel({ model }: { model: OpenModel }) {
       <div className="run-row">
         <Thumbnail model={model} />
         <div className="run-controls">
-          <label>
+          <label htmlFor="run-image-index">
             Image{' '}
-            <input
-              type="number"
+            <NumberInput
+              id="run-image-index"
               min={0}
               max={Math.max(0, count - 1)}
+              integer
               value={imageIndex}
-              onChange={(e) => setImageIndex(Number(e.target.value))}
+              onValue={(v) => {
+                if (v !== null) setImageIndex(v);
+              }}
               data-testid="image-index"
             />
             <span className="muted"> of {count}</span>
@@ -296,16 +300,15 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
         <div className="row" key={key}>
           {key}
           {preprocessing[key].slice(0, grey ? 1 : 3).map((v, i) => (
-            <input
+            <NumberInput
               // biome-ignore lint/suspicious/noArrayIndexKey: the channel index is the identity
               key={i}
-              type="number"
               step="0.001"
               value={v}
               aria-label={grey ? `${key} grey` : `${key} ${(preprocessing.order === 'BGR' ? 'BGR' : 'RGB')[i]}`}
-              onChange={(e) => {
-                const value = Number(e.target.value);
-                if (Number.isFinite(value) && (key === 'mean' || value > 0)) triple(key, i, value);
+              {...(key === 'std' ? { allow: (x: number) => x > 0 } : {})}
+              onValue={(value) => {
+                if (value !== null) triple(key, i, value);
               }}
             />
           ))}
@@ -313,17 +316,14 @@ function PreprocessingEditor({ model }: { model: OpenModel }) {
       ))}
       <div className="row">
         resize{' '}
-        <input
-          type="number"
+        <NumberInput
           min={model.input?.side ?? 1}
-          value={preprocessing.resize ?? ''}
+          integer
+          allowEmpty
+          value={preprocessing.resize}
           placeholder="none"
           aria-label="resize"
-          onChange={(e) => {
-            const value = e.target.value === '' ? null : Math.trunc(Number(e.target.value));
-            if (value === null || (Number.isFinite(value) && value >= (model.input?.side ?? 1)))
-              setPreprocessing({ ...preprocessing, resize: value });
-          }}
+          onValue={(value) => setPreprocessing({ ...preprocessing, resize: value })}
         />
       </div>
       <label className="row">

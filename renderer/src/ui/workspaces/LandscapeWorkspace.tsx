@@ -12,7 +12,7 @@ import { ChartExports, useResultMeta } from '../common/charts/ChartExports';
 import { saveBytes } from '../common/exportReport';
 import { formatCount, formatDuration } from '../common/format';
 import { JobStatus, RunningControls } from '../common/JobStatus';
-import { NumberField } from '../common/NumberField';
+import { NumberField, NumberInput } from '../common/NumberField';
 import { usePrimaryAction } from '../common/primaryAction';
 
 const GRIDS = [5, 9, 11, 15, 21, 31, 41, 51];
@@ -99,12 +99,11 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
           </label>
           <label>
             Range ±{' '}
-            <input
-              type="number"
+            <NumberInput
               min={0.05}
               step={0.25}
               value={settings.range}
-              onChange={(e) => Number(e.target.value) > 0 && set('range', Number(e.target.value))}
+              onValue={(range) => range !== null && set('range', range)}
               style={{ width: '4.5em' }}
               disabled={running}
               data-testid="landscape-range"
@@ -205,12 +204,12 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
             </label>
             <label>
               Clip at{' '}
-              <input
-                type="number"
+              <NumberInput
                 min={0}
                 step={0.5}
                 value={Number(hi.toPrecision(3))}
-                onChange={(e) => Number(e.target.value) > lo && setClip(Number(e.target.value))}
+                allow={(v) => v > lo}
+                onValue={(v) => v !== null && setClip(v)}
                 style={{ width: '5em' }}
                 aria-label="clip the loss at"
               />

@@ -7,7 +7,7 @@ import { raceRunning, raceTitle } from '../../../store/raceSlice';
 import { useApp, useRaces } from '../../../store/store';
 import type { RaceConfig, RaceData, RaceState } from '../../../store/types';
 import { formatCount } from '../../common/format';
-import { NumberField } from '../../common/NumberField';
+import { NumberField, NumberInput } from '../../common/NumberField';
 import { usePrimaryAction } from '../../common/primaryAction';
 
 type Settings = RaceConfig['settings'];
@@ -155,13 +155,13 @@ export function RaceForm() {
                   </select>
                 </td>
                 <td>
-                  <input
-                    type="number"
+                  <NumberInput
                     disabled={running}
                     min={8}
+                    integer
                     step={6}
                     value={n.depth}
-                    onChange={(e) => change({ depth: Math.floor(Number(e.target.value) || 0) })}
+                    onValue={(depth) => depth !== null && change({ depth })}
                     aria-label={`network ${i + 1} depth`}
                     style={{ width: '4.5em' }}
                   />
