@@ -22,7 +22,44 @@ function described(change: (m: onnx.ModelProto) => void): string {
   }
 }
 
+/** A token model (a 1-D convolution's kind): int64 ids [1, 20] → Cast → Reshape [1, 1, 4, 5] → Conv → Flatten [1, 10]. */
+function tokenModel(): Uint8Array {
+  const { TensorProto } = onnx;
+  const value = (name: string, elemType: number, dims: number[]) =>
+    new onnx.ValueInfoProto({
+      name,
+      type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    });
+  const m = new onnx.ModelProto({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'tokens',
+      input: [value('input_ids', TensorProto.DataType.INT64, [1, 20])],
+      output: [value('scores', TensorProto.DataType.FLOAT, [1, 10])],
+      initializer: [
+        { name: 'w', dims: [10, 1, 4, 5], dataType: TensorProto.DataType.FLOAT, floatData: new Array(200).fill(0.1) },
+        { name: 'shape', dims: [4], dataType: TensorProto.DataType.INT64, int64Data: [1, 1, 4, 5] },
+      ],
+      node: [
+        { opType: 'Cast', input: ['input_ids'], output: ['x'], attribute: [{ name: 'to', type: 2, i: 1 }] },
+        { opType: 'Reshape', input: ['x', 'shape'], output: ['grid'] },
+        { opType: 'Conv', input: ['grid', 'w'], output: ['y'] },
+        { opType: 'Flatten', input: ['y'], output: ['scores'] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(m).finish();
+}
+
 describe('the image input Skipscope feeds, or why it feeds none', () => {
+  it('a token model is told apart by its whole input: type and shape (it read "expects 20 input")', () => {
+    const a = analyzeModel(tokenModel(), 'tokens.onnx');
+    expect(() => describeInput(a.model, a.topology)).toThrow(
+      'this model expects int64 [1, 20] input (whole numbers, token ids of a text model?); Skipscope runs square RGB or grey images',
+    );
+  });
+
   it('the fixture as it is: 32 × 32 images, 10 classes', () => {
     expect(described(() => {})).toBe('side 32, 10 classes');
   });

@@ -45,6 +45,17 @@ export function scoresOf(model: Model, output: string): Scores {
   return !last ? 'logits' : last.opType === 'Softmax' ? 'probabilities' : 'log-probabilities';
 }
 
+const INTEGER_TYPES = new Set<number>([
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT16,
+  DataType.UINT16,
+  DataType.INT32,
+  DataType.UINT32,
+  DataType.INT64,
+  DataType.UINT64,
+]);
+
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
   const { inputs } = model.graph;
@@ -63,10 +74,20 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
   const [, a, b, c] = (shape ?? []) as number[];
   const colour = (d: number | undefined) => d === 3 || d === 1;
   const layout = shape?.length === 4 ? (colour(a) && b === c ? 'NCHW' : colour(c) && a === b ? 'NHWC' : null) : null;
-  if (!layout)
+  if (!layout) {
+    // Not four axes (a vector, token ids): its whole shape and type say what it is ("expects input", with nothing
+    // between the words, once described a rank-1 input).
+    const dims = declared?.shape ?? shape;
+    const type = declared ? runtimeType(declared.elemType) : null;
+    const integer = declared !== undefined && INTEGER_TYPES.has(declared.elemType);
+    const what =
+      shape?.length === 4
+        ? shape.slice(1).join('×')
+        : `${type ? `${type} ` : ''}${dims ? `[${dims.map((d) => (typeof d === 'number' ? d : oneLine(String(d ?? '?'), 12))).join(', ')}]` : 'unknown-shape'}`;
     throw new ModelError(
-      `this model expects ${shape?.slice(1).join('×') ?? 'an unknown'} input; Skipscope runs square RGB or grey images (3×S×S, 1×S×S, S×S×3 or S×S×1)`,
+      `this model expects ${what} input${integer && shape?.length !== 4 ? ' (whole numbers, token ids of a text model?)' : ''}; Skipscope runs square RGB or grey images (3×S×S, 1×S×S, S×S×3 or S×S×1)`,
     );
+  }
   const channels = (layout === 'NCHW' ? a : c) as 1 | 3;
   const side = layout === 'NCHW' ? b! : a!;
   // Shapes are inferred with a symbolic height and width taken as 1: the model would be fed 1 × 1 images.
