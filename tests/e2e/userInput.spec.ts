@@ -142,3 +142,24 @@ test("a run's answer that lands after another image was chosen is not shown for 
   await page.getByTestId('run').click();
   await expect(page.getByTestId('predictions')).toBeVisible();
 });
+
+test('a landscape left running on another model is shown, with its progress, and can be cancelled', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await openApp(page, '?provider=wasm');
+  await page.getByTestId('tab-landscape').click();
+  await page.getByTestId('landscape-grid').selectOption('9');
+  await page.getByTestId('landscape-samples').fill('256');
+  await page.getByTestId('landscape-run').click();
+  await expect(page.getByTestId('job-progress')).toBeVisible();
+  // Another model opens; the landscape goes on (by design), and its workspace says so (nothing did).
+  await page.locator('[data-testid="model-item"][data-model-id="cifar10-resnet32"]').click();
+  await expect(page.locator('[data-testid="model-item"].active')).toHaveAttribute('data-model-id', 'cifar10-resnet32');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-state', 'ready');
+  const elsewhere = page.getByTestId('landscapes-elsewhere');
+  await expect(elsewhere).toContainText('Still running: the landscape of');
+  await expect(elsewhere).toContainText('9², 256 images');
+  await elsewhere.getByTestId('landscape-elsewhere-cancel').click();
+  await expect(elsewhere).toHaveCount(0);
+});

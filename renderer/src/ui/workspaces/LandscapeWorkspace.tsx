@@ -49,11 +49,18 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
     !runningNow && canStart,
     () => void start(settings),
   );
-  if (!model) return <div className="workspace muted">Open a model to draw its loss landscape.</div>;
+  if (!model)
+    return (
+      <div className="workspace">
+        <p className="muted">Open a model to draw its loss landscape.</p>
+        <RunningElsewhere except={null} />
+      </div>
+    );
   if (!model.input)
     return (
       <div className="workspace">
         <p className="muted">{model.inputError ?? 'This model takes no images, so it has no loss on images.'}</p>
+        <RunningElsewhere except={null} />
       </div>
     );
   const shown = result ?? partial;
@@ -182,6 +189,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
           )}
         </div>
         <JobStatus job={job} unit="points" />
+        <RunningElsewhere except={key} />
         {job?.status === 'running' && job.progress?.message && (
           <p className="muted small landscape-message">{job.progress.message}</p>
         )}
@@ -472,5 +480,30 @@ function fileSafe(name: string): string {
       .replace(/\.onnx$/i, '')
       .replace(/[^A-Za-z0-9._-]+/g, '-')
       .replace(/^-+|-+$/g, '') || 'model'
+  );
+}
+
+/**
+ * Landscapes still running for other settings or another model (they go on when the user opens another model, or
+ * removes theirs): each with its progress and a Cancel. Nothing showed them, so they took the cores unseen.
+ */
+function RunningElsewhere({ except }: { except: string | null }) {
+  const landscapes = useApp((s) => s.landscapes);
+  const jobs = useApp((s) => s.jobs);
+  const cancelJob = useApp((s) => s.cancelJob);
+  const others = landscapes.filter((l) => l.key !== except && jobs.any(l.key)?.status === 'running');
+  if (others.length === 0) return null;
+  return (
+    <ul className="landscapes-elsewhere" data-testid="landscapes-elsewhere">
+      {others.map((l) => (
+        <li key={l.key}>
+          Still running: the landscape of {l.model} ({l.settings.grid}², {l.settings.samples} images){' '}
+          <button type="button" onClick={() => cancelJob(l.key)} data-testid="landscape-elsewhere-cancel">
+            Cancel
+          </button>
+          <JobStatus job={jobs.any(l.key)} unit="points" />
+        </li>
+      ))}
+    </ul>
   );
 }
