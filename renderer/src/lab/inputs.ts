@@ -1,4 +1,4 @@
-import { DataType, runtimeType } from '../core/onnx/dtypes';
+import { DataType, isIntegral, runtimeType } from '../core/onnx/dtypes';
 import { type Model, ModelError } from '../core/onnx/model';
 import { MAX_SIDE } from '../core/rewrite/inputSize';
 import { oneLine } from '../core/text';
@@ -45,17 +45,6 @@ export function scoresOf(model: Model, output: string): Scores {
   return !last ? 'logits' : last.opType === 'Softmax' ? 'probabilities' : 'log-probabilities';
 }
 
-const INTEGER_TYPES = new Set<number>([
-  DataType.INT8,
-  DataType.UINT8,
-  DataType.INT16,
-  DataType.UINT16,
-  DataType.INT32,
-  DataType.UINT32,
-  DataType.INT64,
-  DataType.UINT64,
-]);
-
 /** Reads the image input of a model; throws a one-line message when it does not take square RGB or grey images. */
 export function describeInput(model: Model, topology: Topology): ModelInput {
   const { inputs } = model.graph;
@@ -79,7 +68,7 @@ export function describeInput(model: Model, topology: Topology): ModelInput {
     // between the words, once described a rank-1 input).
     const dims = declared?.shape ?? shape;
     const type = declared ? runtimeType(declared.elemType) : null;
-    const integer = declared !== undefined && INTEGER_TYPES.has(declared.elemType);
+    const integer = declared !== undefined && isIntegral(declared.elemType);
     const what =
       shape?.length === 4
         ? shape.slice(1).join('×')
