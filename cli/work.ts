@@ -80,8 +80,9 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
     );
   const input = imageInput(analysis, file);
   if (options.batch !== undefined) {
-    checkBatch(options.batch, analysis, input, file, true);
-    // The file decides its batch: --batch is not what runs, and the user is told so (it went unsaid).
+    // The file decides its batch: --batch is not what runs (its size is not checked), and the user is told so (it
+    // went unsaid).
+    checkBatch(input.fixedBatch ?? options.batch, analysis, input, file, input.fixedBatch === null);
     if (input.fixedBatch !== null && input.fixedBatch !== options.batch)
       process.stderr.write(
         `note: ${printable(oneLine(file, 200))} was exported for batches of exactly ${input.fixedBatch} images, so --batch ${options.batch} is not used (re-export it with a dynamic batch axis to choose)\n`,

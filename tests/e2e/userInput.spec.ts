@@ -49,6 +49,15 @@ test('numbers typed key by key are the numbers typed, in the preprocessing edito
   await typeInto(page, page.getByTestId('race-batch'), '1');
   await page.getByTestId('race-batch').press('Tab');
   await expect(page.getByTestId('race-batch')).toHaveValue('2');
+  // A depth below the builder's first (8) is still applied, so the panel says what is wrong with it and builds
+  // nothing, rather than keeping the last depth and clamping this one on leaving.
+  await page.getByTestId('tab-build').click();
+  const panel = page.getByTestId('build-panel');
+  await typeInto(page, panel.getByTestId('build-depth'), '5');
+  await expect(panel.getByTestId('build-summary')).toContainText('got 5');
+  await expect(panel.getByTestId('build-open')).toBeDisabled();
+  await panel.getByTestId('build-depth').press('Tab');
+  await expect(panel.getByTestId('build-depth')).toHaveValue('5');
 });
 
 test('a file Skipscope does not read, dropped on the window, is refused in one line and the images stay', async ({

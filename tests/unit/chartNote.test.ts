@@ -163,6 +163,13 @@ describe("a fitted y axis (the race's loss and error)", () => {
     expect(a).toBeLessThan(0.5);
     expect(b).toBeGreaterThan(0.5);
     expect(fittedRange([], [0, 1])).toEqual([0, 1]);
+    // A flat 0 % error, or errors of 99.9–100 %: ticks that differ (every tick read "0 %", or "99.9 %").
+    const [z0, z1] = fittedRange([0, 0, 0], [0, 1]);
+    expect(z0).toBe(0);
+    expect(z1).toBeGreaterThanOrEqual(0.01);
+    const [n0, n1] = fittedRange([0.999, 1], [0, 1]);
+    expect(n1).toBe(1);
+    expect(n1 - n0).toBeGreaterThanOrEqual(0.01);
     expect(fittedRange([Number.NaN], [0, Number.POSITIVE_INFINITY])).toEqual([0, 1]);
   });
 });

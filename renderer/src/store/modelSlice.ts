@@ -127,9 +127,7 @@ export const createModelSlice =
             previous?.id === id &&
             previous.analysis.topology.blocks.length === analysis.topology.blocks.length &&
             previous.analysis.topology.layers.length === analysis.topology.layers.length;
-          const savedBookmarks = previous
-            ? { ...get().savedBookmarks, [previous.id]: get().bookmarks }
-            : get().savedBookmarks;
+          const savedBookmarks = get().savedBookmarks;
           // A side asked for is kept for the model's next opening this session once it has opened at it.
           if (options.side !== undefined) set({ openSides: { ...get().openSides, [id]: options.side } });
           set({
@@ -145,7 +143,7 @@ export const createModelSlice =
             dropped: again ? get().dropped : [],
             cutSkips: again ? get().cutSkips : [],
             bookmarks: savedBookmarks[id] ?? [],
-            savedBookmarks,
+            dropNotice: null,
             cameraRequest: null,
             litPath: null,
             gradTarget: null,

@@ -127,7 +127,7 @@ export const createRunSlice =
         }
       },
       async setCustomImages(custom) {
-        set({ custom, imageIndex: 0 });
+        set({ custom, imageIndex: 0, dropNotice: null });
         await get().setImageSource('custom');
       },
       setImageIndex(i) {
@@ -145,15 +145,17 @@ export const createRunSlice =
         // What was asked has changed while it ran (another image typed in while a 10,000² one decoded, another set,
         // preprocessing or lesion): its answer is not for what the panel shows, and is dropped (it once showed a
         // huge image's prediction and label beside the small image chosen since).
+        // Compared by content: the tour and Reset put equal lists and settings back as new objects.
+        const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
         const stale = () => {
           const now = get();
           return (
             now.model !== model ||
             now.imageSet !== imageSet ||
             now.imageIndex !== index ||
-            now.preprocessing !== preprocessing ||
-            now.dropped !== dropped ||
-            now.cutSkips !== cutSkips
+            !same(now.preprocessing, preprocessing) ||
+            !same([...now.dropped].sort(), [...dropped].sort()) ||
+            !same([...now.cutSkips].sort(), [...cutSkips].sort())
           );
         };
         try {

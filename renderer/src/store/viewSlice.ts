@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { type AppState, labWorkspace, type Services, type ViewSlice } from './types';
+import { type AppState, type Bookmark, labWorkspace, type Services, type ViewSlice } from './types';
 
 export const createViewSlice =
   ({ host }: Services): StateCreator<AppState, [], [], ViewSlice> =>
@@ -60,8 +60,15 @@ export const createViewSlice =
       flyTo: (block) => set({ selectedBlock: block, cameraRequest: { kind: 'fly', block, seq: ++seq } }),
       resetView: () => set({ cameraRequest: { kind: 'reset', seq: ++seq } }),
       goToPose: (pose) => set({ cameraRequest: { kind: 'pose', pose, seq: ++seq } }),
-      addBookmark: (bookmark) => set((s) => ({ bookmarks: [...s.bookmarks, bookmark].slice(-9) })),
-      removeBookmark: (index) => set((s) => ({ bookmarks: s.bookmarks.filter((_, i) => i !== index) })),
+      // Kept per model as they change, so a model that fails to open again loses none of them.
+      addBookmark: (bookmark) => set((s) => withSaved(s, [...s.bookmarks, bookmark].slice(-9))),
+      removeBookmark: (index) =>
+        set((s) =>
+          withSaved(
+            s,
+            s.bookmarks.filter((_, i) => i !== index),
+          ),
+        ),
       setHelpOpen: (helpOpen) => set({ helpOpen }),
       // The tour drives the 3D scene: opening it brings the network back to the centre.
       setTourStep: (tourStep) =>
@@ -72,3 +79,9 @@ export const createViewSlice =
         ),
     };
   };
+
+/** The open model's bookmarks, and the same list saved under its id for the session. */
+function withSaved(s: AppState, bookmarks: Bookmark[]): Partial<AppState> {
+  const id = s.model?.id;
+  return { bookmarks, ...(id ? { savedBookmarks: { ...s.savedBookmarks, [id]: bookmarks } } : {}) };
+}

@@ -1,4 +1,4 @@
-import { type InputHTMLAttributes, useEffect, useId, useState } from 'react';
+import { type InputHTMLAttributes, useEffect, useId, useRef, useState } from 'react';
 
 type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'min' | 'max' | 'type'>;
 
@@ -23,31 +23,43 @@ export function NumberInput(
     allow?(v: number): boolean;
     /** An empty field stands for null (no value). */
     allowEmpty?: boolean;
+    /**
+     * `min` is the spinner's start only, not a rule: every number is applied and the caller says what is wrong with
+     * it (a depth of 5 is "not 6n+2", which a hard minimum would hide by keeping the last depth).
+     */
+    softMin?: boolean;
     onValue(v: number | null): void;
   },
 ) {
-  const { value, min, max, integer, allow, allowEmpty, onValue, onBlur, ...rest } = props;
+  const { value, min, max, integer, allow, allowEmpty, softMin, onValue, onBlur, ...rest } = props;
+  const input = useRef<HTMLInputElement>(null);
   const shown = value === null ? '' : String(value);
   const [text, setText] = useState(shown);
-  // A value changed from outside (a preset, a reset, the store's clamping) replaces the text, unless the text already
-  // says it ("0.50" is 0.5).
-  useEffect(() => {
-    setText((t) => (parse(t) === value ? t : shown));
-  }, [value, shown]);
   const valid = (t: string): boolean => {
     const v = parse(t);
     if (v === null) return allowEmpty === true;
     return (
       Number.isFinite(v) &&
       (!integer || Number.isInteger(v)) &&
-      (min === undefined || v >= min) &&
+      (min === undefined || softMin || v >= min) &&
       (max === undefined || v <= max) &&
       (allow ? allow(v) : true)
     );
   };
+  // A value changed from outside (a preset, a reset, the store's clamping) replaces the text, unless the text already
+  // says it ("0.50" is 0.5). A text being typed that is not valid yet ("0" of 0.8 where the value must exceed 0.5) stays while the field has
+  // the focus: a value that moves by itself (a clip following a landscape's partial results) overwrote it mid-word.
+  const validNow = useRef(valid);
+  validNow.current = valid;
+  useEffect(() => {
+    setText((t) =>
+      parse(t) === value || (document.activeElement === input.current && !validNow.current(t)) ? t : shown,
+    );
+  }, [value, shown]);
   return (
     <input
       {...rest}
+      ref={input}
       type="number"
       min={min}
       max={max}

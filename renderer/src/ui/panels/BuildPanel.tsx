@@ -106,6 +106,7 @@ export function BuildPanel() {
             list={`depths-${dataset}`}
             value={depth}
             min={dataset === 'cifar' ? 8 : 18}
+            softMin
             integer
             step={dataset === 'cifar' ? 6 : 1}
             onValue={(d) => d !== null && setDepth(d)}

@@ -88,15 +88,18 @@ export function PathsPanel({ model }: { model: OpenModel }) {
             name: 'share of Σ path gradient norms (sampled)',
             color: theme.chart.series[1]!,
             kind: 'line' as const,
-            points: shown.contribution.map((c, x) => {
+            points: shown.contribution.flatMap((c, x) => {
+              if (!Number.isFinite(c)) return [];
               const s = shown.sampled?.[x];
               const count = pathCounts[x]!;
-              return {
-                x,
-                y: c * contributionScale,
-                ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
-                label: `length ${x}: ${(100 * c * contributionScale).toPrecision(3)} % of the summed norms, total ${formatValue(c)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${formatValue(s.low * count)}–${formatValue(s.high * count)}, ${s.samples} paths)`) : ''}`,
-              };
+              return [
+                {
+                  x,
+                  y: c * contributionScale,
+                  ...(s ? { low: s.low * count * contributionScale, high: s.high * count * contributionScale } : {}),
+                  label: `length ${x}: ${(100 * c * contributionScale).toPrecision(3)} % of the summed norms, total ${formatValue(c)}${s ? (s.all ? ` (all ${s.samples} paths: exact)` : ` (95 %: ${formatValue(s.low * count)}–${formatValue(s.high * count)}, ${s.samples} paths)`) : ''}`,
+                },
+              ];
             }),
           },
         ]

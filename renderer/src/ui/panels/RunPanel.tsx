@@ -33,6 +33,7 @@ export function RunPanel({ model }: { model: OpenModel }) {
   const count = imageSet?.count ?? 0;
   // Explore's main action; in the other labs this panel chooses their images and their own action leads.
   const explore = useApp((s) => s.lab === 'explore');
+  const presentation = useApp((s) => s.presentation);
   usePrimaryAction(
     explore,
     running ? 'Running…' : `Run image ${imageIndex}`,
@@ -116,14 +117,15 @@ export function RunPanel({ model }: { model: OpenModel }) {
       )}
       <PreprocessingEditor model={model} />
       <div className="run-row">
-        <Thumbnail model={model} />
+        {/* Presenting, the stage shows the image (StageJobs): one decode of it, not two. */}
+        {!presentation && <Thumbnail model={model} />}
         <div className="run-controls">
           <label htmlFor="run-image-index">
             Image{' '}
             <NumberInput
               id="run-image-index"
               min={0}
-              max={Math.max(0, count - 1)}
+              max={imageSet ? Math.max(0, count - 1) : undefined}
               integer
               value={imageIndex}
               onValue={(v) => {

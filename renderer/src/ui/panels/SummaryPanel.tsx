@@ -116,5 +116,5 @@ function OpenSideField({ model }: { model: OpenModel }) {
 /** A plain network's stages as drawn: runs of layers with one feature-map shape (the head's vectors not counted). */
 function featureStages(t: OpenModel['analysis']['topology']): number {
   const runs = plainStages(t);
-  return runs.filter((r) => (r.outShape?.length ?? 0) >= 3).length || runs.length;
+  return runs.filter((r) => !(r.outShape && r.outShape.length === 1)).length;
 }

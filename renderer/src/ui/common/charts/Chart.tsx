@@ -645,7 +645,10 @@ export function fittedRange(ys: readonly number[], bounds: readonly [number, num
   if (finite.length === 0) return [bounds[0], Number.isFinite(bounds[1]) ? bounds[1] : bounds[0] + 1];
   const lo = Math.min(...finite);
   const hi = Math.max(...finite);
-  const room = hi > lo ? 0.08 * (hi - lo) : Math.max(0.05 * Math.abs(hi), 1e-6);
+  // At least 2 % of the bounds (or of the value) in view: a flat error of 0 got [0, 10⁻⁶], every tick "0 %", and
+  // errors of 99.9–100 % ticks that all read "99.9 %".
+  const scale = Number.isFinite(bounds[1] - bounds[0]) ? bounds[1] - bounds[0] : Math.max(Math.abs(hi), 1e-9);
+  const room = Math.max(0.08 * (hi - lo), (0.02 * scale - (hi - lo)) / 2, 0);
   const step = roundStep(hi - lo + 2 * room, 4);
   const a = Math.max(bounds[0], Math.floor((lo - room) / step) * step);
   const b = Math.min(bounds[1], Math.ceil((hi + room) / step) * step);

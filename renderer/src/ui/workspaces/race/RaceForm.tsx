@@ -158,6 +158,7 @@ export function RaceForm() {
                   <NumberInput
                     disabled={running}
                     min={8}
+                    softMin
                     integer
                     step={6}
                     value={n.depth}
