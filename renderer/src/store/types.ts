@@ -196,6 +196,8 @@ export interface PrimaryAction {
   /** The button's text, as the panel's own button says it. */
   label: string;
   enabled: boolean;
+  /** Nothing is left to do (Evaluated, Measured, Computed): shown as a status, not as a button that is off. */
+  done?: boolean;
   run(): void;
 }
 

@@ -8,16 +8,22 @@ import { useApp } from '../../store/store';
  * it (a panel shown in several labs offers its action in one of them only). A panel the user closed (ui/common/
  * Panel) has no body, so it offers none: presenting keeps the user's choice rather than bring its charts back.
  */
-export function usePrimaryAction(active: boolean, label: string, enabled: boolean, run: () => void): void {
+export function usePrimaryAction(
+  active: boolean,
+  label: string,
+  enabled: boolean,
+  run: () => void,
+  done = false,
+): void {
   const owner = useRef<symbol>(Symbol('primary action')).current;
   const latest = useRef(run);
   latest.current = run;
   const set = useApp((s) => s.setPrimaryAction);
   const clear = useApp((s) => s.clearPrimaryAction);
   useEffect(() => {
-    if (active) set({ owner, label, enabled, run: () => latest.current() });
+    if (active) set({ owner, label, enabled, done, run: () => latest.current() });
     else clear(owner);
-  }, [active, label, enabled, owner, set, clear]);
+  }, [active, label, enabled, done, owner, set, clear]);
   useEffect(() => () => clear(owner), [owner, clear]);
 }
 
@@ -28,7 +34,7 @@ export function StageAction({ floating }: { floating: boolean }) {
   return (
     <button
       type="button"
-      className={`stage-action${floating ? ' floating' : ''}`}
+      className={`stage-action${floating ? ' floating' : ''}${action.done && !action.enabled ? ' done' : ''}`}
       disabled={!action.enabled}
       onClick={() => action.run()}
       title={action.enabled ? `${action.label} (Enter)` : action.label}

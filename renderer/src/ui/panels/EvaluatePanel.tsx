@@ -34,6 +34,7 @@ export function EvaluatePanel({ model }: { model: OpenModel }) {
     running ? 'Evaluating…' : result ? 'Evaluated' : 'Evaluate',
     !running && runtime === 'ready' && !!key && !result && !!model.input,
     () => void evaluate(),
+    !running && !!result,
   );
   if (!model.input) return null;
   return (

@@ -59,6 +59,7 @@ export function SignalPanel({ model }: { model: OpenModel }) {
     job?.status === 'running' ? 'Measuring…' : result ? 'Measured' : 'Measure the signal',
     ready && job?.status !== 'running' && !result,
     () => void start(count),
+    job?.status !== 'running' && !!result,
   );
 
   const base = `${model.name.replace(/\.onnx$/i, '')}-signal-${result?.images.count ?? count}`;

@@ -91,6 +91,7 @@ export function SweepPanel({ model }: { model: OpenModel }) {
         : `${resumes ? 'Continue' : 'Run'}: ${TITLES[kind].toLowerCase()}`,
     !running && runtime === 'ready' && !!key && !result && !invalid && scorable,
     () => void start(request),
+    !running && !!result,
   );
 
   return (

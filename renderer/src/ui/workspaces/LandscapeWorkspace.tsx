@@ -48,6 +48,7 @@ export function LandscapeWorkspace({ model }: { model: OpenModel | null }) {
     runningNow ? 'Computing the landscape…' : result ? 'Computed' : 'Compute the landscape',
     !runningNow && canStart,
     () => void start(settings),
+    !runningNow && !!result,
   );
   if (!model)
     return (
