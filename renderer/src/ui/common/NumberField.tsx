@@ -47,8 +47,9 @@ export function NumberInput(
     );
   };
   // A value changed from outside (a preset, a reset, the store's clamping) replaces the text, unless the text already
-  // says it ("0.50" is 0.5). A text being typed that is not valid yet ("0" of 0.8 where the value must exceed 0.5) stays while the field has
-  // the focus: a value that moves by itself (a clip following a landscape's partial results) overwrote it mid-word.
+  // says it ("0.50" is 0.5). A text being typed that is not valid yet ("0" of 0.8 where the value must exceed 0.5)
+  // stays while the field has the focus: a value that moves by itself (a clip following a landscape's partial
+  // results) overwrote it mid-word.
   const validNow = useRef(valid);
   validNow.current = valid;
   useEffect(() => {
