@@ -382,13 +382,15 @@ test('in presentation a running job shows its progress and time left on the stag
   await expect(action).toBeDisabled();
   // Done reads as a status, ticked and at the text's contrast, not as a greyed control that looks broken.
   await expect(action).toHaveClass(/\bdone\b/);
-  const [tick, colour, text] = await action.evaluate((b) => [
+  const [tick, colour, text, opacity] = await action.evaluate((b) => [
     getComputedStyle(b, '::before').content,
     getComputedStyle(b).color,
     getComputedStyle(document.querySelector('[data-testid="app"]')!).color,
+    getComputedStyle(b).opacity,
   ]);
   expect(tick).toBe('"✓ "');
   expect(colour).toBe(text);
+  expect(opacity).toBe('1');
   // Another lab, another action: the Lesion lab's study, started from the stage's button.
   await page.keyboard.press('Escape');
   await page.getByTestId('tab-lesion').click();
