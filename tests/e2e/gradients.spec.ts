@@ -189,6 +189,15 @@ test('paths: exact per-length sums equal the CLI, sampled paths with progress, a
   for (const [k, v] of exact.entries())
     expect(Math.abs(v - cli.exactNorms[k]!) / cli.exactNorms[k]!).toBeLessThan(1e-4);
   await expect(page.getByTestId('paths-grad-chart')).toContainText('effective paths');
+  // On the share axis, the sampled gradient is drawn as each length's share of the summed norms: they add up to
+  // 100 % (it was scaled to the bars' peak, a percentage of nothing).
+  const lengths = page.getByTestId('paths-lengths-chart');
+  await expect(lengths).toContainText('share of the gradient (sampled)');
+  const shares = [...((await lengths.textContent()) ?? '').matchAll(/length \d+: ([\d.]+) % of the summed norms/g)].map(
+    (m) => Number(m[1]),
+  );
+  expect(shares).toHaveLength(10);
+  expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5);
 
   // Light a random path of length 4: the scene marks four branches, the text names them.
   await panel.getByTestId('path-length').fill('4');

@@ -85,7 +85,7 @@ export function PathsPanel({ model }: { model: OpenModel }) {
             // Veit et al.'s total gradient magnitude per length: one path's sampled mean norm × the paths of that
             // length, with the samples' 95 % interval scaled alike (with few samples per length it is wide, and a dip
             // between two peaks can be noise).
-            name: 'share of Σ path gradient norms (sampled)',
+            name: 'share of the gradient (sampled)',
             color: theme.chart.series[1]!,
             kind: 'line' as const,
             points: shown.contribution.flatMap((c, x) => {
