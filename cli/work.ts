@@ -85,7 +85,7 @@ export async function openWork(options: WorkOptions, command: string): Promise<W
     checkBatch(input.fixedBatch ?? options.batch, analysis, input, file, input.fixedBatch === null);
     if (input.fixedBatch !== null && input.fixedBatch !== options.batch)
       process.stderr.write(
-        `note: ${printable(oneLine(file, 200))} was exported for batches of exactly ${input.fixedBatch} images, so --batch ${options.batch} is not used (re-export it with a dynamic batch axis to choose)\n`,
+        `note: ${printable(oneLine(file, 200))} was exported for batches of exactly ${input.fixedBatch} image${input.fixedBatch === 1 ? '' : 's'}, so --batch ${options.batch} is not used (re-export it with a dynamic batch axis to choose)\n`,
       );
   }
   const labelSetName = guessLabelSet(input.classes, input.channels);
