@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { layoutNetwork, plainStages } from '../core/layout/layout';
+import { isFullyConnected, layoutNetwork, plainStages } from '../core/layout/layout';
 import { takesLesions } from '../core/rewrite/plain';
 import { oneLine } from '../core/text';
 import { noLesionReason } from '../core/topology/family';
@@ -463,7 +463,7 @@ function sceneNames(model: OpenModel): {
         )
       : plainStages(t).map((s) => {
           const n = count(s.last - s.first + 1, 'layer');
-          return s.outShape && s.outShape.length === 1
+          return isFullyConnected(s)
             ? `fully connected · ${n} · ${formatShape(s.outShape)}`
             : `stage ${++spatial} · ${n} · ${formatShape(s.outShape)}`;
         });

@@ -110,6 +110,11 @@ function unitsOf(t: Topology): Unit[] {
   });
 }
 
+/** A plain network's run of layers that is fully connected (a vector out): named as such, not counted as a stage. */
+export function isFullyConnected(run: { outShape: number[] | null }): boolean {
+  return run.outShape !== null && run.outShape.length === 1;
+}
+
 /**
  * A plain network's stages as the scene draws them: runs of consecutive weighted layers with one output shape (a
  * dense network's: one feature-map size), by layer index, with the last layer's output shape.

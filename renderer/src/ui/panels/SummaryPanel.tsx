@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { plainStages } from '../../core/layout/layout';
+import { isFullyConnected, plainStages } from '../../core/layout/layout';
 import { MAX_SIDE } from '../../core/rewrite/inputSize';
 import { describeBatchNorm, describeMacs, describeParams, formatPathCount } from '../../core/summary';
 import { oneLine } from '../../core/text';
@@ -113,8 +113,7 @@ function OpenSideField({ model }: { model: OpenModel }) {
   );
 }
 
-/** A plain network's stages as drawn: runs of layers with one feature-map shape (the head's vectors not counted). */
+/** A plain network's stages as drawn: runs of layers with one feature-map shape (fully connected runs not counted). */
 function featureStages(t: OpenModel['analysis']['topology']): number {
-  const runs = plainStages(t);
-  return runs.filter((r) => !(r.outShape && r.outShape.length === 1)).length;
+  return plainStages(t).filter((r) => !isFullyConnected(r)).length;
 }
